@@ -1,0 +1,179 @@
+// The dialect interface: everything that differs between destinations (PostgreSQL, DuckDB, ...).
+//
+// target-kit owns the message loop, validation, naming, the column plan, batching, in-batch
+// dedupe, metadata columns and state; a dialect only talks to its database. Differences are
+// data (`capabilities`, `sqlType`), never `if (dialect === ...)` in the kit.
+//
+// Calling discipline (the kit guarantees it, so a dialect need not defend against it):
+// - one session per run, used by one caller at a time (never two calls in flight);
+// - every write happens inside a unit of work opened by `begin()` and closed by `commit()` (or
+//   `rollback()` on failure); the kit commits only at STATE boundaries and at end of input, so
+//   uncommitted writes may stay open for a long time and must not be visible to other readers;
+// - names in a `TableRef` and `ColumnDef` are final (already normalised and length-checked by the
+//   kit): quote them verbatim, never re-case or rewrite them.
+
+/** The logical type of a column. The same names as `logicalTypeOf(...).kind` in @tapline/singer. */
+export type ColumnKind =
+  | 'boolean'
+  | 'integer' // 64-bit signed; the kit widens the column to 'decimal' when a value needs more
+  | 'decimal' // exact, arbitrary precision (PostgreSQL numeric, DuckDB DECIMAL/HUGEINT-or-VARCHAR: dialect's choice, exact)
+  | 'number' // double precision
+  | 'date'
+  | 'time'
+  | 'timestamp' // with time zone; values without a zone mean UTC
+  | 'string'
+  | 'json'; // objects, arrays, untyped and multi-type values
+
+/** A table in the destination. Both parts are final names (see the calling discipline). */
+export interface TableRef {
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** A column the kit wants to exist. */
+export interface ColumnDef {
+  readonly name: string;
+  readonly kind: ColumnKind;
+}
+
+/** A column as found in the database. */
+export interface ExistingColumn {
+  readonly name: string;
+  /**
+   * The logical kind this SQL type corresponds to, or null when the type is one the dialect does
+   * not map (e.g. a hand-made `bytea` or `smallint[]` column). The kit never alters a column whose
+   * kind is null; it sends values as they are and lets the database accept or reject them.
+   */
+  readonly kind: ColumnKind | null;
+  /** The SQL type as the database names it, for messages. */
+  readonly sqlType: string;
+}
+
+/** A table as found in the database. */
+export interface ExistingTable {
+  readonly columns: readonly ExistingColumn[];
+  /** Primary-key column names in key order; empty when the table has none. */
+  readonly primaryKey: readonly string[];
+}
+
+/**
+ * One cell, as the kit hands it to a dialect. By column kind:
+ * - boolean: `boolean`;
+ * - integer: `number` (a safe integer) or `bigint`;
+ * - decimal: `string` holding the exact decimal text (e.g. "99999999999999999", "1.10");
+ * - number: `number`;
+ * - date, time, timestamp: `string` as the tap sent it (RFC 3339 or the database's own literal
+ *   forms; a timestamp without zone means UTC, so the session must run in UTC);
+ * - string: `string` (may contain NUL only when `capabilities.textAcceptsNul`);
+ * - json: `string` holding compact JSON text (big numbers exact);
+ * - `null` for SQL NULL in any column.
+ * With `validate_records: false` a cell may hold a value of another type (e.g. the string
+ * "abc" in an integer column): pass it through as text and let the database reject it.
+ */
+export type CellValue = null | boolean | number | bigint | string;
+
+/** How a batch is written. */
+export type WriteMode =
+  /** Insert every row. */
+  | 'append'
+  /**
+   * Insert rows whose key is absent, replace every column of rows whose key is present. Rows in
+   * the batch are already unique by key (the kit deduplicated them, last record wins).
+   */
+  | 'upsert';
+
+/** A batch of rows for one table, in column order. */
+export interface RowBatch {
+  readonly table: TableRef;
+  /** Every column of the table the kit knows about, in the order of each row's cells. */
+  readonly columns: readonly ColumnDef[];
+  readonly rows: readonly (readonly CellValue[])[];
+  readonly mode: WriteMode;
+  /** Key column names for 'upsert' (composite keys keep their order); empty for 'append'. */
+  readonly key: readonly string[];
+  /** Input line number of each row (same index as `rows`), for error messages. */
+  readonly lines: readonly number[];
+  /**
+   * True when the kit created this table in the current run and this is its first batch:
+   * the table is empty, so an upsert may be loaded as a plain append (rows are unique already).
+   */
+  readonly tableIsNew: boolean;
+}
+
+/** What a dialect can and cannot do, as data the kit reads. */
+export interface DialectCapabilities {
+  /**
+   * Longest identifier in UTF-8 bytes (PostgreSQL: 63). The kit shortens longer names
+   * deterministically (prefix + hash) so that two names never collapse into one.
+   */
+  readonly maxIdentifierBytes: number;
+  /** Whether text and JSON columns can hold U+0000 (PostgreSQL: no; DuckDB: yes). */
+  readonly textAcceptsNul: boolean;
+  /** The default schema when the config names none (PostgreSQL `public`, DuckDB `main`). */
+  readonly defaultSchema: string;
+  /**
+   * Whether `alterColumnType` is supported; when false the kit refuses a widening type change
+   * with a clear error instead of altering.
+   */
+  readonly canWidenColumns: boolean;
+}
+
+/** An open connection to the destination. */
+export interface DialectSession {
+  /** Open the unit of work (a transaction). */
+  begin(): Promise<void>;
+  /** Make everything written since `begin()` durable and visible, atomically. */
+  commit(): Promise<void>;
+  /** Discard everything written since `begin()`. Must not throw when no transaction is open. */
+  rollback(): Promise<void>;
+  /** Release the connection (after commit or rollback). */
+  close(): Promise<void>;
+
+  /** CREATE SCHEMA IF NOT EXISTS. */
+  ensureSchema(schema: string): Promise<void>;
+  /** The table's columns and primary key, or null when it does not exist. */
+  describeTable(table: TableRef): Promise<ExistingTable | null>;
+  /** Create the table; `primaryKey` non-empty means a PRIMARY KEY (or unique) constraint on those columns. */
+  createTable(table: TableRef, columns: readonly ColumnDef[], primaryKey: readonly string[]): Promise<void>;
+  /** Drop the table if it exists (load_method `overwrite`, within the unit of work). */
+  dropTable(table: TableRef): Promise<void>;
+  /** Add a nullable column. */
+  addColumn(table: TableRef, column: ColumnDef): Promise<void>;
+  /** Change a column's type to a wider kind (integer -> decimal, anything -> string/json, ...). Values must survive exactly. */
+  alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void>;
+
+  /**
+   * Write one batch (bulk: COPY / appender / spooled file into staging, then one set-based
+   * statement). For 'upsert' on a table without a primary key (made by hand), update rows whose
+   * key matches and insert the others. Errors from bad values should name the input line
+   * (`batch.lines`) and the column when the database says which.
+   */
+  writeBatch(batch: RowBatch): Promise<void>;
+  /**
+   * ACTIVATE_VERSION: rows whose `_sdc_table_version` is below `version` or NULL are deleted
+   * (`hard`) or get `_sdc_deleted_at = now` when it is still NULL (already-deleted rows keep
+   * their timestamp). The kit calls this only when the table exists and has those columns.
+   */
+  activateVersion(table: TableRef, version: bigint, hard: boolean): Promise<void>;
+  /** Delete rows whose `_sdc_deleted_at` is not NULL (hard_delete after a merge). */
+  deleteMarkedRows(table: TableRef): Promise<void>;
+
+  /** Create the state table if missing: (id text primary key, value json, updated_at timestamptz). */
+  ensureStateTable(table: TableRef): Promise<void>;
+  /** Upsert one state value (compact JSON text) under `id`, in the current unit of work. */
+  writeState(table: TableRef, id: string, valueJson: string): Promise<void>;
+  /** The stored state value (parsed JSON), or undefined when the table or the row is missing. */
+  readState(table: TableRef, id: string): Promise<unknown>;
+}
+
+/**
+ * A destination: its capabilities and how to connect. `C` is the dialect's own parsed config
+ * (the kit's base config extended with connection settings).
+ */
+export interface Dialect<C> {
+  /** Short name for logs ("postgres", "duckdb"). */
+  readonly name: string;
+  readonly capabilities: DialectCapabilities;
+  /** Open a session. Connection errors should be plain sentences (they are printed as CRITICAL). */
+  connect(config: C): Promise<DialectSession>;
+}
