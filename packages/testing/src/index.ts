@@ -1,0 +1,2 @@
+// @tapline/testing: the simulator kit, the tap contract suite and the target contract suite.
+export * from './simulator/index.js';
