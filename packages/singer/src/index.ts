@@ -1,0 +1,24 @@
+// Public API of @tapline/singer: the Singer protocol for Tapline's taps and targets.
+export * from './messages.js';
+export { SingerInputError, describeLocation } from './errors.js';
+export type { InputLocation, SingerWarning, WarningHandler } from './errors.js';
+export {
+  LosslessNumber,
+  isLosslessNumber,
+  parseJson,
+  stringifyJson,
+  containsLosslessNumber,
+  withApproximateNumbers,
+  mayContainUnsafeNumber,
+} from './json.js';
+export { parseMessage, assertSchemaHasProperties, describeValue } from './parse-message.js';
+export type { ParseMessageOptions } from './parse-message.js';
+export { readMessages } from './reader.js';
+export type { ParsedLine, ReadMessagesOptions } from './reader.js';
+export { SingerWriter, formatMessage } from './writer.js';
+export type { RecordOptions } from './writer.js';
+export * from './catalog.js';
+export { LOGICAL_KINDS, logicalTypeOf, widenLogical, widenKind } from './logical-type.js';
+export type { LogicalKind, LogicalType } from './logical-type.js';
+export { compileRecordValidator } from './validate.js';
+export type { RecordValidator, ValidationProblem } from './validate.js';

@@ -1,0 +1,205 @@
+// Record validation against a stream's JSON Schema: compiled once per schema with ajv, cheap per record.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { containsLosslessNumber, isLosslessNumber } from './json.js';
+import type { JsonSchema } from './messages.js';
+import { describeValue } from './parse-message.js';
+
+export interface ValidationProblem {
+  /** Dotted path of the failing property (`address.city`, `tags[2]`); '' for the record itself. */
+  field: string;
+  /** One human sentence naming the field: `field "c_pk": must be integer (got "Non Numeric PK")`. */
+  message: string;
+}
+
+export type RecordValidator = (record: unknown) => ValidationProblem | null;
+
+// ajv-formats is CommonJS; under NodeNext its default export may arrive wrapped.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as typeof addFormatsModule.default;
+
+/**
+ * date-time, leniently: real taps send `2019-02-01 15:12:45` (space, no zone; pipelinewise
+ * fixtures) and fractional seconds of any length. A time part is required, the zone is optional
+ * (a target reads a zone-less value as UTC).
+ */
+const dateTimePattern =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/;
+/** time of day with optional seconds, fraction and zone. */
+const timePattern = /^(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/;
+/** A decimal sent as a string (SDK `use_singer_decimal`). */
+const decimalPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function createAjv(): Ajv {
+  const ajv = new Ajv({
+    strict: false, // real tap schemas carry unknown keywords and draft-04 leftovers
+    allErrors: false, // the first problem is enough, and stopping early is faster
+    verbose: true, // errors carry the offending data and schema (costs nothing on the happy path)
+    validateSchema: false,
+    logger: false,
+    // Only formats that decide how a value is stored are checked; any other format
+    // (email, uri, hostname, ...) is accepted as plain text rather than failing a load.
+    validateFormats: true,
+  });
+  addFormats(ajv, ['date', 'uuid']);
+  ajv.addFormat('date-time', dateTimePattern);
+  ajv.addFormat('time', timePattern);
+  ajv.addFormat('x-singer.decimal', decimalPattern);
+  ajv.addFormat('singer.decimal', decimalPattern);
+  return ajv;
+}
+
+let sharedAjv: Ajv | undefined;
+const compiled = new Map<string, ValidateFunction>();
+const CACHE_LIMIT = 256;
+
+/**
+ * Compile a validator for records of a stream. Call it once per SCHEMA message, not per record:
+ * identical schemas (taps re-send them) share one compiled function. The returned function
+ * returns null when the record is valid, else the first problem found. Records holding a
+ * LosslessNumber (big integers, long decimals) are checked as numbers.
+ */
+export function compileRecordValidator(schema: JsonSchema): RecordValidator {
+  const validate = compileCached(schema);
+  return (record: unknown): ValidationProblem | null => {
+    if (validate(record)) return null;
+    // A LosslessNumber is an object to ajv; check such records again with plain numbers.
+    if (containsLosslessNumber(record)) {
+      const approximate = toApproximateNumbers(record);
+      if (validate(approximate)) return null;
+      return describeProblem(validate.errors ?? []);
+    }
+    return describeProblem(validate.errors ?? []);
+  };
+}
+
+function compileCached(schema: JsonSchema): ValidateFunction {
+  const key = JSON.stringify(schema);
+  const hit = compiled.get(key);
+  if (hit !== undefined) return hit;
+  sharedAjv ??= createAjv();
+  const normalised = normaliseSchema(schema) as JsonSchema;
+  const validate = sharedAjv.compile(normalised);
+  sharedAjv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
+  if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value as string);
+  compiled.set(key, validate);
+  return validate;
+}
+
+const schemaMapKeywords = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']);
+const schemaListKeywords = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
+const schemaKeywords = new Set(['items', 'additionalProperties', 'additionalItems', 'not', 'if', 'then', 'else', 'contains', 'propertyNames']);
+
+/**
+ * A copy of a tap's schema that ajv (draft-07 rules) accepts: `$schema`, `$id` and draft-04
+ * `id` are dropped (refs are resolved before SCHEMA is sent; a repeated `$id` would clash), and
+ * draft-04 boolean `exclusiveMinimum`/`exclusiveMaximum` become their numeric form.
+ */
+function normaliseSchema(schema: unknown): unknown {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return schema;
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === '$schema' || key === '$id' || (key === 'id' && typeof value === 'string')) continue;
+    if (schemaMapKeywords.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      result[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, normaliseSchema(sub)]));
+    } else if (schemaListKeywords.has(key) && Array.isArray(value)) {
+      result[key] = value.map(normaliseSchema);
+    } else if (schemaKeywords.has(key)) {
+      result[key] = Array.isArray(value) ? value.map(normaliseSchema) : normaliseSchema(value);
+    } else {
+      result[key] = value;
+    }
+  }
+  for (const [flag, bound] of [
+    ['exclusiveMinimum', 'minimum'],
+    ['exclusiveMaximum', 'maximum'],
+  ] as const) {
+    if (typeof result[flag] === 'boolean') {
+      if (result[flag] === true && typeof result[bound] === 'number') {
+        result[flag] = result[bound];
+        delete result[bound];
+      } else {
+        delete result[flag];
+      }
+    }
+  }
+  return result;
+}
+
+function toApproximateNumbers(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (isLosslessNumber(value)) {
+    const number = Number(value.toString());
+    // 1e400 is a valid JSON number; let it through as the largest double rather than Infinity.
+    return Number.isFinite(number) ? number : Math.sign(number) * Number.MAX_VALUE;
+  }
+  if (Array.isArray(value)) return value.map(toApproximateNumbers);
+  const copy: Record<string, unknown> = {};
+  for (const key in value) copy[key] = toApproximateNumbers((value as Record<string, unknown>)[key]);
+  return copy;
+}
+
+/** `/a/b/0/c` -> `a.b[0].c` (JSON Pointer escapes undone). */
+function dottedPath(pointer: string): string {
+  if (pointer === '') return '';
+  let path = '';
+  for (const raw of pointer.slice(1).split('/')) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    path += /^\d+$/.test(part) ? `[${part}]` : path === '' ? part : `.${part}`;
+  }
+  return path;
+}
+
+function joinPath(base: string, name: string): string {
+  return base === '' ? name : `${base}.${name}`;
+}
+
+function typeList(schema: unknown): string {
+  if (typeof schema !== 'object' || schema === null) return 'any value';
+  const s = schema as JsonSchema;
+  const types = Array.isArray(s.type) ? s.type.map(String) : typeof s.type === 'string' ? [s.type] : [];
+  const named = types.map((type) => (type === 'string' && typeof s.format === 'string' ? `${type} (${s.format})` : type));
+  if (named.length > 0) return named.join(' or ');
+  const members = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : undefined;
+  if (members !== undefined) return members.map(typeList).join(' or ');
+  return 'a value of the declared shape';
+}
+
+/** Pick the error that explains the failure best and phrase it. */
+function describeProblem(errors: ErrorObject[]): ValidationProblem {
+  // With anyOf/oneOf, ajv lists each branch's complaint before the union's own error; the union's
+  // error (last) is the one that names the field's whole contract.
+  const error = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf') ?? errors[0];
+  if (error === undefined) return { field: '', message: 'record does not match the schema' };
+  let field = dottedPath(error.instancePath);
+  let problem: string;
+  switch (error.keyword) {
+    case 'required': {
+      field = joinPath(field, String((error.params as { missingProperty: string }).missingProperty));
+      problem = 'is required but missing';
+      break;
+    }
+    case 'additionalProperties': {
+      field = joinPath(field, String((error.params as { additionalProperty: string }).additionalProperty));
+      problem = 'is not in the schema, which allows no additional properties';
+      break;
+    }
+    case 'type': {
+      const expected = String((error.params as { type: string | string[] }).type).split(',').join(' or ');
+      problem = `must be ${expected} (got ${describeValue(error.data)})`;
+      break;
+    }
+    case 'format': {
+      problem = `must be a ${String((error.params as { format: string }).format)} string (got ${describeValue(error.data)})`;
+      break;
+    }
+    case 'anyOf':
+    case 'oneOf': {
+      problem = `must be ${typeList(error.parentSchema)} (got ${describeValue(error.data)})`;
+      break;
+    }
+    default:
+      problem = `${error.message ?? 'is invalid'} (got ${describeValue(error.data)})`;
+  }
+  return { field, message: field === '' ? `record ${problem}` : `field ${JSON.stringify(field)}: ${problem}` };
+}
