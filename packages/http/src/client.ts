@@ -1,0 +1,381 @@
+// The HTTP client: one keep-alive undici Agent per connector, driving auth, classification, retries, budget and logging.
+
+import { performance } from 'node:perf_hooks';
+import { Agent } from 'undici';
+import type { Auth, AuthContext } from './auth.js';
+import type { RetryOptions } from './backoff.js';
+import { backoffDelay, DEFAULT_RETRY } from './backoff.js';
+import type { Classifier, ClassifyInput, Outcome, RequestSummary } from './classify.js';
+import { composeClassifiers } from './classify.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { HttpError, PaginationError, RateLimitedError, TapError } from './errors.js';
+import type { Page, Pagination, Paginator, RequestPatch } from './paginators.js';
+import { applyPatch } from './paginators.js';
+import type { OnRateLimit, RateBudgetOptions } from './rate-budget.js';
+import { DEFAULT_MAX_RATE_LIMIT_WAIT_MS, RateBudget } from './rate-budget.js';
+import type { Redactor, RedactorOptions } from './redact.js';
+import { createRedactor } from './redact.js';
+import type { Logger, RequestEvent } from './request-log.js';
+import { createStderrLogger, formatRequestLine, redactingLogger } from './request-log.js';
+import type { Query } from './url.js';
+import { joinUrl, setQuery, urlToString } from './url.js';
+
+export type Expect = 'json' | 'text' | 'raw';
+
+export interface HttpRequest {
+  /** Default GET. */
+  method?: string;
+  /** Path appended to the base URL (the base's own path is kept). */
+  path?: string;
+  /** Absolute URL, or relative to the base URL; takes precedence over `path` (used for next-links). */
+  url?: string;
+  /** Query params; a key here replaces the same key already in `url`. */
+  query?: Query;
+  headers?: Readonly<Record<string, string>>;
+  /** A string or bytes are sent as is; anything else as JSON with `content-type: application/json`. */
+  body?: unknown;
+  /** How to read the body; default 'json'. */
+  expect?: Expect;
+  /** Label for logs and metrics, e.g. the path template `/v1/groups/{group_id}/recent_results.json`. */
+  endpoint?: string;
+  /** Consulted before the client's classifiers, for one endpoint's quirks. */
+  classify?: Classifier;
+  /** `false` sends without the client's auth (the token endpoint itself). */
+  auth?: false;
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  /** Lower-case names; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  /** Parsed JSON, text, or a Buffer per `expect`. */
+  body: T;
+  /** The request URL without auth params, secrets redacted. */
+  url: string;
+  elapsedMs: number;
+  /** Attempts it took (1 = first try). */
+  attempts: number;
+  /** 'ok', or 'skip' when the classifier said to skip this resource (the body is then the error body). */
+  outcome: Outcome;
+}
+
+export interface HttpTimeouts {
+  /** TCP/TLS connect; default 10 s. */
+  connectMs?: number;
+  /** Until response headers arrive; default 60 s. */
+  headersMs?: number;
+  /** Max idle time between body chunks; default 120 s. */
+  bodyMs?: number;
+}
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  /** Default `tapline-http/<version>`; connectors pass e.g. `tap-classmarker/0.1.0 (+tapline)`. */
+  userAgent?: string;
+  /** Sent on every request (lower-cased). */
+  headers?: Readonly<Record<string, string>>;
+  auth?: Auth;
+  /** Connector classifiers, consulted in order before the default. */
+  classify?: Classifier | readonly Classifier[];
+  retry?: RetryOptions;
+  /** On a rate-limit signal or an exhausted budget: 'wait' (default) up to `maxRateLimitWaitMs`, or 'stop' (throw RateLimitedError). */
+  onRateLimit?: OnRateLimit;
+  /** Longest single wait accepted in 'wait' mode; default 15 minutes. */
+  maxRateLimitWaitMs?: number;
+  /** Proactive budget: options (built with this client's clock and mode) or a shared RateBudget. */
+  budget?: RateBudget | RateBudgetOptions;
+  timeouts?: HttpTimeouts;
+  /** Keep-alive connections per origin; default 4. */
+  connections?: number;
+  /** Secret values (from config) and names (query/header/body keys) to redact everywhere. */
+  secrets?: RedactorOptions;
+  /** Default: a stderr logger at info. Every line is redacted before it reaches this logger. */
+  logger?: Logger;
+  clock?: Clock;
+  /** Source of jitter; default Math.random. */
+  random?: () => number;
+  /** Called after every attempt (e.g. to print METRIC lines with `formatRequestMetric`). */
+  onRequest?: (event: RequestEvent) => void;
+  /** JSON parser, e.g. a lossless one for big integers; default JSON.parse. */
+  parseJson?: (text: string) => unknown;
+}
+
+export interface HttpClient {
+  readonly baseUrl: string;
+  /** Send one request through auth, budget, classification and retries; throws HttpError / RateLimitedError. */
+  request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>>;
+  /**
+   * Drive a paginator: send `request` patched by the paginator, select the records of each page,
+   * yield the page, then ask the paginator for the next patch. Stops on a skipped response.
+   */
+  paginate<R = unknown>(
+    request: HttpRequest,
+    pagination: Pagination | Paginator,
+    selectRecords: (body: unknown, response: HttpResponse) => readonly R[],
+  ): AsyncGenerator<Page<R>, void, undefined>;
+  redact(text: string): string;
+  readonly redactor: Redactor;
+  /** Logger that redacts; give it to streams as `ctx.log`. */
+  readonly log: Logger;
+  readonly budget: RateBudget | undefined;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_USER_AGENT = 'tapline-http/0.1.0';
+
+function normaliseHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function sentence(text: string): string {
+  const t = text.trim();
+  return /[.!?]$/.test(t) ? t : `${t}.`;
+}
+
+function errorCode(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const baseUrl = new URL(options.baseUrl).href.replace(/\/+$/, '');
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const onRateLimit = options.onRateLimit ?? 'wait';
+  const maxWaitMs = options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
+  const parseJson = options.parseJson ?? JSON.parse;
+  const redactor = createRedactor(options.secrets);
+  for (const name of options.auth?.secretNames ?? []) redactor.addSecretName(name);
+  const redact = (text: string) => redactor.redact(text);
+  const log = redactingLogger(options.logger ?? createStderrLogger(), redact);
+  const classifyChain = Array.isArray(options.classify) ? options.classify : options.classify ? [options.classify as Classifier] : [];
+  const budget =
+    options.budget === undefined
+      ? undefined
+      : options.budget instanceof RateBudget
+        ? options.budget
+        : new RateBudget(options.budget, { clock, onExceeded: onRateLimit, maxWaitMs });
+  const timeouts = { connectMs: 10_000, headersMs: 60_000, bodyMs: 120_000, ...options.timeouts };
+  const agent = new Agent({
+    connections: options.connections ?? 4,
+    keepAliveTimeout: 10_000,
+    connect: { timeout: timeouts.connectMs },
+    headersTimeout: timeouts.headersMs,
+    bodyTimeout: timeouts.bodyMs,
+  });
+  const defaultHeaders: Record<string, string> = { 'user-agent': options.userAgent ?? DEFAULT_USER_AGENT };
+  for (const [k, v] of Object.entries(options.headers ?? {})) defaultHeaders[k.toLowerCase()] = v;
+
+  const resolveUrl = (request: HttpRequest): URL => {
+    if (request.url !== undefined) return new URL(request.url, `${baseUrl}/`);
+    return joinUrl(baseUrl, request.path ?? '/');
+  };
+
+  async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const expect = req.expect ?? 'json';
+    const url = resolveUrl(req);
+    setQuery(url, req.query);
+    const path = url.pathname;
+    const target = redact(url.pathname + url.search.replace(/\+/g, '%20'));
+    const redactedUrl = redact(urlToString(url));
+    const endpoint = req.endpoint ?? path;
+    const classify = composeClassifiers(req.classify, ...classifyChain);
+    const useAuth = req.auth === false ? undefined : options.auth;
+
+    let payload: string | Uint8Array | undefined;
+    const bodyHeaders: Record<string, string> = {};
+    if (req.body !== undefined) {
+      if (typeof req.body === 'string' || req.body instanceof Uint8Array) payload = req.body;
+      else {
+        payload = JSON.stringify(req.body);
+        bodyHeaders['content-type'] = 'application/json';
+      }
+    }
+    const accept = expect === 'json' ? 'application/json' : '*/*';
+
+    const fail = (outcome: Outcome, status: number | undefined, attempts: number, cause?: unknown, afterRetries = false): HttpError =>
+      new HttpError({
+        message: redact(`${method} ${path} failed${afterRetries ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''}: ${sentence(outcome.message)}`),
+        blame: outcome.blame,
+        status,
+        method,
+        url: redactedUrl,
+        attempts,
+        cause,
+      });
+
+    let retriesUsed = 0;
+    let refreshed = false;
+    for (let attempt = 1; ; attempt++) {
+      if (budget) await budget.acquire();
+      const outgoing = { method, url: new URL(url.href), headers: { ...defaultHeaders, accept, ...bodyHeaders } as Record<string, string> };
+      for (const [k, v] of Object.entries(req.headers ?? {})) outgoing.headers[k.toLowerCase()] = v;
+      if (useAuth) await useAuth.apply(outgoing, authContext);
+
+      const summary: RequestSummary = { method, path, attempt };
+      const started = performance.now();
+      let input: ClassifyInput;
+      let status: number | undefined;
+      let headers: Record<string, string> = {};
+      let body: unknown;
+      let cause: unknown;
+      try {
+        const res = await agent.request({
+          origin: outgoing.url.origin,
+          path: outgoing.url.pathname + outgoing.url.search,
+          method: method as 'GET',
+          headers: outgoing.headers,
+          body: payload,
+          headersTimeout: timeouts.headersMs,
+          bodyTimeout: timeouts.bodyMs,
+        });
+        status = res.statusCode;
+        headers = normaliseHeaders(res.headers);
+        let text = '';
+        let parseError: string | undefined;
+        if (expect === 'raw') {
+          const bytes = Buffer.from(await res.body.arrayBuffer());
+          body = bytes;
+          if (status >= 300) text = bytes.toString('utf8');
+        } else {
+          text = await res.body.text();
+          body = text;
+          if (expect === 'json' || status >= 300) {
+            if (text.trim() === '') {
+              body = null;
+              if (expect === 'json' && status < 300 && status !== 204 && status !== 205) parseError = 'the body is empty';
+            } else {
+              try {
+                body = parseJson(text);
+              } catch (error) {
+                if (expect === 'json' && status < 300) parseError = (error as Error).message;
+              }
+            }
+          }
+        }
+        input = { kind: 'response', status, headers, body, text, ...(parseError !== undefined ? { parseError } : {}), request: summary, now: clock.now() };
+      } catch (error) {
+        cause = error;
+        const code = errorCode(error);
+        input = { kind: 'network', error: error as Error, code, request: summary, now: clock.now() };
+      }
+      const elapsedMs = performance.now() - started;
+      const outcome = classify(input);
+
+      const event: RequestEvent = {
+        method,
+        endpoint: redact(endpoint),
+        target,
+        status,
+        elapsedMs,
+        attempt,
+        action: outcome.action,
+        ...(input.kind === 'network' && input.code !== undefined ? { errorCode: input.code } : {}),
+      };
+      (outcome.action === 'ok' ? log.info : log.warn)(formatRequestLine(event));
+      options.onRequest?.(event);
+
+      switch (outcome.action) {
+        case 'ok':
+        case 'skip':
+          return { status: status as number, headers, body: body as T, url: redactedUrl, elapsedMs, attempts: attempt, outcome };
+        case 'fail':
+          throw fail(outcome, status, attempt, cause);
+        case 'refresh_auth': {
+          if (!useAuth?.refresh || refreshed) {
+            const again = refreshed ? { ...outcome, message: `${outcome.message} (still rejected after signing in again)` } : outcome;
+            throw fail({ ...again, blame: outcome.blame === 'transient' ? 'config' : outcome.blame }, status, attempt, cause);
+          }
+          refreshed = true;
+          log.info(`${method} ${path}: credentials rejected; signing in again once`);
+          await useAuth.refresh(authContext);
+          continue;
+        }
+        case 'rate_limited': {
+          const waitMs = outcome.retryAfterMs ?? backoffDelay(retriesUsed + 1, retry, random);
+          const retryAt = clock.now() + waitMs;
+          budget?.blockUntil(retryAt);
+          if (onRateLimit === 'stop' || waitMs > maxWaitMs) {
+            throw new RateLimitedError(
+              redact(`${method} ${path}: ${outcome.message}; the next request is allowed at ${new Date(retryAt).toISOString()}`),
+              new Date(retryAt),
+            );
+          }
+          if (attempt >= retry.attempts) throw fail(outcome, status, attempt, cause, true);
+          retriesUsed++;
+          log.warn(`${method} ${path}: ${outcome.message}; waiting ${Math.ceil(waitMs / 1000)}s`);
+          await clock.sleep(waitMs);
+          continue;
+        }
+        case 'retry': {
+          if (attempt >= retry.attempts) throw fail(outcome, status, attempt, cause, true);
+          retriesUsed++;
+          const waitMs =
+            outcome.retryAfterMs !== undefined ? Math.min(outcome.retryAfterMs, maxWaitMs) : backoffDelay(retriesUsed, retry, random);
+          log.warn(`${method} ${path}: ${outcome.message}; retry ${retriesUsed} of ${retry.attempts - 1} in ${(waitMs / 1000).toFixed(1)}s`);
+          await clock.sleep(waitMs);
+          continue;
+        }
+      }
+    }
+  }
+
+  async function* paginate<R>(
+    base: HttpRequest,
+    pagination: Pagination | Paginator,
+    selectRecords: (body: unknown, response: HttpResponse) => readonly R[],
+  ): AsyncGenerator<Page<R>, void, undefined> {
+    const paginator = 'start' in pagination ? pagination.start() : pagination;
+    let patch: RequestPatch | null = paginator.first();
+    for (let index = 0; patch !== null; index++) {
+      const sent = applyPatch(base, patch);
+      const url = resolveUrl(sent);
+      setQuery(url, sent.query);
+      const response = await request(sent);
+      if (response.outcome.action === 'skip') {
+        log.warn(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: skipped: ${response.outcome.message}`);
+        return;
+      }
+      const records = selectRecords(response.body, response);
+      if (!Array.isArray(records)) {
+        throw new TapError(redact(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: the records selector did not return an array`), 'system');
+      }
+      const page: Page<R> = { index, request: sent, url: urlToString(url), response, records };
+      yield page;
+      try {
+        patch = paginator.next(page);
+      } catch (error) {
+        if (error instanceof PaginationError) {
+          throw new PaginationError(redact(`${sent.method ?? 'GET'} ${url.pathname}: ${error.message}`));
+        }
+        throw error;
+      }
+    }
+  }
+
+  const client: HttpClient = {
+    baseUrl,
+    request,
+    paginate,
+    redact,
+    redactor,
+    log,
+    budget,
+    close: () => agent.close(),
+  };
+  const authContext: AuthContext = { http: client, addSecret: (value) => redactor.addSecret(value) };
+  return client;
+}

@@ -1,0 +1,288 @@
+// Paginators: small and suspicious. Each computes the next request patch (the strategy) and
+// puts its token where the API wants it (the placement); each stops on an empty page and
+// fails on a repeated token instead of looping. Model: airbyte DefaultPaginator, meltano pagination.py.
+
+import { createHash } from 'node:crypto';
+import type { HttpRequest, HttpResponse } from './client.js';
+import { PaginationError } from './errors.js';
+import type { Query } from './url.js';
+
+/** What a paginator changes in the stream's base request. */
+export interface RequestPatch {
+  /** Merged over the base query (a key here replaces the base's). */
+  query?: Query;
+  headers?: Readonly<Record<string, string>>;
+  /** Replaces path/url AND the base query: a next-link already carries its query. */
+  url?: string;
+  /** Shallow-merged over an object body, else replaces it. */
+  body?: unknown;
+}
+
+/** One fetched page, as the paginator (and the caller of `client.paginate`) sees it. */
+export interface Page<R = unknown> {
+  /** 0-based page number within this pagination. */
+  index: number;
+  /** The request as sent (base + patch, before auth). */
+  request: HttpRequest;
+  /** Its full URL before auth; may hold config values placed in the path, so never log it unredacted. */
+  url: string;
+  response: HttpResponse;
+  records: readonly R[];
+}
+
+/** One pagination run's state machine. Create a fresh one per stream partition (`Pagination.start()`). */
+export interface Paginator {
+  /** Patch for the first request (often `{}` or the first offset). */
+  first(): RequestPatch;
+  /** Patch for the next request, or null when done. Throws PaginationError when the server misbehaves. */
+  next(page: Page): RequestPatch | null;
+}
+
+/** A reusable paging declaration (put it in an API profile); `start()` gives a fresh Paginator. */
+export interface Pagination {
+  readonly kind: 'none' | 'offset' | 'page_number' | 'next_url' | 'body_cursor';
+  start(): Paginator;
+}
+
+/** Where a token goes in the next request. */
+export type TokenPlacement = { query: string } | { header: string } | { body: string };
+
+/** Read a value from the response: a dotted path into the body (`meta.next`) or a function. */
+export type Reader<T> = string | ((body: unknown, response: HttpResponse) => T);
+
+export function readPath(body: unknown, path: string): unknown {
+  let value: unknown = body;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function read<T>(reader: Reader<T>, response: HttpResponse): T | unknown {
+  return typeof reader === 'string' ? readPath(response.body, reader) : reader(response.body, response);
+}
+
+export function applyPatch(base: HttpRequest, patch: RequestPatch): HttpRequest {
+  const out: HttpRequest = { ...base };
+  if (patch.url !== undefined) {
+    out.url = patch.url;
+    delete out.path;
+    if (patch.query !== undefined) out.query = patch.query;
+    else delete out.query;
+  } else if (patch.query !== undefined) {
+    out.query = { ...base.query, ...patch.query };
+  }
+  if (patch.headers !== undefined) out.headers = { ...base.headers, ...patch.headers };
+  if (patch.body !== undefined) {
+    const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+    out.body = isObject(base.body) && isObject(patch.body) ? { ...base.body, ...patch.body } : patch.body;
+  }
+  return out;
+}
+
+function place(placement: TokenPlacement, value: string | number): RequestPatch {
+  if ('query' in placement) return { query: { [placement.query]: value } };
+  if ('header' in placement) return { headers: { [placement.header]: String(value) } };
+  return { body: { [placement.body]: value } };
+}
+
+function placedValue(placement: TokenPlacement, request: HttpRequest): unknown {
+  if ('query' in placement) return request.query?.[placement.query];
+  if ('header' in placement) {
+    const wanted = placement.header.toLowerCase();
+    return Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === wanted)?.[1];
+  }
+  const body = request.body;
+  return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[placement.body] : undefined;
+}
+
+function fingerprint(records: readonly unknown[]): string {
+  return createHash('sha1').update(JSON.stringify(records)).digest('hex');
+}
+
+/** Guards offset and page-number paging against a server that ignores the paging parameter. */
+function samePageGuard(what: string): (records: readonly unknown[]) => void {
+  let previous: string | undefined;
+  return (records) => {
+    const current = fingerprint(records);
+    if (current === previous) {
+      throw new PaginationError(`the server returned the same page twice while paging by ${what}; it may be ignoring the parameter, so paging stopped instead of looping`);
+    }
+    previous = current;
+  };
+}
+
+/** A single request. */
+export function noPaging(): Pagination {
+  return { kind: 'none', start: () => ({ first: () => ({}), next: () => null }) };
+}
+
+export interface OffsetPagingOptions {
+  /** Page size sent in `limitParam`. */
+  limit: number;
+  /** Default 'offset' (OnlineExamMaker: 'start'). */
+  offsetParam?: string;
+  /** Default 'limit'. */
+  limitParam?: string;
+  /** First offset; default 0. */
+  startAt?: number;
+  /**
+   * Stop when a page holds fewer than `limit` records (default true: saves a request).
+   * Set false when the server may cap the page size below `limit`; paging then ends on an empty page.
+   */
+  stopOnShortPage?: boolean;
+}
+
+/** `?offset=0&limit=100`, then offset advanced by the records received; stops on an empty or short page. */
+export function offsetPaging(options: OffsetPagingOptions): Pagination {
+  const offsetParam = options.offsetParam ?? 'offset';
+  const limitParam = options.limitParam ?? 'limit';
+  const stopOnShortPage = options.stopOnShortPage ?? true;
+  if (!(options.limit >= 1)) throw new RangeError(`offsetPaging needs limit >= 1 (got ${options.limit})`);
+  return {
+    kind: 'offset',
+    start() {
+      let offset = options.startAt ?? 0;
+      const guard = samePageGuard(`${offsetParam}/${limitParam}`);
+      return {
+        first: () => ({ query: { [offsetParam]: offset, [limitParam]: options.limit } }),
+        next: ({ records }) => {
+          if (records.length === 0) return null;
+          if (stopOnShortPage && records.length < options.limit) return null;
+          guard(records);
+          // Advance by what arrived, not by `limit`: a server that caps the page size must not make us skip rows.
+          offset += records.length;
+          return { query: { [offsetParam]: offset, [limitParam]: options.limit } };
+        },
+      };
+    },
+  };
+}
+
+export interface PageNumberPagingOptions {
+  /** Default 'page'. */
+  pageParam?: string;
+  /** First page number; default 1. */
+  startAt?: number;
+  /** Page size, sent in `pageSizeParam` when that is given; enables the short-page stop. */
+  pageSize?: number;
+  pageSizeParam?: string;
+  /** Default true when `pageSize` is known. */
+  stopOnShortPage?: boolean;
+  /** Optional "are there more pages" reader, e.g. `body => body.page < body.total_pages`. */
+  hasMore?: Reader<boolean>;
+}
+
+/** `?page=1`, `?page=2`, … ; stops on an empty page, a short page, or `hasMore` false. */
+export function pageNumberPaging(options: PageNumberPagingOptions = {}): Pagination {
+  const pageParam = options.pageParam ?? 'page';
+  const stopOnShortPage = options.stopOnShortPage ?? options.pageSize !== undefined;
+  const sizeQuery = options.pageSizeParam !== undefined && options.pageSize !== undefined ? { [options.pageSizeParam]: options.pageSize } : {};
+  return {
+    kind: 'page_number',
+    start() {
+      let page = options.startAt ?? 1;
+      const guard = samePageGuard(pageParam);
+      return {
+        first: () => ({ query: { [pageParam]: page, ...sizeQuery } }),
+        next: ({ records, response }) => {
+          if (records.length === 0) return null;
+          if (stopOnShortPage && options.pageSize !== undefined && records.length < options.pageSize) return null;
+          if (options.hasMore !== undefined && read(options.hasMore, response) !== true) return null;
+          guard(records);
+          page += 1;
+          return { query: { [pageParam]: page, ...sizeQuery } };
+        },
+      };
+    },
+  };
+}
+
+export interface NextUrlPagingOptions {
+  /** Where the next link is; default the body's `next` (Django REST framework, Testpress). Use `linkHeaderNext` for RFC 8288 headers. */
+  next?: Reader<unknown>;
+}
+
+/** Reads `Link: <…>; rel="next"` (RFC 8288). */
+export function linkHeaderNext(_body: unknown, response: HttpResponse): string | undefined {
+  const link = response.headers['link'];
+  if (!link) return undefined;
+  for (const part of link.split(',')) {
+    const match = /<([^>]*)>\s*;(.*)/.exec(part.trim());
+    if (match && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(match[2] ?? '')) return match[1];
+  }
+  return undefined;
+}
+
+/** Follow a next link (absolute or relative to the page's URL) until it is null; fails if a link repeats. */
+export function nextUrlPaging(options: NextUrlPagingOptions = {}): Pagination {
+  const reader = options.next ?? 'next';
+  return {
+    kind: 'next_url',
+    start() {
+      const seen = new Set<string>();
+      return {
+        first: () => ({}),
+        next: ({ records, response, url }) => {
+          if (records.length === 0) return null;
+          const link = read(reader, response);
+          if (link === null || link === undefined || link === '') return null;
+          if (typeof link !== 'string') {
+            throw new PaginationError(`the next-page link is not a string (got ${JSON.stringify(link)})`);
+          }
+          // Relative links resolve against the URL that returned them.
+          const resolved = new URL(link, url).href;
+          if (seen.has(resolved) || resolved === new URL(url).href) {
+            throw new PaginationError(`the server returned the same next-page link twice (${resolved}); paging stopped instead of looping`);
+          }
+          seen.add(resolved);
+          return { url: resolved };
+        },
+      };
+    },
+  };
+}
+
+export interface BodyCursorPagingOptions {
+  /** The next token, e.g. ClassMarker `next_finished_after_timestamp`. */
+  token: Reader<unknown>;
+  /** Optional "more pages" flag, e.g. ClassMarker `more_results_exist`; false stops paging. */
+  more?: Reader<unknown>;
+  /** Where the token goes, e.g. `{ query: 'finishedAfterTimestamp' }`. */
+  send: TokenPlacement;
+}
+
+/**
+ * A cursor read from each response and sent with the next request. Stops on an empty page, a false
+ * `more` flag or a missing token; fails when the token equals one already sent (including the
+ * value the first request carried), because the server would return the same page forever.
+ */
+export function bodyCursorPaging(options: BodyCursorPagingOptions): Pagination {
+  return {
+    kind: 'body_cursor',
+    start() {
+      const sent = new Set<string>();
+      return {
+        first: () => ({}),
+        next: ({ records, response, request }) => {
+          const before = placedValue(options.send, request);
+          if (before !== undefined && before !== null) sent.add(String(before));
+          if (records.length === 0) return null;
+          if (options.more !== undefined && read(options.more, response) !== true) return null;
+          const token = read(options.token, response);
+          if (token === null || token === undefined || token === '') return null;
+          if (typeof token !== 'string' && typeof token !== 'number') {
+            throw new PaginationError(`the next-page token is not a string or number (got ${JSON.stringify(token)})`);
+          }
+          const key = String(token);
+          if (sent.has(key)) {
+            throw new PaginationError(`the server returned a next-page token that was already used (${key}); paging stopped instead of looping`);
+          }
+          sent.add(key);
+          return place(options.send, token);
+        },
+      };
+    },
+  };
+}

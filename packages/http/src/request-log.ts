@@ -1,0 +1,82 @@
+// Request log: the logger interface, the one-line-per-request format and Singer SDK style METRIC lines.
+
+import type { Action } from './classify.js';
+
+/** Where a tap's diagnostics go; every implementation must write to stderr (stdout carries Singer messages). */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** A plain stderr logger: `<ISO time> <LEVEL> <message>`. */
+export function createStderrLogger(options: { level?: LogLevel; write?: (line: string) => void; now?: () => number } = {}): Logger {
+  const min = LEVELS.indexOf(options.level ?? 'info');
+  const write = options.write ?? ((line: string) => void process.stderr.write(line));
+  const now = options.now ?? Date.now;
+  const at = (level: LogLevel) => (message: string) => {
+    if (LEVELS.indexOf(level) < min) return;
+    write(`${new Date(now()).toISOString()} ${level.toUpperCase()} ${message}\n`);
+  };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Wrap a logger so every line passes through `redact` first. */
+export function redactingLogger(logger: Logger, redact: (text: string) => string): Logger {
+  return {
+    debug: (m) => logger.debug(redact(m)),
+    info: (m) => logger.info(redact(m)),
+    warn: (m) => logger.warn(redact(m)),
+    error: (m) => logger.error(redact(m)),
+  };
+}
+
+/** One finished attempt, as given to the `onRequest` hook (all strings already redacted). */
+export interface RequestEvent {
+  method: string;
+  /** The endpoint label: the request's `endpoint` (a path template) or its path. */
+  endpoint: string;
+  /** Path and non-secret query, redacted. */
+  target: string;
+  /** HTTP status, or undefined for a network error / timeout. */
+  status: number | undefined;
+  elapsedMs: number;
+  /** 1-based attempt number within this request. */
+  attempt: number;
+  action: Action;
+  /** Network error code when no response arrived. */
+  errorCode?: string;
+}
+
+/** `GET /v1/links/recent_results.json?limit=200&signature=[REDACTED] 200 123ms attempt=1` */
+export function formatRequestLine(event: RequestEvent): string {
+  const status = event.status === undefined ? (event.errorCode ?? 'ERR') : String(event.status);
+  const verdict = event.action === 'ok' ? '' : ` -> ${event.action}`;
+  return `${event.method} ${event.target} ${status} ${Math.round(event.elapsedMs)}ms attempt=${event.attempt}${verdict}`;
+}
+
+/**
+ * Singer SDK style timer metric, e.g.
+ * `METRIC: {"type":"timer","metric":"http_request_duration","value":0.12,"tags":{"endpoint":"/v1.json","http_status_code":200,"status":"succeeded"}}`
+ * Extra tags (stream, context) are merged in.
+ */
+export function formatRequestMetric(event: RequestEvent, extraTags: Readonly<Record<string, unknown>> = {}): string {
+  const metric = {
+    type: 'timer',
+    metric: 'http_request_duration',
+    value: Math.round(event.elapsedMs) / 1000,
+    tags: {
+      ...extraTags,
+      endpoint: event.endpoint,
+      http_status_code: event.status ?? null,
+      status: event.action === 'ok' || event.action === 'skip' ? 'succeeded' : 'failed',
+    },
+  };
+  return `METRIC: ${JSON.stringify(metric)}`;
+}

@@ -1,0 +1,148 @@
+// The client over real HTTP: request shaping, body handling, retries, classification, timeouts.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { byBody, HttpError } from '../src/index.js';
+import { makeClient } from './support/fixtures.js';
+import type { Harness } from './support/fixtures.js';
+import { startTestServer } from './support/test-server.js';
+import type { TestServer } from './support/test-server.js';
+
+let server: TestServer;
+let h: Harness | undefined;
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  await h?.client.close();
+  h = undefined;
+  expect(server.unexpected).toEqual([]);
+  await server.close();
+});
+
+describe('request shaping', () => {
+  it('joins the path onto the base URL keeping its path, and encodes the query with repeatable keys', async () => {
+    server.on('/api/v1/items.json', { body: { ok: true } });
+    h = makeClient(`${server.baseUrl}/api/`, { userAgent: 'tap-test/1.0' });
+    const res = await h.client.request({ path: '/v1/items.json', query: { id: [1, 2], q: 'a b&c', skip: undefined, flag: true } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true });
+    const got = server.received[0]!;
+    expect(got.query.getAll('id')).toEqual(['1', '2']);
+    expect(got.query.get('q')).toBe('a b&c');
+    expect(got.query.has('skip')).toBe(false);
+    expect(got.query.get('flag')).toBe('true');
+    expect(got.headers['user-agent']).toBe('tap-test/1.0');
+    expect(got.headers['accept']).toBe('application/json');
+  });
+
+  it('sends objects as JSON and strings as they are, and returns text or raw bodies on request', async () => {
+    server.on('/echo', (r) => ({ body: { method: r.method, type: r.headers['content-type'], got: r.body } }));
+    server.on('/echo', (r) => ({ body: r.body }));
+    server.on('/bytes', { body: 'abc' });
+    h = makeClient(server.baseUrl);
+    const json = await h.client.request({ method: 'delete', path: '/echo', body: ['c1', 'c2'] });
+    expect(json.body).toEqual({ method: 'DELETE', type: 'application/json', got: '["c1","c2"]' });
+    const text = await h.client.request({ method: 'POST', path: '/echo', body: 'plain', expect: 'text' });
+    expect(text.body).toBe('plain');
+    const raw = await h.client.request<Buffer>({ path: '/bytes', expect: 'raw' });
+    expect(Buffer.isBuffer(raw.body)).toBe(true);
+    expect(raw.body.toString()).toBe('abc');
+  });
+});
+
+describe('retries', () => {
+  it('retries a burst of 5xx with jittered exponential backoff, then succeeds', async () => {
+    server.on('/flaky', { status: 503 }, { status: 502 }, { status: 500 }, { body: { done: true } });
+    h = makeClient(server.baseUrl, { retry: { attempts: 5, baseDelayMs: 1000, maxDelayMs: 60_000 } });
+    const res = await h.client.request({ path: '/flaky' });
+    expect(res.body).toEqual({ done: true });
+    expect(res.attempts).toBe(4);
+    // random() = 0.5 -> half of 1s, 2s, 4s
+    expect(h.clock.sleeps).toEqual([500, 1000, 2000]);
+    expect(h.events.map((e) => [e.status, e.attempt, e.action])).toEqual([
+      [503, 1, 'retry'],
+      [502, 2, 'retry'],
+      [500, 3, 'retry'],
+      [200, 4, 'ok'],
+    ]);
+  });
+
+  it('gives up after the configured attempts with a transient HttpError', async () => {
+    server.always('/down', { status: 503 });
+    h = makeClient(server.baseUrl, { retry: { attempts: 3 } });
+    const error = await h.client.request({ path: '/down' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ blame: 'transient', status: 503, attempts: 3, method: 'GET' });
+    expect((error as Error).message).toBe('GET /down failed after 3 attempts: the server had a temporary problem (HTTP 503).');
+  });
+
+  it('does not retry an auth failure and blames the config', async () => {
+    server.on('/secret', { status: 401, body: { detail: 'no' } });
+    h = makeClient(server.baseUrl);
+    const error = await h.client.request({ path: '/secret' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ blame: 'config', status: 401, attempts: 1 });
+    expect((error as Error).message).toMatch(/^GET \/secret failed: the server rejected the credentials \(HTTP 401\)\. Check the credentials/);
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('honours Retry-After in seconds on a 503', async () => {
+    server.on('/busy', { status: 503, headers: { 'retry-after': '7' } }, { body: [] });
+    h = makeClient(server.baseUrl);
+    await h.client.request({ path: '/busy' });
+    expect(h.clock.sleeps).toEqual([7000]);
+  });
+});
+
+describe('bodies the client cannot trust', () => {
+  it('retries a malformed JSON body, then fails with a sentence quoting its start', async () => {
+    server.always('/broken', { body: '<html>Bad gateway</html>' });
+    h = makeClient(server.baseUrl, { retry: { attempts: 2 } });
+    const error = await h.client.request({ path: '/broken' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect((error as HttpError).message).toMatch(/^GET \/broken failed after 2 attempts: the response body is not valid JSON \(.+\); it starts: "<html>Bad gateway<\/html>"\.$/);
+  });
+
+  it('lets a connector classify an error sent with HTTP 200', async () => {
+    server.on('/v1.json', { body: { status: 'error', error: { error_code: 'apiKeyAuthFail', error_message: 'bad key' } } });
+    h = makeClient(server.baseUrl, {
+      classify: byBody((body) => {
+        const b = body as { status?: string; error?: { error_code?: string } };
+        if (b.status === 'error' && b.error?.error_code === 'apiKeyAuthFail') {
+          return { action: 'fail', blame: 'config', message: 'the API key was rejected (apiKeyAuthFail). Check api_key and api_secret in your config.' };
+        }
+        return undefined;
+      }),
+    });
+    await expect(h.client.request({ path: '/v1.json' })).rejects.toThrow(
+      'GET /v1.json failed: the API key was rejected (apiKeyAuthFail). Check api_key and api_secret in your config.',
+    );
+  });
+});
+
+describe('timeouts and dropped connections', () => {
+  // undici's header timer ticks at ~0.5 s resolution, so these two tests cost about a second each.
+  it('reports a headers timeout plainly', async () => {
+    server.always('/slow', { delayMs: 3000, body: {} });
+    h = makeClient(server.baseUrl, { timeouts: { headersMs: 50 }, retry: { attempts: 1 } });
+    const error = await h.client.request({ path: '/slow' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ blame: 'transient', status: undefined, attempts: 1 });
+    expect((error as Error).message).toBe('GET /slow failed after 1 attempt: timed out waiting for the response.');
+    expect(h.events.map((e) => e.errorCode)).toEqual(['UND_ERR_HEADERS_TIMEOUT']);
+  });
+
+  it('retries after a timeout', async () => {
+    server.on('/slow', { delayMs: 3000, body: {} }, { body: { second: true } });
+    h = makeClient(server.baseUrl, { timeouts: { headersMs: 50 } });
+    const res = await h.client.request({ path: '/slow' });
+    expect(res.body).toEqual({ second: true });
+    expect(res.attempts).toBe(2);
+  });
+
+  it('retries a dropped connection', async () => {
+    server.on('/drop', { drop: true }, { body: { fine: 1 } });
+    h = makeClient(server.baseUrl);
+    const res = await h.client.request({ path: '/drop' });
+    expect(res.body).toEqual({ fine: 1 });
+    expect(res.attempts).toBe(2);
+  });
+});
