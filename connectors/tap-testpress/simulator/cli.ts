@@ -1,0 +1,33 @@
+// The `testpress-simulator` bin: serves a seeded Testpress API and prints a ready-to-use tap config.
+import { runSimulatorCli } from '@tapline/testing';
+import { startTestpressSimulator } from './index.js';
+
+await runSimulatorCli({
+  name: 'testpress-simulator',
+  description: 'A local Testpress API (JWT auth, exams, attempts, admin attempts) with seeded data.',
+  flags: {
+    'token-ttl-seconds': { type: 'number', description: 'lifetime of issued JWTs', default: 300 },
+    'expired-token-status': { type: 'number', description: 'status for an expired token: 401 or 403', default: 401 },
+    exams: { type: 'number', description: 'number of exams', default: 25 },
+    'attempts-per-exam': { type: 'number', description: 'mean attempts per opened exam', default: 30 },
+    'per-page': { type: 'number', description: 'page size of the student lists', default: 20 },
+    'throttle-per-minute': { type: 'number', description: 'requests allowed per minute (0 = unlimited)', default: 0 },
+  },
+  start: ({ port, host, seed, faults, flags }) => {
+    const expired = flags['expired-token-status'];
+    if (expired !== 401 && expired !== 403) throw new Error('--expired-token-status must be 401 or 403');
+    const perMinute = Number(flags['throttle-per-minute']);
+    return startTestpressSimulator({
+      port,
+      host,
+      seed,
+      faults,
+      tokenTtlSeconds: Number(flags['token-ttl-seconds']),
+      expiredTokenStatus: expired,
+      exams: Number(flags.exams),
+      attemptsPerExam: Number(flags['attempts-per-exam']),
+      perPage: Number(flags['per-page']),
+      throttle: perMinute > 0 ? { requests: perMinute, perSeconds: 60 } : undefined,
+    });
+  },
+});

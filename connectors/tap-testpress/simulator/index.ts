@@ -1,0 +1,95 @@
+// The Testpress API simulator: start it in a test (startTestpressSimulator) or from the CLI (testpress-simulator).
+import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing';
+import { testpressRoutes, throttleResponse, type TestpressAccount, type TestpressApiOptions } from './api.js';
+import { advanceWorld, generateWorld, type TestpressAttempt, type TestpressWorld } from './world.js';
+
+export type { TestpressAccount } from './api.js';
+export type { TestpressAttempt, TestpressExam, TestpressUser, TestpressWorld } from './world.js';
+export { formatDate, formatDecimal, formatDuration } from './formats.js';
+
+export interface TestpressSimulatorOptions extends StartOptions {
+  seed?: Seed;
+  /** Live time in milliseconds; tests pass a controllable clock to expire tokens. Default Date.now. */
+  now?: () => number;
+  /** The moment the data is generated around (ms). Default: now(), floored to the hour, so one seed
+   * gives the same data all hour long. */
+  anchor?: number;
+  exams?: number;
+  users?: number;
+  attemptsPerExam?: number;
+  tokenTtlSeconds?: number;
+  expiredTokenStatus?: 401 | 403;
+  perPage?: number;
+  adminPerPage?: number;
+  throttle?: TestpressApiOptions['throttle'];
+}
+
+/** The tap config the simulator prints: everything `tap-testpress` needs to reach it. */
+export interface TestpressSimulatorConfig {
+  base_url: string;
+  username: string;
+  password: string;
+}
+
+export interface TestpressSimulator extends RunningSimulator<TestpressSimulatorConfig> {
+  world: TestpressWorld;
+  /** The staff account in `config` and a student account (one of the users taking exams). */
+  accounts: { staff: TestpressAccount; student: TestpressAccount };
+  /** Between runs: finish running attempts and add `newAttempts` completed ones. */
+  advance(newAttempts?: number): TestpressAttempt[];
+}
+
+const HOUR_MS = 3_600_000;
+
+export async function startTestpressSimulator(options: TestpressSimulatorOptions = {}): Promise<TestpressSimulator> {
+  const seed = options.seed ?? 1;
+  const now = options.now ?? Date.now;
+  const anchor = options.anchor ?? Math.floor(now() / HOUR_MS) * HOUR_MS;
+  const random = seededRandom(seed);
+  const world = generateWorld(random, {
+    nowMicros: anchor * 1000,
+    exams: options.exams ?? 25,
+    users: options.users ?? 40,
+    attemptsPerExam: options.attemptsPerExam ?? 30,
+  });
+  const student = world.users[0];
+  if (!student) throw new Error('the Testpress simulator needs at least one user');
+  const staff: TestpressAccount = {
+    username: 'admin',
+    password: `demo-${random.alphanumeric(10)}`,
+    is_staff: true,
+    user: { id: 1, username: 'admin', first_name: 'Institute', last_name: 'Admin', email: 'admin@example.com', phone: null },
+  };
+  const studentAccount: TestpressAccount = { username: student.username, password: 'student-pass', is_staff: false, user: student };
+  const advanceRandom = seededRandom(`${seed}/advance`);
+  const advance = (newAttempts = 5) => advanceWorld(advanceRandom, world, now() * 1000, newAttempts);
+
+  const running = await startSimulator(
+    {
+      name: 'testpress',
+      routes: testpressRoutes({
+        world,
+        accounts: [staff, studentAccount],
+        now,
+        jwtSecret: `testpress-simulator-${seed}`,
+        tokenTtlSeconds: options.tokenTtlSeconds ?? 300,
+        expiredTokenStatus: options.expiredTokenStatus ?? 401,
+        perPage: options.perPage ?? 20,
+        adminPerPage: options.adminPerPage ?? 200,
+        throttle: options.throttle,
+      }),
+      tapConfig: (baseUrl) => ({ base_url: baseUrl, username: staff.username, password: staff.password }),
+      rateLimitResponse: (_request, seconds) => throttleResponse(seconds),
+      // Django's 404 page for an unknown URL is HTML; DRF only answers JSON inside its views.
+      notFound: (_request, reason) =>
+        reason === 'wrong-method'
+          ? { status: 405, body: { detail: 'Method not allowed.' } }
+          : { status: 404, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<h1>Not Found</h1>' },
+      actions: {
+        advance: (args) => advance(typeof args.new_attempts === 'number' ? args.new_attempts : undefined).map((a) => a.id),
+      },
+    },
+    options,
+  );
+  return { ...running, world, accounts: { staff, student: studentAccount }, advance };
+}
