@@ -1,0 +1,31 @@
+// The `classmarker-simulator` bin: --port N --seed S --rate-limit-per-hour N (+ data and quirk switches).
+import { runSimulatorCli } from '@tapline/testing/simulator';
+import { startClassMarkerSimulator } from './index.js';
+
+await runSimulatorCli({
+  name: 'classmarker-simulator',
+  description: 'A local ClassMarker v1 API (JSON and XML) with seeded results, signature checks and the hourly limit.',
+  flags: {
+    'rate-limit-per-hour': { type: 'number', default: 30, description: 'requests per API key per window' },
+    'rate-limit-window-seconds': { type: 'number', default: 3600, description: 'length of the rate-limit window' },
+    'group-results': { type: 'number', default: 500, description: 'seeded group results' },
+    'link-results': { type: 'number', default: 2000, description: 'seeded link results' },
+    'numbers-as-strings': { type: 'boolean', default: false, description: 'send result ids/percentages/timestamps as strings (2012 sample form)' },
+    'error-http-status': { type: 'boolean', default: false, description: 'send 4xx/429/5xx with error envelopes instead of HTTP 200' },
+    anchor: { type: 'number', description: 'UNIX seconds the seeded results end at (default: now)' },
+  },
+  start: ({ port, host, seed, faults, flags }) =>
+    startClassMarkerSimulator({
+      port,
+      host,
+      seed,
+      faults,
+      rateLimitPerHour: flags['rate-limit-per-hour'] as number,
+      rateLimitWindowSeconds: flags['rate-limit-window-seconds'] as number,
+      groupResults: flags['group-results'] as number,
+      linkResults: flags['link-results'] as number,
+      numbersAsStrings: flags['numbers-as-strings'] as boolean,
+      errorHttpStatus: flags['error-http-status'] as boolean,
+      anchor: flags.anchor as number | undefined,
+    }),
+});
