@@ -91,6 +91,11 @@ export interface RowBatch {
   readonly mode: WriteMode;
   /** Key column names for 'upsert' (composite keys keep their order); empty for 'append'. */
   readonly key: readonly string[];
+  /**
+   * True when `key` is exactly the table's primary key (so `INSERT ... ON CONFLICT` works);
+   * false for a table made elsewhere without that constraint: update matching rows, insert the rest.
+   */
+  readonly keyIsPrimaryKey: boolean;
   /** Input line number of each row (same index as `rows`), for error messages. */
   readonly lines: readonly number[];
   /**

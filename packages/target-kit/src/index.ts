@@ -1,3 +1,18 @@
-// Public API of @tapline/target-kit.
+// Public API of @tapline/target-kit: the loader core every Tapline target is built on.
 export type * from './dialect.js';
 export { META, METADATA_COLUMNS } from './metadata.js';
+export { baseConfigSchema, parseConfig, readConfigFile, type BaseTargetConfig } from './config.js';
+export { ConfigError, LoadError, SingerInputError, EXIT, classifyError } from './errors.js';
+export { normaliseName, columnNamesFor, tableRefForStream } from './names.js';
+export { widenKind, planColumns, type ColumnPlan } from './column-plan.js';
+export { encodeCell } from './encode.js';
+export {
+  runTarget,
+  readStoredState,
+  stateTableRef,
+  stderrLogger,
+  type Logger,
+  type RunTargetOptions,
+  type RunSummary,
+} from './loader.js';
+export { runTargetCli, type TargetDefinition } from './cli.js';

@@ -1,0 +1,109 @@
+// The command line every Tapline target shares: `target-x --config config.json [--input file] < messages`.
+import { createReadStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import type { BaseTargetConfig } from './config.js';
+import { readConfigFile } from './config.js';
+import type { Dialect } from './dialect.js';
+import { classifyError, ConfigError, EXIT } from './errors.js';
+import { runTarget, stderrLogger } from './loader.js';
+
+/** What a target package declares; `runTargetCli` does the rest. */
+export interface TargetDefinition<C extends BaseTargetConfig> {
+  /** Executable name, e.g. `target-postgres`. */
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  /** The base config schema extended with the dialect's settings; its output must be `C`. */
+  readonly configSchema: z.ZodObject;
+  readonly dialect: Dialect<C>;
+}
+
+/** Meltano SDK capability names this target kit supports (`--about`). */
+const CAPABILITIES = ['about', 'activate-version', 'hard-delete', 'soft-delete', 'target-schema', 'validate-records'];
+
+const usage = (name: string) =>
+  `usage: ${name} --config CONFIG.json [--input MESSAGES.jsonl]\n       ${name} --about [--format json|markdown]\n       ${name} --version`;
+
+/**
+ * Run the CLI and set `process.exitCode`: 0 on success, 1 for bad input or data the database
+ * refused, 2 for bad usage or config, 3 for a bug. Errors go to stderr as one `CRITICAL` line
+ * (a stack only for bugs); state values go to stdout.
+ */
+export async function runTargetCli<C extends BaseTargetConfig>(
+  definition: TargetDefinition<C>,
+  argv: readonly string[] = process.argv.slice(2),
+): Promise<number> {
+  const code = await main(definition, argv).catch((error: unknown) => {
+    const { code, message, showStack } = classifyError(error);
+    process.stderr.write(`CRITICAL ${message}\n`);
+    if (showStack && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    return code;
+  });
+  process.exitCode = code;
+  return code;
+}
+
+async function main<C extends BaseTargetConfig>(definition: TargetDefinition<C>, argv: readonly string[]): Promise<number> {
+  let values: { config?: string; input?: string; about?: boolean; format?: string; version?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        config: { type: 'string' },
+        input: { type: 'string' },
+        about: { type: 'boolean' },
+        format: { type: 'string' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n${usage(definition.name)}`);
+  }
+  if (values.help) {
+    process.stdout.write(`${definition.description}\n\n${usage(definition.name)}\n`);
+    return EXIT.ok;
+  }
+  if (values.version) {
+    process.stdout.write(`${definition.name} v${definition.version}\n`);
+    return EXIT.ok;
+  }
+  if (values.about) {
+    process.stdout.write(about(definition, values.format ?? 'text'));
+    return EXIT.ok;
+  }
+  if (values.config === undefined) throw new ConfigError(`--config is required\n${usage(definition.name)}`);
+  const config = (await readConfigFile(definition.configSchema, values.config, stderrLogger.warn)) as C;
+  const input = values.input === undefined ? process.stdin : createReadStream(values.input);
+  const summary = await runTarget({ dialect: definition.dialect, config, input });
+  const counts = Object.entries(summary.records).map(([stream, count]) => `${stream}: ${count}`);
+  stderrLogger.info(
+    `done: ${counts.length === 0 ? 'no records' : `records ${counts.join(', ')}`}; ${summary.statesEmitted} state(s) emitted`,
+  );
+  return EXIT.ok;
+}
+
+function about<C extends BaseTargetConfig>(definition: TargetDefinition<C>, format: string): string {
+  const settings = z.toJSONSchema(definition.configSchema, { io: 'input', unrepresentable: 'any' }) as {
+    properties?: Record<string, { type?: unknown; description?: string; default?: unknown }>;
+  };
+  const info = {
+    name: definition.name,
+    description: definition.description,
+    version: definition.version,
+    capabilities: CAPABILITIES,
+    settings,
+  };
+  if (format === 'json') return `${JSON.stringify(info, null, 2)}\n`;
+  const rows = Object.entries(settings.properties ?? {}).map(
+    ([key, spec]) =>
+      `| ${key} | ${Array.isArray(spec.type) ? spec.type.join(', ') : String(spec.type ?? 'any')} | ${spec.default === undefined ? '' : JSON.stringify(spec.default)} | ${spec.description ?? ''} |`,
+  );
+  const table = ['| setting | type | default | description |', '|---|---|---|---|', ...rows].join('\n');
+  if (format === 'markdown') {
+    return `# ${definition.name}\n\n${definition.description}\n\nVersion ${definition.version}. Capabilities: ${CAPABILITIES.join(', ')}.\n\n${table}\n`;
+  }
+  return `${definition.name} ${definition.version}\n${definition.description}\ncapabilities: ${CAPABILITIES.join(', ')}\n\n${table}\n`;
+}

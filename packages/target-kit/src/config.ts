@@ -1,0 +1,74 @@
+// The config every target accepts (zod), and reading a config file with errors that name the key.
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** Settings shared by every Tapline target; a dialect extends this with its connection settings. */
+export const baseConfigSchema = z.object({
+  /** Where streams land; when set explicitly, stream `a-b` goes to this schema as table `b`. */
+  default_target_schema: z.string().min(1).optional(),
+  /**
+   * `upsert` (default): keyed streams upsert by key_properties, keyless streams append.
+   * `append-only`: every record is inserted, keys or not. `overwrite`: the first SCHEMA of a
+   * stream in a run replaces its table (in the same transaction as the new rows).
+   */
+  load_method: z.enum(['upsert', 'append-only', 'overwrite']).default('upsert'),
+  add_record_metadata: z.boolean().default(true),
+  hard_delete: z.boolean().default(false),
+  validate_records: z.boolean().default(true),
+  /** Rows buffered per stream before a bulk write; commits happen at the next STATE after this many rows. */
+  batch_size_rows: z.number().int().positive().default(50_000),
+  /** Also store each state in this table (`name` or `schema.name`), in the transaction of its rows. */
+  state_table: z.string().min(1).optional(),
+  state_id: z.string().min(1).default('default'),
+  /** Remove U+0000 from strings where the destination cannot store it, instead of failing. */
+  sanitize_null_characters: z.boolean().default(false),
+  /** Set false to ignore ACTIVATE_VERSION messages. */
+  process_activate_version_messages: z.boolean().default(true),
+});
+
+export type BaseTargetConfig = z.infer<typeof baseConfigSchema>;
+
+/** Validate a parsed config object; an error names the first wrong key. Unknown keys are reported to `warn` and ignored. */
+export function parseConfig<S extends z.ZodObject>(
+  schema: S,
+  raw: unknown,
+  source = 'config',
+  warn: (message: string) => void = () => {},
+): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const key = issue && issue.path.length > 0 ? issue.path.join('.') : undefined;
+    const what = key === undefined ? `${source} is invalid` : `${source} key "${key}" is invalid`;
+    throw new ConfigError(`${what}: ${issue?.message ?? result.error.message}`);
+  }
+  if (raw !== null && typeof raw === 'object') {
+    const known = new Set(Object.keys(schema.shape));
+    for (const key of Object.keys(raw)) {
+      if (!known.has(key)) warn(`${source} key "${key}" is not a setting of this target; ignored`);
+    }
+  }
+  return result.data;
+}
+
+/** Read and parse a JSON config file. */
+export async function readConfigFile<S extends z.ZodObject>(
+  schema: S,
+  path: string,
+  warn?: (message: string) => void,
+): Promise<z.infer<S>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(schema, raw, `config file ${path}`, warn);
+}

@@ -1,0 +1,75 @@
+// Record values -> cells for a column of a given kind (the CellValue contract in dialect.ts).
+import { isLosslessNumber, stringifyJson } from '@tapline/singer';
+import type { CellValue, ColumnKind } from './dialect.js';
+
+/** Returned when a value needs a wider column than it has (e.g. an integer beyond int64). */
+export class NeedsWiderColumn {
+  constructor(readonly kind: ColumnKind) {}
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const integerLiteral = /^-?\d+$/;
+
+/**
+ * Encode one value for a column. `undefined` and `null` are NULL. A value of an unexpected type
+ * (possible with validate_records off) passes through as text for the database to judge;
+ * an empty string in a date/time/timestamp column is NULL (README, "Empty strings").
+ */
+export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsWiderColumn {
+  if (value === null || value === undefined) return null;
+  switch (kind) {
+    case 'string':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'object' && !isLosslessNumber(value)) return stringifyJson(value);
+      return String(value);
+    case 'json':
+      return stringifyJson(value);
+    case 'integer':
+      if (typeof value === 'number') {
+        if (Number.isSafeInteger(value)) return value;
+        if (Number.isInteger(value)) return toInt64(BigInt(value));
+        return Number.isFinite(value) ? new NeedsWiderColumn('decimal') : String(value);
+      }
+      if (isLosslessNumber(value)) {
+        const text = value.toString();
+        return integerLiteral.test(text) ? toInt64(BigInt(text)) : new NeedsWiderColumn('decimal');
+      }
+      return passThrough(value);
+    case 'decimal':
+      if (typeof value === 'number' || isLosslessNumber(value)) return String(value);
+      return passThrough(value);
+    case 'number':
+      if (typeof value === 'number') return value;
+      // lossless-json only makes a LosslessNumber when a double would change the value.
+      if (isLosslessNumber(value)) return new NeedsWiderColumn('decimal');
+      return passThrough(value);
+    case 'boolean':
+      return typeof value === 'boolean' ? value : passThrough(value);
+    case 'date':
+    case 'time':
+    case 'timestamp':
+      if (value === '') return null;
+      return passThrough(value);
+  }
+}
+
+function toInt64(value: bigint): bigint | NeedsWiderColumn {
+  return value < INT64_MIN || value > INT64_MAX ? new NeedsWiderColumn('decimal') : value;
+}
+
+function passThrough(value: unknown): CellValue {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return value;
+  return stringifyJson(value);
+}
+
+/** True when a string (or, for JSON text, an escaped string) holds U+0000. */
+export function hasNul(cell: string, kind: ColumnKind): boolean {
+  return kind === 'json' ? /(?:^|[^\\])(?:\\\\)*\\u0000/.test(cell) : cell.includes('\0');
+}
+
+/** Remove U+0000 (sanitize_null_characters). */
+export function stripNul(cell: string, kind: ColumnKind): string {
+  return kind === 'json' ? cell.replace(/((?:^|[^\\])(?:\\\\)*)\\u0000/g, '$1') : cell.replaceAll('\0', '');
+}

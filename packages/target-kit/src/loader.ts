@@ -1,0 +1,427 @@
+// The message loop: SCHEMA -> table, RECORD -> batches, STATE -> commit then echo, ACTIVATE_VERSION -> delete old versions.
+import {
+  readMessages,
+  SingerInputError,
+  stringifyJson,
+  type ActivateVersionMessage,
+  type RecordMessage,
+  type SchemaMessage,
+} from '@tapline/singer';
+import { planColumns } from './column-plan.js';
+import type { BaseTargetConfig } from './config.js';
+import type { ColumnDef, Dialect, DialectSession, TableRef } from './dialect.js';
+import { LoadError } from './errors.js';
+import { META, METADATA_COLUMNS } from './metadata.js';
+import { normaliseName, tableRefForStream } from './names.js';
+import { ColumnWideningNeeded, layoutForSchema, StreamSink, type SinkSettings } from './sink.js';
+import { WorkQueue } from './work-queue.js';
+
+/** Where the target's log lines go (stderr in the CLI). */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Singer-style log lines on stderr: `INFO ...`, `WARNING ...`. */
+export const stderrLogger: Logger = {
+  info: (message) => process.stderr.write(`INFO ${message}\n`),
+  warn: (message) => process.stderr.write(`WARNING ${message}\n`),
+};
+
+export interface RunTargetOptions<C extends BaseTargetConfig> {
+  readonly dialect: Dialect<C>;
+  readonly config: C;
+  /** Singer messages (e.g. process.stdin or a file stream). */
+  readonly input: AsyncIterable<Uint8Array | string>;
+  /** Where state values go, one JSON line each (default process.stdout). */
+  readonly output?: { write(text: string): unknown };
+  readonly log?: Logger;
+}
+
+export interface RunSummary {
+  /** RECORD messages read, per stream. */
+  readonly records: Record<string, number>;
+  /** State values written to the output (and to state_table). */
+  readonly statesEmitted: number;
+}
+
+/**
+ * A commit also happens at a STATE when this much time passed since the last one, so that a
+ * slow trickle of records still advances the state (the Meltano SDK drains every 5 minutes).
+ */
+const COMMIT_INTERVAL_MS = 60_000;
+
+/** Load Singer messages into a destination. Resolves at clean end of input; rejects with the first error. */
+export async function runTarget<C extends BaseTargetConfig>(options: RunTargetOptions<C>): Promise<RunSummary> {
+  const session = await options.dialect.connect(options.config);
+  const loader = new Loader(options, session);
+  try {
+    await loader.run();
+    return loader.summary();
+  } finally {
+    await session.close();
+  }
+}
+
+/** The state table a config names, or undefined. `name` lands in the target schema; `schema.name` is explicit. */
+export function stateTableRef(config: BaseTargetConfig, dialect: Dialect<unknown>): TableRef | undefined {
+  if (config.state_table === undefined) return undefined;
+  const max = dialect.capabilities.maxIdentifierBytes;
+  const dot = config.state_table.indexOf('.');
+  if (dot > 0) {
+    return {
+      schema: normaliseName(config.state_table.slice(0, dot), max),
+      table: normaliseName(config.state_table.slice(dot + 1), max),
+    };
+  }
+  const schema = config.default_target_schema ?? dialect.capabilities.defaultSchema;
+  return { schema: normaliseName(schema, max), table: normaliseName(config.state_table, max) };
+}
+
+/**
+ * The state stored by an earlier run under `state_table`/`state_id`, or undefined. The runner
+ * passes this to the tap as `--state` to resume exactly where the warehouse is.
+ */
+export async function readStoredState<C extends BaseTargetConfig>(dialect: Dialect<C>, config: C): Promise<unknown> {
+  const table = stateTableRef(config, dialect as Dialect<unknown>);
+  if (table === undefined) throw new LoadError('readStoredState needs state_table in the config');
+  const session = await dialect.connect(config);
+  try {
+    return await session.readState(table, config.state_id);
+  } finally {
+    await session.close();
+  }
+}
+
+class Loader<C extends BaseTargetConfig> {
+  private readonly config: C;
+  private readonly dialect: Dialect<C>;
+  private readonly log: Logger;
+  private readonly output: { write(text: string): unknown };
+  private readonly input: AsyncIterable<Uint8Array | string>;
+  private readonly settings: SinkSettings;
+  private readonly queue = new WorkQueue();
+  private readonly sinks = new Map<string, StreamSink>();
+  private readonly schemasEnsured = new Set<string>();
+  private readonly replacedThisRun = new Set<string>();
+  private readonly stateTable: TableRef | undefined;
+  private readonly records: Record<string, number> = {};
+
+  private inTransaction = false;
+  /** The newest STATE not yet committed (compact JSON text). */
+  private pendingState: string | undefined;
+  /** Rows or deletes after `pendingState` already reached the database (so it cannot be committed alone). */
+  private pendingStateTainted = false;
+  private rowsSinceCommit = 0;
+  private lastCommitAt = Date.now();
+  private sequence = 0;
+  private statesEmitted = 0;
+
+  constructor(
+    options: RunTargetOptions<C>,
+    private readonly session: DialectSession,
+  ) {
+    this.config = options.config;
+    this.dialect = options.dialect;
+    this.log = options.log ?? stderrLogger;
+    this.output = options.output ?? process.stdout;
+    this.input = options.input;
+    const caps = this.dialect.capabilities;
+    this.settings = {
+      maxIdentifierBytes: caps.maxIdentifierBytes,
+      textAcceptsNul: caps.textAcceptsNul,
+      sanitizeNul: this.config.sanitize_null_characters,
+      validate: this.config.validate_records,
+      metadataColumns: this.config.add_record_metadata
+        ? METADATA_COLUMNS
+        : this.config.hard_delete
+          ? METADATA_COLUMNS.filter((column) => column.name === META.deletedAt)
+          : [],
+      appendOnly: this.config.load_method === 'append-only',
+      warn: (message) => this.log.warn(message),
+    };
+    this.stateTable = stateTableRef(this.config, this.dialect as Dialect<unknown>);
+  }
+
+  summary(): RunSummary {
+    return { records: { ...this.records }, statesEmitted: this.statesEmitted };
+  }
+
+  async run(): Promise<void> {
+    try {
+      if (this.stateTable) {
+        const table = this.stateTable;
+        await this.ensureTransaction();
+        await this.ensureSchema(table.schema);
+        await this.session.ensureStateTable(table);
+      }
+      const onWarning = ({ message }: { message: string }) => this.log.warn(message);
+      for await (const batch of readMessages(this.input, { onWarning })) {
+        const now = Date.now();
+        const receivedAt = new Date(now).toISOString();
+        for (const { message, line } of batch) {
+          switch (message.type) {
+            case 'RECORD':
+              this.sequence = Math.max(now * 1000, this.sequence + 1);
+              {
+                const pending = this.onRecord(message, line, receivedAt); // synchronous unless a batch is handed off
+                if (pending) await pending;
+              }
+              break;
+            case 'SCHEMA':
+              await this.onSchema(message, line);
+              break;
+            case 'STATE':
+              await this.onState(message.value);
+              break;
+            case 'ACTIVATE_VERSION':
+              await this.onActivateVersion(message, line);
+              break;
+          }
+        }
+      }
+      await this.checkpoint();
+      await this.queue.drain();
+    } catch (error) {
+      await this.afterFailure(error);
+      throw error;
+    }
+  }
+
+  private onRecord(message: RecordMessage, line: number, receivedAt: string): Promise<void> | undefined {
+    const sink = this.sinks.get(message.stream);
+    if (sink === undefined) {
+      throw new SingerInputError({ line, stream: message.stream }, 'RECORD arrives before any SCHEMA for this stream');
+    }
+    try {
+      sink.addRecord(message, line, receivedAt, this.sequence);
+    } catch (error) {
+      if (error instanceof ColumnWideningNeeded) return this.widenAndRetry(sink, error, message, line, receivedAt);
+      throw error;
+    }
+    this.records[message.stream] = (this.records[message.stream] ?? 0) + 1;
+    this.rowsSinceCommit += 1;
+    if (sink.rows.length >= this.config.batch_size_rows) return this.flush(sink);
+    return undefined;
+  }
+
+  /** A value needs a wider column (an integer beyond int64, a decimal a double would round). */
+  private async widenAndRetry(
+    sink: StreamSink,
+    need: ColumnWideningNeeded,
+    message: RecordMessage,
+    line: number,
+    receivedAt: string,
+  ): Promise<void> {
+    if (!this.dialect.capabilities.canWidenColumns) {
+      throw new LoadError(
+        `line ${line} (stream ${JSON.stringify(sink.stream)}): column "${need.column.name}" would have to change from ${need.from} to ${need.column.kind} to hold this value, and ${this.dialect.name} cannot alter column types`,
+      );
+    }
+    await this.flush(sink);
+    await this.queue.drain();
+    await this.ensureTransaction();
+    await this.session.alterColumnType(sink.table, need.column, need.from);
+    this.log.info(
+      `stream ${JSON.stringify(sink.stream)}: column "${need.column.name}" widened from ${need.from} to ${need.column.kind} for a value on line ${line}`,
+    );
+    sink.columns = sink.columns.map((column) => (column.name === need.column.name ? need.column : column));
+    sink.setLayout(sink.layout, sink.columns);
+    await this.onRecord(message, line, receivedAt);
+  }
+
+  private async onSchema(message: SchemaMessage, line: number): Promise<void> {
+    const keyProperties = message.key_properties ?? [];
+    const signature = stringifyJson([message.schema, keyProperties]);
+    let sink = this.sinks.get(message.stream);
+    if (sink !== undefined && sink.schemaSignature === signature) return; // identical repeat: free and silent
+    const layout = layoutForSchema(message.stream, message.schema, keyProperties, line, this.settings);
+    const table = sink?.table ?? this.tableFor(message.stream);
+    if (sink !== undefined) await this.flush(sink);
+    await this.queue.drain();
+    await this.ensureTransaction();
+    await this.ensureSchema(table.schema);
+
+    const tableKey = `${table.schema}.${table.table}`;
+    let existing = await this.session.describeTable(table);
+    if (this.config.load_method === 'overwrite' && !this.replacedThisRun.has(tableKey)) {
+      this.replacedThisRun.add(tableKey);
+      if (existing !== null) {
+        await this.session.dropTable(table);
+        this.log.info(`stream ${JSON.stringify(message.stream)}: load_method overwrite: replacing table ${tableKey}`);
+        existing = null;
+      }
+    }
+    const upsert = layout.keyColumns.length > 0 && !this.settings.appendOnly;
+    let columns: ColumnDef[];
+    let keyIsPrimaryKey: boolean;
+    let created = false;
+    if (existing === null) {
+      const primaryKey = upsert ? layout.keyColumns : [];
+      await this.session.createTable(table, layout.columns, primaryKey);
+      columns = layout.columns;
+      keyIsPrimaryKey = primaryKey.length > 0;
+      created = true;
+      this.log.info(`stream ${JSON.stringify(message.stream)}: created table ${tableKey}`);
+    } else {
+      const kinds = new Map(existing.columns.map((column) => [column.name, column.kind]));
+      const plan = planColumns(kinds, layout.columns);
+      if (plan.widen.length > 0 && !this.dialect.capabilities.canWidenColumns) {
+        const first = plan.widen[0]!;
+        throw new LoadError(
+          `line ${line} (stream ${JSON.stringify(message.stream)}): column "${first.column.name}" would have to change from ${first.from} to ${first.column.kind}, and ${this.dialect.name} cannot alter column types`,
+        );
+      }
+      for (const column of plan.add) await this.session.addColumn(table, column);
+      for (const { column, from } of plan.widen) await this.session.alterColumnType(table, column, from);
+      const widened = new Map(plan.widen.map(({ column }) => [column.name, column.kind]));
+      columns = layout.columns.map((column) => ({
+        name: column.name,
+        kind: widened.get(column.name) ?? kinds.get(column.name) ?? column.kind,
+      }));
+      keyIsPrimaryKey = sameNames(existing.primaryKey, layout.keyColumns);
+      if (plan.add.length > 0 || plan.widen.length > 0) {
+        const parts = [
+          ...plan.add.map((column) => `added "${column.name}" (${column.kind})`),
+          ...plan.widen.map(({ column, from }) => `widened "${column.name}" from ${from} to ${column.kind}`),
+        ];
+        this.log.info(`stream ${JSON.stringify(message.stream)}: table ${tableKey}: ${parts.join(', ')}`);
+      }
+    }
+    if (sink === undefined) {
+      sink = new StreamSink(message.stream, table, layout, this.settings);
+      this.sinks.set(message.stream, sink);
+      sink.tableIsNew = created;
+    }
+    sink.setLayout(layout, columns);
+    sink.keyIsPrimaryKey = keyIsPrimaryKey;
+    sink.setSchema(message.schema);
+    sink.schemaSignature = signature;
+  }
+
+  private async onState(value: unknown): Promise<void> {
+    this.pendingState = stringifyJson(value);
+    this.pendingStateTainted = false;
+    for (const sink of this.sinks.values()) sink.mark = sink.rows.length;
+    const due =
+      this.rowsSinceCommit >= this.config.batch_size_rows ||
+      (this.rowsSinceCommit > 0 && Date.now() - this.lastCommitAt >= COMMIT_INTERVAL_MS);
+    if (due) await this.checkpoint();
+  }
+
+  private async onActivateVersion(message: ActivateVersionMessage, line: number): Promise<void> {
+    if (!this.config.process_activate_version_messages) return;
+    const sink = this.sinks.get(message.stream);
+    if (sink === undefined) {
+      this.log.warn(`line ${line} (stream ${JSON.stringify(message.stream)}): ACTIVATE_VERSION before any SCHEMA; ignored`);
+      return;
+    }
+    const names = new Set(sink.columns.map((column) => column.name));
+    if (!names.has(META.tableVersion) || !names.has(META.deletedAt)) {
+      this.log.warn(
+        `line ${line} (stream ${JSON.stringify(message.stream)}): ACTIVATE_VERSION needs the _sdc_table_version and _sdc_deleted_at columns (add_record_metadata); ignored`,
+      );
+      return;
+    }
+    await this.flush(sink);
+    if (this.pendingState !== undefined) this.pendingStateTainted = true;
+    const version = BigInt(message.version);
+    const hard = this.config.hard_delete;
+    await this.queue.submit(async () => {
+      await this.ensureTransaction();
+      await this.session.activateVersion(sink.table, version, hard);
+    });
+  }
+
+  /** Hand the sink's rows to the database (overlapping with parsing). */
+  private async flush(sink: StreamSink): Promise<void> {
+    if (sink.rows.length === 0) return;
+    if (this.pendingState !== undefined && sink.rows.length > sink.mark) this.pendingStateTainted = true;
+    const deleteMarked = this.config.hard_delete && sink.hasDeleteMarkers;
+    const batch = sink.takeBatch(new Date().toISOString());
+    if (batch === null) return;
+    await this.queue.submit(async () => {
+      await this.ensureTransaction();
+      await this.session.writeBatch(batch);
+      if (deleteMarked) await this.session.deleteMarkedRows(batch.table);
+    });
+  }
+
+  /** Flush everything, store the pending state with it, commit, then echo the state. */
+  private async checkpoint(): Promise<void> {
+    for (const sink of this.sinks.values()) await this.flush(sink);
+    const state = this.pendingState;
+    this.pendingState = undefined;
+    this.pendingStateTainted = false;
+    this.rowsSinceCommit = 0;
+    this.lastCommitAt = Date.now();
+    await this.queue.submit(async () => {
+      if (state !== undefined && this.stateTable) {
+        await this.ensureTransaction();
+        await this.session.writeState(this.stateTable, this.config.state_id, state);
+      }
+      if (this.inTransaction) {
+        await this.session.commit();
+        this.inTransaction = false;
+      }
+      if (state !== undefined) {
+        this.output.write(`${state}\n`);
+        this.statesEmitted += 1;
+      }
+    });
+  }
+
+  /**
+   * After an error: when the input broke (not the database) and the last STATE's rows are all
+   * still intact, commit exactly up to that STATE and echo it; otherwise roll back everything
+   * not covered by an already-emitted state.
+   */
+  private async afterFailure(error: unknown): Promise<void> {
+    await this.queue.settle();
+    const salvageable =
+      error instanceof SingerInputError &&
+      !this.queue.failed &&
+      this.pendingState !== undefined &&
+      !this.pendingStateTainted;
+    if (salvageable) {
+      try {
+        for (const sink of this.sinks.values()) sink.dropRowsAfterMark();
+        await this.checkpoint();
+        await this.queue.drain();
+        this.log.info('committed everything up to the last STATE before the error');
+        return;
+      } catch {
+        // fall through to the rollback
+      }
+    }
+    if (this.inTransaction) {
+      this.inTransaction = false;
+      await this.session.rollback().catch(() => {});
+    }
+  }
+
+  private tableFor(stream: string): TableRef {
+    const explicit = this.config.default_target_schema;
+    return tableRefForStream(stream, {
+      defaultSchema: normaliseName(explicit ?? this.dialect.capabilities.defaultSchema, this.settings.maxIdentifierBytes),
+      schemaIsExplicit: explicit !== undefined,
+      maxBytes: this.settings.maxIdentifierBytes,
+    });
+  }
+
+  private async ensureTransaction(): Promise<void> {
+    if (this.inTransaction) return;
+    await this.session.begin();
+    this.inTransaction = true;
+  }
+
+  private async ensureSchema(schema: string): Promise<void> {
+    if (this.schemasEnsured.has(schema)) return;
+    await this.session.ensureSchema(schema);
+    this.schemasEnsured.add(schema);
+  }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, index) => name === b[index]);
+}
