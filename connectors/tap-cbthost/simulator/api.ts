@@ -1,0 +1,95 @@
+// The CBTHost API as the simulator serves it: the single-result and mass-result endpoints (cbthost-api.txt).
+import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing';
+import type { CbtTest, CbtWorld } from './world.js';
+
+export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
+  const testById = (testId: string) => world.tests.find((test) => test.testId === testId);
+  /** The exam a mass-endpoint code names. Inferred: the document calls it the exam's passcode but its
+   * example passes a student's code (`cbthost-pssi-0069`), so both resolve to the exam. */
+  const testByCode = (code: string): CbtTest | undefined =>
+    world.tests.find((test) => test.passCode === code) ??
+    testById(world.results.find((result) => result.passCode === code)?.testId ?? '');
+
+  return [
+    {
+      name: 'single_result',
+      method: 'GET',
+      path: '/api/result',
+      handle: jsonOnly((request) => {
+        const passCode = header(request, 'cbt-pass-code');
+        const testId = header(request, 'test-id');
+        if (!passCode || !testId) {
+          // The message names the headers with underscores although they are sent with hyphens (document's wording).
+          return { status: 400, body: { serverstatus: 400, message: 'Missing required headers: cbt_pass_code, test_id' } };
+        }
+        const result = world.results.find((candidate) => candidate.passCode === passCode && candidate.testId === testId);
+        const test = testById(testId);
+        if (result && test && !test.apiEnabled) return { status: 401, body: { serverstatus: 401, message: 'Unauthorized' } };
+        if (!result || !test) {
+          return { status: 404, body: { serverstatus: 404, message: 'cbt pass code is invalid, or no record found' } };
+        }
+        return {
+          body: {
+            status: 'success',
+            data: {
+              cbt_test_id: result.testId,
+              cbt_test_info: test.info,
+              cbt_pass_code: result.passCode,
+              cbt_total_score: result.score,
+            },
+          },
+        };
+      }),
+    },
+    {
+      name: 'mass_results',
+      method: 'GET',
+      path: '/api/result/:pass_code',
+      handle: jsonOnly((request) => {
+        const test = testByCode(request.params.pass_code ?? '');
+        if (test && !test.apiEnabled) return { status: 401, body: { status: 'error', message: 'Unauthorized' } };
+        const results = test ? world.results.filter((result) => result.testId === test.testId) : [];
+        // The document's only mass error; inferred to cover an unknown code and an exam with no results alike.
+        if (results.length === 0) return { status: 404, body: { status: 'error', message: 'No results found for this test ID' } };
+        // The document's prose promises "student array and summary"; its JSON example has only the array: followed.
+        return {
+          body: {
+            status: 'success',
+            data: results.map((result) => ({
+              cbt_pass_code: result.passCode,
+              cbt_test_id: result.testId,
+              cbt_total_score: result.score,
+            })),
+          },
+        };
+      }),
+    },
+  ];
+}
+
+/** The document marks `Accept: application/json` required "to ensure JSON output". Inferred: without it the
+ * (Laravel) server answers with an HTML page, with the status it would have sent. */
+function jsonOnly(handler: (request: SimulatorRequest) => SimulatorResponse): (request: SimulatorRequest) => SimulatorResponse {
+  return (request) => {
+    const response = handler(request);
+    if (acceptsJson(request)) return response;
+    const status = response.status ?? 200;
+    return {
+      status,
+      headers: { 'content-type': 'text/html; charset=UTF-8' },
+      body: `<!DOCTYPE html><html><head><title>CBTHost</title></head><body><h1>${status === 200 ? 'Result' : `Error ${status}`}</h1></body></html>`,
+    };
+  };
+}
+
+function acceptsJson(request: SimulatorRequest): boolean {
+  const accept = String(request.headers.accept ?? '').toLowerCase();
+  return accept.split(',').some((part) => part.trim().split(';')[0] === 'application/json');
+}
+
+/** Header lookup; inferred: PHP also exposes the header with underscores, so `cbt_pass_code` works too. */
+function header(request: SimulatorRequest, name: string): string | undefined {
+  const value = request.headers[name] ?? request.headers[name.replace(/-/g, '_')];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text?.trim() || undefined;
+}

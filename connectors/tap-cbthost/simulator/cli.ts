@@ -1,0 +1,21 @@
+// The `cbthost-simulator` bin: serves a seeded CBTHost API and prints a ready-to-use tap config.
+import { runSimulatorCli } from '@tapline/testing';
+import { startCbthostSimulator } from './index.js';
+
+await runSimulatorCli({
+  name: 'cbthost-simulator',
+  description: 'A local CBTHost results API (single and mass endpoints) with seeded data.',
+  flags: {
+    tests: { type: 'number', description: 'number of exams (tests)', default: 6 },
+    'students-per-test': { type: 'number', description: 'mean results per exam', default: 40 },
+  },
+  start: ({ port, host, seed, faults, flags }) =>
+    startCbthostSimulator({
+      port,
+      host,
+      seed,
+      faults,
+      tests: Number(flags.tests),
+      studentsPerTest: Number(flags['students-per-test']),
+    }),
+});

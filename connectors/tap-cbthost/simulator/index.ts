@@ -1,0 +1,56 @@
+// The CBTHost API simulator: start it in a test (startCbthostSimulator) or from the CLI (cbthost-simulator).
+import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing';
+import { cbthostRoutes } from './api.js';
+import { advanceWorld, generateWorld, type CbtWorld } from './world.js';
+
+export type { CbtResult, CbtTest, CbtWorld } from './world.js';
+
+export interface CbthostSimulatorOptions extends StartOptions {
+  seed?: Seed;
+  tests?: number;
+  studentsPerTest?: number;
+}
+
+/** The tap config the simulator prints: every exam pass code that serves results, and two single results. */
+export interface CbthostSimulatorConfig {
+  base_url: string;
+  pass_codes: string[];
+  results: { pass_code: string; test_id: string }[];
+}
+
+export interface CbthostSimulator extends RunningSimulator<CbthostSimulatorConfig> {
+  world: CbtWorld;
+  /** Between runs: regrade two scores, remove one result upstream, add `newResults`. */
+  advance(newResults?: number): ReturnType<typeof advanceWorld>;
+}
+
+export async function startCbthostSimulator(options: CbthostSimulatorOptions = {}): Promise<CbthostSimulator> {
+  const seed = options.seed ?? 1;
+  const world = generateWorld(seededRandom(seed), { tests: options.tests ?? 6, studentsPerTest: options.studentsPerTest ?? 40 });
+  const advanceRandom = seededRandom(`${seed}/advance`);
+  const advance = (newResults = 3) => advanceWorld(advanceRandom, world, newResults);
+  const serving = world.tests.filter((test) => test.apiEnabled && world.results.some((r) => r.testId === test.testId));
+  const singles = serving.slice(0, 2).flatMap((test) => {
+    const result = world.results.find((r) => r.testId === test.testId);
+    return result ? [{ pass_code: result.passCode, test_id: result.testId }] : [];
+  });
+
+  const running = await startSimulator(
+    {
+      name: 'cbthost',
+      routes: cbthostRoutes(world),
+      tapConfig: (baseUrl) => ({ base_url: baseUrl, pass_codes: serving.map((test) => test.passCode), results: singles }),
+      // Inferred: the server is Laravel, whose unknown-route answer to a JSON client is this.
+      notFound: () => ({ status: 404, body: { message: 'Not Found' } }),
+      actions: {
+        advance: (args) => advance(typeof args.new_results === 'number' ? args.new_results : undefined),
+        remove: (args) => {
+          const index = world.results.findIndex((r) => r.passCode === args.pass_code && r.testId === args.test_id);
+          return index >= 0 ? world.results.splice(index, 1) : [];
+        },
+      },
+    },
+    options,
+  );
+  return { ...running, world, advance };
+}

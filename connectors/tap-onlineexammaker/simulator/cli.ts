@@ -1,0 +1,25 @@
+// The `onlineexammaker-simulator` bin: serves a seeded OnlineExamMaker API and prints a ready-to-use tap config.
+import { runSimulatorCli } from '@tapline/testing';
+import { startOemSimulator } from './index.js';
+
+await runSimulatorCli({
+  name: 'onlineexammaker-simulator',
+  description: 'A local OnlineExamMaker API (legacy index.php tasks and the v1 API) with seeded data.',
+  flags: {
+    exams: { type: 'number', description: 'number of exams', default: 8 },
+    'results-per-exam': { type: 'number', description: 'mean results per exam', default: 60 },
+    'max-limit': { type: 'number', description: 'largest page served', default: 100 },
+    'no-v1': { type: 'boolean', description: 'refuse the v1 API (a non-premium account)', default: false },
+  },
+  start: ({ port, host, seed, faults, flags }) =>
+    startOemSimulator({
+      port,
+      host,
+      seed,
+      faults,
+      exams: Number(flags.exams),
+      resultsPerExam: Number(flags['results-per-exam']),
+      maxLimit: Number(flags['max-limit']),
+      v1Enabled: flags['no-v1'] !== true,
+    }),
+});

@@ -1,0 +1,76 @@
+// The OnlineExamMaker API simulator: start it in a test (startOemSimulator) or from the CLI (onlineexammaker-simulator).
+import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing';
+import { oemRoutes } from './api.js';
+import { advanceWorld, generateWorld, type OemResult, type OemWorld } from './world.js';
+
+export { VIEW_RESULT_TTL_SECONDS } from './api.js';
+export type { OemExam, OemResult, OemWorld, ResultStatus } from './world.js';
+
+export interface OemSimulatorOptions extends StartOptions {
+  seed?: Seed;
+  /** Live time in milliseconds (v1 signature window, viewResult expiry). Default Date.now. */
+  now?: () => number;
+  /** The moment the data is generated around (ms). Default: now(), floored to the hour. */
+  anchor?: number;
+  exams?: number;
+  resultsPerExam?: number;
+  /** Largest page served (default 100). */
+  maxLimit?: number;
+  /** Whether the account may use the v1 API (default true). */
+  v1Enabled?: boolean;
+}
+
+/** The tap config the simulator prints. */
+export interface OemSimulatorConfig {
+  base_url: string;
+  v1_base_url: string;
+  code: string;
+}
+
+export interface OemSimulator extends RunningSimulator<OemSimulatorConfig> {
+  world: OemWorld;
+  /** Between runs: finish every result in progress and add `newResults` finished ones. */
+  advance(newResults?: number): OemResult[];
+}
+
+const HOUR_MS = 3_600_000;
+
+export async function startOemSimulator(options: OemSimulatorOptions = {}): Promise<OemSimulator> {
+  const seed = options.seed ?? 1;
+  const now = options.now ?? Date.now;
+  const anchor = options.anchor ?? Math.floor(now() / HOUR_MS) * HOUR_MS;
+  const random = seededRandom(seed);
+  const world = generateWorld(random, {
+    now: Math.floor(anchor / 1000),
+    exams: options.exams ?? 8,
+    resultsPerExam: options.resultsPerExam ?? 60,
+  });
+  const code = random.alphanumeric(32);
+  const advanceRandom = seededRandom(`${seed}/advance`);
+  const advance = (newResults = 5) => advanceWorld(advanceRandom, world, Math.floor(now() / 1000), newResults);
+
+  const running = await startSimulator(
+    {
+      name: 'onlineexammaker',
+      routes: oemRoutes({
+        world,
+        code,
+        now,
+        maxLimit: options.maxLimit ?? 100,
+        v1Enabled: options.v1Enabled ?? true,
+        linkSecret: `oem-simulator-${seed}`,
+      }),
+      tapConfig: (baseUrl) => ({ base_url: baseUrl, v1_base_url: baseUrl, code }),
+      actions: {
+        advance: (args) =>
+          advance(typeof args.new_results === 'number' ? args.new_results : undefined).map((result) => ({
+            eid: result.eid,
+            sid: result.sid,
+            startTime: result.startTime,
+          })),
+      },
+    },
+    options,
+  );
+  return { ...running, world, advance };
+}
