@@ -338,7 +338,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     pagination: Pagination | Paginator,
     selectRecords: (body: unknown, response: HttpResponse) => readonly R[],
   ): AsyncGenerator<Page<R>, void, undefined> {
-    const paginator = 'start' in pagination ? pagination.start() : pagination;
+    const paginator = typeof pagination === 'function' ? pagination() : pagination;
     let patch: RequestPatch | null = paginator.first();
     for (let index = 0; patch !== null; index++) {
       const sent = applyPatch(base, patch);

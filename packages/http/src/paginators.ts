@@ -5,12 +5,14 @@
 import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from './client.js';
 import { PaginationError } from './errors.js';
-import type { Query } from './url.js';
+
+/** Query values a paginator writes (scalars only, so patches fit any driver's request type). */
+export type PatchQuery = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 /** What a paginator changes in the stream's base request. */
 export interface RequestPatch {
   /** Merged over the base query (a key here replaces the base's). */
-  query?: Query;
+  query?: PatchQuery;
   headers?: Readonly<Record<string, string>>;
   /** Replaces path/url AND the base query: a next-link already carries its query. */
   url?: string;
@@ -18,37 +20,63 @@ export interface RequestPatch {
   body?: unknown;
 }
 
-/** One fetched page, as the paginator (and the caller of `client.paginate`) sees it. */
-export interface Page<R = unknown> {
-  /** 0-based page number within this pagination. */
-  index: number;
-  /** The request as sent (base + patch, before auth). */
-  request: HttpRequest;
-  /** Its full URL before auth; may hold config values placed in the path, so never log it unredacted. */
-  url: string;
-  response: HttpResponse;
-  records: readonly R[];
+/** The part of a response a paginator reads (any client's response fits). */
+export interface ResponseView {
+  status: number;
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  body: unknown;
 }
 
-/** One pagination run's state machine. Create a fresh one per stream partition (`Pagination.start()`). */
+/**
+ * What a paginator is shown after each page. Paginators derive their position from `request` (the
+ * request actually sent), so a driver that never calls `first()` and puts the first page's
+ * parameters in its base request works too.
+ */
+export interface PageView<R = unknown> {
+  /** The request as sent (base + patch, before auth). */
+  request: HttpRequest;
+  response: ResponseView;
+  records: readonly R[];
+  /** Its full URL before auth, for resolving relative next-links; may hold config values placed in the path, so never log it unredacted. */
+  url?: string;
+  /** 0-based page number within this pagination. */
+  index?: number;
+}
+
+/** One fetched page, as `client.paginate` yields it. */
+export interface Page<R = unknown> extends PageView<R> {
+  response: HttpResponse;
+  url: string;
+  index: number;
+}
+
+/** One pagination run's state machine. Create a fresh one per stream partition. */
 export interface Paginator {
   /** Patch for the first request (often `{}` or the first offset). */
   first(): RequestPatch;
   /** Patch for the next request, or null when done. Throws PaginationError when the server misbehaves. */
-  next(page: Page): RequestPatch | null;
+  next(page: PageView): RequestPatch | null;
 }
 
-/** A reusable paging declaration (put it in an API profile); `start()` gives a fresh Paginator. */
+/**
+ * A reusable paging declaration (put it in an API profile). Calling it, or `start()`, gives a fresh
+ * Paginator; being callable lets it stand wherever a `() => Paginator` factory is expected.
+ */
 export interface Pagination {
+  (): Paginator;
   readonly kind: 'none' | 'offset' | 'page_number' | 'next_url' | 'body_cursor';
   start(): Paginator;
+}
+
+function pagination(kind: Pagination['kind'], start: () => Paginator): Pagination {
+  return Object.assign(() => start(), { kind, start });
 }
 
 /** Where a token goes in the next request. */
 export type TokenPlacement = { query: string } | { header: string } | { body: string };
 
 /** Read a value from the response: a dotted path into the body (`meta.next`) or a function. */
-export type Reader<T> = string | ((body: unknown, response: HttpResponse) => T);
+export type Reader<T> = string | ((body: unknown, response: ResponseView) => T);
 
 export function readPath(body: unknown, path: string): unknown {
   let value: unknown = body;
@@ -59,7 +87,7 @@ export function readPath(body: unknown, path: string): unknown {
   return value;
 }
 
-function read<T>(reader: Reader<T>, response: HttpResponse): T | unknown {
+function read<T>(reader: Reader<T>, response: ResponseView): T | unknown {
   return typeof reader === 'string' ? readPath(response.body, reader) : reader(response.body, response);
 }
 
@@ -97,6 +125,19 @@ function placedValue(placement: TokenPlacement, request: HttpRequest): unknown {
   return body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[placement.body] : undefined;
 }
 
+/** A numeric query value the request carried, or undefined. */
+function sentNumber(request: HttpRequest, name: string): number | undefined {
+  const value = request.query?.[name];
+  if (value === null || value === undefined || Array.isArray(value)) return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** A "more pages" flag: true, "true", 1 or "1" (APIs and their XML forms differ); anything else is false. */
+function isTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === 'true' || value === '1';
+}
+
 function fingerprint(records: readonly unknown[]): string {
   return createHash('sha1').update(JSON.stringify(records)).digest('hex');
 }
@@ -115,7 +156,7 @@ function samePageGuard(what: string): (records: readonly unknown[]) => void {
 
 /** A single request. */
 export function noPaging(): Pagination {
-  return { kind: 'none', start: () => ({ first: () => ({}), next: () => null }) };
+  return pagination('none', () => ({ first: () => ({}), next: () => null }));
 }
 
 export interface OffsetPagingOptions {
@@ -134,30 +175,32 @@ export interface OffsetPagingOptions {
   stopOnShortPage?: boolean;
 }
 
-/** `?offset=0&limit=100`, then offset advanced by the records received; stops on an empty or short page. */
+/**
+ * `?offset=0&limit=100`, then the offset advanced by the records received; stops on an empty page, or
+ * a short one (fewer records than the `limit` the request carried).
+ */
 export function offsetPaging(options: OffsetPagingOptions): Pagination {
   const offsetParam = options.offsetParam ?? 'offset';
   const limitParam = options.limitParam ?? 'limit';
+  const startAt = options.startAt ?? 0;
   const stopOnShortPage = options.stopOnShortPage ?? true;
   if (!(options.limit >= 1)) throw new RangeError(`offsetPaging needs limit >= 1 (got ${options.limit})`);
-  return {
-    kind: 'offset',
-    start() {
-      let offset = options.startAt ?? 0;
-      const guard = samePageGuard(`${offsetParam}/${limitParam}`);
-      return {
-        first: () => ({ query: { [offsetParam]: offset, [limitParam]: options.limit } }),
-        next: ({ records }) => {
-          if (records.length === 0) return null;
-          if (stopOnShortPage && records.length < options.limit) return null;
-          guard(records);
-          // Advance by what arrived, not by `limit`: a server that caps the page size must not make us skip rows.
-          offset += records.length;
-          return { query: { [offsetParam]: offset, [limitParam]: options.limit } };
-        },
-      };
-    },
-  };
+  return pagination('offset', () => {
+    const guard = samePageGuard(`${offsetParam}/${limitParam}`);
+    return {
+      first: () => ({ query: { [offsetParam]: startAt, [limitParam]: options.limit } }),
+      next: ({ records, request }) => {
+        if (records.length === 0) return null;
+        // A page is short only against a limit we actually sent; the server's default is unknown, so never guess.
+        const sentLimit = sentNumber(request, limitParam);
+        if (stopOnShortPage && sentLimit !== undefined && records.length < sentLimit) return null;
+        guard(records);
+        // Advance by what arrived, not by `limit`: a server that caps the page size must not make us skip rows.
+        const offset = (sentNumber(request, offsetParam) ?? startAt) + records.length;
+        return { query: { [offsetParam]: offset, [limitParam]: options.limit } };
+      },
+    };
+  });
 }
 
 export interface PageNumberPagingOptions {
@@ -177,26 +220,23 @@ export interface PageNumberPagingOptions {
 /** `?page=1`, `?page=2`, … ; stops on an empty page, a short page, or `hasMore` false. */
 export function pageNumberPaging(options: PageNumberPagingOptions = {}): Pagination {
   const pageParam = options.pageParam ?? 'page';
+  const startAt = options.startAt ?? 1;
   const stopOnShortPage = options.stopOnShortPage ?? options.pageSize !== undefined;
   const sizeQuery = options.pageSizeParam !== undefined && options.pageSize !== undefined ? { [options.pageSizeParam]: options.pageSize } : {};
-  return {
-    kind: 'page_number',
-    start() {
-      let page = options.startAt ?? 1;
-      const guard = samePageGuard(pageParam);
-      return {
-        first: () => ({ query: { [pageParam]: page, ...sizeQuery } }),
-        next: ({ records, response }) => {
-          if (records.length === 0) return null;
-          if (stopOnShortPage && options.pageSize !== undefined && records.length < options.pageSize) return null;
-          if (options.hasMore !== undefined && read(options.hasMore, response) !== true) return null;
-          guard(records);
-          page += 1;
-          return { query: { [pageParam]: page, ...sizeQuery } };
-        },
-      };
-    },
-  };
+  return pagination('page_number', () => {
+    const guard = samePageGuard(pageParam);
+    return {
+      first: () => ({ query: { [pageParam]: startAt, ...sizeQuery } }),
+      next: ({ records, response, request }) => {
+        if (records.length === 0) return null;
+        if (stopOnShortPage && options.pageSize !== undefined && records.length < options.pageSize) return null;
+        if (options.hasMore !== undefined && !isTrue(read(options.hasMore, response))) return null;
+        guard(records);
+        const page = (sentNumber(request, pageParam) ?? startAt) + 1;
+        return { query: { [pageParam]: page, ...sizeQuery } };
+      },
+    };
+  });
 }
 
 export interface NextUrlPagingOptions {
@@ -205,8 +245,9 @@ export interface NextUrlPagingOptions {
 }
 
 /** Reads `Link: <…>; rel="next"` (RFC 8288). */
-export function linkHeaderNext(_body: unknown, response: HttpResponse): string | undefined {
-  const link = response.headers['link'];
+export function linkHeaderNext(_body: unknown, response: ResponseView): string | undefined {
+  const raw = response.headers['link'] ?? response.headers['Link'];
+  const link = Array.isArray(raw) ? raw.join(', ') : (raw as string | undefined);
   if (!link) return undefined;
   for (const part of link.split(',')) {
     const match = /<([^>]*)>\s*;(.*)/.exec(part.trim());
@@ -215,33 +256,36 @@ export function linkHeaderNext(_body: unknown, response: HttpResponse): string |
   return undefined;
 }
 
+function isAbsolute(url: string | undefined): url is string {
+  return url !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
+}
+
 /** Follow a next link (absolute or relative to the page's URL) until it is null; fails if a link repeats. */
 export function nextUrlPaging(options: NextUrlPagingOptions = {}): Pagination {
   const reader = options.next ?? 'next';
-  return {
-    kind: 'next_url',
-    start() {
-      const seen = new Set<string>();
-      return {
-        first: () => ({}),
-        next: ({ records, response, url }) => {
-          if (records.length === 0) return null;
-          const link = read(reader, response);
-          if (link === null || link === undefined || link === '') return null;
-          if (typeof link !== 'string') {
-            throw new PaginationError(`the next-page link is not a string (got ${JSON.stringify(link)})`);
-          }
-          // Relative links resolve against the URL that returned them.
-          const resolved = new URL(link, url).href;
-          if (seen.has(resolved) || resolved === new URL(url).href) {
-            throw new PaginationError(`the server returned the same next-page link twice (${resolved}); paging stopped instead of looping`);
-          }
-          seen.add(resolved);
-          return { url: resolved };
-        },
-      };
-    },
-  };
+  return pagination('next_url', () => {
+    const seen = new Set<string>();
+    return {
+      first: () => ({}),
+      next: ({ records, response, request, url }) => {
+        const current = isAbsolute(url) ? url : isAbsolute(request.url) ? request.url : undefined;
+        if (current !== undefined) seen.add(new URL(current).href);
+        if (records.length === 0) return null;
+        const link = read(reader, response);
+        if (link === null || link === undefined || link === '') return null;
+        if (typeof link !== 'string') {
+          throw new PaginationError(`the next-page link is not a string (got ${JSON.stringify(link)})`);
+        }
+        // Relative links resolve against the URL that returned them (or, if unknown, the client's base URL).
+        const resolved = current !== undefined ? new URL(link, current).href : link;
+        if (seen.has(resolved)) {
+          throw new PaginationError(`the server returned the same next-page link twice (${resolved}); paging stopped instead of looping`);
+        }
+        seen.add(resolved);
+        return { url: resolved };
+      },
+    };
+  });
 }
 
 export interface BodyCursorPagingOptions {
@@ -259,30 +303,27 @@ export interface BodyCursorPagingOptions {
  * value the first request carried), because the server would return the same page forever.
  */
 export function bodyCursorPaging(options: BodyCursorPagingOptions): Pagination {
-  return {
-    kind: 'body_cursor',
-    start() {
-      const sent = new Set<string>();
-      return {
-        first: () => ({}),
-        next: ({ records, response, request }) => {
-          const before = placedValue(options.send, request);
-          if (before !== undefined && before !== null) sent.add(String(before));
-          if (records.length === 0) return null;
-          if (options.more !== undefined && read(options.more, response) !== true) return null;
-          const token = read(options.token, response);
-          if (token === null || token === undefined || token === '') return null;
-          if (typeof token !== 'string' && typeof token !== 'number') {
-            throw new PaginationError(`the next-page token is not a string or number (got ${JSON.stringify(token)})`);
-          }
-          const key = String(token);
-          if (sent.has(key)) {
-            throw new PaginationError(`the server returned a next-page token that was already used (${key}); paging stopped instead of looping`);
-          }
-          sent.add(key);
-          return place(options.send, token);
-        },
-      };
-    },
-  };
+  return pagination('body_cursor', () => {
+    const sent = new Set<string>();
+    return {
+      first: () => ({}),
+      next: ({ records, response, request }) => {
+        const before = placedValue(options.send, request);
+        if (before !== undefined && before !== null) sent.add(String(before));
+        if (records.length === 0) return null;
+        if (options.more !== undefined && !isTrue(read(options.more, response))) return null;
+        const token = read(options.token, response);
+        if (token === null || token === undefined || token === '') return null;
+        if (typeof token !== 'string' && typeof token !== 'number') {
+          throw new PaginationError(`the next-page token is not a string or number (got ${JSON.stringify(token)})`);
+        }
+        const key = String(token);
+        if (sent.has(key)) {
+          throw new PaginationError(`the server returned a next-page token that was already used (${key}); paging stopped instead of looping`);
+        }
+        sent.add(key);
+        return place(options.send, token);
+      },
+    };
+  });
 }
