@@ -1,0 +1,136 @@
+// `tapline demo` (`pnpm demo`): simulators → warehouse.duckdb → unified model → summary and example queries.
+import path from 'node:path';
+import { ExitCode } from './errors.js';
+import type { Logger } from './log.js';
+import { silentLogger } from './log.js';
+import { PROVIDERS, bundledSimulator, bundledTap, bundledTarget, type Provider } from './plugins.js';
+import { emptyProject, type Project } from './project.js';
+import { planPipeline, runPipeline, type RunSummary } from './pipeline.js';
+import { startSimulator } from './simulator.js';
+import { buildModel } from './model/index.js';
+import { openWarehouse } from './warehouse.js';
+import { formatTable } from './table.js';
+
+export interface DemoOptions {
+  /** Where warehouse.duckdb goes: the folder `pnpm demo` was started from (INIT_CWD). */
+  cwd: string;
+  log: Logger;
+  seed?: string | undefined;
+  /** Output for the summary (default stdout). */
+  write?: (text: string) => void;
+}
+
+/** Three questions an analyst asks first, answered from the unified views. */
+export const EXAMPLE_QUERIES: { title: string; sql: string }[] = [
+  {
+    title: 'Attempts, average percentage and pass rate per provider',
+    sql: `SELECT provider, count(*) AS attempts, round(avg(percentage), 1) AS avg_percentage,
+       round(100 * avg(CASE WHEN passed THEN 1 WHEN NOT passed THEN 0 END), 1) AS pass_rate_pct
+FROM exam_results GROUP BY provider ORDER BY provider`,
+  },
+  {
+    title: 'The five most-taken exams across providers',
+    sql: `SELECT provider, exam_title, attempts, round(mean_score, 1) AS mean_score, round(100 * pass_rate, 1) AS pass_rate_pct
+FROM exams ORDER BY attempts DESC, provider, exam_title LIMIT 5`,
+  },
+  {
+    title: 'Finished attempts per week, last six weeks',
+    sql: `SELECT CAST(date_trunc('week', finished_at) AS DATE) AS week, count(*) AS attempts,
+       round(avg(duration_seconds) / 60, 1) AS avg_minutes
+FROM exam_results WHERE finished_at >= now() - INTERVAL '42 days' GROUP BY 1 ORDER BY 1`,
+  },
+];
+
+export async function runDemo(options: DemoOptions): Promise<number> {
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const { log } = options;
+  const seed = Number(options.seed ?? 42);
+  const warehouse = path.join(options.cwd, 'warehouse.duckdb');
+  const available = PROVIDERS.filter((p) => bundledSimulator(p) && bundledTap(p));
+  const missing = PROVIDERS.filter((p) => !available.includes(p));
+  if (!bundledTarget('duckdb')) {
+    log.error('@tapline/target-duckdb is not built: run `pnpm install && pnpm build` first.');
+    return ExitCode.usage;
+  }
+  if (available.length === 0) {
+    log.error('No connector with a simulator is built yet: run `pnpm install && pnpm build` first.');
+    return ExitCode.usage;
+  }
+  if (missing.length) log.warn(`not built, skipped: ${missing.join(', ')}`);
+  write(`Tapline demo: ${available.join(', ')} → ${warehouse}\n\n`);
+
+  const project: Project = emptyProject();
+  project.targets.duckdb = { config: { path: warehouse } };
+  const runs: { provider: Provider; summary: RunSummary }[] = [];
+  const tty = process.stderr.isTTY === true;
+  for (const provider of available) {
+    const simulator = await startSimulator(bundledSimulator(provider)!, seed);
+    try {
+      project.taps[provider] = { config: simulator.config };
+      const plan = planPipeline(project, undefined, { tap: provider, target: 'duckdb' }, options.cwd);
+      const started = Date.now();
+      const summary = await runPipeline(plan, {
+        // Child logs stay quiet in the demo unless something fails (then the summary says what).
+        log: silentLogger,
+        onProgress: tty
+          ? (streams) => {
+              const parts = [...streams].map(([name, c]) => `${name} ${c.records}`).join(', ');
+              const seconds = ((Date.now() - started) / 1000).toFixed(1);
+              process.stderr.write(`\r\x1b[K  ${provider}: ${parts || 'starting'} (${seconds} s)`);
+            }
+          : undefined,
+      });
+      if (tty) process.stderr.write('\r\x1b[K');
+      const rows = summary.streams.reduce((n, s) => n + s.rows_read, 0);
+      write(
+        `  ${provider}: ${summary.status === 'succeeded' ? 'done' : summary.status}, ${rows} rows in ${summary.seconds} s` +
+          (summary.incremental ? ' (incremental: resumed from the state stored in the warehouse)' : ' (full sync)') +
+          '\n',
+      );
+      if (summary.status !== 'succeeded') {
+        log.error(`${provider}: ${summary.error ?? 'failed'}`);
+        return summary.exit_code;
+      }
+      runs.push({ provider, summary });
+    } finally {
+      await simulator.stop();
+    }
+  }
+
+  const incremental = runs.every((r) => r.summary.incremental);
+  write(
+    incremental
+      ? '\nThis run was incremental: every pipeline resumed from its state in warehouse.duckdb and read only what changed.\n'
+      : '\nFirst run: full sync. Run `pnpm demo` again for an incremental run.\n',
+  );
+  write('\n' + formatTable(
+    ['provider', 'stream', 'rows', 'seconds', 'rows/s'],
+    runs.flatMap(({ provider, summary }) =>
+      summary.streams.map((s) => {
+        const seconds = s.seconds > 0.01 ? s.seconds : summary.seconds;
+        return [provider, s.stream, s.rows_read, seconds, seconds > 0 ? Math.round(s.rows_read / seconds) : null];
+      }),
+    ),
+  ) + '\n');
+
+  const model = await buildModel({ kind: 'duckdb', config: { path: warehouse }, cwd: options.cwd });
+  write(`\nUnified model: views exam_results and exams over ${model.providers.join(', ') || 'no provider tables'}.\n`);
+  const session = (await openWarehouse('duckdb', { path: warehouse }, options.cwd))!;
+  try {
+    for (const query of EXAMPLE_QUERIES) {
+      const rows = await session.query(query.sql);
+      write(`\n-- ${query.title}\n${query.sql};\n\n`);
+      const headers = rows[0] ? Object.keys(rows[0]) : [];
+      write((rows.length ? formatTable(headers, rows.map((r) => headers.map((h) => numberish(r[h])))) : '(no rows)') + '\n');
+    }
+  } finally {
+    await session.close();
+  }
+  write(`\nOpen it yourself: duckdb ${path.relative(process.cwd(), warehouse) || warehouse} -c "SELECT * FROM exams"\n`);
+  return ExitCode.ok;
+}
+
+/** DuckDB's JSON rows carry BIGINT and DECIMAL as strings: show them as numbers. */
+function numberish(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
+}

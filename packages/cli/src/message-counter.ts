@@ -1,0 +1,96 @@
+// Counts what flows from tap to target (records per stream, STATE positions) without slowing the pipe.
+import { StringDecoder } from 'node:string_decoder';
+
+/** Per-stream counters, and when the stream's first and last record passed. */
+export interface StreamCount {
+  records: number;
+  firstAt: number;
+  lastAt: number;
+}
+
+// Our taps (and singer-python) write `{"type": "RECORD", "stream": ...` first: read that prefix
+// without parsing the record; any other shape falls back to JSON.parse.
+const RECORD_PREFIX = /^\s*\{\s*"type"\s*:\s*"RECORD"\s*,\s*"stream"\s*:\s*"((?:[^"\\]|\\.)*)"/;
+const PREFIX_BYTES = 256;
+
+export class MessageCounter {
+  readonly streams = new Map<string, StreamCount>();
+  /** Every STATE value the tap sent, in order, with the record counts at that point. */
+  readonly states: { value: string; counts: Map<string, number> }[] = [];
+  private pending: Buffer[] = [];
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, nl);
+      if (this.pending.length > 0) {
+        this.pending.push(piece);
+        this.line(Buffer.concat(this.pending));
+        this.pending = [];
+      } else {
+        this.line(piece);
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+  }
+
+  /** The tap ended: a last line without a newline still counts. */
+  end(): void {
+    if (this.pending.length > 0) this.line(Buffer.concat(this.pending));
+    this.pending = [];
+  }
+
+  private line(bytes: Buffer): void {
+    const head = new StringDecoder('utf8').write(bytes.subarray(0, PREFIX_BYTES));
+    const match = RECORD_PREFIX.exec(head);
+    if (match) {
+      const raw = match[1]!;
+      this.record(raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw);
+      return;
+    }
+    let message: { type?: unknown; stream?: unknown; value?: unknown };
+    try {
+      message = JSON.parse(bytes.toString('utf8')) as typeof message;
+    } catch {
+      return; // Not ours to judge: the target reports malformed input with its line number.
+    }
+    if (typeof message !== 'object' || message === null) return;
+    const type = typeof message.type === 'string' ? message.type.toUpperCase() : '';
+    if (type === 'RECORD' && typeof message.stream === 'string') this.record(message.stream);
+    else if (type === 'STATE') {
+      const counts = new Map([...this.streams].map(([name, c]) => [name, c.records]));
+      this.states.push({ value: JSON.stringify(message.value), counts });
+    }
+  }
+
+  private record(stream: string): void {
+    const now = this.now();
+    const count = this.streams.get(stream);
+    if (count) {
+      count.records += 1;
+      count.lastAt = now;
+    } else {
+      this.streams.set(stream, { records: 1, firstAt: now, lastAt: now });
+    }
+  }
+
+  /**
+   * The target committed `stateLine` (one line of its stdout): answers the record counts it
+   * covers, or undefined when the line matches no STATE the tap sent. Earlier states are dropped.
+   */
+  acknowledge(stateLine: string): Map<string, number> | undefined {
+    let value: string;
+    try {
+      value = JSON.stringify(JSON.parse(stateLine));
+    } catch {
+      return undefined;
+    }
+    const index = this.states.findIndex((s) => s.value === value);
+    if (index === -1) return undefined;
+    const [acked] = this.states.splice(0, index + 1).slice(-1);
+    return acked!.counts;
+  }
+}

@@ -1,0 +1,61 @@
+// ClassMarker → unified exam model: link_results and group_results, titles from tests.
+import { fullName, type ProviderModel, type ResultSource } from './mapping.js';
+import type { Columns } from './columns.js';
+
+// Titles come from the `tests` stream (v1.json); a result only carries test_id.
+const testsLookup = {
+  alias: 't',
+  table: 'tests',
+  on: (r: Columns, t: Columns) => `${t.text('test_id')} = ${r.text('test_id')}`,
+};
+
+function common(r: Columns, t: Columns) {
+  return {
+    exam_id: r.text('test_id'),
+    exam_title: t.has('test_name') ? t.text('test_name') : r.text('test_name'),
+    candidate_name: fullName(r.text('first'), r.text('last')),
+    email: r.text('email'),
+    score: r.number('points_scored'),
+    max_score: r.number('points_available'),
+    percentage: r.number('percentage'),
+    // `passed` is in newer API versions only; else compare with the pass mark when it is known.
+    passed: r.has('passed')
+      ? r.boolean('passed')
+      : `CASE WHEN ${r.number('percentage_passmark')} IS NOT NULL THEN ${r.number('percentage')} >= ${r.number('percentage_passmark')} END`,
+    started_at: r.timestamp('time_started'),
+    finished_at: r.timestamp('time_finished'),
+    duration_seconds: r.has('duration_seconds') ? r.number('duration_seconds') : r.seconds('duration'),
+    // providers.md §1.7: "f" finished, "ip" in progress; recent_results only serves finished ones.
+    status: r.has('status')
+      ? `CASE ${r.text('status')} WHEN 'f' THEN 'finished' WHEN 'ip' THEN 'in_progress' ELSE ${r.text('status')} END`
+      : `'finished'`,
+  };
+}
+
+const linkResults: ResultSource = {
+  table: 'link_results',
+  lookups: [testsLookup],
+  map: (r, { t }) => ({
+    ...common(r, t!),
+    candidate_id: `COALESCE(NULLIF(${r.text('cm_user_id')}, ''), ${r.text('email')})`,
+    source_key: `'link_result:' || ${r.text('link_result_id')}`,
+  }),
+};
+
+// Group results have no id: the key is who took which test in which group, and when they started
+// (time_started survives an admin re-opening the attempt; time_finished does not).
+const groupResults: ResultSource = {
+  table: 'group_results',
+  lookups: [testsLookup],
+  map: (r, { t }) => ({
+    ...common(r, t!),
+    candidate_id: r.text('user_id'),
+    source_key: `'group_result:' || ${r.text('group_id')} || ':' || ${r.text('test_id')} || ':' || ${r.text('user_id')} || ':' || ${r.text('time_started')}`,
+  }),
+};
+
+export const classmarkerModel: ProviderModel = {
+  provider: 'classmarker',
+  results: [linkResults, groupResults],
+  exams: [{ table: 'tests', map: (t) => ({ exam_id: t.text('test_id'), exam_title: t.text('test_name') }) }],
+};

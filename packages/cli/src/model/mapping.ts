@@ -1,0 +1,52 @@
+// What a provider's mapping into the unified exam model declares.
+import type { Columns } from './columns.js';
+import type { Provider } from '../plugins.js';
+
+/** The columns of `exam_results`, in view order (documented in packages/cli/README.md). */
+export const RESULT_COLUMNS = [
+  'exam_id',
+  'exam_title',
+  'candidate_id',
+  'candidate_name',
+  'email',
+  'score',
+  'max_score',
+  'percentage',
+  'passed',
+  'started_at',
+  'finished_at',
+  'duration_seconds',
+  'status',
+  'source_key',
+] as const;
+export type ResultColumn = (typeof RESULT_COLUMNS)[number];
+
+/** A table joined to a source for extra fields (e.g. the exam title), LEFT JOINed when it exists. */
+export interface Lookup {
+  alias: string;
+  table: string;
+  on: (source: Columns, lookup: Columns) => string;
+}
+
+/** One provider table of attempts, mapped column by column to `exam_results`. */
+export interface ResultSource {
+  table: string;
+  lookups?: Lookup[];
+  map: (source: Columns, lookups: Record<string, Columns>) => Record<ResultColumn, string>;
+}
+
+/** A provider table listing exams (so `exams` shows exams nobody has taken yet). */
+export interface ExamSource {
+  table: string;
+  map: (source: Columns) => { exam_id: string; exam_title: string };
+}
+
+export interface ProviderModel {
+  provider: Provider;
+  results: ResultSource[];
+  exams: ExamSource[];
+}
+
+/** `first last` with either part missing, or NULL when both are. */
+export const fullName = (first: string, last: string): string =>
+  `NULLIF(trim(COALESCE(${first}, '') || ' ' || COALESCE(${last}, '')), '')`;

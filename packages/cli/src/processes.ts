@@ -1,0 +1,208 @@
+// Runs a tap and a target as two processes with the runner in between, so it owns end-of-input.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
+import type { Command } from './plugins.js';
+import { MessageCounter } from './message-counter.js';
+import type { Logger } from './log.js';
+
+export type Side = 'tap' | 'target';
+
+export interface ProcessRunOptions {
+  tap: Command;
+  target: Command;
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  /** How long a stopped process gets between SIGTERM and SIGKILL. */
+  stopGraceMs?: number;
+  /** Aborting stops both sides (SIGTERM, then SIGKILL) and ends the run as interrupted. */
+  signal?: AbortSignal;
+  /** Each line the target writes to stdout: a state value it has committed. */
+  onState?: (line: string, covered: ReadonlyMap<string, number> | undefined) => void;
+  /** Counts what the tap sends; pass one to read live counts while the run goes. */
+  counter?: MessageCounter;
+  /** Called once both processes are started (tests use it to kill one at a chosen moment). */
+  onSpawn?: (pids: { tap: number | undefined; target: number | undefined }) => void;
+}
+
+export interface ProcessRunResult {
+  outcome: 'succeeded' | 'tap-failed' | 'target-failed' | 'interrupted';
+  /** For a failure: the failing side's own message (its last error line on stderr) and how it ended. */
+  message?: string;
+  counter: MessageCounter;
+}
+
+/** How a process ended, in words. */
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
+}
+
+/** Keeps the last lines a process wrote to stderr, to name its failure in the run's message. */
+class StderrTail {
+  private readonly lines: string[] = [];
+  remember(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > 50) this.lines.shift();
+  }
+  /** The last line that reads like an error (Singer taps log CRITICAL / FATAL before dying), else the last line. */
+  reason(): string | undefined {
+    const errorLike = /\b(CRITICAL|FATAL|ERROR|Error|error)\b/;
+    return [...this.lines].reverse().find((l) => errorLike.test(l)) ?? this.lines.at(-1);
+  }
+}
+
+function forwardLines(stream: NodeJS.ReadableStream, each: (line: string) => void): void {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + decoder.write(chunk)).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) if (line.trim()) each(line.replace(/\r$/, ''));
+  });
+  stream.on('end', () => {
+    const last = rest + decoder.end();
+    if (last.trim()) each(last);
+  });
+}
+
+/**
+ * Starts target, then tap, and pumps tap stdout into target stdin with backpressure.
+ * - Tap ends with 0: the target's stdin is closed cleanly, and the run succeeds when the target exits 0.
+ * - Tap fails: the target's stdin is NOT closed (a clean EOF would make it commit records no STATE
+ *   covers); the target is stopped with SIGTERM, then SIGKILL, so only state-covered data stays.
+ * - Target fails (or exits before its input ended): the tap is stopped the same way.
+ */
+export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResult> {
+  const { log, cwd } = options;
+  const grace = options.stopGraceMs ?? 5_000;
+  const env = options.env ?? process.env;
+  const counter = options.counter ?? new MessageCounter();
+  const tails: Record<Side, StderrTail> = { tap: new StderrTail(), target: new StderrTail() };
+
+  return new Promise<ProcessRunResult>((resolve) => {
+    let outcome: ProcessRunResult['outcome'] | undefined;
+    let message: string | undefined;
+    let inputEnded = false;
+    const exited: Record<Side, boolean> = { tap: false, target: false };
+
+    const target = spawn(options.target.file, options.target.args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const tap = spawn(options.tap.file, options.tap.args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const children: Record<Side, ChildProcess> = { tap, target };
+
+    const stop = (side: Side): void => {
+      const child = children[side];
+      if (exited[side]) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => {
+        if (!exited[side]) {
+          log.warn(`${side} did not stop within ${grace} ms of SIGTERM; sending SIGKILL`);
+          child.kill('SIGKILL');
+        }
+      }, grace);
+      timer.unref();
+    };
+
+    const fail = (side: Side | 'interrupted', why: string): void => {
+      if (outcome) return;
+      if (side === 'interrupted') {
+        outcome = 'interrupted';
+        message = why;
+        stop('tap');
+        stop('target');
+        return;
+      }
+      outcome = side === 'tap' ? 'tap-failed' : 'target-failed';
+      const reason = tails[side].reason();
+      message = reason ? `${side} ${why}: ${reason}` : `${side} ${why}`;
+      if (side === 'target') stop('tap');
+      else stopTargetAfterCommittedStates();
+    };
+
+    // The tap died: let the target commit what the STATEs already sent cover (it acknowledges each
+    // on stdout), then stop it; it never sees a clean end of input, so the uncovered tail is dropped.
+    let waitingForStates: (() => void) | undefined;
+    const stopTargetAfterCommittedStates = (): void => {
+      if (counter.states.length === 0) return stop('target');
+      const timer = setTimeout(() => {
+        log.warn(`target did not commit the tap's last STATE within ${grace} ms; stopping it`);
+        waitingForStates = undefined;
+        stop('target');
+      }, grace);
+      waitingForStates = () => {
+        if (counter.states.length > 0) return;
+        clearTimeout(timer);
+        waitingForStates = undefined;
+        stop('target');
+      };
+    };
+
+    const finish = (): void => {
+      if (!exited.tap || !exited.target) return;
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve({ outcome: outcome ?? 'succeeded', ...(message ? { message } : {}), counter });
+    };
+
+    // tapline itself is stopping: end both now, without waiting for commits.
+    const onAbort = (): void => fail('interrupted', 'tapline was interrupted; tap and target were stopped');
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort);
+
+    // The pump: tap stdout → target stdin, pausing the tap while the target's pipe is full.
+    tap.stdout.on('data', (chunk: Buffer) => {
+      counter.push(chunk);
+      if (outcome || exited.target) return;
+      if (!target.stdin.write(chunk)) {
+        tap.stdout.pause();
+        target.stdin.once('drain', () => tap.stdout.resume());
+      }
+    });
+    tap.stdout.on('end', () => counter.end());
+    // EPIPE when the target died with input still queued: its exit is reported instead.
+    target.stdin.on('error', () => {});
+
+    forwardLines(tap.stderr, (line) => {
+      tails.tap.remember(line);
+      log.info(line, { source: 'tap' });
+    });
+    forwardLines(target.stderr, (line) => {
+      tails.target.remember(line);
+      log.info(line, { source: 'target' });
+    });
+    forwardLines(target.stdout, (line) => {
+      const covered = counter.acknowledge(line);
+      options.onState?.(line, covered);
+      waitingForStates?.();
+    });
+
+    for (const side of ['tap', 'target'] as const) {
+      const child = children[side];
+      child.on('error', (error) => {
+        // A spawn failure (ENOENT, EACCES); a failed kill of an exited process is harmless.
+        if (exited[side] || child.pid !== undefined) return;
+        exited[side] = true;
+        tails[side].remember(error.message);
+        fail(side, `could not be started (${options[side].file})`);
+        finish();
+      });
+      child.on('close', (code, signal) => {
+        if (exited[side]) return;
+        exited[side] = true;
+        if (side === 'tap') {
+          if (code === 0) {
+            // The tap finished: only now may the target see end-of-input and commit its tail.
+            inputEnded = true;
+            if (!outcome) target.stdin.end();
+          } else {
+            fail('tap', describeExit(code, signal));
+          }
+        } else if (code !== 0) {
+          fail('target', describeExit(code, signal));
+        } else if (!inputEnded) {
+          fail('target', 'exited before the end of its input');
+        }
+        finish();
+      });
+    }
+    options.onSpawn?.({ tap: tap.pid, target: target.pid });
+  });
+}
