@@ -84,6 +84,8 @@ export type WriteMode =
 
 /** A batch of rows for one table, in column order. */
 export interface RowBatch {
+  /** The Singer stream the rows came from, for error messages. */
+  readonly stream: string;
   readonly table: TableRef;
   /** Every column of the table the kit knows about, in the order of each row's cells. */
   readonly columns: readonly ColumnDef[];

@@ -237,6 +237,7 @@ export class StreamSink {
     const batchedIndex = this.metaIndex.batchedAt;
     if (batchedIndex >= 0) for (const row of rows) row[batchedIndex] = batchedAt;
     const batch: RowBatch = {
+      stream: this.stream,
       table: this.table,
       columns: this.columns,
       rows,

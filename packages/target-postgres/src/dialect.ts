@@ -1,0 +1,285 @@
+// The PostgreSQL dialect: COPY into the table or a staging table, one set-based merge per batch, DDL and the state table.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseJson } from '@tapline/singer';
+import {
+  LoadError,
+  META,
+  type ColumnDef,
+  type ColumnKind,
+  type Dialect,
+  type DialectSession,
+  type ExistingTable,
+  type RowBatch,
+  type TableRef,
+} from '@tapline/target-kit';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { PostgresConfig } from './config.js';
+import { copyTextChunks } from './copy-text.js';
+
+/** Logical kind -> PostgreSQL type (README, "Types"). */
+export const SQL_TYPE: Record<ColumnKind, string> = {
+  boolean: 'boolean',
+  integer: 'bigint',
+  decimal: 'numeric',
+  number: 'double precision',
+  date: 'date',
+  time: 'time',
+  timestamp: 'timestamptz',
+  string: 'text',
+  json: 'jsonb',
+};
+
+/** PostgreSQL type name (as `format_type` prints it, without modifiers) -> logical kind. */
+const KIND_OF_SQL_TYPE: Record<string, ColumnKind> = {
+  boolean: 'boolean',
+  smallint: 'integer',
+  integer: 'integer',
+  bigint: 'integer',
+  numeric: 'decimal',
+  real: 'number',
+  'double precision': 'number',
+  date: 'date',
+  'time without time zone': 'time',
+  'time with time zone': 'time',
+  'timestamp without time zone': 'timestamp',
+  'timestamp with time zone': 'timestamp',
+  text: 'string',
+  'character varying': 'string',
+  character: 'string',
+  jsonb: 'json',
+  json: 'json',
+};
+
+/** Quote an identifier: always, so reserved words, case, spaces and punctuation all work. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function qualified(table: TableRef): string {
+  return `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
+}
+
+export const postgresDialect: Dialect<PostgresConfig> = {
+  name: 'PostgreSQL',
+  capabilities: {
+    maxIdentifierBytes: 63,
+    textAcceptsNul: false,
+    defaultSchema: 'public',
+    canWidenColumns: true,
+  },
+  async connect(config) {
+    const client = new pg.Client(clientConfig(config));
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new LoadError(`cannot connect to PostgreSQL (${describeTarget(config)}): ${(error as Error).message}`);
+    }
+    // Timestamps without a zone mean UTC, whatever the server's default zone is.
+    await client.query(`SET TIME ZONE 'UTC'; SET statement_timeout = ${config.statement_timeout_ms}`);
+    return new PostgresSession(client);
+  },
+};
+
+/** Connection settings; keys left out fall back to PG* environment variables (pg's own rule). */
+export function clientConfig(config: PostgresConfig): pg.ClientConfig {
+  const base: pg.ClientConfig = { application_name: 'tapline-target-postgres' };
+  if (config.connection_string !== undefined) return { ...base, connectionString: config.connection_string };
+  return {
+    ...base,
+    ...(config.host !== undefined && { host: config.host }),
+    ...(config.port !== undefined && { port: config.port }),
+    ...(config.user !== undefined && { user: config.user }),
+    ...(config.password !== undefined && { password: config.password }),
+    ...(config.database !== undefined && { database: config.database }),
+  };
+}
+
+function describeTarget(config: PostgresConfig): string {
+  if (config.connection_string !== undefined) return config.connection_string.replace(/:[^:@/]*@/, ':***@');
+  return `${config.host ?? process.env.PGHOST ?? 'localhost'}:${config.port ?? process.env.PGPORT ?? 5432}`;
+}
+
+class PostgresSession implements DialectSession {
+  private stagingCounter = 0;
+
+  constructor(private readonly client: pg.Client) {}
+
+  async begin(): Promise<void> {
+    await this.client.query('BEGIN');
+  }
+
+  async commit(): Promise<void> {
+    await this.client.query('COMMIT');
+  }
+
+  async rollback(): Promise<void> {
+    await this.client.query('ROLLBACK').catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+  }
+
+  async ensureSchema(schema: string): Promise<void> {
+    const found = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (found.rowCount === 0) await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  }
+
+  async describeTable(table: TableRef): Promise<ExistingTable | null> {
+    const columns = await this.client.query<{ name: string; type: string; is_table: boolean }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, NULL) AS type
+         FROM pg_attribute a
+         JOIN pg_class c ON c.oid = a.attrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+          AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum`,
+      [table.schema, table.table],
+    );
+    if (columns.rowCount === 0) return null;
+    const key = await this.client.query<{ name: string }>(
+      `SELECT a.attname AS name
+         FROM pg_index i
+         JOIN pg_class c ON c.oid = i.indrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)
+        WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary
+        ORDER BY array_position(i.indkey::int2[], a.attnum)`,
+      [table.schema, table.table],
+    );
+    return {
+      columns: columns.rows.map((row) => ({ name: row.name, kind: KIND_OF_SQL_TYPE[row.type] ?? null, sqlType: row.type })),
+      primaryKey: key.rows.map((row) => row.name),
+    };
+  }
+
+  async createTable(table: TableRef, columns: readonly ColumnDef[], primaryKey: readonly string[]): Promise<void> {
+    const parts = columns.map((column) => `${quoteIdent(column.name)} ${SQL_TYPE[column.kind]}`);
+    if (primaryKey.length > 0) parts.push(`PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
+    await this.client.query(`CREATE TABLE ${qualified(table)} (${parts.join(', ')})`);
+  }
+
+  async dropTable(table: TableRef): Promise<void> {
+    await this.client.query(`DROP TABLE IF EXISTS ${qualified(table)}`);
+  }
+
+  async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
+    await this.client.query(
+      `ALTER TABLE ${qualified(table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${SQL_TYPE[column.kind]}`,
+    );
+  }
+
+  async alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void> {
+    const name = quoteIdent(column.name);
+    const to = SQL_TYPE[column.kind];
+    // jsonb -> text keeps a JSON string's own text (no quotes); other values become their JSON text.
+    const using =
+      column.kind === 'json' ? `to_jsonb(${name})` : from === 'json' && column.kind === 'string' ? `${name} #>> '{}'` : `${name}::${to}`;
+    await this.client.query(`ALTER TABLE ${qualified(table)} ALTER COLUMN ${name} TYPE ${to} USING ${using}`);
+  }
+
+  async writeBatch(batch: RowBatch): Promise<void> {
+    const columnList = batch.columns.map((column) => quoteIdent(column.name)).join(', ');
+    // An append, or the first batch of a table this run created (rows are unique by key already):
+    // COPY straight into the table.
+    if (batch.mode === 'append' || batch.tableIsNew) {
+      await this.copyRows(batch, `${qualified(batch.table)} (${columnList})`);
+      return;
+    }
+    const staging = quoteIdent(`tapline_staging_${++this.stagingCounter}`);
+    await this.client.query(
+      `CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${columnList} FROM ${qualified(batch.table)} WITH NO DATA`,
+    );
+    try {
+      await this.copyRows(batch, `${staging} (${columnList})`);
+      await this.client.query(this.mergeSql(batch, staging, columnList));
+      if (!batch.keyIsPrimaryKey) await this.client.query(this.insertMissingSql(batch, staging, columnList));
+    } catch (error) {
+      throw this.describeLoadError(error, batch);
+    }
+    await this.client.query(`DROP TABLE ${staging}`);
+  }
+
+  /** One set-based statement: upsert on the primary key, or (no such constraint) update the matching rows. */
+  private mergeSql(batch: RowBatch, staging: string, columnList: string): string {
+    const keys = batch.key.map(quoteIdent);
+    const others = batch.columns.map((column) => quoteIdent(column.name)).filter((name) => !keys.includes(name));
+    if (batch.keyIsPrimaryKey) {
+      const action =
+        others.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${others.map((name) => `${name} = EXCLUDED.${name}`).join(', ')}`;
+      return `INSERT INTO ${qualified(batch.table)} (${columnList}) SELECT ${columnList} FROM ${staging} ON CONFLICT (${keys.join(', ')}) ${action}`;
+    }
+    const set = (others.length === 0 ? keys : others).map((name) => `${name} = s.${name}`).join(', ');
+    return `UPDATE ${qualified(batch.table)} AS t SET ${set} FROM ${staging} AS s WHERE ${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')}`;
+  }
+
+  private insertMissingSql(batch: RowBatch, staging: string, columnList: string): string {
+    const keys = batch.key.map(quoteIdent);
+    const match = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
+    const select = batch.columns.map((column) => `s.${quoteIdent(column.name)}`).join(', ');
+    return `INSERT INTO ${qualified(batch.table)} (${columnList}) SELECT ${select} FROM ${staging} AS s WHERE NOT EXISTS (SELECT 1 FROM ${qualified(batch.table)} AS t WHERE ${match})`;
+  }
+
+  private async copyRows(batch: RowBatch, into: string): Promise<void> {
+    const stream = this.client.query(copyStreams.from(`COPY ${into} FROM STDIN`));
+    try {
+      await pipeline(Readable.from(copyTextChunks(batch.rows)), stream);
+    } catch (error) {
+      throw this.describeLoadError(error, batch);
+    }
+  }
+
+  /** Turn a database error into one sentence naming the stream, input line and column when PostgreSQL says which. */
+  private describeLoadError(error: unknown, batch: RowBatch): Error {
+    if (error instanceof LoadError) return error;
+    const pgError = error as { message?: string; where?: string; column?: string; code?: string };
+    const where = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(pgError.where ?? '');
+    const rowIndex = where ? Number(where[1]) - 1 : -1;
+    const line = rowIndex >= 0 ? batch.lines[rowIndex] : undefined;
+    const column = where?.[2] ?? pgError.column;
+    const location = `${line === undefined ? 'input' : `line ${line}`} (stream ${JSON.stringify(batch.stream)}${column ? `, column ${JSON.stringify(column)}` : ''})`;
+    return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}`);
+  }
+
+  async activateVersion(table: TableRef, version: bigint, hard: boolean): Promise<void> {
+    const versionColumn = quoteIdent(META.tableVersion);
+    const deletedAt = quoteIdent(META.deletedAt);
+    const older = `(${versionColumn} < $1 OR ${versionColumn} IS NULL)`;
+    if (hard) {
+      await this.client.query(`DELETE FROM ${qualified(table)} WHERE ${older}`, [version.toString()]);
+    } else {
+      await this.client.query(
+        `UPDATE ${qualified(table)} SET ${deletedAt} = now() WHERE ${older} AND ${deletedAt} IS NULL`,
+        [version.toString()],
+      );
+    }
+  }
+
+  async deleteMarkedRows(table: TableRef): Promise<void> {
+    await this.client.query(`DELETE FROM ${qualified(table)} WHERE ${quoteIdent(META.deletedAt)} IS NOT NULL`);
+  }
+
+  async ensureStateTable(table: TableRef): Promise<void> {
+    await this.client.query(
+      `CREATE TABLE IF NOT EXISTS ${qualified(table)} (id text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
+  }
+
+  async writeState(table: TableRef, id: string, valueJson: string): Promise<void> {
+    await this.client.query(
+      `INSERT INTO ${qualified(table)} (id, value, updated_at) VALUES ($1, $2::jsonb, now())
+       ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
+      [id, valueJson],
+    );
+  }
+
+  async readState(table: TableRef, id: string): Promise<unknown> {
+    const exists = await this.client.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [qualified(table)]);
+    if (exists.rows[0]?.found == null) return undefined;
+    const result = await this.client.query<{ value: string }>(`SELECT value::text AS value FROM ${qualified(table)} WHERE id = $1`, [id]);
+    const text = result.rows[0]?.value;
+    return text === undefined ? undefined : parseJson(text);
+  }
+}
