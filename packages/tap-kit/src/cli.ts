@@ -1,0 +1,227 @@
+// The tap command line: --config/--state/--catalog/--discover/--about/--test/--version, subcommands,
+// exit codes by blame, and a clean stop on the vendor's rate limit.
+import type { Writable } from 'node:stream';
+import { SingerWriter } from '@tapline/singer';
+import { discoverCatalog } from './catalog.js';
+import { createApiClient, secretValues } from './client.js';
+import { loadConfig, readJsonFile, settingsJsonSchema, envPrefix } from './config.js';
+import type { StreamContext, TapDefinition } from './declare.js';
+import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
+import { createStderrLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
+import { sync } from './sync.js';
+
+/** Where the CLI reads and writes; process streams by default, replaceable in tests. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  now?: () => Date;
+}
+
+interface ParsedArgs {
+  configs: string[];
+  state?: string;
+  catalog?: string;
+  catalogFlag?: '--catalog' | '--properties';
+  discover: boolean;
+  about: boolean;
+  format: 'text' | 'json' | 'markdown';
+  test: boolean;
+  version: boolean;
+  help: boolean;
+  logLevel?: LogLevel;
+  subcommand?: string;
+  args: string[];
+  flags: Record<string, string>;
+}
+
+const VALUE_FLAGS = new Set(['--config', '--state', '--catalog', '--properties', '--format', '--log-level']);
+const BOOLEAN_FLAGS = new Set(['--discover', '--about', '--test', '--version', '--help', '-h']);
+
+function parseArgs(argv: readonly string[], subcommands: readonly string[]): ParsedArgs {
+  const parsed: ParsedArgs = { configs: [], discover: false, about: false, format: 'text', test: false, version: false, help: false, args: [], flags: {} };
+  let rest = [...argv];
+  if (rest[0] !== undefined && !rest[0].startsWith('-')) {
+    if (!subcommands.includes(rest[0])) throw new UsageError(`Unknown command "${rest[0]}".`);
+    parsed.subcommand = rest[0];
+    rest = rest.slice(1);
+  }
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i]!;
+    const [flag, inline] = token.startsWith('--') && token.includes('=') ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)] : [token, undefined];
+    const takeValue = () => {
+      const value = inline ?? rest[++i];
+      if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value.`);
+      return value;
+    };
+    if (VALUE_FLAGS.has(flag)) {
+      const value = takeValue();
+      if (flag === '--config') parsed.configs.push(value);
+      else if (flag === '--state') parsed.state = value;
+      else if (flag === '--catalog' || flag === '--properties') {
+        parsed.catalog = value;
+        parsed.catalogFlag = flag;
+      } else if (flag === '--format') {
+        if (value !== 'json' && value !== 'markdown' && value !== 'text') throw new UsageError(`--format must be json, markdown or text.`);
+        parsed.format = value;
+      } else {
+        if (!['debug', 'info', 'warn', 'error'].includes(value)) throw new UsageError(`--log-level must be debug, info, warn or error.`);
+        parsed.logLevel = value as LogLevel;
+      }
+    } else if (BOOLEAN_FLAGS.has(flag)) {
+      if (flag === '--discover') parsed.discover = true;
+      else if (flag === '--about') parsed.about = true;
+      else if (flag === '--test') parsed.test = true;
+      else if (flag === '--version') parsed.version = true;
+      else parsed.help = true;
+    } else if (parsed.subcommand && flag.startsWith('--')) {
+      const next = rest[i + 1];
+      parsed.flags[flag.slice(2)] = inline ?? (next !== undefined && !next.startsWith('--') ? (i++, next) : 'true');
+    } else if (parsed.subcommand && !flag.startsWith('-')) {
+      parsed.args.push(flag);
+    } else {
+      throw new UsageError(`Unknown option ${flag}.`);
+    }
+  }
+  return parsed;
+}
+
+function redact(text: string, secrets: readonly string[]): string {
+  return secrets.reduce((out, secret) => out.split(secret).join('[REDACTED]'), text);
+}
+
+function helpText(tap: TapDefinition): string {
+  const lines = [
+    `${tap.name} ${tap.version}: ${tap.description}`,
+    '',
+    'Usage:',
+    `  ${tap.name} --config FILE [--config FILE ...] [--state FILE] [--catalog FILE]   sync to stdout`,
+    `  ${tap.name} --discover [--config FILE]      print the catalog`,
+    `  ${tap.name} --about [--format json|markdown] print name, version, capabilities and settings`,
+    `  ${tap.name} --test --config FILE            check the credentials with one cheap request`,
+    `  ${tap.name} --version | --help`,
+  ];
+  for (const [name, sub] of Object.entries(tap.subcommands ?? {})) lines.push(`  ${tap.name} ${name} ${sub.usage ?? ''}`.trimEnd() + `   ${sub.description}`);
+  lines.push(
+    '',
+    'Options:',
+    '  --config FILE      JSON config; repeatable, later files win. Settings also come from',
+    `                     ${envPrefix(tap.name)}<KEY> environment variables (files win over them).`,
+    '  --state FILE       the last STATE value, to resume incrementally',
+    '  --catalog FILE     select streams and fields (--properties is accepted as an alias)',
+    '  --log-level LEVEL  debug, info (default), warn or error',
+    '',
+    'Exit codes: 0 ok (also a clean stop on the rate limit), 1 tap bug, 2 bad command line,',
+    '3 config or credentials to fix, 4 transient failure (run again later).',
+  );
+  return lines.join('\n') + '\n';
+}
+
+function aboutOf(tap: TapDefinition) {
+  const capabilities = ['about', 'catalog', 'discover', 'properties', 'state'];
+  if (tap.api.test) capabilities.push('test');
+  if (tap.streams.some((s) => s.activateVersion)) capabilities.push('activate-version');
+  return { name: tap.name, description: tap.description, version: tap.version, capabilities, settings: settingsJsonSchema(tap.config) };
+}
+
+function aboutMarkdown(about: ReturnType<typeof aboutOf>): string {
+  const properties = (about.settings.properties ?? {}) as Record<string, { type?: unknown; description?: string; default?: unknown }>;
+  const required = new Set((about.settings.required as string[] | undefined) ?? []);
+  const rows = Object.entries(properties).map(
+    ([name, p]) => `| ${name} | ${required.has(name) ? 'yes' : 'no'} | ${p.default === undefined ? '' : JSON.stringify(p.default)} | ${p.description ?? ''} |`,
+  );
+  return [`# ${about.name}`, '', about.description, '', `Version ${about.version}. Capabilities: ${about.capabilities.join(', ')}.`, '', '| Setting | Required | Default | Description |', '|---|---|---|---|', ...rows, ''].join('\n');
+}
+
+/** Runs the tap CLI and returns the exit code (never calls process.exit, so tests can call it). */
+export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: readonly string[], io: CliIo): Promise<number> {
+  let secrets: string[] = [];
+  const progress = io.stderr.isTTY ? new ProgressLine(io.stderr as NodeJS.WriteStream) : undefined;
+  const makeLog = (level: LogLevel | undefined): Logger =>
+    createStderrLogger({ level: level ?? 'info', write: (line) => io.stderr.write(redact(line, secrets)), beforeLine: () => progress?.clear() });
+  let log = makeLog(undefined);
+  try {
+    const args = parseArgs(argv, Object.keys(tap.subcommands ?? {}));
+    log = makeLog(args.logLevel);
+    if (args.help) {
+      io.stdout.write(helpText(tap));
+      return EXIT_CODES.ok;
+    }
+    if (args.version) {
+      io.stdout.write(`${tap.name} ${tap.version}\n`);
+      return EXIT_CODES.ok;
+    }
+    if (args.about) {
+      const about = aboutOf(tap);
+      if (args.format === 'json') io.stdout.write(`${JSON.stringify(about, null, 2)}\n`);
+      else if (args.format === 'markdown') io.stdout.write(aboutMarkdown(about));
+      else io.stdout.write(`${about.name} ${about.version}: ${about.description}\nCapabilities: ${about.capabilities.join(', ')}\nSettings: ${Object.keys((about.settings.properties ?? {}) as object).join(', ')}\n`);
+      return EXIT_CODES.ok;
+    }
+    if (args.discover) {
+      io.stdout.write(`${JSON.stringify(discoverCatalog(tap.streams), null, 2)}\n`);
+      return EXIT_CODES.ok;
+    }
+
+    const subcommand = args.subcommand ? tap.subcommands![args.subcommand]! : undefined;
+    const config = loadConfig({ tapName: tap.name, schema: tap.config, files: args.configs, env: io.env });
+    secrets = secretValues(config);
+    const http = createApiClient(tap.api, config, log);
+    try {
+      if (subcommand) {
+        await subcommand.run({ args: args.args, flags: args.flags, config, http, log });
+        return EXIT_CODES.ok;
+      }
+      if (args.test) {
+        const test = tap.api.test;
+        if (!test) throw new TapError(`${tap.name} does not declare a connection test.`, 'system');
+        const ctx: StreamContext<TConfig> = { stream: '(test)', config, http, log, context: {}, start: undefined, signal: new AbortController().signal };
+        if (typeof test === 'function') await test(ctx);
+        else await http.request({ method: 'GET', path: test.path, query: { ...(test.query ?? {}) }, headers: {} });
+        log.info('Connection test passed: the API accepted the credentials.');
+        return EXIT_CODES.ok;
+      }
+      const state = args.state ? readJsonFile(args.state, 'state') : undefined;
+      const catalog = args.catalog ? readJsonFile(args.catalog, args.catalogFlag === '--properties' ? 'properties' : 'catalog') : undefined;
+      const writer = new SingerWriter(io.stdout as Writable);
+      progress?.start();
+      await sync({
+        tap,
+        config,
+        state,
+        catalog,
+        http,
+        log,
+        write: (message) => writer.write(message),
+        ...(io.now ? { now: io.now } : {}),
+        onRecords: (stream, count) => progress?.count(stream, count),
+      });
+      await writer.end();
+      return EXIT_CODES.ok;
+    } finally {
+      progress?.stop();
+      await http.close?.();
+    }
+  } catch (error) {
+    if (isRateLimited(error)) {
+      log.info(`Stopped on the API's rate limit with the state saved; run again after ${error.retryAt.toISOString()}.`);
+      return EXIT_CODES.ok;
+    }
+    const message = redact(error instanceof Error ? error.message : String(error), secrets);
+    if (error instanceof UsageError) {
+      io.stderr.write(`CRITICAL ${message} Run ${tap.name} --help for usage.\n`);
+    } else {
+      io.stderr.write(`CRITICAL ${message}\n`);
+      // A bug nobody classified deserves its stack trace; known failures are one sentence.
+      if (!(error instanceof TapError) && blameOf(error) === 'system' && error instanceof Error && error.stack) {
+        io.stderr.write(`${redact(error.stack, secrets)}\n`);
+      }
+    }
+    return exitCodeFor(error);
+  }
+}
+
+/** The entry point a connector's cli.ts calls: `runTap(tap)`. */
+export async function runTap(tap: TapDefinition): Promise<void> {
+  process.exitCode = await runTapCli(tap, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+}

@@ -1,0 +1,209 @@
+// The declaration API: defineApi (a provider's API profile), api.stream (one stream) and defineTap.
+import type { z } from 'zod';
+import { assertDuration, type Duration } from './duration.js';
+import type { HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue } from '@tapline/http';
+import type { Logger } from './log.js';
+
+/** Values a parent record hands to a child stream: fill `{placeholders}` in its path and land in its state. */
+export type Context = Record<string, string | number | boolean | null>;
+
+/** Where the records sit in a response body: a dotted path ('data.items', 'results[*].result') or a function. */
+export type RecordSelector = string | ((body: unknown) => readonly unknown[]);
+
+/** How a start value is written into the request. */
+export type StartFormat = 'iso' | 'unix' | 'unix-ms' | 'date' | ((start: string | number) => string);
+
+export interface IncrementalSettings<TRecord> {
+  /** The record field that only grows as records change (the replication key). */
+  cursor: keyof TRecord & string;
+  /**
+   * Where the start value goes: 'query:<param>', or an object for its format. `exclusive: true`
+   * means the API returns records strictly after the value; the kit then sends one unit less so the
+   * boundary value is re-read and de-duplicated rather than lost. Omitted: the kit filters locally.
+   */
+  send?: `query:${string}` | { query: string; format?: StartFormat; exclusive?: boolean };
+  /** True when the API returns records in ascending cursor order: the bookmark then advances every page. */
+  sorted: boolean;
+  /** Re-read this far behind the bookmark, for records whose cursor is written late. */
+  lookback?: Duration;
+  /** The furthest back the API lets anyone read (e.g. '3mo'): older starts are clamped and logged. */
+  maxLookback?: Duration;
+  /** Keep one bookmark per context (e.g. per exam) instead of one for the stream. */
+  partitioned?: boolean;
+}
+
+/** Everything a stream's hooks can use. Nothing is global: the kit injects it all. */
+export interface StreamContext<TConfig = unknown> {
+  stream: string;
+  config: TConfig;
+  http: HttpClient;
+  log: Logger;
+  /** This partition's context (from the parent record or `partitions`); {} for a top-level stream. */
+  context: Context;
+  /** Where this sync starts for an incremental stream (bookmark - lookback, or start_date), else undefined. */
+  start: string | number | undefined;
+  signal: AbortSignal;
+}
+
+/** A child's link to its parent: which parent, and the context(s) each parent record yields. */
+export interface ParentLink {
+  readonly stream: StreamDefinition<any, any>;
+  readonly contexts: (record: any) => Context | readonly Context[] | null | undefined;
+}
+
+export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
+  /** snake_case; becomes the table name. */
+  name: string;
+  description?: string;
+  /** Path relative to the API's base URL; `{placeholder}`s are filled from the context. */
+  path?: string;
+  method?: 'GET' | 'POST';
+  /** Run once per parent record: `parent: exams.each(exam => ({ exam_id: exam.id }))`. */
+  parent?: ParentLink;
+  /** Run once per context taken from config (e.g. configured exam ids), like a parent would. */
+  partitions?: (config: TConfig) => readonly Context[];
+  /** The primary key: top-level fields of the record. */
+  key: readonly (keyof z.output<TSchema> & string)[];
+  /** The record's zod schema: validates each record, and becomes the stream's JSON Schema. */
+  record: TSchema;
+  incremental?: IncrementalSettings<z.output<TSchema>>;
+  /** Full-table streams only: send ACTIVATE_VERSION so the target can drop rows that disappeared. */
+  activateVersion?: boolean;
+  query?: Record<string, QueryValue> | ((ctx: StreamContext<TConfig>) => Record<string, QueryValue>);
+  /** Where records sit in the body; defaults to the API's. */
+  records?: RecordSelector;
+  /** How this stream pages (from @tapline/http), or null for a single request; defaults to the API's. */
+  pagination?: Pagination | null;
+  /** Emit a STATE at least every N records within a page (sorted streams); a STATE follows every page anyway. */
+  checkpointEvery?: number;
+  /** Escape hatch 1: reshape one raw record before validation; return null to skip it. */
+  transform?: (raw: any, ctx: StreamContext<TConfig>) => unknown;
+  /** Escape hatch 2: shape one request (every page) after the kit built it. */
+  request?: (request: HttpRequest, ctx: StreamContext<TConfig>) => HttpRequest;
+  /** Escape hatch 3: fetch pages yourself; each yielded array is a page (a STATE follows it). */
+  fetch?: (ctx: StreamContext<TConfig>) => AsyncIterable<readonly unknown[]>;
+}
+
+/** A declared stream, as the runner reads it. */
+export interface StreamDefinition<TSchema extends z.ZodObject = z.ZodObject, TConfig = any>
+  extends Readonly<StreamDeclaration<TSchema, TConfig>> {
+  readonly api: ApiProfile<TConfig>;
+  /** Link a child to this stream: the function maps one record to the child's context(s). */
+  each(contexts: (record: z.output<TSchema>) => Context | readonly Context[] | null | undefined): ParentLink;
+}
+
+/** HTTP client options a connector sets; the kit supplies the base URL and logger. */
+export type ApiHttpOptions = Omit<HttpClientOptions, 'baseUrl' | 'logger'>;
+
+export interface ApiDeclaration<TConfig> {
+  /** The config schema; declared here so `baseUrl` and hooks are typed. */
+  config: z.ZodType<TConfig>;
+  baseUrl: (config: TConfig) => string;
+  /**
+   * The rest of the HTTP client's options from the parsed config: auth, classify, budget,
+   * onRateLimit, retry, userAgent... The kit adds the base URL, the logger, METRIC lines, lossless
+   * JSON parsing and the config's secret values, builds one client per run and closes it after.
+   */
+  http?: (config: TConfig) => ApiHttpOptions;
+  /** Default record selector for the API's streams. */
+  records?: RecordSelector;
+  /** Default pagination for the API's streams (none: one request per partition). */
+  pagination?: Pagination;
+  /** Shapes every request of every stream (after the stream's own `request`). */
+  request?: (request: HttpRequest, ctx: StreamContext<TConfig>) => HttpRequest;
+  /** The cheap request `--test` makes to check credentials: a path, or a function using ctx.http. */
+  test?: { path: string; query?: Record<string, QueryValue> } | ((ctx: StreamContext<TConfig>) => Promise<void>);
+}
+
+export interface ApiProfile<TConfig> extends Readonly<ApiDeclaration<TConfig>> {
+  stream<TSchema extends z.ZodObject>(declaration: StreamDeclaration<TSchema, TConfig>): StreamDefinition<TSchema, TConfig>;
+}
+
+const SNAKE_CASE = /^[a-z][a-z0-9_]*$/;
+
+/** Declares a provider's API profile; its `stream` method declares the streams. */
+export function defineApi<TConfig>(declaration: ApiDeclaration<TConfig>): ApiProfile<TConfig> {
+  const api: ApiProfile<TConfig> = {
+    ...declaration,
+    stream(streamDeclaration) {
+      validateDeclaration(streamDeclaration);
+      const definition: StreamDefinition<any, TConfig> = {
+        ...streamDeclaration,
+        api,
+        each: (contexts) => ({ stream: definition, contexts }),
+      };
+      return definition;
+    },
+  };
+  return api;
+}
+
+function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): void {
+  const where = `stream "${declaration.name}"`;
+  if (!SNAKE_CASE.test(declaration.name)) throw new Error(`${where}: names are snake_case (they become table names).`);
+  if (!declaration.fetch && declaration.path === undefined) throw new Error(`${where}: declare a path, or a fetch.`);
+  if (declaration.parent && declaration.partitions) throw new Error(`${where}: declare a parent or partitions, not both.`);
+  const shape = declaration.record.shape as Record<string, unknown>;
+  for (const field of declaration.key) {
+    if (!Object.hasOwn(shape, field)) throw new Error(`${where}: key field "${field}" is not in the record schema.`);
+  }
+  const incremental = declaration.incremental;
+  if (incremental) {
+    if (!Object.hasOwn(shape, incremental.cursor)) throw new Error(`${where}: cursor "${incremental.cursor}" is not in the record schema.`);
+    if (incremental.lookback) assertDuration(incremental.lookback, `${where} lookback`);
+    if (incremental.maxLookback) assertDuration(incremental.maxLookback, `${where} maxLookback`);
+    if (declaration.activateVersion) throw new Error(`${where}: ACTIVATE_VERSION is for full-table streams only.`);
+  }
+}
+
+/** A subcommand a tap adds to its CLI, e.g. `tap-classmarker access-codes add --list 1 --file codes.txt`. */
+export interface SubcommandContext<TConfig> {
+  /** Words after the subcommand name that are not flags. */
+  args: readonly string[];
+  /** `--flag value` pairs (flags without a value are 'true'). */
+  flags: Readonly<Record<string, string>>;
+  config: TConfig;
+  http: HttpClient;
+  log: Logger;
+}
+
+export interface Subcommand<TConfig> {
+  description: string;
+  /** One line of usage shown by --help, e.g. 'add|remove --list ID --file codes.txt'. */
+  usage?: string;
+  /** Whether --config is needed (default true). */
+  needsConfig?: boolean;
+  run(ctx: SubcommandContext<TConfig>): Promise<void>;
+}
+
+export interface TapDeclaration<TConfig> {
+  /** The executable name, e.g. 'tap-classmarker'; also gives the TAP_<NAME>_<KEY> env prefix. */
+  name: string;
+  description: string;
+  version: string;
+  /** The config schema; defaults to the API's. */
+  config?: z.ZodType<TConfig>;
+  api: ApiProfile<TConfig>;
+  streams: readonly StreamDefinition<any, TConfig>[];
+  subcommands?: Record<string, Subcommand<TConfig>>;
+}
+
+export interface TapDefinition<TConfig = any> extends Readonly<TapDeclaration<TConfig>> {
+  readonly config: z.ZodType<TConfig>;
+}
+
+/** Declares the tap: its identity, config, API and streams. Checks the stream graph at load time. */
+export function defineTap<TConfig>(declaration: TapDeclaration<TConfig>): TapDefinition<TConfig> {
+  const names = new Set<string>();
+  for (const stream of declaration.streams) {
+    if (names.has(stream.name)) throw new Error(`tap ${declaration.name}: two streams are named "${stream.name}".`);
+    names.add(stream.name);
+  }
+  for (const stream of declaration.streams) {
+    const parent = stream.parent?.stream;
+    if (parent && !declaration.streams.includes(parent)) {
+      throw new Error(`tap ${declaration.name}: stream "${stream.name}" has parent "${parent.name}", which is not in streams.`);
+    }
+  }
+  return { ...declaration, config: declaration.config ?? declaration.api.config };
+}

@@ -1,0 +1,31 @@
+// @tapline/tap-kit: declare a stream, get a Singer tap.
+export { defineApi, defineTap } from './declare.js';
+export type {
+  ApiDeclaration,
+  ApiProfile,
+  Context,
+  IncrementalSettings,
+  ParentLink,
+  RecordSelector,
+  StartFormat,
+  StreamContext,
+  StreamDeclaration,
+  StreamDefinition,
+  Subcommand,
+  SubcommandContext,
+  TapDeclaration,
+  TapDefinition,
+} from './declare.js';
+export { coerce, normaliseIsoDateTime, SINGER_DECIMAL_FORMAT } from './coerce.js';
+export type { Duration } from './duration.js';
+export { subtractDuration } from './duration.js';
+export type { ApiHttpOptions } from './declare.js';
+export { createApiClient } from './client.js';
+export { recordJsonSchema, type JsonSchema } from './json-schema.js';
+export { discoverCatalog, resolveSelection, type Catalog, type CatalogEntry, type StreamSelection } from './catalog.js';
+export { compareCursor, StateStore, type TapState, type StreamBookmark, type PartitionBookmark, type CursorValue } from './state.js';
+export { sync, formatStart, type SyncOptions, type TapMessage } from './sync.js';
+export { runTap, runTapCli, type CliIo } from './cli.js';
+export { loadConfig, envPrefix, settingsJsonSchema } from './config.js';
+export { createStderrLogger, silentLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
+export { TapError, UsageError, EXIT_CODES, exitCodeFor, blameOf, isRateLimited, type Blame } from './errors.js';

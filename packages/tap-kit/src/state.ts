@@ -1,0 +1,99 @@
+// The tap's state: its shape, reading a --state file tolerantly, bookmarks per stream or partition.
+import type { Context } from './declare.js';
+import { normaliseIsoDateTime } from './coerce.js';
+import type { CursorKind } from './json-schema.js';
+
+export type CursorValue = string | number;
+
+export interface PartitionBookmark {
+  context: Context;
+  replication_key?: string;
+  replication_key_value?: CursorValue;
+}
+
+export interface StreamBookmark {
+  replication_key?: string;
+  replication_key_value?: CursorValue;
+  partitions?: PartitionBookmark[];
+}
+
+/** The STATE value every Tapline tap emits and accepts back through --state. */
+export interface TapState {
+  bookmarks: Record<string, StreamBookmark>;
+  currently_syncing?: string | null;
+}
+
+/** Contexts compare by content, whatever the key order. */
+export function contextId(context: Context): string {
+  return JSON.stringify(Object.keys(context).sort().map((key) => [key, context[key]]));
+}
+
+/** Orders two cursor values of the same kind; ISO timestamps compare as instants, to the microsecond. */
+export function compareCursor(kind: CursorKind, a: CursorValue, b: CursorValue): number {
+  if (kind === 'number') return Number(a) - Number(b);
+  if (kind === 'datetime') {
+    const left = instantParts(String(a));
+    const right = instantParts(String(b));
+    return left.ms - right.ms || left.micros - right.micros;
+  }
+  const left = String(a);
+  const right = String(b);
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+function instantParts(text: string): { ms: number; micros: number } {
+  const normalised = normaliseIsoDateTime(text) ?? text;
+  const fraction = /\.(\d+)Z$/.exec(normalised)?.[1] ?? '';
+  return { ms: Date.parse(normalised), micros: Number(fraction.padEnd(6, '0').slice(3, 6)) };
+}
+
+/** Holds the state during a run. Reads any JSON tolerantly; writes only the documented shape. */
+export class StateStore {
+  private readonly state: TapState;
+
+  constructor(initial: unknown) {
+    const bookmarks = (initial as { bookmarks?: unknown } | null | undefined)?.bookmarks;
+    this.state = {
+      bookmarks: typeof bookmarks === 'object' && bookmarks !== null ? structuredClone(bookmarks as Record<string, StreamBookmark>) : {},
+    };
+  }
+
+  /** The bookmark of a stream (context undefined) or of one partition, when it was kept for this cursor. */
+  get(stream: string, cursor: string, context?: Context): CursorValue | undefined {
+    const entry = this.entry(stream, context, false);
+    if (!entry || entry.replication_key !== cursor) return undefined;
+    const value = entry.replication_key_value;
+    return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+  }
+
+  set(stream: string, cursor: string, value: CursorValue, context?: Context): void {
+    const entry = this.entry(stream, context, true)!;
+    entry.replication_key = cursor;
+    entry.replication_key_value = value;
+  }
+
+  setCurrentlySyncing(stream: string | null): void {
+    this.state.currently_syncing = stream;
+  }
+
+  /** A deep copy for a STATE message. */
+  value(): TapState {
+    return structuredClone(this.state);
+  }
+
+  private entry(stream: string, context: Context | undefined, create: boolean): StreamBookmark | PartitionBookmark | undefined {
+    let streamEntry = this.state.bookmarks[stream];
+    if (!streamEntry || typeof streamEntry !== 'object') {
+      if (!create) return undefined;
+      streamEntry = this.state.bookmarks[stream] = {};
+    }
+    if (context === undefined) return streamEntry;
+    const id = contextId(context);
+    const partitions = Array.isArray(streamEntry.partitions) ? streamEntry.partitions : undefined;
+    const found = partitions?.find((p) => p && typeof p.context === 'object' && contextId(p.context) === id);
+    if (found || !create) return found;
+    const partition: PartitionBookmark = { context: { ...context } };
+    (streamEntry.partitions ??= []).push(partition);
+    return partition;
+  }
+}

@@ -1,0 +1,355 @@
+// The sync runner: walks the stream tree, pages through the API, validates records, keeps bookmarks
+// and writes SCHEMA, RECORD, ACTIVATE_VERSION and STATE messages in a safe order.
+import type { z } from 'zod';
+import type { Context, StreamContext, StreamDefinition, TapDefinition } from './declare.js';
+import { resolveSelection, type StreamSelection } from './catalog.js';
+import { normaliseIsoDateTime } from './coerce.js';
+import { subtractDuration } from './duration.js';
+import { isRateLimited, TapError } from './errors.js';
+import { noPaging, type HttpClient, type HttpRequest, type QueryValue } from '@tapline/http';
+import { createApiClient } from './client.js';
+import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
+import type { Logger } from './log.js';
+import { fillPath, pickFields, selectRecords } from './records.js';
+import { compareCursor, StateStore, type CursorValue, type TapState } from './state.js';
+
+/** The Singer messages a tap writes (structurally the same as @tapline/singer's). */
+export type TapMessage =
+  | { type: 'SCHEMA'; stream: string; schema: JsonSchema; key_properties: string[]; bookmark_properties?: string[] }
+  | { type: 'RECORD'; stream: string; record: Record<string, unknown>; version?: number; time_extracted?: string }
+  | { type: 'STATE'; value: TapState }
+  | { type: 'ACTIVATE_VERSION'; stream: string; version: number };
+
+export interface SyncOptions<TConfig> {
+  tap: TapDefinition<TConfig>;
+  /** The parsed config. `start_date`, when present, bounds the first run of incremental streams. */
+  config: TConfig;
+  state?: unknown;
+  catalog?: unknown;
+  /** Receives every message in order; may return a promise (backpressure). */
+  write: (message: TapMessage) => void | Promise<void>;
+  log: Logger;
+  /** The HTTP client; by default the API's `client` builds one (and it is closed at the end). */
+  http?: HttpClient;
+  /** The clock; the sync start is the signpost that caps every bookmark. */
+  now?: () => Date;
+  signal?: AbortSignal;
+  /** Told how many records each stream emitted, as they go (for a progress line). */
+  onRecords?: (stream: string, count: number) => void;
+}
+
+/** One stream's plan for this run. */
+interface StreamRun {
+  def: StreamDefinition<z.ZodObject, unknown>;
+  selection: StreamSelection;
+  children: StreamRun[];
+  /** Selected, or drives a selected descendant. */
+  needed: boolean;
+  schema: JsonSchema;
+  kind: CursorKind | undefined;
+  incremental: boolean;
+  /** One bookmark per context. */
+  partitioned: boolean;
+  /** Runs in several contexts sharing one bookmark: commit only when all are done. */
+  sharedBookmark: boolean;
+  pendingMax: CursorValue | undefined;
+  version: number | undefined;
+  recordCount: number;
+}
+
+/** Runs a sync and returns the final state. A RateLimitedError is re-thrown after the state is written. */
+export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapState> {
+  const { tap, config, log } = options;
+  const now = options.now ?? (() => new Date());
+  const signpost = now();
+  const signal = options.signal ?? new AbortController().signal;
+  const store = new StateStore(options.state);
+  const selection = resolveSelection(tap.streams, options.catalog);
+  const http = options.http ?? createApiClient(tap.api, config, log);
+  const ownsHttp = options.http === undefined;
+  const runs = planRuns(tap.streams, selection);
+  const writeState = () => options.write({ type: 'STATE', value: store.value() });
+  const startDate = (config as { start_date?: unknown } | null)?.start_date;
+
+  const emit = async (run: StreamRun, record: Record<string, unknown>, extractedAt: string) => {
+    run.recordCount += 1;
+    options.onRecords?.(run.def.name, 1);
+    await options.write({
+      type: 'RECORD',
+      stream: run.def.name,
+      record: pickFields(record, run.selection.fields),
+      ...(run.version !== undefined ? { version: run.version } : {}),
+      time_extracted: extractedAt,
+    });
+  };
+
+  const commit = (run: StreamRun, value: CursorValue, context: Context | undefined) => {
+    const cursor = run.def.incremental!.cursor;
+    let capped = value;
+    // The signpost: never bookmark past the sync start, so records written during the run are re-read.
+    if (run.kind === 'datetime' && compareCursor('datetime', value, signpost.toISOString()) > 0) capped = signpost.toISOString();
+    const existing = store.get(run.def.name, cursor, context);
+    if (existing !== undefined && compareCursor(run.kind!, existing, capped) >= 0) return;
+    store.set(run.def.name, cursor, capped, context);
+  };
+
+  const startFor = (run: StreamRun, context: Context | undefined): CursorValue | undefined => {
+    const inc = run.def.incremental!;
+    const bookmark = store.get(run.def.name, inc.cursor, context);
+    let start: CursorValue | undefined = bookmark;
+    if (start !== undefined && inc.lookback && run.kind === 'datetime') {
+      start = subtractDuration(new Date(normaliseIsoDateTime(String(start)) ?? String(start)), inc.lookback).toISOString();
+    }
+    if (start === undefined && typeof startDate === 'string' && startDate !== '') {
+      start = run.kind === 'datetime' ? normaliseIsoDateTime(startDate) ?? startDate : startDate;
+    }
+    if (inc.maxLookback && run.kind === 'datetime') {
+      const floor = subtractDuration(signpost, inc.maxLookback).toISOString();
+      if (start === undefined || compareCursor('datetime', start, floor) < 0) {
+        log.info(
+          `stream ${run.def.name}: ${start === undefined ? 'no bookmark or start_date' : `start ${start} is older than the ${inc.maxLookback} the API allows`}; starting at ${floor}.`,
+        );
+        start = floor;
+      }
+    }
+    return start;
+  };
+
+  const runPartition = async (run: StreamRun, context: Context): Promise<void> => {
+    const def = run.def;
+    const inc = run.incremental ? def.incremental : undefined;
+    const bookmarkContext = run.partitioned ? context : undefined;
+    const start = inc ? startFor(run, bookmarkContext) : undefined;
+    const ctx: StreamContext<unknown> = { stream: def.name, config, http, log, context, start, signal };
+    let sorted = inc?.sorted ?? false;
+    let max: CursorValue | undefined;
+    let boundaryKeys = new Set<string>();
+    let skippedOld = 0;
+    let warnedNoCursor = false;
+    let sinceCheckpoint = 0;
+    const commitsPerPage = () => sorted && !run.sharedBookmark;
+    const shape = def.record.shape as Record<string, unknown>;
+    log.debug(`stream ${def.name}: syncing ${JSON.stringify(context)}${start !== undefined ? ` from ${start}` : ''}`);
+
+    for await (const page of pagesOf(run, ctx)) {
+      const extractedAt = new Date().toISOString();
+      for (const raw of page) {
+        const transformed = def.transform ? def.transform(raw, ctx) : raw;
+        if (transformed === null || transformed === undefined) continue;
+        const input = withContext(transformed, context, shape);
+        const parsed = def.record.safeParse(input);
+        if (!parsed.success) throw recordError(def.name, parsed.error, input, run.recordCount);
+        const record = parsed.data as Record<string, unknown>;
+
+        if (inc) {
+          const value = record[inc.cursor] as CursorValue | null | undefined;
+          if (value === null || value === undefined) {
+            if (!warnedNoCursor) log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
+            warnedNoCursor = true;
+          } else {
+            if (start !== undefined && compareCursor(run.kind!, value, start) < 0) {
+              skippedOld += 1;
+              continue;
+            }
+            const keyId = JSON.stringify(def.key.map((k) => record[k]));
+            const order = max === undefined ? 1 : compareCursor(run.kind!, value, max);
+            if (order === 0) {
+              // Boundary de-duplication: a record at the current high-water value was already emitted.
+              if (boundaryKeys.has(keyId)) continue;
+              boundaryKeys.add(keyId);
+            } else if (order > 0) {
+              max = value;
+              boundaryKeys = new Set([keyId]);
+            } else if (sorted) {
+              log.warn(`stream ${def.name}: declared sorted, but ${inc.cursor} went back from ${max} to ${value}; the bookmark will only move at the end of this partition.`);
+              sorted = false;
+            }
+          }
+        }
+        if (run.selection.selected) await emit(run, record, extractedAt);
+        for (const child of run.children) {
+          if (!child.needed) continue;
+          for (const childContext of contextsOf(child, record)) await runPartition(child, childContext);
+        }
+        sinceCheckpoint += 1;
+        if (def.checkpointEvery && sinceCheckpoint >= def.checkpointEvery && commitsPerPage() && max !== undefined) {
+          commit(run, max, bookmarkContext);
+          await writeState();
+          sinceCheckpoint = 0;
+        }
+      }
+      if (commitsPerPage() && max !== undefined) commit(run, max, bookmarkContext);
+      await writeState();
+      sinceCheckpoint = 0;
+    }
+
+    if (inc && max !== undefined) {
+      if (run.sharedBookmark) {
+        if (run.pendingMax === undefined || compareCursor(run.kind!, max, run.pendingMax) > 0) run.pendingMax = max;
+      } else commit(run, max, bookmarkContext);
+    }
+    if (skippedOld > 0) log.debug(`stream ${def.name}: skipped ${skippedOld} records older than ${start}.`);
+    await writeState();
+  };
+
+  /** After every context of a stream tree ran: shared bookmarks, ACTIVATE_VERSION, metrics. */
+  const finish = async (run: StreamRun): Promise<void> => {
+    for (const child of run.children) if (child.needed) await finish(child);
+    if (run.pendingMax !== undefined) commit(run, run.pendingMax, undefined);
+    if (run.selection.selected && run.version !== undefined) {
+      // Sent after the last record, so an interrupted run never tells the target to drop rows.
+      await options.write({ type: 'ACTIVATE_VERSION', stream: run.def.name, version: run.version });
+    }
+    if (run.selection.selected) log.metric('counter', 'record_count', run.recordCount, { stream: run.def.name });
+  };
+
+  const announce = async (run: StreamRun): Promise<void> => {
+    if (run.selection.selected) {
+      const key = [...run.def.key];
+      await options.write({
+        type: 'SCHEMA',
+        stream: run.def.name,
+        schema: run.schema,
+        key_properties: key,
+        ...(run.incremental ? { bookmark_properties: [run.def.incremental!.cursor] } : {}),
+      });
+      if (run.def.activateVersion) run.version = signpost.getTime();
+    }
+    for (const child of run.children) if (child.needed) await announce(child);
+  };
+
+  try {
+    for (const run of runs) {
+      if (!run.needed) continue;
+      store.setCurrentlySyncing(run.def.name);
+      await announce(run);
+      const contexts = run.def.partitions ? run.def.partitions(config) : [{}];
+      for (const context of contexts) await runPartition(run, context);
+      await finish(run);
+    }
+    store.setCurrentlySyncing(null);
+    await writeState();
+    return store.value();
+  } catch (error) {
+    // Stopping on the rate limit is a clean end: say where to resume (the state covers every record sent).
+    if (isRateLimited(error)) await writeState();
+    throw error;
+  } finally {
+    if (ownsHttp) await http.close?.();
+  }
+}
+
+function planRuns(streams: readonly StreamDefinition[], selection: Map<string, StreamSelection>): StreamRun[] {
+  const byDef = new Map<StreamDefinition, StreamRun>();
+  for (const def of streams) {
+    const chosen = selection.get(def.name)!;
+    const schema = recordJsonSchema(def.record);
+    if (chosen.fields) {
+      const properties = schema.properties as Record<string, unknown>;
+      schema.properties = Object.fromEntries(Object.entries(properties).filter(([name]) => chosen.fields!.has(name)));
+      if (Array.isArray(schema.required)) schema.required = schema.required.filter((name) => chosen.fields!.has(String(name)));
+    }
+    const incremental = def.incremental !== undefined && chosen.replicationMethod === 'INCREMENTAL';
+    const cursorProperty = def.incremental ? propertySchema(recordJsonSchema(def.record), def.incremental.cursor) : undefined;
+    const multiContext = def.parent !== undefined || def.partitions !== undefined;
+    byDef.set(def, {
+      def: def as StreamDefinition<z.ZodObject, unknown>,
+      selection: chosen,
+      children: [],
+      needed: false,
+      schema,
+      kind: cursorProperty ? cursorKind(cursorProperty) : undefined,
+      incremental,
+      partitioned: incremental && multiContext && def.incremental?.partitioned === true,
+      sharedBookmark: incremental && multiContext && def.incremental?.partitioned !== true,
+      pendingMax: undefined,
+      version: undefined,
+      recordCount: 0,
+    });
+  }
+  for (const def of streams) if (def.parent) byDef.get(def.parent.stream)!.children.push(byDef.get(def)!);
+  const markNeeded = (run: StreamRun): boolean => {
+    const childNeeded = run.children.map(markNeeded).some(Boolean);
+    run.needed = run.selection.selected || childNeeded;
+    return run.needed;
+  };
+  const roots = streams.filter((def) => !def.parent).map((def) => byDef.get(def)!);
+  roots.forEach(markNeeded);
+  return roots;
+}
+
+function contextsOf(child: StreamRun, parentRecord: Record<string, unknown>): readonly Context[] {
+  const produced = child.def.parent!.contexts(parentRecord);
+  if (produced === null || produced === undefined) return [];
+  return Array.isArray(produced) ? produced : [produced as Context];
+}
+
+/** Context fields the record schema declares and the record lacks are copied in (e.g. exam_id). */
+function withContext(record: unknown, context: Context, shape: Record<string, unknown>): unknown {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return record;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(context)) {
+    if (Object.hasOwn(shape, key) && (record as Record<string, unknown>)[key] === undefined) {
+      out ??= { ...(record as Record<string, unknown>) };
+      out[key] = value;
+    }
+  }
+  return out ?? record;
+}
+
+function recordError(stream: string, error: z.ZodError, input: unknown, emitted: number): TapError {
+  const issue = error.issues[0]!;
+  const field = issue.path.length ? issue.path.join('.') : '(record)';
+  let got: unknown = input;
+  for (const part of issue.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey];
+  const shown = JSON.stringify(got)?.slice(0, 80) ?? 'undefined';
+  return new TapError(
+    `stream ${stream}: record ${emitted + 1} does not match the declared schema at field "${field}": ${issue.message} (got ${shown}).`,
+    'system', { cause: error },
+  );
+}
+
+async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>): AsyncIterable<readonly unknown[]> {
+  const def = run.def;
+  if (def.fetch) {
+    yield* def.fetch(ctx);
+    return;
+  }
+  const api = def.api;
+  const query: Record<string, QueryValue> = typeof def.query === 'function' ? def.query(ctx) : { ...(def.query ?? {}) };
+  const send = def.incremental?.send;
+  if (send && ctx.start !== undefined && run.incremental) {
+    const spec = typeof send === 'string' ? { query: send.slice('query:'.length) } : send;
+    query[spec.query] = formatStart(ctx.start, spec.format, spec.exclusive === true, run.kind!);
+  }
+  let request: HttpRequest = { method: def.method ?? 'GET', path: fillPath(def.path!, ctx.context, def.name), query, endpoint: def.path! };
+  if (def.request) request = def.request(request, ctx);
+  if (api.request) request = api.request(request, ctx);
+  const pagination = def.pagination === null ? noPaging() : (def.pagination ?? api.pagination ?? noPaging());
+  const selector = def.records ?? api.records;
+  for await (const page of ctx.http.paginate(request, pagination, (body) => selectRecords(body, selector))) yield page.records;
+}
+
+/** Writes a start value the way the API wants it; `exclusive` steps back one unit to keep the boundary. */
+export function formatStart(
+  start: CursorValue,
+  format: NonNullable<Exclude<IncrementalSend, string>['format']> | undefined,
+  exclusive: boolean,
+  kind: CursorKind,
+): string {
+  if (typeof format === 'function') return format(start);
+  if (kind !== 'datetime') return String(exclusive && typeof start === 'number' ? start - 1 : start);
+  const ms = Date.parse(normaliseIsoDateTime(String(start)) ?? String(start));
+  switch (format ?? 'iso') {
+    case 'unix':
+      return String(Math.floor(ms / 1000) - (exclusive ? 1 : 0));
+    case 'unix-ms':
+      return String(ms - (exclusive ? 1 : 0));
+    case 'date':
+      return new Date(ms - (exclusive ? 86_400_000 : 0)).toISOString().slice(0, 10);
+    default:
+      return exclusive ? new Date(ms - 1).toISOString() : String(start);
+  }
+}
+
+type IncrementalSend = NonNullable<NonNullable<StreamDefinition['incremental']>['send']>;
