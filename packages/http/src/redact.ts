@@ -77,7 +77,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     // query/form `name=value`, JSON `"name": "value"`, header-ish `name: value` and `Authorization: JWT x`
     // (a scheme word is swallowed with its token, nothing further, so `?api_key=x 200 12ms` keeps `200`).
     return new RegExp(
-      `(["']?)\\b(${alternatives})\\1(\\s*[=:]\\s*)(?:"((?:[^"\\\\]|\\\\.)*)"|((?:(?:Bearer|JWT|Basic|Token|Digest)[ ]+)?[^\\s&"',;}\\]]+))`,
+      `(["']?)\\b(${alternatives})\\1(\\s*[=:]\\s*)(?:"((?:[^"\\\\]|\\\\.)*)"|(\\[REDACTED\\]|(?:(?:Bearer|JWT|Basic|Token|Digest)[ ]+)?[^\\s&"',;}\\]]+))`,
       'gi',
     );
   };
