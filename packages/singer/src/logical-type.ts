@@ -1,4 +1,5 @@
 // Reads a property's JSON Schema into one of a few logical column kinds, and widens kinds when schemas differ.
+import { isLosslessNumber } from './json.js';
 import type { JsonSchema } from './messages.js';
 
 export type LogicalKind =
@@ -153,11 +154,20 @@ function readSingleType(schema: JsonSchema, name: string): LogicalType {
     result.kind = 'decimal';
   }
   if (result.kind === 'integer') {
-    if (typeof schema.minimum === 'number') result.minimum = schema.minimum;
-    if (typeof schema.maximum === 'number') result.maximum = schema.maximum;
+    const minimum = boundOf(schema.minimum);
+    const maximum = boundOf(schema.maximum);
+    if (minimum !== undefined) result.minimum = minimum;
+    if (maximum !== undefined) result.maximum = maximum;
   }
   if (typeof schema['x-sql-datatype'] === 'string') result.sqlDatatype = schema['x-sql-datatype'];
   return result;
+}
+
+/** A bound beyond 2^53 (`9223372036854775807`) arrives as a LosslessNumber; the nearest double serves for picking a column size. */
+function boundOf(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (isLosslessNumber(value)) return Number(value.toString());
+  return undefined;
 }
 
 function readUnion(members: unknown[]): LogicalType | null {

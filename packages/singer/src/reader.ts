@@ -38,7 +38,12 @@ export async function* readMessages(
     try {
       return decoder.decode(chunk, { stream });
     } catch {
-      throw new SingerInputError({ line: lineNumber + 1 }, 'input is not valid UTF-8 (at this line or shortly after)');
+      // Find the line of the first bad byte from a lossy decoding of this chunk (error path only).
+      const lossy = new TextDecoder('utf-8').decode(chunk);
+      const bad = lossy.indexOf('\uFFFD');
+      let line = lineNumber + 1;
+      for (let at = lossy.indexOf(LF); at !== -1 && at < bad; at = lossy.indexOf(LF, at + 1)) line += 1;
+      throw new SingerInputError({ line }, 'input is not valid UTF-8');
     }
   };
 

@@ -1,7 +1,7 @@
 // Record validation against a stream's JSON Schema: compiled once per schema with ajv, cheap per record.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { containsLosslessNumber, isLosslessNumber } from './json.js';
+import { containsLosslessNumber, isLosslessNumber, stringifyJson } from './json.js';
 import type { JsonSchema } from './messages.js';
 import { describeValue } from './parse-message.js';
 
@@ -13,6 +13,17 @@ export interface ValidationProblem {
 }
 
 export type RecordValidator = (record: unknown) => ValidationProblem | null;
+
+export interface RecordValidatorOptions {
+  /**
+   * true (default): full JSON Schema, as the Meltano SDK validates. false: only what decides
+   * whether a value can be stored (types, `required`, `additionalProperties`, the storage formats),
+   * ignoring value constraints a source database wrote into the schema (maxLength, pattern,
+   * minimum/maximum, enum, ...), which real taps often get wrong (pipelinewise fixtures send
+   * 40-character strings under `maxLength: 16`).
+   */
+  constraints?: boolean;
+}
 
 // ajv-formats is CommonJS; under NodeNext its default export may arrive wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
@@ -59,8 +70,8 @@ const CACHE_LIMIT = 256;
  * returns null when the record is valid, else the first problem found. Records holding a
  * LosslessNumber (big integers, long decimals) are checked as numbers.
  */
-export function compileRecordValidator(schema: JsonSchema): RecordValidator {
-  const validate = compileCached(schema);
+export function compileRecordValidator(schema: JsonSchema, options: RecordValidatorOptions = {}): RecordValidator {
+  const validate = compileCached(schema, options.constraints ?? true);
   return (record: unknown): ValidationProblem | null => {
     if (validate(record)) return null;
     // A LosslessNumber is an object to ajv; check such records again with plain numbers.
@@ -73,12 +84,12 @@ export function compileRecordValidator(schema: JsonSchema): RecordValidator {
   };
 }
 
-function compileCached(schema: JsonSchema): ValidateFunction {
-  const key = JSON.stringify(schema);
+function compileCached(schema: JsonSchema, constraints: boolean): ValidateFunction {
+  const key = `${constraints ? 'full' : 'types'}:${stringifyJson(schema)}`;
   const hit = compiled.get(key);
   if (hit !== undefined) return hit;
   sharedAjv ??= createAjv();
-  const normalised = normaliseSchema(schema) as JsonSchema;
+  const normalised = normaliseSchema(schema, constraints) as JsonSchema;
   const validate = sharedAjv.compile(normalised);
   sharedAjv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
   if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value as string);
@@ -90,24 +101,34 @@ const schemaMapKeywords = new Set(['properties', 'patternProperties', 'definitio
 const schemaListKeywords = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
 const schemaKeywords = new Set(['items', 'additionalProperties', 'additionalItems', 'not', 'if', 'then', 'else', 'contains', 'propertyNames']);
 
+/** Keywords that constrain values rather than decide how they are stored. */
+const constraintKeywords = new Set([
+  'maxLength', 'minLength', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
+  'multipleOf', 'enum', 'const', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties',
+  'contains', 'propertyNames', 'patternProperties', 'dependencies', 'dependentRequired', 'dependentSchemas',
+]);
+
 /**
  * A copy of a tap's schema that ajv (draft-07 rules) accepts: `$schema`, `$id` and draft-04
- * `id` are dropped (refs are resolved before SCHEMA is sent; a repeated `$id` would clash), and
- * draft-04 boolean `exclusiveMinimum`/`exclusiveMaximum` become their numeric form.
+ * `id` are dropped (refs are resolved before SCHEMA is sent; a repeated `$id` would clash),
+ * draft-04 boolean `exclusiveMinimum`/`exclusiveMaximum` become their numeric form, and
+ * LosslessNumbers (`"maximum": 9223372036854775807`) become doubles.
  */
-function normaliseSchema(schema: unknown): unknown {
+function normaliseSchema(schema: unknown, constraints: boolean): unknown {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return schema;
+  const normalise = (sub: unknown) => normaliseSchema(sub, constraints);
   const result: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === '$schema' || key === '$id' || (key === 'id' && typeof value === 'string')) continue;
+    if (!constraints && constraintKeywords.has(key)) continue;
     if (schemaMapKeywords.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      result[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, normaliseSchema(sub)]));
+      result[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, normalise(sub)]));
     } else if (schemaListKeywords.has(key) && Array.isArray(value)) {
-      result[key] = value.map(normaliseSchema);
+      result[key] = value.map(normalise);
     } else if (schemaKeywords.has(key)) {
-      result[key] = Array.isArray(value) ? value.map(normaliseSchema) : normaliseSchema(value);
+      result[key] = Array.isArray(value) ? value.map(normalise) : normalise(value);
     } else {
-      result[key] = value;
+      result[key] = toApproximateNumbers(value);
     }
   }
   for (const [flag, bound] of [

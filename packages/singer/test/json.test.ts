@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { isLosslessNumber, LosslessNumber, mayContainUnsafeNumber, parseJson, stringifyJson } from '../src/index.js';
+
+describe('parseJson', () => {
+  it.each([
+    ['99999999999999999', 'an integer above 2^53'],
+    ['-9223372036854775809', 'an integer below int64'],
+    ['123456789012345678901234567890', 'a 30-digit integer'],
+    ['3.14159265358979323846264338327950288', 'a long decimal'],
+    ['1234567890.123456789', 'a decimal with 19 significant digits'],
+    ['1e400', 'a number that overflows a double'],
+    ['1e-400', 'a number that underflows a double'],
+  ])('keeps %s (%s) exact as a LosslessNumber', (literal) => {
+    const value = parseJson(`{"n": ${literal}}`) as { n: unknown };
+    expect(isLosslessNumber(value.n)).toBe(true);
+    expect(String(value.n)).toBe(literal);
+  });
+
+  it.each([
+    ['9007199254740991', 9007199254740991],
+    ['0.30000000000000004', 0.30000000000000004],
+    ['1640995200000000', 1640995200000000],
+    ['12345678901234.5', 12345678901234.5],
+    ['1.50000000000000000000', 1.5],
+  ])('returns %s as a plain number because a double holds it exactly', (literal, expected) => {
+    expect(parseJson(`[${literal}]`)).toEqual([expected]);
+  });
+
+  it('leaves strings of digits alone', () => {
+    expect(parseJson('{"phone": "12345678901234567890", "n": 1}')).toEqual({ phone: '12345678901234567890', n: 1 });
+  });
+
+  it('keeps the last of duplicate keys, as JSON.parse does, on both paths', () => {
+    expect(parseJson('{"a": 1, "a": 2}')).toEqual({ a: 2 });
+    expect(parseJson('{"a": 1, "a": 99999999999999999}')).toEqual({ a: new LosslessNumber('99999999999999999') });
+  });
+
+  it('throws a SyntaxError on invalid JSON on both paths', () => {
+    expect(() => parseJson('{"a": ')).toThrow(SyntaxError);
+    expect(() => parseJson('{"a": 99999999999999999')).toThrow();
+  });
+
+  it('only sends lines that may hold an unsafe number to the slow path', () => {
+    const typical =
+      '{"type":"RECORD","stream":"results","record":{"id":123456,"score":87.5,"taken_at":"2024-05-01T10:00:00.000000Z","uuid":"3e456a1b-0c2d-4e5f-9a8b-7c6d5e4f3a2b"}}';
+    expect(mayContainUnsafeNumber(typical)).toBe(false);
+    expect(mayContainUnsafeNumber('{"id":99999999999999999}')).toBe(true);
+    expect(mayContainUnsafeNumber('{"x":[1, 2e308]}')).toBe(true);
+  });
+});
+
+describe('stringifyJson', () => {
+  it('writes LosslessNumbers as their digits', () => {
+    const text = '{"id":99999999999999999,"price":0.1234567890123456789,"n":2}';
+    expect(stringifyJson(parseJson(text))).toBe(text);
+  });
+
+  it('writes bigints as integers', () => {
+    expect(stringifyJson({ version: 12345678901234567890n })).toBe('{"version":12345678901234567890}');
+  });
+
+  it('is JSON.stringify for plain values', () => {
+    const value = { a: [1, 'two', null, { b: true }], c: 'x"y' };
+    expect(stringifyJson(value)).toBe(JSON.stringify(value));
+  });
+});
