@@ -1,6 +1,7 @@
 // A pipeline's state, kept in the warehouse table the target writes (`state_table`), read and reset here.
 import { TaplineError, ExitCode } from './errors.js';
-import { openWarehouse, quoteIdent, type WarehouseSession } from './warehouse.js';
+import { existsSync } from 'node:fs';
+import { duckdbPath, openWarehouse, quoteIdent, type WarehouseSession } from './warehouse.js';
 import type { Warehouse } from './plugins.js';
 
 /**
@@ -47,8 +48,44 @@ async function withSession<T>(
   }
 }
 
+/**
+ * The target package's own reader of its state table (readPostgresState / readDuckdbState), when
+ * it is built and exports one: it resolves the table name exactly as the target's writer does.
+ */
+const TARGET_STATE_READERS: Record<Warehouse, [pkg: string, fn: string]> = {
+  postgres: ['@tapline/target-postgres', 'readPostgresState'],
+  duckdb: ['@tapline/target-duckdb', 'readDuckdbState'],
+};
+
+async function targetStateReader(kind: Warehouse): Promise<((config: unknown) => Promise<unknown>) | undefined> {
+  const [pkg, fn] = TARGET_STATE_READERS[kind];
+  try {
+    const module = (await import(pkg)) as Record<string, unknown>;
+    const reader = module[fn];
+    return typeof reader === 'function' ? (reader as (config: unknown) => Promise<unknown>) : undefined;
+  } catch {
+    return undefined; // not built yet: read the table directly
+  }
+}
+
 /** The stored state of pipeline `id`, or undefined when there is none yet. */
 export async function readState(location: StateLocation, id: string): Promise<unknown> {
+  const reader = await targetStateReader(location.kind);
+  if (reader) {
+    // A missing DuckDB file means a first run; do not let the reader create it.
+    if (location.kind === 'duckdb' && !existsSync(duckdbPath(location.config, location.cwd))) return undefined;
+    const config: Record<string, unknown> = { ...location.config, state_table: location.stateTable, state_id: id };
+    if (location.kind === 'duckdb') config.path = duckdbPath(location.config, location.cwd);
+    try {
+      const value = await reader(config);
+      return value ?? undefined;
+    } catch (error) {
+      throw new TaplineError(
+        `Cannot read the stored state of pipeline ${id} from ${location.kind}: ${(error as Error).message}`,
+        ExitCode.stateFailed,
+      );
+    }
+  }
   return withSession(
     location,
     false,
