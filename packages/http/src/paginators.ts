@@ -139,7 +139,19 @@ function isTrue(value: unknown): boolean {
 }
 
 function fingerprint(records: readonly unknown[]): string {
-  return createHash('sha1').update(JSON.stringify(records)).digest('hex');
+  const text = JSON.stringify(records, (_key, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value));
+  return createHash('sha1').update(text).digest('hex');
+}
+
+/**
+ * A token as a scalar, or undefined if it is not one. Lossless JSON parsers hand big numbers over as
+ * objects (lossless-json's LosslessNumber, `isLosslessNumber: true`) or bigints: keep their exact digits.
+ */
+function tokenScalar(token: unknown): string | number | undefined {
+  if (typeof token === 'string' || typeof token === 'number') return token;
+  if (typeof token === 'bigint') return token.toString();
+  if (token !== null && typeof token === 'object' && (token as { isLosslessNumber?: unknown }).isLosslessNumber === true) return String(token);
+  return undefined;
 }
 
 /** Guards offset and page-number paging against a server that ignores the paging parameter. */
@@ -308,21 +320,22 @@ export function bodyCursorPaging(options: BodyCursorPagingOptions): Pagination {
     return {
       first: () => ({}),
       next: ({ records, response, request }) => {
-        const before = placedValue(options.send, request);
-        if (before !== undefined && before !== null) sent.add(String(before));
+        const before = tokenScalar(placedValue(options.send, request));
+        if (before !== undefined) sent.add(String(before));
         if (records.length === 0) return null;
         if (options.more !== undefined && !isTrue(read(options.more, response))) return null;
         const token = read(options.token, response);
         if (token === null || token === undefined || token === '') return null;
-        if (typeof token !== 'string' && typeof token !== 'number') {
+        const scalar = tokenScalar(token);
+        if (scalar === undefined) {
           throw new PaginationError(`the next-page token is not a string or number (got ${JSON.stringify(token)})`);
         }
-        const key = String(token);
+        const key = String(scalar);
         if (sent.has(key)) {
           throw new PaginationError(`the server returned a next-page token that was already used (${key}); paging stopped instead of looping`);
         }
         sent.add(key);
-        return place(options.send, token);
+        return place(options.send, scalar);
       },
     };
   });

@@ -211,3 +211,18 @@ describe('noPaging', () => {
     expect(await collect({ path: '/v1.json' }, noPaging())).toEqual([1]);
   });
 });
+
+describe('tokens from a lossless JSON parser', () => {
+  it('accepts big-number objects and bigints as cursor tokens, keeping their digits', () => {
+    const paginator = bodyCursorPaging({ token: 'next', send: { query: 'after' } })();
+    const lossless = { value: '12345678901234567890', isLosslessNumber: true, toString: () => '12345678901234567890' };
+    const view = (body: unknown, after?: string): PageView => ({
+      request: { query: after === undefined ? {} : { after } },
+      response: { status: 200, headers: {}, body },
+      records: [1],
+    });
+    expect(paginator.next(view({ next: lossless }))).toEqual({ query: { after: '12345678901234567890' } });
+    expect(paginator.next(view({ next: 98765432109876543210n }, '12345678901234567890'))).toEqual({ query: { after: '98765432109876543210' } });
+    expect(() => paginator.next(view({ next: lossless }, '98765432109876543210'))).toThrow(PaginationError);
+  });
+});
