@@ -223,7 +223,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (budget) await budget.acquire();
       const outgoing = { method, url: new URL(url.href), headers: { ...defaultHeaders, accept, ...bodyHeaders } as Record<string, string> };
       for (const [k, v] of Object.entries(req.headers ?? {})) outgoing.headers[k.toLowerCase()] = v;
-      if (useAuth) await useAuth.apply(outgoing, authContext);
+      if (useAuth) {
+        try {
+          await useAuth.apply(outgoing, authContext);
+        } catch (error) {
+          if (error instanceof TapError) throw error;
+          throw new TapError(redact(`${method} ${path}: could not prepare authentication: ${(error as Error).message}`), 'system', { cause: error });
+        }
+      }
 
       const summary: RequestSummary = { method, path, attempt };
       const started = performance.now();
@@ -301,7 +308,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           }
           refreshed = true;
           log.info(`${method} ${path}: credentials rejected; signing in again once`);
-          await useAuth.refresh(authContext);
+          try {
+            await useAuth.refresh(authContext);
+          } catch (error) {
+            if (error instanceof TapError) throw error;
+            throw new TapError(redact(`${method} ${path}: could not sign in again: ${(error as Error).message}`), 'system', { cause: error });
+          }
           continue;
         }
         case 'rate_limited': {

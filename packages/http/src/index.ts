@@ -24,8 +24,15 @@ export type { OnRateLimit, RateBudgetOptions, RateBudgetRuntime, RateBudgetState
 export { DEFAULT_MAX_RATE_LIMIT_WAIT_MS, RateBudget } from './rate-budget.js';
 export type { Auth, AuthContext, OutgoingRequest, TokenAuthOptions } from './auth.js';
 export { headerAuth, queryAuth, staticTokenAuth, tokenAuth } from './auth.js';
-export type { LogLevel, Logger, RequestEvent } from './request-log.js';
-export { createStderrLogger, formatRequestLine, formatRequestMetric, redactingLogger, silentLogger } from './request-log.js';
+export type { LogLevel, Logger, Metric, RequestEvent } from './request-log.js';
+export {
+  createStderrLogger,
+  formatRequestLine,
+  formatRequestMetric,
+  redactingLogger,
+  requestMetric,
+  silentLogger,
+} from './request-log.js';
 export type {
   BodyCursorPagingOptions,
   NextUrlPagingOptions,

@@ -61,13 +61,20 @@ export function formatRequestLine(event: RequestEvent): string {
   return `${event.method} ${event.target} ${status} ${Math.round(event.elapsedMs)}ms attempt=${event.attempt}${verdict}`;
 }
 
+/** A Singer SDK style metric, as an object (for loggers with their own `metric()` method). */
+export interface Metric {
+  type: 'timer' | 'counter';
+  metric: string;
+  value: number;
+  tags: Record<string, unknown>;
+}
+
 /**
- * Singer SDK style timer metric, e.g.
- * `METRIC: {"type":"timer","metric":"http_request_duration","value":0.12,"tags":{"endpoint":"/v1.json","http_status_code":200,"status":"succeeded"}}`
- * Extra tags (stream, context) are merged in.
+ * The `http_request_duration` timer for one attempt, as the Singer SDK emits it: value in seconds,
+ * tags `endpoint`, `http_status_code` and `status` (succeeded/failed). Extra tags (stream, context) are merged in.
  */
-export function formatRequestMetric(event: RequestEvent, extraTags: Readonly<Record<string, unknown>> = {}): string {
-  const metric = {
+export function requestMetric(event: RequestEvent, extraTags: Readonly<Record<string, unknown>> = {}): Metric {
+  return {
     type: 'timer',
     metric: 'http_request_duration',
     value: Math.round(event.elapsedMs) / 1000,
@@ -78,5 +85,11 @@ export function formatRequestMetric(event: RequestEvent, extraTags: Readonly<Rec
       status: event.action === 'ok' || event.action === 'skip' ? 'succeeded' : 'failed',
     },
   };
-  return `METRIC: ${JSON.stringify(metric)}`;
+}
+
+/**
+ * `METRIC: {"type":"timer","metric":"http_request_duration","value":0.12,"tags":{"endpoint":"/v1.json","http_status_code":200,"status":"succeeded"}}`
+ */
+export function formatRequestMetric(event: RequestEvent, extraTags: Readonly<Record<string, unknown>> = {}): string {
+  return `METRIC: ${JSON.stringify(requestMetric(event, extraTags))}`;
 }

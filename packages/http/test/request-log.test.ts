@@ -1,0 +1,87 @@
+// The request log: one line per attempt, METRIC lines in the Singer SDK shape, and skipped resources.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { byStatus, createStderrLogger, formatRequestMetric, nextUrlPaging, tokenAuth } from '../src/index.js';
+import type { RequestEvent } from '../src/index.js';
+import { makeClient } from './support/fixtures.js';
+import type { Harness } from './support/fixtures.js';
+import { startTestServer } from './support/test-server.js';
+import type { TestServer } from './support/test-server.js';
+
+let server: TestServer;
+let h: Harness | undefined;
+beforeEach(async () => {
+  server = await startTestServer();
+});
+afterEach(async () => {
+  await h?.client.close();
+  h = undefined;
+  expect(server.unexpected).toEqual([]);
+  await server.close();
+});
+
+describe('request log', () => {
+  it('writes one line per attempt with method, path and query, status, time and attempt', async () => {
+    server.on('/v1/groups/recent_results.json', { status: 502 }, { body: {} });
+    h = makeClient(server.baseUrl);
+    await h.client.request({ path: '/v1/groups/recent_results.json', query: { limit: 200 }, endpoint: '/v1/groups/recent_results.json' });
+    expect(h.lines).toHaveLength(3);
+    expect(h.lines[0]).toMatch(/^warn GET \/v1\/groups\/recent_results\.json\?limit=200 502 \d+ms attempt=1 -> retry$/);
+    expect(h.lines[1]).toMatch(/^warn GET \/v1\/groups\/recent_results\.json: the server had a temporary problem \(HTTP 502\); retry 1 of 4 in 0\.5s$/);
+    expect(h.lines[2]).toMatch(/^info GET \/v1\/groups\/recent_results\.json\?limit=200 200 \d+ms attempt=2$/);
+  });
+
+  it('gives the hook what a Singer SDK METRIC line needs', async () => {
+    server.on('/api/v2.5/admin/attempts/12/', { body: {} });
+    h = makeClient(server.baseUrl);
+    await h.client.request({ path: '/api/v2.5/admin/attempts/12/', endpoint: '/api/v2.5/admin/attempts/{id}/' });
+    const event = h.events[0]!;
+    const line = formatRequestMetric({ ...event, elapsedMs: 123.4 }, { stream: 'attempts' });
+    expect(line).toBe(
+      'METRIC: {"type":"timer","metric":"http_request_duration","value":0.123,"tags":{"stream":"attempts","endpoint":"/api/v2.5/admin/attempts/{id}/","http_status_code":200,"status":"succeeded"}}',
+    );
+  });
+
+  it('marks failed attempts as failed and network errors without a status', () => {
+    const event: RequestEvent = { method: 'GET', endpoint: '/x', target: '/x', status: undefined, elapsedMs: 5, attempt: 2, action: 'retry', errorCode: 'ECONNRESET' };
+    expect(JSON.parse(formatRequestMetric(event).slice('METRIC: '.length)).tags).toEqual({ endpoint: '/x', http_status_code: null, status: 'failed' });
+  });
+
+  it('the stderr logger writes timestamped levelled lines and drops those below its level', () => {
+    const out: string[] = [];
+    const log = createStderrLogger({ level: 'info', write: (l) => void out.push(l), now: () => 0 });
+    log.debug('hidden');
+    log.warn('shown');
+    expect(out).toEqual(['1970-01-01T00:00:00.000Z WARN shown\n']);
+  });
+});
+
+describe('skip', () => {
+  it('returns a skipped response instead of throwing, and paginate yields nothing for it', async () => {
+    server.always('/api/v2.2/exams/gone/attempts/', { status: 404, body: { detail: 'Not found' } });
+    h = makeClient(server.baseUrl, {
+      classify: byStatus({ 404: { action: 'skip', blame: 'config', message: 'the exam no longer exists' } }),
+    });
+    const res = await h.client.request({ path: '/api/v2.2/exams/gone/attempts/' });
+    expect(res.outcome.action).toBe('skip');
+    expect(res.body).toEqual({ detail: 'Not found' });
+    const pages = [];
+    for await (const page of h.client.paginate({ path: '/api/v2.2/exams/gone/attempts/' }, nextUrlPaging(), () => [])) pages.push(page);
+    expect(pages).toEqual([]);
+    expect(h.lines.at(-1)).toBe('warn GET /api/v2.2/exams/gone/attempts/: skipped: the exam no longer exists');
+  });
+});
+
+describe('auth that breaks', () => {
+  it('turns a token fetcher crash into a one-sentence error', async () => {
+    h = makeClient(server.baseUrl, {
+      auth: tokenAuth({
+        fetchToken: async () => {
+          throw new Error('boom');
+        },
+      }),
+    });
+    await expect(h.client.request({ path: '/x' })).rejects.toMatchObject({ blame: 'system', message: 'GET /x: could not prepare authentication: boom' });
+    expect(server.received).toHaveLength(0);
+  });
+});
