@@ -89,12 +89,12 @@ function formatDuration(seconds: number): string {
 }
 
 /**
- * Spreads `count` finish times over the last ~88 days (inside the 3-month look-back), oldest first,
+ * Spreads `count` finish times over the last 87 days (inside the 3-month look-back), oldest first,
  * then forces runs of results to share ONE second around every multiple of 200 (the page size),
  * so page edges fall inside same-second ties.
  */
 function finishTimes(random: SeededRandom, count: number, anchor: number): number[] {
-  const times = Array.from({ length: count }, () => random.unixSeconds(anchor - 88 * DAY, anchor - 120)).sort((a, b) => a - b);
+  const times = Array.from({ length: count }, () => random.unixSeconds(anchor - 87 * DAY, anchor - 120)).sort((a, b) => a - b);
   for (let edge = 200; edge < count; edge += 200) {
     const start = Math.max(0, edge - random.int(10, 40));
     const end = Math.min(count, edge + random.int(10, 40));

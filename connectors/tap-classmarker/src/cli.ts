@@ -1,0 +1,5 @@
+// The `tap-classmarker` executable.
+import { runTap } from '@tapline/tap-kit';
+import { tap } from './index.js';
+
+await runTap(tap);

@@ -1,0 +1,17 @@
+// groups: every group the API key can see, from v1.json (full table).
+import { coerce } from '@tapline/tap-kit';
+import { z } from 'zod';
+import { assignedTestIds, catalogList, classmarker } from '../api.js';
+
+export const groups = classmarker.stream({
+  name: 'groups',
+  description: 'Groups (registered-user exams) the API key can access, with their assigned test ids.',
+  key: ['group_id'],
+  record: z.object({
+    group_id: coerce.integer(),
+    group_name: z.string(),
+    assigned_test_ids: z.array(coerce.integer()),
+  }),
+  fetch: catalogList('groups'),
+  transform: (raw) => ({ group_id: raw.group_id, group_name: raw.group_name, assigned_test_ids: assignedTestIds(raw) }),
+});

@@ -1,0 +1,26 @@
+// links: every link the API key can see, from v1.json (full table).
+import { coerce } from '@tapline/tap-kit';
+import { z } from 'zod';
+import { assignedTestIds, catalogList, classmarker } from '../api.js';
+
+export const links = classmarker.stream({
+  name: 'links',
+  description: 'Links (anonymous/public exam URLs) the API key can access, with their assigned test ids.',
+  key: ['link_id'],
+  record: z.object({
+    link_id: coerce.integer(),
+    link_name: z.string(),
+    // Only sent when the key's permissions allow it / an access list is assigned [doc: Links Notes 1 and 2].
+    link_url_id: z.string().nullable(),
+    access_list_id: coerce.integer().nullable(),
+    assigned_test_ids: z.array(coerce.integer()),
+  }),
+  fetch: catalogList('links'),
+  transform: (raw) => ({
+    link_id: raw.link_id,
+    link_name: raw.link_name,
+    link_url_id: raw.link_url_id ?? null,
+    access_list_id: raw.access_list_id ?? null,
+    assigned_test_ids: assignedTestIds(raw),
+  }),
+});

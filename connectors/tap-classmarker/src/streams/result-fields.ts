@@ -1,0 +1,37 @@
+// Fields group and link results share, with the coercions for ClassMarker's number/string vintages.
+import { coerce } from '@tapline/tap-kit';
+import { z } from 'zod';
+
+const text = z.string();
+/** Optional, newer fields [providers.md §1.7]: absent in older API vintages, "" when empty. */
+const optionalText = coerce.emptyAsNull(z.string()).optional();
+
+/** The 2012 sample sends ids, scores and times as strings, current docs as numbers [providers.md §1.7]: both are read. */
+export const resultFields = {
+  first: text,
+  last: text,
+  email: text,
+  test_id: coerce.integer(),
+  percentage: coerce.decimal(),
+  points_scored: coerce.decimal(),
+  points_available: coerce.decimal(),
+  time_started: coerce.isoFromUnixSeconds(),
+  time_finished: coerce.isoFromUnixSeconds(),
+  /** "f" finished (recent results only returns finished ones). */
+  status: text,
+  /** "HH:MM:SS" as sent. */
+  duration: text,
+  duration_seconds: coerce.secondsFromDuration(),
+  percentage_passmark: coerce.emptyAsNull(coerce.decimal()).optional(),
+  // XML writes false as an empty element [providers.md §1.6]; JSON sends booleans.
+  passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional(),
+  /** "Yes" means essay marking is pending and the score may still change. */
+  requires_grading: coerce.booleanFromYesNo(),
+  give_certificate_only_when_passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional(),
+  certificate_url: optionalText,
+  certificate_serial: optionalText,
+  view_results_url: optionalText,
+};
+
+/** Adds duration_seconds next to the vendor's "HH:MM:SS" duration. */
+export const withDurationSeconds = (raw: Record<string, unknown>) => ({ ...raw, duration_seconds: raw.duration });

@@ -1,0 +1,12 @@
+// tests: every test assigned to a group or link the API key can see, from v1.json (full table).
+import { coerce } from '@tapline/tap-kit';
+import { z } from 'zod';
+import { catalogTests, classmarker } from '../api.js';
+
+export const tests = classmarker.stream({
+  name: 'tests',
+  description: 'Tests (exams) assigned to the groups and links the API key can access.',
+  key: ['test_id'],
+  record: z.object({ test_id: coerce.integer(), test_name: z.string() }),
+  fetch: catalogTests,
+});
