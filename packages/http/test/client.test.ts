@@ -146,3 +146,17 @@ describe('timeouts and dropped connections', () => {
     expect(res.attempts).toBe(2);
   });
 });
+
+describe('an address nobody answers', () => {
+  it('says so in plain words and points at the base URL', async () => {
+    const closed = await startTestServer();
+    const address = closed.baseUrl;
+    await closed.close();
+    h = makeClient(address, { retry: { attempts: 2 } });
+    const error = await h.client.request({ path: '/v1.json' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ blame: 'transient', status: undefined });
+    expect((error as Error).message).toBe(
+      'GET /v1.json failed after 2 attempts: the server refused the connection (ECONNREFUSED); check the base URL in your config.',
+    );
+  });
+});
