@@ -1,0 +1,22 @@
+// `exams`: the account's exams from task=api.getExams, full table.
+import { coerce } from '@tapline/tap-kit';
+import { z } from 'zod';
+import { INDEX_PHP, legacyQuery, oem } from '../api.js';
+
+export const exams = oem.stream({
+  name: 'exams',
+  description: 'Exams of the account (task=api.getExams).',
+  path: INDEX_PHP,
+  query: legacyQuery('api.getExams'),
+  key: ['eid'],
+  record: z.object({
+    eid: coerce.integer().describe('Exam id.'),
+    title: z.string(),
+    img: coerce.emptyAsNull(z.string()).optional().describe('Link to the exam cover.'),
+    url: coerce.emptyAsNull(z.string()).optional().describe('Link to take the exam.'),
+    createTime: coerce.isoFromUnixSeconds().describe('When the exam was created (sent as UNIX seconds).'),
+    available: coerce.booleanFromYesNo().describe('Whether the exam can be taken (sent as 1 or 0).'),
+    times: coerce.integer().optional().describe('How many times the exam was taken.'),
+    category: coerce.emptyAsNull(z.string()).optional(),
+  }),
+});

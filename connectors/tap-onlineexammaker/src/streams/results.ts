@@ -1,0 +1,53 @@
+// `results`: every candidate's results of each exam (task=api.queryResults, or the v1 API), incremental on endTime per exam.
+import { coerce } from '@tapline/tap-kit';
+import { z } from 'zod';
+import { INDEX_PHP, legacyQuery, oem, V1_RESULTS_PATH } from '../api.js';
+import { exams } from './exams.js';
+
+/** The `status` codes (onlineexammaker-api.txt). */
+const STATUS_MEANING: Record<number, string> = {
+  0: 'in progress',
+  1: 'submitted',
+  2: 'timed out',
+  3: 'forced by admin',
+  4: 'submitted by system',
+};
+
+export const results = oem.stream({
+  name: 'results',
+  description: 'Candidates’ results per exam. No result id exists, so the key is exam + candidate + start time.',
+  path: INDEX_PHP,
+  parent: exams.each((exam) => ({ eid: exam.eid })),
+  query: ({ context }) => ({ ...legacyQuery('api.queryResults'), eid: context.eid }),
+  request: (request, { config, context }) =>
+    config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid: context.eid } } : request,
+  key: ['eid', 'sid', 'startTime'],
+  // No server-side filter exists: every page is read and records before the bookmark are dropped here.
+  // A result still in progress has no endTime, so it is sent on every run until it finishes.
+  incremental: { cursor: 'endTime', sorted: false, partitioned: true },
+  transform: (raw: Record<string, unknown>) => {
+    const status = Number(raw.status);
+    return {
+      ...raw,
+      // 0 while the candidate is still answering (inferred: no in-progress sample in the document).
+      endTime: raw.endTime === 0 || raw.endTime === '0' || raw.endTime === '' ? null : raw.endTime,
+      status_meaning: STATUS_MEANING[status] ?? null,
+    };
+  },
+  record: z.object({
+    eid: coerce.integer().describe('Exam id.'),
+    sid: coerce.integer().describe('Candidate id.'),
+    name: coerce.emptyAsNull(z.string()).optional().describe('Candidate name.'),
+    loginValue: coerce.emptyAsNull(z.string()).optional().describe('Candidate login (v1 API only).'),
+    score: coerce.decimal().describe('Score, exact.'),
+    passed: coerce.emptyAsNull(coerce.integer()).optional().describe('1 passed, 0 failed (v1 API only).'),
+    startTime: coerce.isoFromUnixSeconds().describe('When the candidate started (sent as UNIX seconds).'),
+    endTime: coerce.isoFromUnixSeconds().nullable().describe('When the paper was submitted; null while in progress.'),
+    status: coerce.integer().describe('0 in progress, 1 submitted, 2 timed out, 3 forced by admin, 4 submitted by system.'),
+    status_meaning: z.string().nullable().describe('`status` in words.'),
+    viewResult: coerce
+      .emptyAsNull(z.string())
+      .optional()
+      .describe('Link to the detailed result. It expires 30 minutes after it was read: stored for reference, not for later use.'),
+  }),
+});

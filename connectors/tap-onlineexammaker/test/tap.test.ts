@@ -1,0 +1,162 @@
+// tap-onlineexammaker against its simulator over real HTTP: full and incremental syncs, both APIs, errors, config, discovery.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startOemSimulator, type OemSimulator, type OemSimulatorOptions } from '../simulator/index.js';
+import { jsonFile, recordsOf, runTap, type TapRun } from './support/run-tap.js';
+
+const running: OemSimulator[] = [];
+async function start(options: OemSimulatorOptions = {}): Promise<OemSimulator> {
+  const sim = await startOemSimulator({ seed: 9, exams: 5, resultsPerExam: 70, ...options });
+  running.push(sim);
+  return sim;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((sim) => sim.close()));
+});
+
+const keyOf = (r: { eid: number; sid: number; startTime: string | number }) =>
+  `${r.eid}/${r.sid}/${typeof r.startTime === 'number' ? new Date(r.startTime * 1000).toISOString().replace('.000Z', 'Z') : r.startTime}`;
+
+function lastState(run: TapRun): unknown {
+  return run.messages.filter((m) => m.type === 'STATE').at(-1)?.value;
+}
+
+describe('full sync', () => {
+  it('lands every exam and every result, with timestamps, exact scores and status meanings', async () => {
+    const sim = await start();
+    const run = await runTap(['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    expect(recordsOf(run, 'exams').map((e) => e.eid)).toEqual(sim.world.exams.map((e) => e.eid));
+    const results = recordsOf(run, 'results');
+    expect(results.map(keyOf).sort()).toEqual(sim.world.results.map(keyOf).sort());
+    const inProgress = results.filter((r) => r.status === 0);
+    expect(inProgress.length).toBeGreaterThan(0);
+    expect(inProgress.every((r) => r.endTime === null && r.status_meaning === 'in progress')).toBe(true);
+    expect(results.every((r) => typeof r.score === 'string' && /Z$/.test(r.startTime))).toBe(true);
+    expect(recordsOf(run, 'exams')[0]).toMatchObject({ createTime: expect.stringMatching(/Z$/), available: expect.any(Boolean) });
+    expect(sim.requests.unexpected()).toEqual([]);
+  });
+
+  it('reads past a server that caps the page below the limit asked, ending on an empty page', async () => {
+    const sim = await start({ maxLimit: 25 });
+    const run = await runTap(['--config', jsonFile(sim.config)]);
+    expect(recordsOf(run, 'results').map(keyOf).sort()).toEqual(sim.world.results.map(keyOf).sort());
+  });
+
+  it('reads the same results through the v1 API (signed, {"data": [...]}, strings)', async () => {
+    const sim = await start();
+    const legacy = await runTap(['--config', jsonFile(sim.config)]);
+    const v1 = await runTap(['--config', jsonFile({ ...sim.config, api: 'v1' })]);
+    expect(v1.code).toBe(0);
+    expect(sim.requests.count('v1_queryresults')).toBeGreaterThan(0);
+    const strip = (r: Record<string, any>) => ({ ...r, viewResult: undefined, loginValue: undefined, passed: undefined });
+    expect(recordsOf(v1, 'results').map(strip)).toEqual(recordsOf(legacy, 'results').map(strip));
+  });
+});
+
+describe('incremental sync', () => {
+  it('a second run sends only results that ended since, and results still in progress', async () => {
+    const sim = await start();
+    const first = await runTap(['--config', jsonFile(sim.config)]);
+    const inProgress = sim.world.results.filter((r) => r.status === 0).map(keyOf);
+    const changed = sim.advance(4).map(keyOf);
+    const second = await runTap(['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
+    expect(second.code).toBe(0);
+    const sent = recordsOf(second, 'results').map(keyOf);
+    // Everything that changed arrives; beyond it, only results sharing the bookmark second may repeat.
+    for (const key of changed) expect(sent).toContain(key);
+    for (const key of inProgress) expect(sent).toContain(key);
+    expect(sent.length).toBeLessThan(changed.length + sim.world.exams.length + 1);
+    expect(recordsOf(second, 'results').filter((r) => inProgress.includes(keyOf(r))).every((r) => r.status !== 0)).toBe(true);
+  });
+
+  it('resumes an interrupted run from its last state with no result lost', async () => {
+    const sim = await start();
+    // A 400 fails at once (no retries), standing in for a run killed part-way.
+    sim.faults.inject({ kind: 'status', status: 400, route: 'index_php', after: 6 });
+    const interrupted = await runTap(['--config', jsonFile(sim.config)]);
+    expect(interrupted.code).not.toBe(0);
+    sim.faults.clear();
+    const resumed = await runTap(['--config', jsonFile(sim.config), '--state', jsonFile(lastState(interrupted))]);
+    expect(resumed.code).toBe(0);
+    const landed = new Set([...recordsOf(interrupted, 'results'), ...recordsOf(resumed, 'results')].map(keyOf));
+    expect([...landed].sort()).toEqual(sim.world.results.map(keyOf).sort());
+  });
+
+  it('honours start_date on the first run', async () => {
+    const sim = await start();
+    const ends = sim.world.results.filter((r) => r.endTime > 0).map((r) => r.endTime).sort((a, b) => a - b);
+    const cut = ends[Math.floor(ends.length / 2)]!;
+    const run = await runTap(['--config', jsonFile({ ...sim.config, start_date: new Date(cut * 1000).toISOString() })]);
+    const finished = recordsOf(run, 'results').filter((r) => r.endTime !== null);
+    expect(finished.every((r) => Date.parse(r.endTime) >= cut * 1000)).toBe(true);
+    expect(finished).toHaveLength(ends.filter((t) => t >= cut).length);
+  });
+});
+
+describe('errors', () => {
+  it('stops with exit 3 on a wrong code, names what to fix, and never prints the code', async () => {
+    const sim = await start();
+    const code = 'wrong-code-0123456789';
+    const run = await runTap(['--config', jsonFile({ ...sim.config, code })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*OnlineExamMaker refused the request: Invalid verification code\. Check code/);
+    expect(run.stderr + run.stdout).not.toContain(code);
+  });
+
+  it('never prints the code or the v1 signature in logs or output', async () => {
+    const sim = await start();
+    const run = await runTap(['--config', jsonFile({ ...sim.config, api: 'v1' }), '--log-level', 'debug']);
+    expect(run.code).toBe(0);
+    expect(run.stderr + run.stdout).not.toContain(sim.config.code);
+    expect(run.stderr).not.toMatch(/[0-9a-f]{32}/);
+  });
+
+  it('stops on the v1 API for a non-premium account with the vendor’s reason', async () => {
+    const sim = await start({ v1Enabled: false });
+    const run = await runTap(['--config', jsonFile({ ...sim.config, api: 'v1' })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('premium');
+  });
+
+  it('skips an exam the API says does not exist and syncs the rest', async () => {
+    const sim = await start();
+    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: { status: 'error', error: 'The exam does not exist' } } });
+    const run = await runTap(['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('skipped an exam: The exam does not exist');
+    const firstExam = sim.world.exams[0]!.eid;
+    expect(recordsOf(run, 'results').some((r) => r.eid === firstExam)).toBe(false);
+    expect(recordsOf(run, 'results').some((r) => r.eid !== firstExam)).toBe(true);
+  });
+
+  it('refuses a config without code, or with an unknown api, naming the key', async () => {
+    const missing = await runTap(['--config', jsonFile({ base_url: 'http://127.0.0.1:1' })]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('code');
+    const unknown = await runTap(['--config', jsonFile({ code: 'x', api: 'v2' })]);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toContain('api');
+  });
+});
+
+describe('discovery and selection', () => {
+  it('discovers exams (full) and results (incremental on endTime, key eid+sid+startTime)', async () => {
+    const catalog = JSON.parse((await runTap(['--discover'])).stdout);
+    const byName = Object.fromEntries(catalog.streams.map((s: any) => [s.stream, s]));
+    expect(byName.exams.key_properties).toEqual(['eid']);
+    expect(byName.results.key_properties).toEqual(['eid', 'sid', 'startTime']);
+    expect(byName.results.schema.properties.viewResult.description).toContain('30 minutes');
+  });
+
+  it('syncs results alone when exams is deselected (exams still drives it)', async () => {
+    const sim = await start();
+    const catalog = JSON.parse((await runTap(['--discover'])).stdout);
+    for (const entry of catalog.streams) {
+      for (const item of entry.metadata) if (item.breadcrumb.length === 0) item.metadata.selected = entry.stream === 'results';
+    }
+    const run = await runTap(['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
+    expect(recordsOf(run, 'exams')).toEqual([]);
+    expect(recordsOf(run, 'results')).toHaveLength(sim.world.results.length);
+    expect(run.messages.filter((m) => m.type === 'SCHEMA').map((m) => m.stream)).toEqual(['results']);
+  });
+});
