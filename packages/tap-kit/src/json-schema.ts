@@ -20,13 +20,24 @@ export function recordJsonSchema(record: z.ZodType): JsonSchema {
   return schema;
 }
 
+/** `anyOf: [{type: 'string', format}, {type: 'null'}]` -> `{type: ['string', 'null'], format}`: what targets read best. */
+function flattenNullable(node: Record<string, unknown>): Record<string, unknown> {
+  const anyOf = node.anyOf;
+  if (!Array.isArray(anyOf) || anyOf.length !== 2 || Object.keys(node).length !== 1) return node;
+  const nullIndex = anyOf.findIndex((v) => (v as { type?: unknown })?.type === 'null' && Object.keys(v as object).length === 1);
+  const other = anyOf[1 - nullIndex] as Record<string, unknown> | undefined;
+  if (nullIndex === -1 || !other || typeof other.type !== 'string' || other.type === 'null') return node;
+  return { ...other, type: [other.type, 'null'] };
+}
+
 function tidy(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(tidy);
   if (typeof node !== 'object' || node === null) return node;
+  const flat = flattenNullable(node as Record<string, unknown>);
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
+  for (const [key, value] of Object.entries(flat)) {
     if (key === 'additionalProperties' && value === false) continue;
-    if (key === 'pattern' && FORMATS_WITH_GENERATED_PATTERNS.has(String((node as { format?: unknown }).format))) continue;
+    if (key === 'pattern' && FORMATS_WITH_GENERATED_PATTERNS.has(String(flat.format))) continue;
     out[key] = tidy(value);
   }
   return out;

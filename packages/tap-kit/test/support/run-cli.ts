@@ -19,7 +19,7 @@ export async function runCli(tap: TapDefinition, argv: string[], env: NodeJS.Pro
   const code = await runTapCli(tap, argv, { stdout, stderr, env, ...(now ? { now } : {}) });
   const messages = out
     .split('\n')
-    .filter((line) => line.startsWith('{'))
+    .filter((line) => line.startsWith('{"type"'))
     .map((line) => JSON.parse(line));
   return { code, stdout: out, stderr: err, messages };
 }
