@@ -62,6 +62,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const project: Project = emptyProject();
   project.targets.duckdb = { config: { path: warehouse } };
   const runs: { provider: Provider; summary: RunSummary }[] = [];
+  let failure: ExitCode | undefined;
   const tty = process.stderr.isTTY === true;
   for (const provider of available) {
     const simulator = await startSimulator(bundledSimulator(provider)!, seed);
@@ -88,8 +89,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
           '\n',
       );
       if (summary.status !== 'succeeded') {
+        // One provider failing does not hide the others: report it, carry on, exit non-zero at the end.
         log.error(`${provider}: ${summary.error ?? 'failed'}`);
-        return summary.exit_code;
+        failure ??= summary.exit_code;
+        continue;
       }
       runs.push({ provider, summary });
     } finally {
@@ -97,12 +100,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     }
   }
 
-  const incremental = runs.every((r) => r.summary.incremental);
-  write(
-    incremental
-      ? '\nThis run was incremental: every pipeline resumed from its state in warehouse.duckdb and read only what changed.\n'
-      : '\nFirst run: full sync. Run `pnpm demo` again for an incremental run.\n',
-  );
+  const resumed = runs.filter((r) => r.summary.incremental).map((r) => r.provider);
+  const fresh = runs.filter((r) => !r.summary.incremental).map((r) => r.provider);
+  if (fresh.length === 0 && resumed.length > 0) {
+    write('\nThis run was incremental: every pipeline resumed from its state in warehouse.duckdb and read only what changed.\n');
+  } else if (resumed.length > 0) {
+    write(`\nIncremental for ${resumed.join(', ')}; first (full) sync for ${fresh.join(', ')}.\n`);
+  } else {
+    write('\nFirst run: full sync. Run `pnpm demo` again for an incremental run.\n');
+  }
   write('\n' + formatTable(
     ['provider', 'stream', 'rows', 'seconds', 'rows/s'],
     runs.flatMap(({ provider, summary }) =>
@@ -126,8 +132,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } finally {
     await session.close();
   }
-  write(`\nOpen it yourself: duckdb ${path.relative(process.cwd(), warehouse) || warehouse} -c "SELECT * FROM exams"\n`);
-  return ExitCode.ok;
+  write(`\nOpen it yourself: duckdb ${path.relative(options.cwd, warehouse)} -c "SELECT * FROM exams"\n`);
+  return failure ?? ExitCode.ok;
 }
 
 /** DuckDB's JSON rows carry BIGINT and DECIMAL as strings: show them as numbers. */

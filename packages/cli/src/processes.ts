@@ -46,8 +46,10 @@ class StderrTail {
   }
   /** The last line that reads like an error (Singer taps log CRITICAL / FATAL before dying), else the last line. */
   reason(): string | undefined {
-    const errorLike = /\b(CRITICAL|FATAL|ERROR|Error|error)\b/;
-    return [...this.lines].reverse().find((l) => errorLike.test(l)) ?? this.lines.at(-1);
+    const errorLike = /CRITICAL|FATAL|ERROR|[A-Za-z]*Error\b|\berror\b/;
+    // Node's own trailer after an uncaught exception says nothing about the failure.
+    const lines = this.lines.filter((l) => !/^Node\.js v\d/.test(l.trim()));
+    return [...lines].reverse().find((l) => errorLike.test(l)) ?? lines.at(-1);
   }
 }
 
