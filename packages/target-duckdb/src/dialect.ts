@@ -1,0 +1,16 @@
+// The DuckDB dialect: what target-kit needs to know about DuckDB and how to open it.
+import type { Dialect } from '@tapline/target-kit';
+import { databasePath, type DuckDBTargetConfig } from './config.js';
+import { openDuckDBSession } from './session.js';
+
+export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
+  name: 'duckdb',
+  capabilities: {
+    // DuckDB has no identifier length limit; 255 bytes keeps names readable and portable.
+    maxIdentifierBytes: 255,
+    textAcceptsNul: true,
+    defaultSchema: 'main',
+    canWidenColumns: true,
+  },
+  connect: (config) => openDuckDBSession(databasePath(config)),
+};

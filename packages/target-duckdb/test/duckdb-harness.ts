@@ -1,0 +1,96 @@
+// The DuckDB harness for the shared target contract suite: a fresh database file per test.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { kindOfSqlType } from '../src/types.js';
+
+const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../bin/target-duckdb.js');
+
+/** Plain-JS reading of one cell, by DuckDB type (the contract suite's value conventions). */
+function cellSql(name: string, type: string): string {
+  const q = `"${name.replaceAll('"', '""')}"`;
+  if (type === 'TIMESTAMP WITH TIME ZONE') return `strftime(${q} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`;
+  if (type === 'DATE' || type === 'TIME' || type === 'JSON') return `CAST(${q} AS VARCHAR)`;
+  return q;
+}
+
+function plainValue(value: unknown, type: string): unknown {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (type === 'JSON') return JSON.parse(value as string) as unknown;
+  return value;
+}
+
+/** Open the file, run `body`, close it again (the target under test needs the file lock in between). */
+export async function withDuckDB<T>(path: string, body: (query: (sql: string) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
+  const instance = await DuckDBInstance.create(path);
+  const connection = await instance.connect();
+  try {
+    await connection.run(`SET TimeZone = 'UTC'`);
+    return await body(async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export interface DuckDBPlace {
+  readonly path: string;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly command: readonly string[];
+  rows(table: string, orderBy?: readonly string[]): Promise<Record<string, unknown>[]>;
+  columns(table: string): Promise<Record<string, string>>;
+  tables(): Promise<string[]>;
+  qualify(table: string): string;
+  execute(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const duckdbHarness = {
+  name: 'duckdb',
+  textAcceptsNul: true,
+  async unavailable(): Promise<string | null> {
+    return null; // DuckDB is embedded: always available
+  },
+  async open(): Promise<DuckDBPlace> {
+    const dir = await mkdtemp(join(tmpdir(), 'tapline-duckdb-test-'));
+    const path = join(dir, 'warehouse.duckdb');
+    const types = async (table: string) =>
+      withDuckDB(path, (query) =>
+        query(
+          `SELECT column_name AS name, data_type AS type FROM information_schema.columns
+           WHERE table_schema = 'main' AND table_name = '${table.replaceAll("'", "''")}' ORDER BY ordinal_position`,
+        ),
+      ) as Promise<{ name: string; type: string }[]>;
+    const qualify = (table: string) => `"main"."${table.replaceAll('"', '""')}"`;
+    return {
+      path,
+      config: { path },
+      command: [process.execPath, BIN],
+      async rows(table, orderBy = []) {
+        const columns = await types(table);
+        const select = columns.map(({ name, type }) => `${cellSql(name, type)} AS "${name.replaceAll('"', '""')}"`).join(', ');
+        const order = orderBy.length > 0 ? ` ORDER BY ${orderBy.map((name) => `"${name}"`).join(', ')}` : '';
+        const rows = await withDuckDB(path, (query) => query(`SELECT ${select} FROM ${qualify(table)}${order}`));
+        return rows.map((row) => Object.fromEntries(columns.map(({ name, type }) => [name, plainValue(row[name], type)])));
+      },
+      async columns(table) {
+        const columns = await types(table);
+        return Object.fromEntries(columns.map(({ name, type }) => [name, kindOfSqlType(type) ?? type]));
+      },
+      async tables() {
+        const rows = await withDuckDB(path, (query) => query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`));
+        return rows.map((row) => row.name as string);
+      },
+      qualify,
+      async execute(sql) {
+        await withDuckDB(path, (query) => query(sql));
+      },
+      async close() {
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};

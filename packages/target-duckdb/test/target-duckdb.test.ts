@@ -1,0 +1,201 @@
+// What target-duckdb promises beyond the shared contract: exact values, DuckDB types, merges, evolution, state, locks.
+import { spawn } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { runTarget } from '@tapline/target-kit';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { duckdbConfigSchema, duckdbDialect } from '../src/index.js';
+import { duckdbHarness, withDuckDB, type DuckDBPlace } from './duckdb-harness.js';
+
+let place: DuckDBPlace;
+beforeEach(async () => {
+  place = await duckdbHarness.open();
+});
+afterEach(async () => {
+  await place.close();
+});
+
+const lines = (...messages: unknown[]) => messages.map((message) => (typeof message === 'string' ? message : JSON.stringify(message))).join('\n') + '\n';
+
+async function load(input: string, extra: Record<string, unknown> = {}) {
+  const states: string[] = [];
+  const config = duckdbConfigSchema.parse({ ...place.config, ...extra });
+  const summary = await runTarget({
+    dialect: duckdbDialect,
+    config,
+    input: Readable.from([input]),
+    output: { write: (text: string) => states.push(text.trim()) },
+    log: { info: () => {}, warn: () => {} },
+  });
+  return { summary, states };
+}
+
+const query = (sql: string) => withDuckDB(place.path, (run) => run(sql));
+
+describe('values reach DuckDB exactly', () => {
+  it('keeps big integers, long decimals, NUL, unicode, JSON text and offsets', async () => {
+    const schema = {
+      type: 'SCHEMA',
+      stream: 'odd',
+      key_properties: ['id'],
+      schema: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          big: { type: 'integer' },
+          amount: { type: 'string', format: 'x-singer.decimal' },
+          text: { type: 'string' },
+          doc: { type: 'object' },
+          at: { type: 'string', format: 'date-time' },
+          day: { type: 'string', format: 'date' },
+          ratio: { type: 'number' },
+        },
+      },
+    };
+    await load(
+      lines(
+        schema,
+        '{"type":"RECORD","stream":"odd","record":{"id":1,"big":123456789012345678901234567890,"amount":"12345678901234567890.123456789012345678","text":"a\\u0000b € 😀 Ωμέγα","doc":{"n":1.10,"exact":0.1000000000000000055511151231257827,"deep":[123456789012345678901234567890]},"at":"2024-03-01T10:15:30.123456+05:30","day":"2024-02-29","ratio":0.1}}',
+        { type: 'STATE', value: { done: true } },
+      ),
+    );
+    const [row] = await query(
+      `SELECT big, typeof(big) AS big_type, amount, text, strlen(text) AS bytes, CAST(doc AS VARCHAR) AS doc, CAST("at" AS VARCHAR) AS "at", CAST(day AS VARCHAR) AS day, ratio FROM main.odd`,
+    );
+    expect(row).toEqual({
+      big: '123456789012345678901234567890',
+      big_type: 'VARCHAR', // widened from BIGINT for a value beyond int64, exact as text
+      amount: '12345678901234567890.123456789012345678',
+      text: 'a\u0000b € 😀 Ωμέγα',
+      bytes: 23n,
+      doc: '{"n":1.1,"exact":0.1000000000000000055511151231257827,"deep":[123456789012345678901234567890]}', // the same JSON value; long numbers keep every digit
+      at: '2024-03-01 04:45:30.123456+00',
+      day: '2024-02-29',
+      ratio: 0.1,
+    });
+  });
+
+  it('maps each kind to its DuckDB type', async () => {
+    await load(
+      lines({
+        type: 'SCHEMA',
+        stream: 'kinds',
+        key_properties: [],
+        schema: {
+          type: 'object',
+          properties: {
+            i: { type: ['integer', 'null'] },
+            n: { type: 'number' },
+            s: { type: 'string' },
+            b: { type: 'boolean' },
+            ts: { type: 'string', format: 'date-time' },
+            d: { type: 'string', format: 'date' },
+            t: { type: 'string', format: 'time' },
+            o: { type: 'object', properties: {} },
+            a: { type: 'array' },
+            any: {},
+          },
+        },
+      }),
+      { add_record_metadata: false },
+    );
+    const types = await query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'kinds' ORDER BY ordinal_position`);
+    expect(Object.fromEntries(types.map((row) => [row.column_name, row.data_type]))).toEqual({
+      i: 'BIGINT',
+      n: 'DOUBLE',
+      s: 'VARCHAR',
+      b: 'BOOLEAN',
+      ts: 'TIMESTAMP WITH TIME ZONE',
+      d: 'DATE',
+      t: 'TIME',
+      o: 'JSON',
+      a: 'JSON',
+      any: 'JSON',
+    });
+  });
+});
+
+describe('merging by key', () => {
+  const schema = {
+    type: 'SCHEMA',
+    stream: 'results',
+    key_properties: ['exam', 'user'],
+    schema: { type: 'object', properties: { exam: { type: 'integer' }, user: { type: 'string' }, score: { type: ['number', 'null'] } } },
+  };
+  const record = (exam: number, user: string, score: number | null) => ({ type: 'RECORD', stream: 'results', record: { exam, user, score } });
+
+  it('keeps the last record per composite key, within a batch and across batches', async () => {
+    const input = lines(
+      schema,
+      record(1, 'ann', 10),
+      record(1, 'bob', 20),
+      record(1, 'ann', 11),
+      { type: 'STATE', value: { n: 1 } },
+      record(1, 'bob', 21),
+      record(2, 'ann', null),
+      record(1, 'bob', 22),
+      { type: 'STATE', value: { n: 2 } },
+    );
+    const { states } = await load(input, { batch_size_rows: 2 });
+    expect(await query(`SELECT exam, "user", score FROM main.results ORDER BY exam, "user"`)).toEqual([
+      { exam: 1n, user: 'ann', score: 11 },
+      { exam: 1n, user: 'bob', score: 22 },
+      { exam: 2n, user: 'ann', score: null },
+    ]);
+    expect(states.at(-1)).toBe('{"n":2}');
+  });
+
+  it('upserts into rows from an earlier run, keeping columns the new schema no longer sends', async () => {
+    const wide = { ...schema, schema: { type: 'object', properties: { ...schema.schema.properties, note: { type: 'string' } } } };
+    await load(lines(wide, { type: 'RECORD', stream: 'results', record: { exam: 1, user: 'ann', score: 1, note: 'kept' } }));
+    await load(lines(schema, record(1, 'ann', 2), record(3, 'cid', 3)));
+    expect(await query(`SELECT exam, "user", score, note FROM main.results ORDER BY exam`)).toEqual([
+      { exam: 1n, user: 'ann', score: 2, note: 'kept' },
+      { exam: 3n, user: 'cid', score: 3, note: null },
+    ]);
+  });
+});
+
+describe('schema evolution', () => {
+  it('adds columns and widens types without losing a value', async () => {
+    const v1 = { type: 'SCHEMA', stream: 'ev', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'integer' } } } };
+    const v2 = { ...v1, schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'string' }, extra: { type: 'object' } } } };
+    await load(lines(v1, { type: 'RECORD', stream: 'ev', record: { id: 1, code: 42 } }, v2, { type: 'RECORD', stream: 'ev', record: { id: 2, code: 'B-7', extra: { a: [1] } } }));
+    expect(await query(`SELECT id, code, typeof(code) AS type, CAST(extra AS VARCHAR) AS extra FROM main.ev ORDER BY id`)).toEqual([
+      { id: 1n, code: '42', type: 'VARCHAR', extra: null },
+      { id: 2n, code: 'B-7', type: 'VARCHAR', extra: '{"a":[1]}' },
+    ]);
+  });
+});
+
+describe('state and failures', () => {
+  const schema = { type: 'SCHEMA', stream: 's', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, day: { type: 'string', format: 'date' } } } };
+
+  it('stores each emitted state in state_table with its rows', async () => {
+    const { states } = await load(lines(schema, { type: 'RECORD', stream: 's', record: { id: 1 } }, { type: 'STATE', value: { bookmark: 1 } }), {
+      state_table: 'tapline_state',
+      state_id: 'pipeline-a',
+    });
+    expect(states).toEqual(['{"bookmark":1}']);
+    expect(await query(`SELECT id, CAST(value AS VARCHAR) AS value FROM main.tapline_state`)).toEqual([{ id: 'pipeline-a', value: '{"bookmark":1}' }]);
+  });
+
+  it('names the input line and column of a value DuckDB refuses (validation off)', async () => {
+    const input = lines(schema, { type: 'RECORD', stream: 's', record: { id: 1, day: '2024-01-01' } }, { type: 'RECORD', stream: 's', record: { id: 2, day: 'not a day' } });
+    await expect(load(input, { validate_records: false })).rejects.toThrow(/line 3 \(table main\.s, column day\): DuckDB cannot store "not a day" as DATE/);
+  });
+
+  it('says clearly when another process holds the database file', async () => {
+    await load(lines(schema));
+    const holder = spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `import { DuckDBInstance } from '@duckdb/node-api'; const db = await DuckDBInstance.create(${JSON.stringify(place.path)}); console.log('open'); setTimeout(() => {}, 30000);`,
+    ], { cwd: new URL('..', import.meta.url) });
+    try {
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      await expect(load(lines(schema))).rejects.toThrow(/is locked by .*PID \d+.*one writing process at a time/);
+    } finally {
+      holder.kill();
+    }
+  });
+});
