@@ -1,5 +1,7 @@
-// The HTTP client: one keep-alive undici Agent per connector, driving auth, classification, retries, budget and logging.
+// The HTTP client: one keep-alive undici Agent per connector (it pools connections per origin),
+// driving auth, classification, retries, the rate budget and the request log.
 
+import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { Agent } from 'undici';
 import type { Auth, AuthContext } from './auth.js';
@@ -122,7 +124,8 @@ export interface HttpClient {
   close(): Promise<void>;
 }
 
-export const DEFAULT_USER_AGENT = 'tapline-http/0.1.0';
+const ownVersion = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const DEFAULT_USER_AGENT = `tapline-http/${ownVersion}`;
 
 function normaliseHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
