@@ -303,8 +303,16 @@ function recordError(stream: string, error: z.ZodError, input: unknown, emitted:
   let got: unknown = input;
   for (const part of issue.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey];
   const shown = JSON.stringify(got)?.slice(0, 80) ?? 'undefined';
+  // Coercions already quote the value in their message; zod's own checks do not.
+  const lossless = (got as { isLosslessNumber?: unknown } | null)?.isLosslessNumber === true;
+  const detail =
+    issue.code === 'custom'
+      ? issue.message
+      : lossless
+        ? `the number ${String((got as { value: unknown }).value)} has more digits than a float holds; declare the field with coerce.decimal()`
+        : `${issue.message} (got ${shown})`;
   return new TapError(
-    `stream ${stream}: record ${emitted + 1} does not match the declared schema at field "${field}": ${issue.message} (got ${shown}).`,
+    `stream ${stream}: record ${emitted + 1} does not match the declared schema at field "${field}": ${detail}.`,
     'system', { cause: error },
   );
 }

@@ -1,0 +1,97 @@
+// The weaker-to-stronger hooks, config partitions, unsorted streams, the look-back clamp and bad records.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { coerce, defineApi, defineTap, sync, type Logger, type TapMessage } from '../src/index.js';
+
+const NOW = () => new Date('2024-06-01T00:00:00Z');
+
+function capture() {
+  const messages: TapMessage[] = [];
+  const lines: string[] = [];
+  const log: Logger = {
+    debug: () => {},
+    info: (m) => lines.push(m),
+    warn: (m) => lines.push(m),
+    error: (m) => lines.push(m),
+    metric: () => {},
+  };
+  return { messages, lines, log, write: (m: TapMessage) => void messages.push(m) };
+}
+
+const api = defineApi({
+  config: z.object({ rooms: z.array(z.number()), start_date: z.string().optional() }),
+  baseUrl: () => 'http://127.0.0.1:9',
+});
+
+/** Rows a custom fetch yields, out of cursor order, per room. */
+const ROWS: Record<number, Array<{ id: string; at: string }>> = {
+  1: [
+    { id: 'a', at: '2024-05-03T00:00:00Z' },
+    { id: 'b', at: '2024-05-01T00:00:00+02:00' },
+  ],
+  2: [{ id: 'c', at: '2024-01-01T00:00:00Z' }],
+};
+
+const bookings = api.stream({
+  name: 'bookings',
+  partitions: (config) => config.rooms.map((room) => ({ room })),
+  key: ['id'],
+  record: z.object({ id: z.string(), room: z.number(), at: coerce.isoDateTime(), label: z.string() }),
+  incremental: { cursor: 'at', sorted: false, maxLookback: '3mo' },
+  transform: (raw: { id: string; at: string }) => (raw.id === 'skip' ? null : { ...raw, label: raw.id.toUpperCase() }),
+  async *fetch(ctx) {
+    yield ROWS[ctx.context.room as number] ?? [];
+    yield ctx.context.room === 1 ? [{ id: 'skip', at: '2024-05-05T00:00:00Z' }] : [];
+  },
+});
+
+const tap = defineTap({ name: 'tap-rooms', description: 'Rooms.', version: '0.0.0', api, streams: [bookings] });
+
+describe('hooks and policies', () => {
+  it('fetch and transform feed the runner; partitions come from config; context fields land in records', async () => {
+    const out = capture();
+    await sync({ tap, config: { rooms: [1, 2] }, write: out.write, log: out.log, now: NOW, http: { request: async () => { throw new Error('no HTTP expected'); } } as never });
+    const records = out.messages.filter((m) => m.type === 'RECORD').map((m) => (m as { record: Record<string, unknown> }).record);
+    // Room 2's only booking is older than the 3-month clamp, so it is dropped and the clamp is logged.
+    expect(records).toEqual([
+      { id: 'a', room: 1, at: '2024-05-03T00:00:00Z', label: 'A' },
+      { id: 'b', room: 1, at: '2024-04-30T22:00:00Z', label: 'B' },
+    ]);
+    expect(out.lines.filter((l) => l.includes('starting at 2024-03-01T00:00:00.000Z'))).toHaveLength(2);
+  });
+
+  it('an unsorted stream shared across partitions commits its bookmark only once every partition ran', async () => {
+    const out = capture();
+    await sync({ tap, config: { rooms: [1, 2] }, write: out.write, log: out.log, now: NOW, http: {} as never });
+    const states = out.messages.filter((m) => m.type === 'STATE').map((m) => JSON.stringify((m as { value: unknown }).value));
+    expect(states.slice(0, -2).every((s) => !s.includes('replication_key_value'))).toBe(true);
+    expect(JSON.parse(states.at(-1)!)).toEqual({
+      bookmarks: { bookings: { replication_key: 'at', replication_key_value: '2024-05-03T00:00:00Z' } },
+      currently_syncing: null,
+    });
+  });
+
+  it('a record that does not match its schema fails with the stream, record and field named', async () => {
+    const broken = api.stream({
+      name: 'broken',
+      key: ['id'],
+      record: z.object({ id: z.number().int(), score: coerce.decimal() }),
+      async *fetch() {
+        yield [{ id: 1, score: '1.5' }, { id: 2, score: 'n/a' }];
+      },
+    });
+    const out = capture();
+    const run = sync({ tap: defineTap({ ...tap, streams: [broken] }), config: { rooms: [] }, write: out.write, log: out.log, http: {} as never });
+    await expect(run).rejects.toThrow('stream broken: record 2 does not match the declared schema at field "score": expected a decimal number, got "n/a".');
+    // The record accepted before the bad one was already written: nothing accepted is lost.
+    expect(out.messages.filter((m) => m.type === 'RECORD')).toHaveLength(1);
+  });
+
+  it('declarations are checked when the tap loads', () => {
+    expect(() => api.stream({ name: 'Bad-Name', path: '/x', key: [], record: z.object({}) })).toThrow('snake_case');
+    expect(() => api.stream({ name: 'x', path: '/x', key: ['id' as never], record: z.object({ a: z.string() }) })).toThrow('key field "id"');
+    expect(() =>
+      api.stream({ name: 'y', path: '/y', key: [], record: z.object({ at: z.string() }), incremental: { cursor: 'at', sorted: true, lookback: '10 minutes' as never } }),
+    ).toThrow('invalid duration');
+  });
+});
