@@ -1,0 +1,90 @@
+// The Testpress API profile: JWT auth against the institute's host, DRF page envelopes, and what 401/403 mean.
+import { byStatus, composeClassifiers, nextUrlPaging, tokenAuth, type Classifier, type Outcome, type ResponseToClassify } from '@tapline/http';
+import { defineApi } from '@tapline/tap-kit';
+import { z } from 'zod';
+
+export const configSchema = z.object({
+  base_url: z.url().describe("Your institute's Testpress address, e.g. https://demo.testpress.in."),
+  username: z.string().min(1).describe('Login of a Testpress account (a staff account sees every student’s attempts).'),
+  password: z.string().min(1).describe('Password of that account; a secret.'),
+  course: z.string().min(1).optional().describe('Only exams of this course (the exams list `course` filter).'),
+  exam_state: z.enum(['available', 'upcoming', 'history']).optional().describe('Only exams in this state (the exams list `state` filter).'),
+  attempts_source: z
+    .enum(['exam', 'admin'])
+    .default('exam')
+    .describe('"exam": each exam’s attempts list; "admin": the v2.5 admin attempts API filtered by date (staff accounts only).'),
+  start_date: z.iso.datetime({ offset: true }).optional().describe('Attempts started before this are not read on the first run.'),
+});
+
+export type TestpressConfig = z.output<typeof configSchema>;
+
+/** Student API version (testpress-api.md documents v2.1; v2.2 has the same shapes, providers.md §2.2). */
+export const API = '/api/v2.1';
+
+/** DRF's auth failures; some deployments answer an expired token with 403 instead of 401 (providers.md §2.3). */
+const TOKEN_PROBLEMS = /signature has expired|error decoding signature|invalid signature|authentication credentials were not provided|token/i;
+
+function detail(input: ResponseToClassify): string {
+  const body = input.body as { detail?: unknown } | null;
+  return typeof body?.detail === 'string' ? body.detail : input.text.slice(0, 200);
+}
+
+/** A 403 that is about the token is re-authenticated once (the client then fails with a config blame). */
+const expiredTokenAs403 = byStatus({
+  403: (input): Outcome | undefined =>
+    TOKEN_PROBLEMS.test(detail(input))
+      ? { action: 'refresh_auth', blame: 'config', message: `Testpress refused the token (HTTP 403: ${detail(input)}); check username and password` }
+      : undefined,
+  401: (input): Outcome => ({
+    action: 'refresh_auth',
+    blame: 'config',
+    message: `Testpress refused the credentials (HTTP 401: ${detail(input)}); check username and password`,
+  }),
+});
+
+/** For one exam's attempts: a 403 that is not about the token means the exam is not available to this user. */
+export const skipForbiddenExam: Classifier = (input) => {
+  if (input.kind !== 'response' || input.status !== 403 || TOKEN_PROBLEMS.test(detail(input))) return undefined;
+  return { action: 'skip', blame: 'config', message: `this exam is not available to the configured user (HTTP 403: ${detail(input)}); its attempts were skipped` };
+};
+
+/** The admin API answers 403 to a student account. */
+export const adminOnly: Classifier = (input) => {
+  if (input.kind !== 'response' || input.status !== 403 || TOKEN_PROBLEMS.test(detail(input))) return undefined;
+  return {
+    action: 'fail',
+    blame: 'config',
+    message: `the admin attempts API needs a staff account (HTTP 403: ${detail(input)}); use a staff login or set attempts_source to "exam"`,
+  };
+};
+
+/** POST /auth-token/ with the username and password; a 400 there means the credentials are wrong. */
+const badCredentials: Classifier = (input) =>
+  input.kind === 'response' && input.status === 400
+    ? { action: 'fail', blame: 'config', message: `Testpress refused the username or password (${input.text.slice(0, 200)}); check them in your config` }
+    : undefined;
+
+export const testpress = defineApi<TestpressConfig>({
+  config: configSchema,
+  baseUrl: (config) => config.base_url,
+  http: (config) => ({
+    // Fetched once per run; re-fetched once after a 401 (or a token 403), then the run fails.
+    auth: tokenAuth({
+      scheme: 'JWT',
+      fetchToken: async ({ http }) => {
+        const response = await http.request<{ token?: unknown }>({
+          method: 'POST',
+          path: `${API}/auth-token/`,
+          body: { username: config.username, password: config.password },
+          auth: false,
+          classify: badCredentials,
+        });
+        return String(response.body?.token ?? '');
+      },
+    }),
+    classify: composeClassifiers(expiredTokenAs403),
+  }),
+  records: 'results',
+  pagination: nextUrlPaging(),
+  test: { path: `${API}/exams/` },
+});

@@ -1,0 +1,73 @@
+// `attempts`: every attempt of each exam, incremental on `date` with a bookmark per exam.
+import { coerce } from '@tapline/tap-kit';
+import { z } from 'zod';
+import { adminOnly, API, skipForbiddenExam, testpress } from '../api.js';
+import { durationSeconds } from './durations.js';
+import { exams } from './exams.js';
+
+const DAY_MS = 86_400_000;
+
+export const attempts = testpress.stream({
+  name: 'attempts',
+  description: 'Attempts per exam: the exam’s attempts_url, or the admin attempts API filtered by start date.',
+  // = the exam's attempts_url on the configured host (the state keeps exam id and slug, not URLs).
+  path: `${API}/exams/{slug}/attempts/`,
+  parent: exams.each((exam) => ({ exam_id: exam.id, slug: exam.slug })),
+  request: (request, { config, context, start }) => {
+    if (config.attempts_source === 'exam') return { ...request, classify: skipForbiddenExam };
+    // date_0 is a calendar day in the server's time zone (IST for Testpress, inferred): start a day early.
+    const day = start === undefined ? undefined : new Date(Date.parse(String(start)) - DAY_MS).toISOString().slice(0, 10);
+    return {
+      ...request,
+      path: '/api/v2.5/admin/attempts/',
+      endpoint: '/api/v2.5/admin/attempts/',
+      query: { exams: context.exam_id, ordering: 'date', date_0: day },
+      classify: adminOnly,
+    };
+  },
+  key: ['id'],
+  // `date` is when the attempt started and never changes; an attempt running at sync time completes
+  // later with the same date, so a day is re-read each run (duplicates merge on `id`).
+  incremental: { cursor: 'date', sorted: false, partitioned: true, lookback: '1d' },
+  transform: (raw: Record<string, any>) => {
+    const user = typeof raw.user === 'object' && raw.user !== null ? raw.user : undefined;
+    return {
+      ...raw,
+      // The exam list sends `user` as an object; the admin API sends user_id/email/name (providers.md §2.6, §2.7).
+      user_id: raw.user_id ?? user?.id ?? null,
+      username: user?.username ?? (typeof raw.user === 'string' ? raw.user : raw.username ?? null),
+      correct_count: raw.correct_count ?? raw.correct_answers_count,
+      incorrect_count: raw.incorrect_count ?? raw.incorrect_answers_count,
+      // `rank` is an int or "NA" (testpress-api.md).
+      rank: raw.rank === 'NA' ? null : raw.rank,
+      time_taken_seconds: durationSeconds(raw.time_taken),
+      remaining_time_seconds: durationSeconds(raw.remaining_time),
+    };
+  },
+  record: z.object({
+    id: coerce.integer(),
+    exam_id: coerce.integer().describe('The exam this attempt belongs to.'),
+    date: coerce.isoDateTime().describe('When the attempt started.'),
+    state: z.string().describe('"Running" or "Completed".'),
+    user_id: coerce.emptyAsNull(coerce.integer()).optional(),
+    username: z.string().nullable().optional(),
+    email: z.string().nullable().optional().describe('Admin API only.'),
+    name: z.string().nullable().optional().describe('Admin API only.'),
+    score: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (sent as a decimal string, "2.00").'),
+    percentage: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (a string in the exam list, a number in the admin API).'),
+    percentile: coerce.emptyAsNull(coerce.decimal()).optional(),
+    total_questions: coerce.emptyAsNull(coerce.integer()).optional(),
+    correct_count: coerce.emptyAsNull(coerce.integer()).optional(),
+    incorrect_count: coerce.emptyAsNull(coerce.integer()).optional(),
+    unanswered_count: coerce.emptyAsNull(coerce.integer()).optional(),
+    time_taken: z.string().nullable().optional().describe('As sent: H:MM:SS.'),
+    time_taken_seconds: z.number().nullable().describe('`time_taken` in seconds.'),
+    remaining_time: z.string().nullable().optional(),
+    remaining_time_seconds: z.number().nullable(),
+    last_started_time: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
+    rank: coerce.emptyAsNull(coerce.integer()).optional().describe('null when ranks are off ("NA").'),
+    max_rank: coerce.emptyAsNull(coerce.integer()).optional(),
+    result: z.string().nullable().optional().describe('Admin API only: Pass, Fail or Not taken.'),
+    url: z.string().optional(),
+  }),
+});

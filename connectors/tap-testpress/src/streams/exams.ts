@@ -1,0 +1,40 @@
+// `exams`: the exams the account can list, full table (optionally filtered by course and state).
+import { coerce } from '@tapline/tap-kit';
+import { z } from 'zod';
+import { API, testpress } from '../api.js';
+import { durationSeconds } from './durations.js';
+
+export const exams = testpress.stream({
+  name: 'exams',
+  description: 'Exams (GET /api/v2.1/exams/), paginated through `next`.',
+  path: `${API}/exams/`,
+  query: ({ config }) => ({ course: config.course, state: config.exam_state }),
+  key: ['id'],
+  transform: (raw: Record<string, unknown>) => ({ ...raw, duration_seconds: durationSeconds(raw.duration) }),
+  record: z.object({
+    id: coerce.integer(),
+    slug: z.string(),
+    title: z.string(),
+    description: coerce.emptyAsNull(z.string()).optional(),
+    course: coerce.emptyAsNull(z.string()).optional(),
+    start_date: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
+    end_date: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
+    duration: coerce.emptyAsNull(z.string()).optional().describe('As sent: H:MM:SS.'),
+    duration_seconds: z.number().nullable().describe('`duration` in seconds.'),
+    number_of_questions: coerce.emptyAsNull(coerce.integer()).optional(),
+    negative_marks: coerce.emptyAsNull(coerce.decimal()).optional(),
+    mark_per_question: coerce.emptyAsNull(coerce.decimal()).optional(),
+    template_type: coerce.emptyAsNull(coerce.integer()).optional(),
+    allow_retake: z.boolean().nullable().optional(),
+    max_retakes: coerce.emptyAsNull(coerce.integer()).optional(),
+    enable_ranks: z.boolean().nullable().optional(),
+    rank_publishing_date: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
+    attempts_url: z.string().optional(),
+    allow_pdf: z.boolean().nullable().optional(),
+    created: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
+    variable_mark_per_question: z.boolean().nullable().optional(),
+    show_answers: z.boolean().nullable().optional(),
+    comments_count: coerce.emptyAsNull(coerce.integer()).optional(),
+    url: z.string().optional(),
+  }),
+});

@@ -1,0 +1,173 @@
+// tap-testpress against its simulator over real HTTP: syncs, token refresh, forbidden exams, both attempt sources, config, discovery.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestpressSimulator, type TestpressSimulator, type TestpressSimulatorOptions } from '../simulator/index.js';
+import { jsonFile, recordsOf, runTap, type TapRun } from './support/run-tap.js';
+
+const running: TestpressSimulator[] = [];
+async function start(options: TestpressSimulatorOptions = {}): Promise<TestpressSimulator> {
+  const sim = await startTestpressSimulator({ seed: 5, exams: 12, attemptsPerExam: 15, perPage: 10, ...options });
+  running.push(sim);
+  return sim;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((sim) => sim.close()));
+});
+
+const lastState = (run: TapRun) => run.messages.filter((m) => m.type === 'STATE').at(-1)?.value;
+
+/** Attempt ids a user who may see every available exam's attempts should land. */
+function visibleAttemptIds(sim: TestpressSimulator): number[] {
+  const open = new Set(sim.world.exams.filter((e) => e.availableToUser).map((e) => e.id));
+  return sim.world.attempts.filter((a) => open.has(a.examId)).map((a) => a.id).sort((a, b) => a - b);
+}
+const ids = (records: Array<Record<string, any>>) => [...new Set(records.map((r) => r.id as number))].sort((a, b) => a - b);
+
+describe('full sync', () => {
+  it('lands every exam and every attempt of each available exam, in exact and normalised types', async () => {
+    const sim = await start();
+    const run = await runTap(['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    expect(ids(recordsOf(run, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
+    const attempts = recordsOf(run, 'attempts');
+    expect(ids(attempts)).toEqual(visibleAttemptIds(sim));
+    for (const attempt of attempts) {
+      expect(attempt.date).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/);
+      expect(attempt.score).toMatch(/^-?\d+\.\d{2}$/);
+      expect(typeof attempt.time_taken_seconds).toBe('number');
+      expect(attempt.rank === null || Number.isInteger(attempt.rank)).toBe(true);
+      expect(attempt.exam_id).toBe(sim.world.attempts.find((a) => a.id === attempt.id)!.examId);
+    }
+    // An IST date and a microsecond date land as the same instant the simulator holds.
+    for (const held of sim.world.attempts.filter((a) => a.dateStyle === 'ist-micros').slice(0, 3)) {
+      const landed = attempts.find((a) => a.id === held.id);
+      if (landed) expect(Date.parse(landed.date)).toBe(Math.floor(held.startMicros / 1000));
+    }
+    expect(sim.requests.count('auth_token')).toBe(1);
+    expect(sim.requests.unexpected()).toEqual([]);
+  });
+
+  it('logs and skips an exam that answers 403, and goes on', async () => {
+    const sim = await start();
+    const restricted = sim.world.exams.filter((e) => !e.availableToUser);
+    expect(restricted.length).toBeGreaterThan(0);
+    const run = await runTap(['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    for (const exam of restricted) expect(run.stderr).toContain(`/exams/${exam.slug}/attempts/: skipped: this exam is not available`);
+  });
+
+  it('reads the same attempts through the admin API, filtered by start day', async () => {
+    const sim = await start();
+    const run = await runTap(['--config', jsonFile({ ...sim.config, attempts_source: 'admin' })]);
+    expect(run.code).toBe(0);
+    // Staff see restricted exams' attempts through the admin API too.
+    expect(ids(recordsOf(run, 'attempts'))).toEqual(sim.world.attempts.map((a) => a.id).sort((a, b) => a - b));
+    expect(sim.requests.count('exam_attempts')).toBe(0);
+    const second = await runTap(['--config', jsonFile({ ...sim.config, attempts_source: 'admin' }), '--state', jsonFile(lastState(run))]);
+    expect(sim.requests.to('admin_attempts').slice(-1)[0]!.query.date_0).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(recordsOf(second, 'attempts').length).toBeLessThan(recordsOf(run, 'attempts').length);
+  });
+});
+
+describe('incremental sync', () => {
+  it('a second run brings new attempts and re-reads the last day, so attempts running last time arrive completed', async () => {
+    const sim = await start();
+    const first = await runTap(['--config', jsonFile(sim.config)]);
+    const runningIds = sim.world.attempts.filter((a) => a.state === 'Running').map((a) => a.id);
+    expect(runningIds.length).toBeGreaterThan(0);
+    const added = sim.advance(5).filter((a) => sim.world.exams.find((e) => e.id === a.examId)!.availableToUser);
+    const second = await runTap(['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
+    expect(second.code).toBe(0);
+    const sent = recordsOf(second, 'attempts');
+    for (const attempt of added) expect(sent.map((a) => a.id)).toContain(attempt.id);
+    for (const id of runningIds) expect(sent.find((a) => a.id === id)?.state).toBe('Completed');
+    expect(sent.length).toBeLessThan(recordsOf(first, 'attempts').length / 2);
+    const state = lastState(second) as any;
+    expect(state.bookmarks.attempts.partitions[0].context).toEqual({ exam_id: expect.any(Number), slug: expect.any(String) });
+  });
+
+  it('resumes an interrupted run from its last state with no attempt lost', async () => {
+    const sim = await start();
+    // A 400 fails at once (no retries), standing in for a run killed part-way.
+    sim.faults.inject({ kind: 'status', status: 400, route: 'exam_attempts', after: 5 });
+    const interrupted = await runTap(['--config', jsonFile(sim.config)]);
+    expect(interrupted.code).not.toBe(0);
+    sim.faults.clear();
+    const resumed = await runTap(['--config', jsonFile(sim.config), '--state', jsonFile(lastState(interrupted))]);
+    expect(resumed.code).toBe(0);
+    expect(ids([...recordsOf(interrupted, 'attempts'), ...recordsOf(resumed, 'attempts')])).toEqual(visibleAttemptIds(sim));
+  });
+});
+
+describe('authentication', () => {
+  for (const status of [401, 403] as const) {
+    it(`re-authenticates once when a token is refused mid-run with ${status} and finishes`, async () => {
+      const sim = await start();
+      sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: 3, response: { status, body: { detail: 'Signature has expired.' } } });
+      const run = await runTap(['--config', jsonFile(sim.config)]);
+      expect(run.code).toBe(0);
+      expect(sim.requests.count('auth_token')).toBe(2);
+      expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
+    });
+  }
+
+  it('fails with exit 3 when the fresh token is refused too', async () => {
+    const sim = await start();
+    sim.faults.inject({ kind: 'respond', route: 'exams', times: 5, response: { status: 401, body: { detail: 'Signature has expired.' } } });
+    const run = await runTap(['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(sim.requests.count('auth_token')).toBe(2);
+    expect(run.stderr).toMatch(/CRITICAL .*username and password/);
+  });
+
+  it('stops with exit 3 on a wrong password, and never prints the password or a token', async () => {
+    const sim = await start();
+    const run = await runTap(['--config', jsonFile({ ...sim.config, password: 'wrong-password-123' })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*Testpress refused the username or password/);
+    expect(run.stderr + run.stdout).not.toContain('wrong-password-123');
+    const ok = await runTap(['--config', jsonFile(sim.config), '--log-level', 'debug']);
+    expect(ok.stderr + ok.stdout).not.toContain(sim.config.password);
+    expect(ok.stderr + ok.stdout).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
+  });
+
+  it('needs a staff account for the admin source, and says so', async () => {
+    const sim = await start();
+    const student = sim.accounts.student;
+    const run = await runTap(['--config', jsonFile({ ...sim.config, username: student.username, password: student.password, attempts_source: 'admin' })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('needs a staff account');
+  });
+});
+
+describe('config, discovery and selection', () => {
+  it('refuses a config without base_url or password, naming the keys', async () => {
+    const run = await runTap(['--config', jsonFile({ username: 'admin' })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('base_url');
+    expect(run.stderr).toContain('password');
+  });
+
+  it('passes the course and state filters to the exams list', async () => {
+    const sim = await start();
+    const course = sim.world.exams[0]!.course;
+    const run = await runTap(['--config', jsonFile({ ...sim.config, course, exam_state: 'available' })]);
+    expect(run.code).toBe(0);
+    expect(recordsOf(run, 'exams').every((e) => e.course === course)).toBe(true);
+    expect(sim.requests.to('exams')[0]!.query).toMatchObject({ course, state: 'available' });
+  });
+
+  it('discovers exams (key id) and attempts (key id, incremental on date), and syncs only what is selected', async () => {
+    const sim = await start();
+    const catalog = JSON.parse((await runTap(['--discover'])).stdout);
+    const byName = Object.fromEntries(catalog.streams.map((s: any) => [s.stream, s]));
+    expect(byName.exams.key_properties).toEqual(['id']);
+    expect(byName.attempts.key_properties).toEqual(['id']);
+    for (const entry of catalog.streams) {
+      for (const item of entry.metadata) if (item.breadcrumb.length === 0) item.metadata.selected = entry.stream === 'exams';
+    }
+    const run = await runTap(['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
+    expect(recordsOf(run, 'attempts')).toEqual([]);
+    expect(recordsOf(run, 'exams')).toHaveLength(sim.world.exams.length);
+    expect(sim.requests.count('exam_attempts')).toBe(0);
+  });
+});
