@@ -224,7 +224,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
       if (budget) await budget.acquire();
-      const outgoing = { method, url: new URL(url.href), headers: { ...defaultHeaders, accept, ...bodyHeaders } as Record<string, string> };
+      // Precedence, weakest first: what the client infers, the connector's headers, this request's headers.
+      const outgoing = { method, url: new URL(url.href), headers: { accept, ...bodyHeaders, ...defaultHeaders } as Record<string, string> };
       for (const [k, v] of Object.entries(req.headers ?? {})) outgoing.headers[k.toLowerCase()] = v;
       if (useAuth) {
         try {

@@ -35,6 +35,15 @@ describe('request shaping', () => {
     expect(got.headers['accept']).toBe('application/json');
   });
 
+  it('lets connector headers override inferred ones, and request headers override both', async () => {
+    server.always('/h', (r) => ({ body: { accept: r.headers['accept'], type: r.headers['content-type'], x: r.headers['x-extra'] } }));
+    h = makeClient(server.baseUrl, { headers: { Accept: 'application/vnd.api+json', 'content-type': 'application/json; charset=utf-8', 'x-extra': 'client' } });
+    const a = await h.client.request({ method: 'POST', path: '/h', body: ['c1'] });
+    expect(a.body).toEqual({ accept: 'application/vnd.api+json', type: 'application/json; charset=utf-8', x: 'client' });
+    const b = await h.client.request({ path: '/h', headers: { 'X-Extra': 'request' } });
+    expect(b.body).toMatchObject({ x: 'request' });
+  });
+
   it('sends objects as JSON and strings as they are, and returns text or raw bodies on request', async () => {
     server.on('/echo', (r) => ({ body: { method: r.method, type: r.headers['content-type'], got: r.body } }));
     server.on('/echo', (r) => ({ body: r.body }));
