@@ -56,7 +56,8 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
 
   const addSecret = (value: string | undefined | null): void => {
     if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return;
-    const forms = [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+')];
+    // As written, URL-encoded (both space forms) and as it appears inside a JSON string.
+    const forms = [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+'), JSON.stringify(value).slice(1, -1)];
     for (const form of forms) if (!values.has(form)) { values.add(form); valuePattern = null; }
   };
   const addSecretName = (name: string): void => {
@@ -77,7 +78,7 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     // query/form `name=value`, JSON `"name": "value"`, header-ish `name: value` and `Authorization: JWT x`
     // (a scheme word is swallowed with its token, nothing further, so `?api_key=x 200 12ms` keeps `200`).
     return new RegExp(
-      `(["']?)\\b(${alternatives})\\1(\\s*[=:]\\s*)(?:"((?:[^"\\\\]|\\\\.)*)"|(\\[REDACTED\\]|(?:(?:Bearer|JWT|Basic|Token|Digest)[ ]+)?[^\\s&"',;}\\]]+))`,
+      `(["']?)\\b(${alternatives})\\1(\\s*[=:]\\s*)(?:"((?:[^"\\\\]|\\\\.)*)"|'((?:[^'\\\\]|\\\\.)*)'|(\\[REDACTED\\]|(?:(?:Bearer|JWT|Basic|Token|Digest)[ ]+)?[^\\s&"',;}\\]]+))`,
       'gi',
     );
   };
@@ -87,9 +88,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     if (valuePattern === null) valuePattern = compileValues();
     if (namePattern === null) namePattern = compileNames();
     let out = valuePattern ? text.replace(valuePattern, REDACTED) : text;
-    out = out.replace(namePattern, (_m, quote: string, name: string, sep: string, quoted: string | undefined) =>
-      quoted !== undefined ? `${quote}${name}${quote}${sep}"${REDACTED}"` : `${quote}${name}${quote}${sep}${REDACTED}`,
-    );
+    out = out.replace(namePattern, (_m, quote: string, name: string, sep: string, doubleQuoted?: string, singleQuoted?: string) => {
+      const value = doubleQuoted !== undefined ? `"${REDACTED}"` : singleQuoted !== undefined ? `'${REDACTED}'` : REDACTED;
+      return `${quote}${name}${quote}${sep}${value}`;
+    });
     return out;
   };
 

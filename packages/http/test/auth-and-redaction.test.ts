@@ -202,6 +202,11 @@ describe('createRedactor', () => {
     expect(r.redact('Authorization: JWT eyJhbGciOi.x.y')).toBe('Authorization: [REDACTED]');
     expect(r.redact('token=abc 200 12ms')).toBe('token=[REDACTED] 200 12ms');
   });
+  it('redacts single-quoted values and secrets as they appear inside JSON strings', () => {
+    expect(r.redact("{'password': 'hunter22'}")).toBe("{'password': '[REDACTED]'}");
+    const quoted = createRedactor({ values: ['a"b\\c-secret'] });
+    expect(quoted.redact(JSON.stringify({ echo: 'a"b\\c-secret' }))).toBe('{"echo":"[REDACTED]"}');
+  });
   it('learns secrets at run time', () => {
     const late = createRedactor();
     late.addSecret('fresh-token-value');
