@@ -147,6 +147,17 @@ describe('timeouts and dropped connections', () => {
     expect(res.attempts).toBe(2);
   });
 
+  it('retries when the body stalls mid-way', async () => {
+    server.on('/stall', { stallBodyMs: 3000, body: { items: [1, 2, 3, 4] } }, { body: { items: [1, 2, 3, 4] } });
+    h = makeClient(server.baseUrl, { timeouts: { bodyMs: 50 } });
+    const res = await h.client.request({ path: '/stall' });
+    expect(res.body).toEqual({ items: [1, 2, 3, 4] });
+    expect(h.events.map((e) => [e.errorCode, e.action])).toEqual([
+      ['UND_ERR_BODY_TIMEOUT', 'retry'],
+      [undefined, 'ok'],
+    ]);
+  });
+
   it('retries a dropped connection', async () => {
     server.on('/drop', { drop: true }, { body: { fine: 1 } });
     h = makeClient(server.baseUrl);

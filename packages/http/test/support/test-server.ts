@@ -24,6 +24,8 @@ export interface Reply {
   delayMs?: number;
   /** Destroy the socket without answering. */
   drop?: boolean;
+  /** Send headers and half the body, then pause this long before the rest (body timeout tests). */
+  stallBodyMs?: number;
 }
 
 export type Handler = Reply | ((req: ReceivedRequest) => Reply);
@@ -78,6 +80,11 @@ export async function startTestServer(): Promise<TestServer> {
           'content-type': isText ? 'text/plain' : 'application/json',
           ...reply.headers,
         });
+        if (reply.stallBodyMs) {
+          res.write(payload.slice(0, Math.floor(payload.length / 2)));
+          setTimeout(() => res.end(payload.slice(Math.floor(payload.length / 2))), reply.stallBodyMs);
+          return;
+        }
         res.end(payload);
       };
       if (reply.delayMs) setTimeout(send, reply.delayMs);
