@@ -32,7 +32,7 @@ export const SQL_TYPE: Record<ColumnKind, string> = {
 };
 
 /** PostgreSQL type name (as `format_type` prints it, without modifiers) -> logical kind. */
-const KIND_OF_SQL_TYPE: Record<string, ColumnKind> = {
+export const KIND_OF_SQL_TYPE: Record<string, ColumnKind> = {
   boolean: 'boolean',
   smallint: 'integer',
   integer: 'integer',

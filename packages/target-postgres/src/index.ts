@@ -4,7 +4,7 @@ import { postgresConfigSchema, type PostgresConfig } from './config.js';
 import { postgresDialect } from './dialect.js';
 
 export { postgresConfigSchema, type PostgresConfig } from './config.js';
-export { postgresDialect, quoteIdent, SQL_TYPE, clientConfig } from './dialect.js';
+export { postgresDialect, quoteIdent, SQL_TYPE, KIND_OF_SQL_TYPE, clientConfig } from './dialect.js';
 
 /** Load Singer messages from `input` into PostgreSQL; `config` is validated like the CLI's. */
 export async function runPostgresTarget(options: {

@@ -1,0 +1,81 @@
+// What a destination provides so the shared target contract suite can run against it.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * One destination under test (kysely style: one test body, one harness per dialect).
+ * Values read back through `TargetPlace.rows` must be plain JS, the same for every dialect:
+ * - integers and decimals: a number when exact, else a string of digits (`"99999999999999999"`);
+ * - double precision: a number; booleans: booleans; text: strings;
+ * - timestamp (with zone): an ISO string in UTC with milliseconds (`2019-02-01T15:12:45.000Z`);
+ * - date: `YYYY-MM-DD`; time: `HH:MM:SS` (fraction only when non-zero);
+ * - json: the parsed value; NULL: null.
+ */
+export interface TargetHarness {
+  /** "postgres", "duckdb". */
+  readonly name: string;
+  /** Whether text/json columns can hold U+0000 (decides what encoded_string_data must do). */
+  readonly textAcceptsNul: boolean;
+  /** null when the destination is ready, else why the suite is skipped. */
+  unavailable(): Promise<string | null>;
+  /** A fresh, isolated place to load into (a schema, a database file). */
+  open(): Promise<TargetPlace>;
+}
+
+export interface TargetPlace {
+  /** Config keys that point the target at this place (connection, default_target_schema, path). */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** The command that runs the target CLI, e.g. `[process.execPath, '/.../bin/target-postgres.js']`. */
+  readonly command: readonly string[];
+  /** Rows of a table in this place, as plain JS objects (see TargetHarness), ordered by `orderBy` columns. */
+  rows(table: string, orderBy?: readonly string[]): Promise<Record<string, unknown>[]>;
+  /** Column name -> logical kind (`integer`, `decimal`, `number`, `string`, `json`, `timestamp`, ...). */
+  columns(table: string): Promise<Record<string, string>>;
+  /** Table names in this place. */
+  tables(): Promise<string[]>;
+  /** A table's qualified, quoted SQL name, for `execute`. */
+  qualify(table: string): string;
+  execute(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TargetRun {
+  readonly code: number;
+  /** State values the target wrote to stdout, parsed, in order. */
+  readonly states: unknown[];
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run the target CLI on an input file (or text) with the place's config plus `extra`. */
+export async function runTargetCommand(
+  place: TargetPlace,
+  input: { file: string } | { text: string },
+  extra: Record<string, unknown> = {},
+): Promise<TargetRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'tapline-target-'));
+  try {
+    const configPath = join(dir, 'config.json');
+    await writeFile(configPath, JSON.stringify({ ...place.config, ...extra }));
+    const [command, ...args] = place.command;
+    const child = spawn(command!, [...args, '--config', configPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.stdin.on('error', () => {}); // the target may exit before reading everything (bad input)
+    if ('file' in input) createReadStream(input.file).pipe(child.stdin);
+    else child.stdin.end(input.text);
+    const code = await new Promise<number>((resolve) => child.on('close', (exit) => resolve(exit ?? -1)));
+    const states = stdout
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as unknown);
+    return { code, states, stdout, stderr };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
