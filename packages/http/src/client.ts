@@ -101,6 +101,8 @@ export interface HttpClientOptions {
   onRequest?: (event: RequestEvent) => void;
   /** JSON parser, e.g. a lossless one for big integers; default JSON.parse. */
   parseJson?: (text: string) => unknown;
+  /** JSON writer for request bodies (pair it with `parseJson` to send big numbers back exactly); default JSON.stringify. */
+  stringifyJson?: (value: unknown) => string;
 }
 
 export interface HttpClient {
@@ -159,6 +161,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const onRateLimit = options.onRateLimit ?? 'wait';
   const maxWaitMs = options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
   const parseJson = options.parseJson ?? JSON.parse;
+  const stringifyJson = options.stringifyJson ?? ((value: unknown) => JSON.stringify(value));
   const redactor = createRedactor(options.secrets);
   for (const name of options.auth?.secretNames ?? []) redactor.addSecretName(name);
   const redact = (text: string) => redactor.redact(text);
@@ -203,7 +206,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (req.body !== undefined) {
       if (typeof req.body === 'string' || req.body instanceof Uint8Array) payload = req.body;
       else {
-        payload = JSON.stringify(req.body);
+        payload = stringifyJson(req.body);
         bodyHeaders['content-type'] = 'application/json';
       }
     }
