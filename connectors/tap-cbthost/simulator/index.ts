@@ -11,7 +11,7 @@ export interface CbthostSimulatorOptions extends StartOptions {
   studentsPerTest?: number;
 }
 
-/** The tap config the simulator prints: every exam pass code that serves results, and two single results. */
+/** The tap config the simulator prints: exam pass codes for the mass endpoint, and two single results. */
 export interface CbthostSimulatorConfig {
   base_url: string;
   pass_codes: string[];
@@ -30,16 +30,20 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
   const advanceRandom = seededRandom(`${seed}/advance`);
   const advance = (newResults = 3) => advanceWorld(advanceRandom, world, newResults);
   const serving = world.tests.filter((test) => test.apiEnabled && world.results.some((r) => r.testId === test.testId));
-  const singles = serving.slice(0, 2).flatMap((test) => {
-    const result = world.results.find((r) => r.testId === test.testId);
-    return result ? [{ pass_code: result.passCode, test_id: result.testId }] : [];
-  });
+  // The config reads all but the last serving exam through the mass endpoint and two results of the
+  // last one through the single endpoint, so no result is configured twice.
+  const mass = serving.length > 1 ? serving.slice(0, -1) : serving;
+  const singleExam = serving.length > 1 ? serving.at(-1)! : undefined;
+  const singles = world.results
+    .filter((r) => singleExam !== undefined && r.testId === singleExam.testId)
+    .slice(0, 2)
+    .map((r) => ({ pass_code: r.passCode, test_id: r.testId }));
 
   const running = await startSimulator(
     {
       name: 'cbthost',
       routes: cbthostRoutes(world),
-      tapConfig: (baseUrl) => ({ base_url: baseUrl, pass_codes: serving.map((test) => test.passCode), results: singles }),
+      tapConfig: (baseUrl) => ({ base_url: baseUrl, pass_codes: mass.map((test) => test.passCode), results: singles }),
       // Inferred: the server is Laravel, whose unknown-route answer to a JSON client is this.
       notFound: () => ({ status: 404, body: { message: 'Not Found' } }),
       actions: {
