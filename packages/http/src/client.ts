@@ -324,14 +324,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           continue;
         }
         case 'rate_limited': {
+          const told = outcome.retryAfterMs !== undefined;
           const waitMs = outcome.retryAfterMs ?? backoffDelay(retriesUsed + 1, retry, random);
-          const retryAt = clock.now() + waitMs;
-          budget?.blockUntil(retryAt);
+          if (told) budget?.blockUntil(clock.now() + waitMs);
           if (onRateLimit === 'stop' || waitMs > maxWaitMs) {
-            throw new RateLimitedError(
-              redact(`${method} ${path}: ${outcome.message}; the next request is allowed at ${new Date(retryAt).toISOString()}`),
-              new Date(retryAt),
-            );
+            // Without a server hint, "try again" after the longest backoff step rather than a made-up instant.
+            const retryAt = clock.now() + (told ? waitMs : retry.maxDelayMs);
+            const when = told ? `the next request is allowed at ${new Date(retryAt).toISOString()}` : 'the server did not say when to try again';
+            throw new RateLimitedError(redact(`${method} ${path}: ${outcome.message}; ${when}`), new Date(retryAt));
           }
           if (attempt >= retry.attempts) throw fail(outcome, status, attempt, cause, true);
           retriesUsed++;

@@ -57,6 +57,14 @@ describe('HTTP 429', () => {
     expect(h.clock.sleeps).toEqual([]);
   });
 
+  it('in stop mode without Retry-After says the server gave no time', async () => {
+    server.on('/r', { status: 429 });
+    h = makeClient(server.baseUrl, { onRateLimit: 'stop' });
+    const error = (await h.client.request({ path: '/r' }).catch((e: unknown) => e)) as RateLimitedError;
+    expect(error.message).toBe('GET /r: the server rate limit was reached (HTTP 429); the server did not say when to try again');
+    expect(error.retryAt.getTime()).toBe(h.clock.now() + 60_000);
+  });
+
   it('in wait mode still stops when the wait would exceed the maximum', async () => {
     server.on('/r', { status: 429, headers: { 'retry-after': '3600' } });
     h = makeClient(server.baseUrl, { onRateLimit: 'wait', maxRateLimitWaitMs: 60_000 });
