@@ -30,6 +30,26 @@ describe('parseJson', () => {
     expect(parseJson('{"phone": "12345678901234567890", "n": 1}')).toEqual({ phone: '12345678901234567890', n: 1 });
   });
 
+  it('revives big numbers anywhere in the tree, leaving look-alike strings untouched', () => {
+    const text =
+      '{"a": [1, 99999999999999999, {"b": -123456789012345678901}], "s": "x: 99999999999999999", "q": "\\": 12345678901234567890", "n": 2}';
+    const value = parseJson(text) as { a: [number, unknown, { b: unknown }]; s: string; q: string; n: number };
+    expect(String(value.a[1])).toBe('99999999999999999');
+    expect(isLosslessNumber(value.a[2].b) && value.a[2].b.toString()).toBe('-123456789012345678901');
+    expect(value.s).toBe('x: 99999999999999999');
+    expect(value.q).toBe('": 12345678901234567890');
+    expect(value.n).toBe(2);
+    expect(stringifyJson(value)).toBe(
+      '{"a":[1,99999999999999999,{"b":-123456789012345678901}],"s":"x: 99999999999999999","q":"\\": 12345678901234567890","n":2}',
+    );
+  });
+
+  it('stays exact when the data contains the internal sentinel text', () => {
+    const value = parseJson('{"s": "\\u0000#lossless#1", "n": 99999999999999999}') as { s: string; n: unknown };
+    expect(value.s).toBe('\u0000#lossless#1');
+    expect(String(value.n)).toBe('99999999999999999');
+  });
+
   it('keeps the last of duplicate keys, as JSON.parse does, on both paths', () => {
     expect(parseJson('{"a": 1, "a": 2}')).toEqual({ a: 2 });
     expect(parseJson('{"a": 1, "a": 99999999999999999}')).toEqual({ a: new LosslessNumber('99999999999999999') });
