@@ -12,11 +12,12 @@ export interface CbthostSimulatorOptions extends StartOptions {
 }
 
 /** The tap config the simulator prints: exam pass codes for the mass endpoint, and two single results. */
-export interface CbthostSimulatorConfig {
+// A type alias (not an interface) so it is assignable to Record<string, unknown>.
+export type CbthostSimulatorConfig = {
   base_url: string;
   pass_codes: string[];
   results: { pass_code: string; test_id: string }[];
-}
+};
 
 export interface CbthostSimulator extends RunningSimulator<CbthostSimulatorConfig> {
   world: CbtWorld;

@@ -21,11 +21,12 @@ export interface OemSimulatorOptions extends StartOptions {
 }
 
 /** The tap config the simulator prints. */
-export interface OemSimulatorConfig {
+// A type alias (not an interface) so it is assignable to Record<string, unknown>.
+export type OemSimulatorConfig = {
   base_url: string;
   v1_base_url: string;
   code: string;
-}
+};
 
 export interface OemSimulator extends RunningSimulator<OemSimulatorConfig> {
   world: OemWorld;

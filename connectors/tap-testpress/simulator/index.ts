@@ -25,11 +25,12 @@ export interface TestpressSimulatorOptions extends StartOptions {
 }
 
 /** The tap config the simulator prints: everything `tap-testpress` needs to reach it. */
-export interface TestpressSimulatorConfig {
+// A type alias (not an interface) so it is assignable to Record<string, unknown>.
+export type TestpressSimulatorConfig = {
   base_url: string;
   username: string;
   password: string;
-}
+};
 
 export interface TestpressSimulator extends RunningSimulator<TestpressSimulatorConfig> {
   world: TestpressWorld;
