@@ -64,6 +64,8 @@ export interface ClassMarkerSimulator extends RunningSimulator<ClassMarkerTapCon
   /** Re-open exams: existing results re-sent with time_finished = now. */
   reopenResults(kind: 'group' | 'link', count: number): void;
   resetRateLimit(): void;
+  /** Every error code the simulator answered with, in order (for asserting a limit was never hit). */
+  errorsSent: ErrorCode[];
 }
 
 const TIMESTAMP_WINDOW_SECONDS = 300; // "Valid for 5 minutes" [doc]
@@ -121,8 +123,10 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     errorHttpStatus: options.errorHttpStatus ?? false,
   });
 
-  const fail = (request: Pick<SimulatorRequest, 'path'>, code: ErrorCode, extra: { finishedAfter?: number; nextRequestAfter?: number; substitutions?: Record<string, string> } = {}) =>
-    renderError(
+  const errorsSent: ErrorCode[] = [];
+  const fail = (request: Pick<SimulatorRequest, 'path'>, code: ErrorCode, extra: { finishedAfter?: number; nextRequestAfter?: number; substitutions?: Record<string, string> } = {}) => {
+    errorsSent.push(code);
+    return renderError(
       code,
       {
         requestPath: requestPathOf(request.path),
@@ -133,6 +137,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
       },
       renderOptions(formatOf(request.path)),
     );
+  };
 
   /** Authentication and the hourly limit, in the order a request meets them. Returns an error response or undefined. */
   function guard(request: SimulatorRequest, rateLimited: boolean): SimulatorResponse | undefined {
@@ -367,6 +372,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     addResults,
     reopenResults,
     resetRateLimit: () => void (counted.length = 0),
+    errorsSent,
   });
 }
 

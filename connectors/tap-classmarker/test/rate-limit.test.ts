@@ -1,0 +1,60 @@
+// The 30 requests/hour limit: stop cleanly (default) or wait, and a budget that keeps healthy runs under it.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startClassMarkerSimulator, type ClassMarkerSimulator, type ClassMarkerSimulatorOptions } from '../simulator/index.js';
+import { runTap } from './helpers.js';
+
+let sim: ClassMarkerSimulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+async function start(options: ClassMarkerSimulatorOptions): Promise<ClassMarkerSimulator> {
+  sim = await startClassMarkerSimulator({ seed: 'rate-test', ...options });
+  return sim;
+}
+
+describe('on_rate_limit: stop (default)', () => {
+  it('ends cleanly with state saved, exit 0, and says when to run next; the next run continues', async () => {
+    const s = await start({ linkResults: 1000, groupResults: 50, rateLimitPerHour: 4 });
+    const first = await runTap(s);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/rate limit.*run again after \d{4}-\d{2}-\d{2}T/s);
+    expect(first.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const got = first.records('link_results').length;
+    expect(got).toBeGreaterThan(0);
+    expect(got).toBeLessThan(1000);
+    expect((first.state as any).bookmarks.link_results).toBeDefined();
+
+    s.resetRateLimit(); // an hour later
+    const second = await runTap(s, { state: first.state, config: { requests_per_hour: 30 } });
+    s.resetRateLimit();
+    const third = await runTap(s, { state: second.state });
+    const ids = new Set([...first.records('link_results'), ...second.records('link_results'), ...third.records('link_results')].map((r) => r.link_result_id));
+    expect(ids.size).toBe(1000);
+    expect(s.errorsSent).toContain('rateLimitExceeded');
+  });
+});
+
+describe('on_rate_limit: wait', () => {
+  it('waits until next_request_after and finishes the sync', async () => {
+    // A 2-second "hour" so the test does not wait an hour.
+    const s = await start({ linkResults: 300, groupResults: 50, rateLimitPerHour: 3, rateLimitWindowSeconds: 2 });
+    const run = await runTap(s, { config: { on_rate_limit: 'wait', page_size: 100 } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/waiting \d+s/);
+    expect(new Set(run.records('link_results').map((r) => r.link_result_id)).size).toBe(300);
+    expect(s.errorsSent).toContain('rateLimitExceeded');
+  }, 30_000);
+});
+
+describe('the tap budget', () => {
+  it('stops before ClassMarker has to refuse a request', async () => {
+    const s = await start({ linkResults: 2000, groupResults: 500, rateLimitPerHour: 30 });
+    const run = await runTap(s, { config: { requests_per_hour: 5 } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/Stopped on the API's rate limit with the state saved; run again after/);
+    expect(s.requests.count()).toBe(5);
+    expect(s.errorsSent).toEqual([]); // ClassMarker never had to refuse a request
+    expect((run.state as any).bookmarks.link_results).toBeDefined();
+  });
+});
