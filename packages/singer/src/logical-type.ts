@@ -117,8 +117,12 @@ function readSchema(schema: JsonSchema): LogicalType | null {
     result = readTypeList(schema, typeof declared === 'string' ? [declared] : declared);
   } else {
     const members = Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined;
-    if (members === undefined) return { ...UNTYPED };
-    result = readUnion(members);
+    if (members !== undefined) result = readUnion(members);
+    // allOf with one member is how generators wrap a resolved $ref; more members would need intersecting.
+    else if (Array.isArray(schema.allOf) && schema.allOf.length === 1) result = logicalTypeOf(schema.allOf[0] as JsonSchema);
+    else if (Array.isArray(schema.enum)) result = readValues(schema.enum);
+    else if ('const' in schema) result = readValues([schema.const]);
+    else return { ...UNTYPED };
   }
   if (result !== null && extraNullable) result.nullable = true;
   return result;
@@ -168,6 +172,18 @@ function boundOf(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
   if (isLosslessNumber(value)) return Number(value.toString());
   return undefined;
+}
+
+/** An `enum`/`const` without `type`: the kind of its values. */
+function readValues(values: unknown[]): LogicalType | null {
+  const types = values.map((value) =>
+    value === null
+      ? 'null'
+      : typeof value === 'number' || isLosslessNumber(value)
+        ? Number.isInteger(Number(value)) ? 'integer' : 'number'
+        : typeof value === 'object' ? 'object' : typeof value,
+  );
+  return readTypeList({}, [...new Set(types)]);
 }
 
 function readUnion(members: unknown[]): LogicalType | null {

@@ -44,6 +44,9 @@ describe('logicalTypeOf', () => {
     ['oneOf array or string', { oneOf: [{ type: 'array' }, { type: 'string' }] }, t('json')],
     ['anyOf with an untyped member', { anyOf: [{ type: 'integer' }, {}] }, t('json', true)],
     ['OpenAPI nullable', { type: 'string', nullable: true }, t('string', true)],
+    ['allOf with one member (a resolved $ref)', { allOf: [{ type: 'string', format: 'date' }] }, t('date')],
+    ['enum of strings and null, no type', { enum: ['passed', 'failed', null] }, t('string', true)],
+    ['const integer, no type', { const: 3 }, t('integer')],
   ])('%s', (_name, schema, expected) => {
     expect(logicalTypeOf(schema)).toEqual(expected);
   });
