@@ -101,8 +101,12 @@ function describeTarget(config: PostgresConfig): string {
   return `${config.host ?? process.env.PGHOST ?? 'localhost'}:${config.port ?? process.env.PGPORT ?? 5432}`;
 }
 
+const UNIQUE_VIOLATION = '23505';
+
 class PostgresSession implements DialectSession {
   private stagingCounter = 0;
+  /** Tables where an optimistic COPY met an existing key: merge through staging from then on. */
+  private readonly mergeOnly = new Set<string>();
 
   constructor(private readonly client: pg.Client) {}
 
@@ -188,6 +192,22 @@ class PostgresSession implements DialectSession {
       await this.copyRows(batch, `${qualified(batch.table)} (${columnList})`);
       return;
     }
+    // Optimistic upsert: when no key of the batch is in the table yet (a first load, new
+    // results), a plain COPY is the whole upsert. The primary key catches any existing key; then
+    // the COPY is undone to the savepoint and this table uses the merge from now on.
+    const tableKey = qualified(batch.table);
+    if (batch.keyIsPrimaryKey && !this.mergeOnly.has(tableKey)) {
+      await this.client.query('SAVEPOINT tapline_copy');
+      try {
+        await this.copyRows(batch, `${tableKey} (${columnList})`);
+        await this.client.query('RELEASE SAVEPOINT tapline_copy');
+        return;
+      } catch (error) {
+        if ((error as { cause?: { code?: string } }).cause?.code !== UNIQUE_VIOLATION) throw error;
+        await this.client.query('ROLLBACK TO SAVEPOINT tapline_copy');
+        this.mergeOnly.add(tableKey);
+      }
+    }
     const staging = quoteIdent(`tapline_staging_${++this.stagingCounter}`);
     await this.client.query(
       `CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${columnList} FROM ${qualified(batch.table)} WITH NO DATA`,
@@ -240,7 +260,7 @@ class PostgresSession implements DialectSession {
     const line = rowIndex >= 0 ? batch.lines[rowIndex] : undefined;
     const column = where?.[2] ?? pgError.column;
     const location = `${line === undefined ? 'input' : `line ${line}`} (stream ${JSON.stringify(batch.stream)}${column ? `, column ${JSON.stringify(column)}` : ''})`;
-    return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}`);
+    return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}`, { cause: error });
   }
 
   async activateVersion(table: TableRef, version: bigint, hard: boolean): Promise<void> {

@@ -1,0 +1,54 @@
+// Schema diff -> column plan: add new columns, widen when needed, never narrow or drop.
+import { describe, expect, it } from 'vitest';
+import { planColumns, widenKind } from '../src/column-plan.js';
+import { encodeCell, NeedsWiderColumn } from '../src/encode.js';
+import { LosslessNumber } from '@tapline/singer';
+
+describe('widenKind', () => {
+  it.each([
+    ['integer', 'number', 'decimal'],
+    ['integer', 'decimal', 'decimal'],
+    ['date', 'timestamp', 'timestamp'],
+    ['integer', 'json', 'json'],
+    ['json', 'string', 'string'],
+    ['timestamp', 'string', 'string'],
+    ['boolean', 'integer', 'string'],
+  ] as const)('%s + %s -> %s', (a, b, expected) => {
+    expect(widenKind(a, b)).toBe(expected);
+    expect(widenKind(b, a)).toBe(expected);
+  });
+});
+
+describe('planColumns', () => {
+  it('adds new columns, widens where needed, keeps wider existing columns, leaves unmapped types alone', () => {
+    const existing = new Map<string, 'string' | 'integer' | null>([
+      ['id', 'integer'],
+      ['name', 'string'],
+      ['blob', null],
+    ]);
+    const plan = planColumns(existing as never, [
+      { name: 'id', kind: 'number' },
+      { name: 'name', kind: 'integer' },
+      { name: 'blob', kind: 'string' },
+      { name: 'added', kind: 'boolean' },
+    ]);
+    expect(plan.add).toEqual([{ name: 'added', kind: 'boolean' }]);
+    expect(plan.widen).toEqual([{ column: { name: 'id', kind: 'decimal' }, from: 'integer' }]);
+  });
+});
+
+describe('encodeCell', () => {
+  it('keeps integers exact and asks for a wider column beyond int64', () => {
+    expect(encodeCell('integer', new LosslessNumber('9223372036854775807'))).toBe(9223372036854775807n);
+    expect(encodeCell('integer', new LosslessNumber('9223372036854775808'))).toBeInstanceOf(NeedsWiderColumn);
+    expect(encodeCell('decimal', new LosslessNumber('123456789012345678901234567890.5'))).toBe('123456789012345678901234567890.5');
+  });
+
+  it('stores other values in text columns as their text, and never invents timestamps', () => {
+    expect(encodeCell('string', 12)).toBe('12');
+    expect(encodeCell('string', { a: 1 })).toBe('{"a":1}');
+    expect(encodeCell('string', '')).toBe('');
+    expect(encodeCell('timestamp', '')).toBeNull();
+    expect(encodeCell('json', 'text')).toBe('"text"');
+  });
+});
