@@ -41,11 +41,12 @@ export interface ClassMarkerSimulatorOptions {
   clockSkewSeconds?: number;
 }
 
-export interface ClassMarkerTapConfig {
+// A type alias (not an interface) so it fits Record<string, unknown> where contract suites expect it.
+export type ClassMarkerTapConfig = {
   api_key: string;
   api_secret: string;
   base_url: string;
-}
+};
 
 export interface AccountState {
   /** `deleted` answers noApiKeyExists. */

@@ -39,16 +39,19 @@ export async function runTap(
 ): Promise<TapRun> {
   const stdout = collect();
   const stderr = collect();
-  const argv = ['--config', writeJson({ ...sim.config, ...options.config })];
+  // A subcommand must come first: `tap-classmarker access-codes add --config c.json ...`.
+  const argv = [...(options.args ?? []), '--config', writeJson({ ...sim.config, ...options.config })];
   if (options.state !== undefined) argv.push('--state', writeJson(options.state));
   if (options.catalog !== undefined) argv.push('--catalog', writeJson(options.catalog));
-  argv.push(...(options.args ?? []));
   const code = await runTapCli(tap, argv, { stdout: stdout.stream, stderr: stderr.stream, env: {} });
   const text = stdout.text();
-  const messages = text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Record<string, any>);
+  // --discover and --about print pretty JSON, not messages: parse lines only when they are messages.
+  const messages = text.startsWith('{"type"')
+    ? text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, any>)
+    : [];
   const states = messages.filter((m) => m.type === 'STATE');
   return {
     code,
