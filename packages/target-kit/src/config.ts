@@ -21,6 +21,12 @@ export const baseConfigSchema = z.object({
   /** Also store each state in this table (`name` or `schema.name`), in the transaction of its rows. */
   state_table: z.string().min(1).optional(),
   state_id: z.string().min(1).default('default'),
+  /**
+   * At a clean end of input, also commit rows after the last STATE (plain Singer: a finished tap's
+   * tail is loaded). A runner that owns end-of-input sets false, so an EOF it did not mean (the
+   * runner was killed) never commits rows that no stored state covers.
+   */
+  commit_uncovered_rows: z.boolean().default(true),
   /** Remove U+0000 from strings where the destination cannot store it, instead of failing. */
   sanitize_null_characters: z.boolean().default(false),
   /** Set false to ignore ACTIVATE_VERSION messages. */

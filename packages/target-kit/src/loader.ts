@@ -113,6 +113,8 @@ class Loader<C extends BaseTargetConfig> {
   /** Rows or deletes after `pendingState` already reached the database (so it cannot be committed alone). */
   private pendingStateTainted = false;
   private rowsSinceCommit = 0;
+  /** `rowsSinceCommit` when `pendingState` arrived: the rows it covers. */
+  private rowsCoveredByPendingState = 0;
   private lastCommitAt = Date.now();
   private sequence = 0;
   private statesEmitted = 0;
@@ -180,7 +182,8 @@ class Loader<C extends BaseTargetConfig> {
           }
         }
       }
-      await this.checkpoint();
+      if (this.config.commit_uncovered_rows) await this.checkpoint();
+      else await this.commitUpToLastState();
       await this.queue.drain();
     } catch (error) {
       await this.afterFailure(error);
@@ -302,6 +305,7 @@ class Loader<C extends BaseTargetConfig> {
   private async onState(value: unknown): Promise<void> {
     this.pendingState = stringifyJson(value);
     this.pendingStateTainted = false;
+    this.rowsCoveredByPendingState = this.rowsSinceCommit;
     for (const sink of this.sinks.values()) sink.mark = sink.rows.length;
     const due =
       this.rowsSinceCommit >= this.config.batch_size_rows ||
@@ -354,6 +358,7 @@ class Loader<C extends BaseTargetConfig> {
     this.pendingState = undefined;
     this.pendingStateTainted = false;
     this.rowsSinceCommit = 0;
+    this.rowsCoveredByPendingState = 0;
     this.lastCommitAt = Date.now();
     await this.queue.submit(async () => {
       if (state !== undefined && this.stateTable) {
@@ -369,6 +374,35 @@ class Loader<C extends BaseTargetConfig> {
         this.statesEmitted += 1;
       }
     });
+  }
+
+  /**
+   * End of input with `commit_uncovered_rows: false`: commit exactly what the last STATE covers and
+   * discard the rows after it. When some of those rows already reached the database (a full batch
+   * after the STATE), the whole transaction is rolled back: the last committed state still matches
+   * the tables, and the next run re-reads from it.
+   */
+  private async commitUpToLastState(): Promise<void> {
+    const uncovered = this.rowsSinceCommit - this.rowsCoveredByPendingState;
+    if (this.pendingState !== undefined && !this.pendingStateTainted) {
+      for (const sink of this.sinks.values()) sink.dropRowsAfterMark();
+      await this.checkpoint();
+      if (uncovered > 0) {
+        this.log.info(`end of input: ${uncovered} rows after the last STATE discarded (commit_uncovered_rows is false)`);
+      }
+      return;
+    }
+    await this.queue.drain();
+    if (this.inTransaction) {
+      this.inTransaction = false;
+      await this.session.rollback();
+    }
+    if (this.rowsSinceCommit > 0 || this.pendingState !== undefined) {
+      this.log.info(
+        `end of input: ${this.rowsSinceCommit} rows since the last commit rolled back, ${uncovered} of them after the last STATE` +
+          ' (commit_uncovered_rows is false; the next run re-reads them from the last committed state)',
+      );
+    }
   }
 
   /**
