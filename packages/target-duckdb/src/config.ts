@@ -13,6 +13,11 @@ export const duckdbConfigSchema = baseConfigSchema.extend({
     .optional()
     .describe(`The DuckDB database file, created when missing (default ${DEFAULT_PATH}); ":memory:" for a throw-away database`),
   filepath: z.string().min(1).optional().describe('Alias of path (the jwills/target-duckdb spelling)'),
+  memory_limit: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*[KMGT]i?B$/i, 'expected a size such as "256MB" or "2GiB"')
+    .default('256MB')
+    .describe("DuckDB's memory_limit for this run; DuckDB spills beyond it (keeps the target's footprint flat)"),
   default_target_schema: z.string().min(1).optional().describe('Schema every stream lands in (default main)'),
 });
 

@@ -12,5 +12,5 @@ export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
     defaultSchema: 'main',
     canWidenColumns: true,
   },
-  connect: (config) => openDuckDBSession(databasePath(config)),
+  connect: (config) => openDuckDBSession(databasePath(config), config.memory_limit),
 };

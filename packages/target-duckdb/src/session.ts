@@ -21,10 +21,10 @@ import { kindOfSqlType, SQL_TYPE } from './types.js';
 const STAGE = ident('__tapline_stage');
 
 /** Open the database file; a file locked by another process gets a sentence, not a stack. */
-export async function openDuckDBSession(path: string): Promise<DuckDBSession> {
+export async function openDuckDBSession(path: string, memoryLimit: string): Promise<DuckDBSession> {
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(path);
+    instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const holder = /Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?:\.|$| by)/.exec(message);

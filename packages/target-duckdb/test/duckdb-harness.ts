@@ -67,7 +67,8 @@ export const duckdbHarness = {
     const qualify = (table: string) => `"main"."${table.replaceAll('"', '""')}"`;
     return {
       path,
-      config: { path },
+      // Explicit, as the PostgreSQL harness does: every stream (even `a-b`) lands in main.
+      config: { path, default_target_schema: 'main' },
       command: [process.execPath, BIN],
       async rows(table, orderBy = []) {
         const columns = await types(table);
