@@ -76,6 +76,24 @@ describe('error envelopes at HTTP 200', () => {
   });
 });
 
+describe('error envelopes with HTTP error statuses (a switch some proxies and newer endpoints use)', () => {
+  it('are read by their body the same way: 401 apiKeyAuthFail, 429 rateLimitExceeded', async () => {
+    const strict = await startClassMarkerSimulator({ seed: 'errors-test', linkResults: 300, groupResults: 5, errorHttpStatus: true, rateLimitPerHour: 3 });
+    try {
+      const denied = await runTap(strict, { config: { api_secret: 'wrong' } });
+      expect(denied.code).toBe(3);
+      expect(denied.stderr).toMatch(/apiKeyAuthFail/);
+      strict.resetRateLimit();
+      const limited = await runTap(strict);
+      expect(limited.code, limited.stderr).toBe(0);
+      expect(limited.stderr).toMatch(/run again after/);
+      expect(strict.errorsSent).toContain('rateLimitExceeded');
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe('signatures and clocks', () => {
   it('signs with MD5 (default) or SHA-256', async () => {
     for (const algorithm of ['md5', 'sha256']) {
