@@ -8,7 +8,7 @@ export const groupResults = classmarker.stream({
   name: 'group_results',
   description: 'Recent results from every group (or the configured group/test pairs), oldest first.',
   path: 'v1/groups/recent_results.json',
-  partitions: (config) => config.group_tests ?? [{}],
+  partitions: (config) => (config.group_tests?.length ? config.group_tests : [{}]),
   request: (request, ctx) =>
     ctx.context.group_id === undefined ? request : { ...request, path: `v1/groups/${ctx.context.group_id}/tests/${ctx.context.test_id}/recent_results.json` },
   // Group results carry no id. time_started never changes for a result, while time_finished moves

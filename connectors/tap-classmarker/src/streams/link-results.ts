@@ -10,7 +10,7 @@ export const linkResults = classmarker.stream({
   name: 'link_results',
   description: 'Recent results from every link (or the configured link/test pairs), oldest first.',
   path: 'v1/links/recent_results.json',
-  partitions: (config) => config.link_tests ?? [{}],
+  partitions: (config) => (config.link_tests?.length ? config.link_tests : [{}]),
   request: (request, ctx) =>
     ctx.context.link_id === undefined ? request : { ...request, path: `v1/links/${ctx.context.link_id}/tests/${ctx.context.test_id}/recent_results.json` },
   // "Unique 'Test Result ID'" [doc]; a re-opened exam is re-sent with the same id.
