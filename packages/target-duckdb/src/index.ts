@@ -2,4 +2,4 @@
 export { duckdbDialect } from './dialect.js';
 export { duckdbConfigSchema, databasePath, DEFAULT_PATH, type DuckDBTargetConfig } from './config.js';
 export { openDuckDBSession, DuckDBSession } from './session.js';
-export { SQL_TYPE, kindOfSqlType } from './types.js';
+export { SQL_TYPE, kindOfSqlType, kindOfColumn, DECIMAL_COMMENT } from './types.js';

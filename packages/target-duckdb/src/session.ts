@@ -16,7 +16,7 @@ import {
 } from '@tapline/target-kit';
 import { spoolRows } from './spool.js';
 import { ident, literal, tableName } from './sql.js';
-import { kindOfSqlType, SQL_TYPE } from './types.js';
+import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
 
 const STAGE = ident('__tapline_stage');
 
@@ -79,11 +79,11 @@ export class DuckDBSession implements DialectSession {
 
   async describeTable(table: TableRef): Promise<ExistingTable | null> {
     const columns = await this.connection.runAndReadAll(
-      `SELECT column_name, data_type FROM information_schema.columns
-       WHERE table_catalog = current_database() AND table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+      `SELECT column_name, data_type, comment FROM duckdb_columns()
+       WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
       [table.schema, table.table],
     );
-    const rows = columns.getRowsJS() as [string, string][];
+    const rows = columns.getRowsJS() as [string, string, string | null][];
     if (rows.length === 0) return null;
     const constraints = await this.connection.runAndReadAll(
       `SELECT constraint_column_names FROM duckdb_constraints()
@@ -92,7 +92,7 @@ export class DuckDBSession implements DialectSession {
     );
     const primaryKey = (constraints.getRowsJS()[0]?.[0] as string[] | undefined) ?? [];
     return {
-      columns: rows.map(([name, sqlType]) => ({ name, sqlType, kind: kindOfSqlType(sqlType) })),
+      columns: rows.map(([name, sqlType, comment]) => ({ name, sqlType, kind: kindOfColumn(sqlType, comment) })),
       primaryKey,
     };
   }
@@ -104,6 +104,12 @@ export class DuckDBSession implements DialectSession {
   async createTable(table: TableRef, columns: readonly ColumnDef[], _primaryKey: readonly string[]): Promise<void> {
     const defs = columns.map((column) => `${ident(column.name)} ${SQL_TYPE[column.kind]}`);
     await this.connection.run(`CREATE TABLE ${tableName(table)} (${defs.join(', ')})`);
+    for (const column of columns) await this.markDecimal(table, column);
+  }
+
+  private async markDecimal(table: TableRef, column: ColumnDef): Promise<void> {
+    if (column.kind !== 'decimal') return;
+    await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${ident(column.name)} IS ${literal(DECIMAL_COMMENT)}`);
   }
 
   async dropTable(table: TableRef): Promise<void> {
@@ -112,6 +118,7 @@ export class DuckDBSession implements DialectSession {
 
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
     await this.connection.run(`ALTER TABLE ${tableName(table)} ADD COLUMN ${ident(column.name)} ${SQL_TYPE[column.kind]}`);
+    await this.markDecimal(table, column);
   }
 
   async alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void> {
@@ -120,6 +127,7 @@ export class DuckDBSession implements DialectSession {
     const using = column.kind === 'json' && from !== 'json' ? ` USING to_json(${name})` : '';
     try {
       await this.connection.run(`ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
+      await this.markDecimal(table, column);
     } catch (error) {
       throw new LoadError(
         `cannot widen column ${column.name} of ${table.schema}.${table.table} from ${from} to ${column.kind}: ${duckdbMessage(error)}`,

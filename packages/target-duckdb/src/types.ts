@@ -50,3 +50,14 @@ export function kindOfSqlType(sqlType: string): ColumnKind | null {
       return null;
   }
 }
+
+/**
+ * The column comment that marks a VARCHAR column as holding exact decimals, so that a later run
+ * (and `describeTable`) knows it as `decimal`, not `string`.
+ */
+export const DECIMAL_COMMENT = 'tapline: exact decimal as text';
+
+/** The kind of a column, using its comment to tell exact-decimal text from plain text. */
+export function kindOfColumn(sqlType: string, comment: string | null): ColumnKind | null {
+  return sqlType.toUpperCase() === 'VARCHAR' && comment === DECIMAL_COMMENT ? 'decimal' : kindOfSqlType(sqlType);
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { kindOfSqlType } from '../src/types.js';
+import { kindOfColumn } from '../src/types.js';
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../bin/target-duckdb.js');
 
@@ -60,10 +60,10 @@ export const duckdbHarness = {
     const types = async (table: string) =>
       withDuckDB(path, (query) =>
         query(
-          `SELECT column_name AS name, data_type AS type FROM information_schema.columns
-           WHERE table_schema = 'main' AND table_name = '${table.replaceAll("'", "''")}' ORDER BY ordinal_position`,
+          `SELECT column_name AS name, data_type AS type, comment FROM duckdb_columns()
+           WHERE schema_name = 'main' AND table_name = '${table.replaceAll("'", "''")}' ORDER BY column_index`,
         ),
-      ) as Promise<{ name: string; type: string }[]>;
+      ) as Promise<{ name: string; type: string; comment: string | null }[]>;
     const qualify = (table: string) => `"main"."${table.replaceAll('"', '""')}"`;
     return {
       path,
@@ -79,7 +79,7 @@ export const duckdbHarness = {
       },
       async columns(table) {
         const columns = await types(table);
-        return Object.fromEntries(columns.map(({ name, type }) => [name, kindOfSqlType(type) ?? type]));
+        return Object.fromEntries(columns.map(({ name, type, comment }) => [name, kindOfColumn(type, comment) ?? type]));
       },
       async tables() {
         const rows = await withDuckDB(path, (query) => query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`));
