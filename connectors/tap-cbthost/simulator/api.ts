@@ -1,5 +1,5 @@
 // The CBTHost API as the simulator serves it: the single-result and mass-result endpoints (cbthost-api.txt).
-import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing';
+import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing/simulator';
 import type { CbtTest, CbtWorld } from './world.js';
 
 export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {

@@ -1,5 +1,5 @@
 // The CBTHost API simulator: start it in a test (startCbthostSimulator) or from the CLI (cbthost-simulator).
-import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing';
+import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
 import { cbthostRoutes } from './api.js';
 import { advanceWorld, generateWorld, type CbtWorld } from './world.js';
 

@@ -1,12 +1,14 @@
 // tap-cbthost piped into the real targets: every result lands, and a result removed upstream disappears.
 import { afterEach, describe, expect, it } from 'vitest';
+import { duckdbWarehouse, landSync, postgresWarehouse, type Warehouse } from '@tapline/testing/landing';
 import { startCbthostSimulator, type CbthostSimulator } from '../simulator/index.js';
-import { duckdbPath, pgSchema, queryDuckDB, runTarget } from './support/land.js';
-import { jsonFile, runTap } from './support/run-tap.js';
+import { tap } from '../src/index.js';
 
+const warehouses: Warehouse[] = [];
 const running: CbthostSimulator[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((sim) => sim.close()));
+  await Promise.all(warehouses.splice(0).map((warehouse) => warehouse.drop()));
 });
 
 /** pass_code|test_id|score for every result the configured exams and single results hold. */
@@ -24,33 +26,25 @@ describe('landing', () => {
   it('lands exactly the simulator’s results in DuckDB, and a second run drops the one removed upstream', async () => {
     const sim = await startCbthostSimulator({ seed: 21, tests: 4, studentsPerTest: 10 });
     running.push(sim);
-    const path = duckdbPath();
-    const target = { path, hard_delete: true };
-    const first = await runTap(['--config', jsonFile(sim.config)]);
-    expect(await runTarget('target-duckdb', target, first.stdout)).toMatchObject({ code: 0 });
-    expect(rows(await queryDuckDB(path, 'SELECT * FROM main.results'))).toEqual(held(sim));
+    const duck = await duckdbWarehouse();
+    warehouses.push(duck);
+    expect((await landSync(tap, duck, { config: sim.config, targetConfig: { hard_delete: true } })).target).toMatchObject({ code: 0 });
+    expect(rows(await duck.query('SELECT * FROM main.results'))).toEqual(held(sim));
     sim.advance(2);
-    const second = await runTap(['--config', jsonFile(sim.config)]);
-    expect(await runTarget('target-duckdb', target, second.stdout)).toMatchObject({ code: 0 });
-    expect(rows(await queryDuckDB(path, 'SELECT * FROM main.results'))).toEqual(held(sim));
+    expect((await landSync(tap, duck, { config: sim.config, targetConfig: { hard_delete: true } })).target).toMatchObject({ code: 0 });
+    expect(rows(await duck.query('SELECT * FROM main.results'))).toEqual(held(sim));
   });
 
   it('lands the same in PostgreSQL', async () => {
     const sim = await startCbthostSimulator({ seed: 21, tests: 4, studentsPerTest: 10 });
     running.push(sim);
-    const schema = await pgSchema();
-    try {
-      const target = { connection_string: process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', default_target_schema: schema.name, hard_delete: true };
-      const first = await runTap(['--config', jsonFile(sim.config)]);
-      const loaded = await runTarget('target-postgres', target, first.stdout);
-      expect(loaded.stderr).not.toContain('CRITICAL');
-      expect(loaded.code).toBe(0);
-      sim.advance(2);
-      const second = await runTap(['--config', jsonFile(sim.config)]);
-      expect((await runTarget('target-postgres', target, second.stdout)).code).toBe(0);
-      expect(rows(await schema.query(`SELECT * FROM "${schema.name}".results`))).toEqual(held(sim));
-    } finally {
-      await schema.drop();
-    }
+    const pg = await postgresWarehouse();
+    warehouses.push(pg);
+    const { target: loaded } = await landSync(tap, pg, { config: sim.config, targetConfig: { hard_delete: true } });
+    expect(loaded.stderr).not.toContain('CRITICAL');
+    expect(loaded.code).toBe(0);
+    sim.advance(2);
+    expect((await landSync(tap, pg, { config: sim.config, targetConfig: { hard_delete: true } })).target.code).toBe(0);
+    expect(rows(await pg.query(`SELECT * FROM "${pg.schema}".results`))).toEqual(held(sim));
   });
 });

@@ -1,7 +1,8 @@
 // tap-cbthost against its simulator over real HTTP: full syncs, ACTIVATE_VERSION, every error envelope, config, discovery.
 import { afterEach, describe, expect, it } from 'vitest';
+import { jsonFile, recordsOf, runTap } from '@tapline/testing/landing';
 import { startCbthostSimulator, type CbthostSimulator } from '../simulator/index.js';
-import { jsonFile, recordsOf, runTap } from './support/run-tap.js';
+import { tap } from '../src/index.js';
 
 const running: CbthostSimulator[] = [];
 async function start(): Promise<CbthostSimulator> {
@@ -32,7 +33,7 @@ function rows(records: Array<Record<string, any>>): string[] {
 describe('full sync', () => {
   it('reads every configured exam and single result, sends Accept: application/json, and closes with ACTIVATE_VERSION', async () => {
     const sim = await start();
-    const run = await runTap(['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     expect(rows(recordsOf(run, 'results'))).toEqual(expectedRows(sim));
     const types = run.messages.map((m) => m.type);
@@ -51,9 +52,9 @@ describe('full sync', () => {
 
   it('after upstream changes, a second run sends the current set under a new version, so removed rows go', async () => {
     const sim = await start();
-    const first = await runTap(['--config', jsonFile(sim.config)]);
+    const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
     const { removed, added } = sim.advance(2);
-    const second = await runTap(['--config', jsonFile(sim.config)]);
+    const second = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(rows(recordsOf(second, 'results'))).toEqual(expectedRows(sim));
     const keys = recordsOf(second, 'results').map((r) => r.cbt_pass_code);
     expect(keys).not.toContain(removed[0]!.passCode);
@@ -67,7 +68,7 @@ describe('full sync', () => {
 describe('errors', () => {
   it('reports a 404 for one pass code and still syncs the others', async () => {
     const sim = await start();
-    const run = await runTap(['--config', jsonFile({ ...sim.config, pass_codes: ['cbthost-gone', ...sim.config.pass_codes] })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: ['cbthost-gone', ...sim.config.pass_codes] })]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('CBTHost has no results for exam cbthost-gone: No results found for this test ID');
     expect(rows(recordsOf(run, 'results'))).toEqual(expectedRows(sim));
@@ -76,7 +77,7 @@ describe('errors', () => {
   it('reports a single result that is not found (404 serverstatus) and goes on', async () => {
     const sim = await start();
     const results = [{ pass_code: 'cbthost-zzzz-0001', test_id: 'nobody@example.com' }, ...sim.config.results];
-    const run = await runTap(['--config', jsonFile({ ...sim.config, results })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, results })]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('cbt pass code is invalid, or no record found');
   });
@@ -84,7 +85,7 @@ describe('errors', () => {
   it('stops with exit 3 and a sentence on a 401, without ACTIVATE_VERSION (nothing is deleted downstream)', async () => {
     const sim = await start();
     const locked = sim.world.tests.find((t) => !t.apiEnabled)!;
-    const run = await runTap(['--config', jsonFile({ ...sim.config, pass_codes: [...sim.config.pass_codes, locked.passCode] })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [...sim.config.pass_codes, locked.passCode] })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL .*CBTHost refused the credentials for exam .*HTTP 401/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -94,7 +95,7 @@ describe('errors', () => {
   it('retries a 5xx burst and still lands everything', async () => {
     const sim = await start();
     sim.faults.inject({ kind: 'status', status: 503, route: 'mass_results', times: 2 });
-    const run = await runTap(['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     expect(rows(recordsOf(run, 'results'))).toEqual(expectedRows(sim));
   });
@@ -103,14 +104,14 @@ describe('errors', () => {
 describe('config, discovery and selection', () => {
   it('refuses a config with no exam and no result, naming the key', async () => {
     const sim = await start();
-    const run = await runTap(['--config', jsonFile({ base_url: sim.baseUrl })]);
+    const run = await runTap(tap, ['--config', jsonFile({ base_url: sim.baseUrl })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('pass_codes');
     expect(sim.requests.count()).toBe(0);
   });
 
   it('refuses a malformed base_url and a non-list pass_codes', async () => {
-    const run = await runTap(['--config', jsonFile({ base_url: 'not a url', pass_codes: 'cbthost-x' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ base_url: 'not a url', pass_codes: 'cbthost-x' })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('base_url');
     expect(run.stderr).toContain('pass_codes');
@@ -118,21 +119,21 @@ describe('config, discovery and selection', () => {
 
   it('discovers one full-table stream keyed by pass code and test id, and syncs nothing when it is deselected', async () => {
     const sim = await start();
-    const discovered = await runTap(['--discover']);
+    const discovered = await runTap(tap, ['--discover']);
     const catalog = JSON.parse(discovered.stdout);
     expect(catalog.streams).toHaveLength(1);
     const entry = catalog.streams[0];
     expect(entry.stream).toBe('results');
     expect(entry.key_properties).toEqual(['cbt_pass_code', 'cbt_test_id']);
     for (const item of entry.metadata) if (item.breadcrumb.length === 0) item.metadata.selected = false;
-    const run = await runTap(['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
     expect(run.code).toBe(0);
     expect(recordsOf(run, 'results')).toEqual([]);
   });
 
   it('checks the connection with --test', async () => {
     const sim = await start();
-    const run = await runTap(['--test', '--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--test', '--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     expect(sim.requests.count()).toBe(1);
   });

@@ -1,5 +1,5 @@
 // The `onlineexammaker-simulator` bin: serves a seeded OnlineExamMaker API and prints a ready-to-use tap config.
-import { runSimulatorCli } from '@tapline/testing';
+import { runSimulatorCli } from '@tapline/testing/simulator';
 import { startOemSimulator } from './index.js';
 
 await runSimulatorCli({

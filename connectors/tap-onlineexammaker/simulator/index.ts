@@ -1,5 +1,5 @@
 // The OnlineExamMaker API simulator: start it in a test (startOemSimulator) or from the CLI (onlineexammaker-simulator).
-import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing';
+import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
 import { oemRoutes } from './api.js';
 import { advanceWorld, generateWorld, type OemResult, type OemWorld } from './world.js';
 

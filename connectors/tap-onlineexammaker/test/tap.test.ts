@@ -1,7 +1,8 @@
 // tap-onlineexammaker against its simulator over real HTTP: full and incremental syncs, both APIs, errors, config, discovery.
 import { afterEach, describe, expect, it } from 'vitest';
+import { jsonFile, lastState, recordsOf, runTap } from '@tapline/testing/landing';
 import { startOemSimulator, type OemSimulator, type OemSimulatorOptions } from '../simulator/index.js';
-import { jsonFile, recordsOf, runTap, type TapRun } from './support/run-tap.js';
+import { tap } from '../src/index.js';
 
 const running: OemSimulator[] = [];
 async function start(options: OemSimulatorOptions = {}): Promise<OemSimulator> {
@@ -16,14 +17,10 @@ afterEach(async () => {
 const keyOf = (r: { eid: number; sid: number; startTime: string | number }) =>
   `${r.eid}/${r.sid}/${typeof r.startTime === 'number' ? new Date(r.startTime * 1000).toISOString().replace('.000Z', 'Z') : r.startTime}`;
 
-function lastState(run: TapRun): unknown {
-  return run.messages.filter((m) => m.type === 'STATE').at(-1)?.value;
-}
-
 describe('full sync', () => {
   it('lands every exam and every result, with timestamps, exact scores and status meanings', async () => {
     const sim = await start();
-    const run = await runTap(['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     expect(recordsOf(run, 'exams').map((e) => e.eid)).toEqual(sim.world.exams.map((e) => e.eid));
     const results = recordsOf(run, 'results');
@@ -38,14 +35,14 @@ describe('full sync', () => {
 
   it('reads past a server that caps the page below the limit asked, ending on an empty page', async () => {
     const sim = await start({ maxLimit: 25 });
-    const run = await runTap(['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(recordsOf(run, 'results').map(keyOf).sort()).toEqual(sim.world.results.map(keyOf).sort());
   });
 
   it('reads the same results through the v1 API (signed, {"data": [...]}, strings)', async () => {
     const sim = await start();
-    const legacy = await runTap(['--config', jsonFile(sim.config)]);
-    const v1 = await runTap(['--config', jsonFile({ ...sim.config, api: 'v1' })]);
+    const legacy = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const v1 = await runTap(tap, ['--config', jsonFile({ ...sim.config, api: 'v1' })]);
     expect(v1.code).toBe(0);
     expect(sim.requests.count('v1_queryresults')).toBeGreaterThan(0);
     const strip = (r: Record<string, any>) => ({ ...r, viewResult: undefined, loginValue: undefined, passed: undefined });
@@ -56,10 +53,10 @@ describe('full sync', () => {
 describe('incremental sync', () => {
   it('a second run sends only results that ended since, and results still in progress', async () => {
     const sim = await start();
-    const first = await runTap(['--config', jsonFile(sim.config)]);
+    const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
     const inProgress = sim.world.results.filter((r) => r.status === 0).map(keyOf);
     const changed = sim.advance(4).map(keyOf);
-    const second = await runTap(['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
+    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
     expect(second.code).toBe(0);
     const sent = recordsOf(second, 'results').map(keyOf);
     // Everything that changed arrives; beyond it, only results sharing the bookmark second may repeat.
@@ -73,10 +70,10 @@ describe('incremental sync', () => {
     const sim = await start();
     // A 400 fails at once (no retries), standing in for a run killed part-way.
     sim.faults.inject({ kind: 'status', status: 400, route: 'index_php', after: 6 });
-    const interrupted = await runTap(['--config', jsonFile(sim.config)]);
+    const interrupted = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(interrupted.code).not.toBe(0);
     sim.faults.clear();
-    const resumed = await runTap(['--config', jsonFile(sim.config), '--state', jsonFile(lastState(interrupted))]);
+    const resumed = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(interrupted))]);
     expect(resumed.code).toBe(0);
     const landed = new Set([...recordsOf(interrupted, 'results'), ...recordsOf(resumed, 'results')].map(keyOf));
     expect([...landed].sort()).toEqual(sim.world.results.map(keyOf).sort());
@@ -86,7 +83,7 @@ describe('incremental sync', () => {
     const sim = await start();
     const ends = sim.world.results.filter((r) => r.endTime > 0).map((r) => r.endTime).sort((a, b) => a - b);
     const cut = ends[Math.floor(ends.length / 2)]!;
-    const run = await runTap(['--config', jsonFile({ ...sim.config, start_date: new Date(cut * 1000).toISOString() })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, start_date: new Date(cut * 1000).toISOString() })]);
     const finished = recordsOf(run, 'results').filter((r) => r.endTime !== null);
     expect(finished.every((r) => Date.parse(r.endTime) >= cut * 1000)).toBe(true);
     expect(finished).toHaveLength(ends.filter((t) => t >= cut).length);
@@ -97,7 +94,7 @@ describe('errors', () => {
   it('stops with exit 3 on a wrong code, names what to fix, and never prints the code', async () => {
     const sim = await start();
     const code = 'wrong-code-0123456789';
-    const run = await runTap(['--config', jsonFile({ ...sim.config, code })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, code })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL .*OnlineExamMaker refused the request: Invalid verification code\. Check code/);
     expect(run.stderr + run.stdout).not.toContain(code);
@@ -105,7 +102,7 @@ describe('errors', () => {
 
   it('never prints the code or the v1 signature in logs or output', async () => {
     const sim = await start();
-    const run = await runTap(['--config', jsonFile({ ...sim.config, api: 'v1' }), '--log-level', 'debug']);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, api: 'v1' }), '--log-level', 'debug']);
     expect(run.code).toBe(0);
     expect(run.stderr + run.stdout).not.toContain(sim.config.code);
     expect(run.stderr).not.toMatch(/[0-9a-f]{32}/);
@@ -113,7 +110,7 @@ describe('errors', () => {
 
   it('stops on the v1 API for a non-premium account with the vendor’s reason', async () => {
     const sim = await start({ v1Enabled: false });
-    const run = await runTap(['--config', jsonFile({ ...sim.config, api: 'v1' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, api: 'v1' })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('premium');
   });
@@ -121,7 +118,7 @@ describe('errors', () => {
   it('skips an exam the API says does not exist and syncs the rest', async () => {
     const sim = await start();
     sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: { status: 'error', error: 'The exam does not exist' } } });
-    const run = await runTap(['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('skipped an exam: The exam does not exist');
     const firstExam = sim.world.exams[0]!.eid;
@@ -130,10 +127,10 @@ describe('errors', () => {
   });
 
   it('refuses a config without code, or with an unknown api, naming the key', async () => {
-    const missing = await runTap(['--config', jsonFile({ base_url: 'http://127.0.0.1:1' })]);
+    const missing = await runTap(tap, ['--config', jsonFile({ base_url: 'http://127.0.0.1:1' })]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('code');
-    const unknown = await runTap(['--config', jsonFile({ code: 'x', api: 'v2' })]);
+    const unknown = await runTap(tap, ['--config', jsonFile({ code: 'x', api: 'v2' })]);
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toContain('api');
   });
@@ -141,7 +138,7 @@ describe('errors', () => {
 
 describe('discovery and selection', () => {
   it('discovers exams (full) and results (incremental on endTime, key eid+sid+startTime)', async () => {
-    const catalog = JSON.parse((await runTap(['--discover'])).stdout);
+    const catalog = JSON.parse((await runTap(tap, ['--discover'])).stdout);
     const byName = Object.fromEntries(catalog.streams.map((s: any) => [s.stream, s]));
     expect(byName.exams.key_properties).toEqual(['eid']);
     expect(byName.results.key_properties).toEqual(['eid', 'sid', 'startTime']);
@@ -150,11 +147,11 @@ describe('discovery and selection', () => {
 
   it('syncs results alone when exams is deselected (exams still drives it)', async () => {
     const sim = await start();
-    const catalog = JSON.parse((await runTap(['--discover'])).stdout);
+    const catalog = JSON.parse((await runTap(tap, ['--discover'])).stdout);
     for (const entry of catalog.streams) {
       for (const item of entry.metadata) if (item.breadcrumb.length === 0) item.metadata.selected = entry.stream === 'results';
     }
-    const run = await runTap(['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
     expect(recordsOf(run, 'exams')).toEqual([]);
     expect(recordsOf(run, 'results')).toHaveLength(sim.world.results.length);
     expect(run.messages.filter((m) => m.type === 'SCHEMA').map((m) => m.stream)).toEqual(['results']);

@@ -1,5 +1,5 @@
 // The Testpress API simulator: start it in a test (startTestpressSimulator) or from the CLI (testpress-simulator).
-import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing';
+import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
 import { testpressRoutes, throttleResponse, type TestpressAccount, type TestpressApiOptions } from './api.js';
 import { advanceWorld, generateWorld, type TestpressAttempt, type TestpressWorld } from './world.js';
 

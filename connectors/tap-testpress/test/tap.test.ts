@@ -1,7 +1,8 @@
 // tap-testpress against its simulator over real HTTP: syncs, token refresh, forbidden exams, both attempt sources, config, discovery.
 import { afterEach, describe, expect, it } from 'vitest';
+import { jsonFile, lastState, recordsOf, runTap } from '@tapline/testing/landing';
 import { startTestpressSimulator, type TestpressSimulator, type TestpressSimulatorOptions } from '../simulator/index.js';
-import { jsonFile, recordsOf, runTap, type TapRun } from './support/run-tap.js';
+import { tap } from '../src/index.js';
 
 const running: TestpressSimulator[] = [];
 async function start(options: TestpressSimulatorOptions = {}): Promise<TestpressSimulator> {
@@ -13,7 +14,6 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((sim) => sim.close()));
 });
 
-const lastState = (run: TapRun) => run.messages.filter((m) => m.type === 'STATE').at(-1)?.value;
 
 /** Attempt ids a user who may see every available exam's attempts should land. */
 function visibleAttemptIds(sim: TestpressSimulator): number[] {
@@ -25,7 +25,7 @@ const ids = (records: Array<Record<string, any>>) => [...new Set(records.map((r)
 describe('full sync', () => {
   it('lands every exam and every attempt of each available exam, in exact and normalised types', async () => {
     const sim = await start();
-    const run = await runTap(['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     expect(ids(recordsOf(run, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
     const attempts = recordsOf(run, 'attempts');
@@ -50,19 +50,19 @@ describe('full sync', () => {
     const sim = await start();
     const restricted = sim.world.exams.filter((e) => !e.availableToUser);
     expect(restricted.length).toBeGreaterThan(0);
-    const run = await runTap(['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     for (const exam of restricted) expect(run.stderr).toContain(`/exams/${exam.slug}/attempts/: skipped: this exam is not available`);
   });
 
   it('reads the same attempts through the admin API, filtered by start day', async () => {
     const sim = await start();
-    const run = await runTap(['--config', jsonFile({ ...sim.config, attempts_source: 'admin' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, attempts_source: 'admin' })]);
     expect(run.code).toBe(0);
     // Staff see restricted exams' attempts through the admin API too.
     expect(ids(recordsOf(run, 'attempts'))).toEqual(sim.world.attempts.map((a) => a.id).sort((a, b) => a - b));
     expect(sim.requests.count('exam_attempts')).toBe(0);
-    const second = await runTap(['--config', jsonFile({ ...sim.config, attempts_source: 'admin' }), '--state', jsonFile(lastState(run))]);
+    const second = await runTap(tap, ['--config', jsonFile({ ...sim.config, attempts_source: 'admin' }), '--state', jsonFile(lastState(run))]);
     expect(sim.requests.to('admin_attempts').slice(-1)[0]!.query.date_0).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(recordsOf(second, 'attempts').length).toBeLessThan(recordsOf(run, 'attempts').length);
   });
@@ -71,11 +71,11 @@ describe('full sync', () => {
 describe('incremental sync', () => {
   it('a second run brings new attempts and re-reads the last day, so attempts running last time arrive completed', async () => {
     const sim = await start();
-    const first = await runTap(['--config', jsonFile(sim.config)]);
+    const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
     const runningIds = sim.world.attempts.filter((a) => a.state === 'Running').map((a) => a.id);
     expect(runningIds.length).toBeGreaterThan(0);
     const added = sim.advance(5).filter((a) => sim.world.exams.find((e) => e.id === a.examId)!.availableToUser);
-    const second = await runTap(['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
+    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
     expect(second.code).toBe(0);
     const sent = recordsOf(second, 'attempts');
     for (const attempt of added) expect(sent.map((a) => a.id)).toContain(attempt.id);
@@ -89,10 +89,10 @@ describe('incremental sync', () => {
     const sim = await start();
     // A 400 fails at once (no retries), standing in for a run killed part-way.
     sim.faults.inject({ kind: 'status', status: 400, route: 'exam_attempts', after: 5 });
-    const interrupted = await runTap(['--config', jsonFile(sim.config)]);
+    const interrupted = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(interrupted.code).not.toBe(0);
     sim.faults.clear();
-    const resumed = await runTap(['--config', jsonFile(sim.config), '--state', jsonFile(lastState(interrupted))]);
+    const resumed = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(interrupted))]);
     expect(resumed.code).toBe(0);
     expect(ids([...recordsOf(interrupted, 'attempts'), ...recordsOf(resumed, 'attempts')])).toEqual(visibleAttemptIds(sim));
   });
@@ -103,7 +103,7 @@ describe('authentication', () => {
     it(`re-authenticates once when a token is refused mid-run with ${status} and finishes`, async () => {
       const sim = await start();
       sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: 3, response: { status, body: { detail: 'Signature has expired.' } } });
-      const run = await runTap(['--config', jsonFile(sim.config)]);
+      const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
       expect(run.code).toBe(0);
       expect(sim.requests.count('auth_token')).toBe(2);
       expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
@@ -113,7 +113,7 @@ describe('authentication', () => {
   it('fails with exit 3 when the fresh token is refused too', async () => {
     const sim = await start();
     sim.faults.inject({ kind: 'respond', route: 'exams', times: 5, response: { status: 401, body: { detail: 'Signature has expired.' } } });
-    const run = await runTap(['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(3);
     expect(sim.requests.count('auth_token')).toBe(2);
     expect(run.stderr).toMatch(/CRITICAL .*username and password/);
@@ -121,11 +121,11 @@ describe('authentication', () => {
 
   it('stops with exit 3 on a wrong password, and never prints the password or a token', async () => {
     const sim = await start();
-    const run = await runTap(['--config', jsonFile({ ...sim.config, password: 'wrong-password-123' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, password: 'wrong-password-123' })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL .*Testpress refused the username or password/);
     expect(run.stderr + run.stdout).not.toContain('wrong-password-123');
-    const ok = await runTap(['--config', jsonFile(sim.config), '--log-level', 'debug']);
+    const ok = await runTap(tap, ['--config', jsonFile(sim.config), '--log-level', 'debug']);
     expect(ok.stderr + ok.stdout).not.toContain(sim.config.password);
     expect(ok.stderr + ok.stdout).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
   });
@@ -133,7 +133,7 @@ describe('authentication', () => {
   it('needs a staff account for the admin source, and says so', async () => {
     const sim = await start();
     const student = sim.accounts.student;
-    const run = await runTap(['--config', jsonFile({ ...sim.config, username: student.username, password: student.password, attempts_source: 'admin' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, username: student.username, password: student.password, attempts_source: 'admin' })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('needs a staff account');
   });
@@ -141,7 +141,7 @@ describe('authentication', () => {
 
 describe('config, discovery and selection', () => {
   it('refuses a config without base_url or password, naming the keys', async () => {
-    const run = await runTap(['--config', jsonFile({ username: 'admin' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ username: 'admin' })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('base_url');
     expect(run.stderr).toContain('password');
@@ -150,7 +150,7 @@ describe('config, discovery and selection', () => {
   it('passes the course and state filters to the exams list', async () => {
     const sim = await start();
     const course = sim.world.exams[0]!.course;
-    const run = await runTap(['--config', jsonFile({ ...sim.config, course, exam_state: 'available' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, course, exam_state: 'available' })]);
     expect(run.code).toBe(0);
     expect(recordsOf(run, 'exams').every((e) => e.course === course)).toBe(true);
     expect(sim.requests.to('exams')[0]!.query).toMatchObject({ course, state: 'available' });
@@ -158,14 +158,14 @@ describe('config, discovery and selection', () => {
 
   it('discovers exams (key id) and attempts (key id, incremental on date), and syncs only what is selected', async () => {
     const sim = await start();
-    const catalog = JSON.parse((await runTap(['--discover'])).stdout);
+    const catalog = JSON.parse((await runTap(tap, ['--discover'])).stdout);
     const byName = Object.fromEntries(catalog.streams.map((s: any) => [s.stream, s]));
     expect(byName.exams.key_properties).toEqual(['id']);
     expect(byName.attempts.key_properties).toEqual(['id']);
     for (const entry of catalog.streams) {
       for (const item of entry.metadata) if (item.breadcrumb.length === 0) item.metadata.selected = entry.stream === 'exams';
     }
-    const run = await runTap(['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
     expect(recordsOf(run, 'attempts')).toEqual([]);
     expect(recordsOf(run, 'exams')).toHaveLength(sim.world.exams.length);
     expect(sim.requests.count('exam_attempts')).toBe(0);

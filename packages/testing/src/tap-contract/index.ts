@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileRecordValidator, parseCatalog, parseMessage, type JsonSchema, type SingerMessage } from '@tapline/singer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runTap, type TapRun, type TapUnderTest } from './run-tap.js';
+import { runTap, type TapRun, type TapUnderTest } from '../run-tap.js';
 
-export type { TapUnderTest, TapRun } from './run-tap.js';
-export { runTap } from './run-tap.js';
+export type { TapUnderTest, TapRun } from '../run-tap.js';
+export { runTap } from '../run-tap.js';
 
 export interface ContractSimulator {
   /** A ready-to-use tap config pointing at the simulator. */

@@ -52,7 +52,7 @@ export interface TargetRun {
 
 /** Run the target CLI on an input file (or text) with the place's config plus `extra`. */
 export async function runTargetCommand(
-  place: TargetPlace,
+  place: Pick<TargetPlace, 'config' | 'command'>,
   input: { file: string } | { text: string },
   extra: Record<string, unknown> = {},
 ): Promise<TargetRun> {
