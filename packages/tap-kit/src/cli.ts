@@ -8,6 +8,7 @@ import { loadConfig, readJsonFile, settingsJsonSchema, envPrefix } from './confi
 import type { StreamContext, TapDefinition } from './declare.js';
 import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
 import { createStderrLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
+import { rateBudgetOf } from './state.js';
 import { sync } from './sync.js';
 
 /** Where the CLI reads and writes; process streams by default, replaceable in tests. */
@@ -166,7 +167,9 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
     const subcommand = args.subcommand ? tap.subcommands![args.subcommand]! : undefined;
     const config = loadConfig({ tapName: tap.name, schema: tap.config, files: args.configs, env: io.env });
     secrets = secretValues(config);
-    const http = createApiClient(tap.api, config, log);
+    // Read before the client exists: the state carries the rate budget's recent requests.
+    const state = args.state ? readJsonFile(args.state, 'state') : undefined;
+    const http = createApiClient(tap.api, config, log, { budgetState: rateBudgetOf(state) });
     try {
       if (subcommand) {
         await subcommand.run({ args: args.args, flags: args.flags, config, http, log });
@@ -181,7 +184,6 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
         log.info('Connection test passed: the API accepted the credentials.');
         return EXIT_CODES.ok;
       }
-      const state = args.state ? readJsonFile(args.state, 'state') : undefined;
       const catalog = args.catalog ? readJsonFile(args.catalog, args.catalogFlag === '--properties' ? 'properties' : 'catalog') : undefined;
       const writer = new SingerWriter(io.stdout as Writable);
       progress?.start();

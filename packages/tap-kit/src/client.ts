@@ -1,5 +1,5 @@
 // Builds the one HTTP client a run uses from the API profile: lossless JSON, METRIC lines, secrets.
-import { createHttpClient, formatRequestMetric, type HttpClient } from '@tapline/http';
+import { createHttpClient, formatRequestMetric, RateBudget, type HttpClient, type RateBudgetState } from '@tapline/http';
 import { parseJson } from '@tapline/singer';
 import type { ApiProfile } from './declare.js';
 import type { Logger } from './log.js';
@@ -12,13 +12,24 @@ export function secretValues(config: unknown): string[] {
     .map(([, value]) => value as string);
 }
 
-export function createApiClient<TConfig>(api: ApiProfile<TConfig>, config: TConfig, log: Logger): HttpClient {
+export interface ApiClientOptions {
+  /** Recent requests from an earlier run's state, so the API's rate budget holds across runs. */
+  budgetState?: RateBudgetState | undefined;
+}
+
+export function createApiClient<TConfig>(api: ApiProfile<TConfig>, config: TConfig, log: Logger, extra: ApiClientOptions = {}): HttpClient {
   const options = api.http?.(config) ?? {};
+  // A shared RateBudget instance keeps its own history; budget options get the state's.
+  const budget =
+    options.budget === undefined || options.budget instanceof RateBudget || extra.budgetState === undefined
+      ? options.budget
+      : { ...options.budget, state: extra.budgetState };
   const values = [...secretValues(config), ...(options.secrets?.values ?? [])];
   return createHttpClient({
     // Big integers and long decimals keep their digits (LosslessNumber) unless the connector says otherwise.
     parseJson,
     ...options,
+    ...(budget !== undefined ? { budget } : {}),
     baseUrl: api.baseUrl(config),
     logger: log,
     secrets: { ...options.secrets, values },

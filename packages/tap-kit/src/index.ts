@@ -20,10 +20,10 @@ export { coerce, normaliseIsoDateTime, SINGER_DECIMAL_FORMAT } from './coerce.js
 export type { Duration } from './duration.js';
 export { subtractDuration } from './duration.js';
 export type { ApiHttpOptions } from './declare.js';
-export { createApiClient } from './client.js';
+export { createApiClient, type ApiClientOptions } from './client.js';
 export { recordJsonSchema, type JsonSchema } from './json-schema.js';
 export { discoverCatalog, resolveSelection, type Catalog, type CatalogEntry, type StreamSelection } from './catalog.js';
-export { compareCursor, StateStore, type TapState, type StreamBookmark, type PartitionBookmark, type CursorValue } from './state.js';
+export { budgetSnapshot, compareCursor, rateBudgetOf, StateStore, type TapState, type StreamBookmark, type PartitionBookmark, type CursorValue } from './state.js';
 export { sync, formatStart, type SyncOptions, type TapMessage } from './sync.js';
 export { runTap, runTapCli, type CliIo } from './cli.js';
 export { loadConfig, envPrefix, settingsJsonSchema } from './config.js';

@@ -1,4 +1,5 @@
 // The tap's state: its shape, reading a --state file tolerantly, bookmarks per stream or partition.
+import type { RateBudget, RateBudgetState } from '@tapline/http';
 import type { Context } from './declare.js';
 import { normaliseIsoDateTime } from './coerce.js';
 import type { CursorKind } from './json-schema.js';
@@ -21,6 +22,29 @@ export interface StreamBookmark {
 export interface TapState {
   bookmarks: Record<string, StreamBookmark>;
   currently_syncing?: string | null;
+  /**
+   * The API's rate budget, when it declares one: the epoch-ms times of the requests made within
+   * its window (at most `limit` of them) and a server-imposed pause, so back-to-back runs share
+   * one budget. Stream-independent; absent when there is nothing to remember.
+   */
+  rate_budget?: RateBudgetState;
+}
+
+/** A rate budget kept in a state, read tolerantly: anything malformed counts as no history. */
+export function rateBudgetOf(state: unknown): RateBudgetState | undefined {
+  const kept = (state as { rate_budget?: unknown } | null | undefined)?.rate_budget as Partial<Record<keyof RateBudgetState, unknown>> | undefined;
+  if (typeof kept !== 'object' || kept === null || !Array.isArray(kept.request_times)) return undefined;
+  const times = kept.request_times.filter((t): t is number => typeof t === 'number' && Number.isFinite(t));
+  const blocked = typeof kept.blocked_until === 'number' && Number.isFinite(kept.blocked_until) ? kept.blocked_until : undefined;
+  return { request_times: times, ...(blocked !== undefined ? { blocked_until: blocked } : {}) };
+}
+
+/** What a state keeps of a budget: its window's requests, never more than its limit (the newest). */
+export function budgetSnapshot(budget: RateBudget): RateBudgetState | undefined {
+  const snapshot = budget.snapshot();
+  const kept: RateBudgetState = { request_times: snapshot.request_times.slice(-budget.limit) };
+  if (snapshot.blocked_until !== undefined) kept.blocked_until = snapshot.blocked_until;
+  return kept.request_times.length > 0 || kept.blocked_until !== undefined ? kept : undefined;
 }
 
 /** Contexts compare by content, whatever the key order. */
@@ -74,6 +98,12 @@ export class StateStore {
 
   setCurrentlySyncing(stream: string | null): void {
     this.state.currently_syncing = stream;
+  }
+
+  /** Records the rate budget's current history (undefined drops it). */
+  setRateBudget(budget: RateBudgetState | undefined): void {
+    if (budget === undefined) delete this.state.rate_budget;
+    else this.state.rate_budget = budget;
   }
 
   /** A deep copy for a STATE message. */

@@ -11,7 +11,7 @@ import { createApiClient } from './client.js';
 import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
 import type { Logger } from './log.js';
 import { fillPath, pickFields, selectRecords } from './records.js';
-import { compareCursor, StateStore, type CursorValue, type TapState } from './state.js';
+import { budgetSnapshot, compareCursor, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
 
 /** The Singer messages a tap writes (structurally the same as @tapline/singer's). */
 export type TapMessage =
@@ -65,10 +65,14 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   const signal = options.signal ?? new AbortController().signal;
   const store = new StateStore(options.state);
   const selection = resolveSelection(tap.streams, options.catalog);
-  const http = options.http ?? createApiClient(tap.api, config, log);
+  const http = options.http ?? createApiClient(tap.api, config, log, { budgetState: rateBudgetOf(options.state) });
   const ownsHttp = options.http === undefined;
   const runs = planRuns(tap.streams, selection);
-  const writeState = () => options.write({ type: 'STATE', value: store.value() });
+  const writeState = () => {
+    // The budget's history travels with the bookmarks, so the next run (maybe minutes away) counts these requests.
+    if (http.budget) store.setRateBudget(budgetSnapshot(http.budget));
+    return options.write({ type: 'STATE', value: store.value() });
+  };
   const startDate = (config as { start_date?: unknown } | null)?.start_date;
 
   const emit = async (run: StreamRun, record: Record<string, unknown>, extractedAt: string) => {
