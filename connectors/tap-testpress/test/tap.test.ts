@@ -62,6 +62,11 @@ describe('full sync', () => {
     // Staff see restricted exams' attempts through the admin API too.
     expect(ids(recordsOf(run, 'attempts'))).toEqual(sim.world.attempts.map((a) => a.id).sort((a, b) => a - b));
     expect(sim.requests.count('exam_attempts')).toBe(0);
+    // The admin API sends microsecond durations ("2:47:53.076906"): they land as exact seconds.
+    const fractional = recordsOf(run, 'attempts').find((a) => /\.\d+$/.test(a.time_taken));
+    expect(fractional, 'the simulator sends some fractional durations').toBeDefined();
+    const [h, m, sec] = fractional.time_taken.split(':');
+    expect(String(fractional.time_taken_seconds)).toBe(`${Number(h) * 3600 + Number(m) * 60 + Number(sec.split('.')[0])}.${sec.split('.')[1].replace(/0+$/, '')}`);
     const second = await runTap(tap, ['--config', jsonFile({ ...sim.config, attempts_source: 'admin' }), '--state', jsonFile(lastState(run))]);
     expect(sim.requests.to('admin_attempts').slice(-1)[0]!.query.date_0).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(recordsOf(second, 'attempts').length).toBeLessThan(recordsOf(run, 'attempts').length);

@@ -77,16 +77,26 @@ function booleanFromYesNo() {
     .pipe(z.boolean());
 }
 
-/** "HH:MM:SS" or "H:MM:SS" (hours may exceed 24) -> whole seconds. */
+/**
+ * "H:MM:SS" (hours may exceed 24), with or without a fraction ("2:47:53.076906"), or bare seconds
+ * ("0.00", 12) -> seconds. Fractions are kept, not rounded: the digits sent come back in the JSON
+ * (the nearest double to them, exact for up to 15 significant digits, i.e. microseconds for any
+ * duration under 30 years), so no sub-second precision the vendor measured is lost.
+ */
 function secondsFromDuration() {
   return z
     .unknown()
     .transform((value, ctx): number => {
-      const match = typeof value === 'string' ? /^\s*(\d+):([0-5]\d):([0-5]\d)\s*$/.exec(value) : null;
-      if (!match) return fail(ctx, value, `expected a duration "H:MM:SS", got ${JSON.stringify(value)}`);
-      return Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]);
+      const text = losslessDigits(value) ?? (typeof value === 'number' ? plainNumberText(value) : typeof value === 'string' ? value.trim() : '');
+      const clock = /^(\d+):([0-5]\d):([0-5]\d)(?:\.(\d+))?$/.exec(text);
+      const bare = clock ? null : /^(\d+)(?:\.(\d+))?$/.exec(text);
+      if (!clock && !bare) return fail(ctx, value, `expected a duration "H:MM:SS" (or seconds), got ${JSON.stringify(value)}`);
+      const whole = clock ? Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3]) : Number(bare![1]);
+      const fraction = (clock ? clock[4] : bare![2]) ?? '';
+      // Built as decimal text so 53.076906 is not 53 + 0.076906 computed in floating point.
+      return /[1-9]/.test(fraction) ? Number(`${whole}.${fraction}`) : whole;
     })
-    .pipe(z.number().int().nonnegative());
+    .pipe(z.number().nonnegative());
 }
 
 /** 1339778290 or "1339778290" (UNIX seconds, UTC by definition) -> "2012-06-15T16:38:10Z". */

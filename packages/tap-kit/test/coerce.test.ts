@@ -43,6 +43,20 @@ describe('the other coercions', () => {
     expect(parse(coerce.secondsFromDuration(), '"00:50:08').success).toBe(false);
     expect(parse(coerce.secondsFromDuration(), '0:61:00').success).toBe(false);
   });
+
+  it('secondsFromDuration: fractions are kept exactly, never rounded; bare seconds are seconds', () => {
+    expect(parse(coerce.secondsFromDuration(), '2:47:53.076906').data).toBe(10073.076906);
+    expect(JSON.stringify(parse(coerce.secondsFromDuration(), '2:47:53.076906').data)).toBe('10073.076906');
+    expect(parse(coerce.secondsFromDuration(), '0:00:00.5').data).toBe(0.5);
+    expect(parse(coerce.secondsFromDuration(), '1:00:01.000000').data).toBe(3601);
+    expect(parse(coerce.secondsFromDuration(), '0.00').data).toBe(0);
+    expect(parse(coerce.secondsFromDuration(), '12.25').data).toBe(12.25);
+    expect(parse(coerce.secondsFromDuration(), 90).data).toBe(90);
+    expect(parse(coerce.secondsFromDuration(), '2:47:53.').success).toBe(false);
+    expect(parse(coerce.secondsFromDuration(), '-0:00:01').success).toBe(false);
+    expect(parse(coerce.secondsFromDuration(), '').success).toBe(false);
+    expect(recordJsonSchema(z.object({ d: coerce.secondsFromDuration() })).properties).toMatchObject({ d: { type: 'number', minimum: 0 } });
+  });
   it('isoFromUnixSeconds: numbers or numeric strings to UTC ISO 8601', () => {
     expect(parse(coerce.isoFromUnixSeconds(), 1339778290).data).toBe('2012-06-15T16:38:10Z');
     expect(parse(coerce.isoFromUnixSeconds(), '1339778290').data).toBe('2012-06-15T16:38:10Z');

@@ -2,7 +2,6 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { adminOnly, API, skipForbiddenExam, testpress } from '../api.js';
-import { durationSeconds } from './durations.js';
 import { exams } from './exams.js';
 
 const DAY_MS = 86_400_000;
@@ -40,8 +39,9 @@ export const attempts = testpress.stream({
       incorrect_count: raw.incorrect_count ?? raw.incorrect_answers_count,
       // `rank` is an int or "NA" (testpress-api.md).
       rank: raw.rank === 'NA' ? null : raw.rank,
-      time_taken_seconds: durationSeconds(raw.time_taken),
-      remaining_time_seconds: durationSeconds(raw.remaining_time),
+      // "H:MM:SS", with microseconds ("2:47:53.076906") or bare "0.00" (providers.md §2.8).
+      time_taken_seconds: raw.time_taken,
+      remaining_time_seconds: raw.remaining_time,
     };
   },
   record: z.object({
@@ -61,9 +61,9 @@ export const attempts = testpress.stream({
     incorrect_count: coerce.emptyAsNull(coerce.integer()).optional(),
     unanswered_count: coerce.emptyAsNull(coerce.integer()).optional(),
     time_taken: z.string().nullable().optional().describe('As sent: H:MM:SS.'),
-    time_taken_seconds: z.number().nullable().describe('`time_taken` in seconds.'),
+    time_taken_seconds: coerce.emptyAsNull(coerce.secondsFromDuration()).describe('`time_taken` in seconds, fraction kept.'),
     remaining_time: z.string().nullable().optional(),
-    remaining_time_seconds: z.number().nullable(),
+    remaining_time_seconds: coerce.emptyAsNull(coerce.secondsFromDuration()),
     last_started_time: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
     rank: coerce.emptyAsNull(coerce.integer()).optional().describe('null when ranks are off ("NA").'),
     max_rank: coerce.emptyAsNull(coerce.integer()).optional(),

@@ -2,7 +2,6 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { API, testpress } from '../api.js';
-import { durationSeconds } from './durations.js';
 
 export const exams = testpress.stream({
   name: 'exams',
@@ -10,7 +9,7 @@ export const exams = testpress.stream({
   path: `${API}/exams/`,
   query: ({ config }) => ({ course: config.course, state: config.exam_state }),
   key: ['id'],
-  transform: (raw: Record<string, unknown>) => ({ ...raw, duration_seconds: durationSeconds(raw.duration) }),
+  transform: (raw: Record<string, unknown>) => ({ ...raw, duration_seconds: raw.duration }),
   record: z.object({
     id: coerce.integer(),
     slug: z.string(),
@@ -20,7 +19,7 @@ export const exams = testpress.stream({
     start_date: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
     end_date: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
     duration: coerce.emptyAsNull(z.string()).optional().describe('As sent: H:MM:SS.'),
-    duration_seconds: z.number().nullable().describe('`duration` in seconds.'),
+    duration_seconds: coerce.emptyAsNull(coerce.secondsFromDuration()).describe('`duration` in seconds.'),
     number_of_questions: coerce.emptyAsNull(coerce.integer()).optional(),
     negative_marks: coerce.emptyAsNull(coerce.decimal()).optional(),
     mark_per_question: coerce.emptyAsNull(coerce.decimal()).optional(),
