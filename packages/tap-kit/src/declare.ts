@@ -49,16 +49,31 @@ export interface StreamContext<TConfig = unknown> {
 export interface ParentLink {
   readonly stream: StreamDefinition<any, any>;
   readonly contexts: (record: any) => Context | readonly Context[] | null | undefined;
+  /** The parent record's field holding the URL the child reads (instead of its `path`); see `each`. */
+  readonly follow?: string;
+}
+
+export interface EachOptions<TRecord> {
+  /**
+   * Read the child from a URL the parent record carries (e.g. Testpress `attempts_url`) instead of
+   * the child's `path`. The URL is used as sent (not encoded into a placeholder), on the configured
+   * base URL's scheme and port; one on another host is refused, so credentials stay on the API's
+   * host. The URL never enters the state: bookmarks stay keyed by the context.
+   */
+  follow?: keyof TRecord & string;
 }
 
 export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
   /** snake_case; becomes the table name. */
   name: string;
   description?: string;
-  /** Path relative to the API's base URL; `{placeholder}`s are filled from the context. */
+  /** Path relative to the API's base URL; `{placeholder}`s are filled from the context. Optional when the parent link follows a URL. */
   path?: string;
   method?: 'GET' | 'POST';
-  /** Run once per parent record: `parent: exams.each(exam => ({ exam_id: exam.id }))`. */
+  /**
+   * Run once per parent record: `parent: exams.each(exam => ({ exam_id: exam.id }))`, or, reading
+   * a URL the parent hands over: `exams.each(exam => ({ exam_id: exam.id }), { follow: 'attempts_url' })`.
+   */
   parent?: ParentLink;
   /** Run once per context taken from config (e.g. configured exam ids), like a parent would. */
   partitions?: (config: TConfig) => readonly Context[];
@@ -89,7 +104,7 @@ export interface StreamDefinition<TSchema extends z.ZodObject = z.ZodObject, TCo
   extends Readonly<StreamDeclaration<TSchema, TConfig>> {
   readonly api: ApiProfile<TConfig>;
   /** Link a child to this stream: the function maps one record to the child's context(s). */
-  each(contexts: (record: z.output<TSchema>) => Context | readonly Context[] | null | undefined): ParentLink;
+  each(contexts: (record: z.output<TSchema>) => Context | readonly Context[] | null | undefined, options?: EachOptions<z.output<TSchema>>): ParentLink;
 }
 
 /** HTTP client options a connector sets; the kit supplies the base URL and logger. */
@@ -130,7 +145,7 @@ export function defineApi<TConfig>(declaration: ApiDeclaration<TConfig>): ApiPro
       const definition: StreamDefinition<any, TConfig> = {
         ...streamDeclaration,
         api,
-        each: (contexts) => ({ stream: definition, contexts }),
+        each: (contexts, options) => ({ stream: definition, contexts, ...(options?.follow !== undefined ? { follow: options.follow } : {}) }),
       };
       return definition;
     },
@@ -141,7 +156,13 @@ export function defineApi<TConfig>(declaration: ApiDeclaration<TConfig>): ApiPro
 function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): void {
   const where = `stream "${declaration.name}"`;
   if (!SNAKE_CASE.test(declaration.name)) throw new Error(`${where}: names are snake_case (they become table names).`);
-  if (!declaration.fetch && declaration.path === undefined) throw new Error(`${where}: declare a path, or a fetch.`);
+  if (!declaration.fetch && declaration.path === undefined && declaration.parent?.follow === undefined) {
+    throw new Error(`${where}: declare a path, a parent link that follows a URL, or a fetch.`);
+  }
+  const follow = declaration.parent?.follow;
+  if (follow !== undefined && !Object.hasOwn(declaration.parent!.stream.record.shape, follow)) {
+    throw new Error(`${where}: follows "${follow}", which is not in the record schema of "${declaration.parent!.stream.name}".`);
+  }
   if (declaration.parent && declaration.partitions) throw new Error(`${where}: declare a parent or partitions, not both.`);
   const shape = declaration.record.shape as Record<string, unknown>;
   for (const field of declaration.key) {

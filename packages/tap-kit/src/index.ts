@@ -5,6 +5,7 @@ export type {
   ApiProfile,
   Context,
   IncrementalSettings,
+  EachOptions,
   ParentLink,
   RecordSelector,
   StartFormat,

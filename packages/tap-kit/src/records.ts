@@ -1,5 +1,6 @@
 // Turning response bodies into records: the selector, placeholders and field selection.
 import type { Context, RecordSelector } from './declare.js';
+import { TapError } from './errors.js';
 
 /**
  * Reads records out of a body. A path walks object keys ('data.items'); `name[*]` maps over an
@@ -39,4 +40,27 @@ export function pickFields(record: Record<string, unknown>, fields: Set<string> 
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) if (fields.has(key)) out[key] = value;
   return out;
+}
+
+/**
+ * The URL a parent record hands its child (`each(..., { follow })`), on the API's host. Its path and
+ * query are kept as sent; scheme and port are the configured base URL's (vendors write `http://`
+ * links behind TLS proxies, inferred from testpress-api.md). Undefined when the record has none.
+ */
+export function followedUrl(value: unknown, baseUrl: string, where: string): string | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
+  const base = new URL(baseUrl);
+  let url: URL;
+  try {
+    url = new URL(String(value), `${base.href.replace(/\/+$/, '')}/`);
+  } catch {
+    throw new TapError(`${where} is not a URL (got ${JSON.stringify(String(value).slice(0, 200))}).`, 'system');
+  }
+  if (url.hostname !== base.hostname) {
+    throw new TapError(
+      `${where} points to ${url.hostname}, not to the configured host ${base.hostname}; the tap does not send credentials to another host. Check base_url.`,
+      'config',
+    );
+  }
+  return `${base.origin}${url.pathname}${url.search}`;
 }

@@ -10,7 +10,7 @@ import { noPaging, type HttpClient, type HttpRequest, type QueryValue } from '@t
 import { createApiClient } from './client.js';
 import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
 import type { Logger } from './log.js';
-import { fillPath, pickFields, selectRecords } from './records.js';
+import { fillPath, followedUrl, pickFields, selectRecords } from './records.js';
 import { budgetSnapshot, compareCursor, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
 
 /** The Singer messages a tap writes (structurally the same as @tapline/singer's). */
@@ -74,6 +74,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     return options.write({ type: 'STATE', value: store.value() });
   };
   const startDate = (config as { start_date?: unknown } | null)?.start_date;
+  const baseUrl = tap.api.baseUrl(config);
 
   const emit = async (run: StreamRun, record: Record<string, unknown>, extractedAt: string) => {
     run.recordCount += 1;
@@ -119,7 +120,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     return start;
   };
 
-  const runPartition = async (run: StreamRun, context: Context): Promise<void> => {
+  const runPartition = async (run: StreamRun, context: Context, url?: string): Promise<void> => {
     const def = run.def;
     const inc = run.incremental ? def.incremental : undefined;
     const bookmarkContext = run.partitioned ? context : undefined;
@@ -135,7 +136,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const shape = def.record.shape as Record<string, unknown>;
     log.debug(`stream ${def.name}: syncing ${JSON.stringify(context)}${start !== undefined ? ` from ${start}` : ''}`);
 
-    for await (const page of pagesOf(run, ctx)) {
+    for await (const page of pagesOf(run, ctx, url)) {
       const extractedAt = new Date().toISOString();
       for (const raw of page) {
         const transformed = def.transform ? def.transform(raw, ctx) : raw;
@@ -173,7 +174,16 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
         if (run.selection.selected) await emit(run, record, extractedAt);
         for (const child of run.children) {
           if (!child.needed) continue;
-          for (const childContext of contextsOf(child, record)) await runPartition(child, childContext);
+          const follow = child.def.parent!.follow;
+          let url: string | undefined;
+          if (follow !== undefined) {
+            url = followedUrl(record[follow], baseUrl, `stream ${child.def.name}: the ${def.name} record's ${follow}`);
+            if (url === undefined) {
+              log.warn(`stream ${child.def.name}: a ${def.name} record has no ${follow}; its ${child.def.name} were skipped.`);
+              continue;
+            }
+          }
+          for (const childContext of contextsOf(child, record)) await runPartition(child, childContext, url);
         }
         sinceCheckpoint += 1;
         if (def.checkpointEvery && sinceCheckpoint >= def.checkpointEvery && commitsPerPage() && max !== undefined) {
@@ -321,7 +331,7 @@ function recordError(stream: string, error: z.ZodError, input: unknown, emitted:
   );
 }
 
-async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>): AsyncIterable<readonly unknown[]> {
+async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined): AsyncIterable<readonly unknown[]> {
   const def = run.def;
   if (def.fetch) {
     yield* def.fetch(ctx);
@@ -334,7 +344,9 @@ async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>): AsyncItera
     const spec = typeof send === 'string' ? { query: send.slice('query:'.length) } : send;
     query[spec.query] = formatStart(ctx.start, spec.format, spec.exclusive === true, run.kind!);
   }
-  let request: HttpRequest = { method: def.method ?? 'GET', path: fillPath(def.path!, ctx.context, def.name), query, endpoint: def.path! };
+  // A followed URL is read as sent; its label names where it came from (e.g. exams.attempts_url).
+  const where = url !== undefined ? { url, endpoint: `${def.parent!.stream.name}.${def.parent!.follow!}` } : { path: fillPath(def.path!, ctx.context, def.name), endpoint: def.path! };
+  let request: HttpRequest = { method: def.method ?? 'GET', ...where, query };
   if (def.request) request = def.request(request, ctx);
   if (api.request) request = api.request(request, ctx);
   const pagination = def.pagination === null ? noPaging() : (def.pagination ?? api.pagination ?? noPaging());

@@ -1,7 +1,7 @@
 // `attempts`: every attempt of each exam, incremental on `date` with a bookmark per exam.
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { adminOnly, API, skipForbiddenExam, testpress } from '../api.js';
+import { adminOnly, skipForbiddenExam, testpress } from '../api.js';
 import { exams } from './exams.js';
 
 const DAY_MS = 86_400_000;
@@ -9,15 +9,15 @@ const DAY_MS = 86_400_000;
 export const attempts = testpress.stream({
   name: 'attempts',
   description: 'Attempts per exam: the exam’s attempts_url, or the admin attempts API filtered by start date.',
-  // = the exam's attempts_url on the configured host (the state keeps exam id and slug, not URLs).
-  path: `${API}/exams/{slug}/attempts/`,
-  parent: exams.each((exam) => ({ exam_id: exam.id, slug: exam.slug })),
+  // The exam's attempts_url (providers.md §2.6); the state keeps the exam id, not the URL.
+  parent: exams.each((exam) => ({ exam_id: exam.id }), { follow: 'attempts_url' }),
   request: (request, { config, context, start }) => {
     if (config.attempts_source === 'exam') return { ...request, classify: skipForbiddenExam };
     // date_0 is a calendar day in the server's time zone (IST for Testpress, inferred): start a day early.
     const day = start === undefined ? undefined : new Date(Date.parse(String(start)) - DAY_MS).toISOString().slice(0, 10);
     return {
       ...request,
+      url: undefined,
       path: '/api/v2.5/admin/attempts/',
       endpoint: '/api/v2.5/admin/attempts/',
       query: { exams: context.exam_id, ordering: 'date', date_0: day },
