@@ -360,7 +360,8 @@ class Loader<C extends BaseTargetConfig> {
     this.rowsSinceCommit = 0;
     this.rowsCoveredByPendingState = 0;
     this.lastCommitAt = Date.now();
-    await this.queue.submit(async () => {
+    // Chained, not awaited: the next batch is parsed while this one is written and committed.
+    this.queue.enqueue(async () => {
       if (state !== undefined && this.stateTable) {
         await this.ensureTransaction();
         await this.session.writeState(this.stateTable, this.config.state_id, state);

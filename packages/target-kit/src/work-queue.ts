@@ -1,4 +1,4 @@
-// Runs database work one operation at a time while the caller keeps parsing: at most one in flight.
+// Runs database work one operation at a time while the caller keeps parsing: at most one batch in flight.
 
 /**
  * A serial queue of depth one. `submit` waits for the previous operation to finish, starts the
@@ -19,6 +19,23 @@ export class WorkQueue {
         this.failure ??= { error };
       },
     );
+  }
+
+  /**
+   * Chain `operation` after the one in flight without waiting for capacity. For small steps that
+   * hold no rows (a commit and its state echo), so parsing the next batch is not held up by them.
+   * It is skipped when an earlier operation failed (a failed write is never committed).
+   */
+  enqueue(operation: () => Promise<void>): void {
+    const previous = this.inFlight ?? Promise.resolve();
+    this.inFlight = previous
+      .then(() => (this.failure === null ? operation() : undefined))
+      .then(
+        () => {},
+        (error: unknown) => {
+          this.failure ??= { error };
+        },
+      );
   }
 
   /** Wait until nothing is in flight; rethrow the first failure. */
