@@ -4,6 +4,7 @@ import type { CellValue } from '@tapline/target-kit';
 const needsEscape = /[\\\n\r\t]/;
 const escapes = /[\\\n\r\t]/g;
 const escapeOf: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const escapeChar = (c: string): string => escapeOf[c]!;
 
 /**
  * One cell in COPY text format: `\N` is NULL; backslash, newline, carriage return and tab are
@@ -12,25 +13,35 @@ const escapeOf: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r
  */
 export function copyCell(cell: CellValue): string {
   if (cell === null) return '\\N';
-  if (typeof cell === 'string') return needsEscape.test(cell) ? cell.replace(escapes, (c) => escapeOf[c]!) : cell;
+  if (typeof cell === 'string') return needsEscape.test(cell) ? cell.replace(escapes, escapeChar) : cell;
   if (typeof cell === 'boolean') return cell ? 't' : 'f';
   return String(cell);
 }
 
-/** Rows as COPY text, in chunks of roughly `chunkChars` characters. */
-export function* copyTextChunks(rows: readonly (readonly CellValue[])[], chunkChars = 1 << 18): Generator<string> {
-  let chunk = '';
+/**
+ * Rows as COPY text, in UTF-8 chunks of roughly `chunkChars` characters. Each line is built with
+ * `Array#join` and each chunk joins its lines: V8 then makes flat strings, which encode to UTF-8
+ * several times faster than the deep ropes `+=` builds.
+ */
+export function* copyTextChunks(rows: readonly (readonly CellValue[])[], chunkChars = 1 << 20): Generator<Buffer> {
+  let lines: string[] = [];
+  let chars = 0;
+  let cells: string[] = [];
   for (const row of rows) {
-    let line = '';
-    for (let i = 0; i < row.length; i++) {
-      if (i > 0) line += '\t';
-      line += copyCell(row[i]!);
-    }
-    chunk += `${line}\n`;
-    if (chunk.length >= chunkChars) {
-      yield chunk;
-      chunk = '';
+    if (cells.length !== row.length) cells = new Array<string>(row.length);
+    for (let i = 0; i < row.length; i++) cells[i] = copyCell(row[i]!);
+    const line = cells.join('\t');
+    lines.push(line);
+    chars += line.length + 1;
+    if (chars >= chunkChars) {
+      lines.push('');
+      yield Buffer.from(lines.join('\n'), 'utf8');
+      lines = [];
+      chars = 0;
     }
   }
-  if (chunk.length > 0) yield chunk;
+  if (lines.length > 0) {
+    lines.push('');
+    yield Buffer.from(lines.join('\n'), 'utf8');
+  }
 }
