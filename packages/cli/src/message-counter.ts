@@ -17,6 +17,8 @@ export class MessageCounter {
   readonly streams = new Map<string, StreamCount>();
   /** Every STATE value the tap sent, in order, with the record counts at that point. */
   readonly states: { value: string; counts: Map<string, number> }[] = [];
+  /** The tap's last STATE line exactly as sent (big numbers intact), to repeat at the end of a run. */
+  lastStateLine: string | undefined;
   private pending: Buffer[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -61,6 +63,7 @@ export class MessageCounter {
     const type = typeof message.type === 'string' ? message.type.toUpperCase() : '';
     if (type === 'RECORD' && typeof message.stream === 'string') this.record(message.stream);
     else if (type === 'STATE') {
+      this.lastStateLine = bytes.toString('utf8').trim();
       const counts = new Map([...this.streams].map(([name, c]) => [name, c.records]));
       this.states.push({ value: JSON.stringify(message.value), counts });
     }

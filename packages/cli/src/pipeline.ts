@@ -82,6 +82,9 @@ export function planPipeline(project: Project, projectFile: string | undefined, 
   if (warehouse) {
     targetConfig.state_table = stateTable;
     targetConfig.state_id = name;
+    // The runner decides when input ends: the target commits only what a STATE covers, and the
+    // runner sends a closing STATE when the tap finished (see runProcesses' closingState).
+    targetConfig.commit_uncovered_rows = false;
   }
   return {
     name,
@@ -208,6 +211,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       signal: options.signal,
       stopGraceMs: options.stopGraceMs,
       counter,
+      ...(plan.target.config.commit_uncovered_rows === false ? { closingState: { fallback: stored } } : {}),
       onSpawn: (pids) => {
         options.onSpawn?.(pids);
         if (options.onProgress) progressTimer = setInterval(() => options.onProgress?.(counter.streams), 200);

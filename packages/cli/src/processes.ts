@@ -21,6 +21,13 @@ export interface ProcessRunOptions {
   onState?: (line: string, covered: ReadonlyMap<string, number> | undefined) => void;
   /** Counts what the tap sends; pass one to read live counts while the run goes. */
   counter?: MessageCounter;
+  /**
+   * When the tap exits 0, write one last STATE line before closing the target's stdin: the tap's
+   * last STATE, else `{"type":"STATE","value":<fallback>}`. With a target that commits only up to
+   * the last STATE (`commit_uncovered_rows: false`), a clean run then commits everything, and an
+   * end of input the runner did not mean (it was killed) commits nothing uncovered.
+   */
+  closingState?: { fallback: unknown };
   /** Called once both processes are started (tests use it to kill one at a chosen moment). */
   onSpawn?: (pids: { tap: number | undefined; target: number | undefined }) => void;
 }
@@ -69,7 +76,8 @@ function forwardLines(stream: NodeJS.ReadableStream, each: (line: string) => voi
 
 /**
  * Starts target, then tap, and pumps tap stdout into target stdin with backpressure.
- * - Tap ends with 0: the target's stdin is closed cleanly, and the run succeeds when the target exits 0.
+ * - Tap ends with 0: the closing STATE (if asked for) is written, the target's stdin is closed
+ *   cleanly, and the run succeeds when the target exits 0.
  * - Tap fails: the target's stdin is NOT closed (a clean EOF would make it commit records no STATE
  *   covers); the target is stopped with SIGTERM, then SIGKILL, so only state-covered data stays.
  * - Target fails (or exits before its input ended): the tap is stopped the same way.
@@ -150,8 +158,10 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
     else options.signal?.addEventListener('abort', onAbort);
 
     // The pump: tap stdout → target stdin, pausing the tap while the target's pipe is full.
+    let endsWithNewline = true;
     tap.stdout.on('data', (chunk: Buffer) => {
       counter.push(chunk);
+      endsWithNewline = chunk.at(-1) === 10;
       if (outcome || exited.target) return;
       if (!target.stdin.write(chunk)) {
         tap.stdout.pause();
@@ -193,7 +203,16 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
           if (code === 0) {
             // The tap finished: only now may the target see end-of-input and commit its tail.
             inputEnded = true;
-            if (!outcome) target.stdin.end();
+            if (!outcome) {
+              if (options.closingState) {
+                const line =
+                  counter.lastStateLine ??
+                  JSON.stringify({ type: 'STATE', value: options.closingState.fallback ?? {} });
+                counter.push(Buffer.from(line + '\n')); // so the target's echo of it is acknowledged
+                target.stdin.write((endsWithNewline ? '' : '\n') + line + '\n');
+              }
+              target.stdin.end();
+            }
           } else {
             fail('tap', describeExit(code, signal));
           }

@@ -21,14 +21,16 @@ export async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<v
 
 /** A project running the fake tap into the fake DuckDB target (declared `type: duckdb` so state lives in the file). */
 export function fakeProject(dir: string, tap: Record<string, unknown>, target: Record<string, unknown> = {}): Project {
-  return parseProject(
-    {
-      taps: { fake: { command: ['node', FAKE_TAP], config: tap } },
-      targets: { warehouse: { type: 'duckdb', command: ['node', FAKE_TARGET], config: { path: path.join(dir, 'w.duckdb'), ...target } } },
-      pipelines: { 'fake-to-warehouse': { tap: 'fake', target: 'warehouse' } },
-    },
-    path.join(dir, 'tapline.yml'),
-  );
+  return parseProject(fakeProjectSettings(dir, tap, target), path.join(dir, 'tapline.yml'));
+}
+
+/** The raw tapline.yml content of `fakeProject`. */
+export function fakeProjectSettings(dir: string, tap: Record<string, unknown>, target: Record<string, unknown> = {}) {
+  return {
+    taps: { fake: { command: ['node', FAKE_TAP], config: tap } },
+    targets: { warehouse: { type: 'duckdb', command: ['node', FAKE_TARGET], config: { path: path.join(dir, 'w.duckdb'), ...target } } },
+    pipelines: { 'fake-to-warehouse': { tap: 'fake', target: 'warehouse' } },
+  };
 }
 
 export async function duckdbRows(file: string, sql: string): Promise<Record<string, unknown>[]> {
