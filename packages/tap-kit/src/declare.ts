@@ -22,8 +22,14 @@ export interface IncrementalSettings<TRecord> {
    * boundary value is re-read and de-duplicated rather than lost. Omitted: the kit filters locally.
    */
   send?: `query:${string}` | { query: string; format?: StartFormat; exclusive?: boolean };
-  /** True when the API returns records in ascending cursor order: the bookmark then advances every page. */
-  sorted: boolean;
+  /**
+   * The order the API returns records in, by cursor. `true` / 'asc' (oldest first): the bookmark
+   * advances every page. 'desc' (newest first): paging stops after the first page that reaches
+   * records older than the start; the bookmark moves at the end of the partition. `false`: no
+   * order; every page is read and the bookmark moves at the end. A declared order the data breaks
+   * is logged and the partition falls back to reading everything.
+   */
+  sorted: boolean | 'asc' | 'desc';
   /** Re-read this far behind the bookmark, for records whose cursor is written late. */
   lookback?: Duration;
   /** The furthest back the API lets anyone read (e.g. '3mo'): older starts are clamped and logged. */

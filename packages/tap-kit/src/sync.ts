@@ -126,7 +126,12 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const bookmarkContext = run.partitioned ? context : undefined;
     const start = inc ? startFor(run, bookmarkContext) : undefined;
     const ctx: StreamContext<unknown> = { stream: def.name, config, http, log, context, start, signal };
-    let sorted = inc?.sorted ?? false;
+    let sorted = inc?.sorted === true || inc?.sorted === 'asc';
+    // Newest first: once a record is older than the start, every later one is too, so paging stops
+    // after that page, as long as the order held in everything read (else every page is read).
+    let newestFirst = inc?.sorted === 'desc' && start !== undefined;
+    let previous: CursorValue | undefined;
+    let reachedOlder = false;
     let max: CursorValue | undefined;
     let boundaryKeys = new Set<string>();
     let skippedOld = 0;
@@ -152,8 +157,14 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
             if (!warnedNoCursor) log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
             warnedNoCursor = true;
           } else {
+            if (newestFirst && previous !== undefined && compareCursor(run.kind!, value, previous) > 0) {
+              log.warn(`stream ${def.name}: declared newest first, but ${inc.cursor} went up from ${previous} to ${value}; reading every page of this partition.`);
+              newestFirst = false;
+            }
+            previous = value;
             if (start !== undefined && compareCursor(run.kind!, value, start) < 0) {
               skippedOld += 1;
+              reachedOlder = true;
               continue;
             }
             const keyId = JSON.stringify(def.key.map((k) => record[k]));
@@ -195,6 +206,10 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       if (commitsPerPage() && max !== undefined) commit(run, max, bookmarkContext);
       await writeState();
       sinceCheckpoint = 0;
+      if (newestFirst && reachedOlder) {
+        log.debug(`stream ${def.name}: newest first and past ${start}; no further pages for ${JSON.stringify(context)}.`);
+        break;
+      }
     }
 
     if (inc && max !== undefined) {

@@ -20,14 +20,16 @@ export const attempts = testpress.stream({
       url: undefined,
       path: '/api/v2.5/admin/attempts/',
       endpoint: '/api/v2.5/admin/attempts/',
-      query: { exams: context.exam_id, ordering: 'date', date_0: day },
+      query: { exams: context.exam_id, ordering: '-date', date_0: day },
       classify: adminOnly,
     };
   },
   key: ['id'],
   // `date` is when the attempt started and never changes; an attempt running at sync time completes
-  // later with the same date, so a day is re-read each run (duplicates merge on `id`).
-  incremental: { cursor: 'date', sorted: false, partitioned: true, lookback: '1d' },
+  // later with the same date, so a day is re-read each run (duplicates merge on `id`). Newest first:
+  // asked for on the admin API (`ordering=-date`), inferred for the exam's list (the kit reads every
+  // page of a list that turns out otherwise), so a run stops paging past the look-back.
+  incremental: { cursor: 'date', sorted: 'desc', partitioned: true, lookback: '1d' },
   transform: (raw: Record<string, any>) => {
     const user = typeof raw.user === 'object' && raw.user !== null ? raw.user : undefined;
     return {
