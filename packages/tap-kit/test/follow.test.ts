@@ -1,13 +1,10 @@
 // A child stream that reads the URL its parent record carries (`each(..., { follow })`), as sent.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { nextUrlPaging } from '@tapline/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { coerce, defineApi, defineTap } from '../src/index.js';
-import { startFakeApi, type FakeApi } from './support/fake-api.js';
-import { runCli } from './support/run-cli.js';
+import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
+import { jsonFile, lastState, runCli } from './support/run-cli.js';
 
 const api = defineApi({
   config: z.object({ base_url: z.string(), api_key: z.string() }),
@@ -32,23 +29,13 @@ const grades = api.stream({
 });
 const tap = defineTap({ name: 'tap-courses', description: 'Courses and their grades.', version: '0.0.1', api, streams: [courses, grades] });
 
+const fakeApi = fakeApiPerTest(afterEach);
 let fake: FakeApi | undefined;
-afterEach(async () => {
-  if (fake) expect(fake.unexpected).toEqual([]);
-  await fake?.close();
-  fake = undefined;
-});
-
-function writeJson(value: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'tap-kit-follow-')), 'file.json');
-  writeFileSync(file, JSON.stringify(value));
-  return file;
-}
 
 /** Courses whose grades_url is absolute (as Testpress's attempts_url is), with a query, and paged by `next`. */
 async function start(gradesUrl: (base: string, course: number) => string | null) {
   let base = '';
-  fake = await startFakeApi({
+  fake = await fakeApi.start({
     'GET /api/courses/': () => ({ body: { next: null, results: [1, 2].map((id) => ({ id, grades_url: gradesUrl(base, id) })) } }),
     'GET /api/courses/algebra-1/grades/': ({ query }) =>
       query.page === '2'
@@ -57,7 +44,7 @@ async function start(gradesUrl: (base: string, course: number) => string | null)
     'GET /api/courses/biology-2/grades/': () => ({ body: { next: null, results: [{ id: 20, graded_at: '2024-02-01T00:00:00Z' }] } }),
   });
   base = fake.baseUrl;
-  return writeJson({ base_url: fake.baseUrl, api_key: 'k-123456' });
+  return jsonFile({ base_url: fake.baseUrl, api_key: 'k-123456' });
 }
 const slug = (course: number) => (course === 1 ? 'algebra-1' : 'biology-2');
 

@@ -1,13 +1,10 @@
 // A stream served newest first (`sorted: 'desc'`) stops paging once it reaches records older than its start.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { nextUrlPaging } from '@tapline/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { coerce, defineApi, defineTap } from '../src/index.js';
-import { startFakeApi, type FakeApi } from './support/fake-api.js';
-import { runCli } from './support/run-cli.js';
+import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
+import { jsonFile, lastState, runCli } from './support/run-cli.js';
 
 const api = defineApi({
   config: z.object({ base_url: z.string() }),
@@ -25,25 +22,15 @@ const attempts = (sorted: 'desc' | false) =>
   });
 const tapOf = (sorted: 'desc' | false) => defineTap({ name: 'tap-attempts', description: 'Attempts.', version: '0.0.1', api, streams: [attempts(sorted)] });
 
+const fakeApi = fakeApiPerTest(afterEach);
 let fake: FakeApi | undefined;
-afterEach(async () => {
-  if (fake) expect(fake.unexpected).toEqual([]);
-  await fake?.close();
-  fake = undefined;
-});
-
-function writeJson(value: unknown): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'tap-kit-desc-')), 'file.json');
-  writeFileSync(file, JSON.stringify(value));
-  return file;
-}
 
 const day = (d: number) => new Date(Date.UTC(2024, 0, d)).toISOString();
 type Row = { id: number; date: string };
 
 /** Serves `rows` in the given order, 3 a page, linked by `next` (DRF style). */
 async function start(rows: () => Row[]) {
-  fake = await startFakeApi({
+  fake = await fakeApi.start({
     'GET /attempts/': ({ query }) => {
       const page = Number(query.page ?? 1);
       const all = rows();
@@ -51,9 +38,8 @@ async function start(rows: () => Row[]) {
       return { body: { next, results: all.slice((page - 1) * 3, page * 3) } };
     },
   });
-  return writeJson({ base_url: fake.baseUrl });
+  return jsonFile({ base_url: fake.baseUrl });
 }
-const lastState = (run: { messages: Array<Record<string, any>> }) => run.messages.filter((m) => m.type === 'STATE').at(-1)!.value;
 const ids = (run: { messages: Array<Record<string, any>> }) => run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record.id);
 const NOW = () => new Date(Date.UTC(2024, 1, 1));
 
@@ -73,7 +59,7 @@ describe("sorted: 'desc' (newest first)", () => {
     rows.unshift({ id: 11, date: day(10) });
     rows.splice(2, 0, { id: 10, date: '2024-01-08T23:30:00.000Z' });
     fake!.requests.length = 0;
-    const second = await runCli(tap, ['--config', config, '--state', writeJson(lastState(first))], {}, NOW);
+    const second = await runCli(tap, ['--config', config, '--state', jsonFile(lastState(first))], {}, NOW);
     expect(second.code).toBe(0);
     // Page 1 holds 11, 9 (the bookmark) and 10 (inside the look-back); page 2 starts older than the start, so it is the last.
     expect(ids(second)).toEqual([11, 9, 10]);
@@ -86,7 +72,7 @@ describe("sorted: 'desc' (newest first)", () => {
     const config = await start(() => rows);
     const tap = tapOf('desc');
     const state = { bookmarks: { attempts: { replication_key: 'date', replication_key_value: day(5) } } };
-    const run = await runCli(tap, ['--config', config, '--state', writeJson(state)], {}, NOW);
+    const run = await runCli(tap, ['--config', config, '--state', jsonFile(state)], {}, NOW);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/declared newest first, but date went up/);
     expect(ids(run)).toEqual([5, 6, 7]);
@@ -97,7 +83,7 @@ describe("sorted: 'desc' (newest first)", () => {
     const rows: Row[] = [9, 8, 7, 6, 5, 4].map((d) => ({ id: d, date: day(d) }));
     const config = await start(() => rows);
     const state = { bookmarks: { attempts: { replication_key: 'date', replication_key_value: day(9) } } };
-    const run = await runCli(tapOf(false), ['--config', config, '--state', writeJson(state)], {}, NOW);
+    const run = await runCli(tapOf(false), ['--config', config, '--state', jsonFile(state)], {}, NOW);
     expect(ids(run)).toEqual([9]);
     expect(fake!.requests).toHaveLength(2);
   });

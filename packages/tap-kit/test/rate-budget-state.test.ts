@@ -1,12 +1,9 @@
 // The API's rate budget holds across runs: the state carries the recent requests, bounded by the limit.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineApi, defineTap } from '../src/index.js';
-import { startFakeApi, type FakeApi } from './support/fake-api.js';
-import { runCli } from './support/run-cli.js';
+import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
+import { jsonFile, lastState, runCli } from './support/run-cli.js';
 
 const HOUR = 3_600_000;
 
@@ -22,26 +19,13 @@ const groups = api.stream({ name: 'groups', path: '/groups', key: ['id'], record
 const links = api.stream({ name: 'links', path: '/links', key: ['id'], record, pagination: null });
 const tap = defineTap({ name: 'tap-hourly', description: 'Two streams on an hourly budget.', version: '0.0.1', api, streams: [groups, links] });
 
+const fakeApi = fakeApiPerTest(afterEach);
 let fake: FakeApi | undefined;
-afterEach(async () => {
-  if (fake) expect(fake.unexpected).toEqual([]);
-  await fake?.close();
-  fake = undefined;
-});
-
-const dir = mkdtempSync(join(tmpdir(), 'tap-kit-budget-'));
-let files = 0;
-function writeJson(value: unknown): string {
-  const file = join(dir, `file-${++files}.json`);
-  writeFileSync(file, JSON.stringify(value));
-  return file;
-}
 
 async function start() {
-  fake = await startFakeApi({ 'GET /groups': () => ({ body: { data: [{ id: 1 }] } }), 'GET /links': () => ({ body: { data: [{ id: 2 }] } }) });
-  return writeJson({ base_url: fake.baseUrl });
+  fake = await fakeApi.start({ 'GET /groups': () => ({ body: { data: [{ id: 1 }] } }), 'GET /links': () => ({ body: { data: [{ id: 2 }] } }) });
+  return jsonFile({ base_url: fake.baseUrl });
 }
-const lastState = (run: { messages: Array<Record<string, any>> }) => run.messages.filter((m) => m.type === 'STATE').at(-1)?.value;
 
 describe('the rate budget across runs', () => {
   it('is written into every STATE as the request times of the window', async () => {
@@ -59,14 +43,14 @@ describe('the rate budget across runs', () => {
   it('a run minutes after the last one counts that run’s requests and stops cleanly when the budget is used up', async () => {
     const config = await start();
     const first = await runCli(tap, ['--config', config]);
-    const second = await runCli(tap, ['--config', config, '--state', writeJson(lastState(first))]);
+    const second = await runCli(tap, ['--config', config, '--state', jsonFile(lastState(first))]);
     // 2 + 1 requests fit in the hour; the fourth would not, so the run ends with its state saved, exit 0.
     expect(fake!.requests.map((r) => r.path)).toEqual(['/groups', '/links', '/groups']);
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/run again after \d{4}-\d{2}-\d{2}T/);
     expect(lastState(second).rate_budget.request_times).toHaveLength(3);
     // The next run from that state makes no request at all.
-    const third = await runCli(tap, ['--config', config, '--state', writeJson(lastState(second))]);
+    const third = await runCli(tap, ['--config', config, '--state', jsonFile(lastState(second))]);
     expect(third.code).toBe(0);
     expect(fake!.requests).toHaveLength(3);
   });
@@ -76,7 +60,7 @@ describe('the rate budget across runs', () => {
     const now = Date.now();
     const old = [now - 2 * HOUR, now - HOUR - 1];
     const state = { bookmarks: {}, rate_budget: { request_times: [...old, 'soon', now - 60_000] } };
-    const run = await runCli(tap, ['--config', config, '--state', writeJson(state)]);
+    const run = await runCli(tap, ['--config', config, '--state', jsonFile(state)]);
     expect(run.code).toBe(0);
     const kept: number[] = lastState(run).rate_budget.request_times;
     expect(kept).toHaveLength(3);
@@ -84,12 +68,12 @@ describe('the rate budget across runs', () => {
     expect(kept.every((t) => t > now - HOUR)).toBe(true);
     // More times than the limit (a hand-edited state, a lowered limit): the newest `limit` stay, and no request goes out.
     const crowded = [5, 4, 3, 2, 1].map((minutes) => now - minutes * 60_000);
-    const blocked = await runCli(tap, ['--config', config, '--state', writeJson({ bookmarks: {}, rate_budget: { request_times: crowded } })]);
+    const blocked = await runCli(tap, ['--config', config, '--state', jsonFile({ bookmarks: {}, rate_budget: { request_times: crowded } })]);
     expect(blocked.code).toBe(0);
     expect(lastState(blocked).rate_budget.request_times).toEqual(crowded.slice(-3));
     expect(fake!.requests).toHaveLength(2);
     // A state that is not shaped like a budget counts as no history.
-    const fresh = await runCli(tap, ['--config', config, '--state', writeJson({ rate_budget: { request_times: 'lots' } })]);
+    const fresh = await runCli(tap, ['--config', config, '--state', jsonFile({ rate_budget: { request_times: 'lots' } })]);
     expect(fresh.code).toBe(0);
     expect(lastState(fresh).rate_budget.request_times).toHaveLength(2);
     expect(fake!.requests).toHaveLength(4);

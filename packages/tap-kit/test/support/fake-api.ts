@@ -51,3 +51,23 @@ export async function startFakeApi(routes: Record<string, FakeHandler>): Promise
       }),
   };
 }
+
+/**
+ * One fake API per test: `const api = fakeApiPerTest(); const fake = await api.start(routes)`. After
+ * each test it fails on any unexpected request, then closes the server.
+ */
+export function fakeApiPerTest(afterEach: (hook: () => Promise<void>) => void): { start(routes: Record<string, FakeHandler>): Promise<FakeApi> } {
+  let current: FakeApi | undefined;
+  afterEach(async () => {
+    const fake = current;
+    current = undefined;
+    await fake?.close();
+    if (fake && fake.unexpected.length > 0) throw new Error(`unexpected requests: ${JSON.stringify(fake.unexpected.map((r) => `${r.method} ${r.path}`))}`);
+  });
+  return {
+    async start(routes) {
+      current = await startFakeApi(routes);
+      return current;
+    },
+  };
+}

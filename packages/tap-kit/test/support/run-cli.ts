@@ -1,4 +1,7 @@
 // Runs a tap's CLI in-process with captured stdout/stderr and parses the Singer output.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { runTapCli, type TapDefinition } from '../../src/index.js';
 
@@ -23,3 +26,17 @@ export async function runCli(tap: TapDefinition, argv: string[], env: NodeJS.Pro
     .map((line) => JSON.parse(line));
   return { code, stdout: out, stderr: err, messages };
 }
+
+let scratch: string | undefined;
+let files = 0;
+
+/** Writes `value` as JSON to a temp file (for --config, --state) and returns its path. */
+export function jsonFile(value: unknown): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'tap-kit-test-'));
+  const path = join(scratch, `file-${++files}.json`);
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+}
+
+/** The value of the run's last STATE message. */
+export const lastState = (run: CliRun): any => run.messages.filter((m) => m.type === 'STATE').at(-1)?.value;
