@@ -57,7 +57,8 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s over Cla
         kind: warehouse,
         config: { ...connection, default_target_schema: viewSchema },
         cwd: dir,
-        providerSchemas: { classmarker: providerSchema },
+        // Only ClassMarker's tables: other providers' schemas in a shared PostgreSQL are not ours.
+        providerSchemas: { classmarker: providerSchema, testpress: `${providerSchema}_none`, onlineexammaker: `${providerSchema}_none`, cbthost: `${providerSchema}_none` },
       });
       const query = async (sql: string) =>
         pgTest ? (await pgTest.client.query(sql)).rows : await duckdbRows((connection as { path: string }).path, sql);

@@ -5,9 +5,16 @@ import { defaultSchema, openWarehouse, quoteIdent, type WarehouseSession } from 
 import { columnTypes, Columns } from './columns.js';
 import { RESULT_COLUMNS, type ProviderModel } from './mapping.js';
 import { classmarkerModel } from './classmarker.js';
+import { testpressModel } from './testpress.js';
+import { onlineexammakerModel } from './onlineexammaker.js';
+import { cbthostModel } from './cbthost.js';
 
 /** One mapping per provider; a provider whose tables are absent is left out of the union. */
-export const PROVIDER_MODELS: ProviderModel[] = [classmarkerModel];
+export const PROVIDER_MODELS: ProviderModel[] = [classmarkerModel, testpressModel, onlineexammakerModel, cbthostModel];
+
+/** Rows the target soft-deleted (removed upstream, ACTIVATE_VERSION) are not current attempts or exams. */
+const live = (columns: Columns, alias: string): string =>
+  columns.has('_sdc_deleted_at') ? ` WHERE ${alias}.${quoteIdent('_sdc_deleted_at')} IS NULL` : '';
 
 export interface ModelOptions {
   kind: Warehouse;
@@ -70,14 +77,15 @@ export async function modelSql(
       }
       const mapped = source.map(r, lookups);
       const columns = [`'${model.provider}' AS provider`, ...RESULT_COLUMNS.map((c) => `${mapped[c]} AS ${c}`)];
-      resultSelects.push(`SELECT ${columns.join(', ')} FROM ${table(source.table)} AS r ${joins.join(' ')}`.trim());
+      resultSelects.push(`SELECT ${columns.join(', ')} FROM ${table(source.table)} AS r ${joins.join(' ')}${live(r, 'r')}`.trim());
     }
     for (const source of model.exams) {
       const types = await columnTypes(session, schema, source.table);
       if (types.size === 0) continue;
-      const mapped = source.map(new Columns(types, 'e'));
+      const e = new Columns(types, 'e');
+      const mapped = source.map(e);
       examSelects.push(
-        `SELECT '${model.provider}' AS provider, ${mapped.exam_id} AS exam_id, ${mapped.exam_title} AS exam_title FROM ${table(source.table)} AS e`,
+        `SELECT '${model.provider}' AS provider, ${mapped.exam_id} AS exam_id, ${mapped.exam_title} AS exam_title FROM ${table(source.table)} AS e${live(e, 'e')}`,
       );
     }
     if (found) providers.push(model.provider);
