@@ -41,8 +41,9 @@ const timePattern = /^(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?(?:
 /** A decimal sent as a string (SDK `use_singer_decimal`). */
 const decimalPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function createAjv(): Ajv {
+function createAjv(options: { inlineRefs?: boolean; code?: { optimize: boolean } } = {}): Ajv {
   const ajv = new Ajv({
+    ...options,
     strict: false, // real tap schemas carry unknown keywords and draft-04 leftovers
     allErrors: false, // the first problem is enough, and stopping early is faster
     verbose: true, // errors carry the offending data and schema (costs nothing on the happy path)
@@ -61,8 +62,18 @@ function createAjv(): Ajv {
 }
 
 let sharedAjv: Ajv | undefined;
+let hugeSchemaAjv: Ajv | undefined;
 const compiled = new Map<string, ValidateFunction>();
 const CACHE_LIMIT = 256;
+
+/**
+ * Schemas whose JSON text is longer than this are compiled the cheap way (see
+ * `shareRepeatedSubschemas`). Ordinary stream schemas are a few KB and keep the fully inlined,
+ * optimised code; peer test tap_aapl.singer (1 MB of schema) took ~20 s in ajv that way.
+ */
+const HUGE_SCHEMA_CHARS = 100_000;
+/** Repeated subschemas at least this long (JSON text) are shared in huge schemas; short leaves stay inline. */
+const SHARED_SUBSCHEMA_MIN_CHARS = 100;
 
 /**
  * Compile a validator for records of a stream. Call it once per SCHEMA message, not per record:
@@ -88,10 +99,18 @@ function compileCached(schema: JsonSchema, constraints: boolean): ValidateFuncti
   const key = `${constraints ? 'full' : 'types'}:${stringifyJson(schema)}`;
   const hit = compiled.get(key);
   if (hit !== undefined) return hit;
-  sharedAjv ??= createAjv();
-  const normalised = normaliseSchema(schema, constraints) as JsonSchema;
-  const validate = sharedAjv.compile(normalised);
-  sharedAjv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
+  let normalised = normaliseSchema(schema, constraints) as JsonSchema;
+  let ajv: Ajv;
+  if (key.length > HUGE_SCHEMA_CHARS) {
+    // Generated code grows with the schema (20 MB of JavaScript for tap_aapl's 1 MB); sharing
+    // repeated subschemas as separate functions and skipping ajv's code optimiser keeps it small.
+    ajv = hugeSchemaAjv ??= createAjv({ inlineRefs: false, code: { optimize: false } });
+    normalised = shareRepeatedSubschemas(normalised) as JsonSchema;
+  } else {
+    ajv = sharedAjv ??= createAjv();
+  }
+  const validate = ajv.compile(normalised);
+  ajv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
   if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value as string);
   compiled.set(key, validate);
   return validate;
@@ -145,6 +164,73 @@ function normaliseSchema(schema: unknown, constraints: boolean): unknown {
     }
   }
   return result;
+}
+
+/**
+ * A huge schema is usually one shape repeated (tap_aapl: 24,600 subschemas, 137 distinct). Each
+ * subschema that occurs more than once moves to `definitions` and is referenced, so ajv compiles
+ * it once. Schemas that already use `$ref` are left alone (a JSON pointer might lead through a
+ * subschema that moved).
+ */
+function shareRepeatedSubschemas(root: JsonSchema): JsonSchema {
+  const rootText = JSON.stringify(root);
+  if (rootText.includes('"$ref"')) return root;
+  const counts = new Map<string, number>();
+  const textOf = new Map<object, string>();
+  const count = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return;
+    const text = JSON.stringify(node);
+    textOf.set(node, text);
+    counts.set(text, (counts.get(text) ?? 0) + 1);
+    forEachSubschema(node as Record<string, unknown>, count);
+  };
+  forEachSubschema(root, count);
+
+  const definitions: Record<string, unknown> = {};
+  const nameOf = new Map<string, string>();
+  const share = (node: unknown): unknown => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return node;
+    const text = textOf.get(node)!;
+    if (text.length < SHARED_SUBSCHEMA_MIN_CHARS || counts.get(text)! < 2) return withSharedChildren(node);
+    let name = nameOf.get(text);
+    if (name === undefined) {
+      name = `tapline_shared_${nameOf.size}`;
+      nameOf.set(text, name);
+      definitions[name] = withSharedChildren(node);
+    }
+    return { $ref: `#/definitions/${name}` };
+  };
+  const withSharedChildren = (node: object): Record<string, unknown> => {
+    const copy: Record<string, unknown> = { ...node };
+    forEachSubschema(copy, share, (key, value) => (copy[key] = value));
+    return copy;
+  };
+  const result = withSharedChildren(root);
+  if (nameOf.size === 0) return root;
+  result.definitions = { ...(result.definitions as Record<string, unknown> | undefined), ...definitions };
+  return result as JsonSchema;
+}
+
+/** Visit the subschemas directly under `node` (properties, items, anyOf members, ...); `replace` stores a new value. */
+function forEachSubschema(
+  node: Record<string, unknown>,
+  visit: (sub: unknown) => unknown,
+  replace?: (key: string, value: unknown) => void,
+): void {
+  for (const key of Object.keys(node)) {
+    const value = node[key];
+    if (schemaMapKeywords.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const mapped: Record<string, unknown> = {};
+      for (const [name, sub] of Object.entries(value)) mapped[name] = visit(sub);
+      replace?.(key, mapped);
+    } else if ((schemaListKeywords.has(key) || schemaKeywords.has(key)) && Array.isArray(value)) {
+      const mapped = value.map((sub) => visit(sub));
+      replace?.(key, mapped);
+    } else if (schemaKeywords.has(key)) {
+      const mapped = visit(value);
+      replace?.(key, mapped);
+    }
+  }
 }
 
 function toApproximateNumbers(value: unknown): unknown {

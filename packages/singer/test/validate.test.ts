@@ -89,6 +89,34 @@ describe('compileRecordValidator', () => {
     expect(typesOnly({ c_pk: 'x' })?.field).toBe('c_pk');
   });
 
+  it('checks a huge schema of repeated shapes as strictly as a small one', () => {
+    // Over 100 KB of schema: repeated subschemas are compiled once and shared (tap_aapl.singer).
+    const quarter = {
+      type: 'object',
+      properties: {
+        date: { type: 'string', format: 'date' },
+        revenue: { anyOf: [{ type: 'string' }, { type: 'null' }] },
+        lines: { type: 'array', items: { type: 'object', properties: { amount: { type: 'integer' } }, required: ['amount'] } },
+      },
+    };
+    const quarters = Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`q${i}`, quarter]));
+    const huge = compileRecordValidator({
+      type: 'object',
+      properties: { symbol: { type: 'string' }, financials: { type: 'object', properties: quarters } },
+    });
+    const good = { date: '2024-03-31', revenue: '1.5', lines: [{ amount: 1 }] };
+    expect(huge({ symbol: 'AAPL', financials: { q0: good, q599: good } })).toBeNull();
+    expect(huge({ financials: { q7: { ...good, lines: [{ amount: 1 }, { amount: 'x' }] } } })).toEqual({
+      field: 'financials.q7.lines[1].amount',
+      message: 'field "financials.q7.lines[1].amount": must be integer (got "x")',
+    });
+    expect(huge({ financials: { q12: { ...good, revenue: 5 } } })).toEqual({
+      field: 'financials.q12.revenue',
+      message: 'field "financials.q12.revenue": must be string or null (got 5)',
+    });
+    expect(huge({ financials: { q3: { lines: [{}] } } })?.field).toBe('financials.q3.lines[0].amount');
+  });
+
   it('reuses the compiled function for an identical schema', () => {
     const first = compileRecordValidator(JSON.parse(JSON.stringify(schema)) as JsonSchema);
     expect(first({ c_pk: 'x' })?.field).toBe('c_pk');
@@ -117,6 +145,7 @@ describe.skipIf(!peerTestsDir)('compileRecordValidator on peer-test streams', ()
     'target-postgres/test_no_type.singer',
     'target-postgres/large_int.singer',
     'target-postgres/tap_countries.singer',
+    'target-postgres/tap_aapl.singer',
     'target-postgres/schema_updates.singer',
     'meltano-target-streams/encoded_string_data.singer',
     'pipelinewise-target-postgres/integration/messages-with-multiple-streams.json',
