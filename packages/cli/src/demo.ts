@@ -103,7 +103,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const resumed = runs.filter((r) => r.summary.incremental).map((r) => r.provider);
   const fresh = runs.filter((r) => !r.summary.incremental).map((r) => r.provider);
   if (fresh.length === 0 && resumed.length > 0) {
-    write('\nThis run was incremental: every pipeline resumed from its state in warehouse.duckdb and read only what changed.\n');
+    // Honest about full-table streams (exam lists, CBTHost results): they have no cursor and are read whole.
+    write(
+      '\nThis run was incremental: every pipeline resumed from its state in warehouse.duckdb; incremental streams' +
+        ' read only what changed, full-table streams (exam lists, CBTHost results) were read whole and merged by key.\n',
+    );
   } else if (resumed.length > 0) {
     write(`\nIncremental for ${resumed.join(', ')}; first (full) sync for ${fresh.join(', ')}.\n`);
   } else {
