@@ -61,15 +61,24 @@ async function runInProcess(tap: TapDefinition, argv: readonly string[], env: No
 }
 
 function runBin(bin: readonly string[], argv: readonly string[], env: NodeJS.ProcessEnv) {
+  return spawnTap(bin, argv, env).done.then(({ code, stdout, stderr }) => ({ code, stdout, stderr }));
+}
+
+/**
+ * Starts a tap process. Its stdout is both collected (for `done`) and readable as a stream, so it
+ * can be piped into a target process as a shell pipe would (`landSync({ bin }, ...)` does).
+ */
+export function spawnTap(bin: readonly string[], argv: readonly string[], env: NodeJS.ProcessEnv = {}): { stdout: NodeJS.ReadableStream; done: Promise<TapRun> } {
   const [command, ...prefix] = bin;
   if (!command) throw new Error('bin must name a command');
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, [...prefix, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const child = spawn(command, [...prefix, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  const done = new Promise<TapRun>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout: out, stderr: err }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout: out, stderr: err, messages: singerMessages(out) }));
   });
+  return { stdout: child.stdout, done };
 }

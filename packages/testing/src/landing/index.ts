@@ -1,5 +1,5 @@
 // @tapline/testing/landing: run a tap, parse its Singer output, and land it through the real targets.
-export { jsonFile, lastState, recordsOf, runTap, type TapRun, type TapUnderTest } from '../run-tap.js';
+export { jsonFile, lastState, recordsOf, runTap, spawnTap, type TapRun, type TapUnderTest } from '../run-tap.js';
 export { duckdbWarehouse, postgresWarehouse, targetCommand, type Warehouse, type WarehouseOptions } from './warehouse.js';
 export { queryDuckDB, withDuckDB } from '../duckdb.js';
 export type { TargetRun } from '../target-contract/harness.js';

@@ -14,8 +14,10 @@ export interface Warehouse {
   readonly schema: string;
   /** Target config keys that point at this place. */
   readonly config: Readonly<Record<string, unknown>>;
-  /** Pipes Singer text into the target CLI, with this place's config plus `extra` (e.g. `{ hard_delete: true }`). */
-  load(singer: string, extra?: Record<string, unknown>): Promise<TargetRun>;
+  /** The command that runs the target CLI. */
+  readonly command: readonly string[];
+  /** Feeds Singer text (or a stream, e.g. a tap process's stdout) to the target CLI, with this place's config plus `extra` (e.g. `{ hard_delete: true }`). */
+  load(singer: string | NodeJS.ReadableStream, extra?: Record<string, unknown>): Promise<TargetRun>;
   /** Rows of one query: DuckDB rows as @duckdb/node-api gives them, PostgreSQL rows as `plainPgClient` does. */
   query(sql: string): Promise<Record<string, unknown>[]>;
   /** Removes the file or schema. */
@@ -38,7 +40,8 @@ export async function duckdbWarehouse(options: WarehouseOptions = {}): Promise<W
     schema: 'main',
     path,
     config,
-    load: (singer, extra = {}) => runTargetCommand({ config, command }, { text: singer }, extra),
+    command,
+    load: (singer, extra = {}) => runTargetCommand({ config, command }, typeof singer === 'string' ? { text: singer } : { stream: singer }, extra),
     query: (sql) => withDuckDB(path, (query) => query(sql)),
     drop: () => rm(dir, { recursive: true, force: true }),
   };
@@ -53,7 +56,8 @@ export async function postgresWarehouse(options: WarehouseOptions & { url?: stri
     target: 'target-postgres',
     schema: fixture.schema,
     config,
-    load: (singer, extra = {}) => runTargetCommand({ config, command }, { text: singer }, extra),
+    command,
+    load: (singer, extra = {}) => runTargetCommand({ config, command }, typeof singer === 'string' ? { text: singer } : { stream: singer }, extra),
     query: async (sql) => (await fixture.client.query(sql)).rows as Record<string, unknown>[],
     drop: () => fixture.drop(),
   };

@@ -50,10 +50,10 @@ export interface TargetRun {
   readonly stderr: string;
 }
 
-/** Run the target CLI on an input file (or text) with the place's config plus `extra`. */
+/** Run the target CLI on an input file, text or stream (a real `tap | target` pipe) with the place's config plus `extra`. */
 export async function runTargetCommand(
   place: Pick<TargetPlace, 'config' | 'command'>,
-  input: { file: string } | { text: string },
+  input: { file: string } | { text: string } | { stream: NodeJS.ReadableStream },
   extra: Record<string, unknown> = {},
 ): Promise<TargetRun> {
   const dir = await mkdtemp(join(tmpdir(), 'tapline-target-'));
@@ -68,6 +68,7 @@ export async function runTargetCommand(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.stdin.on('error', () => {}); // the target may exit before reading everything (bad input)
     if ('file' in input) createReadStream(input.file).pipe(child.stdin);
+    else if ('stream' in input) input.stream.pipe(child.stdin);
     else child.stdin.end(input.text);
     const code = await new Promise<number>((resolve) => child.on('close', (exit) => resolve(exit ?? -1)));
     const states = stdout
