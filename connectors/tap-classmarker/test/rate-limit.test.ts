@@ -25,10 +25,19 @@ describe('on_rate_limit: stop (default)', () => {
     expect(got).toBeLessThan(1000);
     expect((first.state as any).bookmarks.link_results).toBeDefined();
 
-    s.resetRateLimit(); // an hour later
-    const second = await runTap(s, { state: first.state, config: { requests_per_hour: 30 } });
+    // The state remembers ClassMarker's next_request_after: a run straight away makes no request.
+    const sent = s.requests.count();
+    const tooSoon = await runTap(s, { state: first.state });
+    expect(tooSoon.code).toBe(0);
+    expect(s.requests.count()).toBe(sent);
+    expect(tooSoon.stderr).toMatch(/run again after/);
+
+    // An hour later: the simulator's window and the budget the state remembers have both passed.
+    const anHourLater = (state: unknown) => ({ ...(state as object), rate_budget: undefined });
     s.resetRateLimit();
-    const third = await runTap(s, { state: second.state });
+    const second = await runTap(s, { state: anHourLater(tooSoon.state), config: { requests_per_hour: 30 } });
+    s.resetRateLimit();
+    const third = await runTap(s, { state: anHourLater(second.state) });
     const ids = new Set([...first.records('link_results'), ...second.records('link_results'), ...third.records('link_results')].map((r) => r.link_result_id));
     expect(ids.size).toBe(1000);
     expect(s.errorsSent).toContain('rateLimitExceeded');
@@ -56,5 +65,12 @@ describe('the tap budget', () => {
     expect(s.requests.count()).toBe(5);
     expect(s.errorsSent).toEqual([]); // ClassMarker never had to refuse a request
     expect((run.state as any).bookmarks.link_results).toBeDefined();
+    expect((run.state as any).rate_budget.request_times).toHaveLength(5);
+
+    // The next run minutes later (an orchestrator running more often than hourly) shares the hour's budget.
+    const next = await runTap(s, { state: run.state, config: { requests_per_hour: 5 } });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/run again after/);
+    expect(s.requests.count()).toBe(5);
   });
 });
