@@ -166,6 +166,7 @@ function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): 
     throw new Error(`${where}: declare a path, a parent link that follows a URL, or a fetch.`);
   }
   const follow = declaration.parent?.follow;
+  if (follow !== undefined && declaration.fetch) throw new Error(`${where}: declare a fetch or follow a URL from the parent, not both.`);
   if (follow !== undefined && !Object.hasOwn(declaration.parent!.stream.record.shape, follow)) {
     throw new Error(`${where}: follows "${follow}", which is not in the record schema of "${declaration.parent!.stream.name}".`);
   }

@@ -91,5 +91,14 @@ describe('a child that follows its parent record’s URL', () => {
     expect(() =>
       api.stream({ name: 'bad', parent: courses.each(() => ({}), { follow: 'nope' as 'grades_url' }), key: ['id'], record: z.object({ id: z.number() }) }),
     ).toThrow(/follows "nope", which is not in the record schema of "courses"/);
+    expect(() =>
+      api.stream({
+        name: 'both',
+        parent: courses.each(() => ({}), { follow: 'grades_url' }),
+        fetch: async function* () {},
+        key: ['id'],
+        record: z.object({ id: z.number() }),
+      }),
+    ).toThrow(/a fetch or follow a URL from the parent, not both/);
   });
 });
