@@ -155,7 +155,8 @@ describe.each(['postgres', 'duckdb'] as const)('killing a run into the real targ
           ? { connection_string: process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' }
           : { path: path.join(dir, 'w.duckdb') };
       const project = writeProject({
-          taps: { fake: { command: ['node', FAKE_TAP], config: { records: RECORDS, state_every: 25, delay_ms: 2 } } },
+          // A run must outlast most kill moments (0–700 ms) however fast the target gets.
+          taps: { fake: { command: ['node', FAKE_TAP], config: { records: RECORDS, state_every: 25, delay_ms: 5 } } },
           // Batches small enough that the target commits (at the next STATE) a few times per run, and
           // large enough that a killed tapline's target usually reaches end of input before another commit.
           targets: { [warehouse]: { config: { ...connection, default_target_schema: schema, batch_size_rows: 1000 } } },
