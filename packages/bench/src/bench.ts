@@ -44,7 +44,20 @@ const META_COLUMNS: readonly [string, string, string][] = [
 
 interface Measured {
   readonly seconds: number;
+  /** User + system CPU seconds (all threads): on a shared machine, steadier than wall time. */
+  readonly cpuSeconds?: number;
   readonly peakRssMb?: number;
+}
+
+/** utime + stime of a live process in seconds, from /proc/<pid>/stat (clock ticks of 1/100 s on Linux). */
+function procCpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Run a target CLI with the Singer file on stdin; wall time and peak RSS (VmHWM, polled from /proc). */
@@ -56,7 +69,9 @@ async function runTarget(bin: string, config: object, input: string, dir: string
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
   let peakKb = 0;
+  let cpu: number | undefined;
   const poll = setInterval(() => {
+    cpu = procCpuSeconds(child.pid) ?? cpu;
     try {
       const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const hwm = /VmHWM:\s+(\d+)/.exec(status);
@@ -71,7 +86,7 @@ async function runTarget(bin: string, config: object, input: string, dir: string
   clearInterval(poll);
   const seconds = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`${bin} exited with ${code}:\n${stderr}`);
-  return { seconds, ...(peakKb > 0 ? { peakRssMb: peakKb / 1024 } : {}) };
+  return { seconds, ...(cpu === undefined ? {} : { cpuSeconds: cpu }), ...(peakKb > 0 ? { peakRssMb: peakKb / 1024 } : {}) };
 }
 
 /** The records alone, one JSON object per line (DuckDB read_json's input) and as CSV (COPY's input). */
@@ -113,12 +128,14 @@ async function duckdbReadJson(ndjson: string, dir: string): Promise<Measured> {
     await connection.run(`CREATE TABLE ${BENCH_STREAM} (${all.map(([name, type]) => `"${name}" ${type}`).join(', ')})`);
     const spec = COLUMNS.map(([name, type]) => `"${name}": '${type}'`).join(', ');
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     await connection.run(
       `INSERT INTO ${BENCH_STREAM} SELECT *, TIMESTAMPTZ '2025-01-15 08:00:00+00', NULL, NULL, NULL, NULL, NULL
        FROM read_json('${ndjson}', format = 'newline_delimited', columns = {${spec}})`,
     );
     await connection.run('CHECKPOINT');
-    return { seconds: (performance.now() - started) / 1000 };
+    const cpu = process.cpuUsage(cpuStarted);
+    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -167,6 +184,8 @@ interface Row {
   baseline: string;
   baselineSeconds: number;
   goal: string;
+  cpuSeconds?: number;
+  baselineCpuSeconds?: number;
   peakRssMb?: number;
   smallRssMb?: number;
 }
@@ -204,6 +223,7 @@ async function main(): Promise<void> {
           baseline: "DuckDB `read_json`",
           baselineSeconds: baseline.seconds,
           goal: '≤ 2',
+          ...cpuOf(run, baseline),
           ...(run.peakRssMb === undefined ? {} : { peakRssMb: run.peakRssMb }),
           ...(smallRun?.peakRssMb === undefined ? {} : { smallRssMb: smallRun.peakRssMb }),
         });
@@ -229,6 +249,7 @@ async function main(): Promise<void> {
             baseline: '`COPY ... FROM STDIN (FORMAT csv)`',
             baselineSeconds: baseline.seconds,
             goal: '≤ 1.5',
+            ...cpuOf(run, baseline),
             ...(run.peakRssMb === undefined ? {} : { peakRssMb: run.peakRssMb }),
             ...(smallRun?.peakRssMb === undefined ? {} : { smallRssMb: smallRun.peakRssMb }),
           });
@@ -243,15 +264,23 @@ async function main(): Promise<void> {
   process.stdout.write(table(results, small, rows));
 }
 
+function cpuOf(run: Measured, baseline: Measured): Pick<Row, 'cpuSeconds' | 'baselineCpuSeconds'> {
+  return {
+    ...(run.cpuSeconds === undefined ? {} : { cpuSeconds: run.cpuSeconds }),
+    ...(baseline.cpuSeconds === undefined ? {} : { baselineCpuSeconds: baseline.cpuSeconds }),
+  };
+}
+
 function table(results: readonly Row[], small: number, rows: number): string {
   const mb = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(0)} MB`);
   const count = (n: number) => n.toLocaleString('en');
+  const cpu = (value: number | undefined) => (value === undefined ? 'n/a' : `${value.toFixed(1)} s`);
   const lines = [
-    `| target | rows | target wall time | baseline | baseline time | ratio | goal | peak RSS at ${count(small)} | peak RSS at ${count(rows)} |`,
-    '|---|---:|---:|---|---:|---:|---|---:|---:|',
+    `| target | rows | target wall time | baseline | baseline time | ratio | goal | target CPU | baseline CPU | peak RSS at ${count(small)} | peak RSS at ${count(rows)} |`,
+    '|---|---:|---:|---|---:|---:|---|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.target} | ${count(r.rows)} | ${r.seconds.toFixed(1)} s | ${r.baseline} | ${r.baselineSeconds.toFixed(1)} s | ${(r.seconds / r.baselineSeconds).toFixed(2)} | ${r.goal} | ${mb(r.smallRssMb ?? r.peakRssMb)} | ${mb(r.peakRssMb)} |`,
+        `| ${r.target} | ${count(r.rows)} | ${r.seconds.toFixed(1)} s | ${r.baseline} | ${r.baselineSeconds.toFixed(1)} s | ${(r.seconds / r.baselineSeconds).toFixed(2)} | ${r.goal} | ${cpu(r.cpuSeconds)} | ${cpu(r.baselineCpuSeconds)} | ${mb(r.smallRssMb ?? r.peakRssMb)} | ${mb(r.peakRssMb)} |`,
     ),
   ];
   return `\n${lines.join('\n')}\n`;

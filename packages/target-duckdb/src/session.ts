@@ -1,4 +1,4 @@
-// A DuckDB session: DDL, bulk load through a spooled JSON file into staging, one set-based merge per batch.
+// A DuckDB session: DDL, bulk load through a spooled CSV file, one set-based INSERT or MERGE per batch.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,10 @@ import {
   type RowBatch,
   type TableRef,
 } from '@tapline/target-kit';
-import { spoolRows } from './spool.js';
+import { decimalSqlType, emptyShape, mergeShapes, plainDecimal, typeHolds, widenShape, type DecimalShape } from './decimal.js';
+import { columnList, readCsvSql, spoolCsv } from './spool.js';
 import { ident, literal, tableName } from './sql.js';
 import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
-
-const STAGE = ident('__tapline_stage');
 
 /** Open the database file; a file locked by another process gets a sentence, not a stack. */
 export async function openDuckDBSession(path: string, memoryLimit: string): Promise<DuckDBSession> {
@@ -42,9 +41,20 @@ export async function openDuckDBSession(path: string, memoryLimit: string): Prom
   return new DuckDBSession(instance, connection);
 }
 
+/** A batch's spooled file, the type each of its columns is read as, and its longest line in bytes. */
+interface Spool {
+  readonly file: string;
+  readonly typed: readonly { name: string; sqlType: string }[];
+  readonly longestLine: number;
+}
+
 export class DuckDBSession implements DialectSession {
   private readonly spoolDir = mkdtempSync(join(tmpdir(), 'tapline-duckdb-'));
   private spoolCount = 0;
+  /** SQL type of each column of each table this session has seen or made (decimal columns change type with their values). */
+  private readonly sqlTypes = new Map<string, Map<string, string>>();
+  /** Decimal columns already reported as falling back to text, so the warning is logged once. */
+  private readonly warnedText = new Set<string>();
 
   private readonly connection: DuckDBConnection;
 
@@ -91,6 +101,7 @@ export class DuckDBSession implements DialectSession {
       [table.schema, table.table],
     );
     const primaryKey = (constraints.getRowsJS()[0]?.[0] as string[] | undefined) ?? [];
+    this.sqlTypes.set(tableName(table), new Map(rows.map(([name, sqlType]) => [name, sqlType])));
     return {
       columns: rows.map(([name, sqlType, comment]) => ({ name, sqlType, kind: kindOfColumn(sqlType, comment) })),
       primaryKey,
@@ -104,51 +115,130 @@ export class DuckDBSession implements DialectSession {
   async createTable(table: TableRef, columns: readonly ColumnDef[], _primaryKey: readonly string[]): Promise<void> {
     const defs = columns.map((column) => `${ident(column.name)} ${SQL_TYPE[column.kind]}`);
     await this.connection.run(`CREATE TABLE ${tableName(table)} (${defs.join(', ')})`);
-    for (const column of columns) await this.markDecimal(table, column);
-  }
-
-  private async markDecimal(table: TableRef, column: ColumnDef): Promise<void> {
-    if (column.kind !== 'decimal') return;
-    await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${ident(column.name)} IS ${literal(DECIMAL_COMMENT)}`);
+    this.sqlTypes.set(tableName(table), new Map(columns.map((column) => [column.name, SQL_TYPE[column.kind]])));
   }
 
   async dropTable(table: TableRef): Promise<void> {
     await this.connection.run(`DROP TABLE IF EXISTS ${tableName(table)}`);
+    this.sqlTypes.delete(tableName(table));
   }
 
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
     await this.connection.run(`ALTER TABLE ${tableName(table)} ADD COLUMN ${ident(column.name)} ${SQL_TYPE[column.kind]}`);
-    await this.markDecimal(table, column);
+    (await this.typesOf(table)).set(column.name, SQL_TYPE[column.kind]);
   }
 
   async alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void> {
     const name = ident(column.name);
-    // A plain cast would parse text as JSON; to_json keeps every old value as a JSON value instead.
-    const using = column.kind === 'json' && from !== 'json' ? ` USING to_json(${name})` : '';
     try {
+      if (column.kind === 'decimal') {
+        // Sized from the values already there (an integer or double column turning exact).
+        await this.resizeDecimal(table, column.name, await this.shapeOf(table, column.name));
+        return;
+      }
+      // A plain cast would parse text as JSON; to_json keeps every old value as a JSON value instead.
+      const using = column.kind === 'json' && from !== 'json' ? ` USING to_json(${name})` : '';
       await this.connection.run(`ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
-      await this.markDecimal(table, column);
+      // A text column that held exact decimals now holds any text: drop the marker.
+      if (from === 'decimal') await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${name} IS NULL`);
+      (await this.typesOf(table)).set(column.name, SQL_TYPE[column.kind]);
     } catch (error) {
+      if (error instanceof LoadError) throw error;
       throw new LoadError(
         `cannot widen column ${column.name} of ${table.schema}.${table.table} from ${from} to ${column.kind}: ${duckdbMessage(error)}`,
       );
     }
   }
 
+  /** Column name -> SQL type of a table, read from the catalog once per session. */
+  private async typesOf(table: TableRef): Promise<Map<string, string>> {
+    const known = this.sqlTypes.get(tableName(table));
+    if (known) return known;
+    await this.describeTable(table);
+    return this.sqlTypes.get(tableName(table)) ?? new Map<string, string>();
+  }
+
+  /** The shape of the values a column holds now, read through their text (exact for every numeric type). */
+  private async shapeOf(table: TableRef, column: string): Promise<DecimalShape> {
+    const name = ident(column);
+    const result = await this.connection.runAndReadAll(
+      `SELECT coalesce(bool_and(regexp_full_match(v, '-?[0-9]+(\.[0-9]+)?')), true),
+              coalesce(max(length(ltrim(split_part(ltrim(v, '-'), '.', 1), '0'))), 0),
+              coalesce(max(length(split_part(v, '.', 2))), 0),
+              coalesce(bool_or(length(ltrim(v, '-')) >= 39 AND TRY_CAST(v AS HUGEINT) IS NULL), false)
+       FROM (SELECT CAST(${name} AS VARCHAR) AS v FROM ${tableName(table)} WHERE ${name} IS NOT NULL)`,
+    );
+    const [plain, integerDigits, scale, beyondHugeint] = result.getRowsJS()[0] as [boolean, bigint | number, bigint | number, boolean];
+    return { text: !plain, integerDigits: Number(integerDigits), scale: Number(scale), beyondHugeint };
+  }
+
+  /**
+   * Give a decimal column the type its values need (never narrower than now). The old values go
+   * through their text, so the new type holds each of them exactly.
+   */
+  private async resizeDecimal(table: TableRef, column: string, shape: DecimalShape): Promise<void> {
+    const types = await this.typesOf(table);
+    const current = types.get(column) ?? 'VARCHAR';
+    if (current.toUpperCase() === 'VARCHAR' && types.has(column)) return;
+    const wanted = decimalSqlType(shape);
+    const name = ident(column);
+    if (wanted !== current) {
+      await this.connection.run(
+        `ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${wanted} USING CAST(CAST(${name} AS VARCHAR) AS ${wanted})`,
+      );
+      types.set(column, wanted);
+    }
+    if (wanted === 'VARCHAR') {
+      await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${name} IS ${literal(DECIMAL_COMMENT)}`);
+      const where = `${table.schema}.${table.table}.${column}`;
+      if (!this.warnedText.has(where)) {
+        this.warnedText.add(where);
+        process.stderr.write(
+          `WARNING column ${where} holds exact decimals beyond DuckDB's DECIMAL(38) and HUGEINT (or text that is no number); it is stored as VARCHAR with every digit (cast in queries)\n`,
+        );
+      }
+    }
+  }
+
+  /** Widen the batch's decimal columns to hold its values, before they are loaded (DuckDB would round extra scale). */
+  private async fitDecimals(batch: RowBatch): Promise<void> {
+    const types = await this.typesOf(batch.table);
+    for (const [index, column] of batch.columns.entries()) {
+      if (column.kind !== 'decimal') continue;
+      const current = types.get(column.name) ?? 'VARCHAR';
+      if (current.toUpperCase() === 'VARCHAR') continue;
+      const shape = emptyShape();
+      for (const row of batch.rows) {
+        const value = row[index];
+        if (value === null || value === undefined) continue;
+        const plain = typeof value === 'string' ? plainDecimal(value) : typeof value === 'boolean' ? null : plainDecimal(String(value));
+        if (plain === null) {
+          shape.text = true;
+          break;
+        }
+        widenShape(shape, plain);
+      }
+      if (typeHolds(current, shape)) continue;
+      await this.resizeDecimal(batch.table, column.name, mergeShapes(shape, await this.shapeOf(batch.table, column.name)));
+    }
+  }
+
   async writeBatch(batch: RowBatch): Promise<void> {
     if (batch.rows.length === 0) return;
-    const file = join(this.spoolDir, `batch-${this.spoolCount++}.jsonl`);
-    await spoolRows(file, batch.rows);
+    if (batch.columns.some((column) => column.kind === 'decimal')) await this.fitDecimals(batch);
+    const types = await this.typesOf(batch.table);
+    const file = join(this.spoolDir, `batch-${this.spoolCount++}.csv`);
+    const longestLine = await spoolCsv(file, batch.columns, batch.rows);
     try {
-      const source = stagedSelect(batch.columns, file);
+      // Each field is parsed as the column's own type (a hand-made column keeps its type; DuckDB judges the values).
+      const typed = batch.columns.map((column) => ({ name: column.name, sqlType: types.get(column.name) ?? SQL_TYPE[column.kind] }));
+      const source = `SELECT * FROM ${readCsvSql(file, typed, longestLine)}`;
       const target = tableName(batch.table);
-      const columnList = batch.columns.map((column) => ident(column.name)).join(', ');
+      const columns = columnList(batch.columns);
       if (batch.mode === 'append' || batch.tableIsNew) {
-        await this.run(batch, `INSERT INTO ${target} (${columnList}) ${source}`, file);
+        await this.run(batch, `INSERT INTO ${target} (${columns}) ${source}`, { file, typed, longestLine });
       } else {
-        await this.run(batch, `CREATE OR REPLACE TEMP TABLE ${STAGE} AS ${source}`, file);
-        await this.merge(batch, target, columnList);
-        await this.connection.run(`DROP TABLE ${STAGE}`);
+        await this.run(batch, this.mergeSql(batch, target, columns, source), { file, typed, longestLine });
       }
     } finally {
       rmSync(file, { force: true });
@@ -156,43 +246,45 @@ export class DuckDBSession implements DialectSession {
   }
 
   /**
-   * Rows already unique by key (the kit deduplicated, last wins): update the matching rows
-   * column by column (columns outside the batch keep their values), then insert the others.
+   * Rows already unique by key (the kit deduplicated, last wins) are merged straight from the
+   * file: matching rows are updated column by column (columns outside the batch keep their
+   * values), the others inserted. Keys are never NULL (the kit refuses such records), so `=`
+   * lets DuckDB hash-join.
    */
-  private async merge(batch: RowBatch, target: string, columnList: string): Promise<void> {
-    const on = batch.key.map((key) => `t.${ident(key)} IS NOT DISTINCT FROM s.${ident(key)}`).join(' AND ');
+  private mergeSql(batch: RowBatch, target: string, columns: string, source: string): string {
+    const on = batch.key.map((key) => `t.${ident(key)} = s.${ident(key)}`).join(' AND ');
     const keys = new Set(batch.key);
     const set = batch.columns
       .filter((column) => !keys.has(column.name))
       .map((column) => `${ident(column.name)} = s.${ident(column.name)}`);
     const values = batch.columns.map((column) => `s.${ident(column.name)}`).join(', ');
     const matched = set.length > 0 ? `WHEN MATCHED THEN UPDATE SET ${set.join(', ')} ` : '';
-    await this.connection.run(
-      `MERGE INTO ${target} AS t USING ${STAGE} AS s ON ${on} ${matched}WHEN NOT MATCHED THEN INSERT (${columnList}) VALUES (${values})`,
-    );
+    return `MERGE INTO ${target} AS t USING (${source}) AS s ON ${on} ${matched}WHEN NOT MATCHED THEN INSERT (${columns}) VALUES (${values})`;
   }
 
   /** Run a statement that reads the spooled rows; a value DuckDB refuses is traced to its input line and column. */
-  private async run(batch: RowBatch, sql: string, file: string): Promise<void> {
+  private async run(batch: RowBatch, sql: string, spool: Spool): Promise<void> {
     try {
       await this.connection.run(sql);
     } catch (error) {
-      throw await this.explainLoadError(batch, file, error);
+      throw await this.explainLoadError(batch, spool, error);
     }
   }
 
-  private async explainLoadError(batch: RowBatch, file: string, error: unknown): Promise<LoadError> {
+  private async explainLoadError(batch: RowBatch, { file, typed, longestLine }: Spool, error: unknown): Promise<LoadError> {
     const where = `${batch.table.schema}.${batch.table.table}`;
     const lines = batch.lines.length > 0 ? `input lines ${batch.lines[0]}-${batch.lines[batch.lines.length - 1]}` : 'this batch';
     // The failed statement aborted the transaction, so the spooled file is examined on a connection of its own.
     const probe = await this.instance.connect();
     try {
+      // The file again, every field as text, to find the first value its column's type refuses.
+      const asText = readCsvSql(file, typed.map(({ name }) => ({ name, sqlType: 'VARCHAR' })), longestLine);
       for (const [index, column] of batch.columns.entries()) {
-      const type = SQL_TYPE[column.kind];
+      const type = typed[index]?.sqlType ?? 'VARCHAR';
       if (type === 'VARCHAR') continue;
       const bad = await probe
         .runAndReadAll(
-          `SELECT v FROM (SELECT json_extract_string(json, '$[${index}]') AS v FROM read_ndjson_objects(${literal(file)}))
+          `SELECT v FROM (SELECT ${ident(column.name)} AS v FROM ${asText})
            WHERE v IS NOT NULL AND TRY_CAST(v AS ${type}) IS NULL LIMIT 1`,
         )
         .then((result) => result.getRowsJS()[0]?.[0] as string | undefined)
@@ -245,21 +337,6 @@ export class DuckDBSession implements DialectSession {
     const text = result.getRowsJS()[0]?.[0] as string | null | undefined;
     return text === undefined || text === null ? undefined : parseJson(text);
   }
-}
-
-/**
- * SELECT the spooled rows with their column types. Each line is a JSON array; one
- * `json_extract_string` call per line pulls every cell as text, and a CAST per column turns it
- * into the column's type exactly (DuckDB's JSON reader would read numbers as doubles first).
- */
-function stagedSelect(columns: readonly ColumnDef[], file: string): string {
-  const paths = columns.map((_, index) => `'$[${index}]'`).join(', ');
-  const casts = columns.map((column, index) => {
-    const type = SQL_TYPE[column.kind];
-    const cell = `c[${index + 1}]`;
-    return `${type === 'VARCHAR' ? cell : `CAST(${cell} AS ${type})`} AS ${ident(column.name)}`;
-  });
-  return `SELECT ${casts.join(', ')} FROM (SELECT json_extract_string(json, [${paths}]) AS c FROM read_ndjson_objects(${literal(file)}))`;
 }
 
 function cellText(cell: unknown): string {

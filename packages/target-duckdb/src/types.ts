@@ -1,16 +1,16 @@
 // Column kinds <-> DuckDB SQL types (README, "Types").
 import type { ColumnKind } from '@tapline/target-kit';
+import { isDecimalSqlType } from './decimal.js';
 
 /**
- * The DuckDB type each kind is stored as. `decimal` is VARCHAR holding the exact text: DuckDB's
- * DECIMAL stops at 38 digits and rounds extra scale silently, and HUGEINT holds no fractions,
- * while the kit only asks for `decimal` when a value must stay exact (an integer beyond int64,
- * a decimal a double would round, or an integer/number mix).
+ * The DuckDB type each kind is created as. A `decimal` column starts as DECIMAL(18,0) and is
+ * resized to the values each batch brings (decimal.ts): DECIMAL(p,s), HUGEINT, or VARCHAR
+ * holding the exact text beyond what DuckDB's numbers hold.
  */
 export const SQL_TYPE: Readonly<Record<ColumnKind, string>> = {
   boolean: 'BOOLEAN',
   integer: 'BIGINT',
-  decimal: 'VARCHAR',
+  decimal: 'DECIMAL(18,0)',
   number: 'DOUBLE',
   date: 'DATE',
   time: 'TIME',
@@ -21,10 +21,12 @@ export const SQL_TYPE: Readonly<Record<ColumnKind, string>> = {
 
 /**
  * The kind an existing column's type holds, or null for a type we leave alone (the kit then never
- * alters it and the database judges each value). DECIMAL(p,s) and TIMESTAMP without zone are
- * left alone because casting our values into them could round or drop an offset.
+ * alters it and the database judges each value). TIMESTAMP without zone is left alone because
+ * casting our values into it would drop an offset. DECIMAL(p,s) is `decimal`: a batch whose
+ * values need more digits widens it first, so nothing is rounded.
  */
 export function kindOfSqlType(sqlType: string): ColumnKind | null {
+  if (isDecimalSqlType(sqlType)) return 'decimal';
   switch (sqlType.toUpperCase()) {
     case 'BOOLEAN':
       return 'boolean';
@@ -52,8 +54,8 @@ export function kindOfSqlType(sqlType: string): ColumnKind | null {
 }
 
 /**
- * The column comment that marks a VARCHAR column as holding exact decimals, so that a later run
- * (and `describeTable`) knows it as `decimal`, not `string`.
+ * The column comment that marks a VARCHAR column as holding exact decimals too long for DuckDB's
+ * numbers, so that a later run (and `describeTable`) knows it as `decimal`, not `string`.
  */
 export const DECIMAL_COMMENT = 'tapline: exact decimal as text';
 

@@ -12,7 +12,7 @@ const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../bin/target
 function cellSql(name: string, type: string): string {
   const q = `"${name.replaceAll('"', '""')}"`;
   if (type === 'TIMESTAMP WITH TIME ZONE') return `strftime(${q} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`;
-  if (type === 'DATE' || type === 'TIME' || type === 'JSON') return `CAST(${q} AS VARCHAR)`;
+  if (type === 'DATE' || type === 'TIME' || type === 'JSON' || type === 'HUGEINT' || type.startsWith('DECIMAL(')) return `CAST(${q} AS VARCHAR)`;
   return q;
 }
 
@@ -20,6 +20,11 @@ function plainValue(value: unknown, type: string): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (type === 'JSON') return JSON.parse(value as string) as unknown;
+  // Exact numbers: a number when a double holds them exactly, else their digits (the contract's convention).
+  if (type === 'HUGEINT' || type.startsWith('DECIMAL(')) {
+    const text = (value as string).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+    return String(Number(text)) === text ? Number(text) : text;
+  }
   return value;
 }
 

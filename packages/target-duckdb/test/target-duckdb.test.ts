@@ -59,12 +59,13 @@ describe('values reach DuckDB exactly', () => {
       ),
     );
     const [row] = await query(
-      `SELECT big, typeof(big) AS big_type, amount, text, strlen(text) AS bytes, CAST(doc AS VARCHAR) AS doc, CAST("at" AS VARCHAR) AS "at", CAST(day AS VARCHAR) AS day, ratio FROM main.odd`,
+      `SELECT CAST(big AS VARCHAR) AS big, typeof(big) AS big_type, CAST(amount AS VARCHAR) AS amount, typeof(amount) AS amount_type, text, strlen(text) AS bytes, CAST(doc AS VARCHAR) AS doc, CAST("at" AS VARCHAR) AS "at", CAST(day AS VARCHAR) AS day, ratio FROM main.odd`,
     );
     expect(row).toEqual({
       big: '123456789012345678901234567890',
-      big_type: 'VARCHAR', // widened from BIGINT for a value beyond int64, exact as text
+      big_type: 'HUGEINT', // widened from BIGINT for a value beyond int64
       amount: '12345678901234567890.123456789012345678',
+      amount_type: 'DECIMAL(38,18)',
       text: 'a\u0000b € 😀 Ωμέγα',
       bytes: 23n,
       doc: '{"n":1.1,"exact":0.1000000000000000055511151231257827,"deep":[123456789012345678901234567890]}', // the same JSON value; long numbers keep every digit
@@ -111,6 +112,79 @@ describe('values reach DuckDB exactly', () => {
       a: 'JSON',
       any: 'JSON',
     });
+  });
+});
+
+describe('exact decimals land as DuckDB numbers', () => {
+  const decimalSchema = (stream: string, properties: Record<string, unknown>) => ({
+    type: 'SCHEMA',
+    stream,
+    key_properties: ['id'],
+    schema: { type: 'object', properties: { id: { type: 'integer' }, ...properties } },
+  });
+  const typeOf = async (table: string, column: string) =>
+    (await query(`SELECT data_type FROM information_schema.columns WHERE table_name = '${table}' AND column_name = '${column}'`))[0]?.data_type;
+
+  it('sizes DECIMAL(p,s) from the values and widens it when a batch brings more digits, rounding nothing', async () => {
+    const schema = decimalSchema('scores', { score: { type: 'string', format: 'x-singer.decimal' } });
+    const record = (id: number, score: string) => ({ type: 'RECORD', stream: 'scores', record: { id, score } });
+    // Testpress sends scores as text ("2.00"); a later batch brings a longer fraction and a larger number.
+    await load(lines(schema, record(1, '2.00'), record(2, '-0.50'), { type: 'STATE', value: { n: 1 } }, record(3, '123456789012.125'), record(4, '1e3')), { batch_size_rows: 2 });
+    expect(await typeOf('scores', 'score')).toBe('DECIMAL(18,3)');
+    expect(await query(`SELECT id, CAST(score AS VARCHAR) AS score FROM main.scores ORDER BY id`)).toEqual([
+      { id: 1n, score: '2.000' },
+      { id: 2n, score: '-0.500' },
+      { id: 3n, score: '123456789012.125' },
+      { id: 4n, score: '1000.000' },
+    ]);
+    // An analyst computes with it directly, exactly.
+    expect(await query(`SELECT CAST(sum(score) AS VARCHAR) AS total FROM main.scores`)).toEqual([{ total: '123456790013.625' }]);
+
+    // A later run with 22 digits of fraction: 12 + 22 digits fit DECIMAL(38,22) with every earlier value.
+    await load(lines(schema, record(5, '0.0000000000000000000001')));
+    expect(await typeOf('scores', 'score')).toBe('DECIMAL(38,22)');
+    expect(await query(`SELECT CAST(score AS VARCHAR) AS score FROM main.scores WHERE id IN (3, 5) ORDER BY id`)).toEqual([
+      { score: '123456789012.1250000000000000000000' },
+      { score: '0.0000000000000000000001' },
+    ]);
+  });
+
+  it('keeps integers beyond int64 as HUGEINT, and only beyond 38 digits falls back to exact text', async () => {
+    const schema = decimalSchema('bigs', { n: { type: 'integer' } });
+    const record = (id: number, n: string) => `{"type":"RECORD","stream":"bigs","record":{"id":${id},"n":${n}}}`;
+    await load(lines(schema, record(1, '5'), record(2, '-170141183460469231731687303715884105727')));
+    expect(await typeOf('bigs', 'n')).toBe('HUGEINT');
+    expect(await query(`SELECT CAST(n + 1 AS VARCHAR) AS n FROM main.bigs ORDER BY id`)).toEqual([
+      { n: '6' },
+      { n: '-170141183460469231731687303715884105726' },
+    ]);
+
+    await load(lines(schema, record(3, '1234567890123456789012345678901234567890')));
+    expect(await typeOf('bigs', 'n')).toBe('VARCHAR');
+    expect((await place.columns('bigs')).n).toBe('decimal'); // a later run still knows it as exact
+    expect(await query(`SELECT n FROM main.bigs ORDER BY id`)).toEqual([
+      { n: '5' },
+      { n: '-170141183460469231731687303715884105727' },
+      { n: '1234567890123456789012345678901234567890' },
+    ]);
+  });
+
+  it('turns a double column exact when a value needs it, keeping the doubles already stored', async () => {
+    const schema = decimalSchema('pct', { percentage: { type: 'number' } });
+    await load(
+      lines(
+        schema,
+        '{"type":"RECORD","stream":"pct","record":{"id":1,"percentage":87.5}}',
+        { type: 'STATE', value: { n: 1 } },
+        '{"type":"RECORD","stream":"pct","record":{"id":2,"percentage":66.66666666666666666666}}',
+      ),
+      { batch_size_rows: 1 },
+    );
+    expect(await typeOf('pct', 'percentage')).toBe('DECIMAL(38,20)');
+    expect(await query(`SELECT CAST(percentage AS VARCHAR) AS p FROM main.pct ORDER BY id`)).toEqual([
+      { p: '87.50000000000000000000' },
+      { p: '66.66666666666666666666' },
+    ]);
   });
 });
 
