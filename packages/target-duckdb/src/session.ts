@@ -38,6 +38,10 @@ export async function openDuckDBSession(path: string, memoryLimit: string): Prom
   const connection = await instance.connect();
   // Timestamps without a zone mean UTC (the kit's cell contract), whatever the machine's zone.
   await connection.run(`SET TimeZone = 'UTC'`);
+  // DuckDB's allocator otherwise keeps up to 128MB of freed memory per thread cached; returning it
+  // early (background threads do the work) kept the target's peak RSS ~60-100MB lower on the bench.
+  await connection.run(`SET allocator_flush_threshold = '8MB'`);
+  await connection.run(`SET allocator_background_threads = true`);
   return new DuckDBSession(instance, connection);
 }
 
@@ -228,7 +232,7 @@ export class DuckDBSession implements DialectSession {
     if (batch.columns.some((column) => column.kind === 'decimal')) await this.fitDecimals(batch);
     const types = await this.typesOf(batch.table);
     const file = join(this.spoolDir, `batch-${this.spoolCount++}.csv`);
-    const longestLine = await spoolCsv(file, batch.columns, batch.rows);
+    const longestLine = spoolCsv(file, batch.columns, batch.rows);
     try {
       // Each field is parsed as the column's own type (a hand-made column keeps its type; DuckDB judges the values).
       const typed = batch.columns.map((column) => ({ name: column.name, sqlType: types.get(column.name) ?? SQL_TYPE[column.kind] }));
