@@ -238,6 +238,20 @@ export class ClassMarkerData {
   }
 
   /**
+   * An admin deletes a group or link: it leaves v1.json (and the tests only it used go with it), and
+   * new results never name it. Results already taken are still served (inferred: the document says
+   * nothing about deletion; results are history, which incremental streams could not retract anyway).
+   * Returns false when no such group or link exists.
+   */
+  deleteGroupOrLink(kind: 'group' | 'link', id: number): boolean {
+    const list: Array<Group | Link> = kind === 'group' ? this.groups : this.links;
+    const index = list.findIndex((entry) => (kind === 'group' ? (entry as Group).group_id : (entry as Link).link_id) === id);
+    if (index < 0) return false;
+    list.splice(index, 1);
+    return true;
+  }
+
+  /**
    * An admin re-opens finished exams: the same results (same link_result_id / time_started) are
    * re-sent with a later time_finished and possibly a new score [doc CM-S5 comment on re-sends].
    */

@@ -64,6 +64,8 @@ export interface ClassMarkerSimulator extends RunningSimulator<ClassMarkerTapCon
   addResults(kind: 'group' | 'link', count: number): void;
   /** Re-open exams: existing results re-sent with time_finished = now. */
   reopenResults(kind: 'group' | 'link', count: number): void;
+  /** An admin deletes a group or link: it is gone from v1.json (see ClassMarkerData.deleteGroupOrLink). */
+  deleteGroupOrLink(kind: 'group' | 'link', id: number): void;
   resetRateLimit(): void;
   /** Every error code the simulator answered with, in order (for asserting a limit was never hit). */
   errorsSent: ErrorCode[];
@@ -345,6 +347,9 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
   const addResults = (kind: 'group' | 'link', count: number) => data.addResults(kind, count, now());
   const reopenResults = (kind: 'group' | 'link', count: number) => void data.reopenResults(kind, count, now());
   const kindOf = (value: unknown): 'group' | 'link' => (value === 'group' ? 'group' : 'link');
+  const deleteGroupOrLink = (kind: 'group' | 'link', id: number) => {
+    if (!data.deleteGroupOrLink(kind, id)) throw new Error(`no ${kind} ${id} to delete`);
+  };
 
   const running = await startSimulator<ClassMarkerTapConfig>(
     {
@@ -360,6 +365,8 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
       actions: {
         'add-results': (args) => addResults(kindOf(args.kind), Number(args.count ?? 1)),
         'reopen-results': (args) => reopenResults(kindOf(args.kind), Number(args.count ?? 1)),
+        'delete-group': (args) => deleteGroupOrLink('group', Number(args.group_id)),
+        'delete-link': (args) => deleteGroupOrLink('link', Number(args.link_id)),
         'set-account': (args) => Object.assign(account, args),
         'reset-rate-limit': () => void (counted.length = 0),
       },
@@ -372,6 +379,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     now,
     addResults,
     reopenResults,
+    deleteGroupOrLink,
     resetRateLimit: () => void (counted.length = 0),
     errorsSent,
   });

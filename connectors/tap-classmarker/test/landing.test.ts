@@ -57,6 +57,30 @@ async function twoRuns(place: Warehouse, epoch: (column: string) => string) {
   expect(after.groupKeys).toEqual(heldGroupKeys(sim));
 }
 
+/** The groups and links as landed: id -> deleted (its `_sdc_deleted_at` is set), for rows still in the table. */
+async function catalogRows(place: Warehouse) {
+  const deleted = (rows: Record<string, unknown>[], id: string) => new Map(rows.map((r) => [Number(r[id]), r._sdc_deleted_at !== null]));
+  return {
+    groups: deleted(await place.query(`SELECT group_id, _sdc_deleted_at FROM "${place.schema}".groups`), 'group_id'),
+    links: deleted(await place.query(`SELECT link_id, _sdc_deleted_at FROM "${place.schema}".links`), 'link_id'),
+  };
+}
+
+/** A group and a link deleted in ClassMarker between two runs; the second run's ACTIVATE_VERSION retires their rows. */
+async function deleteBetweenRuns(place: Warehouse, targetConfig: Record<string, unknown>) {
+  warehouse = place;
+  sim = await startClassMarkerSimulator({ seed: 'deletions', linkResults: 50, groupResults: 20, rateLimitPerHour: 1000 });
+  const firstRun = await landSync(tapBin, place, { config: sim.config, targetConfig });
+  expect(outcome(firstRun), outcome(firstRun).stderr).toMatchObject({ tap: 0, target: 0 });
+  const [group, link] = [sim.data.groups[0]!.group_id, sim.data.links[0]!.link_id];
+  await sim.act('delete-group', { group_id: group });
+  await sim.act('delete-link', { link_id: link });
+  const secondRun = await landSync(tapBin, place, { config: sim.config, state: firstRun.target.states.at(-1), targetConfig });
+  expect(outcome(secondRun), outcome(secondRun).stderr).toMatchObject({ tap: 0, target: 0 });
+  expect(secondRun.tap.messages.filter((m) => m.type === 'ACTIVATE_VERSION').map((m) => m.stream)).toEqual(['groups', 'links', 'tests']);
+  return { group, link, landed: await catalogRows(place) };
+}
+
 describe('landing', () => {
   it('lands exactly the simulator’s results in DuckDB, and a second run adds only new ones', async () => {
     await twoRuns(await duckdbWarehouse(), (column) => `epoch(${column})::BIGINT`);
@@ -64,5 +88,19 @@ describe('landing', () => {
 
   it('lands the same in PostgreSQL', async () => {
     await twoRuns(await postgresWarehouse(), (column) => `extract(epoch FROM ${column})::bigint`);
+  }, 60_000);
+
+  it('marks a group and a link deleted in ClassMarker as deleted in DuckDB (_sdc_deleted_at), keeping the rest live', async () => {
+    const { group, link, landed } = await deleteBetweenRuns(await duckdbWarehouse(), {});
+    expect(landed.groups.get(group)).toBe(true);
+    expect(landed.links.get(link)).toBe(true);
+    expect([...landed.groups].filter(([, deleted]) => !deleted).map(([id]) => id).sort()).toEqual(sim!.data.groups.map((g) => g.group_id).sort());
+    expect([...landed.links].filter(([, deleted]) => !deleted).map(([id]) => id).sort()).toEqual(sim!.data.links.map((l) => l.link_id).sort());
+  }, 60_000);
+
+  it('removes them from PostgreSQL with hard_delete', async () => {
+    const { landed } = await deleteBetweenRuns(await postgresWarehouse(), { hard_delete: true });
+    expect([...landed.groups.keys()].sort()).toEqual(sim!.data.groups.map((g) => g.group_id).sort());
+    expect([...landed.links.keys()].sort()).toEqual(sim!.data.links.map((l) => l.link_id).sort());
   }, 60_000);
 });

@@ -6,6 +6,8 @@ import { assignedTestIds, catalogList, classmarker } from '../api.js';
 export const groups = classmarker.stream({
   name: 'groups',
   description: 'Groups (registered-user exams) the API key can access, with their assigned test ids.',
+  // Full table with ACTIVATE_VERSION: a group deleted in ClassMarker is dropped (or marked deleted) downstream.
+  activateVersion: true,
   key: ['group_id'],
   record: z.object({
     group_id: coerce.integer(),

@@ -6,6 +6,8 @@ import { assignedTestIds, catalogList, classmarker } from '../api.js';
 export const links = classmarker.stream({
   name: 'links',
   description: 'Links (anonymous/public exam URLs) the API key can access, with their assigned test ids.',
+  // Full table with ACTIVATE_VERSION: a link deleted in ClassMarker is dropped (or marked deleted) downstream.
+  activateVersion: true,
   key: ['link_id'],
   record: z.object({
     link_id: coerce.integer(),

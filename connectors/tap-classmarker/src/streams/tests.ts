@@ -6,6 +6,8 @@ import { catalogTests, classmarker } from '../api.js';
 export const tests = classmarker.stream({
   name: 'tests',
   description: 'Tests (exams) assigned to the groups and links the API key can access.',
+  // Full table with ACTIVATE_VERSION: a test deleted in ClassMarker is dropped (or marked deleted) downstream.
+  activateVersion: true,
   key: ['test_id'],
   record: z.object({ test_id: coerce.integer(), test_name: z.string() }),
   fetch: catalogTests,
