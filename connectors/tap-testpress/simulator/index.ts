@@ -38,6 +38,8 @@ export interface TestpressSimulator extends RunningSimulator<TestpressSimulatorC
   accounts: { staff: TestpressAccount; student: TestpressAccount };
   /** Between runs: finish running attempts and add `newAttempts` completed ones. */
   advance(newAttempts?: number): TestpressAttempt[];
+  /** An admin deletes an exam: it leaves every list, and its attempts go with it (inferred: Django's cascade). */
+  deleteExam(id: number): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -64,6 +66,12 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
   const studentAccount: TestpressAccount = { username: student.username, password: 'student-pass', is_staff: false, user: student };
   const advanceRandom = seededRandom(`${seed}/advance`);
   const advance = (newAttempts = 5) => advanceWorld(advanceRandom, world, now() * 1000, newAttempts);
+  const deleteExam = (id: number) => {
+    const index = world.exams.findIndex((exam) => exam.id === id);
+    if (index < 0) throw new Error(`no exam ${id} to delete`);
+    world.exams.splice(index, 1);
+    world.attempts = world.attempts.filter((attempt) => attempt.examId !== id);
+  };
 
   const running = await startSimulator(
     {
@@ -88,9 +96,10 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
           : { status: 404, headers: { 'content-type': 'text/html; charset=utf-8' }, body: '<h1>Not Found</h1>' },
       actions: {
         advance: (args) => advance(typeof args.new_attempts === 'number' ? args.new_attempts : undefined).map((a) => a.id),
+        'delete-exam': (args) => deleteExam(Number(args.exam_id)),
       },
     },
     options,
   );
-  return { ...running, world, accounts: { staff, student: studentAccount }, advance };
+  return { ...running, world, accounts: { staff, student: studentAccount }, advance, deleteExam };
 }

@@ -58,6 +58,21 @@ export const adminOnly: Classifier = (input) => {
   };
 };
 
+/**
+ * DRF throttling: 429 with `Retry-After` and `{"detail": "Request was throttled. Expected available in
+ * N seconds."}`. Testpress's own SDK reads the wait from the detail (providers.md §2.9), so a 429
+ * without the header still waits as long as the server said, not a guessed backoff.
+ */
+const drfThrottle = byStatus({
+  429: (input): Outcome | undefined => {
+    if (input.headers['retry-after'] !== undefined) return undefined; // the default classifier reads the header
+    const seconds = /in (\d+(?:\.\d+)?) seconds?/.exec(detail(input))?.[1];
+    return seconds === undefined
+      ? undefined
+      : { action: 'rate_limited', blame: 'transient', message: `Testpress throttled the request (HTTP 429: ${detail(input)})`, retryAfterMs: Math.ceil(Number(seconds) * 1000) };
+  },
+});
+
 /** POST /auth-token/ with the username and password; a 400 there means the credentials are wrong. */
 const badCredentials: Classifier = (input) =>
   input.kind === 'response' && input.status === 400
@@ -82,7 +97,7 @@ export const testpress = defineApi<TestpressConfig>({
         return String(response.body?.token ?? '');
       },
     }),
-    classify: composeClassifiers(expiredTokenAs403),
+    classify: composeClassifiers(expiredTokenAs403, drfThrottle),
   }),
   records: 'results',
   pagination: nextUrlPaging(),

@@ -46,4 +46,25 @@ describe('landing', () => {
     }
     expect(landed(await pg.query(`SELECT * FROM "${pg.schema}".attempts`))).toEqual(held(sim));
   });
+
+  it('marks an exam deleted in Testpress as deleted downstream (ACTIVATE_VERSION), in DuckDB and in PostgreSQL with hard_delete', async () => {
+    const sim = await startTestpressSimulator({ seed: 4, exams: 4, attemptsPerExam: 3 });
+    running.push(sim);
+    const duck = await duckdbWarehouse();
+    const pg = await postgresWarehouse();
+    warehouses.push(duck, pg);
+    const gone = sim.world.exams[0]!.id;
+    const between = () => sim.act('delete-exam', { exam_id: gone });
+    for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between })) expect(target.code).toBe(0);
+    const marked = await duck.query('SELECT id, _sdc_deleted_at IS NOT NULL AS deleted FROM main.exams ORDER BY id');
+    expect(marked.filter((r) => r.deleted).map((r) => Number(r.id))).toEqual([gone]);
+    expect(marked.filter((r) => !r.deleted).map((r) => Number(r.id))).toEqual(sim.world.exams.map((e) => e.id).sort((a, b) => a - b));
+
+    // PostgreSQL starts empty: two runs around the deletion of another exam.
+    const next = sim.world.exams[0]!.id;
+    const config = { config: sim.config, targetConfig: { hard_delete: true }, between: () => sim.act('delete-exam', { exam_id: next }) };
+    for (const { target } of await landTwoSyncs(tap, pg, config)) expect(target.code).toBe(0);
+    const rows = await pg.query(`SELECT id FROM "${pg.schema}".exams ORDER BY id`);
+    expect(rows.map((r) => Number(r.id))).toEqual(sim.world.exams.map((e) => e.id).sort((a, b) => a - b));
+  });
 });

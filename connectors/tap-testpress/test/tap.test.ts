@@ -73,6 +73,46 @@ describe('full sync', () => {
   });
 });
 
+describe('candidate names', () => {
+  /** "first last" of each attempt's user, as the simulator holds them. */
+  const heldName = (sim: TestpressSimulator, attemptId: number) => {
+    const user = sim.world.users.find((u) => u.id === sim.world.attempts.find((a) => a.id === attemptId)!.userId)!;
+    return `${user.first_name} ${user.last_name}`;
+  };
+
+  for (const source of ['exam', 'admin'] as const) {
+    it(`keeps the candidate's name on every attempt read from the ${source} source`, async () => {
+      const sim = await start();
+      const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, attempts_source: source })]);
+      expect(run.code).toBe(0);
+      const attempts = recordsOf(run, 'attempts');
+      expect(attempts.length).toBeGreaterThan(0);
+      for (const attempt of attempts) expect(attempt.name).toBe(heldName(sim, attempt.id));
+    });
+  }
+});
+
+describe('rate limits', () => {
+  it('waits out a DRF throttle (429, Retry-After: 1) and completes with every record', async () => {
+    const sim = await start({ faults: [{ kind: 'rate-limit', route: 'exam_attempts', retryAfterSeconds: 1, after: 2, times: 2 }] });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    expect(sim.faults.pending()).toEqual([]);
+    expect(run.stderr).toMatch(/HTTP 429.*waiting 1s/);
+    expect(ids(recordsOf(run, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
+    expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
+  });
+
+  it('reads the wait from the detail when a 429 has no Retry-After ("Expected available in N seconds", as Testpress’s SDK does)', async () => {
+    const throttled = { status: 429, body: { detail: 'Request was throttled. Expected available in 1 seconds.' } };
+    const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: throttled }] });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/Testpress throttled the request.*waiting 1s/);
+    expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
+  });
+});
+
 describe('incremental sync', () => {
   it('a second run brings new attempts and re-reads the last day, so attempts running last time arrive completed', async () => {
     const sim = await start();

@@ -6,6 +6,14 @@ import { exams } from './exams.js';
 
 const DAY_MS = 86_400_000;
 
+/** `display_name`, else "first last", from the exam list's `user` object; null when it names nobody. */
+function candidateName(user: Record<string, unknown> | undefined): string | null {
+  if (user === undefined) return null;
+  if (typeof user.display_name === 'string' && user.display_name.trim() !== '') return user.display_name;
+  const parts = [user.first_name, user.last_name].filter((part): part is string => typeof part === 'string' && part.trim() !== '');
+  return parts.length > 0 ? parts.join(' ') : null;
+}
+
 export const attempts = testpress.stream({
   name: 'attempts',
   description: 'Attempts per exam: the exam’s attempts_url, or the admin attempts API filtered by start date.',
@@ -37,6 +45,9 @@ export const attempts = testpress.stream({
       // The exam list sends `user` as an object; the admin API sends user_id/email/name (providers.md §2.6, §2.7).
       user_id: raw.user_id ?? user?.id ?? null,
       username: user?.username ?? (typeof raw.user === 'string' ? raw.user : raw.username ?? null),
+      // The candidate's name: the admin API sends `name`; the exam's list sends `user.display_name`
+      // (else first and last name) (providers.md §2.6).
+      name: raw.name ?? candidateName(user),
       correct_count: raw.correct_count ?? raw.correct_answers_count,
       incorrect_count: raw.incorrect_count ?? raw.incorrect_answers_count,
       // `rank` is an int or "NA" (testpress-api.md).
@@ -54,7 +65,7 @@ export const attempts = testpress.stream({
     user_id: coerce.emptyAsNull(coerce.integer()).optional(),
     username: z.string().nullable().optional(),
     email: z.string().nullable().optional().describe('Admin API only.'),
-    name: z.string().nullable().optional().describe('Admin API only.'),
+    name: coerce.emptyAsNull(z.string()).optional().describe('The candidate’s name (admin API `name`; exam list `user.display_name`, else first and last name).'),
     score: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (sent as a decimal string, "2.00").'),
     percentage: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (a string in the exam list, a number in the admin API).'),
     percentile: coerce.emptyAsNull(coerce.decimal()).optional(),

@@ -9,6 +9,9 @@ export const exams = testpress.stream({
   path: `${API}/exams/`,
   query: ({ config }) => ({ course: config.course, state: config.exam_state }),
   key: ['id'],
+  // Exams can be deleted (or hidden from the account) in Testpress: ACTIVATE_VERSION lets the target
+  // drop or mark them. With `course` / `exam_state` set, the table mirrors that filtered list.
+  activateVersion: true,
   transform: (raw: Record<string, unknown>) => ({ ...raw, duration_seconds: raw.duration }),
   record: z.object({
     id: coerce.integer(),
