@@ -32,6 +32,8 @@ export interface OemSimulator extends RunningSimulator<OemSimulatorConfig> {
   world: OemWorld;
   /** Between runs: finish every result in progress and add `newResults` finished ones. */
   advance(newResults?: number): OemResult[];
+  /** The account deletes an exam: api.getExams no longer lists it, and its results go with it (inferred). */
+  deleteExam(eid: number): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -49,6 +51,12 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
   const code = random.alphanumeric(32);
   const advanceRandom = seededRandom(`${seed}/advance`);
   const advance = (newResults = 5) => advanceWorld(advanceRandom, world, Math.floor(now() / 1000), newResults);
+  const deleteExam = (eid: number) => {
+    const index = world.exams.findIndex((exam) => exam.eid === eid);
+    if (index < 0) throw new Error(`no exam ${eid} to delete`);
+    world.exams.splice(index, 1);
+    world.results = world.results.filter((result) => result.eid !== eid);
+  };
 
   const running = await startSimulator(
     {
@@ -63,6 +71,7 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
       }),
       tapConfig: (baseUrl) => ({ base_url: baseUrl, v1_base_url: baseUrl, code }),
       actions: {
+        'delete-exam': (args) => deleteExam(Number(args.eid)),
         advance: (args) =>
           advance(typeof args.new_results === 'number' ? args.new_results : undefined).map((result) => ({
             eid: result.eid,
@@ -73,5 +82,5 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
     },
     options,
   );
-  return { ...running, world, advance };
+  return { ...running, world, advance, deleteExam };
 }

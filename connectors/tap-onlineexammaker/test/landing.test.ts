@@ -40,4 +40,24 @@ describe('landing', () => {
     }
     expect(landed(await pg.query(`SELECT * FROM "${pg.schema}".results`))).toEqual(held(sim));
   });
+
+  it('marks an exam deleted in OnlineExamMaker as deleted downstream (ACTIVATE_VERSION), in DuckDB and in PostgreSQL with hard_delete', async () => {
+    const sim = await startOemSimulator({ seed: 4, exams: 4, resultsPerExam: 3 });
+    running.push(sim);
+    const duck = await duckdbWarehouse();
+    const pg = await postgresWarehouse();
+    warehouses.push(duck, pg);
+    const live = () => sim.world.exams.map((e) => e.eid).sort((a, b) => a - b);
+    const gone = sim.world.exams[0]!.eid;
+    for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.act('delete-exam', { eid: gone }) })) expect(target.code).toBe(0);
+    const marked = await duck.query('SELECT eid, _sdc_deleted_at IS NOT NULL AS deleted FROM main.exams ORDER BY eid');
+    expect(marked.filter((r) => r.deleted).map((r) => Number(r.eid))).toEqual([gone]);
+    expect(marked.filter((r) => !r.deleted).map((r) => Number(r.eid))).toEqual(live());
+
+    // PostgreSQL starts empty: two runs around the deletion of another exam.
+    const next = sim.world.exams[0]!.eid;
+    const options = { config: sim.config, targetConfig: { hard_delete: true }, between: () => sim.act('delete-exam', { eid: next }) };
+    for (const { target } of await landTwoSyncs(tap, pg, options)) expect(target.code).toBe(0);
+    expect((await pg.query(`SELECT eid FROM "${pg.schema}".exams ORDER BY eid`)).map((r) => Number(r.eid))).toEqual(live());
+  });
 });

@@ -17,6 +17,24 @@ afterEach(async () => {
 const keyOf = (r: { eid: number; sid: number; startTime: string | number }) =>
   `${r.eid}/${r.sid}/${typeof r.startTime === 'number' ? new Date(r.startTime * 1000).toISOString().replace('.000Z', 'Z') : r.startTime}`;
 
+describe('rate limits (none documented; a 429 is waited out as the kit does for any API)', () => {
+  it('waits for Retry-After: 1 on a 429, even one carrying an error object, and completes with every record', async () => {
+    const tooMany = { status: 429, headers: { 'retry-after': '1' }, body: { status: 'error', error: 'Too many requests' } };
+    const sim = await start({
+      faults: [
+        { kind: 'rate-limit', route: 'index_php', retryAfterSeconds: 1, after: 1 },
+        { kind: 'respond', route: 'index_php', response: tooMany, after: 4 },
+      ],
+    });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    expect(sim.faults.pending()).toEqual([]);
+    expect(run.stderr.match(/HTTP 429.*waiting 1s/g)).toHaveLength(2);
+    expect(recordsOf(run, 'exams').map((e) => e.eid)).toEqual(sim.world.exams.map((e) => e.eid));
+    expect(recordsOf(run, 'results').map(keyOf).sort()).toEqual(sim.world.results.map(keyOf).sort());
+  });
+});
+
 describe('full sync', () => {
   it('lands every exam and every result, with timestamps, exact scores and status meanings', async () => {
     const sim = await start();

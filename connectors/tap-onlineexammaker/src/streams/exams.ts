@@ -9,6 +9,8 @@ export const exams = oem.stream({
   path: INDEX_PHP,
   query: legacyQuery('api.getExams'),
   key: ['eid'],
+  // Exams can be deleted in OnlineExamMaker: ACTIVATE_VERSION lets the target drop or mark them.
+  activateVersion: true,
   record: z.object({
     eid: coerce.integer().describe('Exam id.'),
     title: z.string(),
