@@ -1,12 +1,12 @@
 // tap-cbthost against its simulator over real HTTP: full syncs, ACTIVATE_VERSION, every error envelope, config, discovery.
 import { afterEach, describe, expect, it } from 'vitest';
 import { jsonFile, recordsOf, runTap } from '@tapline/testing/landing';
-import { startCbthostSimulator, type CbthostSimulator } from '../simulator/index.js';
+import { startCbthostSimulator, type CbthostSimulator, type CbthostSimulatorOptions } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 const running: CbthostSimulator[] = [];
-async function start(): Promise<CbthostSimulator> {
-  const sim = await startCbthostSimulator({ seed: 11, tests: 5, studentsPerTest: 15 });
+async function start(faults: CbthostSimulatorOptions['faults'] = []): Promise<CbthostSimulator> {
+  const sim = await startCbthostSimulator({ seed: 11, tests: 5, studentsPerTest: 15, faults });
   running.push(sim);
   return sim;
 }
@@ -29,6 +29,21 @@ function rows(records: Array<Record<string, any>>): string[] {
   const byKey = new Map(records.map((r) => [`${r.cbt_pass_code}|${r.cbt_test_id}`, `${r.cbt_pass_code}|${r.cbt_test_id}|${r.cbt_total_score}`]));
   return [...byKey.values()].sort();
 }
+
+describe('rate limits (none documented; a 429 is waited out as the kit does for any API)', () => {
+  it('waits for Retry-After: 1 on both endpoints and still lands every result, then ACTIVATE_VERSION', async () => {
+    const sim = await start([
+      { kind: 'rate-limit', route: 'mass_results', retryAfterSeconds: 1, after: 1 },
+      { kind: 'rate-limit', route: 'single_result', retryAfterSeconds: 1 },
+    ]);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    expect(sim.faults.pending()).toEqual([]);
+    expect(run.stderr.match(/HTTP 429.*waiting 1s/g)).toHaveLength(2);
+    expect(rows(recordsOf(run, 'results'))).toEqual(expectedRows(sim));
+    expect(run.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toHaveLength(1);
+  });
+});
 
 describe('full sync', () => {
   it('reads every configured exam and single result, sends Accept: application/json, and closes with ACTIVATE_VERSION', async () => {
