@@ -75,6 +75,23 @@ describe('values reach DuckDB exactly', () => {
     });
   });
 
+  it('tells empty strings from NULL and keeps quotes, commas, newlines and a 3 MB text through the CSV spool', async () => {
+    const long = `"${'x,'.repeat(1_500_000)}\n"`;
+    await load(
+      lines(
+        { type: 'SCHEMA', stream: 'texts', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, t: { type: ['string', 'null'] } } } },
+        ...[null, '', 'a "quoted", comma\r\nline', long, '\\N'].map((t, id) => ({ type: 'RECORD', stream: 'texts', record: { id, t } })),
+      ),
+    );
+    expect(await query(`SELECT t FROM main.texts ORDER BY id`)).toEqual([
+      { t: null },
+      { t: '' },
+      { t: 'a "quoted", comma\r\nline' },
+      { t: long },
+      { t: '\\N' },
+    ]);
+  });
+
   it('maps each kind to its DuckDB type', async () => {
     await load(
       lines({
