@@ -2,7 +2,7 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { classmarker } from '../api.js';
-import { resultFields, withDurationSeconds } from './result-fields.js';
+import { recentResultsIncremental, resultFields, withDurationSeconds } from './result-fields.js';
 
 export const groupResults = classmarker.stream({
   name: 'group_results',
@@ -17,13 +17,6 @@ export const groupResults = classmarker.stream({
   key: ['user_id', 'test_id', 'group_id', 'time_started'],
   record: z.object({ user_id: coerce.integer(), group_id: coerce.integer(), ...resultFields }),
   query: (ctx) => ({ limit: ctx.config.page_size }),
-  incremental: {
-    cursor: 'time_finished',
-    sorted: true,
-    send: { query: 'finishedAfterTimestamp', format: 'unix', exclusive: true },
-    // "It can only be within the last 3 months" [doc]; 88 days stays inside any 3 calendar months.
-    maxLookback: '88d',
-    partitioned: true,
-  },
+  incremental: recentResultsIncremental,
   transform: withDurationSeconds,
 });

@@ -2,7 +2,7 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { classmarker } from '../api.js';
-import { resultFields, withDurationSeconds } from './result-fields.js';
+import { recentResultsIncremental, resultFields, withDurationSeconds } from './result-fields.js';
 
 const answer = coerce.emptyAsNull(z.string()).optional();
 
@@ -29,12 +29,6 @@ export const linkResults = classmarker.stream({
     ip_address: answer,
   }),
   query: (ctx) => ({ limit: ctx.config.page_size }),
-  incremental: {
-    cursor: 'time_finished',
-    sorted: true,
-    send: { query: 'finishedAfterTimestamp', format: 'unix', exclusive: true },
-    maxLookback: '88d',
-    partitioned: true,
-  },
+  incremental: recentResultsIncremental,
   transform: withDurationSeconds,
 });

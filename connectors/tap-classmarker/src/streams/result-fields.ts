@@ -35,3 +35,16 @@ export const resultFields = {
 
 /** Adds duration_seconds next to the vendor's "HH:MM:SS" duration. */
 export const withDurationSeconds = (raw: Record<string, unknown>) => ({ ...raw, duration_seconds: raw.duration });
+
+/**
+ * How group and link results are read incrementally: oldest first on time_finished, "finished after"
+ * is strict (so the kit re-reads the boundary second), one bookmark per configured pair.
+ */
+export const recentResultsIncremental = {
+  cursor: 'time_finished',
+  sorted: true,
+  send: { query: 'finishedAfterTimestamp', format: 'unix', exclusive: true },
+  // "It can only be within the last 3 months" [doc]; 88 days stays inside any 3 calendar months.
+  maxLookback: '88d',
+  partitioned: true,
+} as const;
