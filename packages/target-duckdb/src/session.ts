@@ -79,6 +79,8 @@ export class DuckDBSession implements DialectSession {
 
   async rollback(): Promise<void> {
     await this.connection.run('ROLLBACK').catch(() => {});
+    // Column types altered inside the transaction are back to what they were: read them again.
+    this.sqlTypes.clear();
   }
 
   async close(): Promise<void> {
