@@ -1,15 +1,13 @@
 // tap-cbthost piped into the real targets: every result lands, and a result removed upstream disappears.
 import { afterEach, describe, expect, it } from 'vitest';
-import { duckdbWarehouse, landSync, postgresWarehouse, type Warehouse } from '@tapline/testing/landing';
+import { duckdbWarehouse, landSync, perTest, postgresWarehouse } from '@tapline/testing/landing';
 import { startCbthostSimulator, type CbthostSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
-const warehouses: Warehouse[] = [];
-const running: CbthostSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.close()));
-  await Promise.all(warehouses.splice(0).map((warehouse) => warehouse.drop()));
-});
+// Every simulator and warehouse a test starts is closed or dropped after it.
+const startSimulator = perTest(afterEach, startCbthostSimulator, (sim) => sim.close());
+const duckdb = perTest(afterEach, duckdbWarehouse, (warehouse) => warehouse.drop());
+const postgres = perTest(afterEach, postgresWarehouse, (warehouse) => warehouse.drop());
 
 /** pass_code|test_id|score for every result the configured exams and single results hold. */
 function held(sim: CbthostSimulator): string[] {
@@ -24,10 +22,8 @@ const rows = (list: Record<string, unknown>[]) =>
 
 describe('landing', () => {
   it('lands exactly the simulator’s results in DuckDB, and a second run drops the one removed upstream', async () => {
-    const sim = await startCbthostSimulator({ seed: 21, tests: 4, studentsPerTest: 10 });
-    running.push(sim);
-    const duck = await duckdbWarehouse();
-    warehouses.push(duck);
+    const sim = await startSimulator({ seed: 21, tests: 4, studentsPerTest: 10 });
+    const duck = await duckdb();
     expect((await landSync(tap, duck, { config: sim.config, targetConfig: { hard_delete: true } })).target).toMatchObject({ code: 0 });
     expect(rows(await duck.query('SELECT * FROM main.results'))).toEqual(held(sim));
     sim.advance(2);
@@ -36,10 +32,8 @@ describe('landing', () => {
   });
 
   it('lands the same in PostgreSQL', async () => {
-    const sim = await startCbthostSimulator({ seed: 21, tests: 4, studentsPerTest: 10 });
-    running.push(sim);
-    const pg = await postgresWarehouse();
-    warehouses.push(pg);
+    const sim = await startSimulator({ seed: 21, tests: 4, studentsPerTest: 10 });
+    const pg = await postgres();
     const { target: loaded } = await landSync(tap, pg, { config: sim.config, targetConfig: { hard_delete: true } });
     expect(loaded.stderr).not.toContain('CRITICAL');
     expect(loaded.code).toBe(0);

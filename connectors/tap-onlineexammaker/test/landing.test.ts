@@ -1,15 +1,13 @@
 // tap-onlineexammaker piped into the real targets: every exam and result lands; a second run adds only what changed.
 import { afterEach, describe, expect, it } from 'vitest';
-import { duckdbWarehouse, landTwoSyncs, postgresWarehouse, type Warehouse } from '@tapline/testing/landing';
+import { duckdbWarehouse, landTwoSyncs, perTest, postgresWarehouse } from '@tapline/testing/landing';
 import { startOemSimulator, type OemSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
-const warehouses: Warehouse[] = [];
-const running: OemSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.close()));
-  await Promise.all(warehouses.splice(0).map((warehouse) => warehouse.drop()));
-});
+// Every simulator and warehouse a test starts is closed or dropped after it.
+const startSimulator = perTest(afterEach, startOemSimulator, (sim) => sim.close());
+const duckdb = perTest(afterEach, duckdbWarehouse, (warehouse) => warehouse.drop());
+const postgres = perTest(afterEach, postgresWarehouse, (warehouse) => warehouse.drop());
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 const held = (sim: OemSimulator) =>
@@ -20,20 +18,16 @@ const landed = (rows: Record<string, unknown>[]) =>
 
 describe('landing', () => {
   it('lands exactly the simulator’s results in DuckDB across a full and an incremental run', async () => {
-    const sim = await startOemSimulator({ seed: 4, exams: 4, resultsPerExam: 30 });
-    running.push(sim);
-    const duck = await duckdbWarehouse();
-    warehouses.push(duck);
+    const sim = await startSimulator({ seed: 4, exams: 4, resultsPerExam: 30 });
+    const duck = await duckdb();
     for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.advance(4) })) expect(target.code).toBe(0);
     expect(landed(await duck.query('SELECT * FROM main.results'))).toEqual(held(sim));
     expect(await duck.query('SELECT count(*)::INTEGER AS n FROM main.exams')).toEqual([{ n: sim.world.exams.length }]);
   });
 
   it('lands the same in PostgreSQL', async () => {
-    const sim = await startOemSimulator({ seed: 4, exams: 4, resultsPerExam: 30 });
-    running.push(sim);
-    const pg = await postgresWarehouse();
-    warehouses.push(pg);
+    const sim = await startSimulator({ seed: 4, exams: 4, resultsPerExam: 30 });
+    const pg = await postgres();
     for (const { target } of await landTwoSyncs(tap, pg, { config: sim.config, between: () => sim.advance(4) })) {
       expect(target.stderr).not.toContain('CRITICAL');
       expect(target.code).toBe(0);
@@ -42,11 +36,9 @@ describe('landing', () => {
   });
 
   it('marks an exam deleted in OnlineExamMaker as deleted downstream (ACTIVATE_VERSION), in DuckDB and in PostgreSQL with hard_delete', async () => {
-    const sim = await startOemSimulator({ seed: 4, exams: 4, resultsPerExam: 3 });
-    running.push(sim);
-    const duck = await duckdbWarehouse();
-    const pg = await postgresWarehouse();
-    warehouses.push(duck, pg);
+    const sim = await startSimulator({ seed: 4, exams: 4, resultsPerExam: 3 });
+    const duck = await duckdb();
+    const pg = await postgres();
     const live = () => sim.world.exams.map((e) => e.eid).sort((a, b) => a - b);
     const gone = sim.world.exams[0]!.eid;
     for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.act('delete-exam', { eid: gone }) })) expect(target.code).toBe(0);

@@ -1,15 +1,13 @@
 // tap-testpress piped into the real targets: every exam and attempt lands; a second run completes running attempts.
 import { afterEach, describe, expect, it } from 'vitest';
-import { duckdbWarehouse, landTwoSyncs, postgresWarehouse, type Warehouse } from '@tapline/testing/landing';
+import { duckdbWarehouse, landTwoSyncs, perTest, postgresWarehouse } from '@tapline/testing/landing';
 import { formatDecimal, startTestpressSimulator, type TestpressSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
-const warehouses: Warehouse[] = [];
-const running: TestpressSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((sim) => sim.close()));
-  await Promise.all(warehouses.splice(0).map((warehouse) => warehouse.drop()));
-});
+// Every simulator and warehouse a test starts is closed or dropped after it.
+const startSimulator = perTest(afterEach, startTestpressSimulator, (sim) => sim.close());
+const duckdb = perTest(afterEach, duckdbWarehouse, (warehouse) => warehouse.drop());
+const postgres = perTest(afterEach, postgresWarehouse, (warehouse) => warehouse.drop());
 
 /** id|state|score of every attempt of an exam the user may see. */
 function held(sim: TestpressSimulator): string[] {
@@ -26,20 +24,16 @@ const landed = (rows: Record<string, unknown>[]) => rows.map((r) => `${r.id}|${r
 
 describe('landing', () => {
   it('lands exactly the simulator’s attempts in DuckDB across a full and an incremental run', async () => {
-    const sim = await startTestpressSimulator({ seed: 4, exams: 8, attemptsPerExam: 12 });
-    running.push(sim);
-    const duck = await duckdbWarehouse();
-    warehouses.push(duck);
+    const sim = await startSimulator({ seed: 4, exams: 8, attemptsPerExam: 12 });
+    const duck = await duckdb();
     for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.advance(4) })) expect(target.code).toBe(0);
     expect(landed(await duck.query('SELECT * FROM main.attempts'))).toEqual(held(sim));
     expect(await duck.query('SELECT count(*)::INTEGER AS n FROM main.exams')).toEqual([{ n: sim.world.exams.length }]);
   });
 
   it('lands the same in PostgreSQL', async () => {
-    const sim = await startTestpressSimulator({ seed: 4, exams: 8, attemptsPerExam: 12 });
-    running.push(sim);
-    const pg = await postgresWarehouse();
-    warehouses.push(pg);
+    const sim = await startSimulator({ seed: 4, exams: 8, attemptsPerExam: 12 });
+    const pg = await postgres();
     for (const { target } of await landTwoSyncs(tap, pg, { config: sim.config, between: () => sim.advance(4) })) {
       expect(target.stderr).not.toContain('CRITICAL');
       expect(target.code).toBe(0);
@@ -48,11 +42,9 @@ describe('landing', () => {
   });
 
   it('marks an exam deleted in Testpress as deleted downstream (ACTIVATE_VERSION), in DuckDB and in PostgreSQL with hard_delete', async () => {
-    const sim = await startTestpressSimulator({ seed: 4, exams: 4, attemptsPerExam: 3 });
-    running.push(sim);
-    const duck = await duckdbWarehouse();
-    const pg = await postgresWarehouse();
-    warehouses.push(duck, pg);
+    const sim = await startSimulator({ seed: 4, exams: 4, attemptsPerExam: 3 });
+    const duck = await duckdb();
+    const pg = await postgres();
     const gone = sim.world.exams[0]!.id;
     const between = () => sim.act('delete-exam', { exam_id: gone });
     for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between })) expect(target.code).toBe(0);

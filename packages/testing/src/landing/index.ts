@@ -4,3 +4,4 @@ export { duckdbWarehouse, postgresWarehouse, targetCommand, type Warehouse, type
 export { queryDuckDB, withDuckDB } from '../duckdb.js';
 export type { TargetRun } from '../target-contract/harness.js';
 export { landSync, landTwoSyncs, type Landed, type LandOptions } from './land.js';
+export { perTest } from './per-test.js';
