@@ -14,8 +14,8 @@ import {
   type RowBatch,
   type TableRef,
 } from '@tapline/target-kit';
-import { decimalSqlType, emptyShape, mergeShapes, plainDecimal, typeHolds, widenShape, type DecimalShape } from './decimal.js';
-import { columnList, readCsvSql, spoolCsv } from './spool.js';
+import { decimalSqlType, mergeShapes, typeHolds, type DecimalShape } from './decimal.js';
+import { columnList, CsvRowEncoder, csvFields, readCsvSql, spoolRows } from './spool.js';
 import { ident, literal, tableName } from './sql.js';
 import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
 
@@ -52,7 +52,7 @@ interface Spool {
   readonly longestLine: number;
 }
 
-export class DuckDBSession implements DialectSession {
+export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   private readonly spoolDir = mkdtempSync(join(tmpdir(), 'tapline-duckdb-'));
   private spoolCount = 0;
   /** SQL type of each column of each table this session has seen or made (decimal columns change type with their values). */
@@ -206,39 +206,40 @@ export class DuckDBSession implements DialectSession {
     }
   }
 
-  /** Widen the batch's decimal columns to hold its values, before they are loaded (DuckDB would round extra scale). */
-  private async fitDecimals(batch: RowBatch): Promise<void> {
+  /** Widen the batch's decimal columns to hold its values (measured while encoding), before they are loaded (DuckDB would round extra scale). */
+  private async fitDecimals(batch: RowBatch<CsvRowEncoder>): Promise<void> {
     const types = await this.typesOf(batch.table);
-    for (const [index, column] of batch.columns.entries()) {
-      if (column.kind !== 'decimal') continue;
+    for (const [index, shape] of batch.encoder.shapes.entries()) {
+      if (shape === null) continue;
+      const column = batch.columns[index]!;
       const current = types.get(column.name) ?? 'VARCHAR';
       if (current.toUpperCase() === 'VARCHAR') continue;
-      const shape = emptyShape();
-      for (const row of batch.rows) {
-        const value = row[index];
-        if (value === null || value === undefined) continue;
-        const plain = typeof value === 'string' ? plainDecimal(value) : typeof value === 'boolean' ? null : plainDecimal(String(value));
-        if (plain === null) {
-          shape.text = true;
-          break;
-        }
-        widenShape(shape, plain);
-      }
       if (typeHolds(current, shape)) continue;
       await this.resizeDecimal(batch.table, column.name, mergeShapes(shape, await this.shapeOf(batch.table, column.name)));
     }
   }
 
-  async writeBatch(batch: RowBatch): Promise<void> {
-    if (batch.rows.length === 0) return;
-    if (batch.columns.some((column) => column.kind === 'decimal')) await this.fitDecimals(batch);
+  rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CsvRowEncoder {
+    return new CsvRowEncoder(columns, withBatchedAt);
+  }
+
+  async writeBatch(batch: RowBatch<CsvRowEncoder>): Promise<void> {
+    if (batch.rows.count === 0) return;
+    if (batch.encoder.shapes.some((shape) => shape !== null)) await this.fitDecimals(batch);
     const types = await this.typesOf(batch.table);
     const file = join(this.spoolDir, `batch-${this.spoolCount++}.csv`);
-    const longestLine = spoolCsv(file, batch.columns, batch.rows);
+    spoolRows(file, batch.rows);
+    const longestLine = batch.rows.longestRowBytes;
     try {
       // Each field is parsed as the column's own type (a hand-made column keeps its type; DuckDB judges the values).
-      const typed = batch.columns.map((column) => ({ name: column.name, sqlType: types.get(column.name) ?? SQL_TYPE[column.kind] }));
-      const source = `SELECT * FROM ${readCsvSql(file, typed, longestLine)}`;
+      const typedAll = batch.columns.map((column) => ({ name: column.name, sqlType: types.get(column.name) ?? SQL_TYPE[column.kind] }));
+      // `_sdc_batched_at` (last, when present) is not in the file: one constant for the batch.
+      const typed = batch.batchedAt === null ? typedAll : typedAll.slice(0, -1);
+      const batchedAt =
+        batch.batchedAt === null
+          ? ''
+          : `, CAST(${literal(batch.batchedAt)} AS ${typedAll[typedAll.length - 1]!.sqlType}) AS ${ident(typedAll[typedAll.length - 1]!.name)}`;
+      const source = `SELECT *${batchedAt} FROM ${readCsvSql(file, typed, longestLine)}`;
       const target = tableName(batch.table);
       const columns = columnList(batch.columns);
       if (batch.mode === 'append' || batch.tableIsNew) {
@@ -269,7 +270,7 @@ export class DuckDBSession implements DialectSession {
   }
 
   /** Run a statement that reads the spooled rows; a value DuckDB refuses is traced to its input line and column. */
-  private async run(batch: RowBatch, sql: string, spool: Spool): Promise<void> {
+  private async run(batch: RowBatch<CsvRowEncoder>, sql: string, spool: Spool): Promise<void> {
     try {
       await this.connection.run(sql);
     } catch (error) {
@@ -277,15 +278,16 @@ export class DuckDBSession implements DialectSession {
     }
   }
 
-  private async explainLoadError(batch: RowBatch, { file, typed, longestLine }: Spool, error: unknown): Promise<LoadError> {
+  private async explainLoadError(batch: RowBatch<CsvRowEncoder>, { file, typed, longestLine }: Spool, error: unknown): Promise<LoadError> {
     const where = `${batch.table.schema}.${batch.table.table}`;
-    const lines = batch.lines.length > 0 ? `input lines ${batch.lines[0]}-${batch.lines[batch.lines.length - 1]}` : 'this batch';
+    const allLines = batch.rows.lines;
+    const lines = allLines.length > 0 ? `input lines ${allLines[0]}-${allLines[allLines.length - 1]}` : 'this batch';
     // The failed statement aborted the transaction, so the spooled file is examined on a connection of its own.
     const probe = await this.instance.connect();
     try {
       // The file again, every field as text, to find the first value its column's type refuses.
       const asText = readCsvSql(file, typed.map(({ name }) => ({ name, sqlType: 'VARCHAR' })), longestLine);
-      for (const [index, column] of batch.columns.entries()) {
+      for (const [index, column] of typed.entries()) {
       const type = typed[index]?.sqlType ?? 'VARCHAR';
       if (type === 'VARCHAR') continue;
       const bad = await probe
@@ -296,8 +298,10 @@ export class DuckDBSession implements DialectSession {
         .then((result) => result.getRowsJS()[0]?.[0] as string | undefined)
         .catch(() => undefined);
       if (bad === undefined) continue;
-      const row = batch.rows.findIndex((cells) => cells[index] !== null && cellText(cells[index]) === bad);
-      const line = row >= 0 ? batch.lines[row] : undefined;
+      let line: number | undefined;
+      for (let row = 0; row < batch.rows.count && line === undefined; row++) {
+        if (csvFields(batch.rows.rowText(row))[index] === bad) line = allLines[row];
+      }
       return new LoadError(
         `${line === undefined ? lines : `line ${line}`} (table ${where}, column ${column.name}): DuckDB cannot store ${JSON.stringify(bad)} as ${type}`,
       );
@@ -343,10 +347,6 @@ export class DuckDBSession implements DialectSession {
     const text = result.getRowsJS()[0]?.[0] as string | null | undefined;
     return text === undefined || text === null ? undefined : parseJson(text);
   }
-}
-
-function cellText(cell: unknown): string {
-  return typeof cell === 'string' ? cell : String(cell);
 }
 
 function duckdbMessage(error: unknown): string {

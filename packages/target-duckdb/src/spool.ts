@@ -1,7 +1,7 @@
-// Spools a batch's rows to a CSV file that DuckDB parses with its own parallel reader, straight into typed columns.
+// Encodes rows as CSV lines as records arrive, and spools a batch to a file DuckDB parses with its own parallel reader, straight into typed columns.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { CellValue, ColumnDef } from '@tapline/target-kit';
-import { plainDecimal } from './decimal.js';
+import type { CellValue, ColumnDef, EncodedRows, RowEncoder } from '@tapline/target-kit';
+import { emptyShape, plainDecimal, widenShape, type DecimalShape } from './decimal.js';
 import { ident, literal } from './sql.js';
 
 /** DuckDB's read_csv refuses lines longer than this unless told (its max_line_size default). */
@@ -9,45 +9,48 @@ const DEFAULT_MAX_LINE_BYTES = 2_097_152;
 const READ_BUFFER_BYTES = 4 << 20;
 
 /**
- * One reusable write buffer: each line is encoded into it and it goes to the file when full, so
- * a batch's text is never built as one big string (that doubled GC work in the profile).
+ * Each row as one CSV line. NULL is an empty unquoted field; every text value is quoted (so an
+ * empty string stays an empty string, and commas, quotes, newlines and NUL pass as sent);
+ * numbers and booleans are written bare; a decimal as plain digits (an exponent form rewritten
+ * exactly), so DECIMAL parses it. While encoding it measures each decimal column's values, so
+ * the column can be widened before the batch is loaded (DuckDB would round extra scale).
+ * `_sdc_batched_at` is not in the file: the load statement adds it as a constant.
  */
-let buffer = Buffer.allocUnsafe(8 << 20);
+export class CsvRowEncoder implements RowEncoder {
+  /** Per column: the shape of the decimal values seen (null for other kinds). */
+  readonly shapes: (DecimalShape | null)[];
+  private readonly fields: string[];
 
-/**
- * Write each row as one CSV line. NULL is an empty unquoted field; every text value is quoted
- * (so an empty string stays an empty string, and commas, quotes, newlines and NUL pass as sent);
- * numbers and booleans are written bare. Returns the longest line in UTF-8 bytes.
- */
-export function spoolCsv(path: string, columns: readonly ColumnDef[], rows: readonly (readonly CellValue[])[]): number {
-  const encoders = columns.map((column) => (column.kind === 'decimal' ? decimalCell : cell));
-  const width = encoders.length;
-  const file = openSync(path, 'w');
-  let longest = 0;
-  let used = 0;
-  try {
-    for (const row of rows) {
-      let line = encoders[0]!(row[0] ?? null);
-      for (let i = 1; i < width; i++) line += ',' + encoders[i]!(row[i] ?? null);
-      line += '\n';
-      const most = line.length * 3; // a UTF-16 unit is at most 3 UTF-8 bytes
-      if (used + most > buffer.length) {
-        writeSync(file, buffer, 0, used);
-        used = 0;
-        if (most > buffer.length) buffer = Buffer.allocUnsafe(most);
-      }
-      const bytes = buffer.write(line, used);
-      used += bytes;
-      if (bytes > longest) longest = bytes;
-    }
-    if (used > 0) writeSync(file, buffer, 0, used);
-  } finally {
-    closeSync(file);
+  constructor(columns: readonly ColumnDef[], withBatchedAt: boolean) {
+    const count = columns.length - (withBatchedAt ? 1 : 0);
+    this.shapes = columns.slice(0, count).map((column) => (column.kind === 'decimal' ? emptyShape() : null));
+    this.fields = new Array<string>(count).fill('');
   }
-  return longest;
+
+  encode(cells: readonly CellValue[]): string {
+    const fields = this.fields;
+    const count = fields.length;
+    for (let i = 0; i < count; i++) {
+      const value = cells[i]!;
+      const shape = this.shapes[i];
+      fields[i] = shape ? this.decimalField(shape, value) : csvField(value);
+    }
+    if (count === 0) return '\n';
+    fields[count - 1] += '\n';
+    return fields.join(',');
+  }
+
+  private decimalField(shape: DecimalShape, value: CellValue): string {
+    if (value === null) return '';
+    const text = typeof value === 'string' ? value : String(value);
+    const plain = typeof value === 'boolean' ? null : plainDecimal(text);
+    if (plain === null) shape.text = true;
+    else widenShape(shape, plain);
+    return typeof value === 'string' ? csvField(plain ?? value) : csvField(value);
+  }
 }
 
-function cell(value: CellValue): string {
+function csvField(value: CellValue): string {
   switch (typeof value) {
     case 'string':
       return value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
@@ -58,9 +61,48 @@ function cell(value: CellValue): string {
   }
 }
 
-/** A decimal is written as plain digits (an exponent form rewritten exactly), so DECIMAL parses it. */
-function decimalCell(value: CellValue): string {
-  return typeof value === 'string' ? cell(plainDecimal(value) ?? value) : cell(value);
+/** The fields of one spooled line (error paths only): null for an empty unquoted field. */
+export function csvFields(line: string): (string | null)[] {
+  const text = line.endsWith('\n') ? line.slice(0, -1) : line;
+  const fields: (string | null)[] = [];
+  let at = 0;
+  for (;;) {
+    if (text.charCodeAt(at) === 0x22) {
+      let value = '';
+      at += 1;
+      for (;;) {
+        const quote = text.indexOf('"', at);
+        value += text.slice(at, quote);
+        if (text.charCodeAt(quote + 1) === 0x22) {
+          value += '"';
+          at = quote + 2;
+        } else {
+          at = quote + 1;
+          break;
+        }
+      }
+      fields.push(value);
+    } else {
+      const comma = text.indexOf(',', at);
+      const end = comma === -1 ? text.length : comma;
+      fields.push(end === at ? null : text.slice(at, end));
+      at = end;
+    }
+    if (at >= text.length) return fields;
+    at += 1; // the comma
+  }
+}
+
+/** Write a batch's encoded rows to `path`. */
+export function spoolRows(path: string, rows: EncodedRows): void {
+  const file = openSync(path, 'w');
+  try {
+    for (const buffer of rows.buffers()) {
+      for (let done = 0; done < buffer.length; ) done += writeSync(file, buffer, done);
+    }
+  } finally {
+    closeSync(file);
+  }
 }
 
 /**

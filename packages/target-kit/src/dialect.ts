@@ -12,6 +12,11 @@
 // - names in a `TableRef` and `ColumnDef` are final (already normalised and length-checked by the
 //   kit): quote them verbatim, never re-case or rewrite them.
 
+import type { EncodedRows } from './encoded-rows.js';
+
+/** The rows of a batch as encoded bytes (encoded-rows.ts). */
+export type { EncodedRows };
+
 /** The logical type of a column. The same names as `logicalTypeOf(...).kind` in @tapline/singer. */
 export type ColumnKind =
   | 'boolean'
@@ -82,14 +87,39 @@ export type WriteMode =
    */
   | 'upsert';
 
-/** A batch of rows for one table, in column order. */
-export interface RowBatch {
+/**
+ * Encodes rows into the destination's bulk format (PostgreSQL COPY text, a CSV spool, ...) as
+ * records arrive, so a batch waits as bytes rather than as arrays of JS values (which the GC
+ * would copy and trace until the batch is written).
+ */
+export interface RowEncoder {
+  /**
+   * One row's text in the bulk format, with its line terminator. `cells` follow the batch's
+   * `columns`, except `_sdc_batched_at`: when the batch has that column it is the last one and
+   * is left out of `cells` (its value is known only when the batch is written: `batchedAt`).
+   */
+  encode(cells: readonly CellValue[]): string;
+}
+
+/** A batch of rows for one table, already encoded by the session's `rowEncoder`. */
+export interface RowBatch<E extends RowEncoder = RowEncoder> {
   /** The Singer stream the rows came from, for error messages. */
   readonly stream: string;
   readonly table: TableRef;
-  /** Every column of the table the kit knows about, in the order of each row's cells. */
+  /**
+   * The columns each row holds, in encoding order: the table's columns the kit knows about, with
+   * `_sdc_batched_at` (when present) moved last.
+   */
   readonly columns: readonly ColumnDef[];
-  readonly rows: readonly (readonly CellValue[])[];
+  /** The rows, encoded, each with its input line number (`rows.lines`, for error messages). */
+  readonly rows: EncodedRows;
+  /**
+   * The value of `_sdc_batched_at` for every row when the last of `columns` is that column (the
+   * encoder never saw it: the dialect adds it while writing); null when the batch has no such column.
+   */
+  readonly batchedAt: string | null;
+  /** The encoder that encoded the rows (a dialect may keep what it learned while encoding, e.g. the widest decimal). */
+  readonly encoder: E;
   readonly mode: WriteMode;
   /** Key column names for 'upsert' (composite keys keep their order); empty for 'append'. */
   readonly key: readonly string[];
@@ -98,8 +128,6 @@ export interface RowBatch {
    * false for a table made elsewhere without that constraint: update matching rows, insert the rest.
    */
   readonly keyIsPrimaryKey: boolean;
-  /** Input line number of each row (same index as `rows`), for error messages. */
-  readonly lines: readonly number[];
   /**
    * True when the kit created this table in the current run and this is its first batch:
    * the table is empty, so an upsert may be loaded as a plain append (rows are unique already).
@@ -125,8 +153,11 @@ export interface DialectCapabilities {
   readonly canWidenColumns: boolean;
 }
 
-/** An open connection to the destination. */
-export interface DialectSession {
+/**
+ * An open connection to the destination. `E` is the session's own row encoder type, handed back
+ * in each batch it wrote.
+ */
+export interface DialectSession<E extends RowEncoder = RowEncoder> {
   /** Open the unit of work (a transaction). */
   begin(): Promise<void>;
   /** Make everything written since `begin()` durable and visible, atomically. */
@@ -150,12 +181,20 @@ export interface DialectSession {
   alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void>;
 
   /**
+   * A fresh encoder for one batch with these `columns` (encoding order, as `RowBatch.columns`;
+   * `withBatchedAt`: the last column is `_sdc_batched_at`, left out of the cells). Called
+   * synchronously while records arrive, possibly while a write is in flight: it must not use
+   * the connection. Bad values are refused by the kit before they reach the encoder (NUL where
+   * `textAcceptsNul` is false); the encoder only escapes.
+   */
+  rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): E;
+  /**
    * Write one batch (bulk: COPY / appender / spooled file into staging, then one set-based
    * statement). For 'upsert' on a table without a primary key (made by hand), update rows whose
    * key matches and insert the others. Errors from bad values should name the input line
-   * (`batch.lines`) and the column when the database says which.
+   * (`batch.rows.lines`) and the column when the database says which.
    */
-  writeBatch(batch: RowBatch): Promise<void>;
+  writeBatch(batch: RowBatch<E>): Promise<void>;
   /**
    * ACTIVATE_VERSION: rows whose `_sdc_table_version` is below `version` or NULL are deleted
    * (`hard`) or get `_sdc_deleted_at = now` when it is still NULL (already-deleted rows keep

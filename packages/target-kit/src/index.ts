@@ -6,6 +6,7 @@ export { ConfigError, LoadError, SingerInputError, EXIT, classifyError } from '.
 export { normaliseName, columnNamesFor, tableRefForStream } from './names.js';
 export { widenKind, planColumns, type ColumnPlan } from './column-plan.js';
 export { encodeCell } from './encode.js';
+export { EncodedRows } from './encoded-rows.js';
 export {
   runTarget,
   readStoredState,

@@ -141,6 +141,7 @@ class Loader<C extends BaseTargetConfig> {
           : [],
       appendOnly: this.config.load_method === 'append-only',
       warn: (message) => this.log.warn(message),
+      rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };
     this.stateTable = stateTableRef(this.config, this.dialect as Dialect<unknown>);
   }
@@ -204,7 +205,7 @@ class Loader<C extends BaseTargetConfig> {
     }
     this.records[message.stream] = (this.records[message.stream] ?? 0) + 1;
     this.rowsSinceCommit += 1;
-    if (sink.rows.length >= this.config.batch_size_rows) return this.flush(sink);
+    if (sink.rowCount >= this.config.batch_size_rows) return this.flush(sink);
     return undefined;
   }
 
@@ -306,7 +307,7 @@ class Loader<C extends BaseTargetConfig> {
     this.pendingState = stringifyJson(value);
     this.pendingStateTainted = false;
     this.rowsCoveredByPendingState = this.rowsSinceCommit;
-    for (const sink of this.sinks.values()) sink.mark = sink.rows.length;
+    for (const sink of this.sinks.values()) sink.mark = sink.rowCount;
     const due =
       this.rowsSinceCommit >= this.config.batch_size_rows ||
       (this.rowsSinceCommit > 0 && Date.now() - this.lastCommitAt >= COMMIT_INTERVAL_MS);
@@ -339,14 +340,15 @@ class Loader<C extends BaseTargetConfig> {
 
   /** Hand the sink's rows to the database (overlapping with parsing). */
   private async flush(sink: StreamSink): Promise<void> {
-    if (sink.rows.length === 0) return;
-    if (this.pendingState !== undefined && sink.rows.length > sink.mark) this.pendingStateTainted = true;
+    if (sink.rowCount === 0) return;
+    if (this.pendingState !== undefined && sink.rowCount > sink.mark) this.pendingStateTainted = true;
     const deleteMarked = this.config.hard_delete && sink.hasDeleteMarkers;
     const batch = sink.takeBatch(new Date().toISOString());
     if (batch === null) return;
     await this.queue.submit(async () => {
       await this.ensureTransaction();
       await this.session.writeBatch(batch);
+      batch.rows.release();
       if (deleteMarked) await this.session.deleteMarkedRows(batch.table);
     });
   }

@@ -6,8 +6,9 @@ import {
   type JsonSchema,
   type RecordMessage,
 } from '@tapline/singer';
-import type { CellValue, ColumnDef, ColumnKind, RowBatch, TableRef, WriteMode } from './dialect.js';
+import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
 import { encodeCell, hasNul, NeedsWiderColumn, stripNul } from './encode.js';
+import { EncodedRows } from './encoded-rows.js';
 import { META } from './metadata.js';
 import { columnNamesFor } from './names.js';
 
@@ -36,6 +37,8 @@ export interface SinkSettings {
   readonly metadataColumns: readonly ColumnDef[];
   readonly appendOnly: boolean;
   readonly warn: (message: string) => void;
+  /** The session's encoder factory (DialectSession.rowEncoder). */
+  readonly rowEncoder: (columns: readonly ColumnDef[], withBatchedAt: boolean) => RowEncoder;
 }
 
 /** Thrown out of `encodeRecord` when a column must widen before the record can be stored. */
@@ -92,12 +95,23 @@ export class StreamSink {
   tableIsNew = false;
   validator: ((record: Record<string, unknown>) => { field: string; message: string } | null) | null = null;
 
-  rows: CellValue[][] = [];
-  lines: number[] = [];
+  /** The rows of the batch being filled, encoded as they arrive. */
+  rows = new EncodedRows();
   /** Rows in the buffer when the last (uncommitted) STATE arrived. */
   mark = 0;
   /** The buffer holds a row with `_sdc_deleted_at` set. */
   hasDeleteMarkers = false;
+
+  /** `columns` in encoding order: `_sdc_batched_at` (filled in when the batch is written) last. */
+  private encodedColumns: ColumnDef[] = [];
+  private withBatchedAt = false;
+  /** Encoding-order position of each schema property's column (same index as `layout.properties`). */
+  private propertyPositions: number[] = [];
+  /** One row's cells, reused for every record (encoded at once, so never retained). */
+  private cells: CellValue[] = [];
+  private encoder: RowEncoder | null = null;
+  /** Each buffered row's key (upsert only), for last-wins dedupe when the batch is taken. */
+  private keys: unknown[] = [];
 
   private readonly metaIndex: Record<keyof typeof META, number>;
   private readonly declared = new Set<string>();
@@ -117,16 +131,28 @@ export class StreamSink {
     this.setLayout(layout, layout.columns);
   }
 
+  /** Rows buffered (before dedupe). */
+  get rowCount(): number {
+    return this.rows.count;
+  }
+
   /** Adopt a new layout and the column kinds the database has. The buffer must be empty. */
   setLayout(layout: SchemaLayout, columns: ColumnDef[]): void {
     this.layout = layout;
     this.columns = columns;
     this.declared.clear();
     for (const { property } of layout.properties) this.declared.add(property);
+    const batched = columns.find((column) => column.name === META.batchedAt);
+    this.withBatchedAt = batched !== undefined;
+    this.encodedColumns = batched ? [...columns.filter((column) => column !== batched), batched] : columns;
+    const position = new Map(columns.map((column) => [column, this.encodedColumns.indexOf(column)]));
+    this.propertyPositions = layout.properties.map(({ index }) => position.get(columns[index]!)!);
     for (const key of Object.keys(META) as (keyof typeof META)[]) {
-      this.metaIndex[key] = columns.findIndex((column) => column.name === META[key]);
+      this.metaIndex[key] = this.encodedColumns.findIndex((column) => column.name === META[key]);
     }
-    this.keyIndexes = layout.keyColumns.map((name) => columns.findIndex((column) => column.name === name));
+    this.keyIndexes = layout.keyColumns.map((name) => this.encodedColumns.findIndex((column) => column.name === name));
+    this.cells = new Array<CellValue>(this.encodedColumns.length - (this.withBatchedAt ? 1 : 0)).fill(null);
+    this.encoder = null;
   }
 
   setSchema(schema: JsonSchema): void {
@@ -157,9 +183,13 @@ export class StreamSink {
         );
       }
     }
-    const columns = this.columns;
-    const row: CellValue[] = new Array<CellValue>(columns.length).fill(null);
-    for (const { property, index } of this.layout.properties) {
+    const columns = this.encodedColumns;
+    const row = this.cells;
+    row.fill(null);
+    const properties = this.layout.properties;
+    for (let p = 0; p < properties.length; p++) {
+      const property = properties[p]!.property;
+      const index = this.propertyPositions[p]!;
       const column = columns[index]!;
       let cell = encodeCell(column.kind, record[property]);
       if (cell instanceof NeedsWiderColumn) {
@@ -178,8 +208,15 @@ export class StreamSink {
     }
     this.warnUndeclared(record, line);
     this.fillMetadata(row, message, line, receivedAt, sequence);
-    this.rows.push(row);
-    this.lines.push(line);
+    this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
+    this.rows.push(this.encoder.encode(row), line);
+    if (this.mode === 'upsert') this.keys.push(this.keyOfRow(row));
+  }
+
+  private keyOfRow(row: readonly CellValue[]): unknown {
+    const indexes = this.keyIndexes;
+    if (indexes.length === 1) return keyOf(row[indexes[0]!]!);
+    return indexes.map((k) => String(keyOf(row[k]!))).join('\u0000');
   }
 
   private fillMetadata(row: CellValue[], message: RecordMessage, line: number, receivedAt: string, sequence: number): void {
@@ -225,26 +262,30 @@ export class StreamSink {
 
   /** Take the buffered rows as a batch (deduplicated by key, last record wins) and empty the buffer. */
   takeBatch(batchedAt: string): RowBatch | null {
-    if (this.rows.length === 0) return null;
+    if (this.rows.count === 0 || this.encoder === null) return null;
     let rows = this.rows;
-    let lines = this.lines;
-    this.rows = [];
-    this.lines = [];
+    const keys = this.keys;
+    const encoder = this.encoder;
+    this.rows = new EncodedRows();
+    this.keys = [];
+    this.encoder = null;
     this.mark = 0;
     this.hasDeleteMarkers = false;
     const mode = this.mode;
-    if (mode === 'upsert') ({ rows, lines } = lastWins(rows, lines, this.keyIndexes));
-    const batchedIndex = this.metaIndex.batchedAt;
-    if (batchedIndex >= 0) for (const row of rows) row[batchedIndex] = batchedAt;
+    if (mode === 'upsert') {
+      const keep = lastWins(keys);
+      if (keep !== null) rows = rows.keepOnly(keep);
+    }
     const batch: RowBatch = {
       stream: this.stream,
       table: this.table,
-      columns: this.columns,
+      columns: this.encodedColumns,
       rows,
+      batchedAt: this.withBatchedAt ? batchedAt : null,
+      encoder,
       mode,
       key: mode === 'upsert' ? this.layout.keyColumns : [],
       keyIsPrimaryKey: this.keyIsPrimaryKey,
-      lines,
       tableIsNew: this.tableIsNew,
     };
     this.tableIsNew = false;
@@ -253,8 +294,8 @@ export class StreamSink {
 
   /** Forget rows received after the last STATE (used when the input breaks before the next one). */
   dropRowsAfterMark(): void {
-    this.rows.length = this.mark;
-    this.lines.length = this.mark;
+    this.rows.truncate(this.mark);
+    if (this.keys.length > this.mark) this.keys.length = this.mark;
   }
 }
 
@@ -262,34 +303,35 @@ function metaValue(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
-/** Keep the last row per key, in order of each key's last appearance. */
-function lastWins(
-  rows: CellValue[][],
-  lines: number[],
-  keyIndexes: readonly number[],
-): { rows: CellValue[][]; lines: number[] } {
+/** Which rows to keep so that the last row per key wins (in order of each key's last appearance); null when every key is unique. */
+function lastWins(keys: readonly unknown[]): boolean[] | null {
   const lastIndex = new Map<unknown, number>();
-  const single = keyIndexes.length === 1 ? keyIndexes[0]! : -1;
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    const key = single >= 0 ? keyOf(row[single]!) : keyIndexes.map((k) => keyOf(row[k]!)).join('\u0000');
-    lastIndex.set(key, i);
-  }
-  if (lastIndex.size === rows.length) return { rows, lines };
-  const keptRows: CellValue[][] = [];
-  const keptLines: number[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows[i]!;
-    const key = single >= 0 ? keyOf(row[single]!) : keyIndexes.map((k) => keyOf(row[k]!)).join('\u0000');
-    if (lastIndex.get(key) === i) {
-      keptRows.push(row);
-      keptLines.push(lines[i]!);
-    }
-  }
-  return { rows: keptRows, lines: keptLines };
+  for (let i = 0; i < keys.length; i++) lastIndex.set(keys[i], i);
+  if (lastIndex.size === keys.length) return null;
+  const keep = new Array<boolean>(keys.length).fill(false);
+  for (const index of lastIndex.values()) keep[index] = true;
+  return keep;
 }
 
-/** Map key for a key cell: 1 and 1n and "1" in an integer column are the same key. */
+const shortInteger = /^-?[0-9]{1,16}$/;
+
+/**
+ * Map key for a key cell: the same key whatever its spelling as a cell (1, 1n and "1" in an
+ * integer column are one key; numbers stay numbers, so the common case allocates nothing).
+ */
 function keyOf(cell: CellValue): unknown {
-  return typeof cell === 'bigint' || typeof cell === 'number' ? String(cell) : cell;
+  switch (typeof cell) {
+    case 'number':
+      return Number.isSafeInteger(cell) ? cell : String(cell);
+    case 'bigint':
+      return cell >= -9007199254740991n && cell <= 9007199254740991n ? Number(cell) : String(cell);
+    case 'string':
+      if (shortInteger.test(cell)) {
+        const number = Number(cell);
+        if (Number.isSafeInteger(number) && String(number) === cell) return number;
+      }
+      return cell;
+    default:
+      return cell;
+  }
 }

@@ -1,5 +1,5 @@
-// Encodes rows for `COPY ... FROM STDIN` in PostgreSQL's text format.
-import type { CellValue } from '@tapline/target-kit';
+// Encodes rows for `COPY ... FROM STDIN` in PostgreSQL's text format, one line per record as it arrives.
+import type { CellValue, RowEncoder } from '@tapline/target-kit';
 
 const needsEscape = /[\\\n\r\t]/;
 const escapes = /[\\\n\r\t]/g;
@@ -18,30 +18,37 @@ export function copyCell(cell: CellValue): string {
   return String(cell);
 }
 
+/** `new Date().toISOString()` is always this long (years 0000-9999). */
+export const BATCHED_AT_LENGTH = 24;
+/** Bytes from a row's end back to its reserved `_sdc_batched_at` value (the value, then the newline). */
+export const BATCHED_AT_FROM_END = BATCHED_AT_LENGTH + 1;
+const BATCHED_AT_PLACEHOLDER = ' '.repeat(BATCHED_AT_LENGTH);
+
 /**
- * Rows as COPY text, in UTF-8 chunks of roughly `chunkChars` characters. Each line is built with
- * `Array#join` and each chunk joins its lines: V8 then makes flat strings, which encode to UTF-8
- * several times faster than the deep ropes `+=` builds.
+ * Rows as COPY text lines. `_sdc_batched_at`, when the batch has it, is the last field: a
+ * placeholder of fixed width is reserved and overwritten in place when the batch is written
+ * (`fillBatchedAt`). Each line is built with `Array#join`, which makes a flat string (fast to
+ * write as UTF-8; `+=` builds ropes that must be flattened first).
  */
-export function* copyTextChunks(rows: readonly (readonly CellValue[])[], chunkChars = 1 << 20): Generator<Buffer> {
-  let lines: string[] = [];
-  let chars = 0;
-  let cells: string[] = [];
-  for (const row of rows) {
-    if (cells.length !== row.length) cells = new Array<string>(row.length);
-    for (let i = 0; i < row.length; i++) cells[i] = copyCell(row[i]!);
-    const line = cells.join('\t');
-    lines.push(line);
-    chars += line.length + 1;
-    if (chars >= chunkChars) {
-      lines.push('');
-      yield Buffer.from(lines.join('\n'), 'utf8');
-      lines = [];
-      chars = 0;
-    }
+export class CopyTextEncoder implements RowEncoder {
+  private readonly fields: string[];
+
+  constructor(
+    private readonly cellCount: number,
+    private readonly withBatchedAt: boolean,
+  ) {
+    this.fields = new Array<string>(cellCount + (withBatchedAt ? 1 : 0)).fill('');
+    if (withBatchedAt) this.fields[cellCount] = BATCHED_AT_PLACEHOLDER + '\n';
   }
-  if (lines.length > 0) {
-    lines.push('');
-    yield Buffer.from(lines.join('\n'), 'utf8');
+
+  encode(cells: readonly CellValue[]): string {
+    const fields = this.fields;
+    const count = this.cellCount;
+    for (let i = 0; i < count; i++) fields[i] = copyCell(cells[i]!);
+    if (!this.withBatchedAt) {
+      if (count === 0) return '\n';
+      fields[count - 1] += '\n';
+    }
+    return fields.join('\t');
   }
 }

@@ -16,7 +16,7 @@ import {
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { PostgresConfig } from './config.js';
-import { copyTextChunks } from './copy-text.js';
+import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, CopyTextEncoder } from './copy-text.js';
 
 /** Logical kind -> PostgreSQL type (README, "Types"). */
 export const SQL_TYPE: Record<ColumnKind, string> = {
@@ -184,7 +184,15 @@ class PostgresSession implements DialectSession {
     await this.client.query(`ALTER TABLE ${qualified(table)} ALTER COLUMN ${name} TYPE ${to} USING ${using}`);
   }
 
+  rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CopyTextEncoder {
+    return new CopyTextEncoder(columns.length - (withBatchedAt ? 1 : 0), withBatchedAt);
+  }
+
   async writeBatch(batch: RowBatch): Promise<void> {
+    if (batch.batchedAt !== null) {
+      if (batch.batchedAt.length !== BATCHED_AT_LENGTH) throw new Error(`unexpected _sdc_batched_at ${batch.batchedAt}`);
+      batch.rows.overwriteRowTails(BATCHED_AT_FROM_END, batch.batchedAt);
+    }
     const columnList = batch.columns.map((column) => quoteIdent(column.name)).join(', ');
     // An append, or the first batch of a table this run created (rows are unique by key already):
     // COPY straight into the table.
@@ -245,7 +253,7 @@ class PostgresSession implements DialectSession {
   private async copyRows(batch: RowBatch, into: string): Promise<void> {
     const stream = this.client.query(copyStreams.from(`COPY ${into} FROM STDIN`));
     try {
-      await pipeline(Readable.from(copyTextChunks(batch.rows)), stream);
+      await pipeline(Readable.from(batch.rows.buffers()), stream);
     } catch (error) {
       throw this.describeLoadError(error, batch);
     }
@@ -257,7 +265,7 @@ class PostgresSession implements DialectSession {
     const pgError = error as { message?: string; where?: string; column?: string; code?: string };
     const where = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(pgError.where ?? '');
     const rowIndex = where ? Number(where[1]) - 1 : -1;
-    const line = rowIndex >= 0 ? batch.lines[rowIndex] : undefined;
+    const line = rowIndex >= 0 ? batch.rows.lines[rowIndex] : undefined;
     const column = where?.[2] ?? pgError.column;
     const location = `${line === undefined ? 'input' : `line ${line}`} (stream ${JSON.stringify(batch.stream)}${column ? `, column ${JSON.stringify(column)}` : ''})`;
     return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}`, { cause: error });

@@ -1,0 +1,154 @@
+// A batch's rows held as bytes in the dialect's bulk format (not JS values): little for the GC to trace or copy.
+
+const CHUNK_BYTES = 1 << 20;
+/** Chunks kept for reuse after their batch was written (so steady loading allocates none). */
+const SPARE_LIMIT = 48;
+const spare: Buffer[] = [];
+
+function newChunk(atLeast: number): Buffer {
+  if (atLeast <= CHUNK_BYTES) return spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+  return Buffer.allocUnsafe(atLeast);
+}
+
+/**
+ * Encoded rows, in arrival order, in 1 MB chunks; a row never straddles two chunks, so each
+ * chunk is whole rows a bulk loader can take as it is. Each row keeps its input line number.
+ */
+export class EncodedRows {
+  private readonly chunks: Buffer[] = [];
+  /** For each chunk, the index of its first row. */
+  private readonly firstRows: number[] = [];
+  /** For each row, the byte offset just past it in its chunk. */
+  private readonly ends: number[] = [];
+  /** Input line of each row (same index as the rows). */
+  readonly lines: number[] = [];
+  /** Bytes used in the last chunk. */
+  private used = 0;
+  /** The longest row in bytes (some bulk readers must be told). */
+  longestRowBytes = 0;
+
+  get count(): number {
+    return this.ends.length;
+  }
+
+  /** Append one row's text (with its terminator) as UTF-8. */
+  push(text: string, line: number): void {
+    const most = text.length * 3; // a UTF-16 unit is at most 3 UTF-8 bytes
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (chunk === undefined || this.used + most > chunk.length) {
+      chunk = newChunk(most);
+      this.chunks.push(chunk);
+      this.firstRows.push(this.ends.length);
+      this.used = 0;
+    }
+    const bytes = chunk.write(text, this.used);
+    this.used += bytes;
+    if (bytes > this.longestRowBytes) this.longestRowBytes = bytes;
+    this.ends.push(this.used);
+    this.lines.push(line);
+  }
+
+  /** The chunks, each cut to the rows it holds: the batch as the bulk loader reads it. */
+  buffers(): Buffer[] {
+    return this.chunks.map((chunk, index) => chunk.subarray(0, this.chunkEnd(index)));
+  }
+
+  /** One row's text (error paths: find the row a database refused). */
+  rowText(row: number): string {
+    const chunk = this.chunkOf(row);
+    const start = this.firstRows[chunk] === row ? 0 : this.ends[row - 1]!;
+    return this.chunks[chunk]!.toString('utf8', start, this.ends[row]);
+  }
+
+  /**
+   * Overwrite the last bytes of every row, `fromEnd` bytes before its end, with ASCII `text`
+   * (fills a value reserved at encoding time that is known only when the batch is written).
+   */
+  overwriteRowTails(fromEnd: number, text: string): void {
+    const bytes = Buffer.from(text, 'latin1');
+    let chunkIndex = 0;
+    let nextChunkRow = this.firstRows[1] ?? Infinity;
+    let chunk = this.chunks[0];
+    for (let row = 0; row < this.ends.length; row++) {
+      if (row === nextChunkRow) {
+        chunkIndex += 1;
+        chunk = this.chunks[chunkIndex];
+        nextChunkRow = this.firstRows[chunkIndex + 1] ?? Infinity;
+      }
+      const at = this.ends[row]! - fromEnd;
+      for (let i = 0; i < bytes.length; i++) chunk![at + i] = bytes[i]!;
+    }
+  }
+
+  /** Forget every row from `count` on (rows that arrived after the last STATE). */
+  truncate(count: number): void {
+    if (count >= this.ends.length) return;
+    while (this.chunks.length > 0 && this.firstRows[this.firstRows.length - 1]! >= count) {
+      const chunk = this.chunks.pop()!;
+      this.firstRows.pop();
+      if (spare.length < SPARE_LIMIT && chunk.length === CHUNK_BYTES) spare.push(chunk);
+    }
+    this.ends.length = count;
+    this.lines.length = count;
+    this.used = count === 0 ? 0 : this.ends[count - 1]!;
+  }
+
+  /** The rows whose `keep[i]` is true, in order, as a new batch (this one is released). */
+  keepOnly(keep: readonly boolean[]): EncodedRows {
+    const kept = new EncodedRows();
+    let chunkIndex = -1;
+    let nextChunkRow = 0;
+    let start = 0;
+    for (let row = 0; row < this.ends.length; row++) {
+      if (row === nextChunkRow) {
+        chunkIndex += 1;
+        nextChunkRow = this.firstRows[chunkIndex + 1] ?? Infinity;
+        start = 0;
+      }
+      const end = this.ends[row]!;
+      if (keep[row]) kept.pushBytes(this.chunks[chunkIndex]!, start, end, this.lines[row]!);
+      start = end;
+    }
+    this.release();
+    return kept;
+  }
+
+  private pushBytes(from: Buffer, start: number, end: number, line: number): void {
+    const size = end - start;
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (chunk === undefined || this.used + size > chunk.length) {
+      chunk = newChunk(size);
+      this.chunks.push(chunk);
+      this.firstRows.push(this.ends.length);
+      this.used = 0;
+    }
+    from.copy(chunk, this.used, start, end);
+    this.used += size;
+    if (size > this.longestRowBytes) this.longestRowBytes = size;
+    this.ends.push(this.used);
+    this.lines.push(line);
+  }
+
+  /** Hand the chunks back for reuse once the batch is written; the rows are gone after this. */
+  release(): void {
+    for (const chunk of this.chunks) {
+      if (spare.length < SPARE_LIMIT && chunk.length === CHUNK_BYTES) spare.push(chunk);
+    }
+    this.chunks.length = 0;
+    this.firstRows.length = 0;
+    this.ends.length = 0;
+    this.lines.length = 0;
+    this.used = 0;
+  }
+
+  private chunkEnd(index: number): number {
+    if (index === this.chunks.length - 1) return this.used;
+    return this.ends[this.firstRows[index + 1]! - 1]!;
+  }
+
+  private chunkOf(row: number): number {
+    let chunk = 0;
+    while (chunk + 1 < this.firstRows.length && this.firstRows[chunk + 1]! <= row) chunk += 1;
+    return chunk;
+  }
+}
