@@ -11,6 +11,7 @@ import { parseProject, type Project } from '../src/project.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FAKE_TAP = path.join(here, 'fixtures', 'fake-tap.mjs');
 export const FAKE_TARGET = path.join(here, 'fixtures', 'fake-target.mjs');
+export const OUTLIVE_RUNNER = path.join(here, 'fixtures', 'outlive-runner.mjs');
 export const TAPLINE_BIN = path.join(here, '..', 'bin', 'tapline.js');
 export const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
