@@ -78,8 +78,10 @@ function forwardLines(stream: NodeJS.ReadableStream, each: (line: string) => voi
  * Starts target, then tap, and pumps tap stdout into target stdin with backpressure.
  * - Tap ends with 0: the closing STATE (if asked for) is written, the target's stdin is closed
  *   cleanly, and the run succeeds when the target exits 0.
- * - Tap fails: the target's stdin is NOT closed (a clean EOF would make it commit records no STATE
- *   covers); the target is stopped with SIGTERM, then SIGKILL, so only state-covered data stays.
+ * - Tap fails: with closingState, the target's stdin is closed without a closing STATE, so it
+ *   commits up to the tap's last STATE and exits. Otherwise the stdin is NOT closed (a clean EOF
+ *   would make it commit records no STATE covers); the target is stopped with SIGTERM, then
+ *   SIGKILL, once it acknowledged the STATEs sent, so only state-covered data stays.
  * - Target fails (or exits before its input ended): the tap is stopped the same way.
  */
 export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResult> {
@@ -128,10 +130,24 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
       else stopTargetAfterCommittedStates();
     };
 
-    // The tap died: let the target commit what the STATEs already sent cover (it acknowledges each
-    // on stdout), then stop it; it never sees a clean end of input, so the uncovered tail is dropped.
+    // The tap died. A target that commits only up to the last STATE at end of input (closingState is
+    // asked for) gets a clean end without a closing STATE: it commits what the tap's STATEs cover,
+    // even when its batch is far from full, and exits by itself (at most the grace). Not when the tap
+    // died mid-line: the target would take the torn line for bad input.
+    // Any other target would commit the uncovered tail at a clean end: let it commit what the STATEs
+    // already sent cover (it acknowledges each on stdout), then stop it without an end of input.
     let waitingForStates: (() => void) | undefined;
     const stopTargetAfterCommittedStates = (): void => {
+      if (options.closingState && endsWithNewline) {
+        target.stdin.end();
+        const timer = setTimeout(() => {
+          if (exited.target) return;
+          log.warn(`target did not finish committing the tap's last STATE within ${grace} ms; stopping it`);
+          stop('target');
+        }, grace);
+        timer.unref();
+        return;
+      }
       if (counter.states.length === 0) return stop('target');
       const timer = setTimeout(() => {
         log.warn(`target did not commit the tap's last STATE within ${grace} ms; stopping it`);
