@@ -67,6 +67,18 @@ describe('parseJson', () => {
     expect(mayContainUnsafeNumber('{"id":99999999999999999}')).toBe(true);
     expect(mayContainUnsafeNumber('{"x":[1, 2e308]}')).toBe(true);
   });
+
+  it('finds an unsafe literal wherever it sits in the line (the pre-check samples every 16th character)', () => {
+    for (let pad = 0; pad < 40; pad++) {
+      const prefix = `{"${'k'.repeat(pad)}":`;
+      for (const literal of ['12345678901234567', '1234567890.12345678', '1e-400', '-1.5E+999']) {
+        const value = parseJson(`${prefix}${literal}}`) as Record<string, unknown>;
+        expect(String(Object.values(value)[0])).toBe(literal);
+        expect(isLosslessNumber(Object.values(value)[0])).toBe(true);
+      }
+      expect(mayContainUnsafeNumber(`${prefix}123456789012345}`)).toBe(false);
+    }
+  });
 });
 
 describe('stringifyJson', () => {
