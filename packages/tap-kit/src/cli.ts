@@ -209,6 +209,12 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
       log.info(`Stopped on the API's rate limit with the state saved; run again after ${error.retryAt.toISOString()}.`);
       return EXIT_CODES.ok;
     }
+    if (isBrokenPipe(error)) {
+      // The reader of stdout went away (an orphaned tap, a target that died): nothing more can be
+      // delivered, and it is not our bug, so one sentence and the transient code, no stack trace.
+      io.stderr.write('CRITICAL stdout was closed by its reader (broken pipe); stopping. The next run resumes from the last state the reader committed.\n');
+      return EXIT_CODES.transient;
+    }
     const message = redact(error instanceof Error ? error.message : String(error), secrets);
     if (error instanceof UsageError) {
       io.stderr.write(`CRITICAL ${message} Run ${tap.name} --help for usage.\n`);
@@ -221,6 +227,10 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
     }
     return exitCodeFor(error);
   }
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
 }
 
 /** The entry point a connector's cli.ts calls: `runTap(tap)`. */

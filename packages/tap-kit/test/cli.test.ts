@@ -2,8 +2,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defineTap } from '../src/index.js';
+import { defineTap, runTapCli } from '../src/index.js';
 import { examRoutes, examRows, resultRows } from './support/exam-platform.js';
 import { examTap } from './support/exam-tap.js';
 import { startFakeApi, type FakeApi, type FakeHandler } from './support/fake-api.js';
@@ -161,5 +162,25 @@ describe('running', () => {
     expect(run.code).toBe(0);
     expect(seen).toEqual([['add'], { list: '7', file: 'codes.txt' }, { ok: true }]);
     expect((await runCli(tap, ['--help'])).stdout).toContain('access-codes add|remove --list ID --file codes.txt');
+  });
+});
+
+describe('when the reader of stdout goes away', () => {
+  it('stops with one sentence and the transient exit code, not a stack trace', async () => {
+    const config = await start();
+    const closedPipe = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    let stderr = '';
+    const code = await runTapCli(examTap, ['--config', config], {
+      stdout: closedPipe,
+      stderr: new Writable({ write(chunk, _encoding, callback) { stderr += String(chunk); callback(); } }),
+      env: {},
+    });
+    expect(code).toBe(4);
+    expect(stderr).toContain('CRITICAL stdout was closed by its reader (broken pipe)');
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
