@@ -43,7 +43,9 @@ function hasLongDigitRun(text: string): boolean {
 
 /** True when a double holds the literal exactly; the string comparison settles the common case cheaply. */
 function isExactDouble(literal: string): boolean {
-  return String(Number(literal)) === literal || isSafeNumber(literal);
+  if (String(Number(literal)) === literal || isSafeNumber(literal)) return true;
+  // `1e300` and `1E300` print back as `1e+300`: the same number (lossless-json calls them unsafe).
+  return /[eE]\d/.test(literal) && String(Number(literal)) === literal.replace(/[eE]/, 'e+');
 }
 
 /**
@@ -79,7 +81,7 @@ export function mayContainUnsafeNumber(text: string): boolean {
 }
 
 function parseNumberLosslessly(literal: string): number | LosslessNumber {
-  return isSafeNumber(literal) ? Number(literal) : new LosslessNumber(literal);
+  return isExactDouble(literal) ? Number(literal) : new LosslessNumber(literal);
 }
 
 const losslessOptions = {
