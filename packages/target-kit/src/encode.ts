@@ -1,6 +1,9 @@
 // Record values -> cells for a column of a given kind (the CellValue contract in dialect.ts).
 import { isLosslessNumber, stringifyJson } from '@tapline/singer';
 import type { CellValue, ColumnKind } from './dialect.js';
+import { canonicalTime, canonicalTimestamp, InvalidTimestamp } from './timestamp.js';
+
+export { InvalidTimestamp };
 
 /** Returned when a value needs a wider column than it has (e.g. an integer beyond int64). */
 export class NeedsWiderColumn {
@@ -15,8 +18,10 @@ const integerLiteral = /^-?\d+$/;
  * Encode one value for a column. `undefined` and `null` are NULL. A value of an unexpected type
  * (possible with validate_records off) passes through as text for the database to judge;
  * an empty string in a date/time/timestamp column is NULL (README, "Empty strings").
+ * Timestamps are brought into one form both dialects read alike (timestamp.ts); a date that
+ * does not exist is `InvalidTimestamp`, for the caller to report with its line and field.
  */
-export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsWiderColumn {
+export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsWiderColumn | InvalidTimestamp {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'string':
@@ -31,6 +36,7 @@ export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsW
         if (Number.isInteger(value)) return toInt64(BigInt(value));
         return Number.isFinite(value) ? new NeedsWiderColumn('decimal') : String(value);
       }
+      if (typeof value === 'bigint') return toInt64(value); // e.g. a RECORD version beyond int64
       if (isLosslessNumber(value)) {
         const text = value.toString();
         return integerLiteral.test(text) ? toInt64(BigInt(text)) : new NeedsWiderColumn('decimal');
@@ -46,9 +52,13 @@ export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsW
       return passThrough(value);
     case 'boolean':
       return typeof value === 'boolean' ? value : passThrough(value);
-    case 'date':
-    case 'time':
     case 'timestamp':
+      if (value === '') return null;
+      return typeof value === 'string' ? canonicalTimestamp(value) : passThrough(value);
+    case 'time':
+      if (value === '') return null;
+      return typeof value === 'string' ? canonicalTime(value) : passThrough(value);
+    case 'date':
       if (value === '') return null;
       return passThrough(value);
   }

@@ -7,10 +7,11 @@ import {
   type RecordMessage,
 } from '@tapline/singer';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
-import { encodeCell, hasNul, NeedsWiderColumn, stripNul } from './encode.js';
+import { encodeCell, hasNul, InvalidTimestamp, NeedsWiderColumn, stripNul } from './encode.js';
 import { EncodedRows } from './encoded-rows.js';
 import { META } from './metadata.js';
 import { columnNamesFor } from './names.js';
+import { canonicalTimestamp } from './timestamp.js';
 
 /** A schema property and the column it lands in. */
 export interface PropertyColumn {
@@ -195,11 +196,14 @@ export class StreamSink {
       if (cell instanceof NeedsWiderColumn) {
         throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
       }
+      if (cell instanceof InvalidTimestamp) {
+        throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
+      }
       if (typeof cell === 'string' && !this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
         if (!this.settings.sanitizeNul) {
           throw new SingerInputError(
             { line, stream: this.stream, field: property },
-            'value contains a NUL character (U+0000), which this database cannot store; set sanitize_null_characters: true to remove NUL characters',
+            `field "${property}": value contains a NUL character (U+0000), which this database cannot store; set sanitize_null_characters: true to remove NUL characters`,
           );
         }
         while (hasNul(cell, column.kind)) cell = stripNul(cell, column.kind);
@@ -222,19 +226,30 @@ export class StreamSink {
   private fillMetadata(row: CellValue[], message: RecordMessage, line: number, receivedAt: string, sequence: number): void {
     const meta = this.metaIndex;
     const record = message.record;
-    if (meta.extractedAt >= 0) row[meta.extractedAt] = metaValue(record[META.extractedAt]) ?? message.time_extracted ?? null;
+    if (meta.extractedAt >= 0) {
+      const extracted = metaValue(record[META.extractedAt]) ?? message.time_extracted ?? null;
+      const cell = extracted === null ? null : canonicalTimestamp(extracted);
+      if (cell instanceof InvalidTimestamp) {
+        throw new SingerInputError({ line, stream: this.stream, field: 'time_extracted' }, `"time_extracted": ${cell.reason}`);
+      }
+      row[meta.extractedAt] = cell;
+    }
     if (meta.receivedAt >= 0) row[meta.receivedAt] = receivedAt;
     if (meta.sequence >= 0) row[meta.sequence] = sequence;
     if (meta.tableVersion >= 0) {
-      const version = message.version;
-      row[meta.tableVersion] = version === undefined ? null : typeof version === 'bigint' ? version : version;
+      // A version beyond int64 widens the column like any integer (nothing is refused or rounded).
+      const column = this.encodedColumns[meta.tableVersion]!;
+      const cell = encodeCell(column.kind, message.version);
+      if (cell instanceof NeedsWiderColumn) throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
+      row[meta.tableVersion] = cell instanceof InvalidTimestamp ? null : cell;
     }
     if (meta.deletedAt >= 0) {
       const marker = record[META.deletedAt];
       if (marker !== undefined && marker !== null && marker !== '') {
         this.hasDeleteMarkers = true;
-        if (typeof marker === 'string' && TIMESTAMP_LIKE.test(marker)) {
-          row[meta.deletedAt] = marker;
+        const time = typeof marker === 'string' && TIMESTAMP_LIKE.test(marker) ? canonicalTimestamp(marker) : null;
+        if (typeof time === 'string') {
+          row[meta.deletedAt] = time;
         } else {
           // A delete marker we cannot read as a time still means "deleted" (pipelinewise peer
           // data sends `...+00:00+00:00`); keep the row marked, at the time we received it.

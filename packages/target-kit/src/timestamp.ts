@@ -1,0 +1,81 @@
+// Timestamp and time text in one form every dialect reads the same way (README, "Timestamps").
+
+/**
+ * The common case, checked without a regex: seconds present and below 60, a day of the month
+ * up to 28 (so no calendar check is needed), at most 6 fraction digits, `Z` or an offset or no
+ * zone. Such text goes to the database as it is.
+ */
+function isPlainTimestamp(text: string): boolean {
+  const length = text.length;
+  if (length < 19 || length > 32) return false;
+  const separator = text.charCodeAt(10);
+  if (separator !== 84 /* T */ && separator !== 32 /* space */) return false;
+  if (text.charCodeAt(16) !== 58 /* : */) return false;
+  const dayTens = text.charCodeAt(8);
+  if (dayTens > 50 || (dayTens === 50 && text.charCodeAt(9) > 56)) return false; // day > 28
+  if (text.charCodeAt(17) > 53) return false; // seconds 60 and more
+  let at = 19;
+  if (text.charCodeAt(at) === 46 /* . */) {
+    const start = ++at;
+    while (at < length && text.charCodeAt(at) >= 48 && text.charCodeAt(at) <= 57) at++;
+    if (at - start > 6) return false;
+  }
+  if (at === length) return true;
+  const zone = text.charCodeAt(at);
+  return (zone === 90 /* Z */ && at + 1 === length) || zone === 43 /* + */ || zone === 45; /* - */
+}
+
+const TIMESTAMP_PARTS =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?([Zz]|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/** Thrown-free result for a date or time that does not exist. */
+export class InvalidTimestamp {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * A timestamp's text as both databases store it alike, or `InvalidTimestamp` when the date or
+ * time does not exist (February 30th, 24:00). Microseconds are kept; further fraction digits are
+ * cut, never rounded (rounding could carry into the next second, day or year, and PostgreSQL
+ * rounds while DuckDB truncates). `t`/`z` are upper-cased, missing seconds become `:00`, and a
+ * leap second (`23:59:60`) is the next second, as PostgreSQL reads it (DuckDB refuses `:60`).
+ * Text that is no timestamp at all (possible with validate_records off) is returned unchanged,
+ * for the database to judge.
+ */
+export function canonicalTimestamp(text: string): string | InvalidTimestamp {
+  if (isPlainTimestamp(text)) return text;
+  const parts = TIMESTAMP_PARTS.exec(text);
+  if (parts === null) return text;
+  const [, year, month, day, hour, minute, second = '00', fraction = '', zone = '', sign, zoneHours, zoneMinutes = '00'] = parts;
+  if (!isCalendarDate(Number(year), Number(month), Number(day))) {
+    return new InvalidTimestamp(`${year}-${month}-${day} is not a date in the calendar`);
+  }
+  if (hour === undefined || minute === undefined) return text; // a date alone: midnight, read alike by both
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) {
+    return new InvalidTimestamp(`${hour}:${minute}:${second} is not a time of day`);
+  }
+  const micros = fraction.slice(0, 6);
+  if (second !== '60') {
+    return `${year}-${month}-${day}T${hour}:${minute}:${second}${micros === '' ? '' : `.${micros}`}${zone.toUpperCase()}`;
+  }
+  // A leap second: the instant one second after :59, written in UTC.
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+  date.setUTCHours(Number(hour), Number(minute), 59, 0);
+  const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes));
+  const instant = new Date(date.getTime() + 1000 - offsetMinutes * 60_000).toISOString();
+  return `${instant.slice(0, 19)}${micros === '' ? '' : `.${micros}`}Z`;
+}
+
+/** A time of day with at most 6 fraction digits (cut, as for timestamps); other text unchanged. */
+export function canonicalTime(text: string): string {
+  if (text.length <= 15) return text;
+  return text.replace(/^(\d{2}:\d{2}:\d{2}\.\d{6})\d+/, '$1');
+}
+
+function isCalendarDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  return day <= days;
+}
