@@ -239,7 +239,15 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         batch.batchedAt === null
           ? ''
           : `, CAST(${literal(batch.batchedAt)} AS ${typedAll[typedAll.length - 1]!.sqlType}) AS ${ident(typedAll[typedAll.length - 1]!.name)}`;
-      const source = `SELECT *${batchedAt} FROM ${readCsvSql(file, typed, longestLine)}`;
+      // read_csv turns a TIMESTAMPTZ field it cannot parse into NULL without a word (DuckDB
+      // 1.5, inferred from tests: "2023-02-30T00:00:00Z" and "x" both load as NULL), so such
+      // columns are read as text and cast: a bad value then fails the batch and is named.
+      const isTimestamp = (sqlType: string) => /^TIMESTAMP(TZ| WITH TIME ZONE)$/i.test(sqlType);
+      const cast = typed.filter(({ sqlType }) => isTimestamp(sqlType));
+      const inFile = typed.map(({ name, sqlType }) => ({ name, sqlType: isTimestamp(sqlType) ? 'VARCHAR' : sqlType }));
+      const replace =
+        cast.length === 0 ? '' : ` REPLACE (${cast.map(({ name, sqlType }) => `CAST(${ident(name)} AS ${sqlType}) AS ${ident(name)}`).join(', ')})`;
+      const source = `SELECT *${replace}${batchedAt} FROM ${readCsvSql(file, inFile, longestLine)}`;
       const target = tableName(batch.table);
       const columns = columnList(batch.columns);
       if (batch.mode === 'append' || batch.tableIsNew) {
