@@ -1,34 +1,15 @@
 // The target contract: every peer-test stream, loaded with the expected rows or rejected with a clear error, on any destination.
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
+import { PEER_TESTS_DIR, peer, pick, recordsIn } from './peer-files.js';
+import { describeSdkSnapshots } from './sdk-snapshots.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+export { PEER_TESTS_DIR };
 
-/** Where the third-party Singer streams are read in place (never copied into the repo). */
-export const PEER_TESTS_DIR = process.env.PEER_TESTS_DIR ?? resolve(repoRoot, '../shared/peer-tests');
-
-const peer = (path: string) => resolve(PEER_TESTS_DIR, path);
 const M = (name: string) => peer(`meltano-target-streams/${name}`);
 const T = (name: string) => peer(`target-postgres/${name}`);
 const S = (name: string) => peer(`singer-tools/${name}`);
-
-/** Keep only `keys` of each row (row checks ignore `_sdc_*` and columns not named). */
-function pick(rows: Record<string, unknown>[], keys: readonly string[]): Record<string, unknown>[] {
-  return rows.map((row) => Object.fromEntries(keys.map((key) => [key, row[key]])));
-}
-
-/** Records of a stream as sent, in input order (for exact round-trip checks). */
-function recordsIn(file: string, stream: string): Record<string, unknown>[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as { type: string; stream?: string; record?: Record<string, unknown> })
-    .filter((message) => message.type === 'RECORD' && message.stream === stream)
-    .map((message) => message.record!);
-}
 
 function withoutNul(value: unknown): unknown {
   if (typeof value === 'string') return value.replaceAll('\0', '');
@@ -37,6 +18,22 @@ function withoutNul(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replaceAll('\0', ''), withoutNul(v)]));
   }
   return value;
+}
+
+/** A file to pipe into the target, or inline text. */
+export type ContractInput = string | { text: string };
+
+/** The steps of the suite, handed to its other files (sdk-snapshots.ts) so they share one body per dialect. */
+export interface ContractSteps {
+  readonly harness: TargetHarness;
+  /** The fresh place of the running test. */
+  place(): TargetPlace;
+  run(input: ContractInput, extra?: Record<string, unknown>): Promise<TargetRun>;
+  /** Run and expect success: exit 0, no CRITICAL. */
+  load(input: ContractInput, extra?: Record<string, unknown>): Promise<TargetRun>;
+  /** Run and expect a clear rejection: non-zero exit, one CRITICAL sentence matching `pattern`, no stack trace. */
+  reject(input: ContractInput, pattern: RegExp, extra?: Record<string, unknown>): Promise<TargetRun>;
+  rows(table: string, orderBy?: readonly string[]): Promise<Record<string, unknown>[]>;
 }
 
 /**
@@ -65,11 +62,11 @@ export function defineTargetContract(harness: TargetHarness): void {
       if (!skipReason) await place?.close();
     });
 
-    const run = (input: string | { text: string }, extra: Record<string, unknown> = {}): Promise<TargetRun> =>
+    const run = (input: ContractInput, extra: Record<string, unknown> = {}): Promise<TargetRun> =>
       runTargetCommand(place, typeof input === 'string' ? { file: input } : input, extra);
 
     /** Load and expect success. */
-    async function load(input: string | { text: string }, extra: Record<string, unknown> = {}): Promise<TargetRun> {
+    async function load(input: ContractInput, extra: Record<string, unknown> = {}): Promise<TargetRun> {
       const result = await run(input, extra);
       expect(result.stderr, `target failed on ${typeof input === 'string' ? input : 'inline input'}`).not.toMatch(/CRITICAL/);
       expect(result.code).toBe(0);
@@ -77,7 +74,7 @@ export function defineTargetContract(harness: TargetHarness): void {
     }
 
     /** Run and expect a clear rejection: non-zero exit, one CRITICAL sentence matching `pattern`, no stack trace. */
-    async function reject(input: string | { text: string }, pattern: RegExp, extra: Record<string, unknown> = {}): Promise<TargetRun> {
+    async function reject(input: ContractInput, pattern: RegExp, extra: Record<string, unknown> = {}): Promise<TargetRun> {
       const result = await run(input, extra);
       expect(result.code).not.toBe(0);
       const critical = result.stderr.split('\n').filter((line) => line.startsWith('CRITICAL '));
@@ -615,6 +612,8 @@ export function defineTargetContract(harness: TargetHarness): void {
         if (tables.includes('exchange_rate')) expect(await rows('exchange_rate', ['date'])).toEqual([]);
       });
     });
+
+    describeSdkSnapshots({ harness, place: () => place, run, load, reject, rows });
 
     describe('policies beyond the peer tests', () => {
       const schema = (stream: string, properties: Record<string, unknown>, key: string[] = ['id']) =>
