@@ -59,6 +59,12 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   private readonly sqlTypes = new Map<string, Map<string, string>>();
   /** Decimal columns already reported as falling back to text, so the warning is logged once. */
   private readonly warnedText = new Set<string>();
+  /**
+   * Tables whose existing rows were updated or deleted in the open transaction. DuckDB (1.5)
+   * refuses to commit an ALTER TABLE that follows such a change in the same transaction
+   * ("another transaction has altered this table"), so these are rebuilt before an ALTER.
+   */
+  private readonly rowsChanged = new Set<string>();
 
   private readonly connection: DuckDBConnection;
 
@@ -71,13 +77,16 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   async begin(): Promise<void> {
     await this.connection.run('BEGIN TRANSACTION');
+    this.rowsChanged.clear();
   }
 
   async commit(): Promise<void> {
     await this.connection.run('COMMIT');
+    this.rowsChanged.clear();
   }
 
   async rollback(): Promise<void> {
+    this.rowsChanged.clear();
     await this.connection.run('ROLLBACK').catch(() => {});
     // Column types altered inside the transaction are back to what they were: read them again.
     this.sqlTypes.clear();
@@ -130,6 +139,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
+    await this.beforeAlter(table);
     await this.connection.run(`ALTER TABLE ${tableName(table)} ADD COLUMN ${ident(column.name)} ${SQL_TYPE[column.kind]}`);
     (await this.typesOf(table)).set(column.name, SQL_TYPE[column.kind]);
   }
@@ -144,6 +154,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       }
       // A plain cast would parse text as JSON; to_json keeps every old value as a JSON value instead.
       const using = column.kind === 'json' && from !== 'json' ? ` USING to_json(${name})` : '';
+      await this.beforeAlter(table);
       await this.connection.run(`ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
       // A text column that held exact decimals now holds any text: drop the marker.
       if (from === 'decimal') await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${name} IS NULL`);
@@ -154,6 +165,39 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         `cannot widen column ${column.name} of ${table.schema}.${table.table} from ${from} to ${column.kind}: ${duckdbMessage(error)}`,
       );
     }
+  }
+
+  /**
+   * Before an ALTER TABLE: when this transaction already updated or deleted rows of the table,
+   * rebuild it as a copy made in this transaction (which DuckDB lets us alter), keeping column
+   * order, types and comments; all of it commits or rolls back with the rows. A table with
+   * constraints (made by hand) is not rebuilt: that would drop them, so the load stops and says so.
+   */
+  private async beforeAlter(table: TableRef): Promise<void> {
+    const name = tableName(table);
+    if (!this.rowsChanged.has(name)) return;
+    const constraints = await this.connection.runAndReadAll(
+      `SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2`,
+      [table.schema, table.table],
+    );
+    if (Number(constraints.getRowsJS()[0]?.[0] ?? 0) > 0) {
+      throw new LoadError(
+        `cannot change table ${table.schema}.${table.table} after updating its rows in the same transaction: DuckDB refuses that commit, and the table has constraints a rebuild would drop; load the schema change in a run of its own`,
+      );
+    }
+    const comments = await this.connection.runAndReadAll(
+      `SELECT column_name, comment FROM duckdb_columns()
+       WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 AND comment IS NOT NULL`,
+      [table.schema, table.table],
+    );
+    const copy = `${table.table}__tapline_rebuild`;
+    await this.connection.run(`CREATE TABLE ${tableName({ schema: table.schema, table: copy })} AS SELECT * FROM ${name}`);
+    await this.connection.run(`DROP TABLE ${name}`);
+    await this.connection.run(`ALTER TABLE ${tableName({ schema: table.schema, table: copy })} RENAME TO ${ident(table.table)}`);
+    for (const [column, comment] of comments.getRowsJS() as [string, string][]) {
+      await this.connection.run(`COMMENT ON COLUMN ${name}.${ident(column)} IS ${literal(comment)}`);
+    }
+    this.rowsChanged.delete(name);
   }
 
   /** Column name -> SQL type of a table, read from the catalog once per session. */
@@ -189,6 +233,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     const wanted = decimalSqlType(shape);
     const name = ident(column);
     if (wanted !== current) {
+      await this.beforeAlter(table);
       await this.connection.run(
         `ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${wanted} USING CAST(CAST(${name} AS VARCHAR) AS ${wanted})`,
       );
@@ -253,6 +298,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       if (batch.mode === 'append' || batch.tableIsNew) {
         await this.run(batch, `INSERT INTO ${target} (${columns}) ${source}`, { file, typed, longestLine });
       } else {
+        this.rowsChanged.add(target);
         await this.run(batch, this.mergeSql(batch, target, columns, source), { file, typed, longestLine });
       }
     } finally {
@@ -321,6 +367,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   async activateVersion(table: TableRef, version: bigint, hard: boolean): Promise<void> {
+    this.rowsChanged.add(tableName(table));
     const old = `(${ident(META.tableVersion)} < ${version.toString()} OR ${ident(META.tableVersion)} IS NULL)`;
     if (hard) {
       await this.connection.run(`DELETE FROM ${tableName(table)} WHERE ${old}`);
@@ -332,6 +379,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   async deleteMarkedRows(table: TableRef): Promise<void> {
+    this.rowsChanged.add(tableName(table));
     await this.connection.run(`DELETE FROM ${tableName(table)} WHERE ${ident(META.deletedAt)} IS NOT NULL`);
   }
 
