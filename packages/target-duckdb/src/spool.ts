@@ -56,6 +56,9 @@ function csvField(value: CellValue): string {
       return value.includes('"') ? `"${value.replaceAll('"', '""')}"` : `"${value}"`;
     case 'object': // null
       return '';
+    case 'number':
+      // String(-0) is "0"; a double column keeps the sign of zero as sent.
+      return value === 0 && Object.is(value, -0) ? '-0' : String(value);
     default:
       return String(value);
   }

@@ -15,7 +15,8 @@ export function copyCell(cell: CellValue): string {
   if (cell === null) return '\\N';
   if (typeof cell === 'string') return needsEscape.test(cell) ? cell.replace(escapes, escapeChar) : cell;
   if (typeof cell === 'boolean') return cell ? 't' : 'f';
-  return String(cell);
+  // String(-0) is "0"; a double column keeps the sign of zero as sent.
+  return cell === 0 && Object.is(cell, -0) ? '-0' : String(cell);
 }
 
 /** `new Date().toISOString()` is always this long (years 0000-9999). */
