@@ -274,7 +274,8 @@ class PostgresSession implements DialectSession {
   async activateVersion(table: TableRef, version: bigint, hard: boolean): Promise<void> {
     const versionColumn = quoteIdent(META.tableVersion);
     const deletedAt = quoteIdent(META.deletedAt);
-    const older = `(${versionColumn} < $1 OR ${versionColumn} IS NULL)`;
+    // numeric: a version beyond int64 (the column widens for it) compares without an out-of-range error.
+    const older = `(${versionColumn} < $1::numeric OR ${versionColumn} IS NULL)`;
     if (hard) {
       await this.client.query(`DELETE FROM ${qualified(table)} WHERE ${older}`, [version.toString()]);
     } else {
