@@ -1,0 +1,353 @@
+// Odd input through the real target CLI, with the exact values read back: what "loses nothing" means, case by case.
+import { describe, expect, it } from 'vitest';
+import type { TargetHarness, TargetPlace, TargetRun } from './harness.js';
+
+/** What the contract suite hands these cases (its per-test place and its load/reject helpers). */
+export interface OddInputContext {
+  readonly harness: TargetHarness;
+  place(): TargetPlace;
+  run(input: { text: string }, extra?: Record<string, unknown>): Promise<TargetRun>;
+  load(input: { text: string }, extra?: Record<string, unknown>): Promise<TargetRun>;
+  reject(input: { text: string }, pattern: RegExp, extra?: Record<string, unknown>): Promise<TargetRun>;
+}
+
+const schema = (stream: string, properties: Record<string, unknown>, key: string[] = ['id']) =>
+  JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties }, key_properties: key });
+const record = (stream: string, value: Record<string, unknown>) => JSON.stringify({ type: 'RECORD', stream, record: value });
+const state = (value: unknown) => JSON.stringify({ type: 'STATE', value });
+const text = (...lines: string[]) => ({ text: `${lines.join('\n')}\n` });
+/** A RECORD whose record is written as raw JSON text (numbers JSON.stringify would round). */
+const rawRecord = (stream: string, json: string) => `{"type":"RECORD","stream":"${stream}","record":${json}}`;
+
+const integer = { type: 'integer' };
+const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: ['null', type], ...extra });
+
+/** Exact decimals compared as numbers are written: no trailing fraction zeros (DuckDB pads to the column's scale). */
+const decimalText = (value: unknown) => (value === null ? null : String(value).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''));
+
+export function defineOddInputCases(context: OddInputContext): void {
+  const { harness, load, reject, run } = context;
+  const rows = (table: string, orderBy: readonly string[] = ['id']) => context.place().rows(table, orderBy);
+  const column = async (table: string, name: string, orderBy = 'id') => (await rows(table, [orderBy])).map((row) => row[name]);
+  /** Each `columns` value as the database's own text (`::text`), through a helper table: exact digits and microseconds. */
+  async function asText(table: string, columns: readonly string[]): Promise<Record<string, unknown>[]> {
+    const place = context.place();
+    const list = columns.map((name) => `CAST("${name}" AS TEXT) AS "${name}"`).join(', ');
+    await place.execute(`CREATE TABLE ${place.qualify(`${table}_text`)} AS SELECT "id", ${list} FROM ${place.qualify(table)}`);
+    return rows(`${table}_text`);
+  }
+
+  describe('odd input: values read back exactly', () => {
+    it('empty strings, whitespace, NULL and missing properties stay distinct, in text, JSON and nested objects', async () => {
+      const properties = {
+        id: integer,
+        s: nullable('string'),
+        j: {},
+        o: nullable('object', { properties: { x: nullable('string') } }),
+        a: nullable('array'),
+      };
+      await load(
+        text(
+          schema('blanks', properties),
+          record('blanks', { id: 1, s: '', j: '', o: { x: '' }, a: [''] }),
+          record('blanks', { id: 2, s: null, j: null, o: { x: null }, a: [null] }),
+          record('blanks', { id: 3 }),
+          record('blanks', { id: 4, s: ' \t ', j: ' ', o: { x: ' ' }, a: [' ', {}] }),
+          record('blanks', { id: 5, s: '\\N', j: { k: '\\N', e: {} }, o: { x: '"' }, a: [] }),
+        ),
+      );
+      const loaded = await rows('blanks');
+      expect(loaded.map((row) => row.s)).toEqual(['', null, null, ' \t ', '\\N']);
+      // A JSON null and a missing property are both SQL NULL; an empty JSON string is not.
+      expect(loaded.map((row) => row.j)).toEqual(['', null, null, ' ', { k: '\\N', e: {} }]);
+      expect(loaded.map((row) => row.o)).toEqual([{ x: '' }, { x: null }, null, { x: ' ' }, { x: '"' }]);
+      expect(loaded.map((row) => row.a)).toEqual([[''], [null], null, [' ', {}], []]);
+    });
+
+    it('timestamps: offsets, no zone, 1-9 fraction digits (microseconds kept, further digits cut), years 0001-9999, leap seconds', async () => {
+      const sent = [
+        '2024-03-01T12:00:00+05:30',
+        '2024-03-01T12:00:00-08:00',
+        '2024-03-01T12:00:00+00:00',
+        '2024-03-01T12:00:00Z',
+        '2024-03-01T12:00:00',
+        '2024-03-01 12:00:00.1Z',
+        '2024-03-01T12:00:00.12Z',
+        '2024-03-01T12:00:00.123456Z',
+        '2024-03-01T12:00:00.1234567Z',
+        '2024-03-01T12:00:00.999999999Z',
+        '1969-07-20T20:17:40Z',
+        '1900-01-01T00:00:00Z',
+        '2038-01-19T03:14:08Z',
+        '2100-12-31T23:59:59Z',
+        '0001-01-01T00:00:00Z',
+        '9999-12-31T23:59:59.999999Z',
+        '2024-02-29t12:00z',
+        '2016-12-31T23:59:60Z',
+        '2016-12-31T23:59:60.5+01:00',
+      ];
+      await load(
+        text(
+          schema('times', { id: integer, at: nullable('string', { format: 'date-time' }) }),
+          ...sent.map((at, id) => record('times', { id, at })),
+        ),
+      );
+      expect((await asText('times', ['at'])).map((row) => row.at)).toEqual([
+        '2024-03-01 06:30:00+00',
+        '2024-03-01 20:00:00+00',
+        '2024-03-01 12:00:00+00',
+        '2024-03-01 12:00:00+00',
+        '2024-03-01 12:00:00+00',
+        '2024-03-01 12:00:00.1+00',
+        '2024-03-01 12:00:00.12+00',
+        '2024-03-01 12:00:00.123456+00',
+        '2024-03-01 12:00:00.123456+00',
+        '2024-03-01 12:00:00.999999+00',
+        '1969-07-20 20:17:40+00',
+        '1900-01-01 00:00:00+00',
+        '2038-01-19 03:14:08+00',
+        '2100-12-31 23:59:59+00',
+        '0001-01-01 00:00:00+00',
+        '9999-12-31 23:59:59.999999+00',
+        '2024-02-29 12:00:00+00',
+        '2017-01-01 00:00:00+00',
+        '2016-12-31 23:00:00.5+00',
+      ]);
+    });
+
+    it('timestamps: a date that does not exist or a date alone is a clear error; rows before the last STATE are kept', async () => {
+      const times = schema('times', { id: integer, at: nullable('string', { format: 'date-time' }) });
+      const result = await reject(
+        text(times, record('times', { id: 1, at: '2023-02-28T00:00:00Z' }), state({ at: 1 }), record('times', { id: 2, at: '2023-02-30T00:00:00Z' })),
+        /line 4 \(stream "times"\): field "at": 2023-02-30 is not a date/,
+      );
+      expect(result.states).toEqual([{ at: 1 }]);
+      expect(await column('times', 'id')).toEqual([1]);
+      await reject(text(times, record('times', { id: 3, at: '1900-02-29T00:00:00Z' })), /line 2 .*field "at".*1900-02-29/);
+      await reject(text(times, record('times', { id: 4, at: '2024-03-01' })), /line 2 .*field "at".*date-time/);
+    });
+
+    it('numbers: int64 edges, 2^53 +- 1, beyond int64, doubles at their limits, negative zero and 30-digit decimals, exact', async () => {
+      await load(
+        text(
+          schema('numbers', {
+            id: integer,
+            i: nullable('integer'),
+            f: nullable('number'),
+            d: nullable('string', { format: 'x-singer.decimal' }),
+          }),
+          rawRecord('numbers', '{"id":1,"i":9007199254740993,"f":1e300,"d":"0.123456789012345678901234567890"}'),
+          rawRecord('numbers', '{"id":2,"i":-9007199254740993,"f":5e-324,"d":"-123456789012345678901234567890.5"}'),
+          rawRecord('numbers', '{"id":3,"i":9223372036854775807,"f":-0.0,"d":"1e30"}'),
+          rawRecord('numbers', '{"id":4,"i":-9223372036854775808,"f":3,"d":"3"}'),
+          rawRecord('numbers', '{"id":5,"i":9007199254740991,"f":1.7976931348623157e308,"d":"0.1"}'),
+          rawRecord('numbers', '{"id":6,"i":-9007199254740991,"f":0.30000000000000004,"d":null}'),
+        ),
+      );
+      const loaded = await rows('numbers');
+      expect((await context.place().columns('numbers')).f).toBe('number'); // these doubles need no exact column
+      expect(loaded.map((row) => row.i)).toEqual([
+        '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', 9007199254740991, -9007199254740991,
+      ]);
+      expect(loaded.map((row) => row.f)).toEqual([1e300, 5e-324, -0, 3, 1.7976931348623157e308, 0.30000000000000004]);
+      expect(Object.is(loaded[2]!.f, -0)).toBe(true);
+      expect(loaded.map((row) => decimalText(row.d))).toEqual([
+        '0.12345678901234567890123456789',
+        '-123456789012345678901234567890.5',
+        '1000000000000000000000000000000',
+        3,
+        0.1,
+        null,
+      ].map((value) => (value === null ? null : decimalText(value))));
+
+      // Beyond int64 the integer column becomes exact; the values already there stay as they were.
+      await load(text(schema('numbers', { id: integer, i: nullable('integer') }), rawRecord('numbers', '{"id":7,"i":9223372036854775808}')));
+      expect((await context.place().columns('numbers')).i).toBe('decimal');
+      expect((await column('numbers', 'i')).map(decimalText)).toEqual([
+        '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', '9007199254740991', '-9007199254740991', '9223372036854775808',
+      ]);
+    });
+
+    it('type changes mid-stream and across runs widen in place; no value is lost or reformatted', async () => {
+      await load(
+        text(
+          schema('changes', {
+            id: integer,
+            a: integer, b: integer, c: { type: 'string' }, d: { type: 'number' }, e: { type: 'boolean' }, f: integer, g: { type: 'string' },
+            Name: { type: 'string' },
+          }),
+          record('changes', { id: 1, a: 1, b: 2, c: '3', d: 4.5, e: true, f: 5, g: 'kept', Name: 'upper' }),
+        ),
+      );
+      // The next run: integer->number, integer->string, string->integer, number->integer,
+      // boolean->string, integer->object, `g` removed, `Name` now spelled `name`, `h` new and
+      // nullable, then mid-stream `h` integer->number.
+      await load(
+        text(
+          schema('changes', {
+            id: integer,
+            a: { type: 'number' }, b: { type: 'string' }, c: integer, d: integer, e: { type: 'string' }, f: { type: 'object' },
+            name: nullable('string'), h: nullable('integer'),
+          }),
+          record('changes', { id: 2, a: 1.25, b: 'two', c: 3, d: 4, e: 'yes', f: { k: 1 }, name: 'lower', h: 7 }),
+          schema('changes', { id: integer, h: nullable('number') }),
+          record('changes', { id: 3, h: 7.5 }),
+        ),
+      );
+      const loaded = await rows('changes');
+      expect(loaded.map((row) => [row.a, row.b, row.c, row.d, row.e, row.f, row.g, row.name, row.h])).toEqual([
+        [1, '2', '3', 4.5, 'true', 5, 'kept', 'upper', null],
+        [1.25, 'two', '3', 4, 'yes', { k: 1 }, null, 'lower', 7],
+        [null, null, null, null, null, null, null, null, 7.5],
+      ]);
+      expect(await context.place().columns('changes')).toMatchObject({
+        a: 'decimal', b: 'string', c: 'string', d: 'decimal', e: 'string', f: 'json', g: 'string', name: 'string', h: 'decimal',
+      });
+    });
+
+    it('a column added and widened after existing rows were upserted in the same transaction', async () => {
+      const upserts = (properties: Record<string, unknown>) => schema('upserted', { id: integer, v: integer, ...properties });
+      await load(text(upserts({}), record('upserted', { id: 1, v: 1 }), record('upserted', { id: 2, v: 2 })));
+      await load(
+        text(
+          upserts({}),
+          record('upserted', { id: 1, v: 10 }),
+          upserts({ w: { type: 'string' } }),
+          record('upserted', { id: 2, v: 20, w: 'x' }),
+          rawRecord('upserted', '{"id":3,"v":123456789012345678901234567890}'),
+        ),
+      );
+      expect((await rows('upserted')).map((row) => [row.id, decimalText(row.v), row.w])).toEqual([
+        [1, '10', null],
+        [2, '20', 'x'],
+        [3, '123456789012345678901234567890', null],
+      ]);
+    });
+
+    it('key_properties changing between runs: rows are matched by the new key; the first key stays a key', async () => {
+      await load(text(schema('keyed', { id: integer, x: nullable('string') }), record('keyed', { id: 1, x: null })));
+      const byX = (...records: Record<string, unknown>[]) =>
+        text(schema('keyed', { id: integer, x: { type: 'string' } }, ['x']), ...records.map((value) => record('keyed', value)));
+      await load(byX({ id: 9, x: 'k1' }, { id: 10, x: 'k1' }));
+      await load(byX({ id: 11, x: 'k1' }));
+      expect((await rows('keyed')).map((row) => [row.id, row.x])).toEqual([
+        [1, null],
+        [11, 'k1'],
+      ]);
+    });
+
+    it('names: case, punctuation, keywords, unicode, long names and a dotted db-schema-table stream never collapse', async () => {
+      const long = 'x'.repeat(70);
+      const names = ['a-b', 'a_b', 'A B', 'aB', 'select', 'from', 'order', 'Ünïcödé', '名前', `${long}_one`, `${long}_two`, 'é'.repeat(40), '', ' '];
+      const value = Object.fromEntries(names.map((name, index) => [name, `v${index}`]));
+      const stream = 'my.db-sch.ema-ta.ble';
+      await load(text(schema(stream, { id: integer, ...Object.fromEntries(names.map((name) => [name, nullable('string')])) }), record(stream, { id: 1, ...value })));
+      const columns = Object.keys(await context.place().columns('ta_ble'));
+      const max = harness.name === 'postgres' ? 63 : 255;
+      for (const name of columns) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(max);
+      const [row] = await rows('ta_ble');
+      const loaded = Object.entries(row!).filter(([name]) => !name.startsWith('_sdc_') && name !== 'id').map(([, v]) => v);
+      expect(loaded.sort()).toEqual(Object.values(value).sort());
+      expect(row).toMatchObject({ a_b: 'v1', select: 'v4', from: 'v5', order: 'v6', ünïcödé: 'v7', 名前: 'v8' });
+    });
+
+    it('records: a null key is refused by name; duplicate keys within a batch, across batches and across runs: the last wins', async () => {
+      const keyed = schema('dups', { id: nullable('integer'), v: nullable('string') }); // nullable: the key check, not validation, refuses the null
+      await reject(text(keyed, record('dups', { id: null, v: 'x' })), /line 2 \(stream "dups"\).*key property "id"/);
+      await load(
+        text(keyed, ...['a', 'b', 'c', 'd', 'e'].map((v, n) => record('dups', { id: n % 2, v })), state(1), record('dups', { id: 0, v: 'f' })),
+        { batch_size_rows: 2 },
+      );
+      await load(text(keyed, record('dups', { id: 1, v: 'g' }), record('dups', { id: 2, v: 'h' }), record('dups', { id: 1, v: 'i' })));
+      expect((await rows('dups')).map((row) => [row.id, row.v])).toEqual([
+        [0, 'f'],
+        [1, 'i'],
+        [2, 'h'],
+      ]);
+    });
+
+    it('records: a 10 MB text, JSON 100 levels deep, unicode escapes and 1,000 columns arrive whole', async () => {
+      const big = 'abc\u00e9'.repeat(2.5 * 1024 * 1024); // 10 MB of characters
+      let deep: Record<string, unknown> = { leaf: 'é\u2028😀\\' };
+      for (let depth = 0; depth < 100; depth++) deep = { d: deep, n: depth };
+      const wide = Object.fromEntries(Array.from({ length: 1000 }, (_, n) => [`c${n}`, n % 3 === 0 ? null : `v${n}`]));
+      await load(
+        text(
+          schema('heavy', { id: integer, t: nullable('string'), j: {} }),
+          '{"type":"RECORD","stream":"heavy","record":{"id":1,"t":"\\u00e9\\ud83d\\ude00\\u2028\\t\\n\\r","j":{"s":"\\u00e9"}}}',
+          record('heavy', { id: 2, t: big, j: deep }),
+          schema('wide', { id: integer, ...Object.fromEntries(Object.keys(wide).map((name) => [name, nullable('string')])) }),
+          record('wide', { id: 1, ...wide }),
+        ),
+      );
+      const heavy = await rows('heavy');
+      expect(heavy[0]).toMatchObject({ t: 'é😀\u2028\t\n\r', j: { s: 'é' } });
+      expect(heavy[1]!.t === big).toBe(true);
+      expect(heavy[1]!.j).toEqual(deep);
+      const [row] = await rows('wide');
+      expect(Object.fromEntries(Object.keys(wide).map((name) => [name, row![name]]))).toEqual(wide);
+    });
+
+    it('records: NUL in JSON is refused by field on PostgreSQL unless sanitize_null_characters; DuckDB keeps it', async () => {
+      const input = text(schema('nul', { id: integer, j: {} }), record('nul', { id: 1, j: { s: 'a\u0000b' } }));
+      if (harness.textAcceptsNul) {
+        await load(input);
+        expect((await rows('nul'))[0]!.j).toEqual({ s: 'a\u0000b' });
+        return;
+      }
+      await reject(input, /line 2 \(stream "nul"\): field "j": .*NUL.*sanitize_null_characters/);
+      await load(input, { sanitize_null_characters: true });
+      expect((await rows('nul'))[0]!.j).toEqual({ s: 'ab' });
+    });
+
+    it('records: properties the schema does not declare are not loaded, with one warning (documented policy)', async () => {
+      const result = await load(
+        text(schema('undeclared', { id: integer }), record('undeclared', { id: 1, extra: 'x' }), record('undeclared', { id: 2, extra: 'y' })),
+      );
+      expect(result.stderr.match(/property "extra" is not in the schema/g)).toHaveLength(1);
+      expect(Object.keys(await context.place().columns('undeclared'))).not.toContain('extra');
+    });
+  });
+
+  describe('odd input: the protocol', () => {
+    it('STATE before any SCHEMA and without records, repeated STATE, lowercase types, CRLF, no final newline, interleaved streams', async () => {
+      const lines = [
+        state({ s: 0 }),
+        schema('one', { id: integer }),
+        state({ s: 1 }),
+        state({ s: 1 }),
+        '{"type":"schema","stream":"two","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
+        record('one', { id: 1 }),
+        '{"type":"record","stream":"two","record":{"id":2}}',
+        record('one', { id: 3 }),
+        '{"type":"state","value":{"s":2}}',
+      ];
+      const result = await load({ text: lines.join('\r\n') }, { state_table: 'tapline_state' });
+      expect(result.states.at(-1)).toEqual({ s: 2 });
+      expect(await column('one', 'id')).toEqual([1, 3]);
+      expect(await column('two', 'id')).toEqual([2]);
+      expect((await rows('tapline_state'))[0]!.value).toEqual({ s: 2 });
+    });
+
+    it('ACTIVATE_VERSION before and after the records, twice, with a version beyond int64', async () => {
+      const version = '123456789012345678901';
+      const activate = (v: string) => `{"type":"ACTIVATE_VERSION","stream":"versions","version":${v}}`;
+      const rec = (id: number, v: string) => `{"type":"RECORD","stream":"versions","record":{"id":${id}},"version":${v}}`;
+      const versions = schema('versions', { id: integer });
+      await load(text(versions, rec(1, '1'), rec(2, '1'), activate('1')), { hard_delete: true });
+      await load(text(versions, activate(version), rec(2, version), rec(3, version), activate(version), activate(version)), { hard_delete: true });
+      const loaded = await rows('versions');
+      expect(loaded.map((row) => row.id)).toEqual([2, 3]);
+      expect(loaded.map((row) => decimalText(row._sdc_table_version))).toEqual([version, version]);
+    });
+
+    it('a truncated last line is an error; everything up to the last STATE is committed and echoed', async () => {
+      const result = await reject(
+        { text: [schema('cut', { id: integer }), record('cut', { id: 1 }), state({ at: 1 }), record('cut', { id: 2 }), '{"type":"RECORD","stream":"cut","rec'].join('\n') },
+        /line 5 \(stream "cut"\)|line 5: /,
+      );
+      expect(result.states).toEqual([{ at: 1 }]);
+      expect(await column('cut', 'id')).toEqual([1]);
+    });
+  });
+}
