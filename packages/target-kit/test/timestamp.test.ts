@@ -1,0 +1,46 @@
+// canonicalTimestamp: the one timestamp form every dialect reads alike.
+import { describe, expect, it } from 'vitest';
+import { canonicalTimestamp, canonicalTime, InvalidTimestamp } from '../src/timestamp.js';
+
+describe('canonicalTimestamp', () => {
+  it('passes the common forms through untouched', () => {
+    for (const text of ['2024-03-01T12:00:00Z', '2024-03-01 12:00:00.123456+05:30', '2024-03-28T00:00:00', '2024-03-01T12:00:00-0800']) {
+      expect(canonicalTimestamp(text)).toBe(text);
+    }
+  });
+
+  it('cuts fractions to microseconds, never rounding into the next second', () => {
+    expect(canonicalTimestamp('2024-12-31T23:59:59.9999999Z')).toBe('2024-12-31T23:59:59.999999Z');
+    expect(canonicalTimestamp('2024-03-01T12:00:00.123456789+01:00')).toBe('2024-03-01T12:00:00.123456+01:00');
+  });
+
+  it('accepts lower-case t and z and a missing seconds part', () => {
+    expect(canonicalTimestamp('2024-03-01t12:00z')).toBe('2024-03-01T12:00:00Z');
+  });
+
+  it('reads a leap second as the next second, in UTC', () => {
+    expect(canonicalTimestamp('2016-12-31T23:59:60Z')).toBe('2017-01-01T00:00:00Z');
+    expect(canonicalTimestamp('2016-12-31T23:59:60.25+01:00')).toBe('2016-12-31T23:00:00.25Z');
+    expect(canonicalTimestamp('0001-01-01T00:00:60Z')).toBe('0001-01-01T00:01:00Z');
+  });
+
+  it('refuses dates that are not in the calendar, and knows leap years', () => {
+    expect(canonicalTimestamp('2023-02-30T00:00:00Z')).toBeInstanceOf(InvalidTimestamp);
+    expect(canonicalTimestamp('1900-02-29T00:00:00Z')).toBeInstanceOf(InvalidTimestamp);
+    expect(canonicalTimestamp('2000-02-29T00:00:00Z')).toBe('2000-02-29T00:00:00Z');
+    expect(canonicalTimestamp('2024-04-31')).toBeInstanceOf(InvalidTimestamp);
+  });
+
+  it('leaves text that is no timestamp for the database to judge', () => {
+    expect(canonicalTimestamp('garbage')).toBe('garbage');
+    expect(canonicalTimestamp('2024-03-01')).toBe('2024-03-01');
+  });
+});
+
+describe('canonicalTime', () => {
+  it('cuts fractions to microseconds', () => {
+    expect(canonicalTime('12:00:00.1234567')).toBe('12:00:00.123456');
+    expect(canonicalTime('12:00:00.1234567+02:00')).toBe('12:00:00.123456+02:00');
+    expect(canonicalTime('12:00:00')).toBe('12:00:00');
+  });
+});
