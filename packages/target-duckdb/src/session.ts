@@ -120,7 +120,20 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     return {
       columns: rows.map(([name, sqlType, comment]) => ({ name, sqlType, kind: kindOfColumn(sqlType, comment) })),
       primaryKey,
+      comment: await this.tableComment(table),
     };
+  }
+
+  private async tableComment(table: TableRef): Promise<string | null> {
+    const result = await this.connection.runAndReadAll(
+      `SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2`,
+      [table.schema, table.table],
+    );
+    return (result.getRowsJS()[0]?.[0] as string | null | undefined) ?? null;
+  }
+
+  async setTableComment(table: TableRef, comment: string): Promise<void> {
+    await this.connection.run(`COMMENT ON TABLE ${tableName(table)} IS ${literal(comment)}`);
   }
 
   /**
@@ -170,7 +183,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   /**
    * Before an ALTER TABLE: when this transaction already updated or deleted rows of the table,
    * rebuild it as a copy made in this transaction (which DuckDB lets us alter), keeping column
-   * order, types and comments; all of it commits or rolls back with the rows. A table with
+   * order, types and comments (the table's too); all of it commits or rolls back with the rows. A table with
    * constraints (made by hand) is not rebuilt: that would drop them, so the load stops and says so.
    */
   private async beforeAlter(table: TableRef): Promise<void> {
@@ -190,6 +203,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
        WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 AND comment IS NOT NULL`,
       [table.schema, table.table],
     );
+    const tableComment = await this.tableComment(table);
     const copy = `${table.table}__tapline_rebuild`;
     await this.connection.run(`CREATE TABLE ${tableName({ schema: table.schema, table: copy })} AS SELECT * FROM ${name}`);
     await this.connection.run(`DROP TABLE ${name}`);
@@ -197,6 +211,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     for (const [column, comment] of comments.getRowsJS() as [string, string][]) {
       await this.connection.run(`COMMENT ON COLUMN ${name}.${ident(column)} IS ${literal(comment)}`);
     }
+    // The table's comment names the stream that owns it (target-kit table-owner.ts).
+    if (tableComment !== null) await this.setTableComment(table, tableComment);
     this.rowsChanged.delete(name);
   }
 

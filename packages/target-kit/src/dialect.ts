@@ -59,6 +59,8 @@ export interface ExistingTable {
   readonly columns: readonly ExistingColumn[];
   /** Primary-key column names in key order; empty when the table has none. */
   readonly primaryKey: readonly string[];
+  /** The table's comment (it records the stream that owns the table: table-owner.ts), or null. */
+  readonly comment: string | null;
 }
 
 /**
@@ -173,6 +175,8 @@ export interface DialectSession<E extends RowEncoder = RowEncoder> {
   describeTable(table: TableRef): Promise<ExistingTable | null>;
   /** Create the table; `primaryKey` non-empty means a PRIMARY KEY (or unique) constraint on those columns. */
   createTable(table: TableRef, columns: readonly ColumnDef[], primaryKey: readonly string[]): Promise<void>;
+  /** Set the table's comment (COMMENT ON TABLE), in the unit of work. */
+  setTableComment(table: TableRef, comment: string): Promise<void>;
   /** Drop the table if it exists (load_method `overwrite`, within the unit of work). */
   dropTable(table: TableRef): Promise<void>;
   /** Add a nullable column. */

@@ -9,11 +9,12 @@ import {
 } from '@tapline/singer';
 import { planColumns } from './column-plan.js';
 import type { BaseTargetConfig } from './config.js';
-import type { ColumnDef, Dialect, DialectSession, TableRef } from './dialect.js';
+import type { ColumnDef, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
 import { LoadError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
-import { normaliseName, tableRefForStream } from './names.js';
+import { disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
 import { ColumnWideningNeeded, layoutForSchema, StreamSink, type SinkSettings } from './sink.js';
+import { commentWithOwner, ownerOf } from './table-owner.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Where the target's log lines go (stderr in the CLI). */
@@ -240,14 +241,15 @@ class Loader<C extends BaseTargetConfig> {
     let sink = this.sinks.get(message.stream);
     if (sink !== undefined && sink.schemaSignature === signature) return; // identical repeat: free and silent
     const layout = layoutForSchema(message.stream, message.schema, keyProperties, line, this.settings);
-    const table = sink?.table ?? this.tableFor(message.stream);
     if (sink !== undefined) await this.flush(sink);
     await this.queue.drain();
     await this.ensureTransaction();
+    const claimed = sink === undefined ? await this.claimTable(message.stream) : undefined;
+    const table = sink?.table ?? claimed!.table;
     await this.ensureSchema(table.schema);
 
     const tableKey = `${table.schema}.${table.table}`;
-    let existing = await this.session.describeTable(table);
+    let existing = claimed !== undefined ? claimed.existing : await this.session.describeTable(table);
     if (this.config.load_method === 'overwrite' && !this.replacedThisRun.has(tableKey)) {
       this.replacedThisRun.add(tableKey);
       if (existing !== null) {
@@ -263,6 +265,7 @@ class Loader<C extends BaseTargetConfig> {
     if (existing === null) {
       const primaryKey = upsert ? layout.keyColumns : [];
       await this.session.createTable(table, layout.columns, primaryKey);
+      await this.session.setTableComment(table, commentWithOwner(null, message.stream));
       columns = layout.columns;
       keyIsPrimaryKey = primaryKey.length > 0;
       created = true;
@@ -435,6 +438,45 @@ class Loader<C extends BaseTargetConfig> {
       this.inTransaction = false;
       await this.session.rollback().catch(() => {});
     }
+  }
+
+  /**
+   * The table a stream loads into, the first time it is seen in this run (README, "Streams ->
+   * tables"): its plain table unless another stream owns that (recorded in the table's comment),
+   * else `<table>_<hash of the stream name>`. A table without an owner is adopted.
+   */
+  private async claimTable(stream: string): Promise<{ table: TableRef; existing: ExistingTable | null }> {
+    const plain = this.tableFor(stream);
+    await this.ensureSchema(plain.schema);
+    const existing = await this.session.describeTable(plain);
+    const owner = existing === null ? null : ownerOf(existing.comment);
+    if (existing === null || owner === stream) return { table: plain, existing };
+    if (owner === null) {
+      await this.adopt(plain, existing, stream);
+      return { table: plain, existing };
+    }
+    const table = {
+      schema: plain.schema,
+      table: disambiguatedTableName(plain.table, stream, this.settings.maxIdentifierBytes),
+    };
+    const found = await this.session.describeTable(table);
+    const foundOwner = found === null ? null : ownerOf(found.comment);
+    if (found !== null && foundOwner !== null && foundOwner !== stream) {
+      throw new LoadError(
+        `stream ${JSON.stringify(stream)}: table ${plain.schema}.${plain.table} belongs to stream ${JSON.stringify(owner)} and table ${table.schema}.${table.table} to stream ${JSON.stringify(foundOwner)}; rename the stream (or one of those tables)`,
+      );
+    }
+    if (found !== null && foundOwner === null) await this.adopt(table, found, stream);
+    this.log.warn(
+      `stream ${JSON.stringify(stream)}: table ${plain.schema}.${plain.table} belongs to stream ${JSON.stringify(owner)} (the names normalise alike); loading into table ${table.schema}.${table.table} instead`,
+    );
+    return { table, existing: found };
+  }
+
+  /** Record `stream` as the owner of a table nobody owns (made by hand, or by a version before owners were recorded). */
+  private async adopt(table: TableRef, existing: ExistingTable, stream: string): Promise<void> {
+    await this.session.setTableComment(table, commentWithOwner(existing.comment, stream));
+    this.log.info(`stream ${JSON.stringify(stream)}: table ${table.schema}.${table.table} had no owning stream; it is now this stream's`);
   }
 
   private tableFor(stream: string): TableRef {

@@ -104,3 +104,12 @@ export function tableRefForStream(
   if (options.schemaIsExplicit || parts.length < 2) return { schema: options.defaultSchema, table };
   return { schema: normaliseName(parts[parts.length - 2] ?? '', options.maxBytes), table };
 }
+
+/**
+ * The table for a stream whose plain table belongs to another stream (README, "Streams -> tables"):
+ * `<table>_<8 hex of SHA-1 of the raw stream name>`, cut to fit `maxBytes`. Stable across runs.
+ */
+export function disambiguatedTableName(table: string, stream: string, maxBytes: number): string {
+  const suffix = `_${shortHash(stream)}`;
+  return cutToBytes(table, maxBytes - suffix.length) + suffix;
+}

@@ -57,6 +57,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** A string literal (COMMENT takes no bind parameters); standard_conforming_strings is on since PostgreSQL 9.1. */
+function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
 function qualified(table: TableRef): string {
   return `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
 }
@@ -153,9 +158,16 @@ class PostgresSession implements DialectSession {
         ORDER BY array_position(i.indkey::int2[], a.attnum)`,
       [table.schema, table.table],
     );
+    const comment = await this.client.query<{ comment: string | null }>(
+      `SELECT obj_description(c.oid, 'pg_class') AS comment
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = $1 AND c.relname = $2`,
+      [table.schema, table.table],
+    );
     return {
       columns: columns.rows.map((row) => ({ name: row.name, kind: KIND_OF_SQL_TYPE[row.type] ?? null, sqlType: row.type })),
       primaryKey: key.rows.map((row) => row.name),
+      comment: comment.rows[0]?.comment ?? null,
     };
   }
 
@@ -163,6 +175,10 @@ class PostgresSession implements DialectSession {
     const parts = columns.map((column) => `${quoteIdent(column.name)} ${SQL_TYPE[column.kind]}`);
     if (primaryKey.length > 0) parts.push(`PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
     await this.client.query(`CREATE TABLE ${qualified(table)} (${parts.join(', ')})`);
+  }
+
+  async setTableComment(table: TableRef, comment: string): Promise<void> {
+    await this.client.query(`COMMENT ON TABLE ${qualified(table)} IS ${quoteLiteral(comment)}`);
   }
 
   async dropTable(table: TableRef): Promise<void> {

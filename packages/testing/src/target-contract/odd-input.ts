@@ -1,4 +1,5 @@
 // Odd input through the real target CLI, with the exact values read back: what "loses nothing" means, case by case.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TargetHarness, TargetPlace, TargetRun } from './harness.js';
 
@@ -306,6 +307,63 @@ export function defineOddInputCases(context: OddInputContext): void {
       );
       expect(result.stderr.match(/property "extra" is not in the schema/g)).toHaveLength(1);
       expect(Object.keys(await context.place().columns('undeclared'))).not.toContain('extra');
+    });
+  });
+
+  describe('odd input: streams whose names normalise to the same table', () => {
+    const hash = (stream: string) => createHash('sha1').update(stream).digest('hex').slice(0, 8);
+    const activate = (stream: string, version: number) => JSON.stringify({ type: 'ACTIVATE_VERSION', stream, version });
+    const versioned = (stream: string, version: number, value: Record<string, unknown>) =>
+      JSON.stringify({ type: 'RECORD', stream, record: value, version });
+    /** Two streams, interleaved record by record, each activating its own version (which deletes older versions in its table). */
+    const twoStreams = (first: string, second: string, ids: number[], versions: [number, number]) => {
+      const lines = [schema(first, { id: integer, v: nullable('string') }), schema(second, { id: integer, v: nullable('string') })];
+      const both = [[first, versions[0]], [second, versions[1]]] as const;
+      for (const [stream, version] of both) lines.push(activate(stream, version));
+      for (const id of ids) for (const [stream, version] of both) lines.push(versioned(stream, version, { id, v: `${stream} ${id}` }));
+      for (const [stream, version] of both) lines.push(activate(stream, version));
+      lines.push(state({ done: ids.length }));
+      return text(...lines);
+    };
+    const settings = { hard_delete: true, batch_size_rows: 1 };
+    const loaded = async (table: string) => (await rows(table)).map((row) => [row.id, row.v, Number(row._sdc_table_version)]);
+
+    for (const [a, b, table] of [['aliased_stream', 'aliased.stream', 'aliased_stream'], ['mystream', 'MYSTREAM', 'mystream']] as const) {
+      it(`${a} and ${b}: the first keeps table ${table}, the other gets ${table}_<hash>; ACTIVATE_VERSION and hard_delete never touch the other's rows; a second run (streams in the other order) finds the same tables`, async () => {
+        const other = `${table}_${hash(b)}`;
+        const first = await load(twoStreams(a, b, [1, 2], [100, 200]), settings);
+        expect(first.stderr).toContain(
+          `WARNING stream ${JSON.stringify(b)}: table ${context.place().config.default_target_schema}.${table} belongs to stream ${JSON.stringify(a)} (the names normalise alike); loading into table ${context.place().config.default_target_schema}.${other} instead`,
+        );
+        expect((await context.place().tables()).sort()).toEqual([table, other].sort());
+        expect(await loaded(table)).toEqual([[1, `${a} 1`, 100], [2, `${a} 2`, 100]]);
+        expect(await loaded(other)).toEqual([[1, `${b} 1`, 200], [2, `${b} 2`, 200]]);
+
+        // Newer versions, the other stream first: id 1 is not re-sent, so each stream's own activation deletes it.
+        await load(twoStreams(b, a, [2, 3], [400, 300]), settings);
+        expect((await context.place().tables()).sort()).toEqual([table, other].sort());
+        expect(await loaded(table)).toEqual([[2, `${a} 2`, 300], [3, `${a} 3`, 300]]);
+        expect(await loaded(other)).toEqual([[2, `${b} 2`, 400], [3, `${b} 3`, 400]]);
+      });
+    }
+
+    it('the owner survives a table rebuilt in a transaction (DuckDB rebuilds before adding a column after an upsert)', async () => {
+      const keyed = (stream: string, properties: Record<string, unknown> = {}) => schema(stream, { id: integer, v: nullable('string'), ...properties });
+      await load(text(keyed('rebuilt'), record('rebuilt', { id: 1, v: 'a' })));
+      await load(text(keyed('rebuilt'), record('rebuilt', { id: 1, v: 'b' }), keyed('rebuilt', { w: nullable('string') }), record('rebuilt', { id: 2, v: 'c', w: 'x' })));
+      await load(text(keyed('Rebuilt'), record('Rebuilt', { id: 1, v: 'other' })));
+      expect((await rows('rebuilt')).map((row) => [row.id, row.v, row.w])).toEqual([[1, 'b', null], [2, 'c', 'x']]);
+      expect((await rows(`rebuilt_${hash('Rebuilt')}`)).map((row) => [row.id, row.v])).toEqual([[1, 'other']]);
+    });
+
+    it('a table without an owner (made by hand) is adopted by the first stream that maps to it; its rows stay', async () => {
+      const place = context.place();
+      await place.execute(`CREATE TABLE ${place.qualify('handmade')} ("id" BIGINT, "v" TEXT)`);
+      await place.execute(`INSERT INTO ${place.qualify('handmade')} VALUES (0, 'by hand')`);
+      await load(text(schema('Handmade', { id: integer, v: nullable('string') }, []), record('Handmade', { id: 1, v: 'first' })));
+      await load(text(schema('handmade', { id: integer, v: nullable('string') }, []), record('handmade', { id: 2, v: 'second' })));
+      expect((await rows('handmade')).map((row) => [row.id, row.v])).toEqual([[0, 'by hand'], [1, 'first']]);
+      expect((await rows(`handmade_${hash('handmade')}`)).map((row) => [row.id, row.v])).toEqual([[2, 'second']]);
     });
   });
 
