@@ -29,6 +29,11 @@ export const baseConfigSchema = z.object({
   commit_uncovered_rows: z.boolean().default(true),
   /** Remove U+0000 from strings where the destination cannot store it, instead of failing. */
   sanitize_null_characters: z.boolean().default(false),
+  /**
+   * Load record properties the schema does not declare (unless it says `additionalProperties:
+   * false`) into columns typed from their values. false: drop them with one warning each.
+   */
+  load_undeclared_properties: z.boolean().default(true),
   /** Set false to ignore ACTIVATE_VERSION messages. */
   process_activate_version_messages: z.boolean().default(true),
 });

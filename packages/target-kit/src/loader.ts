@@ -9,11 +9,19 @@ import {
 } from '@tapline/singer';
 import { planColumns } from './column-plan.js';
 import type { BaseTargetConfig } from './config.js';
-import type { ColumnDef, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
+import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
 import { LoadError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
-import { disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
-import { ColumnWideningNeeded, layoutForSchema, StreamSink, type SinkSettings } from './sink.js';
+import { disambiguatedColumnName, disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
+import {
+  ColumnWideningNeeded,
+  kindOfValue,
+  layoutForSchema,
+  StreamSink,
+  UndeclaredColumnsNeeded,
+  withUndeclaredColumn,
+  type SinkSettings,
+} from './sink.js';
 import { commentWithOwner, ownerOf } from './table-owner.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -141,6 +149,7 @@ class Loader<C extends BaseTargetConfig> {
           ? METADATA_COLUMNS.filter((column) => column.name === META.deletedAt)
           : [],
       appendOnly: this.config.load_method === 'append-only',
+      loadUndeclared: this.config.load_undeclared_properties,
       warn: (message) => this.log.warn(message),
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };
@@ -202,6 +211,7 @@ class Loader<C extends BaseTargetConfig> {
       sink.addRecord(message, line, receivedAt, this.sequence);
     } catch (error) {
       if (error instanceof ColumnWideningNeeded) return this.widenAndRetry(sink, error, message, line, receivedAt);
+      if (error instanceof UndeclaredColumnsNeeded) return this.addUndeclaredAndRetry(sink, error, message, line, receivedAt);
       throw error;
     }
     this.records[message.stream] = (this.records[message.stream] ?? 0) + 1;
@@ -232,6 +242,56 @@ class Loader<C extends BaseTargetConfig> {
     );
     sink.columns = sink.columns.map((column) => (column.name === need.column.name ? need.column : column));
     sink.setLayout(sink.layout, sink.columns);
+    await this.onRecord(message, line, receivedAt);
+  }
+
+  /**
+   * A record brought properties its schema does not declare (README, "Undeclared properties"):
+   * give each a column, typed from its value, then store the record. A column the table already
+   * has under that name (an earlier run, an earlier schema) is used, widened when the value needs it.
+   */
+  private async addUndeclaredAndRetry(
+    sink: StreamSink,
+    need: UndeclaredColumnsNeeded,
+    message: RecordMessage,
+    line: number,
+    receivedAt: string,
+  ): Promise<void> {
+    await this.flush(sink);
+    await this.queue.drain();
+    await this.ensureTransaction();
+    const existing = await this.session.describeTable(sink.table);
+    const kinds = new Map((existing?.columns ?? []).map((column) => [column.name, column.kind]));
+    const taken = new Set(sink.columns.map((column) => column.name));
+    const max = this.settings.maxIdentifierBytes;
+    const where = `line ${line} (stream ${JSON.stringify(sink.stream)})`;
+    let layout = sink.layout;
+    let columns = sink.columns;
+    // Among new properties that normalise alike, the one spelled like the column gets it (as columnNamesFor).
+    const found = [...need.properties].sort(
+      (a, b) => Number(normaliseName(a.property, max) !== a.property) - Number(normaliseName(b.property, max) !== b.property) || (a.property < b.property ? -1 : a.property > b.property ? 1 : 0),
+    );
+    for (const { property, value } of found) {
+      const plain = normaliseName(property, max);
+      // A declared property (or metadata) already has the plain name: the undeclared one gets a hashed column.
+      const name = taken.has(plain) ? disambiguatedColumnName(plain, property, max) : plain;
+      taken.add(name);
+      const wanted = kindOfValue(value);
+      const has = kinds.get(name);
+      let kind: ColumnKind = wanted;
+      if (has === undefined) {
+        await this.session.addColumn(sink.table, { name, kind });
+        this.log.warn(`${where}: added column "${name}" (${kind}) for a property the schema does not declare ("${property}")`);
+      } else if (has === null) {
+        kind = 'string'; // a type we do not map (made by hand): values go as text, the database judges them
+      } else {
+        kind = has; // widened by the encoder's check when a value needs it (ColumnWideningNeeded), like any column
+        this.log.info(`${where}: property "${property}", which the schema does not declare, is loaded into the existing column "${name}"`);
+      }
+      layout = withUndeclaredColumn(layout, property, { name, kind });
+      columns = [...columns, { name, kind }];
+    }
+    sink.setLayout(layout, columns);
     await this.onRecord(message, line, receivedAt);
   }
 

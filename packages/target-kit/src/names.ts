@@ -73,7 +73,7 @@ export function columnNamesFor(
     group.sort((a, b) => rank(a, name) - rank(b, name) || (a < b ? -1 : a > b ? 1 : 0));
     group.forEach((property, index) => {
       const ownsName = index === 0 && (!reserved.has(name) || property === name);
-      const column = ownsName ? name : disambiguate(name, property, maxBytes);
+      const column = ownsName ? name : disambiguatedColumnName(name, property, maxBytes);
       result.set(property, column);
     });
   }
@@ -84,7 +84,8 @@ function rank(property: string, name: string): number {
   return property === name ? 0 : 1;
 }
 
-function disambiguate(name: string, property: string, maxBytes: number): string {
+/** `<name>__<8 hex of SHA-1 of the property>`, for a property whose normalised name another one has. */
+export function disambiguatedColumnName(name: string, property: string, maxBytes: number): string {
   const suffix = `__${shortHash(property)}`;
   return cutToBytes(name, maxBytes - suffix.length) + suffix;
 }

@@ -1,11 +1,13 @@
 // One stream's sink: its column layout, record -> row encoding, the row buffer and last-wins dedupe.
 import {
   compileRecordValidator,
+  isLosslessNumber,
   logicalTypeOf,
   SingerInputError,
   type JsonSchema,
   type RecordMessage,
 } from '@tapline/singer';
+import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
 import { encodeCell, hasNul, InvalidTimestamp, NeedsWiderColumn, stripNul } from './encode.js';
 import { EncodedRows } from './encoded-rows.js';
@@ -22,9 +24,13 @@ export interface PropertyColumn {
 
 /** What a SCHEMA asks for, before the database has been consulted. */
 export interface SchemaLayout {
-  /** Columns for the schema's properties (schema order), then metadata columns. */
+  /** Columns for the schema's properties (schema order), then metadata columns, then columns of undeclared properties. */
   readonly columns: ColumnDef[];
   readonly properties: PropertyColumn[];
+  /** Properties the schema does not declare that records brought (load_undeclared_properties), in order of first appearance. */
+  readonly undeclared: PropertyColumn[];
+  /** Whether undeclared properties are loaded: the setting is on and the schema has no `additionalProperties: false`. */
+  readonly loadsUndeclared: boolean;
   readonly keyColumns: string[];
   readonly keyProperties: string[];
 }
@@ -37,6 +43,8 @@ export interface SinkSettings {
   /** Metadata columns to add (empty when add_record_metadata is off). */
   readonly metadataColumns: readonly ColumnDef[];
   readonly appendOnly: boolean;
+  /** load_undeclared_properties. */
+  readonly loadUndeclared: boolean;
   readonly warn: (message: string) => void;
   /** The session's encoder factory (DialectSession.rowEncoder). */
   readonly rowEncoder: (columns: readonly ColumnDef[], withBatchedAt: boolean) => RowEncoder;
@@ -48,6 +56,56 @@ export class ColumnWideningNeeded {
     readonly column: ColumnDef,
     readonly from: ColumnKind,
   ) {}
+}
+
+/**
+ * Thrown out of `addRecord` when a record brings properties the schema does not declare, with a
+ * value, that have no column yet (nothing is buffered then; the caller adds columns and calls again).
+ */
+export class UndeclaredColumnsNeeded {
+  constructor(readonly properties: readonly { readonly property: string; readonly value: unknown }[]) {}
+}
+
+/**
+ * The kind a column for an undeclared property gets from its first value (README, "Undeclared
+ * properties"): no format guessing, a number a double would round is exact.
+ */
+export function kindOfValue(value: unknown): ColumnKind {
+  switch (typeof value) {
+    case 'boolean':
+      return 'boolean';
+    case 'number':
+      return Number.isInteger(value) ? 'integer' : 'number';
+    case 'bigint':
+      return 'integer';
+    case 'string':
+      return 'string';
+    default:
+      if (isLosslessNumber(value)) return /^-?\d+$/.test(value.toString()) ? 'integer' : 'decimal';
+      return 'json';
+  }
+}
+
+/**
+ * Whether a column of `kind` takes this (non-null) value of an undeclared property as it is; numbers
+ * that need more (1.5 in an integer column, a long decimal in a double one) are widened by `encodeCell`.
+ */
+function columnTakes(kind: ColumnKind, value: unknown): boolean {
+  switch (kind) {
+    case 'string':
+    case 'json':
+      return true;
+    case 'integer':
+    case 'number':
+    case 'decimal':
+      return typeof value === 'number' || typeof value === 'bigint' || isLosslessNumber(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'date':
+    case 'time':
+    case 'timestamp':
+      return typeof value === 'string'; // a column made by an earlier schema: the value is checked as such
+  }
 }
 
 /** Compute the layout a SCHEMA asks for. Errors name the stream, line and key. */
@@ -79,8 +137,21 @@ export function layoutForSchema(
     }
     return column;
   });
-  return { columns, properties, keyColumns, keyProperties: [...keyProperties] };
+  const loadsUndeclared = settings.loadUndeclared && schema.additionalProperties !== false;
+  return { columns, properties, undeclared: [], loadsUndeclared, keyColumns, keyProperties: [...keyProperties] };
 }
+
+/** `layout` with a column for one more undeclared property (after every other column). */
+export function withUndeclaredColumn(layout: SchemaLayout, property: string, column: ColumnDef): SchemaLayout {
+  return {
+    ...layout,
+    columns: [...layout.columns, column],
+    undeclared: [...layout.undeclared, { property, index: layout.columns.length }],
+  };
+}
+
+/** Record keys the target fills itself (metadata), never loaded as undeclared properties. */
+const METADATA_KEYS: ReadonlySet<string> = new Set(Object.values(META));
 
 const TIMESTAMP_LIKE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
@@ -108,6 +179,8 @@ export class StreamSink {
   private withBatchedAt = false;
   /** Encoding-order position of each schema property's column (same index as `layout.properties`). */
   private propertyPositions: number[] = [];
+  /** The same for `layout.undeclared`. */
+  private undeclaredPositions: number[] = [];
   /** One row's cells, reused for every record (encoded at once, so never retained). */
   private cells: CellValue[] = [];
   private encoder: RowEncoder | null = null;
@@ -143,11 +216,13 @@ export class StreamSink {
     this.columns = columns;
     this.declared.clear();
     for (const { property } of layout.properties) this.declared.add(property);
+    for (const { property } of layout.undeclared) this.declared.add(property);
     const batched = columns.find((column) => column.name === META.batchedAt);
     this.withBatchedAt = batched !== undefined;
     this.encodedColumns = batched ? [...columns.filter((column) => column !== batched), batched] : columns;
     const position = new Map(columns.map((column) => [column, this.encodedColumns.indexOf(column)]));
     this.propertyPositions = layout.properties.map(({ index }) => position.get(columns[index]!)!);
+    this.undeclaredPositions = layout.undeclared.map(({ index }) => position.get(columns[index]!)!);
     for (const key of Object.keys(META) as (keyof typeof META)[]) {
       this.metaIndex[key] = this.encodedColumns.findIndex((column) => column.name === META[key]);
     }
@@ -188,11 +263,15 @@ export class StreamSink {
     const row = this.cells;
     row.fill(null);
     const properties = this.layout.properties;
+    // Record keys that have a column; fewer than the record's keys means undeclared properties.
+    let present = 0;
     for (let p = 0; p < properties.length; p++) {
       const property = properties[p]!.property;
       const index = this.propertyPositions[p]!;
       const column = columns[index]!;
-      let cell = encodeCell(column.kind, record[property]);
+      const value = record[property];
+      if (value !== undefined) present++;
+      let cell = encodeCell(column.kind, value);
       if (cell instanceof NeedsWiderColumn) {
         throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
       }
@@ -210,7 +289,38 @@ export class StreamSink {
       }
       row[index] = cell;
     }
-    this.warnUndeclared(record, line);
+    const undeclared = this.layout.undeclared;
+    for (let p = 0; p < undeclared.length; p++) {
+      const property = undeclared[p]!.property;
+      const value = record[property];
+      if (value === undefined) continue;
+      present++;
+      if (value === null) continue;
+      const index = this.undeclaredPositions[p]!;
+      const column = columns[index]!;
+      if (!columnTakes(column.kind, value)) {
+        throw new ColumnWideningNeeded({ name: column.name, kind: widenKind(column.kind, kindOfValue(value)) }, column.kind);
+      }
+      let cell = encodeCell(column.kind, value);
+      if (cell instanceof NeedsWiderColumn) throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
+      if (cell instanceof InvalidTimestamp) {
+        throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
+      }
+      if (typeof cell === 'string' && !this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
+        if (!this.settings.sanitizeNul) {
+          throw new SingerInputError(
+            { line, stream: this.stream, field: property },
+            `field "${property}": value contains a NUL character (U+0000), which this database cannot store; set sanitize_null_characters: true to remove NUL characters`,
+          );
+        }
+        while (hasNul(cell, column.kind)) cell = stripNul(cell, column.kind);
+      }
+      row[index] = cell;
+    }
+    // The common case (no key without a column) costs one count of the record's keys, no allocation.
+    let keys = 0;
+    for (const _ in record) keys++;
+    if (keys > present) this.undeclaredProperties(record, line);
     this.fillMetadata(row, message, line, receivedAt, sequence);
     this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
     this.rows.push(this.encoder.encode(row), line);
@@ -265,14 +375,27 @@ export class StreamSink {
     }
   }
 
-  private warnUndeclared(record: Record<string, unknown>, line: number): void {
+  /**
+   * The record has keys without a column. When undeclared properties are loaded, those with a
+   * value are handed to the caller (UndeclaredColumnsNeeded) to get columns; otherwise each is
+   * reported once and dropped.
+   */
+  private undeclaredProperties(record: Record<string, unknown>, line: number): void {
+    let found: { property: string; value: unknown }[] | undefined;
     for (const key in record) {
-      if (this.declared.has(key) || key.startsWith('_sdc_') || this.warnedUndeclared.has(key)) continue;
+      if (this.declared.has(key) || METADATA_KEYS.has(key)) continue;
+      if (this.layout.loadsUndeclared) {
+        const value = record[key];
+        if (value !== null && value !== undefined) (found ??= []).push({ property: key, value });
+        continue;
+      }
+      if (key.startsWith('_sdc_') || this.warnedUndeclared.has(key)) continue;
       this.warnedUndeclared.add(key);
       this.settings.warn(
         `line ${line} (stream ${JSON.stringify(this.stream)}): property "${key}" is not in the schema and is not loaded`,
       );
     }
+    if (found !== undefined) throw new UndeclaredColumnsNeeded(found);
   }
 
   /** Take the buffered rows as a batch (deduplicated by key, last record wins) and empty the buffer. */

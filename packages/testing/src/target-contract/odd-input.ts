@@ -300,12 +300,79 @@ export function defineOddInputCases(context: OddInputContext): void {
       await load(input, { sanitize_null_characters: true });
       expect((await rows('nul'))[0]!.j).toEqual({ s: 'ab' });
     });
+  });
 
-    it('records: properties the schema does not declare are not loaded, with one warning (documented policy)', async () => {
+  describe('odd input: properties the schema does not declare (load_undeclared_properties)', () => {
+    it('a keyed stream whose records gain undeclared properties mid-run: columns added once, earlier rows NULL, upserts fill them', async () => {
+      const keyed = schema('gains', { id: integer, v: nullable('string'), a_b: nullable('string') });
+      const result = await load(
+        text(
+          keyed,
+          record('gains', { id: 1, v: 'one' }),
+          record('gains', { id: 2, v: 'two', extra: 'x' }),
+          state({ at: 2 }),
+          record('gains', { id: 3, v: 'three', extra: 'y', n: 5, 'a-b': 'dash', a_b: 'underscore', nothing: null }),
+          record('gains', { id: 1, v: 'one again', extra: 'z', obj: { k: [1, 'two'] } }),
+        ),
+        { batch_size_rows: 2 },
+      );
+      expect(result.stderr.match(/added column "extra" \(string\) for a property the schema does not declare/g)).toHaveLength(1);
+      const dash = `a_b__${createHash('sha1').update('a-b').digest('hex').slice(0, 8)}`;
+      expect(await context.place().columns('gains')).toMatchObject({ extra: 'string', n: 'integer', obj: 'json', [dash]: 'string' });
+      expect(Object.keys(await context.place().columns('gains'))).not.toContain('nothing'); // only ever null: no column
+      expect((await rows('gains')).map((row) => [row.id, row.v, row.extra, row.n, row.a_b, row[dash], row.obj])).toEqual([
+        [1, 'one again', 'z', null, null, null, { k: [1, 'two'] }],
+        [2, 'two', 'x', null, null, null, null],
+        [3, 'three', 'y', 5, 'underscore', 'dash', null],
+      ]);
+      // The next run finds the columns: no new column, no warning; a value of another type widens it.
+      const again = await load(text(keyed, record('gains', { id: 4, extra: 'w', n: 6.5 })));
+      expect(again.stderr).not.toMatch(/added column/);
+      expect((await rows('gains')).map((row) => [row.id, row.extra, decimalText(row.n)])).toEqual([
+        [1, 'z', null], [2, 'x', null], [3, 'y', '5'], [4, 'w', '6.5'],
+      ]);
+    });
+
+    it('an undeclared property whose type changes across records widens its column like a declared one; values exact', async () => {
+      const values: Record<string, unknown>[] = [
+        { id: 1, n: 1, s: 5, j: { a: 1 }, b: true, big: 1 },
+        { id: 2, n: 1.5, s: 'five', j: 7, b: 3 },
+        { id: 3, n: 2, j: 'x', b: null },
+      ];
+      await load(
+        text(
+          schema('shifting', { id: integer }),
+          ...values.map((value) => record('shifting', value)),
+          rawRecord('shifting', '{"id":4,"big":123456789012345678901234567890,"n":0.1}'),
+        ),
+      );
+      expect(await context.place().columns('shifting')).toMatchObject({ n: 'decimal', s: 'string', j: 'json', b: 'string', big: 'decimal' });
+      const loaded = await rows('shifting');
+      expect(loaded.map((row) => decimalText(row.n))).toEqual(['1', '1.5', '2', '0.1']);
+      expect(loaded.map((row) => row.s)).toEqual(['5', 'five', null, null]);
+      expect(loaded.map((row) => row.j)).toEqual([{ a: 1 }, 7, 'x', null]);
+      expect(loaded.map((row) => row.b)).toEqual(['true', '3', null, null]);
+      expect(loaded.map((row) => decimalText(row.big))).toEqual(['1', null, null, '123456789012345678901234567890']);
+    });
+
+    it('additionalProperties: false is unaffected: validation refuses the record; without validation the property is dropped with one warning', async () => {
+      const closed = JSON.stringify({
+        type: 'SCHEMA', stream: 'closed', key_properties: ['id'],
+        schema: { type: 'object', properties: { id: integer }, additionalProperties: false },
+      });
+      await reject(text(closed, record('closed', { id: 1, extra: 'x' })), /line 2 \(stream "closed"\).*(additional|extra)/i);
+      const result = await load(text(closed, record('closed', { id: 1, extra: 'x' }), record('closed', { id: 2, extra: 'y' })), { validate_records: false });
+      expect(result.stderr.match(/property "extra" is not in the schema and is not loaded/g)).toHaveLength(1);
+      expect(Object.keys(await context.place().columns('closed'))).not.toContain('extra');
+      expect(await column('closed', 'id')).toEqual([1, 2]);
+    });
+
+    it('load_undeclared_properties: false restores the old policy: not loaded, one warning per property', async () => {
       const result = await load(
         text(schema('undeclared', { id: integer }), record('undeclared', { id: 1, extra: 'x' }), record('undeclared', { id: 2, extra: 'y' })),
+        { load_undeclared_properties: false },
       );
-      expect(result.stderr.match(/property "extra" is not in the schema/g)).toHaveLength(1);
+      expect(result.stderr.match(/property "extra" is not in the schema and is not loaded/g)).toHaveLength(1);
       expect(Object.keys(await context.place().columns('undeclared'))).not.toContain('extra');
     });
   });

@@ -590,10 +590,23 @@ export function defineTargetContract(harness: TargetHarness): void {
     }
 
     describe.skipIf(!peerTestsPresent)('singer-tools samples', () => {
-      it('fixerio-valid-initial: 11 distinct dates; the state is echoed', async () => {
-        const result = await load(S('fixerio-valid-initial.json'));
-        expect(await rows('exchange_rate', ['date'])).toHaveLength(11);
+      it('fixerio-valid-initial: 11 distinct dates, a column per currency (undeclared properties, loaded), every rate exact; the state is echoed', async () => {
+        const file = S('fixerio-valid-initial.json');
+        const result = await load(file);
         expect(result.states).toEqual([{ start_date: '2017-03-01' }]);
+        const lastPerDate = new Map(recordsIn(file, 'exchange_rate').map((record) => [record.date, record]));
+        const loaded = await rows('exchange_rate', ['date']);
+        expect(loaded).toHaveLength(11);
+        expect(lastPerDate.size).toBe(11);
+        const currencies = Object.keys([...lastPerDate.values()][0]!).filter((key) => key !== 'date');
+        expect(currencies).toHaveLength(32);
+        expect(Object.keys(await place.columns('exchange_rate'))).toEqual(expect.arrayContaining(currencies.map((code) => code.toLowerCase())));
+        // Exact: each rate reads back as the number sent (a decimal column may pad its scale: 1142.0 -> "1142.0").
+        const asSent = (value: unknown) => (value === null ? null : String(Number(String(value))));
+        const sent = [...lastPerDate.entries()]
+          .sort(([a], [b]) => String(a).localeCompare(String(b)))
+          .map(([, record]) => currencies.map((code) => (record[code] === undefined ? null : String(record[code]))));
+        expect(loaded.map((row) => currencies.map((code) => asSent(row[code.toLowerCase()])))).toEqual(sent);
       });
 
       it('fixerio-invalid-no-key-properties: our policy reads a missing key_properties as keyless', async () => {
