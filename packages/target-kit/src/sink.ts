@@ -271,23 +271,7 @@ export class StreamSink {
       const column = columns[index]!;
       const value = record[property];
       if (value !== undefined) present++;
-      let cell = encodeCell(column.kind, value);
-      if (cell instanceof NeedsWiderColumn) {
-        throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
-      }
-      if (cell instanceof InvalidTimestamp) {
-        throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
-      }
-      if (typeof cell === 'string' && !this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
-        if (!this.settings.sanitizeNul) {
-          throw new SingerInputError(
-            { line, stream: this.stream, field: property },
-            `field "${property}": value contains a NUL character (U+0000), which this database cannot store; set sanitize_null_characters: true to remove NUL characters`,
-          );
-        }
-        while (hasNul(cell, column.kind)) cell = stripNul(cell, column.kind);
-      }
-      row[index] = cell;
+      row[index] = this.cellFor(column, property, value, line);
     }
     const undeclared = this.layout.undeclared;
     for (let p = 0; p < undeclared.length; p++) {
@@ -301,21 +285,7 @@ export class StreamSink {
       if (!columnTakes(column.kind, value)) {
         throw new ColumnWideningNeeded({ name: column.name, kind: widenKind(column.kind, kindOfValue(value)) }, column.kind);
       }
-      let cell = encodeCell(column.kind, value);
-      if (cell instanceof NeedsWiderColumn) throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
-      if (cell instanceof InvalidTimestamp) {
-        throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
-      }
-      if (typeof cell === 'string' && !this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
-        if (!this.settings.sanitizeNul) {
-          throw new SingerInputError(
-            { line, stream: this.stream, field: property },
-            `field "${property}": value contains a NUL character (U+0000), which this database cannot store; set sanitize_null_characters: true to remove NUL characters`,
-          );
-        }
-        while (hasNul(cell, column.kind)) cell = stripNul(cell, column.kind);
-      }
-      row[index] = cell;
+      row[index] = this.cellFor(column, property, value, line);
     }
     // The common case (no key without a column) costs one count of the record's keys, no allocation.
     let keys = 0;
@@ -325,6 +295,25 @@ export class StreamSink {
     this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
     this.rows.push(this.encoder.encode(row), line);
     if (this.mode === 'upsert') this.keys.push(this.keyOfRow(row));
+  }
+
+  /** One property's value as the cell its column stores: widening, bad timestamps and NULs are decided here. */
+  private cellFor(column: ColumnDef, property: string, value: unknown, line: number): CellValue {
+    let cell = encodeCell(column.kind, value);
+    if (cell instanceof NeedsWiderColumn) throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
+    if (cell instanceof InvalidTimestamp) {
+      throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
+    }
+    if (typeof cell === 'string' && !this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
+      if (!this.settings.sanitizeNul) {
+        throw new SingerInputError(
+          { line, stream: this.stream, field: property },
+          `field "${property}": value contains a NUL character (U+0000), which this database cannot store; set sanitize_null_characters: true to remove NUL characters`,
+        );
+      }
+      while (hasNul(cell, column.kind)) cell = stripNul(cell, column.kind);
+    }
+    return cell;
   }
 
   private keyOfRow(row: readonly CellValue[]): unknown {
