@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { withDuckDB } from '@tapline/testing/landing';
 import { kindOfColumn } from '../src/types.js';
+
+export { withDuckDB };
 
 const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../bin/target-duckdb.js');
 
@@ -26,19 +28,6 @@ function plainValue(value: unknown, type: string): unknown {
     return String(Number(text)) === text ? Number(text) : text;
   }
   return value;
-}
-
-/** Open the file, run `body`, close it again (the target under test needs the file lock in between). */
-export async function withDuckDB<T>(path: string, body: (query: (sql: string) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
-  const instance = await DuckDBInstance.create(path);
-  const connection = await instance.connect();
-  try {
-    await connection.run(`SET TimeZone = 'UTC'`);
-    return await body(async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[]);
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
 }
 
 export interface DuckDBPlace {
