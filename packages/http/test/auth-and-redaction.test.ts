@@ -2,25 +2,16 @@
 // and redaction of every secret from log lines and error messages.
 
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { byStatus, createRedactor, headerAuth, HttpError, queryAuth, tokenAuth } from '../src/index.js';
 import type { Auth, HttpClient } from '../src/index.js';
-import { makeClient } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { Harness } from './support/fixtures.js';
-import { startTestServer } from './support/test-server.js';
 import type { ReceivedRequest, TestServer } from './support/test-server.js';
 
-let server: TestServer;
+let server!: TestServer;
 let h: Harness | undefined;
-beforeEach(async () => {
-  server = await startTestServer();
-});
-afterEach(async () => {
-  await h?.client.close();
-  h = undefined;
-  expect(server.unexpected).toEqual([]);
-  await server.close();
-});
+useStrictServer((started) => (server = started));
 
 const API_KEY = 'ck_live_1234567890';
 const API_SECRET = 'shh-very-secret-42';

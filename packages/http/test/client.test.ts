@@ -1,23 +1,15 @@
 // The client over real HTTP: request shaping, body handling, retries, classification, timeouts.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { byBody, HttpError } from '../src/index.js';
-import { makeClient } from './support/fixtures.js';
-import type { Harness } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import { startTestServer } from './support/test-server.js';
+import type { Harness } from './support/fixtures.js';
 import type { TestServer } from './support/test-server.js';
 
-let server: TestServer;
+let server!: TestServer;
 let h: Harness | undefined;
-beforeEach(async () => {
-  server = await startTestServer();
-});
-afterEach(async () => {
-  await h?.client.close();
-  h = undefined;
-  expect(server.unexpected).toEqual([]);
-  await server.close();
-});
+useStrictServer((started) => (server = started));
 
 describe('request shaping', () => {
   it('joins the path onto the base URL keeping its path, and encodes the query with repeatable keys', async () => {

@@ -1,24 +1,15 @@
 // Rate limits: Retry-After (seconds and HTTP-date), wait vs stop, body-signalled limits, and the proactive budget.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { byBody, createFakeClock, HttpError, parseRetryAfter, RateBudget, RateLimitedError } from '../src/index.js';
 import type { Classifier } from '../src/index.js';
-import { makeClient } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { Harness } from './support/fixtures.js';
-import { startTestServer } from './support/test-server.js';
 import type { TestServer } from './support/test-server.js';
 
-let server: TestServer;
+let server!: TestServer;
 let h: Harness | undefined;
-beforeEach(async () => {
-  server = await startTestServer();
-});
-afterEach(async () => {
-  await h?.client.close();
-  h = undefined;
-  expect(server.unexpected).toEqual([]);
-  await server.close();
-});
+useStrictServer((started) => (server = started));
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2025-01-01T00:00:00Z');

@@ -1,24 +1,15 @@
 // The request log: one line per attempt, METRIC lines in the Singer SDK shape, and skipped resources.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { byStatus, createStderrLogger, formatRequestMetric, nextUrlPaging, tokenAuth } from '../src/index.js';
 import type { RequestEvent } from '../src/index.js';
-import { makeClient } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { Harness } from './support/fixtures.js';
-import { startTestServer } from './support/test-server.js';
 import type { TestServer } from './support/test-server.js';
 
-let server: TestServer;
+let server!: TestServer;
 let h: Harness | undefined;
-beforeEach(async () => {
-  server = await startTestServer();
-});
-afterEach(async () => {
-  await h?.client.close();
-  h = undefined;
-  expect(server.unexpected).toEqual([]);
-  await server.close();
-});
+useStrictServer((started) => (server = started));
 
 describe('request log', () => {
   it('writes one line per attempt with method, path and query, status, time and attempt', async () => {

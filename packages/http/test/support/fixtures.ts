@@ -1,7 +1,11 @@
-// Shared test wiring: a client with a fake clock, a captured log and fixed jitter.
+// Shared test wiring: a client with a fake clock, a captured log and fixed jitter, and a strict
+// test server per test.
 
+import { afterEach, beforeEach, expect } from 'vitest';
 import { createFakeClock, createHttpClient } from '../../src/index.js';
 import type { FakeClock, HttpClient, HttpClientOptions, Logger, RequestEvent } from '../../src/index.js';
+import { startTestServer } from './test-server.js';
+import type { TestServer } from './test-server.js';
 
 export interface Harness {
   client: HttpClient;
@@ -13,6 +17,26 @@ export interface Harness {
 export function captureLogger(lines: string[]): Logger {
   const at = (level: string) => (m: string) => void lines.push(`${level} ${m}`);
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** Clients made since the last test ended; `useStrictServer` closes them after each test. */
+const openClients: HttpClient[] = [];
+
+/**
+ * A fresh test server before each test (handed to `onStart`), and after it: every client made by
+ * `makeClient` closed, no unexpected request, the server closed.
+ */
+export function useStrictServer(onStart: (server: TestServer) => void): void {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startTestServer();
+    onStart(server);
+  });
+  afterEach(async () => {
+    for (const client of openClients.splice(0)) await client.close();
+    expect(server.unexpected).toEqual([]);
+    await server.close();
+  });
 }
 
 export function makeClient(baseUrl: string, options: Partial<HttpClientOptions> = {}): Harness {
@@ -27,5 +51,6 @@ export function makeClient(baseUrl: string, options: Partial<HttpClientOptions> 
     onRequest: (e) => void events.push(e),
     ...options,
   });
+  openClients.push(client);
   return { client, clock, lines, events };
 }
