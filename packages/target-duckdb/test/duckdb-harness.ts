@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDuckDB } from '@tapline/testing/landing';
+import type { TargetPlace } from '@tapline/testing/target-contract';
 import { kindOfColumn } from '../src/types.js';
 
 export { withDuckDB };
@@ -30,16 +31,9 @@ function plainValue(value: unknown, type: string): unknown {
   return value;
 }
 
-export interface DuckDBPlace {
+/** The contract's place to load into, plus the DuckDB file it lives in. */
+export interface DuckDBPlace extends TargetPlace {
   readonly path: string;
-  readonly config: Readonly<Record<string, unknown>>;
-  readonly command: readonly string[];
-  rows(table: string, orderBy?: readonly string[]): Promise<Record<string, unknown>[]>;
-  columns(table: string): Promise<Record<string, string>>;
-  tables(): Promise<string[]>;
-  qualify(table: string): string;
-  execute(sql: string): Promise<void>;
-  close(): Promise<void>;
 }
 
 export const duckdbHarness = {
