@@ -659,6 +659,29 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'pipeline-a', value: { at: 1 } }]);
       });
 
+      it('commit_uncovered_rows false, as the runner sets it: end of input commits exactly up to the last STATE', async () => {
+        const input = text(
+          schema('events', { id: { type: 'integer' } }, []),
+          record('events', { id: 1 }),
+          record('events', { id: 2 }),
+          state({ bookmark: 2 }),
+          record('events', { id: 3 }),
+          record('events', { id: 4 }),
+        );
+        // Rows after the STATE still held in the batch: discarded, and the log says how many.
+        const held = await load(input, { commit_uncovered_rows: false, state_table: 'tapline_state' });
+        expect(held.states).toEqual([{ bookmark: 2 }]);
+        expect(held.stderr).toMatch(/2 rows after the last STATE discarded/);
+        expect((await rows('events')).map((row) => row.id)).toEqual([1, 2]);
+        expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { bookmark: 2 } }]);
+
+        // Rows after the STATE already written (one-row batches): rolled back to the last commit.
+        await place.execute(`DELETE FROM ${place.qualify('events')}`);
+        const written = await load(input, { commit_uncovered_rows: false, state_table: 'tapline_state', batch_size_rows: 1 });
+        expect(written.states).toEqual([{ bookmark: 2 }]);
+        expect((await rows('events')).map((row) => row.id)).toEqual([1, 2]);
+      });
+
       it('integers beyond int64 widen the column to an exact decimal', async () => {
         const input = text(
           schema('big', { id: { type: 'integer' }, n: { type: 'integer' } }),
