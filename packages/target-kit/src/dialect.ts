@@ -101,6 +101,14 @@ export interface RowEncoder {
    * is left out of `cells` (its value is known only when the batch is written: `batchedAt`).
    */
   encode(cells: readonly CellValue[]): string;
+  /**
+   * What this encoder learned from the rows it encoded (e.g. the widest decimal per column), as
+   * plain data. Rows encoded on a worker thread bring it along, and the batch's encoder takes it
+   * in with `absorb`, so the batch knows what it would have learned encoding them itself.
+   * `absorb` may be given the same findings more than once (it must only ever widen).
+   */
+  learned?(): unknown;
+  absorb?(learned: unknown): void;
 }
 
 /** A batch of rows for one table, already encoded by the session's `rowEncoder`. */
@@ -226,4 +234,14 @@ export interface Dialect<C> {
   readonly capabilities: DialectCapabilities;
   /** Open a session. Connection errors should be plain sentences (they are printed as CRITICAL). */
   connect(config: C): Promise<DialectSession>;
+  /**
+   * URL of a module that exports `rowEncoder(columns, withBatchedAt)`, making the encoders the
+   * sessions make, and that a worker thread can load (no connection, no native addon). With it,
+   * large inputs are parsed, validated and encoded on worker threads (README, "Parallel
+   * encoding"); without it every record is handled on the main thread.
+   */
+  readonly rowEncoderModule?: string;
 }
+
+/** What a `Dialect.rowEncoderModule` exports. */
+export type RowEncoderFactory = (columns: readonly ColumnDef[], withBatchedAt: boolean) => RowEncoder;

@@ -10,6 +10,15 @@ function newChunk(atLeast: number): Buffer {
   return Buffer.allocUnsafe(atLeast);
 }
 
+/** EncodedRows as plain data that can cross to another thread (the chunks' memory is transferred, not copied). */
+export interface EncodedRowsParts {
+  readonly chunks: Uint8Array[];
+  readonly firstRows: number[];
+  readonly ends: number[];
+  readonly lines: number[];
+  readonly longestRowBytes: number;
+}
+
 /**
  * Encoded rows, in arrival order, in 1 MB chunks; a row never straddles two chunks, so each
  * chunk is whole rows a bulk loader can take as it is. Each row keeps its input line number.
@@ -29,6 +38,51 @@ export class EncodedRows {
 
   get count(): number {
     return this.ends.length;
+  }
+
+  /** Rows encoded on another thread (`toParts` there). */
+  static fromParts(parts: EncodedRowsParts): EncodedRows {
+    const rows = new EncodedRows();
+    for (const chunk of parts.chunks) rows.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    rows.firstRows.push(...parts.firstRows);
+    rows.ends.push(...parts.ends);
+    rows.lines.push(...parts.lines);
+    rows.longestRowBytes = parts.longestRowBytes;
+    rows.used = rows.ends.length === 0 ? 0 : rows.ends[rows.ends.length - 1]!;
+    return rows;
+  }
+
+  /** The rows as plain data for `postMessage`, with the chunks' memory to transfer; this object is empty afterwards. */
+  toParts(): { parts: EncodedRowsParts; transfer: ArrayBuffer[] } {
+    const chunks = this.buffers();
+    const parts = {
+      chunks,
+      firstRows: [...this.firstRows],
+      ends: [...this.ends],
+      lines: [...this.lines],
+      longestRowBytes: this.longestRowBytes,
+    };
+    const transfer = chunks.map((chunk) => chunk.buffer as ArrayBuffer);
+    this.chunks.length = 0;
+    this.firstRows.length = 0;
+    this.ends.length = 0;
+    this.lines.length = 0;
+    this.used = 0;
+    return { parts, transfer };
+  }
+
+  /** Append `count` rows of `from`, starting at row `first`, to this batch (a copy of their bytes). */
+  appendRows(from: EncodedRows, first: number, count: number): void {
+    let chunkIndex = from.chunkOf(first);
+    let nextChunkRow = from.firstRows[chunkIndex + 1] ?? Infinity;
+    for (let row = first; row < first + count; row++) {
+      if (row === nextChunkRow) {
+        chunkIndex += 1;
+        nextChunkRow = from.firstRows[chunkIndex + 1] ?? Infinity;
+      }
+      const start = from.firstRows[chunkIndex] === row ? 0 : from.ends[row - 1]!;
+      this.pushBytes(from.chunks[chunkIndex]!, start, from.ends[row]!, from.lines[row]!);
+    }
   }
 
   /** Append one row's text (with its terminator) as UTF-8. */

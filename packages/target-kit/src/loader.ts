@@ -1,11 +1,17 @@
 // The message loop: SCHEMA -> table, RECORD -> batches, STATE -> commit then echo, ACTIVATE_VERSION -> delete old versions.
+import { availableParallelism } from 'node:os';
 import {
-  readMessages,
+  forEachLine,
+  inputParseOptions,
+  parseMessage,
   SingerInputError,
   stringifyJson,
   type ActivateVersionMessage,
+  type ParsedLine,
+  type ParseMessageOptions,
   type RecordMessage,
   type SchemaMessage,
+  type SingerMessage,
 } from '@tapline/singer';
 import { planColumns } from './column-plan.js';
 import type { BaseTargetConfig } from './config.js';
@@ -22,6 +28,9 @@ import {
   withUndeclaredColumn,
   type SinkSettings,
 } from './sink.js';
+import { EncodedRows } from './encoded-rows.js';
+import { EncodePool, type EncodedBlock, type InlineBlock } from './parallel/encode-pool.js';
+import type { BlockClock } from './parallel/protocol.js';
 import { commentWithOwner, ownerOf } from './table-owner.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -59,6 +68,20 @@ export interface RunSummary {
  * slow trickle of records still advances the state (the Meltano SDK drains every 5 minutes).
  */
 const COMMIT_INTERVAL_MS = 60_000;
+
+/**
+ * Input read on the main thread before encode workers start, so that a small load never pays
+ * for starting them. TAPLINE_WORKERS_AFTER_BYTES overrides it (tests set 0 to run every record
+ * through the workers).
+ */
+const WORKERS_AFTER_BYTES = 8 << 20;
+/** Input per block handed to a worker; TAPLINE_WORKER_BLOCK_BYTES overrides it (tests: 1, a line per block). */
+const WORKER_BLOCK_BYTES = 1 << 20;
+
+/** Encode workers when the config does not say: the cores beside the main thread, at most 4. */
+export function defaultWorkerThreads(): number {
+  return Math.min(4, Math.max(1, availableParallelism() - 1));
+}
 
 /** Load Singer messages into a destination. Resolves at clean end of input; rejects with the first error. */
 export async function runTarget<C extends BaseTargetConfig>(options: RunTargetOptions<C>): Promise<RunSummary> {
@@ -125,8 +148,11 @@ class Loader<C extends BaseTargetConfig> {
   /** `rowsSinceCommit` when `pendingState` arrived: the rows it covers. */
   private rowsCoveredByPendingState = 0;
   private lastCommitAt = Date.now();
-  private sequence = 0;
   private statesEmitted = 0;
+  private readonly pool: EncodePool;
+  private readonly parseOptions: ParseMessageOptions;
+  /** Warnings already logged, without their line numbers (each encode worker gives its own). */
+  private readonly warned = new Set<string>();
 
   constructor(
     options: RunTargetOptions<C>,
@@ -154,6 +180,25 @@ class Loader<C extends BaseTargetConfig> {
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };
     this.stateTable = stateTableRef(this.config, this.dialect as Dialect<unknown>);
+    this.parseOptions = inputParseOptions({ onWarning: ({ message }) => this.log.warn(message) });
+    const { rowEncoderModule } = this.dialect;
+    this.pool = new EncodePool({
+      workers: rowEncoderModule === undefined ? 0 : (this.config.worker_threads ?? defaultWorkerThreads()),
+      startAfterBytes: sizeFromEnv('TAPLINE_WORKERS_AFTER_BYTES', WORKERS_AFTER_BYTES),
+      blockBytes: Math.max(1, sizeFromEnv('TAPLINE_WORKER_BLOCK_BYTES', WORKER_BLOCK_BYTES)),
+      setup: {
+        rowEncoderModule: rowEncoderModule ?? '',
+        settings: {
+          maxIdentifierBytes: this.settings.maxIdentifierBytes,
+          textAcceptsNul: this.settings.textAcceptsNul,
+          sanitizeNul: this.settings.sanitizeNul,
+          validate: this.settings.validate,
+          metadataColumns: this.settings.metadataColumns,
+          appendOnly: this.settings.appendOnly,
+          loadUndeclared: this.settings.loadUndeclared,
+        },
+      },
+    });
   }
 
   summary(): RunSummary {
@@ -168,30 +213,9 @@ class Loader<C extends BaseTargetConfig> {
         await this.ensureSchema(table.schema);
         await this.session.ensureStateTable(table);
       }
-      const onWarning = ({ message }: { message: string }) => this.log.warn(message);
-      for await (const batch of readMessages(this.input, { onWarning })) {
-        const now = Date.now();
-        const receivedAt = new Date(now).toISOString();
-        for (const { message, line } of batch) {
-          switch (message.type) {
-            case 'RECORD':
-              this.sequence = Math.max(now * 1000, this.sequence + 1);
-              {
-                const pending = this.onRecord(message, line, receivedAt); // synchronous unless a batch is handed off
-                if (pending) await pending;
-              }
-              break;
-            case 'SCHEMA':
-              await this.onSchema(message, line);
-              break;
-            case 'STATE':
-              await this.onState(message.value);
-              break;
-            case 'ACTIVATE_VERSION':
-              await this.onActivateVersion(message, line);
-              break;
-          }
-        }
+      for await (const item of this.pool.blocks(this.input)) {
+        if (item.kind === 'inline') await this.onInlineBlock(item);
+        else await this.onEncodedBlock(item);
       }
       if (this.config.commit_uncovered_rows) await this.checkpoint();
       else await this.commitUpToLastState();
@@ -199,19 +223,105 @@ class Loader<C extends BaseTargetConfig> {
     } catch (error) {
       await this.afterFailure(error);
       throw error;
+    } finally {
+      await this.pool.close();
     }
   }
 
-  private onRecord(message: RecordMessage, line: number, receivedAt: string): Promise<void> | undefined {
+  /** A block parsed here: its messages in order; a line that does not parse fails after the ones before it. */
+  private async onInlineBlock({ block, clock }: InlineBlock): Promise<void> {
+    const parsed: ParsedLine[] = [];
+    let failure: { error: unknown } | null = null;
+    try {
+      forEachLine(block, (text, line) => {
+        const message = parseMessage(text, line, this.parseOptions);
+        if (message !== null) parsed.push({ message, line });
+      });
+    } catch (error) {
+      failure = { error };
+    }
+    for (const { message, line } of parsed) await this.onMessage(message, line, clock, block.firstLine);
+    if (failure !== null) throw failure.error;
+  }
+
+  /**
+   * A block a worker encoded: runs of encoded rows join their sinks as bytes; every other line,
+   * and rows encoded under a layout that has changed since, are handled here as inline lines are.
+   */
+  private async onEncodedBlock({ block, clock, result }: EncodedBlock): Promise<void> {
+    for (const message of result.warnings) this.warnOnce(message);
+    const parts = new Map(
+      Object.entries(result.parts).map(([stream, part]) => [stream, { part, rows: EncodedRows.fromParts(part.rows), next: 0 }]),
+    );
+    const onLine = async (start: number, end: number, line: number) => {
+      const message = parseMessage(block.bytes.toString('utf8', start, end), line, this.parseOptions);
+      if (message !== null) await this.onMessage(message, line, clock, block.firstLine);
+    };
+    let range = 0; // index of the next encoded row in result.ranges
+    try {
+      for (const event of result.events) {
+        if (event.kind === 'line') {
+          await onLine(event.start, event.end, event.line);
+          continue;
+        }
+        const taken = parts.get(event.stream)!;
+        const first = taken.next;
+        taken.next += event.count;
+        const sink = this.sinks.get(event.stream);
+        if (sink !== undefined && sink.version === event.version) {
+          sink.addEncoded(taken.rows, first, event.count, taken.part);
+          this.records[event.stream] = (this.records[event.stream] ?? 0) + event.count;
+          this.rowsSinceCommit += event.count;
+          if (sink.rowCount >= this.config.batch_size_rows) await this.flush(sink);
+        } else {
+          for (let i = 0; i < event.count; i++) {
+            await onLine(result.ranges[2 * (range + i)]!, result.ranges[2 * (range + i) + 1]!, taken.rows.lines[first + i]!);
+          }
+        }
+        range += event.count;
+      }
+    } finally {
+      for (const { rows } of parts.values()) rows.release();
+    }
+  }
+
+  private async onMessage(message: SingerMessage, line: number, clock: BlockClock, firstLine: number): Promise<void> {
+    switch (message.type) {
+      case 'RECORD': {
+        const sequence = clock.baseSequence + (line - firstLine);
+        const pending = this.onRecord(message, line, clock.receivedAt, sequence); // synchronous unless a batch is handed off
+        if (pending) await pending;
+        break;
+      }
+      case 'SCHEMA':
+        await this.onSchema(message, line);
+        break;
+      case 'STATE':
+        await this.onState(message.value);
+        break;
+      case 'ACTIVATE_VERSION':
+        await this.onActivateVersion(message, line);
+        break;
+    }
+  }
+
+  private warnOnce(message: string): void {
+    const key = message.replace(/^line \d+ /, '');
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn(message);
+  }
+
+  private onRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number): Promise<void> | undefined {
     const sink = this.sinks.get(message.stream);
     if (sink === undefined) {
       throw new SingerInputError({ line, stream: message.stream }, 'RECORD arrives before any SCHEMA for this stream');
     }
     try {
-      sink.addRecord(message, line, receivedAt, this.sequence);
+      sink.addRecord(message, line, receivedAt, sequence);
     } catch (error) {
-      if (error instanceof ColumnWideningNeeded) return this.widenAndRetry(sink, error, message, line, receivedAt);
-      if (error instanceof UndeclaredColumnsNeeded) return this.addUndeclaredAndRetry(sink, error, message, line, receivedAt);
+      if (error instanceof ColumnWideningNeeded) return this.widenAndRetry(sink, error, message, line, receivedAt, sequence);
+      if (error instanceof UndeclaredColumnsNeeded) return this.addUndeclaredAndRetry(sink, error, message, line, receivedAt, sequence);
       throw error;
     }
     this.records[message.stream] = (this.records[message.stream] ?? 0) + 1;
@@ -227,6 +337,7 @@ class Loader<C extends BaseTargetConfig> {
     message: RecordMessage,
     line: number,
     receivedAt: string,
+    sequence: number,
   ): Promise<void> {
     if (!this.dialect.capabilities.canWidenColumns) {
       throw new LoadError(
@@ -242,7 +353,8 @@ class Loader<C extends BaseTargetConfig> {
     );
     sink.columns = sink.columns.map((column) => (column.name === need.column.name ? need.column : column));
     sink.setLayout(sink.layout, sink.columns);
-    await this.onRecord(message, line, receivedAt);
+    this.pool.publish(sink.snapshot());
+    await this.onRecord(message, line, receivedAt, sequence);
   }
 
   /**
@@ -256,6 +368,7 @@ class Loader<C extends BaseTargetConfig> {
     message: RecordMessage,
     line: number,
     receivedAt: string,
+    sequence: number,
   ): Promise<void> {
     await this.flush(sink);
     await this.queue.drain();
@@ -292,7 +405,8 @@ class Loader<C extends BaseTargetConfig> {
       columns = [...columns, { name, kind }];
     }
     sink.setLayout(layout, columns);
-    await this.onRecord(message, line, receivedAt);
+    this.pool.publish(sink.snapshot());
+    await this.onRecord(message, line, receivedAt, sequence);
   }
 
   private async onSchema(message: SchemaMessage, line: number): Promise<void> {
@@ -364,6 +478,7 @@ class Loader<C extends BaseTargetConfig> {
     sink.keyIsPrimaryKey = keyIsPrimaryKey;
     sink.setSchema(message.schema);
     sink.schemaSignature = signature;
+    this.pool.publish(sink.snapshot());
   }
 
   private async onState(value: unknown): Promise<void> {
@@ -559,6 +674,12 @@ class Loader<C extends BaseTargetConfig> {
     await this.session.ensureSchema(schema);
     this.schemasEnsured.add(schema);
   }
+}
+
+/** A byte count from the environment (a test hook), else `fallback`. */
+function sizeFromEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return process.env[name] !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : fallback;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

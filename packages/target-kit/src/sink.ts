@@ -10,7 +10,7 @@ import {
 import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
 import { encodeCell, hasNul, InvalidTimestamp, NeedsWiderColumn, stripNul } from './encode.js';
-import { EncodedRows } from './encoded-rows.js';
+import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { META } from './metadata.js';
 import { columnNamesFor } from './names.js';
 import { canonicalTimestamp } from './timestamp.js';
@@ -153,6 +153,27 @@ export function withUndeclaredColumn(layout: SchemaLayout, property: string, col
 /** Record keys the target fills itself (metadata), never loaded as undeclared properties. */
 const METADATA_KEYS: ReadonlySet<string> = new Set(Object.values(META));
 
+/** What a worker thread needs to encode a stream's records as the main thread's sink would (plain data). */
+export interface SinkSnapshot {
+  readonly stream: string;
+  readonly table: TableRef;
+  readonly version: number;
+  readonly layout: SchemaLayout;
+  readonly columns: ColumnDef[];
+  readonly schema: JsonSchema | null;
+  readonly schemaSignature: string;
+}
+
+/** The rows a worker's sink encoded from one block of input, as plain data for the main thread. */
+export interface EncodedPart {
+  readonly rows: EncodedRowsParts;
+  /** Each row's key (upsert only), as `takeBatch` deduplicates by. */
+  readonly keys: unknown[];
+  readonly hasDeleteMarkers: boolean;
+  /** The encoder's `learned()`. */
+  readonly learned: unknown;
+}
+
 const TIMESTAMP_LIKE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /** A stream being loaded. */
@@ -166,6 +187,9 @@ export class StreamSink {
   /** The table was created in this run and nothing has been written to it yet. */
   tableIsNew = false;
   validator: ((record: Record<string, unknown>) => { field: string; message: string } | null) | null = null;
+  /** Bumped whenever the layout, the column kinds or the schema change: rows a worker encoded under another version are stale. */
+  version = 0;
+  private schema: JsonSchema | null = null;
 
   /** The rows of the batch being filled, encoded as they arrive. */
   rows = new EncodedRows();
@@ -212,6 +236,7 @@ export class StreamSink {
 
   /** Adopt a new layout and the column kinds the database has. The buffer must be empty. */
   setLayout(layout: SchemaLayout, columns: ColumnDef[]): void {
+    this.version += 1;
     this.layout = layout;
     this.columns = columns;
     this.declared.clear();
@@ -232,6 +257,8 @@ export class StreamSink {
   }
 
   setSchema(schema: JsonSchema): void {
+    this.version += 1;
+    this.schema = schema;
     this.validator = this.settings.validate ? compileRecordValidator(schema) : null;
   }
 
@@ -417,6 +444,52 @@ export class StreamSink {
     };
     this.tableIsNew = false;
     return batch;
+  }
+
+  /** This sink as a worker thread rebuilds it (`fromSnapshot`). */
+  snapshot(): SinkSnapshot {
+    return {
+      stream: this.stream,
+      table: this.table,
+      version: this.version,
+      layout: this.layout,
+      columns: this.columns,
+      schema: this.schema,
+      schemaSignature: this.schemaSignature,
+    };
+  }
+
+  /** A worker thread's copy of a main-thread sink, encoding records exactly as it would. */
+  static fromSnapshot(snapshot: SinkSnapshot, settings: SinkSettings): StreamSink {
+    const sink = new StreamSink(snapshot.stream, snapshot.table, snapshot.layout, settings);
+    sink.setLayout(snapshot.layout, snapshot.columns);
+    if (snapshot.schema !== null) sink.setSchema(snapshot.schema);
+    sink.schemaSignature = snapshot.schemaSignature;
+    sink.version = snapshot.version;
+    return sink;
+  }
+
+  /** Worker side: the rows encoded since the last call, for the main thread; the buffer starts over. */
+  takeEncoded(): { part: EncodedPart; transfer: ArrayBuffer[] } | null {
+    if (this.rows.count === 0) return null;
+    const { parts, transfer } = this.rows.toParts();
+    const part = { rows: parts, keys: this.keys, hasDeleteMarkers: this.hasDeleteMarkers, learned: this.encoder?.learned?.() };
+    this.keys = [];
+    this.hasDeleteMarkers = false;
+    this.encoder = null;
+    return { part, transfer };
+  }
+
+  /**
+   * Main side: append `count` rows a worker encoded under this sink's current version, starting
+   * at row `first` of `rows` (`keys` and `learned` are the worker part's, for all its rows).
+   */
+  addEncoded(rows: EncodedRows, first: number, count: number, part: EncodedPart): void {
+    this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
+    if (part.learned !== undefined) this.encoder.absorb?.(part.learned); // about all the part's rows; absorb may see it again
+    if (part.hasDeleteMarkers) this.hasDeleteMarkers = true;
+    this.rows.appendRows(rows, first, count);
+    if (this.mode === 'upsert') for (let i = first; i < first + count; i++) this.keys.push(part.keys[i]);
   }
 
   /** Forget rows received after the last STATE (used when the input breaks before the next one). */

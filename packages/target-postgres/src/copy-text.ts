@@ -1,5 +1,5 @@
 // Encodes rows for `COPY ... FROM STDIN` in PostgreSQL's text format, one line per record as it arrives.
-import type { CellValue, RowEncoder } from '@tapline/target-kit';
+import type { CellValue, ColumnDef, RowEncoder } from '@tapline/target-kit';
 
 const needsEscape = /[\\\n\r\t]/;
 const escapes = /[\\\n\r\t]/g;
@@ -52,4 +52,9 @@ export class CopyTextEncoder implements RowEncoder {
     }
     return fields.join('\t');
   }
+}
+
+/** The session's encoder for a batch with these columns (also loaded by the kit's encode workers: `rowEncoderModule`). */
+export function rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CopyTextEncoder {
+  return new CopyTextEncoder(columns.length - (withBatchedAt ? 1 : 0), withBatchedAt);
 }

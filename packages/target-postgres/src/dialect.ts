@@ -16,7 +16,7 @@ import {
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { PostgresConfig } from './config.js';
-import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, CopyTextEncoder } from './copy-text.js';
+import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, rowEncoder, type CopyTextEncoder } from './copy-text.js';
 
 /** Logical kind -> PostgreSQL type (README, "Types"). */
 export const SQL_TYPE: Record<ColumnKind, string> = {
@@ -85,6 +85,7 @@ export const postgresDialect: Dialect<PostgresConfig> = {
     await client.query(`SET TIME ZONE 'UTC'; SET statement_timeout = ${config.statement_timeout_ms}`);
     return new PostgresSession(client);
   },
+  rowEncoderModule: new URL('./copy-text.js', import.meta.url).href,
 };
 
 /** Connection settings; keys left out fall back to PG* environment variables (pg's own rule). */
@@ -201,7 +202,7 @@ class PostgresSession implements DialectSession {
   }
 
   rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CopyTextEncoder {
-    return new CopyTextEncoder(columns.length - (withBatchedAt ? 1 : 0), withBatchedAt);
+    return rowEncoder(columns, withBatchedAt);
   }
 
   async writeBatch(batch: RowBatch): Promise<void> {

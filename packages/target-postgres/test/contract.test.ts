@@ -50,3 +50,18 @@ const postgresHarness: TargetHarness = {
 };
 
 defineTargetContract(postgresHarness);
+
+// The same contract with the records parsed, validated and encoded on encode workers: from the
+// first byte, a line per block, so nearly every record of these small inputs takes that path.
+defineTargetContract({
+  ...postgresHarness,
+  name: 'postgres, encode workers',
+  async open() {
+    const place = await postgresHarness.open();
+    return {
+      ...place,
+      config: { ...place.config, worker_threads: 2 },
+      command: ['env', 'TAPLINE_WORKERS_AFTER_BYTES=0', 'TAPLINE_WORKER_BLOCK_BYTES=1', process.execPath, bin],
+    };
+  },
+});
