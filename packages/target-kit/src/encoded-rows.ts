@@ -5,6 +5,16 @@ const CHUNK_BYTES = 1 << 20;
 const SPARE_LIMIT = 48;
 const spare: Buffer[] = [];
 
+/**
+ * Keep a chunk for reuse once its rows are gone. Only a chunk that is all of its memory: a view
+ * taken by `appendRows` may share its memory with other views.
+ */
+function recycle(chunk: Buffer): void {
+  if (spare.length < SPARE_LIMIT && chunk.length === CHUNK_BYTES && chunk.byteOffset === 0 && chunk.buffer.byteLength === CHUNK_BYTES) {
+    spare.push(chunk);
+  }
+}
+
 function newChunk(atLeast: number): Buffer {
   if (atLeast <= CHUNK_BYTES) return spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
   return Buffer.allocUnsafe(atLeast);
@@ -71,18 +81,28 @@ export class EncodedRows {
     return { parts, transfer };
   }
 
-  /** Append `count` rows of `from`, starting at row `first`, to this batch (a copy of their bytes). */
+  /**
+   * Append `count` rows of `from`, starting at row `first`, to this batch. No bytes are copied:
+   * each chunk of `from` the rows lie in joins this batch as a view of those rows.
+   */
   appendRows(from: EncodedRows, first: number, count: number): void {
-    let chunkIndex = from.chunkOf(first);
-    let nextChunkRow = from.firstRows[chunkIndex + 1] ?? Infinity;
-    for (let row = first; row < first + count; row++) {
-      if (row === nextChunkRow) {
-        chunkIndex += 1;
-        nextChunkRow = from.firstRows[chunkIndex + 1] ?? Infinity;
+    const last = first + count; // one past the last row
+    let row = first;
+    for (let chunkIndex = from.chunkOf(first); row < last; chunkIndex++) {
+      const chunkFirst = from.firstRows[chunkIndex]!;
+      const chunkEnd = Math.min(last, from.firstRows[chunkIndex + 1] ?? Infinity); // one past this chunk's last row taken
+      const start = row === chunkFirst ? 0 : from.ends[row - 1]!;
+      const end = from.ends[chunkEnd - 1]!;
+      this.chunks.push(from.chunks[chunkIndex]!.subarray(start, end));
+      this.firstRows.push(this.ends.length);
+      for (let r = row; r < chunkEnd; r++) {
+        this.ends.push(from.ends[r]! - start);
+        this.lines.push(from.lines[r]!);
       }
-      const start = from.firstRows[chunkIndex] === row ? 0 : from.ends[row - 1]!;
-      this.pushBytes(from.chunks[chunkIndex]!, start, from.ends[row]!, from.lines[row]!);
+      this.used = end - start;
+      row = chunkEnd;
     }
+    if (from.longestRowBytes > this.longestRowBytes) this.longestRowBytes = from.longestRowBytes;
   }
 
   /** Append one row's text (with its terminator) as UTF-8. */
@@ -140,7 +160,7 @@ export class EncodedRows {
     while (this.chunks.length > 0 && this.firstRows[this.firstRows.length - 1]! >= count) {
       const chunk = this.chunks.pop()!;
       this.firstRows.pop();
-      if (spare.length < SPARE_LIMIT && chunk.length === CHUNK_BYTES) spare.push(chunk);
+      recycle(chunk);
     }
     this.ends.length = count;
     this.lines.length = count;
@@ -186,7 +206,7 @@ export class EncodedRows {
   /** Hand the chunks back for reuse once the batch is written; the rows are gone after this. */
   release(): void {
     for (const chunk of this.chunks) {
-      if (spare.length < SPARE_LIMIT && chunk.length === CHUNK_BYTES) spare.push(chunk);
+      recycle(chunk);
     }
     this.chunks.length = 0;
     this.firstRows.length = 0;

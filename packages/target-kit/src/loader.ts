@@ -258,30 +258,27 @@ class Loader<C extends BaseTargetConfig> {
       if (message !== null) await this.onMessage(message, line, clock, block.firstLine);
     };
     let range = 0; // index of the next encoded row in result.ranges
-    try {
-      for (const event of result.events) {
-        if (event.kind === 'line') {
-          await onLine(event.start, event.end, event.line);
-          continue;
-        }
-        const taken = parts.get(event.stream)!;
-        const first = taken.next;
-        taken.next += event.count;
-        const sink = this.sinks.get(event.stream);
-        if (sink !== undefined && sink.version === event.version) {
-          sink.addEncoded(taken.rows, first, event.count, taken.part);
-          this.records[event.stream] = (this.records[event.stream] ?? 0) + event.count;
-          this.rowsSinceCommit += event.count;
-          if (sink.rowCount >= this.config.batch_size_rows) await this.flush(sink);
-        } else {
-          for (let i = 0; i < event.count; i++) {
-            await onLine(result.ranges[2 * (range + i)]!, result.ranges[2 * (range + i) + 1]!, taken.rows.lines[first + i]!);
-          }
-        }
-        range += event.count;
+    // The parts are not released afterwards: the sinks hold views of their memory (appendRows).
+    for (const event of result.events) {
+      if (event.kind === 'line') {
+        await onLine(event.start, event.end, event.line);
+        continue;
       }
-    } finally {
-      for (const { rows } of parts.values()) rows.release();
+      const taken = parts.get(event.stream)!;
+      const first = taken.next;
+      taken.next += event.count;
+      const sink = this.sinks.get(event.stream);
+      if (sink !== undefined && sink.version === event.version) {
+        sink.addEncoded(taken.rows, first, event.count, taken.part);
+        this.records[event.stream] = (this.records[event.stream] ?? 0) + event.count;
+        this.rowsSinceCommit += event.count;
+        if (sink.rowCount >= this.config.batch_size_rows) await this.flush(sink);
+      } else {
+        for (let i = 0; i < event.count; i++) {
+          await onLine(result.ranges[2 * (range + i)]!, result.ranges[2 * (range + i) + 1]!, taken.rows.lines[first + i]!);
+        }
+      }
+      range += event.count;
     }
   }
 

@@ -56,4 +56,28 @@ describe('EncodedRows', () => {
     rows.overwriteRowTails(5, 'abcd');
     expect(text(rows)).toBe('1\tabcd\n22\tabcd\n');
   });
+
+  it('crosses to another thread as parts and joins a batch as views: runs of rows, then more rows, in order', () => {
+    const worker = new EncodedRows();
+    const line = (n: number) => `${n}\t${'w'.repeat(300_000)}\n`;
+    for (let n = 1; n <= 7; n++) worker.push(line(n), n <= 2 ? 10 + n : 11 + n); // line 13 is handled by the main thread
+    const { parts, transfer } = worker.toParts();
+    expect(worker.count).toBe(0);
+    expect(transfer.length).toBe(parts.chunks.length);
+    const arrived = EncodedRows.fromParts(structuredClone(parts, { transfer }));
+
+    const batch = new EncodedRows();
+    batch.push('before\n', 1);
+    batch.appendRows(arrived, 0, 2); // a run, then a line the main thread handled itself
+    batch.push('between\n', 13);
+    batch.appendRows(arrived, 2, 5); // the rest, across the parts' chunk boundaries
+    batch.push('after\n', 20);
+    const expected = ['before\n', line(1), line(2), 'between\n', line(3), line(4), line(5), line(6), line(7), 'after\n'];
+    expect(text(batch)).toBe(expected.join(''));
+    expect(batch.lines).toEqual([1, 11, 12, 13, 14, 15, 16, 17, 18, 20]);
+    expect(batch.rowText(4)).toBe(line(3));
+    for (const buffer of batch.buffers()) expect(buffer[buffer.length - 1]).toBe(10);
+    const deduplicated = batch.keepOnly(expected.map((_, i) => i % 2 === 0));
+    expect(text(deduplicated)).toBe(expected.filter((_, i) => i % 2 === 0).join(''));
+  });
 });

@@ -98,11 +98,9 @@ export class EncodePool {
         gathered.push(step.value);
         gatheredBytes += step.value.bytes.length;
         if (gatheredBytes >= this.options.blockBytes) {
-          const pieces = cut(joined(gathered), this.options.blockBytes);
-          const rest = pieces.pop()!;
-          for (const piece of pieces) ahead.push(this.encode(piece));
-          gathered = [rest];
-          gatheredBytes = rest.bytes.length;
+          for (const piece of cut(joined(gathered), this.options.blockBytes)) ahead.push(this.encode(piece));
+          gathered = [];
+          gatheredBytes = 0;
         }
       }
       if (ended && gathered.length > 0) {
@@ -193,17 +191,17 @@ export class EncodePool {
 
 /**
  * A block as pieces of at least `size` bytes of whole lines (the last piece may be shorter), each
- * in memory of its own.
+ * in memory of its own; a block shorter than two pieces stays whole (the usual case: no copy).
  */
 function cut(block: LineBlock, size: number): LineBlock[] {
-  if (block.bytes.length <= size) return [block];
+  if (block.bytes.length < 2 * size) return [block];
   const pieces: LineBlock[] = [];
   let start = 0;
   let firstLine = block.firstLine;
   while (start < block.bytes.length) {
     let end = block.bytes.length;
     let lines = block.firstLine + block.lines - firstLine;
-    if (block.bytes.length - start > size) {
+    if (block.bytes.length - start >= 2 * size) {
       const newline = block.bytes.indexOf(10, start + size - 1);
       if (newline !== -1 && newline + 1 < block.bytes.length) {
         end = newline + 1;
