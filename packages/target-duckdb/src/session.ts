@@ -15,12 +15,17 @@ import {
   type TableRef,
 } from '@tapline/target-kit';
 import { decimalSqlType, mergeShapes, typeHolds, type DecimalShape } from './decimal.js';
-import { columnList, CsvRowEncoder, csvFields, readCsvSql, spoolRows } from './spool.js';
+import { columnList, CsvRowEncoder, csvFields, readCsvSql, spoolRows, type IntegerRange } from './spool.js';
 import { ident, literal, tableName } from './sql.js';
 import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
 
+export interface DuckDBSessionOptions {
+  /** Receives one line per statement with its duration (default: stderr when TAPLINE_DUCKDB_TRACE is set). */
+  readonly trace?: (line: string) => void;
+}
+
 /** Open the database file; a file locked by another process gets a sentence, not a stack. */
-export async function openDuckDBSession(path: string, memoryLimit: string): Promise<DuckDBSession> {
+export async function openDuckDBSession(path: string, memoryLimit: string, options: DuckDBSessionOptions = {}): Promise<DuckDBSession> {
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
@@ -42,7 +47,8 @@ export async function openDuckDBSession(path: string, memoryLimit: string): Prom
   // early (background threads do the work) kept the target's peak RSS ~60-100MB lower on the bench.
   await connection.run(`SET allocator_flush_threshold = '8MB'`);
   await connection.run(`SET allocator_background_threads = true`);
-  return new DuckDBSession(instance, connection);
+  const trace = options.trace ?? (process.env.TAPLINE_DUCKDB_TRACE ? (line: string) => process.stderr.write(line) : undefined);
+  return new DuckDBSession(instance, trace ? traced(connection, trace) : connection);
 }
 
 /** A batch's spooled file, the type each of its columns is read as, and its longest line in bytes. */
@@ -65,15 +71,19 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
    * ("another transaction has altered this table"), so these are rebuilt before an ALTER.
    */
   private readonly rowsChanged = new Set<string>();
-
-  private readonly connection: DuckDBConnection;
+  /**
+   * Per table with a single integer key: a bound no key in the table exceeds (null: no rows), read
+   * once with max() and raised by each batch loaded. An upsert batch whose least key is above it
+   * cannot match a row, so it is inserted rather than merged. Sound because only this session
+   * writes the file (DuckDB's lock) and deletes only lower the true maximum; anything else that
+   * could add keys unseen (a rollback, a type change, a batch without a known key range) forgets it.
+   */
+  private readonly keyCeilings = new Map<string, { column: string; ceiling: bigint | null }>();
 
   constructor(
     private readonly instance: DuckDBInstance,
-    connection: DuckDBConnection,
-  ) {
-    this.connection = process.env.TAPLINE_DUCKDB_TRACE ? traced(connection) : connection;
-  }
+    private readonly connection: DuckDBConnection,
+  ) {}
 
   async begin(): Promise<void> {
     await this.connection.run('BEGIN TRANSACTION');
@@ -87,6 +97,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   async rollback(): Promise<void> {
     this.rowsChanged.clear();
+    // A rolled-back DROP/CREATE brings back a table whose keys the bounds never saw.
+    this.keyCeilings.clear();
     await this.connection.run('ROLLBACK').catch(() => {});
     // Column types altered inside the transaction are back to what they were: read them again.
     this.sqlTypes.clear();
@@ -143,12 +155,14 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   async createTable(table: TableRef, columns: readonly ColumnDef[], _primaryKey: readonly string[]): Promise<void> {
     const defs = columns.map((column) => `${ident(column.name)} ${SQL_TYPE[column.kind]}`);
     await this.connection.run(`CREATE TABLE ${tableName(table)} (${defs.join(', ')})`);
+    this.keyCeilings.delete(tableName(table));
     this.sqlTypes.set(tableName(table), new Map(columns.map((column) => [column.name, SQL_TYPE[column.kind]])));
   }
 
   async dropTable(table: TableRef): Promise<void> {
     await this.connection.run(`DROP TABLE IF EXISTS ${tableName(table)}`);
     this.sqlTypes.delete(tableName(table));
+    this.keyCeilings.delete(tableName(table));
   }
 
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
@@ -159,6 +173,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   async alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void> {
     const name = ident(column.name);
+    this.keyCeilings.delete(tableName(table));
     try {
       if (column.kind === 'decimal') {
         // Sized from the values already there (an integer or double column turning exact).
@@ -249,6 +264,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     const wanted = decimalSqlType(shape);
     const name = ident(column);
     if (wanted !== current) {
+      this.keyCeilings.delete(tableName(table));
       await this.beforeAlter(table);
       await this.connection.run(
         `ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${wanted} USING CAST(CAST(${name} AS VARCHAR) AS ${wanted})`,
@@ -311,15 +327,55 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       const source = `SELECT *${replace}${batchedAt} FROM ${readCsvSql(file, inFile, longestLine)}`;
       const target = tableName(batch.table);
       const columns = columnList(batch.columns);
-      if (batch.mode === 'append' || batch.tableIsNew) {
+      const keyRange = this.integerKeyRange(batch, types);
+      if (batch.tableIsNew) this.keyCeilings.set(target, { column: batch.key[0] ?? '', ceiling: null });
+      const insert = batch.mode === 'append' || batch.tableIsNew || (keyRange !== null && (await this.keysAreNew(batch, keyRange)));
+      if (insert) {
         await this.run(batch, `INSERT INTO ${target} (${columns}) ${source}`, { file, typed, longestLine });
       } else {
         this.rowsChanged.add(target);
         await this.run(batch, this.mergeSql(batch, target, columns, source), { file, typed, longestLine });
       }
+      this.raiseKeyCeiling(batch, keyRange);
     } finally {
       rmSync(file, { force: true });
     }
+  }
+
+  /** The range of an upsert batch's single integer key (measured while encoding), or null when there is no such range. */
+  private integerKeyRange(batch: RowBatch<CsvRowEncoder>, types: Map<string, string>): IntegerRange | null {
+    if (batch.mode !== 'upsert' || batch.key.length !== 1) return null;
+    const key = batch.key[0]!;
+    if (!INTEGER_SQL_TYPES.has((types.get(key) ?? '').toUpperCase())) return null;
+    const range = batch.encoder.integerRanges[batch.columns.findIndex((column) => column.name === key)];
+    return range && range.onlyIntegers && range.min !== null ? range : null;
+  }
+
+  /** True when every key of the batch is above every key in the table (so none can match a row). */
+  private async keysAreNew(batch: RowBatch, keyRange: IntegerRange): Promise<boolean> {
+    const target = tableName(batch.table);
+    const key = batch.key[0]!;
+    let known = this.keyCeilings.get(target);
+    if (known?.column !== key) {
+      const result = await this.connection.runAndReadAll(`SELECT max(${ident(key)}) FROM ${target}`);
+      const max = result.getRowsJS()[0]?.[0] as bigint | number | null | undefined;
+      known = { column: key, ceiling: max === null || max === undefined ? null : BigInt(max) };
+      this.keyCeilings.set(target, known);
+    }
+    return known.ceiling === null || BigInt(keyRange.min!) > known.ceiling;
+  }
+
+  /** After a batch is loaded: raise the table's key bound by the batch's keys, or forget it when they are not known. */
+  private raiseKeyCeiling(batch: RowBatch, keyRange: IntegerRange | null): void {
+    const target = tableName(batch.table);
+    const known = this.keyCeilings.get(target);
+    if (known === undefined) return;
+    if (keyRange === null || keyRange.max === null || known.column !== batch.key[0]) {
+      this.keyCeilings.delete(target);
+      return;
+    }
+    const max = BigInt(keyRange.max);
+    if (known.ceiling === null || max > known.ceiling) known.ceiling = max;
   }
 
   /**
@@ -382,6 +438,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     return new LoadError(`${lines} (table ${where}): DuckDB refused the batch: ${duckdbMessage(error)}`);
   }
 
+  /** Deletes here and in deleteMarkedRows (and setting a timestamp) never raise a key, so the key bounds stay true. */
   async activateVersion(table: TableRef, version: bigint, hard: boolean): Promise<void> {
     this.rowsChanged.add(tableName(table));
     const old = `(${ident(META.tableVersion)} < ${version.toString()} OR ${ident(META.tableVersion)} IS NULL)`;
@@ -429,14 +486,17 @@ function firstLine(text: string): string {
   return text.split('\n')[0] ?? text;
 }
 
-/** TAPLINE_DUCKDB_TRACE=1: log each statement's duration to stderr (for tuning the load path). */
-function traced(connection: DuckDBConnection): DuckDBConnection {
+/** The SQL types of columns whose kind is `integer` (types.ts, kindOfSqlType). */
+const INTEGER_SQL_TYPES = new Set(['BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT']);
+
+/** Report each statement's duration (TAPLINE_DUCKDB_TRACE=1, for tuning the load path; tests, to see which statement ran). */
+function traced(connection: DuckDBConnection, trace: (line: string) => void): DuckDBConnection {
   const time = <T>(sql: string, run: () => Promise<T>) => async () => {
     const start = performance.now();
     try {
       return await run();
     } finally {
-      process.stderr.write(`TRACE ${Math.round(performance.now() - start)}ms ${sql.replace(/\s+/g, ' ').slice(0, 100)}\n`);
+      trace(`TRACE ${Math.round(performance.now() - start)}ms ${sql.replace(/\s+/g, ' ').slice(0, 100)}\n`);
     }
   };
   return new Proxy(connection, {

@@ -235,6 +235,20 @@ describe('merging by key', () => {
     expect(states.at(-1)).toBe('{"n":2}');
   });
 
+  it('still updates in place when, after batches of growing ids (inserted), a batch brings ids already stored', async () => {
+    const byId = { type: 'SCHEMA', stream: 'exams', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } } };
+    const exam = (id: number, v: string) => ({ type: 'RECORD', stream: 'exams', record: { id, v } });
+    await load(lines(byId, exam(1, 'a'), exam(2, 'b'), exam(3, 'c'), exam(4, 'd'), exam(2, 'b2'), exam(5, 'e'), exam(6, 'f')), { batch_size_rows: 2 });
+    expect(await query(`SELECT id, v FROM main.exams ORDER BY id, v`)).toEqual([
+      { id: 1n, v: 'a' },
+      { id: 2n, v: 'b2' },
+      { id: 3n, v: 'c' },
+      { id: 4n, v: 'd' },
+      { id: 5n, v: 'e' },
+      { id: 6n, v: 'f' },
+    ]);
+  });
+
   it('upserts into rows from an earlier run, keeping columns the new schema no longer sends', async () => {
     const wide = { ...schema, schema: { type: 'object', properties: { ...schema.schema.properties, note: { type: 'string' } } } };
     await load(lines(wide, { type: 'RECORD', stream: 'results', record: { exam: 1, user: 'ann', score: 1, note: 'kept' } }));
