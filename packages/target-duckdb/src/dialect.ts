@@ -13,4 +13,6 @@ export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
     canWidenColumns: true,
   },
   connect: (config) => openDuckDBSession(databasePath(config), config.memory_limit),
+  // spool.ts loads no DuckDB (no native addon), so encode workers can make its encoders.
+  rowEncoderModule: new URL('./spool.js', import.meta.url).href,
 };

@@ -15,7 +15,7 @@ import {
   type TableRef,
 } from '@tapline/target-kit';
 import { decimalSqlType, mergeShapes, typeHolds, type DecimalShape } from './decimal.js';
-import { columnList, CsvRowEncoder, csvFields, readCsvSql, spoolRows, type IntegerRange } from './spool.js';
+import { columnList, csvFields, CsvRowEncoder, type IntegerRange, readCsvSql, rowEncoder, spoolRows } from './spool.js';
 import { ident, literal, tableName } from './sql.js';
 import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
 
@@ -297,7 +297,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CsvRowEncoder {
-    return new CsvRowEncoder(columns, withBatchedAt);
+    return rowEncoder(columns, withBatchedAt);
   }
 
   async writeBatch(batch: RowBatch<CsvRowEncoder>): Promise<void> {

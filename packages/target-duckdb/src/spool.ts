@@ -1,7 +1,7 @@
 // Encodes rows as CSV lines as records arrive, and spools a batch to a file DuckDB parses with its own parallel reader, straight into typed columns.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { CellValue, ColumnDef, ColumnKind, EncodedRows, RowEncoder } from '@tapline/target-kit';
-import { emptyShape, plainDecimal, widenShape, type DecimalShape } from './decimal.js';
+import { emptyShape, mergeShapes, plainDecimal, widenShape, type DecimalShape } from './decimal.js';
 import { ident, literal } from './sql.js';
 
 /** DuckDB's read_csv refuses lines longer than this unless told (its max_line_size default). */
@@ -23,6 +23,12 @@ export interface IntegerRange {
   min: number | bigint | null;
   max: number | bigint | null;
   onlyIntegers: boolean;
+}
+
+/** What a CsvRowEncoder measured (`learned`), as plain data another thread's encoder takes in (`absorb`). */
+export interface CsvFindings {
+  readonly shapes: readonly (DecimalShape | null)[];
+  readonly integerRanges: readonly (IntegerRange | null)[];
 }
 
 /** Writes one cell as a CSV field (measuring it on the way, for decimal and integer columns). */
@@ -65,6 +71,31 @@ export class CsvRowEncoder implements RowEncoder {
     // Buffer write per field); most of a row's cost is this copy and number formatting.
     return fields.join(',');
   }
+
+  learned(): CsvFindings {
+    return { shapes: this.shapes, integerRanges: this.integerRanges };
+  }
+
+  /**
+   * Take in what another encoder measured on rows that join this batch (rows an encode worker
+   * encoded). Only ever widens: a shape grows, a range spans both (so a batch's key range may be
+   * wider than its rows', which only makes the session merge where it could have inserted).
+   */
+  absorb(learned: unknown): void {
+    const { shapes, integerRanges } = learned as CsvFindings;
+    for (const [index, shape] of this.shapes.entries()) {
+      const other = shapes[index];
+      if (shape !== null && other) Object.assign(shape, mergeShapes(shape, other)); // in place: the writers hold it
+    }
+    for (const [index, range] of this.integerRanges.entries()) {
+      const other = integerRanges[index];
+      if (range === null || !other) continue;
+      range.onlyIntegers &&= other.onlyIntegers;
+      if (other.min !== null && (range.min === null || other.min < range.min)) range.min = other.min;
+      if (other.max !== null && (range.max === null || other.max > range.max)) range.max = other.max;
+    }
+  }
+
 }
 
 function writerFor(kind: ColumnKind, shape: DecimalShape | null, range: IntegerRange | null): FieldWriter {
@@ -126,6 +157,11 @@ function csvField(value: CellValue): string {
 function quoted(text: string): string {
   if (!text.includes(QUOTE)) return QUOTE + text + QUOTE;
   return QUOTE + text.replaceAll(QUOTE, QUOTE + QUOTE) + QUOTE;
+}
+
+/** The session's encoder for a batch with these columns (also loaded by the kit's encode workers: `rowEncoderModule`). */
+export function rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CsvRowEncoder {
+  return new CsvRowEncoder(columns, withBatchedAt);
 }
 
 /** The fields of one spooled line (error paths only): null for an empty unquoted field. */

@@ -46,6 +46,26 @@ describe('CsvRowEncoder', () => {
     expect(encoder.integerRanges[1]).toBeNull();
   });
 
+  it('takes in what another encoder measured (rows encoded on a worker), only ever widening', () => {
+    const worker = new CsvRowEncoder(columns, false);
+    worker.encode([-7, 'a', 1, '12345.6', null, null]);
+    worker.encode([3, 'b', 1, '1', null, null]);
+    const batch = new CsvRowEncoder(columns, false);
+    batch.encode([10, 'c', 1, '1.25', null, null]);
+    batch.absorb(structuredClone(worker.learned()));
+    batch.absorb(structuredClone(worker.learned())); // again: no change
+    expect(batch.shapes[3]).toEqual({ integerDigits: 5, scale: 2, beyondHugeint: false, text: false });
+    expect(batch.integerRanges[0]).toEqual({ min: -7, max: 10, onlyIntegers: true });
+    // What the batch writes from now on is still measured (the writers kept the same objects).
+    batch.encode([2n ** 64n, 'd', 1, '0.0001', null, null]);
+    expect(batch.integerRanges[0]?.max).toBe(2n ** 64n);
+    expect(batch.shapes[3]?.scale).toBe(4);
+    const notOnlyIntegers = new CsvRowEncoder(columns, false);
+    notOnlyIntegers.encode([1.5, 'e', 1, null, null, null]);
+    batch.absorb(notOnlyIntegers.learned());
+    expect(batch.integerRanges[0]?.onlyIntegers).toBe(false);
+  });
+
   it('leaves _sdc_batched_at (the last column) out of the line', () => {
     const encoder = new CsvRowEncoder([...columns.slice(0, 2), { name: '_sdc_batched_at', kind: 'timestamp' }], true);
     expect(encoder.encode([1, 'a'])).toBe(`1,${Q}a${Q}\n`);
