@@ -36,7 +36,7 @@ export const baseConfigSchema = z.object({
   load_undeclared_properties: z.boolean().default(true),
   /**
    * Threads that parse, validate and encode records beside the main thread, for inputs past the
-   * first 8 MB (default: the machine's cores but one, at most 4; 0: the main thread only).
+   * first 8 MB (default: the machine's cores minus two, at most 4; 0: the main thread only).
    */
   worker_threads: z.number().int().min(0).max(64).optional(),
   /** Set false to ignore ACTIVATE_VERSION messages. */

@@ -35,8 +35,11 @@ export interface EncodePoolOptions {
   readonly setup: WorkerSetup;
 }
 
-/** Blocks handed to each worker ahead of the loader. */
-const AHEAD_PER_WORKER = 2;
+/**
+ * Blocks read ahead of the loader (handed to workers, or encoded and waiting): enough to keep the
+ * workers busy while a batch is written (~8 MB of input), few enough to keep memory flat.
+ */
+const BLOCKS_AHEAD = 8;
 
 interface Waiting {
   readonly block: LineBlock;
@@ -55,6 +58,7 @@ export class EncodePool {
   private bytesSeen = 0;
   private lastClock: { baseSequence: number; lines: number } = { baseSequence: 0, lines: 0 };
   private failure: Error | null = null;
+  private stopped = false;
 
   constructor(private readonly options: EncodePoolOptions) {}
 
@@ -66,52 +70,71 @@ export class EncodePool {
   }
 
   /**
-   * The input as blocks in order. Bytes that are not UTF-8 throw (a SingerInputError naming the
-   * line) only after every block before them was yielded.
+   * The input as blocks in order. Reading and handing blocks to workers goes on while the loader
+   * waits for the database (up to `BLOCKS_AHEAD` blocks not yet taken), so the workers never
+   * wait for a batch to be written. Bytes that are not UTF-8 throw (a SingerInputError naming
+   * the line) only after every block before them was yielded.
    */
   async *blocks(input: AsyncIterable<Uint8Array | string>): AsyncGenerator<InputBlock, void, undefined> {
-    const source = readLineBlocks(input)[Symbol.asyncIterator]();
     const ahead: Promise<InputBlock>[] = [];
-    let gathered: LineBlock[] = [];
-    let gatheredBytes = 0;
-    let ended = false;
+    const room = new Signal(); // the loader took a block
+    const arrived = new Signal(); // the pump queued a block, or stopped
+    let pumped = false;
     let inputFailure: { error: unknown } | null = null;
-    for (;;) {
-      while (!ended && ahead.length < this.aheadLimit()) {
-        let step: IteratorResult<LineBlock>;
-        try {
-          step = await source.next();
-        } catch (error) {
-          inputFailure = { error };
-          ended = true;
-          break;
+    const queue = (block: Promise<InputBlock>) => {
+      ahead.push(block);
+      arrived.wake();
+    };
+    const pump = async () => {
+      let gathered: LineBlock[] = [];
+      let gatheredBytes = 0;
+      try {
+        for await (const block of readLineBlocks(input)) {
+          this.bytesSeen += block.bytes.length;
+          if (!this.parallel()) {
+            queue(Promise.resolve({ kind: 'inline', block, clock: this.clock(block) }));
+          } else {
+            gathered.push(block);
+            gatheredBytes += block.bytes.length;
+            if (gatheredBytes < this.options.blockBytes) continue;
+            for (const piece of cut(joined(gathered), this.options.blockBytes)) queue(this.encode(piece));
+            gathered = [];
+            gatheredBytes = 0;
+          }
+          while (ahead.length >= this.aheadLimit() && !this.stopped) await room.wait();
+          if (this.stopped) return;
         }
-        if (step.done) {
-          ended = true;
-          break;
-        }
-        this.bytesSeen += step.value.bytes.length;
-        if (!this.parallel()) {
-          ahead.push(Promise.resolve({ kind: 'inline', block: step.value, clock: this.clock(step.value) }));
+        if (gathered.length > 0) for (const piece of cut(joined(gathered), this.options.blockBytes)) queue(this.encode(piece));
+      } catch (error) {
+        inputFailure = { error };
+      } finally {
+        pumped = true;
+        arrived.wake();
+      }
+    };
+    const pumping = pump();
+    try {
+      for (;;) {
+        const next = ahead.shift();
+        if (next === undefined) {
+          if (pumped) break;
+          await arrived.wait();
           continue;
         }
-        gathered.push(step.value);
-        gatheredBytes += step.value.bytes.length;
-        if (gatheredBytes >= this.options.blockBytes) {
-          for (const piece of cut(joined(gathered), this.options.blockBytes)) ahead.push(this.encode(piece));
-          gathered = [];
-          gatheredBytes = 0;
-        }
+        room.wake();
+        yield await next;
       }
-      if (ended && gathered.length > 0) {
-        for (const piece of cut(joined(gathered), this.options.blockBytes)) ahead.push(this.encode(piece));
-        gathered = [];
+      await pumping;
+      if (inputFailure !== null) throw (inputFailure as { error: unknown }).error;
+    } finally {
+      if (!pumped) {
+        // The loader stopped early (an error): stop reading, or a tap that keeps its end of the
+        // pipe open would keep this process waiting for input nobody will read.
+        this.stopped = true;
+        room.wake();
+        (input as { destroy?: () => void }).destroy?.();
       }
-      const next = ahead.shift();
-      if (next === undefined) break;
-      yield await next;
     }
-    if (inputFailure !== null) throw inputFailure.error;
   }
 
   async close(): Promise<void> {
@@ -120,7 +143,7 @@ export class EncodePool {
   }
 
   private aheadLimit(): number {
-    return this.workers.length === 0 ? 1 : this.workers.length * AHEAD_PER_WORKER;
+    return this.workers.length === 0 ? 1 : BLOCKS_AHEAD;
   }
 
   private parallel(): boolean {
@@ -186,6 +209,21 @@ export class EncodePool {
     this.failure ??= error;
     for (const waiting of this.waiting.values()) waiting.reject(error);
     this.waiting.clear();
+  }
+}
+
+/** A wake-up call: `wait()` resolves at the next `wake()` (a `wake()` with nobody waiting is lost, so callers re-check their condition). */
+class Signal {
+  private waiting: (() => void) | null = null;
+
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => (this.waiting = resolve));
+  }
+
+  wake(): void {
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.();
   }
 }
 

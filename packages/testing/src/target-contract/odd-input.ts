@@ -1,5 +1,6 @@
 // Odd input through the real target CLI, with the exact values read back: what "loses nothing" means, case by case.
 import { createHash } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { TargetHarness, TargetPlace, TargetRun } from './harness.js';
 
@@ -9,7 +10,7 @@ export interface OddInputContext {
   place(): TargetPlace;
   run(input: { text: string }, extra?: Record<string, unknown>): Promise<TargetRun>;
   load(input: { text: string }, extra?: Record<string, unknown>): Promise<TargetRun>;
-  reject(input: { text: string }, pattern: RegExp, extra?: Record<string, unknown>): Promise<TargetRun>;
+  reject(input: { text: string } | { stream: NodeJS.ReadableStream }, pattern: RegExp, extra?: Record<string, unknown>): Promise<TargetRun>;
 }
 
 const schema = (stream: string, properties: Record<string, unknown>, key: string[] = ['id']) =>
@@ -464,6 +465,18 @@ export function defineOddInputCases(context: OddInputContext): void {
       const loaded = await rows('versions');
       expect(loaded.map((row) => row.id)).toEqual([2, 3]);
       expect(loaded.map((row) => decimalText(row._sdc_table_version))).toEqual([version, version]);
+    });
+
+    it('bad input while the tap keeps its end of the pipe open: the target stops at once, with what came before the last STATE committed', async () => {
+      const tap = new PassThrough();
+      tap.write(text(schema('open_pipe', { id: integer }), record('open_pipe', { id: 1 }), state({ done: 1 }), record('open_pipe', { id: 'two' })).text);
+      try {
+        const result = await reject({ stream: tap }, /line 4 \(stream "open_pipe"\): field "id"/);
+        expect(result.states).toEqual([{ done: 1 }]);
+        expect(await column('open_pipe', 'id')).toEqual([1]);
+      } finally {
+        tap.end();
+      }
     });
 
     it('a truncated last line is an error; everything up to the last STATE is committed and echoed', async () => {

@@ -22,8 +22,8 @@ function withoutNul(value: unknown): unknown {
   return value;
 }
 
-/** A file to pipe into the target, or inline text. */
-export type ContractInput = string | { text: string };
+/** A file to pipe into the target, inline text, or a stream (a tap that may keep its end of the pipe open). */
+export type ContractInput = string | { text: string } | { stream: NodeJS.ReadableStream };
 
 /** The steps of the suite, handed to its other files (sdk-snapshots.ts) so they share one body per dialect. */
 export interface ContractSteps {
