@@ -164,6 +164,17 @@ async function postgresCopy(csv: string, schema: string): Promise<Measured> {
   }
 }
 
+/**
+ * Write out what earlier loads left in PostgreSQL's buffers and WAL before a timed load, so that
+ * no load pays for another's checkpoint (a 1M-row load writes ~0.5 GB of WAL; the background
+ * checkpoint it triggers otherwise lands in whichever load runs next).
+ */
+async function checkpoint(): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query('CHECKPOINT').finally(() => client.end());
+}
+
 async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
@@ -241,10 +252,12 @@ async function main(): Promise<void> {
       else {
         try {
           log('postgres: COPY baseline');
+          await checkpoint();
           const baseline = await postgresCopy(baselines.csv, `${schema}_copy`);
           const config = (target: string) => ({ connection_string: PG_URL, default_target_schema: target });
           const smallRun = small < rows ? await runTarget(bin, config(`${schema}_small`), smallInput.path, dir) : undefined;
           log('postgres: target-postgres');
+          await checkpoint();
           const run = await runTarget(bin, config(schema), input.path, dir);
           results.push({
             target: 'target-postgres',

@@ -22,13 +22,18 @@ import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
 export interface DuckDBSessionOptions {
   /** Receives one line per statement with its duration (default: stderr when TAPLINE_DUCKDB_TRACE is set). */
   readonly trace?: (line: string) => void;
+  /** DuckDB's own worker threads (default: DuckDB's, one per core). */
+  readonly threads?: number;
 }
 
 /** Open the database file; a file locked by another process gets a sentence, not a stack. */
 export async function openDuckDBSession(path: string, memoryLimit: string, options: DuckDBSessionOptions = {}): Promise<DuckDBSession> {
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
+    instance = await DuckDBInstance.create(path, {
+      memory_limit: memoryLimit,
+      ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
+    });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const holder = /Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?:\.|$| by)/.exec(message);

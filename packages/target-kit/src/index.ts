@@ -9,6 +9,7 @@ export { encodeCell } from './encode.js';
 export { EncodedRows } from './encoded-rows.js';
 export {
   runTarget,
+  defaultWorkerThreads,
   readStoredState,
   stateTableRef,
   stderrLogger,
