@@ -9,7 +9,7 @@ import { kindOfColumn } from '../src/types.js';
 
 export { withDuckDB };
 
-export const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../bin/target-duckdb.js');
+const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../bin/target-duckdb.js');
 
 /** Plain-JS reading of one cell, by DuckDB type (the contract suite's value conventions). */
 function cellSql(name: string, type: string): string {

@@ -186,22 +186,12 @@ class Loader<C extends BaseTargetConfig> {
     this.stateTable = stateTableRef(this.config, this.dialect as Dialect<unknown>);
     this.parseOptions = inputParseOptions({ onWarning: ({ message }) => this.log.warn(message) });
     const { rowEncoderModule } = this.dialect;
+    const { warn: _warn, rowEncoder: _rowEncoder, ...workerSettings } = this.settings;
     this.pool = new EncodePool({
       workers: rowEncoderModule === undefined ? 0 : (this.config.worker_threads ?? defaultWorkerThreads()),
       startAfterBytes: sizeFromEnv('TAPLINE_WORKERS_AFTER_BYTES', WORKERS_AFTER_BYTES),
       blockBytes: Math.max(1, sizeFromEnv('TAPLINE_WORKER_BLOCK_BYTES', WORKER_BLOCK_BYTES)),
-      setup: {
-        rowEncoderModule: rowEncoderModule ?? '',
-        settings: {
-          maxIdentifierBytes: this.settings.maxIdentifierBytes,
-          textAcceptsNul: this.settings.textAcceptsNul,
-          sanitizeNul: this.settings.sanitizeNul,
-          validate: this.settings.validate,
-          metadataColumns: this.settings.metadataColumns,
-          appendOnly: this.settings.appendOnly,
-          loadUndeclared: this.settings.loadUndeclared,
-        },
-      },
+      setup: { rowEncoderModule: rowEncoderModule ?? '', settings: workerSettings },
     });
   }
 

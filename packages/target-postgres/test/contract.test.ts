@@ -1,7 +1,7 @@
 // Runs the shared target contract suite against target-postgres on a real PostgreSQL (PG_URL).
 import { fileURLToPath } from 'node:url';
 import { createPgTestSchema, pgIsReachable, PG_URL } from '@tapline/testing';
-import { defineTargetContract, type TargetHarness } from '@tapline/testing/target-contract';
+import { defineTargetContract, withEncodeWorkers, type TargetHarness } from '@tapline/testing/target-contract';
 import { KIND_OF_SQL_TYPE, quoteIdent } from '../src/dialect.js';
 
 const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));
@@ -51,17 +51,5 @@ const postgresHarness: TargetHarness = {
 
 defineTargetContract(postgresHarness);
 
-// The same contract with the records parsed, validated and encoded on encode workers: from the
-// first byte, a line per block, so nearly every record of these small inputs takes that path.
-defineTargetContract({
-  ...postgresHarness,
-  name: 'postgres, encode workers',
-  async open() {
-    const place = await postgresHarness.open();
-    return {
-      ...place,
-      config: { ...place.config, worker_threads: 2 },
-      command: ['env', 'TAPLINE_WORKERS_AFTER_BYTES=0', 'TAPLINE_WORKER_BLOCK_BYTES=1', process.execPath, bin],
-    };
-  },
-});
+// The same contract with the records parsed, validated and encoded on encode workers.
+defineTargetContract(withEncodeWorkers(postgresHarness));

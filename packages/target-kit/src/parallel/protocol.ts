@@ -1,17 +1,8 @@
 // The messages between the loader and its encode workers (plain data: structured clone and transferred memory).
-import type { ColumnDef } from '../dialect.js';
-import type { EncodedPart, SinkSnapshot } from '../sink.js';
+import type { EncodedPart, SinkSettings, SinkSnapshot } from '../sink.js';
 
-/** The sink settings a worker needs (SinkSettings without its functions). */
-export interface WorkerSinkSettings {
-  readonly maxIdentifierBytes: number;
-  readonly textAcceptsNul: boolean;
-  readonly sanitizeNul: boolean;
-  readonly validate: boolean;
-  readonly metadataColumns: readonly ColumnDef[];
-  readonly appendOnly: boolean;
-  readonly loadUndeclared: boolean;
-}
+/** The sink settings a worker needs: SinkSettings without its functions (the worker has its own). */
+export type WorkerSinkSettings = Omit<SinkSettings, 'warn' | 'rowEncoder'>;
 
 /** `workerData` of an encode worker. */
 export interface WorkerSetup {

@@ -42,6 +42,26 @@ export interface TargetPlace {
   close(): Promise<void>;
 }
 
+/**
+ * The same destination with every record parsed, validated and encoded on target-kit's encode
+ * workers: from the first byte, a line per block (its test hooks), so nearly every record of the
+ * suite's small inputs takes that path.
+ */
+export function withEncodeWorkers(harness: TargetHarness): TargetHarness {
+  return {
+    ...harness,
+    name: `${harness.name}, encode workers`,
+    async open() {
+      const place = await harness.open();
+      return {
+        ...place,
+        config: { ...place.config, worker_threads: 2 },
+        command: ['env', 'TAPLINE_WORKERS_AFTER_BYTES=0', 'TAPLINE_WORKER_BLOCK_BYTES=1', ...place.command],
+      };
+    },
+  };
+}
+
 export interface TargetRun {
   readonly code: number;
   /** State values the target wrote to stdout, parsed, in order. */
