@@ -26,12 +26,31 @@ export interface DuckDBSessionOptions {
   readonly threads?: number;
 }
 
-/** Open the database file; a file locked by another process gets a sentence, not a stack. */
-export async function openDuckDBSession(path: string, memoryLimit: string, options: DuckDBSessionOptions = {}): Promise<DuckDBSession> {
+/**
+ * The memory_limit (MB) a load into tables of `columns` columns needs when the config does not
+ * set one. DuckDB's buffer pool fills up to its limit with the table's blocks and keeps them, so
+ * a fixed 256MB made the target's RSS grow with the table (251 MB at 100k bench records, 345 MB
+ * at 1M, 457 MB at 3M); at 64MB it stays ~300-335 MB from 1M to 3M, at the same speed. But each
+ * column of a batch being loaded holds its own buffers (the 831-column peer stream needs
+ * ~150-190MB for one row), so the limit grows with the widest table.
+ */
+export function memoryLimitMbFor(columns: number): number {
+  return 64 + Math.ceil(columns / 4);
+}
+
+/**
+ * Open the database file; a file locked by another process gets a sentence, not a stack.
+ * Without `memoryLimit`, the limit follows the widest table the session loads (`memoryLimitMbFor`).
+ */
+export async function openDuckDBSession(
+  path: string,
+  memoryLimit: string | undefined,
+  options: DuckDBSessionOptions = {},
+): Promise<DuckDBSession> {
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(path, {
-      memory_limit: memoryLimit,
+      memory_limit: memoryLimit ?? `${memoryLimitMbFor(0)}MB`,
       ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
     });
   } catch (error) {
@@ -53,7 +72,9 @@ export async function openDuckDBSession(path: string, memoryLimit: string, optio
   await connection.run(`SET allocator_flush_threshold = '8MB'`);
   await connection.run(`SET allocator_background_threads = true`);
   const trace = options.trace ?? (process.env.TAPLINE_DUCKDB_TRACE ? (line: string) => process.stderr.write(line) : undefined);
-  return new DuckDBSession(instance, trace ? traced(connection, trace) : connection);
+  const session = new DuckDBSession(instance, trace ? traced(connection, trace) : connection);
+  session.memoryLimitMb = memoryLimit === undefined ? memoryLimitMbFor(0) : null;
+  return session;
 }
 
 /** A batch's spooled file, the type each of its columns is read as, and its longest line in bytes. */
@@ -89,6 +110,18 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
   ) {}
+
+  /** The memory_limit this session set and may raise (MB), or null when the config set it. */
+  memoryLimitMb: number | null = null;
+
+  /** Raise the memory_limit (when it is ours) so that a table of `columns` columns can be loaded. */
+  private async fitMemory(columns: number): Promise<void> {
+    if (this.memoryLimitMb === null) return;
+    const wanted = memoryLimitMbFor(columns);
+    if (wanted <= this.memoryLimitMb) return;
+    await this.connection.run(`SET memory_limit = '${wanted}MB'`);
+    this.memoryLimitMb = wanted;
+  }
 
   async begin(): Promise<void> {
     await this.connection.run('BEGIN TRANSACTION');
@@ -134,6 +167,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     );
     const primaryKey = (constraints.getRowsJS()[0]?.[0] as string[] | undefined) ?? [];
     this.sqlTypes.set(tableName(table), new Map(rows.map(([name, sqlType]) => [name, sqlType])));
+    await this.fitMemory(rows.length);
     return {
       columns: rows.map(([name, sqlType, comment]) => ({ name, sqlType, kind: kindOfColumn(sqlType, comment) })),
       primaryKey,
@@ -209,6 +243,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   private async beforeAlter(table: TableRef): Promise<void> {
     const name = tableName(table);
     if (!this.rowsChanged.has(name)) return;
+    await this.fitMemory((await this.typesOf(table)).size); // the rebuild copies every column
     const constraints = await this.connection.runAndReadAll(
       `SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2`,
       [table.schema, table.table],
@@ -309,6 +344,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     if (batch.rows.count === 0) return;
     if (batch.encoder.shapes.some((shape) => shape !== null)) await this.fitDecimals(batch);
     const types = await this.typesOf(batch.table);
+    await this.fitMemory(types.size);
     const file = join(this.spoolDir, `batch-${this.spoolCount++}.csv`);
     spoolRows(file, batch.rows);
     const longestLine = batch.rows.longestRowBytes;
