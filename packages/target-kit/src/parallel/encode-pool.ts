@@ -1,7 +1,6 @@
 // Cuts the input into blocks of whole lines and hands large inputs' blocks to encode workers, giving them back in input order.
 import { Worker } from 'node:worker_threads';
 import { readLineBlocks, type LineBlock } from '@tapline/singer';
-import { LoadError } from '../errors.js';
 import type { SinkSnapshot } from '../sink.js';
 import type { BlockClock, BlockResult, ToWorker, WorkerFailure, WorkerSetup } from './protocol.js';
 
@@ -165,11 +164,11 @@ export class EncodePool {
 
   private encode(block: LineBlock): Promise<EncodedBlock> {
     const clock = this.clock(block);
-    if (this.failure !== null) return Promise.reject(this.failure);
     const id = this.nextId++;
     const worker = this.workers[this.nextWorker]!;
     this.nextWorker = (this.nextWorker + 1) % this.workers.length;
     const encoded = new Promise<EncodedBlock>((resolve, reject) => {
+      if (this.failure !== null) return reject(this.failure);
       this.waiting.set(id, { block, clock, resolve, reject });
       const message: ToWorker = { type: 'block', id, bytes: block.bytes, firstLine: block.firstLine, clock };
       worker.postMessage(message, [block.bytes.buffer as ArrayBuffer]);
@@ -184,9 +183,10 @@ export class EncodePool {
     for (let i = 0; i < this.options.workers; i++) {
       const worker = new Worker(url, { workerData: this.options.setup });
       worker.on('message', (message: BlockResult | WorkerFailure) => this.received(message));
-      worker.on('error', (error) => this.fail(new LoadError(`an encode worker failed: ${error.message}`)));
+      // A worker that fails is a bug (plain Error: the CLI exits 3 with the stack), not bad input.
+      worker.on('error', (error) => this.fail(error));
       worker.on('exit', (code) => {
-        if (code !== 0 && this.workers.includes(worker)) this.fail(new LoadError(`an encode worker stopped (exit code ${code})`));
+        if (code !== 0 && this.workers.includes(worker)) this.fail(new Error(`an encode worker stopped (exit code ${code})`));
       });
       for (const snapshot of this.snapshots.values()) worker.postMessage({ type: 'layout', snapshot } satisfies ToWorker);
       this.workers.push(worker);
@@ -195,7 +195,7 @@ export class EncodePool {
 
   private received(message: BlockResult | WorkerFailure): void {
     if (message.type === 'failure') {
-      this.fail(new LoadError(`an encode worker failed: ${message.message}`));
+      this.fail(new Error(`an encode worker failed: ${message.message}`));
       return;
     }
     const waiting = this.waiting.get(message.id);
