@@ -99,8 +99,10 @@ export interface RowEncoder {
    * One row's text in the bulk format, with its line terminator. `cells` follow the batch's
    * `columns`, except `_sdc_batched_at`: when the batch has that column it is the last one and
    * is left out of `cells` (its value is known only when the batch is written: `batchedAt`).
+   * `escapeFree` promises that no string cell holds a backslash, a control character or NUL
+   * (the record's line had no backslash: `hasNoEscapes`), so escaping can be skipped.
    */
-  encode(cells: readonly CellValue[]): string;
+  encode(cells: readonly CellValue[], escapeFree?: boolean): string;
   /**
    * What this encoder learned from the rows it encoded (e.g. the widest decimal per column), as
    * plain data. Rows encoded on a worker thread bring it along, and the batch's encoder takes it

@@ -74,6 +74,15 @@ function passThrough(value: unknown): CellValue {
   return stringifyJson(value);
 }
 
+/**
+ * Whether no string in a message parsed from this JSON text can hold a backslash, a control
+ * character or U+0000: JSON spells each of those with a backslash, so a line without one has
+ * none. Cells of such a record need no escaping and no NUL check (`RowEncoder.encode`).
+ */
+export function hasNoEscapes(text: string): boolean {
+  return text.indexOf('\\') === -1;
+}
+
 /** True when a string (or, for JSON text, an escaped string) holds U+0000. */
 export function hasNul(cell: string, kind: ColumnKind): boolean {
   return kind === 'json' ? /(?:^|[^\\])(?:\\\\)*\\u0000/.test(cell) : cell.includes('\0');

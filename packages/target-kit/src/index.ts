@@ -5,7 +5,7 @@ export { baseConfigSchema, parseConfig, readConfigFile, type BaseTargetConfig } 
 export { ConfigError, LoadError, SingerInputError, EXIT, classifyError } from './errors.js';
 export { normaliseName, columnNamesFor, tableRefForStream } from './names.js';
 export { widenKind, planColumns, type ColumnPlan } from './column-plan.js';
-export { encodeCell } from './encode.js';
+export { encodeCell, hasNoEscapes } from './encode.js';
 export { EncodedRows } from './encoded-rows.js';
 export {
   runTarget,

@@ -28,6 +28,7 @@ import {
   withUndeclaredColumn,
   type SinkSettings,
 } from './sink.js';
+import { hasNoEscapes } from './encode.js';
 import { EncodedRows } from './encoded-rows.js';
 import { EncodePool, type EncodedBlock, type InlineBlock } from './parallel/encode-pool.js';
 import type { BlockClock } from './parallel/protocol.js';
@@ -45,6 +46,15 @@ export const stderrLogger: Logger = {
   info: (message) => process.stderr.write(`INFO ${message}\n`),
   warn: (message) => process.stderr.write(`WARNING ${message}\n`),
 };
+
+/** A record that was not stored (a column had to be widened or added first), to store again afterwards. */
+interface RecordToRetry {
+  readonly message: RecordMessage;
+  readonly line: number;
+  readonly receivedAt: string;
+  readonly sequence: number;
+  readonly escapeFree: boolean;
+}
 
 export interface RunTargetOptions<C extends BaseTargetConfig> {
   readonly dialect: Dialect<C>;
@@ -141,7 +151,6 @@ class Loader<C extends BaseTargetConfig> {
   private readonly schemasEnsured = new Set<string>();
   private readonly replacedThisRun = new Set<string>();
   private readonly stateTable: TableRef | undefined;
-  private readonly records: Record<string, number> = {};
 
   private inTransaction = false;
   /** The newest STATE not yet committed (compact JSON text). */
@@ -196,7 +205,9 @@ class Loader<C extends BaseTargetConfig> {
   }
 
   summary(): RunSummary {
-    return { records: { ...this.records }, statesEmitted: this.statesEmitted };
+    const records: Record<string, number> = {};
+    for (const [stream, sink] of this.sinks) if (sink.recordsAccepted > 0) records[stream] = sink.recordsAccepted;
+    return { records, statesEmitted: this.statesEmitted };
   }
 
   async run(): Promise<void> {
@@ -224,17 +235,23 @@ class Loader<C extends BaseTargetConfig> {
 
   /** A block parsed here: its messages in order; a line that does not parse fails after the ones before it. */
   private async onInlineBlock({ block, clock }: InlineBlock): Promise<void> {
-    const parsed: ParsedLine[] = [];
+    const parsed: (ParsedLine & { escapeFree: boolean })[] = [];
     let failure: { error: unknown } | null = null;
     try {
       forEachLine(block, (text, line) => {
         const message = parseMessage(text, line, this.parseOptions);
-        if (message !== null) parsed.push({ message, line });
+        if (message !== null) parsed.push({ message, line, escapeFree: hasNoEscapes(text) });
       });
     } catch (error) {
       failure = { error };
     }
-    for (const { message, line } of parsed) await this.onMessage(message, line, clock, block.firstLine);
+    for (const { message, line, escapeFree } of parsed) {
+      // A record is stored synchronously unless a batch is handed off: no promise per record.
+      if (message.type === 'RECORD') {
+        const pending = this.onRecord(message, line, clock.receivedAt, clock.baseSequence + (line - block.firstLine), escapeFree);
+        if (pending) await pending;
+      } else await this.onMessage(message, line, clock, block.firstLine, escapeFree);
+    }
     if (failure !== null) throw failure.error;
   }
 
@@ -248,8 +265,9 @@ class Loader<C extends BaseTargetConfig> {
       Object.entries(result.parts).map(([stream, part]) => [stream, { part, rows: EncodedRows.fromParts(part.rows), next: 0 }]),
     );
     const onLine = async (start: number, end: number, line: number) => {
-      const message = parseMessage(block.bytes.toString('utf8', start, end), line, this.parseOptions);
-      if (message !== null) await this.onMessage(message, line, clock, block.firstLine);
+      const text = block.bytes.toString('utf8', start, end);
+      const message = parseMessage(text, line, this.parseOptions);
+      if (message !== null) await this.onMessage(message, line, clock, block.firstLine, hasNoEscapes(text));
     };
     let range = 0; // index of the next encoded row in result.ranges
     // The parts are not released afterwards: the sinks hold views of their memory (appendRows).
@@ -264,7 +282,7 @@ class Loader<C extends BaseTargetConfig> {
       const sink = this.sinks.get(event.stream);
       if (sink !== undefined && sink.version === event.version) {
         sink.addEncoded(taken.rows, first, event.count, taken.part);
-        this.records[event.stream] = (this.records[event.stream] ?? 0) + event.count;
+        sink.recordsAccepted += event.count;
         this.rowsSinceCommit += event.count;
         if (sink.rowCount >= this.config.batch_size_rows) await this.flush(sink);
       } else {
@@ -276,11 +294,11 @@ class Loader<C extends BaseTargetConfig> {
     }
   }
 
-  private async onMessage(message: SingerMessage, line: number, clock: BlockClock, firstLine: number): Promise<void> {
+  private async onMessage(message: SingerMessage, line: number, clock: BlockClock, firstLine: number, escapeFree: boolean): Promise<void> {
     switch (message.type) {
       case 'RECORD': {
         const sequence = clock.baseSequence + (line - firstLine);
-        const pending = this.onRecord(message, line, clock.receivedAt, sequence); // synchronous unless a batch is handed off
+        const pending = this.onRecord(message, line, clock.receivedAt, sequence, escapeFree); // synchronous unless a batch is handed off
         if (pending) await pending;
         break;
       }
@@ -303,19 +321,26 @@ class Loader<C extends BaseTargetConfig> {
     this.log.warn(message);
   }
 
-  private onRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number): Promise<void> | undefined {
+  private onRecord(
+    message: RecordMessage,
+    line: number,
+    receivedAt: string,
+    sequence: number,
+    escapeFree: boolean,
+  ): Promise<void> | undefined {
     const sink = this.sinks.get(message.stream);
     if (sink === undefined) {
       throw new SingerInputError({ line, stream: message.stream }, 'RECORD arrives before any SCHEMA for this stream');
     }
     try {
-      sink.addRecord(message, line, receivedAt, sequence);
+      sink.addRecord(message, line, receivedAt, sequence, escapeFree);
     } catch (error) {
-      if (error instanceof ColumnWideningNeeded) return this.widenAndRetry(sink, error, message, line, receivedAt, sequence);
-      if (error instanceof UndeclaredColumnsNeeded) return this.addUndeclaredAndRetry(sink, error, message, line, receivedAt, sequence);
+      const retry = { message, line, receivedAt, sequence, escapeFree };
+      if (error instanceof ColumnWideningNeeded) return this.widenAndRetry(sink, error, retry);
+      if (error instanceof UndeclaredColumnsNeeded) return this.addUndeclaredAndRetry(sink, error, retry);
       throw error;
     }
-    this.records[message.stream] = (this.records[message.stream] ?? 0) + 1;
+    sink.recordsAccepted += 1;
     this.rowsSinceCommit += 1;
     if (sink.rowCount >= this.config.batch_size_rows) return this.flush(sink);
     return undefined;
@@ -325,11 +350,9 @@ class Loader<C extends BaseTargetConfig> {
   private async widenAndRetry(
     sink: StreamSink,
     need: ColumnWideningNeeded,
-    message: RecordMessage,
-    line: number,
-    receivedAt: string,
-    sequence: number,
+    retry: RecordToRetry,
   ): Promise<void> {
+    const { line } = retry;
     if (!this.dialect.capabilities.canWidenColumns) {
       throw new LoadError(
         `line ${line} (stream ${JSON.stringify(sink.stream)}): column "${need.column.name}" would have to change from ${need.from} to ${need.column.kind} to hold this value, and ${this.dialect.name} cannot alter column types`,
@@ -345,7 +368,7 @@ class Loader<C extends BaseTargetConfig> {
     sink.columns = sink.columns.map((column) => (column.name === need.column.name ? need.column : column));
     sink.setLayout(sink.layout, sink.columns);
     this.pool.publish(sink.snapshot());
-    await this.onRecord(message, line, receivedAt, sequence);
+    await this.onRecord(retry.message, line, retry.receivedAt, retry.sequence, retry.escapeFree);
   }
 
   /**
@@ -356,11 +379,9 @@ class Loader<C extends BaseTargetConfig> {
   private async addUndeclaredAndRetry(
     sink: StreamSink,
     need: UndeclaredColumnsNeeded,
-    message: RecordMessage,
-    line: number,
-    receivedAt: string,
-    sequence: number,
+    retry: RecordToRetry,
   ): Promise<void> {
+    const { line } = retry;
     await this.flush(sink);
     await this.queue.drain();
     await this.ensureTransaction();
@@ -397,7 +418,7 @@ class Loader<C extends BaseTargetConfig> {
     }
     sink.setLayout(layout, columns);
     this.pool.publish(sink.snapshot());
-    await this.onRecord(message, line, receivedAt, sequence);
+    await this.onRecord(retry.message, line, retry.receivedAt, retry.sequence, retry.escapeFree);
   }
 
   private async onSchema(message: SchemaMessage, line: number): Promise<void> {

@@ -108,6 +108,19 @@ function columnTakes(kind: ColumnKind, value: unknown): boolean {
   }
 }
 
+type PropertyReader = (record: Record<string, unknown>, values: unknown[]) => void;
+
+/**
+ * A function that copies these properties' values out of a record, made for one layout: each
+ * read is a load by a constant name, which V8 caches per record shape (the records of a stream
+ * share one). A loop reading `record[name]` with changing names is a megamorphic load instead,
+ * measured 8x slower: for a 15-property stream, ~2% of a load.
+ */
+function propertyReader(properties: readonly string[]): PropertyReader {
+  const reads = properties.map((property, p) => `values[${p}] = record[${JSON.stringify(property)}];`);
+  return new Function('record', 'values', `'use strict';\n${reads.join('\n')}`) as PropertyReader;
+}
+
 /** Compute the layout a SCHEMA asks for. Errors name the stream, line and key. */
 export function layoutForSchema(
   stream: string,
@@ -193,6 +206,8 @@ export class StreamSink {
 
   /** The rows of the batch being filled, encoded as they arrive. */
   rows = new EncodedRows();
+  /** Records taken in this run (for the run's summary). */
+  recordsAccepted = 0;
   /** Rows in the buffer when the last (uncommitted) STATE arrived. */
   mark = 0;
   /** The buffer holds a row with `_sdc_deleted_at` set. */
@@ -216,6 +231,10 @@ export class StreamSink {
   private readonly warnedUndeclared = new Set<string>();
   private readonly warnedDeletedAt = { done: false };
   private keyIndexes: number[] = [];
+  /** Copies the values of `layout.properties` out of a record, in order, into `propertyValues`. */
+  private readProperties: PropertyReader = () => {};
+  private propertyValues: unknown[] = [];
+  private lastExtracted: { text: string | null; cell: string | InvalidTimestamp | null } = { text: null, cell: null };
 
   constructor(
     readonly stream: string,
@@ -248,6 +267,8 @@ export class StreamSink {
     const position = new Map(columns.map((column) => [column, this.encodedColumns.indexOf(column)]));
     this.propertyPositions = layout.properties.map(({ index }) => position.get(columns[index]!)!);
     this.undeclaredPositions = layout.undeclared.map(({ index }) => position.get(columns[index]!)!);
+    this.readProperties = propertyReader(layout.properties.map(({ property }) => property));
+    this.propertyValues = new Array<unknown>(layout.properties.length).fill(undefined);
     for (const key of Object.keys(META) as (keyof typeof META)[]) {
       this.metaIndex[key] = this.encodedColumns.findIndex((column) => column.name === META[key]);
     }
@@ -269,9 +290,9 @@ export class StreamSink {
   /**
    * Validate and encode a RECORD into the buffer. Throws SingerInputError for bad records and
    * ColumnWideningNeeded when a value needs a wider column (nothing is buffered then; the caller
-   * widens and calls again).
+   * widens and calls again). `escapeFree`: the record's line had no backslash (`hasNoEscapes`).
    */
-  addRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number): void {
+  addRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number, escapeFree = false): void {
     const record = message.record;
     if (this.validator) {
       const problem = this.validator(record);
@@ -292,13 +313,15 @@ export class StreamSink {
     const properties = this.layout.properties;
     // Record keys that have a column; fewer than the record's keys means undeclared properties.
     let present = 0;
+    const values = this.propertyValues;
+    this.readProperties(record, values);
     for (let p = 0; p < properties.length; p++) {
       const property = properties[p]!.property;
       const index = this.propertyPositions[p]!;
       const column = columns[index]!;
-      const value = record[property];
+      const value = values[p];
       if (value !== undefined) present++;
-      row[index] = this.cellFor(column, property, value, line);
+      row[index] = this.cellFor(column, property, value, line, escapeFree);
     }
     const undeclared = this.layout.undeclared;
     for (let p = 0; p < undeclared.length; p++) {
@@ -312,7 +335,7 @@ export class StreamSink {
       if (!columnTakes(column.kind, value)) {
         throw new ColumnWideningNeeded({ name: column.name, kind: widenKind(column.kind, kindOfValue(value)) }, column.kind);
       }
-      row[index] = this.cellFor(column, property, value, line);
+      row[index] = this.cellFor(column, property, value, line, escapeFree);
     }
     // The common case (no key without a column) costs one count of the record's keys, no allocation.
     let keys = 0;
@@ -320,18 +343,18 @@ export class StreamSink {
     if (keys > present) this.undeclaredProperties(record, line);
     this.fillMetadata(row, message, line, receivedAt, sequence);
     this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
-    this.rows.push(this.encoder.encode(row), line);
+    this.rows.push(this.encoder.encode(row, escapeFree), line);
     if (this.mode === 'upsert') this.keys.push(this.keyOfRow(row));
   }
 
   /** One property's value as the cell its column stores: widening, bad timestamps and NULs are decided here. */
-  private cellFor(column: ColumnDef, property: string, value: unknown, line: number): CellValue {
+  private cellFor(column: ColumnDef, property: string, value: unknown, line: number, escapeFree: boolean): CellValue {
     let cell = encodeCell(column.kind, value);
     if (cell instanceof NeedsWiderColumn) throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
     if (cell instanceof InvalidTimestamp) {
       throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
     }
-    if (typeof cell === 'string' && !this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
+    if (typeof cell === 'string' && !escapeFree && !this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
       if (!this.settings.sanitizeNul) {
         throw new SingerInputError(
           { line, stream: this.stream, field: property },
@@ -354,7 +377,11 @@ export class StreamSink {
     const record = message.record;
     if (meta.extractedAt >= 0) {
       const extracted = metaValue(record[META.extractedAt]) ?? message.time_extracted ?? null;
-      const cell = extracted === null ? null : canonicalTimestamp(extracted);
+      // A tap stamps many records alike: the last text's canonical form is kept.
+      if (extracted !== this.lastExtracted.text) {
+        this.lastExtracted = { text: extracted, cell: extracted === null ? null : canonicalTimestamp(extracted) };
+      }
+      const cell = this.lastExtracted.cell;
       if (cell instanceof InvalidTimestamp) {
         throw new SingerInputError({ line, stream: this.stream, field: 'time_extracted' }, `"time_extracted": ${cell.reason}`);
       }

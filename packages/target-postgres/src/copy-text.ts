@@ -12,8 +12,14 @@ const escapeChar = (c: string): string => escapeOf[c]!;
  * refused or stripped NUL, which PostgreSQL text cannot hold.
  */
 export function copyCell(cell: CellValue): string {
-  if (cell === null) return '\\N';
   if (typeof cell === 'string') return needsEscape.test(cell) ? cell.replace(escapes, escapeChar) : cell;
+  return copyPlainCell(cell);
+}
+
+/** `copyCell` of a cell known to need no escaping (`RowEncoder.encode`'s `escapeFree`). */
+function copyPlainCell(cell: CellValue): string {
+  if (cell === null) return '\\N';
+  if (typeof cell === 'string') return cell;
   if (typeof cell === 'boolean') return cell ? 't' : 'f';
   // String(-0) is "0"; a double column keeps the sign of zero as sent.
   return cell === 0 && Object.is(cell, -0) ? '-0' : String(cell);
@@ -42,10 +48,11 @@ export class CopyTextEncoder implements RowEncoder {
     if (withBatchedAt) this.fields[cellCount] = BATCHED_AT_PLACEHOLDER + '\n';
   }
 
-  encode(cells: readonly CellValue[]): string {
+  encode(cells: readonly CellValue[], escapeFree = false): string {
     const fields = this.fields;
     const count = this.cellCount;
-    for (let i = 0; i < count; i++) fields[i] = copyCell(cells[i]!);
+    const cell = escapeFree ? copyPlainCell : copyCell;
+    for (let i = 0; i < count; i++) fields[i] = cell(cells[i]!);
     if (!this.withBatchedAt) {
       if (count === 0) return '\n';
       fields[count - 1] += '\n';

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { forEachLine, parseMessage, stringifyJson, type SingerMessage } from '@tapline/singer';
 import type { RowEncoderFactory } from '../dialect.js';
+import { hasNoEscapes } from '../encode.js';
 import { StreamSink, type EncodedPart, type SinkSettings } from '../sink.js';
 import type { BlockEvent, BlockResult, ToWorker, WorkerFailure, WorkerSetup } from './protocol.js';
 
@@ -48,7 +49,7 @@ function encodeBlock(block: Extract<ToWorker, { type: 'block' }>): { result: Blo
     const sink = sinks.get(message.stream);
     if (sink === undefined || heldBack.has(message.stream)) return toMain();
     try {
-      sink.addRecord(message, line, receivedAt, baseSequence + (line - block.firstLine));
+      sink.addRecord(message, line, receivedAt, baseSequence + (line - block.firstLine), hasNoEscapes(text));
     } catch {
       heldBack.add(message.stream);
       return toMain();
