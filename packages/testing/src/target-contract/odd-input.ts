@@ -467,6 +467,40 @@ export function defineOddInputCases(context: OddInputContext): void {
       expect(loaded.map((row) => decimalText(row._sdc_table_version))).toEqual([version, version]);
     });
 
+    it('time_extracted: each row gets its own record\'s (offsets, repeats, absent); one that is not a date is a clear error', async () => {
+      const extracted = (stream: string, id: number, time?: string) =>
+        JSON.stringify({ type: 'RECORD', stream, record: { id }, ...(time === undefined ? {} : { time_extracted: time }) });
+      const india = '2024-03-01T12:00:00+05:30';
+      await load(
+        text(
+          schema('extracted', { id: integer }),
+          extracted('extracted', 1, india),
+          extracted('extracted', 2, india),
+          extracted('extracted', 3, '2024-03-02T00:00:00.5Z'),
+          extracted('extracted', 4),
+          extracted('extracted', 5, india),
+        ),
+      );
+      expect((await asText('extracted', ['_sdc_extracted_at'])).map((row) => row._sdc_extracted_at)).toEqual([
+        '2024-03-01 06:30:00+00',
+        '2024-03-01 06:30:00+00',
+        '2024-03-02 00:00:00.5+00',
+        null,
+        '2024-03-01 06:30:00+00',
+      ]);
+      const result = await reject(
+        text(
+          schema('extracted_bad', { id: integer }),
+          extracted('extracted_bad', 1, india),
+          state({ at: 1 }),
+          extracted('extracted_bad', 2, '2024-02-30T00:00:00Z'),
+        ),
+        /line 4 \(stream "extracted_bad".*time_extracted.*2024-02-30 is not a date/,
+      );
+      expect(result.states).toEqual([{ at: 1 }]);
+      expect(await column('extracted_bad', 'id')).toEqual([1]);
+    });
+
     it('bad input while the tap keeps its end of the pipe open: the target stops at once, with what came before the last STATE committed', async () => {
       const tap = new PassThrough();
       tap.write(text(schema('open_pipe', { id: integer }), record('open_pipe', { id: 1 }), state({ done: 1 }), record('open_pipe', { id: 'two' })).text);
