@@ -44,3 +44,11 @@ export function describeLocation({ line, stream }: InputLocation): string {
   const where = line > 0 ? `line ${line}` : 'input';
   return stream === undefined ? where : `${where} (stream ${JSON.stringify(stream)})`;
 }
+
+/**
+ * True for V8's "Maximum call stack size exceeded": input nested deeper than code that recurses
+ * through it (schema compilation, JSON.stringify) can follow. It is reported as bad input.
+ */
+export function isStackExhausted(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}

@@ -1,6 +1,6 @@
 // Public API of @tapline/singer: the Singer protocol for Tapline's taps and targets.
 export * from './messages.js';
-export { SingerInputError, describeLocation } from './errors.js';
+export { SingerInputError, describeLocation, isStackExhausted } from './errors.js';
 export type { InputLocation, SingerWarning, WarningHandler } from './errors.js';
 export {
   LosslessNumber,
@@ -10,6 +10,7 @@ export {
   containsLosslessNumber,
   withApproximateNumbers,
   mayContainUnsafeNumber,
+  nestingDepth,
 } from './json.js';
 export { parseMessage, assertSchemaHasProperties, describeValue } from './parse-message.js';
 export type { ParseMessageOptions } from './parse-message.js';

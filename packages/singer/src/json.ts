@@ -186,3 +186,19 @@ function approximate(value: unknown): unknown {
   for (const key in value) copy[key] = approximate((value as Record<string, unknown>)[key]);
   return copy;
 }
+
+/**
+ * How many levels of arrays and objects `value` nests (0 for a scalar). Iterative: it measures
+ * values too deep for recursive code, to say how deep they are.
+ */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 0]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+    if (item === null || typeof item !== 'object' || isLosslessNumber(item)) continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    for (const child of Object.values(item)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}

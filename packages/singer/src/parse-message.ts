@@ -1,5 +1,5 @@
 // Turns one line of Singer input into a typed message, with errors that name the line, stream and field.
-import { SingerInputError, type WarningHandler } from './errors.js';
+import { isStackExhausted, SingerInputError, type WarningHandler } from './errors.js';
 import { isLosslessNumber, parseJson } from './json.js';
 import type {
   ActivateVersionMessage,
@@ -50,6 +50,9 @@ export function parseMessage(text: string, line: number, options: ParseMessageOp
   try {
     parsed = parseJson(text);
   } catch (error) {
+    if (isStackExhausted(error)) {
+      throw new SingerInputError({ line, stream: streamNamedIn(text) }, 'the message nests arrays or objects too deeply to read');
+    }
     const detail = error instanceof Error ? error.message : String(error);
     throw new SingerInputError({ line, stream: streamNamedIn(text) }, `invalid JSON (${detail})`);
   }

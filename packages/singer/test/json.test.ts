@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLosslessNumber, LosslessNumber, mayContainUnsafeNumber, parseJson, stringifyJson } from '../src/index.js';
+import { isLosslessNumber, LosslessNumber, mayContainUnsafeNumber, nestingDepth, parseJson, stringifyJson } from '../src/index.js';
 
 describe('parseJson', () => {
   it.each([
@@ -94,5 +94,19 @@ describe('stringifyJson', () => {
   it('is JSON.stringify for plain values', () => {
     const value = { a: [1, 'two', null, { b: true }], c: 'x"y' };
     expect(stringifyJson(value)).toBe(JSON.stringify(value));
+  });
+});
+
+describe('nestingDepth', () => {
+  it('counts levels of arrays and objects; scalars and exact numbers are level 0', () => {
+    expect(nestingDepth('text')).toBe(0);
+    expect(nestingDepth(new LosslessNumber('12345678901234567890'))).toBe(0);
+    expect(nestingDepth({})).toBe(1);
+    expect(nestingDepth({ a: [1, { b: [] }], c: 2 })).toBe(4);
+  });
+
+  it('measures values far too deep for recursion', () => {
+    const depth = 200_000;
+    expect(nestingDepth(JSON.parse('['.repeat(depth) + ']'.repeat(depth)))).toBe(depth);
   });
 });

@@ -67,6 +67,12 @@ describe('parseMessage', () => {
     expect(errorOf(text).message).toBe(message);
   });
 
+  it('names the line of a message nested too deeply to read', () => {
+    const depth = 200_000; // with a number a double cannot hold, which is revived by recursion
+    const line = `{"type":"RECORD","stream":"deep","record":{"d":${'['.repeat(depth)}1e400${']'.repeat(depth)}}}`;
+    expect(() => parseMessage(line, 9)).toThrow(/^line 9 \(stream "deep"\): the message nests arrays or objects too deeply to read$/);
+  });
+
   it('rejects a stream schema without properties (invalid_schema.singer)', () => {
     const error = errorOf('{"type": "SCHEMA", "stream": "test_invalid_schema", "schema": {"type": "object"}, "key_properties": []}', 7);
     expect(error.message).toMatch(/^line 7 \(stream "test_invalid_schema"\): SCHEMA has no "properties"/);

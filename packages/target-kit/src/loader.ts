@@ -3,6 +3,8 @@ import { availableParallelism } from 'node:os';
 import {
   forEachLine,
   inputParseOptions,
+  isStackExhausted,
+  nestingDepth,
   parseMessage,
   SingerInputError,
   stringifyJson,
@@ -10,6 +12,7 @@ import {
   type ParsedLine,
   type ParseMessageOptions,
   type RecordMessage,
+  type RecordValidator,
   type SchemaMessage,
   type SingerMessage,
 } from '@tapline/singer';
@@ -23,7 +26,9 @@ import {
   ColumnWideningNeeded,
   kindOfValue,
   layoutForSchema,
+  recordValidatorFor,
   StreamSink,
+  type SchemaLayout,
   UndeclaredColumnsNeeded,
   withUndeclaredColumn,
   type SinkSettings,
@@ -46,6 +51,20 @@ export const stderrLogger: Logger = {
   info: (message) => process.stderr.write(`INFO ${message}\n`),
   warn: (message) => process.stderr.write(`WARNING ${message}\n`),
 };
+
+/** A record nesting deeper than the code storing it can recurse: bad input, named by its deepest property. */
+function nestedTooDeeply(message: RecordMessage, line: number): SingerInputError {
+  let field = '';
+  let depth = 0;
+  for (const [property, value] of Object.entries(message.record)) {
+    const levels = nestingDepth(value);
+    if (levels > depth) [field, depth] = [property, levels];
+  }
+  return new SingerInputError(
+    { line, stream: message.stream, field },
+    `field "${field}": the value is nested ${depth} levels deep (arrays and objects), too deep to store`,
+  );
+}
 
 /** A record that was not stored (a column had to be widened or added first), to store again afterwards. */
 interface RecordToRetry {
@@ -338,6 +357,7 @@ class Loader<C extends BaseTargetConfig> {
       const retry = { message, line, receivedAt, sequence, escapeFree };
       if (error instanceof ColumnWideningNeeded) return this.widenAndRetry(sink, error, retry);
       if (error instanceof UndeclaredColumnsNeeded) return this.addUndeclaredAndRetry(sink, error, retry);
+      if (isStackExhausted(error)) throw nestedTooDeeply(message, line);
       throw error;
     }
     sink.recordsAccepted += 1;
@@ -423,10 +443,23 @@ class Loader<C extends BaseTargetConfig> {
 
   private async onSchema(message: SchemaMessage, line: number): Promise<void> {
     const keyProperties = message.key_properties ?? [];
-    const signature = stringifyJson([message.schema, keyProperties]);
     let sink = this.sinks.get(message.stream);
-    if (sink !== undefined && sink.schemaSignature === signature) return; // identical repeat: free and silent
-    const layout = layoutForSchema(message.stream, message.schema, keyProperties, line, this.settings);
+    let signature: string;
+    let layout: SchemaLayout;
+    let validator: RecordValidator | null;
+    // Everything that reads the schema through, before the database is touched.
+    try {
+      signature = stringifyJson([message.schema, keyProperties]);
+      if (sink !== undefined && sink.schemaSignature === signature) return; // identical repeat: free and silent
+      layout = layoutForSchema(message.stream, message.schema, keyProperties, line, this.settings);
+      validator = recordValidatorFor(message.schema, this.settings);
+    } catch (error) {
+      if (!isStackExhausted(error)) throw error;
+      throw new SingerInputError(
+        { line, stream: message.stream },
+        `the schema is nested ${nestingDepth(message.schema)} JSON levels deep, too deep to compile`,
+      );
+    }
     if (sink !== undefined) await this.flush(sink);
     await this.queue.drain();
     await this.ensureTransaction();
@@ -488,7 +521,7 @@ class Loader<C extends BaseTargetConfig> {
     }
     sink.setLayout(layout, columns);
     sink.keyIsPrimaryKey = keyIsPrimaryKey;
-    sink.setSchema(message.schema);
+    sink.setSchema(message.schema, validator);
     sink.schemaSignature = signature;
     this.pool.publish(sink.snapshot());
   }

@@ -6,6 +6,7 @@ import {
   SingerInputError,
   type JsonSchema,
   type RecordMessage,
+  type RecordValidator,
 } from '@tapline/singer';
 import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
@@ -108,6 +109,11 @@ function columnTakes(kind: ColumnKind, value: unknown): boolean {
   }
 }
 
+/** The compiled check of a stream's records, or null with `validate_records` off. */
+export function recordValidatorFor(schema: JsonSchema, settings: Pick<SinkSettings, 'validate'>): RecordValidator | null {
+  return settings.validate ? compileRecordValidator(schema) : null;
+}
+
 type PropertyReader = (record: Record<string, unknown>, values: unknown[]) => void;
 
 /**
@@ -199,7 +205,7 @@ export class StreamSink {
   keyIsPrimaryKey = false;
   /** The table was created in this run and nothing has been written to it yet. */
   tableIsNew = false;
-  validator: ((record: Record<string, unknown>) => { field: string; message: string } | null) | null = null;
+  validator: RecordValidator | null = null;
   /** Bumped whenever the layout, the column kinds or the schema change: rows a worker encoded under another version are stale. */
   version = 0;
   private schema: JsonSchema | null = null;
@@ -277,10 +283,11 @@ export class StreamSink {
     this.encoder = null;
   }
 
-  setSchema(schema: JsonSchema): void {
+  /** Take a stream's schema; `validator` is `recordValidatorFor(schema, settings)` when the caller compiled it first. */
+  setSchema(schema: JsonSchema, validator: RecordValidator | null = recordValidatorFor(schema, this.settings)): void {
     this.version += 1;
     this.schema = schema;
-    this.validator = this.settings.validate ? compileRecordValidator(schema) : null;
+    this.validator = validator;
   }
 
   get mode(): WriteMode {

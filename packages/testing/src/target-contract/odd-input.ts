@@ -501,6 +501,22 @@ export function defineOddInputCases(context: OddInputContext): void {
       expect(await column('extracted_bad', 'id')).toEqual([1]);
     });
 
+    it('a value or a schema nested too deeply to follow is a clear error naming line, stream and field; rows before the last STATE are kept', async () => {
+      const depth = 100_000; // built as text: JSON.stringify itself could not write it
+      const deepArray = '['.repeat(depth) + ']'.repeat(depth);
+      const first = await reject(
+        text(schema('deep_value', { id: integer, d: {} }), record('deep_value', { id: 1, d: [[1]] }), state({ at: 1 }), rawRecord('deep_value', `{"id":2,"d":${deepArray}}`)),
+        /^CRITICAL line 4 \(stream "deep_value"\): field "d": the value is nested 100000 levels deep/,
+      );
+      expect(first.states).toEqual([{ at: 1 }]);
+      expect(await column('deep_value', 'd')).toEqual([[[1]]]);
+
+      const deepSchema = '{"type":"object","properties":{"a":'.repeat(5_000) + '{}' + '}}'.repeat(5_000);
+      const badSchema = `{"type":"SCHEMA","stream":"deep_value","schema":{"type":"object","properties":{"id":{"type":"integer"},"d":${deepSchema}}},"key_properties":["id"]}`;
+      await reject(text(state({ at: 2 }), badSchema), /^CRITICAL line 2 \(stream "deep_value"\): the schema is nested \d+ JSON levels deep, too deep to compile$/);
+      expect(await column('deep_value', 'id')).toEqual([1]);
+    });
+
     it('bad input while the tap keeps its end of the pipe open: the target stops at once, with what came before the last STATE committed', async () => {
       const tap = new PassThrough();
       tap.write(text(schema('open_pipe', { id: integer }), record('open_pipe', { id: 1 }), state({ done: 1 }), record('open_pipe', { id: 'two' })).text);
