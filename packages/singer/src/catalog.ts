@@ -1,6 +1,7 @@
 // The tap-side catalog: its zod types, a tolerant reader, discovery metadata, and stream/field selection.
 import { z } from 'zod';
 import type { JsonSchema } from './messages.js';
+import { setOwn } from './json.js';
 
 /** `"selected": "true"` appears in the getting-started examples; read such strings as booleans. */
 const looseBoolean = z.preprocess(
@@ -284,7 +285,7 @@ export function selectRecordProperties<T extends Record<string, unknown>>(
 ): Partial<T> {
   if (selected === 'all') return record;
   const result: Record<string, unknown> = {};
-  for (const key in record) if (selected.has(key)) result[key] = record[key];
+  for (const key in record) if (selected.has(key)) setOwn(result, key, record[key]);
   return result as Partial<T>;
 }
 
@@ -294,7 +295,7 @@ export function selectSchemaProperties(schema: JsonSchema, selected: Set<string>
   const properties = schema.properties;
   if (typeof properties !== 'object' || properties === null) return schema;
   const kept: Record<string, unknown> = {};
-  for (const [name, property] of Object.entries(properties)) if (selected.has(name)) kept[name] = property;
+  for (const [name, property] of Object.entries(properties)) if (selected.has(name)) setOwn(kept, name, property);
   const result: JsonSchema = { ...schema, properties: kept };
   if (Array.isArray(schema.required)) result.required = schema.required.filter((name) => selected.has(String(name)));
   return result;

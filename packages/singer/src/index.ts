@@ -11,6 +11,8 @@ export {
   withApproximateNumbers,
   mayContainUnsafeNumber,
   nestingDepth,
+  setOwn,
+  isInheritedName,
 } from './json.js';
 export { parseMessage, assertSchemaHasProperties, describeValue } from './parse-message.js';
 export type { ParseMessageOptions } from './parse-message.js';

@@ -183,7 +183,7 @@ function approximate(value: unknown): unknown {
   if (isLosslessNumber(value)) return Number(value.toString());
   if (Array.isArray(value)) return value.map(approximate);
   const copy: Record<string, unknown> = {};
-  for (const key in value) copy[key] = approximate((value as Record<string, unknown>)[key]);
+  for (const key in value) setOwn(copy, key, approximate((value as Record<string, unknown>)[key]));
   return copy;
 }
 
@@ -201,4 +201,18 @@ export function nestingDepth(value: unknown): number {
     for (const child of Object.values(item)) pending.push([child, depth + 1]);
   }
   return deepest;
+}
+
+/**
+ * `target[key] = value` as an own property, also when `key` is `__proto__` (which assignment
+ * would take as the object's prototype, dropping the property: JSON.parse keeps it as data).
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** Whether every object has a property of this name (`constructor`, `toString`, `__proto__`, ...). */
+export function isInheritedName(name: string): boolean {
+  return name in Object.prototype;
 }

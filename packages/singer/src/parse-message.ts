@@ -28,7 +28,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (isLosslessNumber(value)) return value.toString();
   if (isJsonObject(value)) return 'an object';
-  const text = typeof value === 'bigint' ? value.toString() : JSON.stringify(value);
+  const text = typeof value === 'bigint' ? value.toString() : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

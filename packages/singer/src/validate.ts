@@ -1,7 +1,7 @@
 // Record validation against a stream's JSON Schema: compiled once per schema with ajv, cheap per record.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { containsLosslessNumber, isLosslessNumber, stringifyJson } from './json.js';
+import { containsLosslessNumber, isLosslessNumber, setOwn, stringifyJson } from './json.js';
 import type { JsonSchema } from './messages.js';
 import { describeValue } from './parse-message.js';
 
@@ -41,11 +41,15 @@ const timePattern = /^(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?(?:
 /** A decimal sent as a string (SDK `use_singer_decimal`). */
 const decimalPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function createAjv(options: { inlineRefs?: boolean; code?: { optimize: boolean } } = {}): Ajv {
+function createAjv(options: { ownProperties?: boolean; inlineRefs?: boolean; code?: { optimize: boolean } } = {}): Ajv {
   const ajv = new Ajv({
     ...options,
     strict: false, // real tap schemas carry unknown keywords and draft-04 leftovers
-    allErrors: false, // the first problem is enough, and stopping early is faster
+    // Not for the errors (the first one is reported) but for the code: stopping at the first error
+    // nests each property's check inside the previous one's, and compiling ~2,000 properties
+    // overflowed the call stack. With allErrors the checks sit side by side; valid records
+    // validate as fast, and wide schemas compile 3x faster.
+    allErrors: true,
     verbose: true, // errors carry the offending data and schema (costs nothing on the happy path)
     validateSchema: false,
     logger: false,
@@ -61,8 +65,25 @@ function createAjv(options: { inlineRefs?: boolean; code?: { optimize: boolean }
   return ajv;
 }
 
-let sharedAjv: Ajv | undefined;
-let hugeSchemaAjv: Ajv | undefined;
+/** One Ajv per option set in use (`huge`: see HUGE_SCHEMA_CHARS; `ownProperties`: see INHERITED_NAME). */
+const ajvs = new Map<string, Ajv>();
+function ajvFor(huge: boolean, ownProperties: boolean): Ajv {
+  const key = `${huge}:${ownProperties}`;
+  let ajv = ajvs.get(key);
+  if (ajv === undefined) {
+    ajv = createAjv({ ownProperties, ...(huge ? { inlineRefs: false, code: { optimize: false } } : {}) });
+    ajvs.set(key, ajv);
+  }
+  return ajv;
+}
+
+/**
+ * A schema naming a property every object inherits (`constructor`, `toString`, `__proto__`, ...):
+ * its validator must look at own properties only, or a record without that property reads as
+ * having Object's. Checked on the schema's text (a false positive only costs speed: own-property
+ * checks make validation about 2x slower, so they are not the default).
+ */
+const INHERITED_NAME = new RegExp(`"(?:${Object.getOwnPropertyNames(Object.prototype).join('|')})"`);
 const compiled = new Map<string, ValidateFunction>();
 const CACHE_LIMIT = 256;
 
@@ -100,15 +121,11 @@ function compileCached(schema: JsonSchema, constraints: boolean): ValidateFuncti
   const hit = compiled.get(key);
   if (hit !== undefined) return hit;
   let normalised = normaliseSchema(schema, constraints) as JsonSchema;
-  let ajv: Ajv;
-  if (key.length > HUGE_SCHEMA_CHARS) {
-    // Generated code grows with the schema (20 MB of JavaScript for tap_aapl's 1 MB); sharing
-    // repeated subschemas as separate functions and skipping ajv's code optimiser keeps it small.
-    ajv = hugeSchemaAjv ??= createAjv({ inlineRefs: false, code: { optimize: false } });
-    normalised = shareRepeatedSubschemas(normalised) as JsonSchema;
-  } else {
-    ajv = sharedAjv ??= createAjv();
-  }
+  // Generated code grows with the schema (20 MB of JavaScript for tap_aapl's 1 MB); sharing
+  // repeated subschemas as separate functions and skipping ajv's code optimiser keeps it small.
+  const huge = key.length > HUGE_SCHEMA_CHARS;
+  if (huge) normalised = shareRepeatedSubschemas(normalised) as JsonSchema;
+  const ajv = ajvFor(huge, INHERITED_NAME.test(key));
   const validate = ajv.compile(normalised);
   ajv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
   if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value as string);
@@ -221,7 +238,7 @@ function forEachSubschema(
     const value = node[key];
     if (schemaMapKeywords.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
       const mapped: Record<string, unknown> = {};
-      for (const [name, sub] of Object.entries(value)) mapped[name] = visit(sub);
+      for (const [name, sub] of Object.entries(value)) setOwn(mapped, name, visit(sub));
       replace?.(key, mapped);
     } else if ((schemaListKeywords.has(key) || schemaKeywords.has(key)) && Array.isArray(value)) {
       const mapped = value.map((sub) => visit(sub));
@@ -242,7 +259,7 @@ function toApproximateNumbers(value: unknown): unknown {
   }
   if (Array.isArray(value)) return value.map(toApproximateNumbers);
   const copy: Record<string, unknown> = {};
-  for (const key in value) copy[key] = toApproximateNumbers((value as Record<string, unknown>)[key]);
+  for (const key in value) setOwn(copy, key, toApproximateNumbers((value as Record<string, unknown>)[key]));
   return copy;
 }
 
@@ -276,8 +293,13 @@ function typeList(schema: unknown): string {
 function describeProblem(errors: ErrorObject[]): ValidationProblem {
   // With anyOf/oneOf, ajv lists each branch's complaint before the union's own error; the union's
   // error (last) is the one that names the field's whole contract.
-  const error = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf') ?? errors[0];
-  if (error === undefined) return { field: '', message: 'record does not match the schema' };
+  // ajv reports every problem (allErrors): the first one, or the union around it, is the one told.
+  const first = errors[0];
+  if (first === undefined) return { field: '', message: 'record does not match the schema' };
+  const error =
+    errors.find(
+      (e) => (e.keyword === 'anyOf' || e.keyword === 'oneOf') && (first.instancePath === e.instancePath || first.instancePath.startsWith(`${e.instancePath}/`)),
+    ) ?? first;
   let field = dottedPath(error.instancePath);
   let problem: string;
   switch (error.keyword) {

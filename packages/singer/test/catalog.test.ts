@@ -94,6 +94,8 @@ describe('selection (resolved as the Meltano SDK does)', () => {
     expect(filtered.required).toEqual(['id']);
     const record = { id: 1 };
     expect(selectRecordProperties(record, 'all')).toBe(record);
+    const proto = JSON.parse('{"id":1,"__proto__":"kept"}') as Record<string, unknown>;
+    expect(JSON.stringify(selectRecordProperties(proto, new Set(['__proto__'])))).toBe('{"__proto__":"kept"}');
   });
 });
 

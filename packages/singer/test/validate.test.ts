@@ -117,6 +117,32 @@ describe('compileRecordValidator', () => {
     expect(huge({ financials: { q3: { lines: [{}] } } })?.field).toBe('financials.q3.lines[0].amount');
   });
 
+  it('tells the first problem, with the union around it, when a record has several', () => {
+    expect(validate({ c_pk: 'x', legacy_id: 1.5, name: 7 })).toEqual({ field: 'c_pk', message: 'field "c_pk": must be null or integer (got "x")' });
+    expect(validate({ c_pk: 1, legacy_id: 1.5, name: 7 })?.field).toBe('name');
+    expect(validate({ c_pk: 1, legacy_id: 1.5 })?.message).toBe('field "legacy_id": must be string or integer or null (got 1.5)');
+  });
+
+  it('compiles a schema of 10,000 properties (checks side by side, not nested 10,000 deep)', () => {
+    const properties = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`p${i}`, { type: ['null', 'string'] }]));
+    const wide = compileRecordValidator({ type: 'object', properties });
+    expect(wide({ p0: 'a', p9999: null })).toBeNull();
+    expect(wide({ p0: 'a', p9999: 1 })?.field).toBe('p9999');
+  });
+
+  it('reads properties every object inherits (constructor, toString, __proto__) only from the record itself', () => {
+    const names = ['constructor', 'toString', '__proto__'];
+    const inherited = compileRecordValidator({
+      type: 'object',
+      properties: Object.fromEntries(names.map((name) => [name, { type: 'string' }])),
+      required: ['toString'],
+    });
+    expect(inherited(parseJson('{"constructor":"c","toString":"t","__proto__":"p"}') as object)).toBeNull();
+    expect(inherited({ toString: 't' })).toBeNull();
+    expect(inherited({})).toEqual({ field: 'toString', message: 'field "toString": is required but missing' });
+    expect(inherited({ toString: 't', constructor: 5 })?.field).toBe('constructor');
+  });
+
   it('reuses the compiled function for an identical schema', () => {
     const first = compileRecordValidator(JSON.parse(JSON.stringify(schema)) as JsonSchema);
     expect(first({ c_pk: 'x' })?.field).toBe('c_pk');

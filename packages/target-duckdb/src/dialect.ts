@@ -15,4 +15,6 @@ export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
   connect: (config) => openDuckDBSession(databasePath(config), config.memory_limit, { threads: duckdbThreads(config) }),
   // spool.ts loads no DuckDB (no native addon), so encode workers can make its encoders.
   rowEncoderModule: new URL('./spool.js', import.meta.url).href,
+  // DuckDB's errors name their kind ("Catalog Error: ..."); a Parser Error is a statement of ours that is wrong: a bug.
+  isRefusal: (error) => error instanceof Error && /^(?!Parser )[A-Z][A-Za-z ]* Error: /.test(error.message),
 };

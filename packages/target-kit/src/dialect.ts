@@ -243,6 +243,12 @@ export interface Dialect<C> {
    * encoding"); without it every record is handled on the main thread.
    */
   readonly rowEncoderModule?: string;
+  /**
+   * Whether an error is the database refusing a statement (too many columns, no permission, a
+   * full disk) rather than a bug in the target: the kit then reports it as a LoadError naming the
+   * stream and line. Without it, errors from table changes are reported as bugs.
+   */
+  isRefusal?(error: unknown): boolean;
 }
 
 /** What a `Dialect.rowEncoderModule` exports. */

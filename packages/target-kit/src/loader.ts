@@ -381,7 +381,10 @@ class Loader<C extends BaseTargetConfig> {
     await this.flush(sink);
     await this.queue.drain();
     await this.ensureTransaction();
-    await this.session.alterColumnType(sink.table, need.column, need.from);
+    const { column } = need;
+    await this.refusable(line, sink.stream, `change column "${column.name}" from ${need.from} to ${column.kind}`, () =>
+      this.session.alterColumnType(sink.table, column, need.from),
+    );
     this.log.info(
       `stream ${JSON.stringify(sink.stream)}: column "${need.column.name}" widened from ${need.from} to ${need.column.kind} for a value on line ${line}`,
     );
@@ -425,7 +428,7 @@ class Loader<C extends BaseTargetConfig> {
       const has = kinds.get(name);
       let kind: ColumnKind = wanted;
       if (has === undefined) {
-        await this.session.addColumn(sink.table, { name, kind });
+        await this.refusable(line, sink.stream, `add column "${name}"`, () => this.session.addColumn(sink.table, { name, kind }));
         this.log.warn(`${where}: added column "${name}" (${kind}) for a property the schema does not declare ("${property}")`);
       } else if (has === null) {
         kind = 'string'; // a type we do not map (made by hand): values go as text, the database judges them
@@ -483,8 +486,10 @@ class Loader<C extends BaseTargetConfig> {
     let created = false;
     if (existing === null) {
       const primaryKey = upsert ? layout.keyColumns : [];
-      await this.session.createTable(table, layout.columns, primaryKey);
-      await this.session.setTableComment(table, commentWithOwner(null, message.stream));
+      await this.refusable(line, message.stream, `create table ${tableKey}`, async () => {
+        await this.session.createTable(table, layout.columns, primaryKey);
+        await this.session.setTableComment(table, commentWithOwner(null, message.stream));
+      });
       columns = layout.columns;
       keyIsPrimaryKey = primaryKey.length > 0;
       created = true;
@@ -498,8 +503,14 @@ class Loader<C extends BaseTargetConfig> {
           `line ${line} (stream ${JSON.stringify(message.stream)}): column "${first.column.name}" would have to change from ${first.from} to ${first.column.kind}, and ${this.dialect.name} cannot alter column types`,
         );
       }
-      for (const column of plan.add) await this.session.addColumn(table, column);
-      for (const { column, from } of plan.widen) await this.session.alterColumnType(table, column, from);
+      for (const column of plan.add) {
+        await this.refusable(line, message.stream, `add column "${column.name}" to ${tableKey}`, () => this.session.addColumn(table, column));
+      }
+      for (const { column, from } of plan.widen) {
+        await this.refusable(line, message.stream, `change column "${column.name}" of ${tableKey} from ${from} to ${column.kind}`, () =>
+          this.session.alterColumnType(table, column, from),
+        );
+      }
       const widened = new Map(plan.widen.map(({ column }) => [column.name, column.kind]));
       columns = layout.columns.map((column) => ({
         name: column.name,
@@ -524,6 +535,17 @@ class Loader<C extends BaseTargetConfig> {
     sink.setSchema(message.schema, validator);
     sink.schemaSignature = signature;
     this.pool.publish(sink.snapshot());
+  }
+
+  /** A change to a stream's table; the database refusing it (too many columns, no permission) is a LoadError with the line and stream. */
+  private async refusable(line: number, stream: string, action: string, change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      if (!(this.dialect.isRefusal?.(error) ?? false)) throw error;
+      const reason = (error as Error).message.split('\n')[0];
+      throw new LoadError(`line ${line} (stream ${JSON.stringify(stream)}): ${this.dialect.name} refused to ${action}: ${reason}`, { cause: error });
+    }
   }
 
   private async onState(value: unknown): Promise<void> {

@@ -86,6 +86,8 @@ export const postgresDialect: Dialect<PostgresConfig> = {
     return new PostgresSession(client);
   },
   rowEncoderModule: new URL('./copy-text.js', import.meta.url).href,
+  // An error the server sent, except a syntax error (a statement of ours that is wrong: a bug).
+  isRefusal: (error) => error instanceof pg.DatabaseError && error.code !== '42601',
 };
 
 /** Connection settings; keys left out fall back to PG* environment variables (pg's own rule). */

@@ -9,6 +9,7 @@ const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url))
 const postgresHarness: TargetHarness = {
   name: 'postgres',
   textAcceptsNul: false,
+  maxColumns: 1600,
   async unavailable() {
     return (await pgIsReachable()) ? null : `PostgreSQL does not answer at ${PG_URL}`;
   },

@@ -19,6 +19,8 @@ export interface TargetHarness {
   readonly name: string;
   /** Whether text/json columns can hold U+0000 (decides what encoded_string_data must do). */
   readonly textAcceptsNul: boolean;
+  /** The most columns a table can have, when the database has such a limit (PostgreSQL: 1600). */
+  readonly maxColumns?: number;
   /** null when the destination is ready, else why the suite is skipped. */
   unavailable(): Promise<string | null>;
   /** A fresh, isolated place to load into (a schema, a database file). */

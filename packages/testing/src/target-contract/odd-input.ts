@@ -40,6 +40,23 @@ export function defineOddInputCases(context: OddInputContext): void {
   }
 
   describe('odd input: values read back exactly', () => {
+    it('properties named like what every object inherits (constructor, toString, __proto__) hold their own values, or NULL when absent', async () => {
+      const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
+      const properties = Object.fromEntries([['id', integer], ...names.map((name) => [name, nullable('string')])]);
+      // Written as text: an object literal's __proto__ would set its prototype, not a property.
+      const full = `{"id":1,${names.map((name) => `"${name}":"${name} value"`).join(',')}}`;
+      await load(text(schema('inherited', properties, ['constructor']), rawRecord('inherited', full), record('inherited', { id: 2, constructor: 'only' })));
+      // Read back under plain names: a row object would have the same trouble with these.
+      const place = context.place();
+      await place.execute(
+        `CREATE TABLE ${place.qualify('inherited_read')} AS SELECT "id", "constructor" AS c, "to_string" AS t, "__proto__" AS p, "has_own_property" AS h FROM ${place.qualify('inherited')}`,
+      );
+      expect((await rows('inherited_read')).map((row) => [row.c, row.t, row.p, row.h])).toEqual([
+        names.map((name) => `${name} value`),
+        ['only', null, null, null],
+      ]);
+    });
+
     it('empty strings, whitespace, NULL and missing properties stay distinct, in text, JSON and nested objects', async () => {
       const properties = {
         id: integer,
@@ -515,6 +532,19 @@ export function defineOddInputCases(context: OddInputContext): void {
       const badSchema = `{"type":"SCHEMA","stream":"deep_value","schema":{"type":"object","properties":{"id":{"type":"integer"},"d":${deepSchema}}},"key_properties":["id"]}`;
       await reject(text(state({ at: 2 }), badSchema), /^CRITICAL line 2 \(stream "deep_value"\): the schema is nested \d+ JSON levels deep, too deep to compile$/);
       expect(await column('deep_value', 'id')).toEqual([1]);
+    });
+
+    it('a schema of 2,500 properties loads, or is refused in one clear sentence where the database holds fewer columns', async () => {
+      const count = 2_500;
+      const properties = Object.fromEntries([['id', integer], ...Array.from({ length: count }, (_, i) => [`p${i}`, nullable('string')])]);
+      const input = text(schema('wide', properties), record('wide', { id: 1, p0: 'first', [`p${count - 1}`]: 'last' }));
+      if (harness.maxColumns !== undefined && harness.maxColumns < count + 7) {
+        await reject(input, /^CRITICAL line 1 \(stream "wide"\): \S+ refused to create table \S+: /);
+        return;
+      }
+      await load(input);
+      const [row] = await rows('wide');
+      expect([row!.p0, row!.p1, row![`p${count - 1}`]]).toEqual(['first', null, 'last']);
     });
 
     it('bad input while the tap keeps its end of the pipe open: the target stops at once, with what came before the last STATE committed', async () => {
