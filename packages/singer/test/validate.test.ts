@@ -143,6 +143,17 @@ describe('compileRecordValidator', () => {
     expect(inherited({ toString: 't', constructor: 5 })?.field).toBe('constructor');
   });
 
+  it('checks multipleOf with a tolerance for binary fractions (prices declared multipleOf 0.01)', () => {
+    const money = compileRecordValidator({
+      type: 'object',
+      properties: { price: { type: 'number', multipleOf: 0.01 }, tiny: { type: 'number', multipleOf: 1e-38 }, five: { type: 'integer', multipleOf: 5 } },
+    });
+    for (const price of [0.07, 19.99, 1.1, 1234567.89, -0.29]) expect(money({ price }), String(price)).toBeNull();
+    expect(money({ tiny: 1.23456 })).toBeNull();
+    expect(money({ price: 0.035 })?.field).toBe('price');
+    expect(money({ five: 12 })?.field).toBe('five');
+  });
+
   it('reuses the compiled function for an identical schema', () => {
     const first = compileRecordValidator(JSON.parse(JSON.stringify(schema)) as JsonSchema);
     expect(first({ c_pk: 'x' })?.field).toBe('c_pk');
