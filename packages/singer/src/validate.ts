@@ -50,9 +50,6 @@ function createAjv(options: { ownProperties?: boolean; inlineRefs?: boolean; cod
     // overflowed the call stack. With allErrors the checks sit side by side; valid records
     // validate as fast, and wide schemas compile 3x faster.
     allErrors: true,
-    // multipleOf 0.01 (how pipelinewise-tap-postgres declares numeric(p,2)) with 19.99 divides to
-    // 1998.9999999999998 in doubles: without a tolerance every such price would be refused.
-    multipleOfPrecision: 9,
     verbose: true, // errors carry the offending data and schema (costs nothing on the happy path)
     validateSchema: false,
     logger: false,
@@ -65,7 +62,40 @@ function createAjv(options: { ownProperties?: boolean; inlineRefs?: boolean; cod
   ajv.addFormat('time', timePattern);
   ajv.addFormat('x-singer.decimal', decimalPattern);
   ajv.addFormat('singer.decimal', decimalPattern);
+  // multipleOf 0.01 (how pipelinewise-tap-postgres declares numeric(p,2)) with 19.99 divides to
+  // 1998.9999999999998 in doubles, so ajv's own check refused every such price; a tolerance
+  // (multipleOfPrecision) fails again on large values. Decide it on the decimals as written.
+  ajv.removeKeyword('multipleOf');
+  ajv.addKeyword({ keyword: 'multipleOf', type: 'number', schemaType: 'number', validate: checkMultipleOf });
   return ajv;
+}
+
+function checkMultipleOf(divisor: number, value: number): boolean {
+  if (isDecimalMultiple(value, divisor)) return true;
+  checkMultipleOf.errors = [{ keyword: 'multipleOf', message: `must be multiple of ${divisor}`, params: { multipleOf: divisor } }];
+  return false;
+}
+checkMultipleOf.errors = [] as Partial<ErrorObject>[];
+
+/**
+ * Whether `value` is a whole multiple of `divisor`, exactly, as both are written in decimal (the
+ * shortest text that reads back as each double, which is what a tap wrote): 19.99 is a multiple
+ * of 0.01 and of 1e-38; 0.035 is not a multiple of 0.01.
+ */
+export function isDecimalMultiple(value: number, divisor: number): boolean {
+  if (!Number.isFinite(value) || !Number.isFinite(divisor) || divisor <= 0) return false;
+  const v = decimalOf(value);
+  const d = decimalOf(divisor);
+  const exponent = Math.min(v.exponent, d.exponent);
+  const scaled = (digits: bigint, from: number) => digits * 10n ** BigInt(from - exponent);
+  return scaled(v.digits, v.exponent) % scaled(d.digits, d.exponent) === 0n;
+}
+
+/** |n| as digits × 10^exponent, from its shortest round-trip text (`1.5e-7` -> 15 × 10^-8). */
+function decimalOf(n: number): { digits: bigint; exponent: number } {
+  const [mantissa = '0', exponent = '0'] = String(Math.abs(n)).split('e');
+  const [whole = '0', fraction = ''] = mantissa.split('.');
+  return { digits: BigInt(whole + fraction), exponent: Number(exponent) - fraction.length };
 }
 
 /** One Ajv per option set in use (`huge`: see HUGE_SCHEMA_CHARS; `ownProperties`: see INHERITED_NAME). */
