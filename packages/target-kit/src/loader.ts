@@ -1,6 +1,7 @@
 // The message loop: SCHEMA -> table, RECORD -> batches, STATE -> commit then echo, ACTIVATE_VERSION -> delete old versions.
 import { availableParallelism } from 'node:os';
 import {
+  describeLocation,
   forEachLine,
   inputParseOptions,
   isStackExhausted,
@@ -234,8 +235,8 @@ class Loader<C extends BaseTargetConfig> {
       if (this.stateTable) {
         const table = this.stateTable;
         await this.ensureTransaction();
-        await this.ensureSchema(table.schema);
-        await this.session.ensureStateTable(table);
+        await this.ensureSchema(table.schema, 'state_table');
+        await this.refusable('state_table', `create table ${table.schema}.${table.table}`, () => this.session.ensureStateTable(table));
       }
       for await (const item of this.pool.blocks(this.input)) {
         if (item.kind === 'inline') await this.onInlineBlock(item);
@@ -265,11 +266,8 @@ class Loader<C extends BaseTargetConfig> {
       failure = { error };
     }
     for (const { message, line, escapeFree } of parsed) {
-      // A record is stored synchronously unless a batch is handed off: no promise per record.
-      if (message.type === 'RECORD') {
-        const pending = this.onRecord(message, line, clock.receivedAt, clock.baseSequence + (line - block.firstLine), escapeFree);
-        if (pending) await pending;
-      } else await this.onMessage(message, line, clock, block.firstLine, escapeFree);
+      const pending = this.onMessage(message, line, clock, block.firstLine, escapeFree);
+      if (pending) await pending;
     }
     if (failure !== null) throw failure.error;
   }
@@ -313,23 +311,17 @@ class Loader<C extends BaseTargetConfig> {
     }
   }
 
-  private async onMessage(message: SingerMessage, line: number, clock: BlockClock, firstLine: number, escapeFree: boolean): Promise<void> {
+  /** Handle one message; a record is stored synchronously (no promise) unless a batch is handed off. */
+  private onMessage(message: SingerMessage, line: number, clock: BlockClock, firstLine: number, escapeFree: boolean): Promise<void> | undefined {
     switch (message.type) {
-      case 'RECORD': {
-        const sequence = clock.baseSequence + (line - firstLine);
-        const pending = this.onRecord(message, line, clock.receivedAt, sequence, escapeFree); // synchronous unless a batch is handed off
-        if (pending) await pending;
-        break;
-      }
+      case 'RECORD':
+        return this.onRecord(message, line, clock.receivedAt, clock.baseSequence + (line - firstLine), escapeFree);
       case 'SCHEMA':
-        await this.onSchema(message, line);
-        break;
+        return this.onSchema(message, line);
       case 'STATE':
-        await this.onState(message.value);
-        break;
+        return this.onState(message.value);
       case 'ACTIVATE_VERSION':
-        await this.onActivateVersion(message, line);
-        break;
+        return this.onActivateVersion(message, line);
     }
   }
 
@@ -382,7 +374,7 @@ class Loader<C extends BaseTargetConfig> {
     await this.queue.drain();
     await this.ensureTransaction();
     const { column } = need;
-    await this.refusable(line, sink.stream, `change column "${column.name}" from ${need.from} to ${column.kind}`, () =>
+    await this.refusable(describeLocation({ line, stream: sink.stream }), `change column "${column.name}" from ${need.from} to ${column.kind}`, () =>
       this.session.alterColumnType(sink.table, column, need.from),
     );
     this.log.info(
@@ -428,7 +420,7 @@ class Loader<C extends BaseTargetConfig> {
       const has = kinds.get(name);
       let kind: ColumnKind = wanted;
       if (has === undefined) {
-        await this.refusable(line, sink.stream, `add column "${name}"`, () => this.session.addColumn(sink.table, { name, kind }));
+        await this.refusable(describeLocation({ line, stream: sink.stream }), `add column "${name}"`, () => this.session.addColumn(sink.table, { name, kind }));
         this.log.warn(`${where}: added column "${name}" (${kind}) for a property the schema does not declare ("${property}")`);
       } else if (has === null) {
         kind = 'string'; // a type we do not map (made by hand): values go as text, the database judges them
@@ -466,9 +458,10 @@ class Loader<C extends BaseTargetConfig> {
     if (sink !== undefined) await this.flush(sink);
     await this.queue.drain();
     await this.ensureTransaction();
-    const claimed = sink === undefined ? await this.claimTable(message.stream) : undefined;
+    const where = describeLocation({ line, stream: message.stream });
+    const claimed = sink === undefined ? await this.claimTable(message.stream, line) : undefined;
     const table = sink?.table ?? claimed!.table;
-    await this.ensureSchema(table.schema);
+    await this.ensureSchema(table.schema, where);
 
     const tableKey = `${table.schema}.${table.table}`;
     let existing = claimed !== undefined ? claimed.existing : await this.session.describeTable(table);
@@ -486,7 +479,7 @@ class Loader<C extends BaseTargetConfig> {
     let created = false;
     if (existing === null) {
       const primaryKey = upsert ? layout.keyColumns : [];
-      await this.refusable(line, message.stream, `create table ${tableKey}`, async () => {
+      await this.refusable(where, `create table ${tableKey}`, async () => {
         await this.session.createTable(table, layout.columns, primaryKey);
         await this.session.setTableComment(table, commentWithOwner(null, message.stream));
       });
@@ -504,10 +497,10 @@ class Loader<C extends BaseTargetConfig> {
         );
       }
       for (const column of plan.add) {
-        await this.refusable(line, message.stream, `add column "${column.name}" to ${tableKey}`, () => this.session.addColumn(table, column));
+        await this.refusable(where, `add column "${column.name}" to ${tableKey}`, () => this.session.addColumn(table, column));
       }
       for (const { column, from } of plan.widen) {
-        await this.refusable(line, message.stream, `change column "${column.name}" of ${tableKey} from ${from} to ${column.kind}`, () =>
+        await this.refusable(where, `change column "${column.name}" of ${tableKey} from ${from} to ${column.kind}`, () =>
           this.session.alterColumnType(table, column, from),
         );
       }
@@ -537,14 +530,14 @@ class Loader<C extends BaseTargetConfig> {
     this.pool.publish(sink.snapshot());
   }
 
-  /** A change to a stream's table; the database refusing it (too many columns, no permission) is a LoadError with the line and stream. */
-  private async refusable(line: number, stream: string, action: string, change: () => Promise<void>): Promise<void> {
+  /** A change to the warehouse's tables; the database refusing it (too many columns, no permission) is a LoadError saying where (`line 3 (stream "s")`). */
+  private async refusable(where: string, action: string, change: () => Promise<void>): Promise<void> {
     try {
       await change();
     } catch (error) {
       if (!(this.dialect.isRefusal?.(error) ?? false)) throw error;
       const reason = (error as Error).message.split('\n')[0];
-      throw new LoadError(`line ${line} (stream ${JSON.stringify(stream)}): ${this.dialect.name} refused to ${action}: ${reason}`, { cause: error });
+      throw new LoadError(`${where}: ${this.dialect.name} refused to ${action}: ${reason}`, { cause: error });
     }
   }
 
@@ -687,9 +680,9 @@ class Loader<C extends BaseTargetConfig> {
    * tables"): its plain table unless another stream owns that (recorded in the table's comment),
    * else `<table>_<hash of the stream name>`. A table without an owner is adopted.
    */
-  private async claimTable(stream: string): Promise<{ table: TableRef; existing: ExistingTable | null }> {
+  private async claimTable(stream: string, line: number): Promise<{ table: TableRef; existing: ExistingTable | null }> {
     const plain = this.tableFor(stream);
-    await this.ensureSchema(plain.schema);
+    await this.ensureSchema(plain.schema, describeLocation({ line, stream }));
     const existing = await this.session.describeTable(plain);
     const owner = existing === null ? null : ownerOf(existing.comment);
     if (existing === null || owner === stream) return { table: plain, existing };
@@ -736,9 +729,9 @@ class Loader<C extends BaseTargetConfig> {
     this.inTransaction = true;
   }
 
-  private async ensureSchema(schema: string): Promise<void> {
+  private async ensureSchema(schema: string, where: string): Promise<void> {
     if (this.schemasEnsured.has(schema)) return;
-    await this.session.ensureSchema(schema);
+    await this.refusable(where, `create schema "${schema}"`, () => this.session.ensureSchema(schema));
     this.schemasEnsured.add(schema);
   }
 }
