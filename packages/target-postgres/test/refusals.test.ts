@@ -1,0 +1,56 @@
+// The database refusing a change (here: a role without CREATE) is one sentence saying where, exit 1, not a crash.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { plainPgClient, pgIsReachable, PG_URL } from '@tapline/testing';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));
+const reachable = await pgIsReachable();
+
+describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
+  const role = `tapline_norights_${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(8).toString('hex');
+  let admin: pg.Client;
+  let skip: string | null = null;
+  const roleUrl = () => {
+    const url = new URL(PG_URL);
+    url.username = role;
+    url.password = password;
+    return url.href;
+  };
+
+  beforeAll(async () => {
+    admin = await plainPgClient();
+    try {
+      // A new role has no CREATE on the database (PostgreSQL grants PUBLIC only CONNECT and TEMP).
+      await admin.query(`CREATE ROLE "${role}" LOGIN PASSWORD '${password}'`);
+      if (!(await pgIsReachable(roleUrl()))) skip = `the new role cannot log in at ${PG_URL}`;
+    } catch (error) {
+      skip = `cannot create a role here (${(error as Error).message})`;
+    }
+  });
+  afterAll(async () => {
+    await admin.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
+    await admin.end();
+  });
+
+  it('a role that may not create the target schema gets one sentence naming the stream and line, and exit 1', (context) => {
+    if (skip) return context.skip(skip);
+    const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ connection_string: roleUrl(), default_target_schema: `not_mine_${randomBytes(4).toString('hex')}` }));
+    const input = [
+      '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
+      '{"type":"RECORD","stream":"exams","record":{"id":1}}',
+    ].join('\n');
+    const result = spawnSync(process.execPath, [bin, '--config', config], { input, encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^CRITICAL line 1 \(stream "exams"\): PostgreSQL refused to create schema "not_mine_[0-9a-f]+": permission denied/m);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
