@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   activateVersionMessageSchema,
   assertSchemaHasProperties,
+  describeValue,
   parseMessage,
   recordMessageSchema,
   schemaMessageSchema,
@@ -65,6 +66,11 @@ describe('parseMessage', () => {
     ['{"type":"ACTIVATE_VERSION","stream":"s"}', 'line 1 (stream "s"): ACTIVATE_VERSION "version" must be an integer (got nothing)'],
   ])('rejects %s', (text, message) => {
     expect(errorOf(text).message).toBe(message);
+  });
+
+  it('describes any value for an error message, even one JSON cannot write (a function)', () => {
+    expect(describeValue(Object)).toMatch(/^function Object/);
+    expect(describeValue(undefined)).toBe('nothing');
   });
 
   it('names the line of a message nested too deeply to read', () => {

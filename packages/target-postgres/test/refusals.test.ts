@@ -53,4 +53,17 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
     expect(result.stderr).toMatch(/^CRITICAL line 1 \(stream "exams"\): PostgreSQL refused to create schema "not_mine_[0-9a-f]+": permission denied/m);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('a state_table the role may not create is refused before any input is read, naming state_table', (context) => {
+    if (skip) return context.skip(skip);
+    const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
+    const config = join(dir, 'config.json');
+    // PostgreSQL 15 and later give PUBLIC no CREATE on schema public; older servers would allow this.
+    writeFileSync(config, JSON.stringify({ connection_string: roleUrl(), default_target_schema: 'public', state_table: `public.state_${randomBytes(4).toString('hex')}` }));
+    const result = spawnSync(process.execPath, [bin, '--config', config], { input: '', encoding: 'utf8' });
+    if (result.status === 0) return context.skip('this server lets any role create tables in schema public');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^CRITICAL state_table: PostgreSQL refused to create table public\.state_[0-9a-f]+: permission denied/m);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
 });
