@@ -30,6 +30,11 @@ export const baseConfigSchema = z.object({
   /** Remove U+0000 from strings where the destination cannot store it, instead of failing. */
   sanitize_null_characters: z.boolean().default(false),
   /**
+   * Store U+FFFD in place of an unpaired UTF-16 surrogate (JSON can spell `"\ud800"`; UTF-8
+   * cannot hold it), instead of failing.
+   */
+  replace_unpaired_surrogates: z.boolean().default(false),
+  /**
    * Load record properties the schema does not declare (unless it says `additionalProperties:
    * false`) into columns typed from their values. false: drop them with one warning each.
    */

@@ -92,3 +92,27 @@ export function hasNul(cell: string, kind: ColumnKind): boolean {
 export function stripNul(cell: string, kind: ColumnKind): string {
   return kind === 'json' ? cell.replace(/((?:^|[^\\])(?:\\\\)*)\\u0000/g, '$1') : cell.replaceAll('\0', '');
 }
+
+/**
+ * A surrogate escape in JSON text (not an escaped backslash before `ud800`). JSON.stringify writes
+ * a surrogate as an escape only when it is unpaired (a pair is written as its character).
+ */
+const SURROGATE_ESCAPE = /((?:^|[^\\])(?:\\\\)*)\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+
+/**
+ * True when a string (or, for JSON text, an escaped string) holds an unpaired UTF-16 surrogate:
+ * JSON can spell one (`"\ud800"`), but it is no Unicode character, so no UTF-8 database can store
+ * it (writing it as UTF-8 would silently turn it into U+FFFD).
+ */
+export function hasUnpairedSurrogate(cell: string, kind: ColumnKind): boolean {
+  return kind === 'json' ? SURROGATE_ESCAPE.test(cell) : !cell.isWellFormed();
+}
+
+/** Each unpaired surrogate replaced by U+FFFD (replace_unpaired_surrogates). */
+export function replaceUnpairedSurrogates(cell: string, kind: ColumnKind): string {
+  if (kind !== 'json') return cell.toWellFormed();
+  let text = cell;
+  // One pass cannot take two adjacent escapes (the first one's last digit is the second one's prefix).
+  while (SURROGATE_ESCAPE.test(text)) text = text.replace(new RegExp(SURROGATE_ESCAPE.source, 'g'), '$1\\ufffd');
+  return text;
+}

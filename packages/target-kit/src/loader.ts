@@ -34,7 +34,7 @@ import {
   withUndeclaredColumn,
   type SinkSettings,
 } from './sink.js';
-import { hasNoEscapes } from './encode.js';
+import { hasNoEscapes, hasUnpairedSurrogate } from './encode.js';
 import { EncodedRows } from './encoded-rows.js';
 import { EncodePool, type EncodedBlock, type InlineBlock } from './parallel/encode-pool.js';
 import type { BlockClock } from './parallel/protocol.js';
@@ -201,6 +201,7 @@ class Loader<C extends BaseTargetConfig> {
       maxIdentifierBytes: caps.maxIdentifierBytes,
       textAcceptsNul: caps.textAcceptsNul,
       sanitizeNul: this.config.sanitize_null_characters,
+      replaceUnpairedSurrogates: this.config.replace_unpaired_surrogates,
       validate: this.config.validate_records,
       metadataColumns: this.config.add_record_metadata
         ? METADATA_COLUMNS
@@ -319,7 +320,7 @@ class Loader<C extends BaseTargetConfig> {
       case 'SCHEMA':
         return this.onSchema(message, line);
       case 'STATE':
-        return this.onState(message.value);
+        return this.onState(message.value, line);
       case 'ACTIVATE_VERSION':
         return this.onActivateVersion(message, line);
     }
@@ -541,8 +542,16 @@ class Loader<C extends BaseTargetConfig> {
     }
   }
 
-  private async onState(value: unknown): Promise<void> {
-    this.pendingState = stringifyJson(value);
+  private async onState(value: unknown, line: number): Promise<void> {
+    const text = stringifyJson(value);
+    // Without a state table the value is echoed as the same JSON text, escape and all.
+    if (this.stateTable && hasUnpairedSurrogate(text, 'json')) {
+      throw new SingerInputError(
+        { line },
+        'the STATE value holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape), which the state_table cannot store as JSON',
+      );
+    }
+    this.pendingState = text;
     this.pendingStateTainted = false;
     this.rowsCoveredByPendingState = this.rowsSinceCommit;
     for (const sink of this.sinks.values()) sink.mark = sink.rowCount;
@@ -604,7 +613,10 @@ class Loader<C extends BaseTargetConfig> {
     this.queue.enqueue(async () => {
       if (state !== undefined && this.stateTable) {
         await this.ensureTransaction();
-        await this.session.writeState(this.stateTable, this.config.state_id, state);
+        const table = this.stateTable;
+        await this.refusable('state_table', `store the state in ${table.schema}.${table.table}`, () =>
+          this.session.writeState(table, this.config.state_id, state),
+        );
       }
       if (this.inTransaction) {
         await this.session.commit();

@@ -11,7 +11,7 @@ import {
 } from '@tapline/singer';
 import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
-import { encodeCell, hasNul, InvalidTimestamp, NeedsWiderColumn, stripNul } from './encode.js';
+import { encodeCell, hasNul, hasUnpairedSurrogate, InvalidTimestamp, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { META } from './metadata.js';
 import { columnNamesFor } from './names.js';
@@ -41,6 +41,8 @@ export interface SinkSettings {
   readonly maxIdentifierBytes: number;
   readonly textAcceptsNul: boolean;
   readonly sanitizeNul: boolean;
+  /** replace_unpaired_surrogates. */
+  readonly replaceUnpairedSurrogates: boolean;
   readonly validate: boolean;
   /** Metadata columns to add (empty when add_record_metadata is off). */
   readonly metadataColumns: readonly ColumnDef[];
@@ -373,7 +375,9 @@ export class StreamSink {
     if (cell instanceof InvalidTimestamp) {
       throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
     }
-    if (typeof cell === 'string' && !escapeFree && !this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
+    // Both can only come from a JSON escape, so a line without a backslash has neither.
+    if (typeof cell !== 'string' || escapeFree) return cell;
+    if (!this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
       if (!this.settings.sanitizeNul) {
         throw new SingerInputError(
           { line, stream: this.stream, field: property },
@@ -381,6 +385,15 @@ export class StreamSink {
         );
       }
       while (hasNul(cell, column.kind)) cell = stripNul(cell, column.kind);
+    }
+    if (hasUnpairedSurrogate(cell, column.kind)) {
+      if (!this.settings.replaceUnpairedSurrogates) {
+        throw new SingerInputError(
+          { line, stream: this.stream, field: property },
+          `field "${property}": value contains an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape), which is not a Unicode character and cannot be stored as UTF-8; set replace_unpaired_surrogates: true to store U+FFFD in its place`,
+        );
+      }
+      cell = replaceUnpairedSurrogates(cell, column.kind);
     }
     return cell;
   }

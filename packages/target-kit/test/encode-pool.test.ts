@@ -15,6 +15,7 @@ const settings: WorkerSinkSettings = {
   maxIdentifierBytes: 63,
   textAcceptsNul: true,
   sanitizeNul: false,
+  replaceUnpairedSurrogates: false,
   validate: true,
   metadataColumns: [],
   appendOnly: false,

@@ -318,6 +318,22 @@ export function defineOddInputCases(context: OddInputContext): void {
       await load(input, { sanitize_null_characters: true });
       expect((await rows('nul'))[0]!.j).toEqual({ s: 'ab' });
     });
+
+    it('records: an unpaired surrogate (JSON "\\ud800") is refused by field, never turned into U+FFFD unasked; replace_unpaired_surrogates stores U+FFFD', async () => {
+      const input = text(
+        schema('lone', { id: integer, t: nullable('string'), j: {} }),
+        // Pairs, escaped or not, are characters; a backslash before "ud800" is text.
+        rawRecord('lone', '{"id":1,"t":"\\ud83d\\ude00 😀 \\\\ud800","j":{"s":"\\ud83d\\ude00"}}'),
+        rawRecord('lone', '{"id":2,"t":"a\\ud800b","j":null}'),
+        rawRecord('lone', '{"id":3,"t":null,"j":{"s":"\\udc00\\udc00","k":["\\ud800"]}}'),
+      );
+      await reject(input, /line 3 \(stream "lone"\): field "t": .*unpaired UTF-16 surrogate.*replace_unpaired_surrogates/);
+      await reject(text(schema('lone', { id: integer, j: {} }), rawRecord('lone', '{"id":3,"j":{"k":["\\ud800"]}}')), /line 2 \(stream "lone"\): field "j": .*unpaired/);
+      await load(input, { replace_unpaired_surrogates: true });
+      const loaded = await rows('lone');
+      expect(loaded.map((row) => row.t)).toEqual(['😀 😀 \\ud800', 'a\ufffdb', null]);
+      expect(loaded.map((row) => row.j)).toEqual([{ s: '😀' }, null, { s: '\ufffd\ufffd', k: ['\ufffd'] }]);
+    });
   });
 
   describe('odd input: properties the schema does not declare (load_undeclared_properties)', () => {

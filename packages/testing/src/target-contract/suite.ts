@@ -659,6 +659,21 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'pipeline-a', value: { at: 1 } }]);
       });
 
+      it('state_table: a STATE the table cannot hold as JSON (an unpaired surrogate) is refused by line; the state before it stands', async () => {
+        const input = text(
+          schema('events', { id: { type: 'integer' } }),
+          record('events', { id: 1 }),
+          state({ at: 1 }),
+          record('events', { id: 2 }),
+          '{"type":"STATE","value":{"at":"2\\ud800"}}',
+        );
+        const result = await reject(input, /line 5: the STATE value holds an unpaired UTF-16 surrogate/, { state_table: 'tapline_state' });
+        expect(result.states).toEqual([{ at: 1 }]);
+        expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { at: 1 } }]);
+        // Without a state table the state is echoed as it came, escape and all.
+        expect((await load(input)).stdout).toContain('{"at":"2\\ud800"}');
+      });
+
       it('commit_uncovered_rows false, as the runner sets it: end of input commits exactly up to the last STATE', async () => {
         const input = text(
           schema('events', { id: { type: 'integer' } }, []),
