@@ -15,6 +15,7 @@ import { encodeCell, hasNul, hasUnpairedSurrogate, InvalidTimestamp, NeedsWiderC
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { META } from './metadata.js';
 import { columnNamesFor } from './names.js';
+import { keyOf } from './keys.js';
 import { canonicalTimestamp } from './timestamp.js';
 
 /** A schema property and the column it lands in. */
@@ -400,8 +401,9 @@ export class StreamSink {
 
   private keyOfRow(row: readonly CellValue[]): unknown {
     const indexes = this.keyIndexes;
-    if (indexes.length === 1) return keyOf(row[indexes[0]!]!);
-    return indexes.map((k) => String(keyOf(row[k]!))).join('\u0000');
+    const columns = this.encodedColumns;
+    if (indexes.length === 1) return keyOf(row[indexes[0]!]!, columns[indexes[0]!]!.kind);
+    return indexes.map((k) => String(keyOf(row[k]!, columns[k]!.kind))).join('\u0000');
   }
 
   private fillMetadata(row: CellValue[], message: RecordMessage, line: number, receivedAt: string, sequence: number): void {
@@ -570,27 +572,4 @@ function lastWins(keys: readonly unknown[]): boolean[] | null {
   const keep = new Array<boolean>(keys.length).fill(false);
   for (const index of lastIndex.values()) keep[index] = true;
   return keep;
-}
-
-const shortInteger = /^-?[0-9]{1,16}$/;
-
-/**
- * Map key for a key cell: the same key whatever its spelling as a cell (1, 1n and "1" in an
- * integer column are one key; numbers stay numbers, so the common case allocates nothing).
- */
-function keyOf(cell: CellValue): unknown {
-  switch (typeof cell) {
-    case 'number':
-      return Number.isSafeInteger(cell) ? cell : String(cell);
-    case 'bigint':
-      return cell >= -9007199254740991n && cell <= 9007199254740991n ? Number(cell) : String(cell);
-    case 'string':
-      if (shortInteger.test(cell)) {
-        const number = Number(cell);
-        if (Number.isSafeInteger(number) && String(number) === cell) return number;
-      }
-      return cell;
-    default:
-      return cell;
-  }
 }

@@ -67,6 +67,22 @@ export function canonicalTimestamp(text: string): string | InvalidTimestamp {
   return `${instant.slice(0, 19)}${micros === '' ? '' : `.${micros}`}Z`;
 }
 
+/**
+ * The instant a timestamp cell names, as text equal for equal instants (`2020-01-01T01:00:00+01:00`
+ * and `2020-01-01 00:00:00Z` alike), or null for text that is no timestamp. It is how a batch
+ * tells that two records carry the same key, as the database will compare them.
+ */
+export function timestampInstantKey(text: string): string | null {
+  const parts = TIMESTAMP_PARTS.exec(text);
+  if (parts === null) return null;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', , sign, zoneHours = '00', zoneMinutes = '00'] = parts;
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+  date.setUTCHours(Number(hour), Number(minute), Number(second), 0);
+  const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes));
+  return `${date.getTime() - offsetMinutes * 60_000}.${fraction.slice(0, 6).padEnd(6, '0')}`;
+}
+
 /** A time of day with at most 6 fraction digits (cut, as for timestamps); other text unchanged. */
 export function canonicalTime(text: string): string {
   if (text.length <= 15) return text;

@@ -1,6 +1,6 @@
 // canonicalTimestamp: the one timestamp form every dialect reads alike.
 import { describe, expect, it } from 'vitest';
-import { canonicalTimestamp, canonicalTime, InvalidTimestamp } from '../src/timestamp.js';
+import { canonicalTimestamp, canonicalTime, InvalidTimestamp, timestampInstantKey } from '../src/timestamp.js';
 
 describe('canonicalTimestamp', () => {
   it('passes the common forms through untouched', () => {
@@ -42,5 +42,17 @@ describe('canonicalTime', () => {
     expect(canonicalTime('12:00:00.1234567')).toBe('12:00:00.123456');
     expect(canonicalTime('12:00:00.1234567+02:00')).toBe('12:00:00.123456+02:00');
     expect(canonicalTime('12:00:00')).toBe('12:00:00');
+  });
+});
+
+describe('timestampInstantKey', () => {
+  it('is one text for one instant, whatever the offset, separator or fraction padding', () => {
+    const key = timestampInstantKey('2020-01-01T00:00:00Z');
+    for (const same of ['2020-01-01T01:00:00+01:00', '2019-12-31 19:00:00.000000-05:00', '2020-01-01t00:00:00z', '2020-01-01T00:00:00', '2020-01-01T05:30:00+0530']) {
+      expect(timestampInstantKey(same), same).toBe(key);
+    }
+    expect(timestampInstantKey('2020-01-01T00:00:00.000001Z')).not.toBe(key);
+    expect(timestampInstantKey('0001-01-01T00:00:00Z')).not.toBe(timestampInstantKey('1901-01-01T00:00:00Z'));
+    expect(timestampInstantKey('not a time')).toBeNull();
   });
 });

@@ -411,6 +411,26 @@ export function defineOddInputCases(context: OddInputContext): void {
     });
   });
 
+  describe('odd input: one key, spelled two ways', () => {
+    it('an instant with two offsets, or a decimal with and without trailing zeros, is one key: one row, the last record wins, in a batch and across batches', async () => {
+      const at = { type: 'string', format: 'date-time' };
+      const exact = { type: 'string', format: 'x-singer.decimal' };
+      const input = text(
+        schema('spelled', { at, k: exact, v: integer }, ['at', 'k']),
+        record('spelled', { at: '2020-01-01T00:00:00Z', k: '1.10', v: 1 }),
+        record('spelled', { at: '2020-01-01T01:00:00+01:00', k: '1.1', v: 2 }),
+        record('spelled', { at: '2019-12-31 19:00:00.000000-05:00', k: '11e-1', v: 3 }),
+        record('spelled', { at: '2020-01-01T00:00:00.000001Z', k: '1.1', v: 4 }),
+        state({ done: true }),
+      );
+      for (const batch_size_rows of [50_000, 1]) {
+        await load(input, { batch_size_rows });
+        const loaded = await rows('spelled', ['v']);
+        expect(loaded.map((row) => row.v), `batch_size_rows ${batch_size_rows}`).toEqual([3, 4]);
+      }
+    });
+  });
+
   describe('odd input: streams whose names normalise to the same table', () => {
     const hash = (stream: string) => createHash('sha1').update(stream).digest('hex').slice(0, 8);
     const activate = (stream: string, version: number) => JSON.stringify({ type: 'ACTIVATE_VERSION', stream, version });
