@@ -83,10 +83,30 @@ export function timestampInstantKey(text: string): string | null {
   return `${date.getTime() - offsetMinutes * 60_000}.${fraction.slice(0, 6).padEnd(6, '0')}`;
 }
 
-/** A time of day with at most 6 fraction digits (cut, as for timestamps); other text unchanged. */
+const TIME_PARTS = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:[Zz]|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+
+/**
+ * A time of day as both databases store it alike. Fraction digits beyond microseconds are cut
+ * (as for timestamps). An offset is honoured, as in timestamps: the time becomes UTC
+ * (`10:00:00+02:00` -> `08:00:00`, wrapping past midnight), since a `time` column has no zone
+ * and both databases would drop the offset without a word. A leap second is the next second
+ * (`23:59:60` -> `24:00:00`, which both read). Other text is returned unchanged, for the database
+ * to judge.
+ */
 export function canonicalTime(text: string): string {
-  if (text.length <= 15) return text;
-  return text.replace(/^(\d{2}:\d{2}:\d{2}\.\d{6})\d+/, '$1');
+  const parts = TIME_PARTS.exec(text);
+  if (parts === null) return text;
+  const [, hour, minute, second, fraction, sign, zoneHours, zoneMinutes = '00'] = parts;
+  const micros = fraction === undefined ? '' : `.${fraction.slice(0, 6)}`;
+  const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes));
+  if (offset === 0 && second !== '60') return `${hour}:${minute}${second === undefined ? '' : `:${second}`}${micros}`;
+  if (Number(hour) > 24 || Number(minute) > 59 || Number(second ?? 0) > 60) return text;
+  const DAY = 24 * 3600;
+  const seconds = Number(hour) * 3600 + Number(minute) * 60 + Number(second ?? 0) - offset * 60;
+  // 24:00:00 stays the end of the day it was; any other time wraps into 00:00-23:59.
+  const utc = seconds === DAY && offset === 0 ? DAY : ((seconds % DAY) + DAY) % DAY;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(Math.floor(utc / 3600))}:${two(Math.floor(utc / 60) % 60)}:${two(utc % 60)}${micros}`;
 }
 
 function isCalendarDate(year: number, month: number, day: number): boolean {

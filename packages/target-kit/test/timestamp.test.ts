@@ -40,8 +40,26 @@ describe('canonicalTimestamp', () => {
 describe('canonicalTime', () => {
   it('cuts fractions to microseconds', () => {
     expect(canonicalTime('12:00:00.1234567')).toBe('12:00:00.123456');
-    expect(canonicalTime('12:00:00.1234567+02:00')).toBe('12:00:00.123456+02:00');
     expect(canonicalTime('12:00:00')).toBe('12:00:00');
+    expect(canonicalTime('12:00')).toBe('12:00');
+  });
+
+  it('honours an offset, as timestamps do: the UTC time of day (a time column has no zone, and both databases would drop it)', () => {
+    expect(canonicalTime('12:00:00.1234567+02:00')).toBe('10:00:00.123456');
+    expect(canonicalTime('10:00:00Z')).toBe('10:00:00');
+    expect(canonicalTime('01:30:00+0200')).toBe('23:30:00');
+    expect(canonicalTime('22:00-05:00')).toBe('03:00:00');
+    expect(canonicalTime('10:00:00+00:00')).toBe('10:00:00');
+  });
+
+  it('reads a leap second as the next second, as PostgreSQL does (DuckDB refuses :60 but reads 24:00:00)', () => {
+    expect(canonicalTime('23:59:60')).toBe('24:00:00');
+    expect(canonicalTime('10:00:60.5')).toBe('10:01:00.5');
+    expect(canonicalTime('24:00:00')).toBe('24:00:00');
+  });
+
+  it('leaves text that is no time of day to the database', () => {
+    for (const text of ['25:00:00', 'noon', '10:61:00+01:00']) expect(canonicalTime(text)).toBe(text);
   });
 });
 

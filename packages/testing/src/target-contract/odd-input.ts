@@ -134,6 +134,21 @@ export function defineOddInputCases(context: OddInputContext): void {
       ]);
     });
 
+    it('times of day: an offset is honoured (the UTC time, never dropped), a leap second is the next second, microseconds cut', async () => {
+      const sent = ['10:00:00', '10:00:00+02:00', '01:30:00+02:00', '22:00:00-05:00', '10:00:00Z', '23:59:60', '10:00:00.1234567', '10:00'];
+      await load(text(schema('clock', { id: integer, t: nullable('string', { format: 'time' }) }), ...sent.map((t, id) => record('clock', { id, t }))));
+      expect((await asText('clock', ['t'])).map((row) => row.t)).toEqual([
+        '10:00:00',
+        '08:00:00',
+        '23:30:00',
+        '03:00:00',
+        '10:00:00',
+        '24:00:00',
+        '10:00:00.123456',
+        '10:00:00',
+      ]);
+    });
+
     it('timestamps: a date that does not exist or a date alone is a clear error; rows before the last STATE are kept', async () => {
       const times = schema('times', { id: integer, at: nullable('string', { format: 'date-time' }) });
       const result = await reject(
