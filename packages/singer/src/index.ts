@@ -8,6 +8,8 @@ export {
   parseJson,
   stringifyJson,
   containsLosslessNumber,
+  containsNonFinite,
+  parseJsonAllowingNonFinite,
   withApproximateNumbers,
   mayContainUnsafeNumber,
   nestingDepth,

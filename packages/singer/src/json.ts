@@ -119,9 +119,59 @@ export function parseJson(text: string): unknown {
   return revive(JSON.parse(rewritten));
 }
 
+/** `NaN`, `Infinity` and `-Infinity` are parsed as strings carrying this prefix, then turned into numbers. */
+const NON_FINITE_SENTINEL = '\u0000#nonfinite#';
+const NON_FINITE_SENTINEL_IN_JSON = '\\u0000#nonfinite#';
+const NON_FINITE_LITERAL = /-?Infinity|NaN/y;
+
+/**
+ * Parse JSON text that may hold `NaN`, `Infinity` or `-Infinity` where a value goes: not JSON,
+ * but what Python's json module writes for such floats (singer-python taps send them) and reads
+ * back, so every Python target accepts them. They become JavaScript's NaN and infinities; other
+ * text is parsed as `parseJson` does. Throws SyntaxError when the text is invalid all the same.
+ * Only for lines JSON.parse refused: the common path never pays for the scan.
+ */
+export function parseJsonAllowingNonFinite(text: string): unknown {
+  let rewritten = '';
+  let from = 0;
+  let inString = false;
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (inString) {
+      if (code === 0x5c) at++; // the escaped character
+      else if (code === 0x22) inString = false;
+      continue;
+    }
+    if (code === 0x22) {
+      inString = true;
+      continue;
+    }
+    if (code !== 0x2d && code !== 0x49 && code !== 0x4e) continue; // - I N
+    NON_FINITE_LITERAL.lastIndex = at;
+    const literal = NON_FINITE_LITERAL.exec(text)?.[0];
+    if (literal === undefined) continue;
+    rewritten += `${text.slice(from, at)}"${NON_FINITE_SENTINEL_IN_JSON}${literal}"`;
+    from = at + literal.length;
+    at = from - 1;
+  }
+  if (from === 0) return parseJson(text);
+  return revive(parseJson(rewritten + text.slice(from)));
+}
+
+/** Whether `value` (deeply) holds NaN or an infinity: JSON.stringify would write `null` for it. */
+export function containsNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value === null || typeof value !== 'object' || isLosslessNumber(value)) return false;
+  for (const key in value) {
+    if (containsNonFinite((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
 function revive(value: unknown): unknown {
   if (typeof value === 'string') {
-    return value.startsWith(SENTINEL) ? new LosslessNumber(value.slice(SENTINEL.length)) : value;
+    if (value.startsWith(SENTINEL)) return new LosslessNumber(value.slice(SENTINEL.length));
+    return value.startsWith(NON_FINITE_SENTINEL) ? Number(value.slice(NON_FINITE_SENTINEL.length)) : value;
   }
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {

@@ -1,6 +1,6 @@
 // Turns one line of Singer input into a typed message, with errors that name the line, stream and field.
 import { isStackExhausted, SingerInputError, type WarningHandler } from './errors.js';
-import { isLosslessNumber, parseJson } from './json.js';
+import { isLosslessNumber, parseJson, parseJsonAllowingNonFinite } from './json.js';
 import type {
   ActivateVersionMessage,
   RecordMessage,
@@ -28,8 +28,19 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (isLosslessNumber(value)) return value.toString();
   if (isJsonObject(value)) return 'an object';
-  const text = typeof value === 'bigint' ? value.toString() : (JSON.stringify(value) ?? String(value));
+  // A bigint, NaN or an infinity has no JSON text (JSON.stringify would say `null` for NaN).
+  const text = typeof value === 'bigint' || typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** A line JSON.parse refused: it may hold Python's NaN or Infinity (`parseJsonAllowingNonFinite`); else the refusal stands. */
+function parseNonFinite(text: string, line: number, refusal: unknown): unknown {
+  try {
+    return parseJsonAllowingNonFinite(text);
+  } catch {
+    const detail = refusal instanceof Error ? refusal.message : String(refusal);
+    throw new SingerInputError({ line, stream: streamNamedIn(text) }, `invalid JSON (${detail})`);
+  }
 }
 
 /** Best effort: the stream a broken line belongs to, for the error message only. */
@@ -53,8 +64,7 @@ export function parseMessage(text: string, line: number, options: ParseMessageOp
     if (isStackExhausted(error)) {
       throw new SingerInputError({ line, stream: streamNamedIn(text) }, 'the message nests arrays or objects too deeply to read');
     }
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new SingerInputError({ line, stream: streamNamedIn(text) }, `invalid JSON (${detail})`);
+    parsed = parseNonFinite(text, line, error);
   }
   if (!isJsonObject(parsed)) {
     throw new SingerInputError({ line }, `a Singer message must be a JSON object (got ${describeValue(parsed)})`);

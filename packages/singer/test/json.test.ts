@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { isLosslessNumber, LosslessNumber, mayContainUnsafeNumber, nestingDepth, parseJson, stringifyJson } from '../src/index.js';
+import {
+  containsNonFinite,
+  isLosslessNumber,
+  LosslessNumber,
+  mayContainUnsafeNumber,
+  nestingDepth,
+  parseJson,
+  parseJsonAllowingNonFinite,
+  parseMessage,
+  stringifyJson,
+} from '../src/index.js';
 
 describe('parseJson', () => {
   it.each([
@@ -78,6 +88,37 @@ describe('parseJson', () => {
       }
       expect(mayContainUnsafeNumber(`${prefix}123456789012345}`)).toBe(false);
     }
+  });
+});
+
+describe('parseJsonAllowingNonFinite (lines JSON.parse refused)', () => {
+  it('reads NaN, Infinity and -Infinity where Python\'s json module writes them, as JavaScript numbers', () => {
+    expect(parseJsonAllowingNonFinite('{"a":NaN,"b":[Infinity,-Infinity],"c":-1,"d":1e400}')).toEqual({
+      a: NaN,
+      b: [Infinity, -Infinity],
+      c: -1,
+      d: new LosslessNumber('1e400'),
+    });
+  });
+
+  it('leaves the words alone inside strings, keys included', () => {
+    expect(parseJsonAllowingNonFinite('{"NaN":"-Infinity \\" NaN","x":NaN}')).toEqual({ NaN: '-Infinity " NaN', x: NaN });
+  });
+
+  it('still refuses what is no JSON with them either', () => {
+    for (const text of ['{"a":nan}', '{"a":NaNa}', '{"a":+Infinity}', '{"a":Inf}']) expect(() => parseJsonAllowingNonFinite(text), text).toThrow(SyntaxError);
+  });
+
+  it('is what parseMessage falls back on, so a record can carry them', () => {
+    expect(parseMessage('{"type":"RECORD","stream":"s","record":{"f":NaN}}', 1)).toMatchObject({ record: { f: NaN } });
+  });
+});
+
+describe('containsNonFinite', () => {
+  it('finds NaN or an infinity at any depth, which JSON.stringify would write as null', () => {
+    expect(containsNonFinite({ a: [1, { b: NaN }] })).toBe(true);
+    expect(containsNonFinite(-Infinity)).toBe(true);
+    expect(containsNonFinite({ a: [1, null, 'NaN', new LosslessNumber('1e400')] })).toBe(false);
   });
 });
 

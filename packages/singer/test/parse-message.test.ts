@@ -71,6 +71,7 @@ describe('parseMessage', () => {
   it('describes any value for an error message, even one JSON cannot write (a function)', () => {
     expect(describeValue(Object)).toMatch(/^function Object/);
     expect(describeValue(undefined)).toBe('nothing');
+    expect([NaN, -Infinity, 10n ** 20n].map(describeValue)).toEqual(['NaN', '-Infinity', '100000000000000000000']);
   });
 
   it('names the line of a message nested too deeply to read', () => {

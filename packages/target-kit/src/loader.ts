@@ -1,6 +1,7 @@
 // The message loop: SCHEMA -> table, RECORD -> batches, STATE -> commit then echo, ACTIVATE_VERSION -> delete old versions.
 import { availableParallelism } from 'node:os';
 import {
+  containsNonFinite,
   describeLocation,
   forEachLine,
   inputParseOptions,
@@ -544,6 +545,9 @@ class Loader<C extends BaseTargetConfig> {
 
   private async onState(value: unknown, line: number): Promise<void> {
     const text = stringifyJson(value);
+    if (text.includes('null') && containsNonFinite(value)) {
+      throw new SingerInputError({ line }, 'the STATE value holds NaN or Infinity, which JSON cannot hold: it would be stored and echoed as null');
+    }
     // Without a state table the value is echoed as the same JSON text, escape and all.
     if (this.stateTable && hasUnpairedSurrogate(text, 'json')) {
       throw new SingerInputError(

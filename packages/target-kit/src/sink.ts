@@ -1,6 +1,7 @@
 // One stream's sink: its column layout, record -> row encoding, the row buffer and last-wins dedupe.
 import {
   compileRecordValidator,
+  containsNonFinite,
   isInheritedName,
   isLosslessNumber,
   logicalTypeOf,
@@ -376,8 +377,16 @@ export class StreamSink {
     if (cell instanceof InvalidTimestamp) {
       throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
     }
-    // Both can only come from a JSON escape, so a line without a backslash has neither.
-    if (typeof cell !== 'string' || escapeFree) return cell;
+    if (typeof cell !== 'string') return cell;
+    // JSON text has no NaN or infinity (the reader takes them as Python writes them): they would be written as null.
+    if ((column.kind === 'json' || typeof value === 'object') && cell.includes('null') && containsNonFinite(value)) {
+      throw new SingerInputError(
+        { line, stream: this.stream, field: property },
+        `field "${property}": value holds NaN or Infinity, which JSON cannot hold (a JSON column would store null in its place); only a number column stores them`,
+      );
+    }
+    // NUL and unpaired surrogates can only come from a JSON escape, so a line without a backslash has neither.
+    if (escapeFree) return cell;
     if (!this.settings.textAcceptsNul && hasNul(cell, column.kind)) {
       if (!this.settings.sanitizeNul) {
         throw new SingerInputError(

@@ -161,6 +161,25 @@ export function defineOddInputCases(context: OddInputContext): void {
       await reject(text(times, record('times', { id: 4, at: '2024-03-01' })), /line 2 .*field "at".*date-time/);
     });
 
+    it('numbers: NaN and infinities as Python taps write them load into number columns; JSON cannot hold them, so a JSON value or a STATE holding one is a clear error', async () => {
+      const floats = schema('floats', { id: integer, f: nullable('number'), t: nullable('string'), j: {} });
+      const input = text(
+        floats,
+        rawRecord('floats', '{"id":1,"f":NaN,"t":"NaN","j":{"s":"Infinity"}}'),
+        rawRecord('floats', '{"id":2,"f":-Infinity,"t":null,"j":null}'),
+        rawRecord('floats', '{"id":3,"f":Infinity}'),
+      );
+      await load(input);
+      expect((await rows('floats')).map((row) => [row.f, row.t, row.j])).toEqual([
+        [NaN, 'NaN', { s: 'Infinity' }],
+        [-Infinity, null, null],
+        [Infinity, null, null],
+      ]);
+      await reject(text(floats, rawRecord('floats', '{"id":4,"j":{"x":[1,NaN]}}')), /line 2 \(stream "floats"\): field "j": .*NaN or Infinity/);
+      await reject(text(floats, '{"type":"STATE","value":{"high":Infinity}}'), /line 2: the STATE value holds NaN or Infinity/);
+      await reject(text(floats, rawRecord('floats', '{"id":5,"f":nan}')), /line 2 \(stream "floats"\): invalid JSON/);
+    });
+
     it('numbers: int64 edges, 2^53 +- 1, beyond int64, doubles at their limits, negative zero and 30-digit decimals, exact', async () => {
       await load(
         text(
