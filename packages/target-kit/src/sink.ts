@@ -5,6 +5,7 @@ import {
   isInheritedName,
   isLosslessNumber,
   logicalTypeOf,
+  resolveLocalRefs,
   SingerInputError,
   type JsonSchema,
   type RecordMessage,
@@ -162,7 +163,7 @@ export function layoutForSchema(
     // A property spelled like a metadata column (log-based taps declare `_sdc_deleted_at`) fills it.
     if (metadataNames.has(name)) continue;
     properties.push({ property, index: columns.length });
-    columns.push({ name, kind: logicalTypeOf(propertySchemas[property]).kind });
+    columns.push({ name, kind: logicalTypeOf(resolveLocalRefs(propertySchemas[property], schema)).kind });
   }
   for (const column of settings.metadataColumns) columns.push(column);
   const keyColumns = keyProperties.map((key) => {

@@ -134,6 +134,29 @@ export function defineOddInputCases(context: OddInputContext): void {
       ]);
     });
 
+    it('schemas with local $refs: columns get the type referred to, not untyped JSON', async () => {
+      const message = {
+        type: 'SCHEMA',
+        stream: 'refs',
+        schema: {
+          type: 'object',
+          definitions: { ts: { type: ['null', 'string'], format: 'date-time' } },
+          $defs: { money: { type: 'number' }, node: { type: ['object', 'null'], properties: { next: { $ref: '#/$defs/node' } } } },
+          properties: {
+            id: integer,
+            at: { $ref: '#/definitions/ts' },
+            amount: { anyOf: [{ $ref: '#/$defs/money' }, { type: 'null' }] },
+            tree: { $ref: '#/$defs/node' },
+          },
+        },
+        key_properties: ['id'],
+      };
+      await load(text(JSON.stringify(message), record('refs', { id: 1, at: '2020-01-01T01:00:00+01:00', amount: 2.5, tree: { next: { next: null } } })));
+      expect(await context.place().columns('refs')).toMatchObject({ at: 'timestamp', amount: 'number', tree: 'json' });
+      expect((await asText('refs', ['at'])).map((row) => row.at)).toEqual(['2020-01-01 00:00:00+00']);
+      expect((await rows('refs')).map((row) => [row.amount, row.tree])).toEqual([[2.5, { next: { next: null } }]]);
+    });
+
     it('times of day: an offset is honoured (the UTC time, never dropped), a leap second is the next second, microseconds cut', async () => {
       const sent = ['10:00:00', '10:00:00+02:00', '01:30:00+02:00', '22:00:00-05:00', '10:00:00Z', '23:59:60', '10:00:00.1234567', '10:00'];
       await load(text(schema('clock', { id: integer, t: nullable('string', { format: 'time' }) }), ...sent.map((t, id) => record('clock', { id, t }))));
