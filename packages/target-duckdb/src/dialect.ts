@@ -4,7 +4,7 @@ import { databasePath, duckdbThreads, type DuckDBTargetConfig } from './config.j
 import { openDuckDBSession } from './session.js';
 
 export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
-  name: 'duckdb',
+  name: 'DuckDB',
   capabilities: {
     // DuckDB has no identifier length limit; 255 bytes keeps names readable and portable.
     maxIdentifierBytes: 255,

@@ -231,7 +231,7 @@ export interface DialectSession<E extends RowEncoder = RowEncoder> {
  * (the kit's base config extended with connection settings).
  */
 export interface Dialect<C> {
-  /** Short name for logs ("postgres", "duckdb"). */
+  /** The database's name as messages say it ("PostgreSQL", "DuckDB"). */
   readonly name: string;
   readonly capabilities: DialectCapabilities;
   /** Open a session. Connection errors should be plain sentences (they are printed as CRITICAL). */
