@@ -32,10 +32,13 @@ export interface DuckDBSessionOptions {
  * a fixed 256MB made the target's RSS grow with the table (251 MB at 100k bench records, 345 MB
  * at 1M, 457 MB at 3M); at 64MB it stays ~300-335 MB from 1M to 3M, at the same speed. But each
  * column of a batch being loaded holds its own buffers (the 831-column peer stream needs
- * ~150-190MB for one row), so the limit grows with the widest table.
+ * ~150-190MB for one row), so the limit grows with the widest table, and with the longest line
+ * of a batch.
  */
-export function memoryLimitMbFor(columns: number): number {
-  return 64 + Math.ceil(columns / 4);
+export function memoryLimitMbFor(columns: number, longestLineBytes = 0): number {
+  // A spooled line is read whole into a buffer twice its size (readCsvSql), and its values are
+  // copied out again: a batch holding a 60MB line needs some 240MB more (below 1MB this adds nothing).
+  return 64 + Math.ceil(columns / 4) + Math.floor((4 * longestLineBytes) / 2 ** 20);
 }
 
 /**
@@ -114,10 +117,10 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   /** The memory_limit this session set and may raise (MB), or null when the config set it. */
   memoryLimitMb: number | null = null;
 
-  /** Raise the memory_limit (when it is ours) so that a table of `columns` columns can be loaded. */
-  private async fitMemory(columns: number): Promise<void> {
+  /** Raise the memory_limit (when it is ours) so that a table of `columns` columns, and lines of `longestLineBytes`, can be loaded. */
+  private async fitMemory(columns: number, longestLineBytes = 0): Promise<void> {
     if (this.memoryLimitMb === null) return;
-    const wanted = memoryLimitMbFor(columns);
+    const wanted = memoryLimitMbFor(columns, longestLineBytes);
     if (wanted <= this.memoryLimitMb) return;
     await this.connection.run(`SET memory_limit = '${wanted}MB'`);
     this.memoryLimitMb = wanted;
@@ -344,10 +347,10 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     if (batch.rows.count === 0) return;
     if (batch.encoder.shapes.some((shape) => shape !== null)) await this.fitDecimals(batch);
     const types = await this.typesOf(batch.table);
-    await this.fitMemory(types.size);
+    const longestLine = batch.rows.longestRowBytes;
+    await this.fitMemory(types.size, longestLine);
     const file = join(this.spoolDir, `batch-${this.spoolCount++}.csv`);
     spoolRows(file, batch.rows);
-    const longestLine = batch.rows.longestRowBytes;
     try {
       // Each field is parsed as the column's own type (a hand-made column keeps its type; DuckDB judges the values).
       const typedAll = batch.columns.map((column) => ({ name: column.name, sqlType: types.get(column.name) ?? SQL_TYPE[column.kind] }));

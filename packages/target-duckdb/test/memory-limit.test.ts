@@ -1,8 +1,10 @@
-// Without a configured memory_limit, DuckDB's limit follows the widest table the session loads; a configured one is left alone.
-import type { ColumnDef } from '@tapline/target-kit';
+// Without a configured memory_limit, DuckDB's limit follows the widest table and the longest line the session loads; a configured one is left alone.
+import { Readable } from 'node:stream';
+import { runTarget, type ColumnDef } from '@tapline/target-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { duckdbConfigSchema, duckdbDialect } from '../src/index.js';
 import { memoryLimitMbFor, openDuckDBSession, type DuckDBSession } from '../src/session.js';
-import { duckdbHarness, type DuckDBPlace } from './duckdb-harness.js';
+import { duckdbHarness, withDuckDB, type DuckDBPlace } from './duckdb-harness.js';
 
 let place: DuckDBPlace;
 let session: DuckDBSession | undefined;
@@ -32,6 +34,25 @@ describe('memory_limit', () => {
     await session.describeTable({ schema: 'main', table: 'narrow' }); // never lowered
     expect(session.memoryLimitMb).toBe(272);
     await session.commit();
+  });
+
+  it('grows with the longest line of a batch too: a 40MB value loads under the limit the session sets', async () => {
+    expect(memoryLimitMbFor(21, 60 * 2 ** 20)).toBe(memoryLimitMbFor(21) + 240);
+    expect(memoryLimitMbFor(21, 200_000)).toBe(memoryLimitMbFor(21)); // ordinary lines change nothing
+    const value = 'é'.repeat(20 * 2 ** 20);
+    const input = [
+      JSON.stringify({ type: 'SCHEMA', stream: 'big', schema: { type: 'object', properties: { id: { type: 'integer' }, t: { type: 'string' } } }, key_properties: ['id'] }),
+      JSON.stringify({ type: 'RECORD', stream: 'big', record: { id: 1, t: value } }),
+    ].join('\n');
+    await runTarget({
+      dialect: duckdbDialect,
+      config: duckdbConfigSchema.parse(place.config),
+      input: Readable.from([input]),
+      output: { write: () => {} },
+      log: { info: () => {}, warn: () => {} },
+    });
+    const [row] = (await withDuckDB(place.path, (query) => query('SELECT length(t) AS n FROM main.big'))) as { n: number | bigint }[];
+    expect(Number(row!.n)).toBe(value.length);
   });
 
   it('keeps a configured limit as it is', async () => {
