@@ -10,6 +10,7 @@ import {
   type ColumnDef,
   type ColumnKind,
   type DialectSession,
+  type ExistingColumn,
   type ExistingTable,
   type RowBatch,
   type TableRef,
@@ -32,13 +33,18 @@ export interface DuckDBSessionOptions {
  * a fixed 256MB made the target's RSS grow with the table (251 MB at 100k bench records, 345 MB
  * at 1M, 457 MB at 3M); at 64MB it stays ~300-335 MB from 1M to 3M, at the same speed. But each
  * column of a batch being loaded holds its own buffers (the 831-column peer stream needs
- * ~150-190MB for one row), so the limit grows with the widest table, and with the longest line
- * of a batch.
+ * ~150-190MB for one row), so the limit grows with the widest table, with the longest line of a
+ * batch, and with the number of tables the open transaction wrote.
  */
-export function memoryLimitMbFor(columns: number, longestLineBytes = 0): number {
+export function memoryLimitMbFor(columns: number, longestLineBytes = 0, tablesWritten = 0): number {
   // A spooled line is read whole into a buffer twice its size (readCsvSql), and its values are
   // copied out again: a batch holding a 60MB line needs some 240MB more (below 1MB this adds nothing).
-  return 64 + Math.ceil(columns / 4) + Math.floor((4 * longestLineBytes) / 2 ** 20);
+  const lines = Math.floor((4 * longestLineBytes) / 2 ** 20);
+  // Rows a transaction wrote stay in memory, at least a block per table, until it commits: a
+  // 400-table sync ran out at 64MB (~0.2MB a table measured). Half a MB a table, in steps of 32
+  // tables (so the limit is not set again for every table; the base holds the first few hundred).
+  const tables = Math.floor(tablesWritten / 32) * 16;
+  return 64 + Math.ceil(columns / 4) + lines + tables;
 }
 
 /**
@@ -117,10 +123,21 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   /** The memory_limit this session set and may raise (MB), or null when the config set it. */
   memoryLimitMb: number | null = null;
 
-  /** Raise the memory_limit (when it is ours) so that a table of `columns` columns, and lines of `longestLineBytes`, can be loaded. */
+  /** Every table as the session first read the catalog (`readCatalog`), or null before. */
+  private catalog: Map<string, ExistingTable> | null = null;
+  /** Tables this session changed since it read the catalog: described afresh. */
+  private readonly changedTables = new Set<string>();
+
+  /** Tables this transaction wrote rows to (their rows are held in memory until it commits). */
+  private readonly tablesWritten = new Set<string>();
+
+  /**
+   * Raise the memory_limit (when it is ours) so that a table of `columns` columns, and lines of
+   * `longestLineBytes`, can be loaded in this transaction.
+   */
   private async fitMemory(columns: number, longestLineBytes = 0): Promise<void> {
     if (this.memoryLimitMb === null) return;
-    const wanted = memoryLimitMbFor(columns, longestLineBytes);
+    const wanted = memoryLimitMbFor(columns, longestLineBytes, this.tablesWritten.size);
     if (wanted <= this.memoryLimitMb) return;
     await this.connection.run(`SET memory_limit = '${wanted}MB'`);
     this.memoryLimitMb = wanted;
@@ -129,20 +146,25 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   async begin(): Promise<void> {
     await this.connection.run('BEGIN TRANSACTION');
     this.rowsChanged.clear();
+    this.tablesWritten.clear();
   }
 
   async commit(): Promise<void> {
     await this.connection.run('COMMIT');
     this.rowsChanged.clear();
+    this.tablesWritten.clear();
   }
 
   async rollback(): Promise<void> {
     this.rowsChanged.clear();
+    this.tablesWritten.clear();
     // A rolled-back DROP/CREATE brings back a table whose keys the bounds never saw.
     this.keyCeilings.clear();
     await this.connection.run('ROLLBACK').catch(() => {});
-    // Column types altered inside the transaction are back to what they were: read them again.
+    // Tables changed inside the transaction are back to what they were: read them again.
     this.sqlTypes.clear();
+    this.catalog = null;
+    this.changedTables.clear();
   }
 
   async close(): Promise<void> {
@@ -156,6 +178,55 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   async describeTable(table: TableRef): Promise<ExistingTable | null> {
+    const name = tableName(table);
+    let found: ExistingTable | null;
+    if (this.changedTables.has(name)) {
+      found = await this.readTable(table);
+    } else {
+      this.catalog ??= await this.readCatalog();
+      found = this.catalog.get(name) ?? null;
+    }
+    if (found === null) return null;
+    this.sqlTypes.set(name, new Map(found.columns.map((column) => [column.name, column.sqlType])));
+    await this.fitMemory(found.columns.length);
+    return found;
+  }
+
+  /**
+   * Every table of the database as described when first asked. DuckDB's catalog functions scan
+   * every table whatever the filter (~12ms a query at 1,000 tables, three queries a table), so
+   * one read serves all the streams of a run: an hourly sync of 1,000 tables spent ~25 s here.
+   */
+  private async readCatalog(): Promise<Map<string, ExistingTable>> {
+    const where = 'WHERE database_name = current_database()';
+    const columns = await this.connection.runAndReadAll(
+      `SELECT schema_name, table_name, column_name, data_type, comment FROM duckdb_columns() ${where} ORDER BY schema_name, table_name, column_index`,
+    );
+    const keys = await this.connection.runAndReadAll(
+      `SELECT schema_name, table_name, constraint_column_names FROM duckdb_constraints() ${where} AND constraint_type = 'PRIMARY KEY'`,
+    );
+    const tables = await this.connection.runAndReadAll(`SELECT schema_name, table_name, comment FROM duckdb_tables() ${where}`);
+    const primaryKeys = new Map(
+      (keys.getRowsJS() as [string, string, string[]][]).map(([schema, table, key]) => [tableName({ schema, table }), key]),
+    );
+    const comments = new Map(
+      (tables.getRowsJS() as [string, string, string | null][]).map(([schema, table, comment]) => [tableName({ schema, table }), comment]),
+    );
+    const catalog = new Map<string, { columns: ExistingColumn[]; primaryKey: readonly string[]; comment: string | null }>();
+    for (const [schema, table, name, sqlType, comment] of columns.getRowsJS() as [string, string, string, string, string | null][]) {
+      const key = tableName({ schema, table });
+      let entry = catalog.get(key);
+      if (entry === undefined) {
+        entry = { columns: [], primaryKey: primaryKeys.get(key) ?? [], comment: comments.get(key) ?? null };
+        catalog.set(key, entry);
+      }
+      entry.columns.push({ name, sqlType, kind: kindOfColumn(sqlType, comment) });
+    }
+    return catalog;
+  }
+
+  /** One table as it is now (a table this session changed: the catalog read earlier is stale for it). */
+  private async readTable(table: TableRef): Promise<ExistingTable | null> {
     const columns = await this.connection.runAndReadAll(
       `SELECT column_name, data_type, comment FROM duckdb_columns()
        WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
@@ -169,8 +240,6 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       [table.schema, table.table],
     );
     const primaryKey = (constraints.getRowsJS()[0]?.[0] as string[] | undefined) ?? [];
-    this.sqlTypes.set(tableName(table), new Map(rows.map(([name, sqlType]) => [name, sqlType])));
-    await this.fitMemory(rows.length);
     return {
       columns: rows.map(([name, sqlType, comment]) => ({ name, sqlType, kind: kindOfColumn(sqlType, comment) })),
       primaryKey,
@@ -186,7 +255,13 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     return (result.getRowsJS()[0]?.[0] as string | null | undefined) ?? null;
   }
 
+  /** The session is about to change this table: its description in the catalog read earlier no longer holds. */
+  private changing(table: TableRef): void {
+    this.changedTables.add(tableName(table));
+  }
+
   async setTableComment(table: TableRef, comment: string): Promise<void> {
+    this.changing(table);
     await this.connection.run(`COMMENT ON TABLE ${tableName(table)} IS ${literal(comment)}`);
   }
 
@@ -196,18 +271,21 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
    */
   async createTable(table: TableRef, columns: readonly ColumnDef[], _primaryKey: readonly string[]): Promise<void> {
     const defs = columns.map((column) => `${ident(column.name)} ${SQL_TYPE[column.kind]}`);
+    this.changing(table);
     await this.connection.run(`CREATE TABLE ${tableName(table)} (${defs.join(', ')})`);
     this.keyCeilings.delete(tableName(table));
     this.sqlTypes.set(tableName(table), new Map(columns.map((column) => [column.name, SQL_TYPE[column.kind]])));
   }
 
   async dropTable(table: TableRef): Promise<void> {
+    this.changing(table);
     await this.connection.run(`DROP TABLE IF EXISTS ${tableName(table)}`);
     this.sqlTypes.delete(tableName(table));
     this.keyCeilings.delete(tableName(table));
   }
 
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
+    this.changing(table);
     await this.beforeAlter(table);
     await this.connection.run(`ALTER TABLE ${tableName(table)} ADD COLUMN ${ident(column.name)} ${SQL_TYPE[column.kind]}`);
     (await this.typesOf(table)).set(column.name, SQL_TYPE[column.kind]);
@@ -215,6 +293,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   async alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void> {
     const name = ident(column.name);
+    this.changing(table);
     this.keyCeilings.delete(tableName(table));
     try {
       if (column.kind === 'decimal') {
@@ -306,6 +385,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     if (current.toUpperCase() === 'VARCHAR' && types.has(column)) return;
     const wanted = decimalSqlType(shape);
     const name = ident(column);
+    this.changing(table);
     if (wanted !== current) {
       this.keyCeilings.delete(tableName(table));
       await this.beforeAlter(table);
@@ -348,6 +428,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     if (batch.encoder.shapes.some((shape) => shape !== null)) await this.fitDecimals(batch);
     const types = await this.typesOf(batch.table);
     const longestLine = batch.rows.longestRowBytes;
+    this.tablesWritten.add(tableName(batch.table));
     await this.fitMemory(types.size, longestLine);
     const file = join(this.spoolDir, `batch-${this.spoolCount++}.csv`);
     spoolRows(file, batch.rows);
@@ -501,6 +582,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   async ensureStateTable(table: TableRef): Promise<void> {
+    this.changing(table);
     await this.connection.run(
       `CREATE TABLE IF NOT EXISTS ${tableName(table)} (id VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ)`,
     );

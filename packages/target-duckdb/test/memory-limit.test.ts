@@ -55,6 +55,25 @@ describe('memory_limit', () => {
     expect(Number(row!.n)).toBe(value.length);
   });
 
+  it('grows with the tables one transaction writes: 400 streams of a sync commit together under the limit the session sets', async () => {
+    expect(memoryLimitMbFor(21, 0, 400)).toBe(memoryLimitMbFor(21) + 192);
+    expect(memoryLimitMbFor(21, 0, 31)).toBe(memoryLimitMbFor(21)); // a few tables change nothing
+    const streams = Array.from({ length: 400 }, (_, i) => `t${i}`);
+    const input = streams.flatMap((stream) => [
+      JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } }, key_properties: ['id'] }),
+      JSON.stringify({ type: 'RECORD', stream, record: { id: 1, v: stream } }),
+    ]);
+    await runTarget({
+      dialect: duckdbDialect,
+      config: duckdbConfigSchema.parse(place.config),
+      input: Readable.from([[...input, '{"type":"STATE","value":{"done":true}}'].join('\n')]),
+      output: { write: () => {} },
+      log: { info: () => {}, warn: () => {} },
+    });
+    const [row] = (await withDuckDB(place.path, (query) => query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE 't%'"))) as { n: number | bigint }[];
+    expect(Number(row!.n)).toBe(400);
+  });
+
   it('keeps a configured limit as it is', async () => {
     session = await openDuckDBSession(place.path, '96MB');
     expect(session.memoryLimitMb).toBeNull();
