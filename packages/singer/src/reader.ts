@@ -102,7 +102,12 @@ function notUtf8(block: Buffer, firstLine: number): SingerInputError {
     line += 1;
     start = newline + 1;
   }
-  return new SingerInputError({ line }, 'input is not valid UTF-8');
+  // Windows PowerShell's `>` and `Out-File` write UTF-16 with a byte-order mark: say so, it is the usual cause.
+  const utf16 = line === 1 && ((block[0] === 0xff && block[1] === 0xfe) || (block[0] === 0xfe && block[1] === 0xff));
+  return new SingerInputError(
+    { line },
+    utf16 ? 'input is UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8; re-encode it as UTF-8' : 'input is not valid UTF-8',
+  );
 }
 
 /** Options for parsing many lines of one input: unknown message types are warned about once each. */

@@ -107,6 +107,11 @@ describe('readMessages', () => {
     await expect(readAll(chunks(bad))).rejects.toThrow(/^line 2: input is not valid UTF-8/);
   });
 
+  it('says so when the input is UTF-16 (what Windows PowerShell redirection writes)', async () => {
+    const utf16 = Buffer.from(`\ufeff${record('s', 'a')}\n`, 'utf16le');
+    await expect(readAll(chunks(new Uint8Array(utf16)))).rejects.toThrow(/^line 1: input is UTF-16 .*re-encode it as UTF-8/);
+  });
+
   it('skips an unknown message type with one warning per type', async () => {
     const warnings: SingerWarning[] = [];
     const input = `{"type":"FOO"}\n${record('s', 'a')}\n{"type":"foo"}\n{"type":"BAR"}\n`;
