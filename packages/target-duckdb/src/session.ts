@@ -34,13 +34,13 @@ export interface DuckDBSessionOptions {
  * at 1M, 457 MB at 3M); at 64MB it stays ~300-335 MB from 1M to 3M, at the same speed. But each
  * column of a batch being loaded holds its own buffers (the 831-column peer stream needs
  * ~150-190MB for one row), so the limit grows with the widest table, with the longest line of a
- * batch, and with the number of tables the open transaction wrote.
+ * batch, and with the number of tables written since the last checkpoint.
  */
 export function memoryLimitMbFor(columns: number, longestLineBytes = 0, tablesWritten = 0): number {
   // A spooled line is read whole into a buffer twice its size (readCsvSql), and its values are
   // copied out again: a batch holding a 60MB line needs some 240MB more (below 1MB this adds nothing).
   const lines = Math.floor((4 * longestLineBytes) / 2 ** 20);
-  // Rows a transaction wrote stay in memory, at least a block per table, until it commits: a
+  // New rows stay in memory, at least a block per table, until a checkpoint writes them out: a
   // 400-table sync ran out at 64MB (~0.2MB a table measured). Half a MB a table, in steps of 32
   // tables (so the limit is not set again for every table; the base holds the first few hundred).
   const tables = Math.floor(tablesWritten / 32) * 16;
@@ -128,7 +128,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   /** Tables this session changed since it read the catalog: described afresh. */
   private readonly changedTables = new Set<string>();
 
-  /** Tables this transaction wrote rows to (their rows are held in memory until it commits). */
+  /** Tables written since the last checkpoint: their new rows are held in memory until one (`CHECKPOINT_AFTER_TABLES`). */
   private readonly tablesWritten = new Set<string>();
 
   /**
@@ -146,18 +146,21 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   async begin(): Promise<void> {
     await this.connection.run('BEGIN TRANSACTION');
     this.rowsChanged.clear();
-    this.tablesWritten.clear();
   }
 
   async commit(): Promise<void> {
     await this.connection.run('COMMIT');
     this.rowsChanged.clear();
-    this.tablesWritten.clear();
+    // DuckDB checkpoints by itself only once its WAL passes 16MB, so a sync of many small tables
+    // kept every table's rows in memory until it ran out (at ~800 tables with 155MB).
+    if (this.tablesWritten.size >= CHECKPOINT_AFTER_TABLES) {
+      await this.connection.run('CHECKPOINT');
+      this.tablesWritten.clear();
+    }
   }
 
   async rollback(): Promise<void> {
     this.rowsChanged.clear();
-    this.tablesWritten.clear();
     // A rolled-back DROP/CREATE brings back a table whose keys the bounds never saw.
     this.keyCeilings.clear();
     await this.connection.run('ROLLBACK').catch(() => {});
@@ -611,6 +614,9 @@ function duckdbMessage(error: unknown): string {
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? text;
 }
+
+/** Checkpoint after a commit once this many tables were written since the last checkpoint (`DuckDBSession.commit`). */
+const CHECKPOINT_AFTER_TABLES = 128;
 
 /** The SQL types of columns whose kind is `integer` (types.ts, kindOfSqlType). */
 const INTEGER_SQL_TYPES = new Set(['BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT']);

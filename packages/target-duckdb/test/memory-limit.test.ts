@@ -1,4 +1,7 @@
 // Without a configured memory_limit, DuckDB's limit follows the widest table and the longest line the session loads; a configured one is left alone.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { runTarget, type ColumnDef } from '@tapline/target-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -55,7 +58,7 @@ describe('memory_limit', () => {
     expect(Number(row!.n)).toBe(value.length);
   });
 
-  it('grows with the tables one transaction writes: 400 streams of a sync commit together under the limit the session sets', async () => {
+  it('grows with the tables written since the last checkpoint: 400 streams in one transaction load under the limit the session sets', async () => {
     expect(memoryLimitMbFor(21, 0, 400)).toBe(memoryLimitMbFor(21) + 192);
     expect(memoryLimitMbFor(21, 0, 31)).toBe(memoryLimitMbFor(21)); // a few tables change nothing
     const streams = Array.from({ length: 400 }, (_, i) => `t${i}`);
@@ -72,6 +75,27 @@ describe('memory_limit', () => {
     });
     const [row] = (await withDuckDB(place.path, (query) => query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE 't%'"))) as { n: number | bigint }[];
     expect(Number(row!.n)).toBe(400);
+  });
+
+  it('checkpoints after a commit once 128 tables were written since the last checkpoint, so small tables do not pile up in memory', () => {
+    const streams = Array.from({ length: 130 }, (_, i) => `t${i}`);
+    const input = streams.flatMap((stream, i) => [
+      JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties: { id: { type: 'integer' } } }, key_properties: ['id'] }),
+      JSON.stringify({ type: 'RECORD', stream, record: { id: i } }),
+      JSON.stringify({ type: 'STATE', value: { done: i } }),
+    ]);
+    const config = join(place.path, '..', 'config.json');
+    writeFileSync(config, JSON.stringify(place.config));
+    const result = spawnSync(place.command[0]!, [...place.command.slice(1), '--config', config], {
+      input: input.join('\n'),
+      encoding: 'utf8',
+      env: { ...process.env, TAPLINE_DUCKDB_TRACE: '1' },
+    });
+    expect(result.status).toBe(0);
+    const statements = result.stderr.split('\n').filter((line) => line.startsWith('TRACE')).map((line) => line.replace(/^TRACE \d+ms /, ''));
+    // 130 tables: no commit before the end of input, whose commit is followed by one checkpoint.
+    expect(statements.slice(-2)).toEqual(['COMMIT', 'CHECKPOINT']);
+    expect(statements.filter((statement) => statement === 'CHECKPOINT')).toHaveLength(1);
   });
 
   it('keeps a configured limit as it is', async () => {

@@ -101,6 +101,15 @@ export interface RunSummary {
 const COMMIT_INTERVAL_MS = 60_000;
 
 /**
+ * A commit also happens at a STATE once this many tables were written or changed since the last
+ * one. A transaction holds locks on every table it touched (PostgreSQL's lock table, sized for 64
+ * a connection by default, ran out near 2,000 tables: "out of shared memory"), and DuckDB keeps
+ * each one's new rows in memory until the commit. A tap syncing a whole database sends a STATE
+ * per table or so; committing there keeps such a sync within both.
+ */
+const MAX_TABLES_PER_COMMIT = 200;
+
+/**
  * Input read on the main thread before encode workers start, so that a small load never pays
  * for starting them. TAPLINE_WORKERS_AFTER_BYTES overrides it (tests set 0 to run every record
  * through the workers).
@@ -182,6 +191,8 @@ class Loader<C extends BaseTargetConfig> {
   /** `rowsSinceCommit` when `pendingState` arrived: the rows it covers. */
   private rowsCoveredByPendingState = 0;
   private lastCommitAt = Date.now();
+  /** Tables written or changed since the last commit (`MAX_TABLES_PER_COMMIT`). */
+  private readonly tablesSinceCommit = new Set<string>();
   private statesEmitted = 0;
   private readonly pool: EncodePool;
   private readonly parseOptions: ParseMessageOptions;
@@ -488,6 +499,7 @@ class Loader<C extends BaseTargetConfig> {
       columns = layout.columns;
       keyIsPrimaryKey = primaryKey.length > 0;
       created = true;
+      this.tablesSinceCommit.add(tableKey);
       this.log.info(`stream ${JSON.stringify(message.stream)}: created table ${tableKey}`);
     } else {
       const kinds = new Map(existing.columns.map((column) => [column.name, column.kind]));
@@ -513,6 +525,7 @@ class Loader<C extends BaseTargetConfig> {
       }));
       keyIsPrimaryKey = sameNames(existing.primaryKey, layout.keyColumns);
       if (plan.add.length > 0 || plan.widen.length > 0) {
+        this.tablesSinceCommit.add(tableKey);
         const parts = [
           ...plan.add.map((column) => `added "${column.name}" (${column.kind})`),
           ...plan.widen.map(({ column, from }) => `widened "${column.name}" from ${from} to ${column.kind}`),
@@ -561,7 +574,8 @@ class Loader<C extends BaseTargetConfig> {
     for (const sink of this.sinks.values()) sink.mark = sink.rowCount;
     const due =
       this.rowsSinceCommit >= this.config.batch_size_rows ||
-      (this.rowsSinceCommit > 0 && Date.now() - this.lastCommitAt >= COMMIT_INTERVAL_MS);
+      (this.rowsSinceCommit > 0 && Date.now() - this.lastCommitAt >= COMMIT_INTERVAL_MS) ||
+      this.tablesSinceCommit.size >= MAX_TABLES_PER_COMMIT;
     if (due) await this.checkpoint();
   }
 
@@ -596,6 +610,7 @@ class Loader<C extends BaseTargetConfig> {
     const deleteMarked = this.config.hard_delete && sink.hasDeleteMarkers;
     const batch = sink.takeBatch(new Date().toISOString());
     if (batch === null) return;
+    this.tablesSinceCommit.add(`${batch.table.schema}.${batch.table.table}`);
     await this.queue.submit(async () => {
       await this.ensureTransaction();
       await this.session.writeBatch(batch);
@@ -613,6 +628,7 @@ class Loader<C extends BaseTargetConfig> {
     this.rowsSinceCommit = 0;
     this.rowsCoveredByPendingState = 0;
     this.lastCommitAt = Date.now();
+    this.tablesSinceCommit.clear();
     // Chained, not awaited: the next batch is parsed while this one is written and committed.
     this.queue.enqueue(async () => {
       if (state !== undefined && this.stateTable) {

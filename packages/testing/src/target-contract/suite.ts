@@ -659,6 +659,15 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'pipeline-a', value: { at: 1 } }]);
       });
 
+      it('a sync of many small streams commits every 200 tables at a STATE, so no transaction holds thousands of tables', async () => {
+        const streams = Array.from({ length: 250 }, (_, i) => `s${i}`);
+        const input = text(...streams.flatMap((stream, i) => [schema(stream, { id: { type: 'integer' } }), record(stream, { id: i }), state({ done: i })]));
+        const result = await load(input);
+        // One commit when the 200th table was written (at the STATE after it), one at the end.
+        expect(result.states).toEqual([{ done: 199 }, { done: 249 }]);
+        expect((await rows('s249')).map((row) => row.id)).toEqual([249]);
+      });
+
       it('state_table: a STATE the table cannot hold as JSON (an unpaired surrogate) is refused by line; the state before it stands', async () => {
         const input = text(
           schema('events', { id: { type: 'integer' } }),
