@@ -11,6 +11,13 @@ export const META = {
   tableVersion: '_sdc_table_version',
 } as const;
 
+/**
+ * Metadata a record may carry itself, whose value then fills the column: log-based taps send
+ * `_sdc_deleted_at`, and a record's own `_sdc_extracted_at` is when it was extracted. The others
+ * say when and how this target loaded the row, so a record's value for them is data of its own.
+ */
+export const METADATA_FROM_RECORD: ReadonlySet<string> = new Set([META.extractedAt, META.deletedAt]);
+
 /** The metadata columns, in the order they are appended after the record's own columns. */
 export const METADATA_COLUMNS: readonly ColumnDef[] = [
   { name: META.extractedAt, kind: 'timestamp' },

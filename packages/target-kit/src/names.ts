@@ -54,12 +54,14 @@ function shortHash(text: string): string {
  * is the normalised form keeps it (else the first in code-point order of the original names);
  * each other gets `<name>__<8 hex of SHA-1 of its original name>`. The result depends only on
  * the set of property names, not their order. `reserved` names (metadata columns) are taken by
- * a property only when it spells them exactly.
+ * a property only when it spells them exactly and they are `claimable`; otherwise it gets the
+ * hashed name too.
  */
 export function columnNamesFor(
   properties: readonly string[],
   maxBytes: number,
   reserved: ReadonlySet<string> = new Set(),
+  claimable: ReadonlySet<string> = reserved,
 ): Map<string, string> {
   const byName = new Map<string, string[]>();
   for (const property of properties) {
@@ -72,7 +74,7 @@ export function columnNamesFor(
   for (const [name, group] of byName) {
     group.sort((a, b) => rank(a, name) - rank(b, name) || (a < b ? -1 : a > b ? 1 : 0));
     group.forEach((property, index) => {
-      const ownsName = index === 0 && (!reserved.has(name) || property === name);
+      const ownsName = index === 0 && (!reserved.has(name) || (property === name && claimable.has(name)));
       const column = ownsName ? name : disambiguatedColumnName(name, property, maxBytes);
       result.set(property, column);
     });

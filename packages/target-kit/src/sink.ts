@@ -15,7 +15,7 @@ import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
 import { encodeCell, hasNul, hasUnpairedSurrogate, InvalidTimestamp, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
-import { META } from './metadata.js';
+import { META, METADATA_FROM_RECORD } from './metadata.js';
 import { columnNamesFor } from './names.js';
 import { keyOf } from './keys.js';
 import { canonicalTimestamp } from './timestamp.js';
@@ -155,12 +155,14 @@ export function layoutForSchema(
   const propertySchemas = schema.properties as Record<string, JsonSchema | boolean>;
   const names = Object.keys(propertySchemas);
   const metadataNames = new Set(settings.metadataColumns.map((column) => column.name));
-  const columnOf = columnNamesFor(names, settings.maxIdentifierBytes, metadataNames);
+  // A property spelled like a metadata column the target fills itself (`_sdc_sequence`) keeps its
+  // values in a column of its own; `_sdc_deleted_at` and `_sdc_extracted_at` fill the metadata column.
+  const columnOf = columnNamesFor(names, settings.maxIdentifierBytes, metadataNames, METADATA_FROM_RECORD);
   const columns: ColumnDef[] = [];
   const properties: PropertyColumn[] = [];
   for (const property of names) {
     const name = columnOf.get(property) ?? property;
-    // A property spelled like a metadata column (log-based taps declare `_sdc_deleted_at`) fills it.
+    // A property spelled like `_sdc_deleted_at` (log-based taps declare it) or `_sdc_extracted_at` fills it.
     if (metadataNames.has(name)) continue;
     properties.push({ property, index: columns.length });
     columns.push({ name, kind: logicalTypeOf(resolveLocalRefs(propertySchemas[property], schema)).kind });
@@ -186,8 +188,6 @@ export function withUndeclaredColumn(layout: SchemaLayout, property: string, col
   };
 }
 
-/** Record keys the target fills itself (metadata), never loaded as undeclared properties. */
-const METADATA_KEYS: ReadonlySet<string> = new Set(Object.values(META));
 
 /** What a worker thread needs to encode a stream's records as the main thread's sink would (plain data). */
 export interface SinkSnapshot {
@@ -251,6 +251,8 @@ export class StreamSink {
 
   private readonly metaIndex: Record<keyof typeof META, number>;
   private readonly declared = new Set<string>();
+  /** Metadata columns of this table that a record's own key fills (`METADATA_FROM_RECORD`): such keys are not undeclared properties. */
+  private filledFromRecord: ReadonlySet<string> = new Set();
   private readonly warnedUndeclared = new Set<string>();
   private readonly warnedDeletedAt = { done: false };
   private keyIndexes: number[] = [];
@@ -284,6 +286,7 @@ export class StreamSink {
     this.declared.clear();
     for (const { property } of layout.properties) this.declared.add(property);
     for (const { property } of layout.undeclared) this.declared.add(property);
+    this.filledFromRecord = new Set(columns.map((column) => column.name).filter((name) => METADATA_FROM_RECORD.has(name)));
     const batched = columns.find((column) => column.name === META.batchedAt);
     this.withBatchedAt = batched !== undefined;
     this.encodedColumns = batched ? [...columns.filter((column) => column !== batched), batched] : columns;
@@ -470,7 +473,7 @@ export class StreamSink {
   private undeclaredProperties(record: Record<string, unknown>, line: number): void {
     let found: { property: string; value: unknown }[] | undefined;
     for (const key in record) {
-      if (this.declared.has(key) || METADATA_KEYS.has(key)) continue;
+      if (this.declared.has(key) || this.filledFromRecord.has(key)) continue;
       if (this.layout.loadsUndeclared) {
         const value = record[key];
         if (value !== null && value !== undefined) (found ??= []).push({ property: key, value });

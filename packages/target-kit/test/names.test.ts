@@ -40,6 +40,13 @@ describe('columnNamesFor', () => {
     expect(names.get('_sdc_deleted_at')).toBe('_sdc_deleted_at');
     expect(names.get('_SDC_deleted_at')).not.toBe('_sdc_deleted_at');
   });
+
+  it('gives a property spelled like a reserved name that is not claimable a hashed column of its own', () => {
+    const reserved = new Set(['_sdc_deleted_at', '_sdc_sequence']);
+    const names = columnNamesFor(['_sdc_deleted_at', '_sdc_sequence'], 63, reserved, new Set(['_sdc_deleted_at']));
+    expect(names.get('_sdc_deleted_at')).toBe('_sdc_deleted_at');
+    expect(names.get('_sdc_sequence')).toMatch(/^_sdc_sequence__[0-9a-f]{8}$/);
+  });
 });
 
 describe('tableRefForStream', () => {

@@ -393,6 +393,31 @@ export function defineOddInputCases(context: OddInputContext): void {
     });
   });
 
+  describe('odd input: records that carry _sdc_ metadata of their own (a table a Singer target loaded, read again by a tap)', () => {
+    it('_sdc_deleted_at and _sdc_extracted_at fill the metadata columns; _sdc_sequence, _sdc_batched_at and the rest keep their values in columns of their own', async () => {
+      const hashed = (name: string) => `${name}__${createHash('sha1').update(name).digest('hex').slice(0, 8)}`;
+      const declared = { id: integer, _sdc_sequence: nullable('string'), _sdc_extracted_at: nullable('string', { format: 'date-time' }) };
+      await load(
+        text(
+          schema('relay', declared),
+          record('relay', { id: 1, _sdc_sequence: 'abc', _sdc_extracted_at: '2020-01-01T00:00:00Z', _sdc_batched_at: '2019-05-05T00:00:00Z', _sdc_table_version: 7 }),
+        ),
+      );
+      const [row] = await asText('relay', ['_sdc_extracted_at', hashed('_sdc_sequence'), hashed('_sdc_batched_at'), hashed('_sdc_table_version')]);
+      expect(row).toEqual({
+        id: 1,
+        _sdc_extracted_at: '2020-01-01 00:00:00+00',
+        [hashed('_sdc_sequence')]: 'abc',
+        [hashed('_sdc_batched_at')]: '2019-05-05T00:00:00Z',
+        [hashed('_sdc_table_version')]: '7',
+      });
+      // The target's own metadata is still there, as always.
+      const [loaded] = await rows('relay');
+      expect(typeof loaded!._sdc_sequence === 'number' || typeof loaded!._sdc_sequence === 'string').toBe(true);
+      expect(loaded!._sdc_batched_at).not.toBeNull();
+    });
+  });
+
   describe('odd input: properties the schema does not declare (load_undeclared_properties)', () => {
     it('a keyed stream whose records gain undeclared properties mid-run: columns added once, earlier rows NULL, upserts fill them', async () => {
       const keyed = schema('gains', { id: integer, v: nullable('string'), a_b: nullable('string') });
