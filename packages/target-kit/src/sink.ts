@@ -188,7 +188,6 @@ export function withUndeclaredColumn(layout: SchemaLayout, property: string, col
   };
 }
 
-
 /** What a worker thread needs to encode a stream's records as the main thread's sink would (plain data). */
 export interface SinkSnapshot {
   readonly stream: string;
