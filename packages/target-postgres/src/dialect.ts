@@ -287,7 +287,12 @@ class PostgresSession implements DialectSession {
     const line = rowIndex >= 0 ? batch.rows.lines[rowIndex] : undefined;
     const column = where?.[2] ?? pgError.column;
     const location = `${line === undefined ? 'input' : `line ${line}`} (stream ${JSON.stringify(batch.stream)}${column ? `, column ${JSON.stringify(column)}` : ''})`;
-    return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}`, { cause: error });
+    // An append into a table whose primary key came from an earlier run with key_properties: say why, it puzzles.
+    const hint =
+      pgError.code === '23505' && batch.mode === 'append'
+        ? ' (records are appended here, as the stream sends no key_properties or load_method is append-only, and the table has a primary key that refuses a repeat: send the key_properties the table was made with, or drop the constraint)'
+        : '';
+    return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}${hint}`, { cause: error });
   }
 
   async activateVersion(table: TableRef, version: bigint, hard: boolean): Promise<void> {

@@ -10,6 +10,7 @@ const postgresHarness: TargetHarness = {
   name: 'postgres',
   textAcceptsNul: false,
   maxColumns: 1600,
+  primaryKeys: true,
   async unavailable() {
     return (await pgIsReachable()) ? null : `PostgreSQL does not answer at ${PG_URL}`;
   },

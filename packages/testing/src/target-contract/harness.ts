@@ -21,6 +21,8 @@ export interface TargetHarness {
   readonly textAcceptsNul: boolean;
   /** The most columns a table can have, when the database has such a limit (PostgreSQL: 1600). */
   readonly maxColumns?: number;
+  /** Whether a table made for a keyed stream gets a physical PRIMARY KEY (PostgreSQL; DuckDB's merge keeps keys unique instead). */
+  readonly primaryKeys?: boolean;
   /** null when the destination is ready, else why the suite is skipped. */
   unavailable(): Promise<string | null>;
   /** A fresh, isolated place to load into (a schema, a database file). */
