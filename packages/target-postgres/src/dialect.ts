@@ -136,7 +136,19 @@ class PostgresSession implements DialectSession {
 
   async ensureSchema(schema: string): Promise<void> {
     const found = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
-    if (found.rowCount === 0) await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    if (found.rowCount === 0) {
+      // Two first loads into one new schema at once (two pipelines, deployed together): the second
+      // CREATE waits for the first's transaction, then fails on the catalog's unique index even
+      // with IF NOT EXISTS. The schema exists by then, so that failure is undone and the load goes on.
+      await this.client.query('SAVEPOINT tapline_create_schema');
+      try {
+        await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      } catch (error) {
+        if ((error as { code?: string }).code !== '23505') throw error;
+        await this.client.query('ROLLBACK TO SAVEPOINT tapline_create_schema');
+      }
+      await this.client.query('RELEASE SAVEPOINT tapline_create_schema');
+    }
   }
 
   async describeTable(table: TableRef): Promise<ExistingTable | null> {
