@@ -552,7 +552,10 @@ class Loader<C extends BaseTargetConfig> {
     } catch (error) {
       if (!(this.dialect.isRefusal?.(error) ?? false)) throw error;
       const reason = (error as Error).message.split('\n')[0];
-      throw new LoadError(`${where}: ${this.dialect.name} refused to ${action}: ${reason}`, { cause: error });
+      // PostgreSQL often says what to do ("You might need to increase max_locks_per_transaction.").
+      const hint = (error as { hint?: unknown }).hint;
+      const advice = typeof hint === 'string' && hint !== '' ? ` (${hint.replace(/\.$/, '')})` : '';
+      throw new LoadError(`${where}: ${this.dialect.name} refused to ${action}: ${reason}${advice}`, { cause: error });
     }
   }
 

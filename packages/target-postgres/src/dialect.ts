@@ -293,7 +293,7 @@ class PostgresSession implements DialectSession {
   /** Turn a database error into one sentence naming the stream, input line and column when PostgreSQL says which. */
   private describeLoadError(error: unknown, batch: RowBatch): Error {
     if (error instanceof LoadError) return error;
-    const pgError = error as { message?: string; where?: string; column?: string; code?: string };
+    const pgError = error as { message?: string; where?: string; column?: string; code?: string; hint?: string };
     const where = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(pgError.where ?? '');
     const rowIndex = where ? Number(where[1]) - 1 : -1;
     const line = rowIndex >= 0 ? batch.rows.lines[rowIndex] : undefined;
@@ -303,7 +303,9 @@ class PostgresSession implements DialectSession {
     const hint =
       pgError.code === '23505' && batch.mode === 'append'
         ? ' (records are appended here, as the stream sends no key_properties or load_method is append-only, and the table has a primary key that refuses a repeat: send the key_properties the table was made with, or drop the constraint)'
-        : '';
+        : pgError.hint
+          ? ` (${pgError.hint.replace(/\.$/, '')})`
+          : '';
     return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}${hint}`, { cause: error });
   }
 

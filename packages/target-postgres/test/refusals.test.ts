@@ -1,4 +1,4 @@
-// The database refusing a change (here: a role without CREATE) is one sentence saying where, exit 1, not a crash.
+// The database refusing a change (a role without CREATE, a name a type already has) is one sentence saying where, exit 1, not a crash.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -65,5 +65,31 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^CRITICAL state_table: PostgreSQL refused to create table public\.state_[0-9a-f]+: permission denied/m);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe.skipIf(!reachable)('refusals with PostgreSQL\'s own hint', () => {
+  it('a type named like the stream\'s table: the sentence carries PostgreSQL\'s hint on what to do', async () => {
+    const schema = `hinted_${randomBytes(4).toString('hex')}`;
+    const admin = await plainPgClient();
+    try {
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      await admin.query(`CREATE TYPE "${schema}".exams AS ENUM ('a')`);
+      const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema }));
+      const input = [
+        '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
+        '{"type":"RECORD","stream":"exams","record":{"id":1}}',
+      ].join('\n');
+      const result = spawnSync(process.execPath, [bin, '--config', config], { input, encoding: 'utf8' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(`^CRITICAL line 1 \\(stream "exams"\\): PostgreSQL refused to create table ${schema}\\.exams: type "exams" already exists \\(A relation has an associated type .*\\)$`, 'm'),
+      );
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
   });
 });
