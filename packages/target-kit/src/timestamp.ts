@@ -62,7 +62,7 @@ export function canonicalTimestamp(text: string): string | InvalidTimestamp {
   const date = new Date(0);
   date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   date.setUTCHours(Number(hour), Number(minute), 59, 0);
-  const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes));
+  const offsetMinutes = zoneOffsetMinutes(sign, zoneHours, zoneMinutes);
   const instant = new Date(date.getTime() + 1000 - offsetMinutes * 60_000).toISOString();
   return `${instant.slice(0, 19)}${micros === '' ? '' : `.${micros}`}Z`;
 }
@@ -79,7 +79,7 @@ export function timestampInstantKey(text: string): string | null {
   const date = new Date(0);
   date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   date.setUTCHours(Number(hour), Number(minute), Number(second), 0);
-  const offsetMinutes = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes));
+  const offsetMinutes = zoneOffsetMinutes(sign, zoneHours, zoneMinutes);
   return `${date.getTime() - offsetMinutes * 60_000}.${fraction.slice(0, 6).padEnd(6, '0')}`;
 }
 
@@ -98,7 +98,7 @@ export function canonicalTime(text: string): string {
   if (parts === null) return text;
   const [, hour, minute, second, fraction, sign, zoneHours, zoneMinutes = '00'] = parts;
   const micros = fraction === undefined ? '' : `.${fraction.slice(0, 6)}`;
-  const offset = sign === undefined ? 0 : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes));
+  const offset = zoneOffsetMinutes(sign, zoneHours, zoneMinutes);
   if (offset === 0 && second !== '60') return `${hour}:${minute}${second === undefined ? '' : `:${second}`}${micros}`;
   if (Number(hour) > 24 || Number(minute) > 59 || Number(second ?? 0) > 60) return text;
   const DAY = 24 * 3600;
@@ -107,6 +107,12 @@ export function canonicalTime(text: string): string {
   const utc = seconds === DAY && offset === 0 ? DAY : ((seconds % DAY) + DAY) % DAY;
   const two = (n: number) => String(n).padStart(2, '0');
   return `${two(Math.floor(utc / 3600))}:${two(Math.floor(utc / 60) % 60)}:${two(utc % 60)}${micros}`;
+}
+
+/** A zone offset's minutes east of UTC (`+05:30` -> 330); 0 without a sign (`Z`, or no zone). */
+function zoneOffsetMinutes(sign: string | undefined, hours: string | undefined, minutes: string | undefined): number {
+  if (sign === undefined) return 0;
+  return (sign === '-' ? -1 : 1) * (Number(hours ?? 0) * 60 + Number(minutes ?? 0));
 }
 
 function isCalendarDate(year: number, month: number, day: number): boolean {

@@ -11,6 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));
 const reachable = await pgIsReachable();
+/** One keyed stream with one record: enough to make the target create a schema and a table. */
+const input = [
+  '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
+  '{"type":"RECORD","stream":"exams","record":{"id":1}}',
+].join('\n');
 
 describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
   const role = `tapline_norights_${randomBytes(4).toString('hex')}`;
@@ -44,10 +49,6 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
     const config = join(dir, 'config.json');
     writeFileSync(config, JSON.stringify({ connection_string: roleUrl(), default_target_schema: `not_mine_${randomBytes(4).toString('hex')}` }));
-    const input = [
-      '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
-      '{"type":"RECORD","stream":"exams","record":{"id":1}}',
-    ].join('\n');
     const result = spawnSync(process.execPath, [bin, '--config', config], { input, encoding: 'utf8' });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^CRITICAL line 1 \(stream "exams"\): PostgreSQL refused to create schema "not_mine_[0-9a-f]+": permission denied/m);
@@ -78,10 +79,6 @@ describe.skipIf(!reachable)('refusals with PostgreSQL\'s own hint', () => {
       const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
       const config = join(dir, 'config.json');
       writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema }));
-      const input = [
-        '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
-        '{"type":"RECORD","stream":"exams","record":{"id":1}}',
-      ].join('\n');
       const result = spawnSync(process.execPath, [bin, '--config', config], { input, encoding: 'utf8' });
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(
