@@ -209,21 +209,20 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       `SELECT schema_name, table_name, constraint_column_names FROM duckdb_constraints() ${where} AND constraint_type = 'PRIMARY KEY'`,
     );
     const tables = await this.connection.runAndReadAll(`SELECT schema_name, table_name, comment FROM duckdb_tables() ${where}`);
+    const keyOf = (schema: string, table: string) => tableName({ schema: foldCase(schema), table: foldCase(table) });
     const primaryKeys = new Map(
-      (keys.getRowsJS() as [string, string, string[]][]).map(([schema, table, key]) => [tableName({ schema, table }), key]),
+      (keys.getRowsJS() as [string, string, string[]][]).map(([schema, table, key]) => [keyOf(schema, table), key.map(foldCase)]),
     );
-    const comments = new Map(
-      (tables.getRowsJS() as [string, string, string | null][]).map(([schema, table, comment]) => [tableName({ schema, table }), comment]),
-    );
+    const comments = new Map((tables.getRowsJS() as [string, string, string | null][]).map(([schema, table, comment]) => [keyOf(schema, table), comment]));
     const catalog = new Map<string, { columns: ExistingColumn[]; primaryKey: readonly string[]; comment: string | null }>();
     for (const [schema, table, name, sqlType, comment] of columns.getRowsJS() as [string, string, string, string, string | null][]) {
-      const key = tableName({ schema, table });
+      const key = keyOf(schema, table);
       let entry = catalog.get(key);
       if (entry === undefined) {
         entry = { columns: [], primaryKey: primaryKeys.get(key) ?? [], comment: comments.get(key) ?? null };
         catalog.set(key, entry);
       }
-      entry.columns.push({ name, sqlType, kind: kindOfColumn(sqlType, comment) });
+      entry.columns.push({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment) });
     }
     return catalog;
   }
@@ -232,19 +231,19 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   private async readTable(table: TableRef): Promise<ExistingTable | null> {
     const columns = await this.connection.runAndReadAll(
       `SELECT column_name, data_type, comment FROM duckdb_columns()
-       WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index`,
+       WHERE database_name = current_database() AND ${SAME_TABLE} ORDER BY column_index`,
       [table.schema, table.table],
     );
     const rows = columns.getRowsJS() as [string, string, string | null][];
     if (rows.length === 0) return null;
     const constraints = await this.connection.runAndReadAll(
       `SELECT constraint_column_names FROM duckdb_constraints()
-       WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 AND constraint_type = 'PRIMARY KEY'`,
+       WHERE database_name = current_database() AND ${SAME_TABLE} AND constraint_type = 'PRIMARY KEY'`,
       [table.schema, table.table],
     );
-    const primaryKey = (constraints.getRowsJS()[0]?.[0] as string[] | undefined) ?? [];
+    const primaryKey = ((constraints.getRowsJS()[0]?.[0] as string[] | undefined) ?? []).map(foldCase);
     return {
-      columns: rows.map(([name, sqlType, comment]) => ({ name, sqlType, kind: kindOfColumn(sqlType, comment) })),
+      columns: rows.map(([name, sqlType, comment]) => ({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment) })),
       primaryKey,
       comment: await this.tableComment(table),
     };
@@ -252,7 +251,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   private async tableComment(table: TableRef): Promise<string | null> {
     const result = await this.connection.runAndReadAll(
-      `SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2`,
+      `SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND ${SAME_TABLE}`,
       [table.schema, table.table],
     );
     return (result.getRowsJS()[0]?.[0] as string | null | undefined) ?? null;
@@ -330,7 +329,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     if (!this.rowsChanged.has(name)) return;
     await this.fitMemory((await this.typesOf(table)).size); // the rebuild copies every column
     const constraints = await this.connection.runAndReadAll(
-      `SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2`,
+      `SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() AND ${SAME_TABLE}`,
       [table.schema, table.table],
     );
     if (Number(constraints.getRowsJS()[0]?.[0] ?? 0) > 0) {
@@ -340,7 +339,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     }
     const comments = await this.connection.runAndReadAll(
       `SELECT column_name, comment FROM duckdb_columns()
-       WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 AND comment IS NOT NULL`,
+       WHERE database_name = current_database() AND ${SAME_TABLE} AND comment IS NOT NULL`,
       [table.schema, table.table],
     );
     const tableComment = await this.tableComment(table);
@@ -613,6 +612,18 @@ function duckdbMessage(error: unknown): string {
 
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? text;
+}
+
+/**
+ * DuckDB matches identifiers without regard to ASCII case (`"ID"` and `id` are one column, `"S"`
+ * and `s` one table) and keeps them as first written: a table an analyst made as `Exams (ID ...)`
+ * is the one our `exams (id ...)` names. The catalog is read the same way.
+ */
+const SAME_TABLE = 'lower(schema_name) = lower($1) AND lower(table_name) = lower($2)';
+
+/** A name as DuckDB compares it (ASCII case folded; other letters are distinct, as in DuckDB). */
+function foldCase(name: string): string {
+  return name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 /** Checkpoint after a commit once this many tables were written since the last checkpoint (`DuckDBSession.commit`). */
