@@ -445,12 +445,16 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
           : `, CAST(${literal(batch.batchedAt)} AS ${typedAll[typedAll.length - 1]!.sqlType}) AS ${ident(typedAll[typedAll.length - 1]!.name)}`;
       // read_csv turns a TIMESTAMPTZ field it cannot parse into NULL without a word (DuckDB
       // 1.5, inferred from tests: "2023-02-30T00:00:00Z" and "x" both load as NULL), so such
-      // columns are read as text and cast: a bad value then fails the batch and is named.
-      const isTimestamp = (sqlType: string) => /^TIMESTAMP(TZ| WITH TIME ZONE)$/i.test(sqlType);
+      // columns are read as text and cast: a bad value then fails the batch and is named. A
+      // TIMESTAMP without zone (made by hand) would drop an offset: its text goes through
+      // TIMESTAMPTZ, and the UTC time (the session's zone) is stored.
+      const isTimestamp = (sqlType: string) => /^TIMESTAMP(TZ| WITH TIME ZONE)?$/i.test(sqlType);
       const cast = typed.filter(({ sqlType }) => isTimestamp(sqlType));
       const inFile = typed.map(({ name, sqlType }) => ({ name, sqlType: isTimestamp(sqlType) ? 'VARCHAR' : sqlType }));
+      const castTo = (name: string, sqlType: string) =>
+        /^TIMESTAMP$/i.test(sqlType) ? `CAST(CAST(${ident(name)} AS TIMESTAMPTZ) AS TIMESTAMP)` : `CAST(${ident(name)} AS ${sqlType})`;
       const replace =
-        cast.length === 0 ? '' : ` REPLACE (${cast.map(({ name, sqlType }) => `CAST(${ident(name)} AS ${sqlType}) AS ${ident(name)}`).join(', ')})`;
+        cast.length === 0 ? '' : ` REPLACE (${cast.map(({ name, sqlType }) => `${castTo(name, sqlType)} AS ${ident(name)}`).join(', ')})`;
       const source = `SELECT *${replace}${batchedAt} FROM ${readCsvSql(file, inFile, longestLine)}`;
       const target = tableName(batch.table);
       const columns = columnList(batch.columns);

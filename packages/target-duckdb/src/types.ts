@@ -21,9 +21,10 @@ export const SQL_TYPE: Readonly<Record<ColumnKind, string>> = {
 
 /**
  * The kind an existing column's type holds, or null for a type we leave alone (the kit then never
- * alters it and the database judges each value). TIMESTAMP without zone is left alone because
- * casting our values into it would drop an offset. DECIMAL(p,s) is `decimal`: a batch whose
- * values need more digits widens it first, so nothing is rounded.
+ * alters it and the database judges each value). TIMESTAMP without zone (made by hand) is a
+ * `timestamp`: its values are read as TIMESTAMPTZ first, so an offset is honoured and the UTC time
+ * stored (session.ts). DECIMAL(p,s) is `decimal`: a batch whose values need more digits widens it
+ * first, so nothing is rounded.
  */
 export function kindOfSqlType(sqlType: string): ColumnKind | null {
   if (isDecimalSqlType(sqlType)) return 'decimal';
@@ -43,6 +44,7 @@ export function kindOfSqlType(sqlType: string): ColumnKind | null {
     case 'TIME':
       return 'time';
     case 'TIMESTAMP WITH TIME ZONE':
+    case 'TIMESTAMP':
       return 'timestamp';
     case 'VARCHAR':
       return 'string';

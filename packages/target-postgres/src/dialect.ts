@@ -115,6 +115,12 @@ class PostgresSession implements DialectSession {
   private stagingCounter = 0;
   /** Tables where an optimistic COPY met an existing key: merge through staging from then on. */
   private readonly mergeOnly = new Set<string>();
+  /**
+   * Per table, its `timestamp without time zone` columns (made by hand: ours are timestamptz).
+   * PostgreSQL ignores an offset written into such a column ("10:00+05:30" would be stored as
+   * 10:00), so their values go through a timestamptz staging column and are converted to UTC.
+   */
+  private readonly naiveTimestamps = new Map<string, Set<string>>();
 
   constructor(private readonly client: pg.Client) {}
 
@@ -179,6 +185,9 @@ class PostgresSession implements DialectSession {
         WHERE n.nspname = $1 AND c.relname = $2`,
       [table.schema, table.table],
     );
+    const naive = columns.rows.filter((row) => row.type === 'timestamp without time zone').map((row) => row.name);
+    if (naive.length > 0) this.naiveTimestamps.set(qualified(table), new Set(naive));
+    else this.naiveTimestamps.delete(qualified(table));
     return {
       columns: columns.rows.map((row) => ({ name: row.name, kind: KIND_OF_SQL_TYPE[row.type] ?? null, sqlType: row.type })),
       primaryKey: key.rows.map((row) => row.name),
@@ -198,6 +207,7 @@ class PostgresSession implements DialectSession {
 
   async dropTable(table: TableRef): Promise<void> {
     await this.client.query(`DROP TABLE IF EXISTS ${qualified(table)}`);
+    this.naiveTimestamps.delete(qualified(table));
   }
 
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
@@ -213,6 +223,7 @@ class PostgresSession implements DialectSession {
     const using =
       column.kind === 'json' ? `to_jsonb(${name})` : from === 'json' && column.kind === 'string' ? `${name} #>> '{}'` : `${name}::${to}`;
     await this.client.query(`ALTER TABLE ${qualified(table)} ALTER COLUMN ${name} TYPE ${to} USING ${using}`);
+    this.naiveTimestamps.get(qualified(table))?.delete(column.name);
   }
 
   rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CopyTextEncoder {
@@ -225,6 +236,9 @@ class PostgresSession implements DialectSession {
       batch.rows.overwriteRowTails(BATCHED_AT_FROM_END, batch.batchedAt);
     }
     const columnList = batch.columns.map((column) => quoteIdent(column.name)).join(', ');
+    const naive = this.naiveTimestamps.get(qualified(batch.table));
+    const converted = batch.columns.filter((column) => naive?.has(column.name));
+    if (converted.length > 0) return this.writeThroughStaging(batch, columnList, new Set(converted.map((column) => column.name)));
     // An append, or the first batch of a table this run created (rows are unique by key already):
     // COPY straight into the table.
     if (batch.mode === 'append' || batch.tableIsNew) {
@@ -247,14 +261,29 @@ class PostgresSession implements DialectSession {
         this.mergeOnly.add(tableKey);
       }
     }
+    await this.writeThroughStaging(batch, columnList, new Set());
+  }
+
+  /**
+   * COPY into a staging table shaped like the table, then one set-based statement: a merge, or
+   * for an append an INSERT. `asTimestamptz` columns are timestamptz in staging, so an offset is
+   * honoured, and the assignment into the table's `timestamp without time zone` keeps UTC (the
+   * session's zone).
+   */
+  private async writeThroughStaging(batch: RowBatch, columnList: string, asTimestamptz: ReadonlySet<string>): Promise<void> {
     const staging = quoteIdent(`tapline_staging_${++this.stagingCounter}`);
-    await this.client.query(
-      `CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${columnList} FROM ${qualified(batch.table)} WITH NO DATA`,
-    );
+    const shape = batch.columns
+      .map((column) => (asTimestamptz.has(column.name) ? `${quoteIdent(column.name)}::timestamptz AS ${quoteIdent(column.name)}` : quoteIdent(column.name)))
+      .join(', ');
+    await this.client.query(`CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${shape} FROM ${qualified(batch.table)} WITH NO DATA`);
     try {
       await this.copyRows(batch, `${staging} (${columnList})`);
-      await this.client.query(this.mergeSql(batch, staging, columnList));
-      if (!batch.keyIsPrimaryKey) await this.client.query(this.insertMissingSql(batch, staging, columnList));
+      if (batch.mode === 'append' || batch.tableIsNew) {
+        await this.client.query(`INSERT INTO ${qualified(batch.table)} (${columnList}) SELECT ${columnList} FROM ${staging}`);
+      } else {
+        await this.client.query(this.mergeSql(batch, staging, columnList));
+        if (!batch.keyIsPrimaryKey) await this.client.query(this.insertMissingSql(batch, staging, columnList));
+      }
     } catch (error) {
       throw this.describeLoadError(error, batch);
     }

@@ -157,6 +157,20 @@ export function defineOddInputCases(context: OddInputContext): void {
       expect((await rows('refs')).map((row) => [row.amount, row.tree])).toEqual([[2.5, { next: { next: null } }]]);
     });
 
+    it('a timestamp-without-zone column made by hand: an offset is honoured (the UTC time is stored), never dropped', async () => {
+      const place = context.place();
+      await place.execute(`CREATE TABLE ${place.qualify('naive')} (id BIGINT, seen TIMESTAMP)`);
+      const sent = ['2020-01-01T10:00:00+05:30', '2020-01-01T10:00:00Z', '2020-01-01T10:00:00', '2019-12-31T23:30:00-01:00'];
+      const input = text(schema('naive', { id: integer, seen: nullable('string', { format: 'date-time' }) }, []), ...sent.map((seen, id) => record('naive', { id, seen })));
+      await load(input);
+      expect((await asText('naive', ['seen'])).map((row) => row.seen)).toEqual([
+        '2020-01-01 04:30:00',
+        '2020-01-01 10:00:00',
+        '2020-01-01 10:00:00',
+        '2020-01-01 00:30:00',
+      ]);
+    });
+
     it('times of day: an offset is honoured (the UTC time, never dropped), a leap second is the next second, microseconds cut', async () => {
       const sent = ['10:00:00', '10:00:00+02:00', '01:30:00+02:00', '22:00:00-05:00', '10:00:00Z', '23:59:60', '10:00:00.1234567', '10:00'];
       await load(text(schema('clock', { id: integer, t: nullable('string', { format: 'time' }) }), ...sent.map((t, id) => record('clock', { id, t }))));
