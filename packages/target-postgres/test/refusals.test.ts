@@ -90,3 +90,28 @@ describe.skipIf(!reachable)('refusals with PostgreSQL\'s own hint', () => {
     }
   });
 });
+
+describe.skipIf(!reachable)('a state_table PostgreSQL refuses to write', () => {
+  it('one sentence naming state_table, exit 1, no state echoed and none of the rows it covers committed', async () => {
+    const schema = `badstate_${randomBytes(4).toString('hex')}`;
+    const admin = await plainPgClient();
+    try {
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      // Made by hand with an integer id: the state's id ("default") cannot be stored.
+      await admin.query(`CREATE TABLE "${schema}".tapline_state (id integer PRIMARY KEY, value json, updated_at timestamptz)`);
+      const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
+      const config = join(dir, 'config.json');
+      writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema, state_table: 'tapline_state' }));
+      const result = spawnSync(process.execPath, [bin, '--config', config], { input: `${input}\n{"type":"STATE","value":{"at":1}}\n`, encoding: 'utf8' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`^CRITICAL state_table: PostgreSQL refused to store the state in ${schema}\\.tapline_state: invalid input syntax for type integer`, 'm'));
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe('');
+      const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
+      expect(tables.rows).toEqual([{ table_name: 'tapline_state' }]);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  });
+});
