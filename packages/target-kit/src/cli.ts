@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { BaseTargetConfig } from './config.js';
 import { readConfigFile } from './config.js';
 import type { Dialect } from './dialect.js';
-import { classifyError, ConfigError, EXIT } from './errors.js';
+import { classifyError, ConfigError, EXIT, Interrupted, type StopSignal } from './errors.js';
 import { runTarget, stderrLogger } from './loader.js';
 
 /** What a target package declares; `runTargetCli` does the rest. */
@@ -77,12 +77,41 @@ async function main<C extends BaseTargetConfig>(definition: TargetDefinition<C>,
   if (values.config === undefined) throw new ConfigError(`--config is required\n${usage(definition.name)}`);
   const config = (await readConfigFile(definition.configSchema, values.config, stderrLogger.warn)) as C;
   const input = values.input === undefined ? process.stdin : createReadStream(values.input);
-  const summary = await runTarget({ dialect: definition.dialect, config, input });
+  const summary = await stoppingGracefully(input, () => runTarget({ dialect: definition.dialect, config, input }));
   const counts = Object.entries(summary.records).map(([stream, count]) => `${stream}: ${count}`);
   stderrLogger.info(
     `done: ${counts.length === 0 ? 'no records' : `records ${counts.join(', ')}`}; ${summary.statesEmitted} state(s) emitted`,
   );
   return EXIT.ok;
+}
+
+const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/**
+ * Run `load` so that a stop signal ends it the way bad input does: reading stops (the input is
+ * destroyed with `Interrupted`, which the loader meets at its next read), what the last STATE
+ * covers is committed and echoed, the rest is rolled back, the session is closed (DuckDB's spool
+ * files removed), and the run fails with exit 128 + the signal's number. A second signal exits at
+ * once (the database rolls back the open transaction when the connection goes). A signal that
+ * comes after the input ended changes nothing: the run is finishing anyway.
+ */
+async function stoppingGracefully<T>(input: NodeJS.ReadableStream & { destroy(error?: Error): unknown }, load: () => Promise<T>): Promise<T> {
+  let stopping: StopSignal | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (stopping !== null) {
+      stderrLogger.warn(`${signal} again: exiting now, without committing`);
+      process.exit(new Interrupted(signal).exitCode);
+    }
+    stopping = signal;
+    stderrLogger.warn(`${signal}: stopping; committing what the last STATE covers`);
+    input.destroy(new Interrupted(signal));
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  try {
+    return await load();
+  } finally {
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+  }
 }
 
 function about<C extends BaseTargetConfig>(definition: TargetDefinition<C>, format: string): string {

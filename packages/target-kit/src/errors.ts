@@ -1,4 +1,5 @@
 // Errors the target reports as one sentence (user errors) and the exit code each one means.
+import { constants } from 'node:os';
 import { SingerInputError } from '@tapline/singer';
 
 export { SingerInputError };
@@ -14,6 +15,24 @@ export class ConfigError extends Error {
  */
 export class LoadError extends Error {
   override readonly name = 'LoadError';
+}
+
+/** The signals a target stops on gracefully (`runTargetCli`). */
+export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
+
+/**
+ * The run was stopped by a signal before the end of its input (an orchestrator's timeout or
+ * cancel, Ctrl-C). Exit code 128 + the signal's number (143 for SIGTERM, 130 for SIGINT), as a
+ * shell reports a process the signal killed, so a scheduler sees it the same either way.
+ */
+export class Interrupted extends Error {
+  override readonly name = 'Interrupted';
+  readonly exitCode: number;
+
+  constructor(readonly signal: StopSignal) {
+    super(`interrupted by ${signal} before the end of input: every state on stdout is committed with the rows it covers; nothing after the last one was loaded`);
+    this.exitCode = 128 + constants.signals[signal];
+  }
 }
 
 /** Exit codes of every Tapline target (README, "Exit codes"). */
@@ -33,6 +52,7 @@ export function classifyError(error: unknown): { code: number; message: string; 
     return { code: EXIT.input, message: error.message, showStack: false };
   }
   if (error instanceof ConfigError) return { code: EXIT.config, message: error.message, showStack: false };
+  if (error instanceof Interrupted) return { code: error.exitCode, message: error.message, showStack: false };
   const message = error instanceof Error ? error.message : String(error);
   return { code: EXIT.internal, message, showStack: true };
 }

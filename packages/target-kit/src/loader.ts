@@ -21,7 +21,7 @@ import {
 import { planColumns } from './column-plan.js';
 import type { BaseTargetConfig } from './config.js';
 import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
-import { LoadError } from './errors.js';
+import { Interrupted, LoadError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
 import { disambiguatedColumnName, disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
 import {
@@ -688,8 +688,9 @@ class Loader<C extends BaseTargetConfig> {
    */
   private async afterFailure(error: unknown): Promise<void> {
     await this.queue.settle();
+    // Bad input, or a stop signal: what the last STATE covers is as good as after a clean end.
     const salvageable =
-      error instanceof SingerInputError &&
+      (error instanceof SingerInputError || error instanceof Interrupted) &&
       !this.queue.failed &&
       this.pendingState !== undefined &&
       !this.pendingStateTainted;

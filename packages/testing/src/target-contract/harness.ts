@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -74,11 +74,25 @@ export interface TargetRun {
   readonly stderr: string;
 }
 
-/** Run the target CLI on an input file, text or stream (a real `tap | target` pipe) with the place's config plus `extra`. */
+/**
+ * Send `signal` once stderr matches `after`; until then (and after) the input stays open, as a
+ * tap that is still running keeps its end of the pipe.
+ */
+export interface Interruption {
+  readonly signal: NodeJS.Signals;
+  readonly after: RegExp;
+}
+
+/**
+ * Run the target CLI on an input file, text or stream (a real `tap | target` pipe) with the
+ * place's config plus `extra`; with `interrupt`, text is written and the pipe kept open until the
+ * signal has stopped the target.
+ */
 export async function runTargetCommand(
   place: Pick<TargetPlace, 'config' | 'command'>,
   input: { file: string } | { text: string } | { stream: NodeJS.ReadableStream },
   extra: Record<string, unknown> = {},
+  interrupt?: Interruption,
 ): Promise<TargetRun> {
   const dir = await mkdtemp(join(tmpdir(), 'tapline-target-'));
   try {
@@ -89,12 +103,21 @@ export async function runTargetCommand(
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    let signalled = false;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (interrupt !== undefined && !signalled && interrupt.after.test(stderr)) {
+        signalled = true;
+        child.kill(interrupt.signal);
+      }
+    });
     child.stdin.on('error', () => {}); // the target may exit before reading everything (bad input)
     if ('file' in input) createReadStream(input.file).pipe(child.stdin);
     else if ('stream' in input) input.stream.pipe(child.stdin);
+    else if (interrupt !== undefined) child.stdin.write(input.text);
     else child.stdin.end(input.text);
-    const code = await new Promise<number>((resolve) => child.on('close', (exit) => resolve(exit ?? -1)));
+    const code = await new Promise<number>((resolve) => child.on('close', (exit, signal) => resolve(exit ?? (signal === null ? -1 : 128 + constants.signals[signal]))));
+    child.stdin.destroy();
     const states = stdout
       .split('\n')
       .filter((line) => line.trim() !== '')

@@ -653,6 +653,34 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { bookmark: 2 } }]);
       });
 
+      // An orchestrator's timeout or cancel (SIGTERM), Ctrl-C (SIGINT), while the tap still holds the pipe open.
+      for (const [signal, exit] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+        it(`${signal} mid-run: what the last STATE covers is committed and echoed, nothing after it; exit ${exit}`, async () => {
+          const input = text(
+            schema('events', { id: { type: 'integer' } }),
+            record('events', { id: 1 }),
+            record('events', { id: 2 }),
+            state({ bookmark: 2 }),
+            record('events', { id: 3 }),
+          );
+          const result = await runTargetCommand(place, input, { state_table: 'tapline_state' }, { signal, after: /created table/ });
+          expect(result.code).toBe(exit);
+          expect(result.stderr).toMatch(new RegExp(`CRITICAL interrupted by ${signal} before the end of input`));
+          expect(result.stderr).not.toMatch(/\n\s+at /);
+          expect(result.states).toEqual([{ bookmark: 2 }]);
+          expect((await rows('events')).map((row) => row.id)).toEqual([1, 2]);
+          expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { bookmark: 2 } }]);
+        });
+      }
+
+      it('SIGTERM before any STATE: nothing is committed, not even the new table', async () => {
+        const input = text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }));
+        const result = await runTargetCommand(place, input, {}, { signal: 'SIGTERM', after: /created table/ });
+        expect(result.code).toBe(143);
+        expect(result.states).toEqual([]);
+        expect(await place.tables()).not.toContain('events');
+      });
+
       it('state_table: the state is stored with the rows it covers, under state_id', async () => {
         const input = text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }), state({ at: 1 }));
         await load(input, { state_table: 'tapline_state', state_id: 'pipeline-a' });
