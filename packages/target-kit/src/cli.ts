@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { BaseTargetConfig } from './config.js';
 import { readConfigFile } from './config.js';
 import type { Dialect } from './dialect.js';
-import { classifyError, ConfigError, EXIT, Interrupted, type StopSignal } from './errors.js';
+import { classifyError, ConfigError, EXIT, Interrupted, LoadError, type StopSignal } from './errors.js';
 import { runTarget, stderrLogger } from './loader.js';
 
 /** What a target package declares; `runTargetCli` does the rest. */
@@ -94,6 +94,9 @@ const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
  * files removed), and the run fails with exit 128 + the signal's number. A second signal exits at
  * once (the database rolls back the open transaction when the connection goes). A signal that
  * comes after the input ended changes nothing: the run is finishing anyway.
+ *
+ * stdout closed by its reader (EPIPE: the orchestrator that takes the states is gone) stops the
+ * load too, as a LoadError: states can no longer be delivered, so nothing more is committed.
  */
 async function stoppingGracefully<T>(input: NodeJS.ReadableStream & { destroy(error?: Error): unknown }, load: () => Promise<T>): Promise<T> {
   let stopping: StopSignal | null = null;
@@ -106,11 +109,24 @@ async function stoppingGracefully<T>(input: NodeJS.ReadableStream & { destroy(er
     stderrLogger.warn(`${signal}: stopping; committing what the last STATE covers`);
     input.destroy(new Interrupted(signal));
   };
+  let outputClosed: LoadError | null = null;
+  const onOutputError = (error: NodeJS.ErrnoException) => {
+    if (outputClosed !== null) return; // each later state write fails alike
+    outputClosed = new LoadError(
+        `stdout was closed by its reader (${error.code ?? error.message}), so states can no longer be delivered: the load stopped; what was committed stays (state_table, when set, holds its state), the rest was rolled back`,
+    );
+    input.destroy(outputClosed);
+  };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  process.stdout.on('error', onOutputError);
   try {
-    return await load();
+    const result = await load();
+    // The last state could not be delivered, though the input had ended: not a clean run.
+    if (outputClosed !== null) throw outputClosed;
+    return result;
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
+    process.stdout.off('error', onOutputError);
   }
 }
 

@@ -75,13 +75,11 @@ export interface TargetRun {
 }
 
 /**
- * Send `signal` once stderr matches `after`; until then (and after) the input stays open, as a
- * tap that is still running keeps its end of the pipe.
+ * How a run is cut short while the input stays open, as a tap that is still running keeps its end
+ * of the pipe: send `signal` once stderr matches `after`, or close the target's stdout from the
+ * start (its reader is gone).
  */
-export interface Interruption {
-  readonly signal: NodeJS.Signals;
-  readonly after: RegExp;
-}
+export type Interruption = { readonly signal: NodeJS.Signals; readonly after: RegExp } | { readonly closeStdout: true };
 
 /**
  * Run the target CLI on an input file, text or stream (a real `tap | target` pipe) with the
@@ -106,11 +104,12 @@ export async function runTargetCommand(
     let signalled = false;
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
-      if (interrupt !== undefined && !signalled && interrupt.after.test(stderr)) {
+      if (interrupt !== undefined && 'signal' in interrupt && !signalled && interrupt.after.test(stderr)) {
         signalled = true;
         child.kill(interrupt.signal);
       }
     });
+    if (interrupt !== undefined && 'closeStdout' in interrupt) child.stdout.destroy();
     child.stdin.on('error', () => {}); // the target may exit before reading everything (bad input)
     if ('file' in input) createReadStream(input.file).pipe(child.stdin);
     else if ('stream' in input) input.stream.pipe(child.stdin);

@@ -673,6 +673,17 @@ export function defineTargetContract(harness: TargetHarness): void {
         });
       }
 
+      it('stdout closed by its reader (EPIPE): the load stops by itself with a sentence; what was committed stays, with its state', async () => {
+        const input = text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }), state({ at: 1 }), record('events', { id: 2 }));
+        // A commit at every STATE: the first state echo meets the closed pipe.
+        const result = await runTargetCommand(place, input, { state_table: 'tapline_state', batch_size_rows: 1 }, { closeStdout: true });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/CRITICAL stdout was closed by its reader \(EPIPE\), so states can no longer be delivered/);
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+        expect((await rows('events')).map((row) => row.id)).toEqual([1]);
+        expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { at: 1 } }]);
+      });
+
       it('SIGTERM before any STATE: nothing is committed, not even the new table', async () => {
         const input = text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }));
         const result = await runTargetCommand(place, input, {}, { signal: 'SIGTERM', after: /created table/ });
