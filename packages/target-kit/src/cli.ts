@@ -113,7 +113,7 @@ async function stoppingGracefully<T>(input: NodeJS.ReadableStream & { destroy(er
   const onOutputError = (error: NodeJS.ErrnoException) => {
     if (outputClosed !== null) return; // each later state write fails alike
     outputClosed = new LoadError(
-        `stdout was closed by its reader (${error.code ?? error.message}), so states can no longer be delivered: the load stopped; what was committed stays (state_table, when set, holds its state), the rest was rolled back`,
+      `stdout was closed by its reader (${error.code ?? error.message}), so states can no longer be delivered: the load stopped; what was committed stays (state_table, when set, holds its state), the rest was rolled back`,
     );
     input.destroy(outputClosed);
   };

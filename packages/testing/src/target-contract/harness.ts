@@ -84,7 +84,7 @@ export type Interruption = { readonly signal: NodeJS.Signals; readonly after: Re
 /**
  * Run the target CLI on an input file, text or stream (a real `tap | target` pipe) with the
  * place's config plus `extra`; with `interrupt`, text is written and the pipe kept open until the
- * signal has stopped the target.
+ * target has stopped.
  */
 export async function runTargetCommand(
   place: Pick<TargetPlace, 'config' | 'command'>,
