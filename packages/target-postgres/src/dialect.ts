@@ -16,6 +16,7 @@ import {
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { PostgresConfig } from './config.js';
+import { PgConnection } from './connection.js';
 import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, rowEncoder, type CopyTextEncoder } from './copy-text.js';
 
 /** Logical kind -> PostgreSQL type (README, "Types"). */
@@ -122,43 +123,47 @@ class PostgresSession implements DialectSession {
    */
   private readonly naiveTimestamps = new Map<string, Set<string>>();
 
-  constructor(private readonly client: pg.Client) {}
+  private readonly db: PgConnection;
+
+  constructor(client: pg.Client) {
+    this.db = new PgConnection(client);
+  }
 
   async begin(): Promise<void> {
-    await this.client.query('BEGIN');
+    await this.db.query('BEGIN');
   }
 
   async commit(): Promise<void> {
-    await this.client.query('COMMIT');
+    await this.db.query('COMMIT');
   }
 
   async rollback(): Promise<void> {
-    await this.client.query('ROLLBACK').catch(() => {});
+    await this.db.query('ROLLBACK').catch(() => {});
   }
 
   async close(): Promise<void> {
-    await this.client.end().catch(() => {});
+    await this.db.client.end().catch(() => {});
   }
 
   async ensureSchema(schema: string): Promise<void> {
-    const found = await this.client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    const found = await this.db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     if (found.rowCount === 0) {
       // Two first loads into one new schema at once (two pipelines, deployed together): the second
       // CREATE waits for the first's transaction, then fails on the catalog's unique index even
       // with IF NOT EXISTS. The schema exists by then, so that failure is undone and the load goes on.
-      await this.client.query('SAVEPOINT tapline_create_schema');
+      await this.db.query('SAVEPOINT tapline_create_schema');
       try {
-        await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+        await this.db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
       } catch (error) {
         if ((error as { code?: string }).code !== '23505') throw error;
-        await this.client.query('ROLLBACK TO SAVEPOINT tapline_create_schema');
+        await this.db.query('ROLLBACK TO SAVEPOINT tapline_create_schema');
       }
-      await this.client.query('RELEASE SAVEPOINT tapline_create_schema');
+      await this.db.query('RELEASE SAVEPOINT tapline_create_schema');
     }
   }
 
   async describeTable(table: TableRef): Promise<ExistingTable | null> {
-    const columns = await this.client.query<{ name: string; type: string; is_table: boolean }>(
+    const columns = await this.db.query<{ name: string; type: string; is_table: boolean }>(
       `SELECT a.attname AS name, format_type(a.atttypid, NULL) AS type
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
@@ -169,7 +174,7 @@ class PostgresSession implements DialectSession {
       [table.schema, table.table],
     );
     if (columns.rowCount === 0) return null;
-    const key = await this.client.query<{ name: string }>(
+    const key = await this.db.query<{ name: string }>(
       `SELECT a.attname AS name
          FROM pg_index i
          JOIN pg_class c ON c.oid = i.indrelid
@@ -179,7 +184,7 @@ class PostgresSession implements DialectSession {
         ORDER BY array_position(i.indkey::int2[], a.attnum)`,
       [table.schema, table.table],
     );
-    const comment = await this.client.query<{ comment: string | null }>(
+    const comment = await this.db.query<{ comment: string | null }>(
       `SELECT obj_description(c.oid, 'pg_class') AS comment
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = $2`,
@@ -198,20 +203,20 @@ class PostgresSession implements DialectSession {
   async createTable(table: TableRef, columns: readonly ColumnDef[], primaryKey: readonly string[]): Promise<void> {
     const parts = columns.map((column) => `${quoteIdent(column.name)} ${SQL_TYPE[column.kind]}`);
     if (primaryKey.length > 0) parts.push(`PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
-    await this.client.query(`CREATE TABLE ${qualified(table)} (${parts.join(', ')})`);
+    await this.db.query(`CREATE TABLE ${qualified(table)} (${parts.join(', ')})`);
   }
 
   async setTableComment(table: TableRef, comment: string): Promise<void> {
-    await this.client.query(`COMMENT ON TABLE ${qualified(table)} IS ${quoteLiteral(comment)}`);
+    await this.db.query(`COMMENT ON TABLE ${qualified(table)} IS ${quoteLiteral(comment)}`);
   }
 
   async dropTable(table: TableRef): Promise<void> {
-    await this.client.query(`DROP TABLE IF EXISTS ${qualified(table)}`);
+    await this.db.query(`DROP TABLE IF EXISTS ${qualified(table)}`);
     this.naiveTimestamps.delete(qualified(table));
   }
 
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
-    await this.client.query(
+    await this.db.query(
       `ALTER TABLE ${qualified(table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${SQL_TYPE[column.kind]}`,
     );
   }
@@ -222,7 +227,7 @@ class PostgresSession implements DialectSession {
     // jsonb -> text keeps a JSON string's own text (no quotes); other values become their JSON text.
     const using =
       column.kind === 'json' ? `to_jsonb(${name})` : from === 'json' && column.kind === 'string' ? `${name} #>> '{}'` : `${name}::${to}`;
-    await this.client.query(`ALTER TABLE ${qualified(table)} ALTER COLUMN ${name} TYPE ${to} USING ${using}`);
+    await this.db.query(`ALTER TABLE ${qualified(table)} ALTER COLUMN ${name} TYPE ${to} USING ${using}`);
     this.naiveTimestamps.get(qualified(table))?.delete(column.name);
   }
 
@@ -250,14 +255,14 @@ class PostgresSession implements DialectSession {
     // the COPY is undone to the savepoint and this table uses the merge from now on.
     const tableKey = qualified(batch.table);
     if (batch.keyIsPrimaryKey && !this.mergeOnly.has(tableKey)) {
-      await this.client.query('SAVEPOINT tapline_copy');
+      await this.db.query('SAVEPOINT tapline_copy');
       try {
         await this.copyRows(batch, `${tableKey} (${columnList})`);
-        await this.client.query('RELEASE SAVEPOINT tapline_copy');
+        await this.db.query('RELEASE SAVEPOINT tapline_copy');
         return;
       } catch (error) {
         if ((error as { cause?: { code?: string } }).cause?.code !== UNIQUE_VIOLATION) throw error;
-        await this.client.query('ROLLBACK TO SAVEPOINT tapline_copy');
+        await this.db.query('ROLLBACK TO SAVEPOINT tapline_copy');
         this.mergeOnly.add(tableKey);
       }
     }
@@ -275,19 +280,19 @@ class PostgresSession implements DialectSession {
     const shape = batch.columns
       .map((column) => (asTimestamptz.has(column.name) ? `${quoteIdent(column.name)}::timestamptz AS ${quoteIdent(column.name)}` : quoteIdent(column.name)))
       .join(', ');
-    await this.client.query(`CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${shape} FROM ${qualified(batch.table)} WITH NO DATA`);
+    await this.db.query(`CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${shape} FROM ${qualified(batch.table)} WITH NO DATA`);
     try {
       await this.copyRows(batch, `${staging} (${columnList})`);
       if (batch.mode === 'append' || batch.tableIsNew) {
-        await this.client.query(`INSERT INTO ${qualified(batch.table)} (${columnList}) SELECT ${columnList} FROM ${staging}`);
+        await this.db.query(`INSERT INTO ${qualified(batch.table)} (${columnList}) SELECT ${columnList} FROM ${staging}`);
       } else {
-        await this.client.query(this.mergeSql(batch, staging, columnList));
-        if (!batch.keyIsPrimaryKey) await this.client.query(this.insertMissingSql(batch, staging, columnList));
+        await this.db.query(this.mergeSql(batch, staging, columnList));
+        if (!batch.keyIsPrimaryKey) await this.db.query(this.insertMissingSql(batch, staging, columnList));
       }
     } catch (error) {
       throw this.describeLoadError(error, batch);
     }
-    await this.client.query(`DROP TABLE ${staging}`);
+    await this.db.query(`DROP TABLE ${staging}`);
   }
 
   /** One set-based statement: upsert on the primary key, or (no such constraint) update the matching rows. */
@@ -311,7 +316,7 @@ class PostgresSession implements DialectSession {
   }
 
   private async copyRows(batch: RowBatch, into: string): Promise<void> {
-    const stream = this.client.query(copyStreams.from(`COPY ${into} FROM STDIN`));
+    const stream = this.db.client.query(copyStreams.from(`COPY ${into} FROM STDIN`));
     try {
       await pipeline(Readable.from(batch.rows.buffers()), stream);
     } catch (error) {
@@ -321,7 +326,8 @@ class PostgresSession implements DialectSession {
 
   /** Turn a database error into one sentence naming the stream, input line and column when PostgreSQL says which. */
   private describeLoadError(error: unknown, batch: RowBatch): Error {
-    if (error instanceof LoadError) return error;
+    const lost = this.db.explain(error);
+    if (lost instanceof LoadError) return lost;
     const pgError = error as { message?: string; where?: string; column?: string; code?: string; hint?: string };
     const where = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(pgError.where ?? '');
     const rowIndex = where ? Number(where[1]) - 1 : -1;
@@ -344,9 +350,9 @@ class PostgresSession implements DialectSession {
     // numeric: a version beyond int64 (the column widens for it) compares without an out-of-range error.
     const older = `(${versionColumn} < $1::numeric OR ${versionColumn} IS NULL)`;
     if (hard) {
-      await this.client.query(`DELETE FROM ${qualified(table)} WHERE ${older}`, [version.toString()]);
+      await this.db.query(`DELETE FROM ${qualified(table)} WHERE ${older}`, [version.toString()]);
     } else {
-      await this.client.query(
+      await this.db.query(
         `UPDATE ${qualified(table)} SET ${deletedAt} = now() WHERE ${older} AND ${deletedAt} IS NULL`,
         [version.toString()],
       );
@@ -354,17 +360,17 @@ class PostgresSession implements DialectSession {
   }
 
   async deleteMarkedRows(table: TableRef): Promise<void> {
-    await this.client.query(`DELETE FROM ${qualified(table)} WHERE ${quoteIdent(META.deletedAt)} IS NOT NULL`);
+    await this.db.query(`DELETE FROM ${qualified(table)} WHERE ${quoteIdent(META.deletedAt)} IS NOT NULL`);
   }
 
   async ensureStateTable(table: TableRef): Promise<void> {
-    await this.client.query(
+    await this.db.query(
       `CREATE TABLE IF NOT EXISTS ${qualified(table)} (id text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
     );
   }
 
   async writeState(table: TableRef, id: string, valueJson: string): Promise<void> {
-    await this.client.query(
+    await this.db.query(
       `INSERT INTO ${qualified(table)} (id, value, updated_at) VALUES ($1, $2::jsonb, now())
        ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
       [id, valueJson],
@@ -372,9 +378,9 @@ class PostgresSession implements DialectSession {
   }
 
   async readState(table: TableRef, id: string): Promise<unknown> {
-    const exists = await this.client.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [qualified(table)]);
+    const exists = await this.db.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [qualified(table)]);
     if (exists.rows[0]?.found == null) return undefined;
-    const result = await this.client.query<{ value: string }>(`SELECT value::text AS value FROM ${qualified(table)} WHERE id = $1`, [id]);
+    const result = await this.db.query<{ value: string }>(`SELECT value::text AS value FROM ${qualified(table)} WHERE id = $1`, [id]);
     const text = result.rows[0]?.value;
     return text === undefined ? undefined : parseJson(text);
   }

@@ -1,4 +1,5 @@
-// Loads that wait on another transaction: a second first load goes on once the first committed; a stop signal meets the wait.
+// Loads that meet other sessions: a second first load goes on once the first committed; a stop signal
+// meets a wait; a connection that goes away (a restart, a failover, a terminated backend) is one sentence.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -91,6 +92,87 @@ describe.skipIf(!reachable)('loads waiting on another transaction', () => {
       await other.query('ROLLBACK').catch(() => {});
       await other.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await other.end();
+      await watcher.end();
+    }
+  });
+});
+
+
+describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
+  const header = [
+    '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
+    '{"type":"RECORD","stream":"exams","record":{"id":1}}',
+  ];
+
+  /** A target loading into a fresh schema, its input kept open; `backend` finds its server process. */
+  function startTarget(schema: string) {
+    const dir = mkdtempSync(join(tmpdir(), 'tapline-lost-'));
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema }));
+    const target = spawn(process.execPath, [bin, '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const output = { stdout: '', stderr: '' };
+    target.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+    target.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+    target.stdin.on('error', () => {});
+    return { target, output };
+  }
+
+  const backendWhere = (condition: string) =>
+    `SELECT pid FROM pg_stat_activity WHERE application_name = 'tapline-target-postgres' AND ${condition}`;
+
+  it('terminated while a statement runs: one sentence, exit 1, no stack trace, nothing committed', async () => {
+    const schema = `lost_${randomBytes(4).toString('hex')}`;
+    const other = await plainPgClient();
+    const watcher = await plainPgClient();
+    try {
+      await other.query('BEGIN');
+      await other.query(`CREATE SCHEMA "${schema}"`);
+      const { target, output } = startTarget(schema);
+      target.stdin.write(`${header.join('\n')}\n`);
+      let pid: number | undefined;
+      await until(async () => {
+        pid = (await watcher.query(backendWhere(`wait_event_type = 'Lock' AND query LIKE '%${schema}%'`))).rows[0]?.pid;
+        return pid !== undefined;
+      });
+      await watcher.query('SELECT pg_terminate_backend($1)', [pid]);
+      const [code] = (await once(target, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(output.stderr).toMatch(/CRITICAL the connection to PostgreSQL was lost \(terminating connection due to administrator command\)/);
+      expect(output.stderr).not.toMatch(/\n\s+at /);
+      expect(output.stdout).toBe('');
+      await other.query('COMMIT');
+      expect((await watcher.query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [schema])).rowCount).toBe(0);
+    } finally {
+      await other.query('ROLLBACK').catch(() => {});
+      await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await other.end();
+      await watcher.end();
+    }
+  });
+
+  it('terminated while idle between messages: the next statement says so in one sentence, exit 1; the uncommitted rows are gone', async () => {
+    const schema = `lost_${randomBytes(4).toString('hex')}`;
+    const watcher = await plainPgClient();
+    try {
+      const { target, output } = startTarget(schema);
+      // The STATE is not due for a commit yet (batch_size_rows): the session sits idle in its open transaction.
+      target.stdin.write(`${header.join('\n')}\n{"type":"STATE","value":{"at":1}}\n`);
+      let pid: number | undefined;
+      await until(async () => {
+        pid = (await watcher.query(backendWhere(`state = 'idle in transaction'`))).rows[0]?.pid;
+        return pid !== undefined && /created table/.test(output.stderr);
+      });
+      await watcher.query('SELECT pg_terminate_backend($1)', [pid]);
+      await until(async () => (await watcher.query(backendWhere('true'))).rowCount === 0);
+      target.stdin.end('{"type":"RECORD","stream":"exams","record":{"id":2}}\n');
+      const [code] = (await once(target, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(output.stderr).toMatch(/CRITICAL the connection to PostgreSQL was lost/);
+      expect(output.stderr).not.toMatch(/\n\s+at /);
+      expect(output.stdout).toBe('');
+      expect((await watcher.query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [schema])).rowCount).toBe(0);
+    } finally {
+      await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await watcher.end();
     }
   });
