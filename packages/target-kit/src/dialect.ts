@@ -224,6 +224,13 @@ export interface DialectSession<E extends RowEncoder = RowEncoder> {
   writeState(table: TableRef, id: string, valueJson: string): Promise<void>;
   /** The stored state value (parsed JSON), or undefined when the table or the row is missing. */
   readState(table: TableRef, id: string): Promise<unknown>;
+  /**
+   * Optional: hold a lock on `id` of the state table for as long as the session lives, so that two
+   * runs of one pipeline (an overlapping schedule) never load at once. Resolves once held; throws
+   * a LoadError naming the holder when another session has it. The kit calls it first thing when
+   * `state_table` is set. (A destination one process writes at a time, like a DuckDB file, needs none.)
+   */
+  lockState?(table: TableRef, id: string): Promise<void>;
 }
 
 /**

@@ -247,6 +247,7 @@ class Loader<C extends BaseTargetConfig> {
     try {
       if (this.stateTable) {
         const table = this.stateTable;
+        await this.session.lockState?.(table, this.config.state_id);
         await this.ensureTransaction();
         await this.ensureSchema(table.schema, 'state_table');
         await this.refusable('state_table', `create table ${table.schema}.${table.table}`, () => this.session.ensureStateTable(table));

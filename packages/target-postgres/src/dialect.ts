@@ -111,6 +111,8 @@ function describeTarget(config: PostgresConfig): string {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/** How long a run waits for another run of its pipeline to let go of the state lock (`lockState`). */
+const STATE_LOCK_WAIT_MS = 5_000;
 
 class PostgresSession implements DialectSession {
   private stagingCounter = 0;
@@ -374,6 +376,37 @@ class PostgresSession implements DialectSession {
       `INSERT INTO ${qualified(table)} (id, value, updated_at) VALUES ($1, $2::jsonb, now())
        ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
       [id, valueJson],
+    );
+  }
+
+  /**
+   * A session-level advisory lock keyed by the state table and `state_id` (PostgreSQL drops it when
+   * the connection ends, so a run that died holds nothing). An hourly schedule whose previous run
+   * is still loading should fail, not queue up behind it; but a run retried right after the last
+   * one was killed may find the lock for the moment the server takes to notice, so it is tried for
+   * `STATE_LOCK_WAIT_MS` first.
+   */
+  async lockState(table: TableRef, id: string): Promise<void> {
+    const key = [qualified(table), id];
+    const deadline = Date.now() + STATE_LOCK_WAIT_MS;
+    for (;;) {
+      const taken = await this.db.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS locked', key);
+      if (taken.rows[0]?.locked) return;
+      if (Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    // pg_locks shows the two keys as unsigned oids, the second key's class as objsubid 2.
+    const holder = await this.db.query<{ pid: number; since: Date | null }>(
+      `SELECT a.pid, a.backend_start AS since
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.pid <> pg_backend_pid()
+          AND l.classid = (hashtext($1)::bigint & 4294967295)::oid AND l.objid = (hashtext($2)::bigint & 4294967295)::oid`,
+      key,
+    );
+    const row = holder.rows[0];
+    const who = row === undefined ? 'another session' : `PostgreSQL backend ${row.pid}${row.since ? `, connected at ${row.since.toISOString()}` : ''}`;
+    throw new LoadError(
+      `state_table ${table.schema}.${table.table}: another load with state_id ${JSON.stringify(id)} is running (${who}); two runs of one pipeline at once would load the same records twice: let it finish, or give each pipeline its own state_id`,
     );
   }
 

@@ -1,5 +1,6 @@
 // Loads that meet other sessions: a second first load goes on once the first committed; a stop signal
-// meets a wait; a connection that goes away (a restart, a failover, a terminated backend) is one sentence.
+// meets a wait; a connection that goes away (a restart, a failover, a terminated backend) is one sentence;
+// two runs of one pipeline (same state_id) never load at once.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -13,6 +14,28 @@ import { describe, expect, it } from 'vitest';
 const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));
 const reachable = await pgIsReachable();
 
+const header = [
+  '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
+  '{"type":"RECORD","stream":"exams","record":{"id":1}}',
+];
+
+/** A target loading into `schema`, its input open until the test ends it. */
+function startTarget(schema: string, extra: Record<string, unknown> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tapline-concurrent-'));
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema, ...extra }));
+  const target = spawn(process.execPath, [bin, '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  target.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  target.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  target.stdin.on('error', () => {});
+  return { target, output };
+}
+
+/** The target's server process(es) matching `condition`. */
+const backendWhere = (condition: string) =>
+  `SELECT pid FROM pg_stat_activity WHERE application_name = 'tapline-target-postgres' AND ${condition}`;
+
 describe.skipIf(!reachable)('loads waiting on another transaction', () => {
   it('a schema another transaction is creating: the load waits for it, then loads into it (no unique-index error)', async () => {
     const schema = `race_${randomBytes(4).toString('hex')}`;
@@ -20,25 +43,14 @@ describe.skipIf(!reachable)('loads waiting on another transaction', () => {
     try {
       await other.query('BEGIN');
       await other.query(`CREATE SCHEMA "${schema}"`);
-      const dir = mkdtempSync(join(tmpdir(), 'tapline-race-'));
-      const config = join(dir, 'config.json');
-      writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema }));
-      const target = spawn(process.execPath, [bin, '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stderr = '';
-      target.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      target.stdin.end(
-        [
-          '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
-          '{"type":"RECORD","stream":"exams","record":{"id":1}}',
-          '{"type":"STATE","value":{"at":1}}',
-        ].join('\n'),
-      );
+      const { target, output } = startTarget(schema);
+      target.stdin.end(`${header.join('\n')}\n{"type":"STATE","value":{"at":1}}`);
       // The target's CREATE SCHEMA now waits on this transaction's.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(target.exitCode).toBeNull();
       await other.query('COMMIT');
       const [code] = (await once(target, 'exit')) as [number];
-      expect(stderr).not.toMatch(/CRITICAL/);
+      expect(output.stderr).not.toMatch(/CRITICAL/);
       expect(code).toBe(0);
       expect((await other.query(`SELECT id FROM "${schema}".exams`)).rows).toEqual([{ id: 1 }]);
     } finally {
@@ -55,35 +67,18 @@ describe.skipIf(!reachable)('loads waiting on another transaction', () => {
     try {
       await other.query('BEGIN');
       await other.query(`CREATE SCHEMA "${schema}"`);
-      const dir = mkdtempSync(join(tmpdir(), 'tapline-stuck-'));
-      const config = join(dir, 'config.json');
-      writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema }));
-      const target = spawn(process.execPath, [bin, '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stderr = '';
-      target.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      target.stdin.write(
-        [
-          '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
-          '{"type":"RECORD","stream":"exams","record":{"id":1}}',
-          '{"type":"STATE","value":{"at":1}}',
-          '',
-        ].join('\n'),
-      );
+      const { target, output } = startTarget(schema);
+      target.stdin.write(`${header.join('\n')}\n{"type":"STATE","value":{"at":1}}\n`);
       // The target's CREATE SCHEMA waits on this transaction's; the first SIGTERM cannot cut that short.
       // Watched from a connection of its own: within a transaction pg_stat_activity stays as first read.
-      await until(async () => {
-        const waiting = await watcher.query(
-          `SELECT 1 FROM pg_stat_activity WHERE application_name = 'tapline-target-postgres' AND wait_event_type = 'Lock' AND query LIKE '%${schema}%'`,
-        );
-        return waiting.rowCount === 1;
-      });
+      await until(async () => (await watcher.query(backendWhere(`wait_event_type = 'Lock' AND query LIKE '%${schema}%'`))).rowCount === 1);
       target.kill('SIGTERM');
-      await until(async () => /WARNING SIGTERM: stopping/.test(stderr));
+      await until(async () => /WARNING SIGTERM: stopping/.test(output.stderr));
       expect(target.exitCode).toBeNull();
       target.kill('SIGTERM');
       const [code] = (await once(target, 'exit')) as [number];
       expect(code).toBe(143);
-      expect(stderr).toMatch(/SIGTERM again: exiting now, without committing/);
+      expect(output.stderr).toMatch(/SIGTERM again: exiting now, without committing/);
       await other.query('COMMIT');
       const tables = await other.query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [schema]);
       expect(tables.rowCount).toBe(0);
@@ -97,29 +92,7 @@ describe.skipIf(!reachable)('loads waiting on another transaction', () => {
   });
 });
 
-
 describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
-  const header = [
-    '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
-    '{"type":"RECORD","stream":"exams","record":{"id":1}}',
-  ];
-
-  /** A target loading into a fresh schema, its input kept open; `backend` finds its server process. */
-  function startTarget(schema: string) {
-    const dir = mkdtempSync(join(tmpdir(), 'tapline-lost-'));
-    const config = join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema }));
-    const target = spawn(process.execPath, [bin, '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const output = { stdout: '', stderr: '' };
-    target.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-    target.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
-    target.stdin.on('error', () => {});
-    return { target, output };
-  }
-
-  const backendWhere = (condition: string) =>
-    `SELECT pid FROM pg_stat_activity WHERE application_name = 'tapline-target-postgres' AND ${condition}`;
-
   it('terminated while a statement runs: one sentence, exit 1, no stack trace, nothing committed', async () => {
     const schema = `lost_${randomBytes(4).toString('hex')}`;
     const other = await plainPgClient();
@@ -171,6 +144,66 @@ describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
       expect(output.stderr).not.toMatch(/\n\s+at /);
       expect(output.stdout).toBe('');
       expect((await watcher.query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [schema])).rowCount).toBe(0);
+    } finally {
+      await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await watcher.end();
+    }
+  });
+});
+
+describe.skipIf(!reachable)('two runs of one pipeline at once', () => {
+  it('with state_table: the second fails within seconds, naming the state_id and the first run\'s backend; the first goes on', async () => {
+    const schema = `twice_${randomBytes(4).toString('hex')}`;
+    const watcher = await plainPgClient();
+    const pipeline = { state_table: 'tapline_state', state_id: 'hourly' };
+    try {
+      const first = startTarget(schema, pipeline);
+      first.target.stdin.write(`${header.join('\n')}\n`);
+      await until(async () => /created table/.test(first.output.stderr));
+      const second = startTarget(schema, pipeline);
+      second.target.stdin.end(`${header.join('\n')}\n{"type":"STATE","value":{"at":1}}\n`);
+      const [secondCode] = (await once(second.target, 'exit')) as [number];
+      expect(secondCode).toBe(1);
+      expect(second.output.stderr).toMatch(
+        /CRITICAL state_table twice_\w+\.tapline_state: another load with state_id "hourly" is running \(PostgreSQL backend \d+, connected at /,
+      );
+      expect(second.output.stdout).toBe('');
+      first.target.stdin.end('{"type":"STATE","value":{"at":1}}\n');
+      const [firstCode] = (await once(first.target, 'exit')) as [number];
+      expect(first.output.stderr).not.toMatch(/CRITICAL/);
+      expect(firstCode).toBe(0);
+      expect((await watcher.query(`SELECT id FROM "${schema}".exams`)).rows).toEqual([{ id: 1 }]);
+      // Once the first run ended, its lock is gone: the next run loads.
+      const third = startTarget(schema, pipeline);
+      third.target.stdin.end(`${header.join('\n')}\n{"type":"STATE","value":{"at":2}}\n`);
+      const [thirdCode] = (await once(third.target, 'exit')) as [number];
+      expect(thirdCode).toBe(0);
+    } finally {
+      await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await watcher.end();
+    }
+  });
+
+  it('two pipelines with their own state_id load side by side', async () => {
+    const schema = `side_${randomBytes(4).toString('hex')}`;
+    const watcher = await plainPgClient();
+    try {
+      // The schema and the state table exist (a first load into a new schema makes the next one wait for its commit).
+      const earlier = startTarget(schema, { state_table: 'tapline_state', state_id: 'a' });
+      earlier.target.stdin.end(`${header.join('\n')}\n{"type":"STATE","value":{"at":0}}\n`);
+      expect(((await once(earlier.target, 'exit')) as [number])[0]).toBe(0);
+      const first = startTarget(schema, { state_table: 'tapline_state', state_id: 'a' });
+      first.target.stdin.write(`${header.join('\n')}\n`);
+      // Loading: its transaction is open, waiting for more input.
+      await until(async () => (await watcher.query(backendWhere(`state = 'idle in transaction'`))).rowCount === 1);
+      const second = startTarget(schema, { state_table: 'tapline_state', state_id: 'b' });
+      second.target.stdin.end('{"type":"SCHEMA","stream":"other","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}\n{"type":"STATE","value":{"at":1}}\n');
+      const [secondCode] = (await once(second.target, 'exit')) as [number];
+      expect(second.output.stderr).not.toMatch(/CRITICAL/);
+      expect(secondCode).toBe(0);
+      first.target.stdin.end('{"type":"STATE","value":{"at":1}}\n');
+      const [firstCode] = (await once(first.target, 'exit')) as [number];
+      expect(firstCode).toBe(0);
     } finally {
       await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await watcher.end();
