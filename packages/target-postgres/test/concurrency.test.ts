@@ -36,78 +36,76 @@ function startTarget(schema: string, extra: Record<string, unknown> = {}) {
 const backendWhere = (condition: string) =>
   `SELECT pid FROM pg_stat_activity WHERE application_name = 'tapline-target-postgres' AND ${condition}`;
 
+type Client = Awaited<ReturnType<typeof plainPgClient>>;
+
+/**
+ * A fresh schema that another session's open transaction is creating (a load into it waits on
+ * that transaction), and a watcher connection of its own (within a transaction pg_stat_activity
+ * stays as first read); both cleaned up after `body`.
+ */
+async function whileAnotherCreates(prefix: string, body: (place: { schema: string; other: Client; watcher: Client }) => Promise<void>): Promise<void> {
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const other = await plainPgClient();
+  const watcher = await plainPgClient();
+  try {
+    await other.query('BEGIN');
+    await other.query(`CREATE SCHEMA "${schema}"`);
+    await body({ schema, other, watcher });
+  } finally {
+    await other.query('ROLLBACK').catch(() => {});
+    await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await other.end();
+    await watcher.end();
+  }
+}
+
+/** The server process of the target once its CREATE SCHEMA waits on the other transaction. */
+async function waitingOnLock(watcher: Client, schema: string): Promise<number> {
+  let pid: number | undefined;
+  await until(async () => {
+    pid = (await watcher.query(backendWhere(`wait_event_type = 'Lock' AND query LIKE '%${schema}%'`))).rows[0]?.pid;
+    return pid !== undefined;
+  });
+  return pid!;
+}
+
 describe.skipIf(!reachable)('loads waiting on another transaction', () => {
-  it('a schema another transaction is creating: the load waits for it, then loads into it (no unique-index error)', async () => {
-    const schema = `race_${randomBytes(4).toString('hex')}`;
-    const other = await plainPgClient();
-    try {
-      await other.query('BEGIN');
-      await other.query(`CREATE SCHEMA "${schema}"`);
+  it('a schema another transaction is creating: the load waits for it, then loads into it (no unique-index error)', () =>
+    whileAnotherCreates('race', async ({ schema, other, watcher }) => {
       const { target, output } = startTarget(schema);
       target.stdin.end(`${header.join('\n')}\n{"type":"STATE","value":{"at":1}}`);
-      // The target's CREATE SCHEMA now waits on this transaction's.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(target.exitCode).toBeNull();
+      await waitingOnLock(watcher, schema);
       await other.query('COMMIT');
       const [code] = (await once(target, 'exit')) as [number];
       expect(output.stderr).not.toMatch(/CRITICAL/);
       expect(code).toBe(0);
-      expect((await other.query(`SELECT id FROM "${schema}".exams`)).rows).toEqual([{ id: 1 }]);
-    } finally {
-      await other.query('ROLLBACK').catch(() => {});
-      await other.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await other.end();
-    }
-  });
+      expect((await watcher.query(`SELECT id FROM "${schema}".exams`)).rows).toEqual([{ id: 1 }]);
+    }));
 
-  it('SIGTERM while a statement waits on a lock: the wait goes on; a second SIGTERM exits at once, exit 143, nothing committed', async () => {
-    const schema = `stuck_${randomBytes(4).toString('hex')}`;
-    const other = await plainPgClient();
-    const watcher = await plainPgClient();
-    try {
-      await other.query('BEGIN');
-      await other.query(`CREATE SCHEMA "${schema}"`);
+  it('SIGTERM while a statement waits on a lock: the wait goes on; a second SIGTERM exits at once, exit 143, nothing committed', () =>
+    whileAnotherCreates('stuck', async ({ schema, other, watcher }) => {
       const { target, output } = startTarget(schema);
       target.stdin.write(`${header.join('\n')}\n{"type":"STATE","value":{"at":1}}\n`);
-      // The target's CREATE SCHEMA waits on this transaction's; the first SIGTERM cannot cut that short.
-      // Watched from a connection of its own: within a transaction pg_stat_activity stays as first read.
-      await until(async () => (await watcher.query(backendWhere(`wait_event_type = 'Lock' AND query LIKE '%${schema}%'`))).rowCount === 1);
+      await waitingOnLock(watcher, schema);
       target.kill('SIGTERM');
       await until(async () => /WARNING SIGTERM: stopping/.test(output.stderr));
-      expect(target.exitCode).toBeNull();
+      expect(target.exitCode).toBeNull(); // the first SIGTERM cannot cut the wait short
       target.kill('SIGTERM');
       const [code] = (await once(target, 'exit')) as [number];
       expect(code).toBe(143);
       expect(output.stderr).toMatch(/SIGTERM again: exiting now, without committing/);
       await other.query('COMMIT');
-      const tables = await other.query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [schema]);
-      expect(tables.rowCount).toBe(0);
+      expect((await watcher.query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [schema])).rowCount).toBe(0);
       target.stdin.destroy();
-    } finally {
-      await other.query('ROLLBACK').catch(() => {});
-      await other.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await other.end();
-      await watcher.end();
-    }
-  });
+    }));
 });
 
 describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
-  it('terminated while a statement runs: one sentence, exit 1, no stack trace, nothing committed', async () => {
-    const schema = `lost_${randomBytes(4).toString('hex')}`;
-    const other = await plainPgClient();
-    const watcher = await plainPgClient();
-    try {
-      await other.query('BEGIN');
-      await other.query(`CREATE SCHEMA "${schema}"`);
+  it('terminated while a statement runs: one sentence, exit 1, no stack trace, nothing committed', () =>
+    whileAnotherCreates('lost', async ({ schema, other, watcher }) => {
       const { target, output } = startTarget(schema);
       target.stdin.write(`${header.join('\n')}\n`);
-      let pid: number | undefined;
-      await until(async () => {
-        pid = (await watcher.query(backendWhere(`wait_event_type = 'Lock' AND query LIKE '%${schema}%'`))).rows[0]?.pid;
-        return pid !== undefined;
-      });
-      await watcher.query('SELECT pg_terminate_backend($1)', [pid]);
+      await watcher.query('SELECT pg_terminate_backend($1)', [await waitingOnLock(watcher, schema)]);
       const [code] = (await once(target, 'exit')) as [number];
       expect(code).toBe(1);
       expect(output.stderr).toMatch(/CRITICAL the connection to PostgreSQL was lost \(terminating connection due to administrator command\)/);
@@ -115,13 +113,7 @@ describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
       expect(output.stdout).toBe('');
       await other.query('COMMIT');
       expect((await watcher.query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [schema])).rowCount).toBe(0);
-    } finally {
-      await other.query('ROLLBACK').catch(() => {});
-      await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await other.end();
-      await watcher.end();
-    }
-  });
+    }));
 
   it('terminated while idle between messages: the next statement says so in one sentence, exit 1; the uncommitted rows are gone', async () => {
     const schema = `lost_${randomBytes(4).toString('hex')}`;

@@ -638,15 +638,17 @@ export function defineTargetContract(harness: TargetHarness): void {
       const state = (value: unknown) => JSON.stringify({ type: 'STATE', value });
       const text = (...lines: string[]) => ({ text: `${lines.join('\n')}\n` });
 
+      /** Two records, the STATE that covers them, one record it does not cover. */
+      const throughState = [
+        schema('events', { id: { type: 'integer' } }),
+        record('events', { id: 1 }),
+        record('events', { id: 2 }),
+        state({ bookmark: 2 }),
+        record('events', { id: 3 }),
+      ];
+
       it('bad input after a STATE: the rows and state before it are committed, nothing after', async () => {
-        const input = text(
-          schema('events', { id: { type: 'integer' } }),
-          record('events', { id: 1 }),
-          record('events', { id: 2 }),
-          state({ bookmark: 2 }),
-          record('events', { id: 3 }),
-          '{"type": "RECORD", "stream": "events", "record": {"id": 4',
-        );
+        const input = text(...throughState, '{"type": "RECORD", "stream": "events", "record": {"id": 4');
         const result = await reject(input, /line 6 \(stream "events"\): invalid JSON/, { state_table: 'tapline_state' });
         expect(result.states).toEqual([{ bookmark: 2 }]);
         expect((await rows('events')).map((row) => row.id)).toEqual([1, 2]);
@@ -656,14 +658,7 @@ export function defineTargetContract(harness: TargetHarness): void {
       // An orchestrator's timeout or cancel (SIGTERM), Ctrl-C (SIGINT), while the tap still holds the pipe open.
       for (const [signal, exit] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
         it(`${signal} mid-run: what the last STATE covers is committed and echoed, nothing after it; exit ${exit}`, async () => {
-          const input = text(
-            schema('events', { id: { type: 'integer' } }),
-            record('events', { id: 1 }),
-            record('events', { id: 2 }),
-            state({ bookmark: 2 }),
-            record('events', { id: 3 }),
-          );
-          const result = await runTargetCommand(place, input, { state_table: 'tapline_state' }, { signal, after: /created table/ });
+          const result = await runTargetCommand(place, text(...throughState), { state_table: 'tapline_state' }, { signal, after: /created table/ });
           expect(result.code).toBe(exit);
           expect(result.stderr).toMatch(new RegExp(`CRITICAL interrupted by ${signal} before the end of input`));
           expect(result.stderr).not.toMatch(/\n\s+at /);
