@@ -1,5 +1,5 @@
 // The command line every Tapline target shares: `target-x --config config.json [--input file] < messages`.
-import { createReadStream } from 'node:fs';
+import { createReadStream, openSync, statSync, type ReadStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { BaseTargetConfig } from './config.js';
@@ -76,13 +76,25 @@ async function main<C extends BaseTargetConfig>(definition: TargetDefinition<C>,
   }
   if (values.config === undefined) throw new ConfigError(`--config is required\n${usage(definition.name)}`);
   const config = (await readConfigFile(definition.configSchema, values.config, stderrLogger.warn)) as C;
-  const input = values.input === undefined ? process.stdin : createReadStream(values.input);
+  const input = values.input === undefined ? process.stdin : inputFile(values.input);
   const summary = await stoppingGracefully(input, () => runTarget({ dialect: definition.dialect, config, input }));
   const counts = Object.entries(summary.records).map(([stream, count]) => `${stream}: ${count}`);
   stderrLogger.info(
     `done: ${counts.length === 0 ? 'no records' : `records ${counts.join(', ')}`}; ${summary.statesEmitted} state(s) emitted`,
   );
   return EXIT.ok;
+}
+
+/** The `--input` file, opened now: a path that is missing, unreadable or a folder is a usage error naming it. */
+function inputFile(path: string): ReadStream {
+  try {
+    if (statSync(path).isDirectory()) throw new ConfigError(`--input ${path}: is a directory, not a file of messages`);
+    return createReadStream(path, { fd: openSync(path, 'r') });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new ConfigError(`--input ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : message}`);
+  }
 }
 
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];

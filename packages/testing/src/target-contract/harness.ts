@@ -82,13 +82,13 @@ export interface TargetRun {
 export type Interruption = { readonly signal: NodeJS.Signals; readonly after: RegExp } | { readonly closeStdout: true };
 
 /**
- * Run the target CLI on an input file, text or stream (a real `tap | target` pipe) with the
- * place's config plus `extra`; with `interrupt`, text is written and the pipe kept open until the
+ * Run the target CLI on an input file, text or stream (a real `tap | target` pipe), or with
+ * `--input <inputOption>` and an empty stdin, with the place's config plus `extra`; with `interrupt`, text is written and the pipe kept open until the
  * target has stopped.
  */
 export async function runTargetCommand(
   place: Pick<TargetPlace, 'config' | 'command'>,
-  input: { file: string } | { text: string } | { stream: NodeJS.ReadableStream },
+  input: { file: string } | { text: string } | { stream: NodeJS.ReadableStream } | { inputOption: string },
   extra: Record<string, unknown> = {},
   interrupt?: Interruption,
 ): Promise<TargetRun> {
@@ -97,7 +97,8 @@ export async function runTargetCommand(
     const configPath = join(dir, 'config.json');
     await writeFile(configPath, JSON.stringify({ ...place.config, ...extra }));
     const [command, ...args] = place.command;
-    const child = spawn(command!, [...args, '--config', configPath], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const inputArgs = 'inputOption' in input ? ['--input', input.inputOption] : [];
+    const child = spawn(command!, [...args, '--config', configPath, ...inputArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -111,7 +112,8 @@ export async function runTargetCommand(
     });
     if (interrupt !== undefined && 'closeStdout' in interrupt) child.stdout.destroy();
     child.stdin.on('error', () => {}); // the target may exit before reading everything (bad input)
-    if ('file' in input) createReadStream(input.file).pipe(child.stdin);
+    if ('inputOption' in input) child.stdin.end();
+    else if ('file' in input) createReadStream(input.file).pipe(child.stdin);
     else if ('stream' in input) input.stream.pipe(child.stdin);
     else if (interrupt !== undefined) child.stdin.write(input.text);
     else child.stdin.end(input.text);

@@ -1,6 +1,9 @@
 // The target contract: every peer-test stream, loaded with the expected rows or rejected with a clear error, on any destination.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
 import { defineOddInputCases } from './odd-input.js';
@@ -23,7 +26,7 @@ function withoutNul(value: unknown): unknown {
 }
 
 /** A file to pipe into the target, inline text, or a stream (a tap that may keep its end of the pipe open). */
-export type ContractInput = string | { text: string } | { stream: NodeJS.ReadableStream };
+export type ContractInput = string | { text: string } | { stream: NodeJS.ReadableStream } | { inputOption: string };
 
 /** The steps of the suite, handed to its other files (sdk-snapshots.ts) so they share one body per dialect. */
 export interface ContractSteps {
@@ -788,6 +791,27 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(await rows('modes')).toHaveLength(2);
         await load(text(schema('modes', { id: { type: 'integer' } }), record('modes', { id: 7 })), { load_method: 'overwrite' });
         expect((await rows('modes')).map((row) => row.id)).toEqual([7]);
+      });
+
+      it('--input FILE reads the messages from that file; a missing file or a folder is a usage error naming it, exit 2', async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'tapline-input-'));
+        try {
+          const messages = join(dir, 'messages.jsonl');
+          await writeFile(messages, text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }), state({ at: 1 })).text);
+          const loaded = await run({ inputOption: messages });
+          expect(loaded.stderr).not.toMatch(/CRITICAL/);
+          expect(loaded.code).toBe(0);
+          expect(loaded.states).toEqual([{ at: 1 }]);
+          expect((await rows('events')).map((row) => row.id)).toEqual([1]);
+          for (const [path, reason] of [[join(dir, 'nope.jsonl'), 'no such file'], [dir, 'is a directory']] as const) {
+            const refused = await run({ inputOption: path });
+            expect(refused.code).toBe(2);
+            expect(refused.stderr).toContain(`CRITICAL --input ${path}: ${reason}`);
+            expect(refused.stderr).not.toMatch(/\n\s+at /);
+          }
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
       });
 
       it('a config error names the key and exits 2', async () => {
