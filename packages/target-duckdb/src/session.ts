@@ -304,7 +304,9 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         return;
       }
       // A plain cast would parse text as JSON; to_json keeps every old value as a JSON value instead.
-      const using = column.kind === 'json' && from !== 'json' ? ` USING to_json(${name})` : '';
+      // A BLOB becomes its bytes' hex, as the tap sent them (a plain cast writes `\xA1` escapes).
+      const using =
+        column.kind === 'json' && from !== 'json' ? ` USING to_json(${name})` : from === 'bytes' ? ` USING lower(hex(${name}))` : '';
       await this.beforeAlter(table);
       await this.connection.run(`ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
       // A text column that held exact decimals now holds any text: drop the marker.
@@ -448,11 +450,17 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       // columns are read as text and cast: a bad value then fails the batch and is named. A
       // TIMESTAMP without zone (made by hand) would drop an offset: its text goes through
       // TIMESTAMPTZ, and the UTC time (the session's zone) is stored.
+      // A BLOB's cells are hex (the kit's `bytes` cells), which read_csv would take as the bytes of that text.
       const isTimestamp = (sqlType: string) => /^TIMESTAMP(TZ| WITH TIME ZONE)?$/i.test(sqlType);
-      const cast = typed.filter(({ sqlType }) => isTimestamp(sqlType));
-      const inFile = typed.map(({ name, sqlType }) => ({ name, sqlType: isTimestamp(sqlType) ? 'VARCHAR' : sqlType }));
+      const readAsText = (sqlType: string) => isTimestamp(sqlType) || sqlType.toUpperCase() === 'BLOB';
+      const cast = typed.filter(({ sqlType }) => readAsText(sqlType));
+      const inFile = typed.map(({ name, sqlType }) => ({ name, sqlType: readAsText(sqlType) ? 'VARCHAR' : sqlType }));
       const castTo = (name: string, sqlType: string) =>
-        /^TIMESTAMP$/i.test(sqlType) ? `CAST(CAST(${ident(name)} AS TIMESTAMPTZ) AS TIMESTAMP)` : `CAST(${ident(name)} AS ${sqlType})`;
+        /^TIMESTAMP$/i.test(sqlType)
+          ? `CAST(CAST(${ident(name)} AS TIMESTAMPTZ) AS TIMESTAMP)`
+          : sqlType.toUpperCase() === 'BLOB'
+            ? `from_hex(${ident(name)})`
+            : `CAST(${ident(name)} AS ${sqlType})`;
       const replace =
         cast.length === 0 ? '' : ` REPLACE (${cast.map(({ name, sqlType }) => `${castTo(name, sqlType)} AS ${ident(name)}`).join(', ')})`;
       const source = `SELECT *${replace}${batchedAt} FROM ${readCsvSql(file, inFile, longestLine)}`;

@@ -17,6 +17,7 @@ export const SQL_TYPE: Readonly<Record<ColumnKind, string>> = {
   timestamp: 'TIMESTAMPTZ',
   string: 'VARCHAR',
   json: 'JSON',
+  bytes: 'BLOB',
 };
 
 /**
@@ -50,6 +51,8 @@ export function kindOfSqlType(sqlType: string): ColumnKind | null {
       return 'string';
     case 'JSON':
       return 'json';
+    case 'BLOB':
+      return 'bytes';
     default:
       return null;
   }

@@ -7,11 +7,12 @@ const temporal: ReadonlySet<ColumnKind> = new Set(['date', 'timestamp']);
 /**
  * The narrowest kind that holds every value of both kinds exactly (README, "Type changes"):
  * integer/number/decimal mix -> decimal; date + timestamp -> timestamp; json + any scalar -> json;
- * `string` holds everything (JSON as its text), so it is the top; any other mix -> string.
+ * `string` holds everything (JSON as its text, bytes as their hex), so it is the top; any other
+ * mix (bytes with anything else too) -> string.
  */
 export function widenKind(a: ColumnKind, b: ColumnKind): ColumnKind {
   if (a === b) return a;
-  if (a === 'string' || b === 'string') return 'string';
+  if (a === 'string' || b === 'string' || a === 'bytes' || b === 'bytes') return 'string';
   if (a === 'json' || b === 'json') return 'json';
   if (numeric.has(a) && numeric.has(b)) return 'decimal';
   if (temporal.has(a) && temporal.has(b)) return 'timestamp';

@@ -44,6 +44,11 @@ export const baseConfigSchema = z.object({
    * first 8 MB (default: the machine's cores minus two, at most 4; 0: the main thread only).
    */
   worker_threads: z.number().int().min(0).max(64).optional(),
+  /**
+   * Store strings whose schema says `contentEncoding: base16` as bytes (PostgreSQL bytea, DuckDB
+   * BLOB) rather than as their hex text; a value that is not hex stops the load, naming it.
+   */
+  interpret_content_encoding: z.boolean().default(false),
   /** Set false to ignore ACTIVATE_VERSION messages. */
   process_activate_version_messages: z.boolean().default(true),
 });

@@ -17,7 +17,7 @@ import type { EncodedRows } from './encoded-rows.js';
 /** The rows of a batch as encoded bytes (encoded-rows.ts). */
 export type { EncodedRows };
 
-/** The logical type of a column. The same names as `logicalTypeOf(...).kind` in @tapline/singer. */
+/** The logical type of a column: the names of `logicalTypeOf(...).kind` in @tapline/singer, and `bytes`. */
 export type ColumnKind =
   | 'boolean'
   | 'integer' // 64-bit signed; the kit widens the column to 'decimal' when a value needs more
@@ -27,7 +27,8 @@ export type ColumnKind =
   | 'time'
   | 'timestamp' // with time zone; values without a zone mean UTC
   | 'string'
-  | 'json'; // objects, arrays, untyped and multi-type values
+  | 'json' // objects, arrays, untyped and multi-type values
+  | 'bytes'; // binary: strings marked `contentEncoding: base16`, with interpret_content_encoding
 
 /** A table in the destination. Both parts are final names (see the calling discipline). */
 export interface TableRef {
@@ -73,6 +74,7 @@ export interface ExistingTable {
  *   forms; a timestamp without zone means UTC, so the session must run in UTC);
  * - string: `string` (may contain NUL only when `capabilities.textAcceptsNul`);
  * - json: `string` holding compact JSON text (big numbers exact);
+ * - bytes: `string` of lower-case hex digits, two a byte (no `0x`; empty for no bytes);
  * - `null` for SQL NULL in any column.
  * With `validate_records: false` a cell may hold a value of another type (e.g. the string
  * "abc" in an integer column): pass it through as text and let the database reject it.

@@ -1,9 +1,9 @@
 // Record values -> cells for a column of a given kind (the CellValue contract in dialect.ts).
 import { isLosslessNumber, stringifyJson } from '@tapline/singer';
 import type { CellValue, ColumnKind } from './dialect.js';
-import { canonicalTime, canonicalTimestamp, InvalidTimestamp } from './timestamp.js';
+import { canonicalTime, canonicalTimestamp, InvalidTimestamp, InvalidValue } from './timestamp.js';
 
-export { InvalidTimestamp };
+export { InvalidTimestamp, InvalidValue };
 
 /** Returned when a value needs a wider column than it has (e.g. an integer beyond int64). */
 export class NeedsWiderColumn {
@@ -19,9 +19,10 @@ const integerLiteral = /^-?\d+$/;
  * (possible with validate_records off) passes through as text for the database to judge;
  * an empty string in a date/time/timestamp column is NULL (README, "Empty strings").
  * Timestamps are brought into one form both dialects read alike (timestamp.ts); a date that
- * does not exist is `InvalidTimestamp`, for the caller to report with its line and field.
+ * does not exist, or bytes that are not hex, is `InvalidValue`, for the caller to report with its
+ * line and field.
  */
-export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsWiderColumn | InvalidTimestamp {
+export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsWiderColumn | InvalidValue {
   if (value === null || value === undefined) return null;
   switch (kind) {
     case 'string':
@@ -61,7 +62,25 @@ export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsW
     case 'date':
       if (value === '') return null;
       return passThrough(value);
+    case 'bytes':
+      // Even with validate_records off: any other value would be stored as the bytes of its text.
+      return typeof value === 'string' ? base16Bytes(value) : new InvalidValue(`${stringifyJson(value)} is not base16 text, as its schema's contentEncoding says`);
   }
+}
+
+const HEX_DIGITS = /^[0-9a-fA-F]*$/;
+
+/**
+ * Base16 text as the `bytes` cell (lower-case hex, two digits a byte), as MeltanoLabs
+ * target-postgres reads it: the `0x` prefix is optional, an odd count of digits has an implied
+ * leading zero (`A12` is bytes 0a 12), and `""` or `"0x"` is no bytes.
+ */
+export function base16Bytes(text: string): string | InvalidValue {
+  const digits = text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text;
+  if (!HEX_DIGITS.test(digits)) {
+    return new InvalidValue(`${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)} is not base16 (hex digits, optionally after 0x), as its schema's contentEncoding says`);
+  }
+  return (digits.length % 2 === 1 ? `0${digits}` : digits).toLowerCase();
 }
 
 function toInt64(value: bigint): bigint | NeedsWiderColumn {

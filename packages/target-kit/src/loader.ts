@@ -222,6 +222,7 @@ class Loader<C extends BaseTargetConfig> {
           : [],
       appendOnly: this.config.load_method === 'append-only',
       loadUndeclared: this.config.load_undeclared_properties,
+      interpretContentEncoding: this.config.interpret_content_encoding,
       warn: (message) => this.log.warn(message),
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };

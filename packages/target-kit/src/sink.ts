@@ -8,12 +8,13 @@ import {
   resolveLocalRefs,
   SingerInputError,
   type JsonSchema,
+  type LogicalType,
   type RecordMessage,
   type RecordValidator,
 } from '@tapline/singer';
 import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
-import { encodeCell, hasNul, hasUnpairedSurrogate, InvalidTimestamp, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
+import { encodeCell, hasNul, hasUnpairedSurrogate, InvalidTimestamp, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { META, METADATA_FROM_RECORD } from './metadata.js';
 import { columnNamesFor } from './names.js';
@@ -52,6 +53,8 @@ export interface SinkSettings {
   readonly appendOnly: boolean;
   /** load_undeclared_properties. */
   readonly loadUndeclared: boolean;
+  /** interpret_content_encoding: base16 strings are stored as bytes. */
+  readonly interpretContentEncoding: boolean;
   readonly warn: (message: string) => void;
   /** The session's encoder factory (DialectSession.rowEncoder). */
   readonly rowEncoder: (columns: readonly ColumnDef[], withBatchedAt: boolean) => RowEncoder;
@@ -111,6 +114,7 @@ function columnTakes(kind: ColumnKind, value: unknown): boolean {
     case 'date':
     case 'time':
     case 'timestamp':
+    case 'bytes':
       return typeof value === 'string'; // a column made by an earlier schema: the value is checked as such
   }
 }
@@ -144,6 +148,11 @@ function propertyReader(properties: readonly string[]): PropertyReader {
   return new Function('record', 'values', `'use strict';\n${reads.join('\n')}`) as PropertyReader;
 }
 
+/** A property's column kind: its logical kind, or `bytes` for base16 text when interpret_content_encoding is on. */
+function columnKindOf(type: LogicalType, settings: Pick<SinkSettings, 'interpretContentEncoding'>): ColumnKind {
+  return settings.interpretContentEncoding && type.kind === 'string' && type.contentEncoding === 'base16' ? 'bytes' : type.kind;
+}
+
 /** Compute the layout a SCHEMA asks for. Errors name the stream, line and key. */
 export function layoutForSchema(
   stream: string,
@@ -165,7 +174,7 @@ export function layoutForSchema(
     // A property spelled like `_sdc_deleted_at` (log-based taps declare it) or `_sdc_extracted_at` fills it.
     if (metadataNames.has(name)) continue;
     properties.push({ property, index: columns.length });
-    columns.push({ name, kind: logicalTypeOf(resolveLocalRefs(propertySchemas[property], schema)).kind });
+    columns.push({ name, kind: columnKindOf(logicalTypeOf(resolveLocalRefs(propertySchemas[property], schema)), settings) });
   }
   for (const column of settings.metadataColumns) columns.push(column);
   const keyColumns = keyProperties.map((key) => {
@@ -377,7 +386,7 @@ export class StreamSink {
   private cellFor(column: ColumnDef, property: string, value: unknown, line: number, escapeFree: boolean): CellValue {
     let cell = encodeCell(column.kind, value);
     if (cell instanceof NeedsWiderColumn) throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
-    if (cell instanceof InvalidTimestamp) {
+    if (cell instanceof InvalidValue) {
       throw new SingerInputError({ line, stream: this.stream, field: property }, `field "${property}": ${cell.reason}`);
     }
     if (typeof cell !== 'string') return cell;
@@ -440,7 +449,7 @@ export class StreamSink {
       const column = this.encodedColumns[meta.tableVersion]!;
       const cell = encodeCell(column.kind, message.version);
       if (cell instanceof NeedsWiderColumn) throw new ColumnWideningNeeded({ name: column.name, kind: cell.kind }, column.kind);
-      row[meta.tableVersion] = cell instanceof InvalidTimestamp ? null : cell;
+      row[meta.tableVersion] = cell instanceof InvalidValue ? null : cell;
     }
     if (meta.deletedAt >= 0) {
       const marker = record[META.deletedAt];

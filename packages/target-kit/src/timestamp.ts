@@ -28,10 +28,13 @@ function isPlainTimestamp(text: string): boolean {
 const TIMESTAMP_PARTS =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?([Zz]|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
-/** Thrown-free result for a date or time that does not exist. */
-export class InvalidTimestamp {
+/** Thrown-free result for a value its column cannot hold as sent, with the reason (the caller names line and field). */
+export class InvalidValue {
   constructor(readonly reason: string) {}
 }
+
+/** A date or time that does not exist. */
+export class InvalidTimestamp extends InvalidValue {}
 
 /**
  * A timestamp's text as both databases store it alike, or `InvalidTimestamp` when the date or

@@ -1,7 +1,7 @@
 // Schema diff -> column plan: add new columns, widen when needed, never narrow or drop.
 import { describe, expect, it } from 'vitest';
 import { planColumns, widenKind } from '../src/column-plan.js';
-import { encodeCell, NeedsWiderColumn } from '../src/encode.js';
+import { encodeCell, InvalidValue, NeedsWiderColumn } from '../src/encode.js';
 import { LosslessNumber } from '@tapline/singer';
 
 describe('widenKind', () => {
@@ -13,6 +13,8 @@ describe('widenKind', () => {
     ['json', 'string', 'string'],
     ['timestamp', 'string', 'string'],
     ['boolean', 'integer', 'string'],
+    ['bytes', 'json', 'string'],
+    ['bytes', 'integer', 'string'],
   ] as const)('%s + %s -> %s', (a, b, expected) => {
     expect(widenKind(a, b)).toBe(expected);
     expect(widenKind(b, a)).toBe(expected);
@@ -50,5 +52,16 @@ describe('encodeCell', () => {
     expect(encodeCell('string', '')).toBe('');
     expect(encodeCell('timestamp', '')).toBeNull();
     expect(encodeCell('json', 'text')).toBe('"text"');
+  });
+
+  it('reads base16 text into bytes as lower-case hex: 0x optional, odd length has a leading zero, anything else is refused', () => {
+    expect(encodeCell('bytes', '0xA1B2')).toBe('a1b2');
+    expect(encodeCell('bytes', 'A12')).toBe('0a12');
+    expect(encodeCell('bytes', '0X')).toBe('');
+    expect(encodeCell('bytes', '')).toBe('');
+    expect(encodeCell('bytes', null)).toBeNull();
+    expect(encodeCell('bytes', '0xfg')).toBeInstanceOf(InvalidValue);
+    expect(encodeCell('bytes', 'x12')).toBeInstanceOf(InvalidValue);
+    expect(encodeCell('bytes', 12)).toBeInstanceOf(InvalidValue);
   });
 });

@@ -20,6 +20,7 @@ const settings: WorkerSinkSettings = {
   metadataColumns: [],
   appendOnly: false,
   loadUndeclared: false,
+  interpretContentEncoding: false,
 };
 const schema = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } };
 const lines = (...messages: object[]) => Readable.from([messages.map((message) => JSON.stringify(message)).join('\n') + '\n']);

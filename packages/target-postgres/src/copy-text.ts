@@ -43,6 +43,8 @@ export class CopyTextEncoder implements RowEncoder {
   constructor(
     private readonly cellCount: number,
     private readonly withBatchedAt: boolean,
+    /** The cells of `bytes` columns (hex text): written as bytea's hex input `\x` and the digits, its backslash doubled for COPY. */
+    private readonly bytesCells: readonly number[] = [],
   ) {
     this.fields = new Array<string>(cellCount + (withBatchedAt ? 1 : 0)).fill('');
     if (withBatchedAt) this.fields[cellCount] = BATCHED_AT_PLACEHOLDER + '\n';
@@ -53,6 +55,7 @@ export class CopyTextEncoder implements RowEncoder {
     const count = this.cellCount;
     const cell = escapeFree ? copyPlainCell : copyCell;
     for (let i = 0; i < count; i++) fields[i] = cell(cells[i]!);
+    for (const i of this.bytesCells) if (typeof cells[i] === 'string') fields[i] = `\\\\x${fields[i]}`;
     if (!this.withBatchedAt) {
       if (count === 0) return '\n';
       fields[count - 1] += '\n';
@@ -63,5 +66,7 @@ export class CopyTextEncoder implements RowEncoder {
 
 /** The session's encoder for a batch with these columns (also loaded by the kit's encode workers: `rowEncoderModule`). */
 export function rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CopyTextEncoder {
-  return new CopyTextEncoder(columns.length - (withBatchedAt ? 1 : 0), withBatchedAt);
+  const cellCount = columns.length - (withBatchedAt ? 1 : 0);
+  const bytesCells = columns.slice(0, cellCount).flatMap((column, index) => (column.kind === 'bytes' ? [index] : []));
+  return new CopyTextEncoder(cellCount, withBatchedAt, bytesCells);
 }

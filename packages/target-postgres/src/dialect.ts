@@ -30,6 +30,7 @@ export const SQL_TYPE: Record<ColumnKind, string> = {
   timestamp: 'timestamptz',
   string: 'text',
   json: 'jsonb',
+  bytes: 'bytea',
 };
 
 /** PostgreSQL type name (as `format_type` prints it, without modifiers) -> logical kind. */
@@ -51,6 +52,7 @@ export const KIND_OF_SQL_TYPE: Record<string, ColumnKind> = {
   character: 'string',
   jsonb: 'json',
   json: 'json',
+  bytea: 'bytes',
 };
 
 /** Quote an identifier: always, so reserved words, case, spaces and punctuation all work. */
@@ -226,9 +228,16 @@ class PostgresSession implements DialectSession {
   async alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void> {
     const name = quoteIdent(column.name);
     const to = SQL_TYPE[column.kind];
-    // jsonb -> text keeps a JSON string's own text (no quotes); other values become their JSON text.
+    // jsonb -> text keeps a JSON string's own text (no quotes); other values become their JSON
+    // text. bytea -> text is the bytes' hex, as the tap sent them (without 0x).
     const using =
-      column.kind === 'json' ? `to_jsonb(${name})` : from === 'json' && column.kind === 'string' ? `${name} #>> '{}'` : `${name}::${to}`;
+      column.kind === 'json'
+        ? `to_jsonb(${name})`
+        : from === 'json' && column.kind === 'string'
+          ? `${name} #>> '{}'`
+          : from === 'bytes'
+            ? `encode(${name}, 'hex')`
+            : `${name}::${to}`;
     await this.db.query(`ALTER TABLE ${qualified(table)} ALTER COLUMN ${name} TYPE ${to} USING ${using}`);
     this.naiveTimestamps.get(qualified(table))?.delete(column.name);
   }

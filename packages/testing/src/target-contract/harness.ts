@@ -12,7 +12,7 @@ import { join } from 'node:path';
  * - double precision: a number; booleans: booleans; text: strings;
  * - timestamp (with zone): an ISO string in UTC with milliseconds (`2019-02-01T15:12:45.000Z`);
  * - date: `YYYY-MM-DD`; time: `HH:MM:SS` (fraction only when non-zero);
- * - json: the parsed value; NULL: null.
+ * - json: the parsed value; bytes: a Uint8Array (a Buffer); NULL: null.
  */
 export interface TargetHarness {
   /** "postgres", "duckdb". */

@@ -258,6 +258,33 @@ export function defineOddInputCases(context: OddInputContext): void {
       ]);
     });
 
+    it('bytes (interpret_content_encoding): hex that is not hex is refused by field, a bytes key upserts, and a schema without the encoding turns the column into its hex text', async () => {
+      const hex = { type: 'string', contentEncoding: 'base16' };
+      const bytes = { interpret_content_encoding: true };
+      const blobs = (...lines: string[]) => text(schema('blobs', { id: hex, data: nullable('string', { contentEncoding: 'base16' }) }), ...lines);
+      const result = await reject(
+        blobs(record('blobs', { id: '0x01', data: 'ff' }), state({ at: 1 }), record('blobs', { id: '02', data: '0xfg' })),
+        /line 4 \(stream "blobs"\): field "data": "0xfg" is not base16/,
+        bytes,
+      );
+      expect(result.states).toEqual([{ at: 1 }]);
+      // `0x01`, `01` and `1` are one key: the last record wins.
+      await load(blobs(record('blobs', { id: '1', data: '0xABCD' }), record('blobs', { id: '02', data: null }), record('blobs', { id: '0X02', data: '' })), bytes);
+      const hexOf = (value: unknown) => (value === null ? null : Buffer.from(value as Uint8Array).toString('hex'));
+      expect((await rows('blobs')).map((row) => [hexOf(row.id), hexOf(row.data)])).toEqual([
+        ['01', 'abcd'],
+        ['02', ''],
+      ]);
+      // Without the option the same schema is text: the column becomes each value's hex, nothing lost.
+      await load(blobs(record('blobs', { id: '0x03', data: 'Zz' })));
+      expect(await context.place().columns('blobs')).toMatchObject({ id: 'string', data: 'string' });
+      expect((await rows('blobs')).map((row) => [row.id, row.data])).toEqual([
+        ['01', 'abcd'],
+        ['02', ''],
+        ['0x03', 'Zz'],
+      ]);
+    });
+
     it('type changes mid-stream and across runs widen in place; no value is lost or reformatted', async () => {
       await load(
         text(

@@ -280,7 +280,7 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(loaded[0]!.fruits).toEqual(['apple', 'orange', 'pear']);
       });
 
-      it('base16 content encoding: not interpreted (our policy), the 7 strings stored verbatim', async () => {
+      it('base16 content encoding, by default: not interpreted, the 7 strings stored verbatim', async () => {
         for (const kind of ['interpreted', 'not_interpreted']) {
           const file = T(`base16_content_encoding_${kind}.singer`);
           await load(file);
@@ -290,6 +290,26 @@ export function defineTargetContract(harness: TargetHarness): void {
             [...sent].sort((a, b) => String(a.id).localeCompare(String(b.id), 'en', { numeric: true })),
           );
         }
+      });
+
+      it('base16 content encoding with interpret_content_encoding: bytes (0x optional, odd length has a leading zero, "" and "0x" are empty)', async () => {
+        const file = T('base16_content_encoding_interpreted.singer');
+        await load(file, { interpret_content_encoding: true });
+        const stream = 'test_base_16_encoding_interpreted';
+        expect(await place.columns(stream)).toMatchObject({ id: 'string', contract_address: 'bytes', raw_event_data: 'bytes' });
+        const loaded = new Map((await rows(stream)).map((row) => [row.id, row]));
+        expect(loaded.size).toBe(7);
+        const hexOf = (id: string, column: string) => {
+          const value = loaded.get(id)?.[column];
+          return value === null ? null : Buffer.from(value as Uint8Array).toString('hex');
+        };
+        expect(hexOf('test_handle_odd_and_even_number_of_chars', 'raw_event_data')).toBe('0a12'); // "A12"
+        expect(hexOf('test_handle_odd_and_even_number_of_chars', 'contract_address')).toBe('a1'); // "0xA1"
+        expect(hexOf('test_handle_upper_and_lowercase_hex', 'raw_event_data')).toBe('a12b'); // "A12b"
+        expect(hexOf('empty_0x_str', 'contract_address')).toBe('');
+        expect(hexOf('empty_str', 'raw_event_data')).toBe('');
+        expect(hexOf('test_nullable_field', 'raw_event_data')).toBeNull();
+        expect(hexOf('test_handle_hex_without_the_0x_prefix', 'contract_address')).toBe('a1b2c3d4e5f607080910');
       });
 
       it('camelcase, camelcase_complex_schema, schema_no_properties, special_chars: load', async () => {
