@@ -1,7 +1,7 @@
 // A DuckDB session: DDL, bulk load through a spooled CSV file, one set-based INSERT or MERGE per batch.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parseJson } from '@tapline/singer';
 import {
@@ -58,6 +58,9 @@ export async function openDuckDBSession(
 ): Promise<DuckDBSession> {
   let instance: DuckDBInstance;
   try {
+    // A file in a folder that is not there yet (`warehouse/exams.duckdb` on a fresh checkout) gets
+    // its folder, as the file itself is created. Not for `:memory:` or a URL (`md:`, `s3://`).
+    if (!/^:memory:|^[a-z][a-z0-9+.-]+:/i.test(path)) mkdirSync(dirname(path), { recursive: true });
     instance = await DuckDBInstance.create(path, {
       memory_limit: memoryLimit ?? `${memoryLimitMbFor(0)}MB`,
       ...(options.threads === undefined ? {} : { threads: String(options.threads) }),

@@ -305,6 +305,12 @@ describe('state and failures', () => {
     await expect(load(input, { validate_records: false })).rejects.toThrow(/line 3 \(table main\.s, column day\): DuckDB cannot store "not a day" as DATE/);
   });
 
+  it('creates the folder of a database file that is not there yet', async () => {
+    const path = `${place.path}.d/nested/folder/warehouse.duckdb`;
+    await load(lines(schema, { type: 'RECORD', stream: 's', record: { id: 1 } }), { path });
+    expect(await withDuckDB(path, (run) => run('SELECT id FROM main.s'))).toEqual([{ id: 1n }]);
+  });
+
   it('says clearly when another process holds the database file', async () => {
     await load(lines(schema));
     const holder = spawn(process.execPath, [
