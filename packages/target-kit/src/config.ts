@@ -49,11 +49,30 @@ export const baseConfigSchema = z.object({
    * BLOB) rather than as their hex text; a value that is not hex stops the load, naming it.
    */
   interpret_content_encoding: z.boolean().default(false),
+  /**
+   * Flatten object properties into `parent__child` columns, this many levels deep (0: objects are
+   * JSON columns). The pipelinewise and jwills/target-duckdb spelling.
+   */
+  data_flattening_max_level: z.number().int().min(0).default(0),
+  /** The Meltano SDK's spelling of flattening: on, to `flattening_max_depth` levels (which it then needs). */
+  flattening_enabled: z.boolean().optional(),
+  flattening_max_depth: z.number().int().min(0).optional(),
   /** Set false to ignore ACTIVATE_VERSION messages. */
   process_activate_version_messages: z.boolean().default(true),
 });
 
 export type BaseTargetConfig = z.infer<typeof baseConfigSchema>;
+
+/** How many levels deep objects are flattened, from either spelling of the setting (0: not at all). */
+export function flatteningLevel(
+  config: Pick<BaseTargetConfig, 'data_flattening_max_level' | 'flattening_enabled' | 'flattening_max_depth'>,
+): number {
+  if (config.flattening_enabled !== true) return config.data_flattening_max_level;
+  if (config.flattening_max_depth === undefined) {
+    throw new ConfigError('config key "flattening_max_depth" is missing: flattening_enabled is true, and it says how many levels deep to flatten');
+  }
+  return config.flattening_max_depth;
+}
 
 /** Validate a parsed config object; an error names the first wrong key. Unknown keys are reported to `warn` and ignored. */
 export function parseConfig<S extends z.ZodObject>(

@@ -19,7 +19,7 @@ import {
   type SingerMessage,
 } from '@tapline/singer';
 import { planColumns } from './column-plan.js';
-import type { BaseTargetConfig } from './config.js';
+import { flatteningLevel, type BaseTargetConfig } from './config.js';
 import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
 import { Interrupted, LoadError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
@@ -130,8 +130,9 @@ export function defaultWorkerThreads(): number {
 /** Load Singer messages into a destination. Resolves at clean end of input; rejects with the first error. */
 export async function runTarget<C extends BaseTargetConfig>(options: RunTargetOptions<C>): Promise<RunSummary> {
   const session = await options.dialect.connect(options.config);
-  const loader = new Loader(options, session);
   try {
+    // Inside the try: a setting the loader refuses (flattening_enabled without a depth) still closes the session.
+    const loader = new Loader(options, session);
     await loader.run();
     return loader.summary();
   } finally {
@@ -223,6 +224,7 @@ class Loader<C extends BaseTargetConfig> {
       appendOnly: this.config.load_method === 'append-only',
       loadUndeclared: this.config.load_undeclared_properties,
       interpretContentEncoding: this.config.interpret_content_encoding,
+      flattenMaxLevel: flatteningLevel(this.config),
       warn: (message) => this.log.warn(message),
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };

@@ -16,6 +16,7 @@ import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
 import { encodeCell, hasNul, hasUnpairedSurrogate, InvalidTimestamp, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
+import { flattenedProperties, flattenRecord } from './flatten.js';
 import { META, METADATA_FROM_RECORD } from './metadata.js';
 import { columnNamesFor } from './names.js';
 import { keyOf } from './keys.js';
@@ -55,6 +56,8 @@ export interface SinkSettings {
   readonly loadUndeclared: boolean;
   /** interpret_content_encoding: base16 strings are stored as bytes. */
   readonly interpretContentEncoding: boolean;
+  /** How many levels of objects are flattened into `parent__child` columns (0: none; flatten.ts). */
+  readonly flattenMaxLevel: number;
   readonly warn: (message: string) => void;
   /** The session's encoder factory (DialectSession.rowEncoder). */
   readonly rowEncoder: (columns: readonly ColumnDef[], withBatchedAt: boolean) => RowEncoder;
@@ -161,7 +164,10 @@ export function layoutForSchema(
   line: number,
   settings: SinkSettings,
 ): SchemaLayout {
-  const propertySchemas = schema.properties as Record<string, JsonSchema | boolean>;
+  const propertySchemas =
+    settings.flattenMaxLevel > 0
+      ? flattenedProperties(schema, keyProperties, settings.flattenMaxLevel, { stream, line })
+      : (schema.properties as Record<string, JsonSchema | boolean>);
   const names = Object.keys(propertySchemas);
   const metadataNames = new Set(settings.metadataColumns.map((column) => column.name));
   // A property spelled like a metadata column the target fills itself (`_sdc_sequence`) keeps its
@@ -328,11 +334,14 @@ export class StreamSink {
    * widens and calls again). `escapeFree`: the record's line had no backslash (`hasNoEscapes`).
    */
   addRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number, escapeFree = false): void {
-    const record = message.record;
+    const sent = message.record;
+    // Validated as sent, against the schema as sent (nested `required` and all); flattened after.
     if (this.validator) {
-      const problem = this.validator(record);
+      const problem = this.validator(sent);
       if (problem) throw new SingerInputError({ line, stream: this.stream, field: problem.field || undefined }, problem.message);
     }
+    const flattenLevels = this.settings.flattenMaxLevel;
+    const record = flattenLevels > 0 ? flattenRecord(sent, this.declared, flattenLevels, { stream: this.stream, line }) : sent;
     for (const key of this.layout.keyProperties) {
       const value = ownValue(record, key);
       if (value === undefined || value === null) {

@@ -21,6 +21,7 @@ const settings: WorkerSinkSettings = {
   appendOnly: false,
   loadUndeclared: false,
   interpretContentEncoding: false,
+  flattenMaxLevel: 0,
 };
 const schema = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } };
 const lines = (...messages: object[]) => Readable.from([messages.map((message) => JSON.stringify(message)).join('\n') + '\n']);

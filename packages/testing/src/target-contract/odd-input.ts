@@ -546,6 +546,45 @@ export function defineOddInputCases(context: OddInputContext): void {
     });
   });
 
+  describe('odd input: flattening (data_flattening_max_level, or the SDK\'s flattening_enabled and flattening_max_depth)', () => {
+    const object = (properties: Record<string, unknown>) => ({ type: ['null', 'object'], properties });
+    const users = schema('users', {
+      id: integer,
+      user: object({ id: integer, name: { type: 'string' }, sub: object({ x: integer }), tags: { type: 'array', items: { type: 'string' } } }),
+      meta: { type: ['null', 'object'] },
+    });
+    const sdkDepth1 = { flattening_enabled: true, flattening_max_depth: 1, add_record_metadata: false };
+
+    it('objects with declared properties become parent__child columns to the depth; deeper objects, arrays and property-less objects stay JSON; an undeclared child gets its own column', async () => {
+      await load(
+        text(
+          users,
+          record('users', { id: 1, user: { id: 7, name: 'a', sub: { x: 1 }, tags: ['t'], extra: 'e' }, meta: { k: 1 } }),
+          record('users', { id: 2, user: null, meta: null }),
+          record('users', { id: 3, user: {} }),
+        ),
+        sdkDepth1,
+      );
+      expect(await context.place().columns('users')).toEqual({
+        id: 'integer', user__id: 'integer', user__name: 'string', user__sub: 'json', user__tags: 'json', meta: 'json', user__extra: 'string',
+      });
+      expect(await rows('users')).toEqual([
+        { id: 1, user__id: 7, user__name: 'a', user__sub: { x: 1 }, user__tags: ['t'], meta: { k: 1 }, user__extra: 'e' },
+        { id: 2, user__id: null, user__name: null, user__sub: null, user__tags: null, meta: null, user__extra: null },
+        { id: 3, user__id: null, user__name: null, user__sub: null, user__tags: null, meta: null, user__extra: null },
+      ]);
+    });
+
+    it('records are validated as sent (nested fields too); names two properties would share, and the SDK setting without a depth, are refused', async () => {
+      await reject(text(users, record('users', { id: 1, user: { id: 'seven' } })), /line 2 \(stream "users"\).*user.*id/, sdkDepth1);
+      const clash = schema('clash', { id: integer, a: object({ b: integer }), a__b: integer });
+      await reject(text(clash), /line 1 \(stream "clash"\).*"a"\."b" and "a__b"|"a__b" and "a"\."b"/, { data_flattening_max_level: 1 });
+      const refused = await run(text(users), { flattening_enabled: true });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/CRITICAL .*"flattening_max_depth" is missing/);
+    });
+  });
+
   describe('odd input: one key, spelled two ways', () => {
     it('an instant with two offsets, or a decimal with and without trailing zeros, is one key: one row, the last record wins, in a batch and across batches', async () => {
       const at = { type: 'string', format: 'date-time' };

@@ -30,6 +30,10 @@ const sameBytes: [duplicate: string, runAs: string][] = [
   [targetCsv('test_countries_to_csv_mapped/no_activate_version/tap.jsonl'), targetCsv('test_countries_to_csv/tap.jsonl')],
 ];
 
+function pickColumns(row: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((name) => [name, row[name]]));
+}
+
 function lastStateIn(messages: readonly SentMessage[]): unknown {
   return messages.filter((message) => message.type === 'STATE').at(-1)?.value;
 }
@@ -274,6 +278,29 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
         expect(names.sort()).toEqual([...columns].sort());
         if (Object.keys(kinds).length > 0) expect(await steps.place().columns(table)).toMatchObject(kinds);
         expectStatesAsSent(result, file);
+      });
+    }
+
+    for (const [depth, flattenedBySdk] of [[1, 'flatten_depth_1'], [10, 'flatten_all']] as const) {
+      it(`the target's own flattening (flattening_max_depth ${depth}) of no_map gives the SDK's ${flattenedBySdk}: the same columns and values, objects and arrays as JSON where the SDK sends their text`, async () => {
+        await load(mapped('no_map'), { flattening_enabled: true, flattening_max_depth: depth });
+        const ours = await steps.rows('mystream', ['_sdc_sequence']);
+        const sdkFile = mapped(flattenedBySdk);
+        const properties = messagesIn(sdkFile).find((m) => m.type === 'SCHEMA')?.schema?.properties ?? {};
+        const theirs = messagesIn(sdkFile).filter((m) => m.type === 'RECORD').map((m) => m.record!);
+        expect(ours).toHaveLength(theirs.length);
+        theirs.forEach((record, index) => {
+          const expected = Object.fromEntries(
+            Object.keys(properties).map((name) => {
+              const value = record[name] ?? null;
+              // The SDK writes what it did not flatten as JSON text in a string; the target keeps it JSON.
+              const json = typeof value === 'string' && /^[[{]/.test(value) ? (JSON.parse(value) as unknown) : value;
+              return [name, name === 'joined_at' && typeof json === 'string' ? new Date(json).toISOString() : json];
+            }),
+          );
+          expect(pickColumns(ours[index]!, Object.keys(properties))).toEqual(expected);
+        });
+        expect(Object.keys(ours[0]!).filter((name) => !name.startsWith('_sdc_')).sort()).toEqual(Object.keys(properties).sort());
       });
     }
 

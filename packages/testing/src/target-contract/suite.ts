@@ -539,6 +539,21 @@ export function defineTargetContract(harness: TargetHarness): void {
           }
         });
 
+        it('messages-with-nested-schema, data_flattening_max_level 10: parent__child columns; the array and the property-less object stay whole (ours: where pipelinewise stores NULL, no value is lost)', async () => {
+          await load(P('messages-with-nested-schema.json'), { ...lenient, data_flattening_max_level: 10, add_record_metadata: false });
+          const [row] = await rows('test_table_nested_schema', ['c_pk']);
+          expect(row).toEqual({
+            c_pk: 1,
+            c_array: [1, 2, 3],
+            c_object: { key_1: 'value_1' },
+            c_object_with_props__key_1: 'value_1',
+            c_nested_object__nested_prop_1: 'nested_value_1',
+            c_nested_object__nested_prop_2: 'nested_value_2',
+            c_nested_object__nested_prop_3__multi_nested_prop_1: 'multi_value_1',
+            c_nested_object__nested_prop_3__multi_nested_prop_2: 'multi_value_2',
+          });
+        });
+
         it('messages-with-non-db-friendly-columns: camelcaseColumn -> camelcase_column, minus-column -> minus_column', async () => {
           await load(P('messages-with-non-db-friendly-columns.json'), lenient);
           expect(await rows('test_table_non_db_friendly_columns', ['c_pk'])).toHaveLength(5);
