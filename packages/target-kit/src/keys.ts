@@ -1,4 +1,5 @@
 // Keys as the database compares them: how a batch tells that two records carry the same key.
+import { parseJson, stringifyJson } from '@tapline/singer';
 import type { CellValue, ColumnKind } from './dialect.js';
 import { timestampInstantKey } from './timestamp.js';
 
@@ -44,4 +45,24 @@ export function keyOf(cell: CellValue, kind: ColumnKind): unknown {
     default:
       return cell;
   }
+}
+
+/**
+ * A JSON key cell with every object's keys in one order. PostgreSQL's jsonb compares objects
+ * whatever their key order, so two records keyed `{"a":1,"b":2}` and `{"b":2,"a":1}` in one batch
+ * failed the load on the primary key; DuckDB compares JSON as text, so they were two rows. Stored
+ * so, one key is one row in both, in a batch and across batches.
+ */
+export function canonicalJsonKey(text: string): string {
+  return stringifyJson(sortedKeys(parseJson(text)));
+}
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value; // LosslessNumber too
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    Object.defineProperty(sorted, key, { value: sortedKeys((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+  }
+  return sorted;
 }

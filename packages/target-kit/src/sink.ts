@@ -19,7 +19,7 @@ import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { flattenedProperties, flattenRecord } from './flatten.js';
 import { META, METADATA_FROM_RECORD } from './metadata.js';
 import { columnNamesFor } from './names.js';
-import { keyOf } from './keys.js';
+import { canonicalJsonKey, keyOf } from './keys.js';
 import { canonicalTimestamp } from './timestamp.js';
 
 /** A schema property and the column it lands in. */
@@ -270,6 +270,8 @@ export class StreamSink {
   private readonly warnedUndeclared = new Set<string>();
   private readonly warnedDeletedAt = { done: false };
   private keyIndexes: number[] = [];
+  /** Key cells of json columns: stored with their objects' keys sorted (`canonicalJsonKey`). */
+  private jsonKeyIndexes: number[] = [];
   /** Copies the values of `layout.properties` out of a record, in order, into `propertyValues`. */
   private readProperties: PropertyReader = () => {};
   private propertyValues: unknown[] = [];
@@ -313,6 +315,7 @@ export class StreamSink {
       this.metaIndex[key] = this.encodedColumns.findIndex((column) => column.name === META[key]);
     }
     this.keyIndexes = layout.keyColumns.map((name) => this.encodedColumns.findIndex((column) => column.name === name));
+    this.jsonKeyIndexes = this.keyIndexes.filter((index) => this.encodedColumns[index]?.kind === 'json');
     this.cells = new Array<CellValue>(this.encodedColumns.length - (this.withBatchedAt ? 1 : 0)).fill(null);
     this.encoder = null;
   }
@@ -385,6 +388,10 @@ export class StreamSink {
     let keys = 0;
     for (const _ in record) keys++;
     if (keys > present) this.undeclaredProperties(record, line);
+    for (const index of this.jsonKeyIndexes) {
+      const cell = row[index];
+      if (typeof cell === 'string') row[index] = canonicalJsonKey(cell);
+    }
     this.fillMetadata(row, message, line, receivedAt, sequence);
     this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
     this.rows.push(this.encoder.encode(row, escapeFree), line);

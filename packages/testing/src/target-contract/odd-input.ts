@@ -603,6 +603,24 @@ export function defineOddInputCases(context: OddInputContext): void {
         expect(loaded.map((row) => row.v), `batch_size_rows ${batch_size_rows}`).toEqual([3, 4]);
       }
     });
+
+    it('an object key with its keys in another order (nested too) is one key: one row, the last record wins, in a batch and across runs', async () => {
+      const keyed = schema('object_keyed', { k: { type: 'object' }, v: integer }, ['k']);
+      await load(
+        text(
+          keyed,
+          record('object_keyed', { k: { a: 1, b: { c: 2, d: 3 } }, v: 1 }),
+          record('object_keyed', { k: { b: { d: 3, c: 2 }, a: 1 }, v: 2 }),
+          record('object_keyed', { k: { a: 2 }, v: 3 }),
+        ),
+      );
+      await load(text(keyed, record('object_keyed', { k: { b: { c: 2, d: 3 }, a: 1 }, v: 4 })));
+      const loaded = await rows('object_keyed', ['v']);
+      expect(loaded.map((row) => [row.k, row.v])).toEqual([
+        [{ a: 2 }, 3],
+        [{ a: 1, b: { c: 2, d: 3 } }, 4],
+      ]);
+    });
   });
 
   describe('odd input: streams whose names normalise to the same table', () => {
