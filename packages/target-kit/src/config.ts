@@ -14,6 +14,8 @@ export const baseConfigSchema = z.object({
    */
   load_method: z.enum(['upsert', 'append-only', 'overwrite']).default('upsert'),
   add_record_metadata: z.boolean().default(true),
+  /** pipelinewise's spelling of add_record_metadata; wins when set (`recordsMetadata`). */
+  add_metadata_columns: z.boolean().optional(),
   hard_delete: z.boolean().default(false),
   validate_records: z.boolean().default(true),
   /** Rows buffered per stream before a bulk write; commits happen at the next STATE after this many rows. */
@@ -62,6 +64,11 @@ export const baseConfigSchema = z.object({
 });
 
 export type BaseTargetConfig = z.infer<typeof baseConfigSchema>;
+
+/** Whether rows get the `_sdc_*` metadata columns, from either spelling of the setting. */
+export function recordsMetadata(config: Pick<BaseTargetConfig, 'add_record_metadata' | 'add_metadata_columns'>): boolean {
+  return config.add_metadata_columns ?? config.add_record_metadata;
+}
 
 /** How many levels deep objects are flattened, from either spelling of the setting (0: not at all). */
 export function flatteningLevel(

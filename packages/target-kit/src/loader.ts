@@ -19,7 +19,7 @@ import {
   type SingerMessage,
 } from '@tapline/singer';
 import { planColumns } from './column-plan.js';
-import { flatteningLevel, type BaseTargetConfig } from './config.js';
+import { flatteningLevel, recordsMetadata, type BaseTargetConfig } from './config.js';
 import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
 import { Interrupted, LoadError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
@@ -216,7 +216,7 @@ class Loader<C extends BaseTargetConfig> {
       sanitizeNul: this.config.sanitize_null_characters,
       replaceUnpairedSurrogates: this.config.replace_unpaired_surrogates,
       validate: this.config.validate_records,
-      metadataColumns: this.config.add_record_metadata
+      metadataColumns: recordsMetadata(this.config)
         ? METADATA_COLUMNS
         : this.config.hard_delete
           ? METADATA_COLUMNS.filter((column) => column.name === META.deletedAt)

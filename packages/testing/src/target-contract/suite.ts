@@ -498,7 +498,8 @@ export function defineTargetContract(harness: TargetHarness): void {
         });
 
         it('messages-with-multiple-streams: rows per table; hard_delete removes marked rows; metadata columns by setting', async () => {
-          await load(P('messages-with-multiple-streams.json'), { ...lenient, add_record_metadata: false });
+          // pipelinewise's own spelling of add_record_metadata (its default is false).
+          await load(P('messages-with-multiple-streams.json'), { ...lenient, add_metadata_columns: false });
           expect(await rows('test_table_one', ['c_pk'])).toHaveLength(1);
           const two = await rows('test_table_two', ['c_pk']);
           expect(two.map((row) => row.c_date)).toEqual(['2019-02-01T15:12:45.000Z', '2019-02-10T02:00:00.000Z']);
