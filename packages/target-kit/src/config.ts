@@ -61,6 +61,8 @@ export const baseConfigSchema = z.object({
   flattening_max_depth: z.number().int().min(0).optional(),
   /** Set false to ignore ACTIVATE_VERSION messages. */
   process_activate_version_messages: z.boolean().default(true),
+  /** MeltanoLabs target-postgres's spelling of process_activate_version_messages; wins when set. */
+  activate_version: z.boolean().optional(),
 });
 
 export type BaseTargetConfig = z.infer<typeof baseConfigSchema>;

@@ -587,7 +587,7 @@ class Loader<C extends BaseTargetConfig> {
   }
 
   private async onActivateVersion(message: ActivateVersionMessage, line: number): Promise<void> {
-    if (!this.config.process_activate_version_messages) return;
+    if (!(this.config.activate_version ?? this.config.process_activate_version_messages)) return;
     const sink = this.sinks.get(message.stream);
     if (sink === undefined) {
       this.log.warn(`line ${line} (stream ${JSON.stringify(message.stream)}): ACTIVATE_VERSION before any SCHEMA; ignored`);

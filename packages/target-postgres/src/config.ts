@@ -5,6 +5,8 @@ import { z } from 'zod';
 export const postgresConfigSchema = baseConfigSchema.extend({
   /** `postgres://user:password@host:port/database`; wins over the separate keys. */
   connection_string: z.string().min(1).optional(),
+  /** MeltanoLabs target-postgres's spelling: a SQLAlchemy URL (`postgresql+psycopg://…`), its driver dropped (`connectionString`). */
+  sqlalchemy_url: z.string().min(1).optional(),
   host: z.string().min(1).optional(),
   port: z.number().int().positive().optional(),
   user: z.string().min(1).optional(),
@@ -21,3 +23,8 @@ export const postgresConfigSchema = baseConfigSchema.extend({
 });
 
 export type PostgresConfig = z.infer<typeof postgresConfigSchema>;
+
+/** The connection URL a config gives, if any: `connection_string`, else `sqlalchemy_url` without its `+driver`. */
+export function connectionString(config: Pick<PostgresConfig, 'connection_string' | 'sqlalchemy_url'>): string | undefined {
+  return config.connection_string ?? config.sqlalchemy_url?.replace(/^(postgres(?:ql)?)\+[\w-]+:/i, '$1:');
+}

@@ -15,7 +15,7 @@ import {
 } from '@tapline/target-kit';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import type { PostgresConfig } from './config.js';
+import { connectionString, type PostgresConfig } from './config.js';
 import { PgConnection } from './connection.js';
 import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, rowEncoder, type CopyTextEncoder } from './copy-text.js';
 
@@ -96,7 +96,8 @@ export const postgresDialect: Dialect<PostgresConfig> = {
 /** Connection settings; keys left out fall back to PG* environment variables (pg's own rule). */
 export function clientConfig(config: PostgresConfig): pg.ClientConfig {
   const base: pg.ClientConfig = { application_name: 'tapline-target-postgres' };
-  if (config.connection_string !== undefined) return { ...base, connectionString: config.connection_string };
+  const url = connectionString(config);
+  if (url !== undefined) return { ...base, connectionString: url };
   return {
     ...base,
     ...(config.host !== undefined && { host: config.host }),
@@ -108,7 +109,8 @@ export function clientConfig(config: PostgresConfig): pg.ClientConfig {
 }
 
 function describeTarget(config: PostgresConfig): string {
-  if (config.connection_string !== undefined) return config.connection_string.replace(/:[^:@/]*@/, ':***@');
+  const url = connectionString(config);
+  if (url !== undefined) return url.replace(/:[^:@/]*@/, ':***@');
   return `${config.host ?? process.env.PGHOST ?? 'localhost'}:${config.port ?? process.env.PGPORT ?? 5432}`;
 }
 
