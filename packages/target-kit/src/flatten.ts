@@ -41,7 +41,7 @@ export function flattenedProperties(
         );
       }
       origin.set(flatName, spelled);
-      flat[flatName] = property;
+      defineValue(flat, flatName, property);
     }
   };
   walk(schema.properties as PropertySchemas, [], 0);
@@ -99,10 +99,14 @@ export function flattenRecord(
           `two values of the record flatten to the column name "${flatName}"`,
         );
       }
-      // defineProperty, not `=`: a property named `__proto__` is a value like any other.
-      Object.defineProperty(flat, flatName, { value, enumerable: true, writable: true, configurable: true });
+      defineValue(flat, flatName, value);
     }
   };
   walk(record, '', 0);
   return flat;
+}
+
+/** `object[name] = value`, except that a property named `__proto__` is a property like any other (`=` would set the prototype). */
+function defineValue(object: object, name: string, value: unknown): void {
+  Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
 }
