@@ -20,7 +20,7 @@ export interface TargetDefinition<C extends BaseTargetConfig> {
 }
 
 /** Meltano SDK capability names this target kit supports (`--about`). */
-const CAPABILITIES = ['about', 'activate-version', 'hard-delete', 'soft-delete', 'target-schema', 'validate-records'];
+const CAPABILITIES = ['about', 'activate-version', 'hard-delete', 'soft-delete', 'schema-flattening', 'target-schema', 'validate-records'];
 
 const usage = (name: string) =>
   `usage: ${name} --config CONFIG.json [--input MESSAGES.jsonl]\n       ${name} --about [--format json|markdown]\n       ${name} --version`;

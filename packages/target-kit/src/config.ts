@@ -5,64 +5,78 @@ import { ConfigError } from './errors.js';
 
 /** Settings shared by every Tapline target; a dialect extends this with its connection settings. */
 export const baseConfigSchema = z.object({
-  /** Where streams land; when set explicitly, stream `a-b` goes to this schema as table `b`. */
-  default_target_schema: z.string().min(1).optional(),
-  /**
-   * `upsert` (default): keyed streams upsert by key_properties, keyless streams append.
-   * `append-only`: every record is inserted, keys or not. `overwrite`: the first SCHEMA of a
-   * stream in a run replaces its table (in the same transaction as the new rows).
-   */
-  load_method: z.enum(['upsert', 'append-only', 'overwrite']).default('upsert'),
-  add_record_metadata: z.boolean().default(true),
-  /** pipelinewise's spelling of add_record_metadata; wins when set (`recordsMetadata`). */
-  add_metadata_columns: z.boolean().optional(),
-  hard_delete: z.boolean().default(false),
-  validate_records: z.boolean().default(true),
-  /** Rows buffered per stream before a bulk write; commits happen at the next STATE after this many rows. */
-  batch_size_rows: z.number().int().positive().default(50_000),
-  /** Also store each state in this table (`name` or `schema.name`), in the transaction of its rows. */
-  state_table: z.string().min(1).optional(),
-  state_id: z.string().min(1).default('default'),
-  /**
-   * At a clean end of input, also commit rows after the last STATE (plain Singer: a finished tap's
-   * tail is loaded). A runner that owns end-of-input sets false, so an EOF it did not mean (the
-   * runner was killed) never commits rows that no stored state covers.
-   */
-  commit_uncovered_rows: z.boolean().default(true),
-  /** Remove U+0000 from strings where the destination cannot store it, instead of failing. */
-  sanitize_null_characters: z.boolean().default(false),
-  /**
-   * Store U+FFFD in place of an unpaired UTF-16 surrogate (JSON can spell `"\ud800"`; UTF-8
-   * cannot hold it), instead of failing.
-   */
-  replace_unpaired_surrogates: z.boolean().default(false),
-  /**
-   * Load record properties the schema does not declare (unless it says `additionalProperties:
-   * false`) into columns typed from their values. false: drop them with one warning each.
-   */
-  load_undeclared_properties: z.boolean().default(true),
-  /**
-   * Threads that parse, validate and encode records beside the main thread, for inputs past the
-   * first 8 MB (default: the machine's cores minus two, at most 4; 0: the main thread only).
-   */
-  worker_threads: z.number().int().min(0).max(64).optional(),
-  /**
-   * Store strings whose schema says `contentEncoding: base16` as bytes (PostgreSQL bytea, DuckDB
-   * BLOB) rather than as their hex text; a value that is not hex stops the load, naming it.
-   */
-  interpret_content_encoding: z.boolean().default(false),
-  /**
-   * Flatten object properties into `parent__child` columns, this many levels deep (0: objects are
-   * JSON columns). The pipelinewise and jwills/target-duckdb spelling.
-   */
-  data_flattening_max_level: z.number().int().min(0).default(0),
-  /** The Meltano SDK's spelling of flattening: on, to `flattening_max_depth` levels (which it then needs). */
-  flattening_enabled: z.boolean().optional(),
-  flattening_max_depth: z.number().int().min(0).optional(),
-  /** Set false to ignore ACTIVATE_VERSION messages. */
-  process_activate_version_messages: z.boolean().default(true),
-  /** MeltanoLabs target-postgres's spelling of process_activate_version_messages; wins when set. */
-  activate_version: z.boolean().optional(),
+  default_target_schema: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Schema every stream lands in (default: the database\'s own); when set, stream `a-b` lands in it as table `b`'),
+  load_method: z
+    .enum(['upsert', 'append-only', 'overwrite'])
+    .default('upsert')
+    .describe(
+      'upsert: keyed streams upsert by key_properties, keyless streams append; append-only: insert every record; overwrite: the first SCHEMA of a stream in a run replaces its table, in the transaction of the new rows',
+    ),
+  add_record_metadata: z.boolean().default(true).describe('Add the _sdc_* metadata columns'),
+  add_metadata_columns: z.boolean().optional().describe("pipelinewise's spelling of add_record_metadata; wins when set"),
+  hard_delete: z
+    .boolean()
+    .default(false)
+    .describe('ACTIVATE_VERSION deletes old rows instead of setting _sdc_deleted_at; records carrying _sdc_deleted_at are deleted'),
+  validate_records: z.boolean().default(true).describe("Validate each record against its stream's JSON Schema"),
+  batch_size_rows: z
+    .number()
+    .int()
+    .positive()
+    .default(50_000)
+    .describe('Rows buffered per stream before a bulk write; a commit happens at the next STATE after this many rows'),
+  state_table: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Also store each state in this table (`name` or `schema.name`), in the transaction of the rows it covers'),
+  state_id: z.string().min(1).default('default').describe('The row of state_table this pipeline uses'),
+  // A runner that owns end-of-input sets false, so an EOF it did not mean (the runner was killed)
+  // never commits rows that no stored state covers.
+  commit_uncovered_rows: z
+    .boolean()
+    .default(true)
+    .describe('At a clean end of input, also commit the rows after the last STATE (false: discard them)'),
+  sanitize_null_characters: z
+    .boolean()
+    .default(false)
+    .describe('Remove U+0000 from strings where the database cannot store it, instead of stopping'),
+  replace_unpaired_surrogates: z
+    .boolean()
+    .default(false)
+    .describe('Store U+FFFD in place of an unpaired UTF-16 surrogate (JSON "\\ud800"), instead of stopping'),
+  load_undeclared_properties: z
+    .boolean()
+    .default(true)
+    .describe('Load record properties the schema does not declare into columns typed from their values (false: drop them with a warning)'),
+  worker_threads: z
+    .number()
+    .int()
+    .min(0)
+    .max(64)
+    .optional()
+    .describe("Threads that parse, validate and encode records beside the main thread, past the input's first 8 MB (default: cores minus two, at most 4)"),
+  interpret_content_encoding: z
+    .boolean()
+    .default(false)
+    .describe('Store strings whose schema says contentEncoding: base16 as bytes (PostgreSQL bytea, DuckDB BLOB)'),
+  data_flattening_max_level: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Flatten object properties into parent__child columns this many levels deep (0: objects are JSON columns)'),
+  flattening_enabled: z.boolean().optional().describe("The Meltano SDK's spelling of flattening: on, flattening_max_depth levels deep"),
+  flattening_max_depth: z.number().int().min(0).optional().describe('How many levels deep flattening_enabled flattens'),
+  process_activate_version_messages: z.boolean().default(true).describe('Set false to ignore ACTIVATE_VERSION messages'),
+  activate_version: z
+    .boolean()
+    .optional()
+    .describe("MeltanoLabs target-postgres's spelling of process_activate_version_messages; wins when set"),
 });
 
 export type BaseTargetConfig = z.infer<typeof baseConfigSchema>;

@@ -3,23 +3,33 @@ import { baseConfigSchema } from '@tapline/target-kit';
 import { z } from 'zod';
 
 export const postgresConfigSchema = baseConfigSchema.extend({
-  /** `postgres://user:password@host:port/database`; wins over the separate keys. */
-  connection_string: z.string().min(1).optional(),
-  /** MeltanoLabs target-postgres's spelling: a SQLAlchemy URL (`postgresql+psycopg://…`), its driver dropped (`connectionString`). */
-  sqlalchemy_url: z.string().min(1).optional(),
-  host: z.string().min(1).optional(),
-  port: z.number().int().positive().optional(),
-  user: z.string().min(1).optional(),
-  password: z.string().optional(),
-  database: z.string().min(1).optional(),
-  /** Staging and long loads can take a while; 0 disables the server-side timeout for this session. */
-  statement_timeout_ms: z.number().int().nonnegative().default(0),
-  /**
-   * Smaller than the kit's default: while one batch is COPYed the next one fills, so two batches
-   * are in memory; 20,000 rows keep peak RSS near 250 MB for ~500-byte records (50,000: ~400 MB)
-   * at the same speed.
-   */
-  batch_size_rows: z.number().int().positive().default(20_000),
+  connection_string: z.string().min(1).optional().describe('postgres://user:password@host:port/database; wins over the separate keys'),
+  sqlalchemy_url: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("MeltanoLabs target-postgres's spelling: a SQLAlchemy URL (postgresql+psycopg://...), used without its +driver when connection_string is absent"),
+  host: z.string().min(1).optional().describe('Server host (default PGHOST, then libpq\'s)'),
+  port: z.number().int().positive().optional().describe('Server port (default PGPORT, then 5432)'),
+  user: z.string().min(1).optional().describe('User (default PGUSER)'),
+  password: z.string().optional().describe('Password (default PGPASSWORD)'),
+  database: z.string().min(1).optional().describe('Database (default PGDATABASE)'),
+  default_target_schema: z.string().min(1).optional().describe('Schema every stream lands in (default public); when set, stream `a-b` lands in it as table `b`'),
+  statement_timeout_ms: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(0)
+    .describe("Server-side statement timeout for the session's statements, in ms (0: none; staging and long loads can take a while)"),
+  // Smaller than the kit's default: while one batch is COPYed the next one fills, so two batches
+  // are in memory; 20,000 rows keep peak RSS near 250 MB for ~500-byte records (50,000: ~400 MB)
+  // at the same speed.
+  batch_size_rows: z
+    .number()
+    .int()
+    .positive()
+    .default(20_000)
+    .describe('Rows buffered per stream before a bulk write (one batch is COPYed while the next fills); a commit happens at the next STATE after this many rows'),
 });
 
 export type PostgresConfig = z.infer<typeof postgresConfigSchema>;

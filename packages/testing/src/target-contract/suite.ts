@@ -1,4 +1,5 @@
 // The target contract: every peer-test stream, loaded with the expected rows or rejected with a clear error, on any destination.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -848,6 +849,18 @@ export function defineTargetContract(harness: TargetHarness): void {
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
+      });
+
+      it('--about --format json: every setting has a type and a description; the capabilities say what the target does', () => {
+        const [command, ...args] = place.command;
+        const about = JSON.parse(execFileSync(command!, [...args, '--about', '--format', 'json'], { encoding: 'utf8' })) as {
+          capabilities: string[];
+          settings: { properties: Record<string, { type?: unknown; description?: string }> };
+        };
+        expect(about.capabilities).toEqual(expect.arrayContaining(['about', 'activate-version', 'hard-delete', 'schema-flattening', 'validate-records']));
+        const settings = Object.entries(about.settings.properties);
+        expect(settings.map(([name]) => name)).toEqual(expect.arrayContaining(['load_method', 'interpret_content_encoding', 'data_flattening_max_level', 'flattening_enabled']));
+        for (const [name, spec] of settings) expect(spec.description, name).toMatch(/\w{3}/);
       });
 
       it('a config error names the key and exits 2', async () => {
