@@ -14,6 +14,7 @@ export {
   mayContainUnsafeNumber,
   nestingDepth,
   setOwn,
+  isPlainObject,
   isInheritedName,
 } from './json.js';
 export { parseMessage, assertSchemaHasProperties, describeValue } from './parse-message.js';

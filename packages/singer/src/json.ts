@@ -262,6 +262,13 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
   else target[key] = value;
 }
 
+/** A JSON object as parsed: not an array, not a LosslessNumber, not null. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
 /** Whether every object has a property of this name (`constructor`, `toString`, `__proto__`, ...). */
 export function isInheritedName(name: string): boolean {
   return name in Object.prototype;

@@ -1,7 +1,7 @@
 // Flattening (`data_flattening_max_level`, or the Meltano SDK's `flattening_enabled` and
 // `flattening_max_depth`): an object property with declared properties becomes one column per
 // child, `parent__child`, down to a depth; what is not flattened stays a JSON column.
-import { resolveLocalRefs, SingerInputError, type JsonSchema } from '@tapline/singer';
+import { isPlainObject, resolveLocalRefs, setOwn, SingerInputError, type JsonSchema } from '@tapline/singer';
 
 /** Between a parent's name and its child's, as pipelinewise and the Meltano SDK write it. */
 export const FLATTEN_SEPARATOR = '__';
@@ -41,7 +41,7 @@ export function flattenedProperties(
         );
       }
       origin.set(flatName, spelled);
-      defineValue(flat, flatName, property);
+      setOwn(flat, flatName, property);
     }
   };
   walk(schema.properties as PropertySchemas, [], 0);
@@ -62,12 +62,6 @@ function declaredChildren(schema: JsonSchema | boolean | undefined): PropertySch
   if (members === null) return null;
   const objects = members.filter((member) => !(typeof member === 'object' && member !== null && (member as JsonSchema).type === 'null'));
   return objects.length === 1 ? declaredChildren(objects[0] as JsonSchema) : null;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
 }
 
 /**
@@ -99,14 +93,9 @@ export function flattenRecord(
           `two values of the record flatten to the column name "${flatName}"`,
         );
       }
-      defineValue(flat, flatName, value);
+      setOwn(flat, flatName, value);
     }
   };
   walk(record, '', 0);
   return flat;
-}
-
-/** `object[name] = value`, except that a property named `__proto__` is a property like any other (`=` would set the prototype). */
-function defineValue(object: object, name: string, value: unknown): void {
-  Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
 }

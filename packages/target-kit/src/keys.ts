@@ -1,5 +1,5 @@
 // Keys as the database compares them: how a batch tells that two records carry the same key.
-import { parseJson, stringifyJson } from '@tapline/singer';
+import { isPlainObject, parseJson, setOwn, stringifyJson } from '@tapline/singer';
 import type { CellValue, ColumnKind } from './dialect.js';
 import { timestampInstantKey } from './timestamp.js';
 
@@ -59,10 +59,8 @@ export function canonicalJsonKey(text: string): string {
 
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
-  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value; // LosslessNumber too
+  if (!isPlainObject(value)) return value;
   const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) {
-    Object.defineProperty(sorted, key, { value: sortedKeys((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
-  }
+  for (const key of Object.keys(value).sort()) setOwn(sorted, key, sortedKeys(value[key]));
   return sorted;
 }
