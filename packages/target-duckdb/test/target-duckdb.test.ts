@@ -311,6 +311,12 @@ describe('state and failures', () => {
     expect(await withDuckDB(path, (run) => run('SELECT id FROM main.s'))).toEqual([{ id: 1n }]);
   });
 
+  it('says which path it cannot make a folder for (a file stands where the folder would go)', async () => {
+    const path = `${place.path}/nested/warehouse.duckdb`; // place.path is the database file itself
+    await load(lines(schema));
+    await expect(load(lines(schema), { path })).rejects.toThrow(`cannot open the DuckDB file ${path}: ENOTDIR`);
+  });
+
   it('says clearly when another process holds the database file', async () => {
     await load(lines(schema));
     const holder = spawn(process.execPath, [
