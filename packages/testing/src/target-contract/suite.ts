@@ -695,8 +695,9 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { bookmark: 2 } }]);
       });
 
-      // An orchestrator's timeout or cancel (SIGTERM), Ctrl-C (SIGINT), while the tap still holds the pipe open.
-      for (const [signal, exit] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      // An orchestrator's timeout or cancel (SIGTERM), Ctrl-C (SIGINT), a closed terminal or
+      // session (SIGHUP), while the tap still holds the pipe open.
+      for (const [signal, exit] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
         it(`${signal} mid-run: what the last STATE covers is committed and echoed, nothing after it; exit ${exit}`, async () => {
           const result = await runTargetCommand(place, text(...throughState), { state_table: 'tapline_state' }, { signal, after: /created table/ });
           expect(result.code).toBe(exit);
