@@ -1,7 +1,7 @@
 // A DuckDB session: DDL, bulk load through a spooled CSV file, one set-based INSERT or MERGE per batch.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { parseJson } from '@tapline/singer';
@@ -67,8 +67,9 @@ export async function openDuckDBSession(
   let instance: DuckDBInstance;
   try {
     // A file in a folder that is not there yet (`warehouse/exams.duckdb` on a fresh checkout) gets
-    // its folder, as the file itself is created. Not for `:memory:` or a URL (`md:`, `s3://`).
-    if (!/^:memory:|^[a-z][a-z0-9+.-]+:/i.test(path)) mkdirSync(dirname(path), { recursive: true });
+    // its folder, as the file itself is created. Not for `:memory:` or a URL (`md:`, `s3://`). A
+    // leading `~` is the home folder, as DuckDB reads it (not a folder named `~`).
+    if (!/^:memory:|^[a-z][a-z0-9+.-]+:/i.test(path)) mkdirSync(dirname(path.replace(/^~(?=\/|$)/, homedir())), { recursive: true });
     instance = await duckdb.DuckDBInstance.create(path, {
       memory_limit: memoryLimit ?? `${memoryLimitMbFor(0)}MB`,
       ...(options.threads === undefined ? {} : { threads: String(options.threads) }),

@@ -1,5 +1,7 @@
 // What target-duckdb promises beyond the shared contract: exact values, DuckDB types, merges, evolution, state, locks.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { runTarget } from '@tapline/target-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -309,6 +311,21 @@ describe('state and failures', () => {
     const path = `${place.path}.d/nested/folder/warehouse.duckdb`;
     await load(lines(schema, { type: 'RECORD', stream: 's', record: { id: 1 } }), { path });
     expect(await withDuckDB(path, (run) => run('SELECT id FROM main.s'))).toEqual([{ id: 1n }]);
+  });
+
+  it('reads a leading ~ as the home folder, as DuckDB does, and makes the folder there', async () => {
+    const home = process.env.HOME;
+    const cwd = process.cwd();
+    process.env.HOME = `${place.path}.home`;
+    process.chdir(dirname(place.path));
+    try {
+      await load(lines(schema, { type: 'RECORD', stream: 's', record: { id: 1 } }), { path: '~/nested/warehouse.duckdb' });
+      expect(await withDuckDB(`${place.path}.home/nested/warehouse.duckdb`, (run) => run('SELECT id FROM main.s'))).toEqual([{ id: 1n }]);
+      expect(existsSync(join(dirname(place.path), '~'))).toBe(false);
+    } finally {
+      process.env.HOME = home;
+      process.chdir(cwd);
+    }
   });
 
   it('says which path it cannot make a folder for (a file stands where the folder would go)', async () => {
