@@ -2,13 +2,12 @@
 // meets a wait; a connection that goes away (a restart, a failover, a terminated backend) is one sentence;
 // two runs of one pipeline (same state_id) never load at once.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { plainPgClient, pgIsReachable, PG_URL } from '@tapline/testing';
+import { plainPgClient, pgIsReachable, PG_URL, withScratchSchema } from '@tapline/testing';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));
@@ -44,19 +43,17 @@ type Client = Awaited<ReturnType<typeof plainPgClient>>;
  * stays as first read); both cleaned up after `body`.
  */
 async function whileAnotherCreates(prefix: string, body: (place: { schema: string; other: Client; watcher: Client }) => Promise<void>): Promise<void> {
-  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
-  const other = await plainPgClient();
-  const watcher = await plainPgClient();
-  try {
-    await other.query('BEGIN');
-    await other.query(`CREATE SCHEMA "${schema}"`);
-    await body({ schema, other, watcher });
-  } finally {
-    await other.query('ROLLBACK').catch(() => {});
-    await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await other.end();
-    await watcher.end();
-  }
+  await withScratchSchema(prefix, async (schema, watcher) => {
+    const other = await plainPgClient();
+    try {
+      await other.query('BEGIN');
+      await other.query(`CREATE SCHEMA "${schema}"`);
+      await body({ schema, other, watcher });
+    } finally {
+      await other.query('ROLLBACK').catch(() => {});
+      await other.end();
+    }
+  });
 }
 
 /** The server process of the target once its CREATE SCHEMA waits on the other transaction. */
@@ -116,9 +113,7 @@ describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
     }));
 
   it('terminated while idle between messages: the next statement says so in one sentence, exit 1; the uncommitted rows are gone', async () => {
-    const schema = `lost_${randomBytes(4).toString('hex')}`;
-    const watcher = await plainPgClient();
-    try {
+    await withScratchSchema('lost', async (schema, watcher) => {
       const { target, output } = startTarget(schema);
       // The STATE is not due for a commit yet (batch_size_rows): the session sits idle in its open transaction.
       target.stdin.write(`${header.join('\n')}\n{"type":"STATE","value":{"at":1}}\n`);
@@ -136,19 +131,14 @@ describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
       expect(output.stderr).not.toMatch(/\n\s+at /);
       expect(output.stdout).toBe('');
       expect((await watcher.query('SELECT 1 FROM pg_tables WHERE schemaname = $1', [schema])).rowCount).toBe(0);
-    } finally {
-      await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await watcher.end();
-    }
+    });
   });
 });
 
 describe.skipIf(!reachable)('two runs of one pipeline at once', () => {
   it('with state_table: the second fails within seconds, naming the state_id and the first run\'s backend; the first goes on', async () => {
-    const schema = `twice_${randomBytes(4).toString('hex')}`;
-    const watcher = await plainPgClient();
-    const pipeline = { state_table: 'tapline_state', state_id: 'hourly' };
-    try {
+    await withScratchSchema('twice', async (schema, watcher) => {
+      const pipeline = { state_table: 'tapline_state', state_id: 'hourly' };
       const first = startTarget(schema, pipeline);
       first.target.stdin.write(`${header.join('\n')}\n`);
       await until(async () => /created table/.test(first.output.stderr));
@@ -170,16 +160,11 @@ describe.skipIf(!reachable)('two runs of one pipeline at once', () => {
       third.target.stdin.end(`${header.join('\n')}\n{"type":"STATE","value":{"at":2}}\n`);
       const [thirdCode] = (await once(third.target, 'exit')) as [number];
       expect(thirdCode).toBe(0);
-    } finally {
-      await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await watcher.end();
-    }
+    });
   });
 
   it('two pipelines with their own state_id load side by side', async () => {
-    const schema = `side_${randomBytes(4).toString('hex')}`;
-    const watcher = await plainPgClient();
-    try {
+    await withScratchSchema('side', async (schema, watcher) => {
       // The schema and the state table exist (a first load into a new schema makes the next one wait for its commit).
       const earlier = startTarget(schema, { state_table: 'tapline_state', state_id: 'a' });
       earlier.target.stdin.end(`${header.join('\n')}\n{"type":"STATE","value":{"at":0}}\n`);
@@ -196,10 +181,7 @@ describe.skipIf(!reachable)('two runs of one pipeline at once', () => {
       first.target.stdin.end('{"type":"STATE","value":{"at":1}}\n');
       const [firstCode] = (await once(first.target, 'exit')) as [number];
       expect(firstCode).toBe(0);
-    } finally {
-      await watcher.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await watcher.end();
-    }
+    });
   });
 });
 

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { plainPgClient, pgIsReachable, PG_URL } from '@tapline/testing';
+import { plainPgClient, pgIsReachable, PG_URL, withScratchSchema } from '@tapline/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -16,6 +16,13 @@ const input = [
   '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
   '{"type":"RECORD","stream":"exams","record":{"id":1}}',
 ].join('\n');
+
+/** The target CLI with this config (written to a file, as a user would) on this input. */
+function runTarget(config: Record<string, unknown>, stdin: string) {
+  const file = join(mkdtempSync(join(tmpdir(), 'tapline-refusal-')), 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  return spawnSync(process.execPath, [bin, '--config', file], { input: stdin, encoding: 'utf8' });
+}
 
 describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
   const role = `tapline_norights_${randomBytes(4).toString('hex')}`;
@@ -46,10 +53,7 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
 
   it('a role that may not create the target schema gets one sentence naming the stream and line, and exit 1', (context) => {
     if (skip) return context.skip(skip);
-    const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
-    const config = join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ connection_string: roleUrl(), default_target_schema: `not_mine_${randomBytes(4).toString('hex')}` }));
-    const result = spawnSync(process.execPath, [bin, '--config', config], { input, encoding: 'utf8' });
+    const result = runTarget({ connection_string: roleUrl(), default_target_schema: `not_mine_${randomBytes(4).toString('hex')}` }, input);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^CRITICAL line 1 \(stream "exams"\): PostgreSQL refused to create schema "not_mine_[0-9a-f]+": permission denied/m);
     expect(result.stderr).not.toMatch(/\n\s+at /);
@@ -57,11 +61,8 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
 
   it('a state_table the role may not create is refused before any input is read, naming state_table', (context) => {
     if (skip) return context.skip(skip);
-    const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
-    const config = join(dir, 'config.json');
     // PostgreSQL 15 and later give PUBLIC no CREATE on schema public; older servers would allow this.
-    writeFileSync(config, JSON.stringify({ connection_string: roleUrl(), default_target_schema: 'public', state_table: `public.state_${randomBytes(4).toString('hex')}` }));
-    const result = spawnSync(process.execPath, [bin, '--config', config], { input: '', encoding: 'utf8' });
+    const result = runTarget({ connection_string: roleUrl(), default_target_schema: 'public', state_table: `public.state_${randomBytes(4).toString('hex')}` }, '');
     if (result.status === 0) return context.skip('this server lets any role create tables in schema public');
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^CRITICAL state_table: PostgreSQL refused to create table public\.state_[0-9a-f]+: permission denied/m);
@@ -71,47 +72,31 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
 
 describe.skipIf(!reachable)('refusals with PostgreSQL\'s own hint', () => {
   it('a type named like the stream\'s table: the sentence carries PostgreSQL\'s hint on what to do', async () => {
-    const schema = `hinted_${randomBytes(4).toString('hex')}`;
-    const admin = await plainPgClient();
-    try {
+    await withScratchSchema('hinted', async (schema, admin) => {
       await admin.query(`CREATE SCHEMA "${schema}"`);
       await admin.query(`CREATE TYPE "${schema}".exams AS ENUM ('a')`);
-      const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
-      const config = join(dir, 'config.json');
-      writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema }));
-      const result = spawnSync(process.execPath, [bin, '--config', config], { input, encoding: 'utf8' });
+      const result = runTarget({ connection_string: PG_URL, default_target_schema: schema }, input);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(
         new RegExp(`^CRITICAL line 1 \\(stream "exams"\\): PostgreSQL refused to create table ${schema}\\.exams: type "exams" already exists \\(A relation has an associated type .*\\)$`, 'm'),
       );
-    } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    }
+    });
   });
 });
 
 describe.skipIf(!reachable)('a state_table PostgreSQL refuses to write', () => {
   it('one sentence naming state_table, exit 1, no state echoed and none of the rows it covers committed', async () => {
-    const schema = `badstate_${randomBytes(4).toString('hex')}`;
-    const admin = await plainPgClient();
-    try {
+    await withScratchSchema('badstate', async (schema, admin) => {
       await admin.query(`CREATE SCHEMA "${schema}"`);
       // Made by hand with an integer id: the state's id ("default") cannot be stored.
       await admin.query(`CREATE TABLE "${schema}".tapline_state (id integer PRIMARY KEY, value json, updated_at timestamptz)`);
-      const dir = mkdtempSync(join(tmpdir(), 'tapline-refusal-'));
-      const config = join(dir, 'config.json');
-      writeFileSync(config, JSON.stringify({ connection_string: PG_URL, default_target_schema: schema, state_table: 'tapline_state' }));
-      const result = spawnSync(process.execPath, [bin, '--config', config], { input: `${input}\n{"type":"STATE","value":{"at":1}}\n`, encoding: 'utf8' });
+      const result = runTarget({ connection_string: PG_URL, default_target_schema: schema, state_table: 'tapline_state' }, `${input}\n{"type":"STATE","value":{"at":1}}\n`);
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(new RegExp(`^CRITICAL state_table: PostgreSQL refused to store the state in ${schema}\\.tapline_state: invalid input syntax for type integer`, 'm'));
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(result.stdout).toBe('');
       const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
       expect(tables.rows).toEqual([{ table_name: 'tapline_state' }]);
-    } finally {
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
-    }
+    });
   });
 });

@@ -64,6 +64,22 @@ export async function createPgTestSchema(url = PG_URL): Promise<PgTestSchema> {
   };
 }
 
+/**
+ * Run `body` with the name of a schema that does not exist yet (`<prefix>_<random>`: the target
+ * under test makes it, or the test does) and a plain client; afterwards the schema is dropped and
+ * the client closed, whatever happened.
+ */
+export async function withScratchSchema<T>(prefix: string, body: (schema: string, client: pg.Client) => Promise<T>): Promise<T> {
+  const schema = `${prefix}_${randomBytes(4).toString('hex')}`;
+  const client = await plainPgClient();
+  try {
+    return await body(schema, client);
+  } finally {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+    await client.end().catch(() => {});
+  }
+}
+
 /** Whether the server answers (tests skip with a message when it does not). */
 export async function pgIsReachable(url = PG_URL): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
