@@ -19,7 +19,7 @@ export {
 } from './json.js';
 export { parseMessage, assertSchemaHasProperties, describeValue } from './parse-message.js';
 export type { ParseMessageOptions } from './parse-message.js';
-export { readMessages, readLineBlocks, forEachLine, inputParseOptions } from './reader.js';
+export { readMessages, readLineBlocks, forEachLine, lineRanges, isBlank, inputParseOptions } from './reader.js';
 export type { ParsedLine, ReadMessagesOptions, LineBlock } from './reader.js';
 export { SingerWriter, formatMessage } from './writer.js';
 export type { RecordOptions } from './writer.js';

@@ -65,17 +65,14 @@ function countLines(block: Buffer): number {
 }
 
 /**
- * Call `each` with the text, line number and byte range of every non-blank line of a block (CR before LF,
- * and a byte-order mark starting the input, are not part of a line). Each line is decoded on
- * its own: a whole block decoded at once becomes a two-byte string as soon as one character is
- * not Latin-1, and so does every line cut from it, which made JSON.parse (and everything after
- * it) about 1.7x slower on such input.
+ * The lines of a block that are not empty, as [start, end, line] triples: byte range and line
+ * number (CR before LF, and a byte-order mark starting the input, are not part of a line). For
+ * code that looks at a line's bytes before it decides to decode it; a line of only whitespace
+ * is still listed (`isBlank` tells, once decoded).
  */
-export function forEachLine(
-  block: Pick<LineBlock, 'bytes' | 'firstLine'>,
-  each: (text: string, line: number, start: number, end: number) => void,
-): void {
+export function lineRanges(block: Pick<LineBlock, 'bytes' | 'firstLine'>): number[] {
   const bytes = block.bytes;
+  const ranges: number[] = [];
   let line = block.firstLine;
   let start = 0;
   while (start < bytes.length) {
@@ -84,12 +81,34 @@ export function forEachLine(
     let end = next;
     if (end > start && bytes[end - 1] === CR) end -= 1;
     if (line === 1 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf) start += 3;
-    if (end > start) {
-      const text = bytes.toString('utf8', start, end);
-      if (text.charCodeAt(0) > 32 || text.trim().length > 0) each(text, line, start, end);
-    }
+    if (end > start) ranges.push(start, end, line);
     line += 1;
     start = next + 1;
+  }
+  return ranges;
+}
+
+/** Whether a decoded line holds only whitespace (skipped, but counted). */
+export function isBlank(text: string): boolean {
+  return text.charCodeAt(0) <= 32 && text.trim().length === 0;
+}
+
+/**
+ * Call `each` with the text, line number and byte range of every non-blank line of a block.
+ * Each line is decoded on its own: a whole block decoded at once becomes a two-byte string as
+ * soon as one character is not Latin-1, and so does every line cut from it, which made
+ * JSON.parse (and everything after it) about 1.7x slower on such input.
+ */
+export function forEachLine(
+  block: Pick<LineBlock, 'bytes' | 'firstLine'>,
+  each: (text: string, line: number, start: number, end: number) => void,
+): void {
+  const ranges = lineRanges(block);
+  for (let i = 0; i < ranges.length; i += 3) {
+    const start = ranges[i]!;
+    const end = ranges[i + 1]!;
+    const text = block.bytes.toString('utf8', start, end);
+    if (!isBlank(text)) each(text, ranges[i + 2]!, start, end);
   }
 }
 

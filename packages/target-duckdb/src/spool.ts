@@ -1,6 +1,6 @@
 // Encodes rows as CSV lines as records arrive, and spools a batch to a file DuckDB parses with its own parallel reader, straight into typed columns.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { CellValue, ColumnDef, ColumnKind, EncodedRows, RowEncoder } from '@tapline/target-kit';
+import type { CellValue, ColumnDef, ColumnKind, EncodedRows, PlainRowFormat, RowEncoder } from '@tapline/target-kit';
 import { emptyShape, mergeShapes, plainDecimal, widenShape, type DecimalShape } from './decimal.js';
 import { ident, literal } from './sql.js';
 
@@ -13,6 +13,16 @@ const READ_BUFFER_BYTES = 4 << 20;
  * read_csv takes any single byte as quote and escape.
  */
 const QUOTE = '\u0001';
+
+/** The spool's fields as data (the integer measuring is per encoder). */
+const PLAIN_CSV = {
+  delimiter: 0x2c,
+  nullField: Buffer.alloc(0),
+  quote: QUOTE.charCodeAt(0),
+  trueField: Buffer.from('true'),
+  falseField: Buffer.from('false'),
+  rowEnd: Buffer.from('\n'),
+} as const;
 
 /**
  * The least and greatest value an integer column held in a batch, so that a batch whose keys all
@@ -58,7 +68,20 @@ export class CsvRowEncoder implements RowEncoder {
     this.integerRanges = encoded.map((column) => (column.kind === 'integer' ? { min: null, max: null, onlyIntegers: true } : null));
     this.writers = encoded.map((column, index) => writerFor(column.kind, this.shapes[index]!, this.integerRanges[index]!));
     this.fields = new Array<string>(encoded.length).fill('');
+    const ranges = this.integerRanges;
+    this.plain = {
+      ...PLAIN_CSV,
+      integerCell(cell: number, value: number) {
+        const range = ranges[cell];
+        if (range === null || range === undefined) return;
+        if (range.min === null || value < range.min) range.min = value;
+        if (range.max === null || value > range.max) range.max = value;
+      },
+    };
   }
+
+  /** Fields as `encode` writes them, for rows the kit writes straight from plain records' bytes. */
+  readonly plain: PlainRowFormat;
 
   encode(cells: readonly CellValue[]): string {
     const writers = this.writers;

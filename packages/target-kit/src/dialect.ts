@@ -13,9 +13,10 @@
 //   kit): quote them verbatim, never re-case or rewrite them.
 
 import type { EncodedRows } from './encoded-rows.js';
+import type { PlainRowFormat } from './plain/plain-records.js';
 
 /** The rows of a batch as encoded bytes (encoded-rows.ts). */
-export type { EncodedRows };
+export type { EncodedRows, PlainRowFormat };
 
 /** The logical type of a column: the names of `logicalTypeOf(...).kind` in @tapline/singer, and `bytes`. */
 export type ColumnKind =
@@ -113,6 +114,12 @@ export interface RowEncoder {
    */
   learned?(): unknown;
   absorb?(learned: unknown): void;
+  /**
+   * How this encoder writes the fields of a row, as data, so that the kit can write the row of a
+   * plain record straight from its line's bytes (plain/plain-records.ts). Without it every record
+   * is parsed and its cells encoded.
+   */
+  readonly plain?: PlainRowFormat;
 }
 
 /** A batch of rows for one table, already encoded by the session's `rowEncoder`. */

@@ -122,6 +122,34 @@ export class EncodedRows {
     this.lines.push(line);
   }
 
+  /** Where the row begun by `beginRow` starts in the chunk it returned. */
+  rowStart = 0;
+
+  /**
+   * Begin a row of at most `maxBytes`, written by the caller straight into the returned chunk
+   * from `rowStart` on; `endRow` ends it (nothing else may touch the rows in between).
+   */
+  beginRow(maxBytes: number): Buffer {
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (chunk === undefined || this.used + maxBytes > chunk.length) {
+      chunk = newChunk(maxBytes);
+      this.chunks.push(chunk);
+      this.firstRows.push(this.ends.length);
+      this.used = 0;
+    }
+    this.rowStart = this.used;
+    return chunk;
+  }
+
+  /** End the row begun by `beginRow`: its bytes end at `end` in the chunk. */
+  endRow(end: number, line: number): void {
+    const bytes = end - this.rowStart;
+    this.used = end;
+    if (bytes > this.longestRowBytes) this.longestRowBytes = bytes;
+    this.ends.push(end);
+    this.lines.push(line);
+  }
+
   /** The chunks, each cut to the rows it holds: the batch as the bulk loader reads it. */
   buffers(): Buffer[] {
     return this.chunks.map((chunk, index) => chunk.subarray(0, this.chunkEnd(index)));

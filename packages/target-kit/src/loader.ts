@@ -3,15 +3,15 @@ import { availableParallelism } from 'node:os';
 import {
   containsNonFinite,
   describeLocation,
-  forEachLine,
   inputParseOptions,
+  isBlank,
   isStackExhausted,
+  lineRanges,
   nestingDepth,
   parseMessage,
   SingerInputError,
   stringifyJson,
   type ActivateVersionMessage,
-  type ParsedLine,
   type ParseMessageOptions,
   type RecordMessage,
   type RecordValidator,
@@ -41,6 +41,7 @@ import { EncodePool, type EncodedBlock, type InlineBlock } from './parallel/enco
 import type { BlockClock } from './parallel/protocol.js';
 import { commentWithOwner, ownerOf } from './table-owner.js';
 import { WorkQueue } from './work-queue.js';
+import { LineScanner } from './plain/scanner.js';
 
 /** Where the target's log lines go (stderr in the CLI). */
 export interface Logger {
@@ -199,6 +200,8 @@ class Loader<C extends BaseTargetConfig> {
   private readonly parseOptions: ParseMessageOptions;
   /** Warnings already logged, without their line numbers (each encode worker gives its own). */
   private readonly warned = new Set<string>();
+  /** Reads RECORD lines as bytes, for plain records (plain/). */
+  private readonly scanner = new LineScanner();
 
   constructor(
     options: RunTargetOptions<C>,
@@ -270,23 +273,42 @@ class Loader<C extends BaseTargetConfig> {
     }
   }
 
-  /** A block parsed here: its messages in order; a line that does not parse fails after the ones before it. */
+  /**
+   * A block handled here, line by line in order: a plain record becomes its row straight from
+   * its bytes, any other line is parsed and handled as its message; a line that does not parse
+   * fails after the ones before it.
+   */
   private async onInlineBlock({ block, clock }: InlineBlock): Promise<void> {
-    const parsed: (ParsedLine & { escapeFree: boolean })[] = [];
-    let failure: { error: unknown } | null = null;
-    try {
-      forEachLine(block, (text, line) => {
-        const message = parseMessage(text, line, this.parseOptions);
-        if (message !== null) parsed.push({ message, line, escapeFree: hasNoEscapes(text) });
-      });
-    } catch (error) {
-      failure = { error };
-    }
-    for (const { message, line, escapeFree } of parsed) {
-      const pending = this.onMessage(message, line, clock, block.firstLine, escapeFree);
+    const bytes = block.bytes;
+    const ranges = lineRanges(block);
+    const scanner = this.scanner;
+    for (let i = 0; i < ranges.length; i += 3) {
+      const start = ranges[i]!;
+      const end = ranges[i + 1]!;
+      const line = ranges[i + 2]!;
+      const sequence = clock.baseSequence + (line - block.firstLine);
+      if (this.sinks.size > 0 && scanner.readRecordHead(bytes, start, end)) {
+        const sink = this.sinks.get(scanner.streamName());
+        if (sink !== undefined && sink.addPlainRecord(scanner, line, clock.receivedAt, sequence)) {
+          const pending = this.accepted(sink, 1);
+          if (pending) await pending;
+          continue;
+        }
+      }
+      const text = bytes.toString('utf8', start, end);
+      if (isBlank(text)) continue;
+      const message = parseMessage(text, line, this.parseOptions);
+      if (message === null) continue;
+      const pending = this.onMessage(message, line, clock, block.firstLine, hasNoEscapes(text));
       if (pending) await pending;
     }
-    if (failure !== null) throw failure.error;
+  }
+
+  /** Records a sink took: counted, and its batch handed to the database once full. */
+  private accepted(sink: StreamSink, count: number): Promise<void> | undefined {
+    sink.recordsAccepted += count;
+    this.rowsSinceCommit += count;
+    return sink.rowCount >= this.config.batch_size_rows ? this.flush(sink) : undefined;
   }
 
   /**
@@ -316,9 +338,8 @@ class Loader<C extends BaseTargetConfig> {
       const sink = this.sinks.get(event.stream);
       if (sink !== undefined && sink.version === event.version) {
         sink.addEncoded(taken.rows, first, event.count, taken.part);
-        sink.recordsAccepted += event.count;
-        this.rowsSinceCommit += event.count;
-        if (sink.rowCount >= this.config.batch_size_rows) await this.flush(sink);
+        const pending = this.accepted(sink, event.count);
+        if (pending) await pending;
       } else {
         for (let i = 0; i < event.count; i++) {
           await onLine(result.ranges[2 * (range + i)]!, result.ranges[2 * (range + i) + 1]!, taken.rows.lines[first + i]!);
@@ -369,10 +390,7 @@ class Loader<C extends BaseTargetConfig> {
       if (isStackExhausted(error)) throw nestedTooDeeply(message, line);
       throw error;
     }
-    sink.recordsAccepted += 1;
-    this.rowsSinceCommit += 1;
-    if (sink.rowCount >= this.config.batch_size_rows) return this.flush(sink);
-    return undefined;
+    return this.accepted(sink, 1);
   }
 
   /** A value needs a wider column (an integer beyond int64, a decimal a double would round). */

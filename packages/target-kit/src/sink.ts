@@ -5,6 +5,7 @@ import {
   isInheritedName,
   isLosslessNumber,
   logicalTypeOf,
+  parseMessage,
   resolveLocalRefs,
   SingerInputError,
   type JsonSchema,
@@ -14,13 +15,22 @@ import {
 } from '@tapline/singer';
 import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
-import { encodeCell, hasNul, hasUnpairedSurrogate, InvalidTimestamp, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
+import { encodeCell, hasNoEscapes, hasNul, hasUnpairedSurrogate, InvalidTimestamp, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { flattenedProperties, flattenRecord } from './flatten.js';
 import { META, METADATA_FROM_RECORD } from './metadata.js';
 import { columnNamesFor } from './names.js';
 import { canonicalJsonKey, keyOf } from './keys.js';
 import { canonicalTimestamp } from './timestamp.js';
+import { PlainRecords } from './plain/plain-records.js';
+import { NotPlain } from './plain/rules.js';
+import type { LineScanner } from './plain/scanner.js';
+
+/**
+ * TAPLINE_CHECK_PLAIN_ROWS=1: every row written from a plain record's bytes is also encoded the
+ * parsing way, and any difference stops the load as a bug (the test suites run with it).
+ */
+const CHECK_PLAIN_ROWS = process.env.TAPLINE_CHECK_PLAIN_ROWS === '1';
 
 /** A schema property and the column it lands in. */
 export interface PropertyColumn {
@@ -276,6 +286,9 @@ export class StreamSink {
   private readProperties: PropertyReader = () => {};
   private propertyValues: unknown[] = [];
   private lastExtracted: { text: string | null; cell: string | InvalidTimestamp | null } = { text: null, cell: null };
+  /** How plain records of this stream become rows; null when they all take the parsing path; undefined until asked. */
+  private plain: PlainRecords | null | undefined = undefined;
+  private lastReceivedAt: { text: string; bytes: Buffer } = { text: '', bytes: Buffer.alloc(0) };
 
   constructor(
     readonly stream: string,
@@ -318,6 +331,7 @@ export class StreamSink {
     this.jsonKeyIndexes = this.keyIndexes.filter((index) => this.encodedColumns[index]?.kind === 'json');
     this.cells = new Array<CellValue>(this.encodedColumns.length - (this.withBatchedAt ? 1 : 0)).fill(null);
     this.encoder = null;
+    this.plain = undefined;
   }
 
   /** Take a stream's schema; `validator` is `recordValidatorFor(schema, settings)` when the caller compiled it first. */
@@ -325,6 +339,7 @@ export class StreamSink {
     this.version += 1;
     this.schema = schema;
     this.validator = validator;
+    this.plain = undefined;
   }
 
   get mode(): WriteMode {
@@ -337,6 +352,70 @@ export class StreamSink {
    * widens and calls again). `escapeFree`: the record's line had no backslash (`hasNoEscapes`).
    */
   addRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number, escapeFree = false): void {
+    const text = this.encodeRecord(message, line, receivedAt, sequence, escapeFree);
+    this.rows.push(text, line);
+    if (this.mode === 'upsert') this.keys.push(this.keyOfRow(this.cells));
+  }
+
+  /**
+   * Store the RECORD the scanner has read the head of (`readRecordHead`) when it is plain: true
+   * when its row was written straight from the line's bytes, false (nothing stored) when it
+   * must take `addRecord`.
+   */
+  addPlainRecord(scanner: LineScanner, line: number, receivedAt: string, sequence: number): boolean {
+    if (this.plain === undefined) this.plain = this.compilePlain();
+    const plain = this.plain;
+    if (plain === null || !plain.read(scanner)) return false;
+    this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
+    if (this.lastReceivedAt.text !== receivedAt) this.lastReceivedAt = { text: receivedAt, bytes: Buffer.from(receivedAt, 'latin1') };
+    plain.write(scanner, this.rows, this.encoder.plain!, line, this.lastReceivedAt.bytes, sequence);
+    if (this.mode === 'upsert') this.keys.push(plain.key);
+    if (CHECK_PLAIN_ROWS) this.checkPlainRow(scanner, line, receivedAt, sequence, plain.key);
+    return true;
+  }
+
+  /** This stream's plain path, or null when its records all take the parsing path. */
+  private compilePlain(): PlainRecords | null {
+    if (this.schema === null || this.settings.flattenMaxLevel > 0) return null;
+    this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
+    if (this.encoder.plain === undefined) return null;
+    try {
+      return PlainRecords.compile({
+        stream: this.stream,
+        schema: this.schema,
+        properties: this.layout.properties.map(({ property }, p) => ({ property, cell: this.propertyPositions[p]! })),
+        cells: this.withBatchedAt ? this.encodedColumns.slice(0, -1) : this.encodedColumns,
+        keyProperties: this.layout.keyProperties,
+        upsert: this.mode === 'upsert',
+      });
+    } catch (error) {
+      if (error instanceof NotPlain) return null;
+      throw error;
+    }
+  }
+
+  /** TAPLINE_CHECK_PLAIN_ROWS: the row just written from bytes must be what the parsing path writes, and ajv must accept the record. */
+  private checkPlainRow(scanner: LineScanner, line: number, receivedAt: string, sequence: number, key: unknown): void {
+    const text = scanner.bytes.toString('utf8', scanner.lineStart, scanner.end);
+    const written = this.rows.rowText(this.rows.count - 1);
+    const fail = (why: string) => new Error(`plain row check failed on line ${line} (stream ${JSON.stringify(this.stream)}): ${why}\n  line: ${text}\n  row:  ${JSON.stringify(written)}`);
+    const message = parseMessage(text, line) as RecordMessage;
+    const problem = (this.validator ?? compileRecordValidator(this.schema!))(message.record);
+    if (problem !== null) throw fail(`ajv refuses the record: ${problem.message}`);
+    let expected: string;
+    try {
+      expected = this.encodeRecord(message, line, receivedAt, sequence, hasNoEscapes(text));
+    } catch (error) {
+      throw fail(`the parsing path does not store it as it is (${error instanceof Error ? error.message : String(error)})`);
+    }
+    if (expected !== written) throw fail(`the parsing path writes ${JSON.stringify(expected)}`);
+    if (this.mode === 'upsert' && !Object.is(this.keyOfRow(this.cells), key)) {
+      throw fail(`the key is ${String(key)}, the parsing path's ${String(this.keyOfRow(this.cells))}`);
+    }
+  }
+
+  /** Validate a RECORD and encode its row (the cells stay in `this.cells`, for its key). */
+  private encodeRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number, escapeFree: boolean): string {
     const sent = message.record;
     // Validated as sent, against the schema as sent (nested `required` and all); flattened after.
     if (this.validator) {
@@ -394,8 +473,7 @@ export class StreamSink {
     }
     this.fillMetadata(row, message, line, receivedAt, sequence);
     this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
-    this.rows.push(this.encoder.encode(row, escapeFree), line);
-    if (this.mode === 'upsert') this.keys.push(this.keyOfRow(row));
+    return this.encoder.encode(row, escapeFree);
   }
 
   /** One property's value as the cell its column stores: widening, bad timestamps and NULs are decided here. */

@@ -1,5 +1,5 @@
 // Encodes rows for `COPY ... FROM STDIN` in PostgreSQL's text format, one line per record as it arrives.
-import type { CellValue, ColumnDef, RowEncoder } from '@tapline/target-kit';
+import type { CellValue, ColumnDef, PlainRowFormat, RowEncoder } from '@tapline/target-kit';
 
 const needsEscape = /[\\\n\r\t]/;
 const escapes = /[\\\n\r\t]/g;
@@ -48,7 +48,18 @@ export class CopyTextEncoder implements RowEncoder {
   ) {
     this.fields = new Array<string>(cellCount + (withBatchedAt ? 1 : 0)).fill('');
     if (withBatchedAt) this.fields[cellCount] = BATCHED_AT_PLACEHOLDER + '\n';
+    this.plain = {
+      delimiter: 0x09,
+      nullField: Buffer.from('\\N'),
+      quote: -1,
+      trueField: Buffer.from('t'),
+      falseField: Buffer.from('f'),
+      rowEnd: Buffer.from(withBatchedAt ? `${cellCount > 0 ? '\t' : ''}${BATCHED_AT_PLACEHOLDER}\n` : '\n'),
+    };
   }
+
+  /** Fields as `encode` writes them, for rows the kit writes straight from plain records' bytes. */
+  readonly plain: PlainRowFormat;
 
   encode(cells: readonly CellValue[], escapeFree = false): string {
     const fields = this.fields;

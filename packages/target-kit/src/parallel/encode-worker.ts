@@ -1,9 +1,10 @@
 // An encode worker: parses, validates and encodes the records of whole blocks of input, as the main thread's sinks would.
 import { parentPort, workerData } from 'node:worker_threads';
-import { forEachLine, parseMessage, stringifyJson, type SingerMessage } from '@tapline/singer';
+import { isBlank, lineRanges, parseMessage, stringifyJson, type SingerMessage } from '@tapline/singer';
 import type { RowEncoderFactory } from '../dialect.js';
 import { hasNoEscapes } from '../encode.js';
 import { StreamSink, type EncodedPart, type SinkSettings } from '../sink.js';
+import { LineScanner } from '../plain/scanner.js';
 import type { BlockEvent, BlockResult, ToWorker, WorkerFailure, WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;
@@ -15,6 +16,7 @@ const settings: SinkSettings = {
   rowEncoder,
 };
 const sinks = new Map<string, StreamSink>();
+const scanner = new LineScanner();
 // Unknown message types go back to the main thread as lines, which warns about them.
 const parseOptions = { onWarning: () => {}, warnedTypes: new Set<string>() };
 
@@ -28,7 +30,33 @@ function encodeBlock(block: Extract<ToWorker, { type: 'block' }>): { result: Blo
   let run: { kind: 'rows'; stream: string; version: number; count: number } | null = null; // the run of rows being counted
   const { receivedAt, baseSequence } = block.clock;
 
-  forEachLine({ bytes, firstLine: block.firstLine }, (text, line, start, end) => {
+  const countRow = (stream: string, version: number, start: number, end: number) => {
+    ranges.push(start, end);
+    if (run !== null && run.stream === stream) run.count += 1;
+    else {
+      run = { kind: 'rows', stream, version, count: 1 };
+      events.push(run);
+    }
+  };
+  const lines = lineRanges({ bytes, firstLine: block.firstLine });
+  for (let i = 0; i < lines.length; i += 3) {
+    const start = lines[i]!;
+    const end = lines[i + 1]!;
+    const line = lines[i + 2]!;
+    const sequence = baseSequence + (line - block.firstLine);
+    if (sinks.size > 0 && scanner.readRecordHead(bytes, start, end)) {
+      const stream = scanner.streamName();
+      const sink = sinks.get(stream);
+      if (sink !== undefined && !heldBack.has(stream) && sink.addPlainRecord(scanner, line, receivedAt, sequence)) {
+        countRow(stream, sink.version, start, end);
+        continue;
+      }
+    }
+    const text = bytes.toString('utf8', start, end);
+    if (!isBlank(text)) encodeLine(text, line, start, end, sequence);
+  }
+
+  function encodeLine(text: string, line: number, start: number, end: number, sequence: number): void {
     const toMain = () => {
       events.push({ kind: 'line', line, start, end });
       run = null;
@@ -49,18 +77,13 @@ function encodeBlock(block: Extract<ToWorker, { type: 'block' }>): { result: Blo
     const sink = sinks.get(message.stream);
     if (sink === undefined || heldBack.has(message.stream)) return toMain();
     try {
-      sink.addRecord(message, line, receivedAt, baseSequence + (line - block.firstLine), hasNoEscapes(text));
+      sink.addRecord(message, line, receivedAt, sequence, hasNoEscapes(text));
     } catch {
       heldBack.add(message.stream);
       return toMain();
     }
-    ranges.push(start, end);
-    if (run !== null && run.stream === message.stream) run.count += 1;
-    else {
-      run = { kind: 'rows', stream: message.stream, version: sink.version, count: 1 };
-      events.push(run);
-    }
-  });
+    countRow(message.stream, sink.version, start, end);
+  }
 
   const parts: Record<string, EncodedPart> = {};
   const transfer: ArrayBuffer[] = [block.bytes.buffer as ArrayBuffer];

@@ -1,0 +1,346 @@
+// A stream's plain records: RECORD lines turned into encoded rows straight from their bytes.
+//
+// Most records a tap sends are plain: numbers a double holds, strings without escapes, RFC 3339
+// timestamps, compact nested JSON. For those, the row the parsing path would encode (JSON.parse,
+// ajv, the cells, the dialect's encoder) is a rearrangement of the line's own bytes, so it is
+// written from them. What decides that is compiled once per schema and columns (rules.ts), and
+// the scanner gives up on anything else, which then takes the parsing path as before.
+// TAPLINE_CHECK_PLAIN_ROWS=1 (set for the test suites) encodes every plain row both ways and
+// stops on any difference.
+import type { JsonSchema } from '@tapline/singer';
+import type { CellValue, ColumnDef, ColumnKind, EncodedRows } from '../dialect.js';
+import { keyOf } from '../keys.js';
+import { META } from '../metadata.js';
+import { NotPlain, TOKEN, FORMAT, valueRule, type ObjectRule, type ValueRule } from './rules.js';
+import type { LineScanner } from './scanner.js';
+
+/**
+ * How a dialect's bulk format writes the fields of a plain row, as data. Every text a plain row
+ * holds is free of control characters, backslashes and `quote` (the scanner takes no string
+ * with an escape, and JSON strings hold no raw control character), so no field needs escaping.
+ */
+export interface PlainRowFormat {
+  /** The byte between fields. */
+  readonly delimiter: number;
+  /** A NULL field. */
+  readonly nullField: Buffer;
+  /** The byte around text fields (strings, dates and times, JSON text), or -1 for none. */
+  readonly quote: number;
+  readonly trueField: Buffer;
+  readonly falseField: Buffer;
+  /** What follows the last field (a newline; before it, a reserved field the dialect fills in later). */
+  readonly rowEnd: Buffer;
+  /** Told the value of every integer cell written (an encoder that measures its integer columns). */
+  integerCell?(cell: number, value: number): void;
+}
+
+/** Where a cell's value comes from. */
+const SOURCE = { property: 0, nothing: 1, extracted: 2, received: 3, sequence: 4, version: 5 } as const;
+/** How a property's token is written. */
+const WRITE = { bare: 0, integer: 1, boolean: 2, text: 3, json: 4 } as const;
+
+/** What a column of each kind takes as it is, and how it writes it. */
+const COLUMN_TAKES: Partial<Record<ColumnKind, { tokens: number; write: number; format?: number }>> = {
+  integer: { tokens: TOKEN.integer, write: WRITE.integer },
+  number: { tokens: TOKEN.integer | TOKEN.decimal, write: WRITE.bare },
+  boolean: { tokens: TOKEN.true | TOKEN.false, write: WRITE.boolean },
+  string: { tokens: TOKEN.string, write: WRITE.text },
+  timestamp: { tokens: TOKEN.string, write: WRITE.text, format: FORMAT.dateTime },
+  date: { tokens: TOKEN.string, write: WRITE.text, format: FORMAT.date },
+  time: { tokens: TOKEN.string, write: WRITE.text, format: FORMAT.time },
+  json: { tokens: 255, write: WRITE.json },
+};
+
+/** What a stream's sink knows that decides its plain rows. */
+export interface PlainRecordsInput {
+  readonly stream: string;
+  /** The stream's schema, as sent. */
+  readonly schema: JsonSchema;
+  /** Each schema property and its cell (encoding order), in schema order. */
+  readonly properties: readonly { readonly property: string; readonly cell: number }[];
+  /** The cells' columns in encoding order (`_sdc_batched_at` not among them). */
+  readonly cells: readonly ColumnDef[];
+  readonly keyProperties: readonly string[];
+  /** Whether rows are deduplicated by key (each row's key is asked for). */
+  readonly upsert: boolean;
+}
+
+/** Why a stream's records all take the parsing path (null: they may be plain). */
+export function whyNotPlain(input: PlainRecordsInput): string | null {
+  try {
+    PlainRecords.compile(input);
+    return null;
+  } catch (error) {
+    if (error instanceof NotPlain) return error.message;
+    throw error;
+  }
+}
+
+export class PlainRecords {
+  /** Per property (rule order): the cell it fills, and the rule its value must meet. */
+  private readonly propertyCells: Int32Array;
+  private readonly record: ObjectRule;
+  private readonly rules: readonly ValueRule[];
+  private readonly inJson: readonly boolean[];
+  /** Per cell: SOURCE, the property it shows (rule index) and WRITE. */
+  private readonly sources: Int32Array;
+  private readonly cellProperty: Int32Array;
+  private readonly writes: Int32Array;
+  /** Rule indexes of the key properties, and their cells' kinds. */
+  private readonly keys: Int32Array;
+  private readonly keyKinds: readonly ColumnKind[];
+  private readonly upsert: boolean;
+
+  /** The last record read: per property, its token (0: absent), its bytes and an integer's value. */
+  private readonly tokens: Int32Array;
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly integers: Float64Array;
+  /** The key of the last record read (upsert). */
+  key: unknown = undefined;
+
+  private constructor(input: PlainRecordsInput, record: ObjectRule) {
+    this.record = record;
+    const count = record.names.length;
+    this.propertyCells = new Int32Array(count).fill(-1);
+    const cellOf = new Map(input.properties.map(({ property, cell }) => [property, cell]));
+    const rules: ValueRule[] = [];
+    const inJson: boolean[] = [];
+    this.sources = new Int32Array(input.cells.length).fill(SOURCE.nothing);
+    this.cellProperty = new Int32Array(input.cells.length).fill(-1);
+    this.writes = new Int32Array(input.cells.length);
+    for (const [index, name] of record.names.entries()) {
+      const cell = cellOf.get(name);
+      if (cell === undefined) throw new NotPlain(`the property "${name}" has no column of its own`);
+      const column = input.cells[cell]!;
+      const takes = COLUMN_TAKES[column.kind];
+      if (takes === undefined) throw new NotPlain(`column "${column.name}" is ${column.kind}`);
+      const rule = record.rules[index]!;
+      // The value's token must be one the schema accepts and the column stores as it is.
+      rules.push({ ...rule, tokens: rule.tokens & (takes.tokens | TOKEN.null), format: takes.format ?? rule.format });
+      inJson.push(column.kind === 'json');
+      this.propertyCells[index] = cell;
+      this.sources[cell] = SOURCE.property;
+      this.cellProperty[cell] = index;
+      this.writes[cell] = takes.write;
+    }
+    this.rules = rules;
+    this.inJson = inJson;
+    for (const [cell, column] of input.cells.entries()) {
+      if (this.sources[cell] === SOURCE.property) continue;
+      switch (column.name) {
+        case META.extractedAt:
+          this.sources[cell] = SOURCE.extracted;
+          break;
+        case META.receivedAt:
+          this.sources[cell] = SOURCE.received;
+          break;
+        case META.sequence:
+          this.sources[cell] = SOURCE.sequence;
+          break;
+        case META.tableVersion:
+          this.sources[cell] = SOURCE.version;
+          break;
+        default:
+          this.sources[cell] = SOURCE.nothing; // _sdc_deleted_at, and columns of undeclared properties
+      }
+      if (this.sources[cell] !== SOURCE.nothing && column.kind !== metaKind(column.name)) {
+        throw new NotPlain(`column "${column.name}" is ${column.kind}`);
+      }
+    }
+    this.keys = Int32Array.from(input.keyProperties, (key) => record.indexOf.get(key) ?? -1);
+    if (this.keys.includes(-1)) throw new NotPlain('a key property the schema does not declare');
+    this.keyKinds = [...this.keys].map((index) => input.cells[this.propertyCells[index]!]!.kind);
+    if (this.keyKinds.includes('json')) throw new NotPlain('a key stored as JSON (its keys are sorted)');
+    this.upsert = input.upsert;
+    this.tokens = new Int32Array(count);
+    this.starts = new Int32Array(count);
+    this.ends = new Int32Array(count);
+    this.integers = new Float64Array(count);
+  }
+
+  /** The plain path for a stream, or NotPlain saying why its records all take the parsing path. */
+  static compile(input: PlainRecordsInput): PlainRecords {
+    for (const property of Object.keys(input.schema.properties ?? {})) {
+      // Such properties fill or shadow metadata columns: the parsing path sorts that out.
+      if (property.startsWith('_sdc_')) throw new NotPlain(`the property "${property}"`);
+    }
+    const rule = valueRule(input.schema);
+    if (rule.object === null) throw new NotPlain('a schema without properties');
+    return new PlainRecords(input, rule.object);
+  }
+
+  /**
+   * Read the record the scanner is on (its `{`), and the rest of the line: true when it is plain
+   * (every property declared, once, with a value its rule accepts; the keys present), else false.
+   */
+  read(scanner: LineScanner): boolean {
+    const tokens = this.tokens;
+    tokens.fill(0);
+    const record = this.record;
+    const bytes = scanner.bytes;
+    scanner.at += 1;
+    scanner.space();
+    if (bytes[scanner.at] === 0x7d) scanner.at += 1;
+    else {
+      for (let next = 0; ; ) {
+        if (bytes[scanner.at] !== 0x22) return false;
+        let index: number;
+        if (next < record.names.length && scanner.literal(record.quotedNames[next]!)) index = next;
+        else {
+          const start = scanner.at;
+          if (!scanner.string()) return false;
+          index = record.indexOf.get(bytes.toString('utf8', start + 1, scanner.at - 1)) ?? -1;
+          if (index === -1) return false; // undeclared: the parsing path adds a column, or warns
+        }
+        if (tokens[index] !== 0) return false; // written twice
+        next = index + 1;
+        if (!scanner.colon()) return false;
+        const start = scanner.at;
+        const token = scanner.value(this.rules[index]!, this.inJson[index]!, 0);
+        if (token === 0) return false;
+        tokens[index] = token;
+        this.starts[index] = start;
+        this.ends[index] = scanner.at;
+        if (token === TOKEN.integer) this.integers[index] = scanner.integer;
+        scanner.space();
+        const byte = bytes[scanner.at++];
+        if (byte === 0x7d) break;
+        if (byte !== 0x2c) return false;
+        scanner.space();
+      }
+    }
+    for (const index of record.required) if (tokens[index] === 0) return false;
+    const keys = this.keys;
+    for (let k = 0; k < keys.length; k++) {
+      const token = tokens[keys[k]!]!;
+      if (token === 0 || token === TOKEN.null) return false; // the parsing path names the missing key
+    }
+    if (!scanner.readRecordTail()) return false;
+    if (this.upsert) this.key = this.keyValue(bytes);
+    return true;
+  }
+
+  /** Write the record just read as a row, as the dialect's encoder would have. */
+  write(scanner: LineScanner, rows: EncodedRows, format: PlainRowFormat, line: number, receivedAt: Buffer, sequence: number): void {
+    const bytes = scanner.bytes;
+    const sources = this.sources;
+    const count = sources.length;
+    const quote = format.quote;
+    const nullField = format.nullField;
+    // Each field is a part of the line, or metadata, plus at most a delimiter, two quotes or a NULL.
+    const most = scanner.end - scanner.lineStart + 64 + receivedAt.length + count * (3 + nullField.length + format.trueField.length + format.falseField.length) + format.rowEnd.length;
+    const out = rows.beginRow(most);
+    let at = rows.rowStart;
+    for (let cell = 0; cell < count; cell++) {
+      if (cell > 0) out[at++] = format.delimiter;
+      switch (sources[cell]) {
+        case SOURCE.property: {
+          const property = this.cellProperty[cell]!;
+          const token = this.tokens[property]!;
+          if (token === 0 || token === TOKEN.null) {
+            at = put(nullField, 0, nullField.length, out, at);
+            break;
+          }
+          const start = this.starts[property]!;
+          const end = this.ends[property]!;
+          switch (this.writes[cell]) {
+            case WRITE.integer:
+              format.integerCell?.(cell, this.integers[property]!);
+              at = put(bytes, start, end, out, at);
+              break;
+            case WRITE.bare:
+              at = put(bytes, start, end, out, at);
+              break;
+            case WRITE.boolean: {
+              const field = token === TOKEN.true ? format.trueField : format.falseField;
+              at = put(field, 0, field.length, out, at);
+              break;
+            }
+            case WRITE.text:
+              if (quote >= 0) out[at++] = quote;
+              at = put(bytes, start + 1, end - 1, out, at);
+              if (quote >= 0) out[at++] = quote;
+              break;
+            default: // WRITE.json
+              if (quote >= 0) out[at++] = quote;
+              at = put(bytes, start, end, out, at);
+              if (quote >= 0) out[at++] = quote;
+          }
+          break;
+        }
+        case SOURCE.extracted:
+          if (scanner.extractedStart < 0) at = put(nullField, 0, nullField.length, out, at);
+          else {
+            if (quote >= 0) out[at++] = quote;
+            at = put(bytes, scanner.extractedStart, scanner.extractedEnd, out, at);
+            if (quote >= 0) out[at++] = quote;
+          }
+          break;
+        case SOURCE.received:
+          if (quote >= 0) out[at++] = quote;
+          at = put(receivedAt, 0, receivedAt.length, out, at);
+          if (quote >= 0) out[at++] = quote;
+          break;
+        case SOURCE.sequence: {
+          format.integerCell?.(cell, sequence);
+          const digits = String(sequence);
+          for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
+          break;
+        }
+        case SOURCE.version:
+          if (scanner.versionStart < 0) at = put(nullField, 0, nullField.length, out, at);
+          else {
+            format.integerCell?.(cell, Number(bytes.toString('latin1', scanner.versionStart, scanner.versionEnd)));
+            at = put(bytes, scanner.versionStart, scanner.versionEnd, out, at);
+          }
+          break;
+        default: // SOURCE.nothing
+          at = put(nullField, 0, nullField.length, out, at);
+      }
+    }
+    at = put(format.rowEnd, 0, format.rowEnd.length, out, at);
+    rows.endRow(at, line);
+  }
+
+  /** The record's key as `StreamSink` deduplicates by (`keyOf` of each key cell). */
+  private keyValue(bytes: Buffer): unknown {
+    const keys = this.keys;
+    if (keys.length === 1) return keyOf(this.cellOf(bytes, keys[0]!), this.keyKinds[0]!);
+    let joined = '';
+    for (let k = 0; k < keys.length; k++) {
+      if (k > 0) joined += '\u0000';
+      joined += String(keyOf(this.cellOf(bytes, keys[k]!), this.keyKinds[k]!));
+    }
+    return joined;
+  }
+
+  /** The cell value the parsing path would have made of a (non-null) property. */
+  private cellOf(bytes: Buffer, index: number): CellValue {
+    switch (this.tokens[index]) {
+      case TOKEN.integer:
+        return this.integers[index]!;
+      case TOKEN.decimal:
+        return Number(bytes.toString('latin1', this.starts[index], this.ends[index]));
+      case TOKEN.true:
+        return true;
+      case TOKEN.false:
+        return false;
+      default:
+        return bytes.toString('utf8', this.starts[index]! + 1, this.ends[index]! - 1);
+    }
+  }
+}
+
+/** The kind of a metadata column the kit makes (a hand-made one of another kind takes the parsing path). */
+function metaKind(name: string): ColumnKind {
+  return name === META.sequence || name === META.tableVersion ? 'integer' : 'timestamp';
+}
+
+/** Copy `from[start, end)` to `to` at `at`; a loop for the short fields most are, a native copy for long ones. */
+function put(from: Buffer, start: number, end: number, to: Buffer, at: number): number {
+  const length = end - start;
+  if (length > 48) return at + from.copy(to, at, start, end);
+  for (let i = 0; i < length; i++) to[at + i] = from[start + i]!;
+  return at + length;
+}
