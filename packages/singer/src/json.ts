@@ -1,7 +1,6 @@
 // JSON that keeps numbers exact: JSON.parse on the common path, lossless-json only where a number could be rounded.
 import {
   isLosslessNumber,
-  isSafeNumber,
   LosslessNumber,
   parse as parseLossless,
   stringify as stringifyLossless,
@@ -41,11 +40,33 @@ function hasLongDigitRun(text: string): boolean {
   return false;
 }
 
-/** True when a double holds the literal exactly; the string comparison settles the common case cheaply. */
+/**
+ * True when the literal is how a double prints (the shortest text that reads back as it), so a
+ * double holds the number the tap meant: the string comparison settles the common case cheaply;
+ * otherwise the literal and the double's text are compared as digits and a power of ten, so
+ * that Python's and Java's spellings of a double (`6.666666666666667e-06`, `1.0000000000000002e+16`,
+ * `1.5E7`) count as the double they print, while `1234567890.123456789` does not.
+ */
 function isExactDouble(literal: string): boolean {
-  if (String(Number(literal)) === literal || isSafeNumber(literal)) return true;
-  // `1e300` and `1E300` print back as `1e+300`: the same number (lossless-json calls them unsafe).
-  return /[eE]\d/.test(literal) && String(Number(literal)) === literal.replace(/[eE]/, 'e+');
+  const number = Number(literal);
+  if (String(number) === literal) return true;
+  if (!Number.isFinite(number)) return false;
+  const written = decimalDigits(literal);
+  const printed = decimalDigits(String(number));
+  return written !== null && printed !== null && written === printed;
+}
+
+const NUMBER_PARTS = /^(-?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/** A number literal as `sign digits e power` with no leading or trailing zeros (`-15e-1` for -1.50), `0` for zero; null if no literal. */
+function decimalDigits(literal: string): string | null {
+  const parts = NUMBER_PARTS.exec(literal);
+  if (parts === null) return null;
+  const [, sign = '', whole = '', fraction = '', exponent = '0'] = parts;
+  const all = (whole + fraction).replace(/^0+/, '');
+  if (all === '') return '0';
+  const digits = all.replace(/0+$/, '');
+  return `${sign}${digits}e${Number(exponent) - fraction.length + (all.length - digits.length)}`;
 }
 
 /**

@@ -32,6 +32,13 @@ describe('parseJson', () => {
     ['1640995200000000', 1640995200000000],
     ['12345678901234.5', 12345678901234.5],
     ['1.50000000000000000000', 1.5],
+    // How Python (repr) and Java print doubles: the same double, spelled another way.
+    ['6.666666666666667e-06', 6.666666666666667e-6],
+    ['1.0000000000000002e+16', 10000000000000002],
+    ['1.2345678901234566e-07', 1.2345678901234566e-7],
+    ['1.5E7', 15000000],
+    ['1.0E-10', 1e-10],
+    ['0E-800', 0],
   ])('returns %s as a plain number because a double holds it exactly', (literal, expected) => {
     expect(parseJson(`[${literal}]`)).toEqual([expected]);
   });
