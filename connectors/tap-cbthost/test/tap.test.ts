@@ -123,6 +123,15 @@ describe('errors', () => {
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
 
+  it('stops with exit 3 on a mistyped exam pass code (401, as the document says for invalid credentials), naming it', async () => {
+    const sim = await start();
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [...sim.config.pass_codes, 'cbthost-typo'] })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*CBTHost refused the pass code cbthost-typo .*HTTP 401/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+  });
+
   it('stops with exit 3 and a sentence on a 401, without ACTIVATE_VERSION (nothing is deleted downstream)', async () => {
     const sim = await start();
     const locked = sim.world.tests.find((t) => !t.apiEnabled)!;
