@@ -138,10 +138,38 @@ describe('errors', () => {
     sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: { status: 'error', error: 'The exam does not exist' } } });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('skipped an exam: The exam does not exist');
+    expect(run.stderr).toContain(`OnlineExamMaker skipped exam ${sim.world.exams[0]!.eid}: The exam does not exist`);
     const firstExam = sim.world.exams[0]!.eid;
     expect(recordsOf(run, 'results').some((r) => r.eid === firstExam)).toBe(false);
     expect(recordsOf(run, 'results').some((r) => r.eid !== firstExam)).toBe(true);
+  });
+
+  it('stops with exit 3 on an account error while listing exams (it names OnlineExamMaker, not an exam), without ACTIVATE_VERSION', async () => {
+    const sim = await start();
+    const expired = { body: { status: 'error', error: 'Your OnlineExamMaker account has expired' } };
+    sim.faults.inject({ kind: 'respond', route: 'index_php', response: expired });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*Your OnlineExamMaker account has expired/);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+    expect(recordsOf(run, 'exams')).toEqual([]);
+  });
+
+  it('stops with exit 3 on an account error while reading an exam’s results, instead of skipping every exam', async () => {
+    const sim = await start();
+    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: { status: 'error', error: 'Your OnlineExamMaker account has expired' } } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*Your OnlineExamMaker account has expired/);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+  });
+
+  it('never skips a page of the exam list, even for an error naming an exam: exit 3, no ACTIVATE_VERSION', async () => {
+    const sim = await start();
+    sim.faults.inject({ kind: 'respond', route: 'index_php', response: { body: { status: 'error', error: 'The exam does not exist' } } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
 
   it('refuses a config without code, or with an unknown api, naming the key', async () => {

@@ -1,7 +1,7 @@
 // `results`: every candidate's results of each exam (task=api.queryResults, or the v1 API), incremental on endTime per exam.
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { INDEX_PHP, legacyQuery, oem, V1_RESULTS_PATH } from '../api.js';
+import { INDEX_PHP, legacyQuery, oem, resultsRequest } from '../api.js';
 import { exams } from './exams.js';
 
 /** The `status` codes (onlineexammaker-api.txt). */
@@ -19,8 +19,7 @@ export const results = oem.stream({
   path: INDEX_PHP,
   parent: exams.each((exam) => ({ eid: exam.eid })),
   query: ({ context }) => ({ ...legacyQuery('api.queryResults'), eid: context.eid }),
-  request: (request, { config, context }) =>
-    config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid: context.eid } } : request,
+  request: (request, { config, context }) => resultsRequest(request, config, context.eid),
   key: ['eid', 'sid', 'startTime'],
   // No server-side filter exists: every page is read and records before the bookmark are dropped here.
   // A result still in progress has no endTime, so it is sent on every run until it finishes.
