@@ -54,6 +54,11 @@ function vendorError(body: unknown): string | undefined {
 
 /** What the user should do about an error the API gave: one sentence, by what the message is about. */
 function refusal(message: string, v1: boolean): string {
+  // Inferred wording (the v1 failure example is cut off in the stored document): the signature's
+  // `time` is checked against the server's clock, so this error means our clock is off, not the code.
+  if (v1 && /\btime\b/i.test(message) && /\b(invalid|expired)\b/i.test(message)) {
+    return `OnlineExamMaker refused the signed v1 request: ${message}. The signature carries this machine's clock time, so its clock is probably off: set it right (e.g. turn on NTP) and run again`;
+  }
   if (/premium/i.test(message)) {
     return `OnlineExamMaker refused the request: ${message}. The v1 API is for premium accounts: upgrade, or set api to "legacy" in your config`;
   }

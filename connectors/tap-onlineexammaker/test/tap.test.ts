@@ -51,6 +51,16 @@ describe('full sync', () => {
     expect(sim.requests.unexpected()).toEqual([]);
   });
 
+  it('lands a result in progress whose endTime is absent (not 0) with endTime null', async () => {
+    const sim = await start();
+    const inProgress = { viewResult: 'https://ks.onlineexammaker.com/viewresult/token', score: 0, startTime: 1539075728, status: 0, sid: 19382, name: 'Tom' };
+    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: [inProgress] } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    const landed = recordsOf(run, 'results').find((r) => r.sid === 19382 && r.startTime === '2018-10-09T09:02:08Z');
+    expect(landed).toMatchObject({ eid: sim.world.exams[0]!.eid, endTime: null });
+  });
+
   it('reads past a server that caps the page below the limit asked, ending on an empty page', async () => {
     const sim = await start({ maxLimit: 25 });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
@@ -170,6 +180,15 @@ describe('errors', () => {
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(3);
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+  });
+
+  it('says the clock is off when the v1 API refuses the signature time, not to check code or premium', async () => {
+    // The simulator's clock runs 10 minutes ahead of this machine's, outside the signature window.
+    const sim = await start({ now: () => Date.now() + 10 * 60_000 });
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, api: 'v1' })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*time parameter is invalid or expired.*clock is probably off/);
+    expect(run.stderr).not.toMatch(/Check code|premium/);
   });
 
   it('refuses a config without code, or with an unknown api, naming the key', async () => {

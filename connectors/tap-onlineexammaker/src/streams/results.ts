@@ -28,8 +28,9 @@ export const results = oem.stream({
     const status = Number(raw.status);
     return {
       ...raw,
-      // 0 while the candidate is still answering (inferred: no in-progress sample in the document).
-      endTime: raw.endTime === 0 || raw.endTime === '0' || raw.endTime === '' ? null : raw.endTime,
+      // 0 while the candidate is still answering (inferred: no in-progress sample in the document);
+      // absent or null are read the same way rather than failing the run.
+      endTime: raw.endTime === 0 || raw.endTime === '0' || raw.endTime === '' || raw.endTime == null ? null : raw.endTime,
       status_meaning: STATUS_MEANING[status] ?? null,
     };
   },
