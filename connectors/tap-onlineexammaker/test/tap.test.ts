@@ -111,6 +111,23 @@ describe('incremental sync', () => {
     expect(recordsOf(second, 'results').filter((r) => inProgress.includes(keyOf(r))).every((r) => r.endTime !== null)).toBe(true);
   });
 
+  it('emits results that appear after a run with an endTime before its bookmark (the 2-hour look-back)', async () => {
+    // The simulator's clock stands still, so each advance adds results that ended up to an hour before
+    // results the previous advance added: they arrive behind the bookmarks those set.
+    const now = Date.UTC(2025, 5, 1, 12);
+    const sim = await start({ exams: 4, resultsPerExam: 10, now: () => now, anchor: now });
+    const seen = new Set<string>();
+    let state: unknown;
+    for (let run = 0; run < 3; run++) {
+      if (run > 0) sim.advance(20);
+      const out = await runTap(tap, ['--config', jsonFile(sim.config), ...(state ? ['--state', jsonFile(state)] : [])]);
+      expect(out.code).toBe(0);
+      for (const result of recordsOf(out, 'results')) seen.add(keyOf(result));
+      state = lastState(out);
+    }
+    expect(sim.world.results.map(keyOf).filter((key) => !seen.has(key))).toEqual([]);
+  });
+
   it('resumes an interrupted run from its last state with no result lost', async () => {
     const sim = await start();
     // A 400 fails at once (no retries), standing in for a run killed part-way.
