@@ -19,6 +19,8 @@ export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
         const passCode = header(request, 'cbt-pass-code');
         const testId = header(request, 'test-id');
         if (!passCode || !testId) {
+          // The document's general note says missing credentials answer 401, but this endpoint's own
+          // section shows this 400 for missing headers, with its body: the specific example is followed.
           // The message names the headers with underscores although they are sent with hyphens (document's wording).
           return { status: 400, body: { serverstatus: 400, message: 'Missing required headers: cbt_pass_code, test_id' } };
         }
@@ -26,6 +28,8 @@ export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
         const test = testById(testId);
         if (result && test && !test.apiEnabled) return { status: 401, body: { serverstatus: 401, message: 'Unauthorized' } };
         if (!result || !test) {
+          // Likewise the section's own 404 covers an invalid pass code ("cbt pass code is invalid, or no
+          // record found"), so an unknown pair answers it rather than the general note's 401.
           return { status: 404, body: { serverstatus: 404, message: 'cbt pass code is invalid, or no record found' } };
         }
         return {
@@ -47,9 +51,13 @@ export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
       path: '/api/result/:pass_code',
       handle: jsonOnly((request) => {
         const test = testByCode(request.params.pass_code ?? '');
-        if (test && !test.apiEnabled) return { status: 401, body: { status: 'error', message: 'Unauthorized' } };
-        const results = test ? world.results.filter((result) => result.testId === test.testId) : [];
-        // The document's only mass error; inferred to cover an unknown code and an exam with no results alike.
+        // The pass code in the path is this endpoint's credential, and the document says "Missing or
+        // invalid credentials will return a 401 Unauthorized response"; the mass section documents no
+        // other answer for an unknown code, so it gets the 401. The body is not shown (inferred: the
+        // mass envelope).
+        if (!test || !test.apiEnabled) return { status: 401, body: { status: 'error', message: 'Unauthorized' } };
+        const results = world.results.filter((result) => result.testId === test.testId);
+        // The mass section's only documented error: a known exam that has no results.
         if (results.length === 0) return { status: 404, body: { status: 'error', message: 'No results found for this test ID' } };
         // The document's prose promises "student array and summary"; its JSON example has only the array: followed.
         return {

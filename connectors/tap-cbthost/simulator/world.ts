@@ -8,7 +8,7 @@ export interface CbtTest {
   info: string;
   /** The exam's pass code, the path segment of the mass endpoint. Students' codes extend it. */
   passCode: string;
-  /** Inferred meaning of "invalid credentials" (401): the owner has switched API access off. */
+  /** Inferred: an exam whose owner switched API access off answers 401 like an invalid pass code. */
   apiEnabled: boolean;
 }
 

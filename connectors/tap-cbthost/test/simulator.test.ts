@@ -48,14 +48,20 @@ describe('mass results endpoint', () => {
     expect(answer.body.data.every((item: any) => item.cbt_test_id === result.testId)).toBe(true);
   });
 
-  it('answers an unknown pass code and an exam without results with 404 status "error"', async () => {
+  it('answers an exam without results with the documented 404 status "error"', async () => {
     const sim = await start();
     const empty = sim.world.tests.at(-1)!;
-    for (const code of ['cbthost-nope', empty.passCode]) {
-      expect(await call(sim, `/api/result/${code}`)).toMatchObject({
-        status: 404,
-        body: { status: 'error', message: 'No results found for this test ID' },
-      });
+    expect(await call(sim, `/api/result/${empty.passCode}`)).toEqual({
+      status: 404,
+      type: expect.stringContaining('application/json'),
+      body: { status: 'error', message: 'No results found for this test ID' },
+    });
+  });
+
+  it('answers an unknown pass code (an invalid credential, as the document says) with 401', async () => {
+    const sim = await start();
+    for (const code of ['cbthost-nope', `${sim.world.tests[0]!.passCode}-9999`]) {
+      expect(await call(sim, `/api/result/${code}`)).toMatchObject({ status: 401, body: { status: 'error' } });
     }
   });
 

@@ -81,20 +81,55 @@ describe('full sync', () => {
 });
 
 describe('errors', () => {
-  it('reports a 404 for one pass code and still syncs the others', async () => {
+  it('reports the documented "No results found" 404 for one exam and still syncs the others', async () => {
     const sim = await start();
-    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: ['cbthost-gone', ...sim.config.pass_codes] })]);
+    const empty = sim.world.tests.at(-1)!;
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [empty.passCode, ...sim.config.pass_codes] })]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('CBTHost has no results for exam cbthost-gone: No results found for this test ID');
+    expect(run.stderr).toContain(`CBTHost has no results for exam ${empty.passCode}: No results found for this test ID`);
     expect(rows(recordsOf(run, 'results'))).toEqual(expectedRows(sim));
   });
 
-  it('reports a single result that is not found (404 serverstatus) and goes on', async () => {
+  it('reports a single result that is not found (the documented 404 serverstatus body) and goes on', async () => {
     const sim = await start();
     const results = [{ pass_code: 'cbthost-zzzz-0001', test_id: 'nobody@example.com' }, ...sim.config.results];
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, results })]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('cbt pass code is invalid, or no record found');
+    expect(run.stderr).toContain('pass code cbthost-zzzz-0001 (test nobody@example.com): cbt pass code is invalid, or no record found');
+  });
+
+  it('stops with exit 3 on a wrong base_url (an undocumented 404), naming the URL, and sends no ACTIVATE_VERSION', async () => {
+    const sim = await start();
+    const wrong = `${sim.baseUrl}/v2`;
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, base_url: wrong })]);
+    expect(run.code).toBe(3);
+    const first = sim.config.pass_codes[0]!;
+    expect(run.stderr).toMatch(/CRITICAL .*HTTP 404/);
+    expect(run.stderr).toContain(`${wrong}/api/result/${first}`);
+    expect(run.stderr).toContain(`exam ${first}`);
+    expect(run.stderr).toContain('base_url');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+    expect(recordsOf(run, 'results')).toEqual([]);
+  });
+
+  it('names the single result’s pass code and test id when base_url has a path prefix', async () => {
+    const sim = await start();
+    const single = sim.config.results[0]!;
+    const run = await runTap(tap, ['--config', jsonFile({ base_url: `${sim.baseUrl}/cbt`, results: [single] })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`pass code ${single.pass_code} (test ${single.test_id})`);
+    expect(run.stderr).toContain(`${sim.baseUrl}/cbt/api/result`);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+  });
+
+  it('stops with exit 3 on a mistyped exam pass code (401, as the document says for invalid credentials), naming it', async () => {
+    const sim = await start();
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [...sim.config.pass_codes, 'cbthost-typo'] })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*CBTHost refused the pass code cbthost-typo .*HTTP 401/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
 
   it('stops with exit 3 and a sentence on a 401, without ACTIVATE_VERSION (nothing is deleted downstream)', async () => {
@@ -102,9 +137,18 @@ describe('errors', () => {
     const locked = sim.world.tests.find((t) => !t.apiEnabled)!;
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [...sim.config.pass_codes, locked.passCode] })]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/CRITICAL .*CBTHost refused the credentials for exam .*HTTP 401/);
+    expect(run.stderr).toMatch(new RegExp(`CRITICAL .*CBTHost refused the pass code ${locked.passCode} .*HTTP 401`));
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+  });
+
+  it('names the pass code and test id of a single result refused with 401', async () => {
+    const sim = await start();
+    const locked = sim.world.tests.find((t) => !t.apiEnabled)!;
+    const result = sim.world.results.find((r) => r.testId === locked.testId)!;
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, results: [{ pass_code: result.passCode, test_id: result.testId }] })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`CBTHost refused the pass code ${result.passCode} (test ${result.testId})`);
   });
 
   it('retries a 5xx burst and still lands everything', async () => {
@@ -151,5 +195,13 @@ describe('config, discovery and selection', () => {
     const run = await runTap(tap, ['--test', '--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     expect(sim.requests.count()).toBe(1);
+  });
+
+  it('fails --test on a wrong base_url instead of reporting the connection as passed', async () => {
+    const sim = await start();
+    const run = await runTap(tap, ['--test', '--config', jsonFile({ ...sim.config, base_url: `${sim.baseUrl}/v2` })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).not.toContain('Connection test passed');
+    expect(run.stderr).toContain('base_url');
   });
 });

@@ -68,17 +68,13 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
     };
   }
 
-  /** Legacy record: the union of the two documented samples (status with the one-candidate form, sid/name with all). */
-  function legacyResultJson(request: SimulatorRequest, result: OemResult) {
-    return {
-      viewResult: viewResultLink(request, result),
-      score: result.score,
-      startTime: result.startTime,
-      endTime: result.endTime,
-      status: result.status,
-      sid: result.sid,
-      name: result.name,
-    };
+  /**
+   * Legacy record, in the document's shape for the form asked: with `sid` (section 1, one candidate)
+   * `status` and no `sid`/`name`; without it (section 2, every candidate) `sid` and `name` and no `status`.
+   */
+  function legacyResultJson(request: SimulatorRequest, result: OemResult, oneCandidate: boolean) {
+    const common = { viewResult: viewResultLink(request, result), score: result.score, startTime: result.startTime, endTime: result.endTime };
+    return oneCandidate ? { ...common, status: result.status } : { ...common, sid: result.sid, name: result.name };
   }
 
   /** v1 record: every value a string (providers.md §3.3). */
@@ -121,7 +117,9 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
         }
         const selected = resultsOf(query);
         if ('error' in selected) return legacyError(selected.error);
-        return { body: page(query, selected.results).map((result) => legacyResultJson(request, result)) };
+        // The document: "if the parameter is 0 or not provided, it will display all the candidates".
+        const oneCandidate = phpInt(query.get('sid')) !== 0;
+        return { body: page(query, selected.results).map((result) => legacyResultJson(request, result, oneCandidate)) };
       },
     },
     {

@@ -1,7 +1,7 @@
 // The OnlineExamMaker API profile: `code` auth (legacy query parameter, or the v1 signed header),
 // bare-array bodies, errors as HTTP 200 objects, and start/limit paging.
 import { createHash } from 'node:crypto';
-import { byBody, offsetPaging, type Auth, type Outcome } from '@tapline/http';
+import { byBody, offsetPaging, type Auth, type HttpRequest, type Outcome, type QueryValue } from '@tapline/http';
 import { defineApi } from '@tapline/tap-kit';
 import { z } from 'zod';
 
@@ -44,28 +44,61 @@ function codeAuth(config: OemConfig): Auth {
   };
 }
 
+/** The vendor's error object `{"status":"error","error":"..."}` (providers.md §3.2): its message, else undefined. */
+function vendorError(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const { status, error } = body as { status?: unknown; error?: unknown };
+  if (status !== 'error') return undefined;
+  return typeof error === 'string' ? error : JSON.stringify(error);
+}
+
+/** What the user should do about an error the API gave: one sentence, by what the message is about. */
+function refusal(message: string, v1: boolean): string {
+  // Inferred wording (the v1 failure example is cut off in the stored document): the signature's
+  // `time` is checked against the server's clock, so this error means our clock is off, not the code.
+  if (v1 && /\btime\b/i.test(message) && /\b(invalid|expired)\b/i.test(message)) {
+    return `OnlineExamMaker refused the signed v1 request: ${message}. The signature carries this machine's clock time, so its clock is probably off: set it right (e.g. turn on NTP) and run again`;
+  }
+  if (/premium/i.test(message)) {
+    return `OnlineExamMaker refused the request: ${message}. The v1 API is for premium accounts: upgrade, or set api to "legacy" in your config`;
+  }
+  return `OnlineExamMaker refused the request: ${message}. Check code${v1 ? ' (and that the account is premium, which api "v1" needs)' : ''} in your config`;
+}
+
 /**
  * Errors arrive as HTTP 200 `{"status":"error","error":"..."}` instead of the array (providers.md §3.2).
- * The wording is undocumented for these tasks (inferred): an error naming the exam skips that exam
- * (it may have been deleted since the list was read); any other is the account's to fix.
+ * Every one stops the run (the account's to fix); only a results request may skip its exam (see
+ * `resultsRequest`), so a page of the exam list is never skipped and never followed by ACTIVATE_VERSION.
  */
 const errorObjects = byBody((body, input): Outcome | undefined => {
   // No rate limit is documented; a 429 is the server's limit whatever its body says (inferred), so
   // the kit's default waits for Retry-After (or backs off) and retries.
   if (input.status === 429) return undefined;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-  const { status, error } = body as { status?: unknown; error?: unknown };
-  if (status !== 'error') return undefined;
-  const message = typeof error === 'string' ? error : JSON.stringify(error);
-  if (/exam/i.test(message)) {
-    return { action: 'skip', blame: 'config', message: `OnlineExamMaker skipped an exam: ${message}` };
-  }
-  return {
-    action: 'fail',
-    blame: 'config',
-    message: `OnlineExamMaker refused the request: ${message}. Check code (and, for api "v1", that the account is premium) in your config`,
-  };
+  const message = vendorError(body);
+  if (message === undefined) return undefined;
+  return { action: 'fail', blame: 'config', message: refusal(message, input.request.path.endsWith(V1_RESULTS_PATH)) };
 });
+
+/**
+ * Whether an error is about one exam (e.g. deleted since the list was read) rather than the account.
+ * Inferred: the wording is undocumented for these tasks. "exam" must be a word of its own (not inside
+ * "OnlineExamMaker", as in "Your OnlineExamMaker account has expired"), and a message that also names
+ * the account, the code or the signature is the account's.
+ */
+function isAboutOneExam(message: string): boolean {
+  return /\bexams?\b/i.test(message) && !/\b(account|code|premium|authori[sz]\w*|unauthori[sz]ed|signature|time|permission|login)\b/i.test(message);
+}
+
+/** One exam's results request (legacy, or the v1 URL): an error about that exam skips it, naming it. */
+export function resultsRequest(request: HttpRequest, config: OemConfig, eid: QueryValue): HttpRequest {
+  const classify = byBody((body, input): Outcome | undefined => {
+    const message = input.status === 429 ? undefined : vendorError(body);
+    if (message === undefined || !isAboutOneExam(message)) return undefined;
+    return { action: 'skip', blame: 'config', message: `OnlineExamMaker skipped exam ${String(eid)}: ${message}` };
+  });
+  const shaped = config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid } } : request;
+  return { ...shaped, classify };
+}
 
 /**
  * start/limit paging, 100 per page (the v1 maximum; the legacy default is 30). No total is given, and a

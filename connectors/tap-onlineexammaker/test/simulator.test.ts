@@ -94,23 +94,26 @@ describe('legacy api.queryResults', () => {
     const all = await readAll(sim, { task: 'api.queryResults', eid: exam.eid }, 7);
     expect(all).toHaveLength(expected.length);
     expect(all.map((r) => `${r.sid}@${r.startTime}`)).toEqual(expected.map((r) => `${r.sid}@${r.startTime}`));
+    // Section (2), every candidate: sid and name, no status.
     for (const result of all) {
-      expect(Object.keys(result).sort()).toEqual(['endTime', 'name', 'score', 'sid', 'startTime', 'status', 'viewResult']);
-      expect([0, 1, 2, 3, 4]).toContain(result.status);
+      expect(Object.keys(result).sort()).toEqual(['endTime', 'name', 'score', 'sid', 'startTime', 'viewResult']);
       expect(Number.isInteger(result.startTime)).toBe(true);
     }
-    expect(all.some((result) => result.status === 0 && result.endTime === 0)).toBe(true);
+    expect(all.some((result) => result.endTime === 0)).toBe(true);
   });
 
-  it('filters one candidate with sid, and treats sid=0 as everyone', async () => {
+  it('filters one candidate with sid, in section (1)’s shape (status, no sid or name), and treats sid=0 as everyone', async () => {
     const sim = await start();
     const exam = sim.world.exams[0]!;
     const sid = sim.world.results.find((result) => result.eid === exam.eid)!.sid;
+    const theirs = sim.world.results.filter((result) => result.eid === exam.eid && result.sid === sid);
     const one = await legacy(sim, { task: 'api.queryResults', eid: exam.eid, sid, limit: 100 });
-    expect(one.body.length).toBeGreaterThan(0);
-    expect(one.body.every((result: any) => result.sid === sid)).toBe(true);
+    expect(one.body.map((result: any) => `${result.startTime}/${result.status}`)).toEqual(theirs.map((r) => `${r.startTime}/${r.status}`));
+    for (const result of one.body) expect(Object.keys(result).sort()).toEqual(['endTime', 'score', 'startTime', 'status', 'viewResult']);
+    expect([0, 1, 2, 3, 4]).toEqual(expect.arrayContaining(one.body.map((result: any) => result.status)));
     const everyone = await legacy(sim, { task: 'api.queryResults', eid: exam.eid, sid: 0, limit: 100 });
     expect(everyone.body.length).toBeGreaterThan(one.body.length);
+    expect(everyone.body.every((result: any) => 'sid' in result && !('status' in result))).toBe(true);
   });
 
   it('answers an exam with no results with an empty array', async () => {

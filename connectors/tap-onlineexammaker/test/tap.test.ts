@@ -43,12 +43,35 @@ describe('full sync', () => {
     expect(recordsOf(run, 'exams').map((e) => e.eid)).toEqual(sim.world.exams.map((e) => e.eid));
     const results = recordsOf(run, 'results');
     expect(results.map(keyOf).sort()).toEqual(sim.world.results.map(keyOf).sort());
-    const inProgress = results.filter((r) => r.status === 0);
-    expect(inProgress.length).toBeGreaterThan(0);
-    expect(inProgress.every((r) => r.endTime === null && r.status_meaning === 'in progress')).toBe(true);
+    const inProgress = new Set(sim.world.results.filter((r) => r.status === 0).map(keyOf));
+    expect(inProgress.size).toBeGreaterThan(0);
+    expect(results.filter((r) => r.endTime === null).map(keyOf).sort()).toEqual([...inProgress].sort());
+    // The every-candidate answer (document section 2) carries sid and name but no status.
+    expect(results.every((r) => r.status === null && r.status_meaning === null && typeof r.name === 'string')).toBe(true);
     expect(results.every((r) => typeof r.score === 'string' && /Z$/.test(r.startTime))).toBe(true);
     expect(recordsOf(run, 'exams')[0]).toMatchObject({ createTime: expect.stringMatching(/Z$/), available: expect.any(Boolean) });
     expect(sim.requests.unexpected()).toEqual([]);
+  });
+
+  it('lands a result in progress whose endTime is absent (not 0) with endTime null', async () => {
+    const sim = await start();
+    const inProgress = { viewResult: 'https://ks.onlineexammaker.com/viewresult/token', score: 0, startTime: 1539075728, sid: 19382, name: 'Tom' };
+    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: [inProgress] } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(0);
+    const landed = recordsOf(run, 'results').find((r) => r.sid === 19382 && r.startTime === '2018-10-09T09:02:08Z');
+    expect(landed).toMatchObject({ eid: sim.world.exams[0]!.eid, endTime: null });
+  });
+
+  it('stops with one sentence, and no ACTIVATE_VERSION, if a server sends the one-candidate shape (no sid) when every candidate was asked for', async () => {
+    const sim = await start();
+    const oneCandidate = { viewResult: 'https://ks.onlineexammaker.com/viewresult/token', score: 30, startTime: 1539075728, endTime: 1539075828, status: 1 };
+    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: [oneCandidate] } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`CRITICAL stream results: .*exam ${sim.world.exams[0]!.eid} without sid`));
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
 
   it('reads past a server that caps the page below the limit asked, ending on an empty page', async () => {
@@ -63,8 +86,12 @@ describe('full sync', () => {
     const v1 = await runTap(tap, ['--config', jsonFile({ ...sim.config, api: 'v1' })]);
     expect(v1.code).toBe(0);
     expect(sim.requests.count('v1_queryresults')).toBeGreaterThan(0);
-    const strip = (r: Record<string, any>) => ({ ...r, viewResult: undefined, loginValue: undefined, passed: undefined });
+    // v1 also sends status (and loginValue, passed); legacy's every-candidate answer does not.
+    const strip = (r: Record<string, any>) => ({ ...r, viewResult: undefined, loginValue: undefined, passed: undefined, status: undefined, status_meaning: undefined });
     expect(recordsOf(v1, 'results').map(strip)).toEqual(recordsOf(legacy, 'results').map(strip));
+    const statusOf = new Map(sim.world.results.map((r) => [keyOf(r), r.status]));
+    expect(recordsOf(v1, 'results').every((r) => r.status === statusOf.get(keyOf(r)))).toBe(true);
+    expect(recordsOf(v1, 'results').filter((r) => r.endTime === null).every((r) => r.status_meaning === 'in progress')).toBe(true);
   });
 });
 
@@ -81,7 +108,24 @@ describe('incremental sync', () => {
     for (const key of changed) expect(sent).toContain(key);
     for (const key of inProgress) expect(sent).toContain(key);
     expect(sent.length).toBeLessThan(changed.length + sim.world.exams.length + 1);
-    expect(recordsOf(second, 'results').filter((r) => inProgress.includes(keyOf(r))).every((r) => r.status !== 0)).toBe(true);
+    expect(recordsOf(second, 'results').filter((r) => inProgress.includes(keyOf(r))).every((r) => r.endTime !== null)).toBe(true);
+  });
+
+  it('emits results that appear after a run with an endTime before its bookmark (the 2-hour look-back)', async () => {
+    // The simulator's clock stands still, so each advance adds results that ended up to an hour before
+    // results the previous advance added: they arrive behind the bookmarks those set.
+    const now = Date.UTC(2025, 5, 1, 12);
+    const sim = await start({ exams: 4, resultsPerExam: 10, now: () => now, anchor: now });
+    const seen = new Set<string>();
+    let state: unknown;
+    for (let run = 0; run < 3; run++) {
+      if (run > 0) sim.advance(20);
+      const out = await runTap(tap, ['--config', jsonFile(sim.config), ...(state ? ['--state', jsonFile(state)] : [])]);
+      expect(out.code).toBe(0);
+      for (const result of recordsOf(out, 'results')) seen.add(keyOf(result));
+      state = lastState(out);
+    }
+    expect(sim.world.results.map(keyOf).filter((key) => !seen.has(key))).toEqual([]);
   });
 
   it('resumes an interrupted run from its last state with no result lost', async () => {
@@ -138,10 +182,47 @@ describe('errors', () => {
     sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: { status: 'error', error: 'The exam does not exist' } } });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('skipped an exam: The exam does not exist');
+    expect(run.stderr).toContain(`OnlineExamMaker skipped exam ${sim.world.exams[0]!.eid}: The exam does not exist`);
     const firstExam = sim.world.exams[0]!.eid;
     expect(recordsOf(run, 'results').some((r) => r.eid === firstExam)).toBe(false);
     expect(recordsOf(run, 'results').some((r) => r.eid !== firstExam)).toBe(true);
+  });
+
+  it('stops with exit 3 on an account error while listing exams (it names OnlineExamMaker, not an exam), without ACTIVATE_VERSION', async () => {
+    const sim = await start();
+    const expired = { body: { status: 'error', error: 'Your OnlineExamMaker account has expired' } };
+    sim.faults.inject({ kind: 'respond', route: 'index_php', response: expired });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*Your OnlineExamMaker account has expired/);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+    expect(recordsOf(run, 'exams')).toEqual([]);
+  });
+
+  it('stops with exit 3 on an account error while reading an exam’s results, instead of skipping every exam', async () => {
+    const sim = await start();
+    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: { status: 'error', error: 'Your OnlineExamMaker account has expired' } } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*Your OnlineExamMaker account has expired/);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+  });
+
+  it('never skips a page of the exam list, even for an error naming an exam: exit 3, no ACTIVATE_VERSION', async () => {
+    const sim = await start();
+    sim.faults.inject({ kind: 'respond', route: 'index_php', response: { body: { status: 'error', error: 'The exam does not exist' } } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+  });
+
+  it('says the clock is off when the v1 API refuses the signature time, not to check code or premium', async () => {
+    // The simulator's clock runs 10 minutes ahead of this machine's, outside the signature window.
+    const sim = await start({ now: () => Date.now() + 10 * 60_000 });
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, api: 'v1' })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL .*time parameter is invalid or expired.*clock is probably off/);
+    expect(run.stderr).not.toMatch(/Check code|premium/);
   });
 
   it('refuses a config without code, or with an unknown api, naming the key', async () => {

@@ -82,7 +82,8 @@ const SIMULATORS: Record<Exclude<Provider, 'classmarker'>, () => Promise<Started
           started_at: r.startTime * 1000,
           finished_at: r.endTime ? r.endTime * 1000 : null,
           duration_seconds: r.endTime ? r.endTime - r.startTime : null,
-          status: r.status === 0 ? 'in_progress' : r.status === 1 ? 'finished' : ['timed out', 'forced by admin', 'submitted by system'][r.status - 2]!,
+          // Nor a status (document section 2): the end time tells in progress from finished.
+          status: r.endTime ? 'finished' : 'in_progress',
         })),
         exams: new Map((s.world.exams as any[]).map((e) => [String(e.eid), e.title])),
       }),

@@ -1,7 +1,7 @@
 // `results`: every configured exam's results (mass endpoint) and every configured single result, full table.
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { cbthost, singleHeaders } from '../api.js';
+import { cbthost, requestFor, type ResultTarget } from '../api.js';
 
 export const results = cbthost.stream({
   name: 'results',
@@ -12,10 +12,7 @@ export const results = cbthost.stream({
     ...config.pass_codes.map((pass_code) => ({ pass_code, test_id: null })),
     ...config.results.map((result) => ({ pass_code: result.pass_code, test_id: result.test_id })),
   ],
-  request: (request, { context }) =>
-    context.test_id === null
-      ? request
-      : { ...request, path: '/api/result', endpoint: '/api/result', headers: singleHeaders(context as { pass_code: string; test_id: string }) },
+  request: (request, { context, config }) => requestFor(request, context as ResultTarget, config),
   key: ['cbt_pass_code', 'cbt_test_id'],
   activateVersion: true,
   record: z.object({

@@ -1,7 +1,7 @@
 // `results`: every candidate's results of each exam (task=api.queryResults, or the v1 API), incremental on endTime per exam.
-import { coerce } from '@tapline/tap-kit';
+import { coerce, TapError } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { INDEX_PHP, legacyQuery, oem, V1_RESULTS_PATH } from '../api.js';
+import { INDEX_PHP, legacyQuery, oem, resultsRequest } from '../api.js';
 import { exams } from './exams.js';
 
 /** The `status` codes (onlineexammaker-api.txt). */
@@ -19,32 +19,49 @@ export const results = oem.stream({
   path: INDEX_PHP,
   parent: exams.each((exam) => ({ eid: exam.eid })),
   query: ({ context }) => ({ ...legacyQuery('api.queryResults'), eid: context.eid }),
-  request: (request, { config, context }) =>
-    config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid: context.eid } } : request,
+  request: (request, { config, context }) => resultsRequest(request, config, context.eid),
   key: ['eid', 'sid', 'startTime'],
-  // No server-side filter exists: every page is read and records before the bookmark are dropped here.
+  // No server-side filter exists: every page is read and records before the look-back are dropped here.
   // A result still in progress has no endTime, so it is sent on every run until it finishes.
-  incremental: { cursor: 'endTime', sorted: false, partitioned: true },
-  transform: (raw: Record<string, unknown>) => {
-    const status = Number(raw.status);
+  // Inferred (the document and research say nothing on it): a result can appear after later ones, with
+  // an endTime behind the bookmark; the simulator's advance adds finished results that ended up to 1 h
+  // earlier (world.ts). As every page is read anyway, the look-back costs only re-sent rows, which
+  // targets de-duplicate by key, so it is twice that.
+  incremental: { cursor: 'endTime', sorted: false, partitioned: true, lookback: '2h' },
+  transform: (raw: Record<string, unknown>, { context }) => {
+    // The document's one-candidate answer (section 1) has no sid. The tap never asks for one candidate,
+    // so a server sending that shape anyway gives results no key: candidates who started in the same
+    // second would merge downstream, losing results. Stop with a sentence rather than land them.
+    if (raw.sid === undefined || raw.sid === null || raw.sid === '') {
+      throw new TapError(
+        `stream results: OnlineExamMaker sent a result of exam ${String(context.eid)} without sid (the document's one-candidate shape) when every candidate was asked for; without sid a result has no key, so the run stops rather than merge candidates' results.`,
+        'system',
+      );
+    }
+    const status = raw.status === undefined || raw.status === null || raw.status === '' ? null : Number(raw.status);
     return {
       ...raw,
-      // 0 while the candidate is still answering (inferred: no in-progress sample in the document).
-      endTime: raw.endTime === 0 || raw.endTime === '0' || raw.endTime === '' ? null : raw.endTime,
-      status_meaning: STATUS_MEANING[status] ?? null,
+      status,
+      // 0 while the candidate is still answering (inferred: no in-progress sample in the document);
+      // absent or null are read the same way rather than failing the run.
+      endTime: raw.endTime === 0 || raw.endTime === '0' || raw.endTime === '' || raw.endTime == null ? null : raw.endTime,
+      status_meaning: status === null ? null : (STATUS_MEANING[status] ?? null),
     };
   },
   record: z.object({
     eid: coerce.integer().describe('Exam id.'),
     sid: coerce.integer().describe('Candidate id.'),
-    name: coerce.emptyAsNull(z.string()).optional().describe('Candidate name.'),
+    name: coerce.emptyAsNull(z.string()).optional().describe('Candidate name (absent from the one-candidate answer).'),
     loginValue: coerce.emptyAsNull(z.string()).optional().describe('Candidate login (v1 API only).'),
     score: coerce.decimal().describe('Score, exact.'),
     passed: coerce.emptyAsNull(coerce.integer()).optional().describe('1 passed, 0 failed (v1 API only).'),
     startTime: coerce.isoFromUnixSeconds().describe('When the candidate started (sent as UNIX seconds).'),
     endTime: coerce.isoFromUnixSeconds().nullable().describe('When the paper was submitted; null while in progress.'),
-    status: coerce.integer().describe('0 in progress, 1 submitted, 2 timed out, 3 forced by admin, 4 submitted by system.'),
-    status_meaning: z.string().nullable().describe('`status` in words.'),
+    // The document's every-candidate answer (section 2), which the legacy API gives the tap, has no status.
+    status: coerce
+      .emptyAsNull(coerce.integer())
+      .describe('0 in progress, 1 submitted, 2 timed out, 3 forced by admin, 4 submitted by system; null where the API does not send it (legacy API).'),
+    status_meaning: z.string().nullable().describe('`status` in words; null without `status`.'),
     viewResult: coerce
       .emptyAsNull(z.string())
       .optional()

@@ -24,7 +24,9 @@ export const onlineexammakerModel: ProviderModel = {
         finished_at: r.timestamp('end_time'),
         duration_seconds: `CAST(EXTRACT(EPOCH FROM ${r.timestamp('end_time')}) - EXTRACT(EPOCH FROM ${r.timestamp('start_time')}) AS DOUBLE PRECISION)`,
         // 0 in progress, 1 submitted; 2–4 (timed out, forced by admin, submitted by system) in words.
-        status: `CASE ${r.text('status')} WHEN '0' THEN 'in_progress' WHEN '1' THEN 'finished' ELSE ${r.text('status_meaning', 'status')} END`,
+        // The legacy API's every-candidate answer has no status (onlineexammaker-api.txt, section 2):
+        // then a result without an end time is in progress and any other is finished.
+        status: `CASE WHEN ${r.text('status')} IS NULL THEN CASE WHEN ${r.timestamp('end_time')} IS NULL THEN 'in_progress' ELSE 'finished' END WHEN ${r.text('status')} = '0' THEN 'in_progress' WHEN ${r.text('status')} = '1' THEN 'finished' ELSE ${r.text('status_meaning', 'status')} END`,
         source_key: `'result:' || ${r.text('eid')} || ':' || ${r.text('sid')} || ':' || CAST(CAST(EXTRACT(EPOCH FROM ${r.timestamp('start_time')}) AS BIGINT) AS VARCHAR)`,
       }),
     },
