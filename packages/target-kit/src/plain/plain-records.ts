@@ -175,7 +175,7 @@ export class PlainRecords {
    * (every property declared, once, with a value its rule accepts; the keys present), else false.
    */
   read(scanner: LineScanner): boolean {
-    const tokens = this.tokens;
+    const { tokens, starts, ends, integers, rules, inJson } = this;
     tokens.fill(0);
     const record = this.record;
     const bytes = scanner.bytes;
@@ -197,12 +197,12 @@ export class PlainRecords {
         next = index + 1;
         if (!scanner.colon()) return false;
         const start = scanner.at;
-        const token = scanner.value(this.rules[index]!, this.inJson[index]!, 0);
+        const token = scanner.value(rules[index]!, inJson[index]!, 0);
         if (token === 0) return false;
         tokens[index] = token;
-        this.starts[index] = start;
-        this.ends[index] = scanner.at;
-        if (token === TOKEN.integer) this.integers[index] = scanner.integer;
+        starts[index] = start;
+        ends[index] = scanner.at;
+        if (token === TOKEN.integer) integers[index] = scanner.integer;
         scanner.space();
         const byte = bytes[scanner.at++];
         if (byte === 0x7d) break;
@@ -228,6 +228,8 @@ export class PlainRecords {
     const count = sources.length;
     const quote = format.quote;
     const nullField = format.nullField;
+    const integerCell = format.integerCell;
+    const { cellProperty, writes, tokens, starts, ends, integers } = this;
     // Each field is a part of the line, or metadata, plus at most a delimiter, two quotes or a NULL.
     const most = scanner.end - scanner.lineStart + 64 + receivedAt.length + count * (3 + nullField.length + format.trueField.length + format.falseField.length) + format.rowEnd.length;
     const out = rows.beginRow(most);
@@ -236,17 +238,17 @@ export class PlainRecords {
       if (cell > 0) out[at++] = format.delimiter;
       switch (sources[cell]) {
         case SOURCE.property: {
-          const property = this.cellProperty[cell]!;
-          const token = this.tokens[property]!;
+          const property = cellProperty[cell]!;
+          const token = tokens[property]!;
           if (token === 0 || token === TOKEN.null) {
             at = put(nullField, 0, nullField.length, out, at);
             break;
           }
-          const start = this.starts[property]!;
-          const end = this.ends[property]!;
-          switch (this.writes[cell]) {
+          const start = starts[property]!;
+          const end = ends[property]!;
+          switch (writes[cell]) {
             case WRITE.integer:
-              format.integerCell?.(cell, this.integers[property]!);
+              if (integerCell !== undefined) integerCell.call(format, cell, integers[property]!);
               at = put(bytes, start, end, out, at);
               break;
             case WRITE.bare:
@@ -283,7 +285,7 @@ export class PlainRecords {
           if (quote >= 0) out[at++] = quote;
           break;
         case SOURCE.sequence: {
-          format.integerCell?.(cell, sequence);
+          if (integerCell !== undefined) integerCell.call(format, cell, sequence);
           const digits = String(sequence);
           for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
           break;
@@ -291,7 +293,7 @@ export class PlainRecords {
         case SOURCE.version:
           if (scanner.versionStart < 0) at = put(nullField, 0, nullField.length, out, at);
           else {
-            format.integerCell?.(cell, Number(bytes.toString('latin1', scanner.versionStart, scanner.versionEnd)));
+            if (integerCell !== undefined) integerCell.call(format, cell, Number(bytes.toString('latin1', scanner.versionStart, scanner.versionEnd)));
             at = put(bytes, scanner.versionStart, scanner.versionEnd, out, at);
           }
           break;
