@@ -150,6 +150,13 @@ describe('a line that is not plain takes the parsing path', () => {
     expect(plain(sinkFor(examSchema, ['id']), line)).toBeNull();
   });
 
+  it('an object whose declared key JavaScript would move first', () => {
+    const schema: JsonSchema = { type: 'object', properties: { id: { type: 'integer' }, m: { type: 'object', properties: { b: {}, '10': {} } } } };
+    const line = '{"type":"RECORD","stream":"s","record":{"id":1,"m":{"b":1,"10":2}}}';
+    expect(plain(sinkFor(schema, ['id']), line)).toBeNull();
+    expect((parsed(sinkFor(schema, ['id']), line) as { row: string }).row).toContain('{"10":2,"b":1}');
+  });
+
   it.each([
     ['lower-case "record"', '{"type":"record","stream":"s","record":{"id":1}}'],
     ['another key order', '{"stream":"s","type":"RECORD","record":{"id":1}}'],

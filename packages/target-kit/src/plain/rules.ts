@@ -42,6 +42,8 @@ export interface ObjectRule {
   readonly quotedNames: readonly Buffer[];
   readonly indexOf: ReadonlyMap<string, number>;
   readonly rules: readonly ValueRule[];
+  /** Per name: whether it is array-index-like (`"7"`), a key JavaScript orders before the others. */
+  readonly indexLike: readonly boolean[];
   /** Indexes of required properties. */
   readonly required: readonly number[];
   /** Whether keys other than `names` may appear (`additionalProperties` is not false). */
@@ -157,6 +159,7 @@ function objectRule(schema: JsonSchema, depth: number): ObjectRule | null {
     quotedNames: names.map((name) => Buffer.from(JSON.stringify(name), 'utf8')),
     indexOf: new Map(names.map((name, index) => [name, index])),
     rules,
+    indexLike: names.map((name) => /^(?:0|[1-9]\d{0,9})$/.test(name)),
     required: (required as string[]).map((name) => names.indexOf(name)),
     additional: additional !== false,
   };

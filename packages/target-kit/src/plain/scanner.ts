@@ -312,6 +312,7 @@ export class LineScanner {
         }
       }
       if (index !== -1) {
+        if (rule!.indexLike[index]) return false; // JSON.stringify would write it first
         const bit = 1 << index;
         if (seen & bit) return false;
         seen |= bit;
