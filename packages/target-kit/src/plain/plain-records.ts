@@ -34,10 +34,12 @@ export interface PlainRowFormat {
   integerCell?(cell: number, value: number): void;
 }
 
-/** Where a cell's value comes from. */
-const SOURCE = { property: 0, nothing: 1, extracted: 2, received: 3, sequence: 4, version: 5 } as const;
-/** How a property's token is written. */
-const WRITE = { bare: 0, integer: 1, boolean: 2, text: 3, json: 4 } as const;
+/**
+ * How each cell is written: a property's token as a bare number (`integer` also tells the
+ * encoder its value), a boolean, text without its quotes or JSON text as it is; or metadata; or
+ * NULL (`_sdc_deleted_at`, and columns of undeclared properties).
+ */
+const WRITE = { nothing: 0, integer: 1, bare: 2, boolean: 3, text: 4, json: 5, extracted: 6, received: 7, sequence: 8, version: 9 } as const;
 
 /** What a column of each kind takes as it is, and how it writes it. */
 const COLUMN_TAKES: Partial<Record<ColumnKind, { tokens: number; write: number; format?: number }>> = {
@@ -49,6 +51,14 @@ const COLUMN_TAKES: Partial<Record<ColumnKind, { tokens: number; write: number; 
   date: { tokens: TOKEN.string, write: WRITE.text, format: FORMAT.date },
   time: { tokens: TOKEN.string, write: WRITE.text, format: FORMAT.time },
   json: { tokens: 255, write: WRITE.json },
+};
+
+/** Metadata columns filled from the envelope or the clock, and how. */
+const META_WRITES: Record<string, number> = {
+  [META.extractedAt]: WRITE.extracted,
+  [META.receivedAt]: WRITE.received,
+  [META.sequence]: WRITE.sequence,
+  [META.tableVersion]: WRITE.version,
 };
 
 /** What a stream's sink knows that decides its plain rows. */
@@ -82,10 +92,9 @@ export class PlainRecords {
   private readonly record: ObjectRule;
   private readonly rules: readonly ValueRule[];
   private readonly inJson: readonly boolean[];
-  /** Per cell: SOURCE, the property it shows (rule index) and WRITE. */
-  private readonly sources: Int32Array;
-  private readonly cellProperty: Int32Array;
+  /** Per cell: how it is written (WRITE) and the property it shows (rule index, or -1). */
   private readonly writes: Int32Array;
+  private readonly cellProperty: Int32Array;
   /** Rule indexes of the key properties, and their cells' kinds. */
   private readonly keys: Int32Array;
   private readonly keyKinds: readonly ColumnKind[];
@@ -106,9 +115,8 @@ export class PlainRecords {
     const cellOf = new Map(input.properties.map(({ property, cell }) => [property, cell]));
     const rules: ValueRule[] = [];
     const inJson: boolean[] = [];
-    this.sources = new Int32Array(input.cells.length).fill(SOURCE.nothing);
     this.cellProperty = new Int32Array(input.cells.length).fill(-1);
-    this.writes = new Int32Array(input.cells.length);
+    this.writes = new Int32Array(input.cells.length).fill(WRITE.nothing);
     for (const [index, name] of record.names.entries()) {
       const cell = cellOf.get(name);
       if (cell === undefined) throw new NotPlain(`the property "${name}" has no column of its own`);
@@ -120,33 +128,18 @@ export class PlainRecords {
       rules.push({ ...rule, tokens: rule.tokens & (takes.tokens | TOKEN.null), format: takes.format ?? rule.format });
       inJson.push(column.kind === 'json');
       this.propertyCells[index] = cell;
-      this.sources[cell] = SOURCE.property;
       this.cellProperty[cell] = index;
       this.writes[cell] = takes.write;
     }
     this.rules = rules;
     this.inJson = inJson;
     for (const [cell, column] of input.cells.entries()) {
-      if (this.sources[cell] === SOURCE.property) continue;
-      switch (column.name) {
-        case META.extractedAt:
-          this.sources[cell] = SOURCE.extracted;
-          break;
-        case META.receivedAt:
-          this.sources[cell] = SOURCE.received;
-          break;
-        case META.sequence:
-          this.sources[cell] = SOURCE.sequence;
-          break;
-        case META.tableVersion:
-          this.sources[cell] = SOURCE.version;
-          break;
-        default:
-          this.sources[cell] = SOURCE.nothing; // _sdc_deleted_at, and columns of undeclared properties
+      const write = this.cellProperty[cell] === -1 ? META_WRITES[column.name] : undefined;
+      if (write === undefined) continue;
+      if (column.kind !== (write === WRITE.sequence || write === WRITE.version ? 'integer' : 'timestamp')) {
+        throw new NotPlain(`column "${column.name}" is ${column.kind}`); // a hand-made metadata column
       }
-      if (this.sources[cell] !== SOURCE.nothing && column.kind !== metaKind(column.name)) {
-        throw new NotPlain(`column "${column.name}" is ${column.kind}`);
-      }
+      this.writes[cell] = write;
     }
     this.keys = Int32Array.from(input.keyProperties, (key) => record.indexOf.get(key) ?? -1);
     if (this.keys.includes(-1)) throw new NotPlain('a key property the schema does not declare');
@@ -224,80 +217,74 @@ export class PlainRecords {
   /** Write the record just read as a row, as the dialect's encoder would have. */
   write(scanner: LineScanner, rows: EncodedRows, format: PlainRowFormat, line: number, receivedAt: Buffer, sequence: number): void {
     const bytes = scanner.bytes;
-    const sources = this.sources;
-    const count = sources.length;
+    const { writes, cellProperty, tokens, starts, ends, integers } = this;
+    const count = writes.length;
     const quote = format.quote;
+    const quoted = quote >= 0;
+    const delimiter = format.delimiter;
     const nullField = format.nullField;
     const integerCell = format.integerCell;
-    const { cellProperty, writes, tokens, starts, ends, integers } = this;
     // Each field is a part of the line, or metadata, plus at most a delimiter, two quotes or a NULL.
     const most = scanner.end - scanner.lineStart + 64 + receivedAt.length + count * (3 + nullField.length + format.trueField.length + format.falseField.length) + format.rowEnd.length;
     const out = rows.beginRow(most);
     let at = rows.rowStart;
     for (let cell = 0; cell < count; cell++) {
-      if (cell > 0) out[at++] = format.delimiter;
-      switch (sources[cell]) {
-        case SOURCE.property: {
-          const property = cellProperty[cell]!;
-          const token = tokens[property]!;
-          if (token === 0 || token === TOKEN.null) {
-            at = put(nullField, 0, nullField.length, out, at);
-            break;
-          }
-          const start = starts[property]!;
-          const end = ends[property]!;
-          switch (writes[cell]) {
-            case WRITE.integer:
-              if (integerCell !== undefined) integerCell.call(format, cell, integers[property]!);
-              at = put(bytes, start, end, out, at);
-              break;
-            case WRITE.bare:
-              at = put(bytes, start, end, out, at);
-              break;
-            case WRITE.boolean: {
-              const field = token === TOKEN.true ? format.trueField : format.falseField;
-              at = put(field, 0, field.length, out, at);
-              break;
-            }
-            case WRITE.text:
-              if (quote >= 0) out[at++] = quote;
-              at = put(bytes, start + 1, end - 1, out, at);
-              if (quote >= 0) out[at++] = quote;
-              break;
-            default: // WRITE.json
-              if (quote >= 0) out[at++] = quote;
-              at = put(bytes, start, end, out, at);
-              if (quote >= 0) out[at++] = quote;
-          }
+      if (cell > 0) out[at++] = delimiter;
+      let write = writes[cell]!;
+      const property = cellProperty[cell]!;
+      let token = 0;
+      if (property >= 0) {
+        token = tokens[property]!;
+        if (token === 0 || token === TOKEN.null) write = WRITE.nothing;
+      }
+      switch (write) {
+        case WRITE.integer:
+          if (integerCell !== undefined) integerCell.call(format, cell, integers[property]!);
+          at = put(bytes, starts[property]!, ends[property]!, out, at);
+          break;
+        case WRITE.bare:
+          at = put(bytes, starts[property]!, ends[property]!, out, at);
+          break;
+        case WRITE.boolean: {
+          const field = token === TOKEN.true ? format.trueField : format.falseField;
+          at = put(field, 0, field.length, out, at);
           break;
         }
-        case SOURCE.extracted:
+        case WRITE.text:
+          if (quoted) out[at++] = quote;
+          at = put(bytes, starts[property]! + 1, ends[property]! - 1, out, at);
+          if (quoted) out[at++] = quote;
+          break;
+        case WRITE.json:
+          if (quoted) out[at++] = quote;
+          at = put(bytes, starts[property]!, ends[property]!, out, at);
+          if (quoted) out[at++] = quote;
+          break;
+        case WRITE.extracted:
           if (scanner.extractedStart < 0) at = put(nullField, 0, nullField.length, out, at);
           else {
-            if (quote >= 0) out[at++] = quote;
+            if (quoted) out[at++] = quote;
             at = put(bytes, scanner.extractedStart, scanner.extractedEnd, out, at);
-            if (quote >= 0) out[at++] = quote;
+            if (quoted) out[at++] = quote;
           }
           break;
-        case SOURCE.received:
-          if (quote >= 0) out[at++] = quote;
+        case WRITE.received:
+          if (quoted) out[at++] = quote;
           at = put(receivedAt, 0, receivedAt.length, out, at);
-          if (quote >= 0) out[at++] = quote;
+          if (quoted) out[at++] = quote;
           break;
-        case SOURCE.sequence: {
+        case WRITE.sequence:
           if (integerCell !== undefined) integerCell.call(format, cell, sequence);
-          const digits = String(sequence);
-          for (let i = 0; i < digits.length; i++) out[at++] = digits.charCodeAt(i);
+          at = putDigits(sequence, out, at);
           break;
-        }
-        case SOURCE.version:
+        case WRITE.version:
           if (scanner.versionStart < 0) at = put(nullField, 0, nullField.length, out, at);
           else {
             if (integerCell !== undefined) integerCell.call(format, cell, Number(bytes.toString('latin1', scanner.versionStart, scanner.versionEnd)));
             at = put(bytes, scanner.versionStart, scanner.versionEnd, out, at);
           }
           break;
-        default: // SOURCE.nothing
+        default: // WRITE.nothing
           at = put(nullField, 0, nullField.length, out, at);
       }
     }
@@ -334,9 +321,12 @@ export class PlainRecords {
   }
 }
 
-/** The kind of a metadata column the kit makes (a hand-made one of another kind takes the parsing path). */
-function metaKind(name: string): ColumnKind {
-  return name === META.sequence || name === META.tableVersion ? 'integer' : 'timestamp';
+/** A non-negative safe integer's decimal digits, written at `at` (no string made). */
+function putDigits(value: number, to: Buffer, at: number): number {
+  let length = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) length++;
+  for (let i = length - 1, rest = value; i >= 0; i--, rest = Math.floor(rest / 10)) to[at + i] = 48 + (rest % 10);
+  return at + length;
 }
 
 /** Copy `from[start, end)` to `to` at `at`; a loop for the short fields most are, a native copy for long ones. */
