@@ -190,6 +190,7 @@ export class LineScanner {
     const end = this.end;
     for (let at = this.at + 1; at < end; at++) {
       const byte = bytes[at]!;
+      if (byte > BACKSLASH) continue; // lower-case letters and most of UTF-8: the common case first
       if (byte === QUOTE) {
         this.at = at + 1;
         return true;
