@@ -21,7 +21,7 @@ const USAGE = `Usage:
   tapline state get|set|clear <pipeline> inspect or reset a pipeline's state in the warehouse
   tapline state get|set|clear <tap> <target> [--pipeline NAME]
                                          the same, for the pipeline \`tapline run <tap> <target>\` runs
-  tapline model [--target duckdb|postgres] [--target-config FILE]
+  tapline model [--target duckdb|postgres] [--target-config FILE] [--schema NAME]
                                          create the unified views exam_results and exams
   tapline demo                           simulators -> warehouse.duckdb -> model -> summary
 
@@ -35,6 +35,7 @@ Options:
   --summary-json        print one JSON line with the run's summary on stdout at the end
   --log-format text|json
   --target NAME         (state, model) which target of tapline.yml holds the warehouse
+  --schema NAME         (model) where the views go (default: main / public)
   --value JSON          (state set) the new state; or --file FILE
 See packages/cli/README.md for tapline.yml, exit codes and the unified model.`;
 
@@ -48,6 +49,7 @@ const options = {
   'summary-json': { type: 'boolean' },
   'log-format': { type: 'string' },
   target: { type: 'string' },
+  schema: { type: 'string' },
   value: { type: 'string' },
   file: { type: 'string' },
   seed: { type: 'string' },
@@ -259,14 +261,20 @@ async function newState(flags: Flags, cwd: string): Promise<unknown> {
 }
 
 async function modelCommand(flags: Flags, cwd: string, log: Logger): Promise<number> {
-  const { project } = await loadProject(flags.project, cwd);
+  const { project, file } = await loadProject(flags.project, cwd);
   const targetName = flags.target ?? 'duckdb';
   const override = flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined;
-  const { warehouse, config } = targetFor(project, targetName, undefined, override);
+  const { warehouse, config } = targetFor(project, targetName, undefined, override, { projectFile: file });
   if (!warehouse || !isWarehouse(warehouse)) throw new TaplineError(`--target must name a duckdb or postgres target, not "${targetName}".`);
-  const built = await buildModel({ kind: warehouse, config, cwd });
-  log.info(`model built from ${built.providers.length ? built.providers.join(', ') : 'no provider tables (empty views)'}`, {
-    views: ['exam_results', 'exams'],
-  });
+  const built = await buildModel({ kind: warehouse, config, cwd, schema: flags.schema, create: false });
+  const where = built.providers.map((p) => `${p} (${built.providerSchemas[p]})`);
+  if (built.providers.length === 0) {
+    log.warn(
+      `no provider tables found (looked in ${Object.values(built.providerSchemas).filter((v, i, all) => all.indexOf(v) === i).join(', ')}): ` +
+        `the views ${built.schema}.exam_results and ${built.schema}.exams are empty; run a pipeline first, or check the target config`,
+    );
+  } else {
+    log.info(`model built in ${built.schema} from ${where.join(', ')}`, { views: ['exam_results', 'exams'] });
+  }
   return ExitCode.ok;
 }

@@ -24,19 +24,20 @@ export interface DemoOptions {
 export const EXAMPLE_QUERIES: { title: string; sql: string }[] = [
   {
     title: 'Attempts, average percentage and pass rate per provider',
-    sql: `SELECT provider, count(*) AS attempts, round(avg(percentage), 1) AS avg_percentage,
-       round(100 * avg(CASE WHEN passed THEN 1 WHEN NOT passed THEN 0 END), 1) AS pass_rate_pct
+    sql: `SELECT provider, count(*) AS attempts, round(CAST(avg(percentage) AS NUMERIC), 1) AS avg_percentage,
+       round(CAST(100 * avg(CASE WHEN passed THEN 1 WHEN NOT passed THEN 0 END) AS NUMERIC), 1) AS pass_rate_pct
 FROM exam_results GROUP BY provider ORDER BY provider`,
   },
   {
     title: 'The five most-taken exams across providers',
-    sql: `SELECT provider, exam_title, attempts, round(mean_score, 1) AS mean_score, round(100 * pass_rate, 1) AS pass_rate_pct
+    sql: `SELECT provider, exam_title, attempts, round(CAST(mean_score AS NUMERIC), 1) AS mean_score,
+       round(CAST(100 * pass_rate AS NUMERIC), 1) AS pass_rate_pct
 FROM exams ORDER BY attempts DESC, provider, exam_title LIMIT 5`,
   },
   {
     title: 'Finished attempts per week, last six weeks',
     sql: `SELECT CAST(date_trunc('week', finished_at) AS DATE) AS week, count(*) AS attempts,
-       round(avg(duration_seconds) / 60, 1) AS avg_minutes
+       round(CAST(avg(duration_seconds) / 60 AS NUMERIC), 1) AS avg_minutes
 FROM exam_results WHERE finished_at >= now() - INTERVAL '42 days' GROUP BY 1 ORDER BY 1`,
   },
 ];
