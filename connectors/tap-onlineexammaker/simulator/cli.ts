@@ -10,6 +10,7 @@ await runSimulatorCli({
     'results-per-exam': { type: 'number', description: 'mean results per exam', default: 60 },
     'max-limit': { type: 'number', description: 'largest page served', default: 100 },
     'no-v1': { type: 'boolean', description: 'refuse the v1 API (a non-premium account)', default: false },
+    anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
   },
   start: ({ port, host, seed, faults, flags }) =>
     startOemSimulator({
@@ -21,5 +22,7 @@ await runSimulatorCli({
       resultsPerExam: Number(flags['results-per-exam']),
       maxLimit: Number(flags['max-limit']),
       v1Enabled: flags['no-v1'] !== true,
+      // Same seed + anchor = same data (the demo anchors its runs, so a rerun loads nothing new).
+      anchor: flags.anchor === undefined ? undefined : Number(flags.anchor) * 1000,
     }),
 });

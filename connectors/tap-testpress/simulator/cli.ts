@@ -12,6 +12,7 @@ await runSimulatorCli({
     'attempts-per-exam': { type: 'number', description: 'mean attempts per opened exam', default: 30 },
     'per-page': { type: 'number', description: 'page size of the student lists', default: 20 },
     'throttle-per-minute': { type: 'number', description: 'requests allowed per minute (0 = unlimited)', default: 0 },
+    anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
   },
   start: ({ port, host, seed, faults, flags }) => {
     const expired = flags['expired-token-status'];
@@ -28,6 +29,8 @@ await runSimulatorCli({
       attemptsPerExam: Number(flags['attempts-per-exam']),
       perPage: Number(flags['per-page']),
       throttle: perMinute > 0 ? { requests: perMinute, perSeconds: 60 } : undefined,
+      // Same seed + anchor = same data (the demo anchors its runs, so a rerun loads nothing new).
+      anchor: flags.anchor === undefined ? undefined : Number(flags.anchor) * 1000,
     });
   },
 });

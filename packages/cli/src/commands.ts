@@ -1,22 +1,27 @@
 // The `tapline` commands (run, state, model, demo) behind one entry point, `main`.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { ExitCode, TaplineError } from './errors.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
-import { loadProject, readConfigFile } from './project.js';
-import { planPipeline, runPipeline, stateLocation, targetFor, type RunSummary } from './pipeline.js';
+import { parseJson, stringifyJson } from '@tapline/singer';
+import { loadProject, readConfigFile, type Project } from './project.js';
+import { pipelineNames, planPipeline, runPipeline, targetFor, type PlanRequest, type RunSummary } from './pipeline.js';
 import { clearState, readState, writeState, type StateLocation } from './state-store.js';
 import { formatTable } from './table.js';
 import { buildModel } from './model/index.js';
 import { runDemo } from './demo.js';
 import { isWarehouse } from './plugins.js';
+import { Interrupts } from './interrupts.js';
 
 const USAGE = `Usage:
   tapline run <tap> <target> [options]   run a tap into a target (e.g. tapline run classmarker duckdb)
   tapline run <pipeline> [options]       run a pipeline from tapline.yml
   tapline state get|set|clear <pipeline> inspect or reset a pipeline's state in the warehouse
-  tapline model [--target duckdb|postgres] [--target-config FILE]
+  tapline state get|set|clear <tap> <target> [--pipeline NAME]
+                                         the same, for the pipeline \`tapline run <tap> <target>\` runs
+  tapline model [--target duckdb|postgres] [--target-config FILE] [--schema NAME]
                                          create the unified views exam_results and exams
   tapline demo                           simulators -> warehouse.duckdb -> model -> summary
 
@@ -30,6 +35,7 @@ Options:
   --summary-json        print one JSON line with the run's summary on stdout at the end
   --log-format text|json
   --target NAME         (state, model) which target of tapline.yml holds the warehouse
+  --schema NAME         (model) where the views go (default: main / public)
   --value JSON          (state set) the new state; or --file FILE
 See packages/cli/README.md for tapline.yml, exit codes and the unified model.`;
 
@@ -43,6 +49,7 @@ const options = {
   'summary-json': { type: 'boolean' },
   'log-format': { type: 'string' },
   target: { type: 'string' },
+  schema: { type: 'string' },
   value: { type: 'string' },
   file: { type: 'string' },
   seed: { type: 'string' },
@@ -52,7 +59,21 @@ const options = {
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 
-export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
+/**
+ * Runs one command. `interrupts`: the process's SIGINT/SIGTERM handlers (the executable installs
+ * them first thing); without it, they are installed for the duration of the command.
+ */
+export async function main(argv: string[], cwd = process.cwd(), interrupts?: Interrupts): Promise<number> {
+  if (interrupts) return command(argv, cwd, interrupts);
+  const own = new Interrupts().install();
+  try {
+    return await command(argv, cwd, own);
+  } finally {
+    own.uninstall();
+  }
+}
+
+async function command(argv: string[], cwd: string, interrupts: Interrupts): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -80,13 +101,13 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   try {
     switch (command) {
       case 'run':
-        return await runCommand(rest, flags, cwd, log);
+        return await runCommand(rest, flags, cwd, log, interrupts);
       case 'state':
         return await stateCommand(rest, flags, cwd);
       case 'model':
         return await modelCommand(flags, cwd, log);
       case 'demo':
-        return await runDemo({ cwd: process.env.INIT_CWD ?? cwd, log, seed: flags.seed });
+        return await runDemo({ cwd: process.env.INIT_CWD ?? cwd, log, seed: flags.seed, ...interrupts.handle() });
       default:
         throw new TaplineError(`Unknown command "${command}".\n\n${USAGE}`);
     }
@@ -100,35 +121,28 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   }
 }
 
-async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger): Promise<number> {
+async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger, interrupts: Interrupts): Promise<number> {
   if (args.length < 1 || args.length > 2) throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`);
   const { project, file } = await loadProject(flags.project, cwd);
-  const plan = planPipeline(
-    project,
-    file,
-    {
-      tap: args[0]!,
-      target: args[1],
-      tapConfig: flags['tap-config'] ? await readConfigFile(flags['tap-config'], cwd, '--tap-config') : undefined,
-      targetConfig: flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined,
-      pipeline: flags.pipeline,
-      stateTable: flags['state-table'],
-    },
-    cwd,
-  );
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    const summary = await runPipeline(plan, { log, signal: abort.signal, fullRefresh: flags['full-refresh'] });
-    reportRun(summary, log);
-    if (flags['summary-json']) process.stdout.write(JSON.stringify(summary) + '\n');
-    return summary.exit_code;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const plan = planPipeline(project, file, { tap: args[0]!, target: args[1], ...(await commonRequest(flags, cwd)) }, cwd);
+  // Until here a signal ends tapline at once (130); from here it stops the run (both sides), which ends with 130.
+  const { signal, killSignal } = interrupts.handle();
+  const summary = await runPipeline(plan, { log, signal, killSignal, fullRefresh: flags['full-refresh'] });
+  reportRun(summary, log);
+  // Exact numbers: a state's big integers are LosslessNumbers.
+  if (flags['summary-json']) process.stdout.write(stringifyJson(summary) + '\n');
+  return summary.exit_code;
+}
+
+/** The settings `run` and `state` share: config files, pipeline name, state table. */
+async function commonRequest(flags: Flags, cwd: string): Promise<Omit<PlanRequest, 'tap' | 'target'>> {
+  return {
+    tapConfig: flags['tap-config'] ? await readConfigFile(flags['tap-config'], cwd, '--tap-config') : undefined,
+    targetConfig: flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined,
+    targetConfigLabel: flags['target-config'] ? `--target-config ${flags['target-config']}` : undefined,
+    pipeline: flags.pipeline,
+    stateTable: flags['state-table'],
+  };
 }
 
 function reportRun(summary: RunSummary, log: Logger): void {
@@ -145,45 +159,78 @@ function reportRun(summary: RunSummary, log: Logger): void {
   }
 }
 
-/** The warehouse holding a pipeline's state: from tapline.yml, or from --target / --target-config. */
-async function locateState(pipelineName: string, flags: Flags, cwd: string): Promise<StateLocation> {
+/**
+ * The pipeline and the state table a `tapline run` with the same arguments uses: `<pipeline>` of
+ * tapline.yml, `<tap> <target> [--pipeline NAME]`, or a default name `<tap>-to-<target>`.
+ */
+async function locateState(names: string[], flags: Flags, cwd: string): Promise<{ pipeline: string; location: StateLocation }> {
   const { project, file } = await loadProject(flags.project, cwd);
-  const pipeline = project.pipelines[pipelineName];
-  const targetName = flags.target ?? pipeline?.target;
-  if (!targetName) {
-    throw new TaplineError(
-      `No pipeline named "${pipelineName}" in ${file ?? 'tapline.yml (none found)'}; say which warehouse with --target duckdb|postgres.`,
-    );
+  const common = await commonRequest(flags, cwd);
+  let request: PlanRequest;
+  if (names.length === 2) {
+    request = { ...common, tap: names[0]!, target: names[1]! };
+  } else {
+    const name = names[0]!;
+    const pipeline = project.pipelines[name];
+    if (pipeline) {
+      request = flags.target ? { ...common, tap: pipeline.tap, target: flags.target, pipeline: name } : { ...common, tap: name };
+    } else {
+      const split = splitDefaultName(name, project, flags.target);
+      if (!split) {
+        throw new TaplineError(
+          `No pipeline named "${name}" in ${file ?? 'tapline.yml (none found)'}, and the name is not <tap>-to-<target>` +
+            `${flags.target ? ` with target ${flags.target}` : ''}: name its tap and target as for tapline run, ` +
+            `e.g. tapline state get <tap> <target> --pipeline ${name} (or --target duckdb|postgres with a <tap>-to-<target> name).`,
+        );
+      }
+      request = { ...common, ...split, pipeline: name };
+    }
   }
-  const override = flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined;
-  const tapType = pipeline ? (project.taps[pipeline.tap]?.type ?? pipeline.tap) : pipelineName.split('-to-')[0];
-  const { warehouse, config } = targetFor(project, targetName, tapType, override);
-  if (!warehouse) throw new TaplineError(`Target "${targetName}" is not a warehouse (duckdb or postgres): its state is in .tapline/state/.`);
-  return { kind: warehouse, config, cwd, stateTable: flags['state-table'] ?? project.state_table };
+  const resolved = pipelineNames(project, file, request, cwd);
+  const { warehouse, config, describeKey } = targetFor(project, resolved.target, resolved.tapType, request.targetConfig, {
+    projectFile: file,
+    overrideLabel: request.targetConfigLabel,
+  });
+  if (!warehouse) {
+    throw new TaplineError(`Target "${resolved.target}" is not a warehouse (duckdb or postgres): its state is in .tapline/state/.`);
+  }
+  return {
+    pipeline: resolved.name,
+    location: { kind: warehouse, config, cwd, stateTable: request.stateTable ?? project.state_table, describeKey },
+  };
+}
+
+/**
+ * The tap and target of a default pipeline name (`classmarker-to-duckdb`): the target part must be
+ * a target of tapline.yml or a bundled warehouse (or `--target`, when given).
+ */
+function splitDefaultName(name: string, project: Project, target: string | undefined): { tap: string; target: string } | undefined {
+  for (let at = name.indexOf('-to-'); at > 0; at = name.indexOf('-to-', at + 1)) {
+    const candidate = { tap: name.slice(0, at), target: name.slice(at + 4) };
+    if (!candidate.target) continue;
+    if (target !== undefined ? candidate.target === target : candidate.target in project.targets || isWarehouse(candidate.target)) {
+      return candidate;
+    }
+  }
+  return undefined;
 }
 
 async function stateCommand(args: string[], flags: Flags, cwd: string): Promise<number> {
-  const [action, pipeline] = args;
-  if (!action || !pipeline || !['get', 'set', 'clear'].includes(action) || args.length > 2) {
-    throw new TaplineError(`tapline state takes get|set|clear <pipeline>.\n\n${USAGE}`);
+  const [action, ...names] = args;
+  if (!action || !['get', 'set', 'clear'].includes(action) || names.length < 1 || names.length > 2) {
+    throw new TaplineError(`tapline state takes get|set|clear <pipeline> (or <tap> <target>).\n\n${USAGE}`);
   }
-  const location = await locateState(pipeline, flags, cwd);
+  // The new state is checked before any warehouse is opened.
+  const value = action === 'set' ? await newState(flags, cwd) : undefined;
+  const { pipeline, location } = await locateState(names, flags, cwd);
   if (action === 'get') {
-    const value = await readState(location, pipeline);
-    if (value === undefined) {
+    const stored = await readState(location, pipeline);
+    if (stored === undefined) {
       process.stderr.write(`No state stored for pipeline ${pipeline}: its next run is a full sync.\n`);
       return ExitCode.ok;
     }
-    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    process.stdout.write(stringifyJson(stored, 2) + '\n');
   } else if (action === 'set') {
-    const text = flags.value ?? (flags.file ? await readFile(flags.file, 'utf8') : undefined);
-    if (text === undefined) throw new TaplineError('tapline state set needs the new state: --value JSON or --file FILE.');
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new TaplineError(`The new state is not valid JSON: ${(error as Error).message}`);
-    }
     await writeState(location, pipeline, value);
     process.stderr.write(`State of pipeline ${pipeline} replaced.\n`);
   } else {
@@ -193,15 +240,41 @@ async function stateCommand(args: string[], flags: Flags, cwd: string): Promise<
   return ExitCode.ok;
 }
 
+/** `state set`'s new value, from --value or --file, numbers kept exact. */
+async function newState(flags: Flags, cwd: string): Promise<unknown> {
+  let text = flags.value;
+  if (text === undefined && flags.file !== undefined) {
+    const file = path.resolve(cwd, flags.file);
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new TaplineError(`--file ${flags.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : `cannot read it (${code ?? (error as Error).message})`}.`);
+    }
+  }
+  if (text === undefined) throw new TaplineError('tapline state set needs the new state: --value JSON or --file FILE.');
+  try {
+    return parseJson(text);
+  } catch (error) {
+    throw new TaplineError(`The new state is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
 async function modelCommand(flags: Flags, cwd: string, log: Logger): Promise<number> {
-  const { project } = await loadProject(flags.project, cwd);
+  const { project, file } = await loadProject(flags.project, cwd);
   const targetName = flags.target ?? 'duckdb';
   const override = flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined;
-  const { warehouse, config } = targetFor(project, targetName, undefined, override);
+  const { warehouse, config } = targetFor(project, targetName, undefined, override, { projectFile: file });
   if (!warehouse || !isWarehouse(warehouse)) throw new TaplineError(`--target must name a duckdb or postgres target, not "${targetName}".`);
-  const built = await buildModel({ kind: warehouse, config, cwd });
-  log.info(`model built from ${built.providers.length ? built.providers.join(', ') : 'no provider tables (empty views)'}`, {
-    views: ['exam_results', 'exams'],
-  });
+  const built = await buildModel({ kind: warehouse, config, cwd, schema: flags.schema, create: false });
+  const where = built.providers.map((p) => `${p} (${built.providerSchemas[p]})`);
+  if (built.providers.length === 0) {
+    log.warn(
+      `no provider tables found (looked in ${Object.values(built.providerSchemas).filter((v, i, all) => all.indexOf(v) === i).join(', ')}): ` +
+        `the views ${built.schema}.exam_results and ${built.schema}.exams are empty; run a pipeline first, or check the target config`,
+    );
+  } else {
+    log.info(`model built in ${built.schema} from ${where.join(', ')}`, { views: ['exam_results', 'exams'] });
+  }
   return ExitCode.ok;
 }

@@ -18,25 +18,55 @@ export interface DemoOptions {
   seed?: string | undefined;
   /** Output for the summary (default stdout). */
   write?: (text: string) => void;
+  /** Aborting stops the running pipeline (SIGINT/SIGTERM) and ends the demo with 130; `killSignal` kills it at once. */
+  signal?: AbortSignal;
+  killSignal?: AbortSignal;
+  /** Only these providers (tests); default every built one. */
+  providers?: readonly Provider[];
+  /** Extra simulator flags per provider (tests: smaller data). */
+  simulatorFlags?: Partial<Record<Provider, string[]>>;
 }
 
-/** Three questions an analyst asks first, answered from the unified views. */
+/** Simulators that take `--anchor` (UNIX seconds): the moment their seeded data is generated around. */
+const ANCHORED: readonly Provider[] = ['classmarker', 'testpress', 'onlineexammaker'];
+
+/**
+ * The moment the demo's simulated data ends at, kept in the warehouse (`main._tapline_demo`) by the
+ * first demo run: a later run serves the same data, so it loads nothing new (else every result
+ * would move by the time between the runs, and come back as a new attempt).
+ */
+async function demoAnchor(warehouse: string, cwd: string): Promise<number> {
+  const session = (await openWarehouse('duckdb', { path: warehouse }, cwd))!;
+  try {
+    await session.query('CREATE TABLE IF NOT EXISTS main._tapline_demo (anchor BIGINT NOT NULL)');
+    const [row] = await session.query('SELECT CAST(anchor AS VARCHAR) AS anchor FROM main._tapline_demo LIMIT 1');
+    if (row) return Number(row.anchor);
+    const anchor = Math.floor(Date.now() / 1000);
+    await session.query('INSERT INTO main._tapline_demo VALUES ($1)', [anchor]);
+    return anchor;
+  } finally {
+    await session.close();
+  }
+}
+
+/** Three questions an analyst asks first, answered from the unified views (the same as packages/cli/README.md's, run on both warehouses by test/model.test.ts). */
 export const EXAMPLE_QUERIES: { title: string; sql: string }[] = [
   {
     title: 'Attempts, average percentage and pass rate per provider',
-    sql: `SELECT provider, count(*) AS attempts, round(avg(percentage), 1) AS avg_percentage,
-       round(100 * avg(CASE WHEN passed THEN 1 WHEN NOT passed THEN 0 END), 1) AS pass_rate_pct
+    sql: `SELECT provider, count(*) AS attempts, round(CAST(avg(percentage) AS NUMERIC), 1) AS avg_percentage,
+       round(CAST(100 * avg(CASE WHEN passed THEN 1 WHEN NOT passed THEN 0 END) AS NUMERIC), 1) AS pass_rate_pct
 FROM exam_results GROUP BY provider ORDER BY provider`,
   },
   {
     title: 'The five most-taken exams across providers',
-    sql: `SELECT provider, exam_title, attempts, round(mean_score, 1) AS mean_score, round(100 * pass_rate, 1) AS pass_rate_pct
+    sql: `SELECT provider, exam_title, attempts, round(CAST(mean_score AS NUMERIC), 1) AS mean_score,
+       round(CAST(100 * pass_rate AS NUMERIC), 1) AS pass_rate_pct
 FROM exams ORDER BY attempts DESC, provider, exam_title LIMIT 5`,
   },
   {
     title: 'Finished attempts per week, last six weeks',
     sql: `SELECT CAST(date_trunc('week', finished_at) AS DATE) AS week, count(*) AS attempts,
-       round(avg(duration_seconds) / 60, 1) AS avg_minutes
+       round(CAST(avg(duration_seconds) / 60 AS NUMERIC), 1) AS avg_minutes
 FROM exam_results WHERE finished_at >= now() - INTERVAL '42 days' GROUP BY 1 ORDER BY 1`,
   },
 ];
@@ -46,8 +76,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const { log } = options;
   const seed = Number(options.seed ?? 42);
   const warehouse = path.join(options.cwd, 'warehouse.duckdb');
-  const available = PROVIDERS.filter((p) => bundledSimulator(p) && bundledTap(p));
-  const missing = PROVIDERS.filter((p) => !available.includes(p));
+  const wanted = options.providers ?? PROVIDERS;
+  const available = wanted.filter((p) => bundledSimulator(p) && bundledTap(p));
+  const missing = wanted.filter((p) => !available.includes(p));
   if (!bundledTarget('duckdb')) {
     log.error('@tapline/target-duckdb is not built: run `pnpm install && pnpm build` first.');
     return ExitCode.usage;
@@ -61,11 +92,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
   const project: Project = emptyProject();
   project.targets.duckdb = { config: { path: warehouse } };
+  const anchor = await demoAnchor(warehouse, options.cwd);
   const runs: { provider: Provider; summary: RunSummary }[] = [];
   let failure: ExitCode | undefined;
   const tty = process.stderr.isTTY === true;
   for (const provider of available) {
-    const simulator = await startSimulator(bundledSimulator(provider)!, seed);
+    if (options.signal?.aborted) return ExitCode.interrupted;
+    const flags = [...(ANCHORED.includes(provider) ? ['--anchor', String(anchor)] : []), ...(options.simulatorFlags?.[provider] ?? [])];
+    const simulator = await startSimulator(bundledSimulator(provider)!, seed, flags);
     try {
       project.taps[provider] = { config: simulator.config };
       const plan = planPipeline(project, undefined, { tap: provider, target: 'duckdb' }, options.cwd);
@@ -73,6 +107,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const summary = await runPipeline(plan, {
         // Child logs stay quiet in the demo unless something fails (then the summary says what).
         log: silentLogger,
+        signal: options.signal,
+        killSignal: options.killSignal,
         onProgress: tty
           ? (streams) => {
               const parts = [...streams].map(([name, c]) => `${name} ${c.records}`).join(', ');
@@ -82,6 +118,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
           : undefined,
       });
       if (tty) process.stderr.write('\r\x1b[K');
+      if (summary.status === 'interrupted') {
+        write(`  ${provider}: interrupted\n`);
+        return ExitCode.interrupted;
+      }
       const rows = summary.streams.reduce((n, s) => n + s.rows_read, 0);
       write(
         `  ${provider}: ${summary.status === 'succeeded' ? 'done' : summary.status}, ${rows} rows in ${summary.seconds} s` +

@@ -1,5 +1,6 @@
 // Counts what flows from tap to target (records per stream, STATE positions) without slowing the pipe.
 import { StringDecoder } from 'node:string_decoder';
+import { parseJson, stringifyJson } from '@tapline/singer';
 
 /** Per-stream counters, and when the stream's first and last record passed. */
 export interface StreamCount {
@@ -39,15 +40,15 @@ export class MessageCounter {
     if (start < chunk.length) this.pending.push(chunk.subarray(start));
   }
 
-  /** The tap ended: a last line without a newline still counts. */
+  /** The tap ended: a last line without a newline still counts, when it is whole (a torn line is no message). */
   end(): void {
-    if (this.pending.length > 0) this.line(Buffer.concat(this.pending));
+    if (this.pending.length > 0) this.line(Buffer.concat(this.pending), true);
     this.pending = [];
   }
 
-  private line(bytes: Buffer): void {
+  private line(bytes: Buffer, last = false): void {
     const head = new StringDecoder('utf8').write(bytes.subarray(0, PREFIX_BYTES));
-    const match = RECORD_PREFIX.exec(head);
+    const match = last ? null : RECORD_PREFIX.exec(head);
     if (match) {
       const raw = match[1]!;
       this.record(raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw);
@@ -55,7 +56,7 @@ export class MessageCounter {
     }
     let message: { type?: unknown; stream?: unknown; value?: unknown };
     try {
-      message = JSON.parse(bytes.toString('utf8')) as typeof message;
+      message = parseJson(bytes.toString('utf8')) as typeof message;
     } catch {
       return; // Not ours to judge: the target reports malformed input with its line number.
     }
@@ -65,7 +66,7 @@ export class MessageCounter {
     else if (type === 'STATE') {
       this.lastStateLine = bytes.toString('utf8').trim();
       const counts = new Map([...this.streams].map(([name, c]) => [name, c.records]));
-      this.states.push({ value: JSON.stringify(message.value), counts });
+      this.states.push({ value: stringifyJson(message.value), counts });
     }
   }
 
@@ -83,15 +84,17 @@ export class MessageCounter {
   /**
    * The target committed `stateLine` (one line of its stdout): answers the record counts it
    * covers, or undefined when the line matches no STATE the tap sent. Earlier states are dropped.
+   * A tap may repeat a state (nothing new since): a target commits at the newest STATE it has
+   * read, so the last one sent so far with that value is the one it committed.
    */
   acknowledge(stateLine: string): Map<string, number> | undefined {
     let value: string;
     try {
-      value = JSON.stringify(JSON.parse(stateLine));
+      value = stringifyJson(parseJson(stateLine));
     } catch {
       return undefined;
     }
-    const index = this.states.findIndex((s) => s.value === value);
+    const index = this.states.findLastIndex((s) => s.value === value);
     if (index === -1) return undefined;
     const [acked] = this.states.splice(0, index + 1).slice(-1);
     return acked!.counts;

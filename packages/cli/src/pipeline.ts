@@ -1,6 +1,7 @@
 // A pipeline run: resolve tap and target from tapline.yml / flags, read state, run, summarise.
 import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { parseJson, stringifyJson } from '@tapline/singer';
 import os from 'node:os';
 import path from 'node:path';
 import { ExitCode, TaplineError } from './errors.js';
@@ -12,6 +13,8 @@ import {
   isProvider,
   isWarehouse,
   parseCommand,
+  PROVIDERS,
+  WAREHOUSES,
   type Command,
   type Warehouse,
 } from './plugins.js';
@@ -24,7 +27,14 @@ export interface PipelinePlan {
   /** The pipeline's name: also its state id in the warehouse. */
   name: string;
   tap: { name: string; command: Command; config: Record<string, unknown> };
-  target: { name: string; command: Command; config: Record<string, unknown>; warehouse: Warehouse | undefined };
+  target: {
+    name: string;
+    command: Command;
+    config: Record<string, unknown>;
+    warehouse: Warehouse | undefined;
+    /** Where a key of `config` was written (tapline.yml or --target-config), for errors. */
+    describeKey: (key: string) => string;
+  };
   stateTable: string;
   /** Where relative paths (DuckDB file, ./tap.js) resolve and the processes run. */
   cwd: string;
@@ -36,47 +46,86 @@ export interface PlanRequest {
   target?: string;
   tapConfig?: Record<string, unknown>;
   targetConfig?: Record<string, unknown>;
+  /** How to name `targetConfig` in errors (e.g. `--target-config d.json`). */
+  targetConfigLabel?: string;
   /** Overrides the pipeline name (the state id). */
   pipeline?: string;
   stateTable?: string;
 }
 
-export function planPipeline(project: Project, projectFile: string | undefined, request: PlanRequest, cwd: string): PipelinePlan {
-  const where = projectFile ?? 'the command line';
+/** A pipeline's name, tap and target, resolved from tapline.yml and the command line. */
+export interface PipelineNames {
+  name: string;
+  tap: string;
+  /** The bundled connector the tap is (its provider), or its own name. */
+  tapType: string;
+  target: string;
+  /** How to say where the tap and target names came from, for errors. */
+  tapFrom: string;
+  targetFrom: string;
+}
+
+/** The default pipeline name (= state id) of a tap and a target. */
+export const defaultPipelineName = (tap: string, target: string): string => `${path.basename(tap)}-to-${path.basename(target)}`;
+
+export function pipelineNames(project: Project, projectFile: string | undefined, request: PlanRequest, cwd: string): PipelineNames {
   let tapName = request.tap;
   let targetName = request.target;
   let name: string | undefined;
+  let tapFrom = `tap "${tapName}"`;
+  let targetFrom = `target "${targetName}"`;
   if (targetName === undefined) {
     const pipeline = project.pipelines[tapName];
     if (!pipeline) {
       const known = Object.keys(project.pipelines);
+      if (projectFile === undefined) {
+        throw new TaplineError(
+          `No pipeline named "${tapName}": there is no tapline.yml in ${cwd} (or --project FILE). To run a tap into a target: tapline run ${tapName} <target> (e.g. duckdb).`,
+        );
+      }
       throw new TaplineError(
-        `No pipeline named "${tapName}" in ${where}` +
+        `No pipeline named "${tapName}" in ${projectFile}` +
           (known.length ? ` (pipelines: ${known.join(', ')}).` : '. Give a tap and a target: tapline run <tap> <target>.'),
       );
     }
     name = tapName;
+    tapFrom = `${projectFile}: pipelines.${tapName}.tap "${pipeline.tap}"`;
+    targetFrom = `${projectFile}: pipelines.${tapName}.target "${pipeline.target}"`;
     ({ tap: tapName, target: targetName } = pipeline);
   } else {
     name = Object.entries(project.pipelines).find(([, p]) => p.tap === tapName && p.target === targetName)?.[0];
   }
-  name = request.pipeline ?? name ?? `${path.basename(tapName)}-to-${path.basename(targetName)}`;
+  return {
+    name: request.pipeline ?? name ?? defaultPipelineName(tapName, targetName),
+    tap: tapName,
+    tapType: project.taps[tapName]?.type ?? tapName,
+    target: targetName,
+    tapFrom,
+    targetFrom,
+  };
+}
+
+export function planPipeline(project: Project, projectFile: string | undefined, request: PlanRequest, cwd: string): PipelinePlan {
+  const names = pipelineNames(project, projectFile, request, cwd);
+  const { name, tap: tapName, tapType, target: targetName } = names;
 
   const tapSettings = project.taps[tapName];
-  const tapType = tapSettings?.type ?? tapName;
   const tapCommand = tapSettings?.command
     ? parseCommand(tapSettings.command, cwd)
     : isProvider(tapType)
       ? (bundledTap(tapType) ?? notBuilt(`@tapline/tap-${tapType}`))
-      : parseCommand(tapName, cwd);
+      : existingCommand(tapName, cwd, `${names.tapFrom} is not a tap in ${projectFile ?? 'tapline.yml'}, not a bundled one (${PROVIDERS.join(', ')}), and no command of that name exists.`);
 
   const targetSettings = project.targets[targetName];
-  const { warehouse, config: targetConfig } = targetFor(project, targetName, tapType, request.targetConfig);
+  const { warehouse, config: targetConfig, describeKey } = targetFor(project, targetName, tapType, request.targetConfig, {
+    projectFile,
+    overrideLabel: request.targetConfigLabel,
+  });
   const targetCommand = targetSettings?.command
     ? parseCommand(targetSettings.command, cwd)
     : warehouse
       ? (bundledTarget(warehouse) ?? notBuilt(`@tapline/target-${warehouse}`))
-      : parseCommand(targetName, cwd);
+      : existingCommand(targetName, cwd, `${names.targetFrom} is not a target in ${projectFile ?? 'tapline.yml'}, not a bundled one (${WAREHOUSES.join(', ')}), and no command of that name exists.`);
 
   const stateTable = request.stateTable ?? project.state_table;
   if (warehouse) {
@@ -89,10 +138,30 @@ export function planPipeline(project: Project, projectFile: string | undefined, 
   return {
     name,
     tap: { name: tapName, command: tapCommand, config: { ...tapSettings?.config, ...request.tapConfig } },
-    target: { name: targetName, command: targetCommand, config: targetConfig, warehouse },
+    target: { name: targetName, command: targetCommand, config: targetConfig, warehouse, describeKey },
     stateTable,
     cwd,
   };
+}
+
+/** A tap or target named by a command: it must exist, or it is a misspelt name (a usage error, not a failed spawn). */
+function existingCommand(name: string, cwd: string, otherwise: string): Command {
+  const command = parseCommand(name, cwd);
+  const file = command.file === process.execPath ? command.args[0]! : command.file;
+  const found = file.includes('/')
+    ? existsSync(file)
+    : (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && isExecutable(path.join(dir, file)));
+  if (!found) throw new TaplineError(otherwise);
+  return command;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -104,14 +173,20 @@ export function targetFor(
   targetName: string,
   tapType: string | undefined,
   override: Record<string, unknown> | undefined,
-): { warehouse: Warehouse | undefined; config: Record<string, unknown> } {
+  sources: { projectFile?: string | undefined; overrideLabel?: string | undefined } = {},
+): { warehouse: Warehouse | undefined; config: Record<string, unknown>; describeKey: (key: string) => string } {
   const settings = project.targets[targetName];
   const warehouse = settings?.type ?? (isWarehouse(targetName) ? targetName : undefined);
   const config: Record<string, unknown> = { ...settings?.config, ...override };
   if (warehouse && config.default_target_schema === undefined && tapType && isProvider(tapType)) {
     config.default_target_schema = tapType;
   }
-  return { warehouse, config };
+  const describeKey = (key: string): string => {
+    if (override && Object.hasOwn(override, key)) return `${sources.overrideLabel ?? 'the target config file'}: ${key}`;
+    if (settings && Object.hasOwn(settings.config, key)) return `${sources.projectFile ?? 'tapline.yml'}: targets.${targetName}.config.${key}`;
+    return `the ${targetName} target's config key "${key}"`;
+  };
+  return { warehouse, config, describeKey };
 }
 
 function notBuilt(pkg: string): never {
@@ -119,8 +194,8 @@ function notBuilt(pkg: string): never {
 }
 
 export function stateLocation(plan: PipelinePlan): StateLocation | undefined {
-  const { warehouse, config } = plan.target;
-  return warehouse ? { kind: warehouse, config, cwd: plan.cwd, stateTable: plan.stateTable } : undefined;
+  const { warehouse, config, describeKey } = plan.target;
+  return warehouse ? { kind: warehouse, config, cwd: plan.cwd, stateTable: plan.stateTable, describeKey } : undefined;
 }
 
 /** A third-party target cannot store state in the warehouse: the runner keeps its last state line here. */
@@ -131,7 +206,7 @@ export async function loadStoredState(plan: PipelinePlan): Promise<unknown> {
   const location = stateLocation(plan);
   if (location) return readState(location, plan.name);
   const file = stateFile(plan);
-  return existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as unknown) : undefined;
+  return existsSync(file) ? parseJson(await readFile(file, 'utf8')) : undefined;
 }
 
 export interface StreamSummary {
@@ -158,6 +233,8 @@ export interface RunSummary {
 export interface RunOptions {
   log: Logger;
   signal?: AbortSignal;
+  /** Aborting (a second interrupt) kills both sides at once. */
+  killSignal?: AbortSignal;
   stopGraceMs?: number;
   /** Ignore the stored state for this run (the state the run commits still replaces it). */
   fullRefresh?: boolean;
@@ -176,7 +253,22 @@ const outcomeExit: Record<ProcessRunResult['outcome'], ExitCode> = {
 export async function runPipeline(plan: PipelinePlan, options: RunOptions): Promise<RunSummary> {
   const { log } = options;
   const started = Date.now();
-  const stored = options.fullRefresh ? undefined : await loadStoredState(plan);
+  // Read even for a full refresh: the target checks it is still the stored one (expected_state).
+  const current = await loadStoredState(plan);
+  const stored = options.fullRefresh ? undefined : current;
+  if (options.signal?.aborted) {
+    // Interrupted while the state was read: nothing was started.
+    return {
+      pipeline: plan.name,
+      status: 'interrupted',
+      exit_code: ExitCode.interrupted,
+      error: 'tapline was interrupted before the tap and the target started',
+      incremental: stored !== undefined,
+      seconds: round((Date.now() - started) / 1000),
+      streams: [],
+      state: current ?? null,
+    };
+  }
   log.info(
     stored === undefined
       ? `pipeline ${plan.name}: no stored state, full sync`
@@ -189,12 +281,15 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     const secret = { mode: 0o600 } as const; // configs hold credentials
     const tapConfig = path.join(dir, 'tap-config.json');
     const targetConfig = path.join(dir, 'target-config.json');
+    // A warehouse target stops before loading when the stored state is no longer the one read
+    // here (another run of the pipeline committed in between): its rows would load twice.
+    const expected = stateLocation(plan) ? { expected_state: current === undefined ? null : stringifyJson(current) } : {};
     await writeFile(tapConfig, JSON.stringify(plan.tap.config), secret);
-    await writeFile(targetConfig, JSON.stringify(plan.target.config), secret);
+    await writeFile(targetConfig, JSON.stringify({ ...plan.target.config, ...expected }), secret);
     const tapArgs = [...plan.tap.command.args, '--config', tapConfig];
     if (stored !== undefined) {
       const stateIn = path.join(dir, 'state.json');
-      await writeFile(stateIn, JSON.stringify(stored), secret);
+      await writeFile(stateIn, stringifyJson(stored), secret);
       tapArgs.push('--state', stateIn);
     }
 
@@ -209,6 +304,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       cwd: plan.cwd,
       log,
       signal: options.signal,
+      killSignal: options.killSignal,
       stopGraceMs: options.stopGraceMs,
       counter,
       ...(plan.target.config.commit_uncovered_rows === false ? { closingState: { fallback: stored } } : {}),
@@ -218,7 +314,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       },
       onState: (line, covered) => {
         try {
-          committed = JSON.parse(line) as unknown;
+          committed = parseJson(line);
         } catch {
           log.warn(`target wrote a line that is not JSON on stdout; ignored: ${line.slice(0, 200)}`);
           return;
@@ -229,6 +325,10 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     }).finally(() => clearInterval(progressTimer));
 
     const exitCode = outcomeExit[result.outcome];
+    // The config files are gone when the user reads this: name what they hold instead.
+    const message = result.message
+      ?.replaceAll(targetConfig, `the target config (${plan.target.name})`)
+      .replaceAll(tapConfig, `the tap config (${plan.tap.name})`);
     if (!stateLocation(plan) && committedLine !== undefined) {
       const file = stateFile(plan);
       await mkdir(path.dirname(file), { recursive: true });
@@ -247,7 +347,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       pipeline: plan.name,
       status: succeeded ? 'succeeded' : result.outcome === 'interrupted' ? 'interrupted' : 'failed',
       exit_code: exitCode,
-      ...(result.message ? { error: result.message } : {}),
+      ...(message ? { error: message } : {}),
       incremental: stored !== undefined,
       seconds: round((Date.now() - started) / 1000),
       streams,

@@ -3,7 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from './plugins.js';
 import { MessageCounter } from './message-counter.js';
-import type { Logger } from './log.js';
+import { stringifyJson } from '@tapline/singer';
+import type { Logger, LogLevel } from './log.js';
 
 export type Side = 'tap' | 'target';
 
@@ -17,6 +18,8 @@ export interface ProcessRunOptions {
   stopGraceMs?: number;
   /** Aborting stops both sides (SIGTERM, then SIGKILL) and ends the run as interrupted. */
   signal?: AbortSignal;
+  /** Aborting (a second interrupt) SIGKILLs both sides at once, without waiting for them to commit. */
+  killSignal?: AbortSignal;
   /** Each line the target writes to stdout: a state value it has committed. */
   onState?: (line: string, covered: ReadonlyMap<string, number> | undefined) => void;
   /** Counts what the tap sends; pass one to read live counts while the run goes. */
@@ -44,6 +47,17 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
+/** A Singer log line that reports progress, not a failure (`INFO ...`, `METRIC: {...}`). */
+const ROUTINE = /^\s*(?:INFO|DEBUG|METRIC)\b/;
+
+/** The level a child's stderr line is forwarded at: its own Singer log level, when it names one. */
+export function levelOf(line: string): LogLevel {
+  if (/^\s*(?:CRITICAL|FATAL|ERROR)\b/.test(line)) return 'error';
+  if (/^\s*WARN(?:ING)?\b/.test(line)) return 'warn';
+  if (/^\s*DEBUG\b/.test(line)) return 'debug';
+  return 'info';
+}
+
 /** Keeps the last lines a process wrote to stderr, to name its failure in the run's message. */
 class StderrTail {
   private readonly lines: string[] = [];
@@ -51,11 +65,14 @@ class StderrTail {
     this.lines.push(line);
     if (this.lines.length > 50) this.lines.shift();
   }
-  /** The last line that reads like an error (Singer taps log CRITICAL / FATAL before dying), else the last line. */
+  /**
+   * The last line that reads like an error (Singer taps log CRITICAL / FATAL before dying), else
+   * the last line that is not a plain log line (INFO, DEBUG, METRIC: progress, not the failure).
+   */
   reason(): string | undefined {
     const errorLike = /CRITICAL|FATAL|ERROR|[A-Za-z]*Error\b|\berror\b/;
     // Node's own trailer after an uncaught exception says nothing about the failure.
-    const lines = this.lines.filter((l) => !/^Node\.js v\d/.test(l.trim()));
+    const lines = this.lines.filter((l) => !/^Node\.js v\d/.test(l.trim()) && !ROUTINE.test(l));
     return [...lines].reverse().find((l) => errorLike.test(l)) ?? lines.at(-1);
   }
 }
@@ -165,6 +182,7 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
     const finish = (): void => {
       if (!exited.tap || !exited.target) return;
       options.signal?.removeEventListener('abort', onAbort);
+      options.killSignal?.removeEventListener('abort', onKill);
       resolve({ outcome: outcome ?? 'succeeded', ...(message ? { message } : {}), counter });
     };
 
@@ -172,6 +190,12 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
     const onAbort = (): void => fail('interrupted', 'tapline was interrupted; tap and target were stopped');
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort);
+    const onKill = (): void => {
+      onAbort();
+      for (const side of ['tap', 'target'] as const) if (!exited[side]) children[side].kill('SIGKILL');
+    };
+    if (options.killSignal?.aborted) onKill();
+    else options.killSignal?.addEventListener('abort', onKill);
 
     // The pump: tap stdout → target stdin, pausing the tap while the target's pipe is full.
     let endsWithNewline = true;
@@ -190,11 +214,11 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
 
     forwardLines(tap.stderr, (line) => {
       tails.tap.remember(line);
-      log.info(line, { source: 'tap' });
+      log.log(levelOf(line), line, { source: 'tap' });
     });
     forwardLines(target.stderr, (line) => {
       tails.target.remember(line);
-      log.info(line, { source: 'target' });
+      log.log(levelOf(line), line, { source: 'target' });
     });
     forwardLines(target.stdout, (line) => {
       const covered = counter.acknowledge(line);
@@ -222,8 +246,7 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
             if (!outcome) {
               if (options.closingState) {
                 const line =
-                  counter.lastStateLine ??
-                  JSON.stringify({ type: 'STATE', value: options.closingState.fallback ?? {} });
+                  counter.lastStateLine ?? `{"type":"STATE","value":${stringifyJson(options.closingState.fallback ?? {})}}`;
                 counter.push(Buffer.from(line + '\n')); // so the target's echo of it is acknowledged
                 target.stdin.write((endsWithNewline ? '' : '\n') + line + '\n');
               }

@@ -97,11 +97,13 @@ export async function readConfigFile(file: string, cwd: string, flag: string): P
     throw new TaplineError(`${flag}: cannot read ${resolved}.`);
   }
   let value: unknown;
+  const json = resolved.endsWith('.json');
   try {
     // JSON is YAML, so a YAML config file works too.
-    value = resolved.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    value = json ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new TaplineError(`${flag}: ${resolved} is not valid JSON: ${(error as Error).message}`);
+    const reason = (error as Error).message.split('\n')[0];
+    throw new TaplineError(`${flag}: ${resolved} is not valid ${json ? 'JSON' : 'YAML (or JSON)'}: ${reason}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TaplineError(`${flag}: ${resolved} must hold a JSON object.`);

@@ -11,8 +11,8 @@ export interface RunningSimulator {
   stop(): Promise<void>;
 }
 
-export async function startSimulator(command: Command, seed: number, timeoutMs = 20_000): Promise<RunningSimulator> {
-  const child: ChildProcess = spawn(command.file, [...command.args, '--port', '0', '--seed', String(seed)], {
+export async function startSimulator(command: Command, seed: number, flags: string[] = [], timeoutMs = 20_000): Promise<RunningSimulator> {
+  const child: ChildProcess = spawn(command.file, [...command.args, '--port', '0', '--seed', String(seed), ...flags], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

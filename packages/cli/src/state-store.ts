@@ -1,47 +1,63 @@
 // A pipeline's state, kept in the warehouse table the target writes (`state_table`), read and reset here.
-import { TaplineError, ExitCode } from './errors.js';
 import { existsSync } from 'node:fs';
-import { duckdbPath, openWarehouse, quoteIdent, type WarehouseSession } from './warehouse.js';
+import { stringifyJson } from '@tapline/singer';
+import type { BaseTargetConfig, TableRef } from '@tapline/target-kit';
+import { ExitCode, TaplineError } from './errors.js';
+import { duckdbPath, openWarehouse, quoteIdent } from './warehouse.js';
 import type { Warehouse } from './plugins.js';
+import { checkTargetConfig, stateTableOf, targetLibrary, targetSession, type TargetLibrary } from './target-packages.js';
 
 /**
  * The table contract shared with target-postgres and target-duckdb: one row per pipeline,
  * `id text primary key, value json(b), updated_at timestamptz`, upserted by the target in the same
  * transaction as the records the state covers. `state_table` may be `schema.table`; otherwise it
- * lives in the target's default schema.
+ * lives in the target's default schema. Names are the target's own (normalised: `MyState` is
+ * `my_state`), resolved by the target package itself.
  */
 export interface StateLocation {
   kind: Warehouse;
   config: Record<string, unknown>;
   cwd: string;
   stateTable: string;
+  /** Where a target config key was written, for errors (default: `target config key "x"`). */
+  describeKey?: (key: string) => string;
 }
 
-export function stateTableName(location: StateLocation, session: WarehouseSession): { schema: string; table: string } {
-  const dot = location.stateTable.indexOf('.');
-  return dot > 0
-    ? { schema: location.stateTable.slice(0, dot), table: location.stateTable.slice(dot + 1) }
-    : { schema: session.schema, table: location.stateTable };
+interface Resolved {
+  library: TargetLibrary;
+  config: BaseTargetConfig;
+  table: TableRef;
+  /** For DuckDB: whether the database file exists (a first run has none, and reading must not create it). */
+  exists: boolean;
 }
 
-async function withSession<T>(
-  location: StateLocation,
-  create: boolean,
-  use: (session: WarehouseSession) => Promise<T>,
-  fallback: T,
-): Promise<T> {
-  let session: WarehouseSession | undefined;
-  try {
-    session = await openWarehouse(location.kind, location.config, location.cwd, { create });
-  } catch (error) {
-    throw new TaplineError(
-      `Cannot open the ${location.kind} warehouse to read or write state: ${(error as Error).message}`,
-      ExitCode.stateFailed,
-    );
+/** The target's parsed config for pipeline `id` and the state table it names, as the target resolves them. */
+async function resolve(location: StateLocation, id: string): Promise<Resolved> {
+  const library = await targetLibrary(location.kind);
+  const raw: Record<string, unknown> = { ...location.config, state_table: location.stateTable, state_id: id };
+  let exists = true;
+  if (location.kind === 'duckdb') {
+    // Relative to the project, as the target (started in the project folder) resolves it.
+    raw.path = duckdbPath(location.config, location.cwd);
+    exists = raw.path !== ':memory:' && existsSync(raw.path as string);
   }
-  if (!session) return fallback;
+  const config = checkTargetConfig(library, raw, location.describeKey ?? ((key) => `target config key "${key}"`));
+  return { library, config, table: stateTableOf(library, config), exists };
+}
+
+const failed = (doing: string, error: unknown): TaplineError =>
+  error instanceof TaplineError ? error : new TaplineError(`Cannot ${doing}: ${(error as Error).message}`, ExitCode.stateFailed);
+
+/** The stored state of pipeline `id` (numbers exact: big integers are LosslessNumbers), or undefined when there is none yet. */
+export async function readState(location: StateLocation, id: string): Promise<unknown> {
+  const { library, config, table, exists } = await resolve(location, id);
+  if (!exists) return undefined;
+  const doing = `read the stored state of pipeline ${id} from ${location.kind}`;
+  const session = await targetSession(library, config, doing);
   try {
-    return await use(session);
+    return (await session.readState(table, id)) ?? undefined;
+  } catch (error) {
+    throw failed(doing, error);
   } finally {
     // DuckDB allows one writing process per file: close before the target opens it.
     await session.close();
@@ -49,96 +65,52 @@ async function withSession<T>(
 }
 
 /**
- * The target package's own reader of its state table (readPostgresState / readDuckdbState), when
- * it is built and exports one: it resolves the table name exactly as the target's writer does.
+ * Replaces the stored state of pipeline `id`, creating the table as the target does. On
+ * PostgreSQL it first takes the pipeline's lock, so a running load is not overwritten under it.
  */
-const TARGET_STATE_READERS: Record<Warehouse, [pkg: string, fn: string]> = {
-  postgres: ['@tapline/target-postgres', 'readPostgresState'],
-  duckdb: ['@tapline/target-duckdb', 'readDuckdbState'],
-};
-
-async function targetStateReader(kind: Warehouse): Promise<((config: unknown) => Promise<unknown>) | undefined> {
-  const [pkg, fn] = TARGET_STATE_READERS[kind];
-  try {
-    const module = (await import(pkg)) as Record<string, unknown>;
-    const reader = module[fn];
-    return typeof reader === 'function' ? (reader as (config: unknown) => Promise<unknown>) : undefined;
-  } catch {
-    return undefined; // not built yet: read the table directly
-  }
-}
-
-/** The stored state of pipeline `id`, or undefined when there is none yet. */
-export async function readState(location: StateLocation, id: string): Promise<unknown> {
-  const reader = await targetStateReader(location.kind);
-  if (reader) {
-    // A missing DuckDB file means a first run; do not let the reader create it.
-    if (location.kind === 'duckdb' && !existsSync(duckdbPath(location.config, location.cwd))) return undefined;
-    const config: Record<string, unknown> = { ...location.config, state_table: location.stateTable, state_id: id };
-    if (location.kind === 'duckdb') config.path = duckdbPath(location.config, location.cwd);
-    try {
-      const value = await reader(config);
-      return value ?? undefined;
-    } catch (error) {
-      throw new TaplineError(
-        `Cannot read the stored state of pipeline ${id} from ${location.kind}: ${(error as Error).message}`,
-        ExitCode.stateFailed,
-      );
-    }
-  }
-  return withSession(
-    location,
-    false,
-    async (session) => {
-      const { schema, table } = stateTableName(location, session);
-      if (!(await session.tableExists(schema, table))) return undefined;
-      const rows = await session.query(
-        `SELECT CAST(value AS VARCHAR) AS value FROM ${quoteIdent(schema)}.${quoteIdent(table)} WHERE id = $1`,
-        [id],
-      );
-      const text = rows[0]?.value;
-      return typeof text === 'string' ? (JSON.parse(text) as unknown) : undefined;
-    },
-    undefined,
-  );
-}
-
-/** Replaces the stored state of pipeline `id` (creating the table as the target would). */
 export async function writeState(location: StateLocation, id: string, value: unknown): Promise<void> {
-  await withSession(
-    location,
-    true,
-    async (session) => {
-      const { schema, table } = stateTableName(location, session);
-      const json = session.kind === 'duckdb' ? 'JSON' : 'JSONB';
-      const qualified = `${quoteIdent(schema)}.${quoteIdent(table)}`;
-      await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await session.query(
-        `CREATE TABLE IF NOT EXISTS ${qualified} (id TEXT PRIMARY KEY, value ${json}, updated_at TIMESTAMPTZ)`,
-      );
-      await session.query(
-        `INSERT INTO ${qualified} (id, value, updated_at) VALUES ($1, CAST($2 AS ${json}), now())
-         ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-        [id, JSON.stringify(value)],
-      );
-    },
-    undefined,
-  );
+  const { library, config, table } = await resolve(location, id);
+  const doing = `write the state of pipeline ${id} to ${location.kind}`;
+  const session = await targetSession(library, config, doing);
+  try {
+    await session.lockState?.(table, id);
+    await session.begin();
+    await session.ensureSchema(table.schema);
+    await session.ensureStateTable(table);
+    await session.writeState(table, id, stringifyJson(value));
+    await session.commit();
+  } catch (error) {
+    await session.rollback().catch(() => {});
+    throw failed(doing, error);
+  } finally {
+    await session.close();
+  }
 }
 
 /** Forgets pipeline `id`'s state: its next run starts from the beginning. Answers whether there was one. */
 export async function clearState(location: StateLocation, id: string): Promise<boolean> {
-  return withSession(
-    location,
-    false,
-    async (session) => {
-      const { schema, table } = stateTableName(location, session);
-      if (!(await session.tableExists(schema, table))) return false;
-      const qualified = `${quoteIdent(schema)}.${quoteIdent(table)}`;
+  const { library, config, table, exists } = await resolve(location, id);
+  if (!exists) return false;
+  const doing = `clear the state of pipeline ${id} in ${location.kind}`;
+  // PostgreSQL: hold the pipeline's lock while deleting, so a running load is not cleared under it.
+  // (A DuckDB file has one writer: opening it below is the lock.)
+  const lock = location.kind === 'postgres' ? await targetSession(library, config, doing) : undefined;
+  try {
+    await lock?.lockState?.(table, id);
+    const session = await openWarehouse(location.kind, config as Record<string, unknown>, location.cwd, { create: false });
+    if (!session) return false;
+    try {
+      if (!(await session.tableExists(table.schema, table.table))) return false;
+      const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
       const before = await session.query(`SELECT 1 AS found FROM ${qualified} WHERE id = $1`, [id]);
       await session.query(`DELETE FROM ${qualified} WHERE id = $1`, [id]);
       return before.length > 0;
-    },
-    false,
-  );
+    } finally {
+      await session.close();
+    }
+  } catch (error) {
+    throw failed(doing, error);
+  } finally {
+    await lock?.close();
+  }
 }

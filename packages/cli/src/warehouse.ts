@@ -54,6 +54,10 @@ export async function openWarehouse(
 /** target-postgres settings → pg client settings; unset fields fall back to PG* variables (pg does that). */
 export function postgresClientConfig(config: Record<string, unknown>): pg.ClientConfig {
   if (typeof config.connection_string === 'string') return { connectionString: config.connection_string };
+  // MeltanoLabs' spelling, without its +driver (as target-postgres reads it).
+  if (typeof config.sqlalchemy_url === 'string') {
+    return { connectionString: config.sqlalchemy_url.replace(/^(postgres(?:ql)?)\+[\w-]+:/i, '$1:') };
+  }
   const pick = (key: string) => (config[key] === undefined ? undefined : String(config[key]));
   return {
     host: pick('host'),

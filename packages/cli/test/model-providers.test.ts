@@ -148,7 +148,8 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s', (wareh
         expect(run.status, run.error).toBe('succeeded');
         const built = await buildModel({
           kind: warehouse,
-          config: { ...connection, default_target_schema: viewSchema },
+          config: connection,
+          schema: viewSchema,
           cwd: dir,
           // Only this provider's tables: other providers' schemas in a shared PostgreSQL are not ours.
           providerSchemas: { classmarker: `${providerSchema}_none`, testpress: `${providerSchema}_none`, onlineexammaker: `${providerSchema}_none`, cbthost: `${providerSchema}_none`, [provider]: providerSchema },

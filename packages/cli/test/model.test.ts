@@ -1,6 +1,8 @@
 // The unified exam model: exam_results and exams over loaded simulator data, numbers checked against
 // what the simulator served, in PostgreSQL and DuckDB.
 import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { silentLogger } from '../src/log.js';
@@ -8,9 +10,13 @@ import { parseProject } from '../src/project.js';
 import { bundledTap, bundledTarget } from '../src/plugins.js';
 import { buildModel } from '../src/model/index.js';
 import { RESULT_COLUMNS } from '../src/model/mapping.js';
-import { duckdbRows, pgSchema, tempDir, PG_URL } from './helpers.js';
+import { EXAMPLE_QUERIES } from '../src/demo.js';
+import { ExitCode } from '../src/errors.js';
+import { duckdbRows, pgSchema, tapline, tempDir, PG_URL } from './helpers.js';
 
 interface ServedResult {
+  user_id?: number;
+  group_id?: number;
   test_id: number;
   points_scored: number;
   percentage: number;
@@ -55,13 +61,27 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s over Cla
 
       await buildModel({
         kind: warehouse,
-        config: { ...connection, default_target_schema: viewSchema },
+        config: connection,
+        schema: viewSchema,
         cwd: dir,
         // Only ClassMarker's tables: other providers' schemas in a shared PostgreSQL are not ours.
         providerSchemas: { classmarker: providerSchema, testpress: `${providerSchema}_none`, onlineexammaker: `${providerSchema}_none`, cbthost: `${providerSchema}_none` },
       });
       const query = async (sql: string) =>
         pgTest ? (await pgTest.client.query(sql)).rows : await duckdbRows((connection as { path: string }).path, sql);
+
+      // source_key does not depend on the session's time zone (a group result's start is unix seconds).
+      const zone = `SET TimeZone = 'Asia/Kolkata'`;
+      if (pgTest) await pgTest.client.query(zone);
+      const groupKeys = await query(
+        `${pgTest ? '' : `${zone}; `}SELECT source_key FROM "${viewSchema}".exam_results WHERE source_key LIKE 'group_result:%'`,
+      );
+      if (pgTest) await pgTest.client.query(`SET TimeZone = 'UTC'`);
+      expect(groupKeys.map((r) => r.source_key).sort()).toEqual(
+        simulator.data.groupResults
+          .map(({ result: r }) => `group_result:${r.group_id}:${r.test_id}:${r.user_id}:${r.time_started}`)
+          .sort(),
+      );
 
       const served = [...simulator.data.groupResults, ...simulator.data.linkResults].map((s) => s.result);
       const columns = await query(`SELECT * FROM "${viewSchema}".exam_results LIMIT 1`);
@@ -105,10 +125,85 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s over Cla
 describe('the unified model with no provider tables', () => {
   it('creates empty views with every column, so queries work before the first load', async () => {
     const file = path.join(dir, 'w.duckdb');
+    await duckdbRows(file, 'SELECT 1'); // a warehouse nothing was loaded into yet
     const built = await buildModel({ kind: 'duckdb', config: { path: file }, cwd: dir });
     expect(built.providers).toEqual([]);
     expect(await duckdbRows(file, 'SELECT count(*) AS n FROM exam_results')).toEqual([{ n: '0' }]);
     const columns = await duckdbRows(file, `SELECT column_name FROM information_schema.columns WHERE table_name = 'exams' ORDER BY ordinal_position`);
     expect(columns.map((c) => c.column_name)).toEqual(['provider', 'exam_id', 'exam_title', 'attempts', 'mean_score', 'mean_percentage', 'pass_rate']);
+  });
+});
+
+/** The SQL statements of a README's ```sql blocks. */
+function documentedQueries(readme: string): string[] {
+  const text = readFileSync(new URL(readme, import.meta.url), 'utf8');
+  return [...text.matchAll(/```sql\n([\s\S]*?)```/g)].flatMap((m) =>
+    m[1]!
+      .split(';')
+      .map((sql) => sql.split('\n').filter((line) => !line.startsWith('--')).join('\n').trim())
+      .filter(Boolean),
+  );
+}
+const QUERIES = [...documentedQueries('../README.md'), ...documentedQueries('../../../README.md')];
+
+describe('tapline model over tables a pipeline loaded into default_target_schema', () => {
+  it('finds them there, puts the views where no provider table is, picks CBTHost titles deliberately, and the documented queries run', async () => {
+    const file = path.join(dir, 'w.duckdb');
+    // What `tapline run` loads with default_target_schema: wh (every provider into wh), by hand:
+    // a ClassMarker link_results, a Testpress exams table (a provider table named like the view), CBTHost results.
+    await duckdbRows(
+      file,
+      `CREATE SCHEMA wh;
+       CREATE TABLE wh.link_results (link_result_id BIGINT, test_id BIGINT, points_scored DOUBLE, percentage DOUBLE, time_finished TIMESTAMPTZ);
+       INSERT INTO wh.link_results VALUES (1, 7, 5, 50, '2026-01-01T10:00:00Z'), (2, 7, 10, 100, '2026-01-02T10:00:00Z');
+       CREATE TABLE wh.exams (id BIGINT, title VARCHAR);
+       CREATE TABLE wh.results (cbt_test_id VARCHAR, cbt_pass_code VARCHAR, cbt_total_score DOUBLE, cbt_test_info VARCHAR);
+       INSERT INTO wh.results VALUES ('T1', 'a', 1, 'Physics'), ('T1', 'b', 2, NULL), ('T1', 'c', 3, NULL),
+         ('T2', 'd', 1, 'Alpha'), ('T2', 'e', 1, 'Alpha'), ('T2', 'f', 1, 'Zulu'), ('T2', 'g', 1, NULL), ('T2', 'h', 1, NULL)`,
+    );
+    await writeFile(path.join(dir, 'd.json'), JSON.stringify({ path: 'w.duckdb', default_target_schema: 'wh' }));
+    const built = await tapline(['model', '--target-config', 'd.json'], { cwd: dir });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toContain('model built in main from classmarker (wh), cbthost (wh)');
+
+    const counts = await duckdbRows(file, 'SELECT provider, count(*) AS n FROM main.exam_results GROUP BY provider ORDER BY provider');
+    expect(counts).toEqual([{ provider: 'cbthost', n: '8' }, { provider: 'classmarker', n: '2' }]);
+    // A CBTHost exam's title: a title the results carry before the exam id standing in for one
+    // (mass reads carry none), the most frequent first: never the lexically largest.
+    const titles = await duckdbRows(file, `SELECT exam_id, exam_title FROM main.exams WHERE provider = 'cbthost' ORDER BY exam_id`);
+    expect(titles).toEqual([{ exam_id: 'T1', exam_title: 'Physics' }, { exam_id: 'T2', exam_title: 'Alpha' }]);
+
+    for (const sql of [...QUERIES, ...EXAMPLE_QUERIES.map((q) => q.sql)]) await duckdbRows(file, sql);
+    expect(EXAMPLE_QUERIES.map((q) => q.sql)).toEqual(documentedQueries('../README.md')); // the demo shows the documented ones
+
+    // Views asked into the schema holding a provider's exams table: a sentence, not a catalog error.
+    const clash = await tapline(['model', '--target-config', 'd.json', '--schema', 'wh'], { cwd: dir });
+    expect(clash.code).toBe(ExitCode.usage);
+    expect(clash.stderr.trim()).toBe("ERROR wh.exams is a table, not the model's view (a provider loaded into wh?): put the views elsewhere with --schema NAME.");
+
+    // A misspelt path is an error, not a new empty warehouse.
+    await writeFile(path.join(dir, 'typo.json'), JSON.stringify({ path: 'wharehouse.duckdb' }));
+    const typo = await tapline(['model', '--target-config', 'typo.json'], { cwd: dir });
+    expect(typo.code).toBe(ExitCode.usage);
+    expect(typo.stderr).toContain(`There is no DuckDB file at ${path.join(dir, 'wharehouse.duckdb')}`);
+    expect(existsSync(path.join(dir, 'wharehouse.duckdb'))).toBe(false);
+  }, 60_000);
+
+  it('the documented queries run in PostgreSQL too', async () => {
+    const pgTest = await pgSchema('cli_queries');
+    try {
+      const nowhere = `${pgTest.schema}_none`;
+      await buildModel({
+        kind: 'postgres',
+        config: { connection_string: PG_URL },
+        schema: pgTest.schema,
+        cwd: dir,
+        providerSchemas: { classmarker: nowhere, testpress: nowhere, onlineexammaker: nowhere, cbthost: nowhere },
+      });
+      await pgTest.client.query(`SET search_path TO "${pgTest.schema}"`);
+      for (const sql of QUERIES) await pgTest.client.query(sql);
+    } finally {
+      await pgTest.drop();
+    }
   });
 });

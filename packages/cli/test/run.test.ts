@@ -1,12 +1,17 @@
 // `tapline run`: two processes, the runner in between, failures named and coded, state from the warehouse.
 import path from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { silentLogger } from '../src/log.js';
 import { ExitCode } from '../src/errors.js';
 import { readState } from '../src/state-store.js';
-import { duckdbRows, fakeProject, tapline, tempDir, FAKE_TAP, FAKE_TARGET } from './helpers.js';
+import { parseProject } from '../src/project.js';
+import { bundledTarget } from '../src/plugins.js';
+import { duckdbRows, fakeProject, pgSchema, tapline, tempDir, FAKE_TAP, FAKE_TARGET, PG_URL, TAPLINE_BIN } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -75,6 +80,13 @@ describe('tapline run', () => {
     expect(summary.streams[0]!.rows_loaded).toBe(10);
   });
 
+  it('names the failing side\'s last word, not its last progress line, when it has none', async () => {
+    const project = fakeProject(dir, { records: 100, state_every: 10, quiet_fail_after: 15 });
+    const summary = await runPipeline(planPipeline(project, 'tapline.yml', { tap: 'fake-to-warehouse' }, dir), { log: silentLogger });
+    expect(summary.exit_code).toBe(ExitCode.tapFailed);
+    expect(summary.error).toBe('tap exited with code 1'); // not "...: INFO fake-tap starting at offset 0 of 100"
+  });
+
   it('names a tap that cannot be started', async () => {
     const project = fakeProject(dir, {});
     project.taps.fake!.command = ['/nonexistent/tap-nothing'];
@@ -134,5 +146,139 @@ describe('the tapline executable', () => {
     const result = await tapline(['run', FAKE_TAP, FAKE_TARGET, '--tap-config', 'tap.json', '--target-config', 'target.json'], { cwd: dir });
     expect(result.code).toBe(ExitCode.tapFailed);
     expect(result.stderr).toContain('tap exited with code 1: CRITICAL fake-tap: the API answered 500 three times');
+    // A child's own CRITICAL line is forwarded at error level, its INFO lines at info.
+    expect(result.stderr).toContain('ERROR [tap] CRITICAL fake-tap: the API answered 500 three times');
+    expect(result.stderr).toContain('INFO  [tap] INFO fake-tap starting at offset 0 of 50');
   });
+
+  it('reports configuration mistakes as one sentence with exit 2, naming where they were written, before starting anything', async () => {
+    await writeFile(
+      path.join(dir, 'tapline.yml'),
+      `taps:\n  fake:\n    command: node ${FAKE_TAP}\n` +
+        `targets:\n  duckdb:\n    config: { path: w.duckdb, batch_size_rows: many }\n  pg:\n    type: postgres\n    config: {}\n` +
+        `pipelines:\n  typo:\n    tap: fake\n    target: warehouse\n`,
+    );
+    await writeFile(path.join(dir, 'pg.json'), JSON.stringify({ port: 'abc' }));
+    await writeFile(path.join(dir, 'bad.yaml'), 'a: [1, 2\n');
+    const cases: [string[], string][] = [
+      [['run', 'fake', 'duckdb'], `${path.join(dir, 'tapline.yml')}: targets.duckdb.config.batch_size_rows: Invalid input: expected number, received string.`],
+      [['run', 'fake', 'pg', '--target-config', 'pg.json'], '--target-config pg.json: port: Invalid input: expected number, received string.'],
+      [['state', 'get', 'fake', 'pg', '--target-config', 'pg.json'], '--target-config pg.json: port: Invalid input: expected number, received string.'],
+      [['run', 'fake', 'duckdb', '--tap-config', 'bad.yaml'], `--tap-config: ${path.join(dir, 'bad.yaml')} is not valid YAML (or JSON): `],
+      [['run', 'typo'], `${path.join(dir, 'tapline.yml')}: pipelines.typo.target "warehouse" is not a target in ${path.join(dir, 'tapline.yml')}, not a bundled one (duckdb, postgres), and no command of that name exists.`],
+      [['run', 'fake', 'wharehouse'], `target "wharehouse" is not a target in ${path.join(dir, 'tapline.yml')}, not a bundled one (duckdb, postgres), and no command of that name exists.`],
+    ];
+    for (const [args, message] of cases) {
+      const result = await tapline(args, { cwd: dir });
+      expect(result.code, args.join(' ')).toBe(ExitCode.usage);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines, args.join(' ')).toHaveLength(1);
+      expect(lines[0], args.join(' ')).toContain(`ERROR ${message}`);
+    }
+    expect(existsSync(path.join(dir, 'w.duckdb'))).toBe(false);
+
+    // Without a tapline.yml, a single name is no pipeline: say how to run a tap instead.
+    const bare = await tapline(['run', 'classmarker'], { cwd: path.join(dir, '..') });
+    expect(bare.code).toBe(ExitCode.usage);
+    expect(bare.stderr).toContain(`No pipeline named "classmarker": there is no tapline.yml in ${path.join(dir, '..')}`);
+  });
+
+  it('ends with 130 on SIGTERM at any moment, and a second SIGTERM kills the tap and target at once', async () => {
+    // A command that starts no run (the signal lands while it reads its config: a pipe nobody writes).
+    await writeFile(path.join(dir, 'tapline.yml'), `taps:\n  fake:\n    command: node ${FAKE_TAP}\n    config: { records: 1000, state_every: 10, ignore_sigterm: true, pause_at: 5, pause_file: ${JSON.stringify(path.join(dir, 'pause'))} }\n`);
+    execFileSync('mkfifo', [path.join(dir, 'target.json')]);
+    const early = spawnTapline(['state', 'get', 'fake-to-duckdb', '--target-config', 'target.json']);
+    await loaded(early.child.pid!);
+    early.child.kill('SIGTERM');
+    expect(await early.exited).toEqual({ code: 130, signal: null });
+
+    // A run whose tap ignores SIGTERM: the first signal waits for it (the grace), the second does not.
+    const run = spawnTapline(['run', 'fake', 'duckdb']);
+    for (let waited = 0; !existsSync(path.join(dir, 'pause')); waited += 20) {
+      if (waited > 60_000) throw new Error('the tap never paused');
+      await sleep(20);
+    }
+    const tapPid = Number(await readFile(path.join(dir, 'pause'), 'utf8'));
+    run.child.kill('SIGTERM');
+    await sleep(300);
+    const second = Date.now();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 130, signal: null });
+    expect(Date.now() - second).toBeLessThan(4000); // not the 5 s grace
+    expect(alive(tapPid)).toBe(false);
+  }, 90_000);
+});
+
+/** Starts the tapline executable in the test folder; `exited` resolves with how it ended. */
+function spawnTapline(args: string[]) {
+  const child = spawn(process.execPath, [TAPLINE_BIN, ...args], { cwd: dir, stdio: 'ignore' });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, exited };
+}
+
+/** Waits until tapline has loaded its commands (DuckDB's library is mapped): past Node's own start. */
+async function loaded(pid: number): Promise<void> {
+  for (let waited = 0; waited < 60_000; waited += 20) {
+    if ((await readFile(`/proc/${pid}/maps`, 'utf8').catch(() => '')).includes('duckdb')) return;
+    await sleep(20);
+  }
+  throw new Error(`process ${pid} never loaded DuckDB`);
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
+describe('two runs of one pipeline', () => {
+  const built = bundledTarget('postgres') !== undefined;
+  it.skipIf(!built)('a run that read the stored state before another run committed loads nothing, and says to run again', async () => {
+    const pgTest = await pgSchema('cli_overlap');
+    try {
+      const project = parseProject(
+        {
+          taps: { fake: { command: ['node', FAKE_TAP], config: { records: 30, state_every: 10 } } },
+          targets: { postgres: { config: { connection_string: PG_URL, default_target_schema: pgTest.schema } } },
+        },
+        path.join(dir, 'tapline.yml'),
+      );
+      const plan = planPipeline(project, undefined, { tap: 'fake', target: 'postgres' }, dir);
+      const { client, schema } = pgTest;
+      const table = `"${schema}"."_tapline_state"`;
+      // Another run holds the pipeline (target-postgres's advisory lock on the state table and id) ...
+      await client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', [table, plan.name]);
+      let otherRunCommitted: Promise<unknown> | undefined;
+      const summary = await runPipeline(plan, {
+        log: silentLogger,
+        stopGraceMs: 2000,
+        // ... and commits once this run has read "no state" and started, then lets go.
+        onSpawn: () => {
+          otherRunCommitted = (async () => {
+            await client.query(`CREATE TABLE ${table} (id text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
+            await client.query(`INSERT INTO ${table} (id, value) VALUES ($1, '{"bookmarks":{"events":{"offset":10}}}')`, [plan.name]);
+            await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [table, plan.name]);
+          })();
+        },
+      });
+      await otherRunCommitted;
+      expect(summary.exit_code).toBe(ExitCode.targetFailed);
+      expect(summary.error).toContain(
+        `another run of this pipeline (state_id "fake-to-postgres") committed since this run read its state; nothing was loaded; run again`,
+      );
+      expect((await client.query(`SELECT to_regclass($1) AS found`, [`"${schema}".events`])).rows[0].found).toBeNull();
+
+      // Run again: it resumes from the other run's state.
+      const again = await runPipeline(plan, { log: silentLogger });
+      expect(again.status, again.error).toBe('succeeded');
+      const events = await client.query(`SELECT n FROM "${schema}".events ORDER BY n`);
+      expect(events.rows.map((r) => Number(r.n))).toEqual(Array.from({ length: 20 }, (_, i) => i + 10));
+    } finally {
+      await pgTest.drop();
+    }
+  }, 60_000);
 });

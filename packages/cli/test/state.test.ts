@@ -1,41 +1,82 @@
-// `tapline state get|set|clear <pipeline>` against the state table in DuckDB and PostgreSQL.
+// `tapline state get|set|clear` against the state table in DuckDB and PostgreSQL: the very table and
+// row a run reads, numbers exact.
 import path from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.js';
-import { pgSchema, tapline, tempDir, PG_URL } from './helpers.js';
+import { loadStoredState, planPipeline } from '../src/pipeline.js';
+import { parseProject } from '../src/project.js';
+import { pgSchema, tapline, tempDir, FAKE_TAP, PG_URL } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(async () => cleanup());
 
+const BIG = '9007199254740993'; // 2^53 + 1: a double would make it ...992
+
 describe.each(['duckdb', 'postgres'] as const)('tapline state in %s', (warehouse) => {
-  it('sets, gets and clears the state of a pipeline named in tapline.yml', async () => {
+  it('gets, sets and clears exactly the state a run reads and writes', async () => {
     const pgTest = warehouse === 'postgres' ? await pgSchema('cli_state') : undefined;
     try {
-      const config = pgTest ? { connection_string: PG_URL, default_target_schema: pgTest.schema } : { path: 'w.duckdb' };
-      await writeFile(
-        path.join(dir, 'tapline.yml'),
-        `taps:\n  classmarker:\n    config: {}\ntargets:\n  ${warehouse}:\n    config: ${JSON.stringify(config)}\n` +
-          `pipelines:\n  nightly:\n    tap: classmarker\n    target: ${warehouse}\n`,
-      );
-      const empty = await tapline(['state', 'get', 'nightly'], { cwd: dir });
+      // Names the targets normalise (MyState is my_state, RawExams raw_exams); the fake pipeline's
+      // target sets default_target_schema, `provider` does not (a provider then loads into its own schema).
+      const connection = pgTest ? { connection_string: PG_URL } : { path: 'w.duckdb' };
+      const copy = path.join(dir, 'state-seen-by-tap.json');
+      const settings = {
+        state_table: pgTest ? `${pgTest.schema}.MyState` : 'MyState',
+        taps: { fake: { command: ['node', FAKE_TAP], config: { records: 5, state_every: 5, state_copy: copy } }, classmarker: { config: {} } },
+        targets: {
+          raw: { type: warehouse, config: { ...connection, default_target_schema: pgTest?.schema ?? 'RawExams' } },
+          [warehouse]: { config: connection },
+        },
+        pipelines: { nightly: { tap: 'fake', target: 'raw' } },
+      };
+      await writeFile(path.join(dir, 'tapline.yml'), JSON.stringify(settings));
+      const project = parseProject(settings, path.join(dir, 'tapline.yml'));
+      const storedFor = (request: { tap: string; target?: string; pipeline?: string }) =>
+        loadStoredState(planPipeline(project, path.join(dir, 'tapline.yml'), request, dir));
+      const run = async (...args: string[]) => {
+        const result = await tapline(args, { cwd: dir });
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+        return result;
+      };
+
+      const empty = await run('state', 'get', 'nightly');
       expect(empty).toMatchObject({ code: 0, stdout: '' });
       expect(empty.stderr).toContain('No state stored for pipeline nightly');
 
-      const value = { bookmarks: { link_results: { replication_key_value: '2026-01-01T00:00:00Z' } } };
-      expect((await tapline(['state', 'set', 'nightly', '--value', JSON.stringify(value)], { cwd: dir })).code).toBe(0);
-      const got = await tapline(['state', 'get', 'nightly'], { cwd: dir });
-      expect(JSON.parse(got.stdout)).toEqual(value);
+      // What a run stored is what `state get` finds.
+      expect((await run('run', 'nightly')).code).toBe(0);
+      expect(JSON.parse((await run('state', 'get', 'nightly')).stdout)).toEqual({ bookmarks: { events: { offset: 5 } } });
 
-      const cleared = await tapline(['state', 'clear', 'nightly'], { cwd: dir });
+      // `state set` writes where the run reads, numbers exact, and the tap gets them exact.
+      const value = `{"bookmarks":{"events":{"offset":5}},"big":${BIG}}`;
+      expect((await run('state', 'set', 'nightly', '--value', value)).code).toBe(0);
+      const got = await run('state', 'get', 'fake', 'raw'); // the same pipeline, named as for run
+      expect(got.stdout).toMatch(new RegExp(`"big": ${BIG}[,\\n]`));
+      expect(await storedFor({ tap: 'nightly' })).toMatchObject({ bookmarks: { events: { offset: 5 } } });
+      expect((await run('run', 'nightly')).code).toBe(0);
+      expect(await readFile(copy, 'utf8')).toContain(`"big":${BIG}`);
+
+      // A default pipeline name works without --target, and lands where `tapline run classmarker <warehouse>` reads.
+      expect((await run('state', 'set', `classmarker-to-${warehouse}`, '--value', '{"x":1}')).code).toBe(0);
+      expect(await storedFor({ tap: 'classmarker', target: warehouse })).toEqual({ x: 1 });
+      // --pipeline: name the tap and target, as for run; a bare unknown name is not guessed at.
+      expect((await run('state', 'set', 'classmarker', warehouse, '--pipeline', 'cm-hourly', '--value', '{"y":2}')).code).toBe(0);
+      expect(await storedFor({ tap: 'classmarker', target: warehouse, pipeline: 'cm-hourly' })).toEqual({ y: 2 });
+      const bare = await run('state', 'get', 'cm-hourly', '--target', warehouse);
+      expect(bare.code).toBe(ExitCode.usage);
+      expect(bare.stderr).toContain('tapline state get <tap> <target> --pipeline cm-hourly');
+
+      const cleared = await run('state', 'clear', 'nightly');
       expect(cleared.stderr).toContain('State of pipeline nightly cleared');
-      expect((await tapline(['state', 'get', 'nightly'], { cwd: dir })).stdout).toBe('');
+      expect((await run('state', 'get', 'nightly')).stdout).toBe('');
+      expect(await storedFor({ tap: 'nightly' })).toBeUndefined();
     } finally {
       await pgTest?.drop();
     }
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('tapline state errors', () => {
@@ -43,6 +84,12 @@ describe('tapline state errors', () => {
     const result = await tapline(['state', 'set', 'p', '--target', 'duckdb', '--value', '{oops'], { cwd: dir });
     expect(result.code).toBe(ExitCode.usage);
     expect(result.stderr).toContain('The new state is not valid JSON');
+  });
+
+  it('names a --file it cannot read, in one sentence', async () => {
+    const result = await tapline(['state', 'set', 'p', '--target', 'duckdb', '--file', 'nope.json'], { cwd: dir });
+    expect(result.code).toBe(ExitCode.usage);
+    expect(result.stderr.trim()).toBe('ERROR --file nope.json: no such file.');
   });
 
   it('asks which warehouse when the pipeline is unknown', async () => {

@@ -211,19 +211,19 @@ function revive(value: unknown): unknown {
 const losslessMarker = '"isLosslessNumber":true';
 
 /**
- * Serialize to compact JSON, writing a LosslessNumber as its raw digits and a bigint as an
- * integer literal. Plain values take JSON.stringify alone.
+ * Serialize to compact JSON (or indented by `space`, for people), writing a LosslessNumber as its
+ * raw digits and a bigint as an integer literal. Plain values take JSON.stringify alone.
  */
-export function stringifyJson(value: unknown): string {
+export function stringifyJson(value: unknown, space?: number): string {
   let text: string | undefined;
   try {
-    text = JSON.stringify(value);
+    text = JSON.stringify(value, null, space);
   } catch (error) {
     if (!(error instanceof TypeError)) throw error; // bigint ("Do not know how to serialize a BigInt")
-    return stringifyLossless(value) ?? 'null';
+    return stringifyLossless(value, undefined, space) ?? 'null';
   }
   if (text === undefined) return 'null';
-  return text.includes(losslessMarker) ? (stringifyLossless(value) ?? 'null') : text;
+  return text.includes(space ? '"isLosslessNumber": true' : losslessMarker) ? (stringifyLossless(value, undefined, space) ?? 'null') : text;
 }
 
 /** True when `value` (deeply) contains a LosslessNumber. */

@@ -1,5 +1,5 @@
 // A DuckDB session: DDL, bulk load through a spooled CSV file, one set-based INSERT or MERGE per batch.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -69,7 +69,7 @@ export async function openDuckDBSession(
     // A file in a folder that is not there yet (`warehouse/exams.duckdb` on a fresh checkout) gets
     // its folder, as the file itself is created. Not for `:memory:` or a URL (`md:`, `s3://`). A
     // leading `~` is the home folder, as DuckDB reads it (not a folder named `~`).
-    if (!/^:memory:|^[a-z][a-z0-9+.-]+:/i.test(path)) mkdirSync(dirname(path.replace(/^~(?=\/|$)/, homedir())), { recursive: true });
+    if (!/^:memory:|^[a-z][a-z0-9+.-]+:/i.test(path)) makeFolder(dirname(path.replace(/^~(?=\/|$)/, homedir())));
     instance = await duckdb.DuckDBInstance.create(path, {
       memory_limit: memoryLimit ?? `${memoryLimitMbFor(0)}MB`,
       ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
@@ -96,6 +96,26 @@ export async function openDuckDBSession(
   const session = new DuckDBSession(instance, trace ? traced(connection, trace) : connection);
   session.memoryLimitMb = memoryLimit === undefined ? memoryLimitMbFor(0) : null;
   return session;
+}
+
+/**
+ * `mkdir -p`, one level at a time from the nearest folder that exists. Node 20's recursive
+ * mkdirSync spins forever where a level cannot be made (`/proc/nope`: ENOENT for a parent that
+ * exists); here that level's error is thrown instead.
+ */
+function makeFolder(folder: string): void {
+  const missing: string[] = [];
+  for (let at = folder; !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 /** A batch's spooled file, the type each of its columns is read as, and its longest line in bytes. */

@@ -1,8 +1,9 @@
 // What target-duckdb promises beyond the shared contract: exact values, DuckDB types, merges, evolution, state, locks.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { runTarget } from '@tapline/target-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { duckdbConfigSchema, duckdbDialect } from '../src/index.js';
@@ -332,6 +333,18 @@ describe('state and failures', () => {
     const path = `${place.path}/nested/warehouse.duckdb`; // place.path is the database file itself
     await load(lines(schema));
     await expect(load(lines(schema), { path })).rejects.toThrow(`cannot open the DuckDB file ${path}: ENOTDIR`);
+  });
+
+  // Node 20's recursive mkdirSync spins at 100% CPU there (ENOENT for a parent that exists), so
+  // the CLI runs as a child with a deadline: a hang fails the test instead of stalling the run.
+  it.skipIf(!existsSync('/proc/self'))('says which folder it cannot make where the system refuses one (/proc), instead of hanging', () => {
+    const bin = fileURLToPath(new URL('../bin/target-duckdb.js', import.meta.url));
+    const config = `${place.path}.config.json`;
+    writeFileSync(config, JSON.stringify({ path: '/proc/nope/w.duckdb' }));
+    const result = spawnSync(process.execPath, [bin, '--config', config], { input: '', encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe("CRITICAL cannot open the DuckDB file /proc/nope/w.duckdb: ENOENT: no such file or directory, mkdir '/proc/nope'");
   });
 
   it('says clearly when another process holds the database file', async () => {

@@ -35,6 +35,15 @@ export const baseConfigSchema = z.object({
     .optional()
     .describe('Also store each state in this table (`name` or `schema.name`), in the transaction of the rows it covers'),
   state_id: z.string().min(1).default('default').describe('The row of state_table this pipeline uses'),
+  // A runner reads the stored state before it starts the tap; another run of the pipeline may commit
+  // in between (it held the lock then), and loading from the older state would load rows twice.
+  expected_state: z
+    .string()
+    .nullable()
+    .optional()
+    .describe(
+      'The state_table value this run resumes from, as JSON text (null: none stored), as the runner read it before starting the tap; once the pipeline is locked, a stored state that differs (another run committed since) stops the run before anything is loaded',
+    ),
   // A runner that owns end-of-input sets false, so an EOF it did not mean (the runner was killed)
   // never commits rows that no stored state covers.
   commit_uncovered_rows: z

@@ -5,10 +5,13 @@ import {
   describeLocation,
   inputParseOptions,
   isBlank,
+  isPlainObject,
   isStackExhausted,
   lineRanges,
   nestingDepth,
+  parseJson,
   parseMessage,
+  setOwn,
   SingerInputError,
   stringifyJson,
   type ActivateVersionMessage,
@@ -21,7 +24,7 @@ import {
 import { planColumns } from './column-plan.js';
 import { flatteningLevel, recordsMetadata, type BaseTargetConfig } from './config.js';
 import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
-import { Interrupted, LoadError } from './errors.js';
+import { ConfigError, Interrupted, LoadError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
 import { disambiguatedColumnName, disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
 import {
@@ -126,6 +129,18 @@ const WORKER_BLOCK_BYTES = 1 << 20;
  */
 export function defaultWorkerThreads(): number {
   return Math.min(4, Math.max(0, availableParallelism() - 2));
+}
+
+/** JSON text with every object's keys sorted: two values are the same JSON exactly when these agree (PostgreSQL's jsonb reorders keys). */
+function canonicalJson(value: unknown): string {
+  const sorted = (item: unknown): unknown => {
+    if (Array.isArray(item)) return item.map(sorted);
+    if (!isPlainObject(item)) return item;
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(item).sort()) setOwn(copy, key, sorted(item[key]));
+    return copy;
+  };
+  return stringifyJson(sorted(value));
 }
 
 /** Load Singer messages into a destination. Resolves at clean end of input; rejects with the first error. */
@@ -254,6 +269,7 @@ class Loader<C extends BaseTargetConfig> {
       if (this.stateTable) {
         const table = this.stateTable;
         await this.session.lockState?.(table, this.config.state_id);
+        if (this.config.expected_state !== undefined) await this.checkStoredState(table, this.config.expected_state);
         await this.ensureTransaction();
         await this.ensureSchema(table.schema, 'state_table');
         await this.refusable('state_table', `create table ${table.schema}.${table.table}`, () => this.session.ensureStateTable(table));
@@ -270,6 +286,27 @@ class Loader<C extends BaseTargetConfig> {
       throw error;
     } finally {
       await this.pool.close();
+    }
+  }
+
+  /**
+   * `expected_state`: the state the runner read (and gave the tap) must still be the stored one now
+   * that this run holds the pipeline. Else another run committed since, and loading what the tap
+   * reads from the older state would load rows twice: stop before loading anything.
+   */
+  private async checkStoredState(table: TableRef, expected: string | null): Promise<void> {
+    let wanted: unknown;
+    try {
+      wanted = expected === null ? undefined : parseJson(expected);
+    } catch (error) {
+      throw new ConfigError(`config key "expected_state" is not JSON text: ${(error as Error).message}`);
+    }
+    const stored = await this.session.readState(table, this.config.state_id);
+    const same = wanted === undefined || stored === undefined ? wanted === stored : canonicalJson(wanted) === canonicalJson(stored);
+    if (!same) {
+      throw new LoadError(
+        `state_table ${table.schema}.${table.table}: another run of this pipeline (state_id ${JSON.stringify(this.config.state_id)}) committed since this run read its state; nothing was loaded; run again`,
+      );
     }
   }
 

@@ -9,6 +9,7 @@ export const cbthostModel: ProviderModel = {
   results: [
     {
       table: 'results',
+      key: ['cbt_pass_code', 'cbt_test_id'],
       map: (r) => ({
         exam_id: r.text('cbt_test_id'),
         // Only results read one by one carry cbt_test_info (cbthost-api.txt); else the test id names the exam.

@@ -1,5 +1,5 @@
 // ClassMarker → unified exam model: link_results and group_results, titles from tests.
-import { fullName, type ProviderModel, type ResultSource } from './mapping.js';
+import { fullName, unixSeconds, type ProviderModel, type ResultSource } from './mapping.js';
 import type { Columns } from './columns.js';
 
 // Titles come from the `tests` stream (v1.json); a result only carries test_id.
@@ -34,6 +34,7 @@ function common(r: Columns, t: Columns) {
 
 const linkResults: ResultSource = {
   table: 'link_results',
+  key: ['link_result_id'],
   lookups: [testsLookup],
   map: (r, { t }) => ({
     ...common(r, t!),
@@ -43,14 +44,16 @@ const linkResults: ResultSource = {
 };
 
 // Group results have no id: the key is who took which test in which group, and when they started
-// (time_started survives an admin re-opening the attempt; time_finished does not).
+// (time_started survives an admin re-opening the attempt; time_finished does not), as unix seconds:
+// a timestamp cast to text would follow the session's time zone (and differ between databases).
 const groupResults: ResultSource = {
   table: 'group_results',
+  key: ['user_id', 'test_id', 'group_id', 'time_started'],
   lookups: [testsLookup],
   map: (r, { t }) => ({
     ...common(r, t!),
     candidate_id: r.text('user_id'),
-    source_key: `'group_result:' || ${r.text('group_id')} || ':' || ${r.text('test_id')} || ':' || ${r.text('user_id')} || ':' || ${r.text('time_started')}`,
+    source_key: `'group_result:' || ${r.text('group_id')} || ':' || ${r.text('test_id')} || ':' || ${r.text('user_id')} || ':' || ${unixSeconds(r.timestamp('time_started'))}`,
   }),
 };
 

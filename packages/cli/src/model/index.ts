@@ -1,9 +1,9 @@
 // `tapline model`: the views exam_results and exams over whichever provider tables exist.
 import { ExitCode, TaplineError } from '../errors.js';
 import type { Provider, Warehouse } from '../plugins.js';
-import { defaultSchema, openWarehouse, quoteIdent, type WarehouseSession } from '../warehouse.js';
+import { defaultSchema, duckdbPath, openWarehouse, quoteIdent, type WarehouseSession } from '../warehouse.js';
 import { columnTypes, Columns } from './columns.js';
-import { RESULT_COLUMNS, type ProviderModel } from './mapping.js';
+import { RESULT_COLUMNS, type ProviderModel, type ResultSource } from './mapping.js';
 import { classmarkerModel } from './classmarker.js';
 import { testpressModel } from './testpress.js';
 import { onlineexammakerModel } from './onlineexammaker.js';
@@ -12,22 +12,40 @@ import { cbthostModel } from './cbthost.js';
 /** One mapping per provider; a provider whose tables are absent is left out of the union. */
 export const PROVIDER_MODELS: ProviderModel[] = [classmarkerModel, testpressModel, onlineexammakerModel, cbthostModel];
 
+/** Whether a table with these columns is the provider's `source` (it exists, with the source's key columns). */
+const isSource = (types: ReadonlyMap<string, string>, source: ResultSource): boolean =>
+  types.size > 0 && source.key.every((column) => types.has(column));
+
 /** Rows the target soft-deleted (removed upstream, ACTIVATE_VERSION) are not current attempts or exams. */
 const live = (columns: Columns, alias: string): string =>
   columns.has('_sdc_deleted_at') ? ` WHERE ${alias}.${quoteIdent('_sdc_deleted_at')} IS NULL` : '';
 
 export interface ModelOptions {
   kind: Warehouse;
-  /** The target config: where the warehouse is; views go into its default_target_schema. */
+  /**
+   * The target config: where the warehouse is. When it sets default_target_schema, `tapline run`
+   * loaded every provider into that schema: the model looks for their tables there first.
+   */
   config: Record<string, unknown>;
   cwd: string;
-  /** The schema each provider's tables are in (default: the provider's name, as `tapline run` loads them). */
+  /**
+   * Where the views go: the database's default schema (`main` / `public`) unless given, never
+   * default_target_schema, where provider tables land (`exams` is a provider table's name too).
+   */
+  schema?: string | undefined;
+  /** The schema each provider's tables are in (default: default_target_schema if they are there, else the provider's name). */
   providerSchemas?: Partial<Record<Provider, string>>;
+  /** DuckDB: create the file when it is missing (default true); false makes a missing file an error (a misspelt path). */
+  create?: boolean;
 }
 
 export interface BuiltModel {
   /** Providers with at least one results table in the warehouse. */
   providers: Provider[];
+  /** The schema the views are in. */
+  schema: string;
+  /** Where each provider's tables were looked for. */
+  providerSchemas: Record<Provider, string>;
   exam_results_sql: string;
   exams_sql: string;
 }
@@ -50,11 +68,12 @@ const EMPTY_RESULTS =
   ].join(', ') +
   ' WHERE 1 = 0';
 
-/** Builds the SQL of both views for what exists in the warehouse now. */
+/** Builds the SQL of both views (`exams` reads `exam_results` in `viewSchema`) for what exists in the warehouse now. */
 export async function modelSql(
   session: WarehouseSession,
   providerSchemas: Partial<Record<Provider, string>> = {},
-): Promise<Omit<BuiltModel, 'providers'> & { providers: Provider[] }> {
+  viewSchema: string = session.schema,
+): Promise<Pick<BuiltModel, 'providers' | 'exam_results_sql' | 'exams_sql'>> {
   const resultSelects: string[] = [];
   const examSelects: string[] = [];
   const providers: Provider[] = [];
@@ -64,7 +83,7 @@ export async function modelSql(
     let found = false;
     for (const source of model.results) {
       const types = await columnTypes(session, schema, source.table);
-      if (types.size === 0) continue;
+      if (!isSource(types, source)) continue;
       found = true;
       const lookups: Record<string, Columns> = {};
       const joins: string[] = [];
@@ -91,52 +110,99 @@ export async function modelSql(
     if (found) providers.push(model.provider);
   }
   const exam_results_sql = resultSelects.length ? resultSelects.join('\nUNION ALL\n') : EMPTY_RESULTS;
-  const target = (name: string) => `${quoteIdent(session.schema)}.${quoteIdent(name)}`;
+  const target = (name: string) => `${quoteIdent(viewSchema)}.${quoteIdent(name)}`;
   const catalog = examSelects.length
     ? examSelects.join('\nUNION ALL\n')
     : 'SELECT CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS exam_id, CAST(NULL AS VARCHAR) AS exam_title WHERE 1 = 0';
-  // Exams listed by a provider and exams seen only in results both get a row.
+  // Exams listed by a provider and exams seen only in results both get a row. An exam's title comes
+  // from the provider's exam list; without one (CBTHost), from its results: a real title before the
+  // exam id standing in for one (CBTHost's mass reads carry none), then the most frequent, then the
+  // first alphabetically, so it never depends on the order rows were read in.
   const exams_sql = `
 WITH catalog AS (
   SELECT provider, exam_id, max(exam_title) AS exam_title FROM (${catalog}) AS c GROUP BY provider, exam_id
 ), attempts AS (
-  SELECT provider, exam_id, max(exam_title) AS exam_title, count(*) AS attempts, avg(score) AS mean_score,
+  SELECT provider, exam_id, count(*) AS attempts, avg(score) AS mean_score,
          avg(percentage) AS mean_percentage,
          avg(CASE WHEN passed THEN 1.0 WHEN NOT passed THEN 0.0 END) AS pass_rate
   FROM ${target('exam_results')} GROUP BY provider, exam_id
+), titles AS (
+  SELECT provider, exam_id, exam_title,
+         row_number() OVER (PARTITION BY provider, exam_id
+                            ORDER BY CASE WHEN exam_title = exam_id THEN 1 ELSE 0 END, count(*) DESC, exam_title) AS choice
+  FROM ${target('exam_results')} WHERE exam_title IS NOT NULL GROUP BY provider, exam_id, exam_title
 ), ids AS (
   SELECT provider, exam_id FROM catalog UNION SELECT provider, exam_id FROM attempts
 )
-SELECT ids.provider, ids.exam_id, COALESCE(catalog.exam_title, attempts.exam_title) AS exam_title,
+SELECT ids.provider, ids.exam_id, COALESCE(catalog.exam_title, titles.exam_title) AS exam_title,
        CAST(COALESCE(attempts.attempts, 0) AS BIGINT) AS attempts,
        CAST(attempts.mean_score AS DOUBLE PRECISION) AS mean_score,
        CAST(attempts.mean_percentage AS DOUBLE PRECISION) AS mean_percentage,
        CAST(attempts.pass_rate AS DOUBLE PRECISION) AS pass_rate
 FROM ids
 LEFT JOIN catalog ON catalog.provider = ids.provider AND catalog.exam_id = ids.exam_id
-LEFT JOIN attempts ON attempts.provider = ids.provider AND attempts.exam_id = ids.exam_id`;
+LEFT JOIN attempts ON attempts.provider = ids.provider AND attempts.exam_id = ids.exam_id
+LEFT JOIN titles ON titles.provider = ids.provider AND titles.exam_id = ids.exam_id AND titles.choice = 1`;
   return { providers, exam_results_sql, exams_sql };
 }
 
-/** Creates (or replaces) both views in the warehouse's default schema. */
+/** Creates (or replaces) both views, in `options.schema` (default: the database's default schema). */
 export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
   let session: WarehouseSession | undefined;
   try {
-    session = await openWarehouse(options.kind, options.config, options.cwd);
+    session = await openWarehouse(options.kind, options.config, options.cwd, { create: options.create ?? true });
   } catch (error) {
     throw new TaplineError(`Cannot open the ${options.kind} warehouse: ${(error as Error).message}`, ExitCode.stateFailed);
   }
-  try {
-    const built = await modelSql(session!, options.providerSchemas);
-    const schema = quoteIdent(defaultSchema(options.kind, options.config));
-    // Drop and create (not CREATE OR REPLACE): PostgreSQL refuses to change a view column's type.
-    await session!.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await session!.query(`DROP VIEW IF EXISTS ${schema}.exams`);
-    await session!.query(`DROP VIEW IF EXISTS ${schema}.exam_results`);
-    await session!.query(`CREATE VIEW ${schema}.exam_results AS ${built.exam_results_sql}`);
-    await session!.query(`CREATE VIEW ${schema}.exams AS ${built.exams_sql}`);
-    return built;
-  } finally {
-    await session!.close();
+  if (!session) {
+    throw new TaplineError(
+      `There is no DuckDB file at ${duckdbPath(options.config, options.cwd)}: the model is built over a warehouse a pipeline has loaded (check path).`,
+    );
   }
+  try {
+    const schema = options.schema ?? defaultSchema(options.kind, {});
+    const providerSchemas = await findProviderSchemas(session, options);
+    const built = await modelSql(session, providerSchemas, schema);
+    const q = quoteIdent(schema);
+    // A provider's table of that name (exams) loaded into this schema: say so rather than fail on it.
+    const clashes = await session.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('exam_results', 'exams') AND table_type <> 'VIEW'`,
+      [schema],
+    );
+    if (clashes.length > 0) {
+      throw new TaplineError(
+        `${schema}.${String(clashes[0]!.table_name)} is a table, not the model's view (a provider loaded into ${schema}?): ` +
+          `put the views elsewhere with --schema NAME.`,
+      );
+    }
+    // Drop and create (not CREATE OR REPLACE): PostgreSQL refuses to change a view column's type.
+    await session.query(`CREATE SCHEMA IF NOT EXISTS ${q}`);
+    await session.query(`DROP VIEW IF EXISTS ${q}.exams`);
+    await session.query(`DROP VIEW IF EXISTS ${q}.exam_results`);
+    await session.query(`CREATE VIEW ${q}.exam_results AS ${built.exam_results_sql}`);
+    await session.query(`CREATE VIEW ${q}.exams AS ${built.exams_sql}`);
+    return { ...built, schema, providerSchemas };
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * Where each provider's tables are: as given, else default_target_schema when the target config sets
+ * one and the provider's tables are there (`tapline run` loaded them there), else the provider's own.
+ */
+async function findProviderSchemas(session: WarehouseSession, options: ModelOptions): Promise<Record<Provider, string>> {
+  const shared = options.config.default_target_schema;
+  const found = {} as Record<Provider, string>;
+  for (const model of PROVIDER_MODELS) {
+    const given = options.providerSchemas?.[model.provider];
+    let schema = given ?? model.provider;
+    if (given === undefined && typeof shared === 'string' && shared !== '') {
+      for (const source of model.results) {
+        if (isSource(await columnTypes(session, shared, source.table), source)) schema = shared;
+      }
+    }
+    found[model.provider] = schema;
+  }
+  return found;
 }

@@ -31,6 +31,11 @@ export interface Lookup {
 /** One provider table of attempts, mapped column by column to `exam_results`. */
 export interface ResultSource {
   table: string;
+  /**
+   * The table's key columns (its tap's key_properties): a table of that name without them is
+   * another provider's (OnlineExamMaker's and CBTHost's are both `results` when loaded into one schema).
+   */
+  key: string[];
   lookups?: Lookup[];
   map: (source: Columns, lookups: Record<string, Columns>) => Record<ResultColumn, string>;
 }
@@ -50,3 +55,6 @@ export interface ProviderModel {
 /** `first last` with either part missing, or NULL when both are. */
 export const fullName = (first: string, last: string): string =>
   `NULLIF(trim(COALESCE(${first}, '') || ' ' || COALESCE(${last}, '')), '')`;
+
+/** A timestamptz as whole unix seconds in text: the same in every session time zone and in both databases. */
+export const unixSeconds = (timestamp: string): string => `CAST(CAST(floor(EXTRACT(EPOCH FROM ${timestamp})) AS BIGINT) AS VARCHAR)`;

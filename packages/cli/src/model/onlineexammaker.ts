@@ -1,11 +1,12 @@
 // OnlineExamMaker → unified exam model: results (no result id; exam + candidate + start is the key), titles from exams.
-import type { ProviderModel } from './mapping.js';
+import { unixSeconds, type ProviderModel } from './mapping.js';
 
 export const onlineexammakerModel: ProviderModel = {
   provider: 'onlineexammaker',
   results: [
     {
       table: 'results',
+      key: ['eid', 'sid', 'start_time'],
       lookups: [{ alias: 'e', table: 'exams', on: (r, e) => `${e.text('eid')} = ${r.text('eid')}` }],
       map: (r, { e }) => ({
         exam_id: r.text('eid'),
@@ -27,7 +28,7 @@ export const onlineexammakerModel: ProviderModel = {
         // The legacy API's every-candidate answer has no status (onlineexammaker-api.txt, section 2):
         // then a result without an end time is in progress and any other is finished.
         status: `CASE WHEN ${r.text('status')} IS NULL THEN CASE WHEN ${r.timestamp('end_time')} IS NULL THEN 'in_progress' ELSE 'finished' END WHEN ${r.text('status')} = '0' THEN 'in_progress' WHEN ${r.text('status')} = '1' THEN 'finished' ELSE ${r.text('status_meaning', 'status')} END`,
-        source_key: `'result:' || ${r.text('eid')} || ':' || ${r.text('sid')} || ':' || CAST(CAST(EXTRACT(EPOCH FROM ${r.timestamp('start_time')}) AS BIGINT) AS VARCHAR)`,
+        source_key: `'result:' || ${r.text('eid')} || ':' || ${r.text('sid')} || ':' || ${unixSeconds(r.timestamp('start_time'))}`,
       }),
     },
   ],

@@ -7,6 +7,7 @@ export const testpressModel: ProviderModel = {
   results: [
     {
       table: 'attempts',
+      key: ['id'],
       lookups: [{ alias: 'e', table: 'exams', on: (r, e) => `${e.text('id')} = ${r.text('exam_id')}` }],
       map: (r, { e }) => ({
         exam_id: r.text('exam_id'),

@@ -734,6 +734,27 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'pipeline-a', value: { at: 1 } }]);
       });
 
+      // A runner reads the stored state, starts the tap from it and tells the target which state that
+      // was; another run of the pipeline that committed in between would otherwise get its rows twice.
+      it('expected_state: a stored state that is no longer the one the runner read stops the run before anything is loaded', async () => {
+        const pipeline = { state_table: 'tapline_state', state_id: 'p' };
+        const stored = '{"type":"STATE","value":{"at":1,"big":9007199254740993}}';
+        await load(text(schema('events', { id: { type: 'integer' } }, []), record('events', { id: 1 }), stored), pipeline);
+        const next = text(schema('events', { id: { type: 'integer' } }, []), record('events', { id: 2 }), state({ at: 2 }));
+        // Read before the other run committed: no state yet, or an older one (here off by one beyond 2^53).
+        for (const expected of [null, '{"at":1,"big":9007199254740992}']) {
+          await reject(next, /another run of this pipeline \(state_id "p"\) committed since this run read its state; nothing was loaded; run again/, {
+            ...pipeline,
+            expected_state: expected,
+          });
+        }
+        expect((await rows('events', [])).map((row) => row.id)).toEqual([1]);
+        // Still the stored one (keys in any order, the big integer exact): it loads.
+        await load(next, { ...pipeline, expected_state: '{"big":9007199254740993,"at":1}' });
+        expect((await rows('events', [])).map((row) => Number(row.id)).sort()).toEqual([1, 2]);
+        expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'p', value: { at: 2 } }]);
+      });
+
       it('a sync of many small streams commits every 200 tables at a STATE, so no transaction holds thousands of tables', async () => {
         const streams = Array.from({ length: 250 }, (_, i) => `s${i}`);
         const input = text(...streams.flatMap((stream, i) => [schema(stream, { id: { type: 'integer' } }), record(stream, { id: i }), state({ done: i })]));

@@ -1,0 +1,65 @@
+// The bundled targets as libraries: their config schema and dialect, so tapline checks a target's
+// config as the target will, and reads and writes state in exactly the table the target uses.
+import type { z } from 'zod';
+import { stateTableRef, type BaseTargetConfig, type Dialect, type DialectSession, type TableRef } from '@tapline/target-kit';
+import { ExitCode, TaplineError } from './errors.js';
+import { targetPackage, type Warehouse } from './plugins.js';
+
+export interface TargetLibrary {
+  dialect: Dialect<BaseTargetConfig>;
+  configSchema: z.ZodObject;
+}
+
+const EXPORTS: Record<Warehouse, [dialect: string, schema: string]> = {
+  postgres: ['postgresDialect', 'postgresConfigSchema'],
+  duckdb: ['duckdbDialect', 'duckdbConfigSchema'],
+};
+
+/** The target package of a warehouse, imported on first use (it may not be built yet). */
+export async function targetLibrary(kind: Warehouse): Promise<TargetLibrary> {
+  const [dialect, schema] = EXPORTS[kind];
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(targetPackage(kind))) as Record<string, unknown>;
+  } catch {
+    throw new TaplineError(`${targetPackage(kind)} is not installed or not built yet: run \`pnpm install && pnpm build\` first.`);
+  }
+  if (!module[dialect] || !module[schema]) {
+    throw new TaplineError(`${targetPackage(kind)} does not export ${dialect} and ${schema}: rebuild it (\`pnpm build\`).`);
+  }
+  return { dialect: module[dialect] as Dialect<BaseTargetConfig>, configSchema: module[schema] as z.ZodObject };
+}
+
+/**
+ * Validates a target config as the target will, so a wrong setting is one sentence naming where it
+ * was written (`describeKey`), exit 2, before anything starts. Unknown keys are left to the target
+ * (it warns about them).
+ */
+export function checkTargetConfig(
+  library: TargetLibrary,
+  config: Record<string, unknown>,
+  describeKey: (key: string) => string,
+): BaseTargetConfig {
+  const result = library.configSchema.safeParse(config);
+  if (result.success) return result.data as BaseTargetConfig;
+  const issue = result.error.issues[0]!;
+  const [key, ...rest] = issue.path.map(String);
+  const where = key === undefined ? describeKey('') : `${describeKey(key)}${rest.map((p) => `.${p}`).join('')}`;
+  throw new TaplineError(`${where}: ${issue.message}.`);
+}
+
+/** The state table a parsed target config names, exactly as the target's loader resolves it. */
+export function stateTableOf(library: TargetLibrary, config: BaseTargetConfig): TableRef {
+  const table = stateTableRef(config, library.dialect as Dialect<unknown>);
+  if (!table) throw new TaplineError('No state_table is set in the target config.');
+  return table;
+}
+
+/** A session of the target's own dialect; a connection failure is a sentence with exit 5. */
+export async function targetSession(library: TargetLibrary, config: BaseTargetConfig, doing: string): Promise<DialectSession> {
+  try {
+    return await library.dialect.connect(config);
+  } catch (error) {
+    throw new TaplineError(`Cannot ${doing}: ${(error as Error).message}`, ExitCode.stateFailed);
+  }
+}
