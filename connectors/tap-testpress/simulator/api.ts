@@ -37,6 +37,11 @@ export interface TestpressApiOptions {
   adminPerPage: number;
   /** Optional throttle, DRF style: at most `requests` per `perSeconds` (Testpress's limits are undocumented). */
   throttle?: { requests: number; perSeconds: number };
+  /**
+   * Write absolute URLs (`next`, `attempts_url`, `url`) as `http://<host>` without the port, as Django
+   * behind a TLS-terminating proxy does (testpress-api.md shows `http://` links on an https API).
+   */
+  behindTlsProxy?: boolean;
 }
 
 /** Student API versions whose exam/attempt shapes are identical (providers.md §2.2). */
@@ -51,8 +56,10 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
   const throttleLog: number[] = [];
 
   function origin(request: SimulatorRequest): string {
-    // Django builds absolute URLs from the Host header (build_absolute_uri).
-    return `http://${request.headers.host ?? '127.0.0.1'}`;
+    // Django builds absolute URLs from the Host header (build_absolute_uri); behind a TLS proxy it
+    // sees plain http and the proxy's host without our port.
+    const host = request.headers.host ?? '127.0.0.1';
+    return `http://${options.behindTlsProxy ? host.replace(/:\d+$/, '') : host}`;
   }
 
   function signToken(payload: Record<string, unknown>): string {

@@ -12,6 +12,7 @@ await runSimulatorCli({
     'attempts-per-exam': { type: 'number', description: 'mean attempts per opened exam', default: 30 },
     'per-page': { type: 'number', description: 'page size of the student lists', default: 20 },
     'throttle-per-minute': { type: 'number', description: 'requests allowed per minute (0 = unlimited)', default: 0 },
+    'behind-tls-proxy': { type: 'boolean', description: 'write absolute URLs as http://<host> without the port, as behind a TLS proxy', default: false },
   },
   start: ({ port, host, seed, faults, flags }) => {
     const expired = flags['expired-token-status'];
@@ -28,6 +29,7 @@ await runSimulatorCli({
       attemptsPerExam: Number(flags['attempts-per-exam']),
       perPage: Number(flags['per-page']),
       throttle: perMinute > 0 ? { requests: perMinute, perSeconds: 60 } : undefined,
+      behindTlsProxy: flags['behind-tls-proxy'] as boolean,
     });
   },
 });

@@ -116,6 +116,13 @@ describe('exams', () => {
     expect((await get(sim, '/api/v2.1/exams/?page=4', jwt)).body).toEqual({ detail: 'Invalid page.' });
   });
 
+  it('writes http:// links without the port when behind a TLS proxy', async () => {
+    const sim = await start({ exams: 25, perPage: 10, behindTlsProxy: true });
+    const page = (await get(sim, '/api/v2.1/exams/', await token(sim))).body;
+    expect(page.next).toBe('http://127.0.0.1/api/v2.1/exams/?page=2');
+    expect(page.results[0].attempts_url).toMatch(/^http:\/\/127\.0\.0\.1\/api\/v2\.1\/exams\/[^/]+\/attempts\/$/);
+  });
+
   it('filters by course and state, and keeps the filters in `next`', async () => {
     const sim = await start({ exams: 30, perPage: 5 });
     const jwt = await token(sim);

@@ -21,6 +21,14 @@ function visibleAttemptIds(sim: TestpressSimulator): number[] {
   return sim.world.attempts.filter((a) => open.has(a.examId)).map((a) => a.id).sort((a, b) => a - b);
 }
 const ids = (records: Array<Record<string, any>>) => [...new Set(records.map((r) => r.id as number))].sort((a, b) => a - b);
+const discover = async () => JSON.parse((await runTap(tap, ['--discover'])).stdout) as { streams: Array<Record<string, any>> };
+/** The discovered catalog with only `exams` selected. */
+function examsOnly(catalog: { streams: Array<Record<string, any>> }) {
+  for (const entry of catalog.streams) {
+    for (const item of entry.metadata) if (item.breadcrumb.length === 0) item.metadata.selected = entry.stream === 'exams';
+  }
+  return catalog;
+}
 
 describe('full sync', () => {
   it('lands every exam and every attempt of each available exam, in exact and normalised types', async () => {
@@ -70,6 +78,33 @@ describe('full sync', () => {
     const second = await runTap(tap, ['--config', jsonFile({ ...sim.config, attempts_source: 'admin' }), '--state', jsonFile(lastState(run))]);
     expect(sim.requests.to('admin_attempts').slice(-1)[0]!.query.date_0).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(recordsOf(second, 'attempts').length).toBeLessThan(recordsOf(run, 'attempts').length);
+  });
+});
+
+describe('next links', () => {
+  it('reads every page behind a TLS proxy, whose links say http:// and drop the port, on the configured scheme and port', async () => {
+    const sim = await start({ behindTlsProxy: true });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(ids(recordsOf(run, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
+    expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
+    expect(sim.requests.to('exams').map((r) => r.query.page ?? '1')).toEqual(['1', '2']);
+  });
+
+  it('refuses a next link to another host: exit 3 naming both hosts, and the token never goes there', async () => {
+    const sim = await start();
+    const elsewhere = await start();
+    // The first exams page as the simulator serves it, with its next link moved to another host.
+    const login = await fetch(`${sim.baseUrl}/api/v2.1/auth-token/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: sim.config.username, password: sim.config.password }) });
+    const token = ((await login.json()) as { token: string }).token;
+    const page = (await (await fetch(`${sim.baseUrl}/api/v2.1/exams/`, { headers: { authorization: `JWT ${token}` } })).json()) as Record<string, unknown>;
+    page.next = `http://localhost:${elsewhere.port}/api/v2.1/exams/?page=2`;
+    sim.faults.inject({ kind: 'respond', route: 'exams', response: { body: page } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--catalog', jsonFile(examsOnly(await discover()))]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL GET \/api\/v2\.1\/exams\/: the next-page link points to localhost, not to 127\.0\.0\.1/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(elsewhere.requests.count()).toBe(0);
   });
 });
 

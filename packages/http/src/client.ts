@@ -380,6 +380,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (error instanceof PaginationError) {
           throw new PaginationError(redact(`${sent.method ?? 'GET'} ${url.pathname}: ${error.message}`));
         }
+        // A paginator's own refusal (e.g. a next link to another host) names the page it came from too.
+        if (error instanceof TapError && !(error instanceof RateLimitedError)) {
+          throw new TapError(redact(`${sent.method ?? 'GET'} ${url.pathname}: ${error.message}`), error.blame, { cause: error });
+        }
         throw error;
       }
     }

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from './client.js';
-import { PaginationError } from './errors.js';
+import { PaginationError, TapError } from './errors.js';
 
 /** Query values a paginator writes (scalars only, so patches fit any driver's request type). */
 export type PatchQuery = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -272,7 +272,32 @@ function isAbsolute(url: string | undefined): url is string {
   return url !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
 }
 
-/** Follow a next link (absolute or relative to the page's URL) until it is null; fails if a link repeats. */
+/**
+ * A next link on the host of the page that returned it, re-based onto that page's scheme and port:
+ * vendors behind TLS proxies write `http://` links for an `https://` API (Testpress, inferred from
+ * testpress-api.md), and a link to another host must never receive the request's credentials.
+ */
+function sameHostLink(link: string, current: string): string {
+  let target: URL;
+  try {
+    target = new URL(link, current);
+  } catch {
+    throw new PaginationError(`the next-page link is not a URL (got ${JSON.stringify(link.slice(0, 200))})`);
+  }
+  const page = new URL(current);
+  if (target.hostname !== page.hostname) {
+    throw new TapError(
+      `the next-page link points to ${target.hostname}, not to ${page.hostname} where the pages come from; credentials are never sent to another host, so paging stopped (check base_url).`,
+      'config',
+    );
+  }
+  return `${page.origin}${target.pathname}${target.search}`;
+}
+
+/**
+ * Follow a next link (absolute or relative to the page's URL) until it is null; fails if a link
+ * repeats. Links stay on the page's host, scheme and port (see `sameHostLink`).
+ */
 export function nextUrlPaging(options: NextUrlPagingOptions = {}): Pagination {
   const reader = options.next ?? 'next';
   return pagination('next_url', () => {
@@ -288,8 +313,12 @@ export function nextUrlPaging(options: NextUrlPagingOptions = {}): Pagination {
         if (typeof link !== 'string') {
           throw new PaginationError(`the next-page link is not a string (got ${JSON.stringify(link)})`);
         }
-        // Relative links resolve against the URL that returned them (or, if unknown, the client's base URL).
-        const resolved = current !== undefined ? new URL(link, current).href : link;
+        // Relative links resolve against the URL that returned them; with no page URL known there is
+        // no host to hold the link to, so only a relative link (resolved on the client's base URL) goes.
+        if (current === undefined && isAbsolute(link)) {
+          throw new PaginationError(`the next-page link ${JSON.stringify(link.slice(0, 200))} is absolute, but the page's own URL is unknown, so its host cannot be checked`);
+        }
+        const resolved = current !== undefined ? sameHostLink(link, current) : link;
         if (seen.has(resolved)) {
           throw new PaginationError(`the server returned the same next-page link twice (${resolved}); paging stopped instead of looping`);
         }

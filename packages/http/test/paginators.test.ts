@@ -146,6 +146,29 @@ describe('nextUrlPaging', () => {
     expect(server.received).toHaveLength(1);
   });
 
+  it('re-bases a next link written with http:// or another port onto the page\'s scheme and port (a TLS proxy in front of the API)', async () => {
+    const port = new URL(server.baseUrl).port;
+    const elsewhere = port === '1' ? '2' : '1';
+    server.on('/list', { body: { next: `https://127.0.0.1:${elsewhere}/list?page=2`, results: [{ id: 1 }] } });
+    server.on('/list', { body: { next: null, results: [{ id: 2 }] } });
+    expect(await collect({ path: '/list' }, nextUrlPaging(), (b) => (b as { results: unknown[] }).results)).toEqual([1, 2]);
+    expect(server.received.map((r) => r.url)).toEqual(['/list', '/list?page=2']);
+  });
+
+  it('never follows a next link to another host: a config error naming both hosts, and no request goes there', async () => {
+    const other = await startTestServer();
+    try {
+      const otherHost = `http://localhost:${new URL(other.baseUrl).port}`;
+      server.on('/list', { body: { next: `${otherHost}/list?page=2`, results: [{ id: 1 }] } });
+      const error = await collect({ path: '/list', headers: { authorization: 'JWT secret-token' } }, nextUrlPaging(), (b) => (b as { results: unknown[] }).results).catch((e: unknown) => e);
+      expect(error).toMatchObject({ blame: 'config' });
+      expect((error as Error).message).toMatch(/^GET \/list: the next-page link points to localhost, not to 127\.0\.0\.1 where the pages come from; credentials are never sent to another host/);
+      expect(other.received).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('reads RFC 8288 Link headers', async () => {
     server.on('/gh', { headers: { link: `<${server.baseUrl}/gh?page=2>; rel="next", <${server.baseUrl}/gh?page=9>; rel="last"` }, body: [{ id: 1 }] });
     server.on('/gh', { body: [{ id: 2 }] });
