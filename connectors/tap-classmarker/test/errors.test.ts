@@ -147,6 +147,19 @@ describe('bad config', () => {
     expect(sim.requests.count()).toBe(0);
   });
 
+  it.each([
+    ['a word', 'garbage', /that is not an ISO 8601 date-time: "garbage"/],
+    ['epoch seconds', 1796000000, /that is not an ISO 8601 date-time: 1796000000/],
+  ])('a bookmark in --state that is %s stops the run with one sentence naming the state file (exit 3, no request sent)', async (_, value, named) => {
+    const state = { bookmarks: { link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: value }] } } };
+    const run = await runTap(sim, { state });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^CRITICAL The state file \S+\.json holds a bookmark for stream link_results \(partition \{\}\) /m);
+    expect(run.stderr).toMatch(named);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(sim.requests.count()).toBe(0);
+  });
+
   it('clamps a start_date older than three months, and says so', async () => {
     const run = await runTap(sim, { config: { start_date: '2020-01-01T00:00:00Z' } });
     expect(run.code, run.stderr).toBe(0);

@@ -241,6 +241,18 @@ describe('config, discovery and selection', () => {
     expect(run.stderr).toContain('password');
   });
 
+  it('stops with one sentence naming the state file when a bookmark is not a date-time (exit 3, no stack trace)', async () => {
+    const sim = await start();
+    const state = { bookmarks: { attempts: { partitions: [{ context: { exam_id: sim.world.exams[0]!.id }, replication_key: 'date', replication_key_value: 'garbage' }] } } };
+    const stateFile = jsonFile(state);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--state', stateFile]);
+    expect(run.code).toBe(3);
+    expect(run.stderr.trim()).toBe(
+      `CRITICAL The state file ${stateFile} holds a bookmark for stream attempts (partition {"exam_id":${sim.world.exams[0]!.id}}) that is not an ISO 8601 date-time: "garbage"; correct it, or remove it to read that stream from start_date again.`,
+    );
+    expect(sim.requests.count()).toBe(0);
+  });
+
   it('passes the course and state filters to the exams list', async () => {
     const sim = await start();
     const course = sim.world.exams[0]!.course;

@@ -196,6 +196,7 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
         log,
         write: (message) => writer.write(message),
         ...(io.now ? { now: io.now } : {}),
+        ...(args.state !== undefined ? { stateFile: args.state } : {}),
         onRecords: (stream, count) => progress?.count(stream, count),
       });
       await writer.end();

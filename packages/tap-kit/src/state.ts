@@ -71,6 +71,23 @@ function instantParts(text: string): { ms: number; micros: number } {
   return { ms: Date.parse(normalised), micros: Number(fraction.padEnd(6, '0').slice(3, 6)) };
 }
 
+/**
+ * Why a kept bookmark cannot be a value of this cursor kind (undefined when it can): a date-time
+ * cursor needs an ISO 8601 string, a number cursor a number. Read before any request, so a hand-edited
+ * or foreign state stops the run with a sentence instead of a RangeError or a `NaN` sent to the API.
+ */
+export function bookmarkProblem(kind: CursorKind, value: unknown): string | undefined {
+  if (kind === 'datetime') {
+    const isDate = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && Number.isFinite(Date.parse(value));
+    return typeof value === 'string' && (normaliseIsoDateTime(value) !== undefined || isDate) ? undefined : 'is not an ISO 8601 date-time';
+  }
+  if (kind === 'number') {
+    const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    return Number.isFinite(number) ? undefined : 'is not a number';
+  }
+  return typeof value === 'string' || typeof value === 'number' ? undefined : 'is not a string';
+}
+
 /** Holds the state during a run. Reads any JSON tolerantly; writes only the documented shape. */
 export class StateStore {
   private readonly state: TapState;
@@ -88,6 +105,20 @@ export class StateStore {
     if (!entry || entry.replication_key !== cursor) return undefined;
     const value = entry.replication_key_value;
     return typeof value === 'string' || typeof value === 'number' ? value : undefined;
+  }
+
+  /** Every bookmark kept for this stream and cursor, as stored (possibly malformed), with its partition's context. */
+  kept(stream: string, cursor: string): Array<{ context: Context | undefined; value: unknown }> {
+    const entry = this.state.bookmarks[stream];
+    if (!entry || typeof entry !== 'object') return [];
+    const found: Array<{ context: Context | undefined; value: unknown }> = [];
+    if (entry.replication_key === cursor && entry.replication_key_value != null) found.push({ context: undefined, value: entry.replication_key_value });
+    for (const partition of Array.isArray(entry.partitions) ? entry.partitions : []) {
+      if (partition && typeof partition === 'object' && partition.replication_key === cursor && partition.replication_key_value != null) {
+        found.push({ context: partition.context, value: partition.replication_key_value });
+      }
+    }
+    return found;
   }
 
   set(stream: string, cursor: string, value: CursorValue, context?: Context): void {

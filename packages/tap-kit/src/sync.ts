@@ -11,7 +11,7 @@ import { createApiClient } from './client.js';
 import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
 import type { Logger } from './log.js';
 import { fillPath, followedUrl, pickFields, selectRecords } from './records.js';
-import { budgetSnapshot, compareCursor, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
+import { bookmarkProblem, budgetSnapshot, compareCursor, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
 
 /** The Singer messages a tap writes (structurally the same as @tapline/singer's). */
 export type TapMessage =
@@ -36,6 +36,8 @@ export interface SyncOptions<TConfig> {
   signal?: AbortSignal;
   /** Told how many records each stream emitted, as they go (for a progress line). */
   onRecords?: (stream: string, count: number) => void;
+  /** Where `state` came from (the --state file), for messages about it. */
+  stateFile?: string;
 }
 
 /** One stream's plan for this run. */
@@ -248,6 +250,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   };
 
   try {
+    checkBookmarks(runs, store, options.stateFile);
     for (const run of runs) {
       if (!run.needed) continue;
       store.setCurrentlySyncing(run.def.name);
@@ -305,6 +308,23 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
   const roots = streams.filter((def) => !def.parent).map((def) => byDef.get(def)!);
   roots.forEach(markNeeded);
   return roots;
+}
+
+/** A bookmark the run cannot use is the state's owner's to fix: one sentence, before any request. */
+function checkBookmarks(runs: readonly StreamRun[], store: StateStore, stateFile: string | undefined): void {
+  for (const run of runs) {
+    checkBookmarks(run.children, store, stateFile);
+    if (!run.needed || !run.incremental || run.kind === undefined) continue;
+    for (const { context, value } of store.kept(run.def.name, run.def.incremental!.cursor)) {
+      const problem = bookmarkProblem(run.kind, value);
+      if (problem === undefined) continue;
+      const where = context === undefined ? '' : ` (partition ${JSON.stringify(context)})`;
+      throw new TapError(
+        `${stateFile === undefined ? 'The state' : `The state file ${stateFile}`} holds a bookmark for stream ${run.def.name}${where} that ${problem}: ${JSON.stringify(value)?.slice(0, 80)}; correct it, or remove it to read that stream from start_date again.`,
+        'config',
+      );
+    }
+  }
 }
 
 function contextsOf(child: StreamRun, parentRecord: Record<string, unknown>): readonly Context[] {
