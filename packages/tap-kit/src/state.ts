@@ -23,6 +23,11 @@ export interface TapState {
   bookmarks: Record<string, StreamBookmark>;
   currently_syncing?: string | null;
   /**
+   * The partition of `currently_syncing` being read (streams with declared `partitions`), so a run
+   * that stopped there (the rate budget, a kill) resumes there instead of at the first partition.
+   */
+  currently_syncing_partition?: Context;
+  /**
    * The API's rate budget, when it declares one: the epoch-ms times of the requests made within
    * its window (at most `limit` of them) and a server-imposed pause, so back-to-back runs share
    * one budget. Stream-independent; absent when there is nothing to remember.
@@ -91,12 +96,20 @@ export function bookmarkProblem(kind: CursorKind, value: unknown): string | unde
 /** Holds the state during a run. Reads any JSON tolerantly; writes only the documented shape. */
 export class StateStore {
   private readonly state: TapState;
+  /** Where the run that wrote the initial state was when it last wrote it (undefined: it finished). */
+  readonly resumePoint: { stream: string; context: Context | undefined } | undefined;
 
   constructor(initial: unknown) {
-    const bookmarks = (initial as { bookmarks?: unknown } | null | undefined)?.bookmarks;
+    const given = (initial ?? {}) as { bookmarks?: unknown; currently_syncing?: unknown; currently_syncing_partition?: unknown };
+    const bookmarks = given.bookmarks;
     this.state = {
       bookmarks: typeof bookmarks === 'object' && bookmarks !== null ? structuredClone(bookmarks as Record<string, StreamBookmark>) : {},
     };
+    const partition = given.currently_syncing_partition;
+    this.resumePoint =
+      typeof given.currently_syncing === 'string'
+        ? { stream: given.currently_syncing, context: typeof partition === 'object' && partition !== null && !Array.isArray(partition) ? (partition as Context) : undefined }
+        : undefined;
   }
 
   /** The bookmark of a stream (context undefined) or of one partition, when it was kept for this cursor. */
@@ -127,8 +140,11 @@ export class StateStore {
     entry.replication_key_value = value;
   }
 
-  setCurrentlySyncing(stream: string | null): void {
+  /** The stream being read, and the declared partition of it when it has `partitions`. */
+  setCurrentlySyncing(stream: string | null, partition?: Context): void {
     this.state.currently_syncing = stream;
+    if (partition === undefined) delete this.state.currently_syncing_partition;
+    else this.state.currently_syncing_partition = { ...partition };
   }
 
   /** Records the rate budget's current history (undefined drops it). */

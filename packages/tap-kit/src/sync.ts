@@ -11,7 +11,7 @@ import { createApiClient } from './client.js';
 import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
 import type { Logger } from './log.js';
 import { fillPath, followedUrl, pickFields, selectRecords } from './records.js';
-import { bookmarkProblem, budgetSnapshot, compareCursor, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
+import { bookmarkProblem, budgetSnapshot, compareCursor, contextId, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
 
 /** The Singer messages a tap writes (structurally the same as @tapline/singer's). */
 export type TapMessage =
@@ -251,13 +251,34 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
 
   try {
     checkBookmarks(runs, store, options.stateFile);
-    for (const run of runs) {
-      if (!run.needed) continue;
-      store.setCurrentlySyncing(run.def.name);
-      await announce(run);
-      const contexts = run.def.partitions ? run.def.partitions(config) : [{}];
-      for (const context of contexts) await runPartition(run, context);
-      await finish(run);
+    // One unit per top-level stream, or per declared partition of it. A run goes round them once,
+    // starting where the last run stopped (a rate budget used up, a kill), so the units after that
+    // point are never starved by the ones before it; those come last instead.
+    const units = runs
+      .filter((run) => run.needed)
+      .flatMap((run) => {
+        const contexts = run.def.partitions ? run.def.partitions(config) : [{}];
+        return contexts.length === 0 ? [{ run, context: undefined }] : contexts.map((context) => ({ run, context: context as Context | undefined }));
+      });
+    const from = resumeIndex(units, store.resumePoint);
+    if (from > 0) {
+      const { run, context } = units[from]!;
+      log.info(
+        `stream ${run.def.name}: resuming${run.def.partitions && context ? ` at partition ${JSON.stringify(context)}` : ''}, where the last run stopped; what comes before it is read after the rest.`,
+      );
+    }
+    const left = new Map<StreamRun, number>();
+    for (const unit of units) left.set(unit.run, (left.get(unit.run) ?? 0) + 1);
+    const announced = new Set<StreamRun>();
+    for (const { run, context } of [...units.slice(from), ...units.slice(0, from)]) {
+      if (!announced.has(run)) {
+        announced.add(run);
+        await announce(run);
+      }
+      store.setCurrentlySyncing(run.def.name, run.def.partitions ? context : undefined);
+      if (context !== undefined) await runPartition(run, context);
+      left.set(run, left.get(run)! - 1);
+      if (left.get(run) === 0) await finish(run);
     }
     store.setCurrentlySyncing(null);
     await writeState();
@@ -308,6 +329,15 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
   const roots = streams.filter((def) => !def.parent).map((def) => byDef.get(def)!);
   roots.forEach(markNeeded);
   return roots;
+}
+
+/** The unit a resumed run starts at: the partition it stopped in, else that stream's first; 0 when unknown. */
+function resumeIndex(units: ReadonlyArray<{ run: StreamRun; context: Context | undefined }>, point: StateStore['resumePoint']): number {
+  if (point === undefined) return 0;
+  const wanted = point.context === undefined ? undefined : contextId(point.context);
+  const partition = units.findIndex((u) => u.run.def.name === point.stream && u.context !== undefined && contextId(u.context) === wanted);
+  if (partition >= 0) return partition;
+  return Math.max(0, units.findIndex((u) => u.run.def.name === point.stream));
 }
 
 /** A bookmark the run cannot use is the state's owner's to fix: one sentence, before any request. */
