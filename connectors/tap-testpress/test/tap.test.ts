@@ -149,7 +149,7 @@ describe('rate limits', () => {
 });
 
 describe('incremental sync', () => {
-  it('a second run brings new attempts and re-reads the last day, so attempts running last time arrive completed', async () => {
+  it('a second run brings new attempts, and attempts running last time arrive completed', async () => {
     const sim = await start();
     const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
     const runningIds = sim.world.attempts.filter((a) => a.state === 'Running').map((a) => a.id);
@@ -164,6 +164,33 @@ describe('incremental sync', () => {
     const state = lastState(second) as any;
     expect(state.bookmarks.attempts.partitions[0].context).toEqual({ exam_id: expect.any(Number) });
   });
+
+  for (const source of ['exam', 'admin'] as const) {
+    it(`an attempt still Running days later is re-read until it arrives Completed (${source} source)`, async () => {
+      const DAY_MS = 86_400_000;
+      const sim = await start({ anchor: Date.now() - 10 * DAY_MS });
+      const config = jsonFile({ ...sim.config, attempts_source: source });
+      const running = sim.world.attempts.find((a) => a.state === 'Running' && a.examId === sim.world.exams[0]!.id)!;
+      const first = await runTap(tap, ['--config', config]);
+      expect(recordsOf(first, 'attempts').find((a) => a.id === running.id)?.state).toBe('Running');
+
+      // Three days on the candidate has not come back, and someone else has taken the same exam since.
+      const since = { ...running, id: sim.world.nextAttemptId++, state: 'Completed' as const, startMicros: running.startMicros + 3 * DAY_MS * 1000 };
+      sim.world.attempts.push(since);
+      const second = await runTap(tap, ['--config', config, '--state', jsonFile(lastState(first))]);
+      expect(second.code, second.stderr).toBe(0);
+      expect(ids(recordsOf(second, 'attempts'))).toContain(since.id);
+
+      // A week after starting, the candidate resumes and finishes (as in testpress-api.md's sample attempts).
+      running.state = 'Completed';
+      const third = await runTap(tap, ['--config', config, '--state', jsonFile(lastState(second))]);
+      expect(third.code, third.stderr).toBe(0);
+      expect(recordsOf(third, 'attempts').find((a) => a.id === running.id)?.state).toBe('Completed');
+      // Finished, it no longer holds the exam's bookmark back.
+      const bookmark = (lastState(third) as any).bookmarks.attempts.partitions.find((p: any) => p.context.exam_id === running.examId);
+      expect(Date.parse(bookmark.replication_key_value)).toBe(Math.floor(since.startMicros / 1000));
+    });
+  }
 
   it('a second run stops paging each exam’s newest-first attempts once past the look-back', async () => {
     const sim = await start({ attemptsPerExam: 60, perPage: 10 });

@@ -36,6 +36,13 @@ export interface IncrementalSettings<TRecord> {
   maxLookback?: Duration;
   /** Keep one bookmark per context (e.g. per exam) instead of one for the stream. */
   partitioned?: boolean;
+  /**
+   * Records that will still change (an attempt still running): each is emitted, and the bookmark
+   * never moves past the oldest one seen, so every run re-reads it until it is finished, however
+   * long that takes. A record without a cursor value is treated the same way already (emitted on
+   * every run, never moving the bookmark); declaring it pending only silences the warning.
+   */
+  pending?: (record: TRecord) => boolean;
 }
 
 /** Everything a stream's hooks can use. Nothing is global: the kit injects it all. */

@@ -55,6 +55,8 @@ interface StreamRun {
   /** Runs in several contexts sharing one bookmark: commit only when all are done. */
   sharedBookmark: boolean;
   pendingMax: CursorValue | undefined;
+  /** With a shared bookmark: the oldest pending record's cursor over all contexts. */
+  pendingHold: CursorValue | undefined;
   version: number | undefined;
   recordCount: number;
 }
@@ -90,13 +92,17 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     });
   };
 
-  const commit = (run: StreamRun, value: CursorValue, context: Context | undefined) => {
+  /** `hold`: the oldest pending record's cursor, which the bookmark never passes. */
+  const commit = (run: StreamRun, value: CursorValue, context: Context | undefined, hold: CursorValue | undefined) => {
     const cursor = run.def.incremental!.cursor;
     let capped = value;
     // The signpost: never bookmark past the sync start, so records written during the run are re-read.
     if (run.kind === 'datetime' && compareCursor('datetime', value, signpost.toISOString()) > 0) capped = signpost.toISOString();
+    if (hold !== undefined && compareCursor(run.kind!, hold, capped) < 0) capped = hold;
     const existing = store.get(run.def.name, cursor, context);
-    if (existing !== undefined && compareCursor(run.kind!, existing, capped) >= 0) return;
+    // Never backwards, except to a pending record seen behind the bookmark (e.g. a state written
+    // before `pending` was declared): re-reading costs requests, passing it loses its final form.
+    if (existing !== undefined && compareCursor(run.kind!, existing, capped) >= 0 && (hold === undefined || compareCursor(run.kind!, existing, capped) === 0)) return;
     store.set(run.def.name, cursor, capped, context);
   };
 
@@ -135,6 +141,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     let previous: CursorValue | undefined;
     let reachedOlder = false;
     let max: CursorValue | undefined;
+    let hold: CursorValue | undefined;
     let boundaryKeys = new Set<string>();
     let skippedOld = 0;
     let warnedNoCursor = false;
@@ -155,19 +162,24 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
 
         if (inc) {
           const value = record[inc.cursor] as CursorValue | null | undefined;
+          const pending = inc.pending?.(record) === true;
           if (value === null || value === undefined) {
-            if (!warnedNoCursor) log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
-            warnedNoCursor = true;
+            if (!warnedNoCursor && !pending) log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
+            warnedNoCursor ||= !pending;
           } else {
             if (newestFirst && previous !== undefined && compareCursor(run.kind!, value, previous) > 0) {
               log.warn(`stream ${def.name}: declared newest first, but ${inc.cursor} went up from ${previous} to ${value}; reading every page of this partition.`);
               newestFirst = false;
             }
             previous = value;
+            // A pending record holds the bookmark at its cursor, and is kept even behind the start.
+            if (pending && (hold === undefined || compareCursor(run.kind!, value, hold) < 0)) hold = value;
             if (start !== undefined && compareCursor(run.kind!, value, start) < 0) {
-              skippedOld += 1;
               reachedOlder = true;
-              continue;
+              if (!pending) {
+                skippedOld += 1;
+                continue;
+              }
             }
             const keyId = JSON.stringify(def.key.map((k) => record[k]));
             const order = max === undefined ? 1 : compareCursor(run.kind!, value, max);
@@ -200,12 +212,12 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
         }
         sinceCheckpoint += 1;
         if (def.checkpointEvery && sinceCheckpoint >= def.checkpointEvery && commitsPerPage() && max !== undefined) {
-          commit(run, max, bookmarkContext);
+          commit(run, max, bookmarkContext, hold);
           await writeState();
           sinceCheckpoint = 0;
         }
       }
-      if (commitsPerPage() && max !== undefined) commit(run, max, bookmarkContext);
+      if (commitsPerPage() && max !== undefined) commit(run, max, bookmarkContext, hold);
       await writeState();
       sinceCheckpoint = 0;
       if (newestFirst && reachedOlder) {
@@ -217,7 +229,8 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     if (inc && max !== undefined) {
       if (run.sharedBookmark) {
         if (run.pendingMax === undefined || compareCursor(run.kind!, max, run.pendingMax) > 0) run.pendingMax = max;
-      } else commit(run, max, bookmarkContext);
+        if (hold !== undefined && (run.pendingHold === undefined || compareCursor(run.kind!, hold, run.pendingHold) < 0)) run.pendingHold = hold;
+      } else commit(run, max, bookmarkContext, hold);
     }
     if (skippedOld > 0) log.debug(`stream ${def.name}: skipped ${skippedOld} records older than ${start}.`);
     await writeState();
@@ -226,7 +239,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   /** After every context of a stream tree ran: shared bookmarks, ACTIVATE_VERSION, metrics. */
   const finish = async (run: StreamRun): Promise<void> => {
     for (const child of run.children) if (child.needed) await finish(child);
-    if (run.pendingMax !== undefined) commit(run, run.pendingMax, undefined);
+    if (run.pendingMax !== undefined) commit(run, run.pendingMax, undefined, run.pendingHold);
     if (run.selection.selected && run.version !== undefined) {
       // Sent after the last record, so an interrupted run never tells the target to drop rows.
       await options.write({ type: 'ACTIVATE_VERSION', stream: run.def.name, version: run.version });
@@ -316,6 +329,7 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
       partitioned: incremental && multiContext && def.incremental?.partitioned === true,
       sharedBookmark: incremental && multiContext && def.incremental?.partitioned !== true,
       pendingMax: undefined,
+      pendingHold: undefined,
       version: undefined,
       recordCount: 0,
     });
