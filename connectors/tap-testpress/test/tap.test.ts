@@ -81,6 +81,36 @@ describe('full sync', () => {
   });
 });
 
+describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
+  const activations = (run: { messages: Array<Record<string, any>> }) => run.messages.filter((m) => m.type === 'ACTIVATE_VERSION');
+
+  it('is sent after the exams listing when its pages hold the count they report', async () => {
+    const sim = await start();
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(activations(run)).toEqual([{ type: 'ACTIVATE_VERSION', stream: 'exams', version: expect.any(Number) }]);
+  });
+
+  it('is not sent when an exam deleted mid-run shifts a live exam off the pages read, and a warning says why; the next run sends it', async () => {
+    const sim = await start(); // 12 exams, 10 per page
+    const [deleted] = sim.world.exams;
+    const slid = sim.world.exams[10]!; // first on page 2 until an exam before it goes
+    // When the third exam's attempts are first asked for (the first two exams are done), the first exam is deleted.
+    const attemptPages = (exam: { id: number }) => Math.max(1, Math.ceil(sim.world.attempts.filter((a) => a.examId === exam.id).length / 10));
+    const after = attemptPages(sim.world.exams[0]!) + attemptPages(sim.world.exams[1]!);
+    sim.faults.inject({ kind: 'act', route: 'exam_attempts', after, action: 'delete-exam', args: { exam_id: deleted!.id } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(sim.faults.pending()).toEqual([]);
+    expect(ids(recordsOf(run, 'exams'))).not.toContain(slid.id);
+    expect(activations(run)).toEqual([]);
+    expect(run.stderr).toMatch(/WARN stream exams: the listing's total changed from 12 to 11 while it was read, so its pages shifted; ACTIVATE_VERSION is not sent this run/);
+
+    const next = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(ids(recordsOf(next, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
+    expect(activations(next)).toHaveLength(1);
+  });
+});
+
 describe('next links', () => {
   it('reads every page behind a TLS proxy, whose links say http:// and drop the port, on the configured scheme and port', async () => {
     const sim = await start({ behindTlsProxy: true });

@@ -58,7 +58,17 @@ interface StreamRun {
   /** With a shared bookmark: the oldest pending record's cursor over all contexts. */
   pendingHold: CursorValue | undefined;
   version: number | undefined;
+  /** Why this run's listing may be incomplete (then no ACTIVATE_VERSION), from any of its contexts. */
+  versionDoubt: string | undefined;
   recordCount: number;
+}
+
+/** What a partition's paging showed about its listing's completeness. */
+interface Listing {
+  pages: number;
+  /** The paginator can tell whether the pages shifted (it declares `incomplete`). */
+  checked: boolean;
+  doubt: string | undefined;
 }
 
 /** Runs a sync and returns the final state. A RateLimitedError is re-thrown after the state is written. */
@@ -150,7 +160,8 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const shape = def.record.shape as Record<string, unknown>;
     log.debug(`stream ${def.name}: syncing ${JSON.stringify(context)}${start !== undefined ? ` from ${start}` : ''}`);
 
-    for await (const page of pagesOf(run, ctx, url)) {
+    const listing: Listing = { pages: 0, checked: false, doubt: undefined };
+    for await (const page of pagesOf(run, ctx, url, listing)) {
       const extractedAt = new Date().toISOString();
       for (const raw of page) {
         const transformed = def.transform ? def.transform(raw, ctx) : raw;
@@ -226,6 +237,15 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       }
     }
 
+    if (run.version !== undefined && run.versionDoubt === undefined) {
+      // ACTIVATE_VERSION removes downstream whatever this run did not emit: only for a listing known whole.
+      const doubt =
+        listing.doubt ??
+        (listing.pages > 1 && !listing.checked
+          ? `its ${listing.pages} pages were read by a paginator that cannot tell whether records moved between them (declare its total or overlap)`
+          : undefined);
+      if (doubt !== undefined) run.versionDoubt = `${Object.keys(context).length > 0 ? `partition ${JSON.stringify(context)}: ` : ''}${doubt}`;
+    }
     if (inc && max !== undefined) {
       if (run.sharedBookmark) {
         if (run.pendingMax === undefined || compareCursor(run.kind!, max, run.pendingMax) > 0) run.pendingMax = max;
@@ -241,8 +261,14 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     for (const child of run.children) if (child.needed) await finish(child);
     if (run.pendingMax !== undefined) commit(run, run.pendingMax, undefined, run.pendingHold);
     if (run.selection.selected && run.version !== undefined) {
-      // Sent after the last record, so an interrupted run never tells the target to drop rows.
-      await options.write({ type: 'ACTIVATE_VERSION', stream: run.def.name, version: run.version });
+      if (run.versionDoubt !== undefined) {
+        log.warn(
+          `stream ${run.def.name}: ${run.versionDoubt}; ACTIVATE_VERSION is not sent this run, so nothing is removed downstream on a listing that may have missed live records (the next whole listing sends it).`,
+        );
+      } else {
+        // Sent after the last record, so an interrupted run never tells the target to drop rows.
+        await options.write({ type: 'ACTIVATE_VERSION', stream: run.def.name, version: run.version });
+      }
     }
     if (run.selection.selected) log.metric('counter', 'record_count', run.recordCount, { stream: run.def.name });
   };
@@ -331,6 +357,7 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
       pendingMax: undefined,
       pendingHold: undefined,
       version: undefined,
+      versionDoubt: undefined,
       recordCount: 0,
     });
   }
@@ -410,10 +437,13 @@ function recordError(stream: string, error: z.ZodError, input: unknown, emitted:
   );
 }
 
-async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined): AsyncIterable<readonly unknown[]> {
+async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined, listing: Listing): AsyncIterable<readonly unknown[]> {
   const def = run.def;
   if (def.fetch) {
-    yield* def.fetch(ctx);
+    for await (const page of def.fetch(ctx)) {
+      listing.pages += 1;
+      yield page;
+    }
     return;
   }
   const api = def.api;
@@ -428,9 +458,14 @@ async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>, url: string
   let request: HttpRequest = { method: def.method ?? 'GET', ...where, query };
   if (def.request) request = def.request(request, ctx);
   if (api.request) request = api.request(request, ctx);
-  const pagination = def.pagination === null ? noPaging() : (def.pagination ?? api.pagination ?? noPaging());
+  const paginator = (def.pagination === null ? noPaging() : (def.pagination ?? api.pagination ?? noPaging())).start();
+  listing.checked = typeof paginator.incomplete === 'function';
   const selector = def.records ?? api.records;
-  for await (const page of ctx.http.paginate(request, pagination, (body) => selectRecords(body, selector))) yield page.records;
+  for await (const page of ctx.http.paginate(request, paginator, (body) => selectRecords(body, selector))) {
+    listing.pages += 1;
+    yield page.records;
+  }
+  listing.doubt = paginator.incomplete?.();
 }
 
 /** Writes a start value the way the API wants it; `exclusive` steps back one unit to keep the boundary. */
