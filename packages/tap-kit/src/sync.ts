@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Context, StreamContext, StreamDefinition, TapDefinition } from './declare.js';
 import { resolveSelection, type StreamSelection } from './catalog.js';
 import { normaliseIsoDateTime } from './coerce.js';
-import { subtractDuration } from './duration.js';
+import { describeDuration, describeSpan, subtractDuration } from './duration.js';
 import { isRateLimited, TapError } from './errors.js';
 import { noPaging, type HttpClient, type HttpRequest, type QueryValue } from '@tapline/http';
 import { createApiClient } from './client.js';
@@ -126,13 +126,25 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     if (start === undefined && typeof startDate === 'string' && startDate !== '') {
       start = run.kind === 'datetime' ? normaliseIsoDateTime(startDate) ?? startDate : startDate;
     }
+    // Where the reading would begin, before any look-back: what a clamp would really skip.
+    const origin = bookmark ?? start;
     if (inc.maxLookback && run.kind === 'datetime') {
-      const floor = subtractDuration(signpost, inc.maxLookback).toISOString();
-      if (start === undefined || compareCursor('datetime', start, floor) < 0) {
-        log.info(
-          `stream ${run.def.name}: ${start === undefined ? 'no bookmark or start_date' : `start ${start} is older than the ${inc.maxLookback} the API allows`}; starting at ${floor}.`,
+      // From the clock now, not the sync start: a partition read late in a long (waiting) run must
+      // still ask for no more than the API serves at that moment.
+      const margin = inc.maxLookbackMargin ? -subtractDuration(new Date(0), inc.maxLookbackMargin).getTime() : 0;
+      const floor = new Date(subtractDuration(now(), inc.maxLookback).getTime() + margin).toISOString();
+      const served = `${describeDuration(inc.maxLookback)} back${inc.maxLookbackMargin ? `, less a margin of ${describeDuration(inc.maxLookbackMargin)}` : ''}`;
+      if (origin === undefined) {
+        log.info(`stream ${run.def.name}: no bookmark or start_date; starting at ${floor}, as far back as the API serves (${served}).`);
+        start = floor;
+      } else if (compareCursor('datetime', origin, floor) < 0) {
+        const skipped = Date.parse(floor) - Date.parse(normaliseIsoDateTime(String(origin)) ?? String(origin));
+        log.warn(
+          `stream ${run.def.name}${context && Object.keys(context).length > 0 ? ` (partition ${JSON.stringify(context)})` : ''}: the ${bookmark !== undefined ? 'bookmark' : 'start_date'} ${origin} is older than the API serves (${served}); the ${describeSpan(skipped)} from then to ${floor} can no longer be read and are skipped; starting at ${floor}.`,
         );
         start = floor;
+      } else if (start !== undefined && compareCursor('datetime', start, floor) < 0) {
+        start = floor; // only the look-back reaches past what the API serves: nothing unread is skipped
       }
     }
     return start;
