@@ -5,6 +5,8 @@ import { defineApi, TapError, type StreamContext } from '@tapline/tap-kit';
 import { configSchema, type ClassMarkerConfig } from './config.js';
 
 const HOUR_MS = 3_600_000;
+/** "By default up to 200 results are returned … decrease … but not increase" [doc]. */
+const MAX_PAGE_SIZE = 200;
 
 /** The parts of a ClassMarker envelope the tap reads [doc; providers.md §1.5]. */
 interface Envelope {
@@ -136,10 +138,15 @@ function finishedAfterPaginator(): Paginator {
       const last = Math.max(...times);
       const sent = toNumber(request.query?.finishedAfterTimestamp);
       if (last - 1 <= sent) {
-        // A whole page inside one second: strict "after" cannot page within a second.
+        // A whole page inside one second: strict "after" cannot page within a second. The remedy is
+        // the user's (a bigger page_size, or pairs), so it is a config error that says which.
+        const limit = toNumber(request.query?.limit);
+        const at = new Date(last * 1000).toISOString();
         throw new TapError(
-          `ClassMarker returned a full page of results all finished at ${new Date(last * 1000).toISOString()}; its API cannot page inside one second, so more results at that second would be lost. Read them per group/link with group_tests / link_tests.`,
-          'system',
+          Number.isFinite(limit) && limit < MAX_PAGE_SIZE
+            ? `ClassMarker returned a full page of ${records.length} results all finished at ${at}, and its API cannot page inside one second, so the rest of that second would be lost: raise page_size (now ${limit}) to ${MAX_PAGE_SIZE} so one page holds the whole second, or read those results per pair with group_tests / link_tests.`
+            : `ClassMarker returned a full page of ${records.length} results all finished at ${at}, more than page_size's maximum of ${MAX_PAGE_SIZE}, and its API cannot page inside one second: read those results per pair with group_tests / link_tests so each pair's page holds its part of that second.`,
+          'config',
         );
       }
       return { query: { finishedAfterTimestamp: last - 1 } };

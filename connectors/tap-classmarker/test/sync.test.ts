@@ -141,12 +141,13 @@ describe('same-second ties at a page edge', () => {
     expect(new Set(ids).size).toBe(60);
   });
 
-  it('stops loudly when a whole page shares one second (the API cannot page inside a second)', async () => {
+  it('stops with a config error (exit 3) naming page_size when a whole page shares one second (the API cannot page inside a second)', async () => {
     const s = await start({ linkResults: 30, groupResults: 5 });
     for (const e of s.data.linkResults.slice(0, 12)) e.result.time_finished = s.data.linkResults[0]!.result.time_finished;
     const run = await runTap(s, { config: { page_size: 10 } });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/cannot page inside one second/);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^CRITICAL .*cannot page inside one second, so the rest of that second would be lost: raise page_size \(now 10\) to 200 so one page holds the whole second/m);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
 
