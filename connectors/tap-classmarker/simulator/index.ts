@@ -229,8 +229,9 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     const after = rawAfter === null ? current - DEFAULT_LOOKBACK_SECONDS : Number(rawAfter);
     if (after < threeMonthsBefore(current)) return fail(request, 'finishedAfterTimestampTooEarly', { finishedAfter: after });
     const limit = rawLimit === null ? MAX_LIMIT : Number(rawLimit);
-    // "You can decrease … but not increase" [doc]; an out-of-range limit is rejected (inferred, code from providers.md §1.5).
-    if (limit < 1 || limit > MAX_LIMIT) return fail(request, 'invalidInput', { finishedAfter: after });
+    // "You can decrease … but not increase" [doc]: an out-of-range limit is a parameter with invalid
+    // data, the document's requestParamValidationError ("the request parameter has invalid data").
+    if (limit < 1 || limit > MAX_LIMIT) return fail(request, 'requestParamValidationError', { finishedAfter: after });
 
     const matching = pool
       .filter((entry) => entry.result.time_finished > after && scope(entry.result))

@@ -149,7 +149,8 @@ describe('authentication', () => {
   it('rejects bad parameters and URLs with their codes', async () => {
     const s = await start({ linkResults: 1, groupResults: 1 });
     expect(errorCode(await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 100 * 86_400}`))).toBe('finishedAfterTimestampTooEarly');
-    expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=201'))).toBe('invalidInput');
+    expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=201'))).toBe('requestParamValidationError');
+    expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=0'))).toBe('requestParamValidationError');
     expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=ten'))).toBe('requestParamValidationError');
     expect(errorCode(await get(s, '/v2/links/recent_results.json'))).toBe('incorrectUrlVersionNumber');
     expect(errorCode(await get(s, '/v1/nothing.json'))).toBe('incorrectUrl');
