@@ -39,6 +39,10 @@ export interface ClassMarkerSimulatorOptions {
   anchor?: number;
   /** Server clock minus real clock, in seconds (to provoke timeStampOutOfRange). */
   clockSkewSeconds?: number;
+  /** Send links' `link_url_id`, as a key whose permissions allow it does; "not included by default" [doc: Links Note 1]. */
+  linkUrlId?: boolean;
+  /** Send results' `view_results_url`, "optional and needs to be turned on in the API settings pages" [doc]. */
+  viewResultsUrl?: boolean;
 }
 
 // A type alias (not an interface) so it fits Record<string, unknown> where contract suites expect it.
@@ -190,9 +194,15 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
   const linkSummary = (link: (typeof data.links)[number]) => ({
     link_name: link.link_name,
     link_id: link.link_id,
-    link_url_id: link.link_url_id,
+    ...(options.linkUrlId ? { link_url_id: link.link_url_id } : {}),
     ...(link.access_list_id === undefined ? {} : { access_list_id: link.access_list_id }),
   });
+  /** A result as sent: without view_results_url unless the account turned it on. */
+  const asSent = <T extends GroupResult | LinkResult>(result: T): Omit<T, 'view_results_url'> | T => {
+    if (options.viewResultsUrl) return result;
+    const { view_results_url: _off, ...rest } = result;
+    return rest;
+  };
 
   function catalog(request: SimulatorRequest, format: Format): SimulatorResponse {
     return render(
@@ -265,7 +275,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
         finished_after_timestamp_used: after,
         ...containers,
         tests: wrapTests(page.map((r) => r.test_id)),
-        results: page.map((result) => ({ result })),
+        results: page.map((result) => ({ result: asSent(result) })),
         num_results_available: matching.length,
         num_results_returned: page.length,
         more_results_exist: matching.length > page.length,

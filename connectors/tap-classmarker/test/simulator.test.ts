@@ -99,6 +99,22 @@ describe('recent results', () => {
     expect(s.data.linkResults).toHaveLength(20);
   });
 
+  it('sends link_url_id and view_results_url only when switched on, as the document has them off by default', async () => {
+    const since = `finishedAfterTimestamp=${Math.floor(Date.now() / 1000) - 80 * 86_400}`;
+    const plain = await start({ linkResults: 5, groupResults: 5 });
+    const links = (await get(plain, '/v1.json')).links as Envelope[];
+    expect(links.every((l) => !('link_url_id' in l.link))).toBe(true);
+    const page = await get(plain, '/v1/links/recent_results.json', since);
+    expect(page.results.every((r: Envelope) => !('view_results_url' in r.result))).toBe(true);
+    expect(page.links.every((l: Envelope) => !('link_url_id' in l.link))).toBe(true);
+    await plain.close();
+
+    const full = await start({ linkResults: 5, groupResults: 5, linkUrlId: true, viewResultsUrl: true });
+    expect(((await get(full, '/v1.json')).links as Envelope[]).every((l) => typeof l.link.link_url_id === 'string')).toBe(true);
+    const fullPage = await get(full, '/v1/groups/recent_results.json', since);
+    expect(fullPage.results.every((r: Envelope) => r.result.view_results_url.startsWith('https://'))).toBe(true);
+  });
+
   it('can send the string-typed form of the 2012 sample', async () => {
     const s = await start({ linkResults: 5, groupResults: 5, numbersAsStrings: true });
     const page = await get(s, '/v1/groups/recent_results.json', `finishedAfterTimestamp=${s.now() - 89 * 86_400}`);

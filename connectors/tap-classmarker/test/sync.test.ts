@@ -66,6 +66,25 @@ describe('a full sync', () => {
   });
 });
 
+describe('optional fields', () => {
+  it('reads links without link_url_id and results without view_results_url (both off by default), and with them', async () => {
+    for (const on of [false, true]) {
+      const s = await startClassMarkerSimulator({ seed: 'optional', linkResults: 20, groupResults: 20, linkUrlId: on, viewResultsUrl: on });
+      try {
+        const run = await runTap(s);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.records('links')).toHaveLength(s.data.links.length);
+        for (const link of run.records('links')) expect(link.link_url_id).toBe(on ? s.data.links.find((l) => l.link_id === link.link_id)!.link_url_id : null);
+        const results = [...run.records('link_results'), ...run.records('group_results')];
+        expect(results).toHaveLength(40);
+        for (const result of results) expect(result.view_results_url).toEqual(on ? expect.stringMatching(/^https:\/\//) : undefined);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+});
+
 describe('incremental syncs', () => {
   it('a second sync reads only what is new (plus the bookmark second, re-read on purpose)', async () => {
     const s = await start({ linkResults: 300, groupResults: 120 });
