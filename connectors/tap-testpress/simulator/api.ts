@@ -129,6 +129,18 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
       .sort((a, b) => b.startMicros - a.startMicros || b.id - a.id);
   }
 
+  /** An exam's detail, with the caller's own attempts embedded (testpress-api.md). */
+  const examDetail = (api: string) =>
+    authed((request, account) => {
+      const exam = examBySlug(request.params.slug);
+      if (!exam) return notFound();
+      if (!exam.availableToUser) return { status: 403, body: { detail: PERMISSION_DENIED } };
+      const base = origin(request);
+      // The detail embeds the caller's own attempts with `user` as a username (testpress-api.md).
+      const own = visibleAttempts(exam, { ...account, is_staff: false });
+      return { body: { ...examJson(base, api, exam), attempts: own.map((attempt) => ownAttemptJson(base, api, exam, attempt)) } };
+    });
+
   const routes: RouteDefinition[] = [];
 
   for (const version of AUTH_VERSIONS) {
@@ -193,16 +205,10 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
         name: 'exam',
         method: 'GET',
         path: `${api}/exams/:slug/`,
-        handle: authed((request, account) => {
-          const exam = examBySlug(request.params.slug);
-          if (!exam) return notFound();
-          if (!exam.availableToUser) return { status: 403, body: { detail: PERMISSION_DENIED } };
-          const base = origin(request);
-          // The detail embeds the caller's own attempts with `user` as a username (testpress-api.md).
-          const own = visibleAttempts(exam, { ...account, is_staff: false });
-          return { body: { ...examJson(base, api, exam), attempts: own.map((attempt) => ownAttemptJson(base, api, exam, attempt)) } };
-        }),
+        handle: examDetail(api),
       },
+      // testpress-api.md writes the detail as `GET /api/v2.1/exams/<slug>`, without the slash.
+      { name: 'exam', method: 'GET', path: `${api}/exams/:slug`, handle: examDetail(api) },
       {
         name: 'exam_attempts',
         method: 'GET',

@@ -202,6 +202,17 @@ describe('attempts', () => {
     expect(list.items.every((attempt) => attempt.user.id === student.user.id)).toBe(true);
   });
 
+  it('serves an exam’s detail at the documented `GET /api/v2.1/exams/<slug>` as well as with the trailing slash', async () => {
+    const sim = await start();
+    const jwt = await token(sim);
+    const exam = sim.world.exams[0]!;
+    const bare = await get(sim, `/api/v2.1/exams/${exam.slug}`, jwt);
+    expect(bare.status).toBe(200);
+    expect(bare.body).toEqual((await get(sim, `/api/v2.1/exams/${exam.slug}/`, jwt)).body);
+    expect(bare.body).toMatchObject({ id: exam.id, slug: exam.slug, attempts: expect.any(Array) });
+    expect((await get(sim, '/api/v2.1/exams/no-such-exam', jwt)).status).toBe(404);
+  });
+
   it('finishes running attempts and adds new ones between runs', async () => {
     const sim = await start();
     const runningBefore = sim.world.attempts.filter((attempt) => attempt.state === 'Running');
