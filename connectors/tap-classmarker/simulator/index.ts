@@ -43,6 +43,13 @@ export interface ClassMarkerSimulatorOptions {
   linkUrlId?: boolean;
   /** Send results' `view_results_url`, "optional and needs to be turned on in the API settings pages" [doc]. */
   viewResultsUrl?: boolean;
+  /**
+   * The hazardous reading of recent-results paging: cut a page at exactly `limit` results even inside
+   * a second that continues on the next page, with next_finished_after_timestamp = that second, so a
+   * client that follows it skips the rest of the second. Off by default: the document promises that
+   * following it does not "download the same results twice" nor miss any.
+   */
+  splitSecondsAtPageEdge?: boolean;
 }
 
 // A type alias (not an interface) so it fits Record<string, unknown> where contract suites expect it.
@@ -219,10 +226,14 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
 
   /**
    * Recent results: strictly "finished after" finishedAfterTimestamp, oldest first (ties in arrival
-   * order), at most `limit`. next_finished_after_timestamp is the time_finished of the LAST result
-   * returned — so a client that follows it blindly skips the rest of a same-second tie cut by the
-   * page edge. The document does not say what ClassMarker does at such an edge (providers.md §1.8);
-   * this is the hazardous reading, inferred, so taps must be built to survive it.
+   * order), at most `limit`. next_finished_after_timestamp is the time_finished of the last result
+   * returned, and the document promises that using it as the next finishedAfterTimestamp returns
+   * the rest "so as to not download the same results twice" [doc: more_results_exist,
+   * next_finished_after_timestamp]. So by default a page never ends inside a second: results of a
+   * second that continues past `limit` move to the next page (the page is shorter), and when one
+   * second alone holds more than `limit` the page holds that whole second (inferred: the only way to
+   * keep the promise). `splitSecondsAtPageEdge` cuts at `limit` regardless (providers.md §1.8's
+   * hazard), for taps that must survive a server that does.
    */
   function recentResults<T extends GroupResult | LinkResult>(
     request: SimulatorRequest,
@@ -251,7 +262,15 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
       // Empty: status, request_path, server_timestamp, finished_after_timestamp_used only [doc CM-S1; providers.md §1.5].
       return render({ status: 'no_results', request_path: requestPath, server_timestamp: current, finished_after_timestamp_used: after }, renderOptions(format));
     }
-    const page = matching.slice(0, limit).map((entry) => entry.result);
+    let cut = Math.min(limit, matching.length);
+    const edge = matching[cut - 1]!.result.time_finished;
+    if (!options.splitSecondsAtPageEdge && cut < matching.length && matching[cut]!.result.time_finished === edge) {
+      // The page would end inside a second: end it before that second, or, if the second fills the
+      // whole page, after all of it.
+      while (cut > 0 && matching[cut - 1]!.result.time_finished === edge) cut -= 1;
+      if (cut === 0) while (cut < matching.length && matching[cut]!.result.time_finished === edge) cut += 1;
+    }
+    const page = matching.slice(0, cut).map((entry) => entry.result);
     const last = page[page.length - 1] as T;
     const containers =
       kind === 'group'

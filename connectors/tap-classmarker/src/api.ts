@@ -124,9 +124,13 @@ export function classMarkerHttp(config: ClassMarkerConfig, options: { budget?: b
 
 /**
  * Recent results page forward in time: "finished after" is strict, and next_finished_after_timestamp
- * is the last result's time_finished [doc], so a same-second tie cut by the page edge would be
- * skipped. The next request therefore asks for results after (last second - 1), re-reading that
- * second; the kit drops the already-emitted ones (boundary de-duplication on the key).
+ * is the last result's time_finished [doc]. The document promises that following it downloads
+ * nothing twice, which a server can only keep by never ending a page inside a second; but a full
+ * page (exactly `limit`) gives no proof of that, and a server cutting a same-second tie there would
+ * make a client following it skip the rest (providers.md §1.8). So after a full page the next
+ * request asks for results after (last second - 1), re-reading that second, and the kit drops the
+ * already-emitted ones (boundary de-duplication on the key). A page shorter or longer than `limit`
+ * while more results exist was ended on a whole second by the server: paging goes on after it.
  */
 function finishedAfterPaginator(): Paginator {
   return {
@@ -137,6 +141,8 @@ function finishedAfterPaginator(): Paginator {
       const times = records.map((record) => toNumber((record as { time_finished?: unknown }).time_finished));
       const last = Math.max(...times);
       const sent = toNumber(request.query?.finishedAfterTimestamp);
+      const limit = toNumber(request.query?.limit);
+      if (Number.isFinite(limit) && records.length !== limit) return { query: { finishedAfterTimestamp: last } };
       if (last - 1 <= sent) {
         // A whole page inside one second: strict "after" cannot page within a second. The remedy is
         // the user's (a bigger page_size, or pairs), so it is a config error that says which.

@@ -36,9 +36,43 @@ describe('default data set', () => {
     expect(s.data.groupResults.length).toBeGreaterThanOrEqual(500);
     for (const { result } of [...s.data.linkResults, ...s.data.groupResults]) expect(result.time_finished).toBeGreaterThan(threeMonthsAgo);
 
+    // A tie sits across the 200th result: the first page ends before its second, as the document promises.
     const page = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${threeMonthsAgo}`);
-    expect(page.num_results_returned).toBe(200);
+    expect(page.num_results_returned).toBeLessThan(200);
     expect(page.more_results_exist).toBe(true);
+    const edge = page.next_finished_after_timestamp as number;
+    const atEdge = s.data.linkResults.filter((e) => e.result.time_finished === edge).length;
+    expect((page.results as Envelope[]).filter((r) => r.result.time_finished === edge)).toHaveLength(atEdge);
+  });
+
+  it('keeps the document’s promise: following next_finished_after_timestamp reads every result once, across same-second ties', async () => {
+    const s = await start({ linkResults: 600, groupResults: 5 });
+    let after = s.now() - 89 * 86_400;
+    const ids: number[] = [];
+    for (;;) {
+      const page = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${after}&limit=50`);
+      if (page.status === 'no_results') break;
+      ids.push(...(page.results as Envelope[]).map((r) => r.result.link_result_id as number));
+      if (!page.more_results_exist) break;
+      after = page.next_finished_after_timestamp;
+    }
+    expect(ids.sort()).toEqual(s.data.linkResults.map((e) => e.result.link_result_id).sort());
+  });
+
+  it('holds a second bigger than limit on one page, rather than split it', async () => {
+    const s = await start({ linkResults: 30, groupResults: 5 });
+    const tie = s.data.linkResults[5]!.result.time_finished;
+    for (const e of s.data.linkResults.slice(5, 20)) e.result.time_finished = tie;
+    const first = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 89 * 86_400}&limit=10`);
+    expect(first.num_results_returned).toBe(5);
+    const second = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${first.next_finished_after_timestamp}&limit=10`);
+    expect(second).toMatchObject({ num_results_returned: 15, next_finished_after_timestamp: tie, more_results_exist: true });
+  });
+
+  it('can cut a page inside a second (--split-seconds-at-page-edge), the hazard taps must survive', async () => {
+    const s = await start({ splitSecondsAtPageEdge: true });
+    const page = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 89 * 86_400}`);
+    expect(page.num_results_returned).toBe(200);
     const edge = page.next_finished_after_timestamp as number;
     const atEdge = s.data.linkResults.filter((e) => e.result.time_finished === edge).length;
     const onPage = (page.results as Envelope[]).filter((r) => r.result.time_finished === edge).length;

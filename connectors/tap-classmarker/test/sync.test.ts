@@ -144,8 +144,31 @@ describe('incremental syncs', () => {
 });
 
 describe('same-second ties at a page edge', () => {
-  it('loses nothing when many results share the boundary second, though the server points past it', async () => {
+  it('follows next_finished_after_timestamp after a page the server ended on a whole second, as the document describes', async () => {
     const s = await start({ linkResults: 60, groupResults: 5 });
+    const pool = s.data.linkResults;
+    const tie = pool[15]!.result.time_finished;
+    for (let i = 15; i <= 35; i++) pool[i]!.result.time_finished = tie; // 21 results at one second, across the 25-result page edge
+    const run = await runTap(s, { config: { page_size: 25 } });
+    expect(run.code, run.stderr).toBe(0);
+    const pages = s.requests.to('links_recent_results');
+    // The first page ends before the tie (15 results); the next asks after its last second, re-reading nothing.
+    expect(Number(pages[1]!.query.finishedAfterTimestamp)).toBe(pool[14]!.result.time_finished);
+    const ids = run.records('link_results').map((r) => r.link_result_id);
+    expect(ids).toHaveLength(60);
+    expect(new Set(ids).size).toBe(60);
+  });
+
+  it('reads a second bigger than page_size whole, when the server sends it on one page', async () => {
+    const s = await start({ linkResults: 30, groupResults: 5 });
+    for (const e of s.data.linkResults.slice(0, 12)) e.result.time_finished = s.data.linkResults[0]!.result.time_finished;
+    const run = await runTap(s, { config: { page_size: 10 } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(new Set(run.records('link_results').map((r) => r.link_result_id)).size).toBe(30);
+  });
+
+  it('loses nothing when many results share the boundary second, though the server points past it', async () => {
+    const s = await start({ linkResults: 60, groupResults: 5, splitSecondsAtPageEdge: true });
     const pool = s.data.linkResults;
     const tie = pool[15]!.result.time_finished;
     for (let i = 15; i <= 35; i++) pool[i]!.result.time_finished = tie; // 21 results at one second, across the 25-result page edge
@@ -161,7 +184,7 @@ describe('same-second ties at a page edge', () => {
   });
 
   it('stops with a config error (exit 3) naming page_size when a whole page shares one second (the API cannot page inside a second)', async () => {
-    const s = await start({ linkResults: 30, groupResults: 5 });
+    const s = await start({ linkResults: 30, groupResults: 5, splitSecondsAtPageEdge: true });
     for (const e of s.data.linkResults.slice(0, 12)) e.result.time_finished = s.data.linkResults[0]!.result.time_finished;
     const run = await runTap(s, { config: { page_size: 10 } });
     expect(run.code).toBe(3);
