@@ -140,7 +140,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       } else if (compareCursor('datetime', origin, floor) < 0) {
         const skipped = Date.parse(floor) - Date.parse(normaliseIsoDateTime(String(origin)) ?? String(origin));
         log.warn(
-          `stream ${run.def.name}${context && Object.keys(context).length > 0 ? ` (partition ${JSON.stringify(context)})` : ''}: the ${bookmark !== undefined ? 'bookmark' : 'start_date'} ${origin} is older than the API serves (${served}); the ${describeSpan(skipped)} from then to ${floor} can no longer be read and are skipped; starting at ${floor}.`,
+          `stream ${run.def.name}${context && Object.keys(context).length > 0 ? ` (partition ${JSON.stringify(context)})` : ''}: the ${bookmark !== undefined ? 'bookmark' : 'start_date'} ${origin} is older than the API serves (${served}); what falls in the ${describeSpan(skipped)} from then to ${floor} can no longer be read and is skipped; starting at ${floor}.`,
         );
         start = floor;
       } else if (start !== undefined && compareCursor('datetime', start, floor) < 0) {
