@@ -13,6 +13,9 @@ await runSimulatorCli({
     'numbers-as-strings': { type: 'boolean', default: false, description: 'send result ids/percentages/timestamps as strings (2012 sample form)' },
     'error-http-status': { type: 'boolean', default: false, description: 'send 4xx/429/5xx with error envelopes instead of HTTP 200' },
     anchor: { type: 'number', description: 'UNIX seconds the seeded results end at (default: now)' },
+    'link-url-id': { type: 'boolean', default: false, description: "send links' link_url_id (off by default, as for an API key without that permission)" },
+    'view-results-url': { type: 'boolean', default: false, description: "send results' view_results_url (off by default, as in ClassMarker's API settings)" },
+    'split-seconds-at-page-edge': { type: 'boolean', default: false, description: 'cut pages at limit even inside a second (the hazardous reading; the document promises no loss)' },
   },
   start: ({ port, host, seed, faults, flags }) =>
     startClassMarkerSimulator({
@@ -27,5 +30,8 @@ await runSimulatorCli({
       numbersAsStrings: flags['numbers-as-strings'] as boolean,
       errorHttpStatus: flags['error-http-status'] as boolean,
       anchor: flags.anchor as number | undefined,
+      linkUrlId: flags['link-url-id'] as boolean,
+      viewResultsUrl: flags['view-results-url'] as boolean,
+      splitSecondsAtPageEdge: flags['split-seconds-at-page-edge'] as boolean,
     }),
 });

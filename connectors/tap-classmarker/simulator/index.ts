@@ -39,6 +39,17 @@ export interface ClassMarkerSimulatorOptions {
   anchor?: number;
   /** Server clock minus real clock, in seconds (to provoke timeStampOutOfRange). */
   clockSkewSeconds?: number;
+  /** Send links' `link_url_id`, as a key whose permissions allow it does; "not included by default" [doc: Links Note 1]. */
+  linkUrlId?: boolean;
+  /** Send results' `view_results_url`, "optional and needs to be turned on in the API settings pages" [doc]. */
+  viewResultsUrl?: boolean;
+  /**
+   * The hazardous reading of recent-results paging: cut a page at exactly `limit` results even inside
+   * a second that continues on the next page, with next_finished_after_timestamp = that second, so a
+   * client that follows it skips the rest of the second. Off by default: the document promises that
+   * following it does not "download the same results twice" nor miss any.
+   */
+  splitSecondsAtPageEdge?: boolean;
 }
 
 // A type alias (not an interface) so it fits Record<string, unknown> where contract suites expect it.
@@ -190,9 +201,15 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
   const linkSummary = (link: (typeof data.links)[number]) => ({
     link_name: link.link_name,
     link_id: link.link_id,
-    link_url_id: link.link_url_id,
+    ...(options.linkUrlId ? { link_url_id: link.link_url_id } : {}),
     ...(link.access_list_id === undefined ? {} : { access_list_id: link.access_list_id }),
   });
+  /** A result as sent: without view_results_url unless the account turned it on. */
+  const asSent = <T extends GroupResult | LinkResult>(result: T): Omit<T, 'view_results_url'> | T => {
+    if (options.viewResultsUrl) return result;
+    const { view_results_url: _off, ...rest } = result;
+    return rest;
+  };
 
   function catalog(request: SimulatorRequest, format: Format): SimulatorResponse {
     return render(
@@ -209,10 +226,14 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
 
   /**
    * Recent results: strictly "finished after" finishedAfterTimestamp, oldest first (ties in arrival
-   * order), at most `limit`. next_finished_after_timestamp is the time_finished of the LAST result
-   * returned — so a client that follows it blindly skips the rest of a same-second tie cut by the
-   * page edge. The document does not say what ClassMarker does at such an edge (providers.md §1.8);
-   * this is the hazardous reading, inferred, so taps must be built to survive it.
+   * order), at most `limit`. next_finished_after_timestamp is the time_finished of the last result
+   * returned, and the document promises that using it as the next finishedAfterTimestamp returns
+   * the rest "so as to not download the same results twice" [doc: more_results_exist,
+   * next_finished_after_timestamp]. So by default a page never ends inside a second: results of a
+   * second that continues past `limit` move to the next page (the page is shorter), and when one
+   * second alone holds more than `limit` the page holds that whole second (inferred: the only way to
+   * keep the promise). `splitSecondsAtPageEdge` cuts at `limit` regardless (providers.md §1.8's
+   * hazard), for taps that must survive a server that does.
    */
   function recentResults<T extends GroupResult | LinkResult>(
     request: SimulatorRequest,
@@ -229,8 +250,9 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     const after = rawAfter === null ? current - DEFAULT_LOOKBACK_SECONDS : Number(rawAfter);
     if (after < threeMonthsBefore(current)) return fail(request, 'finishedAfterTimestampTooEarly', { finishedAfter: after });
     const limit = rawLimit === null ? MAX_LIMIT : Number(rawLimit);
-    // "You can decrease … but not increase" [doc]; an out-of-range limit is rejected (inferred, code from providers.md §1.5).
-    if (limit < 1 || limit > MAX_LIMIT) return fail(request, 'invalidInput', { finishedAfter: after });
+    // "You can decrease … but not increase" [doc]: an out-of-range limit is a parameter with invalid
+    // data, the document's requestParamValidationError ("the request parameter has invalid data").
+    if (limit < 1 || limit > MAX_LIMIT) return fail(request, 'requestParamValidationError', { finishedAfter: after });
 
     const matching = pool
       .filter((entry) => entry.result.time_finished > after && scope(entry.result))
@@ -240,7 +262,15 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
       // Empty: status, request_path, server_timestamp, finished_after_timestamp_used only [doc CM-S1; providers.md §1.5].
       return render({ status: 'no_results', request_path: requestPath, server_timestamp: current, finished_after_timestamp_used: after }, renderOptions(format));
     }
-    const page = matching.slice(0, limit).map((entry) => entry.result);
+    let cut = Math.min(limit, matching.length);
+    const edge = matching[cut - 1]!.result.time_finished;
+    if (!options.splitSecondsAtPageEdge && cut < matching.length && matching[cut]!.result.time_finished === edge) {
+      // The page would end inside a second: end it before that second, or, if the second fills the
+      // whole page, after all of it.
+      while (cut > 0 && matching[cut - 1]!.result.time_finished === edge) cut -= 1;
+      if (cut === 0) while (cut < matching.length && matching[cut]!.result.time_finished === edge) cut += 1;
+    }
+    const page = matching.slice(0, cut).map((entry) => entry.result);
     const last = page[page.length - 1] as T;
     const containers =
       kind === 'group'
@@ -264,7 +294,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
         finished_after_timestamp_used: after,
         ...containers,
         tests: wrapTests(page.map((r) => r.test_id)),
-        results: page.map((result) => ({ result })),
+        results: page.map((result) => ({ result: asSent(result) })),
         num_results_available: matching.length,
         num_results_returned: page.length,
         more_results_exist: matching.length > page.length,

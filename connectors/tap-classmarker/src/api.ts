@@ -5,6 +5,8 @@ import { defineApi, TapError, type StreamContext } from '@tapline/tap-kit';
 import { configSchema, type ClassMarkerConfig } from './config.js';
 
 const HOUR_MS = 3_600_000;
+/** "By default up to 200 results are returned … decrease … but not increase" [doc]. */
+const MAX_PAGE_SIZE = 200;
 
 /** The parts of a ClassMarker envelope the tap reads [doc; providers.md §1.5]. */
 interface Envelope {
@@ -122,9 +124,13 @@ export function classMarkerHttp(config: ClassMarkerConfig, options: { budget?: b
 
 /**
  * Recent results page forward in time: "finished after" is strict, and next_finished_after_timestamp
- * is the last result's time_finished [doc], so a same-second tie cut by the page edge would be
- * skipped. The next request therefore asks for results after (last second - 1), re-reading that
- * second; the kit drops the already-emitted ones (boundary de-duplication on the key).
+ * is the last result's time_finished [doc]. The document promises that following it downloads
+ * nothing twice, which a server can only keep by never ending a page inside a second; but a full
+ * page (exactly `limit`) gives no proof of that, and a server cutting a same-second tie there would
+ * make a client following it skip the rest (providers.md §1.8). So after a full page the next
+ * request asks for results after (last second - 1), re-reading that second, and the kit drops the
+ * already-emitted ones (boundary de-duplication on the key). A page shorter or longer than `limit`
+ * while more results exist was ended on a whole second by the server: paging goes on after it.
  */
 function finishedAfterPaginator(): Paginator {
   return {
@@ -135,11 +141,18 @@ function finishedAfterPaginator(): Paginator {
       const times = records.map((record) => toNumber((record as { time_finished?: unknown }).time_finished));
       const last = Math.max(...times);
       const sent = toNumber(request.query?.finishedAfterTimestamp);
+      const limit = toNumber(request.query?.limit);
+      if (Number.isFinite(limit) && records.length !== limit) return { query: { finishedAfterTimestamp: last } };
       if (last - 1 <= sent) {
-        // A whole page inside one second: strict "after" cannot page within a second.
+        // A whole page inside one second: strict "after" cannot page within a second. The remedy is
+        // the user's (a bigger page_size, or pairs), so it is a config error that says which.
+        const limit = toNumber(request.query?.limit);
+        const at = new Date(last * 1000).toISOString();
         throw new TapError(
-          `ClassMarker returned a full page of results all finished at ${new Date(last * 1000).toISOString()}; its API cannot page inside one second, so more results at that second would be lost. Read them per group/link with group_tests / link_tests.`,
-          'system',
+          Number.isFinite(limit) && limit < MAX_PAGE_SIZE
+            ? `ClassMarker returned a full page of ${records.length} results all finished at ${at}, and its API cannot page inside one second, so the rest of that second would be lost: raise page_size (now ${limit}) to ${MAX_PAGE_SIZE} so one page holds the whole second, or read those results per pair with group_tests / link_tests.`
+            : `ClassMarker returned a full page of ${records.length} results all finished at ${at}, more than page_size's maximum of ${MAX_PAGE_SIZE}, and its API cannot page inside one second: read those results per pair with group_tests / link_tests so each pair's page holds its part of that second.`,
+          'config',
         );
       }
       return { query: { finishedAfterTimestamp: last - 1 } };

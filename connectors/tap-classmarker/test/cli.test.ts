@@ -59,11 +59,38 @@ describe('--about, --test', () => {
     expect(about.settings.properties.on_rate_limit.default).toBe('stop');
   });
 
-  it('--test makes one cheap request', async () => {
+  it('--test makes one cheap request, and prints a STATE counting it against the hourly budget', async () => {
     const run = await runTap(sim, { args: ['--test'] });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toBe('');
     expect(sim.requests.all().map((r) => r.route)).toEqual(['catalog']);
+    expect(run.messages).toEqual([{ type: 'STATE', value: { bookmarks: {}, rate_budget: { request_times: [expect.any(Number)] } } }]);
+  });
+
+  it('--test counts its request in the budget it reads from --state, so the next run stays within 30 an hour', async () => {
+    const now = Date.now();
+    const bookmarks = { link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: '2026-01-01T00:00:00Z' }] } };
+    const used = Array.from({ length: 28 }, (_, i) => now - (40 - i) * 60_000); // 28 requests in the last 40 minutes
+    const tested = await runTap(sim, { args: ['--test'], state: { bookmarks, currently_syncing: null, rate_budget: { request_times: used } } });
+    expect(tested.code, tested.stderr).toBe(0);
+    const state = tested.state as { bookmarks: unknown; rate_budget: { request_times: number[] } };
+    expect(state.bookmarks).toEqual(bookmarks);
+    expect(state.rate_budget.request_times).toHaveLength(29);
+    // From that state a sync has one request left this hour: v1.json, then a clean stop.
+    sim.requests.clear();
+    const run = await runTap(sim, { state });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/run again after/);
+    expect(sim.requests.count()).toBe(1);
+  });
+
+  it('--test spends nothing when the budget in --state is used up, and says when to try again (exit 4)', async () => {
+    const now = Date.now();
+    const used = Array.from({ length: 30 }, (_, i) => now - (50 - i) * 60_000);
+    const run = await runTap(sim, { args: ['--test'], state: { rate_budget: { request_times: used } } });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toMatch(/^CRITICAL Connection test not run: the request budget for ClassMarker \(30 per hour\) is used up \(per \S+\.json\); run --test again after \d{4}-\d{2}-\d{2}T/m);
+    expect(run.stdout).toBe('');
+    expect(sim.requests.count()).toBe(0);
   });
 });
 

@@ -147,11 +147,58 @@ describe('bad config', () => {
     expect(sim.requests.count()).toBe(0);
   });
 
-  it('clamps a start_date older than three months, and says so', async () => {
+  it.each([
+    ['a word', 'garbage', /that is not an ISO 8601 date-time: "garbage"/],
+    ['epoch seconds', 1796000000, /that is not an ISO 8601 date-time: 1796000000/],
+  ])('a bookmark in --state that is %s stops the run with one sentence naming the state file (exit 3, no request sent)', async (_, value, named) => {
+    const state = { bookmarks: { link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: value }] } } };
+    const run = await runTap(sim, { state });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^CRITICAL The state file \S+\.json holds a bookmark for stream link_results \(partition \{\}\) /m);
+    expect(run.stderr).toMatch(named);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(sim.requests.count()).toBe(0);
+  });
+
+  it('clamps a start_date older than three months with a WARNING naming how much cannot be read', async () => {
     const run = await runTap(sim, { config: { start_date: '2020-01-01T00:00:00Z' } });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/start 2020-01-01T00:00:00Z is older than the 88d the API allows; starting at/);
+    expect(run.stderr).toMatch(
+      /WARN stream link_results: the start_date 2020-01-01T00:00:00Z is older than the API serves \(3 months back, less a margin of 1 day\); what falls in the \d+ days( \d+ hours?)? from then to \S+ can no longer be read and is skipped; starting at/,
+    );
     expect(sim.errorsSent.filter((code) => code === 'finishedAfterTimestampTooEarly')).toEqual([]);
+  });
+});
+
+describe('the three months ClassMarker serves', () => {
+  /** Three calendar months before now, as the document's "the last 3 months" reads (UNIX seconds). */
+  const threeMonthsAgo = () => {
+    const date = new Date();
+    date.setUTCMonth(date.getUTCMonth() - 3);
+    return Math.floor(date.getTime() / 1000);
+  };
+  const stateAt = (seconds: number) => ({
+    bookmarks: { link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: new Date(seconds * 1000).toISOString() }] } },
+  });
+
+  it('reads from a bookmark up to three months (less a day) old as it is, without clamping it', async () => {
+    const bookmark = threeMonthsAgo() + 86_400 + 3600; // e.g. 90 days old in December: past the old 88-day clamp
+    const errorsBefore = sim.errorsSent.length;
+    const run = await runTap(sim, { state: stateAt(bookmark) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/link_results.*older than the API serves/);
+    expect(Number(sim.requests.to('links_recent_results')[0]!.query.finishedAfterTimestamp)).toBe(bookmark - 1);
+    expect(sim.errorsSent.slice(errorsBefore)).toEqual([]);
+  });
+
+  it('clamps an older bookmark to three months less a day, with a WARNING naming the two days skipped', async () => {
+    const errorsBefore = sim.errorsSent.length;
+    const run = await runTap(sim, { state: stateAt(threeMonthsAgo() - 86_400) });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/WARN stream link_results: the bookmark \S+ is older than the API serves \(3 months back, less a margin of 1 day\); what falls in the 2 days from then to \S+ can no longer be read and is skipped/);
+    const sent = Number(sim.requests.to('links_recent_results')[0]!.query.finishedAfterTimestamp);
+    expect(sent).toBeGreaterThanOrEqual(threeMonthsAgo() + 86_400 - 1 - 5);
+    expect(sim.errorsSent.slice(errorsBefore)).toEqual([]);
   });
 });
 

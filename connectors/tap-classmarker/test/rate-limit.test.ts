@@ -74,3 +74,28 @@ describe('the tap budget', () => {
     expect(s.requests.count()).toBe(5);
   });
 });
+
+describe('more configured pairs than one hour’s budget', () => {
+  it('each run starts where the last one stopped, so every pair is read within a few hours and none starves', async () => {
+    const s = await start({ linkResults: 40, groupResults: 60 });
+    const group_tests = s.data.groups.flatMap((g) => g.test_ids.map((test_id) => ({ group_id: g.group_id, test_id }))).slice(0, 6);
+    const config = { group_tests, requests_per_hour: 4 };
+    const pairsRead = () => new Set(s.requests.to('group_test_recent_results').map((r) => r.path));
+    const anHourLater = (state: unknown) => ({ ...(state as object), rate_budget: undefined });
+
+    // 4 requests an hour: v1.json and three pairs, then the budget stops the run.
+    const first = await runTap(s, { config });
+    expect(first.code, first.stderr).toBe(0);
+    expect(pairsRead().size).toBe(3);
+    // An hour later the run resumes at the fourth pair, not at the first.
+    const second = await runTap(s, { config, state: anHourLater(first.state) });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/stream group_results: resuming at partition/);
+    expect(pairsRead().size).toBe(6);
+    expect(s.requests.count('links_recent_results')).toBe(1);
+    expect(s.errorsSent).toEqual([]);
+    // Every pair's results landed, each with its own bookmark.
+    const state = second.state as any;
+    expect(state.bookmarks.group_results.partitions.map((p: { context: unknown }) => p.context)).toEqual(expect.arrayContaining(group_tests));
+  });
+});

@@ -36,9 +36,43 @@ describe('default data set', () => {
     expect(s.data.groupResults.length).toBeGreaterThanOrEqual(500);
     for (const { result } of [...s.data.linkResults, ...s.data.groupResults]) expect(result.time_finished).toBeGreaterThan(threeMonthsAgo);
 
+    // A tie sits across the 200th result: the first page ends before its second, as the document promises.
     const page = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${threeMonthsAgo}`);
-    expect(page.num_results_returned).toBe(200);
+    expect(page.num_results_returned).toBeLessThan(200);
     expect(page.more_results_exist).toBe(true);
+    const edge = page.next_finished_after_timestamp as number;
+    const atEdge = s.data.linkResults.filter((e) => e.result.time_finished === edge).length;
+    expect((page.results as Envelope[]).filter((r) => r.result.time_finished === edge)).toHaveLength(atEdge);
+  });
+
+  it('keeps the document’s promise: following next_finished_after_timestamp reads every result once, across same-second ties', async () => {
+    const s = await start({ linkResults: 600, groupResults: 5 });
+    let after = s.now() - 89 * 86_400;
+    const ids: number[] = [];
+    for (;;) {
+      const page = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${after}&limit=50`);
+      if (page.status === 'no_results') break;
+      ids.push(...(page.results as Envelope[]).map((r) => r.result.link_result_id as number));
+      if (!page.more_results_exist) break;
+      after = page.next_finished_after_timestamp;
+    }
+    expect(ids.sort()).toEqual(s.data.linkResults.map((e) => e.result.link_result_id).sort());
+  });
+
+  it('holds a second bigger than limit on one page, rather than split it', async () => {
+    const s = await start({ linkResults: 30, groupResults: 5 });
+    const tie = s.data.linkResults[5]!.result.time_finished;
+    for (const e of s.data.linkResults.slice(5, 20)) e.result.time_finished = tie;
+    const first = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 89 * 86_400}&limit=10`);
+    expect(first.num_results_returned).toBe(5);
+    const second = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${first.next_finished_after_timestamp}&limit=10`);
+    expect(second).toMatchObject({ num_results_returned: 15, next_finished_after_timestamp: tie, more_results_exist: true });
+  });
+
+  it('can cut a page inside a second (--split-seconds-at-page-edge), the hazard taps must survive', async () => {
+    const s = await start({ splitSecondsAtPageEdge: true });
+    const page = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 89 * 86_400}`);
+    expect(page.num_results_returned).toBe(200);
     const edge = page.next_finished_after_timestamp as number;
     const atEdge = s.data.linkResults.filter((e) => e.result.time_finished === edge).length;
     const onPage = (page.results as Envelope[]).filter((r) => r.result.time_finished === edge).length;
@@ -99,6 +133,22 @@ describe('recent results', () => {
     expect(s.data.linkResults).toHaveLength(20);
   });
 
+  it('sends link_url_id and view_results_url only when switched on, as the document has them off by default', async () => {
+    const since = `finishedAfterTimestamp=${Math.floor(Date.now() / 1000) - 80 * 86_400}`;
+    const plain = await start({ linkResults: 5, groupResults: 5 });
+    const links = (await get(plain, '/v1.json')).links as Envelope[];
+    expect(links.every((l) => !('link_url_id' in l.link))).toBe(true);
+    const page = await get(plain, '/v1/links/recent_results.json', since);
+    expect(page.results.every((r: Envelope) => !('view_results_url' in r.result))).toBe(true);
+    expect(page.links.every((l: Envelope) => !('link_url_id' in l.link))).toBe(true);
+    await plain.close();
+
+    const full = await start({ linkResults: 5, groupResults: 5, linkUrlId: true, viewResultsUrl: true });
+    expect(((await get(full, '/v1.json')).links as Envelope[]).every((l) => typeof l.link.link_url_id === 'string')).toBe(true);
+    const fullPage = await get(full, '/v1/groups/recent_results.json', since);
+    expect(fullPage.results.every((r: Envelope) => r.result.view_results_url.startsWith('https://'))).toBe(true);
+  });
+
   it('can send the string-typed form of the 2012 sample', async () => {
     const s = await start({ linkResults: 5, groupResults: 5, numbersAsStrings: true });
     const page = await get(s, '/v1/groups/recent_results.json', `finishedAfterTimestamp=${s.now() - 89 * 86_400}`);
@@ -149,7 +199,8 @@ describe('authentication', () => {
   it('rejects bad parameters and URLs with their codes', async () => {
     const s = await start({ linkResults: 1, groupResults: 1 });
     expect(errorCode(await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 100 * 86_400}`))).toBe('finishedAfterTimestampTooEarly');
-    expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=201'))).toBe('invalidInput');
+    expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=201'))).toBe('requestParamValidationError');
+    expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=0'))).toBe('requestParamValidationError');
     expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=ten'))).toBe('requestParamValidationError');
     expect(errorCode(await get(s, '/v2/links/recent_results.json'))).toBe('incorrectUrlVersionNumber');
     expect(errorCode(await get(s, '/v1/nothing.json'))).toBe('incorrectUrl');

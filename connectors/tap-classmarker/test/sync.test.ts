@@ -66,6 +66,25 @@ describe('a full sync', () => {
   });
 });
 
+describe('optional fields', () => {
+  it('reads links without link_url_id and results without view_results_url (both off by default), and with them', async () => {
+    for (const on of [false, true]) {
+      const s = await startClassMarkerSimulator({ seed: 'optional', linkResults: 20, groupResults: 20, linkUrlId: on, viewResultsUrl: on });
+      try {
+        const run = await runTap(s);
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.records('links')).toHaveLength(s.data.links.length);
+        for (const link of run.records('links')) expect(link.link_url_id).toBe(on ? s.data.links.find((l) => l.link_id === link.link_id)!.link_url_id : null);
+        const results = [...run.records('link_results'), ...run.records('group_results')];
+        expect(results).toHaveLength(40);
+        for (const result of results) expect(result.view_results_url).toEqual(on ? expect.stringMatching(/^https:\/\//) : undefined);
+      } finally {
+        await s.close();
+      }
+    }
+  });
+});
+
 describe('incremental syncs', () => {
   it('a second sync reads only what is new (plus the bookmark second, re-read on purpose)', async () => {
     const s = await start({ linkResults: 300, groupResults: 120 });
@@ -125,8 +144,31 @@ describe('incremental syncs', () => {
 });
 
 describe('same-second ties at a page edge', () => {
-  it('loses nothing when many results share the boundary second, though the server points past it', async () => {
+  it('follows next_finished_after_timestamp after a page the server ended on a whole second, as the document describes', async () => {
     const s = await start({ linkResults: 60, groupResults: 5 });
+    const pool = s.data.linkResults;
+    const tie = pool[15]!.result.time_finished;
+    for (let i = 15; i <= 35; i++) pool[i]!.result.time_finished = tie; // 21 results at one second, across the 25-result page edge
+    const run = await runTap(s, { config: { page_size: 25 } });
+    expect(run.code, run.stderr).toBe(0);
+    const pages = s.requests.to('links_recent_results');
+    // The first page ends before the tie (15 results); the next asks after its last second, re-reading nothing.
+    expect(Number(pages[1]!.query.finishedAfterTimestamp)).toBe(pool[14]!.result.time_finished);
+    const ids = run.records('link_results').map((r) => r.link_result_id);
+    expect(ids).toHaveLength(60);
+    expect(new Set(ids).size).toBe(60);
+  });
+
+  it('reads a second bigger than page_size whole, when the server sends it on one page', async () => {
+    const s = await start({ linkResults: 30, groupResults: 5 });
+    for (const e of s.data.linkResults.slice(0, 12)) e.result.time_finished = s.data.linkResults[0]!.result.time_finished;
+    const run = await runTap(s, { config: { page_size: 10 } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(new Set(run.records('link_results').map((r) => r.link_result_id)).size).toBe(30);
+  });
+
+  it('loses nothing when many results share the boundary second, though the server points past it', async () => {
+    const s = await start({ linkResults: 60, groupResults: 5, splitSecondsAtPageEdge: true });
     const pool = s.data.linkResults;
     const tie = pool[15]!.result.time_finished;
     for (let i = 15; i <= 35; i++) pool[i]!.result.time_finished = tie; // 21 results at one second, across the 25-result page edge
@@ -141,12 +183,13 @@ describe('same-second ties at a page edge', () => {
     expect(new Set(ids).size).toBe(60);
   });
 
-  it('stops loudly when a whole page shares one second (the API cannot page inside a second)', async () => {
-    const s = await start({ linkResults: 30, groupResults: 5 });
+  it('stops with a config error (exit 3) naming page_size when a whole page shares one second (the API cannot page inside a second)', async () => {
+    const s = await start({ linkResults: 30, groupResults: 5, splitSecondsAtPageEdge: true });
     for (const e of s.data.linkResults.slice(0, 12)) e.result.time_finished = s.data.linkResults[0]!.result.time_finished;
     const run = await runTap(s, { config: { page_size: 10 } });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/cannot page inside one second/);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^CRITICAL .*cannot page inside one second, so the rest of that second would be lost: raise page_size \(now 10\) to 200 so one page holds the whole second/m);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
 

@@ -37,6 +37,11 @@ export interface TestpressApiOptions {
   adminPerPage: number;
   /** Optional throttle, DRF style: at most `requests` per `perSeconds` (Testpress's limits are undocumented). */
   throttle?: { requests: number; perSeconds: number };
+  /**
+   * Write absolute URLs (`next`, `attempts_url`, `url`) as `http://<host>` without the port, as Django
+   * behind a TLS-terminating proxy does (testpress-api.md shows `http://` links on an https API).
+   */
+  behindTlsProxy?: boolean;
 }
 
 /** Student API versions whose exam/attempt shapes are identical (providers.md §2.2). */
@@ -51,8 +56,10 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
   const throttleLog: number[] = [];
 
   function origin(request: SimulatorRequest): string {
-    // Django builds absolute URLs from the Host header (build_absolute_uri).
-    return `http://${request.headers.host ?? '127.0.0.1'}`;
+    // Django builds absolute URLs from the Host header (build_absolute_uri); behind a TLS proxy it
+    // sees plain http and the proxy's host without our port.
+    const host = request.headers.host ?? '127.0.0.1';
+    return `http://${options.behindTlsProxy ? host.replace(/:\d+$/, '') : host}`;
   }
 
   function signToken(payload: Record<string, unknown>): string {
@@ -122,6 +129,18 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
       .sort((a, b) => b.startMicros - a.startMicros || b.id - a.id);
   }
 
+  /** An exam's detail, with the caller's own attempts embedded (testpress-api.md). */
+  const examDetail = (api: string) =>
+    authed((request, account) => {
+      const exam = examBySlug(request.params.slug);
+      if (!exam) return notFound();
+      if (!exam.availableToUser) return { status: 403, body: { detail: PERMISSION_DENIED } };
+      const base = origin(request);
+      // The detail embeds the caller's own attempts with `user` as a username (testpress-api.md).
+      const own = visibleAttempts(exam, { ...account, is_staff: false });
+      return { body: { ...examJson(base, api, exam), attempts: own.map((attempt) => ownAttemptJson(base, api, exam, attempt)) } };
+    });
+
   const routes: RouteDefinition[] = [];
 
   for (const version of AUTH_VERSIONS) {
@@ -186,16 +205,10 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
         name: 'exam',
         method: 'GET',
         path: `${api}/exams/:slug/`,
-        handle: authed((request, account) => {
-          const exam = examBySlug(request.params.slug);
-          if (!exam) return notFound();
-          if (!exam.availableToUser) return { status: 403, body: { detail: PERMISSION_DENIED } };
-          const base = origin(request);
-          // The detail embeds the caller's own attempts with `user` as a username (testpress-api.md).
-          const own = visibleAttempts(exam, { ...account, is_staff: false });
-          return { body: { ...examJson(base, api, exam), attempts: own.map((attempt) => ownAttemptJson(base, api, exam, attempt)) } };
-        }),
+        handle: examDetail(api),
       },
+      // testpress-api.md writes the detail as `GET /api/v2.1/exams/<slug>`, without the slash.
+      { name: 'exam', method: 'GET', path: `${api}/exams/:slug`, handle: examDetail(api) },
       {
         name: 'exam_attempts',
         method: 'GET',

@@ -13,6 +13,7 @@ await runSimulatorCli({
     'per-page': { type: 'number', description: 'page size of the student lists', default: 20 },
     'throttle-per-minute': { type: 'number', description: 'requests allowed per minute (0 = unlimited)', default: 0 },
     anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
+    'behind-tls-proxy': { type: 'boolean', description: 'write absolute URLs as http://<host> without the port, as behind a TLS proxy', default: false },
   },
   start: ({ port, host, seed, faults, flags }) => {
     const expired = flags['expired-token-status'];
@@ -31,6 +32,7 @@ await runSimulatorCli({
       throttle: perMinute > 0 ? { requests: perMinute, perSeconds: 60 } : undefined,
       // Same seed + anchor = same data (the demo anchors its runs, so a rerun loads nothing new).
       anchor: flags.anchor === undefined ? undefined : Number(flags.anchor) * 1000,
+      behindTlsProxy: flags['behind-tls-proxy'] as boolean,
     });
   },
 });

@@ -22,6 +22,8 @@ export interface TestpressSimulatorOptions extends StartOptions {
   perPage?: number;
   adminPerPage?: number;
   throttle?: TestpressApiOptions['throttle'];
+  /** Absolute URLs as `http://<host>` without the port (Django behind a TLS proxy). */
+  behindTlsProxy?: boolean;
 }
 
 /** The tap config the simulator prints: everything `tap-testpress` needs to reach it. */
@@ -86,6 +88,7 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
         perPage: options.perPage ?? 20,
         adminPerPage: options.adminPerPage ?? 200,
         throttle: options.throttle,
+        behindTlsProxy: options.behindTlsProxy ?? false,
       }),
       tapConfig: (baseUrl) => ({ base_url: baseUrl, username: staff.username, password: staff.password }),
       rateLimitResponse: (_request, seconds) => throttleResponse(seconds),

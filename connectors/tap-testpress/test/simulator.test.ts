@@ -116,6 +116,13 @@ describe('exams', () => {
     expect((await get(sim, '/api/v2.1/exams/?page=4', jwt)).body).toEqual({ detail: 'Invalid page.' });
   });
 
+  it('writes http:// links without the port when behind a TLS proxy', async () => {
+    const sim = await start({ exams: 25, perPage: 10, behindTlsProxy: true });
+    const page = (await get(sim, '/api/v2.1/exams/', await token(sim))).body;
+    expect(page.next).toBe('http://127.0.0.1/api/v2.1/exams/?page=2');
+    expect(page.results[0].attempts_url).toMatch(/^http:\/\/127\.0\.0\.1\/api\/v2\.1\/exams\/[^/]+\/attempts\/$/);
+  });
+
   it('filters by course and state, and keeps the filters in `next`', async () => {
     const sim = await start({ exams: 30, perPage: 5 });
     const jwt = await token(sim);
@@ -193,6 +200,17 @@ describe('attempts', () => {
     expect(detail.body.attempts.every((attempt: any) => attempt.user === student.username)).toBe(true);
     const list = await readAll(sim, `/api/v2.1/exams/${exam.slug}/attempts/`, jwt);
     expect(list.items.every((attempt) => attempt.user.id === student.user.id)).toBe(true);
+  });
+
+  it('serves an exam’s detail at the documented `GET /api/v2.1/exams/<slug>` as well as with the trailing slash', async () => {
+    const sim = await start();
+    const jwt = await token(sim);
+    const exam = sim.world.exams[0]!;
+    const bare = await get(sim, `/api/v2.1/exams/${exam.slug}`, jwt);
+    expect(bare.status).toBe(200);
+    expect(bare.body).toEqual((await get(sim, `/api/v2.1/exams/${exam.slug}/`, jwt)).body);
+    expect(bare.body).toMatchObject({ id: exam.id, slug: exam.slug, attempts: expect.any(Array) });
+    expect((await get(sim, '/api/v2.1/exams/no-such-exam', jwt)).status).toBe(404);
   });
 
   it('finishes running attempts and adds new ones between runs', async () => {

@@ -21,6 +21,14 @@ function visibleAttemptIds(sim: TestpressSimulator): number[] {
   return sim.world.attempts.filter((a) => open.has(a.examId)).map((a) => a.id).sort((a, b) => a - b);
 }
 const ids = (records: Array<Record<string, any>>) => [...new Set(records.map((r) => r.id as number))].sort((a, b) => a - b);
+const discover = async () => JSON.parse((await runTap(tap, ['--discover'])).stdout) as { streams: Array<Record<string, any>> };
+/** The discovered catalog with only `exams` selected. */
+function examsOnly(catalog: { streams: Array<Record<string, any>> }) {
+  for (const entry of catalog.streams) {
+    for (const item of entry.metadata) if (item.breadcrumb.length === 0) item.metadata.selected = entry.stream === 'exams';
+  }
+  return catalog;
+}
 
 describe('full sync', () => {
   it('lands every exam and every attempt of each available exam, in exact and normalised types', async () => {
@@ -73,6 +81,63 @@ describe('full sync', () => {
   });
 });
 
+describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
+  const activations = (run: { messages: Array<Record<string, any>> }) => run.messages.filter((m) => m.type === 'ACTIVATE_VERSION');
+
+  it('is sent after the exams listing when its pages hold the count they report', async () => {
+    const sim = await start();
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(activations(run)).toEqual([{ type: 'ACTIVATE_VERSION', stream: 'exams', version: expect.any(Number) }]);
+  });
+
+  it('is not sent when an exam deleted mid-run shifts a live exam off the pages read, and a warning says why; the next run sends it', async () => {
+    const sim = await start(); // 12 exams, 10 per page
+    const [deleted] = sim.world.exams;
+    const slid = sim.world.exams[10]!; // first on page 2 until an exam before it goes
+    // When the third exam's attempts are first asked for (the first two exams are done), the first exam is deleted.
+    const attemptPages = (exam: { id: number }) => Math.max(1, Math.ceil(sim.world.attempts.filter((a) => a.examId === exam.id).length / 10));
+    const after = attemptPages(sim.world.exams[0]!) + attemptPages(sim.world.exams[1]!);
+    sim.faults.inject({ kind: 'act', route: 'exam_attempts', after, action: 'delete-exam', args: { exam_id: deleted!.id } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(sim.faults.pending()).toEqual([]);
+    expect(ids(recordsOf(run, 'exams'))).not.toContain(slid.id);
+    expect(activations(run)).toEqual([]);
+    expect(run.stderr).toMatch(/WARN stream exams: the listing's total changed from 12 to 11 while it was read, so its pages shifted; ACTIVATE_VERSION is not sent this run/);
+
+    const next = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(ids(recordsOf(next, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
+    expect(activations(next)).toHaveLength(1);
+  });
+});
+
+describe('next links', () => {
+  it('reads every page behind a TLS proxy, whose links say http:// and drop the port, on the configured scheme and port', async () => {
+    const sim = await start({ behindTlsProxy: true });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(ids(recordsOf(run, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
+    expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
+    expect(sim.requests.to('exams').map((r) => r.query.page ?? '1')).toEqual(['1', '2']);
+  });
+
+  it('refuses a next link to another host: exit 3 naming both hosts, and the token never goes there', async () => {
+    const sim = await start();
+    const elsewhere = await start();
+    // The first exams page as the simulator serves it, with its next link moved to another host.
+    const login = await fetch(`${sim.baseUrl}/api/v2.1/auth-token/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: sim.config.username, password: sim.config.password }) });
+    const token = ((await login.json()) as { token: string }).token;
+    const page = (await (await fetch(`${sim.baseUrl}/api/v2.1/exams/`, { headers: { authorization: `JWT ${token}` } })).json()) as Record<string, unknown>;
+    page.next = `http://localhost:${elsewhere.port}/api/v2.1/exams/?page=2`;
+    sim.faults.inject({ kind: 'respond', route: 'exams', response: { body: page } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--catalog', jsonFile(examsOnly(await discover()))]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL GET \/api\/v2\.1\/exams\/: the next-page link points to localhost, not to 127\.0\.0\.1/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(elsewhere.requests.count()).toBe(0);
+  });
+});
+
 describe('candidate names', () => {
   /** "first last" of each attempt's user, as the simulator holds them. */
   const heldName = (sim: TestpressSimulator, attemptId: number) => {
@@ -114,7 +179,7 @@ describe('rate limits', () => {
 });
 
 describe('incremental sync', () => {
-  it('a second run brings new attempts and re-reads the last day, so attempts running last time arrive completed', async () => {
+  it('a second run brings new attempts, and attempts running last time arrive completed', async () => {
     const sim = await start();
     const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
     const runningIds = sim.world.attempts.filter((a) => a.state === 'Running').map((a) => a.id);
@@ -129,6 +194,33 @@ describe('incremental sync', () => {
     const state = lastState(second) as any;
     expect(state.bookmarks.attempts.partitions[0].context).toEqual({ exam_id: expect.any(Number) });
   });
+
+  for (const source of ['exam', 'admin'] as const) {
+    it(`an attempt still Running days later is re-read until it arrives Completed (${source} source)`, async () => {
+      const DAY_MS = 86_400_000;
+      const sim = await start({ anchor: Date.now() - 10 * DAY_MS });
+      const config = jsonFile({ ...sim.config, attempts_source: source });
+      const running = sim.world.attempts.find((a) => a.state === 'Running' && a.examId === sim.world.exams[0]!.id)!;
+      const first = await runTap(tap, ['--config', config]);
+      expect(recordsOf(first, 'attempts').find((a) => a.id === running.id)?.state).toBe('Running');
+
+      // Three days on the candidate has not come back, and someone else has taken the same exam since.
+      const since = { ...running, id: sim.world.nextAttemptId++, state: 'Completed' as const, startMicros: running.startMicros + 3 * DAY_MS * 1000 };
+      sim.world.attempts.push(since);
+      const second = await runTap(tap, ['--config', config, '--state', jsonFile(lastState(first))]);
+      expect(second.code, second.stderr).toBe(0);
+      expect(ids(recordsOf(second, 'attempts'))).toContain(since.id);
+
+      // A week after starting, the candidate resumes and finishes (as in testpress-api.md's sample attempts).
+      running.state = 'Completed';
+      const third = await runTap(tap, ['--config', config, '--state', jsonFile(lastState(second))]);
+      expect(third.code, third.stderr).toBe(0);
+      expect(recordsOf(third, 'attempts').find((a) => a.id === running.id)?.state).toBe('Completed');
+      // Finished, it no longer holds the exam's bookmark back.
+      const bookmark = (lastState(third) as any).bookmarks.attempts.partitions.find((p: any) => p.context.exam_id === running.examId);
+      expect(Date.parse(bookmark.replication_key_value)).toBe(Math.floor(since.startMicros / 1000));
+    });
+  }
 
   it('a second run stops paging each exam’s newest-first attempts once past the look-back', async () => {
     const sim = await start({ attemptsPerExam: 60, perPage: 10 });
@@ -204,6 +296,18 @@ describe('config, discovery and selection', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('base_url');
     expect(run.stderr).toContain('password');
+  });
+
+  it('stops with one sentence naming the state file when a bookmark is not a date-time (exit 3, no stack trace)', async () => {
+    const sim = await start();
+    const state = { bookmarks: { attempts: { partitions: [{ context: { exam_id: sim.world.exams[0]!.id }, replication_key: 'date', replication_key_value: 'garbage' }] } } };
+    const stateFile = jsonFile(state);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--state', stateFile]);
+    expect(run.code).toBe(3);
+    expect(run.stderr.trim()).toBe(
+      `CRITICAL The state file ${stateFile} holds a bookmark for stream attempts (partition {"exam_id":${sim.world.exams[0]!.id}}) that is not an ISO 8601 date-time: "garbage"; correct it, or remove it to read that stream from start_date again.`,
+    );
+    expect(sim.requests.count()).toBe(0);
   });
 
   it('passes the course and state filters to the exams list', async () => {

@@ -368,10 +368,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         log.warn(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: skipped: ${response.outcome.message}`);
         return;
       }
-      const records = selectRecords(response.body, response);
-      if (!Array.isArray(records)) {
+      const selected = selectRecords(response.body, response);
+      if (!Array.isArray(selected)) {
         throw new TapError(redact(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: the records selector did not return an array`), 'system');
       }
+      const records = (paginator.trim ? paginator.trim(selected) : selected) as readonly R[];
       const page: Page<R> = { index, request: sent, url: urlToString(url), response, records };
       yield page;
       try {
@@ -379,6 +380,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       } catch (error) {
         if (error instanceof PaginationError) {
           throw new PaginationError(redact(`${sent.method ?? 'GET'} ${url.pathname}: ${error.message}`));
+        }
+        // A paginator's own refusal (e.g. a next link to another host) names the page it came from too.
+        if (error instanceof TapError && !(error instanceof RateLimitedError)) {
+          throw new TapError(redact(`${sent.method ?? 'GET'} ${url.pathname}: ${error.message}`), error.blame, { cause: error });
         }
         throw error;
       }

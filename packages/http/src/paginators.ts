@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponse } from './client.js';
-import { PaginationError } from './errors.js';
+import { PaginationError, TapError } from './errors.js';
 
 /** Query values a paginator writes (scalars only, so patches fit any driver's request type). */
 export type PatchQuery = Readonly<Record<string, string | number | boolean | null | undefined>>;
@@ -56,6 +56,18 @@ export interface Paginator {
   first(): RequestPatch;
   /** Patch for the next request, or null when done. Throws PaginationError when the server misbehaves. */
   next(page: PageView): RequestPatch | null;
+  /**
+   * Shown each page's records before they are handed on; returns the records to hand on (an
+   * overlapping paginator drops the record it asked for again). Absent: every record is handed on.
+   */
+  trim?(records: readonly unknown[]): readonly unknown[];
+  /**
+   * After the last page: why the pages read may not hold the whole listing (it shifted between
+   * requests, or held fewer records than it said), or undefined when they do. Present only on
+   * paginators that can tell (a `total` to check, or `overlap`): a full-table stream that deletes
+   * what it did not see must not trust a listing nobody checked.
+   */
+  incomplete?(): string | undefined;
 }
 
 /**
@@ -166,6 +178,34 @@ function samePageGuard(what: string): (records: readonly unknown[]) => void {
   };
 }
 
+/**
+ * Checks a listing against the total its pages report (DRF's `count`, Testpress): every page must
+ * report the same total, and the distinct records read must number exactly that. A record deleted or
+ * added between two page requests shifts the pages (one record is skipped or read twice), and
+ * either the total moves or the distinct records fall short of it.
+ */
+function totalCheck(reader: Reader<unknown> | undefined) {
+  if (reader === undefined) return undefined;
+  let total: number | undefined;
+  let problem: string | undefined;
+  const seen = new Set<string>();
+  return {
+    see(records: readonly unknown[], response: ResponseView): void {
+      const raw = read(reader, response);
+      const said = typeof raw === 'number' || (typeof raw === 'string' && raw.trim() !== '') ? Number(raw) : Number.NaN;
+      if (!Number.isInteger(said)) problem ??= `a page did not report the listing's total (got ${JSON.stringify(raw)})`;
+      else if (total === undefined) total = said;
+      else if (said !== total) problem ??= `the listing's total changed from ${total} to ${said} while it was read, so its pages shifted`;
+      for (const record of records) seen.add(fingerprint([record]));
+    },
+    incomplete(): string | undefined {
+      if (problem !== undefined) return problem;
+      if (total !== undefined && seen.size !== total) return `${seen.size} distinct records were read of the ${total} the listing reported, so its pages shifted`;
+      return undefined;
+    },
+  };
+}
+
 /** A single request. */
 export function noPaging(): Pagination {
   return pagination('none', () => ({ first: () => ({}), next: () => null }));
@@ -185,6 +225,14 @@ export interface OffsetPagingOptions {
    * Set false when the server may cap the page size below `limit`; paging then ends on an empty page.
    */
   stopOnShortPage?: boolean;
+  /**
+   * Ask for each page from the previous page's last record, and check it comes back first: if it
+   * does not, a record was added or removed before it meanwhile and the pages shifted (`incomplete()`
+   * says so). The repeated record is dropped. For listings with no total to check (OnlineExamMaker).
+   */
+  overlap?: boolean;
+  /** Where each page reports the listing's total, checked by `incomplete()` (see pageNumberPaging). */
+  total?: Reader<unknown>;
 }
 
 /**
@@ -197,20 +245,44 @@ export function offsetPaging(options: OffsetPagingOptions): Pagination {
   const startAt = options.startAt ?? 0;
   const stopOnShortPage = options.stopOnShortPage ?? true;
   if (!(options.limit >= 1)) throw new RangeError(`offsetPaging needs limit >= 1 (got ${options.limit})`);
+  const overlap = options.overlap === true;
+  if (overlap && options.limit < 2) throw new RangeError(`offsetPaging with overlap needs limit >= 2 (got ${options.limit})`);
   return pagination('offset', () => {
     const guard = samePageGuard(`${offsetParam}/${limitParam}`);
+    const totals = totalCheck(options.total);
+    // With overlap: the last record of the previous page, which the next page must start with.
+    let edge: string | undefined;
+    let received = 0;
+    let shifted: string | undefined;
     return {
       first: () => ({ query: { [offsetParam]: startAt, [limitParam]: options.limit } }),
-      next: ({ records, request }) => {
+      ...(overlap
+        ? {
+            trim(records: readonly unknown[]): readonly unknown[] {
+              received = records.length;
+              const expected = edge;
+              edge = records.length > 0 ? fingerprint([records[records.length - 1]]) : undefined;
+              if (expected === undefined) return records;
+              if (records.length > 0 && fingerprint([records[0]]) === expected) return records.slice(1);
+              shifted ??= `the record at a page edge had moved by the time the next page was read, so records were added or removed while the listing was read`;
+              return records;
+            },
+          }
+        : {}),
+      next: ({ records, request, response }) => {
+        totals?.see(records, response);
         if (records.length === 0) return null;
+        const arrived = overlap ? received : records.length;
         // A page is short only against a limit we actually sent; the server's default is unknown, so never guess.
         const sentLimit = sentNumber(request, limitParam);
-        if (stopOnShortPage && sentLimit !== undefined && records.length < sentLimit) return null;
+        if (stopOnShortPage && sentLimit !== undefined && arrived < sentLimit) return null;
         guard(records);
-        // Advance by what arrived, not by `limit`: a server that caps the page size must not make us skip rows.
-        const offset = (sentNumber(request, offsetParam) ?? startAt) + records.length;
+        // Advance by what arrived, not by `limit`: a server that caps the page size must not make us
+        // skip rows. With overlap, the next page starts at this page's last record.
+        const offset = (sentNumber(request, offsetParam) ?? startAt) + arrived - (overlap ? 1 : 0);
         return { query: { [offsetParam]: offset, [limitParam]: options.limit } };
       },
+      ...(overlap || totals ? { incomplete: () => shifted ?? totals?.incomplete() } : {}),
     };
   });
 }
@@ -227,6 +299,11 @@ export interface PageNumberPagingOptions {
   stopOnShortPage?: boolean;
   /** Optional "are there more pages" reader, e.g. `body => body.page < body.total_pages`. */
   hasMore?: Reader<boolean>;
+  /**
+   * Where each page reports the listing's total (DRF's `count`): `incomplete()` then says when the
+   * total moved between pages or the distinct records read do not match it (the pages shifted).
+   */
+  total?: Reader<unknown>;
 }
 
 /** `?page=1`, `?page=2`, … ; stops on an empty page, a short page, or `hasMore` false. */
@@ -237,9 +314,12 @@ export function pageNumberPaging(options: PageNumberPagingOptions = {}): Paginat
   const sizeQuery = options.pageSizeParam !== undefined && options.pageSize !== undefined ? { [options.pageSizeParam]: options.pageSize } : {};
   return pagination('page_number', () => {
     const guard = samePageGuard(pageParam);
+    const totals = totalCheck(options.total);
     return {
       first: () => ({ query: { [pageParam]: startAt, ...sizeQuery } }),
+      ...(totals ? { incomplete: () => totals.incomplete() } : {}),
       next: ({ records, response, request }) => {
+        totals?.see(records, response);
         if (records.length === 0) return null;
         if (stopOnShortPage && options.pageSize !== undefined && records.length < options.pageSize) return null;
         if (options.hasMore !== undefined && !isTrue(read(options.hasMore, response))) return null;
@@ -254,6 +334,8 @@ export function pageNumberPaging(options: PageNumberPagingOptions = {}): Paginat
 export interface NextUrlPagingOptions {
   /** Where the next link is; default the body's `next` (Django REST framework, Testpress). Use `linkHeaderNext` for RFC 8288 headers. */
   next?: Reader<unknown>;
+  /** Where each page reports the listing's total (DRF's `count`), checked by `incomplete()` (see pageNumberPaging). */
+  total?: Reader<unknown>;
 }
 
 /** Reads `Link: <…>; rel="next"` (RFC 8288). */
@@ -272,14 +354,42 @@ function isAbsolute(url: string | undefined): url is string {
   return url !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
 }
 
-/** Follow a next link (absolute or relative to the page's URL) until it is null; fails if a link repeats. */
+/**
+ * A next link on the host of the page that returned it, re-based onto that page's scheme and port:
+ * vendors behind TLS proxies write `http://` links for an `https://` API (Testpress, inferred from
+ * testpress-api.md), and a link to another host must never receive the request's credentials.
+ */
+function sameHostLink(link: string, current: string): string {
+  let target: URL;
+  try {
+    target = new URL(link, current);
+  } catch {
+    throw new PaginationError(`the next-page link is not a URL (got ${JSON.stringify(link.slice(0, 200))})`);
+  }
+  const page = new URL(current);
+  if (target.hostname !== page.hostname) {
+    throw new TapError(
+      `the next-page link points to ${target.hostname}, not to ${page.hostname} where the pages come from; credentials are never sent to another host, so paging stopped (check base_url).`,
+      'config',
+    );
+  }
+  return `${page.origin}${target.pathname}${target.search}`;
+}
+
+/**
+ * Follow a next link (absolute or relative to the page's URL) until it is null; fails if a link
+ * repeats. Links stay on the page's host, scheme and port (see `sameHostLink`).
+ */
 export function nextUrlPaging(options: NextUrlPagingOptions = {}): Pagination {
   const reader = options.next ?? 'next';
   return pagination('next_url', () => {
     const seen = new Set<string>();
+    const totals = totalCheck(options.total);
     return {
       first: () => ({}),
+      ...(totals ? { incomplete: () => totals.incomplete() } : {}),
       next: ({ records, response, request, url }) => {
+        totals?.see(records, response);
         const current = isAbsolute(url) ? url : isAbsolute(request.url) ? request.url : undefined;
         if (current !== undefined) seen.add(new URL(current).href);
         if (records.length === 0) return null;
@@ -288,8 +398,12 @@ export function nextUrlPaging(options: NextUrlPagingOptions = {}): Pagination {
         if (typeof link !== 'string') {
           throw new PaginationError(`the next-page link is not a string (got ${JSON.stringify(link)})`);
         }
-        // Relative links resolve against the URL that returned them (or, if unknown, the client's base URL).
-        const resolved = current !== undefined ? new URL(link, current).href : link;
+        // Relative links resolve against the URL that returned them; with no page URL known there is
+        // no host to hold the link to, so only a relative link (resolved on the client's base URL) goes.
+        if (current === undefined && isAbsolute(link)) {
+          throw new PaginationError(`the next-page link ${JSON.stringify(link.slice(0, 200))} is absolute, but the page's own URL is unknown, so its host cannot be checked`);
+        }
+        const resolved = current !== undefined ? sameHostLink(link, current) : link;
         if (seen.has(resolved)) {
           throw new PaginationError(`the server returned the same next-page link twice (${resolved}); paging stopped instead of looping`);
         }

@@ -79,6 +79,17 @@ export class RateBudget {
     return Math.max(0, this.limit - this.times.length);
   }
 
+  /** Epoch ms when the next request may go without waiting (now or earlier: at once). */
+  availableAt(): number {
+    const now = this.clock.now();
+    return Math.max(now, this.nextFreeAt(now));
+  }
+
+  /** Name used in messages, e.g. "ClassMarker (30 per hour)". */
+  describe(): string {
+    return `${this.label} (${this.limit} per ${describeInterval(this.intervalMs)})`;
+  }
+
   snapshot(): RateBudgetState {
     this.prune(this.clock.now());
     const state: RateBudgetState = { request_times: [...this.times] };

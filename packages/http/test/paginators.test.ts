@@ -2,7 +2,7 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bodyCursorPaging, linkHeaderNext, nextUrlPaging, noPaging, offsetPaging, pageNumberPaging, PaginationError } from '../src/index.js';
-import type { HttpRequest, Pagination, PageView } from '../src/index.js';
+import type { HttpRequest, Pagination, PageView, Paginator } from '../src/index.js';
 import { makeClient } from './support/fixtures.js';
 import type { Harness } from './support/fixtures.js';
 import { startTestServer } from './support/test-server.js';
@@ -29,7 +29,7 @@ function serveOffsetRows(r: ReceivedRequest, rows = ROWS) {
   return { body: rows.slice(start, start + limit) };
 }
 
-async function collect(request: HttpRequest, pagination: Pagination, select = (b: unknown) => b as unknown[]) {
+async function collect(request: HttpRequest, pagination: Pagination | Paginator, select = (b: unknown) => b as unknown[]) {
   const ids: unknown[] = [];
   for await (const page of h.client.paginate(request, pagination, select)) ids.push(...page.records.map((r) => (r as { id: unknown }).id));
   return ids;
@@ -83,6 +83,57 @@ describe('offsetPaging', () => {
     const paginator = offsetPaging({ limit: 100 })();
     const next = paginator.next({ request: { path: '/rows' }, response: { status: 200, headers: {}, body: [] }, records: ROWS.slice(0, 20) });
     expect(next).toEqual({ query: { offset: 20, limit: 100 } });
+  });
+});
+
+describe('a listing that shifts while it is read (a full table must not delete what it skipped)', () => {
+  /** 25 rows paged by start/limit; `remove(id)` deletes one between two requests, as an admin would. */
+  function liveRows() {
+    const rows = ROWS.map((r) => ({ ...r }));
+    server.always('/rows', (r) => ({ body: { count: rows.length, results: serveOffsetRows(r, rows).body } }));
+    return { remove: (id: number) => rows.splice(rows.findIndex((r) => r.id === id), 1) };
+  }
+  const results = (b: unknown) => (b as { results: unknown[] }).results;
+
+  it('offset paging with overlap asks for each page from the last record seen, drops the repeat and vouches for an unchanged listing', async () => {
+    liveRows();
+    const paginator = offsetPaging({ limit: 10, offsetParam: 'start', overlap: true }).start();
+    expect(await collect({ path: '/rows' }, paginator, results)).toEqual(ROWS.map((r) => r.id));
+    expect(server.received.map((r) => r.query.toString())).toEqual(['start=0&limit=10', 'start=9&limit=10', 'start=18&limit=10']);
+    expect(paginator.incomplete!()).toBeUndefined();
+  });
+
+  it('offset paging with overlap notices records removed before the page edge: the record that slid back is not lost silently', async () => {
+    const rows = liveRows();
+    const paginator = offsetPaging({ limit: 10, offsetParam: 'start', overlap: true }).start();
+    const ids: unknown[] = [];
+    for await (const page of h.client.paginate({ path: '/rows' }, paginator, results)) {
+      ids.push(...page.records.map((r) => (r as { id: unknown }).id));
+      if (page.index === 0) [3, 4].forEach(rows.remove);
+    }
+    expect(ids).not.toContain(11); // slid onto the first page after it was read
+    expect(paginator.incomplete!()).toMatch(/records were added or removed while the listing was read/);
+  });
+
+  it('a listing with a total (DRF count) vouches for itself only when every page says the same total and all of it arrived', async () => {
+    const whole = pageNumberPaging({ pageSize: 10, total: 'count' }).start();
+    server.always('/exams', (r) => {
+      const page = Number(r.query.get('page'));
+      return { body: { count: 25, results: ROWS.slice((page - 1) * 10, page * 10) } };
+    });
+    expect(await collect({ path: '/exams' }, whole, results)).toHaveLength(25);
+    expect(whole.incomplete!()).toBeUndefined();
+
+    const rows = liveRows();
+    const shifted = offsetPaging({ limit: 10, offsetParam: 'start', total: 'count' }).start();
+    for await (const page of h.client.paginate({ path: '/rows' }, shifted, results)) if (page.index === 0) rows.remove(3);
+    expect(shifted.incomplete!()).toBe("the listing's total changed from 25 to 24 while it was read, so its pages shifted");
+  });
+
+  it('paginators without a total or overlap cannot vouch for a listing', () => {
+    expect(offsetPaging({ limit: 10 }).start().incomplete).toBeUndefined();
+    expect(nextUrlPaging().start().incomplete).toBeUndefined();
+    expect(nextUrlPaging({ total: 'count' }).start().incomplete).toBeTypeOf('function');
   });
 });
 
@@ -144,6 +195,29 @@ describe('nextUrlPaging', () => {
     server.on('/list', { body: { next: '/list?page=2', results: [] } });
     expect(await collect({ path: '/list' }, nextUrlPaging(), (b) => (b as { results: unknown[] }).results)).toEqual([]);
     expect(server.received).toHaveLength(1);
+  });
+
+  it('re-bases a next link written with http:// or another port onto the page\'s scheme and port (a TLS proxy in front of the API)', async () => {
+    const port = new URL(server.baseUrl).port;
+    const elsewhere = port === '1' ? '2' : '1';
+    server.on('/list', { body: { next: `https://127.0.0.1:${elsewhere}/list?page=2`, results: [{ id: 1 }] } });
+    server.on('/list', { body: { next: null, results: [{ id: 2 }] } });
+    expect(await collect({ path: '/list' }, nextUrlPaging(), (b) => (b as { results: unknown[] }).results)).toEqual([1, 2]);
+    expect(server.received.map((r) => r.url)).toEqual(['/list', '/list?page=2']);
+  });
+
+  it('never follows a next link to another host: a config error naming both hosts, and no request goes there', async () => {
+    const other = await startTestServer();
+    try {
+      const otherHost = `http://localhost:${new URL(other.baseUrl).port}`;
+      server.on('/list', { body: { next: `${otherHost}/list?page=2`, results: [{ id: 1 }] } });
+      const error = await collect({ path: '/list', headers: { authorization: 'JWT secret-token' } }, nextUrlPaging(), (b) => (b as { results: unknown[] }).results).catch((e: unknown) => e);
+      expect(error).toMatchObject({ blame: 'config' });
+      expect((error as Error).message).toMatch(/^GET \/list: the next-page link points to localhost, not to 127\.0\.0\.1 where the pages come from; credentials are never sent to another host/);
+      expect(other.received).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('reads RFC 8288 Link headers', async () => {

@@ -8,7 +8,7 @@ import { loadConfig, readJsonFile, settingsJsonSchema, envPrefix } from './confi
 import type { StreamContext, TapDefinition } from './declare.js';
 import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
 import { createStderrLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
-import { rateBudgetOf } from './state.js';
+import { budgetSnapshot, rateBudgetOf } from './state.js';
 import { sync } from './sync.js';
 
 /** Where the CLI reads and writes; process streams by default, replaceable in tests. */
@@ -99,7 +99,7 @@ function helpText(tap: TapDefinition): string {
     `  ${tap.name} --config FILE [--config FILE ...] [--state FILE] [--catalog FILE]   sync to stdout`,
     `  ${tap.name} --discover [--config FILE]      print the catalog`,
     `  ${tap.name} --about [--format json|markdown] print name, version, capabilities and settings`,
-    `  ${tap.name} --test --config FILE            check the credentials with one cheap request`,
+    `  ${tap.name} --test --config FILE [--state FILE]   check the credentials with one cheap request`,
     `  ${tap.name} --version | --help`,
   ];
   for (const [name, sub] of Object.entries(tap.subcommands ?? {})) lines.push(`  ${tap.name} ${name} ${sub.usage ?? ''}`.trimEnd() + `   ${sub.description}`);
@@ -178,10 +178,26 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
       if (args.test) {
         const test = tap.api.test;
         if (!test) throw new TapError(`${tap.name} does not declare a connection test.`, 'system');
+        // The test request counts against the API's budget like any other: none is spent when the
+        // budget (restored from --state) is used up, and the one spent is handed back in a STATE.
+        const budget = http.budget;
+        if (budget && budget.availableAt() > Date.now()) {
+          throw new TapError(
+            `Connection test not run: the request budget for ${budget.describe()} is used up${args.state ? ` (per ${args.state})` : ''}; run --test again after ${new Date(budget.availableAt()).toISOString()}.`,
+            'transient',
+          );
+        }
         const ctx: StreamContext<TConfig> = { stream: '(test)', config, http, log, context: {}, start: undefined, signal: new AbortController().signal };
         if (typeof test === 'function') await test(ctx);
         else await http.request({ method: 'GET', path: test.path, query: { ...(test.query ?? {}) }, headers: {} });
         log.info('Connection test passed: the API accepted the credentials.');
+        if (budget) {
+          const given = typeof state === 'object' && state !== null && !Array.isArray(state) ? (state as Record<string, unknown>) : { bookmarks: {} };
+          const writer = new SingerWriter(io.stdout as Writable);
+          await writer.write({ type: 'STATE', value: { ...given, rate_budget: budgetSnapshot(budget) } });
+          await writer.end();
+          log.info('The STATE line on stdout is the given state with this request counted: pass it as the next --state.');
+        }
         return EXIT_CODES.ok;
       }
       const catalog = args.catalog ? readJsonFile(args.catalog, args.catalogFlag === '--properties' ? 'properties' : 'catalog') : undefined;
@@ -196,6 +212,7 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
         log,
         write: (message) => writer.write(message),
         ...(io.now ? { now: io.now } : {}),
+        ...(args.state !== undefined ? { stateFile: args.state } : {}),
         onRecords: (stream, count) => progress?.count(stream, count),
       });
       await writer.end();

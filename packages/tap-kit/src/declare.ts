@@ -32,10 +32,22 @@ export interface IncrementalSettings<TRecord> {
   sorted: boolean | 'asc' | 'desc';
   /** Re-read this far behind the bookmark, for records whose cursor is written late. */
   lookback?: Duration;
-  /** The furthest back the API lets anyone read (e.g. '3mo'): older starts are clamped and logged. */
+  /**
+   * The furthest back the API lets anyone read, from now (e.g. '3mo', calendar months): an older
+   * bookmark or start_date is clamped, with a WARNING naming how much can no longer be read.
+   */
   maxLookback?: Duration;
+  /** How far inside `maxLookback` to stay, for the API's own clock and time zone (e.g. '1d'). */
+  maxLookbackMargin?: Duration;
   /** Keep one bookmark per context (e.g. per exam) instead of one for the stream. */
   partitioned?: boolean;
+  /**
+   * Records that will still change (an attempt still running): each is emitted, and the bookmark
+   * never moves past the oldest one seen, so every run re-reads it until it is finished, however
+   * long that takes. A record without a cursor value is treated the same way already (emitted on
+   * every run, never moving the bookmark); declaring it pending only silences the warning.
+   */
+  pending?: (record: TRecord) => boolean;
 }
 
 /** Everything a stream's hooks can use. Nothing is global: the kit injects it all. */
@@ -180,6 +192,7 @@ function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): 
     if (!Object.hasOwn(shape, incremental.cursor)) throw new Error(`${where}: cursor "${incremental.cursor}" is not in the record schema.`);
     if (incremental.lookback) assertDuration(incremental.lookback, `${where} lookback`);
     if (incremental.maxLookback) assertDuration(incremental.maxLookback, `${where} maxLookback`);
+    if (incremental.maxLookbackMargin) assertDuration(incremental.maxLookbackMargin, `${where} maxLookbackMargin`);
     if (declaration.activateVersion) throw new Error(`${where}: ACTIVATE_VERSION is for full-table streams only.`);
   }
 }

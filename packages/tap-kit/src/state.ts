@@ -23,6 +23,11 @@ export interface TapState {
   bookmarks: Record<string, StreamBookmark>;
   currently_syncing?: string | null;
   /**
+   * The partition of `currently_syncing` being read (streams with declared `partitions`), so a run
+   * that stopped there (the rate budget, a kill) resumes there instead of at the first partition.
+   */
+  currently_syncing_partition?: Context;
+  /**
    * The API's rate budget, when it declares one: the epoch-ms times of the requests made within
    * its window (at most `limit` of them) and a server-imposed pause, so back-to-back runs share
    * one budget. Stream-independent; absent when there is nothing to remember.
@@ -71,15 +76,40 @@ function instantParts(text: string): { ms: number; micros: number } {
   return { ms: Date.parse(normalised), micros: Number(fraction.padEnd(6, '0').slice(3, 6)) };
 }
 
+/**
+ * Why a kept bookmark cannot be a value of this cursor kind (undefined when it can): a date-time
+ * cursor needs an ISO 8601 string, a number cursor a number. Read before any request, so a hand-edited
+ * or foreign state stops the run with a sentence instead of a RangeError or a `NaN` sent to the API.
+ */
+export function bookmarkProblem(kind: CursorKind, value: unknown): string | undefined {
+  if (kind === 'datetime') {
+    const isDate = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && Number.isFinite(Date.parse(value));
+    return typeof value === 'string' && (normaliseIsoDateTime(value) !== undefined || isDate) ? undefined : 'is not an ISO 8601 date-time';
+  }
+  if (kind === 'number') {
+    const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    return Number.isFinite(number) ? undefined : 'is not a number';
+  }
+  return typeof value === 'string' || typeof value === 'number' ? undefined : 'is not a string';
+}
+
 /** Holds the state during a run. Reads any JSON tolerantly; writes only the documented shape. */
 export class StateStore {
   private readonly state: TapState;
+  /** Where the run that wrote the initial state was when it last wrote it (undefined: it finished). */
+  readonly resumePoint: { stream: string; context: Context | undefined } | undefined;
 
   constructor(initial: unknown) {
-    const bookmarks = (initial as { bookmarks?: unknown } | null | undefined)?.bookmarks;
+    const given = (initial ?? {}) as { bookmarks?: unknown; currently_syncing?: unknown; currently_syncing_partition?: unknown };
+    const bookmarks = given.bookmarks;
     this.state = {
       bookmarks: typeof bookmarks === 'object' && bookmarks !== null ? structuredClone(bookmarks as Record<string, StreamBookmark>) : {},
     };
+    const partition = given.currently_syncing_partition;
+    this.resumePoint =
+      typeof given.currently_syncing === 'string'
+        ? { stream: given.currently_syncing, context: typeof partition === 'object' && partition !== null && !Array.isArray(partition) ? (partition as Context) : undefined }
+        : undefined;
   }
 
   /** The bookmark of a stream (context undefined) or of one partition, when it was kept for this cursor. */
@@ -90,14 +120,31 @@ export class StateStore {
     return typeof value === 'string' || typeof value === 'number' ? value : undefined;
   }
 
+  /** Every bookmark kept for this stream and cursor, as stored (possibly malformed), with its partition's context. */
+  kept(stream: string, cursor: string): Array<{ context: Context | undefined; value: unknown }> {
+    const entry = this.state.bookmarks[stream];
+    if (!entry || typeof entry !== 'object') return [];
+    const found: Array<{ context: Context | undefined; value: unknown }> = [];
+    if (entry.replication_key === cursor && entry.replication_key_value != null) found.push({ context: undefined, value: entry.replication_key_value });
+    for (const partition of Array.isArray(entry.partitions) ? entry.partitions : []) {
+      if (partition && typeof partition === 'object' && partition.replication_key === cursor && partition.replication_key_value != null) {
+        found.push({ context: partition.context, value: partition.replication_key_value });
+      }
+    }
+    return found;
+  }
+
   set(stream: string, cursor: string, value: CursorValue, context?: Context): void {
     const entry = this.entry(stream, context, true)!;
     entry.replication_key = cursor;
     entry.replication_key_value = value;
   }
 
-  setCurrentlySyncing(stream: string | null): void {
+  /** The stream being read, and the declared partition of it when it has `partitions`. */
+  setCurrentlySyncing(stream: string | null, partition?: Context): void {
     this.state.currently_syncing = stream;
+    if (partition === undefined) delete this.state.currently_syncing_partition;
+    else this.state.currently_syncing_partition = { ...partition };
   }
 
   /** Records the rate budget's current history (undefined drops it). */

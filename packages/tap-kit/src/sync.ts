@@ -4,14 +4,14 @@ import type { z } from 'zod';
 import type { Context, StreamContext, StreamDefinition, TapDefinition } from './declare.js';
 import { resolveSelection, type StreamSelection } from './catalog.js';
 import { normaliseIsoDateTime } from './coerce.js';
-import { subtractDuration } from './duration.js';
+import { describeDuration, describeSpan, subtractDuration } from './duration.js';
 import { isRateLimited, TapError } from './errors.js';
 import { noPaging, type HttpClient, type HttpRequest, type QueryValue } from '@tapline/http';
 import { createApiClient } from './client.js';
 import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
 import type { Logger } from './log.js';
 import { fillPath, followedUrl, pickFields, selectRecords } from './records.js';
-import { budgetSnapshot, compareCursor, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
+import { bookmarkProblem, budgetSnapshot, compareCursor, contextId, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
 
 /** The Singer messages a tap writes (structurally the same as @tapline/singer's). */
 export type TapMessage =
@@ -36,6 +36,8 @@ export interface SyncOptions<TConfig> {
   signal?: AbortSignal;
   /** Told how many records each stream emitted, as they go (for a progress line). */
   onRecords?: (stream: string, count: number) => void;
+  /** Where `state` came from (the --state file), for messages about it. */
+  stateFile?: string;
 }
 
 /** One stream's plan for this run. */
@@ -53,8 +55,20 @@ interface StreamRun {
   /** Runs in several contexts sharing one bookmark: commit only when all are done. */
   sharedBookmark: boolean;
   pendingMax: CursorValue | undefined;
+  /** With a shared bookmark: the oldest pending record's cursor over all contexts. */
+  pendingHold: CursorValue | undefined;
   version: number | undefined;
+  /** Why this run's listing may be incomplete (then no ACTIVATE_VERSION), from any of its contexts. */
+  versionDoubt: string | undefined;
   recordCount: number;
+}
+
+/** What a partition's paging showed about its listing's completeness. */
+interface Listing {
+  pages: number;
+  /** The paginator can tell whether the pages shifted (it declares `incomplete`). */
+  checked: boolean;
+  doubt: string | undefined;
 }
 
 /** Runs a sync and returns the final state. A RateLimitedError is re-thrown after the state is written. */
@@ -88,13 +102,17 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     });
   };
 
-  const commit = (run: StreamRun, value: CursorValue, context: Context | undefined) => {
+  /** `hold`: the oldest pending record's cursor, which the bookmark never passes. */
+  const commit = (run: StreamRun, value: CursorValue, context: Context | undefined, hold: CursorValue | undefined) => {
     const cursor = run.def.incremental!.cursor;
     let capped = value;
     // The signpost: never bookmark past the sync start, so records written during the run are re-read.
     if (run.kind === 'datetime' && compareCursor('datetime', value, signpost.toISOString()) > 0) capped = signpost.toISOString();
+    if (hold !== undefined && compareCursor(run.kind!, hold, capped) < 0) capped = hold;
     const existing = store.get(run.def.name, cursor, context);
-    if (existing !== undefined && compareCursor(run.kind!, existing, capped) >= 0) return;
+    // Never backwards, except to a pending record seen behind the bookmark (e.g. a state written
+    // before `pending` was declared): re-reading costs requests, passing it loses its final form.
+    if (existing !== undefined && compareCursor(run.kind!, existing, capped) >= 0 && (hold === undefined || compareCursor(run.kind!, existing, capped) === 0)) return;
     store.set(run.def.name, cursor, capped, context);
   };
 
@@ -108,13 +126,25 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     if (start === undefined && typeof startDate === 'string' && startDate !== '') {
       start = run.kind === 'datetime' ? normaliseIsoDateTime(startDate) ?? startDate : startDate;
     }
+    // Where the reading would begin, before any look-back: what a clamp would really skip.
+    const origin = bookmark ?? start;
     if (inc.maxLookback && run.kind === 'datetime') {
-      const floor = subtractDuration(signpost, inc.maxLookback).toISOString();
-      if (start === undefined || compareCursor('datetime', start, floor) < 0) {
-        log.info(
-          `stream ${run.def.name}: ${start === undefined ? 'no bookmark or start_date' : `start ${start} is older than the ${inc.maxLookback} the API allows`}; starting at ${floor}.`,
+      // From the clock now, not the sync start: a partition read late in a long (waiting) run must
+      // still ask for no more than the API serves at that moment.
+      const margin = inc.maxLookbackMargin ? -subtractDuration(new Date(0), inc.maxLookbackMargin).getTime() : 0;
+      const floor = new Date(subtractDuration(now(), inc.maxLookback).getTime() + margin).toISOString();
+      const served = `${describeDuration(inc.maxLookback)} back${inc.maxLookbackMargin ? `, less a margin of ${describeDuration(inc.maxLookbackMargin)}` : ''}`;
+      if (origin === undefined) {
+        log.info(`stream ${run.def.name}: no bookmark or start_date; starting at ${floor}, as far back as the API serves (${served}).`);
+        start = floor;
+      } else if (compareCursor('datetime', origin, floor) < 0) {
+        const skipped = Date.parse(floor) - Date.parse(normaliseIsoDateTime(String(origin)) ?? String(origin));
+        log.warn(
+          `stream ${run.def.name}${context && Object.keys(context).length > 0 ? ` (partition ${JSON.stringify(context)})` : ''}: the ${bookmark !== undefined ? 'bookmark' : 'start_date'} ${origin} is older than the API serves (${served}); what falls in the ${describeSpan(skipped)} from then to ${floor} can no longer be read and is skipped; starting at ${floor}.`,
         );
         start = floor;
+      } else if (start !== undefined && compareCursor('datetime', start, floor) < 0) {
+        start = floor; // only the look-back reaches past what the API serves: nothing unread is skipped
       }
     }
     return start;
@@ -133,6 +163,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     let previous: CursorValue | undefined;
     let reachedOlder = false;
     let max: CursorValue | undefined;
+    let hold: CursorValue | undefined;
     let boundaryKeys = new Set<string>();
     let skippedOld = 0;
     let warnedNoCursor = false;
@@ -141,7 +172,8 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const shape = def.record.shape as Record<string, unknown>;
     log.debug(`stream ${def.name}: syncing ${JSON.stringify(context)}${start !== undefined ? ` from ${start}` : ''}`);
 
-    for await (const page of pagesOf(run, ctx, url)) {
+    const listing: Listing = { pages: 0, checked: false, doubt: undefined };
+    for await (const page of pagesOf(run, ctx, url, listing)) {
       const extractedAt = new Date().toISOString();
       for (const raw of page) {
         const transformed = def.transform ? def.transform(raw, ctx) : raw;
@@ -153,19 +185,24 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
 
         if (inc) {
           const value = record[inc.cursor] as CursorValue | null | undefined;
+          const pending = inc.pending?.(record) === true;
           if (value === null || value === undefined) {
-            if (!warnedNoCursor) log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
-            warnedNoCursor = true;
+            if (!warnedNoCursor && !pending) log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
+            warnedNoCursor ||= !pending;
           } else {
             if (newestFirst && previous !== undefined && compareCursor(run.kind!, value, previous) > 0) {
               log.warn(`stream ${def.name}: declared newest first, but ${inc.cursor} went up from ${previous} to ${value}; reading every page of this partition.`);
               newestFirst = false;
             }
             previous = value;
+            // A pending record holds the bookmark at its cursor, and is kept even behind the start.
+            if (pending && (hold === undefined || compareCursor(run.kind!, value, hold) < 0)) hold = value;
             if (start !== undefined && compareCursor(run.kind!, value, start) < 0) {
-              skippedOld += 1;
               reachedOlder = true;
-              continue;
+              if (!pending) {
+                skippedOld += 1;
+                continue;
+              }
             }
             const keyId = JSON.stringify(def.key.map((k) => record[k]));
             const order = max === undefined ? 1 : compareCursor(run.kind!, value, max);
@@ -198,12 +235,12 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
         }
         sinceCheckpoint += 1;
         if (def.checkpointEvery && sinceCheckpoint >= def.checkpointEvery && commitsPerPage() && max !== undefined) {
-          commit(run, max, bookmarkContext);
+          commit(run, max, bookmarkContext, hold);
           await writeState();
           sinceCheckpoint = 0;
         }
       }
-      if (commitsPerPage() && max !== undefined) commit(run, max, bookmarkContext);
+      if (commitsPerPage() && max !== undefined) commit(run, max, bookmarkContext, hold);
       await writeState();
       sinceCheckpoint = 0;
       if (newestFirst && reachedOlder) {
@@ -212,10 +249,20 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       }
     }
 
+    if (run.version !== undefined && run.versionDoubt === undefined) {
+      // ACTIVATE_VERSION removes downstream whatever this run did not emit: only for a listing known whole.
+      const doubt =
+        listing.doubt ??
+        (listing.pages > 1 && !listing.checked
+          ? `its ${listing.pages} pages were read by a paginator that cannot tell whether records moved between them (declare its total or overlap)`
+          : undefined);
+      if (doubt !== undefined) run.versionDoubt = `${Object.keys(context).length > 0 ? `partition ${JSON.stringify(context)}: ` : ''}${doubt}`;
+    }
     if (inc && max !== undefined) {
       if (run.sharedBookmark) {
         if (run.pendingMax === undefined || compareCursor(run.kind!, max, run.pendingMax) > 0) run.pendingMax = max;
-      } else commit(run, max, bookmarkContext);
+        if (hold !== undefined && (run.pendingHold === undefined || compareCursor(run.kind!, hold, run.pendingHold) < 0)) run.pendingHold = hold;
+      } else commit(run, max, bookmarkContext, hold);
     }
     if (skippedOld > 0) log.debug(`stream ${def.name}: skipped ${skippedOld} records older than ${start}.`);
     await writeState();
@@ -224,10 +271,16 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   /** After every context of a stream tree ran: shared bookmarks, ACTIVATE_VERSION, metrics. */
   const finish = async (run: StreamRun): Promise<void> => {
     for (const child of run.children) if (child.needed) await finish(child);
-    if (run.pendingMax !== undefined) commit(run, run.pendingMax, undefined);
+    if (run.pendingMax !== undefined) commit(run, run.pendingMax, undefined, run.pendingHold);
     if (run.selection.selected && run.version !== undefined) {
-      // Sent after the last record, so an interrupted run never tells the target to drop rows.
-      await options.write({ type: 'ACTIVATE_VERSION', stream: run.def.name, version: run.version });
+      if (run.versionDoubt !== undefined) {
+        log.warn(
+          `stream ${run.def.name}: ${run.versionDoubt}; ACTIVATE_VERSION is not sent this run, so nothing is removed downstream on a listing that may have missed live records (the next whole listing sends it).`,
+        );
+      } else {
+        // Sent after the last record, so an interrupted run never tells the target to drop rows.
+        await options.write({ type: 'ACTIVATE_VERSION', stream: run.def.name, version: run.version });
+      }
     }
     if (run.selection.selected) log.metric('counter', 'record_count', run.recordCount, { stream: run.def.name });
   };
@@ -248,13 +301,35 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   };
 
   try {
-    for (const run of runs) {
-      if (!run.needed) continue;
-      store.setCurrentlySyncing(run.def.name);
-      await announce(run);
-      const contexts = run.def.partitions ? run.def.partitions(config) : [{}];
-      for (const context of contexts) await runPartition(run, context);
-      await finish(run);
+    checkBookmarks(runs, store, options.stateFile);
+    // One unit per top-level stream, or per declared partition of it. A run goes round them once,
+    // starting where the last run stopped (a rate budget used up, a kill), so the units after that
+    // point are never starved by the ones before it; those come last instead.
+    const units = runs
+      .filter((run) => run.needed)
+      .flatMap((run) => {
+        const contexts = run.def.partitions ? run.def.partitions(config) : [{}];
+        return contexts.length === 0 ? [{ run, context: undefined }] : contexts.map((context) => ({ run, context: context as Context | undefined }));
+      });
+    const from = resumeIndex(units, store.resumePoint);
+    if (from > 0) {
+      const { run, context } = units[from]!;
+      log.info(
+        `stream ${run.def.name}: resuming${run.def.partitions && context ? ` at partition ${JSON.stringify(context)}` : ''}, where the last run stopped; what comes before it is read after the rest.`,
+      );
+    }
+    const left = new Map<StreamRun, number>();
+    for (const unit of units) left.set(unit.run, (left.get(unit.run) ?? 0) + 1);
+    const announced = new Set<StreamRun>();
+    for (const { run, context } of [...units.slice(from), ...units.slice(0, from)]) {
+      if (!announced.has(run)) {
+        announced.add(run);
+        await announce(run);
+      }
+      store.setCurrentlySyncing(run.def.name, run.def.partitions ? context : undefined);
+      if (context !== undefined) await runPartition(run, context);
+      left.set(run, left.get(run)! - 1);
+      if (left.get(run) === 0) await finish(run);
     }
     store.setCurrentlySyncing(null);
     await writeState();
@@ -292,7 +367,9 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
       partitioned: incremental && multiContext && def.incremental?.partitioned === true,
       sharedBookmark: incremental && multiContext && def.incremental?.partitioned !== true,
       pendingMax: undefined,
+      pendingHold: undefined,
       version: undefined,
+      versionDoubt: undefined,
       recordCount: 0,
     });
   }
@@ -305,6 +382,32 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
   const roots = streams.filter((def) => !def.parent).map((def) => byDef.get(def)!);
   roots.forEach(markNeeded);
   return roots;
+}
+
+/** The unit a resumed run starts at: the partition it stopped in, else that stream's first; 0 when unknown. */
+function resumeIndex(units: ReadonlyArray<{ run: StreamRun; context: Context | undefined }>, point: StateStore['resumePoint']): number {
+  if (point === undefined) return 0;
+  const wanted = point.context === undefined ? undefined : contextId(point.context);
+  const partition = units.findIndex((u) => u.run.def.name === point.stream && u.context !== undefined && contextId(u.context) === wanted);
+  if (partition >= 0) return partition;
+  return Math.max(0, units.findIndex((u) => u.run.def.name === point.stream));
+}
+
+/** A bookmark the run cannot use is the state's owner's to fix: one sentence, before any request. */
+function checkBookmarks(runs: readonly StreamRun[], store: StateStore, stateFile: string | undefined): void {
+  for (const run of runs) {
+    checkBookmarks(run.children, store, stateFile);
+    if (!run.needed || !run.incremental || run.kind === undefined) continue;
+    for (const { context, value } of store.kept(run.def.name, run.def.incremental!.cursor)) {
+      const problem = bookmarkProblem(run.kind, value);
+      if (problem === undefined) continue;
+      const where = context === undefined ? '' : ` (partition ${JSON.stringify(context)})`;
+      throw new TapError(
+        `${stateFile === undefined ? 'The state' : `The state file ${stateFile}`} holds a bookmark for stream ${run.def.name}${where} that ${problem}: ${JSON.stringify(value)?.slice(0, 80)}; correct it, or remove it to read that stream from start_date again.`,
+        'config',
+      );
+    }
+  }
 }
 
 function contextsOf(child: StreamRun, parentRecord: Record<string, unknown>): readonly Context[] {
@@ -346,10 +449,13 @@ function recordError(stream: string, error: z.ZodError, input: unknown, emitted:
   );
 }
 
-async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined): AsyncIterable<readonly unknown[]> {
+async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined, listing: Listing): AsyncIterable<readonly unknown[]> {
   const def = run.def;
   if (def.fetch) {
-    yield* def.fetch(ctx);
+    for await (const page of def.fetch(ctx)) {
+      listing.pages += 1;
+      yield page;
+    }
     return;
   }
   const api = def.api;
@@ -364,9 +470,14 @@ async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>, url: string
   let request: HttpRequest = { method: def.method ?? 'GET', ...where, query };
   if (def.request) request = def.request(request, ctx);
   if (api.request) request = api.request(request, ctx);
-  const pagination = def.pagination === null ? noPaging() : (def.pagination ?? api.pagination ?? noPaging());
+  const paginator = (def.pagination === null ? noPaging() : (def.pagination ?? api.pagination ?? noPaging())).start();
+  listing.checked = typeof paginator.incomplete === 'function';
   const selector = def.records ?? api.records;
-  for await (const page of ctx.http.paginate(request, pagination, (body) => selectRecords(body, selector))) yield page.records;
+  for await (const page of ctx.http.paginate(request, paginator, (body) => selectRecords(body, selector))) {
+    listing.pages += 1;
+    yield page.records;
+  }
+  listing.doubt = paginator.incomplete?.();
 }
 
 /** Writes a start value the way the API wants it; `exclusive` steps back one unit to keep the boundary. */

@@ -79,3 +79,49 @@ describe('the rate budget across runs', () => {
     expect(fake!.requests).toHaveLength(4);
   });
 });
+
+// Pairs configured by the user, each one request, under the same 3-an-hour budget.
+const pairsApi = defineApi({
+  config: z.object({ base_url: z.string(), pairs: z.array(z.number()) }),
+  baseUrl: (config) => config.base_url,
+  http: () => ({ budget: { limit: 3, intervalMs: HOUR, label: 'Hourly' }, onRateLimit: 'stop' as const }),
+  records: 'data',
+});
+const pairs = pairsApi.stream({
+  name: 'pair_results',
+  path: '/pairs/{pair}',
+  partitions: (config) => config.pairs.map((pair) => ({ pair })),
+  key: ['id'],
+  record: z.object({ id: z.number().int(), at: z.string() }),
+  incremental: { cursor: 'at', sorted: true, partitioned: true },
+  pagination: null,
+});
+const pairsTap = defineTap({ name: 'tap-pairs', description: 'Configured pairs on an hourly budget.', version: '0.0.1', api: pairsApi, streams: [pairs] });
+
+describe('partitions under a rate budget', () => {
+  it('a run that stops on the budget is resumed at the partition it stopped in, so every partition is read in turn', async () => {
+    const routes = Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`GET /pairs/${n}`, () => ({ body: { data: [{ id: n, at: '2024-01-01T00:00:00Z' }] } })]));
+    fake = await fakeApi.start(routes);
+    const config = jsonFile({ base_url: fake.baseUrl, pairs: [1, 2, 3, 4, 5] });
+    const anHourLater = (run: Parameters<typeof lastState>[0]) => jsonFile({ ...lastState(run), rate_budget: undefined });
+
+    const first = await runCli(pairsTap, ['--config', config]);
+    expect(first.code).toBe(0);
+    expect(lastState(first)).toMatchObject({ currently_syncing: 'pair_results', currently_syncing_partition: { pair: 4 } });
+    const second = await runCli(pairsTap, ['--config', config, '--state', anHourLater(first)]);
+    expect(second.stderr).toMatch(/stream pair_results: resuming at partition \{"pair":4\}, where the last run stopped/);
+    const third = await runCli(pairsTap, ['--config', config, '--state', anHourLater(second)]);
+    expect(third.code).toBe(0);
+    // 1 2 3 | 4 5, then round to 1 | 2 3 4: each run starts where the last one stopped.
+    expect(fake!.requests.map((r) => Number(r.path.split('/').pop()))).toEqual([1, 2, 3, 4, 5, 1, 2, 3, 4]);
+    expect(lastState(third).bookmarks.pair_results.partitions.map((p: { context: unknown }) => p.context)).toEqual([1, 2, 3, 4, 5].map((pair) => ({ pair })));
+  });
+
+  it('a run that goes all the way round leaves no resume point behind', async () => {
+    fake = await fakeApi.start({ 'GET /pairs/1': () => ({ body: { data: [{ id: 1, at: '2024-01-01T00:00:00Z' }] } }) });
+    const run = await runCli(pairsTap, ['--config', jsonFile({ base_url: fake.baseUrl, pairs: [1] })]);
+    expect(run.code).toBe(0);
+    expect(lastState(run).currently_syncing).toBeNull();
+    expect(lastState(run)).not.toHaveProperty('currently_syncing_partition');
+  });
+});

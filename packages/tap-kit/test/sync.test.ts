@@ -131,6 +131,35 @@ describe('incremental runs', () => {
   });
 });
 
+describe('ACTIVATE_VERSION only after a whole listing', () => {
+  const activations = (messages: Array<Record<string, any>>) => messages.filter((m) => m.type === 'ACTIVATE_VERSION');
+  const examIds = (messages: Array<Record<string, any>>) => messages.filter((m) => m.type === 'RECORD' && m.stream === 'exams').map((m) => m.record.id);
+
+  it('is not sent when exams are deleted between two pages, which shifts a live exam out of the run; a warning says why', async () => {
+    const data = { exams: [...examRows(), { id: 4, title: 'Drama', pass_mark: null }, { id: 5, title: 'Economics', pass_mark: null }], results: resultRows() };
+    const routes = examRoutes(data);
+    const results = routes['GET /exams/1/results']!;
+    // While exam 1's results are read (after the first exams page), exams 1 and 2 are deleted upstream.
+    let deleted = false;
+    routes['GET /exams/1/results'] = (request) => {
+      if (!deleted) data.exams.splice(0, 2);
+      deleted = true;
+      return results(request);
+    };
+    api = await startFakeApi(routes);
+    const config = writeJson({ base_url: api.baseUrl, api_key: 'sekret-key-123' });
+    const run = await runCli(examTap, ['--config', config], {}, NOW);
+    expect(run.code, run.stderr).toBe(0);
+    expect(examIds(run.messages)).toEqual([1, 2, 4, 5]); // exam 3 slid onto the page already read
+    expect(activations(run.messages)).toEqual([]);
+    expect(run.stderr).toMatch(/WARN stream exams: the record at a page edge had moved .*; ACTIVATE_VERSION is not sent this run, so nothing is removed downstream/);
+    // The next run reads the listing whole, and sends it.
+    const next = await runCli(examTap, ['--config', config], {}, NOW);
+    expect(examIds(next.messages)).toEqual([3, 4, 5]);
+    expect(activations(next.messages)).toHaveLength(1);
+  });
+});
+
 describe('selection through a catalog', () => {
   const discover = async () => JSON.parse((await runCli(examTap, ['--discover'])).stdout);
 

@@ -75,6 +75,17 @@ describe('startSimulator', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it('runs a named action at a chosen request, then answers normally (the vendor’s data changing mid-sync)', async () => {
+    const seen: unknown[] = [];
+    sim = await startSimulator({ ...echo, actions: { record: (args) => void seen.push(args.value) } });
+    sim.faults.inject({ route: 'item', kind: 'act', action: 'record', args: { value: 'between pages' }, after: 1 });
+    expect((await fetch(`${sim.baseUrl}/v1/items/1.json`)).status).toBe(200);
+    expect(seen).toEqual([]);
+    expect(await (await fetch(`${sim.baseUrl}/v1/items/2.json`)).json()).toMatchObject({ id: '2' });
+    expect(seen).toEqual(['between pages']);
+    expect(sim.requests.all().map((r) => r.fault)).toEqual([null, 'act']);
+  });
+
   it('exposes control endpoints for faults, the request log and actions', async () => {
     sim = await startSimulator(echo);
     const post = (path: string, body: unknown) => fetch(`${sim?.baseUrl}/__simulator${path}`, { method: 'POST', body: JSON.stringify(body) });

@@ -44,7 +44,10 @@ export const recentResultsIncremental = {
   cursor: 'time_finished',
   sorted: true,
   send: { query: 'finishedAfterTimestamp', format: 'unix', exclusive: true },
-  // "It can only be within the last 3 months" [doc]; 88 days stays inside any 3 calendar months.
-  maxLookback: '88d',
+  // "It can only be within the last 3 months" [doc]: calendar months (inferred), less a day for
+  // ClassMarker's clock and its own time zone's month arithmetic (inferred), so the first request of
+  // a run never meets finishedAfterTimestampTooEarly.
+  maxLookback: '3mo',
+  maxLookbackMargin: '1d',
   partitioned: true,
 } as const;

@@ -1,4 +1,5 @@
 // `exams`: the account's exams from task=api.getExams, full table.
+import { offsetPaging } from '@tapline/http';
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { INDEX_PHP, legacyQuery, oem } from '../api.js';
@@ -9,8 +10,11 @@ export const exams = oem.stream({
   path: INDEX_PHP,
   query: legacyQuery('api.getExams'),
   key: ['eid'],
-  // Exams can be deleted in OnlineExamMaker: ACTIVATE_VERSION lets the target drop or mark them.
+  // Exams can be deleted in OnlineExamMaker: ACTIVATE_VERSION lets the target drop or mark them. An
+  // exam deleted mid-run shifts the start/limit pages, and no total is sent: each page starts at the
+  // last exam of the one before, so a shift is noticed and ACTIVATE_VERSION waits for a whole listing.
   activateVersion: true,
+  pagination: offsetPaging({ limit: 100, offsetParam: 'start', limitParam: 'limit', stopOnShortPage: false, overlap: true }),
   record: z.object({
     eid: coerce.integer().describe('Exam id.'),
     title: z.string(),

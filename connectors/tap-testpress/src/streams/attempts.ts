@@ -33,11 +33,13 @@ export const attempts = testpress.stream({
     };
   },
   key: ['id'],
-  // `date` is when the attempt started and never changes; an attempt running at sync time completes
-  // later with the same date, so a day is re-read each run (duplicates merge on `id`). Newest first:
-  // asked for on the admin API (`ordering=-date`), inferred for the exam's list (the kit reads every
-  // page of a list that turns out otherwise), so a run stops paging past the look-back.
-  incremental: { cursor: 'date', sorted: 'desc', partitioned: true, lookback: '1d' },
+  // `date` is when the attempt started and never changes; a Running attempt may be resumed days or
+  // weeks later (testpress-api.md's attempts were last started up to 14 days after their date), so it
+  // is pending: the exam's bookmark stays at its date until it reads Completed. The day of look-back
+  // is a margin for attempts listed late (inferred). Newest first: asked for on the admin API
+  // (`ordering=-date`), inferred for the exam's list (the kit reads every page of a list that turns
+  // out otherwise), so a run stops paging past the start.
+  incremental: { cursor: 'date', sorted: 'desc', partitioned: true, lookback: '1d', pending: (attempt) => attempt.state === 'Running' },
   transform: (raw: Record<string, any>) => {
     const user = typeof raw.user === 'object' && raw.user !== null ? raw.user : undefined;
     return {

@@ -1,4 +1,5 @@
 // `exams`: the exams the account can list, full table (optionally filtered by course and state).
+import { nextUrlPaging } from '@tapline/http';
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { API, testpress } from '../api.js';
@@ -10,8 +11,11 @@ export const exams = testpress.stream({
   query: ({ config }) => ({ course: config.course, state: config.exam_state }),
   key: ['id'],
   // Exams can be deleted (or hidden from the account) in Testpress: ACTIVATE_VERSION lets the target
-  // drop or mark them. With `course` / `exam_state` set, the table mirrors that filtered list.
+  // drop or mark them. With `course` / `exam_state` set, the table mirrors that filtered list. Pages
+  // are numbered, so an exam deleted mid-run shifts a live one past us: the DRF `count` every page
+  // reports tells the kit whether the listing was whole, and ACTIVATE_VERSION waits for one that was.
   activateVersion: true,
+  pagination: nextUrlPaging({ total: 'count' }),
   transform: (raw: Record<string, unknown>) => ({ ...raw, duration_seconds: raw.duration }),
   record: z.object({
     id: coerce.integer(),

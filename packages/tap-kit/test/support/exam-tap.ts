@@ -22,7 +22,8 @@ export const exams = api.stream({
   path: '/exams',
   key: ['id'],
   record: z.object({ id: z.number().int(), title: z.string(), pass_mark: coerce.decimal().nullable() }),
-  pagination: offsetPaging({ limit: 2 }),
+  // Overlapping pages let the kit trust the listing whole, so ACTIVATE_VERSION may follow it.
+  pagination: offsetPaging({ limit: 2, overlap: true }),
   activateVersion: true,
 });
 

@@ -19,6 +19,10 @@ export type FaultSpec = FaultTarget &
     | /** Answer 200 with a cut-off body (default: the real body, truncated in half). */ { kind: 'malformed'; body?: string }
     | /** The simulator's rate-limit answer (vendor-specific, default 429 + Retry-After). */ { kind: 'rate-limit'; retryAfterSeconds?: number }
     | /** A canned response. */ { kind: 'respond'; response: SimulatorResponse }
+    | /**
+       * Run one of the simulator's named actions (e.g. `delete-exam`), then answer normally: the
+       * vendor's data changes mid-sync, at a request the test chooses.
+       */ { kind: 'act'; action: string; args?: Record<string, unknown> }
   );
 
 interface ActiveFault {
@@ -65,7 +69,7 @@ export class FaultController {
   }
 }
 
-const FAULT_KINDS = new Set(['status', 'delay', 'drop', 'malformed', 'rate-limit', 'respond']);
+const FAULT_KINDS = new Set(['status', 'delay', 'drop', 'malformed', 'rate-limit', 'respond', 'act']);
 
 /** Parses a fault given as JSON (CLI `--fault`, control endpoint); throws a readable error. */
 export function parseFaultSpec(input: unknown): FaultSpec {

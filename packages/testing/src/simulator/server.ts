@@ -177,6 +177,9 @@ export async function startSimulator<TConfig>(
       case 'delay':
         await sleep(fault.ms);
         break;
+      case 'act':
+        await act(fault.action, fault.args ?? {});
+        break;
       default:
         break;
     }
