@@ -329,10 +329,20 @@ function putDigits(value: number, to: Buffer, at: number): number {
   return at + length;
 }
 
-/** Copy `from[start, end)` to `to` at `at`; a loop for the short fields most are (a native copy costs more below ~100 bytes), a native copy for long ones. */
+/**
+ * Copy `from[start, end)` to `to` at `at`. A native copy costs a fixed ~200 ns, as much as copying
+ * ~100 bytes four at a time, so shorter fields (most of them) are copied here.
+ */
 function put(from: Buffer, start: number, end: number, to: Buffer, at: number): number {
-  const length = end - start;
-  if (length > 96) return at + from.copy(to, at, start, end);
-  for (let i = 0; i < length; i++) to[at + i] = from[start + i]!;
-  return at + length;
+  if (end - start > 96) return at + from.copy(to, at, start, end);
+  let i = start;
+  let j = at;
+  for (const last = end - 3; i < last; i += 4, j += 4) {
+    to[j] = from[i]!;
+    to[j + 1] = from[i + 1]!;
+    to[j + 2] = from[i + 2]!;
+    to[j + 3] = from[i + 3]!;
+  }
+  for (; i < end; i++, j++) to[j] = from[i]!;
+  return j;
 }
