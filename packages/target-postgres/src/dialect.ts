@@ -84,8 +84,14 @@ export const postgresDialect: Dialect<PostgresConfig> = {
     } catch (error) {
       throw new LoadError(`cannot connect to PostgreSQL (${describeTarget(config)}): ${(error as Error).message}`);
     }
-    // Timestamps without a zone mean UTC, whatever the server's default zone is.
-    await client.query(`SET TIME ZONE 'UTC'; SET statement_timeout = ${config.statement_timeout_ms}`);
+    // Timestamps without a zone mean UTC, whatever the server's default zone is. A column widened
+    // to numeric or text goes through each value's text (alterColumnType), so that text is fixed
+    // here too, whatever the server or role configures: doubles print exactly (the shortest text
+    // that reads back as the same double, from PostgreSQL 12 on; 0 or less would round them to 15
+    // digits), and timestamps print as ISO 8601 (`2021-01-01 00:00:00+00`, not `Fri Jan 01 ...`).
+    await client.query(
+      `SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET DateStyle = 'ISO, MDY'; SET statement_timeout = ${config.statement_timeout_ms}`,
+    );
     return new PostgresSession(client);
   },
   rowEncoderModule: new URL('./copy-text.js', import.meta.url).href,
@@ -231,7 +237,9 @@ class PostgresSession implements DialectSession {
     const name = quoteIdent(column.name);
     const to = SQL_TYPE[column.kind];
     // jsonb -> text keeps a JSON string's own text (no quotes); other values become their JSON
-    // text. bytea -> text is the bytes' hex, as the tap sent them (without 0x).
+    // text. bytea -> text is the bytes' hex, as the tap sent them (without 0x). A double becomes
+    // numeric through its text: `::numeric` alone rounds it to 15 digits (1234567.123456789 ->
+    // 1234567.12345679), its text is the exact shortest form (extra_float_digits, set at connect).
     const using =
       column.kind === 'json'
         ? `to_jsonb(${name})`
@@ -239,7 +247,9 @@ class PostgresSession implements DialectSession {
           ? `${name} #>> '{}'`
           : from === 'bytes'
             ? `encode(${name}, 'hex')`
-            : `${name}::${to}`;
+            : from === 'number' && column.kind === 'decimal'
+              ? `${name}::text::numeric`
+              : `${name}::${to}`;
     await this.db.query(`ALTER TABLE ${qualified(table)} ALTER COLUMN ${name} TYPE ${to} USING ${using}`);
     this.naiveTimestamps.get(qualified(table))?.delete(column.name);
   }
