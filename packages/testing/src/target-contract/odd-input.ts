@@ -286,27 +286,34 @@ export function defineOddInputCases(context: OddInputContext): void {
     });
 
     it('type changes mid-stream and across runs widen in place; no value is lost or reformatted', async () => {
+      const stringOrObject = { anyOf: [{ type: 'string' }, { type: 'object' }, { type: 'null' }] };
       await load(
         text(
           schema('changes', {
             id: integer,
             a: integer, b: integer, c: { type: 'string' }, d: { type: 'number' }, e: { type: 'boolean' }, f: integer, g: { type: 'string' },
             Name: { type: 'string' },
+            // Doubles of 16 digits, and one that prints with an exponent, turning exact below; JSON turning text.
+            x: { type: 'number' }, y: { type: 'number' }, z: { type: 'number' }, js: stringOrObject, jo: stringOrObject,
           }),
-          record('changes', { id: 1, a: 1, b: 2, c: '3', d: 4.5, e: true, f: 5, g: 'kept', Name: 'upper' }),
+          record('changes', {
+            id: 1, a: 1, b: 2, c: '3', d: 4.5, e: true, f: 5, g: 'kept', Name: 'upper',
+            x: 1234567.123456789, y: 0.00001, z: 0.30000000000000004, js: 'cus_123', jo: { id: 'cus_456' },
+          }),
         ),
       );
       // The next run: integer->number, integer->string, string->integer, number->integer,
       // boolean->string, integer->object, `g` removed, `Name` now spelled `name`, `h` new and
-      // nullable, then mid-stream `h` integer->number.
+      // nullable, then mid-stream `h` integer->number; doubles -> integer (exact decimal), JSON -> string.
       await load(
         text(
           schema('changes', {
             id: integer,
             a: { type: 'number' }, b: { type: 'string' }, c: integer, d: integer, e: { type: 'string' }, f: { type: 'object' },
             name: nullable('string'), h: nullable('integer'),
+            x: integer, y: integer, z: integer, js: nullable('string'), jo: nullable('string'),
           }),
-          record('changes', { id: 2, a: 1.25, b: 'two', c: 3, d: 4, e: 'yes', f: { k: 1 }, name: 'lower', h: 7 }),
+          record('changes', { id: 2, a: 1.25, b: 'two', c: 3, d: 4, e: 'yes', f: { k: 1 }, name: 'lower', h: 7, x: 2, y: 3, z: 4, js: 'cus_789', jo: 'plain' }),
           schema('changes', { id: integer, h: nullable('number') }),
           record('changes', { id: 3, h: 7.5 }),
         ),
@@ -317,8 +324,18 @@ export function defineOddInputCases(context: OddInputContext): void {
         [1.25, 'two', '3', 4, 'yes', { k: 1 }, null, 'lower', 7],
         [null, null, null, null, null, null, null, null, 7.5],
       ]);
+      // Every stored double keeps all its digits (PostgreSQL's ::numeric kept 15), and a JSON
+      // string becomes its own text, without quotes; an object keeps its JSON text.
+      expect(loaded.map((row) => [decimalText(row.x), decimalText(row.y), decimalText(row.z), row.js])).toEqual([
+        ['1234567.123456789', '0.00001', '0.30000000000000004', 'cus_123'],
+        ['2', '3', '4', 'cus_789'],
+        [null, null, null, null],
+      ]);
+      expect(JSON.parse(loaded[0]!.jo as string)).toEqual({ id: 'cus_456' });
+      expect(loaded[1]!.jo).toBe('plain');
       expect(await context.place().columns('changes')).toMatchObject({
         a: 'decimal', b: 'string', c: 'string', d: 'decimal', e: 'string', f: 'json', g: 'string', name: 'string', h: 'decimal',
+        x: 'decimal', y: 'decimal', z: 'decimal', js: 'string', jo: 'string',
       });
     });
 
