@@ -1,5 +1,5 @@
 // Record validation against a stream's JSON Schema: compiled once per schema with ajv, cheap per record.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { _, Ajv, str, type Code, type ErrorObject, type KeywordCxt, type Name, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { containsLosslessNumber, isLosslessNumber, setOwn, stringifyJson } from './json.js';
 import type { JsonSchema } from './messages.js';
@@ -36,8 +36,13 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
  */
 const dateTimePattern =
   /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/;
-/** time of day with optional seconds, fraction and zone. */
-const timePattern = /^(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/;
+/**
+ * time of day with optional seconds, fraction and zone; also `24:00:00`, the end of the day
+ * (PostgreSQL and DuckDB hold it, and a leap second `23:59:60` is stored as it), only with zero
+ * minutes, seconds and fraction.
+ */
+const timePattern =
+  /^(?:(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?|24:00(?::00(?:\.0+)?)?)(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/;
 /** A decimal sent as a string (SDK `use_singer_decimal`). */
 const decimalPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -67,11 +72,39 @@ function createAjv(options: { ownProperties?: boolean; inlineRefs?: boolean; cod
   // (multipleOfPrecision) fails again on large values. Decide it on the decimals as written.
   ajv.removeKeyword('multipleOf');
   ajv.addKeyword({ keyword: 'multipleOf', type: 'number', schemaType: 'number', validate: checkMultipleOf });
+  // ajv refuses NaN under any bound (`|| isNaN(data)`); these compare as JavaScript does, so NaN
+  // passes (README: pipelinewise-tap-postgres declares bounds on numeric columns, which hold NaN).
+  for (const [keyword, okStr, fail] of LIMITS) {
+    ajv.removeKeyword(keyword);
+    ajv.addKeyword({
+      keyword,
+      type: 'number',
+      schemaType: 'number',
+      error: {
+        message: ({ schemaCode }) => str`must be ${okStr} ${schemaCode}`,
+        params: ({ schemaCode }) => _`{comparison: ${okStr}, limit: ${schemaCode}}`,
+      },
+      code: (cxt: KeywordCxt) => cxt.fail(fail(cxt.data, cxt.schemaCode)),
+    });
+  }
   return ajv;
 }
 
+/** Each bound keyword, its comparison as ajv words it, and the condition that fails it (false for NaN). */
+const LIMITS: readonly (readonly [string, string, (data: Name, limit: Code | number | boolean) => Code])[] = [
+  ['maximum', '<=', (data, limit) => _`${data} > ${limit}`],
+  ['minimum', '>=', (data, limit) => _`${data} < ${limit}`],
+  ['exclusiveMaximum', '<', (data, limit) => _`${data} >= ${limit}`],
+  ['exclusiveMinimum', '>', (data, limit) => _`${data} <= ${limit}`],
+];
+
+/**
+ * NaN and the infinities are multiples of nothing and of everything: undecidable, so they pass
+ * (Python taps send them for numeric columns that pipelinewise-tap-postgres declares with
+ * `multipleOf`).
+ */
 function checkMultipleOf(divisor: number, value: number): boolean {
-  if (isDecimalMultiple(value, divisor)) return true;
+  if (!Number.isFinite(value) || isDecimalMultiple(value, divisor)) return true;
   checkMultipleOf.errors = [{ keyword: 'multipleOf', message: `must be multiple of ${divisor}`, params: { multipleOf: divisor } }];
   return false;
 }

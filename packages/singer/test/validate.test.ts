@@ -56,7 +56,9 @@ describe('compileRecordValidator', () => {
   it('checks time and uuid, and accepts any other format as text', () => {
     expect(validate({ c_pk: 1, at: '23:00:03' })).toBeNull();
     expect(validate({ c_pk: 1, at: '04:00:00+02' })).toBeNull();
-    expect(validate({ c_pk: 1, at: '24:00:00' })).not.toBeNull();
+    // 24:00:00 is the end of the day (both databases hold it; a leap second becomes it), and only that.
+    for (const end of ['24:00:00', '24:00', '24:00:00.000', '24:00:00Z', '24:00:00+02:00']) expect(validate({ c_pk: 1, at: end }), end).toBeNull();
+    for (const past of ['24:00:01', '24:01:00', '24:00:00.5', '25:00:00']) expect(validate({ c_pk: 1, at: past }), past).not.toBeNull();
     expect(validate({ c_pk: 1, id: '3e456a1b-0c2d-4e5f-9a8b-7c6d5e4f3a2b' })).toBeNull();
     expect(validate({ c_pk: 1, id: 'not-a-uuid' })).not.toBeNull();
     expect(validate({ c_pk: 1, email: 'not an email' })).toBeNull();
@@ -152,6 +154,24 @@ describe('compileRecordValidator', () => {
     expect(money({ tiny: 1.23456 })).toBeNull();
     expect(money({ price: 0.035 })?.field).toBe('price');
     expect(money({ five: 12 })?.field).toBe('five');
+  });
+
+  it('lets NaN pass bounds and multipleOf, and the infinities multipleOf: numeric columns that hold them are declared with these', () => {
+    // As pipelinewise-tap-postgres declares numeric(12,2): multipleOf, and exclusive bounds.
+    const numeric = compileRecordValidator({
+      type: 'object',
+      properties: {
+        n: { type: ['null', 'number'], multipleOf: 0.01, minimum: -1e10, maximum: 1e10, exclusiveMinimum: true, exclusiveMaximum: true },
+        f: { type: ['null', 'number'], multipleOf: 1e-38 },
+      },
+    });
+    for (const n of [NaN, 19.99, -1e10 + 0.01]) expect(numeric({ n }), String(n)).toBeNull();
+    for (const f of [NaN, Infinity, -Infinity]) expect(numeric({ f }), String(f)).toBeNull();
+    // A bound still holds for what it can decide.
+    expect(numeric({ n: Infinity })).toEqual({ field: 'n', message: 'field "n": must be < 10000000000 (got Infinity)' });
+    expect(numeric({ n: -Infinity })?.field).toBe('n');
+    expect(numeric({ n: 1e10 })?.field).toBe('n');
+    expect(numeric({ n: 0.001 })?.field).toBe('n');
   });
 
   it('reuses the compiled function for an identical schema', () => {

@@ -171,8 +171,8 @@ export function defineOddInputCases(context: OddInputContext): void {
       ]);
     });
 
-    it('times of day: an offset is honoured (the UTC time, never dropped), a leap second is the next second, microseconds cut', async () => {
-      const sent = ['10:00:00', '10:00:00+02:00', '01:30:00+02:00', '22:00:00-05:00', '10:00:00Z', '23:59:60', '10:00:00.1234567', '10:00'];
+    it('times of day: an offset is honoured (the UTC time, never dropped), a leap second is the next second, the end of the day is 24:00:00, microseconds cut', async () => {
+      const sent = ['10:00:00', '10:00:00+02:00', '01:30:00+02:00', '22:00:00-05:00', '10:00:00Z', '23:59:60', '10:00:00.1234567', '10:00', '24:00:00', '24:00+02:00'];
       await load(text(schema('clock', { id: integer, t: nullable('string', { format: 'time' }) }), ...sent.map((t, id) => record('clock', { id, t }))));
       expect((await asText('clock', ['t'])).map((row) => row.t)).toEqual([
         '10:00:00',
@@ -183,6 +183,8 @@ export function defineOddInputCases(context: OddInputContext): void {
         '24:00:00',
         '10:00:00.123456',
         '10:00:00',
+        '24:00:00',
+        '22:00:00',
       ]);
     });
 
@@ -198,19 +200,27 @@ export function defineOddInputCases(context: OddInputContext): void {
       await reject(text(times, record('times', { id: 4, at: '2024-03-01' })), /line 2 .*field "at".*date-time/);
     });
 
-    it('numbers: NaN and infinities as Python taps write them load into number columns; JSON cannot hold them, so a JSON value or a STATE holding one is a clear error', async () => {
-      const floats = schema('floats', { id: integer, f: nullable('number'), t: nullable('string'), j: {} });
+    it('numbers: NaN and infinities as Python taps write them load into number columns, also under multipleOf and bounds; JSON cannot hold them, so a JSON value or a STATE holding one is a clear error', async () => {
+      // pipelinewise-tap-postgres declares numeric columns (which hold NaN) with multipleOf and bounds.
+      const floats = schema('floats', {
+        id: integer,
+        f: nullable('number'),
+        t: nullable('string'),
+        j: {},
+        m: nullable('number', { multipleOf: 1e-38 }),
+        b: nullable('number', { minimum: -1000, maximum: 1000, multipleOf: 0.01 }),
+      });
       const input = text(
         floats,
-        rawRecord('floats', '{"id":1,"f":NaN,"t":"NaN","j":{"s":"Infinity"}}'),
-        rawRecord('floats', '{"id":2,"f":-Infinity,"t":null,"j":null}'),
-        rawRecord('floats', '{"id":3,"f":Infinity}'),
+        rawRecord('floats', '{"id":1,"f":NaN,"t":"NaN","j":{"s":"Infinity"},"m":NaN,"b":NaN}'),
+        rawRecord('floats', '{"id":2,"f":-Infinity,"t":null,"j":null,"m":-Infinity,"b":-999.99}'),
+        rawRecord('floats', '{"id":3,"f":Infinity,"m":Infinity}'),
       );
       await load(input);
-      expect((await rows('floats')).map((row) => [row.f, row.t, row.j])).toEqual([
-        [NaN, 'NaN', { s: 'Infinity' }],
-        [-Infinity, null, null],
-        [Infinity, null, null],
+      expect((await rows('floats')).map((row) => [row.f, row.t, row.j, row.m, row.b])).toEqual([
+        [NaN, 'NaN', { s: 'Infinity' }, NaN, NaN],
+        [-Infinity, null, null, -Infinity, -999.99],
+        [Infinity, null, null, Infinity, null],
       ]);
       await reject(text(floats, rawRecord('floats', '{"id":4,"j":{"x":[1,NaN]}}')), /line 2 \(stream "floats"\): field "j": .*NaN or Infinity/);
       await reject(text(floats, '{"type":"STATE","value":{"high":Infinity}}'), /line 2: the STATE value holds NaN or Infinity/);
