@@ -351,7 +351,7 @@ function typeList(schema: unknown): string {
   const named = types.map((type) => (type === 'string' && typeof s.format === 'string' ? `${type} (${s.format})` : type));
   if (named.length > 0) return named.join(' or ');
   const members = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : undefined;
-  if (members !== undefined) return members.map(typeList).join(' or ');
+  if (members !== undefined) return members.length === 0 ? 'no value at all' : members.map(typeList).join(' or ');
   return 'a value of the declared shape';
 }
 
@@ -390,7 +390,11 @@ function describeProblem(errors: ErrorObject[]): ValidationProblem {
     }
     case 'anyOf':
     case 'oneOf': {
-      problem = `must be ${typeList(error.parentSchema)} (got ${describeValue(error.data)})`;
+      // `{"anyOf": []}` admits nothing: say so rather than "must be  (got ...)".
+      const members = (error.parentSchema as JsonSchema | undefined)?.[error.keyword];
+      problem = Array.isArray(members) && members.length === 0
+        ? `can hold no value: its schema's ${error.keyword} lists no schemas (got ${describeValue(error.data)})`
+        : `must be ${typeList(error.parentSchema)} (got ${describeValue(error.data)})`;
       break;
     }
     default:

@@ -174,6 +174,11 @@ describe('compileRecordValidator', () => {
     expect(numeric({ n: 0.001 })?.field).toBe('n');
   });
 
+  it('says an empty anyOf admits no value, instead of an empty list of types', () => {
+    const empty = compileRecordValidator({ type: 'object', properties: { a: { anyOf: [] } } });
+    expect(empty({ a: 'abc' })).toEqual({ field: 'a', message: 'field "a": can hold no value: its schema\'s anyOf lists no schemas (got "abc")' });
+  });
+
   it('reuses the compiled function for an identical schema', () => {
     const first = compileRecordValidator(JSON.parse(JSON.stringify(schema)) as JsonSchema);
     expect(first({ c_pk: 'x' })?.field).toBe('c_pk');
