@@ -1,6 +1,7 @@
 // Record validation against a stream's JSON Schema: compiled once per schema with ajv, cheap per record.
 import { _, Ajv, str, type Code, type ErrorObject, type KeywordCxt, type Name, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { isStackExhausted } from './errors.js';
 import { containsLosslessNumber, isLosslessNumber, setOwn, stringifyJson } from './json.js';
 import type { JsonSchema } from './messages.js';
 import { describeValue } from './parse-message.js';
@@ -192,11 +193,84 @@ function compileCached(schema: JsonSchema, constraints: boolean): ValidateFuncti
   const huge = key.length > HUGE_SCHEMA_CHARS;
   if (huge) normalised = shareRepeatedSubschemas(normalised) as JsonSchema;
   const ajv = ajvFor(huge, INHERITED_NAME.test(key));
-  const validate = ajv.compile(normalised);
-  ajv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(normalised);
+  } catch (error) {
+    if (isStackExhausted(error)) throw error;
+    throw uncompilable(ajv, normalised, error);
+  } finally {
+    ajv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
+  }
   if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value as string);
   compiled.set(key, validate);
   return validate;
+}
+
+/**
+ * A stream schema ajv cannot compile: a `pattern` in another regex dialect (Python's `(?i)`,
+ * `\\Z`), a `$ref` that resolves nowhere or to another document, a type name JSON Schema does not
+ * have (`"any"`, `"timestamp"`), a keyword whose value has the wrong type (`"minimum": "5"`,
+ * `"enum": null`), a property schema that is no schema (`null`). `property` is the top-level
+ * property whose schema is at fault, when one is; `reason` is ajv's (or ours) in a few words.
+ */
+export class UncompilableSchema extends Error {
+  override readonly name = 'UncompilableSchema';
+
+  constructor(
+    readonly property: string | undefined,
+    readonly reason: string,
+  ) {
+    super(property === undefined ? `the schema cannot be compiled: ${reason}` : `the schema of property ${JSON.stringify(property)} cannot be compiled: ${reason}`);
+  }
+}
+
+function reasonOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}
+
+/**
+ * Which top-level property makes `root` fail to compile (the first, in schema order), by halving
+ * the properties: a few compiles, only on this error path. None when the schema without its
+ * properties fails too, or when the fault lies between properties (a `$ref` from one into another).
+ */
+function uncompilable(ajv: Ajv, root: JsonSchema, error: unknown): UncompilableSchema {
+  const properties = root.properties;
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return new UncompilableSchema(undefined, reasonOf(error));
+  const all = properties as Record<string, unknown>;
+  /** The error compiling `root` with only these properties throws, or null. */
+  const failure = (names: readonly string[]): unknown => {
+    const probe = { ...root, properties: Object.fromEntries(names.map((name) => [name, all[name]])) };
+    try {
+      ajv.compile(probe);
+      return null;
+    } catch (problem) {
+      return problem;
+    } finally {
+      ajv.removeSchema(probe);
+    }
+  };
+  if (failure([]) !== null) return new UncompilableSchema(undefined, reasonOf(error));
+  let names = Object.keys(all);
+  let found: unknown = error;
+  while (names.length > 1) {
+    const half = names.slice(0, Math.ceil(names.length / 2));
+    const rest = names.slice(half.length);
+    const first = failure(half);
+    if (first !== null) [names, found] = [half, first];
+    else {
+      const second = failure(rest);
+      if (second === null) return new UncompilableSchema(undefined, reasonOf(error));
+      [names, found] = [rest, second];
+    }
+  }
+  const name = names[0];
+  if (name === undefined) return new UncompilableSchema(undefined, reasonOf(error));
+  const sub = all[name];
+  if (typeof sub !== 'boolean' && (typeof sub !== 'object' || sub === null || Array.isArray(sub))) {
+    return new UncompilableSchema(name, `it is ${stringifyJson(sub)}, not a JSON Schema object`);
+  }
+  return new UncompilableSchema(name, reasonOf(found));
 }
 
 const schemaMapKeywords = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']);

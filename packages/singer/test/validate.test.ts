@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileRecordValidator, parseJson, readMessages, type JsonSchema, type RecordValidator } from '../src/index.js';
+import { compileRecordValidator, parseJson, readMessages, UncompilableSchema, type JsonSchema, type RecordValidator } from '../src/index.js';
 import { peerFile, peerTestsDir } from './peer-tests.js';
 
 const schema: JsonSchema = {
@@ -177,6 +177,39 @@ describe('compileRecordValidator', () => {
   it('says an empty anyOf admits no value, instead of an empty list of types', () => {
     const empty = compileRecordValidator({ type: 'object', properties: { a: { anyOf: [] } } });
     expect(empty({ a: 'abc' })).toEqual({ field: 'a', message: 'field "a": can hold no value: its schema\'s anyOf lists no schemas (got "abc")' });
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a Python regex flag', { type: 'string', pattern: '(?i)^abc$' }, /Invalid regular expression/],
+    ['a Python end anchor', { type: 'string', pattern: '^abc\\Z' }, /Invalid regular expression/],
+    ['a $ref that resolves nowhere', { $ref: '#/definitions/nowhere' }, /can't resolve reference #\/definitions\/nowhere/],
+    ['a remote $ref', { $ref: 'https://example.com/schema.json' }, /can't resolve reference https:\/\/example\.com/],
+    ['type "any"', { type: 'any' }, /type must be JSONType/],
+    ['type ["null", "timestamp"]', { type: ['null', 'timestamp'] }, /type must be JSONType/],
+    ['"minimum": "5"', { type: 'number', minimum: '5' }, /minimum value must be \["number"\]/],
+    ['"maxLength": null', { type: 'string', maxLength: null }, /maxLength value must be/],
+    ['"enum": null', { enum: null }, /enum value must be \["array"\]/],
+    ['"items": "string"', { type: 'array', items: 'string' }, /items value must be/],
+    ['"format": 5', { type: 'string', format: 5 }, /format value must be \["string"\]/],
+    ['null', null, /it is null, not a JSON Schema object/],
+  ])('a schema ajv cannot compile (%s) is UncompilableSchema naming the property', (_name, broken, reason) => {
+    // Among well-formed properties, on either side: the culprit is found whatever its place.
+    const properties = { id: { type: 'integer' }, ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`p${i}`, { type: 'string' }])), bad: broken, z: { type: 'string' } };
+    let thrown: unknown;
+    try {
+      compileRecordValidator({ type: 'object', properties });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UncompilableSchema);
+    expect((thrown as UncompilableSchema).property).toBe('bad');
+    expect((thrown as UncompilableSchema).reason).toMatch(reason);
+  });
+
+  it('a fault outside the properties is UncompilableSchema without a property', () => {
+    expect(() => compileRecordValidator({ type: 'object', required: 'id', properties: { id: { type: 'integer' } } })).toThrow(
+      expect.objectContaining({ name: 'UncompilableSchema', property: undefined, reason: 'required value must be ["array"]' }),
+    );
   });
 
   it('reuses the compiled function for an identical schema', () => {

@@ -11,6 +11,7 @@ import {
   parseMessage,
   SingerInputError,
   stringifyJson,
+  UncompilableSchema,
   type ActivateVersionMessage,
   type ParseMessageOptions,
   type RecordMessage,
@@ -484,6 +485,13 @@ class Loader<C extends BaseTargetConfig> {
       layout = layoutForSchema(message.stream, message.schema, keyProperties, line, this.settings);
       validator = recordValidatorFor(message.schema, this.settings);
     } catch (error) {
+      if (error instanceof UncompilableSchema) {
+        const what = error.property === undefined ? 'the schema' : `the schema of property ${JSON.stringify(error.property)}`;
+        throw new SingerInputError(
+          { line, stream: message.stream, field: error.property },
+          `${what} cannot be compiled to validate records (${error.reason}); validate_records: false loads the stream without validation, with columns typed from the schema as far as it can be read`,
+        );
+      }
       if (!isStackExhausted(error)) throw error;
       throw new SingerInputError(
         { line, stream: message.stream },
