@@ -483,6 +483,13 @@ class Loader<C extends BaseTargetConfig> {
       signature = stringifyJson([message.schema, keyProperties]);
       if (sink !== undefined && sink.schemaSignature === signature) return; // identical repeat: free and silent
       layout = layoutForSchema(message.stream, message.schema, keyProperties, line, this.settings);
+      if (layout.columns.length === 0) {
+        // A table of no columns: DuckDB cannot make one, PostgreSQL makes one no COPY can fill.
+        throw new SingerInputError(
+          { line, stream: message.stream },
+          'the schema declares no properties and add_record_metadata is off, so the stream has no column to store anything in: declare its properties, or set add_record_metadata: true',
+        );
+      }
       validator = recordValidatorFor(message.schema, this.settings);
     } catch (error) {
       if (error instanceof UncompilableSchema) {

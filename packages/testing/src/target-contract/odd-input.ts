@@ -477,7 +477,7 @@ export function defineOddInputCases(context: OddInputContext): void {
     });
   });
 
-  describe('odd input: schemas ajv cannot compile, text in typed columns', () => {
+  describe('odd input: schemas ajv cannot compile, text in typed columns, a schema with nothing to store', () => {
     // Schemas real taps send that ajv cannot compile (Python regexes, a $ref to nowhere, type names
     // JSON Schema does not have, keywords of the wrong type, no schema at all).
     const broken = {
@@ -526,6 +526,14 @@ export function defineOddInputCases(context: OddInputContext): void {
         [1, 7, true],
         [2, 0, false],
       ]);
+    });
+
+    it('a schema without properties, with add_record_metadata off, has nothing to store: refused at its line', async () => {
+      await reject(
+        text(schema('bare', {}, [])),
+        /^CRITICAL line 1 \(stream "bare"\): the schema declares no properties and add_record_metadata is off, so the stream has no column to store anything in/,
+        { add_record_metadata: false },
+      );
     });
   });
 
