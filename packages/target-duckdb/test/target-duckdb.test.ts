@@ -253,6 +253,18 @@ describe('merging by key', () => {
     expect(states.at(-1)).toBe('{"n":2}');
   });
 
+  it('keeps two composite keys apart whatever their parts hold: ("x\\u0000y", "z") and ("x", "y\\u0000z") are two rows', async () => {
+    const nul = { type: 'SCHEMA', stream: 'nul_keys', key_properties: ['a', 'b'], schema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, v: { type: 'integer' } } } };
+    const row = (a: string, b: string, v: number) => ({ type: 'RECORD', stream: 'nul_keys', record: { a, b, v } });
+    await load(lines(nul, row('x\u0000y', 'z', 1), row('x', 'y\u0000z', 2), row('1', '2', 3), row('1\u00002', '', 4), row('x', 'y\u0000z', 5)));
+    expect(await query(`SELECT a, b, v FROM main.nul_keys ORDER BY v`)).toEqual([
+      { a: 'x\u0000y', b: 'z', v: 1n },
+      { a: '1', b: '2', v: 3n },
+      { a: '1\u00002', b: '', v: 4n },
+      { a: 'x', b: 'y\u0000z', v: 5n },
+    ]);
+  });
+
   it('still updates in place when, after batches of growing ids (inserted), a batch brings ids already stored', async () => {
     const byId = { type: 'SCHEMA', stream: 'exams', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } } };
     const exam = (id: number, v: string) => ({ type: 'RECORD', stream: 'exams', record: { id, v } });

@@ -21,7 +21,7 @@ import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { flattenedProperties, flattenRecord } from './flatten.js';
 import { META, METADATA_FROM_RECORD } from './metadata.js';
 import { columnNamesFor } from './names.js';
-import { canonicalJsonKey, keyOf } from './keys.js';
+import { canonicalJsonKey, compositeKey, keyOf } from './keys.js';
 import { canonicalTimestamp } from './timestamp.js';
 import { PlainRecords } from './plain/plain-records.js';
 import { NotPlain } from './plain/rules.js';
@@ -520,7 +520,7 @@ export class StreamSink {
     const indexes = this.keyIndexes;
     const columns = this.encodedColumns;
     if (indexes.length === 1) return keyOf(row[indexes[0]!]!, columns[indexes[0]!]!.kind);
-    return indexes.map((k) => String(keyOf(row[k]!, columns[k]!.kind))).join('\u0000');
+    return compositeKey(indexes.map((k) => keyOf(row[k]!, columns[k]!.kind)));
   }
 
   private fillMetadata(row: CellValue[], message: RecordMessage, line: number, receivedAt: string, sequence: number): void {
