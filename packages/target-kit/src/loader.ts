@@ -229,7 +229,8 @@ class Loader<C extends BaseTargetConfig> {
       loadUndeclared: this.config.load_undeclared_properties,
       interpretContentEncoding: this.config.interpret_content_encoding,
       flattenMaxLevel: flatteningLevel(this.config),
-      warn: (message) => this.log.warn(message),
+      // Once per text, line aside: the encode workers' sinks warn too (`warnOnce`), a warning each.
+      warn: (message) => this.warnOnce(message),
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };
     this.stateTable = stateTableRef(this.config, this.dialect as Dialect<unknown>);

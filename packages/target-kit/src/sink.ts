@@ -16,13 +16,13 @@ import {
 } from '@tapline/singer';
 import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
-import { encodeCell, hasNoEscapes, hasNul, hasUnpairedSurrogate, InvalidTimestamp, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
+import { encodeCell, hasNoEscapes, hasNul, hasUnpairedSurrogate, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { flattenedProperties, flattenRecord } from './flatten.js';
 import { META, METADATA_FROM_RECORD } from './metadata.js';
 import { columnNamesFor } from './names.js';
 import { canonicalJsonKey, compositeKey, keyOf } from './keys.js';
-import { canonicalTimestamp } from './timestamp.js';
+import { canonicalTimestamp, extractedAtCell } from './timestamp.js';
 import { PlainRecords } from './plain/plain-records.js';
 import { NotPlain } from './plain/rules.js';
 import type { LineScanner } from './plain/scanner.js';
@@ -286,7 +286,9 @@ export class StreamSink {
   /** Copies the values of `layout.properties` out of a record, in order, into `propertyValues`. */
   private readProperties: PropertyReader = () => {};
   private propertyValues: unknown[] = [];
-  private lastExtracted: { text: string | null; cell: string | InvalidTimestamp | null } = { text: null, cell: null };
+  /** The last `time_extracted` text read and its cell (null: none, or no instant: `extractedAtCell`). */
+  private lastExtracted: { text: string | null; cell: string | null } = { text: null, cell: null };
+  private warnedExtractedAt = false;
   /** How plain records of this stream become rows; null when they all take the parsing path; undefined until asked. */
   private plain: PlainRecords | null | undefined = undefined;
   private lastReceivedAt: { text: string; bytes: Buffer } = { text: '', bytes: Buffer.alloc(0) };
@@ -530,11 +532,15 @@ export class StreamSink {
       const extracted = metaValue(record[META.extractedAt]) ?? message.time_extracted ?? null;
       // A tap stamps many records alike: the last text's canonical form is kept.
       if (extracted !== this.lastExtracted.text) {
-        this.lastExtracted = { text: extracted, cell: extracted === null ? null : canonicalTimestamp(extracted) };
+        this.lastExtracted = { text: extracted, cell: extracted === null ? null : extractedAtCell(extracted) };
       }
       const cell = this.lastExtracted.cell;
-      if (cell instanceof InvalidTimestamp) {
-        throw new SingerInputError({ line, stream: this.stream, field: 'time_extracted' }, `"time_extracted": ${cell.reason}`);
+      // Metadata that names no instant is no reason to stop a load (README, "Metadata columns").
+      if (cell === null && extracted !== null && !this.warnedExtractedAt) {
+        this.warnedExtractedAt = true;
+        this.settings.warn(
+          `line ${line} (stream ${JSON.stringify(this.stream)}): time_extracted is not a timestamp (RFC 3339, or RFC 2822 with its zone); _sdc_extracted_at is NULL for this record and any other such record of the stream`,
+        );
       }
       row[meta.extractedAt] = cell;
     }
