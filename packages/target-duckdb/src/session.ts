@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { parseJson } from '@tapline/singer';
 import {
+  keyMatchesSeveralRows,
   LoadError,
   META,
   type ColumnDef,
@@ -502,7 +503,11 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         await this.run(batch, `INSERT INTO ${target} (${columns}) ${source}`, { file, typed, longestLine });
       } else {
         this.rowsChanged.add(target);
-        await this.run(batch, this.mergeSql(batch, target, columns, source), { file, typed, longestLine });
+        const changed = await this.run(batch, this.mergeSql(batch, target, columns, source), { file, typed, longestLine });
+        // Each row of the batch inserts one row or updates the rows its key matches: more rows
+        // changed than the batch holds means a key matched several (loaded under other
+        // key_properties), which the update has just made identical. Refused; the rollback undoes it.
+        if (changed > batch.rows.count) throw await this.severalRowsForOneKey(batch, target, source);
       }
       this.raiseKeyCeiling(batch, keyRange);
     } finally {
@@ -563,13 +568,32 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     return `MERGE INTO ${target} AS t USING (${source}) AS s ON ${on} ${matched}WHEN NOT MATCHED THEN INSERT (${columns}) VALUES (${values})`;
   }
 
-  /** Run a statement that reads the spooled rows; a value DuckDB refuses is traced to its input line and column. */
-  private async run(batch: RowBatch<CsvRowEncoder>, sql: string, spool: Spool): Promise<void> {
+  /** Run a statement that reads the spooled rows, giving the rows it changed; a value DuckDB refuses is traced to its input line and column. */
+  private async run(batch: RowBatch<CsvRowEncoder>, sql: string, spool: Spool): Promise<number> {
     try {
-      await this.connection.run(sql);
+      return (await this.connection.run(sql)).rowsChanged;
     } catch (error) {
       throw await this.explainLoadError(batch, spool, error);
     }
+  }
+
+  /** The refusal of a batch in which a key matched several rows (`keyMatchesSeveralRows`), with one such key and its input line. */
+  private async severalRowsForOneKey(batch: RowBatch<CsvRowEncoder>, target: string, source: string): Promise<LoadError> {
+    const keys = batch.key.map((key) => `CAST(s.${ident(key)} AS VARCHAR)`).join(', ');
+    const on = batch.key.map((key) => `t.${ident(key)} = s.${ident(key)}`).join(' AND ');
+    const found = await this.connection.runAndReadAll(
+      `SELECT ${keys}, count(*) FROM (${source}) AS s JOIN ${target} AS t ON ${on} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`,
+    );
+    const row = (found.getRowsJS()[0] ?? []) as unknown[];
+    const values = row.slice(0, batch.key.length).map(String);
+    // The key's fields as spooled are its text as DuckDB casts it back for integers and strings, the common keys.
+    const indexes = batch.key.map((key) => batch.columns.findIndex((column) => column.name === key));
+    let line: number | undefined;
+    for (let r = 0; r < batch.rows.count && line === undefined && values.length > 0; r++) {
+      const fields = csvFields(batch.rows.rowText(r));
+      if (indexes.every((index, k) => fields[index] === values[k])) line = batch.rows.lines[r];
+    }
+    return keyMatchesSeveralRows(batch, { values, rows: Number(row[batch.key.length] ?? 2), ...(line === undefined ? {} : { line }) });
   }
 
   private async explainLoadError(batch: RowBatch<CsvRowEncoder>, { file, typed, longestLine }: Spool, error: unknown): Promise<LoadError> {

@@ -396,6 +396,23 @@ export function defineOddInputCases(context: OddInputContext): void {
       expect((await rows('unkeyed', ['id', 'v'])).map((row) => [row.id, row.v])).toEqual([[1, 'a'], [1, 'c'], [2, 'b']]);
     });
 
+    it('key_properties narrowed between runs: a record whose new key matches several rows is refused, naming the key (and where a primary key stands, PostgreSQL, the old key and the new); the rows stay as they were', async () => {
+      const keyed = (key: string[]) => schema('rekeyed', { id: integer, org: integer, v: nullable('string') }, key);
+      await load(text(keyed(['id', 'org']), record('rekeyed', { id: 1, org: 1, v: 'a' }), record('rekeyed', { id: 1, org: 2, v: 'b' }), record('rekeyed', { id: 2, org: 1, v: 'c' })));
+      // By id alone, id 1 matches two rows: updating both would leave two identical rows.
+      await reject(
+        text(keyed(['id']), record('rekeyed', { id: 2, org: 1, v: 'c2' }), record('rekeyed', { id: 1, org: 3, v: 'd' })),
+        harness.primaryKeys
+          ? /^CRITICAL input lines 2-3 \(stream "rekeyed"\): PostgreSQL refused the data: duplicate key .*\(Key \(id, org\)=\(1, 3\) already exists\): the table's primary key \(id, org\) comes from the stream's earlier key_properties .* now matched by key_properties \(id\)/
+          : /^CRITICAL line 3 \(stream "rekeyed"\): the record's key \(id\) = \(1\) matches 2 rows of table \S+\.rekeyed, loaded while the stream had other key_properties/,
+      );
+      expect((await rows('rekeyed', ['id', 'org'])).map((row) => [row.id, row.org, row.v])).toEqual([
+        [1, 1, 'a'],
+        [1, 2, 'b'],
+        [2, 1, 'c'],
+      ]);
+    });
+
     it('names: case, punctuation, keywords, unicode, long names and a dotted db-schema-table stream never collapse', async () => {
       const long = 'x'.repeat(70);
       const names = ['a-b', 'a_b', 'A B', 'aB', 'select', 'from', 'order', 'Ünïcödé', '名前', `${long}_one`, `${long}_two`, 'é'.repeat(40), '', ' '];
