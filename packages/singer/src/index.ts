@@ -27,5 +27,5 @@ export * from './catalog.js';
 export { LOGICAL_KINDS, logicalTypeOf, widenLogical, widenKind } from './logical-type.js';
 export { resolveLocalRefs } from './schema-refs.js';
 export type { LogicalKind, LogicalType } from './logical-type.js';
-export { compileRecordValidator } from './validate.js';
+export { compileRecordValidator, UncompilableSchema } from './validate.js';
 export type { RecordValidator, ValidationProblem } from './validate.js';

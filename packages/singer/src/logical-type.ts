@@ -104,7 +104,8 @@ const UNTYPED: LogicalType = { kind: 'json', nullable: true };
  * nullable string.
  */
 export function logicalTypeOf(schema: JsonSchema | boolean | undefined): LogicalType {
-  if (schema === undefined || typeof schema === 'boolean') return { ...UNTYPED };
+  // Anything but a schema object (`true`, `null`, `"string"`: possible with validate_records off) says nothing of the type.
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return { ...UNTYPED };
   return readSchema(schema) ?? { kind: 'string', nullable: true };
 }
 

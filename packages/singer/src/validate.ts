@@ -1,6 +1,7 @@
 // Record validation against a stream's JSON Schema: compiled once per schema with ajv, cheap per record.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { _, Ajv, str, type Code, type ErrorObject, type KeywordCxt, type Name, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { isStackExhausted } from './errors.js';
 import { containsLosslessNumber, isLosslessNumber, setOwn, stringifyJson } from './json.js';
 import type { JsonSchema } from './messages.js';
 import { describeValue } from './parse-message.js';
@@ -36,8 +37,13 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
  */
 const dateTimePattern =
   /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/;
-/** time of day with optional seconds, fraction and zone. */
-const timePattern = /^(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/;
+/**
+ * time of day with optional seconds, fraction and zone; also `24:00:00`, the end of the day
+ * (PostgreSQL and DuckDB hold it, and a leap second `23:59:60` is stored as it), only with zero
+ * minutes, seconds and fraction.
+ */
+const timePattern =
+  /^(?:(?:[01]\d|2[0-3]):[0-5]\d(?::(?:[0-5]\d|60)(?:\.\d+)?)?|24:00(?::00(?:\.0+)?)?)(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$/;
 /** A decimal sent as a string (SDK `use_singer_decimal`). */
 const decimalPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -67,11 +73,39 @@ function createAjv(options: { ownProperties?: boolean; inlineRefs?: boolean; cod
   // (multipleOfPrecision) fails again on large values. Decide it on the decimals as written.
   ajv.removeKeyword('multipleOf');
   ajv.addKeyword({ keyword: 'multipleOf', type: 'number', schemaType: 'number', validate: checkMultipleOf });
+  // ajv refuses NaN under any bound (`|| isNaN(data)`); these compare as JavaScript does, so NaN
+  // passes (README: pipelinewise-tap-postgres declares bounds on numeric columns, which hold NaN).
+  for (const [keyword, okStr, fail] of LIMITS) {
+    ajv.removeKeyword(keyword);
+    ajv.addKeyword({
+      keyword,
+      type: 'number',
+      schemaType: 'number',
+      error: {
+        message: ({ schemaCode }) => str`must be ${okStr} ${schemaCode}`,
+        params: ({ schemaCode }) => _`{comparison: ${okStr}, limit: ${schemaCode}}`,
+      },
+      code: (cxt: KeywordCxt) => cxt.fail(fail(cxt.data, cxt.schemaCode)),
+    });
+  }
   return ajv;
 }
 
+/** Each bound keyword, its comparison as ajv words it, and the condition that fails it (false for NaN). */
+const LIMITS: readonly (readonly [string, string, (data: Name, limit: Code | number | boolean) => Code])[] = [
+  ['maximum', '<=', (data, limit) => _`${data} > ${limit}`],
+  ['minimum', '>=', (data, limit) => _`${data} < ${limit}`],
+  ['exclusiveMaximum', '<', (data, limit) => _`${data} >= ${limit}`],
+  ['exclusiveMinimum', '>', (data, limit) => _`${data} <= ${limit}`],
+];
+
+/**
+ * NaN and the infinities are multiples of nothing and of everything: undecidable, so they pass
+ * (Python taps send them for numeric columns that pipelinewise-tap-postgres declares with
+ * `multipleOf`).
+ */
 function checkMultipleOf(divisor: number, value: number): boolean {
-  if (isDecimalMultiple(value, divisor)) return true;
+  if (!Number.isFinite(value) || isDecimalMultiple(value, divisor)) return true;
   checkMultipleOf.errors = [{ keyword: 'multipleOf', message: `must be multiple of ${divisor}`, params: { multipleOf: divisor } }];
   return false;
 }
@@ -159,11 +193,84 @@ function compileCached(schema: JsonSchema, constraints: boolean): ValidateFuncti
   const huge = key.length > HUGE_SCHEMA_CHARS;
   if (huge) normalised = shareRepeatedSubschemas(normalised) as JsonSchema;
   const ajv = ajvFor(huge, INHERITED_NAME.test(key));
-  const validate = ajv.compile(normalised);
-  ajv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
+  let validate: ValidateFunction;
+  try {
+    validate = ajv.compile(normalised);
+  } catch (error) {
+    if (isStackExhausted(error)) throw error;
+    throw uncompilable(ajv, normalised, error);
+  } finally {
+    ajv.removeSchema(normalised); // we cache by text ourselves; keep ajv's cache from growing
+  }
   if (compiled.size >= CACHE_LIMIT) compiled.delete(compiled.keys().next().value as string);
   compiled.set(key, validate);
   return validate;
+}
+
+/**
+ * A stream schema ajv cannot compile: a `pattern` in another regex dialect (Python's `(?i)`,
+ * `\\Z`), a `$ref` that resolves nowhere or to another document, a type name JSON Schema does not
+ * have (`"any"`, `"timestamp"`), a keyword whose value has the wrong type (`"minimum": "5"`,
+ * `"enum": null`), a property schema that is no schema (`null`). `property` is the top-level
+ * property whose schema is at fault, when one is; `reason` is ajv's (or ours) in a few words.
+ */
+export class UncompilableSchema extends Error {
+  override readonly name = 'UncompilableSchema';
+
+  constructor(
+    readonly property: string | undefined,
+    readonly reason: string,
+  ) {
+    super(property === undefined ? `the schema cannot be compiled: ${reason}` : `the schema of property ${JSON.stringify(property)} cannot be compiled: ${reason}`);
+  }
+}
+
+function reasonOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+}
+
+/**
+ * Which top-level property makes `root` fail to compile (the first, in schema order), by halving
+ * the properties: a few compiles, only on this error path. None when the schema without its
+ * properties fails too, or when the fault lies between properties (a `$ref` from one into another).
+ */
+function uncompilable(ajv: Ajv, root: JsonSchema, error: unknown): UncompilableSchema {
+  const properties = root.properties;
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return new UncompilableSchema(undefined, reasonOf(error));
+  const all = properties as Record<string, unknown>;
+  /** The error compiling `root` with only these properties throws, or null. */
+  const failure = (names: readonly string[]): unknown => {
+    const probe = { ...root, properties: Object.fromEntries(names.map((name) => [name, all[name]])) };
+    try {
+      ajv.compile(probe);
+      return null;
+    } catch (problem) {
+      return problem;
+    } finally {
+      ajv.removeSchema(probe);
+    }
+  };
+  if (failure([]) !== null) return new UncompilableSchema(undefined, reasonOf(error));
+  let names = Object.keys(all);
+  let found: unknown = error;
+  while (names.length > 1) {
+    const half = names.slice(0, Math.ceil(names.length / 2));
+    const rest = names.slice(half.length);
+    const first = failure(half);
+    if (first !== null) [names, found] = [half, first];
+    else {
+      const second = failure(rest);
+      if (second === null) return new UncompilableSchema(undefined, reasonOf(error));
+      [names, found] = [rest, second];
+    }
+  }
+  const name = names[0];
+  if (name === undefined) return new UncompilableSchema(undefined, reasonOf(error));
+  const sub = all[name];
+  if (typeof sub !== 'boolean' && (typeof sub !== 'object' || sub === null || Array.isArray(sub))) {
+    return new UncompilableSchema(name, `it is ${stringifyJson(sub)}, not a JSON Schema object`);
+  }
+  return new UncompilableSchema(name, reasonOf(found));
 }
 
 const schemaMapKeywords = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']);
@@ -318,7 +425,7 @@ function typeList(schema: unknown): string {
   const named = types.map((type) => (type === 'string' && typeof s.format === 'string' ? `${type} (${s.format})` : type));
   if (named.length > 0) return named.join(' or ');
   const members = Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : undefined;
-  if (members !== undefined) return members.map(typeList).join(' or ');
+  if (members !== undefined) return members.length === 0 ? 'no value at all' : members.map(typeList).join(' or ');
   return 'a value of the declared shape';
 }
 
@@ -357,7 +464,11 @@ function describeProblem(errors: ErrorObject[]): ValidationProblem {
     }
     case 'anyOf':
     case 'oneOf': {
-      problem = `must be ${typeList(error.parentSchema)} (got ${describeValue(error.data)})`;
+      // `{"anyOf": []}` admits nothing: say so rather than "must be  (got ...)".
+      const members = (error.parentSchema as JsonSchema | undefined)?.[error.keyword];
+      problem = Array.isArray(members) && members.length === 0
+        ? `can hold no value: its schema's ${error.keyword} lists no schemas (got ${describeValue(error.data)})`
+        : `must be ${typeList(error.parentSchema)} (got ${describeValue(error.data)})`;
       break;
     }
     default:

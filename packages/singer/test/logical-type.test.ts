@@ -47,6 +47,17 @@ describe('logicalTypeOf', () => {
     ['allOf with one member (a resolved $ref)', { allOf: [{ type: 'string', format: 'date' }] }, t('date')],
     ['enum of strings and null, no type', { enum: ['passed', 'failed', null] }, t('string', true)],
     ['const integer, no type', { const: 3 }, t('integer')],
+    // Schemas ajv cannot compile, loaded with validate_records off: JSON where nothing says otherwise.
+    ['null (no schema at all)', null as unknown as JsonSchema, t('json', true)],
+    ['a string where a schema belongs', 'string' as unknown as JsonSchema, t('json', true)],
+    ['type "any"', { type: 'any' }, t('json', true)],
+    ['type ["null", "timestamp"]', { type: ['null', 'timestamp'] }, t('json', true)],
+    ['"minimum": "5", no type', { minimum: '5' }, t('json', true)],
+    ['"enum": null', { enum: null }, t('json', true)],
+    ['"items": "string", no type', { items: 'string' }, t('json', true)],
+    ['a string with "format": 5', { type: 'string', format: 5 }, t('string')],
+    ['a string with a Python pattern', { type: 'string', pattern: '(?i)^abc$' }, t('string')],
+    ['an empty anyOf', { anyOf: [] }, t('json', true)],
   ])('%s', (_name, schema, expected) => {
     expect(logicalTypeOf(schema)).toEqual(expected);
   });

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileRecordValidator, parseJson, readMessages, type JsonSchema, type RecordValidator } from '../src/index.js';
+import { compileRecordValidator, parseJson, readMessages, UncompilableSchema, type JsonSchema, type RecordValidator } from '../src/index.js';
 import { peerFile, peerTestsDir } from './peer-tests.js';
 
 const schema: JsonSchema = {
@@ -56,7 +56,9 @@ describe('compileRecordValidator', () => {
   it('checks time and uuid, and accepts any other format as text', () => {
     expect(validate({ c_pk: 1, at: '23:00:03' })).toBeNull();
     expect(validate({ c_pk: 1, at: '04:00:00+02' })).toBeNull();
-    expect(validate({ c_pk: 1, at: '24:00:00' })).not.toBeNull();
+    // 24:00:00 is the end of the day (both databases hold it; a leap second becomes it), and only that.
+    for (const end of ['24:00:00', '24:00', '24:00:00.000', '24:00:00Z', '24:00:00+02:00']) expect(validate({ c_pk: 1, at: end }), end).toBeNull();
+    for (const past of ['24:00:01', '24:01:00', '24:00:00.5', '25:00:00']) expect(validate({ c_pk: 1, at: past }), past).not.toBeNull();
     expect(validate({ c_pk: 1, id: '3e456a1b-0c2d-4e5f-9a8b-7c6d5e4f3a2b' })).toBeNull();
     expect(validate({ c_pk: 1, id: 'not-a-uuid' })).not.toBeNull();
     expect(validate({ c_pk: 1, email: 'not an email' })).toBeNull();
@@ -152,6 +154,62 @@ describe('compileRecordValidator', () => {
     expect(money({ tiny: 1.23456 })).toBeNull();
     expect(money({ price: 0.035 })?.field).toBe('price');
     expect(money({ five: 12 })?.field).toBe('five');
+  });
+
+  it('lets NaN pass bounds and multipleOf, and the infinities multipleOf: numeric columns that hold them are declared with these', () => {
+    // As pipelinewise-tap-postgres declares numeric(12,2): multipleOf, and exclusive bounds.
+    const numeric = compileRecordValidator({
+      type: 'object',
+      properties: {
+        n: { type: ['null', 'number'], multipleOf: 0.01, minimum: -1e10, maximum: 1e10, exclusiveMinimum: true, exclusiveMaximum: true },
+        f: { type: ['null', 'number'], multipleOf: 1e-38 },
+      },
+    });
+    for (const n of [NaN, 19.99, -1e10 + 0.01]) expect(numeric({ n }), String(n)).toBeNull();
+    for (const f of [NaN, Infinity, -Infinity]) expect(numeric({ f }), String(f)).toBeNull();
+    // A bound still holds for what it can decide.
+    expect(numeric({ n: Infinity })).toEqual({ field: 'n', message: 'field "n": must be < 10000000000 (got Infinity)' });
+    expect(numeric({ n: -Infinity })?.field).toBe('n');
+    expect(numeric({ n: 1e10 })?.field).toBe('n');
+    expect(numeric({ n: 0.001 })?.field).toBe('n');
+  });
+
+  it('says an empty anyOf admits no value, instead of an empty list of types', () => {
+    const empty = compileRecordValidator({ type: 'object', properties: { a: { anyOf: [] } } });
+    expect(empty({ a: 'abc' })).toEqual({ field: 'a', message: 'field "a": can hold no value: its schema\'s anyOf lists no schemas (got "abc")' });
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a Python regex flag', { type: 'string', pattern: '(?i)^abc$' }, /Invalid regular expression/],
+    ['a Python end anchor', { type: 'string', pattern: '^abc\\Z' }, /Invalid regular expression/],
+    ['a $ref that resolves nowhere', { $ref: '#/definitions/nowhere' }, /can't resolve reference #\/definitions\/nowhere/],
+    ['a remote $ref', { $ref: 'https://example.com/schema.json' }, /can't resolve reference https:\/\/example\.com/],
+    ['type "any"', { type: 'any' }, /type must be JSONType/],
+    ['type ["null", "timestamp"]', { type: ['null', 'timestamp'] }, /type must be JSONType/],
+    ['"minimum": "5"', { type: 'number', minimum: '5' }, /minimum value must be \["number"\]/],
+    ['"maxLength": null', { type: 'string', maxLength: null }, /maxLength value must be/],
+    ['"enum": null', { enum: null }, /enum value must be \["array"\]/],
+    ['"items": "string"', { type: 'array', items: 'string' }, /items value must be/],
+    ['"format": 5', { type: 'string', format: 5 }, /format value must be \["string"\]/],
+    ['null', null, /it is null, not a JSON Schema object/],
+  ])('a schema ajv cannot compile (%s) is UncompilableSchema naming the property', (_name, broken, reason) => {
+    // Among well-formed properties, on either side: the culprit is found whatever its place.
+    const properties = { id: { type: 'integer' }, ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`p${i}`, { type: 'string' }])), bad: broken, z: { type: 'string' } };
+    let thrown: unknown;
+    try {
+      compileRecordValidator({ type: 'object', properties });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UncompilableSchema);
+    expect((thrown as UncompilableSchema).property).toBe('bad');
+    expect((thrown as UncompilableSchema).reason).toMatch(reason);
+  });
+
+  it('a fault outside the properties is UncompilableSchema without a property', () => {
+    expect(() => compileRecordValidator({ type: 'object', required: 'id', properties: { id: { type: 'integer' } } })).toThrow(
+      expect.objectContaining({ name: 'UncompilableSchema', property: undefined, reason: 'required value must be ["array"]' }),
+    );
   });
 
   it('reuses the compiled function for an identical schema', () => {

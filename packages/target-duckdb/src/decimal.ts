@@ -31,16 +31,24 @@ const HUGEINT_MAX = 2n ** 127n - 1n;
 
 const PLAIN = /^-?\d+(?:\.\d+)?$/;
 const SCIENTIFIC = /^([+-]?)(\d*)(?:\.(\d*))?[eE]([+-]?\d+)$/;
+/** What x-singer.decimal also admits without an exponent: a sign `+`, no digit before or after the point (`+1`, `.5`, `5.`, `-.5`). */
+const LOOSE = /^([+-]?)(\d*)\.?(\d*)$/;
 
 /**
  * The plain decimal text (`-12.50`) of a decimal cell, or null when the cell is not a decimal
  * literal. Exponent forms (`1e+21`, from a JSON number) are rewritten digit by digit, never
- * through a double.
+ * through a double; `.5` and `5.` (x-singer.decimal admits them) become `0.5` and `5`.
  */
 export function plainDecimal(text: string): string | null {
   if (PLAIN.test(text)) return text;
   const match = SCIENTIFIC.exec(text);
-  if (match === null) return /^\+\d+(?:\.\d+)?$/.test(text) ? text.slice(1) : null;
+  if (match === null) {
+    const loose = LOOSE.exec(text);
+    if (loose === null) return null;
+    const [, sign, whole = '', fraction = ''] = loose;
+    if (whole === '' && fraction === '') return null;
+    return `${sign === '-' ? '-' : ''}${whole === '' ? '0' : whole}${fraction === '' ? '' : `.${fraction}`}`;
+  }
   const [, sign, whole = '', fraction = '', exponentText = '0'] = match;
   if (whole === '' && fraction === '') return null;
   const digits = whole + fraction;

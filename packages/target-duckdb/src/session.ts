@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { parseJson } from '@tapline/singer';
 import {
+  keyMatchesSeveralRows,
   LoadError,
   META,
   type ColumnDef,
@@ -337,8 +338,16 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       }
       // A plain cast would parse text as JSON; to_json keeps every old value as a JSON value instead.
       // A BLOB becomes its bytes' hex, as the tap sent them (a plain cast writes `\xA1` escapes).
+      // JSON becoming text keeps a JSON string's own text, without its quotes (as PostgreSQL's
+      // `#>> '{}'`); objects, arrays, numbers and booleans keep their JSON text.
       const using =
-        column.kind === 'json' && from !== 'json' ? ` USING to_json(${name})` : from === 'bytes' ? ` USING lower(hex(${name}))` : '';
+        column.kind === 'json' && from !== 'json'
+          ? ` USING to_json(${name})`
+          : from === 'bytes'
+            ? ` USING lower(hex(${name}))`
+            : from === 'json' && column.kind === 'string'
+              ? ` USING CASE WHEN json_type(${name}) = 'VARCHAR' THEN ${name} ->> '$' ELSE CAST(${name} AS VARCHAR) END`
+              : '';
       await this.beforeAlter(table);
       await this.connection.run(`ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
       // A text column that held exact decimals now holds any text: drop the marker.
@@ -397,15 +406,24 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     return this.sqlTypes.get(tableName(table)) ?? new Map<string, string>();
   }
 
-  /** The shape of the values a column holds now, read through their text (exact for every numeric type). */
+  /**
+   * The shape of the values a column holds now, read through their text (exact for every numeric
+   * type). A DOUBLE prints small and large values with an exponent (`1e-05`, `1.5e+21`): such
+   * text is measured as the digits it stands for (integer digits: significant digits + exponent -
+   * fraction digits; scale: fraction digits - exponent), and the text casts to DECIMAL exactly.
+   * NaN and infinities (`nan`, `inf`) are no decimal: the column becomes VARCHAR.
+   */
   private async shapeOf(table: TableRef, column: string): Promise<DecimalShape> {
     const name = ident(column);
     const result = await this.connection.runAndReadAll(
-      `SELECT coalesce(bool_and(regexp_full_match(v, '-?[0-9]+(\.[0-9]+)?')), true),
-              coalesce(max(length(ltrim(split_part(ltrim(v, '-'), '.', 1), '0'))), 0),
-              coalesce(max(length(split_part(v, '.', 2))), 0),
-              coalesce(bool_or(length(ltrim(v, '-')) >= 39 AND TRY_CAST(v AS HUGEINT) IS NULL), false)
-       FROM (SELECT CAST(${name} AS VARCHAR) AS v FROM ${tableName(table)} WHERE ${name} IS NOT NULL)`,
+      `SELECT coalesce(bool_and(regexp_full_match(v, '-?[0-9]+([.][0-9]+)?(e[+-]?[0-9]+)?')), true),
+              coalesce(max(CASE WHEN digits = '' THEN 0 ELSE greatest(0, length(digits) + e - fraction) END), 0),
+              coalesce(max(greatest(0, fraction - e)), 0),
+              coalesce(bool_or(length(digits) + e - fraction >= 39 AND TRY_CAST(v AS HUGEINT) IS NULL), false)
+       FROM (
+         SELECT v, ltrim(split_part(ltrim(m, '-'), '.', 1) || split_part(m, '.', 2), '0') AS digits,
+                length(split_part(m, '.', 2)) AS fraction, coalesce(TRY_CAST(nullif(split_part(v, 'e', 2), '') AS INTEGER), 0) AS e
+         FROM (SELECT v, split_part(v, 'e', 1) AS m FROM (SELECT lower(CAST(${name} AS VARCHAR)) AS v FROM ${tableName(table)} WHERE ${name} IS NOT NULL)))`,
     );
     const [plain, integerDigits, scale, beyondHugeint] = result.getRowsJS()[0] as [boolean, bigint | number, bigint | number, boolean];
     return { text: !plain, integerDigits: Number(integerDigits), scale: Number(scale), beyondHugeint };
@@ -505,7 +523,11 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         await this.run(batch, `INSERT INTO ${target} (${columns}) ${source}`, { file, typed, longestLine });
       } else {
         this.rowsChanged.add(target);
-        await this.run(batch, this.mergeSql(batch, target, columns, source), { file, typed, longestLine });
+        const changed = await this.run(batch, this.mergeSql(batch, target, columns, source), { file, typed, longestLine });
+        // Each row of the batch inserts one row or updates the rows its key matches: more rows
+        // changed than the batch holds means a key matched several (loaded under other
+        // key_properties), which the update has just made identical. Refused; the rollback undoes it.
+        if (changed > batch.rows.count) throw await this.severalRowsForOneKey(batch, target, source);
       }
       this.raiseKeyCeiling(batch, keyRange);
     } finally {
@@ -566,13 +588,32 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     return `MERGE INTO ${target} AS t USING (${source}) AS s ON ${on} ${matched}WHEN NOT MATCHED THEN INSERT (${columns}) VALUES (${values})`;
   }
 
-  /** Run a statement that reads the spooled rows; a value DuckDB refuses is traced to its input line and column. */
-  private async run(batch: RowBatch<CsvRowEncoder>, sql: string, spool: Spool): Promise<void> {
+  /** Run a statement that reads the spooled rows, giving the rows it changed; a value DuckDB refuses is traced to its input line and column. */
+  private async run(batch: RowBatch<CsvRowEncoder>, sql: string, spool: Spool): Promise<number> {
     try {
-      await this.connection.run(sql);
+      return (await this.connection.run(sql)).rowsChanged;
     } catch (error) {
       throw await this.explainLoadError(batch, spool, error);
     }
+  }
+
+  /** The refusal of a batch in which a key matched several rows (`keyMatchesSeveralRows`), with one such key and its input line. */
+  private async severalRowsForOneKey(batch: RowBatch<CsvRowEncoder>, target: string, source: string): Promise<LoadError> {
+    const keys = batch.key.map((key) => `CAST(s.${ident(key)} AS VARCHAR)`).join(', ');
+    const on = batch.key.map((key) => `t.${ident(key)} = s.${ident(key)}`).join(' AND ');
+    const found = await this.connection.runAndReadAll(
+      `SELECT ${keys}, count(*) FROM (${source}) AS s JOIN ${target} AS t ON ${on} GROUP BY ALL HAVING count(*) > 1 LIMIT 1`,
+    );
+    const row = (found.getRowsJS()[0] ?? []) as unknown[];
+    const values = row.slice(0, batch.key.length).map(String);
+    // The key's fields as spooled are its text as DuckDB casts it back for integers and strings, the common keys.
+    const indexes = batch.key.map((key) => batch.columns.findIndex((column) => column.name === key));
+    let line: number | undefined;
+    for (let r = 0; r < batch.rows.count && line === undefined && values.length > 0; r++) {
+      const fields = csvFields(batch.rows.rowText(r));
+      if (indexes.every((index, k) => fields[index] === values[k])) line = batch.rows.lines[r];
+    }
+    return keyMatchesSeveralRows(batch, { values, rows: Number(row[batch.key.length] ?? 2), ...(line === undefined ? {} : { line }) });
   }
 
   private async explainLoadError(batch: RowBatch<CsvRowEncoder>, { file, typed, longestLine }: Spool, error: unknown): Promise<LoadError> {

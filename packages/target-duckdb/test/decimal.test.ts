@@ -21,6 +21,13 @@ describe('plainDecimal', () => {
     expect(plainDecimal('1.5e-7')).toBe('0.00000015');
     expect(plainDecimal('-1.25E2')).toBe('-125');
     expect(plainDecimal('12.5e1')).toBe('125');
+    // x-singer.decimal admits these spellings: they are the decimals they spell, not text.
+    expect(plainDecimal('.5')).toBe('0.5');
+    expect(plainDecimal('5.')).toBe('5');
+    expect(plainDecimal('-.25')).toBe('-0.25');
+    expect(plainDecimal('+.5')).toBe('0.5');
+    expect(plainDecimal('.')).toBeNull();
+    expect(plainDecimal('-')).toBeNull();
     expect(plainDecimal('abc')).toBeNull();
     expect(plainDecimal('1.2.3')).toBeNull();
     expect(plainDecimal('')).toBeNull();

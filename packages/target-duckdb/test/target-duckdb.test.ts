@@ -206,6 +206,22 @@ describe('exact decimals land as DuckDB numbers', () => {
       { p: '66.66666666666666666666' },
     ]);
   });
+
+  it('sizes the DECIMAL from stored doubles that print with an exponent (1e-05, 1.5e-07, 1e+16), rather than falling back to text', async () => {
+    const schema = decimalSchema('rates', { rate: { type: 'number' } });
+    const rate = (id: number, value: string) => `{"type":"RECORD","stream":"rates","record":{"id":${id},"rate":${value}}}`;
+    await load(lines(schema, rate(1, '0.00001'), rate(2, '1.5e-7'), rate(3, '1e16'), rate(4, '-0.5')));
+    // A double a double would round turns the column exact; the stored ones print as 1e-05 and 1.5e-07.
+    await load(lines(schema, rate(5, '0.12345678901234567890')));
+    expect(await typeOf('rates', 'rate')).toBe('DECIMAL(38,20)');
+    expect(await query(`SELECT id, CAST(rate AS VARCHAR) AS rate FROM main.rates ORDER BY id`)).toEqual([
+      { id: 1n, rate: '0.00001000000000000000' },
+      { id: 2n, rate: '0.00000015000000000000' },
+      { id: 3n, rate: '10000000000000000.00000000000000000000' },
+      { id: 4n, rate: '-0.50000000000000000000' },
+      { id: 5n, rate: '0.12345678901234567890' },
+    ]);
+  });
 });
 
 describe('merging by key', () => {
@@ -236,6 +252,18 @@ describe('merging by key', () => {
       { exam: 2n, user: 'ann', score: null },
     ]);
     expect(states.at(-1)).toBe('{"n":2}');
+  });
+
+  it('keeps two composite keys apart whatever their parts hold: ("x\\u0000y", "z") and ("x", "y\\u0000z") are two rows', async () => {
+    const nul = { type: 'SCHEMA', stream: 'nul_keys', key_properties: ['a', 'b'], schema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, v: { type: 'integer' } } } };
+    const row = (a: string, b: string, v: number) => ({ type: 'RECORD', stream: 'nul_keys', record: { a, b, v } });
+    await load(lines(nul, row('x\u0000y', 'z', 1), row('x', 'y\u0000z', 2), row('1', '2', 3), row('1\u00002', '', 4), row('x', 'y\u0000z', 5)));
+    expect(await query(`SELECT a, b, v FROM main.nul_keys ORDER BY v`)).toEqual([
+      { a: 'x\u0000y', b: 'z', v: 1n },
+      { a: '1', b: '2', v: 3n },
+      { a: '1\u00002', b: '', v: 4n },
+      { a: 'x', b: 'y\u0000z', v: 5n },
+    ]);
   });
 
   it('still updates in place when, after batches of growing ids (inserted), a batch brings ids already stored', async () => {

@@ -42,6 +42,7 @@ export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsW
         const text = value.toString();
         return integerLiteral.test(text) ? toInt64(BigInt(text)) : new NeedsWiderColumn('decimal');
       }
+      if (typeof value === 'string') return integerText(value);
       return passThrough(value);
     case 'decimal':
       if (typeof value === 'number' || isLosslessNumber(value)) return String(value);
@@ -52,6 +53,7 @@ export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsW
       if (isLosslessNumber(value)) return new NeedsWiderColumn('decimal');
       return passThrough(value);
     case 'boolean':
+      if (typeof value === 'string') return booleanText(value);
       return typeof value === 'boolean' ? value : passThrough(value);
     case 'timestamp':
       if (value === '') return null;
@@ -78,9 +80,44 @@ const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 export function base16Bytes(text: string): string | InvalidValue {
   const digits = text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text;
   if (!HEX_DIGITS.test(digits)) {
-    return new InvalidValue(`${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text)} is not base16 (hex digits, optionally after 0x), as its schema's contentEncoding says`);
+    return new InvalidValue(`${quotedForError(text)} is not base16 (hex digits, optionally after 0x), as its schema's contentEncoding says`);
   }
   return (digits.length % 2 === 1 ? `0${digits}` : digits).toLowerCase();
+}
+
+/** The blanks PostgreSQL's input functions skip around a value (C's isspace). */
+const BLANKS = /^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g;
+/** An integer, with the blanks PostgreSQL's bigint input allows around it (` 7 `, `+7`, `007`). */
+const INTEGER_TEXT = /^[ \t\n\r\f\v]*[+-]?\d+[ \t\n\r\f\v]*$/;
+
+function quotedForError(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}...` : text);
+}
+
+/**
+ * Text in an integer column (validate_records off): passed on when it is an integer as
+ * PostgreSQL reads one, otherwise refused here. DuckDB's CSV reader would round `"1.5"` to 2
+ * (and `"1e3"` to 1000) where PostgreSQL refuses it; decided here, both refuse it alike, at the
+ * record. Blanks are dropped (both databases read ` 7 ` as 7).
+ */
+function integerText(text: string): string | InvalidValue {
+  if (INTEGER_TEXT.test(text)) return text.replace(BLANKS, '');
+  return new InvalidValue(`${quotedForError(text)} is not an integer, as its column holds`);
+}
+
+/**
+ * Text in a boolean column (validate_records off), read as PostgreSQL reads it: blanks around it
+ * and case aside, `true`/`false`, `yes`/`no`, `on`/`off`, a prefix of one of them that no other
+ * shares (`t`, `tr`, `n`, `of`), `1`/`0`. DuckDB's reader takes fewer (not `on`, ` true `, `tr`),
+ * so the kit decides for both; other text is refused at the record.
+ */
+function booleanText(text: string): boolean | InvalidValue {
+  const word = text.replace(BLANKS, '').toLowerCase();
+  if (word !== '') {
+    if ('true'.startsWith(word) || 'yes'.startsWith(word) || word === 'on' || word === '1') return true;
+    if ('false'.startsWith(word) || 'no'.startsWith(word) || (word.length >= 2 && 'off'.startsWith(word)) || word === '0') return false;
+  }
+  return new InvalidValue(`${quotedForError(text)} is not a boolean, as its column holds`);
 }
 
 function toInt64(value: bigint): bigint | NeedsWiderColumn {

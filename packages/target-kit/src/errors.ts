@@ -17,6 +17,33 @@ export class LoadError extends Error {
   override readonly name = 'LoadError';
 }
 
+/** Where a batch's records came from (`input lines 5-9`), for a refusal no one line explains. */
+export function batchLines(lines: readonly number[]): string {
+  if (lines.length === 0) return 'input';
+  let low = lines[0]!;
+  let high = low;
+  for (const line of lines) {
+    if (line < low) low = line;
+    if (line > high) high = line;
+  }
+  return low === high ? `line ${low}` : `input lines ${low}-${high}`;
+}
+
+/**
+ * A record's key matched several rows of its table: rows loaded while the stream had other
+ * key_properties (or none). Updating them all from the one record would leave them identical, so
+ * the batch is refused (README, "Keys, deletes, versions"); every dialect says it in these words.
+ */
+export function keyMatchesSeveralRows(
+  batch: { readonly stream: string; readonly table: { schema: string; table: string }; readonly key: readonly string[]; readonly rows: { readonly lines: readonly number[] } },
+  example: { readonly values: readonly string[]; readonly rows: number; readonly line?: number },
+): LoadError {
+  const where = example.line === undefined ? batchLines(batch.rows.lines) : `line ${example.line}`;
+  return new LoadError(
+    `${where} (stream ${JSON.stringify(batch.stream)}): the record's key (${batch.key.join(', ')}) = (${example.values.join(', ')}) matches ${example.rows} rows of table ${batch.table.schema}.${batch.table.table}, loaded while the stream had other key_properties (or none); updating them all from one record would leave identical rows, so the batch is refused: send the key_properties those rows were loaded with, or remove the extra rows`,
+  );
+}
+
 /** The signals a target stops on gracefully (`runTargetCli`). */
 export type StopSignal = 'SIGTERM' | 'SIGINT' | 'SIGHUP';
 

@@ -48,6 +48,16 @@ export function keyOf(cell: CellValue, kind: ColumnKind): unknown {
 }
 
 /**
+ * The key of a row with several key columns, from each column's `keyOf`: the JSON of the parts'
+ * text, which no two different keys share. (Joined with U+0000 instead, `("x\u0000y", "z")` and
+ * `("x", "y\u0000z")` were one key, and DuckDB kept only one of the two rows.) Both the parsing
+ * path and plain records (plain/plain-records.ts) key rows with this.
+ */
+export function compositeKey(parts: readonly unknown[]): string {
+  return JSON.stringify(parts.map(String));
+}
+
+/**
  * A JSON key cell with every object's keys in one order. PostgreSQL's jsonb compares objects
  * whatever their key order, so two records keyed `{"a":1,"b":2}` and `{"b":2,"a":1}` in one batch
  * failed the load on the primary key; DuckDB compares JSON as text, so they were two rows. Stored

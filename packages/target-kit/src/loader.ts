@@ -14,6 +14,7 @@ import {
   setOwn,
   SingerInputError,
   stringifyJson,
+  UncompilableSchema,
   type ActivateVersionMessage,
   type ParseMessageOptions,
   type RecordMessage,
@@ -243,7 +244,8 @@ class Loader<C extends BaseTargetConfig> {
       loadUndeclared: this.config.load_undeclared_properties,
       interpretContentEncoding: this.config.interpret_content_encoding,
       flattenMaxLevel: flatteningLevel(this.config),
-      warn: (message) => this.log.warn(message),
+      // Once per text, line aside: the encode workers' sinks warn too (`warnOnce`), a warning each.
+      warn: (message) => this.warnOnce(message),
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };
     this.stateTable = stateTableRef(this.config, this.dialect as Dialect<unknown>);
@@ -519,8 +521,22 @@ class Loader<C extends BaseTargetConfig> {
       signature = stringifyJson([message.schema, keyProperties]);
       if (sink !== undefined && sink.schemaSignature === signature) return; // identical repeat: free and silent
       layout = layoutForSchema(message.stream, message.schema, keyProperties, line, this.settings);
+      if (layout.columns.length === 0) {
+        // A table of no columns: DuckDB cannot make one, PostgreSQL makes one no COPY can fill.
+        throw new SingerInputError(
+          { line, stream: message.stream },
+          'the schema declares no properties and add_record_metadata is off, so the stream has no column to store anything in: declare its properties, or set add_record_metadata: true',
+        );
+      }
       validator = recordValidatorFor(message.schema, this.settings);
     } catch (error) {
+      if (error instanceof UncompilableSchema) {
+        const what = error.property === undefined ? 'the schema' : `the schema of property ${JSON.stringify(error.property)}`;
+        throw new SingerInputError(
+          { line, stream: message.stream, field: error.property },
+          `${what} cannot be compiled to validate records (${error.reason}); validate_records: false loads the stream without validation, with columns typed from the schema as far as it can be read`,
+        );
+      }
       if (!isStackExhausted(error)) throw error;
       throw new SingerInputError(
         { line, stream: message.stream },

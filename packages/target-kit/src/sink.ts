@@ -8,6 +8,7 @@ import {
   parseMessage,
   resolveLocalRefs,
   SingerInputError,
+  UncompilableSchema,
   type JsonSchema,
   type LogicalType,
   type RecordMessage,
@@ -15,13 +16,13 @@ import {
 } from '@tapline/singer';
 import { widenKind } from './column-plan.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
-import { encodeCell, hasNoEscapes, hasNul, hasUnpairedSurrogate, InvalidTimestamp, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
+import { encodeCell, hasNoEscapes, hasNul, hasUnpairedSurrogate, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { flattenedProperties, flattenRecord } from './flatten.js';
 import { META, METADATA_FROM_RECORD } from './metadata.js';
 import { columnNamesFor } from './names.js';
-import { canonicalJsonKey, keyOf } from './keys.js';
-import { canonicalTimestamp } from './timestamp.js';
+import { canonicalJsonKey, compositeKey, keyOf } from './keys.js';
+import { canonicalTimestamp, extractedAtCell } from './timestamp.js';
 import { PlainRecords } from './plain/plain-records.js';
 import { NotPlain } from './plain/rules.js';
 import type { LineScanner } from './plain/scanner.js';
@@ -285,7 +286,9 @@ export class StreamSink {
   /** Copies the values of `layout.properties` out of a record, in order, into `propertyValues`. */
   private readProperties: PropertyReader = () => {};
   private propertyValues: unknown[] = [];
-  private lastExtracted: { text: string | null; cell: string | InvalidTimestamp | null } = { text: null, cell: null };
+  /** The last `time_extracted` text read and its cell (null: none, or no instant: `extractedAtCell`). */
+  private lastExtracted: { text: string | null; cell: string | null } = { text: null, cell: null };
+  private warnedExtractedAt = false;
   /** How plain records of this stream become rows; null when they all take the parsing path; undefined until asked. */
   private plain: PlainRecords | null | undefined = undefined;
   private lastReceivedAt: { text: string; bytes: Buffer } = { text: '', bytes: Buffer.alloc(0) };
@@ -400,7 +403,8 @@ export class StreamSink {
     const written = this.rows.rowText(this.rows.count - 1);
     const fail = (why: string) => new Error(`plain row check failed on line ${line} (stream ${JSON.stringify(this.stream)}): ${why}\n  line: ${text}\n  row:  ${JSON.stringify(written)}`);
     const message = parseMessage(text, line) as RecordMessage;
-    const problem = (this.validator ?? compileRecordValidator(this.schema!))(message.record);
+    const validator = this.validator ?? checkingValidator(this.schema!);
+    const problem = validator === null ? null : validator(message.record);
     if (problem !== null) throw fail(`ajv refuses the record: ${problem.message}`);
     let expected: string;
     try {
@@ -518,7 +522,7 @@ export class StreamSink {
     const indexes = this.keyIndexes;
     const columns = this.encodedColumns;
     if (indexes.length === 1) return keyOf(row[indexes[0]!]!, columns[indexes[0]!]!.kind);
-    return indexes.map((k) => String(keyOf(row[k]!, columns[k]!.kind))).join('\u0000');
+    return compositeKey(indexes.map((k) => keyOf(row[k]!, columns[k]!.kind)));
   }
 
   private fillMetadata(row: CellValue[], message: RecordMessage, line: number, receivedAt: string, sequence: number): void {
@@ -528,11 +532,15 @@ export class StreamSink {
       const extracted = metaValue(record[META.extractedAt]) ?? message.time_extracted ?? null;
       // A tap stamps many records alike: the last text's canonical form is kept.
       if (extracted !== this.lastExtracted.text) {
-        this.lastExtracted = { text: extracted, cell: extracted === null ? null : canonicalTimestamp(extracted) };
+        this.lastExtracted = { text: extracted, cell: extracted === null ? null : extractedAtCell(extracted) };
       }
       const cell = this.lastExtracted.cell;
-      if (cell instanceof InvalidTimestamp) {
-        throw new SingerInputError({ line, stream: this.stream, field: 'time_extracted' }, `"time_extracted": ${cell.reason}`);
+      // Metadata that names no instant is no reason to stop a load (README, "Metadata columns").
+      if (cell === null && extracted !== null && !this.warnedExtractedAt) {
+        this.warnedExtractedAt = true;
+        this.settings.warn(
+          `line ${line} (stream ${JSON.stringify(this.stream)}): time_extracted is not a timestamp (RFC 3339, or RFC 2822 with its zone); _sdc_extracted_at is NULL for this record and any other such record of the stream`,
+        );
       }
       row[meta.extractedAt] = cell;
     }
@@ -672,6 +680,16 @@ export class StreamSink {
   dropRowsAfterMark(): void {
     this.rows.truncate(this.mark);
     if (this.keys.length > this.mark) this.keys.length = this.mark;
+  }
+}
+
+/** The validator the plain-row check holds rows to with validate_records off: none when ajv cannot compile the schema (it loads unvalidated). */
+function checkingValidator(schema: JsonSchema): RecordValidator | null {
+  try {
+    return compileRecordValidator(schema);
+  } catch (error) {
+    if (error instanceof UncompilableSchema) return null;
+    throw error;
   }
 }
 

@@ -70,6 +70,40 @@ export function canonicalTimestamp(text: string): string | InvalidTimestamp {
   return `${instant.slice(0, 19)}${micros === '' ? '' : `.${micros}`}Z`;
 }
 
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+/** An RFC 2822 / HTTP date with its zone: `Mon, 01 Feb 2021 00:00:00 GMT`, `1 Feb 2021 10:00 +0530`. */
+const RFC_2822 = /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+(GMT|UTC|UT|Z|([+-])(\d{2})(\d{2}))$/i;
+
+/**
+ * A RECORD's `time_extracted` (or a record's own `_sdc_extracted_at`) as a timestamp cell, or null
+ * when it names no instant (README, "Metadata columns"): RFC 3339 as record timestamps are read
+ * (`canonicalTimestamp`), or an RFC 2822 / HTTP date with its zone as its UTC instant. Other text
+ * (epoch seconds, `""`, a date not in the calendar, text a lenient date parser would guess at,
+ * such as a zone-less `Feb 1 2021` read in the machine's own zone) is no instant: it is metadata,
+ * so the caller stores NULL and warns, where record data would stop the load.
+ */
+export function extractedAtCell(text: string): string | null {
+  const parts = TIMESTAMP_PARTS.exec(text);
+  if (parts !== null) {
+    const [, , month, , hour = '00', minute = '00', , , , , , zoneMinutes = '00'] = parts;
+    // What canonicalTimestamp leaves for the database to judge (ajv's date-time format refuses it in record data).
+    if (Number(month) < 1 || Number(month) > 12 || Number(hour) > 23 || Number(minute) > 59 || Number(zoneMinutes) > 59) return null;
+    const cell = canonicalTimestamp(text);
+    return typeof cell === 'string' ? cell : null;
+  }
+  const rfc = RFC_2822.exec(text);
+  if (rfc === null) return null;
+  const [, day, monthName, year, hour, minute, second = '00', , sign, zoneHours, zoneMinutes] = rfc;
+  const month = MONTHS.indexOf(monthName!.toLowerCase()) + 1;
+  if (month === 0 || !isCalendarDate(Number(year), month, Number(day)) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return null;
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), month - 1, Number(day));
+  date.setUTCHours(Number(hour), Number(minute), Number(second), 0);
+  const instant = new Date(date.getTime() - zoneOffsetMinutes(sign, zoneHours, zoneMinutes) * 60_000);
+  const utcYear = instant.getUTCFullYear();
+  return utcYear >= 1 && utcYear <= 9999 ? `${instant.toISOString().slice(0, 19)}Z` : null;
+}
+
 /**
  * The instant a timestamp cell names, as text equal for equal instants (`2020-01-01T01:00:00+01:00`
  * and `2020-01-01 00:00:00Z` alike), or null for text that is no timestamp. It is how a batch

@@ -64,4 +64,14 @@ describe('encodeCell', () => {
     expect(encodeCell('bytes', 'x12')).toBeInstanceOf(InvalidValue);
     expect(encodeCell('bytes', 12)).toBeInstanceOf(InvalidValue);
   });
+
+  it('reads text in an integer or boolean column (validate_records off) as PostgreSQL does, for both databases', () => {
+    expect(encodeCell('integer', ' 7 ')).toBe('7');
+    expect(encodeCell('integer', '+007')).toBe('+007');
+    // DuckDB's reader rounded these (2, 1000); PostgreSQL refuses them: now both, by line and field.
+    for (const text of ['1.5', '1e3', '', 'seven', '0x10']) expect(encodeCell('integer', text), text).toBeInstanceOf(InvalidValue);
+    for (const text of ['yes', 'Y', 'on', ' true ', 'tr', 't', '1']) expect(encodeCell('boolean', text), text).toBe(true);
+    for (const text of ['no', 'n', 'off', 'of', 'FALSE', 'f', '0']) expect(encodeCell('boolean', text), text).toBe(false);
+    for (const text of ['o', 'maybe', '2', '', 'yess']) expect(encodeCell('boolean', text), text).toBeInstanceOf(InvalidValue);
+  });
 });

@@ -1,6 +1,6 @@
 // canonicalTimestamp: the one timestamp form every dialect reads alike.
 import { describe, expect, it } from 'vitest';
-import { canonicalTimestamp, canonicalTime, InvalidTimestamp, timestampInstantKey } from '../src/timestamp.js';
+import { canonicalTimestamp, canonicalTime, extractedAtCell, InvalidTimestamp, timestampInstantKey } from '../src/timestamp.js';
 
 describe('canonicalTimestamp', () => {
   it('passes the common forms through untouched', () => {
@@ -72,5 +72,25 @@ describe('timestampInstantKey', () => {
     expect(timestampInstantKey('2020-01-01T00:00:00.000001Z')).not.toBe(key);
     expect(timestampInstantKey('0001-01-01T00:00:00Z')).not.toBe(timestampInstantKey('1901-01-01T00:00:00Z'));
     expect(timestampInstantKey('not a time')).toBeNull();
+  });
+});
+
+describe('extractedAtCell (time_extracted: metadata, so text that names no instant is null, never an error)', () => {
+  it('reads RFC 3339 as record timestamps are read', () => {
+    expect(extractedAtCell('2024-03-01T12:00:00+05:30')).toBe('2024-03-01T12:00:00+05:30');
+    expect(extractedAtCell('2016-12-31T23:59:60Z')).toBe('2017-01-01T00:00:00Z');
+    expect(extractedAtCell('2024-03-01 12:00:00.1234567')).toBe('2024-03-01T12:00:00.123456');
+  });
+
+  it('reads an RFC 2822 / HTTP date with its zone as its UTC instant', () => {
+    expect(extractedAtCell('Mon, 01 Feb 2021 00:00:00 GMT')).toBe('2021-02-01T00:00:00Z');
+    expect(extractedAtCell('1 Feb 2021 10:00 +0530')).toBe('2021-02-01T04:30:00Z');
+    expect(extractedAtCell('Sun, 31 Jan 2021 23:00:00 -0130')).toBe('2021-02-01T00:30:00Z');
+  });
+
+  it('is null for text that names no instant, or only by guessing', () => {
+    for (const text of ['', '1612345678', '2021-01-01T00:00:00+00:00Z', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T25:00:00Z', '31 Feb 2021 00:00:00 GMT', 'Feb 1 2021', 'Mon, 01 Feb 2021 00:00:00', 'yesterday']) {
+      expect(extractedAtCell(text), text).toBeNull();
+    }
   });
 });

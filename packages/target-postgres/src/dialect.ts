@@ -3,6 +3,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseJson } from '@tapline/singer';
 import {
+  batchLines,
+  keyMatchesSeveralRows,
   LoadError,
   META,
   type ColumnDef,
@@ -84,8 +86,14 @@ export const postgresDialect: Dialect<PostgresConfig> = {
     } catch (error) {
       throw new LoadError(`cannot connect to PostgreSQL (${describeTarget(config)}): ${(error as Error).message}`);
     }
-    // Timestamps without a zone mean UTC, whatever the server's default zone is.
-    await client.query(`SET TIME ZONE 'UTC'; SET statement_timeout = ${config.statement_timeout_ms}`);
+    // Timestamps without a zone mean UTC, whatever the server's default zone is. A column widened
+    // to numeric or text goes through each value's text (alterColumnType), so that text is fixed
+    // here too, whatever the server or role configures: doubles print exactly (the shortest text
+    // that reads back as the same double, from PostgreSQL 12 on; 0 or less would round them to 15
+    // digits), and timestamps print as ISO 8601 (`2021-01-01 00:00:00+00`, not `Fri Jan 01 ...`).
+    await client.query(
+      `SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET DateStyle = 'ISO, MDY'; SET statement_timeout = ${config.statement_timeout_ms}`,
+    );
     return new PostgresSession(client);
   },
   rowEncoderModule: new URL('./copy-text.js', import.meta.url).href,
@@ -128,6 +136,8 @@ class PostgresSession implements DialectSession {
    * 10:00), so their values go through a timestamptz staging column and are converted to UTC.
    */
   private readonly naiveTimestamps = new Map<string, Set<string>>();
+  /** Per table, its primary key as described or created (named when it refuses a batch keyed otherwise). */
+  private readonly primaryKeys = new Map<string, readonly string[]>();
 
   private readonly db: PgConnection;
 
@@ -196,6 +206,7 @@ class PostgresSession implements DialectSession {
         WHERE n.nspname = $1 AND c.relname = $2`,
       [table.schema, table.table],
     );
+    this.primaryKeys.set(qualified(table), key.rows.map((row) => row.name));
     const naive = columns.rows.filter((row) => row.type === 'timestamp without time zone').map((row) => row.name);
     if (naive.length > 0) this.naiveTimestamps.set(qualified(table), new Set(naive));
     else this.naiveTimestamps.delete(qualified(table));
@@ -210,6 +221,7 @@ class PostgresSession implements DialectSession {
     const parts = columns.map((column) => `${quoteIdent(column.name)} ${SQL_TYPE[column.kind]}`);
     if (primaryKey.length > 0) parts.push(`PRIMARY KEY (${primaryKey.map(quoteIdent).join(', ')})`);
     await this.db.query(`CREATE TABLE ${qualified(table)} (${parts.join(', ')})`);
+    this.primaryKeys.set(qualified(table), [...primaryKey]);
   }
 
   async setTableComment(table: TableRef, comment: string): Promise<void> {
@@ -231,7 +243,9 @@ class PostgresSession implements DialectSession {
     const name = quoteIdent(column.name);
     const to = SQL_TYPE[column.kind];
     // jsonb -> text keeps a JSON string's own text (no quotes); other values become their JSON
-    // text. bytea -> text is the bytes' hex, as the tap sent them (without 0x).
+    // text. bytea -> text is the bytes' hex, as the tap sent them (without 0x). A double becomes
+    // numeric through its text: `::numeric` alone rounds it to 15 digits (1234567.123456789 ->
+    // 1234567.12345679), its text is the exact shortest form (extra_float_digits, set at connect).
     const using =
       column.kind === 'json'
         ? `to_jsonb(${name})`
@@ -239,7 +253,9 @@ class PostgresSession implements DialectSession {
           ? `${name} #>> '{}'`
           : from === 'bytes'
             ? `encode(${name}, 'hex')`
-            : `${name}::${to}`;
+            : from === 'number' && column.kind === 'decimal'
+              ? `${name}::text::numeric`
+              : `${name}::${to}`;
     await this.db.query(`ALTER TABLE ${qualified(table)} ALTER COLUMN ${name} TYPE ${to} USING ${using}`);
     this.naiveTimestamps.get(qualified(table))?.delete(column.name);
   }
@@ -299,8 +315,15 @@ class PostgresSession implements DialectSession {
       if (batch.mode === 'append' || batch.tableIsNew) {
         await this.db.query(`INSERT INTO ${qualified(batch.table)} (${columnList}) SELECT ${columnList} FROM ${staging}`);
       } else {
-        await this.db.query(this.mergeSql(batch, staging, columnList));
-        if (!batch.keyIsPrimaryKey) await this.db.query(this.insertMissingSql(batch, staging, columnList));
+        const updated = await this.db.query(this.mergeSql(batch, staging, columnList));
+        if (!batch.keyIsPrimaryKey) {
+          const inserted = await this.db.query(this.insertMissingSql(batch, staging, columnList));
+          // Each staged row inserts one row or updates the rows its key matches: more than the batch
+          // holds means a key matched several rows (no primary key stopped it), now made identical.
+          if ((updated.rowCount ?? 0) + (inserted.rowCount ?? 0) > batch.rows.count) {
+            throw await this.severalRowsForOneKey(batch, staging);
+          }
+        }
       }
     } catch (error) {
       throw this.describeLoadError(error, batch);
@@ -319,6 +342,16 @@ class PostgresSession implements DialectSession {
     }
     const set = (others.length === 0 ? keys : others).map((name) => `${name} = s.${name}`).join(', ');
     return `UPDATE ${qualified(batch.table)} AS t SET ${set} FROM ${staging} AS s WHERE ${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')}`;
+  }
+
+  /** The refusal of a batch in which a key matched several rows (`keyMatchesSeveralRows`), with one such key. */
+  private async severalRowsForOneKey(batch: RowBatch, staging: string): Promise<LoadError> {
+    const keys = batch.key.map(quoteIdent);
+    const found = await this.db.query<Record<string, string>>(
+      `SELECT ${keys.map((k, i) => `s.${k}::text AS k${i}`).join(', ')}, count(*)::int AS rows FROM ${staging} AS s JOIN ${qualified(batch.table)} AS t ON ${keys.map((k) => `t.${k} = s.${k}`).join(' AND ')} GROUP BY ${keys.map((_, i) => i + 1).join(', ')} HAVING count(*) > 1 LIMIT 1`,
+    );
+    const row = found.rows[0] ?? {};
+    return keyMatchesSeveralRows(batch, { values: keys.map((_, i) => String(row[`k${i}`])), rows: Number(row.rows ?? 2) });
   }
 
   private insertMissingSql(batch: RowBatch, staging: string, columnList: string): string {
@@ -341,20 +374,24 @@ class PostgresSession implements DialectSession {
   private describeLoadError(error: unknown, batch: RowBatch): Error {
     const lost = this.db.explain(error);
     if (lost instanceof LoadError) return lost;
-    const pgError = error as { message?: string; where?: string; column?: string; code?: string; hint?: string };
+    const pgError = error as { message?: string; where?: string; column?: string; code?: string; hint?: string; detail?: string };
     const where = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(pgError.where ?? '');
     const rowIndex = where ? Number(where[1]) - 1 : -1;
     const line = rowIndex >= 0 ? batch.rows.lines[rowIndex] : undefined;
     const column = where?.[2] ?? pgError.column;
-    const location = `${line === undefined ? 'input' : `line ${line}`} (stream ${JSON.stringify(batch.stream)}${column ? `, column ${JSON.stringify(column)}` : ''})`;
-    // An append into a table whose primary key came from an earlier run with key_properties: say why, it puzzles.
+    const location = `${line === undefined ? batchLines(batch.rows.lines) : `line ${line}`} (stream ${JSON.stringify(batch.stream)}${column ? `, column ${JSON.stringify(column)}` : ''})`;
+    const detail = pgError.code === '23505' && typeof pgError.detail === 'string' ? ` (${pgError.detail.replace(/\.$/, '')})` : '';
+    const primaryKey = this.primaryKeys.get(qualified(batch.table)) ?? [];
+    // A primary key refusing a batch keyed otherwise (an append, or key_properties that changed since the table was made): say why, it puzzles.
     const hint =
       pgError.code === '23505' && batch.mode === 'append'
         ? ' (records are appended here, as the stream sends no key_properties or load_method is append-only, and the table has a primary key that refuses a repeat: send the key_properties the table was made with, or drop the constraint)'
-        : pgError.hint
-          ? ` (${pgError.hint.replace(/\.$/, '')})`
-          : '';
-    return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}${hint}`, { cause: error });
+        : pgError.code === '23505' && !batch.keyIsPrimaryKey && primaryKey.length > 0
+          ? `: the table's primary key (${primaryKey.join(', ')}) comes from the stream's earlier key_properties and is never altered, and records are now matched by key_properties (${batch.key.join(', ')}), which that primary key refuses here; send the key_properties the table was made with, or re-create the table (or drop its primary key) to key it anew`
+          : pgError.hint
+            ? ` (${pgError.hint.replace(/\.$/, '')})`
+            : '';
+    return new LoadError(`${location}: PostgreSQL refused the data: ${pgError.message ?? String(error)}${detail}${hint}`, { cause: error });
   }
 
   async activateVersion(table: TableRef, version: bigint, hard: boolean): Promise<void> {

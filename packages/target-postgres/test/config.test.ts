@@ -33,4 +33,30 @@ describe('connection settings', () => {
       await fixture.drop();
     }
   });
+
+  it.skipIf(!reachable)('a server or role that rounds doubles in text (extra_float_digits) or prints dates otherwise (DateStyle) cannot make a widening lossy: the session sets its own', async () => {
+    const fixture = await createPgTestSchema();
+    try {
+      // As a role or database could configure it (ALTER ROLE ... SET): here through the startup options.
+      const url = new URL(fixture.url);
+      url.searchParams.set('options', '-c extra_float_digits=-15 -c DateStyle=SQL,DMY');
+      const config = postgresConfigSchema.parse({ connection_string: url.href, default_target_schema: fixture.schema });
+      const schema = (properties: Record<string, unknown>) => ({ type: 'SCHEMA', stream: 'w', schema: { type: 'object', properties: { id: { type: 'integer' }, ...properties } }, key_properties: ['id'] });
+      const lines = [
+        schema({ f: { type: 'number' }, at: { type: 'string', format: 'date-time' } }),
+        { type: 'RECORD', stream: 'w', record: { id: 1, f: 1234567.123456789, at: '2021-02-03T04:05:06.789Z' } },
+        { type: 'RECORD', stream: 'w', record: { id: 2, f: 0.30000000000000004, at: '2021-02-03T04:05:06Z' } },
+        // number -> integer makes the double column exact; date-time -> string makes the timestamps text.
+        schema({ f: { type: 'integer' }, at: { type: 'string' } }),
+      ].map((message) => `${JSON.stringify(message)}\n`);
+      await runTarget({ dialect: postgresDialect, config, input: Readable.from(lines), output: { write: () => true }, log: { info: () => {}, warn: () => {} } });
+      const rows = await fixture.client.query(`SELECT id, f::text AS f, "at" FROM "${fixture.schema}".w ORDER BY id`);
+      expect(rows.rows).toEqual([
+        { id: 1, f: '1234567.123456789', at: '2021-02-03 04:05:06.789+00' },
+        { id: 2, f: '0.30000000000000004', at: '2021-02-03 04:05:06+00' },
+      ]);
+    } finally {
+      await fixture.drop();
+    }
+  });
 });

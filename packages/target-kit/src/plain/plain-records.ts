@@ -9,7 +9,7 @@
 // stops on any difference.
 import type { JsonSchema } from '@tapline/singer';
 import type { CellValue, ColumnDef, ColumnKind, EncodedRows } from '../dialect.js';
-import { keyOf } from '../keys.js';
+import { compositeKey, keyOf } from '../keys.js';
 import { META } from '../metadata.js';
 import { NotPlain, TOKEN, FORMAT, valueRule, type ObjectRule, type ValueRule } from './rules.js';
 import type { LineScanner } from './scanner.js';
@@ -296,12 +296,9 @@ export class PlainRecords {
   private keyValue(bytes: Buffer): unknown {
     const keys = this.keys;
     if (keys.length === 1) return keyOf(this.cellOf(bytes, keys[0]!), this.keyKinds[0]!);
-    let joined = '';
-    for (let k = 0; k < keys.length; k++) {
-      if (k > 0) joined += '\u0000';
-      joined += String(keyOf(this.cellOf(bytes, keys[k]!), this.keyKinds[k]!));
-    }
-    return joined;
+    const parts = new Array<unknown>(keys.length);
+    for (let k = 0; k < keys.length; k++) parts[k] = keyOf(this.cellOf(bytes, keys[k]!), this.keyKinds[k]!);
+    return compositeKey(parts);
   }
 
   /** The cell value the parsing path would have made of a (non-null) property. */

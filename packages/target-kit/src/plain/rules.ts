@@ -95,6 +95,8 @@ const FORMATS: Record<string, number> = {
 export function valueRule(schema: JsonSchema | boolean | undefined, depth = 0): ValueRule {
   if (schema === undefined || schema === true) return ANY_VALUE;
   if (schema === false) throw new NotPlain('a schema of `false`');
+  // `null` or `"string"` where a schema belongs loads only with validate_records off: the parsing path stores it.
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) throw new NotPlain('a schema that is no object');
   if (depth > 32) throw new NotPlain('a schema nested more than 32 levels');
   for (const keyword of Object.keys(schema)) {
     if (VALIDATING_KEYWORDS.has(keyword) && !SUPPORTED_KEYWORDS.has(keyword)) throw new NotPlain(`the keyword "${keyword}"`);

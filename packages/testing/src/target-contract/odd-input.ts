@@ -171,8 +171,8 @@ export function defineOddInputCases(context: OddInputContext): void {
       ]);
     });
 
-    it('times of day: an offset is honoured (the UTC time, never dropped), a leap second is the next second, microseconds cut', async () => {
-      const sent = ['10:00:00', '10:00:00+02:00', '01:30:00+02:00', '22:00:00-05:00', '10:00:00Z', '23:59:60', '10:00:00.1234567', '10:00'];
+    it('times of day: an offset is honoured (the UTC time, never dropped), a leap second is the next second, the end of the day is 24:00:00, microseconds cut', async () => {
+      const sent = ['10:00:00', '10:00:00+02:00', '01:30:00+02:00', '22:00:00-05:00', '10:00:00Z', '23:59:60', '10:00:00.1234567', '10:00', '24:00:00', '24:00+02:00'];
       await load(text(schema('clock', { id: integer, t: nullable('string', { format: 'time' }) }), ...sent.map((t, id) => record('clock', { id, t }))));
       expect((await asText('clock', ['t'])).map((row) => row.t)).toEqual([
         '10:00:00',
@@ -183,6 +183,8 @@ export function defineOddInputCases(context: OddInputContext): void {
         '24:00:00',
         '10:00:00.123456',
         '10:00:00',
+        '24:00:00',
+        '22:00:00',
       ]);
     });
 
@@ -198,19 +200,27 @@ export function defineOddInputCases(context: OddInputContext): void {
       await reject(text(times, record('times', { id: 4, at: '2024-03-01' })), /line 2 .*field "at".*date-time/);
     });
 
-    it('numbers: NaN and infinities as Python taps write them load into number columns; JSON cannot hold them, so a JSON value or a STATE holding one is a clear error', async () => {
-      const floats = schema('floats', { id: integer, f: nullable('number'), t: nullable('string'), j: {} });
+    it('numbers: NaN and infinities as Python taps write them load into number columns, also under multipleOf and bounds; JSON cannot hold them, so a JSON value or a STATE holding one is a clear error', async () => {
+      // pipelinewise-tap-postgres declares numeric columns (which hold NaN) with multipleOf and bounds.
+      const floats = schema('floats', {
+        id: integer,
+        f: nullable('number'),
+        t: nullable('string'),
+        j: {},
+        m: nullable('number', { multipleOf: 1e-38 }),
+        b: nullable('number', { minimum: -1000, maximum: 1000, multipleOf: 0.01 }),
+      });
       const input = text(
         floats,
-        rawRecord('floats', '{"id":1,"f":NaN,"t":"NaN","j":{"s":"Infinity"}}'),
-        rawRecord('floats', '{"id":2,"f":-Infinity,"t":null,"j":null}'),
-        rawRecord('floats', '{"id":3,"f":Infinity}'),
+        rawRecord('floats', '{"id":1,"f":NaN,"t":"NaN","j":{"s":"Infinity"},"m":NaN,"b":NaN}'),
+        rawRecord('floats', '{"id":2,"f":-Infinity,"t":null,"j":null,"m":-Infinity,"b":-999.99}'),
+        rawRecord('floats', '{"id":3,"f":Infinity,"m":Infinity}'),
       );
       await load(input);
-      expect((await rows('floats')).map((row) => [row.f, row.t, row.j])).toEqual([
-        [NaN, 'NaN', { s: 'Infinity' }],
-        [-Infinity, null, null],
-        [Infinity, null, null],
+      expect((await rows('floats')).map((row) => [row.f, row.t, row.j, row.m, row.b])).toEqual([
+        [NaN, 'NaN', { s: 'Infinity' }, NaN, NaN],
+        [-Infinity, null, null, -Infinity, -999.99],
+        [Infinity, null, null, Infinity, null],
       ]);
       await reject(text(floats, rawRecord('floats', '{"id":4,"j":{"x":[1,NaN]}}')), /line 2 \(stream "floats"\): field "j": .*NaN or Infinity/);
       await reject(text(floats, '{"type":"STATE","value":{"high":Infinity}}'), /line 2: the STATE value holds NaN or Infinity/);
@@ -225,16 +235,20 @@ export function defineOddInputCases(context: OddInputContext): void {
             i: nullable('integer'),
             f: nullable('number'),
             d: nullable('string', { format: 'x-singer.decimal' }),
+            // Spellings x-singer.decimal admits: no digit before or after the point, a + sign.
+            e: nullable('string', { format: 'x-singer.decimal' }),
           }),
-          rawRecord('numbers', '{"id":1,"i":9007199254740993,"f":1e300,"d":"0.123456789012345678901234567890"}'),
-          rawRecord('numbers', '{"id":2,"i":-9007199254740993,"f":5e-324,"d":"-123456789012345678901234567890.5"}'),
-          rawRecord('numbers', '{"id":3,"i":9223372036854775807,"f":-0.0,"d":"1e30"}'),
-          rawRecord('numbers', '{"id":4,"i":-9223372036854775808,"f":3,"d":"3"}'),
-          rawRecord('numbers', '{"id":5,"i":9007199254740991,"f":1.7976931348623157e308,"d":"0.1"}'),
-          rawRecord('numbers', '{"id":6,"i":-9007199254740991,"f":0.30000000000000004,"d":null}'),
+          rawRecord('numbers', '{"id":1,"i":9007199254740993,"f":1e300,"d":"0.123456789012345678901234567890","e":".5"}'),
+          rawRecord('numbers', '{"id":2,"i":-9007199254740993,"f":5e-324,"d":"-123456789012345678901234567890.5","e":"5."}'),
+          rawRecord('numbers', '{"id":3,"i":9223372036854775807,"f":-0.0,"d":"1e30","e":"-.25"}'),
+          rawRecord('numbers', '{"id":4,"i":-9223372036854775808,"f":3,"d":"3","e":"+.5"}'),
+          rawRecord('numbers', '{"id":5,"i":9007199254740991,"f":1.7976931348623157e308,"d":"0.1","e":"+7"}'),
+          rawRecord('numbers', '{"id":6,"i":-9007199254740991,"f":0.30000000000000004,"d":null,"e":null}'),
         ),
       );
       const loaded = await rows('numbers');
+      // As the numbers they are (DuckDB stored `.5` as text, in a text column, before).
+      expect(loaded.map((row) => decimalText(row.e))).toEqual(['0.5', '5', '-0.25', '0.5', '7', null]);
       expect((await context.place().columns('numbers')).f).toBe('number'); // these doubles need no exact column
       expect(loaded.map((row) => row.i)).toEqual([
         '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', 9007199254740991, -9007199254740991,
@@ -286,27 +300,34 @@ export function defineOddInputCases(context: OddInputContext): void {
     });
 
     it('type changes mid-stream and across runs widen in place; no value is lost or reformatted', async () => {
+      const stringOrObject = { anyOf: [{ type: 'string' }, { type: 'object' }, { type: 'null' }] };
       await load(
         text(
           schema('changes', {
             id: integer,
             a: integer, b: integer, c: { type: 'string' }, d: { type: 'number' }, e: { type: 'boolean' }, f: integer, g: { type: 'string' },
             Name: { type: 'string' },
+            // Doubles of 16 digits, and one that prints with an exponent, turning exact below; JSON turning text.
+            x: { type: 'number' }, y: { type: 'number' }, z: { type: 'number' }, js: stringOrObject, jo: stringOrObject,
           }),
-          record('changes', { id: 1, a: 1, b: 2, c: '3', d: 4.5, e: true, f: 5, g: 'kept', Name: 'upper' }),
+          record('changes', {
+            id: 1, a: 1, b: 2, c: '3', d: 4.5, e: true, f: 5, g: 'kept', Name: 'upper',
+            x: 1234567.123456789, y: 0.00001, z: 0.30000000000000004, js: 'cus_123', jo: { id: 'cus_456' },
+          }),
         ),
       );
       // The next run: integer->number, integer->string, string->integer, number->integer,
       // boolean->string, integer->object, `g` removed, `Name` now spelled `name`, `h` new and
-      // nullable, then mid-stream `h` integer->number.
+      // nullable, then mid-stream `h` integer->number; doubles -> integer (exact decimal), JSON -> string.
       await load(
         text(
           schema('changes', {
             id: integer,
             a: { type: 'number' }, b: { type: 'string' }, c: integer, d: integer, e: { type: 'string' }, f: { type: 'object' },
             name: nullable('string'), h: nullable('integer'),
+            x: integer, y: integer, z: integer, js: nullable('string'), jo: nullable('string'),
           }),
-          record('changes', { id: 2, a: 1.25, b: 'two', c: 3, d: 4, e: 'yes', f: { k: 1 }, name: 'lower', h: 7 }),
+          record('changes', { id: 2, a: 1.25, b: 'two', c: 3, d: 4, e: 'yes', f: { k: 1 }, name: 'lower', h: 7, x: 2, y: 3, z: 4, js: 'cus_789', jo: 'plain' }),
           schema('changes', { id: integer, h: nullable('number') }),
           record('changes', { id: 3, h: 7.5 }),
         ),
@@ -317,8 +338,18 @@ export function defineOddInputCases(context: OddInputContext): void {
         [1.25, 'two', '3', 4, 'yes', { k: 1 }, null, 'lower', 7],
         [null, null, null, null, null, null, null, null, 7.5],
       ]);
+      // Every stored double keeps all its digits (PostgreSQL's ::numeric kept 15), and a JSON
+      // string becomes its own text, without quotes; an object keeps its JSON text.
+      expect(loaded.map((row) => [decimalText(row.x), decimalText(row.y), decimalText(row.z), row.js])).toEqual([
+        ['1234567.123456789', '0.00001', '0.30000000000000004', 'cus_123'],
+        ['2', '3', '4', 'cus_789'],
+        [null, null, null, null],
+      ]);
+      expect(JSON.parse(loaded[0]!.jo as string)).toEqual({ id: 'cus_456' });
+      expect(loaded[1]!.jo).toBe('plain');
       expect(await context.place().columns('changes')).toMatchObject({
         a: 'decimal', b: 'string', c: 'string', d: 'decimal', e: 'string', f: 'json', g: 'string', name: 'string', h: 'decimal',
+        x: 'decimal', y: 'decimal', z: 'decimal', js: 'string', jo: 'string',
       });
     });
 
@@ -363,6 +394,23 @@ export function defineOddInputCases(context: OddInputContext): void {
       }
       await load(keyless);
       expect((await rows('unkeyed', ['id', 'v'])).map((row) => [row.id, row.v])).toEqual([[1, 'a'], [1, 'c'], [2, 'b']]);
+    });
+
+    it('key_properties narrowed between runs: a record whose new key matches several rows is refused, naming the key (and where a primary key stands, PostgreSQL, the old key and the new); the rows stay as they were', async () => {
+      const keyed = (key: string[]) => schema('rekeyed', { id: integer, org: integer, v: nullable('string') }, key);
+      await load(text(keyed(['id', 'org']), record('rekeyed', { id: 1, org: 1, v: 'a' }), record('rekeyed', { id: 1, org: 2, v: 'b' }), record('rekeyed', { id: 2, org: 1, v: 'c' })));
+      // By id alone, id 1 matches two rows: updating both would leave two identical rows.
+      await reject(
+        text(keyed(['id']), record('rekeyed', { id: 2, org: 1, v: 'c2' }), record('rekeyed', { id: 1, org: 3, v: 'd' })),
+        harness.primaryKeys
+          ? /^CRITICAL input lines 2-3 \(stream "rekeyed"\): PostgreSQL refused the data: duplicate key .*\(Key \(id, org\)=\(1, 3\) already exists\): the table's primary key \(id, org\) comes from the stream's earlier key_properties .* now matched by key_properties \(id\)/
+          : /^CRITICAL line 3 \(stream "rekeyed"\): the record's key \(id\) = \(1\) matches 2 rows of table \S+\.rekeyed, loaded while the stream had other key_properties/,
+      );
+      expect((await rows('rekeyed', ['id', 'org'])).map((row) => [row.id, row.org, row.v])).toEqual([
+        [1, 1, 'a'],
+        [1, 2, 'b'],
+        [2, 1, 'c'],
+      ]);
     });
 
     it('names: case, punctuation, keywords, unicode, long names and a dotted db-schema-table stream never collapse', async () => {
@@ -443,6 +491,66 @@ export function defineOddInputCases(context: OddInputContext): void {
       const loaded = await rows('lone');
       expect(loaded.map((row) => row.t)).toEqual(['😀 😀 \\ud800', 'a\ufffdb', null]);
       expect(loaded.map((row) => row.j)).toEqual([{ s: '😀' }, null, { s: '\ufffd\ufffd', k: ['\ufffd'] }]);
+    });
+  });
+
+  describe('odd input: schemas ajv cannot compile, text in typed columns, a schema with nothing to store', () => {
+    // Schemas real taps send that ajv cannot compile (Python regexes, a $ref to nowhere, type names
+    // JSON Schema does not have, keywords of the wrong type, no schema at all).
+    const broken = {
+      python_flag: { type: 'string', pattern: '(?i)^abc$' },
+      python_end: { type: 'string', pattern: '^abc\\Z' },
+      nowhere: { $ref: '#/definitions/nowhere' },
+      any: { type: 'any' },
+      timestamp: { type: ['null', 'timestamp'] },
+      minimum: { type: 'number', minimum: '5' },
+      items: { type: 'array', items: 'string' },
+      nothing: null,
+    };
+
+    it('a property schema ajv cannot compile is refused at the SCHEMA\'s line, naming stream and property and saying how to load it; rows before are kept', async () => {
+      const result = await reject(
+        text(schema('loose', { id: integer }), record('loose', { id: 1 }), state({ at: 1 }), schema('loose', { id: integer, ...broken })),
+        /^CRITICAL line 4 \(stream "loose"\): the schema of property "python_flag" cannot be compiled to validate records \(Invalid regular expression: .*\); validate_records: false loads the stream without validation/,
+      );
+      expect(result.states).toEqual([{ at: 1 }]);
+      expect(await column('loose', 'id')).toEqual([1]);
+    });
+
+    it('validate_records off: such schemas load, typed as far as they can be read (else JSON); text in an integer or boolean column is read as PostgreSQL reads it, and text no integer is refused by line and field', async () => {
+      const result = await reject(
+        text(
+          schema('loose', { id: integer, ...broken }),
+          record('loose', { id: 1, python_flag: 'ABC', python_end: 'x', nowhere: { a: 1 }, any: [1], timestamp: '2021-01-01', minimum: 2, items: [1], nothing: 'n' }),
+          schema('lax', { id: integer, i: nullable('integer'), b: nullable('boolean') }),
+          record('lax', { id: 1, i: ' 7 ', b: 'yes' }),
+          record('lax', { id: 2, i: '-0', b: ' off ' }),
+          state({ at: 1 }),
+          record('lax', { id: 3, i: '1.5', b: 'on' }),
+        ),
+        /^CRITICAL line 7 \(stream "lax"\): field "i": "1\.5" is not an integer/,
+        { validate_records: false },
+      );
+      expect(result.states).toEqual([{ at: 1 }]);
+      expect(await context.place().columns('loose')).toMatchObject({
+        python_flag: 'string', python_end: 'string', nowhere: 'json', any: 'json', timestamp: 'json', minimum: 'number', items: 'json', nothing: 'json',
+      });
+      expect(await rows('loose')).toMatchObject([
+        { python_flag: 'ABC', python_end: 'x', nowhere: { a: 1 }, any: [1], timestamp: '2021-01-01', minimum: 2, items: [1], nothing: 'n' },
+      ]);
+      // DuckDB's reader rounded "1.5" to 2 and refused "off" with spaces; both read them as PostgreSQL does now.
+      expect((await rows('lax')).map((row) => [row.id, row.i, row.b])).toEqual([
+        [1, 7, true],
+        [2, 0, false],
+      ]);
+    });
+
+    it('a schema without properties, with add_record_metadata off, has nothing to store: refused at its line', async () => {
+      await reject(
+        text(schema('bare', {}, [])),
+        /^CRITICAL line 1 \(stream "bare"\): the schema declares no properties and add_record_metadata is off, so the stream has no column to store anything in/,
+        { add_record_metadata: false },
+      );
     });
   });
 
@@ -712,11 +820,11 @@ export function defineOddInputCases(context: OddInputContext): void {
       expect(loaded.map((row) => decimalText(row._sdc_table_version))).toEqual([version, version]);
     });
 
-    it('time_extracted: each row gets its own record\'s (offsets, repeats, absent); one that is not a date is a clear error', async () => {
+    it('time_extracted: each row gets its own record\'s (offsets, repeats, absent, an HTTP date); one that names no instant is NULL with one warning, never an error', async () => {
       const extracted = (stream: string, id: number, time?: string) =>
         JSON.stringify({ type: 'RECORD', stream, record: { id }, ...(time === undefined ? {} : { time_extracted: time }) });
       const india = '2024-03-01T12:00:00+05:30';
-      await load(
+      const result = await load(
         text(
           schema('extracted', { id: integer }),
           extracted('extracted', 1, india),
@@ -724,6 +832,14 @@ export function defineOddInputCases(context: OddInputContext): void {
           extracted('extracted', 3, '2024-03-02T00:00:00.5Z'),
           extracted('extracted', 4),
           extracted('extracted', 5, india),
+          extracted('extracted', 6, 'Mon, 01 Feb 2021 00:00:00 GMT'),
+          state({ at: 1 }),
+          // Metadata, not record data: the database refused these when the batch was written, or (a
+          // date not in the calendar) the load stopped; the rows are kept, without the time.
+          extracted('extracted', 7, '1612345678'),
+          extracted('extracted', 8, ''),
+          extracted('extracted', 9, '2021-01-01T00:00:00+00:00Z'),
+          extracted('extracted', 10, '2024-02-30T00:00:00Z'),
         ),
       );
       expect((await asText('extracted', ['_sdc_extracted_at'])).map((row) => row._sdc_extracted_at)).toEqual([
@@ -732,18 +848,15 @@ export function defineOddInputCases(context: OddInputContext): void {
         '2024-03-02 00:00:00.5+00',
         null,
         '2024-03-01 06:30:00+00',
+        '2021-02-01 00:00:00+00',
+        null,
+        null,
+        null,
+        null,
       ]);
-      const result = await reject(
-        text(
-          schema('extracted_bad', { id: integer }),
-          extracted('extracted_bad', 1, india),
-          state({ at: 1 }),
-          extracted('extracted_bad', 2, '2024-02-30T00:00:00Z'),
-        ),
-        /line 4 \(stream "extracted_bad".*time_extracted.*2024-02-30 is not a date/,
-      );
-      expect(result.states).toEqual([{ at: 1 }]);
-      expect(await column('extracted_bad', 'id')).toEqual([1]);
+      const warnings = result.stderr.split('\n').filter((line) => line.startsWith('WARNING'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/^WARNING line \d+ \(stream "extracted"\): time_extracted is not a timestamp .*_sdc_extracted_at is NULL/);
     });
 
     it('a value or a schema nested too deeply to follow is a clear error naming line, stream and field; rows before the last STATE are kept', async () => {
