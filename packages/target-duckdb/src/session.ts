@@ -641,13 +641,13 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         if (csvFields(batch.rows.rowText(row))[index] === bad) line = allLines[row];
       }
       return new LoadError(
-        `${line === undefined ? lines : `line ${line}`} (table ${where}, column ${column.name}): DuckDB cannot store ${JSON.stringify(bad)} as ${type}`,
+        `${line === undefined ? lines : `line ${line}`} (stream ${JSON.stringify(batch.stream)}, table ${where}, column ${column.name}): DuckDB cannot store ${JSON.stringify(bad)} as ${type}`,
       );
       }
     } finally {
       probe.closeSync();
     }
-    return new LoadError(`${lines} (table ${where}): DuckDB refused the batch: ${duckdbMessage(error)}`);
+    return new LoadError(`${lines} (stream ${JSON.stringify(batch.stream)}, table ${where}): DuckDB refused the batch: ${duckdbMessage(error)}`);
   }
 
   /** Deletes here and in deleteMarkedRows (and setting a timestamp) never raise a key, so the key bounds stay true. */

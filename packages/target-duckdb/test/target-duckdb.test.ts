@@ -333,7 +333,7 @@ describe('state and failures', () => {
 
   it('names the input line and column of a value DuckDB refuses (validation off)', async () => {
     const input = lines(schema, { type: 'RECORD', stream: 's', record: { id: 1, day: '2024-01-01' } }, { type: 'RECORD', stream: 's', record: { id: 2, day: 'not a day' } });
-    await expect(load(input, { validate_records: false })).rejects.toThrow(/line 3 \(table main\.s, column day\): DuckDB cannot store "not a day" as DATE/);
+    await expect(load(input, { validate_records: false })).rejects.toThrow(/line 3 \(stream "s", table main\.s, column day\): DuckDB cannot store "not a day" as DATE/);
   });
 
   it('creates the folder of a database file that is not there yet', async () => {
