@@ -4,6 +4,7 @@ export { SingerInputError, describeLocation, isStackExhausted } from './errors.j
 export type { InputLocation, SingerWarning, WarningHandler } from './errors.js';
 export {
   LosslessNumber,
+  isExactDouble,
   isLosslessNumber,
   parseJson,
   stringifyJson,

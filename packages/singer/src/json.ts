@@ -47,7 +47,7 @@ function hasLongDigitRun(text: string): boolean {
  * that Python's and Java's spellings of a double (`6.666666666666667e-06`, `1.0000000000000002e+16`,
  * `1.5E7`) count as the double they print, while `1234567890.123456789` does not.
  */
-function isExactDouble(literal: string): boolean {
+export function isExactDouble(literal: string): boolean {
   const number = Number(literal);
   if (String(number) === literal) return true;
   if (!Number.isFinite(number)) return false;

@@ -22,6 +22,7 @@ const PLAIN_CSV = {
   trueField: Buffer.from('true'),
   falseField: Buffer.from('false'),
   rowEnd: Buffer.from('\n'),
+  textField: (text: string) => quoted(text),
 } as const;
 
 /**

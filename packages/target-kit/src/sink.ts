@@ -368,10 +368,12 @@ export class StreamSink {
   addPlainRecord(scanner: LineScanner, line: number, receivedAt: string, sequence: number): boolean {
     if (this.plain === undefined) this.plain = this.compilePlain();
     const plain = this.plain;
-    if (plain === null || !plain.read(scanner)) return false;
+    if (plain === null) return false;
     this.encoder ??= this.settings.rowEncoder(this.encodedColumns, this.withBatchedAt);
+    const format = this.encoder.plain!;
+    if (!plain.read(scanner, format)) return false;
     if (this.lastReceivedAt.text !== receivedAt) this.lastReceivedAt = { text: receivedAt, bytes: Buffer.from(receivedAt, 'latin1') };
-    plain.write(scanner, this.rows, this.encoder.plain!, line, this.lastReceivedAt.bytes, sequence);
+    plain.write(scanner, this.rows, format, line, this.lastReceivedAt.bytes, sequence);
     if (this.mode === 'upsert') this.keys.push(plain.key);
     if (CHECK_PLAIN_ROWS) this.checkPlainRow(scanner, line, receivedAt, sequence, plain.key);
     return true;

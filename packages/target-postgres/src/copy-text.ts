@@ -55,6 +55,7 @@ export class CopyTextEncoder implements RowEncoder {
       trueField: Buffer.from('t'),
       falseField: Buffer.from('f'),
       rowEnd: Buffer.from(withBatchedAt ? `${cellCount > 0 ? '\t' : ''}${BATCHED_AT_PLACEHOLDER}\n` : '\n'),
+      textField: copyCell,
     };
   }
 

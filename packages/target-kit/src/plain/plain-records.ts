@@ -1,23 +1,27 @@
 // A stream's plain records: RECORD lines turned into encoded rows straight from their bytes.
 //
-// Most records a tap sends are plain: numbers a double holds, strings without escapes, RFC 3339
-// timestamps, compact nested JSON. For those, the row the parsing path would encode (JSON.parse,
-// ajv, the cells, the dialect's encoder) is a rearrangement of the line's own bytes, so it is
-// written from them. What decides that is compiled once per schema and columns (rules.ts), and
-// the scanner gives up on anything else, which then takes the parsing path as before.
+// Most records a tap sends are plain: numbers a double holds, RFC 3339 timestamps, values their
+// schema's simple keywords decide. For those, the row the parsing path would encode (JSON.parse,
+// ajv, the cells, the dialect's encoder) is mostly a rearrangement of the line's own bytes, so
+// it is written from them; a value whose bytes are not its stored text (an escaped string,
+// nested JSON with whitespace, `1.0`) is parsed on its own and written as the parsing path would.
+// What decides all this is compiled once per schema and columns (rules.ts), and the scanner gives
+// up on anything else, which then takes the parsing path as before.
 // TAPLINE_CHECK_PLAIN_ROWS=1 (set for the test suites) encodes every plain row both ways and
 // stops on any difference.
-import type { JsonSchema } from '@tapline/singer';
+import { stringifyJson, type JsonSchema } from '@tapline/singer';
 import type { CellValue, ColumnDef, ColumnKind, EncodedRows } from '../dialect.js';
+import { hasNul, hasUnpairedSurrogate } from '../encode.js';
 import { compositeKey, keyOf } from '../keys.js';
 import { META } from '../metadata.js';
 import { NotPlain, TOKEN, FORMAT, valueRule, type ObjectRule, type ValueRule } from './rules.js';
 import type { LineScanner } from './scanner.js';
 
 /**
- * How a dialect's bulk format writes the fields of a plain row, as data. Every text a plain row
- * holds is free of control characters, backslashes and `quote` (the scanner takes no string
- * with an escape, and JSON strings hold no raw control character), so no field needs escaping.
+ * How a dialect's bulk format writes the fields of a plain row, as data. A text copied from the
+ * line is free of control characters, backslashes and `quote` (a string with an escape is
+ * written through `textField`, and JSON strings hold no raw control character), so such a field
+ * needs no escaping.
  */
 export interface PlainRowFormat {
   /** The byte between fields. */
@@ -32,14 +36,17 @@ export interface PlainRowFormat {
   readonly rowEnd: Buffer;
   /** Told the value of every integer cell written (an encoder that measures its integer columns). */
   integerCell?(cell: number, value: number): void;
+  /** The field of a text cell holding any text, escaped and quoted as the encoder writes it. */
+  textField(text: string): string;
 }
 
 /**
  * How each cell is written: a property's token as a bare number (`integer` also tells the
- * encoder its value), a boolean, text without its quotes or JSON text as it is; or metadata; or
- * NULL (`_sdc_deleted_at`, and columns of undeclared properties).
+ * encoder its value), a boolean, text without its quotes or JSON text as it is, or the field made
+ * for a rewritten value; or metadata; or NULL (`_sdc_deleted_at`, and columns of undeclared
+ * properties).
  */
-const WRITE = { nothing: 0, integer: 1, bare: 2, boolean: 3, text: 4, json: 5, extracted: 6, received: 7, sequence: 8, version: 9 } as const;
+const WRITE = { nothing: 0, integer: 1, bare: 2, boolean: 3, text: 4, json: 5, extracted: 6, received: 7, sequence: 8, version: 9, field: 10 } as const;
 
 /** What a column of each kind takes as it is, and how it writes it. */
 const COLUMN_TAKES: Partial<Record<ColumnKind, { tokens: number; write: number; format?: number }>> = {
@@ -105,6 +112,16 @@ export class PlainRecords {
   private readonly starts: Int32Array;
   private readonly ends: Int32Array;
   private readonly integers: Float64Array;
+  /** Per property: its column's kind. */
+  private readonly kinds: readonly ColumnKind[];
+  /**
+   * Per property of the last record read: the field written in place of its bytes (an escaped
+   * string, spaced JSON, a number spelled otherwise), or undefined; and its cell value (keys).
+   */
+  private readonly fields: (string | undefined)[];
+  private readonly values: CellValue[];
+  /** Bytes the last record's rewritten fields may take beyond the line's own (UTF-8, escaped). */
+  private extraBytes = 0;
   /** The key of the last record read (upsert). */
   key: unknown = undefined;
 
@@ -115,6 +132,7 @@ export class PlainRecords {
     const cellOf = new Map(input.properties.map(({ property, cell }) => [property, cell]));
     const rules: ValueRule[] = [];
     const inJson: boolean[] = [];
+    const kinds: ColumnKind[] = [];
     this.cellProperty = new Int32Array(input.cells.length).fill(-1);
     this.writes = new Int32Array(input.cells.length).fill(WRITE.nothing);
     for (const [index, name] of record.names.entries()) {
@@ -127,12 +145,14 @@ export class PlainRecords {
       // The value's token must be one the schema accepts and the column stores as it is.
       rules.push({ ...rule, tokens: rule.tokens & (takes.tokens | TOKEN.null), format: takes.format ?? rule.format });
       inJson.push(column.kind === 'json');
+      kinds.push(column.kind);
       this.propertyCells[index] = cell;
       this.cellProperty[cell] = index;
       this.writes[cell] = takes.write;
     }
     this.rules = rules;
     this.inJson = inJson;
+    this.kinds = kinds;
     for (const [cell, column] of input.cells.entries()) {
       const write = this.cellProperty[cell] === -1 ? META_WRITES[column.name] : undefined;
       if (write === undefined) continue;
@@ -150,6 +170,8 @@ export class PlainRecords {
     this.starts = new Int32Array(count);
     this.ends = new Int32Array(count);
     this.integers = new Float64Array(count);
+    this.fields = new Array<string | undefined>(count).fill(undefined);
+    this.values = new Array<CellValue>(count).fill(null);
   }
 
   /** The plain path for a stream, or NotPlain saying why its records all take the parsing path. */
@@ -167,9 +189,10 @@ export class PlainRecords {
    * Read the record the scanner is on (its `{`), and the rest of the line: true when it is plain
    * (every property declared, once, with a value its rule accepts; the keys present), else false.
    */
-  read(scanner: LineScanner): boolean {
-    const { tokens, starts, ends, integers, rules, inJson } = this;
+  read(scanner: LineScanner, format: PlainRowFormat): boolean {
+    const { tokens, starts, ends, integers, rules, inJson, fields } = this;
     tokens.fill(0);
+    this.extraBytes = 0;
     const record = this.record;
     const bytes = scanner.bytes;
     scanner.at += 1;
@@ -182,7 +205,7 @@ export class PlainRecords {
         if (next < record.names.length && scanner.literal(record.quotedNames[next]!)) index = next;
         else {
           const start = scanner.at;
-          if (!scanner.string()) return false;
+          if (!scanner.plainString()) return false;
           index = record.indexOf.get(bytes.toString('utf8', start + 1, scanner.at - 1)) ?? -1;
           if (index === -1) return false; // undeclared: the parsing path adds a column, or warns
         }
@@ -190,12 +213,15 @@ export class PlainRecords {
         next = index + 1;
         if (!scanner.colon()) return false;
         const start = scanner.at;
+        scanner.rewrite = false;
         const token = scanner.value(rules[index]!, inJson[index]!, 0);
         if (token === 0) return false;
         tokens[index] = token;
         starts[index] = start;
         ends[index] = scanner.at;
         if (token === TOKEN.integer) integers[index] = scanner.integer;
+        fields[index] = undefined;
+        if (scanner.rewrite && !this.rewriteValue(bytes, index, token, format)) return false;
         scanner.space();
         const byte = bytes[scanner.at++];
         if (byte === 0x7d) break;
@@ -214,10 +240,48 @@ export class PlainRecords {
     return true;
   }
 
+  /**
+   * A value whose bytes are not its stored text: parsed on its own (its numbers are ones a double
+   * holds, so JSON.parse reads it as the parsing path does) and kept as the field the encoder
+   * would write. False to give up: text the parsing path would refuse or change (NUL, a lone
+   * surrogate) goes there.
+   */
+  private rewriteValue(bytes: Buffer, index: number, token: number, format: PlainRowFormat): boolean {
+    const text = bytes.toString('utf8', this.starts[index], this.ends[index]);
+    let field: string;
+    let value: CellValue;
+    switch (this.kinds[index]) {
+      case 'integer':
+        value = this.integers[index]!;
+        field = String(value);
+        break;
+      case 'number':
+        value = Number(text);
+        field = String(value);
+        break;
+      case 'json': {
+        const json = stringifyJson(JSON.parse(text));
+        if (hasNul(json, 'json') || hasUnpairedSurrogate(json, 'json')) return false;
+        value = json;
+        field = format.textField(json);
+        break;
+      }
+      default: {
+        if (token !== TOKEN.string) return false;
+        value = JSON.parse(text) as string;
+        field = format.textField(value);
+      }
+    }
+    this.fields[index] = field;
+    this.values[index] = value;
+    this.extraBytes += 3 * field.length;
+    return true;
+  }
+
   /** Write the record just read as a row, as the dialect's encoder would have. */
   write(scanner: LineScanner, rows: EncodedRows, format: PlainRowFormat, line: number, receivedAt: Buffer, sequence: number): void {
     const bytes = scanner.bytes;
-    const { writes, cellProperty, tokens, starts, ends, integers } = this;
+    const { writes, cellProperty, tokens, starts, ends, integers, fields } = this;
     const count = writes.length;
     const quote = format.quote;
     const quoted = quote >= 0;
@@ -225,7 +289,7 @@ export class PlainRecords {
     const nullField = format.nullField;
     const integerCell = format.integerCell;
     // Each field is a part of the line, or metadata, plus at most a delimiter, two quotes or a NULL.
-    const most = scanner.end - scanner.lineStart + 64 + receivedAt.length + count * (3 + nullField.length + format.trueField.length + format.falseField.length) + format.rowEnd.length;
+    const most = scanner.end - scanner.lineStart + this.extraBytes + 64 + receivedAt.length + count * (3 + nullField.length + format.trueField.length + format.falseField.length) + format.rowEnd.length;
     const out = rows.beginRow(most);
     let at = rows.rowStart;
     for (let cell = 0; cell < count; cell++) {
@@ -236,8 +300,13 @@ export class PlainRecords {
       if (property >= 0) {
         token = tokens[property]!;
         if (token === 0 || token === TOKEN.null) write = WRITE.nothing;
+        else if (fields[property] !== undefined) write = WRITE.field;
       }
       switch (write) {
+        case WRITE.field:
+          if (writes[cell] === WRITE.integer && integerCell !== undefined) integerCell.call(format, cell, this.values[property] as number);
+          at += out.write(fields[property]!, at);
+          break;
         case WRITE.integer:
           if (integerCell !== undefined) integerCell.call(format, cell, integers[property]!);
           at = put(bytes, starts[property]!, ends[property]!, out, at);
@@ -303,6 +372,7 @@ export class PlainRecords {
 
   /** The cell value the parsing path would have made of a (non-null) property. */
   private cellOf(bytes: Buffer, index: number): CellValue {
+    if (this.fields[index] !== undefined) return this.values[index]!;
     switch (this.tokens[index]) {
       case TOKEN.integer:
         return this.integers[index]!;

@@ -1,10 +1,13 @@
 // Reads one line of Singer input as bytes: a RECORD's envelope, and values checked against their rules.
 //
 // It takes only what it can prove: JSON that JSON.parse reads, values their schema accepts, and
-// text that is already exactly what the parsing path would store. Anything else (an escape, an
-// exponent, a 16-digit number, whitespace inside an object, a key written twice, ...) makes it
-// give up on the line, which then goes through JSON.parse and ajv as before. Giving up is never
-// an error, only the slower path.
+// numbers a double holds exactly. Where a value's bytes are not the text the parsing path would
+// store (an escape in a string, whitespace inside an object, `1.0` or `1e-05`), it says so
+// (`rewrite`), and the caller stores the parsed value's text instead. Anything else (a 16-digit
+// number, a NUL or lone surrogate escape, a key written twice, ...) makes it give up on the line,
+// which then goes through JSON.parse and ajv as before. Giving up is never an error, only the
+// slower path.
+import { isExactDouble } from '@tapline/singer';
 import { FORMAT, TOKEN, type ObjectRule, type ValueRule } from './rules.js';
 
 const QUOTE = 0x22;
@@ -24,6 +27,8 @@ const NINE = 0x39;
 const MAX_DEPTH = 32;
 /** An integer or decimal literal of at most this many digits reads back exactly through a double. */
 const MAX_DIGITS = 15;
+/** A double's shortest text has at most this many digits. */
+const MAX_SHORTEST_DIGITS = 17;
 
 const RECORD_HEAD = Buffer.from('"type"');
 const RECORD_TYPE = Buffer.from('"RECORD"');
@@ -53,6 +58,12 @@ export class LineScanner {
   end = 0;
   /** The value of the last integer token read (exact: at most 15 digits). */
   integer = 0;
+  /**
+   * Set (never cleared here) when a value read holds something the parsing path stores in
+   * another spelling: an escape, whitespace inside JSON text, a number not written as
+   * JavaScript writes it. The caller clears it before a value and then stores the parsed text.
+   */
+  rewrite = false;
 
   /** Envelope fields of the last `readRecordHead` / `readRecordTail`: [start, end) byte offsets. */
   streamStart = 0;
@@ -81,7 +92,7 @@ export class LineScanner {
     if (!this.literal(STREAM_KEY) || !this.colon()) return false;
     if (bytes[this.at] !== QUOTE) return false;
     this.streamStart = this.at + 1;
-    if (!this.string()) return false;
+    if (!this.plainString()) return false;
     this.streamEnd = this.at - 1;
     if (!this.comma() || !this.literal(RECORD_KEY) || !this.colon()) return false;
     return bytes[this.at] === OPEN_OBJECT;
@@ -138,7 +149,7 @@ export class LineScanner {
         if (this.literal(NULL_BYTES)) continue;
         if (this.bytes[this.at] !== QUOTE) return false;
         const start = this.at + 1;
-        if (!this.string() || !this.isDateTime(start, this.at - 1)) return false;
+        if (!this.plainString() || !this.isDateTime(start, this.at - 1)) return false;
         this.extractedStart = start;
         this.extractedEnd = this.at - 1;
       } else {
@@ -182,8 +193,10 @@ export class LineScanner {
   }
 
   /**
-   * A string without escapes or control characters, `at` on its opening quote; `at` ends past
-   * the closing quote. The input was checked to be UTF-8, so its bytes are the string's text.
+   * A JSON string, `at` on its opening quote; `at` ends past the closing quote. Escapes set
+   * `rewrite` (the bytes are not the string's text); a NUL or a lone surrogate escape gives up
+   * (the parsing path refuses, strips or replaces it, as configured); so does a raw control
+   * character or a malformed escape (not JSON). The input was checked to be UTF-8.
    */
   string(): boolean {
     const bytes = this.bytes;
@@ -195,19 +208,69 @@ export class LineScanner {
         this.at = at + 1;
         return true;
       }
-      if (byte === BACKSLASH || byte < 0x20) return false;
+      if (byte < 0x20) return false;
+      if (byte === BACKSLASH) {
+        const escaped = this.escape(at);
+        if (escaped === 0) return false;
+        this.rewrite = true;
+        at += escaped - 1;
+      }
     }
     return false;
   }
 
+  /** A string with no escape (a key, a stream name, a timestamp): its bytes are its text. */
+  plainString(): boolean {
+    const rewrite = this.rewrite;
+    this.rewrite = false;
+    const plain = this.string() && !this.rewrite;
+    this.rewrite = rewrite;
+    return plain;
+  }
+
+  /** The length of the escape at `at` (its backslash), or 0 for one this scanner does not take. */
+  private escape(at: number): number {
+    const bytes = this.bytes;
+    const kind = bytes[at + 1];
+    // " \ / b f n r t
+    if (kind === QUOTE || kind === BACKSLASH || kind === 0x2f || kind === 0x62 || kind === 0x66 || kind === 0x6e || kind === 0x72 || kind === 0x74) return 2;
+    if (kind !== 0x75) return 0; // u
+    const unit = this.hex4(at + 2);
+    if (unit <= 0) return 0; // malformed, or U+0000
+    if (unit < 0xd800 || unit > 0xdfff) return 6;
+    // A surrogate: only a high one followed by a low one is a character.
+    if (unit > 0xdbff || bytes[at + 6] !== BACKSLASH || bytes[at + 7] !== 0x75) return 0;
+    const low = this.hex4(at + 8);
+    return low >= 0xdc00 && low <= 0xdfff ? 12 : 0;
+  }
+
+  /** Four hex digits at `at` as a number, or -1. */
+  private hex4(at: number): number {
+    let value = 0;
+    for (let i = 0; i < 4; i++) {
+      const byte = this.bytes[at + i];
+      let digit: number;
+      if (byte !== undefined && byte >= ZERO && byte <= NINE) digit = byte - ZERO;
+      else if (byte !== undefined && byte >= 0x61 && byte <= 0x66) digit = byte - 0x61 + 10;
+      else if (byte !== undefined && byte >= 0x41 && byte <= 0x46) digit = byte - 0x41 + 10;
+      else return -1;
+      value = value * 16 + digit;
+    }
+    return value;
+  }
+
   /**
-   * A number literal: TOKEN.integer or TOKEN.decimal when it is exactly how JavaScript writes
-   * that number (so the parsing path would store the same text), else 0. `-0` is kept only
-   * outside JSON text (`inJson`), where JSON.stringify would write it as `0`.
+   * A number literal a double holds (at most 15 digits, or a double's own shortest text of 16 or
+   * 17) with an exponent of at most two digits, so the parsing path reads it as JSON.parse does:
+   * TOKEN.integer for a safe integer (`integer` holds it), TOKEN.decimal otherwise; 0 to give up.
+   * A literal not written as JavaScript writes its number (`1.0`, `1.10`, `1e2`, `0.0000001`,
+   * `6.666666666666667e-06`) sets `rewrite`. `-0` is kept only outside JSON text (`inJson`), where
+   * JSON.stringify writes it as `0`; a negative zero spelled otherwise (`-0.0`) gives up.
    */
   number(inJson: boolean): number {
     const bytes = this.bytes;
-    let at = this.at;
+    const start = this.at;
+    let at = start;
     const negative = bytes[at] === MINUS;
     if (negative) at += 1;
     let digits = 0;
@@ -225,6 +288,8 @@ export class LineScanner {
       if (digits === 0) return 0;
     }
     byte = bytes[at];
+    let canonical = true;
+    let fraction = false;
     if (byte === DOT) {
       // JavaScript writes a fraction without trailing zeros, and below 1e-6 with an exponent.
       const zeroWhole = digits === 1 && value === 0;
@@ -237,25 +302,55 @@ export class LineScanner {
         last = byte;
         byte = bytes[++at];
       }
-      const fraction = at - fractionStart;
-      if (fraction === 0 || last === ZERO || digits + fraction > MAX_DIGITS) return 0;
-      if (zeroWhole && leadingZeros > 5) return 0;
-      if (byte === 0x65 || byte === 0x45) return 0; // e, E
-      this.at = at;
-      return TOKEN.decimal;
+      const length = at - fractionStart;
+      if (length === 0) return 0;
+      // Significant digits: a whole part of 0 and the zeros right after the point are not.
+      digits = zeroWhole ? length - leadingZeros : digits + length;
+      fraction = true;
+      if (last === ZERO || (zeroWhole && leadingZeros > 5)) canonical = false;
     }
-    if (byte === 0x65 || byte === 0x45 || digits > MAX_DIGITS) return 0;
-    if (negative && value === 0 && inJson) return 0;
-    this.integer = negative ? -value : value;
+    if (digits > MAX_SHORTEST_DIGITS) return 0;
+    if (byte === 0x65 || byte === 0x45) {
+      // e, E: an exponent of one or two digits, sign optional.
+      byte = bytes[++at];
+      if (byte === 0x2b || byte === MINUS) byte = bytes[++at];
+      let exponentDigits = 0;
+      while (byte !== undefined && byte >= ZERO && byte <= NINE) {
+        exponentDigits += 1;
+        byte = bytes[++at];
+      }
+      if (exponentDigits === 0 || exponentDigits > 2) return 0;
+      canonical = false;
+    }
     this.at = at;
+    if (canonical && digits <= MAX_DIGITS) {
+      if (fraction) return TOKEN.decimal;
+      if (negative && value === 0 && inJson) return 0;
+      this.integer = negative ? -value : value;
+      return TOKEN.integer;
+    }
+    const literal = bytes.toString('latin1', start, at);
+    // 16 or 17 digits: a double's own shortest text (`0.30000000000000004`), or a number the
+    // parsing path keeps exact (a LosslessNumber), which only it can store.
+    if (digits > MAX_DIGITS && !isExactDouble(literal)) return 0;
+    const number = Number(literal);
+    if (canonical && String(number) === literal) {
+      if (fraction) return TOKEN.decimal;
+      this.integer = number;
+      return Number.isSafeInteger(number) ? TOKEN.integer : 0;
+    }
+    if (number === 0 && negative) return 0; // -0.0, -0e5: the parsing path writes -0 or 0 by column
+    this.rewrite = true;
+    if (!Number.isInteger(number)) return TOKEN.decimal;
+    if (!Number.isSafeInteger(number)) return 0;
+    this.integer = number;
     return TOKEN.integer;
   }
 
   /**
    * One value that `rule` accepts: its TOKEN, or 0 to give up. Inside JSON text (`inJson`: an
-   * object, array or any value of a json column) the bytes must be exactly what JSON.stringify
-   * writes for the parsed value, so whitespace, `-0`, keys written twice and integer-like keys
-   * (which JavaScript orders first) give up.
+   * object, array or any value of a json column) whitespace sets `rewrite`; keys written twice
+   * and integer-like keys (which JavaScript orders first) give up.
    */
   value(rule: ValueRule, inJson: boolean, depth: number): number {
     const bytes = this.bytes;
@@ -265,8 +360,9 @@ export class LineScanner {
       case QUOTE: {
         if (!(tokens & TOKEN.string)) return 0;
         const start = this.at + 1;
-        if (!this.string()) return 0;
-        return rule.format === FORMAT.none || this.hasFormat(rule.format, start, this.at - 1) ? TOKEN.string : 0;
+        if (rule.format === FORMAT.none) return this.string() ? TOKEN.string : 0;
+        // A format is checked on the text: only an unescaped string is checked here.
+        return this.plainString() && this.hasFormat(rule.format, start, this.at - 1) ? TOKEN.string : 0;
       }
       case 0x74: // t
         return tokens & TOKEN.true && this.literal(TRUE_BYTES) ? TOKEN.true : 0;
@@ -285,10 +381,11 @@ export class LineScanner {
     }
   }
 
-  /** An object inside JSON text, compact, `at` on its `{`. */
+  /** An object inside JSON text, `at` on its `{`. */
   private object(rule: ObjectRule | null, depth: number): boolean {
     const bytes = this.bytes;
     this.at += 1;
+    this.jsonSpace();
     let seen = 0;
     /** [start, end) of keys the rule does not name, to find one written twice. */
     let others: number[] | null = null;
@@ -302,7 +399,7 @@ export class LineScanner {
       if (rule !== null && next < rule.names.length && this.literal(rule.quotedNames[next]!)) index = next;
       else {
         const start = this.at;
-        if (!this.string()) return false;
+        if (!this.plainString()) return false;
         if (isIndexLike(bytes, start + 1, this.at - 1)) return false;
         index = rule === null ? -1 : (rule.indexOf.get(bytes.toString('utf8', start + 1, this.at - 1)) ?? -1);
         if (index === -1) {
@@ -319,21 +416,26 @@ export class LineScanner {
         seen |= bit;
         next = index + 1;
       }
+      this.jsonSpace();
       if (bytes[this.at] !== COLON) return false;
       this.at += 1;
+      this.jsonSpace();
       if (this.value(index === -1 ? ANY_NESTED : rule!.rules[index]!, true, depth) === 0) return false;
+      this.jsonSpace();
       const byte = bytes[this.at++];
       if (byte === CLOSE_OBJECT) break;
       if (byte !== COMMA) return false;
+      this.jsonSpace();
     }
     if (rule !== null) for (const index of rule.required) if (!(seen & (1 << index))) return false;
     return true;
   }
 
-  /** An array inside JSON text, compact, `at` on its `[`. */
+  /** An array inside JSON text, `at` on its `[`. */
   private array(items: ValueRule | null, depth: number): boolean {
     const bytes = this.bytes;
     this.at += 1;
+    this.jsonSpace();
     if (bytes[this.at] === CLOSE_ARRAY) {
       this.at += 1;
       return true;
@@ -341,10 +443,20 @@ export class LineScanner {
     const rule = items ?? ANY_NESTED;
     for (;;) {
       if (this.value(rule, true, depth) === 0) return false;
+      this.jsonSpace();
       const byte = bytes[this.at++];
       if (byte === CLOSE_ARRAY) return true;
       if (byte !== COMMA) return false;
+      this.jsonSpace();
     }
+  }
+
+  /** Whitespace inside JSON text: skipped, and the text must then be written compact (`rewrite`). */
+  private jsonSpace(): void {
+    const byte = this.bytes[this.at];
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a) return;
+    this.space();
+    this.rewrite = true;
   }
 
   private hasFormat(format: number, start: number, end: number): boolean {
