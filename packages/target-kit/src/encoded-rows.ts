@@ -107,19 +107,8 @@ export class EncodedRows {
 
   /** Append one row's text (with its terminator) as UTF-8. */
   push(text: string, line: number): void {
-    const most = text.length * 3; // a UTF-16 unit is at most 3 UTF-8 bytes
-    let chunk = this.chunks[this.chunks.length - 1];
-    if (chunk === undefined || this.used + most > chunk.length) {
-      chunk = newChunk(most);
-      this.chunks.push(chunk);
-      this.firstRows.push(this.ends.length);
-      this.used = 0;
-    }
-    const bytes = chunk.write(text, this.used);
-    this.used += bytes;
-    if (bytes > this.longestRowBytes) this.longestRowBytes = bytes;
-    this.ends.push(this.used);
-    this.lines.push(line);
+    const chunk = this.beginRow(text.length * 3); // a UTF-16 unit is at most 3 UTF-8 bytes
+    this.endRow(this.rowStart + chunk.write(text, this.rowStart), line);
   }
 
   /** Where the row begun by `beginRow` starts in the chunk it returned. */
@@ -216,19 +205,8 @@ export class EncodedRows {
   }
 
   private pushBytes(from: Buffer, start: number, end: number, line: number): void {
-    const size = end - start;
-    let chunk = this.chunks[this.chunks.length - 1];
-    if (chunk === undefined || this.used + size > chunk.length) {
-      chunk = newChunk(size);
-      this.chunks.push(chunk);
-      this.firstRows.push(this.ends.length);
-      this.used = 0;
-    }
-    from.copy(chunk, this.used, start, end);
-    this.used += size;
-    if (size > this.longestRowBytes) this.longestRowBytes = size;
-    this.ends.push(this.used);
-    this.lines.push(line);
+    const chunk = this.beginRow(end - start);
+    this.endRow(this.rowStart + from.copy(chunk, this.rowStart, start, end), line);
   }
 
   /** Hand the chunks back for reuse once the batch is written; the rows are gone after this. */

@@ -1,5 +1,6 @@
 // Plain records: a RECORD line's row written straight from its bytes must be the row the parsing path writes, or not be written at all.
 import { parseMessage, type JsonSchema, type RecordMessage } from '@tapline/singer';
+import { seededRandom, type SeededRandom } from '@tapline/testing/simulator';
 import { describe, expect, it } from 'vitest';
 import type { ColumnDef, RowEncoder } from '../src/dialect.js';
 import { METADATA_COLUMNS } from '../src/metadata.js';
@@ -214,15 +215,15 @@ function whyNotPlainOf(schema: JsonSchema): string | null {
 
 describe('random records, plain or not', () => {
   it('are written from their bytes only when the parsing path writes the very same row', () => {
-    const random = prng(20261203);
+    const random = seededRandom(20261203);
     let plainRows = 0;
     const total = 2000;
     let schema = randomSchema(random);
     for (let n = 0; n < total; n++) {
       if (n % 20 === 0) schema = randomSchema(random); // ajv compiles each schema once: ~10 ms
-      const line = `{"type":"RECORD","stream":"s","record":${randomRecord(random, schema)}${random() < 0.5 ? ',"time_extracted":"2025-01-15T08:00:00Z"' : ''}}`;
+      const line = `{"type":"RECORD","stream":"s","record":${randomRecord(random, schema)}${random.next() < 0.5 ? ',"time_extracted":"2025-01-15T08:00:00Z"' : ''}}`;
       const keys = Object.keys(schema.properties as object).includes('k') ? ['k'] : [];
-      const encoder = random() < 0.5 ? spoolEncoder : copyEncoder;
+      const encoder = random.next() < 0.5 ? spoolEncoder : copyEncoder;
       const row = plain(sinkFor(schema, keys, encoder), line);
       if (row === null) continue;
       plainRows += 1;
@@ -234,21 +235,6 @@ describe('random records, plain or not', () => {
     expect(plainRows).toBeLessThan(total * 0.8);
   });
 });
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T>(random: () => number, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
-}
 
 const LEAF_SCHEMAS: JsonSchema[] = [
   { type: 'integer' },
@@ -269,71 +255,71 @@ const LEAF_SCHEMAS: JsonSchema[] = [
   {},
 ];
 
-function randomSchema(random: () => number, depth = 0): JsonSchema {
+function randomSchema(random: SeededRandom, depth = 0): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
-  const count = 1 + Math.floor(random() * (depth === 0 ? 6 : 3));
+  const count = 1 + Math.floor(random.next() * (depth === 0 ? 6 : 3));
   for (let i = 0; i < count; i++) {
-    const name = i === 0 && depth === 0 && random() < 0.5 ? 'k' : pick(random, ['a', 'b', 'c', 'id', 'Name', 'é', 'x y', 'constructor', '__proto__', '10']) + i;
-    const roll = random();
+    const name = i === 0 && depth === 0 && random.next() < 0.5 ? 'k' : random.pick(['a', 'b', 'c', 'id', 'Name', 'é', 'x y', 'constructor', '__proto__', '10']) + i;
+    const roll = random.next();
     properties[name] =
       depth < 2 && roll < 0.15
-        ? { ...randomSchema(random, depth + 1), ...(random() < 0.3 ? { additionalProperties: false } : {}) }
+        ? { ...randomSchema(random, depth + 1), ...(random.next() < 0.3 ? { additionalProperties: false } : {}) }
         : depth < 2 && roll < 0.25
-          ? { type: 'array', items: random() < 0.3 ? randomSchema(random, depth + 1) : pick(random, LEAF_SCHEMAS) }
-          : pick(random, LEAF_SCHEMAS);
+          ? { type: 'array', items: random.next() < 0.3 ? randomSchema(random, depth + 1) : random.pick(LEAF_SCHEMAS) }
+          : random.pick(LEAF_SCHEMAS);
   }
   const schema: JsonSchema = { type: 'object', properties };
-  if (random() < 0.2) schema.required = [Object.keys(properties)[0]!];
-  if ('k' in properties) properties.k = pick(random, [{ type: 'integer' }, { type: 'string' }, { type: 'string', format: 'date-time' }]);
+  if (random.next() < 0.2) schema.required = [Object.keys(properties)[0]!];
+  if ('k' in properties) properties.k = random.pick([{ type: 'integer' }, { type: 'string' }, { type: 'string', format: 'date-time' }]);
   return schema;
 }
 
 /** Raw JSON text for a value of `schema`, often plain, sometimes odd in one of the ways taps are. */
-function randomValue(random: () => number, schema: JsonSchema, depth: number): string {
+function randomValue(random: SeededRandom, schema: JsonSchema, depth: number): string {
   const types = schema.anyOf ? ['integer', 'null'] : Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : ['integer', 'string', 'object'];
-  if (random() < 0.05) return pick(random, ['null', '"x"', '1', 'true', '[]', '{}', '1.0', '-0']);
-  const type = pick(random, types as string[]);
+  if (random.next() < 0.05) return random.pick(['null', '"x"', '1', 'true', '[]', '{}', '1.0', '-0']);
+  const type = random.pick(types as string[]);
   switch (type) {
     case 'null':
       return 'null';
     case 'integer':
-      return pick(random, ['0', '7', '-12', '123456789012345', '1234567890123456', '9007199254740993', '1.0', '1e2', '1E+2', '-0', '2.50e1', String(Math.floor(random() * 1e6))]);
+      return random.pick(['0', '7', '-12', '123456789012345', '1234567890123456', '9007199254740993', '1.0', '1e2', '1E+2', '-0', '2.50e1', String(Math.floor(random.next() * 1e6))]);
     case 'number':
-      return pick(random, ['0', '1.5', '-0.25', '42.55', '42.50', '0.000001', '0.0000001', '1e-7', '100', '0.30000000000000004', '3.14159', '-0', '-0.0', '6.666666666666667e-06', '1.0000000000000002e+16', '1e21', '1234567890.123456789', '0.0', '1e400']);
+      return random.pick(['0', '1.5', '-0.25', '42.55', '42.50', '0.000001', '0.0000001', '1e-7', '100', '0.30000000000000004', '3.14159', '-0', '-0.0', '6.666666666666667e-06', '1.0000000000000002e+16', '1e21', '1234567890.123456789', '0.0', '1e400']);
     case 'boolean':
-      return pick(random, ['true', 'false']);
+      return random.pick(['true', 'false']);
     case 'object': {
       const nested = schema.properties ? (schema as JsonSchema) : { type: 'object', properties: { p: {} } };
       if (depth > 3) return '{}';
-      return randomObject(random, nested, depth + 1, random() < 0.1 ? ', ' : ',', random() < 0.1 ? ': ' : ':');
+      return randomObject(random, nested, depth + 1, random.next() < 0.1 ? ', ' : ',', random.next() < 0.1 ? ': ' : ':');
     }
     case 'array': {
       const items = (schema.items as JsonSchema | undefined) ?? {};
-      const length = Math.floor(random() * 4);
-      return `[${Array.from({ length }, () => randomValue(random, items, depth + 1)).join(random() < 0.1 ? ', ' : ',')}]`;
+      const length = Math.floor(random.next() * 4);
+      return `[${Array.from({ length }, () => randomValue(random, items, depth + 1)).join(random.next() < 0.1 ? ', ' : ',')}]`;
     }
     default: {
       const format = schema.format;
       if (format === 'date-time') {
-        return JSON.stringify(pick(random, ['2023-06-22T14:18:01.857-08:00', '2024-02-29T23:59:59Z', '2023-02-29T00:00:00Z', '2023-01-01T24:00:00Z', '2023-01-01T00:00:00', '2023-01-01 00:00:00Z', '2023-01-01T00:00:00.1234567Z', '2016-12-31T23:59:60Z', '2023-01-01T00:00:00+0530', '2023-12-31T10:00:00.5+05:30', '']));
+        return JSON.stringify(random.pick(['2023-06-22T14:18:01.857-08:00', '2024-02-29T23:59:59Z', '2023-02-29T00:00:00Z', '2023-01-01T24:00:00Z', '2023-01-01T00:00:00', '2023-01-01 00:00:00Z', '2023-01-01T00:00:00.1234567Z', '2016-12-31T23:59:60Z', '2023-01-01T00:00:00+0530', '2023-12-31T10:00:00.5+05:30', '']));
       }
-      if (format === 'date') return JSON.stringify(pick(random, ['2024-02-29', '2023-02-29', '2023-13-01', '0001-01-01', '']));
-      if (format === 'time') return JSON.stringify(pick(random, ['10:00', '10:00:00', '23:59:59.123456', '10:00:00Z', '24:00:00', '10:00:00.1234567']));
-      if (format === 'uuid') return JSON.stringify(pick(random, ['123e4567-e89b-12d3-a456-426614174000', '123E4567-E89B-12D3-A456-426614174000', 'not-a-uuid']));
-      return pick(random, ['"plain"', '""', '"Åsa 😀"', '"a\\"b"', '"\\u00e9"', '"tab\\there"', '"a,b;c"', '"12"', '"0"', '"\\ud800"', '"\\ud83d\\ude00"', '"back\\\\slash"', '"\\u0001"', '"\\u0000"', '"a\\/b"']);
+      if (format === 'date') return JSON.stringify(random.pick(['2024-02-29', '2023-02-29', '2023-13-01', '0001-01-01', '']));
+      if (format === 'time') return JSON.stringify(random.pick(['10:00', '10:00:00', '23:59:59.123456', '10:00:00Z', '24:00:00', '10:00:00.1234567']));
+      if (format === 'uuid') return JSON.stringify(random.pick(['123e4567-e89b-12d3-a456-426614174000', '123E4567-E89B-12D3-A456-426614174000', 'not-a-uuid']));
+      return random.pick(['"plain"', '""', '"Åsa 😀"', '"a\\"b"', '"\\u00e9"', '"tab\\there"', '"a,b;c"', '"12"', '"0"', '"\\ud800"', '"\\ud83d\\ude00"', '"back\\\\slash"', '"\\u0001"', '"\\u0000"', '"a\\/b"']);
     }
   }
 }
 
-function randomObject(random: () => number, schema: JsonSchema, depth: number, comma = ',', colon = ':'): string {
+function randomObject(random: SeededRandom, schema: JsonSchema, depth: number, comma = ',', colon = ':'): string {
   const properties = schema.properties as Record<string, JsonSchema>;
-  const names = Object.keys(properties).filter(() => random() < 0.85);
-  if (random() < 0.1) names.push(names[0] ?? 'dup');
-  if (random() < 0.05) names.push('undeclared');
-  if (random() < 0.3) names.reverse();
+  const names = Object.keys(properties).filter(() => random.next() < 0.85);
+  if (random.next() < 0.1) names.push(names[0] ?? 'dup');
+  if (random.next() < 0.05) names.push('undeclared');
+  if (random.next() < 0.3) names.reverse();
   return `{${names.map((name) => `${JSON.stringify(name)}${colon}${randomValue(random, properties[name] ?? {}, depth)}`).join(comma)}}`;
 }
 
-function randomRecord(random: () => number, schema: JsonSchema): string {
-  return randomObject(random, schema, 0, random() < 0.3 ? ', ' : ',', random() < 0.3 ? ': ' : ':');
+function randomRecord(random: SeededRandom, schema: JsonSchema): string {
+  return randomObject(random, schema, 0, random.next() < 0.3 ? ', ' : ',', random.next() < 0.3 ? ': ' : ':');
 }
