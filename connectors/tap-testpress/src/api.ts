@@ -102,6 +102,7 @@ export const testpress = defineApi<TestpressConfig>({
   config: configSchema,
   baseUrl: (config) => config.base_url,
   http: (config) => ({
+    apiName: 'Testpress',
     // Fetched once per run; re-fetched once after a 401 (or a token 403), then the run fails.
     auth: tokenAuth({
       scheme: 'JWT',

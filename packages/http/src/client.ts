@@ -89,6 +89,8 @@ export interface HttpClientOptions {
   baseUrl: string;
   /** Default `tapline-http/<version>`; connectors pass e.g. `tap-classmarker/0.1.0 (+tapline)`. */
   userAgent?: string;
+  /** The API's name in sentences for the user, e.g. 'CBTHost' ("not the CBTHost JSON API"). */
+  apiName?: string;
   /** Sent on every request (lower-cased). */
   headers?: Readonly<Record<string, string>>;
   auth?: Auth;
@@ -254,7 +256,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       }
 
-      const summary: RequestSummary = { method, path, attempt };
+      const summary: RequestSummary = { method, path, attempt, origin: outgoing.url.origin, baseUrl, apiName: options.apiName };
       const started = performance.now();
       let input: ClassifyInput;
       let status: number | undefined;
