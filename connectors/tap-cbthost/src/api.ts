@@ -95,7 +95,7 @@ export const cbthost = defineApi<CbthostConfig>({
   config: configSchema as unknown as z.ZodType<CbthostConfig>,
   baseUrl: (config) => config.base_url,
   // cbthost-api.txt marks Accept: application/json required on both endpoints ("ensures JSON output").
-  http: () => ({ headers: { accept: 'application/json' } }),
+  http: () => ({ apiName: 'CBTHost', headers: { accept: 'application/json' } }),
   records: 'data',
   // One read of the first target. Its documented "no results" 404 still proves base_url and the
   // pass code right; any other 404 fails, so a wrong base_url never passes.

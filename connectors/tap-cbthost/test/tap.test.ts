@@ -113,6 +113,22 @@ describe('errors', () => {
     expect(recordsOf(run, 'results')).toEqual([]);
   });
 
+  it('stops with exit 3 when base_url answers HTTP 200 with an HTML page (a login page, a proxy, the website), naming it and saying it is not the CBTHost JSON API', async () => {
+    const sim = await start();
+    // A sign-in page in front of the API answers every path with 200.
+    const signIn = '<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form action="/login"></form></body></html>';
+    sim.faults.inject({ kind: 'respond', times: Infinity, response: { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: signIn } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(
+      `CRITICAL GET /api/result/${sim.config.pass_codes[0]} failed: ${sim.config.base_url} answered HTTP 200 with an HTML page titled "Sign in", not the CBTHost JSON API; check the base URL in your config`,
+    );
+    expect(run.stderr).not.toMatch(/not valid JSON|Unexpected token|\n\s+at /);
+    expect(sim.requests.count()).toBe(2); // tried once more, not retried as a passing fault
+    expect(recordsOf(run, 'results')).toEqual([]);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+  });
+
   it('names the single result’s pass code and test id when base_url has a path prefix', async () => {
     const sim = await start();
     const single = sim.config.results[0]!;

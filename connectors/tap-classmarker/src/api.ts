@@ -111,6 +111,7 @@ export function classMarkerHttp(config: ClassMarkerConfig, options: { budget?: b
   const clock: ServerClock = { skewSeconds: 0 };
   return {
     userAgent: 'tap-classmarker (+tapline)',
+    apiName: 'ClassMarker',
     // Content-type as ClassMarker's own client sends it on every call [providers.md §1.2].
     headers: { 'content-type': 'application/json; charset=utf-8' },
     auth: signedQuery(config, clock),

@@ -110,7 +110,7 @@ export const startLimitPaging = offsetPaging({ limit: 100, offsetParam: 'start',
 export const oem = defineApi<OemConfig>({
   config: configSchema,
   baseUrl: (config) => config.base_url,
-  http: (config) => ({ auth: codeAuth(config), classify: errorObjects }),
+  http: (config) => ({ apiName: 'OnlineExamMaker', auth: codeAuth(config), classify: errorObjects }),
   // Legacy bodies are bare arrays; v1 wraps them in `data`.
   pagination: startLimitPaging,
   records: (body) => (Array.isArray(body) ? body : Array.isArray((body as { data?: unknown })?.data) ? (body as { data: unknown[] }).data : []),

@@ -461,6 +461,7 @@ function wwwAuthenticate(): Record<string, string> {
   return { 'www-authenticate': 'JWT realm="api"' };
 }
 
+/** DRF's Http404 answer, for an exam slug that names no exam (never was, or deleted since it was listed). */
 function notFound(): SimulatorResponse {
   return { status: 404, body: { detail: 'Not found.' } };
 }

@@ -48,6 +48,25 @@ export const skipForbiddenExam: Classifier = (input) => {
   return { action: 'skip', blame: 'config', message: `this exam is not available to the configured user (HTTP 403: ${detail(input)}); its attempts were skipped` };
 };
 
+/** DRF's answer for an object that does not exist: 404 `{"detail": "Not found."}` (providers.md §2.3 quotes it without the full stop). */
+const NOT_FOUND = /^not found\.?$/i;
+
+/**
+ * For one exam's attempts: DRF's 404 means the exam is gone, deleted after the exams list named it
+ * (inferred: the documents give the 404 body, not when it is sent). Only that body: Django's HTML 404
+ * for a path that does not exist, or DRF's "Invalid page.", is not about the exam and still fails.
+ */
+export function skipDeletedExam(examId: unknown): Classifier {
+  return (input) => {
+    if (input.kind !== 'response' || input.status !== 404 || !NOT_FOUND.test(detail(input).trim())) return undefined;
+    return {
+      action: 'skip',
+      blame: 'config',
+      message: `exam ${String(examId)} no longer exists (HTTP 404: ${detail(input)}); it was deleted after the exams list was read, so its attempts were skipped`,
+    };
+  };
+}
+
 /** The admin API answers 403 to a student account. */
 export const adminOnly: Classifier = (input) => {
   if (input.kind !== 'response' || input.status !== 403 || TOKEN_PROBLEMS.test(detail(input))) return undefined;
@@ -83,6 +102,7 @@ export const testpress = defineApi<TestpressConfig>({
   config: configSchema,
   baseUrl: (config) => config.base_url,
   http: (config) => ({
+    apiName: 'Testpress',
     // Fetched once per run; re-fetched once after a 401 (or a token 403), then the run fails.
     auth: tokenAuth({
       scheme: 'JWT',

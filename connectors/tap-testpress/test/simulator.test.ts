@@ -188,6 +188,15 @@ describe('attempts', () => {
     expect((await get(sim, '/api/v2.1/exams/no-such-exam/attempts/', jwt)).status).toBe(404);
   });
 
+  it('answers DRF’s 404 {"detail": "Not found."} for the attempts of an exam deleted since it was listed', async () => {
+    const sim = await start();
+    const jwt = await token(sim);
+    const exam = sim.world.exams.find((e) => e.availableToUser)!;
+    expect((await get(sim, `/api/v2.1/exams/${exam.slug}/attempts/`, jwt)).status).toBe(200);
+    sim.deleteExam(exam.id);
+    expect(await get(sim, `/api/v2.1/exams/${exam.slug}/attempts/`, jwt)).toMatchObject({ status: 404, body: { detail: 'Not found.' } });
+  });
+
   it('embeds the caller’s own attempts, with `user` as a username, in the exam detail', async () => {
     const sim = await start();
     const student = sim.accounts.student;

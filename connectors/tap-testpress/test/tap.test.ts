@@ -20,6 +20,11 @@ function visibleAttemptIds(sim: TestpressSimulator): number[] {
   const open = new Set(sim.world.exams.filter((e) => e.availableToUser).map((e) => e.id));
   return sim.world.attempts.filter((a) => open.has(a.examId)).map((a) => a.id).sort((a, b) => a - b);
 }
+/** Requests an exam's attempts take with 10 a page: its pages, or the one 403 of a forbidden exam. */
+function attemptRequests(sim: TestpressSimulator, exam: TestpressSimulator['world']['exams'][number]): number {
+  if (!exam.availableToUser) return 1;
+  return Math.max(1, Math.ceil(sim.world.attempts.filter((a) => a.examId === exam.id).length / 10));
+}
 const ids = (records: Array<Record<string, any>>) => [...new Set(records.map((r) => r.id as number))].sort((a, b) => a - b);
 const discover = async () => JSON.parse((await runTap(tap, ['--discover'])).stdout) as { streams: Array<Record<string, any>> };
 /** The discovered catalog with only `exams` selected. */
@@ -61,6 +66,20 @@ describe('full sync', () => {
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     for (const exam of restricted) expect(run.stderr).toContain(`/exams/${exam.slug}/attempts/: skipped: this exam is not available`);
+  });
+
+  it('logs and skips an exam deleted after the exams list named it (its attempts answer 404 "Not found."), naming the exam, and goes on', async () => {
+    const sim = await start(); // 12 exams, 10 a page: both exams pages are read before the last exams' attempts
+    const gone = sim.world.exams.slice(10).filter((e) => e.availableToUser).at(-1)!;
+    expect(gone).toBeDefined();
+    // Deleted just as its attempts are first asked for, after every exam before it took its requests.
+    const after = sim.world.exams.slice(0, sim.world.exams.indexOf(gone)).reduce((n, exam) => n + attemptRequests(sim, exam), 0);
+    sim.faults.inject({ kind: 'act', route: 'exam_attempts', after, action: 'delete-exam', args: { exam_id: gone.id } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(sim.faults.pending()).toEqual([]);
+    expect(run.stderr).toContain(`GET /api/v2.1/exams/${gone.slug}/attempts/: skipped: exam ${gone.id} no longer exists (HTTP 404: Not found.)`);
+    expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim)); // every remaining exam's, whole
   });
 
   it('reads the same attempts through the admin API, filtered by start day', async () => {
@@ -236,6 +255,24 @@ describe('incremental sync', () => {
     expect([...seen].sort((a, b) => a - b)).toEqual(visibleAttemptIds(sim));
   });
 
+  it('an exam that turns forbidden while its attempts are paged gets no bookmark past the pages not read, so the next run reads them', async () => {
+    const sim = await start();
+    const exam = sim.world.exams.find((e) => e.availableToUser && attemptRequests(sim, e) > 1)!;
+    expect(exam).toBeDefined();
+    const before = sim.world.exams.slice(0, sim.world.exams.indexOf(exam)).reduce((n, e) => n + attemptRequests(sim, e), 0);
+    const forbidden = { status: 403, body: { detail: 'You do not have permission to perform this action.' } };
+    sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: before + 1, response: forbidden });
+    const cut = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.stderr).toContain(`WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`);
+    const partitions = (lastState(cut) as any).bookmarks.attempts.partitions;
+    expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined(); // newest first: the unread page is older
+    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(cut))]);
+    const own = (run: typeof cut) => ids(recordsOf(run, 'attempts').filter((a) => a.exam_id === exam.id));
+    expect(own(second)).toEqual(sim.world.attempts.filter((a) => a.examId === exam.id).map((a) => a.id).sort((a, b) => a - b));
+    expect(own(second).length).toBeGreaterThan(own(cut).length);
+  });
+
   it('resumes an interrupted run from its last state with no attempt lost', async () => {
     const sim = await start();
     // A 400 fails at once (no retries), standing in for a run killed part-way.
@@ -287,6 +324,24 @@ describe('authentication', () => {
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, username: student.username, password: student.password, attempts_source: 'admin' })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('needs a staff account');
+  });
+});
+
+describe('not found', () => {
+  it('a 404 on the exams list itself stops the run with exit 3 and a sentence blaming the config: it is no exam to skip', async () => {
+    const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Not found.' } } }] });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL GET \/api\/v2\.1\/exams\/ failed: the resource was not found \(HTTP 404\)\. Check the base URL/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(recordsOf(run, 'exams')).toEqual([]);
+  });
+
+  it('so does a base_url whose path is wrong (Django’s HTML 404 page)', async () => {
+    const sim = await start();
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, base_url: `${sim.baseUrl}/wrong` })]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/CRITICAL POST \/wrong\/api\/v2\.1\/auth-token\/ failed: the resource was not found \(HTTP 404\)\. Check the base URL/);
   });
 });
 

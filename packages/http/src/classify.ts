@@ -18,6 +18,12 @@ export interface RequestSummary {
   /** Path without query string (never holds secrets put there by auth). */
   path: string;
   attempt: number;
+  /** Scheme, host and port the request went to. */
+  origin: string;
+  /** The client's base URL (from the config), for sentences that send the user to check it. */
+  baseUrl: string;
+  /** The API's name for sentences, e.g. 'CBTHost' (`HttpClientOptions.apiName`). */
+  apiName: string | undefined;
 }
 
 export interface ResponseToClassify {
@@ -83,7 +89,15 @@ function networkMessage(input: NetworkErrorToClassify): string {
   }
 }
 
-/** The house default: 2xx ok; 401 refresh_auth (becomes a config failure when auth cannot refresh); 403/404 fail; 408/425/5xx retry; 429 rate_limited. */
+/** `an HTML page titled "…"` when a body that should be JSON is a web page, else undefined. */
+function htmlPage(input: ResponseToClassify): string | undefined {
+  const type = input.headers['content-type'] ?? '';
+  if (!/\b(text\/html|application\/xhtml\+xml)\b/i.test(type) && !/^\uFEFF?\s*<(!doctype\s+html|html|head|body|!--)/i.test(input.text)) return undefined;
+  const title = /<title[^>]*>([^<]*)</i.exec(input.text)?.[1]?.trim();
+  return title ? `an HTML page titled ${JSON.stringify(snippet(title, 80))}` : `an HTML page (it starts: ${JSON.stringify(snippet(input.text, 80))})`;
+}
+
+/** The house default: 2xx ok (an HTML page instead of JSON: retried once, then a config failure); 401 refresh_auth (becomes a config failure when auth cannot refresh); 403/404 fail; 408/425/5xx retry; 429 rate_limited. */
 export const defaultClassifier = (input: ClassifyInput): Outcome => {
   if (input.kind === 'network') {
     return { action: 'retry', blame: 'transient', message: networkMessage(input) };
@@ -92,8 +106,21 @@ export const defaultClassifier = (input: ClassifyInput): Outcome => {
   const retryAfterMs = parseRetryAfter(headers['retry-after'], now);
   const withRetryAfter = (o: Outcome): Outcome => (retryAfterMs === undefined ? o : { ...o, retryAfterMs });
   if (status >= 200 && status < 300) {
+    const html = input.parseError === undefined ? undefined : htmlPage(input);
+    if (html !== undefined) {
+      // A web page with a success status is rarely a passing fault (a proxy's error page comes with
+      // a 5xx): a login page, a proxy or the vendor's website answers at the configured address. One
+      // retry rides out a blip; a second page is the config's to fix, not a parse error to retry.
+      if (input.request.attempt < 2) return { action: 'retry', blame: 'transient', message: `the response is ${html}, not JSON` };
+      const { origin, baseUrl, apiName } = input.request;
+      return {
+        action: 'fail',
+        blame: 'config',
+        message: `${new URL(baseUrl).origin === origin ? baseUrl : origin} answered HTTP ${status} with ${html}, not the ${apiName === undefined ? '' : `${apiName} `}JSON API; check the base URL in your config: it may point at a login page, a proxy or the vendor's website instead of the API`,
+      };
+    }
     if (input.parseError !== undefined) {
-      // A truncated or HTML error page from a proxy; usually passes on retry.
+      // A truncated body; usually passes on retry.
       return {
         action: 'retry',
         blame: 'transient',

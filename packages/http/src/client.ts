@@ -62,6 +62,20 @@ export interface HttpResponse<T = unknown> {
   outcome: Outcome;
 }
 
+/**
+ * How a `paginate` run ended: the generator's return value (`const end = yield* http.paginate(...)`;
+ * a `for await` loop never sees it, so callers that do not care are unchanged).
+ */
+export interface PaginateEnd {
+  /** Pages yielded. */
+  pages: number;
+  /**
+   * The response the classifier said to skip, which ended the pagination. After pages were read
+   * (`pages > 0`) it cut the listing short: the pages after it were never asked for.
+   */
+  skipped?: { status: number; url: string; message: string };
+}
+
 export interface HttpTimeouts {
   /** TCP/TLS connect; default 10 s. */
   connectMs?: number;
@@ -75,6 +89,8 @@ export interface HttpClientOptions {
   baseUrl: string;
   /** Default `tapline-http/<version>`; connectors pass e.g. `tap-classmarker/0.1.0 (+tapline)`. */
   userAgent?: string;
+  /** The API's name in sentences for the user, e.g. 'CBTHost' ("not the CBTHost JSON API"). */
+  apiName?: string;
   /** Sent on every request (lower-cased). */
   headers?: Readonly<Record<string, string>>;
   auth?: Auth;
@@ -111,13 +127,14 @@ export interface HttpClient {
   request<T = unknown>(request: HttpRequest): Promise<HttpResponse<T>>;
   /**
    * Drive a paginator: send `request` patched by the paginator, select the records of each page,
-   * yield the page, then ask the paginator for the next patch. Stops on a skipped response.
+   * yield the page, then ask the paginator for the next patch. Stops on a skipped response, and
+   * returns how it ended (whether a skip cut the listing short after some pages).
    */
   paginate<R = unknown>(
     request: HttpRequest,
     pagination: Pagination | Paginator,
     selectRecords: (body: unknown, response: HttpResponse) => readonly R[],
-  ): AsyncGenerator<Page<R>, void, undefined>;
+  ): AsyncGenerator<Page<R>, PaginateEnd, undefined>;
   redact(text: string): string;
   readonly redactor: Redactor;
   /** Logger that redacts; give it to streams as `ctx.log`. */
@@ -239,7 +256,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       }
 
-      const summary: RequestSummary = { method, path, attempt };
+      const summary: RequestSummary = { method, path, attempt, origin: outgoing.url.origin, baseUrl, apiName: options.apiName };
       const started = performance.now();
       let input: ClassifyInput;
       let status: number | undefined;
@@ -356,17 +373,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     base: HttpRequest,
     pagination: Pagination | Paginator,
     selectRecords: (body: unknown, response: HttpResponse) => readonly R[],
-  ): AsyncGenerator<Page<R>, void, undefined> {
+  ): AsyncGenerator<Page<R>, PaginateEnd, undefined> {
     const paginator = typeof pagination === 'function' ? pagination() : pagination;
     let patch: RequestPatch | null = paginator.first();
-    for (let index = 0; patch !== null; index++) {
+    let index = 0;
+    for (; patch !== null; index++) {
       const sent = applyPatch(base, patch);
       const url = resolveUrl(sent);
       setQuery(url, sent.query);
       const response = await request(sent);
       if (response.outcome.action === 'skip') {
-        log.warn(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: skipped: ${response.outcome.message}`);
-        return;
+        const at = index === 0 ? '' : ` at page ${index + 1} (${index} page${index === 1 ? ' was' : 's were'} read before it)`;
+        log.warn(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: skipped${at}: ${response.outcome.message}`);
+        return { pages: index, skipped: { status: response.status, url: response.url, message: response.outcome.message } };
       }
       const selected = selectRecords(response.body, response);
       if (!Array.isArray(selected)) {
@@ -388,6 +407,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw error;
       }
     }
+    return { pages: index };
   }
 
   const client: HttpClient = {

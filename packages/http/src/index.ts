@@ -58,5 +58,5 @@ export {
   pageNumberPaging,
   readPath,
 } from './paginators.js';
-export type { Expect, HttpClient, HttpClientOptions, HttpRequest, HttpResponse, HttpTimeouts } from './client.js';
+export type { Expect, HttpClient, HttpClientOptions, HttpRequest, HttpResponse, HttpTimeouts, PaginateEnd } from './client.js';
 export { createHttpClient, DEFAULT_USER_AGENT } from './client.js';

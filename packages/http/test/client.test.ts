@@ -96,11 +96,44 @@ describe('retries', () => {
 
 describe('bodies the client cannot trust', () => {
   it('retries a malformed JSON body, then fails with a sentence quoting its start', async () => {
-    server.always('/broken', { body: '<html>Bad gateway</html>' });
+    server.always('/broken', { body: '{"data": [1, 2' });
     h = makeClient(server.baseUrl, { retry: { attempts: 2 } });
     const error = await h.client.request({ path: '/broken' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).message).toMatch(/^GET \/broken failed after 2 attempts: the response body is not valid JSON \(.+\); it starts: "<html>Bad gateway<\/html>"\.$/);
+    expect((error as HttpError).message).toMatch(/^GET \/broken failed after 2 attempts: the response body is not valid JSON \(.+\); it starts: "\{\\"data\\": \[1, 2"\.$/);
+    expect((error as HttpError).blame).toBe('transient');
+  });
+
+  describe('an HTML page answered with HTTP 200 where the API answers JSON (a login page, a proxy, the vendor’s website)', () => {
+    const signIn = '<!DOCTYPE html>\n<html><head><title>Sign in – Example SSO</title></head><body><form>…</form></body></html>';
+
+    it('is tried once more, then stops with a config error naming the base URL and the API, not a parse error', async () => {
+      server.always('/portal/api/result/7', { headers: { 'content-type': 'text/html; charset=utf-8' }, body: signIn });
+      h = makeClient(`${server.baseUrl}/portal`, { apiName: 'CBTHost' });
+      const error = (await h.client.request({ path: '/api/result/7' }).catch((e: unknown) => e)) as HttpError;
+      expect(error).toBeInstanceOf(HttpError);
+      expect(error.blame).toBe('config');
+      expect(error.message).toBe(
+        `GET /portal/api/result/7 failed: ${server.baseUrl}/portal answered HTTP 200 with an HTML page titled "Sign in – Example SSO", not the CBTHost JSON API; check the base URL in your config: it may point at a login page, a proxy or the vendor's website instead of the API.`,
+      );
+      expect(server.received).toHaveLength(2);
+      expect(h.lines.join('\n')).not.toContain('not valid JSON');
+    });
+
+    it('is known by its markup when the content type says otherwise, and names the API plainly without a name', async () => {
+      server.always('/rows', { headers: { 'content-type': 'application/json' }, body: '\n  <html><body><h1>Welcome</h1></body></html>' });
+      h = makeClient(server.baseUrl);
+      await expect(h.client.request({ path: '/rows' })).rejects.toThrow(
+        `${server.baseUrl} answered HTTP 200 with an HTML page (it starts: "<html><body><h1>Welcome</h1></body></html>"), not the JSON API;`,
+      );
+    });
+
+    it('passes when the second try brings the JSON', async () => {
+      server.on('/rows', { headers: { 'content-type': 'text/html' }, body: signIn }, { body: { rows: [] } });
+      h = makeClient(server.baseUrl);
+      expect((await h.client.request({ path: '/rows' })).body).toEqual({ rows: [] });
+      expect(h.lines.some((l) => l.includes('the response is an HTML page titled "Sign in – Example SSO", not JSON; retry 1 of 4'))).toBe(true);
+    });
   });
 
   it('lets a connector classify an error sent with HTTP 200', async () => {

@@ -61,6 +61,30 @@ describe('skip', () => {
     expect(pages).toEqual([]);
     expect(h.lines.at(-1)).toBe('warn GET /api/v2.2/exams/gone/attempts/: skipped: the exam no longer exists');
   });
+
+  it('paginate returns how the listing ended: whole, skipped before any page, or cut short after some pages', async () => {
+    const path = '/api/v2.2/exams/algebra/attempts/';
+    const page = (n: number, next: number | null) => ({ body: { next: next === null ? null : `${server.baseUrl}${path}?page=${next}`, results: [{ id: n }] } });
+    server.on(path, page(1, 2), page(2, null), { status: 404, body: { detail: 'Not found' } }, page(1, 2), { status: 404, body: { detail: 'Not found' } });
+    h = makeClient(server.baseUrl, {
+      classify: byStatus({ 404: { action: 'skip', blame: 'config', message: 'the exam no longer exists' } }),
+    });
+    /** Reads every page and the generator's return value, which a `for await` loop would drop. */
+    const drain = async () => {
+      const ids: unknown[] = [];
+      const pages = h!.client.paginate({ path }, nextUrlPaging(), (body) => (body as { results: unknown[] }).results);
+      for (let step = await pages.next(); ; step = await pages.next()) {
+        if (step.done) return { ids, end: step.value };
+        ids.push(...step.value.records.map((r) => (r as { id: unknown }).id));
+      }
+    };
+
+    expect(await drain()).toEqual({ ids: [1, 2], end: { pages: 2 } });
+    const skipped = { status: 404, url: `${server.baseUrl}${path}`, message: 'the exam no longer exists' };
+    expect(await drain()).toEqual({ ids: [], end: { pages: 0, skipped } });
+    expect(await drain()).toEqual({ ids: [1], end: { pages: 1, skipped: { ...skipped, url: `${server.baseUrl}${path}?page=2` } } });
+    expect(h.lines.at(-1)).toBe(`warn GET ${path}: skipped at page 2 (1 page was read before it): the exam no longer exists`);
+  });
 });
 
 describe('auth that breaks', () => {

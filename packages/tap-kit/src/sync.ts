@@ -6,7 +6,7 @@ import { resolveSelection, type StreamSelection } from './catalog.js';
 import { normaliseIsoDateTime } from './coerce.js';
 import { describeDuration, describeSpan, subtractDuration } from './duration.js';
 import { isRateLimited, TapError } from './errors.js';
-import { noPaging, type HttpClient, type HttpRequest, type QueryValue } from '@tapline/http';
+import { noPaging, type HttpClient, type HttpRequest, type HttpResponse, type Page, type PaginateEnd, type Pagination, type Paginator, type QueryValue } from '@tapline/http';
 import { createApiClient } from './client.js';
 import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
 import type { Logger } from './log.js';
@@ -57,6 +57,8 @@ interface StreamRun {
   pendingMax: CursorValue | undefined;
   /** With a shared bookmark: the oldest pending record's cursor over all contexts. */
   pendingHold: CursorValue | undefined;
+  /** With a shared bookmark: a context's listing was cut short where its unread records could be anywhere, so it stays put. */
+  bookmarkKept: boolean;
   version: number | undefined;
   /** Why this run's listing may be incomplete (then no ACTIVATE_VERSION), from any of its contexts. */
   versionDoubt: string | undefined;
@@ -69,6 +71,8 @@ interface Listing {
   /** The paginator can tell whether the pages shifted (it declares `incomplete`). */
   checked: boolean;
   doubt: string | undefined;
+  /** A skipped response ended the listing after pages were read: the pages after it are unread. */
+  cutShort: { pages: number; message: string } | undefined;
 }
 
 /** Runs a sync and returns the final state. A RateLimitedError is re-thrown after the state is written. */
@@ -81,6 +85,10 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   const selection = resolveSelection(tap.streams, options.catalog);
   const http = options.http ?? createApiClient(tap.api, config, log, { budgetState: rateBudgetOf(options.state) });
   const ownsHttp = options.http === undefined;
+  // The partitions being read, innermost last (a child runs inside its parent's page), and the one
+  // client every stream gets, which tells the innermost when a skipped response cut its listing short.
+  const reading: Listing[] = [];
+  const watched = watchingSkips(http, reading);
   const runs = planRuns(tap.streams, selection);
   const writeState = () => {
     // The budget's history travels with the bookmarks, so the next run (maybe minutes away) counts these requests.
@@ -155,7 +163,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const inc = run.incremental ? def.incremental : undefined;
     const bookmarkContext = run.partitioned ? context : undefined;
     const start = inc ? startFor(run, bookmarkContext) : undefined;
-    const ctx: StreamContext<unknown> = { stream: def.name, config, http, log, context, start, signal };
+    const ctx: StreamContext<unknown> = { stream: def.name, config, http: watched, log, context, start, signal };
     let sorted = inc?.sorted === true || inc?.sorted === 'asc';
     // Newest first: once a record is older than the start, every later one is too, so paging stops
     // after that page, as long as the order held in everything read (else every page is read).
@@ -172,8 +180,8 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const shape = def.record.shape as Record<string, unknown>;
     log.debug(`stream ${def.name}: syncing ${JSON.stringify(context)}${start !== undefined ? ` from ${start}` : ''}`);
 
-    const listing: Listing = { pages: 0, checked: false, doubt: undefined };
-    for await (const page of pagesOf(run, ctx, url, listing)) {
+    const listing: Listing = { pages: 0, checked: false, doubt: undefined, cutShort: undefined };
+    for await (const page of pagesOf(run, ctx, url, listing, reading)) {
       const extractedAt = new Date().toISOString();
       for (const raw of page) {
         const transformed = def.transform ? def.transform(raw, ctx) : raw;
@@ -249,6 +257,18 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       }
     }
 
+    const cutShort = listing.cutShort;
+    if (cutShort !== undefined) {
+      const pages = `${cutShort.pages} page${cutShort.pages === 1 ? '' : 's'}`;
+      listing.doubt = `its listing stopped at a skipped response after ${pages} (${cutShort.message})`;
+      // An ascending listing's unread records all come after what was read; any other order may hide older ones there.
+      const bookmark = !inc
+        ? ''
+        : sorted && max !== undefined
+          ? `; the bookmark moves only as far as the records read (${String(max)})`
+          : '; the bookmark stays where it was, so the next run reads them';
+      log.warn(`stream ${def.name}${partitionLabel(context)}: the listing stopped at a skipped response after ${pages}, so the records on the pages after it were not read${bookmark}.`);
+    }
     if (run.version !== undefined && run.versionDoubt === undefined) {
       // ACTIVATE_VERSION removes downstream whatever this run did not emit: only for a listing known whole.
       const doubt =
@@ -258,10 +278,18 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
           : undefined);
       if (doubt !== undefined) run.versionDoubt = `${Object.keys(context).length > 0 ? `partition ${JSON.stringify(context)}: ` : ''}${doubt}`;
     }
-    if (inc && max !== undefined) {
+    if (inc && cutShort !== undefined && (!sorted || max === undefined)) {
+      // Cut short in any order but ascending: the unread pages may hold records older than the
+      // newest read, so the bookmark keeps its place. A shared bookmark is kept whole: holding back
+      // only this context's own maximum would not do, as the others' would still carry it past them.
+      if (run.sharedBookmark) run.bookmarkKept = true;
+    } else if (inc && max !== undefined) {
+      // Cut short but ascending, a shared bookmark is held at the last record read, as a pending
+      // record holds it: every unread record of this context comes at or after it.
+      const held = cutShort !== undefined ? (hold ?? max) : hold; // a pending record's hold is never past max
       if (run.sharedBookmark) {
         if (run.pendingMax === undefined || compareCursor(run.kind!, max, run.pendingMax) > 0) run.pendingMax = max;
-        if (hold !== undefined && (run.pendingHold === undefined || compareCursor(run.kind!, hold, run.pendingHold) < 0)) run.pendingHold = hold;
+        if (held !== undefined && (run.pendingHold === undefined || compareCursor(run.kind!, held, run.pendingHold) < 0)) run.pendingHold = held;
       } else commit(run, max, bookmarkContext, hold);
     }
     if (skippedOld > 0) log.debug(`stream ${def.name}: skipped ${skippedOld} records older than ${start}.`);
@@ -271,7 +299,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   /** After every context of a stream tree ran: shared bookmarks, ACTIVATE_VERSION, metrics. */
   const finish = async (run: StreamRun): Promise<void> => {
     for (const child of run.children) if (child.needed) await finish(child);
-    if (run.pendingMax !== undefined) commit(run, run.pendingMax, undefined, run.pendingHold);
+    if (run.pendingMax !== undefined && !run.bookmarkKept) commit(run, run.pendingMax, undefined, run.pendingHold);
     if (run.selection.selected && run.version !== undefined) {
       if (run.versionDoubt !== undefined) {
         log.warn(
@@ -368,6 +396,7 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
       sharedBookmark: incremental && multiContext && def.incremental?.partitioned !== true,
       pendingMax: undefined,
       pendingHold: undefined,
+      bookmarkKept: false,
       version: undefined,
       versionDoubt: undefined,
       recordCount: 0,
@@ -449,7 +478,49 @@ function recordError(stream: string, error: z.ZodError, input: unknown, emitted:
   );
 }
 
-async function* pagesOf(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined, listing: Listing): AsyncIterable<readonly unknown[]> {
+function partitionLabel(context: Context): string {
+  return Object.keys(context).length > 0 ? ` (partition ${JSON.stringify(context)})` : '';
+}
+
+/**
+ * `http` whose paginations tell the listing being read when a skipped response ended them after
+ * pages were read. A skip before any page leaves nothing unread behind it (the resource is skipped
+ * whole); one after is a listing cut short, which must not move a bookmark past, or delete
+ * downstream, what it never reached. A custom `fetch` pages through this client too, so it is
+ * watched the same way. One per run: connectors may key per-run caches on `ctx.http`.
+ */
+function watchingSkips(http: HttpClient, reading: readonly Listing[]): HttpClient {
+  return {
+    ...http,
+    async *paginate<R>(
+      request: HttpRequest,
+      pagination: Pagination | Paginator,
+      selectRecords: (body: unknown, response: HttpResponse) => readonly R[],
+    ): AsyncGenerator<Page<R>, PaginateEnd, undefined> {
+      const listing = reading.at(-1); // the partition whose pages this pagination serves
+      const end = yield* http.paginate(request, pagination, selectRecords);
+      if (listing && end.skipped !== undefined && end.pages > 0) listing.cutShort ??= { pages: end.pages, message: end.skipped.message };
+      return end;
+    },
+  };
+}
+
+async function* pagesOf(
+  run: StreamRun,
+  ctx: StreamContext<unknown>,
+  url: string | undefined,
+  listing: Listing,
+  reading: Listing[],
+): AsyncIterable<readonly unknown[]> {
+  reading.push(listing);
+  try {
+    yield* pagesIn(run, ctx, url, listing);
+  } finally {
+    reading.splice(reading.lastIndexOf(listing), 1);
+  }
+}
+
+async function* pagesIn(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined, listing: Listing): AsyncIterable<readonly unknown[]> {
   const def = run.def;
   if (def.fetch) {
     for await (const page of def.fetch(ctx)) {

@@ -1,7 +1,7 @@
 // `attempts`: every attempt of each exam, incremental on `date` with a bookmark per exam.
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { adminOnly, skipForbiddenExam, testpress } from '../api.js';
+import { adminOnly, skipDeletedExam, skipForbiddenExam, testpress } from '../api.js';
 import { exams } from './exams.js';
 
 const DAY_MS = 86_400_000;
@@ -20,7 +20,10 @@ export const attempts = testpress.stream({
   // The exam's attempts_url (providers.md §2.6); the state keeps the exam id, not the URL.
   parent: exams.each((exam) => ({ exam_id: exam.id }), { follow: 'attempts_url' }),
   request: (request, { config, context, start }) => {
-    if (config.attempts_source === 'exam') return { ...request, classify: skipForbiddenExam };
+    if (config.attempts_source === 'exam') {
+      const deleted = skipDeletedExam(context.exam_id);
+      return { ...request, classify: (input) => skipForbiddenExam(input) ?? deleted(input) };
+    }
     // date_0 is a calendar day in the server's time zone (IST for Testpress, inferred): start a day early.
     const day = start === undefined ? undefined : new Date(Date.parse(String(start)) - DAY_MS).toISOString().slice(0, 10);
     return {
