@@ -54,7 +54,7 @@ const NOT_FOUND = /^not found\.?$/i;
 /**
  * For one exam's attempts: DRF's 404 means the exam is gone, deleted after the exams list named it
  * (inferred: the documents give the 404 body, not when it is sent). Only that body: Django's HTML 404
- * for a path that does not exist, or DRF's "Invalid page.", is not about the exam and still fails.
+ * for a path that does not exist is not about the exam and still fails (DRF's "Invalid page." is `listingShrank`'s).
  */
 export function skipDeletedExam(examId: unknown): Classifier {
   return (input) => {
@@ -66,6 +66,25 @@ export function skipDeletedExam(examId: unknown): Classifier {
     };
   };
 }
+
+/** DRF's answer for a page number past the last page: 404 `{"detail": "Invalid page."}`. */
+const INVALID_PAGE = /^invalid page\.?$/i;
+
+/**
+ * A next link (`?page=N`) that became "Invalid page." by the time it was followed: the listing shrank
+ * between two pages (an exam or attempt deleted meanwhile). The pages read stand and the rest of that
+ * listing is skipped this run, which the tap kit treats as a listing cut short: the bookmark stays,
+ * no ACTIVATE_VERSION, and the next run reads it whole. On a first page it is not about shrinking
+ * (a first page always exists), so it still fails.
+ */
+const listingShrank: Classifier = (input) => {
+  if (input.kind !== 'response' || input.status !== 404 || (input.request.page ?? 1) < 2 || !INVALID_PAGE.test(detail(input).trim())) return undefined;
+  return {
+    action: 'skip',
+    blame: 'transient',
+    message: `page ${input.request.page} of the listing no longer exists (HTTP 404: ${detail(input)}): records were deleted while it was read`,
+  };
+};
 
 /** The admin API answers 403 to a student account. */
 export const adminOnly: Classifier = (input) => {
@@ -117,7 +136,7 @@ export const testpress = defineApi<TestpressConfig>({
         return String(response.body?.token ?? '');
       },
     }),
-    classify: composeClassifiers(expiredTokenAs403, drfThrottle),
+    classify: composeClassifiers(expiredTokenAs403, drfThrottle, listingShrank),
   }),
   records: 'results',
   pagination: nextUrlPaging(),

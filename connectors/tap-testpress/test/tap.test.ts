@@ -128,6 +128,19 @@ describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
     expect(ids(recordsOf(next, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
     expect(activations(next)).toHaveLength(1);
   });
+  it('is not sent when the exams listing shrinks before its last page ("Invalid page."); the run goes on and the next one reads it whole', async () => {
+    const sim = await start({ perPage: 11 }); // 12 exams: the second page holds one until an exam is deleted
+    sim.faults.inject({ kind: 'act', route: 'exams', after: 1, action: 'delete-exam', args: { exam_id: sim.world.exams[0]!.id } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(sim.faults.pending()).toEqual([]);
+    expect(run.stderr).toContain('WARN stream exams: the listing stopped at a skipped response after 1 page');
+    expect(activations(run)).toEqual([]);
+
+    const next = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(ids(recordsOf(next, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
+    expect(activations(next)).toHaveLength(1);
+  });
 });
 
 describe('next links', () => {
@@ -271,6 +284,30 @@ describe('incremental sync', () => {
     const own = (run: typeof cut) => ids(recordsOf(run, 'attempts').filter((a) => a.exam_id === exam.id));
     expect(own(second)).toEqual(sim.world.attempts.filter((a) => a.examId === exam.id).map((a) => a.id).sort((a, b) => a - b));
     expect(own(second).length).toBeGreaterThan(own(cut).length);
+  });
+
+  it('an exam whose attempts shrink while paged (its next page is "Invalid page.") keeps its bookmark, so the next run reads them', async () => {
+    const sim = await start();
+    const exam = sim.world.exams.find((e) => e.availableToUser && attemptRequests(sim, e) > 1)!;
+    const before = sim.world.exams.slice(0, sim.world.exams.indexOf(exam)).reduce((n, e) => n + attemptRequests(sim, e), 0);
+    const invalidPage = { status: 404, body: { detail: 'Invalid page.' } };
+    sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: before + 1, response: invalidPage });
+    const cut = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.stderr).toContain('skipped at page 2 (1 page was read before it): page 2 of the listing no longer exists (HTTP 404: Invalid page.)');
+    expect(cut.stderr).toContain(`WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`);
+    const partitions = (lastState(cut) as any).bookmarks.attempts.partitions;
+    expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined();
+    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(cut))]);
+    const own = (run: typeof cut) => ids(recordsOf(run, 'attempts').filter((a) => a.exam_id === exam.id));
+    expect(own(second)).toEqual(sim.world.attempts.filter((a) => a.examId === exam.id).map((a) => a.id).sort((a, b) => a - b));
+  });
+
+  it('"Invalid page." on a first page is not a shrunk listing: the run stops, sending the user to the base URL', async () => {
+    const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Invalid page.' } } }] });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code).toBe(3);
+    expect(run.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([]);
   });
 
   it('resumes an interrupted run from its last state with no attempt lost', async () => {

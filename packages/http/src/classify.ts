@@ -18,6 +18,8 @@ export interface RequestSummary {
   /** Path without query string (never holds secrets put there by auth). */
   path: string;
   attempt: number;
+  /** The 1-based page of a `paginate` run (a later page may find the listing shrunk); undefined for a lone request. */
+  page: number | undefined;
   /** Scheme, host and port the request went to. */
   origin: string;
   /** The client's base URL (from the config), for sentences that send the user to check it. */

@@ -206,7 +206,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return joinUrl(baseUrl, request.path ?? '/');
   };
 
-  async function request<T>(req: HttpRequest): Promise<HttpResponse<T>> {
+  /** `page`: the 1-based page when `paginate` sends it, for classifiers (`RequestSummary.page`). */
+  async function send<T>(req: HttpRequest, page?: number): Promise<HttpResponse<T>> {
     const method = (req.method ?? 'GET').toUpperCase();
     const expect = req.expect ?? 'json';
     const url = resolveUrl(req);
@@ -256,7 +257,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
       }
 
-      const summary: RequestSummary = { method, path, attempt, origin: outgoing.url.origin, baseUrl, apiName: options.apiName };
+      const summary: RequestSummary = { method, path, attempt, page, origin: outgoing.url.origin, baseUrl, apiName: options.apiName };
       const started = performance.now();
       let input: ClassifyInput;
       let status: number | undefined;
@@ -381,7 +382,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const sent = applyPatch(base, patch);
       const url = resolveUrl(sent);
       setQuery(url, sent.query);
-      const response = await request(sent);
+      const response = await send(sent, index + 1);
       if (response.outcome.action === 'skip') {
         const at = index === 0 ? '' : ` at page ${index + 1} (${index} page${index === 1 ? ' was' : 's were'} read before it)`;
         log.warn(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: skipped${at}: ${response.outcome.message}`);
@@ -412,7 +413,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   const client: HttpClient = {
     baseUrl,
-    request,
+    request: (req) => send(req),
     paginate,
     redact,
     redactor,

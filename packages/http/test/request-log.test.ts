@@ -87,6 +87,18 @@ describe('skip', () => {
   });
 });
 
+describe('what classifiers are told', () => {
+  it('the page of a paginate run (1-based), and no page for a lone request', async () => {
+    const path = '/rows';
+    server.on(path, { body: { next: `${server.baseUrl}${path}?page=2`, results: [1] } }, { body: { next: null, results: [2] } }, { body: [] });
+    const pagesSeen: Array<number | undefined> = [];
+    h = makeClient(server.baseUrl, { classify: (input) => void pagesSeen.push(input.request.page) as undefined });
+    for await (const _ of h.client.paginate({ path }, nextUrlPaging(), (body) => (body as { results: unknown[] }).results));
+    await h.client.request({ path });
+    expect(pagesSeen).toEqual([1, 2, undefined]);
+  });
+});
+
 describe('auth that breaks', () => {
   it('turns a token fetcher crash into a one-sentence error', async () => {
     h = makeClient(server.baseUrl, {
