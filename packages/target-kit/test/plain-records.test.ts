@@ -158,6 +158,8 @@ describe('a line that is not plain takes the parsing path', () => {
     ['seven fraction digits', '{"id":1,"at":"2023-01-01T00:00:00.1234567Z"}'],
     ['a lower-case t', '{"id":1,"at":"2023-01-01t00:00:00Z"}'],
     ['a date in a non-leap year', '{"id":1,"day":"2023-02-29"}'],
+    ['year 0000 (PostgreSQL writes it 0001 BC)', '{"id":1,"at":"0000-01-01T00:00:00Z"}'],
+    ['a date in year 0000', '{"id":1,"day":"0000-06-15"}'],
     ['an item of the wrong type', '{"id":1,"details":{"answers":[1,"2"]}}'],
   ])('%s', (_, record) => {
     const line = `{"type":"RECORD","stream":"s","record":${record}}`;

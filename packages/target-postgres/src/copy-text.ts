@@ -25,6 +25,16 @@ function copyPlainCell(cell: CellValue): string {
   return cell === 0 && Object.is(cell, -0) ? '-0' : String(cell);
 }
 
+/**
+ * ISO 8601's year 0000 (the year before 0001, as DuckDB and JavaScript count) in PostgreSQL's
+ * spelling, `0001-… BC`: PostgreSQL refuses a year 0 ("date/time field value out of range").
+ * Every other cell is returned as it is. (The kit's plain path never writes year 0: such records
+ * take the parsing path, and so this encoder.)
+ */
+export function yearZeroAsBC(field: string): string {
+  return field.startsWith('0000-') ? `0001-${field.slice(5)} BC` : field;
+}
+
 /** `new Date().toISOString()` is always this long (years 0000-9999). */
 export const BATCHED_AT_LENGTH = 24;
 /** Bytes from a row's end back to its reserved `_sdc_batched_at` value (the value, then the newline). */
@@ -45,6 +55,8 @@ export class CopyTextEncoder implements RowEncoder {
     private readonly withBatchedAt: boolean,
     /** The cells of `bytes` columns (hex text): written as bytea's hex input `\x` and the digits, its backslash doubled for COPY. */
     private readonly bytesCells: readonly number[] = [],
+    /** The cells of timestamp and date columns, whose year 0000 is written the way PostgreSQL reads it (`yearZeroAsBC`). */
+    private readonly calendarCells: readonly number[] = [],
   ) {
     this.fields = new Array<string>(cellCount + (withBatchedAt ? 1 : 0)).fill('');
     if (withBatchedAt) this.fields[cellCount] = BATCHED_AT_PLACEHOLDER + '\n';
@@ -68,6 +80,7 @@ export class CopyTextEncoder implements RowEncoder {
     const cell = escapeFree ? copyPlainCell : copyCell;
     for (let i = 0; i < count; i++) fields[i] = cell(cells[i]!);
     for (const i of this.bytesCells) if (typeof cells[i] === 'string') fields[i] = `\\\\x${fields[i]}`;
+    for (const i of this.calendarCells) if (typeof cells[i] === 'string') fields[i] = yearZeroAsBC(fields[i]!);
     if (!this.withBatchedAt) {
       if (count === 0) return '\n';
       fields[count - 1] += '\n';
@@ -79,6 +92,8 @@ export class CopyTextEncoder implements RowEncoder {
 /** The session's encoder for a batch with these columns (also loaded by the kit's encode workers: `rowEncoderModule`). */
 export function rowEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): CopyTextEncoder {
   const cellCount = columns.length - (withBatchedAt ? 1 : 0);
-  const bytesCells = columns.slice(0, cellCount).flatMap((column, index) => (column.kind === 'bytes' ? [index] : []));
-  return new CopyTextEncoder(cellCount, withBatchedAt, bytesCells);
+  const cells = columns.slice(0, cellCount);
+  const bytesCells = cells.flatMap((column, index) => (column.kind === 'bytes' ? [index] : []));
+  const calendarCells = cells.flatMap((column, index) => (column.kind === 'timestamp' || column.kind === 'date' ? [index] : []));
+  return new CopyTextEncoder(cellCount, withBatchedAt, bytesCells, calendarCells);
 }

@@ -505,7 +505,8 @@ export class LineScanner {
     const year = (bytes[start]! - ZERO) * 1000 + (bytes[start + 1]! - ZERO) * 100 + (bytes[start + 2]! - ZERO) * 10 + (bytes[start + 3]! - ZERO);
     const month = (bytes[start + 5]! - ZERO) * 10 + (bytes[start + 6]! - ZERO);
     const day = (bytes[start + 8]! - ZERO) * 10 + (bytes[start + 9]! - ZERO);
-    if (month === 0 || day === 0) return false;
+    // Year 0000 too goes the parsing path, where a dialect's encoder may respell it (PostgreSQL: 0001 BC).
+    if (month === 0 || day === 0 || year === 0) return false;
     const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
     return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
   }

@@ -134,6 +134,25 @@ export function defineOddInputCases(context: OddInputContext): void {
       ]);
     });
 
+    it('year 0000 (1 BC, as ISO 8601 and JavaScript count) in timestamps and dates is stored as that day, not refused', async () => {
+      await load(
+        text(
+          schema('year_zero', { id: integer, at: nullable('string', { format: 'date-time' }), day: nullable('string', { format: 'date' }) }),
+          record('year_zero', { id: 1, at: '0000-01-01T00:00:00Z', day: '0000-06-15' }),
+          record('year_zero', { id: 2, at: '0000-02-29T12:00:00.5Z', day: '0000-02-29' }), // year 0 is a leap year
+          record('year_zero', { id: 3, at: '0000-12-31T23:30:00-05:00', day: null }), // an instant in AD 1
+        ),
+      );
+      // PostgreSQL writes `0001-01-01 BC`, DuckDB `0001-01-01 (BC)`: one spelling here.
+      const bc = (value: unknown) => (typeof value === 'string' && value.includes('BC') ? `${value.replace(' (BC)', '').replace(/ BC$/, '')} BC` : value);
+      const loaded = (await asText('year_zero', ['at', 'day'])).map((row) => [bc(row.at), bc(row.day)]);
+      expect(loaded).toEqual([
+        ['0001-01-01 00:00:00+00 BC', '0001-06-15 BC'],
+        ['0001-02-29 12:00:00.5+00 BC', '0001-02-29 BC'],
+        ['0001-01-01 04:30:00+00', null],
+      ]);
+    });
+
     it('schemas with local $refs: columns get the type referred to, not untyped JSON', async () => {
       const message = {
         type: 'SCHEMA',
