@@ -42,6 +42,8 @@ export interface TestpressSimulator extends RunningSimulator<TestpressSimulatorC
   advance(newAttempts?: number): TestpressAttempt[];
   /** An admin deletes an exam: it leaves every list, and its attempts go with it (inferred: Django's cascade). */
   deleteExam(id: number): void;
+  /** An admin deletes one attempt: it leaves every list. */
+  deleteAttempt(id: number): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -74,6 +76,11 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
     world.exams.splice(index, 1);
     world.attempts = world.attempts.filter((attempt) => attempt.examId !== id);
   };
+  const deleteAttempt = (id: number) => {
+    const index = world.attempts.findIndex((attempt) => attempt.id === id);
+    if (index < 0) throw new Error(`no attempt ${id} to delete`);
+    world.attempts.splice(index, 1);
+  };
 
   const running = await startSimulator(
     {
@@ -100,9 +107,10 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
       actions: {
         advance: (args) => advance(typeof args.new_attempts === 'number' ? args.new_attempts : undefined).map((a) => a.id),
         'delete-exam': (args) => deleteExam(Number(args.exam_id)),
+        'delete-attempt': (args) => deleteAttempt(Number(args.attempt_id)),
       },
     },
     options,
   );
-  return { ...running, world, accounts: { staff, student: studentAccount }, advance, deleteExam };
+  return { ...running, world, accounts: { staff, student: studentAccount }, advance, deleteExam, deleteAttempt };
 }

@@ -303,6 +303,28 @@ describe('incremental sync', () => {
     expect(own(second)).toEqual(sim.world.attempts.filter((a) => a.examId === exam.id).map((a) => a.id).sort((a, b) => a - b));
   });
 
+  it('an attempt deleted between two pages of an exam slides the next one onto the page already read: the bookmark stays, so the next run reads it', async () => {
+    const sim = await start();
+    const exam = sim.world.exams.find((e) => e.availableToUser && attemptRequests(sim, e) > 1)!;
+    const before = sim.world.exams.slice(0, sim.world.exams.indexOf(exam)).reduce((n, e) => n + attemptRequests(sim, e), 0);
+    const newestFirst = sim.world.attempts.filter((a) => a.examId === exam.id).sort((a, b) => b.startMicros - a.startMicros || b.id - a.id);
+    const slid = newestFirst[10]!; // first on page 2 until an attempt on page 1 goes
+    // Just before the exam's second page is served, an admin deletes its newest attempt.
+    sim.faults.inject({ kind: 'act', route: 'exam_attempts', after: before + 1, action: 'delete-attempt', args: { attempt_id: newestFirst[0]!.id } });
+    const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(sim.faults.pending()).toEqual([]);
+    expect(ids(recordsOf(first, 'attempts'))).not.toContain(slid.id);
+    expect(first.stderr).toContain(
+      `WARN stream attempts (partition {"exam_id":${exam.id}}): the listing's total went down from ${newestFirst.length} to ${newestFirst.length - 1} between two pages`,
+    );
+    const partitions = (lastState(first) as any).bookmarks.attempts.partitions;
+    expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined();
+
+    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
+    expect(ids(recordsOf(second, 'attempts'))).toContain(slid.id);
+  });
+
   it('"Invalid page." on a first page is not a shrunk listing: the run stops, sending the user to the base URL', async () => {
     const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Invalid page.' } } }] });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);

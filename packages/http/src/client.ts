@@ -392,6 +392,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (!Array.isArray(selected)) {
         throw new TapError(redact(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: the records selector did not return an array`), 'system');
       }
+      paginator.see?.({ index, request: sent, url: urlToString(url), response, records: selected });
       const records = (paginator.trim ? paginator.trim(selected) : selected) as readonly R[];
       const page: Page<R> = { index, request: sent, url: urlToString(url), response, records };
       yield page;

@@ -68,6 +68,18 @@ export interface Paginator {
    * what it did not see must not trust a listing nobody checked.
    */
   incomplete?(): string | undefined;
+  /**
+   * Shown each page when it arrives, before its records are handed on, so that a check sees the
+   * last page read too, even when the reader stops there (a newest-first listing past its start).
+   */
+  see?(page: PageView): void;
+  /**
+   * Why a record still in the listing may have been missed: records went missing between two page
+   * requests (the total went down, or a page lost its overlap record), so the ones after them moved
+   * onto a page already read. Undefined when nothing shows it. Records added meanwhile only make a
+   * record read twice, which this does not report (`incomplete` does).
+   */
+  lost?(): string | undefined;
 }
 
 /**
@@ -187,17 +199,24 @@ function samePageGuard(what: string): (records: readonly unknown[]) => void {
 function totalCheck(reader: Reader<unknown> | undefined) {
   if (reader === undefined) return undefined;
   let total: number | undefined;
+  let last: number | undefined;
   let problem: string | undefined;
+  let lost: string | undefined;
   const seen = new Set<string>();
   return {
-    see(records: readonly unknown[], response: ResponseView): void {
+    see({ records, response }: PageView): void {
       const raw = read(reader, response);
       const said = typeof raw === 'number' || (typeof raw === 'string' && raw.trim() !== '') ? Number(raw) : Number.NaN;
       if (!Number.isInteger(said)) problem ??= `a page did not report the listing's total (got ${JSON.stringify(raw)})`;
       else if (total === undefined) total = said;
       else if (said !== total) problem ??= `the listing's total changed from ${total} to ${said} while it was read, so its pages shifted`;
+      if (Number.isInteger(said) && last !== undefined && said < last) {
+        lost ??= `the listing's total went down from ${last} to ${said} between two pages, so records after the ones removed moved onto pages already read`;
+      }
+      if (Number.isInteger(said)) last = said;
       for (const record of records) seen.add(fingerprint([record]));
     },
+    lost: () => lost,
     incomplete(): string | undefined {
       if (problem !== undefined) return problem;
       if (total !== undefined && seen.size !== total) return `${seen.size} distinct records were read of the ${total} the listing reported, so its pages shifted`;
@@ -254,6 +273,7 @@ export function offsetPaging(options: OffsetPagingOptions): Pagination {
     let edge: string | undefined;
     let received = 0;
     let shifted: string | undefined;
+    let lost: string | undefined;
     return {
       first: () => ({ query: { [offsetParam]: startAt, [limitParam]: options.limit } }),
       ...(overlap
@@ -265,12 +285,15 @@ export function offsetPaging(options: OffsetPagingOptions): Pagination {
               if (expected === undefined) return records;
               if (records.length > 0 && fingerprint([records[0]]) === expected) return records.slice(1);
               shifted ??= `the record at a page edge had moved by the time the next page was read, so records were added or removed while the listing was read`;
+              // Found further on, records were added before it (read twice, none missed); gone, records were removed.
+              if (!records.some((record) => fingerprint([record]) === expected)) {
+                lost ??= `the record at a page edge was gone from the next page, so records removed meanwhile may have moved others onto the page already read`;
+              }
               return records;
             },
           }
         : {}),
-      next: ({ records, request, response }) => {
-        totals?.see(records, response);
+      next: ({ records, request }) => {
         if (records.length === 0) return null;
         const arrived = overlap ? received : records.length;
         // A page is short only against a limit we actually sent; the server's default is unknown, so never guess.
@@ -282,7 +305,8 @@ export function offsetPaging(options: OffsetPagingOptions): Pagination {
         const offset = (sentNumber(request, offsetParam) ?? startAt) + arrived - (overlap ? 1 : 0);
         return { query: { [offsetParam]: offset, [limitParam]: options.limit } };
       },
-      ...(overlap || totals ? { incomplete: () => shifted ?? totals?.incomplete() } : {}),
+      ...(totals ? { see: totals.see } : {}),
+      ...(overlap || totals ? { incomplete: () => shifted ?? totals?.incomplete(), lost: () => lost ?? totals?.lost() } : {}),
     };
   });
 }
@@ -317,9 +341,8 @@ export function pageNumberPaging(options: PageNumberPagingOptions = {}): Paginat
     const totals = totalCheck(options.total);
     return {
       first: () => ({ query: { [pageParam]: startAt, ...sizeQuery } }),
-      ...(totals ? { incomplete: () => totals.incomplete() } : {}),
+      ...(totals ? { see: totals.see, incomplete: totals.incomplete, lost: totals.lost } : {}),
       next: ({ records, response, request }) => {
-        totals?.see(records, response);
         if (records.length === 0) return null;
         if (stopOnShortPage && options.pageSize !== undefined && records.length < options.pageSize) return null;
         if (options.hasMore !== undefined && !isTrue(read(options.hasMore, response))) return null;
@@ -387,9 +410,8 @@ export function nextUrlPaging(options: NextUrlPagingOptions = {}): Pagination {
     const totals = totalCheck(options.total);
     return {
       first: () => ({}),
-      ...(totals ? { incomplete: () => totals.incomplete() } : {}),
+      ...(totals ? { see: totals.see, incomplete: totals.incomplete, lost: totals.lost } : {}),
       next: ({ records, response, request, url }) => {
-        totals?.see(records, response);
         const current = isAbsolute(url) ? url : isAbsolute(request.url) ? request.url : undefined;
         if (current !== undefined) seen.add(new URL(current).href);
         if (records.length === 0) return null;

@@ -113,6 +113,34 @@ describe('a listing that shifts while it is read (a full table must not delete w
     }
     expect(ids).not.toContain(11); // slid onto the first page after it was read
     expect(paginator.incomplete!()).toMatch(/records were added or removed while the listing was read/);
+    expect(paginator.lost!()).toMatch(/the record at a page edge was gone from the next page/);
+  });
+
+  it('says a record may have been missed only when records went missing between pages, not when records were added', async () => {
+    const added = (() => {
+      const rows = ROWS.map((r) => ({ ...r }));
+      server.always('/rows', (r) => ({ body: { count: rows.length, results: serveOffsetRows(r, rows).body } }));
+      return { addFirst: () => rows.unshift({ ...ROWS[0]!, id: 1000 + rows.length }) };
+    })();
+    const grown = offsetPaging({ limit: 10, offsetParam: 'start', overlap: true, total: 'count' }).start();
+    for await (const page of h.client.paginate({ path: '/rows' }, grown, results)) if (page.index === 0) added.addFirst();
+    expect(grown.incomplete!()).toMatch(/records were added or removed/); // the edge record came back later: read twice, nothing missed
+    expect(grown.lost!()).toBeUndefined();
+
+    const rows = liveRows();
+    const shrunk = offsetPaging({ limit: 10, offsetParam: 'start', total: 'count' }).start();
+    for await (const page of h.client.paginate({ path: '/rows' }, shrunk, results)) if (page.index === 0) rows.remove(3);
+    expect(shrunk.lost!()).toBe("the listing's total went down from 25 to 24 between two pages, so records after the ones removed moved onto pages already read");
+  });
+
+  it('checks the total of the last page read even when the reader stops there', async () => {
+    const rows = liveRows();
+    const paginator = offsetPaging({ limit: 10, offsetParam: 'start', total: 'count' }).start();
+    for await (const page of h.client.paginate({ path: '/rows' }, paginator, results)) {
+      if (page.index === 0) rows.remove(3);
+      if (page.index === 1) break; // e.g. newest first, past the start
+    }
+    expect(paginator.lost!()).toMatch(/went down from 25 to 24/);
   });
 
   it('a listing with a total (DRF count) vouches for itself only when every page says the same total and all of it arrived', async () => {

@@ -73,6 +73,8 @@ interface Listing {
   doubt: string | undefined;
   /** A skipped response ended the listing after pages were read: the pages after it are unread. */
   cutShort: { pages: number; message: string } | undefined;
+  /** The paginator saw records go missing between pages (`Paginator.lost`): one may have slid onto a page already read. */
+  lost: string | undefined;
 }
 
 /** Runs a sync and returns the final state. A RateLimitedError is re-thrown after the state is written. */
@@ -180,7 +182,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const shape = def.record.shape as Record<string, unknown>;
     log.debug(`stream ${def.name}: syncing ${JSON.stringify(context)}${start !== undefined ? ` from ${start}` : ''}`);
 
-    const listing: Listing = { pages: 0, checked: false, doubt: undefined, cutShort: undefined };
+    const listing: Listing = { pages: 0, checked: false, doubt: undefined, cutShort: undefined, lost: undefined };
     for await (const page of pagesOf(run, ctx, url, listing, reading)) {
       const extractedAt = new Date().toISOString();
       for (const raw of page) {
@@ -257,17 +259,29 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       }
     }
 
+    // Why records of this listing may be unread: it stopped at a skipped response, or records went
+    // missing between two pages, so the ones after them moved onto a page already read.
     const cutShort = listing.cutShort;
+    let unread: string | undefined;
     if (cutShort !== undefined) {
       const pages = `${cutShort.pages} page${cutShort.pages === 1 ? '' : 's'}`;
       listing.doubt = `its listing stopped at a skipped response after ${pages} (${cutShort.message})`;
-      // An ascending listing's unread records all come after what was read; any other order may hide older ones there.
+      unread = `the listing stopped at a skipped response after ${pages}, so the records on the pages after it were not read`;
+    } else if (listing.lost !== undefined) {
+      unread = `${listing.lost}; one of those may not have been read`;
+    }
+    // Cut short, an ascending listing's unread records all come after what was read. Any other
+    // order, or a record missed among the pages read, may hide one behind the newest read.
+    const maxUnsafe = unread !== undefined && (listing.lost !== undefined || !sorted);
+    if (unread !== undefined) {
       const bookmark = !inc
         ? ''
-        : sorted && max !== undefined
+        : !maxUnsafe && max !== undefined
           ? `; the bookmark moves only as far as the records read (${String(max)})`
-          : '; the bookmark stays where it was, so the next run reads them';
-      log.warn(`stream ${def.name}${partitionLabel(context)}: the listing stopped at a skipped response after ${pages}, so the records on the pages after it were not read${bookmark}.`);
+          : commitsPerPage() && max !== undefined
+            ? '; the bookmark already moved with each page read (the listing is declared oldest first), so it may have passed that record'
+            : '; the bookmark stays where it was, so the next run reads them';
+      log.warn(`stream ${def.name}${partitionLabel(context)}: ${unread}${bookmark}.`);
     }
     if (run.version !== undefined && run.versionDoubt === undefined) {
       // ACTIVATE_VERSION removes downstream whatever this run did not emit: only for a listing known whole.
@@ -278,15 +292,14 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
           : undefined);
       if (doubt !== undefined) run.versionDoubt = `${Object.keys(context).length > 0 ? `partition ${JSON.stringify(context)}: ` : ''}${doubt}`;
     }
-    if (inc && cutShort !== undefined && (!sorted || max === undefined)) {
-      // Cut short in any order but ascending: the unread pages may hold records older than the
-      // newest read, so the bookmark keeps its place. A shared bookmark is kept whole: holding back
-      // only this context's own maximum would not do, as the others' would still carry it past them.
+    if (inc && unread !== undefined && (maxUnsafe || max === undefined)) {
+      // The bookmark keeps its place. A shared bookmark is kept whole: holding back only this
+      // context's own maximum would not do, as the others' would still carry it past them.
       if (run.sharedBookmark) run.bookmarkKept = true;
     } else if (inc && max !== undefined) {
       // Cut short but ascending, a shared bookmark is held at the last record read, as a pending
       // record holds it: every unread record of this context comes at or after it.
-      const held = cutShort !== undefined ? (hold ?? max) : hold; // a pending record's hold is never past max
+      const held = unread !== undefined ? (hold ?? max) : hold; // a pending record's hold is never past max
       if (run.sharedBookmark) {
         if (run.pendingMax === undefined || compareCursor(run.kind!, max, run.pendingMax) > 0) run.pendingMax = max;
         if (held !== undefined && (run.pendingHold === undefined || compareCursor(run.kind!, held, run.pendingHold) < 0)) run.pendingHold = held;
@@ -544,9 +557,14 @@ async function* pagesIn(run: StreamRun, ctx: StreamContext<unknown>, url: string
   const paginator = (def.pagination === null ? noPaging() : (def.pagination ?? api.pagination ?? noPaging())).start();
   listing.checked = typeof paginator.incomplete === 'function';
   const selector = def.records ?? api.records;
-  for await (const page of ctx.http.paginate(request, paginator, (body) => selectRecords(body, selector))) {
-    listing.pages += 1;
-    yield page.records;
+  try {
+    for await (const page of ctx.http.paginate(request, paginator, (body) => selectRecords(body, selector))) {
+      listing.pages += 1;
+      yield page.records;
+    }
+  } finally {
+    // Also when the reader stops early (newest first, past its start): the pages read count.
+    listing.lost = paginator.lost?.();
   }
   listing.doubt = paginator.incomplete?.();
 }

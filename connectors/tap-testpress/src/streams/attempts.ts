@@ -1,4 +1,5 @@
 // `attempts`: every attempt of each exam, incremental on `date` with a bookmark per exam.
+import { nextUrlPaging } from '@tapline/http';
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { adminOnly, skipDeletedExam, skipForbiddenExam, testpress } from '../api.js';
@@ -43,6 +44,9 @@ export const attempts = testpress.stream({
   // (`ordering=-date`), inferred for the exam's list (the kit reads every page of a list that turns
   // out otherwise), so a run stops paging past the start.
   incremental: { cursor: 'date', sorted: 'desc', partitioned: true, lookback: '1d', pending: (attempt) => attempt.state === 'Running' },
+  // DRF's `count` on every page: an attempt deleted between two pages slides the next one onto the
+  // page already read, and a count that went down keeps the exam's bookmark so the next run reads it.
+  pagination: nextUrlPaging({ total: 'count' }),
   transform: (raw: Record<string, any>) => {
     const user = typeof raw.user === 'object' && raw.user !== null ? raw.user : undefined;
     return {
