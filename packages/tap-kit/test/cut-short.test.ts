@@ -179,3 +179,46 @@ describe('ACTIVATE_VERSION after a listing cut short', () => {
     expect(clients.size).toBe(1);
   });
 });
+
+describe('a listing that lost records between two pages (its total went down)', () => {
+  const counted = (sorted: 'asc' | 'desc') =>
+    api.stream({ name: 'attempts', path: '/attempts/', key: ['id'], record, incremental: { cursor: 'date', sorted }, pagination: nextUrlPaging({ total: 'count' }) });
+  /** The listing as served: the first request sees `before`, every later one `after` (a record deleted after the first page). */
+  function shrinking(before: number[], after: number[]) {
+    let requests = 0;
+    return pagesOf('/attempts/', () => rowsOn(requests++ === 0 ? before : after), () => []);
+  }
+
+  it('newest first, stopping past its start: the record that slid onto the first page is read next run, as the bookmark stays', async () => {
+    fake = await fakeApi.start({ 'GET /attempts/': shrinking([9, 8, 7, 6, 5, 4, 3, 2, 1], [9, 7, 6, 5, 4, 3, 2, 1]) });
+    const config = jsonFile({ base_url: fake.baseUrl });
+    const state = { bookmarks: { attempts: { replication_key: 'date', replication_key_value: day(5) } } };
+    const tap = tapOf(counted('desc'));
+
+    const first = await runCli(tap, ['--config', config, '--state', jsonFile(state)], {}, NOW);
+    expect(first.code, first.stderr).toBe(0);
+    expect(ids(first)).toEqual([9, 8, 7, 5]); // 6 slid onto page 1 after it was read; page 2 reaches past the start
+    expect(lastState(first).bookmarks.attempts.replication_key_value).toBe(day(5));
+    expect(first.stderr).toContain(
+      "WARN stream attempts: the listing's total went down from 9 to 8 between two pages, so records after the ones removed moved onto pages already read; one of those may not have been read; the bookmark stays where it was, so the next run reads them.",
+    );
+
+    const next = await runCli(tap, ['--config', config, '--state', jsonFile(lastState(first))], {}, NOW);
+    expect(ids(next)).toContain(6);
+    expect(lastState(next).bookmarks.attempts.replication_key_value).toBe(day(9));
+  });
+
+  it('oldest first: the pages were committed as they were read, and the warning says the bookmark may have passed the record', async () => {
+    fake = await fakeApi.start({ 'GET /attempts/': shrinking([1, 2, 3, 4, 5, 6], [1, 3, 4, 5, 6]) });
+    const run = await runCli(tapOf(counted('asc')), ['--config', jsonFile({ base_url: fake.baseUrl })], {}, NOW);
+    expect(ids(run)).toEqual([1, 2, 3, 5, 6]);
+    expect(run.stderr).toContain('the bookmark already moved with each page read (the listing is declared oldest first), so it may have passed that record');
+  });
+
+  it('records added between pages are only read twice: no warning, and the bookmark moves', async () => {
+    fake = await fakeApi.start({ 'GET /attempts/': shrinking([9, 8, 7, 6], [10, 9, 8, 7, 6]) });
+    const run = await runCli(tapOf(counted('desc')), ['--config', jsonFile({ base_url: fake.baseUrl })], {}, NOW);
+    expect(run.stderr).not.toContain('may not have been read');
+    expect(lastState(run).bookmarks.attempts.replication_key_value).toBe(day(9));
+  });
+});
