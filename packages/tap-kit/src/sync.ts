@@ -150,7 +150,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       } else if (compareCursor('datetime', origin, floor) < 0) {
         const skipped = Date.parse(floor) - Date.parse(normaliseIsoDateTime(String(origin)) ?? String(origin));
         log.warn(
-          `stream ${run.def.name}${context && Object.keys(context).length > 0 ? ` (partition ${JSON.stringify(context)})` : ''}: the ${bookmark !== undefined ? 'bookmark' : 'start_date'} ${origin} is older than the API serves (${served}); what falls in the ${describeSpan(skipped)} from then to ${floor} can no longer be read and is skipped; starting at ${floor}.`,
+          `stream ${run.def.name}${partitionLabel(context)}: the ${bookmark !== undefined ? 'bookmark' : 'start_date'} ${origin} is older than the API serves (${served}); what falls in the ${describeSpan(skipped)} from then to ${floor} can no longer be read and is skipped; starting at ${floor}.`,
         );
         start = floor;
       } else if (start !== undefined && compareCursor('datetime', start, floor) < 0) {
@@ -491,8 +491,8 @@ function recordError(stream: string, error: z.ZodError, input: unknown, emitted:
   );
 }
 
-function partitionLabel(context: Context): string {
-  return Object.keys(context).length > 0 ? ` (partition ${JSON.stringify(context)})` : '';
+function partitionLabel(context: Context | undefined): string {
+  return context !== undefined && Object.keys(context).length > 0 ? ` (partition ${JSON.stringify(context)})` : '';
 }
 
 /**
