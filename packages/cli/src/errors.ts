@@ -13,6 +13,8 @@ export const ExitCode = {
   targetFailed: 4,
   /** The warehouse could not be reached to read or write the pipeline's state. */
   stateFailed: 5,
+  /** Both sides ended cleanly and the state is committed, but the tap left something for the next run (its exit 6: a rate-limit stop, a cut-short listing, records set aside). */
+  partial: 6,
   /** tapline itself was interrupted (SIGINT / SIGTERM); both sides were stopped. */
   interrupted: 130,
 } as const;

@@ -219,13 +219,15 @@ export interface StreamSummary {
 
 export interface RunSummary {
   pipeline: string;
-  status: 'succeeded' | 'failed' | 'interrupted';
+  status: 'succeeded' | 'partial' | 'failed' | 'interrupted';
   exit_code: ExitCode;
   error?: string;
   /** Whether the run started from a stored state (an incremental run). */
   incremental: boolean;
   seconds: number;
   streams: StreamSummary[];
+  /** The tap's own summary (tap-kit taps): per stream records, rejected, cut-short and unfinished partitions. */
+  tap_summary?: unknown;
   /** The last state the target committed in this run (the next run starts from it). */
   state: unknown;
 }
@@ -245,6 +247,7 @@ export interface RunOptions {
 
 const outcomeExit: Record<ProcessRunResult['outcome'], ExitCode> = {
   succeeded: ExitCode.ok,
+  partial: ExitCode.partial,
   'tap-failed': ExitCode.tapFailed,
   'target-failed': ExitCode.targetFailed,
   interrupted: ExitCode.interrupted,
@@ -334,7 +337,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, committedLine + '\n');
     }
-    const succeeded = result.outcome === 'succeeded';
+    const succeeded = result.outcome === 'succeeded' || result.outcome === 'partial';
     const streams = [...result.counter.streams].map(([stream, count]) => ({
       stream,
       rows_read: count.records,
@@ -345,12 +348,13 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     }));
     return {
       pipeline: plan.name,
-      status: succeeded ? 'succeeded' : result.outcome === 'interrupted' ? 'interrupted' : 'failed',
+      status: result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'partial' ? 'partial' : result.outcome === 'interrupted' ? 'interrupted' : 'failed',
       exit_code: exitCode,
       ...(message ? { error: message } : {}),
       incremental: stored !== undefined,
       seconds: round((Date.now() - started) / 1000),
       streams,
+      ...(result.tapSummary !== undefined ? { tap_summary: result.tapSummary } : {}),
       state: committed ?? null,
     };
   } finally {

@@ -36,7 +36,10 @@ export interface ProcessRunOptions {
 }
 
 export interface ProcessRunResult {
-  outcome: 'succeeded' | 'tap-failed' | 'target-failed' | 'interrupted';
+  /** `partial`: both ended cleanly, but the tap said (exit 6) it left something for the next run. */
+  outcome: 'succeeded' | 'partial' | 'tap-failed' | 'target-failed' | 'interrupted';
+  /** The tap's `SUMMARY: {...}` line (tap-kit taps print one last), parsed; absent for other taps. */
+  tapSummary?: unknown;
   /** For a failure: the failing side's own message (its last error line on stderr) and how it ended. */
   message?: string;
   counter: MessageCounter;
@@ -46,6 +49,11 @@ export interface ProcessRunResult {
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
+
+/** A tap-kit tap's last stderr line, its run summary (tap-kit README, "Exit codes"). */
+const TAP_SUMMARY_PREFIX = 'SUMMARY: ';
+/** A tap-kit tap's exit code for a clean but partial run: state written, something left for the next run. */
+const TAP_EXIT_PARTIAL = 6;
 
 /** A Singer log line that reports progress, not a failure (`INFO ...`, `METRIC: {...}`). */
 const ROUTINE = /^\s*(?:INFO|DEBUG|METRIC)\b/;
@@ -112,6 +120,8 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
     let outcome: ProcessRunResult['outcome'] | undefined;
     let message: string | undefined;
     let inputEnded = false;
+    let tapPartial = false;
+    let tapSummary: unknown;
     const exited: Record<Side, boolean> = { tap: false, target: false };
 
     const target = spawn(options.target.file, options.target.args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -183,7 +193,12 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
       if (!exited.tap || !exited.target) return;
       options.signal?.removeEventListener('abort', onAbort);
       options.killSignal?.removeEventListener('abort', onKill);
-      resolve({ outcome: outcome ?? 'succeeded', ...(message ? { message } : {}), counter });
+      resolve({
+        outcome: outcome ?? (tapPartial ? 'partial' : 'succeeded'),
+        ...(message ? { message } : {}),
+        ...(tapSummary !== undefined ? { tapSummary } : {}),
+        counter,
+      });
     };
 
     // tapline itself is stopping: end both now, without waiting for commits.
@@ -213,6 +228,13 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
     target.stdin.on('error', () => {});
 
     forwardLines(tap.stderr, (line) => {
+      if (line.startsWith(TAP_SUMMARY_PREFIX)) {
+        try {
+          tapSummary = JSON.parse(line.slice(TAP_SUMMARY_PREFIX.length));
+        } catch {
+          // not a summary after all: forwarded like any line
+        }
+      }
       tails.tap.remember(line);
       log.log(levelOf(line), line, { source: 'tap' });
     });
@@ -240,8 +262,10 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
         if (exited[side]) return;
         exited[side] = true;
         if (side === 'tap') {
-          if (code === 0) {
-            // The tap finished: only now may the target see end-of-input and commit its tail.
+          if (code === 0 || code === TAP_EXIT_PARTIAL) {
+            // The tap finished (exit 6: cleanly, leaving something for the next run): only now may
+            // the target see end-of-input and commit its tail.
+            tapPartial = code === TAP_EXIT_PARTIAL;
             inputEnded = true;
             if (!outcome) {
               if (options.closingState) {

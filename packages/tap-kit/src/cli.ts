@@ -9,6 +9,7 @@ import type { StreamContext, TapDefinition } from './declare.js';
 import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
 import { createStderrLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
 import { budgetSnapshot, rateBudgetOf } from './state.js';
+import { RunSummary } from './run-summary.js';
 import { sync } from './sync.js';
 
 /** Where the CLI reads and writes; process streams by default, replaceable in tests. */
@@ -137,6 +138,12 @@ function aboutMarkdown(about: ReturnType<typeof aboutOf>): string {
 /** Runs the tap CLI and returns the exit code (never calls process.exit, so tests can call it). */
 export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: readonly string[], io: CliIo): Promise<number> {
   let secrets: string[] = [];
+  const summary = new RunSummary();
+  /** Ends a sync: the summary as the last stderr line, and the exit code it means. */
+  const finishWith = (): number => {
+    io.stderr.write(`${redact(summary.line(), secrets)}\n`);
+    return summary.status === 'partial' ? EXIT_CODES.partial : EXIT_CODES.ok;
+  };
   const progress = io.stderr.isTTY ? new ProgressLine(io.stderr as NodeJS.WriteStream) : undefined;
   const makeLog = (level: LogLevel | undefined): Logger =>
     createStderrLogger({ level: level ?? 'info', write: (line) => io.stderr.write(redact(line, secrets)), beforeLine: () => progress?.clear() });
@@ -214,9 +221,10 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
         ...(io.now ? { now: io.now } : {}),
         ...(args.state !== undefined ? { stateFile: args.state } : {}),
         onRecords: (stream, count) => progress?.count(stream, count),
+        summary,
       });
       await writer.end();
-      return EXIT_CODES.ok;
+      return finishWith();
     } finally {
       progress?.stop();
       await http.close?.();
@@ -224,7 +232,7 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
   } catch (error) {
     if (isRateLimited(error)) {
       log.info(`Stopped on the API's rate limit with the state saved; run again after ${error.retryAt.toISOString()}.`);
-      return EXIT_CODES.ok;
+      return finishWith();
     }
     if (isBrokenPipe(error)) {
       // The reader of stdout went away (an orphaned tap, a target that died): nothing more can be

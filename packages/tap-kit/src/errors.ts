@@ -8,7 +8,7 @@ export type { Blame };
  * CONFIG; SYSTEM means a bug in the tap (a stack trace is printed).
  */
 export const EXIT_CODES = {
-  /** Success, including a clean stop on the vendor's rate limit (state saved). */
+  /** Success: every selected stream was read whole. */
   ok: 0,
   /** Our bug, or vendor data the tap does not understand. */
   system: 1,
@@ -18,6 +18,13 @@ export const EXIT_CODES = {
   config: 3,
   /** Network failures, 5xx after retries, timeouts: running again later should work. */
   transient: 4,
+  /**
+   * A clean end with the state saved, but not everything was read or loaded: the vendor's rate
+   * limit stopped the run, a listing was cut short, a partition answered "no results" and its rows
+   * were kept, or records were set aside as unreadable. The last stderr line (`SUMMARY: {...}`)
+   * says which; running again continues.
+   */
+  partial: 6,
 } as const;
 
 // One TapError class for the whole tap side: the http package's (message, blame, { cause }).

@@ -27,6 +27,7 @@ export { discoverCatalog, resolveSelection, type Catalog, type CatalogEntry, typ
 export { budgetSnapshot, compareCursor, rateBudgetOf, StateStore, type TapState, type StreamBookmark, type PartitionBookmark, type CursorValue } from './state.js';
 export { sync, formatStart, type SyncOptions, type TapMessage } from './sync.js';
 export { runTap, runTapCli, type CliIo } from './cli.js';
+export { RunSummary, SUMMARY_PREFIX, type RunStatus, type RunSummaryJson, type StreamSummary } from './run-summary.js';
 export { packageVersion } from './package-version.js';
 export { loadConfig, envPrefix, settingsJsonSchema } from './config.js';
 export { createStderrLogger, silentLogger, ProgressLine, type Logger, type LogLevel } from './log.js';

@@ -12,6 +12,7 @@ import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type Jso
 import type { Logger } from './log.js';
 import { fillPath, followedUrl, pickFields, selectRecords } from './records.js';
 import { bookmarkProblem, budgetSnapshot, compareCursor, contextId, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
+import { RunSummary } from './run-summary.js';
 
 /** The Singer messages a tap writes (structurally the same as @tapline/singer's). */
 export type TapMessage =
@@ -38,6 +39,8 @@ export interface SyncOptions<TConfig> {
   onRecords?: (stream: string, count: number) => void;
   /** Where `state` came from (the --state file), for messages about it. */
   stateFile?: string;
+  /** Collects what the run did (records, cut-short listings, rows kept on a "no results"); the CLI prints it last. */
+  summary?: RunSummary;
 }
 
 /** One stream's plan for this run. */
@@ -80,6 +83,7 @@ interface Listing {
 /** Runs a sync and returns the final state. A RateLimitedError is re-thrown after the state is written. */
 export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapState> {
   const { tap, config, log } = options;
+  const summary = options.summary ?? new RunSummary();
   const now = options.now ?? (() => new Date());
   const signpost = now();
   const signal = options.signal ?? new AbortController().signal;
@@ -102,6 +106,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
 
   const emit = async (run: StreamRun, record: Record<string, unknown>, extractedAt: string) => {
     run.recordCount += 1;
+    summary.recorded(run.def.name);
     options.onRecords?.(run.def.name, 1);
     await options.write({
       type: 'RECORD',
@@ -282,6 +287,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
             ? '; the bookmark already moved with each page read (the listing is declared oldest first), so it may have passed that record'
             : '; the bookmark stays where it was, so the next run reads them';
       log.warn(`stream ${def.name}${partitionLabel(context)}: ${unread}${bookmark}.`);
+      summary.cutShort(def.name, partitionName(context));
     }
     if (run.version !== undefined && run.versionDoubt === undefined) {
       // ACTIVATE_VERSION removes downstream whatever this run did not emit: only for a listing known whole.
@@ -341,6 +347,8 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     for (const child of run.children) if (child.needed) await announce(child);
   };
 
+  // The selected streams not yet finished, for the summary of a run the rate limit stops.
+  let unfinished = (): string[] => [];
   try {
     checkBookmarks(runs, store, options.stateFile);
     // One unit per top-level stream, or per declared partition of it. A run goes round them once,
@@ -362,7 +370,9 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const left = new Map<StreamRun, number>();
     for (const unit of units) left.set(unit.run, (left.get(unit.run) ?? 0) + 1);
     const announced = new Set<StreamRun>();
-    for (const { run, context } of [...units.slice(from), ...units.slice(0, from)]) {
+    const ordered = [...units.slice(from), ...units.slice(0, from)];
+    unfinished = () => [...new Set(ordered.filter(({ run }) => (left.get(run) ?? 0) > 0).flatMap(({ run }) => selectedIn(run)))];
+    for (const { run, context } of ordered) {
       if (!announced.has(run)) {
         announced.add(run);
         await announce(run);
@@ -377,7 +387,10 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     return store.value();
   } catch (error) {
     // Stopping on the rate limit is a clean end: say where to resume (the state covers every record sent).
-    if (isRateLimited(error)) await writeState();
+    if (isRateLimited(error)) {
+      await writeState();
+      summary.rateLimited(error.retryAt, unfinished());
+    }
     throw error;
   } finally {
     if (ownsHttp) await http.close?.();
@@ -489,6 +502,16 @@ function recordError(stream: string, error: z.ZodError, input: unknown, emitted:
     `stream ${stream}: record ${emitted + 1} does not match the declared schema at field "${field}": ${detail}.`,
     'system', { cause: error },
   );
+}
+
+/** A stream run and its descendants that are selected: what a stop before it leaves unread. */
+function selectedIn(run: StreamRun): string[] {
+  return [...(run.selection.selected ? [run.def.name] : []), ...run.children.flatMap(selectedIn)];
+}
+
+/** How the summary names a partition: its context as JSON, or "(whole stream)". */
+function partitionName(context: Context | undefined): string {
+  return context === undefined || Object.keys(context).length === 0 ? '(whole stream)' : JSON.stringify(context);
 }
 
 function partitionLabel(context: Context | undefined): string {

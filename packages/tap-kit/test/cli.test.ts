@@ -130,17 +130,27 @@ describe('running', () => {
     expect(run.stderr).not.toContain(SECRET);
   });
 
-  it('stops cleanly on the rate limit: state written, when to run next logged, exit 0', async () => {
+  it('stops cleanly on the rate limit: state written, when to run next logged, exit 6 (partial) naming the unfinished streams', async () => {
     const config = await start({ 'GET /exams/2/results': () => ({ status: 429, headers: { 'retry-after': '3600' }, body: {} }) });
     const run = await runCli(examTap, ['--config', config]);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(6);
     expect(run.stderr).toMatch(/Stopped on the API's rate limit with the state saved; run again after \d{4}-/);
+    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+    expect(summary).toMatchObject({ status: 'partial', rate_limited: { retry_at: expect.stringMatching(/^\d{4}-/) }, streams: { results: { unfinished: true } } });
     const last = run.messages.at(-1)!;
     expect(last.type).toBe('STATE');
     expect(last.value.bookmarks.results.partitions).toEqual([
       { context: { exam_id: 1 }, replication_key: 'finished_at', replication_key_value: '2024-01-01T00:00:30Z' },
     ]);
     expect(last.value.currently_syncing).toBe('exams');
+  });
+
+  it('ends a whole run with a SUMMARY line on stderr and exit 0', async () => {
+    const config = await start();
+    const run = await runCli(examTap, ['--config', config]);
+    expect(run.code).toBe(0);
+    const last = run.stderr.trimEnd().split('\n').at(-1)!;
+    expect(last).toMatch(/^SUMMARY: \{"status":"complete"/);
   });
 
   it('runs a subcommand the tap registers, with parsed flags and an HTTP client', async () => {
