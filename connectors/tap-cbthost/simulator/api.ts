@@ -1,4 +1,4 @@
-// The CBTHost API as the simulator serves it: the single-result and mass-result endpoints (cbthost-api.txt).
+// The CBTHost API as the simulator serves it: the single-result and mass-result endpoints (docs/providers/cbthost.md).
 import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing/simulator';
 import type { CbtTest, CbtWorld } from './world.js';
 
