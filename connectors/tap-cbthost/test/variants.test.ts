@@ -112,3 +112,22 @@ describe('a result sent without a score', () => {
     }
   });
 });
+
+describe('scores in other spellings', () => {
+  it('reads "" as no score and "5" as exactly 5, and goes on', async () => {
+    const sim = await start({});
+    const exam = sim.config.pass_codes[0]!;
+    const testId = sim.world.tests.find((t) => t.passCode === exam)!.testId;
+    const data = [
+      { cbt_pass_code: `${exam}-9001`, cbt_test_id: testId, cbt_total_score: '' },
+      { cbt_pass_code: `${exam}-9002`, cbt_test_id: testId, cbt_total_score: '5' },
+    ];
+    sim.faults.inject({ kind: 'respond', route: 'mass_results', response: { body: { status: 'success', data } } });
+    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [exam], results: [] })]);
+    expect(run.code).toBe(0);
+    expect(recordsOf(run, 'results').map((r) => [r.cbt_pass_code, r.cbt_total_score, r.exam_pass_code])).toEqual([
+      [`${exam}-9001`, null, exam],
+      [`${exam}-9002`, '5', exam],
+    ]);
+  });
+});
