@@ -29,6 +29,6 @@ export { sync, formatStart, type SyncOptions, type TapMessage } from './sync.js'
 export { runTap, runTapCli, type CliIo } from './cli.js';
 export { RunSummary, SUMMARY_PREFIX, type RunStatus, type RunSummaryJson, type StreamSummary } from './run-summary.js';
 export { packageVersion } from './package-version.js';
-export { loadConfig, envPrefix, settingsJsonSchema } from './config.js';
+export { loadConfig, loadTapConfig, envPrefix, settingsJsonSchema, sharedSettings, tapSettingsJsonSchema, type SharedSettings } from './config.js';
 export { createStderrLogger, silentLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
 export { TapError, UsageError, EXIT_CODES, exitCodeFor, blameOf, isRateLimited, type Blame } from './errors.js';
