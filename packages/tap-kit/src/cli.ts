@@ -8,7 +8,7 @@ import { loadTapConfig, readJsonFile, tapSettingsJsonSchema, envPrefix } from '.
 import type { StreamContext, TapDefinition } from './declare.js';
 import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
 import { createStderrLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
-import { budgetSnapshot, rateBudgetOf } from './state.js';
+import { budgetSnapshot, rateBudgetOf, readStateFile } from './state.js';
 import { RunSummary } from './run-summary.js';
 import { sync } from './sync.js';
 
@@ -178,7 +178,7 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
     const { config, settings } = loadTapConfig({ tapName: tap.name, schema: tap.config, files: args.configs, env: io.env });
     secrets = secretValues(config);
     // Read before the client exists: the state carries the rate budget's recent requests.
-    const state = args.state ? readJsonFile(args.state, 'state') : undefined;
+    const state = args.state ? readStateFile(args.state, log) : undefined;
     const http = createApiClient(tap.api, config, log, { budgetState: rateBudgetOf(state), settings });
     try {
       if (subcommand) {

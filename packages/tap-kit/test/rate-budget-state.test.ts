@@ -55,11 +55,11 @@ describe('the rate budget across runs', () => {
     expect(fake!.requests).toHaveLength(3);
   });
 
-  it('keeps at most `limit` times, forgets those older than the window, and ignores a malformed entry', async () => {
+  it('keeps at most `limit` times, forgets those older than the window, and refuses a budget it cannot read', async () => {
     const config = await start();
     const now = Date.now();
     const old = [now - 2 * HOUR, now - HOUR - 1];
-    const state = { bookmarks: {}, rate_budget: { request_times: [...old, 'soon', now - 60_000] } };
+    const state = { bookmarks: {}, rate_budget: { request_times: [...old, now - 60_000] } };
     const run = await runCli(tap, ['--config', config, '--state', jsonFile(state)]);
     expect(run.code).toBe(0);
     const kept: number[] = lastState(run).rate_budget.request_times;
@@ -72,11 +72,14 @@ describe('the rate budget across runs', () => {
     expect(blocked.code).toBe(6);
     expect(lastState(blocked).rate_budget.request_times).toEqual(crowded.slice(-3));
     expect(fake!.requests).toHaveLength(2);
-    // A state that is not shaped like a budget counts as no history.
-    const fresh = await runCli(tap, ['--config', config, '--state', jsonFile({ rate_budget: { request_times: 'lots' } })]);
-    expect(fresh.code).toBe(0);
-    expect(lastState(fresh).rate_budget.request_times).toHaveLength(2);
-    expect(fake!.requests).toHaveLength(4);
+    // A budget in another shape, or with an entry that is not a time, is not taken as "no history"
+    // (that would spend requests the vendor already counted): the run stops before any request (exit 3).
+    for (const unreadable of [{ request_times: 'lots' }, { request_times: [now - 60_000, 'soon'] }]) {
+      const refused = await runCli(tap, ['--config', config, '--state', jsonFile({ rate_budget: unreadable })]);
+      expect(refused.code).toBe(3);
+      expect(refused.stderr).toMatch(/^CRITICAL The state file .* is not a state this tap can use: "rate_budget" is not an object/);
+    }
+    expect(fake!.requests).toHaveLength(2);
   });
 });
 
