@@ -156,6 +156,18 @@ export function readStateFile(path: string, log: { info(message: string): void }
   return value;
 }
 
+/**
+ * The state to pass a tap for a full refresh: the stored one without what says how far reading got
+ * (`bookmarks`, emptied, and `currently_syncing`/`currently_syncing_partition`), keeping everything
+ * else, above all `rate_budget`: requests already spent this hour stay spent. Undefined when nothing
+ * else is left (pass no --state then).
+ */
+export function fullRefreshState(state: unknown): Record<string, unknown> | undefined {
+  if (!isObject(state)) return undefined;
+  const { bookmarks: _bookmarks, currently_syncing: _stream, currently_syncing_partition: _partition, ...kept } = state;
+  return Object.keys(kept).length === 0 ? undefined : { bookmarks: {}, ...kept };
+}
+
 /** Contexts compare by content, whatever the key order. */
 export function contextId(context: Context): string {
   return JSON.stringify(Object.keys(context).sort().map((key) => [key, context[key]]));
