@@ -91,7 +91,7 @@ export interface HttpTimeouts {
   totalMs?: number;
 }
 
-export const DEFAULT_TIMEOUTS: Required<HttpTimeouts> = { connectMs: 10_000, headersMs: 60_000, bodyMs: 120_000, totalMs: 300_000 };
+export const DEFAULT_TIMEOUTS: Readonly<Required<HttpTimeouts>> = { connectMs: 10_000, headersMs: 60_000, bodyMs: 120_000, totalMs: 300_000 };
 
 export interface HttpClientOptions {
   baseUrl: string;
