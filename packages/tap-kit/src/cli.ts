@@ -109,7 +109,7 @@ function helpText(tap: TapDefinition): string {
     'Options:',
     '  --config FILE      JSON config; repeatable, later files win. Settings also come from',
     `                     ${envPrefix(tap.name)}<KEY> environment variables (files win over them).`,
-    '  --state FILE       the last STATE value, to resume incrementally',
+    '  --state FILE       the last STATE value (or a whole STATE message), to resume incrementally',
     '  --catalog FILE     select streams and fields (--properties is accepted as an alias)',
     '  --log-level LEVEL  debug, info (default), warn or error',
     '',

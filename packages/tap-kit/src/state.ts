@@ -37,7 +37,10 @@ export interface TapState {
   rate_budget?: RateBudgetState;
 }
 
-/** A rate budget kept in a state, read tolerantly: anything malformed counts as no history. */
+/**
+ * A rate budget kept in a state, read tolerantly: anything malformed counts as no history. The CLI
+ * refuses such a --state file first (`readStateFile`); this is for states handed to `sync` directly.
+ */
 export function rateBudgetOf(state: unknown): RateBudgetState | undefined {
   const kept = (state as { rate_budget?: unknown } | null | undefined)?.rate_budget as Partial<Record<keyof RateBudgetState, unknown>> | undefined;
   if (typeof kept !== 'object' || kept === null || !Array.isArray(kept.request_times)) return undefined;
