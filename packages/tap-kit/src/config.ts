@@ -15,14 +15,15 @@ export function envPrefix(tapName: string): string {
  * request ends and no page is buffered past a bound, whatever the connector.
  */
 export const sharedSettings = z.object({
-  request_timeout: z
-    .number()
+  // Coerced: a number written as text (a YAML or ${ENV} interpolation) is taken, "abc" is refused.
+  request_timeout: z.coerce
+    .number({ error: 'is invalid: expected a number of seconds' })
     .positive()
     .max(86_400)
     .default(300)
     .describe('Seconds one HTTP request may take in all, from connecting to the last byte of the answer; then it is retried, and the run fails after the last attempt.'),
-  max_response_mb: z
-    .number()
+  max_response_mb: z.coerce
+    .number({ error: 'is invalid: expected a number of MB' })
     .positive()
     .max(4096)
     .default(64)

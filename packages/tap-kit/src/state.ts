@@ -60,6 +60,20 @@ export function budgetSnapshot(budget: RateBudget): RateBudgetState | undefined 
 /** The keys of a tap state; an object with none of them is not one. */
 const STATE_KEYS = ['bookmarks', 'currently_syncing', 'currently_syncing_partition', 'rate_budget'];
 
+const MAX_STATE_DEPTH = 100;
+
+/** Whether objects and arrays nest deeper than `limit` (walked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** "a string", "an array", "null": what a JSON value is, for sentences. */
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
@@ -77,6 +91,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
  */
 export function stateShapeProblem(value: unknown, where = ''): string | undefined {
   if (!isObject(value)) return `${where || 'it'} holds ${kindOf(value)}, not a state object`;
+  // A state is a few levels deep; far deeper nesting would overflow the stack when the state is copied.
+  if (deeperThan(value, MAX_STATE_DEPTH)) return `it nests deeper than ${MAX_STATE_DEPTH} levels`;
   const keys = Object.keys(value);
   if (keys.length > 0 && !keys.some((key) => STATE_KEYS.includes(key))) {
     return `it has none of the keys of a tap state ("bookmarks", "currently_syncing", "rate_budget"), only ${keys.map((key) => JSON.stringify(key)).join(', ')}`;

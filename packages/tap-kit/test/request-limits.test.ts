@@ -81,7 +81,7 @@ describe('request_timeout', () => {
   it('refuses a value that is not a positive number of seconds, naming the setting', async () => {
     const run = await runCli(tap, ['--config', jsonFile({ base_url: 'http://127.0.0.1:9', api_key: 'k', request_timeout: 0, max_response_mb: 'lots' })]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/CRITICAL Invalid config: "request_timeout" .*; "max_response_mb" /);
+    expect(run.stderr).toMatch(/CRITICAL Invalid config: "request_timeout" .*; "max_response_mb" is invalid: expected a number of MB\./);
   });
 });
 
@@ -95,9 +95,9 @@ describe('max_response_mb', () => {
     );
   });
 
-  it('reads the same page when the limit allows it', async () => {
+  it('reads the same page when the limit allows it (a number written as text too)', async () => {
     const baseUrl = await serve(threeMegabytes);
-    const run = await runCli(tap, ['--config', jsonFile({ base_url: baseUrl, api_key: 'k', max_response_mb: 4 })]);
+    const run = await runCli(tap, ['--config', jsonFile({ base_url: baseUrl, api_key: 'k', max_response_mb: '4' })]);
     expect(run.code).toBe(0);
   });
 });

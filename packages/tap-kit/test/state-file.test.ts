@@ -118,6 +118,18 @@ describe('a --state file in a shape the tap cannot use', () => {
     );
   });
 
+  it('is refused when it nests far deeper than a state does, instead of overflowing the stack', async () => {
+    const config = await start();
+    const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+    const file = textFile(`{"bookmarks": {"events": {"replication_key": "updated_at", "note": ${deep}}}}`);
+    const run = await runCli(tap, ['--config', config, '--state', file]);
+    expect(run.code).toBe(3);
+    expect(fake.requests).toEqual([]);
+    expect(run.stderr.trim()).toBe(
+      `CRITICAL The state file ${file} is not a state this tap can use: it nests deeper than 100 levels; pass the value of the last STATE message the tap wrote ({"bookmarks": {...}, ...}), or no --state to start from scratch.`,
+    );
+  });
+
   it('is refused by --test too, before its request', async () => {
     const config = await start();
     const run = await runCli(tap, ['--config', config, '--test', '--state', jsonFile({ bookmarks: 'garbage' })]);
