@@ -143,7 +143,7 @@ describe('a full refresh', () => {
     const refresh = fullRefreshState(stored);
     expect(refresh).toEqual({ bookmarks: {}, rate_budget: stored.rate_budget, written_by: 'another tool' });
     const second = await runCli(pairsTap, ['--config', config, '--state', jsonFile(refresh)]);
-    expect(second.code).toBe(0);
+    expect(second.code).toBe(6); // partial: the budget stopped it, state written
     // Two requests were spent this hour; the third reads pair 1 again from the start, the fourth waits.
     expect(fake!.requests.map((r) => r.path)).toEqual(['/pairs/1', '/pairs/2', '/pairs/1']);
     expect(second.messages.filter((m) => m.type === 'RECORD').map((m) => m.record.id)).toEqual([1]);
