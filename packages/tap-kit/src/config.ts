@@ -74,8 +74,10 @@ export function configFromEnv(
   const names = Object.keys(properties);
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const [name, raw] of Object.entries({ ...dotenv, ...env })) {
-    if (!name.startsWith(prefix) || raw === undefined) continue;
+  const variables: Record<string, string> = { ...dotenv };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) variables[name] = value;
+  for (const [name, raw] of Object.entries(variables)) {
+    if (!name.startsWith(prefix)) continue;
     const key = name.slice(prefix.length).toLowerCase();
     const source: Source = { variable: name, dotenv: env[name] === undefined };
     if (!Object.hasOwn(properties, key)) {
