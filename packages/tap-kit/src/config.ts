@@ -34,10 +34,8 @@ export function readJsonFile(path: string, what: string): unknown {
   }
 }
 
-/** Where a value came from, for errors: a --config file, a variable of the environment, or `.env`. */
-type Source = { file: string } | { variable: string; dotenv: boolean };
-
-const describeSource = (source: Source) => ('file' in source ? source.file : source.dotenv ? `${source.variable} in .env` : source.variable);
+/** The variable a value came from, for errors: `TAP_X_KEY`, or `TAP_X_KEY in .env`. */
+const describeVariable = (name: string, env: NodeJS.ProcessEnv) => (env[name] === undefined ? `${name} in .env` : name);
 
 /**
  * The variables of `.env` in `cwd` (none when there is no such file). Parsed with Node's own dotenv
@@ -79,11 +77,10 @@ export function configFromEnv(
   for (const [name, raw] of Object.entries(variables)) {
     if (!name.startsWith(prefix)) continue;
     const key = name.slice(prefix.length).toLowerCase();
-    const source: Source = { variable: name, dotenv: env[name] === undefined };
     if (!Object.hasOwn(properties, key)) {
       const closest = closestName(key, names);
       if (closest !== undefined && !key.startsWith('_') && !names.some((setting) => key.endsWith(`_${setting}`))) {
-        problems.push(`unknown setting "${key}" from ${describeSource(source)} (did you mean ${prefix}${closest.toUpperCase()}?)`);
+        problems.push(`unknown setting "${key}" from ${describeVariable(name, env)} (did you mean ${prefix}${closest.toUpperCase()}?)`);
       }
       continue;
     }
@@ -91,7 +88,7 @@ export function configFromEnv(
     if (raw === '' && !settingTypes(properties[key]).includes('string')) continue;
     const read = settingFromText(raw, properties[key]);
     if (read.ok) out[key] = read.value;
-    else problems.push(`setting "${key}" from ${describeSource(source)} must be ${read.expected}`);
+    else problems.push(`setting "${key}" from ${describeVariable(name, env)} must be ${read.expected}`);
   }
   if (problems.length > 0) throw new TapError(`config: ${problems.join('; ')}.`, 'config');
   return out;
@@ -102,12 +99,22 @@ function settingProperties(config: z.ZodType): Record<string, JsonSchema> {
   return (settingsJsonSchema(config).properties ?? {}) as Record<string, JsonSchema>;
 }
 
+/** A key of a config file that names no setting: where it is, and what could have been meant. */
+export interface UnknownSetting {
+  /** `api_secert`, `group_tests[1].tset_id`. */
+  path: string;
+  /** The closest valid name at that place, when one is near enough. */
+  closest: string | undefined;
+  /** Every valid name at that place. */
+  valid: string[];
+}
+
 /**
  * Keys of a config file that name no setting, at every depth the settings schema declares (the keys
- * of a list of {group_id, test_id} pairs too), each with the closest valid name. Keys starting with
- * `_` are left for tools (notes, Meltano's extras) and never read.
+ * of a list of {group_id, test_id} pairs too). Keys starting with `_` are left for tools (notes,
+ * Meltano's extras) and never read.
  */
-export function unknownSettings(value: unknown, schema: JsonSchema, at = ''): string[] {
+export function unknownSettings(value: unknown, schema: JsonSchema, at = ''): UnknownSetting[] {
   if (typeof value !== 'object' || value === null) return [];
   if (Array.isArray(value)) {
     const items = schema.items as JsonSchema | undefined;
@@ -116,15 +123,19 @@ export function unknownSettings(value: unknown, schema: JsonSchema, at = ''): st
   const properties = schema.properties as Record<string, JsonSchema> | undefined;
   // An object without declared properties, or one open to any key (a map), takes any key.
   if (!properties || (schema.additionalProperties !== undefined && schema.additionalProperties !== false)) return [];
-  const names = Object.keys(properties);
+  const valid = Object.keys(properties);
   return Object.entries(value).flatMap(([key, child]) => {
     const path = at === '' ? key : `${at}.${key}`;
     if (Object.hasOwn(properties, key)) return unknownSettings(child, properties[key]!, path);
     if (key.startsWith('_')) return [];
-    const closest = closestName(key, names);
-    const hint = closest !== undefined ? `did you mean "${at === '' ? closest : `${at}.${closest}`}"?` : `the settings here are ${names.join(', ')}`;
-    return [`unknown setting "${path}" (${hint})`];
+    const closest = closestName(key, valid);
+    return [{ path, closest: closest === undefined ? undefined : at === '' ? closest : `${at}.${closest}`, valid }];
   });
+}
+
+function describeUnknown(unknown: UnknownSetting, file: string): string {
+  const hint = unknown.closest !== undefined ? `did you mean "${unknown.closest}"?` : `the settings here are ${unknown.valid.join(', ')}`;
+  return `unknown setting "${unknown.path}" in ${file} (${hint})`;
 }
 
 /** The valid name nearest to a misspelt one, if near enough to be what was meant. */
@@ -176,7 +187,7 @@ export function loadConfig<TConfig>(options: {
     if (typeof content !== 'object' || content === null || Array.isArray(content)) {
       throw new TapError(`The config file ${file} must hold a JSON object.`, 'config');
     }
-    unknown.push(...unknownSettings(content, settings).map((problem) => problem.replace(/^(unknown setting "[^"]*")/, `$1 in ${file}`)));
+    unknown.push(...unknownSettings(content, settings).map((found) => describeUnknown(found, file)));
     Object.assign(merged, content);
   }
   if (unknown.length > 0) throw new TapError(`config: ${unknown.join('; ')}.`, 'config');
