@@ -1,11 +1,15 @@
-// tapline.yml: the project file (taps, targets, pipelines), `${ENV_VAR}` substitution and validation.
+// tapline.yml: the project file (taps, targets, pipelines), `${ENV_VAR}` substitution (typed by the
+// setting it fills, with ./.env under the environment) and validation.
 import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
+import { settingFromText, type JsonSchema } from '@tapline/singer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TaplineError } from './errors.js';
-import { PROVIDERS, type Provider } from './plugins.js';
+import { isProvider, isWarehouse, PROVIDERS, tapPackage, type Provider } from './plugins.js';
+import { targetLibrary } from './target-packages.js';
 
 const commandSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const configSchema = z.record(z.string(), z.unknown());
@@ -105,7 +109,9 @@ export const emptyProject = (): Project => projectSchema.parse({});
 
 /**
  * Reads a project file. `file` given: it must exist. Not given: ./tapline.yml (or .yaml) in `cwd`
- * if present, else an empty project (everything comes from the command line).
+ * if present, else an empty project (everything comes from the command line). `${NAME}` reads the
+ * environment, then `.env` in `cwd`; a whole-value reference in a bundled tap's or target's config
+ * takes the type of the setting it fills.
  */
 export async function loadProject(
   file: string | undefined,
@@ -127,12 +133,85 @@ export async function loadProject(
   } catch (error) {
     throw new TaplineError(`${resolved} is not valid YAML: ${(error as Error).message}`);
   }
-  return { project: parseProject(raw ?? {}, resolved, env), file: resolved };
+  const variables: NodeJS.ProcessEnv = readDotEnv(cwd);
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) variables[name] = value;
+  return { project: parseProject(raw ?? {}, resolved, variables, await bundledSettings(raw)), file: resolved };
+}
+
+/** The variables of `.env` in `cwd`, or none; they lose to the environment and are never printed. */
+export function readDotEnv(cwd: string): Record<string, string> {
+  const file = path.join(cwd, '.env');
+  try {
+    return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR') return {};
+    throw new TaplineError(`Cannot read ${file}: ${code ?? 'unreadable'}.`);
+  }
+}
+
+/** Settings by name (their input JSON Schema) of the taps and targets a project names, where known. */
+export interface SettingTypes {
+  taps: Record<string, Record<string, JsonSchema>>;
+  targets: Record<string, Record<string, JsonSchema>>;
+}
+
+const WHOLE_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/;
+
+/**
+ * The declared settings of each bundled tap and target whose config holds a whole-value `${NAME}`
+ * (imported only then). A plugin run by `command` declares nothing here: its values stay text.
+ */
+async function bundledSettings(raw: unknown): Promise<SettingTypes> {
+  const types: SettingTypes = { taps: {}, targets: {} };
+  const sections = (raw ?? {}) as Record<string, unknown>;
+  for (const section of ['taps', 'targets'] as const) {
+    for (const [name, entry] of Object.entries((sections[section] ?? {}) as Record<string, unknown>)) {
+      if (typeof entry !== 'object' || entry === null) continue;
+      const { type = name, command, config } = entry as { type?: unknown; command?: unknown; config?: unknown };
+      const references = Object.values((config ?? {}) as Record<string, unknown>).some((v) => typeof v === 'string' && WHOLE_REFERENCE.test(v));
+      if (command !== undefined || !references || typeof type !== 'string') continue;
+      const schema = section === 'taps' ? await tapConfigSchema(type) : await targetConfigSchema(type);
+      if (!schema) continue;
+      const settings = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+      types[section][name] = (settings.properties ?? {}) as Record<string, JsonSchema>;
+    }
+  }
+  return types;
+}
+
+async function tapConfigSchema(type: string): Promise<z.ZodType | undefined> {
+  if (!isProvider(type)) return undefined;
+  try {
+    const module = (await import(tapPackage(type))) as { tap?: { config?: z.ZodType } };
+    return module.tap?.config;
+  } catch {
+    return undefined; // not built: the run reports that itself
+  }
+}
+
+async function targetConfigSchema(type: string): Promise<z.ZodType | undefined> {
+  if (!isWarehouse(type)) return undefined;
+  try {
+    return (await targetLibrary(type)).configSchema;
+  } catch {
+    return undefined; // not built: the run reports that itself
+  }
 }
 
 /** Validates a parsed project document; errors name the file and the key. */
-export function parseProject(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): Project {
-  const substituted = substituteEnv(raw, [], file, env);
+export function parseProject(
+  raw: unknown,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  settings: SettingTypes = { taps: {}, targets: {} },
+): Project {
+  const settingAt = (at: readonly (string | number)[]): JsonSchema | undefined => {
+    const [section, name, config, key] = at;
+    if ((section !== 'taps' && section !== 'targets') || config !== 'config' || at.length !== 4) return undefined;
+    return settings[section][String(name)]?.[String(key)];
+  };
+  const substituted = substituteEnv(raw, [], file, env, settingAt);
   const result = projectSchema.safeParse(substituted);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);
@@ -167,15 +246,20 @@ export async function readConfigFile(file: string, cwd: string, flag: string): P
 
 const ENV_REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Replaces `${NAME}` (and `${NAME:-default}`) in every string; `$$` is a literal `$`. */
+/**
+ * Replaces `${NAME}` (and `${NAME:-default}`) in every string; `$$` is a literal `$`. A value that is
+ * one whole reference to a setting `settingAt` knows takes that setting's type ("50" -> 50 for an
+ * integer, "true" -> true, JSON for an array); other values stay text.
+ */
 export function substituteEnv(
   value: unknown,
   at: (string | number)[],
   file: string,
   env: NodeJS.ProcessEnv,
+  settingAt: (at: readonly (string | number)[]) => JsonSchema | undefined = () => undefined,
 ): unknown {
   if (typeof value === 'string') {
-    return value.replace(ENV_REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
+    const text = value.replace(ENV_REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$$') return '$';
       const found = env[name!];
       if (found !== undefined && found !== '') return found;
@@ -184,11 +268,17 @@ export function substituteEnv(
         `${file}: ${formatPath(at)}: environment variable ${name} is not set (referenced as ${match}).`,
       );
     });
+    const setting = WHOLE_REFERENCE.test(value) ? settingAt(at) : undefined;
+    if (!setting) return text;
+    const typed = settingFromText(text, setting);
+    if (typed.ok) return typed.value;
+    // Never the value: it may be a secret put in the wrong variable.
+    throw new TaplineError(`${file}: ${formatPath(at)}: ${value} must be ${typed.expected} for this setting.`);
   }
-  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...at, i], file, env));
+  if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...at, i], file, env, settingAt));
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...at, k], file, env)]),
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...at, k], file, env, settingAt)]),
     );
   }
   return value;

@@ -17,6 +17,8 @@ export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** Where `.env` is read from; default the working directory. */
+  cwd?: string;
   now?: () => Date;
 }
 
@@ -108,7 +110,8 @@ function helpText(tap: TapDefinition): string {
     '',
     'Options:',
     '  --config FILE      JSON config; repeatable, later files win. Settings also come from',
-    `                     ${envPrefix(tap.name)}<KEY> environment variables (files win over them).`,
+    `                     ${envPrefix(tap.name)}<KEY> environment variables and ./.env (files win over`,
+    '                     them, the environment over .env); a key that names no setting is an error.',
     '  --state FILE       the last STATE value (or a whole STATE message), to resume incrementally',
     '  --catalog FILE     select streams and fields (--properties is accepted as an alias)',
     '  --log-level LEVEL  debug, info (default), warn or error',
@@ -175,7 +178,7 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
     }
 
     const subcommand = args.subcommand ? tap.subcommands![args.subcommand]! : undefined;
-    const { config, settings } = loadTapConfig({ tapName: tap.name, schema: tap.config, files: args.configs, env: io.env });
+    const { config, settings } = loadTapConfig({ tapName: tap.name, schema: tap.config, files: args.configs, env: io.env, ...(io.cwd !== undefined ? { cwd: io.cwd } : {}) });
     secrets = secretValues(config);
     // Read before the client exists: the state carries the rate budget's recent requests.
     const state = args.state ? readStateFile(args.state, log) : undefined;

@@ -1,14 +1,11 @@
-// Loading a tap's config: --config files merged in order, TAP_<NAME>_<KEY> variables, zod errors naming the key.
+// Loading a tap's config: --config files merged in order, TAP_<NAME>_<KEY> variables (and .env), unknown keys refused, zod errors naming the key.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
+import { settingFromText, settingTypes } from '@tapline/singer';
 import { z } from 'zod';
 import { TapError } from './errors.js';
 import type { JsonSchema } from './json-schema.js';
-
-/** 'tap-classmarker' -> 'TAP_CLASSMARKER_'. */
-export function envPrefix(tapName: string): string {
-  const base = tapName.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-  return `${base.startsWith('TAP_') ? base : `TAP_${base}`}_`;
-}
 
 /**
  * Settings every Tapline tap accepts besides its own: the HTTP client's limits, so that every
@@ -31,6 +28,12 @@ export const sharedSettings = z.object({
 });
 
 export type SharedSettings = z.output<typeof sharedSettings>;
+
+/** 'tap-classmarker' -> 'TAP_CLASSMARKER_'. */
+export function envPrefix(tapName: string): string {
+  const base = tapName.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  return `${base.startsWith('TAP_') ? base : `TAP_${base}`}_`;
+}
 
 /** The config's JSON Schema as `--about` shows it (the input side: what the user writes). */
 export function settingsJsonSchema(config: z.ZodType): JsonSchema {
@@ -62,27 +65,135 @@ export function readJsonFile(path: string, what: string): unknown {
   }
 }
 
-/** Values from TAP_<NAME>_<KEY> variables, cast by the setting's declared JSON type. */
-export function configFromEnv(tapName: string, config: z.ZodType, env: NodeJS.ProcessEnv): Record<string, unknown> {
+/** The variable a value came from, for errors: `TAP_X_KEY`, or `TAP_X_KEY in .env`. */
+const describeVariable = (name: string, env: NodeJS.ProcessEnv) => (env[name] === undefined ? `${name} in .env` : name);
+
+/**
+ * The variables of `.env` in `cwd` (none when there is no such file). Parsed with Node's own dotenv
+ * reader; its values are never printed.
+ */
+export function readDotEnv(cwd: string): Record<string, string> {
+  const file = join(cwd, '.env');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EISDIR') return {};
+    throw new TapError(`Cannot read ${file}: ${code ?? 'unreadable'}.`, 'config');
+  }
+  return parseEnv(text) as Record<string, string>;
+}
+
+/**
+ * Values from TAP_<NAME>_<KEY> variables, typed by the setting's JSON Schema (numbers, booleans,
+ * arrays and objects as JSON). The environment wins over `.env`. A variable whose key is a
+ * misspelling of a setting is an error; others under the prefix are left alone, since the
+ * environment is shared: `TAP_<NAME>__SELECT` and the like are Meltano's extras, and
+ * `TAP_<NAME>_<ALIAS>_<SETTING>` belongs to a Meltano plugin that inherits from this tap.
+ */
+export function configFromEnv(
+  tapName: string,
+  config: z.ZodType,
+  env: NodeJS.ProcessEnv,
+  dotenv: Record<string, string> = {},
+): Record<string, unknown> {
   const prefix = envPrefix(tapName);
-  const properties = (tapSettingsJsonSchema(config).properties ?? {}) as Record<string, JsonSchema>;
+  const properties = settingProperties(config);
+  const names = Object.keys(properties);
   const out: Record<string, unknown> = {};
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(prefix) || raw === undefined) continue;
+  const problems: string[] = [];
+  const variables: Record<string, string> = { ...dotenv };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) variables[name] = value;
+  for (const [name, raw] of Object.entries(variables)) {
+    if (!name.startsWith(prefix)) continue;
     const key = name.slice(prefix.length).toLowerCase();
-    const types = ([] as unknown[]).concat(properties[key]?.type ?? 'string');
-    if (types.includes('string') || !properties[key]) out[key] = raw;
-    else if (types.includes('boolean')) out[key] = ['true', '1', 'yes'].includes(raw.toLowerCase());
-    else if (types.includes('integer') || types.includes('number')) out[key] = Number(raw);
-    else {
-      try {
-        out[key] = JSON.parse(raw);
-      } catch {
-        throw new TapError(`Environment variable ${name} must be JSON for the setting "${key}".`, 'config');
+    if (!Object.hasOwn(properties, key)) {
+      const closest = closestName(key, names);
+      if (closest !== undefined && !key.startsWith('_') && !names.some((setting) => key.endsWith(`_${setting}`))) {
+        problems.push(`unknown setting "${key}" from ${describeVariable(name, env)} (did you mean ${prefix}${closest.toUpperCase()}?)`);
       }
+      continue;
+    }
+    // An empty variable is an unset one, except for a text setting.
+    if (raw === '' && !settingTypes(properties[key]).includes('string')) continue;
+    const read = settingFromText(raw, properties[key]);
+    if (read.ok) out[key] = read.value;
+    else problems.push(`setting "${key}" from ${describeVariable(name, env)} must be ${read.expected}`);
+  }
+  if (problems.length > 0) throw new TapError(`config: ${problems.join('; ')}.`, 'config');
+  return out;
+}
+
+/** The top-level settings of a config schema, by name. */
+function settingProperties(config: z.ZodType): Record<string, JsonSchema> {
+  return (tapSettingsJsonSchema(config).properties ?? {}) as Record<string, JsonSchema>;
+}
+
+/** A key of a config file that names no setting: where it is, and what could have been meant. */
+export interface UnknownSetting {
+  /** `api_secert`, `group_tests[1].tset_id`. */
+  path: string;
+  /** The closest valid name at that place, when one is near enough. */
+  closest: string | undefined;
+  /** Every valid name at that place. */
+  valid: string[];
+}
+
+/**
+ * Keys of a config file that name no setting, at every depth the settings schema declares (the keys
+ * of a list of {group_id, test_id} pairs too). Keys starting with `_` are left for tools (notes,
+ * Meltano's extras) and never read.
+ */
+export function unknownSettings(value: unknown, schema: JsonSchema, at = ''): UnknownSetting[] {
+  if (typeof value !== 'object' || value === null) return [];
+  if (Array.isArray(value)) {
+    const items = schema.items as JsonSchema | undefined;
+    return items && typeof items === 'object' ? value.flatMap((item, i) => unknownSettings(item, items, `${at}[${i}]`)) : [];
+  }
+  const properties = schema.properties as Record<string, JsonSchema> | undefined;
+  // An object without declared properties, or one open to any key (a map), takes any key.
+  if (!properties || (schema.additionalProperties !== undefined && schema.additionalProperties !== false)) return [];
+  const valid = Object.keys(properties);
+  return Object.entries(value).flatMap(([key, child]) => {
+    const path = at === '' ? key : `${at}.${key}`;
+    if (Object.hasOwn(properties, key)) return unknownSettings(child, properties[key]!, path);
+    if (key.startsWith('_')) return [];
+    const closest = closestName(key, valid);
+    return [{ path, closest: closest === undefined ? undefined : at === '' ? closest : `${at}.${closest}`, valid }];
+  });
+}
+
+function describeUnknown(unknown: UnknownSetting, file: string): string {
+  const hint = unknown.closest !== undefined ? `did you mean "${unknown.closest}"?` : `the settings here are ${unknown.valid.join(', ')}`;
+  return `unknown setting "${unknown.path}" in ${file} (${hint})`;
+}
+
+/** The valid name nearest to a misspelt one, if near enough to be what was meant. */
+export function closestName(name: string, valid: readonly string[]): string | undefined {
+  const wanted = name.toLowerCase().replace(/-/g, '_');
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of valid) {
+    const distance = editDistance(wanted, candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  if (!best) return undefined;
+  // One edit in four characters (at least one): api_secert, startdate, PAGE_SIZE, base-url.
+  return best.distance <= Math.max(1, Math.floor(best.name.length / 4)) ? best.name : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
-  return out;
+  return d[a.length]![b.length]!;
 }
 
 interface ConfigSources<TConfig> {
@@ -90,11 +201,29 @@ interface ConfigSources<TConfig> {
   schema: z.ZodType<TConfig>;
   files: readonly string[];
   env: NodeJS.ProcessEnv;
+  /** Where `.env` is read from; default the working directory. */
+  cwd?: string;
 }
 
-/** The tap's config and the shared settings, read from one set of sources (see `loadConfig`). */
+/**
+ * The tap's config and the shared settings, from one set of sources: environment and `.env` first,
+ * then each --config file in order (later wins). A key that names no setting (the tap's own or the
+ * shared ones) is an error naming the closest one. Errors name every offending key, never its value.
+ */
 export function loadTapConfig<TConfig>(options: ConfigSources<TConfig>): { config: TConfig; settings: SharedSettings } {
-  const merged = mergeConfigSources(options);
+  const dotenv = readDotEnv(options.cwd ?? process.cwd());
+  const merged: Record<string, unknown> = configFromEnv(options.tapName, options.schema, options.env, dotenv);
+  const settings = tapSettingsJsonSchema(options.schema);
+  const unknown: string[] = [];
+  for (const file of options.files) {
+    const content = readJsonFile(file, 'config');
+    if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+      throw new TapError(`The config file ${file} must hold a JSON object.`, 'config');
+    }
+    unknown.push(...unknownSettings(content, settings).map((found) => describeUnknown(found, file)));
+    Object.assign(merged, content);
+  }
+  if (unknown.length > 0) throw new TapError(`config: ${unknown.join('; ')}.`, 'config');
   const parsed = options.schema.safeParse(merged);
   const shared = sharedSettings.safeParse(merged);
   // A connector declaring a shared name itself validates it; the shared check is not repeated.
@@ -107,24 +236,9 @@ export function loadTapConfig<TConfig>(options: ConfigSources<TConfig>): { confi
   throw new TapError(`Invalid config: ${issues.map((issue) => configProblem(issue, merged, options.tapName)).join('; ')}.`, 'config');
 }
 
-/**
- * Merges config sources (environment first, then each --config file in order: later wins) and
- * validates the result. Errors name every offending key, never its value.
- */
+/** The tap's own config (see `loadTapConfig`). */
 export function loadConfig<TConfig>(options: ConfigSources<TConfig>): TConfig {
   return loadTapConfig(options).config;
-}
-
-function mergeConfigSources<TConfig>(options: ConfigSources<TConfig>): Record<string, unknown> {
-  const merged: Record<string, unknown> = configFromEnv(options.tapName, options.schema, options.env);
-  for (const file of options.files) {
-    const content = readJsonFile(file, 'config');
-    if (typeof content !== 'object' || content === null || Array.isArray(content)) {
-      throw new TapError(`The config file ${file} must hold a JSON object.`, 'config');
-    }
-    Object.assign(merged, content);
-  }
-  return merged;
 }
 
 /** One problem of the config, naming its key and never its value. */

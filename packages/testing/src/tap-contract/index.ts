@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { compileRecordValidator, parseCatalog, parseMessage, type JsonSchema, type SingerMessage } from '@tapline/singer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTap, type TapRun, type TapUnderTest } from '../run-tap.js';
+import { peerSchemaProblems } from './schema-forms.js';
 
 export type { TapUnderTest, TapRun } from '../run-tap.js';
 export { runTap } from '../run-tap.js';
+export { peerSchemaProblems } from './schema-forms.js';
 
 export interface ContractSimulator {
   /** A ready-to-use tap config pointing at the simulator. */
@@ -132,6 +134,17 @@ export function defineTapContract(options: TapContractOptions): void {
         for (const key of entry.key_properties ?? []) expect(Object.keys(properties!), `${entry.tap_stream_id} key ${key}`).toContain(key);
         if (entry.replication_key) expect(Object.keys(properties!), `${entry.tap_stream_id} cursor`).toContain(entry.replication_key);
       }
+    }, timeout);
+
+    it('emits JSON Schema every peer target reads: a type everywhere, nullable as a type list, anyOf only where nothing else says it', async () => {
+      const run = await runTap(target, ['--discover', '--config', configFile]);
+      expect(run.code, run.stderr).toBe(0);
+      const discovered = parseCatalog(JSON.parse(run.stdout), '--discover output');
+      const problems = discovered.streams.flatMap((entry) => peerSchemaProblems(entry.schema).map((p) => `catalog ${entry.tap_stream_id} ${p}`));
+      for (const message of (await firstSync()).messages) {
+        if (message.type === 'SCHEMA') problems.push(...peerSchemaProblems(message.schema as JsonSchema).map((p) => `SCHEMA ${message.stream} ${p}`));
+      }
+      expect([...new Set(problems)]).toEqual([]);
     }, timeout);
 
     it('syncs: stdout is only Singer messages, every RECORD matches its SCHEMA, keys unique and non-null', async () => {
