@@ -1,4 +1,4 @@
-// The ClassMarker simulator answers like the ClassMarker v1 document and providers.md §1 say.
+// The ClassMarker simulator answers like the ClassMarker v1 document and docs/providers/classmarker.md say.
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startClassMarkerSimulator, type ClassMarkerSimulator, type ClassMarkerSimulatorOptions } from '../simulator/index.js';

@@ -2,7 +2,7 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { classmarker } from '../api.js';
-import { recentResultsIncremental, resultFields, withDurationSeconds } from './result-fields.js';
+import { recentResultsIncremental, resultFields, resultTransform, resultsWithTestNames } from './result-fields.js';
 
 const answer = coerce.emptyAsNull(z.string()).optional();
 
@@ -30,5 +30,6 @@ export const linkResults = classmarker.stream({
   }),
   query: (ctx) => ({ limit: ctx.config.page_size }),
   incremental: recentResultsIncremental,
-  transform: withDurationSeconds,
+  records: resultsWithTestNames,
+  transform: resultTransform,
 });
