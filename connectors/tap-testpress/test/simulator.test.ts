@@ -1,4 +1,4 @@
-// The Testpress simulator, over real HTTP: it must behave as testpress-api.md and providers.md §2 describe.
+// The Testpress simulator, over real HTTP: it must behave as testpress-api.md and docs/providers/testpress.md describe.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestpressSimulator, type TestpressSimulator, type TestpressSimulatorOptions } from '../simulator/index.js';
 
