@@ -52,7 +52,7 @@ export interface TestpressApiOptions {
   v21FieldsOnly: boolean;
 }
 
-/** Student API versions whose exam/attempt shapes are identical (docs/providers/testpress.md, "Versions"). */
+/** Student API versions whose exam/attempt shapes are identical (docs/providers/testpress.md, "Host and versions"). */
 const STUDENT_VERSIONS = ['v2.1', 'v2.2'] as const;
 /** Versions that issue tokens (docs/providers/testpress.md, "Authentication"). */
 const AUTH_VERSIONS = ['v2.1', 'v2.2', 'v2.3', 'v2.5'] as const;

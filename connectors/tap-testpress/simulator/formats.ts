@@ -1,4 +1,4 @@
-// How Testpress writes dates, durations and decimals on the wire (testpress-api.md; docs/providers/testpress.md, "Formats").
+// How Testpress writes dates, durations and decimals on the wire (testpress-api.md; docs/providers/testpress.md, "Variants").
 
 const MICROS_PER_SECOND = 1_000_000;
 

@@ -20,7 +20,7 @@ export const configSchema = z.object({
 
 export type TestpressConfig = z.output<typeof configSchema>;
 
-/** Student API version (testpress-api.md documents v2.1; v2.2 has the same shapes, docs/providers/testpress.md, "Versions"). */
+/** Student API version (testpress-api.md documents v2.1; v2.2 has the same shapes, docs/providers/testpress.md, "Host and versions"). */
 export const API = '/api/v2.1';
 
 /** DRF's auth failures; some deployments answer an expired token with 403 instead of 401 (docs/providers/testpress.md, "Errors"). */

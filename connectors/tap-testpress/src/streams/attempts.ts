@@ -88,7 +88,7 @@ export const attempts = testpress.stream({
       incorrect_count: raw.incorrect_count ?? raw.incorrect_answers_count,
       // `rank` is an int or "NA" (testpress-api.md).
       rank: raw.rank === 'NA' ? null : raw.rank,
-      // "H:MM:SS", with microseconds ("2:47:53.076906") or bare "0.00" (docs/providers/testpress.md, "Formats").
+      // "H:MM:SS", with microseconds ("2:47:53.076906") or bare "0.00" (docs/providers/testpress.md, "Variants").
       time_taken_seconds: raw.time_taken,
       remaining_time_seconds: raw.remaining_time,
     };
