@@ -58,4 +58,17 @@ describe('landing', () => {
     const rows = await pg.query(`SELECT id FROM "${pg.schema}".exams ORDER BY id`);
     expect(rows.map((r) => Number(r.id))).toEqual(sim.world.exams.map((e) => e.id).sort((a, b) => a - b));
   });
+
+  for (const [name, warehouse] of [['DuckDB', duckdb], ['PostgreSQL', postgres]] as const) {
+    it(`lands every student's attempts in ${name} where exam lists hold the caller's own only, attempts resumed days later and the 2015 fields alone`, async () => {
+      const sim = await startSimulator({ seed: 6, exams: 6, attemptsPerExam: 10, examAttemptsScope: 'caller', resumedShare: 0.5, v21FieldsOnly: true });
+      const place = await warehouse();
+      for (const { target } of await landTwoSyncs(tap, place, { config: sim.config, between: () => sim.advance(3) })) expect(target.code).toBe(0);
+      const rows = await place.query(`SELECT * FROM "${place.schema}".attempts`);
+      expect(landed(rows)).toEqual(held(sim));
+      // The resume and the end land for every attempt: what the model needs for finished_at.
+      const ends = new Map(rows.map((r) => [Number(r.id), r.last_answer_updated_time]));
+      for (const a of sim.world.attempts.filter((x) => x.endMicros !== null)) expect(ends.get(a.id)).not.toBeNull();
+    });
+  }
 });

@@ -41,8 +41,9 @@ function noteAttemptOwner(ctx: StreamContext<TestpressConfig>, username: unknown
 
 export const attempts = testpress.stream({
   name: 'attempts',
-  description: 'Attempts per exam: the exam’s attempts_url, or the admin attempts API filtered by start date.',
-  // The exam's attempts_url (docs/providers/testpress.md, "Attempts"); the state keeps the exam id, not the URL.
+  description: 'Attempts per exam: every student’s, from the admin attempts API filtered by start date (default), or the exam’s attempts_url.',
+  // Per exam: the admin API filtered by exam id, or the exam's attempts_url (docs/providers/testpress.md,
+  // "Endpoints the tap reads"); the state keeps the exam id, not the URL.
   parent: exams.each((exam) => ({ exam_id: exam.id }), { follow: 'attempts_url' }),
   request: (request, ctx) => {
     const { config, context, start } = ctx;
