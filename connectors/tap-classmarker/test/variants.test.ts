@@ -62,6 +62,18 @@ describe('null names and blank e-mails', () => {
   });
 });
 
+describe('numbers where text is expected', () => {
+  it('lands a duration sent as seconds and a cm_user_id of digits sent as a number, as their text', async () => {
+    const s = await start();
+    const result = s.data.linkResults[0]!.result as any;
+    result.duration = 754;
+    result.cm_user_id = 1234567;
+    const run = await runTap(s);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.records('link_results').find((r) => r.link_result_id === result.link_result_id)).toMatchObject({ duration: '754', duration_seconds: 754, cm_user_id: '1234567' });
+  });
+});
+
 describe("test names from each response's tests block", () => {
   it('names every result’s test, also for a test no group or link in v1.json lists any more', async () => {
     const s = await start();

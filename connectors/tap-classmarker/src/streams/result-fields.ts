@@ -11,6 +11,16 @@ const optionalText = coerce.emptyAsNull(z.string()).optional();
  */
 const blankAsNull = z.preprocess((value) => (value === undefined || (typeof value === 'string' && value.trim() === '') ? null : value), z.string().nullable());
 
+/**
+ * Free text that some payloads may send as a number (a duration or a cm_user_id of digits; a
+ * generated spec even types `duration` as seconds): kept as the text of what was sent; "" is null.
+ * Connector-local until the kit has a text-from-number coercion.
+ */
+export const textOrNumber = z.preprocess(
+  (value) => (value === undefined || value === '' ? null : typeof value === 'number' || typeof value === 'bigint' || (typeof value === 'object' && value !== null && !Array.isArray(value) && 'isLosslessNumber' in value) ? String(value) : value),
+  z.string().nullable(),
+);
+
 /** Older payloads send ids, scores and times as strings, current ones as numbers (docs/providers/classmarker.md): both are read. */
 export const resultFields = {
   first: blankAsNull,
@@ -27,7 +37,7 @@ export const resultFields = {
   /** "f" finished (recent results only returns finished ones); absent in the older payload form. */
   status: coerce.emptyAsNull(z.string()).optional(),
   /** "HH:MM:SS" as sent. */
-  duration: z.string(),
+  duration: textOrNumber,
   duration_seconds: coerce.secondsFromDuration(),
   percentage_passmark: coerce.emptyAsNull(coerce.decimal()).optional(),
   // XML writes false as an empty element (docs/providers/classmarker.md, "XML"); JSON sends booleans.
