@@ -62,6 +62,21 @@ describe('null names and blank e-mails', () => {
   });
 });
 
+describe('null names in the catalog', () => {
+  it('lands a group, link and test without a name, with the name null', async () => {
+    const s = await start();
+    (s.data.groups[0] as any).group_name = null;
+    (s.data.links[0] as any).link_name = '';
+    (s.data.tests[0] as any).test_name = null;
+    const run = await runTap(s);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.records('groups').find((g) => g.group_id === s.data.groups[0]!.group_id)!.group_name).toBeNull();
+    expect(run.records('links').find((l) => l.link_id === s.data.links[0]!.link_id)!.link_name).toBeNull();
+    const test = run.records('tests').find((t) => t.test_id === s.data.tests[0]!.test_id);
+    if (test) expect(test.test_name).toBeNull();
+  });
+});
+
 describe('numbers where text is expected', () => {
   it('lands a duration sent as seconds and a cm_user_id of digits sent as a number, as their text', async () => {
     const s = await start();
