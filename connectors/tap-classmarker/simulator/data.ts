@@ -31,8 +31,9 @@ export interface AccessList {
 
 /** Fields shared by group and link results, in the current (numeric) form [doc examples]. */
 interface ResultBase {
-  first: string;
-  last: string;
+  /** null in the `nullNames` variant (a taker who gave no name; docs/providers/classmarker.md). */
+  first: string | null;
+  last: string | null;
   email: string;
   test_id: number;
   percentage: number;
@@ -81,6 +82,25 @@ export interface DataOptions {
   anchor: number;
   groupResults: number;
   linkResults: number;
+  /** Some results name nobody: `first` and/or `last` null. */
+  nullNames?: boolean;
+  /** Group results too may have a blank e-mail ("" or spaces); link results always may. */
+  blankEmails?: boolean;
+  /** The latest N group and N link results still require grading (default: about one in ten of the last 3 days'). */
+  awaitingGrading?: number;
+}
+
+/**
+ * Only results finished this recently may still require grading: older essays have been marked
+ * (inferred; keeps the seeded data like an account whose teachers grade within days).
+ */
+const GRADING_DAYS = 3;
+
+/** Percentage (one decimal, as ClassMarker rounds) and verdict for a score. */
+function grade(points_scored: number, points_available: number, percentage_passmark: number) {
+  const percentage = Math.round((points_scored / points_available) * 1000) / 10;
+  // "if no passmark is set the value is true" [doc CM-S5]
+  return { percentage, passed: percentage_passmark === 0 || percentage >= percentage_passmark };
 }
 
 function formatDuration(seconds: number): string {
@@ -121,12 +141,14 @@ export class ClassMarkerData {
   private nextLinkResultId: number;
   private readonly users: { user_id: number; first: string; last: string; email: string }[] = [];
   private readonly groupKeys = new Set<string>();
+  private readonly anchor: number;
 
   constructor(options: DataOptions) {
     const random = seededRandom(options.seed);
     this.random = random;
+    this.anchor = options.anchor;
     for (let i = 0; i < 10; i++) this.tests.push({ test_id: 48_700 + i * 37 + random.int(0, 30), test_name: `${random.title()} exam` });
-    // Names with "&" exercise XML escaping [providers.md §1.6].
+    // Names with "&" exercise XML escaping [docs/providers/classmarker.md, "XML"].
     const groupNames = ['Internal Accounts department', 'Sales & Marketing', 'Warehouse staff', 'Graduate intake', 'Night shift'];
     groupNames.forEach((group_name, i) => {
       this.groups.push({ group_id: 29_700 + i * 11 + random.int(0, 9), group_name, test_ids: random.shuffle(this.tests).slice(0, random.int(2, 4)).map((t) => t.test_id) });
@@ -155,6 +177,25 @@ export class ClassMarkerData {
 
     for (const time of finishTimes(random, options.groupResults, options.anchor)) this.groupResults.push(this.stored(this.makeGroupResult(time)));
     for (const time of finishTimes(random, options.linkResults, options.anchor)) this.linkResults.push(this.stored(this.makeLinkResult(time)));
+    this.applyVariants(seededRandom(`${String(options.seed)}/variants`), options);
+  }
+
+  /** The data-shape variants, drawn from their own random stream so the base data stays the same. */
+  private applyVariants(random: SeededRandom, options: DataOptions): void {
+    const all: Stored<GroupResult | LinkResult>[] = [...this.groupResults, ...this.linkResults];
+    for (const { result } of all) {
+      if (options.nullNames && random.chance(0.1)) {
+        const which = random.pick(['first', 'last', 'both'] as const);
+        if (which !== 'last') result.first = null;
+        if (which !== 'first') result.last = null;
+      }
+    }
+    if (options.awaitingGrading !== undefined) {
+      for (const pool of [this.groupResults, this.linkResults] as Stored<GroupResult | LinkResult>[][]) {
+        pool.forEach((entry, i) => (entry.result.requires_grading = i >= pool.length - options.awaitingGrading! ? 'Yes' : 'No'));
+      }
+    }
+    if (options.blankEmails) for (const { result } of this.groupResults) if (random.chance(0.15)) result.email = random.pick(['', ' ']);
   }
 
   private stored<T>(result: T): Stored<T> {
@@ -162,24 +203,23 @@ export class ClassMarkerData {
     return { seq: this.seq, result };
   }
 
-  private scores(random: SeededRandom) {
+  private scores(random: SeededRandom, time_finished: number) {
     const points_available = random.pick([10, 20, 25, 40, 50]);
     const points_scored = random.decimal(0, points_available, 1);
-    const percentage = Math.round((points_scored / points_available) * 1000) / 10;
     const percentage_passmark = random.pick([0, 50, 60, 70]);
-    // "if no passmark is set the value is true" [doc CM-S5]
-    const passed = percentage_passmark === 0 || percentage >= percentage_passmark;
     const give_certificate_only_when_passed = random.chance(0.5);
+    const { percentage, passed } = grade(points_scored, points_available, percentage_passmark);
     const certificate = passed || !give_certificate_only_when_passed;
+    const gradable = this.anchor - time_finished < GRADING_DAYS * DAY;
     return {
       percentage,
       points_scored,
       points_available,
       percentage_passmark,
       passed,
-      requires_grading: random.chance(0.1) ? ('Yes' as const) : ('No' as const),
+      requires_grading: random.chance(0.1) && gradable ? ('Yes' as const) : ('No' as const),
       give_certificate_only_when_passed,
-      // Empty optional strings are "" [providers.md §1.7].
+      // Empty optional strings are "" [docs/providers/classmarker.md, "Result fields"].
       certificate_url: certificate ? `https://www.classmarker.com/pdf/certificate/${random.alphanumeric(12)}.pdf` : '',
       certificate_serial: certificate ? random.alphanumeric(10).toUpperCase() : '',
       view_results_url: `https://www.classmarker.com/view/results/?r=${random.alphanumeric(16)}`,
@@ -200,7 +240,7 @@ export class ClassMarkerData {
     // (user_id, test_id, group_id, time_started) identifies a group result; keep it unique.
     while (this.groupKeys.has(`${user.user_id}/${test_id}/${group.group_id}/${timing.time_started}`)) timing = this.timing(random, time_finished);
     this.groupKeys.add(`${user.user_id}/${test_id}/${group.group_id}/${timing.time_started}`);
-    return { user_id: user.user_id, first: user.first, last: user.last, email: user.email, test_id, group_id: group.group_id, ...this.scores(random), ...timing };
+    return { user_id: user.user_id, first: user.first, last: user.last, email: user.email, test_id, group_id: group.group_id, ...this.scores(random, time_finished), ...timing };
   }
 
   private makeLinkResult(time_finished: number): LinkResult {
@@ -212,11 +252,11 @@ export class ClassMarkerData {
       link_result_id: this.nextLinkResultId++,
       first,
       last,
-      // Link takers may leave email blank [providers.md §1.7].
+      // Link takers may leave email blank [docs/providers/classmarker.md, "Result fields"].
       email: random.chance(0.1) ? '' : random.email(first, last),
       test_id: random.pick(link.test_ids),
       link_id: link.link_id,
-      ...this.scores(random),
+      ...this.scores(random, time_finished),
       ...this.timing(random, time_finished),
       access_code: link.access_list_id === undefined ? '' : random.alphanumeric(8),
       extra_info: random.pick(['Engineering', 'Sales', 'HR', '']),
@@ -262,10 +302,47 @@ export class ClassMarkerData {
     for (const index of chosen) {
       const [entry] = pool.splice(index, 1) as [Stored<GroupResult | LinkResult>];
       const result = { ...entry.result, time_finished: at, duration: formatDuration(at - entry.result.time_started) };
-      Object.assign(result, this.scores(this.random));
+      Object.assign(result, this.scores(this.random, at));
       moved.push(this.stored(result));
     }
     (pool as Stored<GroupResult | LinkResult>[]).push(...moved);
     return moved.map((entry) => entry.seq);
+  }
+
+  /**
+   * Teachers mark the essays: results that require grading become graded, with a new score, and keep
+   * their time_finished, so a client reading forward from a later finishedAfterTimestamp never sees
+   * the change (docs/providers/classmarker.md, "Regrading"). `count` omitted: all of them.
+   */
+  gradePending(kind: 'group' | 'link', count?: number): Array<GroupResult | LinkResult> {
+    const pool: Stored<GroupResult | LinkResult>[] = kind === 'group' ? this.groupResults : this.linkResults;
+    const pending = pool.filter((entry) => entry.result.requires_grading === 'Yes').slice(0, count);
+    for (const { result } of pending) {
+      result.requires_grading = 'No';
+      this.rescore(result);
+    }
+    return pending.map((entry) => entry.result);
+  }
+
+  /**
+   * An administrator edits the points of the `count` most recent graded results finished at or after
+   * `since` (UNIX seconds); time_finished stays as it was.
+   */
+  editPoints(kind: 'group' | 'link', count: number, since: number): Array<GroupResult | LinkResult> {
+    const pool: Stored<GroupResult | LinkResult>[] = kind === 'group' ? this.groupResults : this.linkResults;
+    const edited = pool
+      .filter((entry) => entry.result.requires_grading === 'No' && entry.result.time_finished >= since)
+      .sort((a, b) => b.result.time_finished - a.result.time_finished)
+      .slice(0, count);
+    for (const { result } of edited) this.rescore(result);
+    return edited.map((entry) => entry.result);
+  }
+
+  /** A new score (never the old one), with percentage and passed to match. */
+  private rescore(result: GroupResult | LinkResult): void {
+    let points = result.points_scored;
+    while (points === result.points_scored) points = this.random.decimal(0, result.points_available, 1);
+    result.points_scored = points;
+    Object.assign(result, grade(points, result.points_available, result.percentage_passmark));
   }
 }

@@ -1,9 +1,9 @@
-// ClassMarker response envelopes (ok / no_results / error) in JSON and XML [doc; providers.md §1.5, §1.6].
+// ClassMarker response envelopes (ok / no_results / error) in JSON and XML [doc; docs/providers/classmarker.md].
 import { toXml, type SimulatorResponse } from '@tapline/testing/simulator';
 
 export type Format = 'json' | 'xml';
 
-/** Every error code the ClassMarker document lists, plus `invalidInput` (providers.md §1.5, [3p]). */
+/** Every error code the ClassMarker document lists, plus `invalidInput` (docs/providers/classmarker.md, "Errors"). */
 export const ERROR_MESSAGES = {
   apiKeyAuthFail: 'Access denied. Your API key authorization failed. Check your API key and API SECRET and try again.',
   apiKeyInactive:
@@ -74,7 +74,7 @@ export interface RenderOptions {
 /** Fields kept numeric even in the string-typed (2012 sample) vintage, as in that sample [doc CM-S1]. */
 const ALWAYS_NUMERIC = new Set(['server_timestamp', 'finished_after_timestamp_used', 'num_results_available', 'num_results_returned', 'next_finished_after_timestamp', 'next_request_after', 'link_result_id', 'points_scored', 'points_available']);
 
-/** The 2012 sample sends ids, percentages and timestamps inside results as strings [doc CM-S1, providers.md §1.7]. */
+/** The 2012 sample sends ids, percentages and timestamps inside results as strings [doc; docs/providers/classmarker.md, "Variants"]. */
 function stringifyNumbers(value: unknown, key = ''): unknown {
   if (Array.isArray(value)) return value.map((item) => stringifyNumbers(item));
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stringifyNumbers(v, k)]));
@@ -84,7 +84,7 @@ function stringifyNumbers(value: unknown, key = ''): unknown {
 
 /**
  * JSON wraps each list item in a one-key object (`[{"result": {...}}]`); XML has no per-item
- * wrapper (`<results><result>…</result></results>`) and writes false as an empty element [providers.md §1.6].
+ * wrapper (`<results><result>…</result></results>`) and writes false as an empty element [docs/providers/classmarker.md, "XML"].
  */
 function toXmlShape(value: unknown): unknown {
   if (value === false || value === null || value === undefined) return '';

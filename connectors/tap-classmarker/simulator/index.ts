@@ -31,7 +31,18 @@ export interface ClassMarkerSimulatorOptions {
   linkResults?: number;
   /** Send ids, percentages and timestamps inside results as strings, like the 2012 sample [doc CM-S1]. */
   numbersAsStrings?: boolean;
-  /** Send 4xx/429/5xx with error envelopes instead of ClassMarker's HTTP 200 (providers.md §1.5 suggests a switch). */
+  /**
+   * The older payload form (docs/providers/classmarker.md, "Variants"): numbers as strings, and no
+   * `status`, `passed`, `percentage_passmark`, certificate fields or `view_results_url`.
+   */
+  legacyPayload?: boolean;
+  /** Some results carry null `first` and/or `last`. */
+  nullNames?: boolean;
+  /** Group results too may carry a blank e-mail ("" or spaces), as link results always may. */
+  blankEmails?: boolean;
+  /** The latest N group and N link results still require grading (default: about one in ten of the last 3 days'). */
+  awaitingGrading?: number;
+  /** Send 4xx/429/5xx with error envelopes instead of ClassMarker's HTTP 200 (docs/providers/classmarker.md, "Errors", suggests a switch). */
   errorHttpStatus?: boolean;
   /** Signature hashes accepted (default both: the document says MD5, current clients send SHA-256). */
   signatureAlgorithms?: readonly SignatureAlgorithm[];
@@ -75,6 +86,10 @@ export interface ClassMarkerSimulator extends RunningSimulator<ClassMarkerTapCon
   addResults(kind: 'group' | 'link', count: number): void;
   /** Re-open exams: existing results re-sent with time_finished = now. */
   reopenResults(kind: 'group' | 'link', count: number): void;
+  /** Essays marked: results that require grading become graded with a new score; time_finished unchanged. */
+  gradePending(kind: 'group' | 'link', count?: number): Array<GroupResult | LinkResult>;
+  /** An admin edits the points of the latest `count` graded results finished in the last `withinSeconds`; time_finished unchanged. */
+  editPoints(kind: 'group' | 'link', count: number, withinSeconds?: number): Array<GroupResult | LinkResult>;
   /** An admin deletes a group or link: it is gone from v1.json (see ClassMarkerData.deleteGroupOrLink). */
   deleteGroupOrLink(kind: 'group' | 'link', id: number): void;
   resetRateLimit(): void;
@@ -111,6 +126,9 @@ function formatOf(path: string): Format {
 
 const isUnsignedInteger = (text: string) => /^\d+$/.test(text);
 
+/** Result fields the older payload form does not have (the 2012 sample; docs/providers/classmarker.md). */
+const NEWER_RESULT_FIELDS = ['status', 'passed', 'percentage_passmark', 'give_certificate_only_when_passed', 'certificate_url', 'certificate_serial'] as const;
+
 export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOptions = {}): Promise<ClassMarkerSimulator> {
   const seed = options.seed ?? 'tapline';
   const skew = options.clockSkewSeconds ?? 0;
@@ -120,6 +138,9 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     anchor: options.anchor ?? now(),
     groupResults: options.groupResults ?? 500,
     linkResults: options.linkResults ?? 2000,
+    nullNames: options.nullNames ?? false,
+    blankEmails: options.blankEmails ?? false,
+    awaitingGrading: options.awaitingGrading,
   });
   const credentials = seededRandom(`${String(seed)}/credentials`);
   const apiKey = `cm${credentials.alphanumeric(30)}`;
@@ -133,7 +154,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
 
   const renderOptions = (format: Format): RenderOptions => ({
     format,
-    numbersAsStrings: options.numbersAsStrings ?? false,
+    numbersAsStrings: (options.numbersAsStrings ?? false) || (options.legacyPayload ?? false),
     errorHttpStatus: options.errorHttpStatus ?? false,
   });
 
@@ -204,11 +225,12 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     ...(options.linkUrlId ? { link_url_id: link.link_url_id } : {}),
     ...(link.access_list_id === undefined ? {} : { access_list_id: link.access_list_id }),
   });
-  /** A result as sent: without view_results_url unless the account turned it on. */
-  const asSent = <T extends GroupResult | LinkResult>(result: T): Omit<T, 'view_results_url'> | T => {
-    if (options.viewResultsUrl) return result;
-    const { view_results_url: _off, ...rest } = result;
-    return rest;
+  /** A result as sent: without view_results_url unless the account turned it on; the older form without the newer fields. */
+  const asSent = <T extends GroupResult | LinkResult>(result: T): Partial<T> => {
+    const sent: Partial<T> = { ...result };
+    if (!options.viewResultsUrl || options.legacyPayload) delete sent.view_results_url;
+    if (options.legacyPayload) for (const field of NEWER_RESULT_FIELDS) delete sent[field];
+    return sent;
   };
 
   function catalog(request: SimulatorRequest, format: Format): SimulatorResponse {
@@ -232,8 +254,8 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
    * next_finished_after_timestamp]. So by default a page never ends inside a second: results of a
    * second that continues past `limit` move to the next page (the page is shorter), and when one
    * second alone holds more than `limit` the page holds that whole second (inferred: the only way to
-   * keep the promise). `splitSecondsAtPageEdge` cuts at `limit` regardless (providers.md §1.8's
-   * hazard), for taps that must survive a server that does.
+   * keep the promise). `splitSecondsAtPageEdge` cuts at `limit` regardless (the hazard in
+   * docs/providers/classmarker.md, "Paging"), for taps that must survive a server that does.
    */
   function recentResults<T extends GroupResult | LinkResult>(
     request: SimulatorRequest,
@@ -259,7 +281,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
       .sort((a, b) => a.result.time_finished - b.result.time_finished || a.seq - b.seq);
     const requestPath = requestPathOf(request.path);
     if (matching.length === 0) {
-      // Empty: status, request_path, server_timestamp, finished_after_timestamp_used only [doc CM-S1; providers.md §1.5].
+      // Empty: status, request_path, server_timestamp, finished_after_timestamp_used only [doc; docs/providers/classmarker.md, "Envelopes"].
       return render({ status: 'no_results', request_path: requestPath, server_timestamp: current, finished_after_timestamp_used: after }, renderOptions(format));
     }
     let cut = Math.min(limit, matching.length);
@@ -376,6 +398,8 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
 
   const addResults = (kind: 'group' | 'link', count: number) => data.addResults(kind, count, now());
   const reopenResults = (kind: 'group' | 'link', count: number) => void data.reopenResults(kind, count, now());
+  const gradePending = (kind: 'group' | 'link', count?: number) => data.gradePending(kind, count);
+  const editPoints = (kind: 'group' | 'link', count: number, withinSeconds = 86_400) => data.editPoints(kind, count, now() - withinSeconds);
   const kindOf = (value: unknown): 'group' | 'link' => (value === 'group' ? 'group' : 'link');
   const deleteGroupOrLink = (kind: 'group' | 'link', id: number) => {
     if (!data.deleteGroupOrLink(kind, id)) throw new Error(`no ${kind} ${id} to delete`);
@@ -395,6 +419,8 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
       actions: {
         'add-results': (args) => addResults(kindOf(args.kind), Number(args.count ?? 1)),
         'reopen-results': (args) => reopenResults(kindOf(args.kind), Number(args.count ?? 1)),
+        'grade-pending': (args) => gradePending(kindOf(args.kind), args.count === undefined ? undefined : Number(args.count)).length,
+        'edit-points': (args) => editPoints(kindOf(args.kind), Number(args.count ?? 1), args.within_seconds === undefined ? undefined : Number(args.within_seconds)).length,
         'delete-group': (args) => deleteGroupOrLink('group', Number(args.group_id)),
         'delete-link': (args) => deleteGroupOrLink('link', Number(args.link_id)),
         'set-account': (args) => Object.assign(account, args),
@@ -409,6 +435,8 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     now,
     addResults,
     reopenResults,
+    gradePending,
+    editPoints,
     deleteGroupOrLink,
     resetRateLimit: () => void (counted.length = 0),
     errorsSent,

@@ -8,7 +8,7 @@ const HOUR_MS = 3_600_000;
 /** "By default up to 200 results are returned … decrease … but not increase" [doc]. */
 const MAX_PAGE_SIZE = 200;
 
-/** The parts of a ClassMarker envelope the tap reads [doc; providers.md §1.5]. */
+/** The parts of a ClassMarker envelope the tap reads [doc; docs/providers/classmarker.md, "Envelopes"]. */
 interface Envelope {
   status?: string;
   server_timestamp?: unknown;
@@ -55,7 +55,7 @@ function classifyEnvelope(clock: ServerClock) {
   return byBody((body, input): Outcome | undefined => {
     const envelope = body as Envelope | null;
     if (typeof envelope !== 'object' || envelope === null) return undefined;
-    // The 2012 sample's rate-limit status, superseded by rateLimitExceeded [doc CM-S1; providers.md §1.5].
+    // The 2012 sample's rate-limit status, superseded by rateLimitExceeded (docs/providers/classmarker.md, "Errors").
     if (envelope.status === 'request_limit_reached') return { action: 'rate_limited', blame: 'transient', message: 'ClassMarker reports the hourly request limit was reached' };
     if (envelope.status !== 'error') return undefined;
     const code = envelope.error?.error_code ?? '(none)';
@@ -112,7 +112,7 @@ export function classMarkerHttp(config: ClassMarkerConfig, options: { budget?: b
   return {
     userAgent: 'tap-classmarker (+tapline)',
     apiName: 'ClassMarker',
-    // Content-type as ClassMarker's own client sends it on every call [providers.md §1.2].
+    // Content-type as ClassMarker's own client sends it on every call (docs/providers/classmarker.md, "Requests").
     headers: { 'content-type': 'application/json; charset=utf-8' },
     auth: signedQuery(config, clock),
     classify: classifyEnvelope(clock),
@@ -128,7 +128,7 @@ export function classMarkerHttp(config: ClassMarkerConfig, options: { budget?: b
  * is the last result's time_finished [doc]. The document promises that following it downloads
  * nothing twice, which a server can only keep by never ending a page inside a second; but a full
  * page (exactly `limit`) gives no proof of that, and a server cutting a same-second tie there would
- * make a client following it skip the rest (providers.md §1.8). So after a full page the next
+ * make a client following it skip the rest (docs/providers/classmarker.md, "Paging"). So after a full page the next
  * request asks for results after (last second - 1), re-reading that second, and the kit drops the
  * already-emitted ones (boundary de-duplication on the key). A page shorter or longer than `limit`
  * while more results exist was ended on a whole second by the server: paging goes on after it.

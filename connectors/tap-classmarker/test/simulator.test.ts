@@ -1,4 +1,4 @@
-// The ClassMarker simulator answers like the ClassMarker v1 document and providers.md §1 say.
+// The ClassMarker simulator answers like the ClassMarker v1 document and docs/providers/classmarker.md say.
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startClassMarkerSimulator, type ClassMarkerSimulator, type ClassMarkerSimulatorOptions } from '../simulator/index.js';
@@ -253,5 +253,39 @@ describe('access lists', () => {
     expect((await send('DELETE', JSON.stringify(['A1', 'missing']))).access_lists.access_list).toMatchObject({ num_codes_deleted: 1, num_codes_total: total + 1 });
     expect(errorCode(await send('POST', JSON.stringify(Array.from({ length: 101 }, (_, i) => `c${i}`))))).toBe('payloadValidationError');
     expect(errorCode(await send('POST', '["unterminated'))).toBe('invalidJson');
+  });
+});
+
+describe('variant modes', () => {
+  const since = (s: ClassMarkerSimulator) => `finishedAfterTimestamp=${s.now() - 89 * 86_400}`;
+
+  it('--legacy-payload: ids, percentages and times as strings, without status, passed, percentage_passmark or certificate fields', async () => {
+    const s = await start({ linkResults: 10, groupResults: 10, legacyPayload: true, viewResultsUrl: true });
+    const page = await get(s, '/v1/groups/recent_results.json', since(s));
+    const result = (page.results as Envelope[])[0]!.result;
+    expect(result).toMatchObject({ user_id: expect.any(String), test_id: expect.any(String), percentage: expect.any(String), time_finished: expect.any(String) });
+    for (const field of ['status', 'passed', 'percentage_passmark', 'give_certificate_only_when_passed', 'certificate_url', 'certificate_serial', 'view_results_url']) expect(result).not.toHaveProperty(field);
+  });
+
+  it('--null-names and --blank-emails: some results without first or last name, group results with "" or spaces as e-mail', async () => {
+    const s = await start({ linkResults: 200, groupResults: 200, nullNames: true, blankEmails: true });
+    const page = await get(s, '/v1/groups/recent_results.json', since(s));
+    const results = (page.results as Envelope[]).map((r) => r.result);
+    expect(results.some((r) => r.first === null || r.last === null)).toBe(true);
+    expect(results.some((r) => r.email === '' || r.email === ' ')).toBe(true);
+  });
+
+  it('grade-pending and edit-points (runtime controls) change scores but never time_finished', async () => {
+    const s = await start({ linkResults: 50, groupResults: 50, awaitingGrading: 3 });
+    const before = new Map(s.data.linkResults.map((e) => [e.result.link_result_id, { ...e.result }]));
+    expect(s.data.linkResults.filter((e) => e.result.requires_grading === 'Yes')).toHaveLength(3);
+    const control = async (action: string, args: object) =>
+      (await fetch(`${s.baseUrl}/__simulator/actions/${action}`, { method: 'POST', body: JSON.stringify(args) })).status;
+    expect(await control('grade-pending', { kind: 'link' })).toBe(200);
+    expect(await control('edit-points', { kind: 'link', count: 5, within_seconds: 30 * 86_400 })).toBe(200);
+    const changed = s.data.linkResults.filter((e) => e.result.points_scored !== before.get(e.result.link_result_id)!.points_scored);
+    expect(changed.length).toBe(5); // the 3 graded (a new score each), edited again with 2 more
+    expect(s.data.linkResults.filter((e) => e.result.requires_grading === 'Yes')).toHaveLength(0);
+    for (const { result } of s.data.linkResults) expect(result.time_finished).toBe(before.get(result.link_result_id)!.time_finished);
   });
 });

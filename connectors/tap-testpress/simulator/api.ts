@@ -42,11 +42,19 @@ export interface TestpressApiOptions {
    * behind a TLS-terminating proxy does (testpress-api.md shows `http://` links on an https API).
    */
   behindTlsProxy?: boolean;
+  /**
+   * Whose attempts an exam's attempts list holds for a staff account: `everyone` (inferred, what an
+   * extractor on the per-exam list needs) or `caller`, the logged-in account's own only, as the
+   * document describes the list (docs/providers/testpress.md, "Attempts").
+   */
+  examAttemptsScope: 'everyone' | 'caller';
+  /** Serve only the fields of the 2015 v2.1 document, without those the current API adds. */
+  v21FieldsOnly: boolean;
 }
 
-/** Student API versions whose exam/attempt shapes are identical (providers.md §2.2). */
+/** Student API versions whose exam/attempt shapes are identical (docs/providers/testpress.md, "Host and versions"). */
 const STUDENT_VERSIONS = ['v2.1', 'v2.2'] as const;
-/** Versions that issue tokens (providers.md §2.3). */
+/** Versions that issue tokens (docs/providers/testpress.md, "Authentication"). */
 const AUTH_VERSIONS = ['v2.1', 'v2.2', 'v2.3', 'v2.5'] as const;
 
 const PERMISSION_DENIED = 'You do not have permission to perform this action.';
@@ -124,8 +132,9 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
   function visibleAttempts(exam: TestpressExam, account: TestpressAccount): TestpressAttempt[] {
     // Inferred: the documented list is the caller's own attempts; a staff account (what an extractor
     // uses) sees every user's. Newest first (inferred: DRF ordering `-date`, ties by id).
+    const everyone = account.is_staff && options.examAttemptsScope === 'everyone';
     return world.attempts
-      .filter((attempt) => attempt.examId === exam.id && (account.is_staff || attempt.userId === account.user.id))
+      .filter((attempt) => attempt.examId === exam.id && (everyone || attempt.userId === account.user.id))
       .sort((a, b) => b.startMicros - a.startMicros || b.id - a.id);
   }
 
@@ -137,7 +146,9 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
       if (!exam.availableToUser) return { status: 403, body: { detail: PERMISSION_DENIED } };
       const base = origin(request);
       // The detail embeds the caller's own attempts with `user` as a username (testpress-api.md).
-      const own = visibleAttempts(exam, { ...account, is_staff: false });
+      const own = world.attempts
+        .filter((attempt) => attempt.examId === exam.id && attempt.userId === account.user.id)
+        .sort((a, b) => b.startMicros - a.startMicros || b.id - a.id);
       return { body: { ...examJson(base, api, exam), attempts: own.map((attempt) => ownAttemptJson(base, api, exam, attempt)) } };
     });
 
@@ -164,7 +175,7 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
         const account = options.accounts.find(
           (candidate) => candidate.username === credentials.username && candidate.password === credentials.password,
         );
-        // Inferred from drf-jwt: bad credentials are a 400 with non_field_errors (providers.md §2.3).
+        // Inferred from drf-jwt: bad credentials are a 400 with non_field_errors (docs/providers/testpress.md, "Authentication").
         if (!account) return { status: 400, body: { non_field_errors: ['Unable to log in with provided credentials.'] } };
         const issuedAt = Math.floor(options.now() / 1000);
         const token = signToken({
@@ -198,7 +209,7 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
             (exam) => (course === null || exam.course === course) && (state === null || examState(exam, now) === state),
           );
           const base = origin(request);
-          return paginate(request, base, exams, options.perPage, (exam) => examJson(base, api, exam));
+          return paginate(request, base, exams, options.perPage, (exam) => ({ ...examJson(base, api, exam), ...(options.v21FieldsOnly ? {} : currentExamFields(exam, now)) }));
         }),
       },
       {
@@ -243,7 +254,7 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
     }),
   });
 
-  /** Parses the documented admin filters (providers.md §2.7); a malformed one is a 400. */
+  /** Parses the documented admin filters (docs/providers/testpress.md, "Admin attempts"); a malformed one is a 400. */
   function adminFilters(
     query: URLSearchParams,
   ): { refused: SimulatorResponse } | { test(attempt: TestpressAttempt): boolean; direction: 1 | -1 } {
@@ -329,9 +340,10 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
 
   function attemptJson(base: string, api: string, exam: TestpressExam, attempt: TestpressAttempt) {
     const user = userById(attempt.userId);
-    // On the exam's attempts list `user` is an object and a few fields are added (providers.md §2.6).
+    // On the exam's attempts list `user` is an object and a few fields are added (docs/providers/testpress.md, "Attempts").
     return {
       ...ownAttemptJson(base, api, exam, attempt),
+      ...(options.v21FieldsOnly ? {} : currentAttemptFields(exam)),
       user: {
         id: user.id,
         url: `${base}${api}/users/${user.id}/`,
@@ -355,7 +367,7 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
     const user = userById(attempt.userId);
     const score = scoreHundredths(exam, attempt);
     const percentage = Math.round((attempt.correct_count / attempt.total_questions) * 10000) / 100;
-    // Admin v2.5 writes microseconds and mostly `Z` (providers.md §2.7); `time_taken` may carry microseconds.
+    // Admin v2.5 writes microseconds and mostly `Z` (docs/providers/testpress.md, "Admin attempts"); `time_taken` may carry microseconds.
     return {
       id: attempt.id,
       date: formatDate(attempt.startMicros, attempt.dateStyle === 'ist-micros' ? 'ist-micros' : 'utc-micros'),
@@ -368,14 +380,15 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
       incorrect_answers_count: attempt.incorrect_count,
       unanswered_count: attempt.unanswered_count,
       score: formatDecimal(score),
-      // A number here, unlike the student API's string (providers.md §2.7).
+      // A number here, unlike the student API's string (docs/providers/testpress.md, "Admin attempts").
       percentage,
       time_taken: formatDuration(attempt.timeTakenSeconds, attempt.dateStyle === 'utc-micros' ? attempt.lastStartedMicros % 1_000_000 : 0),
       remaining_time: attempt.state === 'Running' ? formatDuration(Math.max(0, exam.durationSeconds - attempt.timeTakenSeconds)) : null,
       result: attempt.state === 'Running' ? 'Not taken' : percentage >= 40 ? 'Pass' : 'Fail',
       state: attempt.state,
       last_started_time: formatDate(attempt.lastStartedMicros, 'utc-micros'),
-      last_answer_updated_time: formatDate(attempt.lastStartedMicros + attempt.timeTakenSeconds * 1_000_000, 'utc-micros'),
+      // When the attempt ended (inferred); while it runs, the last answer saved so far.
+      last_answer_updated_time: formatDate(attempt.endMicros ?? attempt.lastStartedMicros + attempt.timeTakenSeconds * 1_000_000, 'utc-micros'),
       speed: Math.round((attempt.total_questions / Math.max(1, attempt.timeTakenSeconds)) * 3600) / 100,
       exam_url: `${base}/api/v2.5/admin/exams/${exam.slug}/`,
       user_url: `${base}/api/v2.5/admin/users/${user.id}/`,
@@ -413,6 +426,28 @@ function examJson(base: string, api: string, exam: TestpressExam) {
   };
 }
 
+/** Fields the current API adds to an exam (Testpress's Android SDK model; docs/providers/testpress.md, "Exams"). */
+function currentExamFields(exam: TestpressExam, nowMicros: number) {
+  return {
+    pass_percentage: exam.enable_ranks ? 40 : null,
+    show_score: true,
+    show_percentile: exam.enable_ranks,
+    total_marks: formatDecimal(exam.number_of_questions * exam.markPerQuestionHundredths),
+    exam_data_modified_on: formatDate(Math.min(nowMicros, exam.createdMicros + 86_400_000_000), 'utc-micros'),
+  };
+}
+
+/** Fields the current API adds to an attempt on the exam's list (docs/providers/testpress.md, "Attempts"). */
+function currentAttemptFields(exam: TestpressExam) {
+  return {
+    commented_questions_count: 0,
+    comments_count: 0,
+    allow_retake: exam.allow_retake,
+    remaining_attempts: exam.max_retakes === null ? null : Math.max(0, exam.max_retakes - 1),
+    total_bonus: '0.00',
+  };
+}
+
 /** DRF PageNumberPagination: `?page=N`, absolute `next`/`previous` keeping the other query params. */
 function paginate<T>(
   request: SimulatorRequest,
@@ -444,7 +479,7 @@ function paginate<T>(
   };
 }
 
-/** DRF's throttle answer; also what the kit's `rate-limit` fault sends (providers.md §2.9). */
+/** DRF's throttle answer; also what the kit's `rate-limit` fault sends (docs/providers/testpress.md, "Errors"). */
 export function throttleResponse(seconds: number): SimulatorResponse {
   return {
     status: 429,

@@ -13,12 +13,17 @@ await runSimulatorCli({
     'per-page': { type: 'number', description: 'page size of the student lists', default: 20 },
     'throttle-per-minute': { type: 'number', description: 'requests allowed per minute (0 = unlimited)', default: 0 },
     anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
+    'exam-attempts': { type: 'string', description: "whose attempts an exam's list holds for staff: everyone or caller (the document's reading)", default: 'everyone' },
+    'resumed-share': { type: 'number', description: 'share of completed attempts resumed 1-20 days after their start', default: 0.1 },
+    'v21-fields-only': { type: 'boolean', description: 'serve only the fields of the 2015 v2.1 document', default: false },
     'behind-tls-proxy': { type: 'boolean', description: 'write absolute URLs as http://<host> without the port, as behind a TLS proxy', default: false },
   },
   start: ({ port, host, seed, faults, flags }) => {
     const expired = flags['expired-token-status'];
     if (expired !== 401 && expired !== 403) throw new Error('--expired-token-status must be 401 or 403');
     const perMinute = Number(flags['throttle-per-minute']);
+    const scope = flags['exam-attempts'];
+    if (scope !== 'everyone' && scope !== 'caller') throw new Error('--exam-attempts must be everyone or caller');
     return startTestpressSimulator({
       port,
       host,
@@ -33,6 +38,9 @@ await runSimulatorCli({
       // Same seed + anchor = same data (the demo anchors its runs, so a rerun loads nothing new).
       anchor: flags.anchor === undefined ? undefined : Number(flags.anchor) * 1000,
       behindTlsProxy: flags['behind-tls-proxy'] as boolean,
+      examAttemptsScope: scope,
+      resumedShare: Number(flags['resumed-share']),
+      v21FieldsOnly: flags['v21-fields-only'] as boolean,
     });
   },
 });

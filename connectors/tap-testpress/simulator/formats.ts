@@ -1,4 +1,4 @@
-// How Testpress writes dates, durations and decimals on the wire (testpress-api.md; providers.md §2.8).
+// How Testpress writes dates, durations and decimals on the wire (testpress-api.md; docs/providers/testpress.md, "Variants").
 
 const MICROS_PER_SECOND = 1_000_000;
 

@@ -24,6 +24,15 @@ export interface TestpressSimulatorOptions extends StartOptions {
   throttle?: TestpressApiOptions['throttle'];
   /** Absolute URLs as `http://<host>` without the port (Django behind a TLS proxy). */
   behindTlsProxy?: boolean;
+  /**
+   * Whose attempts an exam's attempts list holds for the staff account: `everyone` (default,
+   * inferred) or `caller`, only the logged-in account's own, as the document describes the list.
+   */
+  examAttemptsScope?: 'everyone' | 'caller';
+  /** Share of completed attempts resumed 1–20 days after their start (default 0.1). */
+  resumedShare?: number;
+  /** Serve only the fields of the 2015 v2.1 document (default: also those the current API adds). */
+  v21FieldsOnly?: boolean;
 }
 
 /** The tap config the simulator prints: everything `tap-testpress` needs to reach it. */
@@ -58,6 +67,8 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
     exams: options.exams ?? 25,
     users: options.users ?? 40,
     attemptsPerExam: options.attemptsPerExam ?? 30,
+    resumedShare: options.resumedShare ?? 0.1,
+    resumeRandom: seededRandom(`${seed}/resumes`),
   });
   const student = world.users[0];
   if (!student) throw new Error('the Testpress simulator needs at least one user');
@@ -96,6 +107,8 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
         adminPerPage: options.adminPerPage ?? 200,
         throttle: options.throttle,
         behindTlsProxy: options.behindTlsProxy ?? false,
+        examAttemptsScope: options.examAttemptsScope ?? 'everyone',
+        v21FieldsOnly: options.v21FieldsOnly ?? false,
       }),
       tapConfig: (baseUrl) => ({ base_url: baseUrl, username: staff.username, password: staff.password }),
       rateLimitResponse: (_request, seconds) => throttleResponse(seconds),

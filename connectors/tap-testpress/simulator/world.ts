@@ -48,14 +48,17 @@ export interface TestpressAttempt {
   /** When the attempt was started: the `date` field. */
   startMicros: number;
   dateStyle: DateStyle;
+  /** When the candidate last started (resumed) it: the start itself unless it was resumed later. */
   lastStartedMicros: number;
+  /** When it ended (null while Running): the admin API's `last_answer_updated_time` (inferred). */
+  endMicros: number | null;
   total_questions: number;
   correct_count: number;
   incorrect_count: number;
   unanswered_count: number;
   timeTakenSeconds: number;
   state: 'Running' | 'Completed';
-  /** Percentile sometimes arrives as an int, sometimes as a float (providers.md §2.6). */
+  /** Percentile sometimes arrives as an int, sometimes as a float (docs/providers/testpress.md, "Attempts"). */
   percentile: number;
   /** An int, or the string "NA" when ranks are off (testpress-api.md sample). */
   rank: number | 'NA';
@@ -76,6 +79,13 @@ export interface WorldOptions {
   users: number;
   /** Mean attempts per exam that has already opened. */
   attemptsPerExam: number;
+  /**
+   * Share of completed attempts resumed days after their start (the document's own sample attempt
+   * was last started 14 days after its `date`); their last session ends the attempt.
+   */
+  resumedShare: number;
+  /** Draws the resumes, apart from `random` so the rest of the data does not depend on the share. */
+  resumeRandom: SeededRandom;
 }
 
 const COURSES = ['IBPS', 'SSC', 'Banking', 'Uncategorized', 'NEET Physics'] as const;
@@ -156,7 +166,29 @@ export function generateWorld(random: SeededRandom, options: WorldOptions): Test
   if (first && world.users.length > 0) {
     world.attempts.push(generateAttempt(random, world, first, wholeSeconds(options.nowMicros) - 600 * MICROS_PER_SECOND, options.nowMicros, 'Running'));
   }
+  resumeSome(options.resumeRandom, world, options.nowMicros, options.resumedShare);
   return world;
+}
+
+/**
+ * Some completed attempts were paused and resumed 1–20 days after their start: `last_started_time`
+ * is that resume, the last session (part of `time_taken`) ends the attempt, so start + time taken
+ * falls days before the real end.
+ */
+function resumeSome(random: SeededRandom, world: TestpressWorld, nowMicros: number, share: number): void {
+  for (const attempt of world.attempts) {
+    if (attempt.state !== 'Completed' || !random.chance(share)) continue;
+    const resumed = attempt.startMicros + random.int(1, 20) * DAY_MICROS + random.int(0, 86_399) * MICROS_PER_SECOND + random.int(0, 999_999);
+    if (resumed + attempt.timeTakenSeconds * MICROS_PER_SECOND > nowMicros) continue;
+    attempt.lastStartedMicros = resumed;
+    attempt.endMicros = resumed + random.int(1, attempt.timeTakenSeconds) * MICROS_PER_SECOND;
+  }
+}
+
+/** A running attempt ends at `nowMicros` (or when its time ran out, if earlier). */
+export function finishAttempt(attempt: TestpressAttempt, nowMicros: number): void {
+  attempt.state = 'Completed';
+  attempt.endMicros = Math.min(nowMicros, attempt.lastStartedMicros + attempt.timeTakenSeconds * MICROS_PER_SECOND);
 }
 
 /** One attempt at `exam`, started at `startMicros`; recent ones may still be running. */
@@ -179,7 +211,9 @@ export function generateAttempt(
     userId: user.id,
     startMicros,
     dateStyle: random.pick(DATE_STYLES_FOR_ATTEMPTS),
-    lastStartedMicros: startMicros + random.int(0, 120) * MICROS_PER_SECOND + random.int(0, 999_999),
+    // One session unless resumed later (resumeSome): it ends time_taken after its start.
+    lastStartedMicros: startMicros,
+    endMicros: null,
     total_questions: total,
     correct_count: correct,
     incorrect_count: incorrect,
@@ -190,6 +224,7 @@ export function generateAttempt(
     rank: exam.enable_ranks ? random.int(1, 500) : 'NA',
     max_rank: exam.enable_ranks ? 500 : 0,
   };
+  if (!running) attempt.endMicros = startMicros + attempt.timeTakenSeconds * MICROS_PER_SECOND;
   world.nextAttemptId += random.int(1, 40);
   return attempt;
 }
@@ -202,7 +237,7 @@ export function advanceWorld(
   newAttempts: number,
 ): TestpressAttempt[] {
   for (const attempt of world.attempts) {
-    if (attempt.state === 'Running') attempt.state = 'Completed';
+    if (attempt.state === 'Running') finishAttempt(attempt, nowMicros);
   }
   const open = world.exams.filter(
     (exam) => exam.availableToUser && exam.startMicros <= nowMicros && (exam.endMicros === null || exam.endMicros > nowMicros),

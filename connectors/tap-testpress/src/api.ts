@@ -5,23 +5,25 @@ import { z } from 'zod';
 
 export const configSchema = z.object({
   base_url: z.url().describe("Your institute's Testpress address, e.g. https://demo.testpress.in."),
-  username: z.string().min(1).describe('Login of a Testpress account (a staff account sees every student’s attempts).'),
+  username: z.string().min(1).describe('Login of a Testpress staff account (the admin attempts API needs one; a student account reads only its own attempts).'),
   password: z.string().min(1).describe('Password of that account; a secret.'),
   course: z.string().min(1).optional().describe('Only exams of this course (the exams list `course` filter).'),
   exam_state: z.enum(['available', 'upcoming', 'history']).optional().describe('Only exams in this state (the exams list `state` filter).'),
   attempts_source: z
-    .enum(['exam', 'admin'])
-    .default('exam')
-    .describe('"exam": each exam’s attempts list; "admin": the v2.5 admin attempts API filtered by date (staff accounts only).'),
+    .enum(['admin', 'exam'])
+    .default('admin')
+    .describe(
+      '"admin": every student’s attempts, from the v2.5 admin attempts API (staff accounts); "exam": each exam’s attempts list, which Testpress documents as the logged-in account’s own attempts.',
+    ),
   start_date: z.iso.datetime({ offset: true }).optional().describe('Attempts started before this are not read on the first run.'),
 });
 
 export type TestpressConfig = z.output<typeof configSchema>;
 
-/** Student API version (testpress-api.md documents v2.1; v2.2 has the same shapes, providers.md §2.2). */
+/** Student API version (testpress-api.md documents v2.1; v2.2 has the same shapes, docs/providers/testpress.md, "Host and versions"). */
 export const API = '/api/v2.1';
 
-/** DRF's auth failures; some deployments answer an expired token with 403 instead of 401 (providers.md §2.3). */
+/** DRF's auth failures; some deployments answer an expired token with 403 instead of 401 (docs/providers/testpress.md, "Errors"). */
 const TOKEN_PROBLEMS = /signature has expired|error decoding signature|invalid signature|authentication credentials were not provided|token/i;
 
 function detail(input: ResponseToClassify): string {
@@ -48,7 +50,7 @@ export const skipForbiddenExam: Classifier = (input) => {
   return { action: 'skip', blame: 'config', message: `this exam is not available to the configured user (HTTP 403: ${detail(input)}); its attempts were skipped` };
 };
 
-/** DRF's answer for an object that does not exist: 404 `{"detail": "Not found."}` (providers.md §2.3 quotes it without the full stop). */
+/** DRF's answer for an object that does not exist: 404 `{"detail": "Not found."}` (docs/providers/testpress.md, "Errors"). */
 const NOT_FOUND = /^not found\.?$/i;
 
 /**
@@ -98,7 +100,7 @@ export const adminOnly: Classifier = (input) => {
 
 /**
  * DRF throttling: 429 with `Retry-After` and `{"detail": "Request was throttled. Expected available in
- * N seconds."}`. Testpress's own SDK reads the wait from the detail (providers.md §2.9), so a 429
+ * N seconds."}`. Testpress's own SDK reads the wait from the detail (docs/providers/testpress.md, "Errors"), so a 429
  * without the header still waits as long as the server said, not a guessed backoff.
  */
 const drfThrottle = byStatus({

@@ -1,4 +1,4 @@
-// The Testpress simulator, over real HTTP: it must behave as testpress-api.md and providers.md §2 describe.
+// The Testpress simulator, over real HTTP: it must behave as testpress-api.md and docs/providers/testpress.md describe.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestpressSimulator, type TestpressSimulator, type TestpressSimulatorOptions } from '../simulator/index.js';
 
@@ -303,5 +303,44 @@ describe('determinism', () => {
     const first = await bodies(7);
     expect(await bodies(7)).toBe(first);
     expect(await bodies(8)).not.toBe(first);
+  });
+});
+
+describe('variant modes', () => {
+  it('--exam-attempts caller: an exam’s attempts list holds the logged-in account’s own attempts only, as documented', async () => {
+    const sim = await start({ examAttemptsScope: 'caller' });
+    const jwt = await token(sim);
+    const exam = sim.world.exams.find((e) => e.availableToUser && sim.world.attempts.some((a) => a.examId === e.id))!;
+    const { items } = await readAll(sim, `/api/v2.1/exams/${exam.slug}/attempts/`, jwt);
+    expect(items).toEqual([]); // the staff account took no exam
+    const admin = await readAll(sim, `/api/v2.5/admin/attempts/?exams=${exam.id}`, jwt);
+    expect(admin.items.length).toBe(sim.world.attempts.filter((a) => a.examId === exam.id).length);
+  });
+
+  it('--resumed-share: completed attempts resumed 1–20 days after their date, ending in their last session', async () => {
+    const sim = await start({ resumedShare: 1 });
+    const resumed = sim.world.attempts.filter((a) => a.lastStartedMicros > a.startMicros);
+    expect(resumed.length).toBeGreaterThan(0);
+    for (const a of resumed) {
+      expect(a.lastStartedMicros - a.startMicros).toBeGreaterThanOrEqual(86_400_000_000);
+      expect(a.lastStartedMicros - a.startMicros).toBeLessThan(21 * 86_400_000_000);
+      expect(a.endMicros! - a.lastStartedMicros).toBeLessThanOrEqual(a.timeTakenSeconds * 1_000_000);
+    }
+    const a = resumed[0]!;
+    const { items } = await readAll(sim, `/api/v2.5/admin/attempts/?exams=${a.examId}`, await token(sim));
+    const item = items.find((i) => i.id === a.id);
+    expect(Date.parse(item.last_started_time)).toBe(Math.floor(a.lastStartedMicros / 1000));
+    expect(Date.parse(item.last_answer_updated_time)).toBe(Math.floor(a.endMicros! / 1000));
+  });
+
+  it('--v21-fields-only: exams and attempts without the fields the current API adds', async () => {
+    for (const v21FieldsOnly of [false, true]) {
+      const sim = await start({ v21FieldsOnly });
+      const jwt = await token(sim);
+      const exam = (await get(sim, '/api/v2.1/exams/', jwt)).body.results[0];
+      expect('total_marks' in exam).toBe(!v21FieldsOnly);
+      const attempt = (await get(sim, exam.attempts_url, jwt)).body.results[0];
+      if (attempt) expect('remaining_attempts' in attempt).toBe(!v21FieldsOnly);
+    }
   });
 });

@@ -5,6 +5,11 @@ import { startTestpressSimulator, type TestpressSimulator, type TestpressSimulat
 import { tap } from '../src/index.js';
 
 const running: TestpressSimulator[] = [];
+/**
+ * The simulator's config with the per-exam source, whose behaviours (403 and 404 per exam, paging an
+ * exam's list) most tests here check; tests of the default (admin) source say so.
+ */
+const examSource = (sim: TestpressSimulator) => ({ ...sim.config, attempts_source: 'exam' });
 async function start(options: TestpressSimulatorOptions = {}): Promise<TestpressSimulator> {
   const sim = await startTestpressSimulator({ seed: 5, exams: 12, attemptsPerExam: 15, perPage: 10, ...options });
   running.push(sim);
@@ -38,7 +43,7 @@ function examsOnly(catalog: { streams: Array<Record<string, any>> }) {
 describe('full sync', () => {
   it('lands every exam and every attempt of each available exam, in exact and normalised types', async () => {
     const sim = await start();
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(0);
     expect(ids(recordsOf(run, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
     const attempts = recordsOf(run, 'attempts');
@@ -63,7 +68,7 @@ describe('full sync', () => {
     const sim = await start();
     const restricted = sim.world.exams.filter((e) => !e.availableToUser);
     expect(restricted.length).toBeGreaterThan(0);
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(0);
     for (const exam of restricted) expect(run.stderr).toContain(`/exams/${exam.slug}/attempts/: skipped: this exam is not available`);
   });
@@ -75,7 +80,7 @@ describe('full sync', () => {
     // Deleted just as its attempts are first asked for, after every exam before it took its requests.
     const after = sim.world.exams.slice(0, sim.world.exams.indexOf(gone)).reduce((n, exam) => n + attemptRequests(sim, exam), 0);
     sim.faults.inject({ kind: 'act', route: 'exam_attempts', after, action: 'delete-exam', args: { exam_id: gone.id } });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code, run.stderr).toBe(0);
     expect(sim.faults.pending()).toEqual([]);
     expect(run.stderr).toContain(`GET /api/v2.1/exams/${gone.slug}/attempts/: skipped: exam ${gone.id} no longer exists (HTTP 404: Not found.)`);
@@ -84,7 +89,7 @@ describe('full sync', () => {
 
   it('reads the same attempts through the admin API, filtered by start day', async () => {
     const sim = await start();
-    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, attempts_source: 'admin' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), attempts_source: 'admin' })]);
     expect(run.code).toBe(0);
     // Staff see restricted exams' attempts through the admin API too.
     expect(ids(recordsOf(run, 'attempts'))).toEqual(sim.world.attempts.map((a) => a.id).sort((a, b) => a - b));
@@ -94,7 +99,7 @@ describe('full sync', () => {
     expect(fractional, 'the simulator sends some fractional durations').toBeDefined();
     const [h, m, sec] = fractional.time_taken.split(':');
     expect(String(fractional.time_taken_seconds)).toBe(`${Number(h) * 3600 + Number(m) * 60 + Number(sec.split('.')[0])}.${sec.split('.')[1].replace(/0+$/, '')}`);
-    const second = await runTap(tap, ['--config', jsonFile({ ...sim.config, attempts_source: 'admin' }), '--state', jsonFile(lastState(run))]);
+    const second = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), attempts_source: 'admin' }), '--state', jsonFile(lastState(run))]);
     expect(sim.requests.to('admin_attempts').slice(-1)[0]!.query.date_0).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(recordsOf(second, 'attempts').length).toBeLessThan(recordsOf(run, 'attempts').length);
   });
@@ -105,7 +110,7 @@ describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
 
   it('is sent after the exams listing when its pages hold the count they report', async () => {
     const sim = await start();
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(activations(run)).toEqual([{ type: 'ACTIVATE_VERSION', stream: 'exams', version: expect.any(Number) }]);
   });
 
@@ -117,27 +122,27 @@ describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
     const attemptPages = (exam: { id: number }) => Math.max(1, Math.ceil(sim.world.attempts.filter((a) => a.examId === exam.id).length / 10));
     const after = attemptPages(sim.world.exams[0]!) + attemptPages(sim.world.exams[1]!);
     sim.faults.inject({ kind: 'act', route: 'exam_attempts', after, action: 'delete-exam', args: { exam_id: deleted!.id } });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code, run.stderr).toBe(6);
     expect(sim.faults.pending()).toEqual([]);
     expect(ids(recordsOf(run, 'exams'))).not.toContain(slid.id);
     expect(activations(run)).toEqual([]);
     expect(run.stderr).toMatch(/WARN stream exams: the listing's total changed from 12 to 11 while it was read, so its pages shifted; ACTIVATE_VERSION is not sent this run/);
 
-    const next = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const next = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(ids(recordsOf(next, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
     expect(activations(next)).toHaveLength(1);
   });
   it('is not sent when the exams listing shrinks before its last page ("Invalid page."); the run goes on and the next one reads it whole', async () => {
     const sim = await start({ perPage: 11 }); // 12 exams: the second page holds one until an exam is deleted
     sim.faults.inject({ kind: 'act', route: 'exams', after: 1, action: 'delete-exam', args: { exam_id: sim.world.exams[0]!.id } });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code, run.stderr).toBe(6);
     expect(sim.faults.pending()).toEqual([]);
     expect(run.stderr).toContain('WARN stream exams: the listing stopped at a skipped response after 1 page');
     expect(activations(run)).toEqual([]);
 
-    const next = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const next = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(ids(recordsOf(next, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
     expect(activations(next)).toHaveLength(1);
   });
@@ -146,7 +151,7 @@ describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
 describe('next links', () => {
   it('reads every page behind a TLS proxy, whose links say http:// and drop the port, on the configured scheme and port', async () => {
     const sim = await start({ behindTlsProxy: true });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code, run.stderr).toBe(0);
     expect(ids(recordsOf(run, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
     expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
@@ -162,7 +167,7 @@ describe('next links', () => {
     const page = (await (await fetch(`${sim.baseUrl}/api/v2.1/exams/`, { headers: { authorization: `JWT ${token}` } })).json()) as Record<string, unknown>;
     page.next = `http://localhost:${elsewhere.port}/api/v2.1/exams/?page=2`;
     sim.faults.inject({ kind: 'respond', route: 'exams', response: { body: page } });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--catalog', jsonFile(examsOnly(await discover()))]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--catalog', jsonFile(examsOnly(await discover()))]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL GET \/api\/v2\.1\/exams\/: the next-page link points to localhost, not to 127\.0\.0\.1/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -180,7 +185,7 @@ describe('candidate names', () => {
   for (const source of ['exam', 'admin'] as const) {
     it(`keeps the candidate's name on every attempt read from the ${source} source`, async () => {
       const sim = await start();
-      const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, attempts_source: source })]);
+      const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), attempts_source: source })]);
       expect(run.code).toBe(0);
       const attempts = recordsOf(run, 'attempts');
       expect(attempts.length).toBeGreaterThan(0);
@@ -192,7 +197,7 @@ describe('candidate names', () => {
 describe('rate limits', () => {
   it('waits out a DRF throttle (429, Retry-After: 1) and completes with every record', async () => {
     const sim = await start({ faults: [{ kind: 'rate-limit', route: 'exam_attempts', retryAfterSeconds: 1, after: 2, times: 2 }] });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(0);
     expect(sim.faults.pending()).toEqual([]);
     expect(run.stderr).toMatch(/HTTP 429.*waiting 1s/);
@@ -203,7 +208,7 @@ describe('rate limits', () => {
   it('reads the wait from the detail when a 429 has no Retry-After ("Expected available in N seconds", as Testpress’s SDK does)', async () => {
     const throttled = { status: 429, body: { detail: 'Request was throttled. Expected available in 1 seconds.' } };
     const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: throttled }] });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/Testpress throttled the request.*waiting 1s/);
     expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
@@ -213,11 +218,11 @@ describe('rate limits', () => {
 describe('incremental sync', () => {
   it('a second run brings new attempts, and attempts running last time arrive completed', async () => {
     const sim = await start();
-    const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const first = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     const runningIds = sim.world.attempts.filter((a) => a.state === 'Running').map((a) => a.id);
     expect(runningIds.length).toBeGreaterThan(0);
     const added = sim.advance(5).filter((a) => sim.world.exams.find((e) => e.id === a.examId)!.availableToUser);
-    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
+    const second = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', jsonFile(lastState(first))]);
     expect(second.code).toBe(0);
     const sent = recordsOf(second, 'attempts');
     for (const attempt of added) expect(sent.map((a) => a.id)).toContain(attempt.id);
@@ -231,7 +236,7 @@ describe('incremental sync', () => {
     it(`an attempt still Running days later is re-read until it arrives Completed (${source} source)`, async () => {
       const DAY_MS = 86_400_000;
       const sim = await start({ anchor: Date.now() - 10 * DAY_MS });
-      const config = jsonFile({ ...sim.config, attempts_source: source });
+      const config = jsonFile({ ...examSource(sim), attempts_source: source });
       const running = sim.world.attempts.find((a) => a.state === 'Running' && a.examId === sim.world.exams[0]!.id)!;
       const first = await runTap(tap, ['--config', config]);
       expect(recordsOf(first, 'attempts').find((a) => a.id === running.id)?.state).toBe('Running');
@@ -256,10 +261,10 @@ describe('incremental sync', () => {
 
   it('a second run stops paging each exam’s newest-first attempts once past the look-back', async () => {
     const sim = await start({ attemptsPerExam: 60, perPage: 10 });
-    const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const first = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     const firstPages = sim.requests.count('exam_attempts');
     sim.advance(3);
-    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
+    const second = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', jsonFile(lastState(first))]);
     expect(second.code).toBe(0);
     const secondPages = sim.requests.count('exam_attempts') - firstPages;
     expect(secondPages).toBeLessThan(firstPages / 2);
@@ -275,12 +280,12 @@ describe('incremental sync', () => {
     const before = sim.world.exams.slice(0, sim.world.exams.indexOf(exam)).reduce((n, e) => n + attemptRequests(sim, e), 0);
     const forbidden = { status: 403, body: { detail: 'You do not have permission to perform this action.' } };
     sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: before + 1, response: forbidden });
-    const cut = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const cut = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(cut.code, cut.stderr).toBe(6);
     expect(cut.stderr).toContain(`WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`);
     const partitions = (lastState(cut) as any).bookmarks.attempts.partitions;
     expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined(); // newest first: the unread page is older
-    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(cut))]);
+    const second = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', jsonFile(lastState(cut))]);
     const own = (run: typeof cut) => ids(recordsOf(run, 'attempts').filter((a) => a.exam_id === exam.id));
     expect(own(second)).toEqual(sim.world.attempts.filter((a) => a.examId === exam.id).map((a) => a.id).sort((a, b) => a - b));
     expect(own(second).length).toBeGreaterThan(own(cut).length);
@@ -292,13 +297,13 @@ describe('incremental sync', () => {
     const before = sim.world.exams.slice(0, sim.world.exams.indexOf(exam)).reduce((n, e) => n + attemptRequests(sim, e), 0);
     const invalidPage = { status: 404, body: { detail: 'Invalid page.' } };
     sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: before + 1, response: invalidPage });
-    const cut = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const cut = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(cut.code, cut.stderr).toBe(6);
     expect(cut.stderr).toContain('skipped at page 2 (1 page was read before it): page 2 of the listing no longer exists (HTTP 404: Invalid page.)');
     expect(cut.stderr).toContain(`WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`);
     const partitions = (lastState(cut) as any).bookmarks.attempts.partitions;
     expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined();
-    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(cut))]);
+    const second = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', jsonFile(lastState(cut))]);
     const own = (run: typeof cut) => ids(recordsOf(run, 'attempts').filter((a) => a.exam_id === exam.id));
     expect(own(second)).toEqual(sim.world.attempts.filter((a) => a.examId === exam.id).map((a) => a.id).sort((a, b) => a - b));
   });
@@ -311,7 +316,7 @@ describe('incremental sync', () => {
     const slid = newestFirst[10]!; // first on page 2 until an attempt on page 1 goes
     // Just before the exam's second page is served, an admin deletes its newest attempt.
     sim.faults.inject({ kind: 'act', route: 'exam_attempts', after: before + 1, action: 'delete-attempt', args: { attempt_id: newestFirst[0]!.id } });
-    const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const first = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(first.code, first.stderr).toBe(6);
     expect(sim.faults.pending()).toEqual([]);
     expect(ids(recordsOf(first, 'attempts'))).not.toContain(slid.id);
@@ -321,13 +326,13 @@ describe('incremental sync', () => {
     const partitions = (lastState(first) as any).bookmarks.attempts.partitions;
     expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined();
 
-    const second = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(first))]);
+    const second = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', jsonFile(lastState(first))]);
     expect(ids(recordsOf(second, 'attempts'))).toContain(slid.id);
   });
 
   it('"Invalid page." on a first page is not a shrunk listing: the run stops, sending the user to the base URL', async () => {
     const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Invalid page.' } } }] });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(3);
     expect(run.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([]);
   });
@@ -336,10 +341,10 @@ describe('incremental sync', () => {
     const sim = await start();
     // A 400 fails at once (no retries), standing in for a run killed part-way.
     sim.faults.inject({ kind: 'status', status: 400, route: 'exam_attempts', after: 5 });
-    const interrupted = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const interrupted = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(interrupted.code).not.toBe(0);
     sim.faults.clear();
-    const resumed = await runTap(tap, ['--config', jsonFile(sim.config), '--state', jsonFile(lastState(interrupted))]);
+    const resumed = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', jsonFile(lastState(interrupted))]);
     expect(resumed.code).toBe(0);
     expect(ids([...recordsOf(interrupted, 'attempts'), ...recordsOf(resumed, 'attempts')])).toEqual(visibleAttemptIds(sim));
   });
@@ -350,7 +355,7 @@ describe('authentication', () => {
     it(`re-authenticates once when a token is refused mid-run with ${status} and finishes`, async () => {
       const sim = await start();
       sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: 3, response: { status, body: { detail: 'Signature has expired.' } } });
-      const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+      const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
       expect(run.code).toBe(0);
       expect(sim.requests.count('auth_token')).toBe(2);
       expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim));
@@ -360,7 +365,7 @@ describe('authentication', () => {
   it('fails with exit 3 when the fresh token is refused too', async () => {
     const sim = await start();
     sim.faults.inject({ kind: 'respond', route: 'exams', times: 5, response: { status: 401, body: { detail: 'Signature has expired.' } } });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(3);
     expect(sim.requests.count('auth_token')).toBe(2);
     expect(run.stderr).toMatch(/CRITICAL .*username and password/);
@@ -368,11 +373,11 @@ describe('authentication', () => {
 
   it('stops with exit 3 on a wrong password, and never prints the password or a token', async () => {
     const sim = await start();
-    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, password: 'wrong-password-123' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), password: 'wrong-password-123' })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL .*Testpress refused the username or password/);
     expect(run.stderr + run.stdout).not.toContain('wrong-password-123');
-    const ok = await runTap(tap, ['--config', jsonFile(sim.config), '--log-level', 'debug']);
+    const ok = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--log-level', 'debug']);
     expect(ok.stderr + ok.stdout).not.toContain(sim.config.password);
     expect(ok.stderr + ok.stdout).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
   });
@@ -380,7 +385,7 @@ describe('authentication', () => {
   it('needs a staff account for the admin source, and says so', async () => {
     const sim = await start();
     const student = sim.accounts.student;
-    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, username: student.username, password: student.password, attempts_source: 'admin' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), username: student.username, password: student.password, attempts_source: 'admin' })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('needs a staff account');
   });
@@ -389,7 +394,7 @@ describe('authentication', () => {
 describe('not found', () => {
   it('a 404 on the exams list itself stops the run with exit 3 and a sentence blaming the config: it is no exam to skip', async () => {
     const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Not found.' } } }] });
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL GET \/api\/v2\.1\/exams\/ failed: the resource was not found \(HTTP 404\)\. Check the base URL/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -398,7 +403,7 @@ describe('not found', () => {
 
   it('so does a base_url whose path is wrong (Django’s HTML 404 page)', async () => {
     const sim = await start();
-    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, base_url: `${sim.baseUrl}/wrong` })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), base_url: `${sim.baseUrl}/wrong` })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL POST \/wrong\/api\/v2\.1\/auth-token\/ failed: the resource was not found \(HTTP 404\)\. Check the base URL/);
   });
@@ -416,7 +421,7 @@ describe('config, discovery and selection', () => {
     const sim = await start();
     const state = { bookmarks: { attempts: { partitions: [{ context: { exam_id: sim.world.exams[0]!.id }, replication_key: 'date', replication_key_value: 'garbage' }] } } };
     const stateFile = jsonFile(state);
-    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--state', stateFile]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', stateFile]);
     expect(run.code).toBe(3);
     expect(run.stderr.trim()).toBe(
       `CRITICAL The state file ${stateFile} holds a bookmark for stream attempts (partition {"exam_id":${sim.world.exams[0]!.id}}) that is not an ISO 8601 date-time: "garbage"; correct it, or remove it to read that stream from start_date again.`,
@@ -427,7 +432,7 @@ describe('config, discovery and selection', () => {
   it('passes the course and state filters to the exams list', async () => {
     const sim = await start();
     const course = sim.world.exams[0]!.course;
-    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, course, exam_state: 'available' })]);
+    const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), course, exam_state: 'available' })]);
     expect(run.code).toBe(0);
     expect(recordsOf(run, 'exams').every((e) => e.course === course)).toBe(true);
     expect(sim.requests.to('exams')[0]!.query).toMatchObject({ course, state: 'available' });
@@ -442,7 +447,7 @@ describe('config, discovery and selection', () => {
     for (const entry of catalog.streams) {
       for (const item of entry.metadata) if (item.breadcrumb.length === 0) item.metadata.selected = entry.stream === 'exams';
     }
-    const run = await runTap(tap, ['--config', jsonFile(sim.config), '--catalog', jsonFile(catalog)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--catalog', jsonFile(catalog)]);
     expect(recordsOf(run, 'attempts')).toEqual([]);
     expect(recordsOf(run, 'exams')).toHaveLength(sim.world.exams.length);
     expect(sim.requests.count('exam_attempts')).toBe(0);

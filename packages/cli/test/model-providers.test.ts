@@ -9,6 +9,7 @@ import { bundledTap, bundledTarget, type Provider } from '../src/plugins.js';
 import { buildModel } from '../src/model/index.js';
 import { MODEL_COLUMNS } from '../src/model/mapping.js';
 import { duckdbRows, pgSchema, tempDir, PG_URL } from './helpers.js';
+import { servedAttempts } from './testpress-served.js';
 
 /** One attempt as the unified model must show it, computed from the simulator's own data. */
 interface Served {
@@ -41,30 +42,8 @@ const SIMULATORS: Record<Exclude<Provider, 'classmarker'>, () => Promise<Started
     return {
       config: s.config,
       close: () => s.close(),
-      expected: () => {
-        const exams = new Map<number, any>(s.world.exams.map((e: any) => [e.id, e]));
-        const listed = s.world.exams as any[];
-        // The default source is each exam's attempts list: forbidden exams (403) are skipped.
-        const results = (s.world.attempts as any[])
-          .filter((a) => exams.get(a.examId).availableToUser)
-          .map((a): Served => {
-            const exam = exams.get(a.examId);
-            // As served: `date` carries microseconds, except in the milliseconds style.
-            const start = a.dateStyle === 'utc-millis' ? Math.floor(a.startMicros / 1000) : a.startMicros / 1000;
-            return {
-              exam_id: String(a.examId),
-              score: (a.correct_count * exam.markPerQuestionHundredths - a.incorrect_count * exam.negativeMarksHundredths) / 100,
-              max_score: exam.variable_mark_per_question ? null : (a.total_questions * exam.markPerQuestionHundredths) / 100,
-              percentage: Math.round((a.correct_count / a.total_questions) * 100),
-              passed: null, // only the admin API sends a verdict
-              started_at: start,
-              finished_at: a.state === 'Completed' ? start + a.timeTakenSeconds * 1000 : null,
-              duration_seconds: a.timeTakenSeconds,
-              status: a.state === 'Completed' ? 'finished' : 'in_progress',
-            };
-          });
-        return { results, exams: new Map(listed.map((e) => [String(e.id), e.title])) };
-      },
+      // The default source is the admin API: every student's attempts (test/model-testpress.test.ts covers the exam source).
+      expected: () => ({ results: servedAttempts(s.world, 'admin'), exams: new Map((s.world.exams as any[]).map((e) => [String(e.id), e.title])) }),
     };
   },
   async onlineexammaker() {

@@ -2,7 +2,7 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { classmarker } from '../api.js';
-import { recentResultsIncremental, resultFields, withDurationSeconds } from './result-fields.js';
+import { recentResultsIncremental, resultFields, resultTransform, resultsWithTestNames } from './result-fields.js';
 
 export const groupResults = classmarker.stream({
   name: 'group_results',
@@ -18,5 +18,6 @@ export const groupResults = classmarker.stream({
   record: z.object({ user_id: coerce.integer(), group_id: coerce.integer(), ...resultFields }),
   query: (ctx) => ({ limit: ctx.config.page_size }),
   incremental: recentResultsIncremental,
-  transform: withDurationSeconds,
+  records: resultsWithTestNames,
+  transform: resultTransform,
 });

@@ -11,7 +11,7 @@ export const groups = classmarker.stream({
   key: ['group_id'],
   record: z.object({
     group_id: coerce.integer(),
-    group_name: z.string(),
+    group_name: coerce.emptyAsNull(z.string()), // a missing or blank name is null, never a stopped stream
     assigned_test_ids: z.array(coerce.integer()),
   }),
   fetch: catalogList('groups'),

@@ -2,9 +2,10 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { classmarker } from '../api.js';
-import { recentResultsIncremental, resultFields, withDurationSeconds } from './result-fields.js';
+import { recentResultsIncremental, resultFields, resultTransform, resultsWithTestNames, textOrNumber } from './result-fields.js';
 
-const answer = coerce.emptyAsNull(z.string()).optional();
+/** What the taker typed or the integrator passed: text, or digits sent as a number. */
+const answer = textOrNumber.optional();
 
 export const linkResults = classmarker.stream({
   name: 'link_results',
@@ -30,5 +31,6 @@ export const linkResults = classmarker.stream({
   }),
   query: (ctx) => ({ limit: ctx.config.page_size }),
   incremental: recentResultsIncremental,
-  transform: withDurationSeconds,
+  records: resultsWithTestNames,
+  transform: resultTransform,
 });

@@ -11,7 +11,7 @@ export const links = classmarker.stream({
   key: ['link_id'],
   record: z.object({
     link_id: coerce.integer(),
-    link_name: z.string(),
+    link_name: coerce.emptyAsNull(z.string()), // a missing or blank name is null, never a stopped stream
     // Only sent when the key's permissions allow it / an access list is assigned [doc: Links Notes 1 and 2].
     link_url_id: z.string().nullable(),
     access_list_id: coerce.integer().nullable(),

@@ -1,29 +1,46 @@
 // Fields group and link results share, with the coercions for ClassMarker's number/string vintages.
-import { coerce } from '@tapline/tap-kit';
+import { coerce, type StreamContext } from '@tapline/tap-kit';
 import { z } from 'zod';
 
-const text = z.string();
-/** Optional, newer fields [providers.md §1.7]: absent in older API vintages, "" when empty. */
+/** Optional, newer fields (docs/providers/classmarker.md, "Result fields"): absent in older payloads, "" when empty. */
 const optionalText = coerce.emptyAsNull(z.string()).optional();
 
-/** The 2012 sample sends ids, scores and times as strings, current docs as numbers [providers.md §1.7]: both are read. */
+/**
+ * Text where "", spaces, null and absence all mean "not given" (a blank e-mail, a taker who gave no
+ * name): null. Connector-local until the kit has a blank-as-null coercion.
+ */
+const blankAsNull = z.preprocess((value) => (value === undefined || (typeof value === 'string' && value.trim() === '') ? null : value), z.string().nullable());
+
+/**
+ * Free text that some payloads may send as a number (a duration or a cm_user_id of digits; a
+ * generated spec even types `duration` as seconds): kept as the text of what was sent; "" is null.
+ * Connector-local until the kit has a text-from-number coercion.
+ */
+export const textOrNumber = z.preprocess(
+  (value) => (value === undefined || value === '' ? null : typeof value === 'number' || typeof value === 'bigint' || (typeof value === 'object' && value !== null && !Array.isArray(value) && 'isLosslessNumber' in value) ? String(value) : value),
+  z.string().nullable(),
+);
+
+/** Older payloads send ids, scores and times as strings, current ones as numbers (docs/providers/classmarker.md): both are read. */
 export const resultFields = {
-  first: text,
-  last: text,
-  email: text,
+  first: blankAsNull,
+  last: blankAsNull,
+  email: blankAsNull,
   test_id: coerce.integer(),
+  /** From the response's `tests` block, so a result names its test even when v1.json no longer lists it. */
+  test_name: blankAsNull.optional(),
   percentage: coerce.decimal(),
   points_scored: coerce.decimal(),
   points_available: coerce.decimal(),
   time_started: coerce.isoFromUnixSeconds(),
   time_finished: coerce.isoFromUnixSeconds(),
-  /** "f" finished (recent results only returns finished ones). */
-  status: text,
+  /** "f" finished (recent results only returns finished ones); absent in the older payload form. */
+  status: coerce.emptyAsNull(z.string()).optional(),
   /** "HH:MM:SS" as sent. */
-  duration: text,
+  duration: textOrNumber,
   duration_seconds: coerce.secondsFromDuration(),
   percentage_passmark: coerce.emptyAsNull(coerce.decimal()).optional(),
-  // XML writes false as an empty element [providers.md §1.6]; JSON sends booleans.
+  // XML writes false as an empty element (docs/providers/classmarker.md, "XML"); JSON sends booleans.
   passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional(),
   /** "Yes" means essay marking is pending and the score may still change. */
   requires_grading: coerce.booleanFromYesNo(),
@@ -33,17 +50,70 @@ export const resultFields = {
   view_results_url: optionalText,
 };
 
-/** Adds duration_seconds next to the vendor's "HH:MM:SS" duration. */
-export const withDurationSeconds = (raw: Record<string, unknown>) => ({ ...raw, duration_seconds: raw.duration });
+const DAY_MS = 86_400_000;
+/** How long a result awaiting grading holds the bookmark (see `recentResultsIncremental`). */
+export const GRADING_HOLD_DAYS = 14;
+
+/** `results[*].result`, each with `test_name` from the same response's `tests` block [doc: recent results]. */
+export function resultsWithTestNames(body: unknown): readonly unknown[] {
+  const envelope = (body ?? {}) as { results?: unknown; tests?: unknown };
+  const names = new Map<string, unknown>();
+  for (const entry of Array.isArray(envelope.tests) ? envelope.tests : []) {
+    const test = (entry as { test?: { test_id?: unknown; test_name?: unknown } } | null)?.test;
+    if (test && test.test_id !== undefined) names.set(String(test.test_id), test.test_name);
+  }
+  const results = Array.isArray(envelope.results) ? envelope.results : [];
+  return results.map((entry) => {
+    const result = (entry as { result?: unknown } | null)?.result;
+    if (typeof result !== 'object' || result === null) return result;
+    const record = result as Record<string, unknown>;
+    return 'test_name' in record || !names.has(String(record.test_id)) ? record : { ...record, test_name: names.get(String(record.test_id)) };
+  });
+}
+
+/** Run-wide notes, so a warning is logged once per run (keyed by the run's HTTP client). */
+const warnedOldPending = new WeakSet<object>();
+
+/**
+ * Adds duration_seconds next to the vendor's "HH:MM:SS" duration, and warns (once a run) when a
+ * result still awaits grading after the hold: the bookmark moves past it, so its final score is
+ * only read if it is re-sent (re-opened) or the stream is re-read from an earlier start_date.
+ */
+export function resultTransform(raw: Record<string, unknown>, ctx: StreamContext<unknown>) {
+  if (isAwaitingGrading(raw.requires_grading) && !warnedOldPending.has(ctx.http)) {
+    const finished = Number(String(raw.time_finished)) * 1000;
+    if (Number.isFinite(finished) && Date.now() - finished > GRADING_HOLD_DAYS * DAY_MS) {
+      warnedOldPending.add(ctx.http);
+      ctx.log.warn(
+        `stream ${ctx.stream}: a result finished ${new Date(finished).toISOString()} still requires grading after ${GRADING_HOLD_DAYS} days; the bookmark no longer waits for it, so a later grade reaches the warehouse only if the result is re-opened or re-read from an earlier start_date.`,
+      );
+    }
+  }
+  return { ...raw, duration_seconds: raw.duration };
+}
+
+const isAwaitingGrading = (value: unknown) => ['yes', 'y', 'true', '1'].includes(String(value).trim().toLowerCase());
 
 /**
  * How group and link results are read incrementally: oldest first on time_finished, "finished after"
  * is strict (so the kit re-reads the boundary second), one bookmark per configured pair.
+ *
+ * Two kinds of change keep time_finished, so reading forward from the bookmark alone would miss them
+ * (docs/providers/classmarker.md, "Regrading"):
+ * - A result that still requires grading gets its score when a teacher marks it: it is pending, so
+ *   the bookmark waits at it and every run re-reads it until it is graded, for at most
+ *   GRADING_HOLD_DAYS after it finished (then a warning, and the bookmark moves on: an essay never
+ *   marked must not make every run re-read weeks of results within 30 requests an hour).
+ * - An administrator edits the points of a graded result: every run re-reads the last 2 days
+ *   (`lookback`), the window in which such edits are caught; older edits are not.
  */
 export const recentResultsIncremental = {
   cursor: 'time_finished',
   sorted: true,
   send: { query: 'finishedAfterTimestamp', format: 'unix', exclusive: true },
+  lookback: '2d',
+  pending: (result: { requires_grading: boolean; time_finished: string }) =>
+    result.requires_grading && Date.now() - Date.parse(result.time_finished) <= GRADING_HOLD_DAYS * DAY_MS,
   // "It can only be within the last 3 months" [doc]: calendar months (inferred), less a day for
   // ClassMarker's clock and its own time zone's month arithmetic (inferred), so the first request of
   // a run never meets finishedAfterTimestampTooEarly.

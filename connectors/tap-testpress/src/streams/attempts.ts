@@ -1,8 +1,8 @@
 // `attempts`: every attempt of each exam, incremental on `date` with a bookmark per exam.
 import { nextUrlPaging } from '@tapline/http';
-import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { adminOnly, skipDeletedExam, skipForbiddenExam, testpress } from '../api.js';
+import { coerce, type StreamContext } from '@tapline/tap-kit';
+import { adminOnly, skipDeletedExam, skipForbiddenExam, testpress, type TestpressConfig } from '../api.js';
 import { exams } from './exams.js';
 
 const DAY_MS = 86_400_000;
@@ -15,13 +15,40 @@ function candidateName(user: Record<string, unknown> | undefined): string | null
   return parts.length > 0 ? parts.join(' ') : null;
 }
 
+/** Runs already told that the exam source may list only the account's own attempts (keyed by the run's HTTP client). */
+const warnedCallerOnly = new WeakSet<object>();
+const notedOthers = new WeakSet<object>();
+
+/**
+ * Testpress documents each exam's attempts list as the caller's own attempts (docs/providers/testpress.md,
+ * "Attempts"): said once a run, so a run that reads few or no attempts is never silent about why.
+ */
+function warnCallerOnly(ctx: StreamContext<TestpressConfig>): void {
+  if (warnedCallerOnly.has(ctx.http)) return;
+  warnedCallerOnly.add(ctx.http);
+  ctx.log.warn(
+    `stream attempts: attempts_source is "exam": each exam's attempts list is documented as the attempts of the logged-in account (${ctx.config.username}) only, so other students' attempts are read only where your Testpress lists them to this account; set attempts_source to "admin" (the default, with a staff account) to read every student's attempts.`,
+  );
+}
+
+/** Says (once a run) when an exam's list holds someone else's attempt: this deployment's list is not caller-only. */
+function noteAttemptOwner(ctx: StreamContext<TestpressConfig>, username: unknown): void {
+  if (username !== undefined && username !== null && username !== ctx.config.username && !notedOthers.has(ctx.http)) {
+    notedOthers.add(ctx.http);
+    ctx.log.info(`stream attempts: the exam's attempts list holds other students' attempts too (e.g. ${String(username)}'s); this account sees more than its own.`);
+  }
+}
+
 export const attempts = testpress.stream({
   name: 'attempts',
-  description: 'Attempts per exam: the exam’s attempts_url, or the admin attempts API filtered by start date.',
-  // The exam's attempts_url (providers.md §2.6); the state keeps the exam id, not the URL.
+  description: 'Attempts per exam: every student’s, from the admin attempts API filtered by start date (default), or the exam’s attempts_url.',
+  // Per exam: the admin API filtered by exam id, or the exam's attempts_url (docs/providers/testpress.md,
+  // "Endpoints the tap reads"); the state keeps the exam id, not the URL.
   parent: exams.each((exam) => ({ exam_id: exam.id }), { follow: 'attempts_url' }),
-  request: (request, { config, context, start }) => {
+  request: (request, ctx) => {
+    const { config, context, start } = ctx;
     if (config.attempts_source === 'exam') {
+      warnCallerOnly(ctx);
       const deleted = skipDeletedExam(context.exam_id);
       return { ...request, classify: (input) => skipForbiddenExam(input) ?? deleted(input) };
     }
@@ -47,21 +74,22 @@ export const attempts = testpress.stream({
   // DRF's `count` on every page: an attempt deleted between two pages slides the next one onto the
   // page already read, and a count that went down keeps the exam's bookmark so the next run reads it.
   pagination: nextUrlPaging({ total: 'count' }),
-  transform: (raw: Record<string, any>) => {
+  transform: (raw: Record<string, any>, ctx) => {
     const user = typeof raw.user === 'object' && raw.user !== null ? raw.user : undefined;
+    if (ctx.config.attempts_source === 'exam') noteAttemptOwner(ctx, user?.username ?? raw.user);
     return {
       ...raw,
-      // The exam list sends `user` as an object; the admin API sends user_id/email/name (providers.md §2.6, §2.7).
+      // The exam list sends `user` as an object; the admin API sends user_id/email/name (docs/providers/testpress.md, "Attempts", "Admin attempts").
       user_id: raw.user_id ?? user?.id ?? null,
       username: user?.username ?? (typeof raw.user === 'string' ? raw.user : raw.username ?? null),
       // The candidate's name: the admin API sends `name`; the exam's list sends `user.display_name`
-      // (else first and last name) (providers.md §2.6).
+      // (else first and last name) (docs/providers/testpress.md, "Attempts").
       name: raw.name ?? candidateName(user),
       correct_count: raw.correct_count ?? raw.correct_answers_count,
       incorrect_count: raw.incorrect_count ?? raw.incorrect_answers_count,
       // `rank` is an int or "NA" (testpress-api.md).
       rank: raw.rank === 'NA' ? null : raw.rank,
-      // "H:MM:SS", with microseconds ("2:47:53.076906") or bare "0.00" (providers.md §2.8).
+      // "H:MM:SS", with microseconds ("2:47:53.076906") or bare "0.00" (docs/providers/testpress.md, "Variants").
       time_taken_seconds: raw.time_taken,
       remaining_time_seconds: raw.remaining_time,
     };
@@ -91,5 +119,21 @@ export const attempts = testpress.stream({
     max_rank: coerce.emptyAsNull(coerce.integer()).optional(),
     result: z.string().nullable().optional().describe('Admin API only: Pass, Fail or Not taken.'),
     url: z.string().optional(),
+    // Sent by the current API besides the fields the tap maps (docs/providers/testpress.md): kept as sent.
+    last_answer_updated_time: coerce.emptyAsNull(coerce.isoDateTime()).optional().describe('Admin API only: when the last answer was saved; the end of a completed attempt (inferred).'),
+    phone: coerce.emptyAsNull(z.string()).optional().describe('Admin API only.'),
+    speed: coerce.emptyAsNull(coerce.decimal()).optional(),
+    accuracy: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exam list only.'),
+    exam_url: z.string().nullable().optional().describe('Admin API only.'),
+    user_url: z.string().nullable().optional().describe('Admin API only.'),
+    review_url: z.string().nullable().optional(),
+    review_pdf_url: z.string().nullable().optional(),
+    questions_url: z.string().nullable().optional(),
+    rank_enabled: z.boolean().nullable().optional(),
+    commented_questions_count: coerce.emptyAsNull(coerce.integer()).optional(),
+    comments_count: coerce.emptyAsNull(coerce.integer()).optional(),
+    allow_retake: z.boolean().nullable().optional(),
+    remaining_attempts: coerce.emptyAsNull(coerce.integer()).optional(),
+    total_bonus: coerce.emptyAsNull(coerce.decimal()).optional(),
   }),
 });

@@ -42,5 +42,13 @@ export const exams = testpress.stream({
     show_answers: z.boolean().nullable().optional(),
     comments_count: coerce.emptyAsNull(coerce.integer()).optional(),
     url: z.string().optional(),
+    // Sent by the current API (Testpress's SDK model; docs/providers/testpress.md, "Exams").
+    pass_percentage: coerce.emptyAsNull(coerce.decimal()).optional(),
+    show_score: z.boolean().nullable().optional(),
+    show_percentile: z.boolean().nullable().optional(),
+    total_marks: coerce.emptyAsNull(coerce.decimal()).optional(),
+    exam_data_modified_on: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
+    attempts_count: coerce.emptyAsNull(coerce.integer()).optional(),
+    paused_attempts_count: coerce.emptyAsNull(coerce.integer()).optional(),
   }),
 });

@@ -9,26 +9,28 @@ const testsLookup = {
   on: (r: Columns, t: Columns) => `${t.text('test_id')} = ${r.text('test_id')}`,
 };
 
+/** Blank text ("", spaces) as NULL: tables loaded before the tap nulled blank e-mails still hold "". */
+const blankAsNull = (text: string) => `NULLIF(trim(${text}), '')`;
+
 function common(r: Columns, t: Columns) {
   return {
     exam_id: r.text('test_id'),
-    exam_title: t.has('test_name') ? t.text('test_name') : r.text('test_name'),
+    // v1.json's tests, else the name the result's own response gave (a test no group or link lists any more).
+    exam_title: `COALESCE(${t.text('test_name')}, ${r.text('test_name')})`,
     candidate_name: fullName(r.text('first'), r.text('last')),
-    email: r.text('email'),
+    email: blankAsNull(r.text('email')),
     score: r.number('points_scored'),
     max_score: r.number('points_available'),
     percentage: r.number('percentage'),
-    // `passed` is in newer API versions only; else compare with the pass mark when it is known.
-    passed: r.has('passed')
-      ? r.boolean('passed')
-      : `CASE WHEN ${r.number('percentage_passmark')} IS NOT NULL THEN ${r.number('percentage')} >= ${r.number('percentage_passmark')} END`,
+    // `passed` is in newer payloads only; else compare with the pass mark when it is known; the older
+    // form has neither, so the verdict is unknown (docs/providers/classmarker.md, "Variants").
+    passed: `COALESCE(${r.boolean('passed')}, CASE WHEN ${r.number('percentage_passmark')} IS NOT NULL THEN ${r.number('percentage')} >= ${r.number('percentage_passmark')} END)`,
     started_at: r.timestamp('time_started'),
     finished_at: r.timestamp('time_finished'),
     duration_seconds: r.has('duration_seconds') ? r.number('duration_seconds') : r.seconds('duration'),
-    // providers.md §1.7: "f" finished, "ip" in progress; recent_results only serves finished ones.
-    status: r.has('status')
-      ? `CASE ${r.text('status')} WHEN 'f' THEN 'finished' WHEN 'ip' THEN 'in_progress' ELSE ${r.text('status')} END`
-      : `'finished'`,
+    // "f" finished, "ip" in progress; recent_results only serves finished ones, so a result of the
+    // older form, without `status`, is finished (docs/providers/classmarker.md, "Result fields").
+    status: `CASE COALESCE(${r.text('status')}, 'f') WHEN 'f' THEN 'finished' WHEN 'ip' THEN 'in_progress' ELSE ${r.text('status')} END`,
   };
 }
 
@@ -38,7 +40,7 @@ const linkResults: ResultSource = {
   lookups: [testsLookup],
   map: (r, { t }) => ({
     ...common(r, t!),
-    candidate_id: `COALESCE(NULLIF(${r.text('cm_user_id')}, ''), ${r.text('email')})`,
+    candidate_id: `COALESCE(NULLIF(${r.text('cm_user_id')}, ''), ${blankAsNull(r.text('email'))})`,
     source_key: `'link_result:' || ${r.text('link_result_id')}`,
   }),
 };
