@@ -1,5 +1,5 @@
 // The `cbthost-simulator` bin: serves a seeded CBTHost API and prints a ready-to-use tap config.
-import { runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
 import { startCbthostSimulator } from './index.js';
 
 await runSimulatorCli({
@@ -8,6 +8,10 @@ await runSimulatorCli({
   flags: {
     tests: { type: 'number', description: 'number of exams (tests)', default: 6 },
     'students-per-test': { type: 'number', description: 'mean results per exam', default: 40 },
+    'error-answer': {
+      type: 'string',
+      description: 'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes no-results-200, invalid-pass-code-200, missing-headers-200, unauthorized-200, server-error-200, null, html',
+    },
   },
   start: ({ port, host, seed, faults, flags }) =>
     startCbthostSimulator({
@@ -17,5 +21,6 @@ await runSimulatorCli({
       faults,
       tests: Number(flags.tests),
       studentsPerTest: Number(flags['students-per-test']),
+      errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
     }),
 });

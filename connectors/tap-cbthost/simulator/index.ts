@@ -1,14 +1,27 @@
 // The CBTHost API simulator: start it in a test (startCbthostSimulator) or from the CLI (cbthost-simulator).
-import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
+import {
+  errorAnswerArgs,
+  errorAnswerFault,
+  seededRandom,
+  startSimulator,
+  type ErrorAnswerSpec,
+  type RunningSimulator,
+  type Seed,
+  type StartOptions,
+} from '@tapline/testing/simulator';
+import { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
 import { cbthostRoutes } from './api.js';
 import { advanceWorld, generateWorld, type CbtWorld } from './world.js';
 
 export type { CbtResult, CbtTest, CbtWorld } from './world.js';
+export { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
 
 export interface CbthostSimulatorOptions extends StartOptions {
   seed?: Seed;
   tests?: number;
   studentsPerTest?: number;
+  /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `CBTHOST_ERROR_ANSWERS`. */
+  errorAnswers?: readonly ErrorAnswerSpec[];
 }
 
 /** The tap config the simulator prints: exam pass codes for the mass endpoint, and two single results. */
@@ -23,6 +36,8 @@ export interface CbthostSimulator extends RunningSimulator<CbthostSimulatorConfi
   world: CbtWorld;
   /** Between runs: regrade two scores, remove one result upstream, add `newResults`. */
   advance(newResults?: number): ReturnType<typeof advanceWorld>;
+  /** Serve one of CBTHost's error answers (action `error-answer`); `faults.clear()` ends it. */
+  errorAnswer(spec: ErrorAnswerSpec): void;
 }
 
 export async function startCbthostSimulator(options: CbthostSimulatorOptions = {}): Promise<CbthostSimulator> {
@@ -40,6 +55,7 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
     .slice(0, 2)
     .map((r) => ({ pass_code: r.passCode, test_id: r.testId }));
 
+  let errorAnswer = (_spec: ErrorAnswerSpec): void => {};
   const running = await startSimulator(
     {
       name: 'cbthost',
@@ -48,6 +64,7 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
       // Inferred: the server is Laravel, whose unknown-route answer to a JSON client is this.
       notFound: () => ({ status: 404, body: { message: 'Not Found' } }),
       actions: {
+        'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
         advance: (args) => advance(typeof args.new_results === 'number' ? args.new_results : undefined),
         remove: (args) => {
           const index = world.results.findIndex((r) => r.passCode === args.pass_code && r.testId === args.test_id);
@@ -55,7 +72,8 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
         },
       },
     },
-    options,
+    { ...options, faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(CBTHOST_ERROR_ANSWERS, spec))] },
   );
-  return { ...running, world, advance };
+  errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(CBTHOST_ERROR_ANSWERS, spec));
+  return { ...running, world, advance, errorAnswer };
 }
