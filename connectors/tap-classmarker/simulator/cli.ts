@@ -1,5 +1,5 @@
 // The `classmarker-simulator` bin: --port N --seed S --rate-limit-per-hour N (+ data and quirk switches).
-import { runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
 import { startClassMarkerSimulator } from './index.js';
 
 await runSimulatorCli({
@@ -12,6 +12,11 @@ await runSimulatorCli({
     'link-results': { type: 'number', default: 2000, description: 'seeded link results' },
     'numbers-as-strings': { type: 'boolean', default: false, description: 'send result ids/percentages/timestamps as strings (2012 sample form)' },
     'error-http-status': { type: 'boolean', default: false, description: 'send 4xx/429/5xx with error envelopes instead of HTTP 200' },
+    'error-answer': {
+      type: 'string',
+      description:
+        'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes unknown-code-200, error-message-200, bare-error-200, internal-error-200, request-limit-reached-200, null, html',
+    },
     anchor: { type: 'number', description: 'UNIX seconds the seeded results end at (default: now)' },
     'link-url-id': { type: 'boolean', default: false, description: "send links' link_url_id (off by default, as for an API key without that permission)" },
     'view-results-url': { type: 'boolean', default: false, description: "send results' view_results_url (off by default, as in ClassMarker's API settings)" },
@@ -33,5 +38,6 @@ await runSimulatorCli({
       linkUrlId: flags['link-url-id'] as boolean,
       viewResultsUrl: flags['view-results-url'] as boolean,
       splitSecondsAtPageEdge: flags['split-seconds-at-page-edge'] as boolean,
+      errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
     }),
 });
