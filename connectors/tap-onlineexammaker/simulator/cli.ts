@@ -1,5 +1,5 @@
 // The `onlineexammaker-simulator` bin: serves a seeded OnlineExamMaker API and prints a ready-to-use tap config.
-import { runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
 import { startOemSimulator } from './index.js';
 
 await runSimulatorCli({
@@ -10,6 +10,10 @@ await runSimulatorCli({
     'results-per-exam': { type: 'number', description: 'mean results per exam', default: 60 },
     'max-limit': { type: 'number', description: 'largest page served', default: 100 },
     'no-v1': { type: 'boolean', description: 'refuse the v1 API (a non-premium account)', default: false },
+    'error-answer': {
+      type: 'string',
+      description: 'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes exam-not-found-200, account-error-200, msg-error-200, server-error-200, false-200, null, html',
+    },
     anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
   },
   start: ({ port, host, seed, faults, flags }) =>
@@ -22,6 +26,7 @@ await runSimulatorCli({
       resultsPerExam: Number(flags['results-per-exam']),
       maxLimit: Number(flags['max-limit']),
       v1Enabled: flags['no-v1'] !== true,
+      errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
       // Same seed + anchor = same data (the demo anchors its runs, so a rerun loads nothing new).
       anchor: flags.anchor === undefined ? undefined : Number(flags.anchor) * 1000,
     }),

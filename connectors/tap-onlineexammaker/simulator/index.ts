@@ -1,9 +1,20 @@
 // The OnlineExamMaker API simulator: start it in a test (startOemSimulator) or from the CLI (onlineexammaker-simulator).
-import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
+import {
+  errorAnswerArgs,
+  errorAnswerFault,
+  seededRandom,
+  startSimulator,
+  type ErrorAnswerSpec,
+  type RunningSimulator,
+  type Seed,
+  type StartOptions,
+} from '@tapline/testing/simulator';
+import { OEM_ERROR_ANSWERS } from './error-answers.js';
 import { oemRoutes } from './api.js';
 import { advanceWorld, generateWorld, type OemResult, type OemWorld } from './world.js';
 
 export { VIEW_RESULT_TTL_SECONDS } from './api.js';
+export { OEM_ERROR_ANSWERS } from './error-answers.js';
 export type { OemExam, OemResult, OemWorld, ResultStatus } from './world.js';
 
 export interface OemSimulatorOptions extends StartOptions {
@@ -18,6 +29,8 @@ export interface OemSimulatorOptions extends StartOptions {
   maxLimit?: number;
   /** Whether the account may use the v1 API (default true). */
   v1Enabled?: boolean;
+  /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `OEM_ERROR_ANSWERS`. */
+  errorAnswers?: readonly ErrorAnswerSpec[];
 }
 
 /** The tap config the simulator prints. */
@@ -34,6 +47,8 @@ export interface OemSimulator extends RunningSimulator<OemSimulatorConfig> {
   advance(newResults?: number): OemResult[];
   /** The account deletes an exam: api.getExams no longer lists it, and its results go with it (inferred). */
   deleteExam(eid: number): void;
+  /** Serve one of OnlineExamMaker's error answers (action `error-answer`); `faults.clear()` ends it. */
+  errorAnswer(spec: ErrorAnswerSpec): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -58,6 +73,7 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
     world.results = world.results.filter((result) => result.eid !== eid);
   };
 
+  let errorAnswer = (_spec: ErrorAnswerSpec): void => {};
   const running = await startSimulator(
     {
       name: 'onlineexammaker',
@@ -72,6 +88,7 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
       tapConfig: (baseUrl) => ({ base_url: baseUrl, v1_base_url: baseUrl, code }),
       actions: {
         'delete-exam': (args) => deleteExam(Number(args.eid)),
+        'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
         advance: (args) =>
           advance(typeof args.new_results === 'number' ? args.new_results : undefined).map((result) => ({
             eid: result.eid,
@@ -80,7 +97,8 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
           })),
       },
     },
-    options,
+    { ...options, faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(OEM_ERROR_ANSWERS, spec))] },
   );
-  return { ...running, world, advance, deleteExam };
+  errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(OEM_ERROR_ANSWERS, spec));
+  return { ...running, world, advance, deleteExam, errorAnswer };
 }
