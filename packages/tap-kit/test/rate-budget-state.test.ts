@@ -44,14 +44,14 @@ describe('the rate budget across runs', () => {
     const config = await start();
     const first = await runCli(tap, ['--config', config]);
     const second = await runCli(tap, ['--config', config, '--state', jsonFile(lastState(first))]);
-    // 2 + 1 requests fit in the hour; the fourth would not, so the run ends with its state saved, exit 0.
+    // 2 + 1 requests fit in the hour; the fourth would not, so the run ends with its state saved, exit 6 (partial).
     expect(fake!.requests.map((r) => r.path)).toEqual(['/groups', '/links', '/groups']);
-    expect(second.code).toBe(0);
+    expect(second.code).toBe(6); // partial: the rate limit stopped the run (SUMMARY rate_limited)
     expect(second.stderr).toMatch(/run again after \d{4}-\d{2}-\d{2}T/);
     expect(lastState(second).rate_budget.request_times).toHaveLength(3);
     // The next run from that state makes no request at all.
     const third = await runCli(tap, ['--config', config, '--state', jsonFile(lastState(second))]);
-    expect(third.code).toBe(0);
+    expect(third.code).toBe(6); // partial: the rate limit stopped the run
     expect(fake!.requests).toHaveLength(3);
   });
 
@@ -69,7 +69,7 @@ describe('the rate budget across runs', () => {
     // More times than the limit (a hand-edited state, a lowered limit): the newest `limit` stay, and no request goes out.
     const crowded = [5, 4, 3, 2, 1].map((minutes) => now - minutes * 60_000);
     const blocked = await runCli(tap, ['--config', config, '--state', jsonFile({ bookmarks: {}, rate_budget: { request_times: crowded } })]);
-    expect(blocked.code).toBe(0);
+    expect(blocked.code).toBe(6); // partial: the rate limit stopped the run (SUMMARY rate_limited)
     expect(lastState(blocked).rate_budget.request_times).toEqual(crowded.slice(-3));
     expect(fake!.requests).toHaveLength(2);
     // A state that is not shaped like a budget counts as no history.
@@ -106,12 +106,12 @@ describe('partitions under a rate budget', () => {
     const anHourLater = (run: Parameters<typeof lastState>[0]) => jsonFile({ ...lastState(run), rate_budget: undefined });
 
     const first = await runCli(pairsTap, ['--config', config]);
-    expect(first.code).toBe(0);
+    expect(first.code).toBe(6); // partial: the rate limit stopped the run (SUMMARY rate_limited)
     expect(lastState(first)).toMatchObject({ currently_syncing: 'pair_results', currently_syncing_partition: { pair: 4 } });
     const second = await runCli(pairsTap, ['--config', config, '--state', anHourLater(first)]);
     expect(second.stderr).toMatch(/stream pair_results: resuming at partition \{"pair":4\}, where the last run stopped/);
     const third = await runCli(pairsTap, ['--config', config, '--state', anHourLater(second)]);
-    expect(third.code).toBe(0);
+    expect(third.code).toBe(6); // partial: the rate limit stopped the run
     // 1 2 3 | 4 5, then round to 1 | 2 3 4: each run starts where the last one stopped.
     expect(fake!.requests.map((r) => Number(r.path.split('/').pop()))).toEqual([1, 2, 3, 4, 5, 1, 2, 3, 4]);
     expect(lastState(third).bookmarks.pair_results.partitions.map((p: { context: unknown }) => p.context)).toEqual([1, 2, 3, 4, 5].map((pair) => ({ pair })));
