@@ -1,5 +1,5 @@
 // The error answers CBTHost is known to send, as the simulator's error-answer modes: the document's
-// envelopes (cbthost-api.txt) also served with HTTP 200, as PHP backends do, plus null and HTML.
+// envelopes (docs/providers/cbthost.md) also served with HTTP 200, as PHP backends do, plus null and HTML.
 import { commonErrorAnswers, type ErrorAnswers } from '@tapline/testing/simulator';
 
 const json = (body: unknown) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -51,7 +51,7 @@ function errorEnvelope(input: ResponseToClassify): ErrorEnvelope | undefined {
 }
 
 /**
- * The documented "nothing here" answers (cbthost-api.txt): the mass endpoint's "No results found for
+ * The documented "nothing here" answers (docs/providers/cbthost.md): the mass endpoint's "No results found for
  * this test ID" and the single endpoint's "cbt pass code is invalid, or no record found", whichever
  * endpoint sends it and with whichever HTTP status (404 in the document, 200 from some deployments).
  */
@@ -95,7 +95,7 @@ export function classifyFor(target: ResultTarget, config: CbthostConfig): Classi
 
 const fix = (message: string): Outcome => ({ action: 'fail', blame: 'config', message });
 
-/** A page: `{"status": "success", "data": [...]}` (mass) or `{"status": "success", "data": {...}}` (single) (cbthost-api.txt). */
+/** A page: `{"status": "success", "data": [...]}` (mass) or `{"status": "success", "data": {...}}` (single) (docs/providers/cbthost.md). */
 const successEnvelope = successShape(
   '{"status": "success", "data": ...}, the CBTHost result envelope',
   (body) => {

@@ -1,6 +1,6 @@
 // The error answers ClassMarker is known to send, as the simulator's error-answer modes: its error
 // envelope on HTTP 200 [doc: "All ClassMarker's requests return a HTTP 200 Success header even if an
-// API system error occurs"; providers.md §1.5], the 2012 sample's request_limit_reached, other error
+// API system error occurs"; docs/providers/classmarker.md], the 2012 sample's request_limit_reached, other error
 // spellings seen in client code, plus null and HTML.
 import { commonErrorAnswers, type ErrorAnswers } from '@tapline/testing/simulator';
 

@@ -110,7 +110,7 @@ function classifyEnvelope(clock: ServerClock) {
 
 /**
  * A page (or a catalog, or an access-list answer): `status: "ok"`, or `status: "no_results"`, the
- * documented empty answer [doc; providers.md §1.5]. Anything else is an error or an unknown shape,
+ * documented empty answer [docs/providers/classmarker.md]. Anything else is an error or an unknown shape,
  * never an empty page.
  */
 export const classMarkerSuccess = successShape('a ClassMarker envelope with "status": "ok" or "no_results"', (body) => {

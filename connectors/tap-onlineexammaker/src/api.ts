@@ -46,7 +46,7 @@ function codeAuth(config: OemConfig): Auth {
 
 /**
  * The vendor's error object, its message, else undefined: `{"status":"error","error":"..."}` as documented
- * (providers.md §3.2), and the spellings PHP APIs also use (`"msg"`, `"message"`, `"status": "fail"`,
+ * (docs/providers/onlineexammaker.md), and the spellings PHP APIs also use (`"msg"`, `"message"`, `"status": "fail"`,
  * an `error` without `status`; inferred). The words come from whichever key holds them.
  */
 function vendorError(body: unknown): string | undefined {
@@ -57,10 +57,10 @@ function vendorError(body: unknown): string | undefined {
   return vendorMessage(body) ?? JSON.stringify(body);
 }
 
-/** The legacy API's page: a bare JSON array (onlineexammaker-api.txt; providers.md §3.2). */
+/** The legacy API's page: a bare JSON array (docs/providers/onlineexammaker.md). */
 const legacyPage = successShape('a JSON array (the legacy API’s answer)', Array.isArray);
 
-/** The v1 API's page: `{"data": [...]}`, with `"status": "ok"` when present (providers.md §3.3). */
+/** The v1 API's page: `{"data": [...]}`, with `"status": "ok"` when present (docs/providers/onlineexammaker.md). */
 const v1Page = successShape('{"status": "ok", "data": [...]} (the v1 API’s answer)', (body) => {
   const envelope = body as { status?: unknown; data?: unknown } | null;
   return typeof envelope === 'object' && envelope !== null && Array.isArray(envelope.data) && (envelope.status === undefined || envelope.status === 'ok');

@@ -29,13 +29,13 @@ function detail(input: ResponseToClassify): string {
   return typeof body?.detail === 'string' ? body.detail : input.text.slice(0, 200);
 }
 
-/** A DRF list page: `{"count", "next", "previous", "results": [...]}` (providers.md §2.4). */
+/** A DRF list page: `{"count", "next", "previous", "results": [...]}` (docs/providers/testpress.md). */
 const drfPage = successShape('a DRF page {"count", "next", "results": [...]}', (body) => {
   const page = body as { results?: unknown } | null;
   return typeof page === 'object' && page !== null && !Array.isArray(page) && Array.isArray(page.results);
 });
 
-/** POST /auth-token/ answers `{"token": "<JWT>"}` (providers.md §2.3). */
+/** POST /auth-token/ answers `{"token": "<JWT>"}` (docs/providers/testpress.md). */
 const tokenAnswer = successShape('an object holding the token', (body) => {
   const token = (body as { token?: unknown } | null)?.token;
   return typeof token === 'string' && token !== '';
