@@ -539,8 +539,9 @@ function partitionLabel(context: Context | undefined): string {
  * `http` whose paginations tell the listing being read when a skipped response ended them. A skip
  * before any page is the partition answering "not found / no results": skipped whole, but no proof
  * its rows are gone, so it holds back ACTIVATE_VERSION. One after pages were read is a listing cut
- * short, which must not move a bookmark past, or delete downstream, what it never reached. A custom `fetch` pages through this client too, so it is
- * watched the same way. One per run: connectors may key per-run caches on `ctx.http`.
+ * short, which must not move a bookmark past, or delete downstream, what it never reached. A custom
+ * `fetch` pages through this client too, so it is watched the same way. One per run: connectors may
+ * key per-run caches on `ctx.http`.
  */
 function watchingSkips(http: HttpClient, reading: readonly Listing[]): HttpClient {
   return {
