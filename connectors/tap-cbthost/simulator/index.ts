@@ -1,9 +1,20 @@
 // The CBTHost API simulator: start it in a test (startCbthostSimulator) or from the CLI (cbthost-simulator).
-import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
+import {
+  errorAnswerArgs,
+  errorAnswerFault,
+  seededRandom,
+  startSimulator,
+  type ErrorAnswerSpec,
+  type RunningSimulator,
+  type Seed,
+  type StartOptions,
+} from '@tapline/testing/simulator';
+import { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
 import { cbthostRoutes } from './api.js';
 import { advanceWorld, generateWorld, type CbtResult, type CbtWorld } from './world.js';
 
 export type { CbtResult, CbtTest, CbtWorld } from './world.js';
+export { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
 
 export interface CbthostSimulatorOptions extends StartOptions {
   seed?: Seed;
@@ -13,6 +24,8 @@ export interface CbthostSimulatorOptions extends StartOptions {
   sharedTestId?: boolean;
   /** Variant: some results are sent with `cbt_total_score: null` (CLI `--null-scores`). */
   nullScores?: boolean;
+  /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `CBTHOST_ERROR_ANSWERS`. */
+  errorAnswers?: readonly ErrorAnswerSpec[];
 }
 
 /** The tap config the simulator prints: exam pass codes for the mass endpoint, and two single results. */
@@ -29,6 +42,8 @@ export interface CbthostSimulator extends RunningSimulator<CbthostSimulatorConfi
   advance(newResults?: number): ReturnType<typeof advanceWorld>;
   /** Sets one result's score (null: CBTHost sends it without one); returns the result, or undefined when there is none. */
   setScore(passCode: string, testId: string, score: number | null): CbtResult | undefined;
+  /** Serve one of CBTHost's error answers (action `error-answer`); `faults.clear()` ends it. */
+  errorAnswer(spec: ErrorAnswerSpec): void;
 }
 
 export async function startCbthostSimulator(options: CbthostSimulatorOptions = {}): Promise<CbthostSimulator> {
@@ -56,6 +71,7 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
     .slice(0, 2)
     .map((r) => ({ pass_code: r.passCode, test_id: r.testId }));
 
+  let errorAnswer = (_spec: ErrorAnswerSpec): void => {};
   const running = await startSimulator(
     {
       name: 'cbthost',
@@ -64,6 +80,7 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
       // Inferred: the server is Laravel, whose unknown-route answer to a JSON client is this.
       notFound: () => ({ status: 404, body: { message: 'Not Found' } }),
       actions: {
+        'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
         advance: (args) => advance(typeof args.new_results === 'number' ? args.new_results : undefined),
         // {"pass_code", "test_id", "score": null} makes CBTHost send that result without a score.
         'set-score': (args) =>
@@ -74,7 +91,8 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
         },
       },
     },
-    options,
+    { ...options, faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(CBTHOST_ERROR_ANSWERS, spec))] },
   );
-  return { ...running, world, advance, setScore };
+  errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(CBTHOST_ERROR_ANSWERS, spec));
+  return { ...running, world, advance, setScore, errorAnswer };
 }

@@ -1,5 +1,5 @@
 // The CBTHost API profile: config, the Accept header every call needs, and what each error envelope means.
-import { byStatus, type HttpRequest, type Outcome, type ResponseToClassify } from '@tapline/http';
+import { successShape, vendorMessage, type Classifier, type HttpRequest, type Outcome, type ResponseToClassify } from '@tapline/http';
 import { defineApi } from '@tapline/tap-kit';
 import { z } from 'zod';
 
@@ -30,59 +30,79 @@ export type CbthostConfig = z.output<typeof configSchema>;
 /** One configured read: an exam by its pass code (mass endpoint, `test_id` null) or one student's result. */
 export type ResultTarget = { pass_code: string; test_id: string | null };
 
-/** `message` from either envelope: `{serverstatus, message}` (single) or `{status: "error", message}` (mass). */
-function vendorMessage(input: ResponseToClassify): string {
-  const body = input.body as { message?: unknown } | null;
-  return typeof body?.message === 'string' ? body.message : `HTTP ${input.status}`;
+/** CBTHost's error envelopes: `{serverstatus, message}` (single) or `{status: "error", message}` (mass), with any HTTP status. */
+interface ErrorEnvelope {
+  /** The status the answer means: `serverstatus`, else the HTTP status. */
+  status: number;
+  message: string | undefined;
 }
 
-/** ` ("message")` when the body carries one, else nothing (an HTML page from a proxy or another site). */
-function said(input: ResponseToClassify): string {
-  const body = input.body as { message?: unknown } | null;
-  return typeof body?.message === 'string' ? ` ("${body.message}")` : '';
-}
-
-/** The documented "nothing here" answers (docs/providers/cbthost.md), one per endpoint; any other 404 is not CBTHost saying "no results". */
-function isDocumentedNotFound(input: ResponseToClassify, target: ResultTarget): boolean {
+/** The error envelope in a response, with HTTP 200 too (a 200 whose body says error is an error), else undefined. */
+function errorEnvelope(input: ResponseToClassify): ErrorEnvelope | undefined {
   const body = input.body as { status?: unknown; serverstatus?: unknown; message?: unknown } | null;
-  if (typeof body !== 'object' || body === null || typeof body.message !== 'string') return false;
-  const message = body.message.trim().toLowerCase();
-  return target.test_id === null
-    ? body.status === 'error' && message === 'no results found for this test id'
-    : Number(body.serverstatus) === 404 && message === 'cbt pass code is invalid, or no record found';
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const declared = Number(body.serverstatus);
+  const isError = body.status === 'error' || (Number.isInteger(declared) && declared >= 400) || (input.status >= 400 && typeof body.message === 'string');
+  if (!isError) return undefined;
+  return {
+    status: Number.isInteger(declared) && declared >= 100 ? declared : input.status,
+    message: vendorMessage(body),
+  };
+}
+
+/**
+ * The documented "nothing here" answers (docs/providers/cbthost.md): the mass endpoint's "No results found for
+ * this test ID" and the single endpoint's "cbt pass code is invalid, or no record found", whichever
+ * endpoint sends it and with whichever HTTP status (404 in the document, 200 from some deployments).
+ */
+function isDocumentedNotFound(envelope: ErrorEnvelope): boolean {
+  const message = envelope.message?.trim().toLowerCase();
+  return message === 'no results found for this test id' || message === 'cbt pass code is invalid, or no record found';
 }
 
 /**
  * How CBTHost's answers to one target's request are read. Per request, so every sentence can name
  * the pass code: the single endpoint sends it in a header, which the response does not show.
  */
-export function classifyFor(target: ResultTarget, config: CbthostConfig) {
+export function classifyFor(target: ResultTarget, config: CbthostConfig): Classifier {
   const subject = target.test_id === null ? `exam ${target.pass_code}` : `pass code ${target.pass_code} (test ${target.test_id})`;
   const url = (input: ResponseToClassify) => `${new URL(config.base_url).origin}${input.request.path}`;
-  return byStatus({
-    404: (input): Outcome =>
-      isDocumentedNotFound(input, target)
-        ? { action: 'skip', blame: 'config', message: `CBTHost has no results for ${subject}: ${vendorMessage(input)}` }
-        : {
-            // A wrong base_url (or a proxy) answers 404 too; reading it as "no results" would end the
-            // run with ACTIVATE_VERSION and an empty table downstream, so it stops the run instead.
-            action: 'fail',
-            blame: 'config',
-            message: `CBTHost answered HTTP 404${said(input)} at ${url(input)} for ${subject}, which is not its documented "no results" answer; check base_url (${config.base_url}) and that pass code in your config`,
-          },
+  const http = (input: ResponseToClassify, envelope: ErrorEnvelope) =>
+    `HTTP ${input.status}${envelope.status !== input.status ? `, serverstatus ${envelope.status}` : ''}${envelope.message !== undefined ? `: ${envelope.message}` : ''}`;
+  return (input) => {
+    if (input.kind !== 'response' || input.parseError !== undefined) return undefined;
+    const envelope = errorEnvelope(input);
+    if (envelope === undefined) return undefined;
+    // No results for this exam (or pass code): skipped, and the kit keeps the rows earlier runs loaded.
+    if (isDocumentedNotFound(envelope)) return { action: 'skip', blame: 'config', message: `CBTHost has no results for ${subject}: ${envelope.message}` };
     // docs/providers/cbthost.md: "Missing or invalid credentials will return a 401 Unauthorized response."
-    401: (input): Outcome => ({
-      action: 'fail',
-      blame: 'config',
-      message: `CBTHost refused the pass code ${target.pass_code}${target.test_id === null ? '' : ` (test ${target.test_id})`} (HTTP 401: ${vendorMessage(input)}); check pass_codes and results in your config`,
-    }),
-    400: (input): Outcome => ({
-      action: 'fail',
-      blame: 'config',
-      message: `CBTHost rejected the request for ${subject} (HTTP 400: ${vendorMessage(input)}); check pass_code and test_id in your config`,
-    }),
-  });
+    if (envelope.status === 401) {
+      return fix(`CBTHost refused the pass code ${target.pass_code}${target.test_id === null ? '' : ` (test ${target.test_id})`} (${http(input, envelope)}); check pass_codes and results in your config`);
+    }
+    if (envelope.status === 400) return fix(`CBTHost rejected the request for ${subject} (${http(input, envelope)}); check pass_code and test_id in your config`);
+    if (envelope.status === 404) {
+      // A wrong base_url (or a proxy) answers 404 too; reading it as "no results" would end the
+      // run with ACTIVATE_VERSION and an empty table downstream, so it stops the run instead.
+      return fix(
+        `CBTHost answered ${http(input, envelope)} at ${url(input)} for ${subject}, which is not its documented "no results" answer; check base_url (${config.base_url}) and that pass code in your config`,
+      );
+    }
+    if (envelope.status === 429 || envelope.status >= 500) return undefined; // waited out or retried (the kit's default and unrecognisedBody)
+    // Any other error, including one served with HTTP 200: never a page.
+    return fix(`CBTHost answered with an error for ${subject} (${http(input, envelope)}); check base_url and the pass codes in your config`);
+  };
 }
+
+const fix = (message: string): Outcome => ({ action: 'fail', blame: 'config', message });
+
+/** A page: `{"status": "success", "data": [...]}` (mass) or `{"status": "success", "data": {...}}` (single) (docs/providers/cbthost.md). */
+const successEnvelope = successShape(
+  '{"status": "success", "data": ...}, the CBTHost result envelope',
+  (body) => {
+    const envelope = body as { status?: unknown; data?: unknown } | null;
+    return typeof envelope === 'object' && envelope !== null && envelope.status === 'success' && typeof envelope.data === 'object' && envelope.data !== null;
+  },
+);
 
 /** Shapes the request for one target: the mass endpoint's path, or the single endpoint's headers. */
 export function requestFor(request: HttpRequest, target: ResultTarget, config: CbthostConfig): HttpRequest {
@@ -96,6 +116,7 @@ export const cbthost = defineApi<CbthostConfig>({
   baseUrl: (config) => config.base_url,
   // docs/providers/cbthost.md marks Accept: application/json required on both endpoints ("ensures JSON output").
   http: () => ({ apiName: 'CBTHost', headers: { accept: 'application/json' } }),
+  success: successEnvelope,
   records: 'data',
   // One read of the first target. Its documented "no results" 404 still proves base_url and the
   // pass code right; any other 404 fails, so a wrong base_url never passes.

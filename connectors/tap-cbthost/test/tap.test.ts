@@ -81,21 +81,25 @@ describe('full sync', () => {
 });
 
 describe('errors', () => {
-  it('reports the documented "No results found" 404 for one exam and still syncs the others', async () => {
+  it('reports the documented "No results found" 404 for one exam, syncs the others, and keeps that exam’s rows (no ACTIVATE_VERSION, exit 6)', async () => {
     const sim = await start();
     const empty = sim.world.tests.at(-1)!;
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [empty.passCode, ...sim.config.pass_codes] })]);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(6);
     expect(run.stderr).toContain(`CBTHost has no results for exam ${empty.passCode}: No results found for this test ID`);
+    expect(run.stderr).toContain(`WARN stream results (partition {"pass_code":"${empty.passCode}","test_id":null}) answered "not found / no results"`);
     expect(rows(recordsOf(run, 'results'))).toEqual(expectedRows(sim));
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
 
-  it('reports a single result that is not found (the documented 404 serverstatus body) and goes on', async () => {
+  it('reports a single result that is not found (the documented 404 serverstatus body), goes on, and keeps its row (exit 6)', async () => {
     const sim = await start();
     const results = [{ pass_code: 'cbthost-zzzz-0001', test_id: 'nobody@example.com' }, ...sim.config.results];
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, results })]);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(6);
     expect(run.stderr).toContain('pass code cbthost-zzzz-0001 (test nobody@example.com): cbt pass code is invalid, or no record found');
+    expect(run.stderr).toMatch(/SUMMARY: .*"not_retired":\["\{\\"pass_code\\":\\"cbthost-zzzz-0001\\"/);
+    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
 
   it('stops with exit 3 on a wrong base_url (an undocumented 404), naming the URL, and sends no ACTIVATE_VERSION', async () => {

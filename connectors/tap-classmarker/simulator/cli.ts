@@ -1,5 +1,5 @@
 // The `classmarker-simulator` bin: --port N --seed S --rate-limit-per-hour N (+ data and quirk switches).
-import { runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
 import { startClassMarkerSimulator } from './index.js';
 
 await runSimulatorCli({
@@ -16,6 +16,11 @@ await runSimulatorCli({
     'blank-emails': { type: 'boolean', default: false, description: 'group results too may carry a blank e-mail ("" or spaces)' },
     'awaiting-grading': { type: 'number', description: 'the latest N group and N link results still require grading (default: about 1 in 10 of the last 3 days)' },
     'error-http-status': { type: 'boolean', default: false, description: 'send 4xx/429/5xx with error envelopes instead of HTTP 200' },
+    'error-answer': {
+      type: 'string',
+      description:
+        'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes unknown-code-200, error-message-200, bare-error-200, internal-error-200, request-limit-reached-200, null, html',
+    },
     anchor: { type: 'number', description: 'UNIX seconds the seeded results end at (default: now)' },
     'link-url-id': { type: 'boolean', default: false, description: "send links' link_url_id (off by default, as for an API key without that permission)" },
     'view-results-url': { type: 'boolean', default: false, description: "send results' view_results_url (off by default, as in ClassMarker's API settings)" },
@@ -41,5 +46,6 @@ await runSimulatorCli({
       linkUrlId: flags['link-url-id'] as boolean,
       viewResultsUrl: flags['view-results-url'] as boolean,
       splitSecondsAtPageEdge: flags['split-seconds-at-page-edge'] as boolean,
+      errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
     }),
 });

@@ -9,12 +9,14 @@ import {
   type SimulatorRequest,
   type SimulatorResponse,
 } from '@tapline/testing/simulator';
-import { seededRandom } from '@tapline/testing/simulator';
+import { errorAnswerArgs, errorAnswerFault, seededRandom, type ErrorAnswerSpec } from '@tapline/testing/simulator';
+import { CLASSMARKER_ERROR_ANSWERS } from './error-answers.js';
 import { ClassMarkerData, type GroupResult, type LinkResult, type Stored } from './data.js';
 import { errorEnvelope, render, renderError, type ErrorCode, type Format, type RenderOptions } from './envelope.js';
 
 export { ClassMarkerData, type GroupResult, type LinkResult, type Test, type Group, type Link, type AccessList } from './data.js';
 export { ERROR_MESSAGES, type ErrorCode } from './envelope.js';
+export { CLASSMARKER_ERROR_ANSWERS } from './error-answers.js';
 
 export type SignatureAlgorithm = 'md5' | 'sha256';
 
@@ -23,6 +25,8 @@ export interface ClassMarkerSimulatorOptions {
   host?: string;
   seed?: Seed;
   faults?: readonly FaultSpec[];
+  /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `CLASSMARKER_ERROR_ANSWERS`. */
+  errorAnswers?: readonly ErrorAnswerSpec[];
   /** Requests per API key per window (default 30, the documented limit). */
   rateLimitPerHour?: number;
   /** The rate-limit window; 3600 in production, shorter in tests of the `wait` mode. */
@@ -95,6 +99,8 @@ export interface ClassMarkerSimulator extends RunningSimulator<ClassMarkerTapCon
   resetRateLimit(): void;
   /** Every error code the simulator answered with, in order (for asserting a limit was never hit). */
   errorsSent: ErrorCode[];
+  /** Serve one of ClassMarker's error answers (action `error-answer`); `faults.clear()` ends it. */
+  errorAnswer(spec: ErrorAnswerSpec): void;
 }
 
 const TIMESTAMP_WINDOW_SECONDS = 300; // "Valid for 5 minutes" [doc]
@@ -405,6 +411,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     if (!data.deleteGroupOrLink(kind, id)) throw new Error(`no ${kind} ${id} to delete`);
   };
 
+  let errorAnswer = (_spec: ErrorAnswerSpec): void => {};
   const running = await startSimulator<ClassMarkerTapConfig>(
     {
       name: 'classmarker',
@@ -425,11 +432,18 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
         'delete-link': (args) => deleteGroupOrLink('link', Number(args.link_id)),
         'set-account': (args) => Object.assign(account, args),
         'reset-rate-limit': () => void (counted.length = 0),
+        'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
       },
     },
-    { port: options.port, host: options.host, faults: options.faults },
+    {
+      port: options.port,
+      host: options.host,
+      faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(CLASSMARKER_ERROR_ANSWERS, spec))],
+    },
   );
+  errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(CLASSMARKER_ERROR_ANSWERS, spec));
   return Object.assign(running, {
+    errorAnswer,
     data,
     account,
     now,

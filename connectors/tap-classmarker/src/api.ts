@@ -1,6 +1,6 @@
 // The ClassMarker API profile: request signing, error envelopes, the hourly budget and time paging.
 import { createHash } from 'node:crypto';
-import { byBody, type Auth, type HttpClientOptions, type Outcome, type Pagination, type Paginator } from '@tapline/http';
+import { byBody, successShape, vendorMessage, type Auth, type HttpClientOptions, type Outcome, type Pagination, type Paginator } from '@tapline/http';
 import { defineApi, TapError, type StreamContext } from '@tapline/tap-kit';
 import { configSchema, type ClassMarkerConfig } from './config.js';
 
@@ -59,7 +59,9 @@ function classifyEnvelope(clock: ServerClock) {
     if (envelope.status === 'request_limit_reached') return { action: 'rate_limited', blame: 'transient', message: 'ClassMarker reports the hourly request limit was reached' };
     if (envelope.status !== 'error') return undefined;
     const code = envelope.error?.error_code ?? '(none)';
-    const said = envelope.error?.error_message ? ` ClassMarker says: "${envelope.error.error_message}"` : '';
+    // The words from whichever key holds them: error.error_message as documented, else error.message, message, ...
+    const words = vendorMessage(envelope.error) ?? vendorMessage(envelope);
+    const said = words !== undefined ? ` ClassMarker says: "${words}"` : '';
     switch (code) {
       case 'apiKeyAuthFail':
         return fix('config', `ClassMarker rejected the signature (apiKeyAuthFail): check api_key and api_secret, and try signature_algorithm "sha256" if you use "md5" (or the reverse)`);
@@ -106,6 +108,16 @@ function classifyEnvelope(clock: ServerClock) {
   });
 }
 
+/**
+ * A page (or a catalog, or an access-list answer): `status: "ok"`, or `status: "no_results"`, the
+ * documented empty answer [docs/providers/classmarker.md]. Anything else is an error or an unknown shape,
+ * never an empty page.
+ */
+export const classMarkerSuccess = successShape('a ClassMarker envelope with "status": "ok" or "no_results"', (body) => {
+  const status = (body as Envelope | null)?.status;
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && (status === 'ok' || status === 'no_results');
+});
+
 /** HTTP settings shared by the sync and the access-codes command; `budget: false` for calls the limit does not cover. */
 export function classMarkerHttp(config: ClassMarkerConfig, options: { budget?: boolean } = {}): Partial<HttpClientOptions> {
   const clock: ServerClock = { skewSeconds: 0 };
@@ -116,6 +128,7 @@ export function classMarkerHttp(config: ClassMarkerConfig, options: { budget?: b
     headers: { 'content-type': 'application/json; charset=utf-8' },
     auth: signedQuery(config, clock),
     classify: classifyEnvelope(clock),
+    success: classMarkerSuccess,
     onRateLimit: config.on_rate_limit,
     // next_request_after "will be within one hour" [doc]: waiting mode must accept an hour.
     maxRateLimitWaitMs: HOUR_MS + 60_000,

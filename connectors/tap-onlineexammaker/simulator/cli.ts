@@ -1,5 +1,5 @@
 // The `onlineexammaker-simulator` bin: serves a seeded OnlineExamMaker API and prints a ready-to-use tap config.
-import { runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
 import { checkVariant, startOemSimulator } from './index.js';
 
 await runSimulatorCli({
@@ -14,6 +14,10 @@ await runSimulatorCli({
     passed: { type: 'string', description: 'variant: the every-candidate answer carries passed as boolean, number (1/0), string ("1"/"0") or text ("true"/"false")', default: 'absent' },
     'with-tid': { type: 'boolean', description: 'variant: both APIs send tid, the attempt id', default: false },
     strings: { type: 'boolean', description: 'variant: every value of the legacy answer is a string', default: false },
+    'error-answer': {
+      type: 'string',
+      description: 'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes exam-not-found-200, account-error-200, msg-error-200, server-error-200, false-200, null, html',
+    },
     anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
   },
   start: ({ port, host, seed, faults, flags }) =>
@@ -32,6 +36,7 @@ await runSimulatorCli({
         tid: flags['with-tid'] === true,
         strings: flags.strings === true,
       }),
+      errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
       // Same seed + anchor = same data (the demo anchors its runs, so a rerun loads nothing new).
       anchor: flags.anchor === undefined ? undefined : Number(flags.anchor) * 1000,
     }),

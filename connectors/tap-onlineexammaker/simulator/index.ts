@@ -1,9 +1,20 @@
 // The OnlineExamMaker API simulator: start it in a test (startOemSimulator) or from the CLI (onlineexammaker-simulator).
-import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
+import {
+  errorAnswerArgs,
+  errorAnswerFault,
+  seededRandom,
+  startSimulator,
+  type ErrorAnswerSpec,
+  type RunningSimulator,
+  type Seed,
+  type StartOptions,
+} from '@tapline/testing/simulator';
+import { OEM_ERROR_ANSWERS } from './error-answers.js';
 import { DOCUMENT_VARIANT, oemRoutes, type OemVariant } from './api.js';
 import { advanceWorld, generateWorld, type OemResult, type OemWorld } from './world.js';
 
 export { DOCUMENT_VARIANT, tidOf, VIEW_RESULT_TTL_SECONDS, type OemVariant } from './api.js';
+export { OEM_ERROR_ANSWERS } from './error-answers.js';
 export type { OemExam, OemResult, OemWorld, ResultStatus } from './world.js';
 
 export interface OemSimulatorOptions extends StartOptions {
@@ -20,6 +31,8 @@ export interface OemSimulatorOptions extends StartOptions {
   v1Enabled?: boolean;
   /** What the every-candidate answer carries (default: the document's section (2) shape). */
   variant?: Partial<OemVariant>;
+  /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `OEM_ERROR_ANSWERS`. */
+  errorAnswers?: readonly ErrorAnswerSpec[];
 }
 
 /** The tap config the simulator prints. */
@@ -38,6 +51,8 @@ export interface OemSimulator extends RunningSimulator<OemSimulatorConfig> {
   deleteExam(eid: number): void;
   /** Changes what the answers carry from the next request on (a deployment upgraded between runs); returns the whole variant. */
   setVariant(change: Partial<OemVariant>): OemVariant;
+  /** Serve one of OnlineExamMaker's error answers (action `error-answer`); `faults.clear()` ends it. */
+  errorAnswer(spec: ErrorAnswerSpec): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -65,6 +80,7 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
   const variant: OemVariant = { ...DOCUMENT_VARIANT, ...checkVariant(options.variant ?? {}) };
   const setVariant = (change: Partial<OemVariant>) => Object.assign(variant, checkVariant(change));
 
+  let errorAnswer = (_spec: ErrorAnswerSpec): void => {};
   const running = await startSimulator(
     {
       name: 'onlineexammaker',
@@ -82,6 +98,7 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
         'delete-exam': (args) => deleteExam(Number(args.eid)),
         // {"status": true, "passed": "string", "tid": true, "strings": false}: any subset.
         variant: (args) => ({ ...setVariant(args as Partial<OemVariant>) }),
+        'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
         advance: (args) =>
           advance(typeof args.new_results === 'number' ? args.new_results : undefined).map((result) => ({
             eid: result.eid,
@@ -90,9 +107,10 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
           })),
       },
     },
-    options,
+    { ...options, faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(OEM_ERROR_ANSWERS, spec))] },
   );
-  return { ...running, world, advance, deleteExam, setVariant };
+  errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(OEM_ERROR_ANSWERS, spec));
+  return { ...running, world, advance, deleteExam, setVariant, errorAnswer };
 }
 
 const PASSED_FORMS: readonly OemVariant['passed'][] = ['absent', 'boolean', 'number', 'string', 'text'];

@@ -1,7 +1,7 @@
 // The OnlineExamMaker API profile: `code` auth (legacy query parameter, or the v1 signed header),
 // bare-array bodies, errors as HTTP 200 objects, and start/limit paging.
 import { createHash } from 'node:crypto';
-import { byBody, offsetPaging, type Auth, type HttpRequest, type Outcome, type QueryValue } from '@tapline/http';
+import { byBody, offsetPaging, successShape, vendorMessage, type Auth, type HttpRequest, type Outcome, type QueryValue } from '@tapline/http';
 import { defineApi } from '@tapline/tap-kit';
 import { z } from 'zod';
 
@@ -44,13 +44,27 @@ function codeAuth(config: OemConfig): Auth {
   };
 }
 
-/** The vendor's error object `{"status":"error","error":"..."}` (docs/providers/onlineexammaker.md): its message, else undefined. */
+/**
+ * The vendor's error object, its message, else undefined: `{"status":"error","error":"..."}` as documented
+ * (docs/providers/onlineexammaker.md), and the spellings PHP APIs also use (`"msg"`, `"message"`, `"status": "fail"`,
+ * an `error` without `status`; inferred). The words come from whichever key holds them.
+ */
 function vendorError(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const { status, error } = body as { status?: unknown; error?: unknown };
-  if (status !== 'error') return undefined;
-  return typeof error === 'string' ? error : JSON.stringify(error);
+  const isError = (typeof status === 'string' && /^(error|fail|failed)$/i.test(status)) || (error !== undefined && error !== null && error !== '');
+  if (!isError) return undefined;
+  return vendorMessage(body) ?? JSON.stringify(body);
 }
+
+/** The legacy API's page: a bare JSON array (docs/providers/onlineexammaker.md). */
+const legacyPage = successShape('a JSON array (the legacy API’s answer)', Array.isArray);
+
+/** The v1 API's page: `{"data": [...]}`, with `"status": "ok"` when present (docs/providers/onlineexammaker.md). */
+const v1Page = successShape('{"status": "ok", "data": [...]} (the v1 API’s answer)', (body) => {
+  const envelope = body as { status?: unknown; data?: unknown } | null;
+  return typeof envelope === 'object' && envelope !== null && Array.isArray(envelope.data) && (envelope.status === undefined || envelope.status === 'ok');
+});
 
 /** What the user should do about an error the API gave: one sentence, by what the message is about. */
 function refusal(message: string, v1: boolean): string {
@@ -96,7 +110,7 @@ export function resultsRequest(request: HttpRequest, config: OemConfig, eid: Que
     if (message === undefined || !isAboutOneExam(message)) return undefined;
     return { action: 'skip', blame: 'config', message: `OnlineExamMaker skipped exam ${String(eid)}: ${message}` };
   });
-  const shaped = config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid } } : request;
+  const shaped = config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid }, success: v1Page } : request;
   return { ...shaped, classify };
 }
 
@@ -111,6 +125,7 @@ export const oem = defineApi<OemConfig>({
   config: configSchema,
   baseUrl: (config) => config.base_url,
   http: (config) => ({ apiName: 'OnlineExamMaker', auth: codeAuth(config), classify: errorObjects }),
+  success: legacyPage,
   // Legacy bodies are bare arrays; v1 wraps them in `data`.
   pagination: startLimitPaging,
   records: (body) => (Array.isArray(body) ? body : Array.isArray((body as { data?: unknown })?.data) ? (body as { data: unknown[] }).data : []),

@@ -1,5 +1,5 @@
 // The `testpress-simulator` bin: serves a seeded Testpress API and prints a ready-to-use tap config.
-import { runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
 import { startTestpressSimulator } from './index.js';
 
 await runSimulatorCli({
@@ -12,6 +12,10 @@ await runSimulatorCli({
     'attempts-per-exam': { type: 'number', description: 'mean attempts per opened exam', default: 30 },
     'per-page': { type: 'number', description: 'page size of the student lists', default: 20 },
     'throttle-per-minute': { type: 'number', description: 'requests allowed per minute (0 = unlimited)', default: 0 },
+    'error-answer': {
+      type: 'string',
+      description: 'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes not-found-200, permission-denied-200, field-errors-200, null, html',
+    },
     anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
     'exam-attempts': { type: 'string', description: "whose attempts an exam's list holds for staff: everyone or caller (the document's reading)", default: 'everyone' },
     'resumed-share': { type: 'number', description: 'share of completed attempts resumed 1-20 days after their start', default: 0.1 },
@@ -41,6 +45,7 @@ await runSimulatorCli({
       examAttemptsScope: scope,
       resumedShare: Number(flags['resumed-share']),
       v21FieldsOnly: flags['v21-fields-only'] as boolean,
+      errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
     });
   },
 });

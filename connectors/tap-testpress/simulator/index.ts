@@ -1,11 +1,22 @@
 // The Testpress API simulator: start it in a test (startTestpressSimulator) or from the CLI (testpress-simulator).
-import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
+import {
+  errorAnswerArgs,
+  errorAnswerFault,
+  seededRandom,
+  startSimulator,
+  type ErrorAnswerSpec,
+  type RunningSimulator,
+  type Seed,
+  type StartOptions,
+} from '@tapline/testing/simulator';
+import { TESTPRESS_ERROR_ANSWERS } from './error-answers.js';
 import { testpressRoutes, throttleResponse, type TestpressAccount, type TestpressApiOptions } from './api.js';
 import { advanceWorld, generateWorld, type TestpressAttempt, type TestpressWorld } from './world.js';
 
 export type { TestpressAccount } from './api.js';
 export type { TestpressAttempt, TestpressExam, TestpressUser, TestpressWorld } from './world.js';
 export { formatDate, formatDecimal, formatDuration } from './formats.js';
+export { TESTPRESS_ERROR_ANSWERS } from './error-answers.js';
 
 export interface TestpressSimulatorOptions extends StartOptions {
   seed?: Seed;
@@ -33,6 +44,8 @@ export interface TestpressSimulatorOptions extends StartOptions {
   resumedShare?: number;
   /** Serve only the fields of the 2015 v2.1 document (default: also those the current API adds). */
   v21FieldsOnly?: boolean;
+  /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `TESTPRESS_ERROR_ANSWERS`. */
+  errorAnswers?: readonly ErrorAnswerSpec[];
 }
 
 /** The tap config the simulator prints: everything `tap-testpress` needs to reach it. */
@@ -53,6 +66,8 @@ export interface TestpressSimulator extends RunningSimulator<TestpressSimulatorC
   deleteExam(id: number): void;
   /** An admin deletes one attempt: it leaves every list. */
   deleteAttempt(id: number): void;
+  /** Serve one of Testpress's error answers (action `error-answer`); `faults.clear()` ends it. */
+  errorAnswer(spec: ErrorAnswerSpec): void;
 }
 
 const HOUR_MS = 3_600_000;
@@ -93,6 +108,7 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
     world.attempts.splice(index, 1);
   };
 
+  let errorAnswer = (_spec: ErrorAnswerSpec): void => {};
   const running = await startSimulator(
     {
       name: 'testpress',
@@ -121,9 +137,11 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
         advance: (args) => advance(typeof args.new_attempts === 'number' ? args.new_attempts : undefined).map((a) => a.id),
         'delete-exam': (args) => deleteExam(Number(args.exam_id)),
         'delete-attempt': (args) => deleteAttempt(Number(args.attempt_id)),
+        'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
       },
     },
-    options,
+    { ...options, faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(TESTPRESS_ERROR_ANSWERS, spec))] },
   );
-  return { ...running, world, accounts: { staff, student: studentAccount }, advance, deleteExam, deleteAttempt };
+  errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(TESTPRESS_ERROR_ANSWERS, spec));
+  return { ...running, world, accounts: { staff, student: studentAccount }, advance, deleteExam, deleteAttempt, errorAnswer };
 }

@@ -1,5 +1,5 @@
 // The Testpress API profile: JWT auth against the institute's host, DRF page envelopes, and what 401/403 mean.
-import { byStatus, composeClassifiers, nextUrlPaging, tokenAuth, type Classifier, type Outcome, type ResponseToClassify } from '@tapline/http';
+import { byStatus, nextUrlPaging, successShape, tokenAuth, type Classifier, type Outcome, type ResponseToClassify } from '@tapline/http';
 import { defineApi } from '@tapline/tap-kit';
 import { z } from 'zod';
 
@@ -31,6 +31,18 @@ function detail(input: ResponseToClassify): string {
   return typeof body?.detail === 'string' ? body.detail : input.text.slice(0, 200);
 }
 
+/** A DRF list page: `{"count", "next", "previous", "results": [...]}` (docs/providers/testpress.md). */
+const drfPage = successShape('a DRF page {"count", "next", "results": [...]}', (body) => {
+  const page = body as { results?: unknown } | null;
+  return typeof page === 'object' && page !== null && !Array.isArray(page) && Array.isArray(page.results);
+});
+
+/** POST /auth-token/ answers `{"token": "<JWT>"}` (docs/providers/testpress.md). */
+const tokenAnswer = successShape('an object holding the token', (body) => {
+  const token = (body as { token?: unknown } | null)?.token;
+  return typeof token === 'string' && token !== '';
+});
+
 /** A 403 that is about the token is re-authenticated once (the client then fails with a config blame). */
 const expiredTokenAs403 = byStatus({
   403: (input): Outcome | undefined =>
@@ -60,11 +72,13 @@ const NOT_FOUND = /^not found\.?$/i;
  */
 export function skipDeletedExam(examId: unknown): Classifier {
   return (input) => {
-    if (input.kind !== 'response' || input.status !== 404 || !NOT_FOUND.test(detail(input).trim())) return undefined;
+    // The same body with HTTP 200 (a proxy or an older deployment rewriting the status; inferred) says the same.
+    const status = input.kind === 'response' ? input.status : 0;
+    if (input.kind !== 'response' || (status !== 404 && status !== 200) || !NOT_FOUND.test(detail(input).trim())) return undefined;
     return {
       action: 'skip',
       blame: 'config',
-      message: `exam ${String(examId)} no longer exists (HTTP 404: ${detail(input)}); it was deleted after the exams list was read, so its attempts were skipped`,
+      message: `exam ${String(examId)} no longer exists (HTTP ${status}: ${detail(input)}); it was deleted after the exams list was read, so its attempts were skipped`,
     };
   };
 }
@@ -134,12 +148,15 @@ export const testpress = defineApi<TestpressConfig>({
           body: { username: config.username, password: config.password },
           auth: false,
           classify: badCredentials,
+          success: tokenAnswer,
         });
         return String(response.body?.token ?? '');
       },
     }),
-    classify: composeClassifiers(expiredTokenAs403, drfThrottle, listingShrank),
+    // An array, not composeClassifiers (which ends with the default and would answer ok before the success shape is checked).
+    classify: [expiredTokenAs403, drfThrottle, listingShrank],
   }),
+  success: drfPage,
   records: 'results',
   pagination: nextUrlPaging(),
   test: { path: `${API}/exams/` },

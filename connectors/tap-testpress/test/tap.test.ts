@@ -396,7 +396,7 @@ describe('not found', () => {
     const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Not found.' } } }] });
     const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/CRITICAL GET \/api\/v2\.1\/exams\/ failed: the resource was not found \(HTTP 404\)\. Check the base URL/);
+    expect(run.stderr).toMatch(/CRITICAL GET \/api\/v2\.1\/exams\/ failed: the resource was not found \(HTTP 404: "Not found\."\)\. Check the base URL/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(recordsOf(run, 'exams')).toEqual([]);
   });

@@ -99,6 +99,131 @@ function htmlPage(input: ResponseToClassify): string | undefined {
   return title ? `an HTML page titled ${JSON.stringify(snippet(title, 80))}` : `an HTML page (it starts: ${JSON.stringify(snippet(input.text, 80))})`;
 }
 
+/**
+ * An API's success answer, declared per API (and per request where an endpoint differs): a 2xx JSON
+ * body is a page (or a resource) only when `test` recognises it. Anything else is classified by
+ * `unrecognisedBody`, never read as an empty page.
+ */
+export interface SuccessShape {
+  /** The shape in words, for messages: e.g. 'a JSON array' or 'an object with "status": "ok"'. */
+  describe: string;
+  test: (body: unknown) => boolean;
+}
+
+/** Declares a success shape: `successShape('a JSON array', Array.isArray)`. */
+export function successShape(describe: string, test: (body: unknown) => boolean): SuccessShape {
+  return { describe, test };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Keys vendors put their error's words under, most specific first (ClassMarker `error.error_message`, CBTHost `message`, DRF `detail`, PHP `msg`...). */
+const MESSAGE_KEYS = ['error_message', 'message', 'msg', 'detail', 'error_description', 'description', 'error', 'errors', 'non_field_errors', 'reason'] as const;
+
+/**
+ * The vendor's own words in an error body, from whichever key holds them (`message`, `msg`, `error`,
+ * `error.message`, `errors[0]`, `detail`, ...), on one line and at most 200 characters; undefined when none.
+ */
+export function vendorMessage(body: unknown, depth = 0): string | undefined {
+  if (typeof body === 'string') return body.trim() === '' ? undefined : snippet(body);
+  if (depth > 3) return undefined;
+  if (Array.isArray(body)) {
+    const words = body.map((item) => vendorMessage(item, depth + 1)).filter((w): w is string => w !== undefined);
+    return words.length > 0 ? snippet(words.join('; ')) : undefined;
+  }
+  if (!isRecord(body)) return undefined;
+  for (const key of MESSAGE_KEYS) {
+    const words = vendorMessage(body[key], depth + 1);
+    if (words !== undefined) return words;
+  }
+  // DRF field errors: {"state": ["Select a valid choice."]}.
+  const fields = Object.entries(body).filter(([, value]) => Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'));
+  if (fields.length > 0) return snippet(fields.map(([key, value]) => `${key}: ${(value as string[]).join(' ')}`).join('; '));
+  return undefined;
+}
+
+/** A status a body reports about itself (`serverstatus: 404`, `code: 500`, `status: "429"`), when it is an HTTP status. */
+function embeddedStatus(body: Record<string, unknown>): { key: string; status: number } | undefined {
+  for (const key of ['serverstatus', 'status_code', 'statusCode', 'status', 'code']) {
+    const raw = body[key];
+    const status = typeof raw === 'number' || (typeof raw === 'string' && /^\d{3}$/.test(raw)) ? Number(raw) : Number.NaN;
+    if (Number.isInteger(status) && status >= 100 && status <= 599) return { key, status };
+  }
+  return undefined;
+}
+
+const ERROR_STATUS = /^(error|errors|fail|failed|failure|ko|denied|invalid)$/i;
+
+/** Whether an object says it is an error: `status: "error"`, an `error(s)` key, `success: false`, an error status inside, or words under a message key. */
+function isErrorBody(body: Record<string, unknown>): boolean {
+  if (typeof body.status === 'string' && ERROR_STATUS.test(body.status.trim())) return true;
+  if (body.success === false || body.ok === false) return true;
+  for (const key of ['error', 'errors', 'error_code', 'error_message']) {
+    const value = body[key];
+    if (value !== undefined && value !== null && value !== false && value !== '' && !(Array.isArray(value) && value.length === 0)) return true;
+  }
+  const inside = embeddedStatus(body);
+  if (inside !== undefined && inside.status >= 400) return true;
+  return vendorMessage(body) !== undefined;
+}
+
+/** A body in a few words: `an object with keys "a", "b"`, `a JSON array of 3 items`, `the number 1`. */
+function describeBody(body: unknown): string {
+  if (Array.isArray(body)) return `a JSON array of ${body.length} item${body.length === 1 ? '' : 's'}`;
+  if (isRecord(body)) {
+    const keys = Object.keys(body);
+    if (keys.length === 0) return 'an empty object';
+    const listed = keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ');
+    return `an object with keys ${listed}${keys.length > 8 ? ', …' : ''}`;
+  }
+  return `the ${typeof body} ${snippet(String(body), 40)}`;
+}
+
+/**
+ * For a 2xx JSON body that is not the declared success shape, what it is and what to do about it:
+ * - a vendor error (`{"status":"error",...}`, `{"error": ...}`, `{"serverstatus": 404, "message": ...}`,
+ *   a bare JSON string): fail, config, quoting the vendor's words (the vendor refused, and running
+ *   again will not change that); rate_limited when it reports 429 inside, retry (transient) on 5xx inside;
+ * - JSON `null`: retry, transient (a server that failed while answering); after the retries the run stops, transient;
+ * - anything else (a number, an array where an object is expected, an object with no error in it):
+ *   fail, system: the API answered in a shape the tap does not read.
+ * Never `ok`: an unrecognised answer is never an empty page. Connectors' own classifiers run first
+ * and may name documented answers more precisely (e.g. skip a partition that has no results).
+ */
+export function unrecognisedBody(shape: SuccessShape | undefined): Classifier {
+  return (input) => {
+    if (shape === undefined || input.kind !== 'response' || input.status < 200 || input.status >= 300 || input.parseError !== undefined) return undefined;
+    if (input.status === 204 || input.status === 205 || shape.test(input.body)) return undefined;
+    return classifyUnrecognised(input, shape.describe);
+  };
+}
+
+function classifyUnrecognised(input: ResponseToClassify, expected: string): Outcome {
+  const { body, status } = input;
+  const answered = `${input.request.apiName ?? 'the server'} answered HTTP ${status} with`;
+  if (body === null) return { action: 'retry', blame: 'transient', message: `${answered} JSON null instead of ${expected}` };
+  if (typeof body === 'string' || (isRecord(body) && isErrorBody(body))) {
+    const words = vendorMessage(body);
+    const inside = isRecord(body) ? embeddedStatus(body) : undefined;
+    const code = inside !== undefined && inside.status !== status ? ` (${inside.key} ${inside.status})` : '';
+    const said = `${answered} an error${code}${words !== undefined ? `: ${JSON.stringify(words)}` : ` (${describeBody(body)})`}`;
+    if (inside?.status === 429) return { action: 'rate_limited', blame: 'transient', message: said };
+    if (inside !== undefined && inside.status >= 500) return { action: 'retry', blame: 'transient', message: said };
+    return { action: 'fail', blame: 'config', message: `${said}, not ${expected}; check the credentials and ids in your config` };
+  }
+  return {
+    action: 'fail',
+    blame: 'system',
+    message: `${answered} ${describeBody(body)}, not ${expected}; the API may have changed the shape of its answer, which this tap does not read`,
+  };
+}
+
+/** `: "the vendor's words"` from a JSON error body (not from an HTML page or plain text), else ''. */
+function vendorWords(input: ResponseToClassify): string {
+  const words = typeof input.body === 'object' ? vendorMessage(input.body) : undefined;
+  return words === undefined ? '' : `: ${JSON.stringify(words)}`;
+}
+
 /** The house default: 2xx ok (an HTML page instead of JSON: retried once, then a config failure); 401 refresh_auth (becomes a config failure when auth cannot refresh); 403/404 fail; 408/425/5xx retry; 429 rate_limited. */
 export const defaultClassifier = (input: ClassifyInput): Outcome => {
   if (input.kind === 'network') {
@@ -129,6 +254,8 @@ export const defaultClassifier = (input: ClassifyInput): Outcome => {
         message: `the response body is not valid JSON (${input.parseError}); it starts: ${JSON.stringify(snippet(input.text, 120))}`,
       };
     }
+    // JSON null is never a page, declared shape or not (e.g. a PHP backend that failed while answering).
+    if (input.body === null && input.text.trim() !== '' && status !== 204 && status !== 205) return classifyUnrecognised(input, 'a JSON body');
     return { action: 'ok', blame: 'transient', message: 'ok' };
   }
   if (status >= 300 && status < 400) {
@@ -142,21 +269,21 @@ export const defaultClassifier = (input: ClassifyInput): Outcome => {
     return {
       action: 'refresh_auth',
       blame: 'config',
-      message: 'the server rejected the credentials (HTTP 401). Check the credentials in your config',
+      message: `the server rejected the credentials (HTTP 401${vendorWords(input)}). Check the credentials in your config`,
     };
   }
   if (status === 403) {
     return {
       action: 'fail',
       blame: 'config',
-      message: 'access was denied (HTTP 403). Check that the credentials in your config are valid and allowed to read this resource',
+      message: `access was denied (HTTP 403${vendorWords(input)}). Check that the credentials in your config are valid and allowed to read this resource`,
     };
   }
   if (status === 404) {
     return {
       action: 'fail',
       blame: 'config',
-      message: 'the resource was not found (HTTP 404). Check the base URL and any ids in your config',
+      message: `the resource was not found (HTTP 404${vendorWords(input)}). Check the base URL and any ids in your config`,
     };
   }
   if (status === 429) {

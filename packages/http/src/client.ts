@@ -7,8 +7,8 @@ import { Agent } from 'undici';
 import type { Auth, AuthContext } from './auth.js';
 import type { RetryOptions } from './backoff.js';
 import { backoffDelay, DEFAULT_RETRY } from './backoff.js';
-import type { Classifier, ClassifyInput, Outcome, RequestSummary } from './classify.js';
-import { composeClassifiers } from './classify.js';
+import type { Classifier, ClassifyInput, Outcome, RequestSummary, SuccessShape } from './classify.js';
+import { composeClassifiers, unrecognisedBody } from './classify.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { HttpError, PaginationError, RateLimitedError, TapError } from './errors.js';
@@ -44,6 +44,8 @@ export interface HttpRequest {
   endpoint?: string;
   /** Consulted before the client's classifiers, for one endpoint's quirks. */
   classify?: Classifier;
+  /** This endpoint's success shape, instead of the client's `success`; null accepts any JSON (the caller checks it). */
+  success?: SuccessShape | null;
   /** `false` sends without the client's auth (the token endpoint itself). */
   auth?: false;
 }
@@ -104,6 +106,11 @@ export interface HttpClientOptions {
   auth?: Auth;
   /** Connector classifiers, consulted in order before the default. */
   classify?: Classifier | readonly Classifier[];
+  /**
+   * The API's success shape: a 2xx JSON body it does not recognise is classified (`unrecognisedBody`:
+   * a vendor error, null, an unknown shape) after `classify` and never returned as ok.
+   */
+  success?: SuccessShape;
   retry?: RetryOptions;
   /** On a rate-limit signal or an exhausted budget: 'wait' (default) up to `maxRateLimitWaitMs`, or 'stop' (throw RateLimitedError). */
   onRateLimit?: OnRateLimit;
@@ -231,7 +238,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const target = redact(url.pathname + url.search.replace(/\+/g, '%20'));
     const redactedUrl = redact(urlToString(url));
     const endpoint = req.endpoint ?? path;
-    const classify = composeClassifiers(req.classify, ...classifyChain);
+    const shape = req.success === null || expect !== 'json' ? undefined : (req.success ?? options.success);
+    const classify = composeClassifiers(req.classify, ...classifyChain, unrecognisedBody(shape));
     const useAuth = req.auth === false ? undefined : options.auth;
 
     let payload: string | Uint8Array | undefined;

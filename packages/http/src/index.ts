@@ -16,8 +16,9 @@ export type {
   Outcome,
   RequestSummary,
   ResponseToClassify,
+  SuccessShape,
 } from './classify.js';
-export { byBody, byStatus, composeClassifiers, defaultClassifier, parseRetryAfter } from './classify.js';
+export { byBody, byStatus, composeClassifiers, defaultClassifier, parseRetryAfter, successShape, unrecognisedBody, vendorMessage } from './classify.js';
 export type { RetryOptions } from './backoff.js';
 export { backoffDelay, DEFAULT_RETRY } from './backoff.js';
 export type { OnRateLimit, RateBudgetOptions, RateBudgetRuntime, RateBudgetState } from './rate-budget.js';

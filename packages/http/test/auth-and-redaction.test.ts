@@ -121,7 +121,7 @@ describe('token auth (Testpress JWT)', () => {
     expect(error).toBeInstanceOf(HttpError);
     expect(error.blame).toBe('config');
     expect(error.message).toBe(
-      'GET /api/v2.5/admin/attempts/ failed: the server rejected the credentials (HTTP 401). Check the credentials in your config (still rejected after signing in again).',
+      'GET /api/v2.5/admin/attempts/ failed: the server rejected the credentials (HTTP 401: "Invalid signature."). Check the credentials in your config (still rejected after signing in again).',
     );
     expect(server.received.filter((r) => r.path === '/api/v2.5/admin/attempts/')).toHaveLength(2);
   });

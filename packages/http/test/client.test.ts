@@ -82,7 +82,7 @@ describe('retries', () => {
     h = makeClient(server.baseUrl);
     const error = await h.client.request({ path: '/secret' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ blame: 'config', status: 401, attempts: 1 });
-    expect((error as Error).message).toMatch(/^GET \/secret failed: the server rejected the credentials \(HTTP 401\)\. Check the credentials/);
+    expect((error as Error).message).toMatch(/^GET \/secret failed: the server rejected the credentials \(HTTP 401: "no"\)\. Check the credentials/);
     expect(server.received).toHaveLength(1);
   });
 

@@ -32,6 +32,7 @@ export function createApiClient<TConfig>(api: ApiProfile<TConfig>, config: TConf
     // Big integers and long decimals keep their digits (LosslessNumber) unless the connector says otherwise.
     parseJson,
     ...options,
+    ...(options.success === undefined && api.success !== undefined ? { success: api.success } : {}),
     ...(budget !== undefined ? { budget } : {}),
     ...(extra.settings !== undefined
       ? {

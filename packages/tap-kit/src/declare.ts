@@ -1,7 +1,7 @@
 // The declaration API: defineApi (a provider's API profile), api.stream (one stream) and defineTap.
 import type { z } from 'zod';
 import { assertDuration, type Duration } from './duration.js';
-import type { HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue } from '@tapline/http';
+import type { HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue, SuccessShape } from '@tapline/http';
 import type { Logger } from './log.js';
 
 /** Values a parent record hands to a child stream: fill `{placeholders}` in its path and land in its state. */
@@ -138,6 +138,13 @@ export interface ApiDeclaration<TConfig> {
    * JSON parsing and the config's secret values, builds one client per run and closes it after.
    */
   http?: (config: TConfig) => ApiHttpOptions;
+  /**
+   * The API's success answer (`successShape(describe, test)` from @tapline/http). A 2xx body is a
+   * page only when it is recognised; anything else (a vendor error on HTTP 200, null, a string, an
+   * unknown shape) is classified and never read as an empty page. An endpoint that answers otherwise
+   * sets its own on the request (`request` hook: `{ ...request, success }`).
+   */
+  success?: SuccessShape;
   /** Default record selector for the API's streams. */
   records?: RecordSelector;
   /** Default pagination for the API's streams (none: one request per partition). */

@@ -78,6 +78,8 @@ interface Listing {
   cutShort: { pages: number; message: string } | undefined;
   /** The paginator saw records go missing between pages (`Paginator.lost`): one may have slid onto a page already read. */
   lost: string | undefined;
+  /** The partition's first response was skipped ("not found / no results"): the classifier's sentence, with the vendor's words. */
+  notFound: string | undefined;
 }
 
 /** Runs a sync and returns the final state. A RateLimitedError is re-thrown after the state is written. */
@@ -187,7 +189,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const shape = def.record.shape as Record<string, unknown>;
     log.debug(`stream ${def.name}: syncing ${JSON.stringify(context)}${start !== undefined ? ` from ${start}` : ''}`);
 
-    const listing: Listing = { pages: 0, checked: false, doubt: undefined, cutShort: undefined, lost: undefined };
+    const listing: Listing = { pages: 0, checked: false, doubt: undefined, cutShort: undefined, lost: undefined, notFound: undefined };
     for await (const page of pagesOf(run, ctx, url, listing, reading)) {
       const extractedAt = new Date().toISOString();
       for (const raw of page) {
@@ -289,6 +291,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       log.warn(`stream ${def.name}${partitionLabel(context)}: ${unread}${bookmark}.`);
       summary.cutShort(def.name, partitionName(context));
     }
+    if (listing.notFound !== undefined && run.version !== undefined) holdBackForNotFound(run, context, listing.notFound);
     if (run.version !== undefined && run.versionDoubt === undefined) {
       // ACTIVATE_VERSION removes downstream whatever this run did not emit: only for a listing known whole.
       const doubt =
@@ -313,6 +316,20 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     }
     if (skippedOld > 0) log.debug(`stream ${def.name}: skipped ${skippedOld} records older than ${start}.`);
     await writeState();
+  };
+
+  /**
+   * A partition that answered "not found / no results" (a revoked pass code, a deleted exam) is no
+   * proof that its rows are gone: ACTIVATE_VERSION would retire every row earlier runs loaded from it.
+   * So the stream sends none this run, and a WARNING and the summary name the partition.
+   */
+  const holdBackForNotFound = (run: StreamRun, context: Context, answer: string) => {
+    const partition = partitionName(context);
+    log.warn(
+      `stream ${run.def.name}${partitionLabel(context)} answered "not found / no results" (${answer}); that is no proof its rows are gone, so the rows earlier runs loaded from it are kept: ACTIVATE_VERSION is not sent for ${run.def.name} this run. If it is gone for good, remove it from the config (or let its parent stop listing it) and the next run retires its rows.`,
+    );
+    summary.notRetired(run.def.name, partition);
+    run.versionDoubt ??= `${Object.keys(context).length > 0 ? `partition ${JSON.stringify(context)} ` : ''}answered "not found / no results", which is no proof its rows are gone`;
   };
 
   /** After every context of a stream tree ran: shared bookmarks, ACTIVATE_VERSION, metrics. */
@@ -519,11 +536,12 @@ function partitionLabel(context: Context | undefined): string {
 }
 
 /**
- * `http` whose paginations tell the listing being read when a skipped response ended them after
- * pages were read. A skip before any page leaves nothing unread behind it (the resource is skipped
- * whole); one after is a listing cut short, which must not move a bookmark past, or delete
- * downstream, what it never reached. A custom `fetch` pages through this client too, so it is
- * watched the same way. One per run: connectors may key per-run caches on `ctx.http`.
+ * `http` whose paginations tell the listing being read when a skipped response ended them. A skip
+ * before any page is the partition answering "not found / no results": skipped whole, but no proof
+ * its rows are gone, so it holds back ACTIVATE_VERSION. One after pages were read is a listing cut
+ * short, which must not move a bookmark past, or delete downstream, what it never reached. A custom
+ * `fetch` pages through this client too, so it is watched the same way. One per run: connectors may
+ * key per-run caches on `ctx.http`.
  */
 function watchingSkips(http: HttpClient, reading: readonly Listing[]): HttpClient {
   return {
@@ -536,6 +554,7 @@ function watchingSkips(http: HttpClient, reading: readonly Listing[]): HttpClien
       const listing = reading.at(-1); // the partition whose pages this pagination serves
       const end = yield* http.paginate(request, pagination, selectRecords);
       if (listing && end.skipped !== undefined && end.pages > 0) listing.cutShort ??= { pages: end.pages, message: end.skipped.message };
+      if (listing && end.skipped !== undefined && end.pages === 0) listing.notFound ??= end.skipped.message;
       return end;
     },
   };

@@ -1,7 +1,7 @@
 // The simulator kit: routes, request log, faults, seeded data and the CLI, over real HTTP.
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseSimulatorArgs, seededRandom, startSimulator, toXml, type RunningSimulator, type SimulatorDefinition } from '../src/index.js';
+import { commonErrorAnswers, errorAnswerFault, parseErrorAnswers, parseSimulatorArgs, seededRandom, startSimulator, toXml, type RunningSimulator, type SimulatorDefinition } from '../src/index.js';
 
 const echo: SimulatorDefinition<{ base_url: string; token: string }> = {
   name: 'echo',
@@ -98,6 +98,29 @@ describe('startSimulator', () => {
     const log = (await (await fetch(`${sim.baseUrl}/__simulator/requests`)).json()) as unknown[];
     expect(log).toHaveLength(3);
     expect((await post('/faults', { kind: 'nope' })).status).toBe(400);
+  });
+});
+
+describe('error answers', () => {
+  const answers = { ...commonErrorAnswers('Echo'), 'error-200': { status: 200, body: { status: 'error', message: 'Nope' } } };
+
+  it('serve a named error shape on a route until cleared, and null and HTML from the common table', async () => {
+    sim = await startSimulator(echo, { faults: [errorAnswerFault(answers, { shape: 'error-200', route: 'item' })] });
+    for (let i = 0; i < 2; i++) expect(await (await fetch(`${sim.baseUrl}/v1/items/1.json`)).json()).toEqual({ status: 'error', message: 'Nope' });
+    sim.faults.clear();
+    sim.faults.inject(errorAnswerFault(answers, { shape: 'null', times: 1 }));
+    expect(await (await fetch(`${sim.baseUrl}/v1/items/1.json`)).text()).toBe('null');
+    expect(await (await fetch(`${sim.baseUrl}/v1/items/1.json`)).json()).toMatchObject({ id: '1' });
+    sim.faults.inject(errorAnswerFault(answers, { shape: 'html', times: 1 }));
+    const html = await fetch(`${sim.baseUrl}/v1/items/1.json`);
+    expect(html.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('refuse an unknown shape with a sentence listing the shapes, and parse the CLI flag', () => {
+    expect(() => errorAnswerFault(answers, { shape: 'nope' })).toThrow('no error answer "nope"; the shapes are: null, html, error-200');
+    expect(parseErrorAnswers('null@item,html')).toEqual([{ shape: 'null', route: 'item' }, { shape: 'html' }]);
+    expect(parseErrorAnswers('{"shape":"html","times":2}')).toEqual([{ shape: 'html', times: 2 }]);
+    expect(parseErrorAnswers(undefined)).toEqual([]);
   });
 });
 

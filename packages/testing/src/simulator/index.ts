@@ -19,3 +19,11 @@ export {
   type FlagValues,
 } from './cli.js';
 export { toXml } from './xml.js';
+export {
+  commonErrorAnswers,
+  errorAnswerArgs,
+  errorAnswerFault,
+  parseErrorAnswers,
+  type ErrorAnswers,
+  type ErrorAnswerSpec,
+} from './error-answers.js';
