@@ -16,10 +16,10 @@ export const results = cbthost.stream({
   key: ['cbt_pass_code', 'cbt_test_id'],
   activateVersion: true,
   record: z.object({
-    cbt_pass_code: z.string().describe("The student's pass code."),
-    cbt_test_id: z.string().describe('The test identifier.'),
-    cbt_total_score: coerce.decimal().describe('The total score, exact.'),
+    cbt_pass_code: coerce.text().describe("The student's pass code."),
+    cbt_test_id: coerce.text().describe('The test identifier.'),
+    cbt_total_score: coerce.emptyAsNull(coerce.decimal()).describe('The total score, exact; null when none was sent.'),
     // Only the single endpoint sends it (cbthost-api.txt).
-    cbt_test_info: z.string().nullable().optional().describe('Test information; only present for results read one by one.'),
+    cbt_test_info: coerce.text().nullable().optional().describe('Test information; only present for results read one by one.'),
   }),
 });

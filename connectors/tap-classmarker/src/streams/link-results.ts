@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { classmarker } from '../api.js';
 import { recentResultsIncremental, resultFields, withDurationSeconds } from './result-fields.js';
 
-const answer = coerce.emptyAsNull(z.string()).optional();
+const answer = coerce.emptyAsNull(coerce.text()).optional();
 
 export const linkResults = classmarker.stream({
   name: 'link_results',

@@ -2,15 +2,16 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 
-const text = z.string();
+const text = coerce.text();
 /** Optional, newer fields [providers.md §1.7]: absent in older API vintages, "" when empty. */
-const optionalText = coerce.emptyAsNull(z.string()).optional();
+const optionalText = coerce.emptyAsNull(coerce.text()).optional();
 
 /** The 2012 sample sends ids, scores and times as strings, current docs as numbers [providers.md §1.7]: both are read. */
 export const resultFields = {
-  first: text,
-  last: text,
-  email: text,
+  // Names may be null (a taker who gave none); a blank e-mail is no e-mail.
+  first: text.nullable(),
+  last: text.nullable(),
+  email: coerce.emptyAsNull(text),
   test_id: coerce.integer(),
   percentage: coerce.decimal(),
   points_scored: coerce.decimal(),
@@ -18,7 +19,7 @@ export const resultFields = {
   time_started: coerce.isoFromUnixSeconds(),
   time_finished: coerce.isoFromUnixSeconds(),
   /** "f" finished (recent results only returns finished ones). */
-  status: text,
+  status: coerce.emptyAsNull(text).optional(),
   /** "HH:MM:SS" as sent. */
   duration: text,
   duration_seconds: coerce.secondsFromDuration(),

@@ -9,6 +9,6 @@ export const tests = classmarker.stream({
   // Full table with ACTIVATE_VERSION: a test deleted in ClassMarker is dropped (or marked deleted) downstream.
   activateVersion: true,
   key: ['test_id'],
-  record: z.object({ test_id: coerce.integer(), test_name: z.string() }),
+  record: z.object({ test_id: coerce.integer(), test_name: coerce.text().nullable() }),
   fetch: catalogTests,
 });

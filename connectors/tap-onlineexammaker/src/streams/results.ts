@@ -51,10 +51,11 @@ export const results = oem.stream({
   record: z.object({
     eid: coerce.integer().describe('Exam id.'),
     sid: coerce.integer().describe('Candidate id.'),
-    name: coerce.emptyAsNull(z.string()).optional().describe('Candidate name (absent from the one-candidate answer).'),
-    loginValue: coerce.emptyAsNull(z.string()).optional().describe('Candidate login (v1 API only).'),
-    score: coerce.decimal().describe('Score, exact.'),
-    passed: coerce.emptyAsNull(coerce.integer()).optional().describe('1 passed, 0 failed (v1 API only).'),
+    name: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate name (absent from the one-candidate answer).'),
+    loginValue: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate login (v1 API only).'),
+    score: coerce.emptyAsNull(coerce.decimal()).describe('Score, exact; null when none was sent.'),
+    // Also sent as true/false or "true"/"false" by real deployments; the column stays 1/0.
+    passed: coerce.emptyAsNull(coerce.booleanAsInteger()).optional().describe('1 passed, 0 failed (v1 API only).'),
     startTime: coerce.isoFromUnixSeconds().describe('When the candidate started (sent as UNIX seconds).'),
     endTime: coerce.isoFromUnixSeconds().nullable().describe('When the paper was submitted; null while in progress.'),
     // The document's every-candidate answer (section 2), which the legacy API gives the tap, has no status.
@@ -63,7 +64,7 @@ export const results = oem.stream({
       .describe('0 in progress, 1 submitted, 2 timed out, 3 forced by admin, 4 submitted by system; null where the API does not send it (legacy API).'),
     status_meaning: z.string().nullable().describe('`status` in words; null without `status`.'),
     viewResult: coerce
-      .emptyAsNull(z.string())
+      .emptyAsNull(coerce.text())
       .optional()
       .describe('Link to the detailed result. It expires 30 minutes after it was read: stored for reference, not for later use.'),
   }),
