@@ -24,7 +24,7 @@ const bookmarkOf = (run: CliRun, examId: number) =>
 function withUnreadableResult() {
   const results = resultRows();
   const bad = results.filter((r) => r.exam_id === 1)[2]!;
-  (bad as Record<string, unknown>).passed = 'perhaps';
+  (bad as unknown as Record<string, unknown>).passed = 'perhaps';
   return { data: { exams: examRows(), results }, bad };
 }
 
@@ -70,7 +70,7 @@ describe('a record that cannot be read, in the middle of an incremental stream',
   it('moves the bookmark to its cursor when it is the newest record, and a re-read of the boundary second lands on the same row', async () => {
     const results = resultRows();
     const newest = results.find((r) => r.exam_id === 1 && r.finished_at === T0 + 30)!;
-    (newest as Record<string, unknown>).passed = null;
+    (newest as unknown as Record<string, unknown>).passed = null;
     const { config } = await start({ exams: examRows(), results });
     const run = await runCli(examTap, ['--config', config], {}, NOW);
     expect(run.code, run.stderr).toBe(6);
