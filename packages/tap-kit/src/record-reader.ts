@@ -52,8 +52,11 @@ export type ReadOutcome =
   | { kind: 'record'; record: Record<string, unknown> }
   /** The transform returned null: the stream does not want it. */
   | { kind: 'skipped' }
-  /** `cursor`: the record's cursor when that field alone is readable, so the bookmark can move past it. */
-  | { kind: 'rejected'; reject: RejectedRecord; cursor: CursorValue | undefined };
+  /**
+   * `cursor`: the record's cursor when that field alone is readable, so the bookmark can move past it.
+   * `pending`: the stream's `pending` says yes of what could be read, so the bookmark must wait for its final form.
+   */
+  | { kind: 'rejected'; reject: RejectedRecord; cursor: CursorValue | undefined; pending: boolean };
 
 /** Reads one stream's records for one run; it remembers which undeclared fields it has named already. */
 export class RecordReader {
@@ -77,14 +80,14 @@ export class RecordReader {
     } catch (error) {
       // A TapError is the connector stopping the run on purpose; anything else is this record's oddity.
       if (error instanceof TapError) throw error;
-      return this.reject(raw, ctx.context, `the stream's transform failed on it: ${(error as Error).message}`, null, this.cursorOf(raw, ctx.context), rejectedAt);
+      return this.reject(raw, ctx.context, `the stream's transform failed on it: ${(error as Error).message}`, null, raw, rejectedAt);
     }
     if (transformed === null || transformed === undefined) return { kind: 'skipped' };
     const input = withContext(transformed, ctx.context, def.record.shape);
     const parsed = def.record.safeParse(input);
     if (!parsed.success) {
       const { field, reason } = describeIssue(parsed.error, input);
-      return this.reject(raw, ctx.context, reason, field, this.cursorOf(input, ctx.context), rejectedAt);
+      return this.reject(raw, ctx.context, reason, field, input, rejectedAt);
     }
     const record = parsed.data as Record<string, unknown>;
     const extra = this.extraFields(raw, transformed);
@@ -125,12 +128,24 @@ export class RecordReader {
     return typeof value === 'string' || typeof value === 'number' ? value : undefined;
   }
 
-  private reject(raw: unknown, context: Context, reason: string, field: string | null, cursor: CursorValue | undefined, rejectedAt: string): ReadOutcome {
+  /** Whether the stream's `pending` holds for the readable part of a record set aside (false when it cannot tell). */
+  private pendingOf(input: unknown): boolean {
+    const pending = this.def.incremental?.pending;
+    if (pending === undefined || !isPlainRecord(input)) return false;
+    try {
+      return pending(input) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  private reject(raw: unknown, context: Context, reason: string, field: string | null, input: unknown, rejectedAt: string): ReadOutcome {
     const stream = this.def.name;
     const partition = Object.keys(context).length > 0 ? context : null;
     const recordJson = stringifyJson(raw === undefined ? null : raw);
     const rejectId = createHash('sha256').update(`${stream}\n${stringifyJson(partition)}\n${recordJson}`).digest('hex');
-    return { kind: 'rejected', reject: { reject_id: rejectId, stream, partition, record_json: recordJson, reason, field, rejected_at: rejectedAt }, cursor };
+    const reject = { reject_id: rejectId, stream, partition, record_json: recordJson, reason, field, rejected_at: rejectedAt };
+    return { kind: 'rejected', reject, cursor: this.cursorOf(input, context), pending: this.pendingOf(input) };
   }
 }
 

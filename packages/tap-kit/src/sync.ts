@@ -224,12 +224,16 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
         if (read.kind === 'rejected') {
           const value = inc ? read.cursor : undefined;
           if (value !== undefined && start !== undefined && compareCursor(run.kind!, value, start) < 0) {
-            reachedOlder = true; // behind the start, as a readable record would be skipped
-            skippedOld += 1;
-            continue;
+            reachedOlder = true; // behind the start: skipped as a readable record would be, unless still pending
+            if (!read.pending) {
+              skippedOld += 1;
+              continue;
+            }
           }
-          // Kept, so the bookmark may pass it: its cursor counts as a record's would (never as pending),
-          // and one read twice at the high-water value (a page edge) is set aside once.
+          // Kept, so the bookmark may pass it: its cursor counts as a record's would, and one read twice
+          // at the high-water value (a page edge) is set aside once. One still pending (as far as can be
+          // read) holds the bookmark, so its final form is read when it comes.
+          if (value !== undefined && read.pending && (hold === undefined || compareCursor(run.kind!, value, hold) < 0)) hold = value;
           if (value !== undefined) {
             const rejectKey = `reject ${read.reject.reject_id}`;
             const order = max === undefined ? 1 : compareCursor(run.kind!, value, max);

@@ -2,6 +2,8 @@
 // the bookmark moves past it, and the run is partial (exit 6, SUMMARY says so). Over real HTTP.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { coerce, defineApi, defineTap, sync, type Logger, type TapMessage } from '../src/index.js';
 import { examTap } from './support/exam-tap.js';
 import { examRoutes, examRows, resultRows, T0, type ResultRow } from './support/exam-platform.js';
 import { fakeApiPerTest } from './support/fake-api.js';
@@ -128,5 +130,29 @@ describe('the rejects stream in the catalog', () => {
     expect(run.code).toBe(6);
     expect(run.messages.filter((m) => m.stream === '_sdc_rejected_records')).toEqual([]);
     expect(run.stderr).toContain(`_sdc_rejected_records is not selected, so it is kept only here: ${JSON.stringify(bad)}.`);
+  });
+});
+
+describe('a record set aside while it is still pending', () => {
+  it('holds the bookmark at its cursor, so its final form is read when it comes', async () => {
+    const api = defineApi({ config: z.object({}), baseUrl: () => 'http://127.0.0.1:9' });
+    const attempts = api.stream({
+      name: 'attempts',
+      key: ['id'],
+      record: z.object({ id: z.number().int(), at: coerce.isoDateTime(), state: z.enum(['Running', 'Completed']), score: coerce.decimal() }),
+      incremental: { cursor: 'at', sorted: false, pending: (attempt) => attempt.state === 'Running' },
+      async *fetch() {
+        yield [
+          { id: 1, at: '2024-05-01T00:00:00Z', state: 'Completed', score: '1' },
+          { id: 2, at: '2024-05-02T00:00:00Z', state: 'Running', score: 'not yet' },
+          { id: 3, at: '2024-05-03T00:00:00Z', state: 'Completed', score: '2' },
+        ];
+      },
+    });
+    const messages: TapMessage[] = [];
+    const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, metric: () => {} };
+    const state = await sync({ tap: defineTap({ name: 'tap-a', description: 'a', version: '0', api, streams: [attempts] }), config: {}, write: (m) => void messages.push(m), log, http: {} as never, now: NOW });
+    expect(messages.filter((m) => m.type === 'RECORD' && m.stream === '_sdc_rejected_records')).toHaveLength(1);
+    expect(state.bookmarks).toEqual({ attempts: { replication_key: 'at', replication_key_value: '2024-05-02T00:00:00Z' } });
   });
 });
