@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { assertDuration, type Duration } from './duration.js';
 import type { HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue } from '@tapline/http';
 import type { Logger } from './log.js';
+import { isBuiltInSubcommand, replayRejectsCommand } from './replay.js';
 
 /** Values a parent record hands to a child stream: fill `{placeholders}` in its path and land in its state. */
 export type Context = Record<string, string | number | boolean | null>;
@@ -219,6 +220,8 @@ export interface SubcommandContext<TConfig> {
   config: TConfig;
   http: HttpClient;
   log: Logger;
+  /** Where Singer messages go, when the subcommand writes any (replay-rejects does). */
+  stdout: NodeJS.WritableStream;
 }
 
 export interface Subcommand<TConfig> {
@@ -259,5 +262,16 @@ export function defineTap<TConfig>(declaration: TapDeclaration<TConfig>): TapDef
       throw new Error(`tap ${declaration.name}: stream "${stream.name}" has parent "${parent.name}", which is not in streams.`);
     }
   }
-  return { ...declaration, config: declaration.config ?? declaration.api.config };
+  const definition: TapDefinition<TConfig> = {
+    ...declaration,
+    config: declaration.config ?? declaration.api.config,
+    // Every tap can read its set-aside records again (see replay.ts); a tap's own command of that name wins.
+    subcommands: { 'replay-rejects': replayRejectsCommand(() => definition), ...ownSubcommands(declaration.subcommands) },
+  };
+  return definition;
+}
+
+/** The tap's own subcommands: a built-in one carried over by spreading another tap is rebuilt for this one. */
+function ownSubcommands<TConfig>(subcommands: Record<string, Subcommand<TConfig>> | undefined): Record<string, Subcommand<TConfig>> {
+  return Object.fromEntries(Object.entries(subcommands ?? {}).filter(([, sub]) => !isBuiltInSubcommand(sub)));
 }

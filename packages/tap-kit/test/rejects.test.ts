@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { coerce, defineApi, defineTap, sync, type Logger, type TapMessage } from '../src/index.js';
-import { examTap } from './support/exam-tap.js';
+import { writeFileSync } from 'node:fs';
+import { api, exams, examTap, results } from './support/exam-tap.js';
 import { examRoutes, examRows, resultRows, T0, type ResultRow } from './support/exam-platform.js';
 import { fakeApiPerTest } from './support/fake-api.js';
 import { jsonFile, lastState, runCli, type CliRun } from './support/run-cli.js';
@@ -135,8 +136,8 @@ describe('the rejects stream in the catalog', () => {
 
 describe('a record set aside while it is still pending', () => {
   it('holds the bookmark at its cursor, so its final form is read when it comes', async () => {
-    const api = defineApi({ config: z.object({}), baseUrl: () => 'http://127.0.0.1:9' });
-    const attempts = api.stream({
+    const local = defineApi({ config: z.object({}), baseUrl: () => 'http://127.0.0.1:9' });
+    const attempts = local.stream({
       name: 'attempts',
       key: ['id'],
       record: z.object({ id: z.number().int(), at: coerce.isoDateTime(), state: z.enum(['Running', 'Completed']), score: coerce.decimal() }),
@@ -151,8 +152,32 @@ describe('a record set aside while it is still pending', () => {
     });
     const messages: TapMessage[] = [];
     const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, metric: () => {} };
-    const state = await sync({ tap: defineTap({ name: 'tap-a', description: 'a', version: '0', api, streams: [attempts] }), config: {}, write: (m) => void messages.push(m), log, http: {} as never, now: NOW });
+    const state = await sync({ tap: defineTap({ name: 'tap-a', description: 'a', version: '0', api: local, streams: [attempts] }), config: {}, write: (m) => void messages.push(m), log, http: {} as never, now: NOW });
     expect(messages.filter((m) => m.type === 'RECORD' && m.stream === '_sdc_rejected_records')).toHaveLength(1);
     expect(state.bookmarks).toEqual({ attempts: { replication_key: 'at', replication_key_value: '2024-05-02T00:00:00Z' } });
+  });
+});
+
+describe('replay-rejects', () => {
+  it('reads exported rows again with a fixed declaration and writes their records, without touching the state', async () => {
+    const { data, bad } = withUnreadableResult();
+    const { config } = await start(data);
+    const run = await runCli(examTap, ['--config', config], {}, NOW);
+    // The rows as exported from the table, one JSON object a line.
+    const rows = jsonFile(null).replace(/\.json$/, '.jsonl');
+    writeFileSync(rows, recordsOf(run, '_sdc_rejected_records').map((row) => JSON.stringify(row)).join('\n') + '\n');
+
+    // The same tap still cannot read it: the command names it and fails.
+    const still = await runCli(examTap, ['replay-rejects', '--config', config, '--file', rows], {}, NOW);
+    expect(still.code).toBe(1);
+    expect(still.stderr).toContain('1 of 1 records still cannot be read: line 1 (results): field "passed"');
+
+    // A version whose declaration reads it writes it, under its stream, with no STATE.
+    const fixedResults = api.stream({ ...results, record: results.record.extend({ passed: coerce.text() }), incremental: results.incremental as never });
+    const fixed = defineTap({ ...examTap, streams: [exams, fixedResults] });
+    const replay = await runCli(fixed, ['replay-rejects', '--config', config, '--file', rows], {}, NOW);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.messages.map((m) => `${m.type}:${m.stream}`)).toEqual(['SCHEMA:results', 'RECORD:results']);
+    expect(replay.messages[1]!.record).toMatchObject({ result_id: bad.result_id, exam_id: 1, passed: 'perhaps' });
   });
 });
