@@ -1,14 +1,13 @@
-// The CBTHost API as the simulator serves it: the single-result and mass-result endpoints (cbthost-api.txt).
+// The CBTHost API as the simulator serves it: the single-result and mass-result endpoints (docs/providers/cbthost.md).
 import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing/simulator';
 import type { CbtTest, CbtWorld } from './world.js';
 
 export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
-  const testById = (testId: string) => world.tests.find((test) => test.testId === testId);
+  const testByPassCode = (passCode: string) => world.tests.find((test) => test.passCode === passCode);
   /** The exam a mass-endpoint code names. Inferred: the document calls it the exam's passcode but its
    * example passes a student's code (`cbthost-pssi-0069`), so both resolve to the exam. */
   const testByCode = (code: string): CbtTest | undefined =>
-    world.tests.find((test) => test.passCode === code) ??
-    testById(world.results.find((result) => result.passCode === code)?.testId ?? '');
+    testByPassCode(code) ?? testByPassCode(world.results.find((result) => result.passCode === code)?.examPassCode ?? '');
 
   return [
     {
@@ -25,7 +24,7 @@ export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
           return { status: 400, body: { serverstatus: 400, message: 'Missing required headers: cbt_pass_code, test_id' } };
         }
         const result = world.results.find((candidate) => candidate.passCode === passCode && candidate.testId === testId);
-        const test = testById(testId);
+        const test = result && testByPassCode(result.examPassCode);
         if (result && test && !test.apiEnabled) return { status: 401, body: { serverstatus: 401, message: 'Unauthorized' } };
         if (!result || !test) {
           // Likewise the section's own 404 covers an invalid pass code ("cbt pass code is invalid, or no
@@ -56,7 +55,9 @@ export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
         // other answer for an unknown code, so it gets the 401. The body is not shown (inferred: the
         // mass envelope).
         if (!test || !test.apiEnabled) return { status: 401, body: { status: 'error', message: 'Unauthorized' } };
-        const results = world.results.filter((result) => result.testId === test.testId);
+        // An exam's results, not every result under its test id: exams of one owner share the test id
+        // (the `shared-test-id` variant) and are told apart by pass code (docs/providers/cbthost.md).
+        const results = world.results.filter((result) => result.examPassCode === test.passCode);
         // The mass section's only documented error: a known exam that has no results.
         if (results.length === 0) return { status: 404, body: { status: 'error', message: 'No results found for this test ID' } };
         // The document's prose promises "student array and summary"; its JSON example has only the array: followed.

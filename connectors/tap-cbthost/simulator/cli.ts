@@ -8,6 +8,8 @@ await runSimulatorCli({
   flags: {
     tests: { type: 'number', description: 'number of exams (tests)', default: 6 },
     'students-per-test': { type: 'number', description: 'mean results per exam', default: 40 },
+    'shared-test-id': { type: 'boolean', description: "variant: every exam has one owner, whose e-mail is every exam's test id", default: false },
+    'null-scores': { type: 'boolean', description: 'variant: some results are sent with cbt_total_score null', default: false },
   },
   start: ({ port, host, seed, faults, flags }) =>
     startCbthostSimulator({
@@ -17,5 +19,7 @@ await runSimulatorCli({
       faults,
       tests: Number(flags.tests),
       studentsPerTest: Number(flags['students-per-test']),
+      sharedTestId: flags['shared-test-id'] === true,
+      nullScores: flags['null-scores'] === true,
     }),
 });

@@ -1,7 +1,7 @@
 // The CBTHost API simulator: start it in a test (startCbthostSimulator) or from the CLI (cbthost-simulator).
 import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
 import { cbthostRoutes } from './api.js';
-import { advanceWorld, generateWorld, type CbtWorld } from './world.js';
+import { advanceWorld, generateWorld, type CbtResult, type CbtWorld } from './world.js';
 
 export type { CbtResult, CbtTest, CbtWorld } from './world.js';
 
@@ -9,6 +9,10 @@ export interface CbthostSimulatorOptions extends StartOptions {
   seed?: Seed;
   tests?: number;
   studentsPerTest?: number;
+  /** Variant: every exam has one owner, whose e-mail is every exam's test id (CLI `--shared-test-id`). */
+  sharedTestId?: boolean;
+  /** Variant: some results are sent with `cbt_total_score: null` (CLI `--null-scores`). */
+  nullScores?: boolean;
 }
 
 /** The tap config the simulator prints: exam pass codes for the mass endpoint, and two single results. */
@@ -23,20 +27,32 @@ export interface CbthostSimulator extends RunningSimulator<CbthostSimulatorConfi
   world: CbtWorld;
   /** Between runs: regrade two scores, remove one result upstream, add `newResults`. */
   advance(newResults?: number): ReturnType<typeof advanceWorld>;
+  /** Sets one result's score (null: CBTHost sends it without one); returns the result, or undefined when there is none. */
+  setScore(passCode: string, testId: string, score: number | null): CbtResult | undefined;
 }
 
 export async function startCbthostSimulator(options: CbthostSimulatorOptions = {}): Promise<CbthostSimulator> {
   const seed = options.seed ?? 1;
-  const world = generateWorld(seededRandom(seed), { tests: options.tests ?? 6, studentsPerTest: options.studentsPerTest ?? 40 });
+  const world = generateWorld(seededRandom(seed), {
+    tests: options.tests ?? 6,
+    studentsPerTest: options.studentsPerTest ?? 40,
+    sharedTestId: options.sharedTestId ?? false,
+    nullScores: options.nullScores ?? false,
+  });
   const advanceRandom = seededRandom(`${seed}/advance`);
   const advance = (newResults = 3) => advanceWorld(advanceRandom, world, newResults);
-  const serving = world.tests.filter((test) => test.apiEnabled && world.results.some((r) => r.testId === test.testId));
+  const setScore = (passCode: string, testId: string, score: number | null) => {
+    const result = world.results.find((r) => r.passCode === passCode && r.testId === testId);
+    if (result) result.score = score;
+    return result;
+  };
+  const serving = world.tests.filter((test) => test.apiEnabled && world.results.some((r) => r.examPassCode === test.passCode));
   // The config reads all but the last serving exam through the mass endpoint and two results of the
   // last one through the single endpoint, so no result is configured twice.
   const mass = serving.length > 1 ? serving.slice(0, -1) : serving;
   const singleExam = serving.length > 1 ? serving.at(-1)! : undefined;
   const singles = world.results
-    .filter((r) => singleExam !== undefined && r.testId === singleExam.testId)
+    .filter((r) => singleExam !== undefined && r.examPassCode === singleExam.passCode)
     .slice(0, 2)
     .map((r) => ({ pass_code: r.passCode, test_id: r.testId }));
 
@@ -49,6 +65,9 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
       notFound: () => ({ status: 404, body: { message: 'Not Found' } }),
       actions: {
         advance: (args) => advance(typeof args.new_results === 'number' ? args.new_results : undefined),
+        // {"pass_code", "test_id", "score": null} makes CBTHost send that result without a score.
+        'set-score': (args) =>
+          setScore(String(args.pass_code), String(args.test_id), args.score === null || args.score === undefined ? null : Number(args.score)) ?? null,
         remove: (args) => {
           const index = world.results.findIndex((r) => r.passCode === args.pass_code && r.testId === args.test_id);
           return index >= 0 ? world.results.splice(index, 1) : [];
@@ -57,5 +76,5 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
     },
     options,
   );
-  return { ...running, world, advance };
+  return { ...running, world, advance, setScore };
 }

@@ -42,7 +42,7 @@ function said(input: ResponseToClassify): string {
   return typeof body?.message === 'string' ? ` ("${body.message}")` : '';
 }
 
-/** The documented "nothing here" answers (cbthost-api.txt), one per endpoint; any other 404 is not CBTHost saying "no results". */
+/** The documented "nothing here" answers (docs/providers/cbthost.md), one per endpoint; any other 404 is not CBTHost saying "no results". */
 function isDocumentedNotFound(input: ResponseToClassify, target: ResultTarget): boolean {
   const body = input.body as { status?: unknown; serverstatus?: unknown; message?: unknown } | null;
   if (typeof body !== 'object' || body === null || typeof body.message !== 'string') return false;
@@ -70,7 +70,7 @@ export function classifyFor(target: ResultTarget, config: CbthostConfig) {
             blame: 'config',
             message: `CBTHost answered HTTP 404${said(input)} at ${url(input)} for ${subject}, which is not its documented "no results" answer; check base_url (${config.base_url}) and that pass code in your config`,
           },
-    // cbthost-api.txt: "Missing or invalid credentials will return a 401 Unauthorized response."
+    // docs/providers/cbthost.md: "Missing or invalid credentials will return a 401 Unauthorized response."
     401: (input): Outcome => ({
       action: 'fail',
       blame: 'config',
@@ -94,7 +94,7 @@ export function requestFor(request: HttpRequest, target: ResultTarget, config: C
 export const cbthost = defineApi<CbthostConfig>({
   config: configSchema as unknown as z.ZodType<CbthostConfig>,
   baseUrl: (config) => config.base_url,
-  // cbthost-api.txt marks Accept: application/json required on both endpoints ("ensures JSON output").
+  // docs/providers/cbthost.md marks Accept: application/json required on both endpoints ("ensures JSON output").
   http: () => ({ apiName: 'CBTHost', headers: { accept: 'application/json' } }),
   records: 'data',
   // One read of the first target. Its documented "no results" 404 still proves base_url and the
@@ -107,7 +107,7 @@ export const cbthost = defineApi<CbthostConfig>({
   },
 });
 
-/** The single endpoint's credentials travel in headers (cbthost-api.txt). */
+/** The single endpoint's credentials travel in headers (docs/providers/cbthost.md). */
 export function singleHeaders(result: { pass_code: string; test_id: string }): Record<string, string> {
   return { 'cbt-pass-code': result.pass_code, 'test-id': result.test_id };
 }

@@ -1,4 +1,4 @@
-// The CBTHost simulator, over real HTTP: it must behave as cbthost-api.txt and providers.md §4 describe.
+// The CBTHost simulator, over real HTTP: it must behave as docs/providers/cbthost.md describes.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCbthostSimulator, type CbthostSimulator, type CbthostSimulatorOptions } from '../simulator/index.js';
 

@@ -78,7 +78,7 @@ describe('--about, --test', () => {
     // From that state a sync has one request left this hour: v1.json, then a clean stop.
     sim.requests.clear();
     const run = await runTap(sim, { state });
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(6);
     expect(run.stderr).toMatch(/run again after/);
     expect(sim.requests.count()).toBe(1);
   });

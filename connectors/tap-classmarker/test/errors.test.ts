@@ -85,7 +85,7 @@ describe('error envelopes with HTTP error statuses (a switch some proxies and ne
       expect(denied.stderr).toMatch(/apiKeyAuthFail/);
       strict.resetRateLimit();
       const limited = await runTap(strict);
-      expect(limited.code, limited.stderr).toBe(0);
+      expect(limited.code, limited.stderr).toBe(6);
       expect(limited.stderr).toMatch(/run again after/);
       expect(strict.errorsSent).toContain('rateLimitExceeded');
     } finally {

@@ -14,10 +14,10 @@ async function start(options: ClassMarkerSimulatorOptions): Promise<ClassMarkerS
 }
 
 describe('on_rate_limit: stop (default)', () => {
-  it('ends cleanly with state saved, exit 0, and says when to run next; the next run continues', async () => {
+  it('ends cleanly with state saved, exit 6 (partial), and says when to run next; the next run continues', async () => {
     const s = await start({ linkResults: 1000, groupResults: 50, rateLimitPerHour: 4 });
     const first = await runTap(s);
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.code, first.stderr).toBe(6);
     expect(first.stderr).toMatch(/rate limit.*run again after \d{4}-\d{2}-\d{2}T/s);
     expect(first.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const got = first.records('link_results').length;
@@ -28,7 +28,7 @@ describe('on_rate_limit: stop (default)', () => {
     // The state remembers ClassMarker's next_request_after: a run straight away makes no request.
     const sent = s.requests.count();
     const tooSoon = await runTap(s, { state: first.state });
-    expect(tooSoon.code).toBe(0);
+    expect(tooSoon.code).toBe(6);
     expect(s.requests.count()).toBe(sent);
     expect(tooSoon.stderr).toMatch(/run again after/);
 
@@ -60,7 +60,7 @@ describe('the tap budget', () => {
   it('stops before ClassMarker has to refuse a request', async () => {
     const s = await start({ linkResults: 2000, groupResults: 500, rateLimitPerHour: 30 });
     const run = await runTap(s, { config: { requests_per_hour: 5 } });
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(6);
     expect(run.stderr).toMatch(/Stopped on the API's rate limit with the state saved; run again after/);
     expect(s.requests.count()).toBe(5);
     expect(s.errorsSent).toEqual([]); // ClassMarker never had to refuse a request
@@ -69,7 +69,7 @@ describe('the tap budget', () => {
 
     // The next run minutes later (an orchestrator running more often than hourly) shares the hour's budget.
     const next = await runTap(s, { state: run.state, config: { requests_per_hour: 5 } });
-    expect(next.code, next.stderr).toBe(0);
+    expect(next.code, next.stderr).toBe(6);
     expect(next.stderr).toMatch(/run again after/);
     expect(s.requests.count()).toBe(5);
   });
@@ -85,11 +85,11 @@ describe('more configured pairs than one hour’s budget', () => {
 
     // 4 requests an hour: v1.json and three pairs, then the budget stops the run.
     const first = await runTap(s, { config });
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.code, first.stderr).toBe(6);
     expect(pairsRead().size).toBe(3);
     // An hour later the run resumes at the fourth pair, not at the first.
     const second = await runTap(s, { config, state: anHourLater(first.state) });
-    expect(second.code, second.stderr).toBe(0);
+    expect(second.code, second.stderr).toBe(6);
     expect(second.stderr).toMatch(/stream group_results: resuming at partition/);
     expect(pairsRead().size).toBe(6);
     expect(s.requests.count('links_recent_results')).toBe(1);

@@ -3,21 +3,43 @@ import { createHash, createHmac } from 'node:crypto';
 import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing/simulator';
 import type { OemExam, OemResult, OemWorld } from './world.js';
 
+/**
+ * What the every-candidate answer carries beyond the document's section (2) shape (docs/providers/onlineexammaker.md,
+ * "Variants"). Real deployments send `status`, `passed` and `tid`; every value may arrive as a string.
+ */
+export interface OemVariant {
+  /** The legacy every-candidate answer carries `status` (0–4). */
+  status: boolean;
+  /** How the legacy answer sends `passed`: not at all, true/false, 1/0, "1"/"0", or "true"/"false". */
+  passed: 'absent' | 'boolean' | 'number' | 'string' | 'text';
+  /** Both APIs send `tid`, the attempt id (a real deployment prints it as the certificate number). */
+  tid: boolean;
+  /** Every value of the legacy answer is a string (`"score":"30"`, `"startTime":"1539075728"`), as in the v1 API. */
+  strings: boolean;
+}
+
+export const DOCUMENT_VARIANT: OemVariant = { status: false, passed: 'absent', tid: false, strings: false };
+
+/** The id a result's `tid` carries (inferred format: an integer, like the other ids). */
+export const tidOf = (result: OemResult): number => 700_000 + result.id;
+
 export interface OemApiOptions {
   world: OemWorld;
+  /** Which fields the answers carry and how; tests and the `variant` action change it between runs. */
+  variant: OemVariant;
   /** The account's verification code. */
   code: string;
   /** Live time in milliseconds (signature window, link expiry). */
   now(): number;
   /** Largest page served; a bigger `limit` is silently capped (the v1 document caps at 100; inferred for legacy). */
   maxLimit: number;
-  /** Premium accounts only (providers.md §3.3): when false the v1 API refuses this account. */
+  /** Premium accounts only (docs/providers/onlineexammaker.md): when false the v1 API refuses this account. */
   v1Enabled: boolean;
   /** Secret behind viewResult link tokens. */
   linkSecret: string;
 }
 
-/** viewResult links stop working after 30 minutes (onlineexammaker-api.txt). */
+/** viewResult links stop working after 30 minutes (docs/providers/onlineexammaker.md). */
 export const VIEW_RESULT_TTL_SECONDS = 30 * 60;
 /** Inferred: the document gives no window for the v1 `time`; five minutes either way. */
 const SIGNATURE_WINDOW_SECONDS = 300;
@@ -70,14 +92,22 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
 
   /**
    * Legacy record, in the document's shape for the form asked: with `sid` (section 1, one candidate)
-   * `status` and no `sid`/`name`; without it (section 2, every candidate) `sid` and `name` and no `status`.
+   * `status` and no `sid`/`name`; without it (section 2, every candidate) `sid` and `name`, plus
+   * whatever the variant adds (`status`, `passed`, `tid`, every value a string).
    */
   function legacyResultJson(request: SimulatorRequest, result: OemResult, oneCandidate: boolean) {
+    const { variant } = options;
     const common = { viewResult: viewResultLink(request, result), score: result.score, startTime: result.startTime, endTime: result.endTime };
-    return oneCandidate ? { ...common, status: result.status } : { ...common, sid: result.sid, name: result.name };
+    if (oneCandidate) return { ...common, status: result.status };
+    const record: Record<string, unknown> = { ...common, sid: result.sid, name: result.name };
+    if (variant.status) record.status = result.status;
+    if (variant.passed !== 'absent') record.passed = passedAs(variant.passed, result.passed);
+    if (variant.tid) record.tid = tidOf(result);
+    if (!variant.strings) return record;
+    return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, String(value)]));
   }
 
-  /** v1 record: every value a string (providers.md §3.3). */
+  /** v1 record: every value a string (docs/providers/onlineexammaker.md). */
   function v1ResultJson(request: SimulatorRequest, result: OemResult) {
     return {
       viewResult: `${viewResultLink(request, result)}?lang=en&src=api`,
@@ -90,6 +120,7 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
       loginValue: result.loginValue,
       name: result.name,
       eid: String(result.eid),
+      ...(options.variant.tid ? { tid: String(tidOf(result)) } : {}),
     };
   }
 
@@ -144,7 +175,7 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
         const login = query.get('loginValues');
         const results = login ? selected.results.filter((result) => result.loginValue === login) : selected.results;
         const body = { status: 'ok', data: page(query, results).map((result) => v1ResultJson(request, result)) };
-        // The vendor's encoder escapes `&` as \u0026 (providers.md §3.3); JSON.stringify would not.
+        // The vendor's encoder escapes `&` as \u0026 (docs/providers/onlineexammaker.md); JSON.stringify would not.
         return {
           headers: { 'content-type': 'application/json; charset=utf-8' },
           body: JSON.stringify(body).replace(/&/g, '\\u0026'),
@@ -167,7 +198,7 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
   ];
 }
 
-/** Legacy errors are HTTP 200 with an object instead of the array (providers.md §3.2, OEM-S3). */
+/** Legacy errors are HTTP 200 with an object instead of the array (docs/providers/onlineexammaker.md). */
 function legacyError(message: string): SimulatorResponse {
   return { body: { status: 'error', error: message } };
 }
@@ -175,6 +206,13 @@ function legacyError(message: string): SimulatorResponse {
 /** Inferred: the v1 failure example was cut off in the stored document; same object as legacy. */
 function v1Error(message: string): SimulatorResponse {
   return { body: { status: 'error', error: message } };
+}
+
+function passedAs(form: Exclude<OemVariant['passed'], 'absent'>, passed: 0 | 1): unknown {
+  if (form === 'boolean') return passed === 1;
+  if (form === 'number') return passed;
+  if (form === 'string') return String(passed);
+  return passed === 1 ? 'true' : 'false';
 }
 
 function htmlPage(status: number, title: string): SimulatorResponse {

@@ -1,9 +1,9 @@
 // The OnlineExamMaker API simulator: start it in a test (startOemSimulator) or from the CLI (onlineexammaker-simulator).
 import { seededRandom, startSimulator, type RunningSimulator, type Seed, type StartOptions } from '@tapline/testing/simulator';
-import { oemRoutes } from './api.js';
+import { DOCUMENT_VARIANT, oemRoutes, type OemVariant } from './api.js';
 import { advanceWorld, generateWorld, type OemResult, type OemWorld } from './world.js';
 
-export { VIEW_RESULT_TTL_SECONDS } from './api.js';
+export { DOCUMENT_VARIANT, tidOf, VIEW_RESULT_TTL_SECONDS, type OemVariant } from './api.js';
 export type { OemExam, OemResult, OemWorld, ResultStatus } from './world.js';
 
 export interface OemSimulatorOptions extends StartOptions {
@@ -18,6 +18,8 @@ export interface OemSimulatorOptions extends StartOptions {
   maxLimit?: number;
   /** Whether the account may use the v1 API (default true). */
   v1Enabled?: boolean;
+  /** What the every-candidate answer carries (default: the document's section (2) shape). */
+  variant?: Partial<OemVariant>;
 }
 
 /** The tap config the simulator prints. */
@@ -34,6 +36,8 @@ export interface OemSimulator extends RunningSimulator<OemSimulatorConfig> {
   advance(newResults?: number): OemResult[];
   /** The account deletes an exam: api.getExams no longer lists it, and its results go with it (inferred). */
   deleteExam(eid: number): void;
+  /** Changes what the answers carry from the next request on (a deployment upgraded between runs); returns the whole variant. */
+  setVariant(change: Partial<OemVariant>): OemVariant;
 }
 
 const HOUR_MS = 3_600_000;
@@ -58,11 +62,15 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
     world.results = world.results.filter((result) => result.eid !== eid);
   };
 
+  const variant: OemVariant = { ...DOCUMENT_VARIANT, ...checkVariant(options.variant ?? {}) };
+  const setVariant = (change: Partial<OemVariant>) => Object.assign(variant, checkVariant(change));
+
   const running = await startSimulator(
     {
       name: 'onlineexammaker',
       routes: oemRoutes({
         world,
+        variant,
         code,
         now,
         maxLimit: options.maxLimit ?? 100,
@@ -72,6 +80,8 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
       tapConfig: (baseUrl) => ({ base_url: baseUrl, v1_base_url: baseUrl, code }),
       actions: {
         'delete-exam': (args) => deleteExam(Number(args.eid)),
+        // {"status": true, "passed": "string", "tid": true, "strings": false}: any subset.
+        variant: (args) => ({ ...setVariant(args as Partial<OemVariant>) }),
         advance: (args) =>
           advance(typeof args.new_results === 'number' ? args.new_results : undefined).map((result) => ({
             eid: result.eid,
@@ -82,5 +92,24 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
     },
     options,
   );
-  return { ...running, world, advance, deleteExam };
+  return { ...running, world, advance, deleteExam, setVariant };
+}
+
+const PASSED_FORMS: readonly OemVariant['passed'][] = ['absent', 'boolean', 'number', 'string', 'text'];
+
+/** A variant change as given (CLI flag, action body): unknown keys and values are refused, naming them. */
+export function checkVariant(change: Record<string, unknown>): Partial<OemVariant> {
+  const out: Partial<OemVariant> = {};
+  for (const [key, value] of Object.entries(change)) {
+    if (key === 'passed') {
+      if (!PASSED_FORMS.includes(value as OemVariant['passed'])) throw new Error(`variant passed must be one of ${PASSED_FORMS.join(', ')}, got ${JSON.stringify(value)}`);
+      out.passed = value as OemVariant['passed'];
+    } else if (key === 'status' || key === 'tid' || key === 'strings') {
+      if (typeof value !== 'boolean') throw new Error(`variant ${key} must be true or false, got ${JSON.stringify(value)}`);
+      out[key] = value;
+    } else {
+      throw new Error(`unknown variant key ${JSON.stringify(key)} (status, passed, tid, strings)`);
+    }
+  }
+  return out;
 }

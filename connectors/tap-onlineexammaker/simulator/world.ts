@@ -1,7 +1,7 @@
 // The OnlineExamMaker simulator's data: an account's exams and candidates' results, generated from a seed.
 import type { SeededRandom } from '@tapline/testing/simulator';
 
-/** The answering status (onlineexammaker-api.txt): 0 still in the exam, 1 submitted, 2 timed out,
+/** The answering status (docs/providers/onlineexammaker.md): 0 still in the exam, 1 submitted, 2 timed out,
  * 3 forced by an administrator, 4 submitted by the system. */
 export type ResultStatus = 0 | 1 | 2 | 3 | 4;
 
@@ -16,14 +16,14 @@ export interface OemExam {
 }
 
 export interface OemResult {
-  /** Internal only: the API gives no result id (onlineexammaker-api.txt). */
+  /** Internal only: the API gives no result id (docs/providers/onlineexammaker.md). */
   id: number;
   eid: number;
   sid: number;
   name: string;
   /** The login the candidate used (the v1 API's `loginValue`). */
   loginValue: string;
-  /** A float (onlineexammaker-api.txt); some scores carry a fraction. */
+  /** A float (docs/providers/onlineexammaker.md); some scores carry a fraction. */
   score: number;
   passed: 0 | 1;
   startTime: number;

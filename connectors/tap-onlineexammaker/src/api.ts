@@ -18,14 +18,14 @@ export const configSchema = z.object({
 
 export type OemConfig = z.output<typeof configSchema>;
 
-/** The legacy front controller: every task is one URL, told apart by `task` (onlineexammaker-api.txt). */
+/** The legacy front controller: every task is one URL, told apart by `task` (docs/providers/onlineexammaker.md). */
 export const INDEX_PHP = '/index.php';
 export const legacyQuery = (task: string) => ({ option: 'com_exams', task, format: 'raw' });
 export const V1_RESULTS_PATH = '/api/v1/student/queryresults';
 
 /**
  * Legacy calls carry `code` as a query parameter. v1 calls also carry `time` and the header
- * `Authorization: md5(time + code)` (providers.md §3.3), recomputed for every attempt.
+ * `Authorization: md5(time + code)` (docs/providers/onlineexammaker.md), recomputed for every attempt.
  */
 function codeAuth(config: OemConfig): Auth {
   return {
@@ -44,7 +44,7 @@ function codeAuth(config: OemConfig): Auth {
   };
 }
 
-/** The vendor's error object `{"status":"error","error":"..."}` (providers.md §3.2): its message, else undefined. */
+/** The vendor's error object `{"status":"error","error":"..."}` (docs/providers/onlineexammaker.md): its message, else undefined. */
 function vendorError(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const { status, error } = body as { status?: unknown; error?: unknown };
@@ -66,7 +66,7 @@ function refusal(message: string, v1: boolean): string {
 }
 
 /**
- * Errors arrive as HTTP 200 `{"status":"error","error":"..."}` instead of the array (providers.md §3.2).
+ * Errors arrive as HTTP 200 `{"status":"error","error":"..."}` instead of the array (docs/providers/onlineexammaker.md).
  * Every one stops the run (the account's to fix); only a results request may skip its exam (see
  * `resultsRequest`), so a page of the exam list is never skipped and never followed by ACTIVATE_VERSION.
  */

@@ -1,4 +1,4 @@
-// The OnlineExamMaker simulator, over real HTTP: it must behave as onlineexammaker-api.txt and providers.md §3 describe.
+// The OnlineExamMaker simulator, over real HTTP: it must behave as docs/providers/onlineexammaker.md describes.
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOemSimulator, type OemSimulator, type OemSimulatorOptions } from '../simulator/index.js';

@@ -118,7 +118,7 @@ describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
     const after = attemptPages(sim.world.exams[0]!) + attemptPages(sim.world.exams[1]!);
     sim.faults.inject({ kind: 'act', route: 'exam_attempts', after, action: 'delete-exam', args: { exam_id: deleted!.id } });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(6);
     expect(sim.faults.pending()).toEqual([]);
     expect(ids(recordsOf(run, 'exams'))).not.toContain(slid.id);
     expect(activations(run)).toEqual([]);
@@ -132,7 +132,7 @@ describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
     const sim = await start({ perPage: 11 }); // 12 exams: the second page holds one until an exam is deleted
     sim.faults.inject({ kind: 'act', route: 'exams', after: 1, action: 'delete-exam', args: { exam_id: sim.world.exams[0]!.id } });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(6);
     expect(sim.faults.pending()).toEqual([]);
     expect(run.stderr).toContain('WARN stream exams: the listing stopped at a skipped response after 1 page');
     expect(activations(run)).toEqual([]);
@@ -276,7 +276,7 @@ describe('incremental sync', () => {
     const forbidden = { status: 403, body: { detail: 'You do not have permission to perform this action.' } };
     sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: before + 1, response: forbidden });
     const cut = await runTap(tap, ['--config', jsonFile(sim.config)]);
-    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.code, cut.stderr).toBe(6);
     expect(cut.stderr).toContain(`WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`);
     const partitions = (lastState(cut) as any).bookmarks.attempts.partitions;
     expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined(); // newest first: the unread page is older
@@ -293,7 +293,7 @@ describe('incremental sync', () => {
     const invalidPage = { status: 404, body: { detail: 'Invalid page.' } };
     sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: before + 1, response: invalidPage });
     const cut = await runTap(tap, ['--config', jsonFile(sim.config)]);
-    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.code, cut.stderr).toBe(6);
     expect(cut.stderr).toContain('skipped at page 2 (1 page was read before it): page 2 of the listing no longer exists (HTTP 404: Invalid page.)');
     expect(cut.stderr).toContain(`WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`);
     const partitions = (lastState(cut) as any).bookmarks.attempts.partitions;
@@ -312,7 +312,7 @@ describe('incremental sync', () => {
     // Just before the exam's second page is served, an admin deletes its newest attempt.
     sim.faults.inject({ kind: 'act', route: 'exam_attempts', after: before + 1, action: 'delete-attempt', args: { attempt_id: newestFirst[0]!.id } });
     const first = await runTap(tap, ['--config', jsonFile(sim.config)]);
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.code, first.stderr).toBe(6);
     expect(sim.faults.pending()).toEqual([]);
     expect(ids(recordsOf(first, 'attempts'))).not.toContain(slid.id);
     expect(first.stderr).toContain(

@@ -266,7 +266,7 @@ async function modelCommand(flags: Flags, cwd: string, log: Logger): Promise<num
   const override = flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined;
   const { warehouse, config } = targetFor(project, targetName, undefined, override, { projectFile: file });
   if (!warehouse || !isWarehouse(warehouse)) throw new TaplineError(`--target must name a duckdb or postgres target, not "${targetName}".`);
-  const built = await buildModel({ kind: warehouse, config, cwd, schema: flags.schema, create: false });
+  const built = await buildModel({ kind: warehouse, config, cwd, schema: flags.schema, create: false, exams: project.exams });
   const where = built.providers.map((p) => `${p} (${built.providerSchemas[p]})`);
   if (built.providers.length === 0) {
     log.warn(

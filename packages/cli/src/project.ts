@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TaplineError } from './errors.js';
+import { PROVIDERS, type Provider } from './plugins.js';
 
 const commandSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const configSchema = z.record(z.string(), z.unknown());
@@ -29,12 +30,65 @@ const pipelineSchema = z.strictObject({
   target: z.string().min(1),
 });
 
+/** A number, also as the text `${ENV_VAR}` substitution leaves (`"40"`). */
+const settingNumber = z.preprocess(
+  (value) => (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value),
+  z.number().finite(),
+);
+
+/** Providers whose API sends no maximum score: a pass percentage can only be applied with one stated here. */
+const NO_MAX_SCORE: readonly Provider[] = ['onlineexammaker', 'cbthost'];
+
+/**
+ * What the user states about one exam, for the unified model where the vendor sends nothing: the
+ * points available, and the pass mark as points or as a percentage (README, "Exam settings").
+ */
+const examSettingsSchema = z
+  .strictObject({
+    max_score: settingNumber.pipe(z.number().positive()).optional(),
+    pass_score: settingNumber.pipe(z.number().nonnegative()).optional(),
+    pass_percentage: settingNumber.pipe(z.number().min(0).max(100)).optional(),
+  })
+  .refine((exam) => exam.max_score !== undefined || exam.pass_score !== undefined || exam.pass_percentage !== undefined, {
+    message: 'state max_score, pass_score or pass_percentage',
+  })
+  .refine((exam) => exam.pass_score === undefined || exam.pass_percentage === undefined, {
+    message: 'state the pass mark once: pass_score (points) or pass_percentage, not both',
+  })
+  .refine((exam) => exam.pass_score === undefined || exam.max_score === undefined || exam.pass_score <= exam.max_score, {
+    message: 'pass_score is more than max_score: nobody could pass',
+  });
+
+export type ExamSettings = z.infer<typeof examSettingsSchema>;
+
+/** `exams: {<provider>: {<exam id as the model shows it>: settings}}`. */
+const examsSchema = z
+  .partialRecord(z.enum(PROVIDERS), z.record(z.string().min(1), examSettingsSchema))
+  .superRefine((byProvider, ctx) => {
+    for (const [provider, exams] of Object.entries(byProvider) as [Provider, Record<string, ExamSettings>][]) {
+      if (!NO_MAX_SCORE.includes(provider)) continue;
+      for (const [exam, settings] of Object.entries(exams)) {
+        if (settings.pass_percentage !== undefined && settings.max_score === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [provider, exam, 'pass_percentage'],
+            message: `${provider} sends no maximum score, so a pass percentage needs max_score too (or state pass_score in points)`,
+          });
+        }
+      }
+    }
+  });
+
+export type ExamSettingsByProvider = Partial<Record<Provider, Record<string, ExamSettings>>>;
+
 export const projectSchema = z.strictObject({
   /** Table (in the target's schema) that holds each pipeline's state; the target writes it. */
   state_table: z.string().min(1).default('_tapline_state'),
   taps: z.record(z.string(), tapSchema).default({}),
   targets: z.record(z.string(), targetSchema).default({}),
   pipelines: z.record(z.string(), pipelineSchema).default({}),
+  /** Per exam, what the unified model may not get from the vendor: max score and pass mark. */
+  exams: examsSchema.default({}),
 });
 
 export type Project = z.infer<typeof projectSchema>;

@@ -9,7 +9,7 @@ import { silentLogger } from '../src/log.js';
 import { parseProject } from '../src/project.js';
 import { bundledTap, bundledTarget } from '../src/plugins.js';
 import { buildModel } from '../src/model/index.js';
-import { RESULT_COLUMNS } from '../src/model/mapping.js';
+import { MODEL_COLUMNS } from '../src/model/mapping.js';
 import { EXAMPLE_QUERIES } from '../src/demo.js';
 import { ExitCode } from '../src/errors.js';
 import { duckdbRows, pgSchema, tapline, tempDir, PG_URL } from './helpers.js';
@@ -85,7 +85,7 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s over Cla
 
       const served = [...simulator.data.groupResults, ...simulator.data.linkResults].map((s) => s.result);
       const columns = await query(`SELECT * FROM "${viewSchema}".exam_results LIMIT 1`);
-      expect(Object.keys(columns[0]!)).toEqual(['provider', ...RESULT_COLUMNS]);
+      expect(Object.keys(columns[0]!)).toEqual(['provider', ...MODEL_COLUMNS]);
 
       const [totals] = await query(
         `SELECT count(*) AS n, count(DISTINCT source_key) AS keys, sum(score) AS score, sum(CASE WHEN passed THEN 1 ELSE 0 END) AS passed,

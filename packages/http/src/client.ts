@@ -12,6 +12,7 @@ import { composeClassifiers } from './classify.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { HttpError, PaginationError, RateLimitedError, TapError } from './errors.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, formatMegabytes, formatSeconds, limitOutcome, readWithin, ResponseLimitError, utf8Text } from './limits.js';
 import type { Page, Pagination, Paginator, RequestPatch } from './paginators.js';
 import { applyPatch } from './paginators.js';
 import type { OnRateLimit, RateBudgetOptions } from './rate-budget.js';
@@ -83,7 +84,14 @@ export interface HttpTimeouts {
   headersMs?: number;
   /** Max idle time between body chunks; default 120 s. */
   bodyMs?: number;
+  /**
+   * Total time one attempt may take, from sending to the last byte of the body; default 300 s.
+   * The idle timers above never fire on a server that trickles its answer; this one does.
+   */
+  totalMs?: number;
 }
+
+export const DEFAULT_TIMEOUTS: Readonly<Required<HttpTimeouts>> = { connectMs: 10_000, headersMs: 60_000, bodyMs: 120_000, totalMs: 300_000 };
 
 export interface HttpClientOptions {
   baseUrl: string;
@@ -104,6 +112,10 @@ export interface HttpClientOptions {
   /** Proactive budget: options (built with this client's clock and mode) or a shared RateBudget. */
   budget?: RateBudget | RateBudgetOptions;
   timeouts?: HttpTimeouts;
+  /** Largest response body read, in bytes; default 64 MB. A larger 2xx answer fails (blame config); a larger error page is cut there. */
+  maxResponseBytes?: number;
+  /** Names of the settings that change the limits, quoted in their errors (tap-kit: `request_timeout`, `max_response_mb`). */
+  limitSettings?: { totalMs?: string; maxResponseBytes?: string };
   /** Keep-alive connections per origin; default 4. */
   connections?: number;
   /** Secret values (from config) and names (query/header/body keys) to redact everywhere. */
@@ -190,7 +202,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       : options.budget instanceof RateBudget
         ? options.budget
         : new RateBudget(options.budget, { clock, onExceeded: onRateLimit, maxWaitMs });
-  const timeouts = { connectMs: 10_000, headersMs: 60_000, bodyMs: 120_000, ...options.timeouts };
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const deadlineSetting = options.limitSettings?.totalMs;
+  const sizeSetting = options.limitSettings?.maxResponseBytes;
   const agent = new Agent({
     connections: options.connections ?? 4,
     keepAliveTimeout: 10_000,
@@ -264,6 +279,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let headers: Record<string, string> = {};
       let body: unknown;
       let cause: unknown;
+      // The whole attempt (connect, headers, body) has one deadline; aborting ends the body stream too.
+      const deadline = new AbortController();
+      const deadlineTimer = setTimeout(
+        () =>
+          deadline.abort(
+            new ResponseLimitError(
+              'REQUEST_DEADLINE',
+              `the answer from ${redactedUrl} did not arrive in full within the request deadline of ${formatSeconds(timeouts.totalMs)}${deadlineSetting ? ` (${deadlineSetting})` : ''}`,
+            ),
+          ),
+        timeouts.totalMs,
+      );
       try {
         const res = await agent.request({
           origin: outgoing.url.origin,
@@ -273,17 +300,31 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           body: payload,
           headersTimeout: timeouts.headersMs,
           bodyTimeout: timeouts.bodyMs,
+          signal: deadline.signal,
         });
         status = res.statusCode;
         headers = normaliseHeaders(res.headers);
+        const tooLarge = (declared?: number) =>
+          new ResponseLimitError(
+            'RESPONSE_TOO_LARGE',
+            `the answer from ${redactedUrl} is larger than the response size limit of ${formatMegabytes(maxResponseBytes)}${declared === undefined ? '' : ` (its Content-Length says ${formatMegabytes(declared)})`}; raise ${sizeSetting ?? 'the limit'} if pages this large are expected, or ask for smaller pages`,
+          );
+        // A success body is refused past the limit; an error page only needs its start for the message.
+        const declared = Number(headers['content-length']);
+        if (status < 300 && declared > maxResponseBytes) {
+          res.body.destroy();
+          throw tooLarge(declared);
+        }
+        const read = await readWithin(res.body, maxResponseBytes, status >= 300);
+        if (read.over && status < 300) throw tooLarge();
         let text = '';
         let parseError: string | undefined;
         if (expect === 'raw') {
-          const bytes = Buffer.from(await res.body.arrayBuffer());
+          const bytes = read.bytes;
           body = bytes;
           if (status >= 300) text = bytes.toString('utf8');
         } else {
-          text = await res.body.text();
+          text = utf8Text(read.bytes);
           body = text;
           if (expect === 'json' || status >= 300) {
             if (text.trim() === '') {
@@ -300,12 +341,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         input = { kind: 'response', status, headers, body, text, ...(parseError !== undefined ? { parseError } : {}), request: summary, now: clock.now() };
       } catch (error) {
-        cause = error;
-        const code = errorCode(error);
-        input = { kind: 'network', error: error as Error, code, request: summary, now: clock.now() };
+        // An abort by the deadline surfaces as undici's AbortError; the reason says what happened.
+        cause = deadline.signal.aborted && !(error instanceof ResponseLimitError) ? deadline.signal.reason : error;
+        const code = errorCode(cause);
+        input = { kind: 'network', error: cause as Error, code, request: summary, now: clock.now() };
+      } finally {
+        clearTimeout(deadlineTimer);
       }
       const elapsedMs = performance.now() - started;
-      const outcome = classify(input);
+      // The client's own limits are decided here, whatever the classifiers say about network errors.
+      const outcome = (input.kind === 'network' ? limitOutcome(input.error) : undefined) ?? classify(input);
 
       const event: RequestEvent = {
         method,

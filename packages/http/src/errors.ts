@@ -15,7 +15,7 @@ export class TapError extends Error {
 
 /** A request that ended in failure after classification (and retries, when the outcome allowed them). */
 export class HttpError extends TapError {
-  /** HTTP status, or undefined when no response arrived (network error, timeout). */
+  /** HTTP status, or undefined when no response arrived (network error, timeout); set when the headers came but the body did not. */
   readonly status: number | undefined;
   readonly method: string;
   /** The request URL with secrets redacted. */

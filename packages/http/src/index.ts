@@ -59,4 +59,5 @@ export {
   readPath,
 } from './paginators.js';
 export type { Expect, HttpClient, HttpClientOptions, HttpRequest, HttpResponse, HttpTimeouts, PaginateEnd } from './client.js';
-export { createHttpClient, DEFAULT_USER_AGENT } from './client.js';
+export { createHttpClient, DEFAULT_TIMEOUTS, DEFAULT_USER_AGENT } from './client.js';
+export { DEFAULT_MAX_RESPONSE_BYTES, ResponseLimitError, type LimitCode } from './limits.js';

@@ -50,13 +50,14 @@ export interface RequestEvent {
   /** 1-based attempt number within this request. */
   attempt: number;
   action: Action;
-  /** Network error code when no response arrived. */
+  /** Network error code when no response arrived, or the body did not (a timeout, `REQUEST_DEADLINE`, `RESPONSE_TOO_LARGE`). */
   errorCode?: string;
 }
 
 /** `GET /v1/links/recent_results.json?limit=200&signature=[REDACTED] 200 123ms attempt=1` */
 export function formatRequestLine(event: RequestEvent): string {
-  const status = event.status === undefined ? (event.errorCode ?? 'ERR') : String(event.status);
+  // A status with an error code: the headers arrived, the body did not (a timeout, a limit).
+  const status = event.status === undefined ? (event.errorCode ?? 'ERR') : `${event.status}${event.errorCode ? ` ${event.errorCode}` : ''}`;
   const verdict = event.action === 'ok' ? '' : ` -> ${event.action}`;
   return `${event.method} ${event.target} ${status} ${Math.round(event.elapsedMs)}ms attempt=${event.attempt}${verdict}`;
 }

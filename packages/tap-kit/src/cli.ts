@@ -4,11 +4,11 @@ import type { Writable } from 'node:stream';
 import { SingerWriter } from '@tapline/singer';
 import { discoverCatalog } from './catalog.js';
 import { createApiClient, secretValues } from './client.js';
-import { loadConfig, readJsonFile, settingsJsonSchema, envPrefix } from './config.js';
+import { loadTapConfig, readJsonFile, tapSettingsJsonSchema, envPrefix } from './config.js';
 import type { StreamContext, TapDefinition } from './declare.js';
 import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
 import { createStderrLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
-import { budgetSnapshot, rateBudgetOf } from './state.js';
+import { budgetSnapshot, rateBudgetOf, readStateFile } from './state.js';
 import { RunSummary } from './run-summary.js';
 import { sync } from './sync.js';
 
@@ -109,9 +109,12 @@ function helpText(tap: TapDefinition): string {
     'Options:',
     '  --config FILE      JSON config; repeatable, later files win. Settings also come from',
     `                     ${envPrefix(tap.name)}<KEY> environment variables (files win over them).`,
-    '  --state FILE       the last STATE value, to resume incrementally',
+    '  --state FILE       the last STATE value (or a whole STATE message), to resume incrementally',
     '  --catalog FILE     select streams and fields (--properties is accepted as an alias)',
     '  --log-level LEVEL  debug, info (default), warn or error',
+    '',
+    'Every tap also accepts the settings request_timeout (seconds per HTTP request, 300)',
+    'and max_response_mb (largest answer read, 64); --about lists them.',
     '',
     'Exit codes: 0 ok (also a clean stop on the rate limit), 1 tap bug, 2 bad command line,',
     '3 config or credentials to fix, 4 transient failure (run again later).',
@@ -123,7 +126,7 @@ function aboutOf(tap: TapDefinition) {
   const capabilities = ['about', 'catalog', 'discover', 'properties', 'state'];
   if (tap.api.test) capabilities.push('test');
   if (tap.streams.some((s) => s.activateVersion)) capabilities.push('activate-version');
-  return { name: tap.name, description: tap.description, version: tap.version, capabilities, settings: settingsJsonSchema(tap.config) };
+  return { name: tap.name, description: tap.description, version: tap.version, capabilities, settings: tapSettingsJsonSchema(tap.config) };
 }
 
 function aboutMarkdown(about: ReturnType<typeof aboutOf>): string {
@@ -172,11 +175,11 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
     }
 
     const subcommand = args.subcommand ? tap.subcommands![args.subcommand]! : undefined;
-    const config = loadConfig({ tapName: tap.name, schema: tap.config, files: args.configs, env: io.env });
+    const { config, settings } = loadTapConfig({ tapName: tap.name, schema: tap.config, files: args.configs, env: io.env });
     secrets = secretValues(config);
     // Read before the client exists: the state carries the rate budget's recent requests.
-    const state = args.state ? readJsonFile(args.state, 'state') : undefined;
-    const http = createApiClient(tap.api, config, log, { budgetState: rateBudgetOf(state) });
+    const state = args.state ? readStateFile(args.state, log) : undefined;
+    const http = createApiClient(tap.api, config, log, { budgetState: rateBudgetOf(state), settings });
     try {
       if (subcommand) {
         await subcommand.run({ args: args.args, flags: args.flags, config, http, log, stdout: io.stdout });

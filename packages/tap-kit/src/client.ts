@@ -1,6 +1,7 @@
 // Builds the one HTTP client a run uses from the API profile: lossless JSON, METRIC lines, secrets.
 import { createHttpClient, formatRequestMetric, RateBudget, type HttpClient, type RateBudgetState } from '@tapline/http';
 import { parseJson } from '@tapline/singer';
+import type { SharedSettings } from './config.js';
 import type { ApiProfile } from './declare.js';
 import type { Logger } from './log.js';
 
@@ -15,6 +16,8 @@ export function secretValues(config: unknown): string[] {
 export interface ApiClientOptions {
   /** Recent requests from an earlier run's state, so the API's rate budget holds across runs. */
   budgetState?: RateBudgetState | undefined;
+  /** The shared settings from the config (`request_timeout`, `max_response_mb`); the client's defaults without them. */
+  settings?: SharedSettings | undefined;
 }
 
 export function createApiClient<TConfig>(api: ApiProfile<TConfig>, config: TConfig, log: Logger, extra: ApiClientOptions = {}): HttpClient {
@@ -30,6 +33,13 @@ export function createApiClient<TConfig>(api: ApiProfile<TConfig>, config: TConf
     parseJson,
     ...options,
     ...(budget !== undefined ? { budget } : {}),
+    ...(extra.settings !== undefined
+      ? {
+          timeouts: { ...options.timeouts, totalMs: extra.settings.request_timeout * 1000 },
+          maxResponseBytes: Math.floor(extra.settings.max_response_mb * 1024 * 1024),
+        }
+      : {}),
+    limitSettings: { totalMs: 'request_timeout', maxResponseBytes: 'max_response_mb' },
     baseUrl: api.baseUrl(config),
     logger: log,
     secrets: { ...options.secrets, values },

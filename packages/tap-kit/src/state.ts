@@ -1,5 +1,7 @@
 // The tap's state: its shape, reading a --state file tolerantly, bookmarks per stream or partition.
+import { readFileSync } from 'node:fs';
 import type { RateBudget, RateBudgetState } from '@tapline/http';
+import { TapError } from './errors.js';
 import type { Context } from './declare.js';
 import { normaliseIsoDateTime } from './coerce.js';
 import type { CursorKind } from './json-schema.js';
@@ -35,7 +37,10 @@ export interface TapState {
   rate_budget?: RateBudgetState;
 }
 
-/** A rate budget kept in a state, read tolerantly: anything malformed counts as no history. */
+/**
+ * A rate budget kept in a state, read tolerantly: anything malformed counts as no history. The CLI
+ * refuses such a --state file first (`readStateFile`); this is for states handed to `sync` directly.
+ */
 export function rateBudgetOf(state: unknown): RateBudgetState | undefined {
   const kept = (state as { rate_budget?: unknown } | null | undefined)?.rate_budget as Partial<Record<keyof RateBudgetState, unknown>> | undefined;
   if (typeof kept !== 'object' || kept === null || !Array.isArray(kept.request_times)) return undefined;
@@ -50,6 +55,136 @@ export function budgetSnapshot(budget: RateBudget): RateBudgetState | undefined 
   const kept: RateBudgetState = { request_times: snapshot.request_times.slice(-budget.limit) };
   if (snapshot.blocked_until !== undefined) kept.blocked_until = snapshot.blocked_until;
   return kept.request_times.length > 0 || kept.blocked_until !== undefined ? kept : undefined;
+}
+
+/** The keys of a tap state; an object with none of them is not one. */
+const STATE_KEYS = ['bookmarks', 'currently_syncing', 'currently_syncing_partition', 'rate_budget'];
+
+const MAX_STATE_DEPTH = 100;
+
+/** Whether objects and arrays nest deeper than `limit` (walked without recursion). */
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** "a string", "an array", "null": what a JSON value is, for sentences. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : type === 'boolean' ? `${String(value)}` : `a ${type}`;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Why a parsed --state value cannot be a tap state (undefined when it can). Only the documented
+ * keys are checked; keys the tap does not know are kept. Malformed bookmark values are the sync's
+ * to name, since only it knows each stream's cursor.
+ */
+export function stateShapeProblem(value: unknown, where = ''): string | undefined {
+  if (!isObject(value)) return `${where || 'it'} holds ${kindOf(value)}, not a state object`;
+  // A state is a few levels deep; far deeper nesting would overflow the stack when the state is copied.
+  if (deeperThan(value, MAX_STATE_DEPTH)) return `it nests deeper than ${MAX_STATE_DEPTH} levels`;
+  const keys = Object.keys(value);
+  if (keys.length > 0 && !keys.some((key) => STATE_KEYS.includes(key))) {
+    return `it has none of the keys of a tap state ("bookmarks", "currently_syncing", "rate_budget"), only ${keys.map((key) => JSON.stringify(key)).join(', ')}`;
+  }
+  const { bookmarks, currently_syncing: current, currently_syncing_partition: partition, rate_budget: budget } = value;
+  if (bookmarks !== undefined) {
+    if (!isObject(bookmarks)) return `"bookmarks" is ${kindOf(bookmarks)}, not an object of stream bookmarks`;
+    for (const [stream, entry] of Object.entries(bookmarks)) {
+      const problem = streamBookmarkProblem(stream, entry);
+      if (problem) return problem;
+    }
+  }
+  if (current !== undefined && current !== null && typeof current !== 'string') return `"currently_syncing" is ${kindOf(current)}, not a stream name or null`;
+  if (partition !== undefined && !isObject(partition)) return `"currently_syncing_partition" is ${kindOf(partition)}, not a partition's context object`;
+  if (budget !== undefined) {
+    const times = isObject(budget) ? budget.request_times : undefined;
+    const blocked = isObject(budget) ? budget.blocked_until : undefined;
+    const isTime = (t: unknown) => typeof t === 'number' && Number.isFinite(t);
+    if (!Array.isArray(times) || !times.every(isTime) || (blocked !== undefined && !isTime(blocked))) {
+      return '"rate_budget" is not an object with a "request_times" array of epoch milliseconds';
+    }
+  }
+  return undefined;
+}
+
+function streamBookmarkProblem(stream: string, entry: unknown): string | undefined {
+  const name = JSON.stringify(stream);
+  if (!isObject(entry)) return `the bookmark of stream ${name} is ${kindOf(entry)}, not an object`;
+  if (entry.partitions === undefined) return undefined;
+  if (!Array.isArray(entry.partitions)) return `"partitions" of stream ${name} is ${kindOf(entry.partitions)}, not an array`;
+  const index = entry.partitions.findIndex((p) => !isObject(p) || !isObject(p.context));
+  return index < 0 ? undefined : `partition ${index + 1} of stream ${name} has no "context" object`;
+}
+
+/**
+ * The state in a --state file: the value of the last STATE message, as every runner passes it.
+ * Also taken: a whole STATE message (its value is used) and a Meltano export (`{"singer_state": …}`).
+ * `null`, an empty file or a STATE message with a null value mean no state, as on a first run (an
+ * INFO line says so). Any other shape stops the run with one sentence naming the file (blame
+ * config): taking it as "no state" would re-read everything, spending the vendor's request budget.
+ */
+export function readStateFile(path: string, log: { info(message: string): void }): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new TapError(`Cannot read the state file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'unreadable'}.`, 'config');
+  }
+  const noState = (what: string) => {
+    log.info(`The state file ${path} ${what}: starting without state, as on a first run.`);
+    return undefined;
+  };
+  if (text.trim() === '') return noState('is empty');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new TapError(`The state file ${path} is not valid JSON (${(error as Error).message}).`, 'config');
+  }
+  const refuse = (problem: string) =>
+    new TapError(
+      `The state file ${path} is not a state this tap can use: ${problem}; pass the value of the last STATE message the tap wrote ({"bookmarks": {...}, ...}), or no --state to start from scratch.`,
+      'config',
+    );
+  if (value === null) return noState('holds null');
+  let where = '';
+  if (isObject(value) && typeof value.type === 'string') {
+    if (value.type !== 'STATE') throw refuse(`it holds a ${value.type} message, not a state`);
+    if (!('value' in value)) throw refuse('its STATE message has no "value"');
+    if (value.value === null) return noState('holds a STATE message with a null value');
+    value = value.value;
+    where = 'its STATE message';
+  } else if (isObject(value) && Object.keys(value).length === 1 && isObject(value.singer_state)) {
+    value = value.singer_state;
+    where = 'its "singer_state"';
+  }
+  const problem = stateShapeProblem(value, where);
+  if (problem) throw refuse(problem);
+  if (where === 'its STATE message') log.info(`The state file ${path} holds a whole STATE message; using its value.`);
+  return value;
+}
+
+/**
+ * The state to pass a tap for a full refresh: the stored one without what says how far reading got
+ * (`bookmarks`, emptied, and `currently_syncing`/`currently_syncing_partition`), keeping everything
+ * else, above all `rate_budget`: requests already spent this hour stay spent. Undefined when nothing
+ * else is left (pass no --state then).
+ */
+export function fullRefreshState(state: unknown): Record<string, unknown> | undefined {
+  if (!isObject(state)) return undefined;
+  const { bookmarks: _bookmarks, currently_syncing: _stream, currently_syncing_partition: _partition, ...kept } = state;
+  return Object.keys(kept).length === 0 ? undefined : { bookmarks: {}, ...kept };
 }
 
 /** Contexts compare by content, whatever the key order. */

@@ -52,7 +52,7 @@ describe('an incremental listing cut short by a skipped response after some page
     const tap = tapOf(attempts('desc'));
 
     const cut = await runCli(tap, ['--config', config, '--state', jsonFile(state)], {}, NOW);
-    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.code, cut.stderr).toBe(6);
     expect(ids(cut)).toEqual([9, 8, 7]);
     expect(lastState(cut).bookmarks.attempts.replication_key_value).toBe(day(3)); // not day 9: 6, 5 and 4 were never read
     expect(cut.stderr).toMatch(
@@ -117,7 +117,7 @@ describe('a shared bookmark (one bookmark for every exam) when one exam’s list
     const config = await startExams([9, 8, 7, 6, 5], [20, 19]);
     const state = { bookmarks: { results: { replication_key: 'date', replication_key_value: day(2) } } };
     const run = await runCli(tapOf(exams, sharedResults('desc')), ['--config', config, '--state', jsonFile(state)], {}, NOW);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(6);
     expect(ids(run, 'results')).toEqual([9, 8, 7, 120, 119]);
     expect(bookmarkOf(run)).toBe(day(2)); // day 20 would pass exam 1's unread 6 and 5
     expect(run.stderr).toContain('WARN stream results (partition {"exam_id":1}): the listing stopped at a skipped response after 1 page');
@@ -137,7 +137,7 @@ describe('ACTIVATE_VERSION after a listing cut short', () => {
   it('is not sent, and a warning says why, so the rows on the pages not read are not deleted downstream', async () => {
     fake = await fakeApi.start({ 'GET /rooms/': pagesOf('/rooms/', () => rowsOn([1, 2, 3, 4, 5]), () => [2]) });
     const run = await runCli(tapOf(rooms), ['--config', jsonFile({ base_url: fake.baseUrl })], {}, NOW);
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(6);
     expect(ids(run, 'rooms')).toEqual([1, 2, 3]);
     expect(run.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([]);
     expect(run.stderr).toMatch(
@@ -196,7 +196,7 @@ describe('a listing that lost records between two pages (its total went down)', 
     const tap = tapOf(counted('desc'));
 
     const first = await runCli(tap, ['--config', config, '--state', jsonFile(state)], {}, NOW);
-    expect(first.code, first.stderr).toBe(0);
+    expect(first.code, first.stderr).toBe(6);
     expect(ids(first)).toEqual([9, 8, 7, 5]); // 6 slid onto page 1 after it was read; page 2 reaches past the start
     expect(lastState(first).bookmarks.attempts.replication_key_value).toBe(day(5));
     expect(first.stderr).toContain(

@@ -80,15 +80,32 @@ export async function withScratchSchema<T>(prefix: string, body: (schema: string
   }
 }
 
-/** Whether the server answers (tests skip with a message when it does not). */
+/**
+ * Whether the server answers (tests skip with a message when it does not). In CI (`CI` set) the
+ * test server at PG_URL must answer: a missing PostgreSQL fails the run instead of skipping it.
+ */
 export async function pgIsReachable(url = PG_URL): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     return true;
-  } catch {
+  } catch (error) {
+    if (process.env.CI && url === PG_URL) {
+      throw new Error(`PostgreSQL does not answer at ${describePgUrl(url)} (${(error as Error).message}); in CI that is a failure, not a skip`);
+    }
     return false;
   } finally {
     await client.end().catch(() => {});
+  }
+}
+
+/** The server a URL names, without its password. */
+function describePgUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return 'PG_URL';
   }
 }

@@ -2,9 +2,10 @@
 import { coerce, TapError } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { INDEX_PHP, legacyQuery, oem, resultsRequest } from '../api.js';
+import { attemptId } from '../coerce.js';
 import { exams } from './exams.js';
 
-/** The `status` codes (onlineexammaker-api.txt). */
+/** The `status` codes (docs/providers/onlineexammaker.md). */
 const STATUS_MEANING: Record<number, string> = {
   0: 'in progress',
   1: 'submitted',
@@ -15,11 +16,14 @@ const STATUS_MEANING: Record<number, string> = {
 
 export const results = oem.stream({
   name: 'results',
-  description: 'Candidates’ results per exam. No result id exists, so the key is exam + candidate + start time.',
+  description: 'Candidates’ results per exam, keyed by exam + candidate + start time (`tid`, the attempt id, is not sent by every deployment).',
   path: INDEX_PHP,
   parent: exams.each((exam) => ({ eid: exam.eid })),
   query: ({ context }) => ({ ...legacyQuery('api.queryResults'), eid: context.eid }),
   request: (request, { config, context }) => resultsRequest(request, config, context.eid),
+  // Not `tid`: the document's answer and the v1 API do not send it, and a deployment may start to send
+  // it later. One key for every payload keeps one attempt one row whatever the server sends, and a table
+  // keeps the key it was created with (the targets refuse to re-key rows; docs/providers/onlineexammaker.md, "Keys").
   key: ['eid', 'sid', 'startTime'],
   // No server-side filter exists: every page is read and records before the look-back are dropped here.
   // A result still in progress has no endTime, so it is sent on every run until it finishes.
@@ -53,15 +57,16 @@ export const results = oem.stream({
     sid: coerce.integer().describe('Candidate id.'),
     name: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate name (absent from the one-candidate answer).'),
     loginValue: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate login (v1 API only).'),
-    score: coerce.emptyAsNull(coerce.decimal()).describe('Score, exact; null when none was sent.'),
-    // Also sent as true/false or "true"/"false" by real deployments; the column stays 1/0.
-    passed: coerce.emptyAsNull(coerce.booleanAsInteger()).optional().describe('1 passed, 0 failed (v1 API only).'),
+    score: coerce.decimal().describe('Score, exact.'),
+    // Sent as 1/0, "1"/"0", true/false or "true"/"false" depending on the deployment (docs/providers/onlineexammaker.md).
+    passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional().describe('Whether the candidate passed, as the exam’s own pass mark decides; absent where the deployment does not send it.'),
+    tid: attemptId().optional().describe('The attempt id some deployments send (used as the certificate number); absent from the document’s answer and the v1 API.'),
     startTime: coerce.isoFromUnixSeconds().describe('When the candidate started (sent as UNIX seconds).'),
     endTime: coerce.isoFromUnixSeconds().nullable().describe('When the paper was submitted; null while in progress.'),
-    // The document's every-candidate answer (section 2), which the legacy API gives the tap, has no status.
+    // The document's section (2) sample of the every-candidate answer has no status; real deployments send it.
     status: coerce
       .emptyAsNull(coerce.integer())
-      .describe('0 in progress, 1 submitted, 2 timed out, 3 forced by admin, 4 submitted by system; null where the API does not send it (legacy API).'),
+      .describe('0 in progress, 1 submitted, 2 timed out, 3 forced by admin, 4 submitted by system; null where the API does not send it.'),
     status_meaning: z.string().nullable().describe('`status` in words; null without `status`.'),
     viewResult: coerce
       .emptyAsNull(coerce.text())

@@ -3,7 +3,8 @@ import { ExitCode, TaplineError } from '../errors.js';
 import type { Provider, Warehouse } from '../plugins.js';
 import { defaultSchema, duckdbPath, openWarehouse, quoteIdent, type WarehouseSession } from '../warehouse.js';
 import { columnTypes, Columns } from './columns.js';
-import { RESULT_COLUMNS, type ProviderModel, type ResultSource } from './mapping.js';
+import { MODEL_COLUMNS, RESULT_COLUMNS, type ProviderModel, type ResultSource } from './mapping.js';
+import type { ExamSettings, ExamSettingsByProvider } from '../project.js';
 import { classmarkerModel } from './classmarker.js';
 import { testpressModel } from './testpress.js';
 import { onlineexammakerModel } from './onlineexammaker.js';
@@ -37,6 +38,8 @@ export interface ModelOptions {
   providerSchemas?: Partial<Record<Provider, string>>;
   /** DuckDB: create the file when it is missing (default true); false makes a missing file an error (a misspelt path). */
   create?: boolean;
+  /** The project's `exams` settings: max score and pass mark per exam, used where the vendor sends none. */
+  exams?: ExamSettingsByProvider;
 }
 
 export interface BuiltModel {
@@ -54,7 +57,7 @@ const EMPTY_RESULTS =
   'SELECT ' +
   [
     `CAST(NULL AS VARCHAR) AS provider`,
-    ...RESULT_COLUMNS.map((c) => {
+    ...MODEL_COLUMNS.map((c) => {
       const type =
         c === 'score' || c === 'max_score' || c === 'percentage' || c === 'duration_seconds'
           ? 'DOUBLE PRECISION'
@@ -73,6 +76,7 @@ export async function modelSql(
   session: WarehouseSession,
   providerSchemas: Partial<Record<Provider, string>> = {},
   viewSchema: string = session.schema,
+  examSettings: ExamSettingsByProvider = {},
 ): Promise<Pick<BuiltModel, 'providers' | 'exam_results_sql' | 'exams_sql'>> {
   const resultSelects: string[] = [];
   const examSelects: string[] = [];
@@ -96,7 +100,8 @@ export async function modelSql(
       }
       const mapped = source.map(r, lookups);
       const columns = [`'${model.provider}' AS provider`, ...RESULT_COLUMNS.map((c) => `${mapped[c]} AS ${c}`)];
-      resultSelects.push(`SELECT ${columns.join(', ')} FROM ${table(source.table)} AS r ${joins.join(' ')}${live(r, 'r')}`.trim());
+      const select = `SELECT ${columns.join(', ')} FROM ${table(source.table)} AS r ${joins.join(' ')}${live(r, 'r')}`.trim();
+      resultSelects.push(withExamSettings(select, examSettings[model.provider]));
     }
     for (const source of model.exams) {
       const types = await columnTypes(session, schema, source.table);
@@ -146,6 +151,43 @@ LEFT JOIN titles ON titles.provider = ids.provider AND titles.exam_id = ids.exam
   return { providers, exam_results_sql, exams_sql };
 }
 
+const sqlText = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const sqlNumber = (value: number | undefined) => `CAST(${value ?? 'NULL'} AS DOUBLE PRECISION)`;
+
+/**
+ * One provider's mapped rows (`select`) with the user's exam settings applied only where the vendor
+ * sent nothing: `max_score`, then `percentage` from it, and `passed` from the pass mark (never for an
+ * attempt in progress). `max_score_source` and `passed_source` say which values came from where.
+ */
+function withExamSettings(select: string, settings: Record<string, ExamSettings> | undefined): string {
+  const stated = Object.entries(settings ?? {});
+  const setting = (name: keyof ExamSettings) => (stated.length > 0 ? `s.${name}` : sqlNumber(undefined));
+  const join = stated.length
+    ? ` LEFT JOIN (VALUES ${stated
+        .map(([exam, s]) => `(${sqlText(exam)}, ${sqlNumber(s.max_score)}, ${sqlNumber(s.pass_score)}, ${sqlNumber(s.pass_percentage)})`)
+        .join(', ')}) AS s(exam_id, max_score, pass_score, pass_percentage) ON s.exam_id = m.exam_id`
+    : '';
+  const statedMax = `CASE WHEN m.max_score IS NULL THEN ${setting('max_score')} END`;
+  const maxScore = `COALESCE(m.max_score, ${statedMax})`;
+  const percentage = `COALESCE(m.percentage, CASE WHEN ${statedMax} > 0 THEN 100 * m.score / ${statedMax} END)`;
+  const statedVerdict =
+    `CASE WHEN m.status = 'in_progress' THEN NULL ` +
+    `WHEN ${setting('pass_score')} IS NOT NULL THEN m.score >= ${setting('pass_score')} ` +
+    `WHEN ${setting('pass_percentage')} IS NOT NULL THEN ${percentage} >= ${setting('pass_percentage')} END`;
+  const value: Partial<Record<(typeof RESULT_COLUMNS)[number], string>> = {
+    max_score: maxScore,
+    percentage,
+    passed: `COALESCE(m.passed, ${statedVerdict})`,
+  };
+  const columns = [
+    'm.provider',
+    ...RESULT_COLUMNS.map((c) => `${value[c] ?? `m.${c}`} AS ${c}`),
+    `CASE WHEN m.max_score IS NOT NULL THEN 'provider' WHEN ${statedMax} IS NOT NULL THEN 'tapline.yml' END AS max_score_source`,
+    `CASE WHEN m.passed IS NOT NULL THEN 'provider' WHEN ${statedVerdict} IS NOT NULL THEN 'tapline.yml' END AS passed_source`,
+  ];
+  return `SELECT ${columns.join(', ')} FROM (${select}) AS m${join}`;
+}
+
 /** Creates (or replaces) both views, in `options.schema` (default: the database's default schema). */
 export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
   let session: WarehouseSession | undefined;
@@ -162,7 +204,7 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
   try {
     const schema = options.schema ?? defaultSchema(options.kind, {});
     const providerSchemas = await findProviderSchemas(session, options);
-    const built = await modelSql(session, providerSchemas, schema);
+    const built = await modelSql(session, providerSchemas, schema, options.exams);
     const q = quoteIdent(schema);
     // A provider's table of that name (exams) loaded into this schema: say so rather than fail on it.
     const clashes = await session.query(

@@ -21,6 +21,16 @@ export const RESULT_COLUMNS = [
 ] as const;
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 
+/**
+ * Where `max_score` and `passed` came from, after `source_key` in `exam_results`: `provider` (the
+ * vendor's data), `tapline.yml` (the user's exam settings, used only where the vendor sends nothing),
+ * or NULL with the value. Filled by the model for every provider, not by the mappings.
+ */
+export const PROVENANCE_COLUMNS = ['max_score_source', 'passed_source'] as const;
+
+/** Every column of `exam_results` after `provider`, in view order. */
+export const MODEL_COLUMNS = [...RESULT_COLUMNS, ...PROVENANCE_COLUMNS] as const;
+
 /** A table joined to a source for extra fields (e.g. the exam title), LEFT JOINed when it exists. */
 export interface Lookup {
   alias: string;

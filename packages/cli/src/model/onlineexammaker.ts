@@ -1,5 +1,16 @@
-// OnlineExamMaker → unified exam model: results (no result id; exam + candidate + start is the key), titles from exams.
+// OnlineExamMaker → unified exam model: results (keyed by exam + candidate + start), titles from exams.
 import { unixSeconds, type ProviderModel } from './mapping.js';
+import type { Columns } from './columns.js';
+
+/**
+ * Whether an attempt is still being answered: `status` 0 when the deployment sends a status code,
+ * else (the document's answer has none; docs/providers/onlineexammaker.md) no end time yet.
+ * Codes 1–4 are all submissions: normal, timed out, forced by an administrator, by the system.
+ */
+function inProgress(r: Columns): string {
+  const status = r.text('status');
+  return `(CASE WHEN ${status} IN ('1', '2', '3', '4') THEN FALSE WHEN ${status} = '0' THEN TRUE ELSE ${r.timestamp('end_time')} IS NULL END)`;
+}
 
 export const onlineexammakerModel: ProviderModel = {
   provider: 'onlineexammaker',
@@ -16,18 +27,17 @@ export const onlineexammakerModel: ProviderModel = {
         // loginValue (v1 API only) is the login the candidate used: an email when it looks like one.
         email: `CASE WHEN ${r.text('login_value')} LIKE '%@%' THEN ${r.text('login_value')} END`,
         score: r.number('score'),
-        // The API sends neither the points available nor a percentage (onlineexammaker-api.txt).
+        // The API sends neither the points available nor a percentage: the project's `exams` settings
+        // may state them (filled by the model, marked `tapline.yml`).
         max_score: 'CAST(NULL AS DOUBLE PRECISION)',
         percentage: 'CAST(NULL AS DOUBLE PRECISION)',
-        // `passed` is 1/0 in the v1 API only; the legacy API has no verdict.
-        passed: r.boolean('passed'),
+        // Deployments that send `passed` judge it by the exam's own pass mark; no verdict while answering.
+        passed: `CASE WHEN ${inProgress(r)} THEN CAST(NULL AS BOOLEAN) ELSE ${r.boolean('passed')} END`,
         started_at: r.timestamp('start_time'),
         finished_at: r.timestamp('end_time'),
         duration_seconds: `CAST(EXTRACT(EPOCH FROM ${r.timestamp('end_time')}) - EXTRACT(EPOCH FROM ${r.timestamp('start_time')}) AS DOUBLE PRECISION)`,
-        // 0 in progress, 1 submitted; 2–4 (timed out, forced by admin, submitted by system) in words.
-        // The legacy API's every-candidate answer has no status (onlineexammaker-api.txt, section 2):
-        // then a result without an end time is in progress and any other is finished.
-        status: `CASE WHEN ${r.text('status')} IS NULL THEN CASE WHEN ${r.timestamp('end_time')} IS NULL THEN 'in_progress' ELSE 'finished' END WHEN ${r.text('status')} = '0' THEN 'in_progress' WHEN ${r.text('status')} = '1' THEN 'finished' ELSE ${r.text('status_meaning', 'status')} END`,
+        // How a paper was submitted (timed out, forced, by the system) stays in results.status_meaning.
+        status: `CASE WHEN ${inProgress(r)} THEN 'in_progress' ELSE 'finished' END`,
         source_key: `'result:' || ${r.text('eid')} || ':' || ${r.text('sid')} || ':' || ${unixSeconds(r.timestamp('start_time'))}`,
       }),
     },

@@ -26,6 +26,8 @@ export interface Reply {
   drop?: boolean;
   /** Send headers and half the body, then pause this long before the rest (body timeout tests). */
   stallBodyMs?: number;
+  /** Take over the response (trickling, huge or endless bodies); the other fields are ignored. */
+  respond?: (res: ServerResponse) => void;
 }
 
 export type Handler = Reply | ((req: ReceivedRequest) => Reply);
@@ -70,6 +72,10 @@ export async function startTestServer(): Promise<TestServer> {
       }
       const reply = typeof handler === 'function' ? handler(r) : handler;
       const send = () => {
+        if (reply.respond) {
+          reply.respond(res);
+          return;
+        }
         if (reply.drop) {
           req.socket.destroy();
           return;

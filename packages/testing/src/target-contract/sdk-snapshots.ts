@@ -63,6 +63,7 @@ function printedBySdkTarget(folder: string): unknown {
  */
 export function describeSdkSnapshots(steps: ContractSteps): void {
   const present = existsSync(sdk(''));
+  if (!present && process.env.CI) throw new Error(`target contract (${steps.harness.name}): ${sdk('')} is absent; in CI that is a failure, not a skip`);
   if (existsSync(PEER_TESTS_DIR) && !present) {
     console.warn(`target contract (${steps.harness.name}): ${sdk('')} is absent; the Meltano SDK snapshots are skipped`);
   }

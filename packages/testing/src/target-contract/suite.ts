@@ -48,6 +48,9 @@ export interface ContractSteps {
  */
 export function defineTargetContract(harness: TargetHarness): void {
   const peerTestsPresent = existsSync(PEER_TESTS_DIR);
+  if (!peerTestsPresent && process.env.CI) {
+    throw new Error(`target contract (${harness.name}): PEER_TESTS_DIR ${PEER_TESTS_DIR} is absent; in CI that is a failure, not a skip`);
+  }
   if (!peerTestsPresent) {
     console.warn(`target contract (${harness.name}): PEER_TESTS_DIR ${PEER_TESTS_DIR} is absent; the peer-test streams are skipped`);
   }
@@ -58,6 +61,7 @@ export function defineTargetContract(harness: TargetHarness): void {
 
     beforeAll(async () => {
       skipReason = await harness.unavailable();
+      if (skipReason && process.env.CI) throw new Error(`target contract (${harness.name}) cannot run: ${skipReason}; in CI that is a failure, not a skip`);
       if (skipReason) console.warn(`target contract (${harness.name}) skipped: ${skipReason}`);
     });
     beforeEach(async (context) => {
