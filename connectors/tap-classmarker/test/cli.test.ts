@@ -16,12 +16,12 @@ afterAll(() => sim.close());
 beforeEach(() => sim.requests.clear());
 
 describe('discovery and selection', () => {
-  it('discovers five streams with keys, replication and the incremental cursor, without a request', async () => {
+  it('discovers five streams (and the kit\'s rejects stream) with keys, replication and the incremental cursor, without a request', async () => {
     const run = await runTap(sim, { args: ['--discover'] });
     expect(run.code).toBe(0);
     const catalog = JSON.parse(run.stdout) as { streams: Array<Record<string, any>> };
     const byName = Object.fromEntries(catalog.streams.map((s) => [s.tap_stream_id ?? s.stream, s]));
-    expect(Object.keys(byName).sort()).toEqual(['group_results', 'groups', 'link_results', 'links', 'tests']);
+    expect(Object.keys(byName).sort()).toEqual(['_sdc_rejected_records', 'group_results', 'groups', 'link_results', 'links', 'tests']);
     const root = (name: string) => byName[name]!.metadata.find((m: any) => m.breadcrumb.length === 0).metadata;
     expect(root('link_results')).toMatchObject({ 'table-key-properties': ['link_result_id'], 'valid-replication-keys': ['time_finished'], 'forced-replication-method': 'INCREMENTAL' });
     expect(root('group_results')['table-key-properties']).toEqual(['user_id', 'test_id', 'group_id', 'time_started']);

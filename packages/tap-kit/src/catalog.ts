@@ -2,7 +2,8 @@
 import { buildStreamMetadata, isBreadcrumbSelected, type MetadataEntry } from '@tapline/singer';
 import type { StreamDefinition } from './declare.js';
 import { TapError } from './errors.js';
-import { recordJsonSchema, type JsonSchema } from './json-schema.js';
+import type { JsonSchema } from './json-schema.js';
+import { EXTRA_FIELD, REJECTS_KEY, REJECTS_SCHEMA, REJECTS_STREAM, streamJsonSchema } from './record-reader.js';
 
 export type ReplicationMethod = 'FULL_TABLE' | 'INCREMENTAL';
 
@@ -27,39 +28,52 @@ export function automaticFields(stream: StreamDefinition): Set<string> {
   return fields;
 }
 
-/** The catalog `--discover` prints: every stream selected, with Singer and Meltano metadata. */
+/**
+ * The catalog `--discover` prints: every stream selected, with Singer and Meltano metadata, and
+ * last `_sdc_rejected_records`, where records that cannot be read are set aside.
+ */
 export function discoverCatalog(streams: readonly StreamDefinition[]): Catalog {
   return {
-    streams: streams.map((stream) => {
-      const schema = recordJsonSchema(stream.record);
-      const automatic = automaticFields(stream);
-      const method: ReplicationMethod = stream.incremental ? 'INCREMENTAL' : 'FULL_TABLE';
-      const metadata = buildStreamMetadata({
-        schema,
-        keyProperties: [...stream.key],
-        validReplicationKeys: stream.incremental ? [stream.incremental.cursor] : [],
-        forcedReplicationMethod: method,
-        selectedByDefault: true,
-      });
-      // Selected outright too, so tools that only read `selected` sync everything by default.
-      const top = metadata[0]!.metadata as Record<string, unknown>;
-      top.selected = true;
-      if (stream.incremental) top['replication-key'] = stream.incremental.cursor;
-      if (stream.parent) top['parent-tap-stream-id'] = stream.parent.stream.name;
-      for (const name of automatic) {
-        const field = metadata.find((m) => m.breadcrumb[0] === 'properties' && m.breadcrumb[1] === name);
-        if (field) field.metadata.inclusion = 'automatic';
-      }
-      return {
-        tap_stream_id: stream.name,
-        stream: stream.name,
-        schema,
-        key_properties: [...stream.key],
-        replication_method: method,
-        ...(stream.incremental ? { replication_key: stream.incremental.cursor } : {}),
-        metadata,
-      };
-    }),
+    streams: [...streams.map(streamEntry), rejectsEntry()],
+  };
+}
+
+function rejectsEntry(): CatalogEntry {
+  const metadata = buildStreamMetadata({ schema: REJECTS_SCHEMA, keyProperties: [...REJECTS_KEY], validReplicationKeys: [], forcedReplicationMethod: 'FULL_TABLE', selectedByDefault: true });
+  (metadata[0]!.metadata as Record<string, unknown>).selected = true;
+  const key = metadata.find((m) => m.breadcrumb[0] === 'properties' && m.breadcrumb[1] === REJECTS_KEY[0]);
+  if (key) key.metadata.inclusion = 'automatic';
+  return { tap_stream_id: REJECTS_STREAM, stream: REJECTS_STREAM, schema: REJECTS_SCHEMA, key_properties: [...REJECTS_KEY], replication_method: 'FULL_TABLE', metadata };
+}
+
+function streamEntry(stream: StreamDefinition): CatalogEntry {
+  const schema = streamJsonSchema(stream);
+  const automatic = automaticFields(stream);
+  const method: ReplicationMethod = stream.incremental ? 'INCREMENTAL' : 'FULL_TABLE';
+  const metadata = buildStreamMetadata({
+    schema,
+    keyProperties: [...stream.key],
+    validReplicationKeys: stream.incremental ? [stream.incremental.cursor] : [],
+    forcedReplicationMethod: method,
+    selectedByDefault: true,
+  });
+  // Selected outright too, so tools that only read `selected` sync everything by default.
+  const top = metadata[0]!.metadata as Record<string, unknown>;
+  top.selected = true;
+  if (stream.incremental) top['replication-key'] = stream.incremental.cursor;
+  if (stream.parent) top['parent-tap-stream-id'] = stream.parent.stream.name;
+  for (const name of automatic) {
+    const field = metadata.find((m) => m.breadcrumb[0] === 'properties' && m.breadcrumb[1] === name);
+    if (field) field.metadata.inclusion = 'automatic';
+  }
+  return {
+    tap_stream_id: stream.name,
+    stream: stream.name,
+    schema,
+    key_properties: [...stream.key],
+    replication_method: method,
+    ...(stream.incremental ? { replication_key: stream.incremental.cursor } : {}),
+    metadata,
   };
 }
 
@@ -122,7 +136,7 @@ export function resolveSelection(streams: readonly StreamDefinition[], catalog: 
     const selected = metadata.length === 0 && legacy !== undefined ? legacy : isBreadcrumbSelected(view, []);
     const automatic = automaticFields(stream);
     const fields = new Set<string>();
-    for (const name of Object.keys(stream.record.shape)) {
+    for (const name of [...Object.keys(stream.record.shape), EXTRA_FIELD]) {
       // The key and cursor are always emitted, whatever the catalog says about them.
       if (automatic.has(name) || metadata.length === 0 || isBreadcrumbSelected(view, ['properties', name])) fields.add(name);
     }
@@ -132,4 +146,27 @@ export function resolveSelection(streams: readonly StreamDefinition[], catalog: 
     result.set(stream.name, { selected, fields, replicationMethod });
   }
   return result;
+}
+
+/**
+ * Whether `_sdc_rejected_records` is synced, and which of its fields: selected unless a catalog
+ * deselects it, so a catalog saved before the stream existed still keeps what cannot be read.
+ */
+export function resolveRejectsSelection(catalog: unknown): StreamSelection {
+  const all: StreamSelection = { selected: true, fields: undefined, replicationMethod: 'FULL_TABLE' };
+  const entries = (catalog as { streams?: unknown } | null | undefined)?.streams;
+  if (!Array.isArray(entries)) return all;
+  const entry = entries.find((e) => e?.tap_stream_id === REJECTS_STREAM || (e?.tap_stream_id === undefined && e?.stream === REJECTS_STREAM)) as
+    | { metadata?: unknown; schema?: { selected?: unknown } }
+    | undefined;
+  if (!entry) return all;
+  const metadata = Array.isArray(entry.metadata) ? normaliseFlags(entry.metadata as MetadataEntry[]) : [];
+  const view = { metadata };
+  const legacy = flag(entry.schema?.selected);
+  const selected = metadata.length === 0 ? legacy !== false : isBreadcrumbSelected(view, []);
+  const fields = new Set<string>();
+  for (const name of Object.keys(REJECTS_SCHEMA.properties as object)) {
+    if (name === REJECTS_KEY[0] || metadata.length === 0 || isBreadcrumbSelected(view, ['properties', name])) fields.add(name);
+  }
+  return { selected, fields, replicationMethod: 'FULL_TABLE' };
 }

@@ -185,7 +185,7 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
     const http = createApiClient(tap.api, config, log, { budgetState: rateBudgetOf(state), settings });
     try {
       if (subcommand) {
-        await subcommand.run({ args: args.args, flags: args.flags, config, http, log });
+        await subcommand.run({ args: args.args, flags: args.flags, config, http, log, stdout: io.stdout });
         return EXIT_CODES.ok;
       }
       if (args.test) {

@@ -49,13 +49,15 @@ function decimal() {
     .pipe(z.string().meta({ format: SINGER_DECIMAL_FORMAT }));
 }
 
-/** "64776" or 64776 -> 64776; refuses fractions and integers beyond 2^53 (they would round). */
+/** "64776", " 64776 ", "64776.0" or 64776 -> 64776; refuses real fractions and integers beyond 2^53 (they would round). */
 function integer() {
   return z
     .unknown()
     .transform((value, ctx): number => {
       const text = losslessDigits(value) ?? (typeof value === 'string' ? value.trim() : undefined);
-      const result = text !== undefined && /^[-+]?\d+$/.test(text) ? Number(text) : typeof value === 'number' ? value : NaN;
+      // "12.0" and "12.00" are 12 exactly; "12.5" is not an integer and is refused, never rounded.
+      const whole = text !== undefined ? /^([-+]?\d+)(?:\.0*)?$/.exec(text)?.[1] : undefined;
+      const result = whole !== undefined ? Number(whole) : typeof value === 'number' ? value : NaN;
       if (!Number.isInteger(result)) return fail(ctx, value, `expected an integer, got ${JSON.stringify(value)}`);
       if (!Number.isSafeInteger(result)) return fail(ctx, value, `integer ${String(text ?? value)} is too large to carry exactly`);
       return result;
@@ -63,18 +65,65 @@ function integer() {
     .pipe(z.number().int());
 }
 
-/** "Yes"/"No" (any case; also y/n, true/false, 1/0 and real booleans) -> boolean. */
-function booleanFromYesNo() {
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'y']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'n']);
+
+/** Reads every spelling of a boolean vendors use, or undefined when the value is none of them. */
+function booleanOf(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  const text = losslessDigits(value) ?? (typeof value === 'number' || typeof value === 'string' ? String(value).trim().toLowerCase() : undefined);
+  if (text === undefined) return undefined;
+  if (TRUE_WORDS.has(text)) return true;
+  if (FALSE_WORDS.has(text)) return false;
+  return undefined;
+}
+
+const BOOLEAN_SPELLINGS = 'true/false, 1/0, "1"/"0", "true"/"false", "Yes"/"No" or "y"/"n"';
+
+/** true, 1, "1", "true", "Yes", "y" (any case, spaces trimmed) -> true; their false forms -> false. */
+function boolean() {
   return z
     .unknown()
     .transform((value, ctx): boolean => {
-      if (typeof value === 'boolean') return value;
-      const text = String(value).trim().toLowerCase();
-      if (['yes', 'y', 'true', '1'].includes(text)) return true;
-      if (['no', 'n', 'false', '0'].includes(text)) return false;
-      return fail(ctx, value, `expected "Yes" or "No", got ${JSON.stringify(value)}`);
+      const result = booleanOf(value);
+      if (result === undefined) return fail(ctx, value, `expected a boolean (${BOOLEAN_SPELLINGS}), got ${JSON.stringify(value)}`);
+      return result;
     })
     .pipe(z.boolean());
+}
+
+/**
+ * Any spelling `boolean()` reads -> 1 or 0, for a field whose column is an integer (a pass flag the
+ * vendor documents as 1/0 and also sends as true/false or "Yes"/"No"): the column keeps its type.
+ */
+function booleanAsInteger() {
+  return z
+    .unknown()
+    .transform((value, ctx): number => {
+      const result = booleanOf(value);
+      if (result === undefined) return fail(ctx, value, `expected 1/0 or a boolean (${BOOLEAN_SPELLINGS}), got ${JSON.stringify(value)}`);
+      return result ? 1 : 0;
+    })
+    .pipe(z.number().int());
+}
+
+/**
+ * Text, also when the vendor sends it as a number or a boolean: "Ann" -> "Ann", 12345 -> "12345" (a
+ * LosslessNumber keeps its digits), true -> "true". Objects and arrays are refused. "" stays "":
+ * wrap it in `emptyAsNull` where blank means absent, and add `.nullable()` where null may come.
+ */
+function text() {
+  return z
+    .unknown()
+    .transform((value, ctx): string => {
+      if (typeof value === 'string') return value;
+      const digits = losslessDigits(value);
+      if (digits !== undefined) return digits;
+      if (typeof value === 'number' && Number.isFinite(value)) return plainNumberText(value);
+      if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+      return fail(ctx, value, `expected text, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`);
+    })
+    .pipe(z.string());
 }
 
 /**
@@ -154,6 +203,11 @@ function emptyAsNull<T extends z.ZodType>(inner: T) {
   return z.preprocess((value) => (value === '' || value === undefined ? null : value), inner.nullable());
 }
 
+/** Like `emptyAsNull`, and text of spaces only is null too (a blank e-mail or name: nothing was given). */
+function blankAsNull<T extends z.ZodType>(inner: T) {
+  return z.preprocess((value) => (value === undefined || (typeof value === 'string' && value.trim() === '') ? null : value), inner.nullable());
+}
+
 /** Vendor quirks, each an explicit zod schema. Use them inside a stream's record schema. */
 export const coerce = {
   decimal,
@@ -161,9 +215,14 @@ export const coerce = {
   numberFromString: decimal,
   integer,
   integerFromString: integer,
-  booleanFromYesNo,
+  boolean,
+  /** Alias of `boolean`: "Yes"/"No" are among the spellings it reads. */
+  booleanFromYesNo: boolean,
+  booleanAsInteger,
+  text,
   secondsFromDuration,
   isoFromUnixSeconds,
   isoDateTime,
   emptyAsNull,
+  blankAsNull,
 };

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { assertDuration, type Duration } from './duration.js';
 import type { HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue, SuccessShape } from '@tapline/http';
 import type { Logger } from './log.js';
+import { isBuiltInSubcommand, replayRejectsCommand } from './replay.js';
 
 /** Values a parent record hands to a child stream: fill `{placeholders}` in its path and land in its state. */
 export type Context = Record<string, string | number | boolean | null>;
@@ -109,8 +110,17 @@ export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
   pagination?: Pagination | null;
   /** Emit a STATE at least every N records within a page (sorted streams); a STATE follows every page anyway. */
   checkpointEvery?: number;
-  /** Escape hatch 1: reshape one raw record before validation; return null to skip it. */
+  /**
+   * Escape hatch 1: reshape one raw record before validation; return null to skip it. Throwing a
+   * TapError stops the run; any other error sets that record aside (see `_sdc_rejected_records`).
+   */
   transform?: (raw: any, ctx: StreamContext<TConfig>) => unknown;
+  /**
+   * Raw vendor fields `transform` reads into declared fields of other names (e.g. `correct_answers_count`
+   * into `correct_count`). Every other field of the raw record the schema does not declare is kept
+   * in `_sdc_extra`; these are not, so a renamed field is not landed twice.
+   */
+  consumes?: readonly string[];
   /** Escape hatch 2: shape one request (every page) after the kit built it. */
   request?: (request: HttpRequest, ctx: StreamContext<TConfig>) => HttpRequest;
   /** Escape hatch 3: fetch pages yourself; each yielded array is a page (a STATE follows it). */
@@ -191,6 +201,10 @@ function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): 
   }
   if (declaration.parent && declaration.partitions) throw new Error(`${where}: declare a parent or partitions, not both.`);
   const shape = declaration.record.shape as Record<string, unknown>;
+  if (Object.hasOwn(shape, '_sdc_extra')) throw new Error(`${where}: "_sdc_extra" is the kit's column for undeclared vendor fields; declare the field itself instead.`);
+  for (const field of declaration.consumes ?? []) {
+    if (Object.hasOwn(shape, field)) throw new Error(`${where}: consumes "${field}", which the record schema declares; a declared field is kept, never consumed.`);
+  }
   for (const field of declaration.key) {
     if (!Object.hasOwn(shape, field)) throw new Error(`${where}: key field "${field}" is not in the record schema.`);
   }
@@ -213,6 +227,8 @@ export interface SubcommandContext<TConfig> {
   config: TConfig;
   http: HttpClient;
   log: Logger;
+  /** Where Singer messages go, when the subcommand writes any (replay-rejects does). */
+  stdout: NodeJS.WritableStream;
 }
 
 export interface Subcommand<TConfig> {
@@ -253,5 +269,16 @@ export function defineTap<TConfig>(declaration: TapDeclaration<TConfig>): TapDef
       throw new Error(`tap ${declaration.name}: stream "${stream.name}" has parent "${parent.name}", which is not in streams.`);
     }
   }
-  return { ...declaration, config: declaration.config ?? declaration.api.config };
+  const definition: TapDefinition<TConfig> = {
+    ...declaration,
+    config: declaration.config ?? declaration.api.config,
+    // Every tap can read its set-aside records again (see replay.ts); a tap's own command of that name wins.
+    subcommands: { 'replay-rejects': replayRejectsCommand(() => definition), ...ownSubcommands(declaration.subcommands) },
+  };
+  return definition;
+}
+
+/** The tap's own subcommands: a built-in one carried over by spreading another tap is rebuilt for this one. */
+function ownSubcommands<TConfig>(subcommands: Record<string, Subcommand<TConfig>> | undefined): Record<string, Subcommand<TConfig>> {
+  return Object.fromEntries(Object.entries(subcommands ?? {}).filter(([, sub]) => !isBuiltInSubcommand(sub)));
 }

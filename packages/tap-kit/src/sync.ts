@@ -2,13 +2,14 @@
 // and writes SCHEMA, RECORD, ACTIVATE_VERSION and STATE messages in a safe order.
 import type { z } from 'zod';
 import type { Context, StreamContext, StreamDefinition, TapDefinition } from './declare.js';
-import { resolveSelection, type StreamSelection } from './catalog.js';
+import { resolveRejectsSelection, resolveSelection, type StreamSelection } from './catalog.js';
 import { normaliseIsoDateTime } from './coerce.js';
 import { describeDuration, describeSpan, subtractDuration } from './duration.js';
 import { isRateLimited, TapError } from './errors.js';
 import { noPaging, type HttpClient, type HttpRequest, type HttpResponse, type Page, type PaginateEnd, type Pagination, type Paginator, type QueryValue } from '@tapline/http';
 import { createApiClient } from './client.js';
 import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
+import { RecordReader, REJECTS_KEY, REJECTS_SCHEMA, REJECTS_STREAM, streamJsonSchema, type RejectedRecord } from './record-reader.js';
 import type { Logger } from './log.js';
 import { fillPath, followedUrl, pickFields, selectRecords } from './records.js';
 import { bookmarkProblem, budgetSnapshot, compareCursor, contextId, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
@@ -51,6 +52,8 @@ interface StreamRun {
   /** Selected, or drives a selected descendant. */
   needed: boolean;
   schema: JsonSchema;
+  /** Transforms and validates its records, keeps undeclared fields, sets aside what cannot be read. */
+  reader: RecordReader;
   kind: CursorKind | undefined;
   incremental: boolean;
   /** One bookmark per context. */
@@ -97,7 +100,9 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   // client every stream gets, which tells the innermost when a skipped response cut its listing short.
   const reading: Listing[] = [];
   const watched = watchingSkips(http, reading);
-  const runs = planRuns(tap.streams, selection);
+  const runs = planRuns(tap.streams, selection, log);
+  const rejectsSelection = resolveRejectsSelection(options.catalog);
+  let rejectsAnnounced = false;
   const writeState = () => {
     // The budget's history travels with the bookmarks, so the next run (maybe minutes away) counts these requests.
     if (http.budget) store.setRateBudget(budgetSnapshot(http.budget));
@@ -117,6 +122,30 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       ...(run.version !== undefined ? { version: run.version } : {}),
       time_extracted: extractedAt,
     });
+  };
+
+  /**
+   * A record that cannot be read is kept whole in the rejects stream, before the STATE that moves
+   * past it, and the run is partial. It never stops the stream: being kept, it need not be read again.
+   */
+  const setAside = async (run: StreamRun, reject: RejectedRecord, context: Context) => {
+    summary.rejected(run.def.name);
+    const kept = rejectsSelection.selected;
+    const orphans = unreadChildren(run, reject);
+    log.warn(
+      `stream ${run.def.name}${partitionLabel(context)}: a record could not be read (${reject.reason}); ${kept ? `it is kept in ${REJECTS_STREAM} (reject_id ${reject.reject_id.slice(0, 12)}…) and the stream goes on` : `${REJECTS_STREAM} is not selected, so it is kept only here: ${reject.record_json}`}${orphans.length > 0 ? `; its ${orphans.join(', ')} were not read, and keep their bookmarks and rows` : ''}.`,
+    );
+    // Its row (if an earlier run loaded one) is not in this listing, so this run's ACTIVATE_VERSION must not retire it.
+    if (run.version !== undefined) {
+      const where = Object.keys(context).length > 0 ? `partition ${JSON.stringify(context)}: ` : '';
+      run.versionDoubt ??= `${where}a record could not be read and was set aside in ${REJECTS_STREAM}, so the row it would update is not in this listing`;
+    }
+    if (!kept) return;
+    if (!rejectsAnnounced) {
+      rejectsAnnounced = true;
+      await options.write({ type: 'SCHEMA', stream: REJECTS_STREAM, schema: rejectsSchema(rejectsSelection.fields), key_properties: [...REJECTS_KEY] });
+    }
+    await options.write({ type: 'RECORD', stream: REJECTS_STREAM, record: pickFields({ ...reject }, rejectsSelection.fields), time_extracted: reject.rejected_at });
   };
 
   /** `hold`: the oldest pending record's cursor, which the bookmark never passes. */
@@ -186,19 +215,41 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     let warnedNoCursor = false;
     let sinceCheckpoint = 0;
     const commitsPerPage = () => sorted && !run.sharedBookmark;
-    const shape = def.record.shape as Record<string, unknown>;
     log.debug(`stream ${def.name}: syncing ${JSON.stringify(context)}${start !== undefined ? ` from ${start}` : ''}`);
 
     const listing: Listing = { pages: 0, checked: false, doubt: undefined, cutShort: undefined, lost: undefined, notFound: undefined };
     for await (const page of pagesOf(run, ctx, url, listing, reading)) {
       const extractedAt = new Date().toISOString();
       for (const raw of page) {
-        const transformed = def.transform ? def.transform(raw, ctx) : raw;
-        if (transformed === null || transformed === undefined) continue;
-        const input = withContext(transformed, context, shape);
-        const parsed = def.record.safeParse(input);
-        if (!parsed.success) throw recordError(def.name, parsed.error, input, run.recordCount);
-        const record = parsed.data as Record<string, unknown>;
+        const read = run.reader.read(raw, ctx, extractedAt);
+        if (read.kind === 'skipped') continue;
+        if (read.kind === 'rejected') {
+          const value = inc ? read.cursor : undefined;
+          if (value !== undefined && start !== undefined && compareCursor(run.kind!, value, start) < 0) {
+            reachedOlder = true; // behind the start: skipped as a readable record would be, unless still pending
+            if (!read.pending) {
+              skippedOld += 1;
+              continue;
+            }
+          }
+          // Kept, so the bookmark may pass it: its cursor counts as a record's would, and one read twice
+          // at the high-water value (a page edge) is set aside once. One still pending (as far as can be
+          // read) holds the bookmark, so its final form is read when it comes.
+          if (value !== undefined && read.pending && (hold === undefined || compareCursor(run.kind!, value, hold) < 0)) hold = value;
+          if (value !== undefined) {
+            const rejectKey = `reject ${read.reject.reject_id}`;
+            const order = max === undefined ? 1 : compareCursor(run.kind!, value, max);
+            if (order === 0 && boundaryKeys.has(rejectKey)) continue;
+            if (order > 0) {
+              max = value;
+              boundaryKeys = new Set();
+            }
+            if (order >= 0) boundaryKeys.add(rejectKey);
+          }
+          await setAside(run, read.reject, context);
+          continue;
+        }
+        const record = read.record;
 
         if (inc) {
           const value = record[inc.cursor] as CursorValue | null | undefined;
@@ -414,11 +465,11 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   }
 }
 
-function planRuns(streams: readonly StreamDefinition[], selection: Map<string, StreamSelection>): StreamRun[] {
+function planRuns(streams: readonly StreamDefinition[], selection: Map<string, StreamSelection>, log: Logger): StreamRun[] {
   const byDef = new Map<StreamDefinition, StreamRun>();
   for (const def of streams) {
     const chosen = selection.get(def.name)!;
-    const schema = recordJsonSchema(def.record);
+    const schema = streamJsonSchema(def as StreamDefinition<z.ZodObject, unknown>);
     if (chosen.fields) {
       const properties = schema.properties as Record<string, unknown>;
       schema.properties = Object.fromEntries(Object.entries(properties).filter(([name]) => chosen.fields!.has(name)));
@@ -433,6 +484,7 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
       children: [],
       needed: false,
       schema,
+      reader: new RecordReader(def as StreamDefinition<z.ZodObject, unknown>, log),
       kind: cursorProperty ? cursorKind(cursorProperty) : undefined,
       incremental,
       partitioned: incremental && multiContext && def.incremental?.partitioned === true,
@@ -488,37 +540,29 @@ function contextsOf(child: StreamRun, parentRecord: Record<string, unknown>): re
   return Array.isArray(produced) ? produced : [produced as Context];
 }
 
-/** Context fields the record schema declares and the record lacks are copied in (e.g. exam_id). */
-function withContext(record: unknown, context: Context, shape: Record<string, unknown>): unknown {
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return record;
-  let out: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(context)) {
-    if (Object.hasOwn(shape, key) && (record as Record<string, unknown>)[key] === undefined) {
-      out ??= { ...(record as Record<string, unknown>) };
-      out[key] = value;
+/**
+ * A parent record set aside hands no context to its children, so their records under it are unread:
+ * a bookmark they share stays put and a full-table child sends no ACTIVATE_VERSION this run. Returns
+ * the names of the children affected (a partitioned child's own bookmarks are untouched anyway).
+ */
+function unreadChildren(run: StreamRun, reject: RejectedRecord): string[] {
+  const names: string[] = [];
+  for (const child of run.children) {
+    if (!child.needed) continue;
+    names.push(child.def.name, ...unreadChildren(child, reject));
+    if (child.sharedBookmark) child.bookmarkKept = true;
+    if (child.version !== undefined) {
+      child.versionDoubt ??= `a ${run.def.name} record could not be read and was set aside in ${REJECTS_STREAM} (reject_id ${reject.reject_id.slice(0, 12)}…), so its ${child.def.name} were not read`;
     }
   }
-  return out ?? record;
+  return names;
 }
 
-function recordError(stream: string, error: z.ZodError, input: unknown, emitted: number): TapError {
-  const issue = error.issues[0]!;
-  const field = issue.path.length ? issue.path.join('.') : '(record)';
-  let got: unknown = input;
-  for (const part of issue.path) got = (got as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey];
-  const shown = JSON.stringify(got)?.slice(0, 80) ?? 'undefined';
-  // Coercions already quote the value in their message; zod's own checks do not.
-  const lossless = (got as { isLosslessNumber?: unknown } | null)?.isLosslessNumber === true;
-  const detail =
-    issue.code === 'custom'
-      ? issue.message
-      : lossless
-        ? `the number ${String((got as { value: unknown }).value)} has more digits than a float holds; declare the field with coerce.decimal()`
-        : `${issue.message} (got ${shown})`;
-  return new TapError(
-    `stream ${stream}: record ${emitted + 1} does not match the declared schema at field "${field}": ${detail}.`,
-    'system', { cause: error },
-  );
+/** The rejects stream's schema with only the selected fields. */
+function rejectsSchema(fields: Set<string> | undefined): JsonSchema {
+  if (!fields) return REJECTS_SCHEMA;
+  const properties = Object.fromEntries(Object.entries(REJECTS_SCHEMA.properties as Record<string, JsonSchema>).filter(([name]) => fields.has(name)));
+  return { ...REJECTS_SCHEMA, properties, required: (REJECTS_SCHEMA.required as string[]).filter((name) => fields.has(name)) };
 }
 
 /** A stream run and its descendants that are selected: what a stop before it leaves unread. */

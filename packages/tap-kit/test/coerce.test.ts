@@ -73,6 +73,60 @@ describe('the other coercions', () => {
   it('emptyAsNull turns the vendor\'s "" into null', () => {
     expect(parse(coerce.emptyAsNull(coerce.decimal()), '').data).toBeNull();
     expect(parse(coerce.emptyAsNull(coerce.decimal()), '1.5').data).toBe('1.5');
+    expect(parse(coerce.blankAsNull(coerce.text()), '  ').data).toBeNull();
+    expect(parse(coerce.blankAsNull(coerce.text()), undefined).data).toBeNull();
+    expect(parse(coerce.blankAsNull(coerce.text()), ' a ').data).toBe(' a ');
+  });
+});
+
+describe('every lossless spelling a vendor uses', () => {
+  const TRUE = [true, 1, '1', 'Yes', 'yes', 'YES', 'y', 'true', 'True', ' true ', new LosslessNumber('1')];
+  const FALSE = [false, 0, '0', 'No', 'no', 'n', 'false', 'FALSE', new LosslessNumber('0')];
+  it('boolean reads true, 1, "1", "Yes", "true" (and their false forms) in any case', () => {
+    for (const spelling of TRUE) expect(parse(coerce.boolean(), spelling).data, JSON.stringify(spelling)).toBe(true);
+    for (const spelling of FALSE) expect(parse(coerce.boolean(), spelling).data, JSON.stringify(spelling)).toBe(false);
+    expect(parse(coerce.booleanFromYesNo(), 1).data).toBe(true);
+  });
+  it('boolean refuses what is no boolean, naming the spellings it reads', () => {
+    for (const bad of ['maybe', 2, '', null, {}, [], 'f']) expect(parse(coerce.boolean(), bad).success, JSON.stringify(bad)).toBe(false);
+    expect(parse(coerce.boolean(), 'maybe').error?.issues[0]?.message).toBe('expected a boolean (true/false, 1/0, "1"/"0", "true"/"false", "Yes"/"No" or "y"/"n"), got "maybe"');
+    expect(recordJsonSchema(z.object({ b: coerce.boolean() })).properties).toEqual({ b: { type: 'boolean' } });
+  });
+  it('booleanAsInteger keeps an integer column whatever spelling of pass or fail arrives', () => {
+    for (const spelling of TRUE) expect(parse(coerce.booleanAsInteger(), spelling).data, JSON.stringify(spelling)).toBe(1);
+    for (const spelling of FALSE) expect(parse(coerce.booleanAsInteger(), spelling).data, JSON.stringify(spelling)).toBe(0);
+    expect(parse(coerce.booleanAsInteger(), 2).success).toBe(false);
+    expect(parse(coerce.emptyAsNull(coerce.booleanAsInteger()), '').data).toBeNull();
+    expect(recordJsonSchema(z.object({ passed: coerce.emptyAsNull(coerce.booleanAsInteger()).optional() })).properties).toMatchObject({
+      passed: { type: ['integer', 'null'] },
+    });
+  });
+  it('integer reads numbers sent as strings, also with a zero fraction, and never rounds', () => {
+    expect(parse(coerce.integer(), ' 42 ').data).toBe(42);
+    expect(parse(coerce.integer(), '42.0').data).toBe(42);
+    expect(parse(coerce.integer(), '-7.00').data).toBe(-7);
+    expect(parse(coerce.integer(), new LosslessNumber('42')).data).toBe(42);
+    expect(parse(coerce.integer(), '42.5').success).toBe(false);
+    expect(parse(coerce.integer(), 42.5).success).toBe(false);
+    expect(parse(coerce.integer(), true).success).toBe(false);
+  });
+  it('text reads numbers and booleans as their exact text, and keeps "" unless told', () => {
+    expect(parse(coerce.text(), 'Ann').data).toBe('Ann');
+    expect(parse(coerce.text(), 12345).data).toBe('12345');
+    expect(parse(coerce.text(), new LosslessNumber('12345678901234567890')).data).toBe('12345678901234567890');
+    expect(parse(coerce.text(), false).data).toBe('false');
+    expect(parse(coerce.text(), '').data).toBe('');
+    expect(parse(coerce.text(), null).success).toBe(false);
+    expect(parse(coerce.text(), { first: 'Ann' }).error?.issues[0]?.message).toBe('expected text, got object');
+    expect(parse(coerce.text().nullable(), null).data).toBeNull();
+    expect(parse(coerce.emptyAsNull(coerce.text()), '').data).toBeNull();
+    expect(parse(coerce.emptyAsNull(coerce.text()), undefined).data).toBeNull();
+    expect(recordJsonSchema(z.object({ name: coerce.text().nullable() })).properties).toEqual({ name: { type: ['string', 'null'] } });
+  });
+  it('a missing optional field is absent, not an error; a missing required one is refused', () => {
+    const schema = z.object({ id: coerce.integer(), status: coerce.emptyAsNull(coerce.text()).optional() });
+    expect(parse(schema, { id: '1' }).data).toEqual({ id: 1 });
+    expect(parse(schema, { status: 'f' }).success).toBe(false);
   });
 });
 

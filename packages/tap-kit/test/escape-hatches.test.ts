@@ -1,7 +1,7 @@
 // The weaker-to-stronger hooks, config partitions, unsorted streams, the look-back clamp and bad records.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { coerce, defineApi, defineTap, sync, type Logger, type TapMessage } from '../src/index.js';
+import { coerce, defineApi, defineTap, RunSummary, sync, TapError, type Logger, type TapMessage } from '../src/index.js';
 
 const NOW = () => new Date('2024-06-01T00:00:00Z');
 
@@ -71,20 +71,52 @@ describe('hooks and policies', () => {
     });
   });
 
-  it('a record that does not match its schema fails with the stream, record and field named', async () => {
+  it('a record that does not match its schema is set aside with the stream, field and value named, and the stream goes on', async () => {
     const broken = api.stream({
       name: 'broken',
       key: ['id'],
       record: z.object({ id: z.number().int(), score: coerce.decimal() }),
       async *fetch() {
-        yield [{ id: 1, score: '1.5' }, { id: 2, score: 'n/a' }];
+        yield [{ id: 1, score: '1.5' }, { id: 2, score: 'n/a' }, { id: 3, score: 2 }];
       },
     });
     const out = capture();
-    const run = sync({ tap: defineTap({ ...tap, streams: [broken] }), config: { rooms: [] }, write: out.write, log: out.log, http: {} as never });
-    await expect(run).rejects.toThrow('stream broken: record 2 does not match the declared schema at field "score": expected a decimal number, got "n/a".');
-    // The record accepted before the bad one was already written: nothing accepted is lost.
-    expect(out.messages.filter((m) => m.type === 'RECORD')).toHaveLength(1);
+    const summary = new RunSummary();
+    await sync({ tap: defineTap({ ...tap, streams: [broken] }), config: { rooms: [] }, write: out.write, log: out.log, http: {} as never, summary });
+    const records = out.messages.filter((m) => m.type === 'RECORD') as Array<{ stream: string; record: Record<string, unknown> }>;
+    expect(records.filter((m) => m.stream === 'broken').map((m) => m.record.id)).toEqual([1, 3]);
+    expect(records.filter((m) => m.stream === '_sdc_rejected_records').map((m) => m.record.reason)).toEqual([
+      'field "score": expected a decimal number, got "n/a"',
+    ]);
+    expect(summary.toJSON()).toMatchObject({ status: 'partial', streams: { broken: { records: 2, rejected: 1 } } });
+  });
+
+  it('a transform that throws sets that record aside; a TapError from it still stops the run', async () => {
+    const transformed = (transform: (raw: { id: number }) => unknown) =>
+      defineTap({
+        ...tap,
+        streams: [
+          api.stream({
+            name: 'transformed',
+            key: ['id'],
+            record: z.object({ id: z.number().int() }),
+            transform,
+            async *fetch() {
+              yield [{ id: 1 }, { id: 2 }];
+            },
+          }),
+        ],
+      });
+    const out = capture();
+    const odd = transformed((raw) => (raw.id === 2 ? (null as unknown as { x: string }).x : raw));
+    await sync({ tap: odd, config: { rooms: [] }, write: out.write, log: out.log, http: {} as never });
+    const reject = out.messages.find((m) => m.type === 'RECORD' && m.stream === '_sdc_rejected_records') as { record: Record<string, unknown> };
+    expect(reject.record).toMatchObject({ stream: 'transformed', record_json: '{"id":2}', field: null });
+    expect(reject.record.reason).toMatch(/^the stream's transform failed on it: /);
+    const stopping = transformed(() => {
+      throw new TapError('stream transformed: the vendor sent a shape without a key.', 'system');
+    });
+    await expect(sync({ tap: stopping, config: { rooms: [] }, write: () => {}, log: out.log, http: {} as never })).rejects.toThrow('without a key');
   });
 
   it('declarations are checked when the tap loads', () => {
@@ -93,5 +125,7 @@ describe('hooks and policies', () => {
     expect(() =>
       api.stream({ name: 'y', path: '/y', key: [], record: z.object({ at: z.string() }), incremental: { cursor: 'at', sorted: true, lookback: '10 minutes' as never } }),
     ).toThrow('invalid duration');
+    expect(() => api.stream({ name: 'z', path: '/z', key: [], record: z.object({ _sdc_extra: z.string() }) })).toThrow('"_sdc_extra" is the kit\'s column');
+    expect(() => api.stream({ name: 'w', path: '/w', key: [], record: z.object({ a: z.string() }), consumes: ['a'] })).toThrow('consumes "a", which the record schema declares');
   });
 });

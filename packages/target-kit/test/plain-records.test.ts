@@ -215,6 +215,12 @@ function whyNotPlainOf(schema: JsonSchema): string | null {
   });
 }
 
+describe('a tap\'s own _sdc_ column', () => {
+  it('(_sdc_extra, an object of undeclared vendor fields) keeps the plain path', () => {
+    expect(whyNotPlainOf({ type: 'object', properties: { id: { type: 'integer' }, _sdc_extra: { type: ['object', 'null'] } } })).toBeNull();
+  });
+});
+
 describe('random records, plain or not', () => {
   it('are written from their bytes only when the parsing path writes the very same row', () => {
     const random = seededRandom(20261203);

@@ -24,11 +24,11 @@ export const results = cbthost.stream({
     exam_pass_code: (context as ResultTarget).test_id === null ? (context as ResultTarget).pass_code : null,
   }),
   record: z.object({
-    cbt_pass_code: z.string().describe("The student's pass code."),
-    cbt_test_id: z.string().describe('The test identifier (often the exam owner’s e-mail, shared by their exams).'),
+    cbt_pass_code: coerce.text().describe("The student's pass code."),
+    cbt_test_id: coerce.text().describe('The test identifier (often the exam owner’s e-mail, shared by their exams).'),
     cbt_total_score: coerce.emptyAsNull(coerce.decimal()).describe('The total score, exact; null when CBTHost sends none.'),
     // Only the single endpoint sends it (docs/providers/cbthost.md).
-    cbt_test_info: z.string().nullable().optional().describe('Test information; only present for results read one by one.'),
+    cbt_test_info: coerce.text().nullable().optional().describe('Test information; only present for results read one by one.'),
     exam_pass_code: z
       .string()
       .nullable()

@@ -11,9 +11,11 @@ export const groups = classmarker.stream({
   key: ['group_id'],
   record: z.object({
     group_id: coerce.integer(),
-    group_name: coerce.emptyAsNull(z.string()), // a missing or blank name is null, never a stopped stream
+    group_name: coerce.emptyAsNull(coerce.text()), // a missing or blank name is null, never a stopped stream
     assigned_test_ids: z.array(coerce.integer()),
   }),
   fetch: catalogList('groups'),
+  // Read into assigned_test_ids (the tests' names land in `tests`), so not kept again in _sdc_extra.
+  consumes: ['assigned_tests'],
   transform: (raw) => ({ group_id: raw.group_id, group_name: raw.group_name, assigned_test_ids: assignedTestIds(raw) }),
 });

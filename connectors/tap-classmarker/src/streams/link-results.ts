@@ -2,10 +2,10 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { classmarker } from '../api.js';
-import { recentResultsIncremental, resultFields, resultTransform, resultsWithTestNames, textOrNumber } from './result-fields.js';
+import { recentResultsIncremental, resultFields, resultTransform, resultsWithTestNames } from './result-fields.js';
 
-/** What the taker typed or the integrator passed: text, or digits sent as a number. */
-const answer = textOrNumber.optional();
+/** What the taker typed or the integrator passed: text, or digits sent as a number; blank is null. */
+const answer = coerce.emptyAsNull(coerce.text()).optional();
 
 export const linkResults = classmarker.stream({
   name: 'link_results',

@@ -11,13 +11,15 @@ export const links = classmarker.stream({
   key: ['link_id'],
   record: z.object({
     link_id: coerce.integer(),
-    link_name: coerce.emptyAsNull(z.string()), // a missing or blank name is null, never a stopped stream
+    link_name: coerce.emptyAsNull(coerce.text()), // a missing or blank name is null, never a stopped stream
     // Only sent when the key's permissions allow it / an access list is assigned [doc: Links Notes 1 and 2].
-    link_url_id: z.string().nullable(),
+    link_url_id: coerce.text().nullable(),
     access_list_id: coerce.integer().nullable(),
     assigned_test_ids: z.array(coerce.integer()),
   }),
   fetch: catalogList('links'),
+  // Read into assigned_test_ids (the tests' names land in `tests`), so not kept again in _sdc_extra.
+  consumes: ['assigned_tests'],
   transform: (raw) => ({
     link_id: raw.link_id,
     link_name: raw.link_name,

@@ -2,24 +2,12 @@
 import { coerce, type StreamContext } from '@tapline/tap-kit';
 import { z } from 'zod';
 
+const text = coerce.text();
 /** Optional, newer fields (docs/providers/classmarker.md, "Result fields"): absent in older payloads, "" when empty. */
-const optionalText = coerce.emptyAsNull(z.string()).optional();
+const optionalText = coerce.emptyAsNull(text).optional();
 
-/**
- * Text where "", spaces, null and absence all mean "not given" (a blank e-mail, a taker who gave no
- * name): null. Connector-local until the kit has a blank-as-null coercion.
- */
-const blankAsNull = z.preprocess((value) => (value === undefined || (typeof value === 'string' && value.trim() === '') ? null : value), z.string().nullable());
-
-/**
- * Free text that some payloads may send as a number (a duration or a cm_user_id of digits; a
- * generated spec even types `duration` as seconds): kept as the text of what was sent; "" is null.
- * Connector-local until the kit has a text-from-number coercion.
- */
-export const textOrNumber = z.preprocess(
-  (value) => (value === undefined || value === '' ? null : typeof value === 'number' || typeof value === 'bigint' || (typeof value === 'object' && value !== null && !Array.isArray(value) && 'isLosslessNumber' in value) ? String(value) : value),
-  z.string().nullable(),
-);
+/** Text where "", spaces, null and absence all mean "not given" (a blank e-mail, a taker who gave no name). */
+const blankAsNull = coerce.blankAsNull(text);
 
 /** Older payloads send ids, scores and times as strings, current ones as numbers (docs/providers/classmarker.md): both are read. */
 export const resultFields = {
@@ -35,9 +23,9 @@ export const resultFields = {
   time_started: coerce.isoFromUnixSeconds(),
   time_finished: coerce.isoFromUnixSeconds(),
   /** "f" finished (recent results only returns finished ones); absent in the older payload form. */
-  status: coerce.emptyAsNull(z.string()).optional(),
-  /** "HH:MM:SS" as sent. */
-  duration: textOrNumber,
+  status: coerce.emptyAsNull(text).optional(),
+  /** "HH:MM:SS" as sent (digits sent as a number are kept as their text). */
+  duration: coerce.emptyAsNull(text),
   duration_seconds: coerce.secondsFromDuration(),
   percentage_passmark: coerce.emptyAsNull(coerce.decimal()).optional(),
   // XML writes false as an empty element (docs/providers/classmarker.md, "XML"); JSON sends booleans.

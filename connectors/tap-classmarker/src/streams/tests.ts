@@ -10,6 +10,6 @@ export const tests = classmarker.stream({
   activateVersion: true,
   key: ['test_id'],
   // A missing or blank name is null, never a stopped stream.
-  record: z.object({ test_id: coerce.integer(), test_name: coerce.emptyAsNull(z.string()) }),
+  record: z.object({ test_id: coerce.integer(), test_name: coerce.emptyAsNull(coerce.text()) }),
   fetch: catalogTests,
 });

@@ -17,12 +17,12 @@ export const exams = oem.stream({
   pagination: offsetPaging({ limit: 100, offsetParam: 'start', limitParam: 'limit', stopOnShortPage: false, overlap: true }),
   record: z.object({
     eid: coerce.integer().describe('Exam id.'),
-    title: z.string(),
-    img: coerce.emptyAsNull(z.string()).optional().describe('Link to the exam cover.'),
-    url: coerce.emptyAsNull(z.string()).optional().describe('Link to take the exam.'),
+    title: coerce.text(),
+    img: coerce.emptyAsNull(coerce.text()).optional().describe('Link to the exam cover.'),
+    url: coerce.emptyAsNull(coerce.text()).optional().describe('Link to take the exam.'),
     createTime: coerce.isoFromUnixSeconds().describe('When the exam was created (sent as UNIX seconds).'),
     available: coerce.booleanFromYesNo().describe('Whether the exam can be taken (sent as 1 or 0).'),
     times: coerce.integer().optional().describe('How many times the exam was taken.'),
-    category: coerce.emptyAsNull(z.string()).optional(),
+    category: coerce.emptyAsNull(coerce.text()).optional(),
   }),
 });

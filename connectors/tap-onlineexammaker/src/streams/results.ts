@@ -55,8 +55,8 @@ export const results = oem.stream({
   record: z.object({
     eid: coerce.integer().describe('Exam id.'),
     sid: coerce.integer().describe('Candidate id.'),
-    name: coerce.emptyAsNull(z.string()).optional().describe('Candidate name (absent from the one-candidate answer).'),
-    loginValue: coerce.emptyAsNull(z.string()).optional().describe('Candidate login (v1 API only).'),
+    name: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate name (absent from the one-candidate answer).'),
+    loginValue: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate login (v1 API only).'),
     score: coerce.decimal().describe('Score, exact.'),
     // Sent as 1/0, "1"/"0", true/false or "true"/"false" depending on the deployment (docs/providers/onlineexammaker.md).
     passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional().describe('Whether the candidate passed, as the exam’s own pass mark decides; absent where the deployment does not send it.'),
@@ -69,7 +69,7 @@ export const results = oem.stream({
       .describe('0 in progress, 1 submitted, 2 timed out, 3 forced by admin, 4 submitted by system; null where the API does not send it.'),
     status_meaning: z.string().nullable().describe('`status` in words; null without `status`.'),
     viewResult: coerce
-      .emptyAsNull(z.string())
+      .emptyAsNull(coerce.text())
       .optional()
       .describe('Link to the detailed result. It expires 30 minutes after it was read: stored for reference, not for later use.'),
   }),

@@ -74,6 +74,8 @@ export const attempts = testpress.stream({
   // DRF's `count` on every page: an attempt deleted between two pages slides the next one onto the
   // page already read, and a count that went down keeps the exam's bookmark so the next run reads it.
   pagination: nextUrlPaging({ total: 'count' }),
+  // The exam list's spellings of correct_count / incorrect_count, read into those: not kept again in _sdc_extra.
+  consumes: ['correct_answers_count', 'incorrect_answers_count'],
   transform: (raw: Record<string, any>, ctx) => {
     const user = typeof raw.user === 'object' && raw.user !== null ? raw.user : undefined;
     if (ctx.config.attempts_source === 'exam') noteAttemptOwner(ctx, user?.username ?? raw.user);
@@ -98,11 +100,11 @@ export const attempts = testpress.stream({
     id: coerce.integer(),
     exam_id: coerce.integer().describe('The exam this attempt belongs to.'),
     date: coerce.isoDateTime().describe('When the attempt started.'),
-    state: z.string().describe('"Running" or "Completed".'),
+    state: coerce.text().describe('"Running" or "Completed".'),
     user_id: coerce.emptyAsNull(coerce.integer()).optional(),
-    username: z.string().nullable().optional(),
-    email: z.string().nullable().optional().describe('Admin API only.'),
-    name: coerce.emptyAsNull(z.string()).optional().describe('The candidate’s name (admin API `name`; exam list `user.display_name`, else first and last name).'),
+    username: coerce.text().nullable().optional(),
+    email: coerce.emptyAsNull(coerce.text()).optional().describe('Admin API only; a blank e-mail is null.'),
+    name: coerce.emptyAsNull(coerce.text()).optional().describe('The candidate’s name (admin API `name`; exam list `user.display_name`, else first and last name).'),
     score: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (sent as a decimal string, "2.00").'),
     percentage: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (a string in the exam list, a number in the admin API).'),
     percentile: coerce.emptyAsNull(coerce.decimal()).optional(),
@@ -110,14 +112,14 @@ export const attempts = testpress.stream({
     correct_count: coerce.emptyAsNull(coerce.integer()).optional(),
     incorrect_count: coerce.emptyAsNull(coerce.integer()).optional(),
     unanswered_count: coerce.emptyAsNull(coerce.integer()).optional(),
-    time_taken: z.string().nullable().optional().describe('As sent: H:MM:SS.'),
+    time_taken: coerce.text().nullable().optional().describe('As sent: H:MM:SS.'),
     time_taken_seconds: coerce.emptyAsNull(coerce.secondsFromDuration()).describe('`time_taken` in seconds, fraction kept.'),
-    remaining_time: z.string().nullable().optional(),
+    remaining_time: coerce.text().nullable().optional(),
     remaining_time_seconds: coerce.emptyAsNull(coerce.secondsFromDuration()),
     last_started_time: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
     rank: coerce.emptyAsNull(coerce.integer()).optional().describe('null when ranks are off ("NA").'),
     max_rank: coerce.emptyAsNull(coerce.integer()).optional(),
-    result: z.string().nullable().optional().describe('Admin API only: Pass, Fail or Not taken.'),
+    result: coerce.text().nullable().optional().describe('Admin API only: Pass, Fail or Not taken.'),
     url: z.string().optional(),
     // Sent by the current API besides the fields the tap maps (docs/providers/testpress.md): kept as sent.
     last_answer_updated_time: coerce.emptyAsNull(coerce.isoDateTime()).optional().describe('Admin API only: when the last answer was saved; the end of a completed attempt (inferred).'),

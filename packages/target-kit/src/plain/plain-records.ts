@@ -61,6 +61,8 @@ const COLUMN_TAKES: Partial<Record<ColumnKind, { tokens: number; write: number; 
 };
 
 /** Metadata columns filled from the envelope or the clock, and how. */
+const METADATA_NAMES: ReadonlySet<string> = new Set(Object.values(META));
+
 const META_WRITES: Record<string, number> = {
   [META.extractedAt]: WRITE.extracted,
   [META.receivedAt]: WRITE.received,
@@ -177,8 +179,9 @@ export class PlainRecords {
   /** The plain path for a stream, or NotPlain saying why its records all take the parsing path. */
   static compile(input: PlainRecordsInput): PlainRecords {
     for (const property of Object.keys(input.schema.properties ?? {})) {
-      // Such properties fill or shadow metadata columns: the parsing path sorts that out.
-      if (property.startsWith('_sdc_')) throw new NotPlain(`the property "${property}"`);
+      // Such properties fill or shadow metadata columns: the parsing path sorts that out. Other
+      // `_sdc_` names (a tap's `_sdc_extra`) are columns like any other.
+      if (METADATA_NAMES.has(property)) throw new NotPlain(`the property "${property}"`);
     }
     const rule = valueRule(input.schema);
     if (rule.object === null) throw new NotPlain('a schema without properties');

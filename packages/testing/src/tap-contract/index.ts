@@ -174,6 +174,9 @@ export function defineTapContract(options: TapContractOptions): void {
         }
       }
       expect(output.messages.at(-1)?.type, 'the last message is a STATE').toBe('STATE');
+      // A simulator serves what the tap reads: a record set aside as unreadable is a declaration to fix.
+      const rejected = output.messages.flatMap((m) => (m.type === 'RECORD' && m.stream === '_sdc_rejected_records' ? [`${String(m.record.stream)}: ${String(m.record.reason)}`] : []));
+      expect(rejected, 'records set aside in _sdc_rejected_records').toEqual([]);
       const quiet = new Set(options.streamsWithoutRecords ?? []);
       for (const stream of schemas.keys()) {
         if (!quiet.has(stream)) expect(counts.get(stream) ?? 0, `${stream} returned no records`).toBeGreaterThan(0);
