@@ -46,7 +46,7 @@ describe('a key that names no setting', () => {
 
   it('lists the settings when no name is close', () => {
     expect(() => load({ config: { ...CREDENTIALS, colour: 'blue' } })).toThrow(
-      /unknown setting "colour" in .*config\.json \(the settings here are api_key, api_secret, start_date, page_size, include_archived, exam_ids, mode, pairs\)/,
+      /unknown setting "colour" in .*config\.json \(the settings here are api_key, api_secret, start_date, page_size, include_archived, exam_ids, mode, pairs, request_timeout, max_response_mb\)/,
     );
   });
 
