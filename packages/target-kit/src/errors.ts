@@ -56,8 +56,16 @@ export class Interrupted extends Error {
   override readonly name = 'Interrupted';
   readonly exitCode: number;
 
-  constructor(readonly signal: StopSignal) {
-    super(`interrupted by ${signal} before the end of input: every state on stdout is committed with the rows it covers; nothing after the last one was loaded`);
+  /** `afterEndOfInput`: the signal came once the input had ended, so the load finished (its last commit) first. */
+  constructor(
+    readonly signal: StopSignal,
+    readonly afterEndOfInput = false,
+  ) {
+    super(
+      afterEndOfInput
+        ? `interrupted by ${signal} after the end of input, while the last batch was written: the load finished first; every state on stdout is committed with the rows it covers`
+        : `interrupted by ${signal} before the end of input: every state on stdout is committed with the rows it covers; nothing after the last one was loaded`,
+    );
     this.exitCode = 128 + constants.signals[signal];
   }
 }

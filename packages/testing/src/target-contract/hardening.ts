@@ -1,0 +1,88 @@
+// Faults met in production (signals at the end, bytes that are not UTF-8, hostile STATEs, full disks): one sentence, the documented exit code, nothing committed lost.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
+import { pick } from './peer-files.js';
+
+/** What the contract suite hands these cases (its per-test place and its load/reject helpers). */
+export interface HardeningContext {
+  readonly harness: TargetHarness;
+  place(): TargetPlace;
+  run(input: { text: string } | { stream: NodeJS.ReadableStream }, extra?: Record<string, unknown>): Promise<TargetRun>;
+  load(input: { text: string }, extra?: Record<string, unknown>): Promise<TargetRun>;
+  reject(input: { text: string } | { stream: NodeJS.ReadableStream }, pattern: RegExp, extra?: Record<string, unknown>): Promise<TargetRun>;
+}
+
+const schema = (stream: string, properties: Record<string, unknown>, key: string[] = ['id']) =>
+  JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties }, key_properties: key });
+const record = (stream: string, value: Record<string, unknown>) => JSON.stringify({ type: 'RECORD', stream, record: value });
+const state = (value: unknown) => JSON.stringify({ type: 'STATE', value });
+const text = (...lines: string[]) => ({ text: `${lines.join('\n')}\n` });
+const integer = { type: 'integer' };
+
+/** Input given as bytes (which need not be UTF-8), through a pipe that then closes. */
+function bytesInput(...parts: (string | Buffer)[]): { stream: NodeJS.ReadableStream } {
+  const stream = new PassThrough();
+  stream.end(Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : part))));
+  return { stream };
+}
+
+/** The CRITICAL lines of a run's stderr. */
+const criticalLines = (run: TargetRun) => run.stderr.split('\n').filter((line) => line.startsWith('CRITICAL '));
+
+export function defineHardeningCases(context: HardeningContext): void {
+  const { load, reject } = context;
+  const rows = (table: string, orderBy: readonly string[] = ['id']) => context.place().rows(table, orderBy);
+  const ids = async (table: string) => (await rows(table)).map((row) => Number(row.id));
+
+  describe('hardening: signals, bytes that are not UTF-8, hostile STATEs', () => {
+    it('SIGTERM while the last batch is written, after the input ended (stdin a file or a pipe): exit 143 and one line; every state on stdout is committed', async () => {
+      const count = 6_000;
+      const lines = [schema('finishing', { id: integer, t: { type: 'string' } })];
+      for (let id = 0; id < count; id++) lines.push(record('finishing', { id, t: `row ${id} `.padEnd(1_500, '.') }));
+      // The STATE covers every row, so a signal a little earlier (before the end was read) commits the same.
+      lines.push(state({ at: count }), schema('finishing_last', { id: integer }));
+      const dir = await mkdtemp(join(tmpdir(), 'tapline-finishing-'));
+      try {
+        const file = join(dir, 'messages.jsonl');
+        await writeFile(file, `${lines.join('\n')}\n`);
+        for (const input of [{ stdinFile: file }, { file }]) {
+          for (const table of ['finishing', 'finishing_last']) await context.place().execute(`DROP TABLE IF EXISTS ${context.place().qualify(table)}`);
+          // One batch of every row, written at the end of input; the signal comes once the last line was read.
+          const result = await runTargetCommand(
+            context.place(),
+            input,
+            { batch_size_rows: 1_000_000, state_table: 'tapline_state' },
+            { signal: 'SIGTERM', after: /created table \S*finishing_last/ },
+          );
+          expect(result.stderr, JSON.stringify(input)).not.toMatch(/\n\s+at |Unhandled/);
+          expect(criticalLines(result)).toHaveLength(1);
+          expect(criticalLines(result)[0]).toMatch(/^CRITICAL interrupted by SIGTERM /);
+          expect(result.code).toBe(143);
+          expect(result.states).toEqual([{ at: count }]);
+          expect((await ids('finishing')).length).toBe(count);
+          expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { at: count } }]);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }, 180_000);
+
+    it('bytes that are not UTF-8 right after a STATE: that STATE is committed and echoed, as before a torn JSON line', async () => {
+      const before = [schema('bytes', { id: integer }), record('bytes', { id: 1 }), state({ at: 1 })].join('\n');
+      const badRecord = Buffer.concat([Buffer.from('\n{"type":"RECORD","stream":"bytes","record":{"id":2,"s":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}}\n')]);
+      const result = await reject(bytesInput(before, badRecord), /^CRITICAL line 4: input is not valid UTF-8$/, { state_table: 'tapline_state' });
+      expect(result.code).toBe(1);
+      expect(result.states).toEqual([{ at: 1 }]);
+      expect(await ids('bytes')).toEqual([1]);
+      expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { at: 1 } }]);
+
+      // The same place for a torn JSON line: the same outcome.
+      const torn = await reject(text(before, record('bytes', { id: 3 }).slice(0, 20)), /^CRITICAL line 4/, { state_table: 'tapline_state' });
+      expect(torn.states).toEqual([{ at: 1 }]);
+    });
+  });
+}
