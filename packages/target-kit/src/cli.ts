@@ -27,7 +27,7 @@ const usage = (name: string) =>
 
 /**
  * Run the CLI and set `process.exitCode`: 0 on success, 1 for bad input or data the database
- * refused, 2 for bad usage or config, 3 for a bug. Errors go to stderr as one `CRITICAL` line
+ * refused, 2 for bad usage or config, 3 for a bug, 5 for a resource that ran out (a full disk), 128 + n for signal n. Errors go to stderr as one `CRITICAL` line
  * (a stack only for bugs); state values go to stdout.
  */
 export async function runTargetCli<C extends BaseTargetConfig>(

@@ -84,5 +84,42 @@ export function defineHardeningCases(context: HardeningContext): void {
       const torn = await reject(text(before, record('bytes', { id: 3 }).slice(0, 20)), /^CRITICAL line 4/, { state_table: 'tapline_state' });
       expect(torn.states).toEqual([{ at: 1 }]);
     });
+    it('a STATE nested deeper than 100 levels is refused in one sentence by line; the state before it is committed and echoed', async () => {
+      const depth = 100_000; // built as text: JSON.stringify itself could not write it
+      const deepState = `{"type":"STATE","value":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+      const input = text(schema('deep_state', { id: integer }), record('deep_state', { id: 1 }), state({ at: 1 }), record('deep_state', { id: 2 }), deepState);
+      const result = await reject(input, /^CRITICAL line 5: the STATE value is nested 100000 levels deep .*at most 100 levels/, { state_table: 'tapline_state' });
+      expect(result.code).toBe(1);
+      expect(result.states).toEqual([{ at: 1 }]);
+      expect(await ids('deep_state')).toEqual([1]);
+      // 100 levels is within the bound.
+      const hundred = JSON.parse(`{"a":${'['.repeat(99)}${']'.repeat(99)}}`) as unknown;
+      expect((await load(text(state(hundred)), { state_table: 'tapline_state' })).states).toEqual([hundred]);
+    });
+
+    it('a 20 MB STATE is stored with its rows and read back by the next run; one beyond 32 MiB is refused in one sentence, the state before it committed', async () => {
+      const pipeline = { state_table: 'tapline_state' };
+      const big = { at: 1, partitions: 'p'.repeat(20_000_000) };
+      const stored = await load(text(schema('big_state', { id: integer }), record('big_state', { id: 1 }), state(big)), pipeline);
+      expect(stored.states).toEqual([big]);
+      expect(await ids('big_state')).toEqual([1]);
+      // The next run reads it back (a runner's expected_state), loads, and stores its own.
+      const next = await load(text(schema('big_state', { id: integer }), record('big_state', { id: 2 }), state({ at: 2 })), {
+        ...pipeline,
+        expected_state: JSON.stringify(big),
+      });
+      expect(next.states).toEqual([{ at: 2 }]);
+      expect(await ids('big_state')).toEqual([1, 2]);
+
+      const huge = state({ at: 4, partitions: 'p'.repeat(33 * 2 ** 20) });
+      const refused = await reject(
+        text(schema('big_state', { id: integer }), record('big_state', { id: 3 }), state({ at: 3 }), record('big_state', { id: 4 }), huge),
+        /^CRITICAL line 5: the STATE value is 33\.0 MiB of JSON; a state may be at most 32 MiB/,
+        pipeline,
+      );
+      expect(refused.states).toEqual([{ at: 3 }]);
+      expect(await ids('big_state')).toEqual([1, 2, 3]);
+      expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { at: 3 } }]);
+    }, 180_000);
   });
 }
