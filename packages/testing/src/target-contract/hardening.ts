@@ -121,5 +121,16 @@ export function defineHardeningCases(context: HardeningContext): void {
       expect(await ids('big_state')).toEqual([1, 2, 3]);
       expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { at: 3 } }]);
     }, 180_000);
+    it('the sign of zero in one batch: -0 and 0 side by side keep their signs where the database stores them (PostgreSQL); DuckDB stores them as one zero, as its README says', async () => {
+      const zeros = [-0, 0, -0, 0, 0, -0];
+      const lines = [schema('zeros', { id: integer, f: { type: ['null', 'number'] } })];
+      zeros.forEach((zero, id) => lines.push(`{"type":"RECORD","stream":"zeros","record":{"id":${id},"f":${Object.is(zero, -0) ? '-0' : '0'}}}`));
+      await load(text(...lines));
+      const loaded = (await rows('zeros')).map((row) => row.f as number);
+      expect(loaded.every((value) => value === 0)).toBe(true);
+      const signs = loaded.map((value) => (Object.is(value, -0) ? '-0' : '0'));
+      if (context.harness.keepsSignOfZeroBesideZero) expect(signs).toEqual(zeros.map((zero) => (Object.is(zero, -0) ? '-0' : '0')));
+      else expect(new Set(signs).size).toBe(1);
+    });
   });
 }

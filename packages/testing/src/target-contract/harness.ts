@@ -23,6 +23,12 @@ export interface TargetHarness {
   readonly maxColumns?: number;
   /** Whether a table made for a keyed stream gets a physical PRIMARY KEY (PostgreSQL; DuckDB's merge keeps keys unique instead). */
   readonly primaryKeys?: boolean;
+  /**
+   * Whether a double column keeps the sign of zero when `-0` and `0` are stored side by side
+   * (PostgreSQL does; DuckDB's constant and run-length compression compare them as equal and keep
+   * one). A lone `-0` among other values is kept by both.
+   */
+  readonly keepsSignOfZeroBesideZero?: boolean;
   /** null when the destination is ready, else why the suite is skipped. */
   unavailable(): Promise<string | null>;
   /** A fresh, isolated place to load into (a schema, a database file). */
