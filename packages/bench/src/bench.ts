@@ -1,11 +1,9 @@
 // `pnpm bench`: each target's wall time against its database's own bulk load of the same rows, and its peak RSS.
-import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
