@@ -1,17 +1,16 @@
 // `pnpm bench`: each target's wall time against its database's own bulk load of the same rows, and its peak RSS.
-import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BENCH_STREAM, benchRecord, writeBenchInput } from './generate.js';
+import { runTarget, targetBin, type Measured } from './measure.js';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -41,57 +40,6 @@ const META_COLUMNS: readonly [string, string, string][] = [
   ['_sdc_sequence', 'BIGINT', 'bigint'],
   ['_sdc_table_version', 'BIGINT', 'bigint'],
 ];
-
-interface Measured {
-  readonly seconds: number;
-  /** User + system CPU seconds (all threads): on a shared machine, steadier than wall time. */
-  readonly cpuSeconds?: number;
-  readonly peakRssMb?: number;
-}
-
-/** utime + stime of a live process in seconds, from /proc/<pid>/stat (clock ticks of 1/100 s on Linux). */
-function procCpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Run a target CLI with the Singer file on stdin (`target < file`: the child reads the file itself,
- * so no bench-side pipe competes for the two cores); wall time and peak RSS (VmHWM, from /proc).
- */
-async function runTarget(bin: string, config: object, input: string, dir: string): Promise<Measured> {
-  const configPath = join(dir, `config-${Date.now()}.json`);
-  await writeFile(configPath, JSON.stringify(config));
-  const started = performance.now();
-  const stdin = openSync(input, 'r');
-  const child = spawn(process.execPath, [bin, '--config', configPath], { stdio: [stdin, 'ignore', 'pipe'] });
-  closeSync(stdin);
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
-  let peakKb = 0;
-  let cpu: number | undefined;
-  const poll = setInterval(() => {
-    cpu = procCpuSeconds(child.pid) ?? cpu;
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const hwm = /VmHWM:\s+(\d+)/.exec(status);
-      if (hwm) peakKb = Math.max(peakKb, Number(hwm[1]));
-    } catch {
-      // the process has exited (or this is not Linux): keep the last reading
-    }
-  }, 50);
-  const exited = once(child, 'close') as Promise<[number | null]>;
-  const [code] = await exited;
-  clearInterval(poll);
-  const seconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`${bin} exited with ${code}:\n${stderr}`);
-  return { seconds, ...(cpu === undefined ? {} : { cpuSeconds: cpu }), ...(peakKb > 0 ? { peakRssMb: peakKb / 1024 } : {}) };
-}
 
 /** The records alone, one JSON object per line (DuckDB read_json's input) and as CSV (COPY's input). */
 async function writeBaselineInputs(dir: string, rows: number): Promise<{ ndjson: string; csv: string }> {
@@ -182,16 +130,6 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 /** The bin of a workspace target, or undefined when that package is not built. */
-function targetBin(pkg: string, bin: string): string | undefined {
-  try {
-    const entry = createRequire(import.meta.url).resolve(pkg);
-    const path = join(dirname(entry), '..', 'bin', bin);
-    return existsSync(path) && existsSync(join(dirname(entry), 'cli.js')) ? path : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 interface Row {
   target: string;
   rows: number;

@@ -46,16 +46,33 @@ export async function* readLineBlocks(input: AsyncIterable<Uint8Array | string>)
     const complete = bytes.subarray(0, lastNewline + 1);
     const block = pending.length === 0 ? complete : Buffer.concat([...pending, complete]);
     pending = lastNewline + 1 < bytes.length ? [Buffer.from(bytes.subarray(lastNewline + 1))] : [];
+    if (!isUtf8(block)) yield* failAtFirstBadLine(block, nextLine);
     const lines = countLines(block);
-    if (!isUtf8(block)) throw notUtf8(block, nextLine);
     yield { bytes: block, firstLine: nextLine, lines };
     nextLine += lines;
   }
   if (pending.length > 0) {
     const last = Buffer.concat(pending);
-    if (!isUtf8(last)) throw notUtf8(last, nextLine);
+    if (!isUtf8(last)) yield* failAtFirstBadLine(last, nextLine);
     yield { bytes: last, firstLine: nextLine, lines: 1 };
   }
+}
+
+/**
+ * A block holding bytes that are not UTF-8: the whole lines before the bad one are yielded as a
+ * block of their own, then the SingerInputError naming the bad line is thrown. So a STATE just
+ * before the bad bytes is handled (committed, echoed) as it is before a torn JSON line.
+ */
+function* failAtFirstBadLine(block: Buffer, firstLine: number): Generator<LineBlock, never, undefined> {
+  let line = firstLine;
+  let start = 0;
+  for (let newline = block.indexOf(LF); newline !== -1; newline = block.indexOf(LF, start)) {
+    if (!isUtf8(block.subarray(start, newline))) break;
+    line += 1;
+    start = newline + 1;
+  }
+  if (start > 0) yield { bytes: block.subarray(0, start), firstLine, lines: line - firstLine };
+  throw notUtf8(line, line === 1 ? block : block.subarray(start));
 }
 
 function countLines(block: Buffer): number {
@@ -112,17 +129,10 @@ export function forEachLine(
   }
 }
 
-/** Which line holds the first bytes that are not UTF-8 (error path only). */
-function notUtf8(block: Buffer, firstLine: number): SingerInputError {
-  let line = firstLine;
-  let start = 0;
-  for (let newline = block.indexOf(LF); newline !== -1; newline = block.indexOf(LF, start)) {
-    if (!isUtf8(block.subarray(start, newline))) break;
-    line += 1;
-    start = newline + 1;
-  }
+/** The error for bytes that are not UTF-8 on `line`, whose bytes start `bytes` (error path only). */
+function notUtf8(line: number, bytes: Buffer): SingerInputError {
   // Windows PowerShell's `>` and `Out-File` write UTF-16 with a byte-order mark: say so, it is the usual cause.
-  const utf16 = line === 1 && ((block[0] === 0xff && block[1] === 0xfe) || (block[0] === 0xfe && block[1] === 0xff));
+  const utf16 = line === 1 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff));
   return new SingerInputError(
     { line },
     utf16 ? 'input is UTF-16 (it starts with a UTF-16 byte-order mark), not UTF-8; re-encode it as UTF-8' : 'input is not valid UTF-8',

@@ -107,6 +107,23 @@ describe('readMessages', () => {
     await expect(readAll(chunks(bad))).rejects.toThrow(/^line 2: input is not valid UTF-8/);
   });
 
+  it('bytes that are not UTF-8 fail after every line before them was yielded, even in the same chunk (a STATE before them is kept)', async () => {
+    const bad = new Uint8Array([
+      ...encoder.encode(`${record('s', 'a')}\n{"type":"STATE","value":{"at":1}}\n{"type":"RECORD","stream":"s","record":{"v":"`),
+      0xff,
+      ...encoder.encode('"}}\n'),
+    ]);
+    const seen: string[] = [];
+    let error: unknown;
+    try {
+      for await (const batch of readMessages(chunks(bad))) seen.push(...batch.map((l) => `${l.line} ${l.message.type}`));
+    } catch (caught) {
+      error = caught;
+    }
+    expect(seen).toEqual(['1 RECORD', '2 STATE']);
+    expect((error as SingerInputError).message).toMatch(/^line 3: input is not valid UTF-8/);
+  });
+
   it('says so when the input is UTF-16 (what Windows PowerShell redirection writes)', async () => {
     const utf16 = Buffer.from(`\ufeff${record('s', 'a')}\n`, 'utf16le');
     await expect(readAll(chunks(new Uint8Array(utf16)))).rejects.toThrow(/^line 1: input is UTF-16 .*re-encode it as UTF-8/);

@@ -6,8 +6,11 @@ import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { parseJson } from '@tapline/singer';
 import {
+  batchLines,
+  isDiskFull,
   keyMatchesSeveralRows,
   LoadError,
+  ResourceError,
   META,
   type ColumnDef,
   type ColumnKind,
@@ -94,7 +97,8 @@ export async function openDuckDBSession(
   await connection.run(`SET allocator_flush_threshold = '8MB'`);
   await connection.run(`SET allocator_background_threads = true`);
   const trace = options.trace ?? (process.env.TAPLINE_DUCKDB_TRACE ? (line: string) => process.stderr.write(line) : undefined);
-  const session = new DuckDBSession(instance, trace ? traced(connection, trace) : connection);
+  const guarded = diskFullAsSentence(connection, path);
+  const session = new DuckDBSession(instance, trace ? traced(guarded, trace) : guarded);
   session.memoryLimitMb = memoryLimit === undefined ? memoryLimitMbFor(0) : null;
   return session;
 }
@@ -485,7 +489,16 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     this.tablesWritten.add(tableName(batch.table));
     await this.fitMemory(types.size, longestLine);
     const file = join(this.spoolDir, `batch-${this.spoolCount++}.csv`);
-    spoolRows(file, batch.rows);
+    try {
+      spoolRows(file, batch.rows);
+    } catch (error) {
+      rmSync(file, { force: true }); // the part written: give the space back at once
+      if (!isDiskFull(error)) throw error;
+      throw new ResourceError(
+        `the disk holding ${this.spoolDir} (the spool folder, under TMPDIR) is full: the batch of stream ${JSON.stringify(batch.stream)} (${batchLines(batch.rows.lines)}) could not be spooled (${(error as Error).message.split(',')[0]}); nothing after the last state on stdout was committed; free space there, or set TMPDIR to a folder with room, and run again`,
+        { cause: error },
+      );
+    }
     try {
       // Each field is parsed as the column's own type (a hand-made column keeps its type; DuckDB judges the values).
       const typedAll = batch.columns.map((column) => ({ name: column.name, sqlType: types.get(column.name) ?? SQL_TYPE[column.kind] }));
@@ -676,6 +689,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   async writeState(table: TableRef, id: string, valueJson: string): Promise<void> {
+    // A large state (up to the kit's 32 MiB) is held a few times over while cast and stored, like a long line.
+    await this.fitMemory(0, Buffer.byteLength(valueJson));
     await this.connection.run(
       `INSERT INTO ${tableName(table)} (id, value, updated_at) VALUES ($1, CAST($2 AS JSON), now())
        ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
@@ -732,6 +747,40 @@ function traced(connection: DuckDBConnection, trace: (line: string) => void): Du
       const value = Reflect.get(target, property, receiver) as unknown;
       if ((property === 'run' || property === 'runAndReadAll') && typeof value === 'function') {
         return (sql: string, ...rest: unknown[]) => time(sql, () => (value as (...a: unknown[]) => Promise<unknown>).call(target, sql, ...rest))();
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * The connection, with a full disk reported as one sentence naming the folder that filled (a
+ * ResourceError, exit 5) instead of DuckDB's "Could not write file ..." with a stack. DuckDB
+ * names the file it could not write: the database file or its WAL, or a file it spills to.
+ */
+function diskFullAsSentence(connection: DuckDBConnection, databasePath: string): DuckDBConnection {
+  const explain = (error: unknown): unknown => {
+    if (!isDiskFull(error)) return error;
+    const message = firstLine((error as Error).message);
+    const file = /file "([^"]+)"/.exec(message)?.[1];
+    const folder = dirname(file ?? databasePath);
+    const what = folder === dirname(databasePath) ? "the DuckDB file's folder" : "DuckDB's temporary folder";
+    return new ResourceError(
+      `the disk holding ${folder} (${what}) is full: DuckDB could not write ${file ?? databasePath} (${/No space left on device|Disk quota exceeded|File too large/i.exec(message)?.[0] ?? 'disk full'}); nothing after the last state on stdout was committed and the file holds what was; free space there and run again`,
+      { cause: error },
+    );
+  };
+  return new Proxy(connection, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if ((property === 'run' || property === 'runAndReadAll') && typeof value === 'function') {
+        return async (...args: unknown[]) => {
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (error) {
+            throw explain(error);
+          }
+        };
       }
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -27,7 +27,7 @@ const usage = (name: string) =>
 
 /**
  * Run the CLI and set `process.exitCode`: 0 on success, 1 for bad input or data the database
- * refused, 2 for bad usage or config, 3 for a bug. Errors go to stderr as one `CRITICAL` line
+ * refused, 2 for bad usage or config, 3 for a bug, 5 for a resource that ran out (a full disk), 128 + n for signal n. Errors go to stderr as one `CRITICAL` line
  * (a stack only for bugs); state values go to stdout.
  */
 export async function runTargetCli<C extends BaseTargetConfig>(
@@ -105,21 +105,33 @@ const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
  * covers is committed and echoed, the rest is rolled back, the session is closed (DuckDB's spool
  * files removed), and the run fails with exit 128 + the signal's number. A second signal exits at
  * once (the database rolls back the open transaction when the connection goes). A signal that
- * comes after the input ended changes nothing: the run is finishing anyway.
+ * comes after the input ended lets the run finish its last commit (stopping it there would only
+ * throw away rows a state may already cover), then fails with the same exit code: the
+ * orchestrator asked for a stop and sees the code it expects.
  *
  * stdout closed by its reader (EPIPE: the orchestrator that takes the states is gone) stops the
  * load too, as a LoadError: states can no longer be delivered, so nothing more is committed.
  */
-async function stoppingGracefully<T>(input: NodeJS.ReadableStream & { destroy(error?: Error): unknown }, load: () => Promise<T>): Promise<T> {
-  let stopping: StopSignal | null = null;
+async function stoppingGracefully<T>(
+  input: NodeJS.ReadableStream & { destroy(error?: Error): unknown; readableEnded?: boolean },
+  load: () => Promise<T>,
+): Promise<T> {
+  let stopping: Interrupted | null = null;
+  let inputEnded = false;
+  const onInputEnd = () => (inputEnded = true);
   const onSignal = (signal: StopSignal) => {
     if (stopping !== null) {
       stderrLogger.warn(`${signal} again: exiting now, without committing`);
       process.exit(new Interrupted(signal).exitCode);
     }
-    stopping = signal;
+    if (inputEnded || input.readableEnded === true) {
+      stopping = new Interrupted(signal, true);
+      stderrLogger.warn(`${signal} after the end of input: finishing the last commit, then stopping`);
+      return;
+    }
+    stopping = new Interrupted(signal);
     stderrLogger.warn(`${signal}: stopping; committing what the last STATE covers`);
-    input.destroy(new Interrupted(signal));
+    input.destroy(stopping);
   };
   let outputClosed: LoadError | null = null;
   const onOutputError = (error: NodeJS.ErrnoException) => {
@@ -129,16 +141,24 @@ async function stoppingGracefully<T>(input: NodeJS.ReadableStream & { destroy(er
     );
     input.destroy(outputClosed);
   };
+  // The loader meets input errors through its reads; one that comes after it stopped reading (the
+  // input destroyed once fully read) must not become an unhandled 'error' event.
+  const ignoreLateInputError = () => {};
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   process.stdout.on('error', onOutputError);
+  input.on('end', onInputEnd);
+  input.on('error', ignoreLateInputError);
   try {
     const result = await load();
     // The last state could not be delivered, though the input had ended: not a clean run.
     if (outputClosed !== null) throw outputClosed;
+    // A signal that came once everything was read: the run finished, and still reports the stop.
+    if (stopping !== null) throw (stopping as Interrupted).afterEndOfInput ? stopping : new Interrupted((stopping as Interrupted).signal, true);
     return result;
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
     process.stdout.off('error', onOutputError);
+    input.off('end', onInputEnd);
   }
 }
 

@@ -1,6 +1,12 @@
 // A batch's rows held as bytes in the dialect's bulk format (not JS values): little for the GC to trace or copy.
 
 const CHUNK_BYTES = 1 << 20;
+/**
+ * A batch's first chunk; each next one is twice the last, up to CHUNK_BYTES. A load of hundreds
+ * of streams holds a batch per stream: at 1 MB each, 500 interleaved streams took ~800 MB before
+ * any was full. Large batches still end up in 1 MB chunks after a few small ones.
+ */
+const FIRST_CHUNK_BYTES = 16 << 10;
 /** Chunks kept for reuse after their batch was written (so steady loading allocates none). */
 const SPARE_LIMIT = 48;
 const spare: Buffer[] = [];
@@ -15,9 +21,12 @@ function recycle(chunk: Buffer): void {
   }
 }
 
-function newChunk(atLeast: number): Buffer {
-  if (atLeast <= CHUNK_BYTES) return spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
-  return Buffer.allocUnsafe(atLeast);
+/** A chunk of at least `atLeast` bytes, `size` when that is more (a full-size chunk from the spares when there is one). */
+function newChunk(atLeast: number, size: number): Buffer {
+  if (atLeast <= CHUNK_BYTES && size >= CHUNK_BYTES) return spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  // Never from Node's shared pool (small allocUnsafe buffers are views of it): a chunk's memory
+  // is transferred to or from an encode worker whole.
+  return Buffer.allocUnsafeSlow(Math.max(atLeast, size));
 }
 
 /** EncodedRows as plain data that can cross to another thread (the chunks' memory is transferred, not copied). */
@@ -30,7 +39,7 @@ export interface EncodedRowsParts {
 }
 
 /**
- * Encoded rows, in arrival order, in 1 MB chunks; a row never straddles two chunks, so each
+ * Encoded rows, in arrival order, in chunks growing from 16 KB to 1 MB; a row never straddles two chunks, so each
  * chunk is whole rows a bulk loader can take as it is. Each row keeps its input line number.
  */
 export class EncodedRows {
@@ -121,7 +130,7 @@ export class EncodedRows {
   beginRow(maxBytes: number): Buffer {
     let chunk = this.chunks[this.chunks.length - 1];
     if (chunk === undefined || this.used + maxBytes > chunk.length) {
-      chunk = newChunk(maxBytes);
+      chunk = newChunk(maxBytes, chunk === undefined ? FIRST_CHUNK_BYTES : Math.min(CHUNK_BYTES, 2 * chunk.length));
       this.chunks.push(chunk);
       this.firstRows.push(this.ends.length);
       this.used = 0;

@@ -17,6 +17,26 @@ export class LoadError extends Error {
   override readonly name = 'LoadError';
 }
 
+/**
+ * A resource ran out: the disk (or a quota) of the database file's or the spool's folder filled,
+ * the database ran out of disk, memory or connections, or canceled a statement at the time
+ * `statement_timeout_ms` allows. Not the data's fault: free the resource and run again, and the
+ * run resumes from the last committed state. `message` names the folder or the setting. Exit code 5.
+ */
+export class ResourceError extends Error {
+  override readonly name = 'ResourceError';
+}
+
+/**
+ * The errno codes of a full disk or quota (`ENOSPC`, `EDQUOT`, `EFBIG`: a file over `ulimit -f`),
+ * in a Node error's `code` or in the text a native library reports them in.
+ */
+export function isDiskFull(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') return true;
+  return typeof message === 'string' && /No space left on device|Disk quota exceeded|File too large/i.test(message);
+}
+
 /** Where a batch's records came from (`input lines 5-9`), for a refusal no one line explains. */
 export function batchLines(lines: readonly number[]): string {
   if (lines.length === 0) return 'input';
@@ -56,8 +76,16 @@ export class Interrupted extends Error {
   override readonly name = 'Interrupted';
   readonly exitCode: number;
 
-  constructor(readonly signal: StopSignal) {
-    super(`interrupted by ${signal} before the end of input: every state on stdout is committed with the rows it covers; nothing after the last one was loaded`);
+  /** `afterEndOfInput`: the signal came once the input had ended, so the load finished (its last commit) first. */
+  constructor(
+    readonly signal: StopSignal,
+    readonly afterEndOfInput = false,
+  ) {
+    super(
+      afterEndOfInput
+        ? `interrupted by ${signal} after the end of input, while the last batch was written: the load finished first; every state on stdout is committed with the rows it covers`
+        : `interrupted by ${signal} before the end of input: every state on stdout is committed with the rows it covers; nothing after the last one was loaded`,
+    );
     this.exitCode = 128 + constants.signals[signal];
   }
 }
@@ -71,6 +99,8 @@ export const EXIT = {
   config: 2,
   /** A bug or an unexpected failure (printed with its stack). */
   internal: 3,
+  /** A resource ran out (a full disk, the database's memory or connections, statement_timeout_ms); committed data is intact, a rerun resumes. */
+  resource: 5,
 } as const;
 
 /** The exit code and one-line message for an error, and whether the stack is worth printing. */
@@ -79,6 +109,7 @@ export function classifyError(error: unknown): { code: number; message: string; 
     return { code: EXIT.input, message: error.message, showStack: false };
   }
   if (error instanceof ConfigError) return { code: EXIT.config, message: error.message, showStack: false };
+  if (error instanceof ResourceError) return { code: EXIT.resource, message: error.message, showStack: false };
   if (error instanceof Interrupted) return { code: error.exitCode, message: error.message, showStack: false };
   const message = error instanceof Error ? error.message : String(error);
   return { code: EXIT.internal, message, showStack: true };

@@ -25,7 +25,7 @@ import {
 import { planColumns } from './column-plan.js';
 import { flatteningLevel, recordsMetadata, type BaseTargetConfig } from './config.js';
 import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
-import { ConfigError, Interrupted, LoadError } from './errors.js';
+import { ConfigError, Interrupted, LoadError, ResourceError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
 import { disambiguatedColumnName, disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
 import {
@@ -113,6 +113,15 @@ const COMMIT_INTERVAL_MS = 60_000;
  * per table or so; committing there keeps such a sync within both.
  */
 const MAX_TABLES_PER_COMMIT = 200;
+
+/**
+ * The bounds of a STATE value (README, "State and commits"). A state is a bookmark, not data:
+ * these are far beyond any tap's, and keep a runaway one from failing every later run in the
+ * database (DuckDB ran out of memory storing 20 MB at its default limit) or the stack (JSON 100,000
+ * levels deep). Within them every state is stored and echoed.
+ */
+export const MAX_STATE_DEPTH = 100;
+export const MAX_STATE_BYTES = 32 * 2 ** 20;
 
 /**
  * Input read on the main thread before encode workers start, so that a small load never pays
@@ -625,7 +634,7 @@ class Loader<C extends BaseTargetConfig> {
     try {
       await change();
     } catch (error) {
-      if (!(this.dialect.isRefusal?.(error) ?? false)) throw error;
+      if (error instanceof ResourceError || !(this.dialect.isRefusal?.(error) ?? false)) throw error;
       const reason = (error as Error).message.split('\n')[0];
       // PostgreSQL often says what to do ("You might need to increase max_locks_per_transaction.").
       const hint = (error as { hint?: unknown }).hint;
@@ -635,7 +644,20 @@ class Loader<C extends BaseTargetConfig> {
   }
 
   private async onState(value: unknown, line: number): Promise<void> {
+    const depth = nestingDepth(value);
+    if (depth > MAX_STATE_DEPTH) {
+      throw new SingerInputError(
+        { line },
+        `the STATE value is nested ${depth} levels deep (arrays and objects); a state may nest at most ${MAX_STATE_DEPTH} levels, so it is refused and the state before it stands`,
+      );
+    }
     const text = stringifyJson(value);
+    if (text.length > MAX_STATE_BYTES / 3 && Buffer.byteLength(text) > MAX_STATE_BYTES) {
+      throw new SingerInputError(
+        { line },
+        `the STATE value is ${(Buffer.byteLength(text) / 2 ** 20).toFixed(1)} MiB of JSON; a state may be at most ${MAX_STATE_BYTES / 2 ** 20} MiB, so it is refused and the state before it stands`,
+      );
+    }
     if (text.includes('null') && containsNonFinite(value)) {
       throw new SingerInputError({ line }, 'the STATE value holds NaN or Infinity, which JSON cannot hold: it would be stored and echoed as null');
     }

@@ -6,6 +6,7 @@ import {
   batchLines,
   keyMatchesSeveralRows,
   LoadError,
+  ResourceError,
   META,
   type ColumnDef,
   type ColumnKind,
@@ -94,7 +95,7 @@ export const postgresDialect: Dialect<PostgresConfig> = {
     await client.query(
       `SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET DateStyle = 'ISO, MDY'; SET statement_timeout = ${config.statement_timeout_ms}`,
     );
-    return new PostgresSession(client);
+    return new PostgresSession(client, config.statement_timeout_ms);
   },
   rowEncoderModule: new URL('./copy-text.js', import.meta.url).href,
   // An error the server sent, except a syntax error (a statement of ours that is wrong: a bug).
@@ -141,8 +142,8 @@ class PostgresSession implements DialectSession {
 
   private readonly db: PgConnection;
 
-  constructor(client: pg.Client) {
-    this.db = new PgConnection(client);
+  constructor(client: pg.Client, statementTimeoutMs = 0) {
+    this.db = new PgConnection(client, statementTimeoutMs);
   }
 
   async begin(): Promise<void> {
@@ -372,8 +373,8 @@ class PostgresSession implements DialectSession {
 
   /** Turn a database error into one sentence naming the stream, input line and column when PostgreSQL says which. */
   private describeLoadError(error: unknown, batch: RowBatch): Error {
-    const lost = this.db.explain(error);
-    if (lost instanceof LoadError) return lost;
+    const lost = this.db.explain(error, `writing stream ${JSON.stringify(batch.stream)} (${batchLines(batch.rows.lines)})`);
+    if (lost instanceof LoadError || lost instanceof ResourceError) return lost;
     const pgError = error as { message?: string; where?: string; column?: string; code?: string; hint?: string; detail?: string };
     const where = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(pgError.where ?? '');
     const rowIndex = where ? Number(where[1]) - 1 : -1;

@@ -11,6 +11,7 @@ const postgresHarness: TargetHarness = {
   textAcceptsNul: false,
   maxColumns: 1600,
   primaryKeys: true,
+  keepsSignOfZeroBesideZero: true,
   async unavailable() {
     return (await pgIsReachable()) ? null : `PostgreSQL does not answer at ${PG_URL}`;
   },

@@ -1,6 +1,6 @@
 // What a destination provides so the shared target contract suite can run against it.
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,12 @@ export interface TargetHarness {
   readonly maxColumns?: number;
   /** Whether a table made for a keyed stream gets a physical PRIMARY KEY (PostgreSQL; DuckDB's merge keeps keys unique instead). */
   readonly primaryKeys?: boolean;
+  /**
+   * Whether a double column keeps the sign of zero when `-0` and `0` are stored side by side
+   * (PostgreSQL does; DuckDB's constant and run-length compression compare them as equal and keep
+   * one). A lone `-0` among other values is kept by both.
+   */
+  readonly keepsSignOfZeroBesideZero?: boolean;
   /** null when the destination is ready, else why the suite is skipped. */
   unavailable(): Promise<string | null>;
   /** A fresh, isolated place to load into (a schema, a database file). */
@@ -82,13 +88,13 @@ export interface TargetRun {
 export type Interruption = { readonly signal: NodeJS.Signals; readonly after: RegExp } | { readonly closeStdout: true };
 
 /**
- * Run the target CLI on an input file, text or stream (a real `tap | target` pipe), or with
- * `--input <inputOption>` and an empty stdin, with the place's config plus `extra`; with `interrupt`, text is written and the pipe kept open until the
+ * Run the target CLI on an input file, text or stream (a real `tap | target` pipe), with
+ * `--input <inputOption>` and an empty stdin, or with a file as its stdin (`stdinFile`), with the place's config plus `extra`; with `interrupt`, text is written and the pipe kept open until the
  * target has stopped.
  */
 export async function runTargetCommand(
   place: Pick<TargetPlace, 'config' | 'command'>,
-  input: { file: string } | { text: string } | { stream: NodeJS.ReadableStream } | { inputOption: string },
+  input: { file: string } | { text: string } | { stream: NodeJS.ReadableStream } | { inputOption: string } | { stdinFile: string },
   extra: Record<string, unknown> = {},
   interrupt?: Interruption,
 ): Promise<TargetRun> {
@@ -98,27 +104,32 @@ export async function runTargetCommand(
     await writeFile(configPath, JSON.stringify({ ...place.config, ...extra }));
     const [command, ...args] = place.command;
     const inputArgs = 'inputOption' in input ? ['--input', input.inputOption] : [];
-    const child = spawn(command!, [...args, '--config', configPath, ...inputArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // `stdinFile`: the file itself is the target's stdin (`target < file`), not a pipe fed from it.
+    const stdinFd = 'stdinFile' in input ? openSync(input.stdinFile, 'r') : undefined;
+    const child = spawn(command!, [...args, '--config', configPath, ...inputArgs], { stdio: [stdinFd ?? 'pipe', 'pipe', 'pipe'] });
+    if (stdinFd !== undefined) closeSync(stdinFd);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     let signalled = false;
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       if (interrupt !== undefined && 'signal' in interrupt && !signalled && interrupt.after.test(stderr)) {
         signalled = true;
         child.kill(interrupt.signal);
       }
     });
-    if (interrupt !== undefined && 'closeStdout' in interrupt) child.stdout.destroy();
-    child.stdin.on('error', () => {}); // the target may exit before reading everything (bad input)
-    if ('inputOption' in input) child.stdin.end();
-    else if ('file' in input) createReadStream(input.file).pipe(child.stdin);
-    else if ('stream' in input) input.stream.pipe(child.stdin);
-    else if (interrupt !== undefined) child.stdin.write(input.text);
-    else child.stdin.end(input.text);
+    if (interrupt !== undefined && 'closeStdout' in interrupt) child.stdout!.destroy();
+    child.stdin?.on('error', () => {}); // the target may exit before reading everything (bad input)
+    if ('stdinFile' in input) {
+      // nothing to write: the child reads the file
+    } else if ('inputOption' in input) child.stdin!.end();
+    else if ('file' in input) createReadStream(input.file).pipe(child.stdin!);
+    else if ('stream' in input) input.stream.pipe(child.stdin!);
+    else if (interrupt !== undefined) child.stdin!.write(input.text);
+    else child.stdin!.end(input.text);
     const code = await new Promise<number>((resolve) => child.on('close', (exit, signal) => resolve(exit ?? (signal === null ? -1 : 128 + constants.signals[signal]))));
-    child.stdin.destroy();
+    child.stdin?.destroy();
     const states = stdout
       .split('\n')
       .filter((line) => line.trim() !== '')

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
+import { defineHardeningCases } from './hardening.js';
 import { defineOddInputCases } from './odd-input.js';
 import { PEER_TESTS_DIR, peer, pick, recordsIn } from './peer-files.js';
 import { describeSdkSnapshots } from './sdk-snapshots.js';
@@ -674,6 +675,8 @@ export function defineTargetContract(harness: TargetHarness): void {
     describeSdkSnapshots({ harness, place: () => place, run, load, reject, rows });
 
     defineOddInputCases({ harness, place: () => place, run, load, reject });
+
+    defineHardeningCases({ harness, place: () => place, run, load, reject });
 
     describe('policies beyond the peer tests', () => {
       const schema = (stream: string, properties: Record<string, unknown>, key: string[] = ['id']) =>
