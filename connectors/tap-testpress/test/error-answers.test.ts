@@ -7,6 +7,9 @@ import { duckdbWarehouse, jsonFile, landSync, lastState, perTest, postgresWareho
 import { startTestpressSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
+/** The per-exam attempts source, which these tests' `exam_attempts` route serves. */
+const examSource = (sim: { config: Record<string, unknown> }) => ({ ...sim.config, attempts_source: 'exam' });
+
 const startSimulator = perTest(afterEach, startTestpressSimulator, (sim) => sim.close());
 const duckdb = perTest(afterEach, duckdbWarehouse, (warehouse) => warehouse.drop());
 const postgres = perTest(afterEach, postgresWarehouse, (warehouse) => warehouse.drop());
@@ -50,12 +53,13 @@ describe('error answers to the exams list', () => {
   });
 });
 
+// The per-exam attempts list (attempts_source: exam); the admin list is checked by the same classifier.
 describe('error answers to an exam’s attempts', () => {
   it('not-found-200 (DRF’s "Not found." with HTTP 200): the exam is skipped as deleted, gets no bookmark, and the rest is read', async () => {
     const sim = await start();
     sim.errorAnswer({ shape: 'not-found-200', route: 'exam_attempts', times: 1 });
     const first = sim.world.exams[0]!;
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain(`exam ${first.id} no longer exists (HTTP 200: Not found.)`);
     expect(recordsOf(run, 'attempts').some((a) => a.exam_id === first.id)).toBe(false);
@@ -67,7 +71,7 @@ describe('error answers to an exam’s attempts', () => {
     const sim = await start();
     sim.errorAnswer({ shape, route: 'exam_attempts' });
     const first = sim.world.exams[0]!;
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toContain('Testpress answered HTTP 200 with an error');
     expect(bookmarked(run)).not.toContain(first.id);
