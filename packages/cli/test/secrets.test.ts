@@ -1,0 +1,66 @@
+// Secrets never printed: a PostgreSQL password in any form a user may write it stays out of
+// tapline's own errors (state read, state commands, model), in text and JSON logs.
+import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tapline, tempDir, FAKE_TAP } from './helpers.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await tempDir()));
+afterEach(async () => cleanup());
+
+const SECRET = 'Sup3r-Secret';
+/** Every form points at 127.0.0.1:1, where nothing listens, as user tapline, database exams. */
+const FORMS: Record<string, Record<string, unknown>> = {
+  'a URL whose password holds "@"': { connection_string: `postgres://tapline:${SECRET}@x@127.0.0.1:1/exams` },
+  'a URL with ?password=': { connection_string: `postgres://tapline@127.0.0.1:1/exams?password=${SECRET}` },
+  'libpq key=value settings': { connection_string: `host=127.0.0.1 port=1 dbname=exams user=tapline password=${SECRET}` },
+  'a SQLAlchemy URL with ?password=': { sqlalchemy_url: `postgresql+psycopg://tapline@127.0.0.1:1/exams?password=${SECRET}` },
+};
+const SERVER = '127.0.0.1:1, database exams, user tapline';
+
+async function withTargetConfig(config: Record<string, unknown>): Promise<string> {
+  await writeFile(path.join(dir, 'pg.json'), JSON.stringify(config));
+  return 'pg.json';
+}
+
+describe("tapline's own PostgreSQL errors name the server, never the password", () => {
+  for (const [form, config] of Object.entries(FORMS)) {
+    for (const format of ['text', 'json'] as const) {
+      it(`${form}, ${format} logs: run (state read), state get, state clear and model exit 5 naming ${SERVER}`, async () => {
+        const file = await withTargetConfig(config);
+        const commands = [
+          ['run', FAKE_TAP, 'postgres', '--summary-json'],
+          ['state', 'get', FAKE_TAP, 'postgres'],
+          ['state', 'clear', FAKE_TAP, 'postgres'],
+          ['model', '--target', 'postgres'],
+        ];
+        for (const command of commands) {
+          const result = await tapline([...command, '--target-config', file, '--log-format', format], { cwd: dir });
+          const output = result.stdout + result.stderr;
+          expect(output, command.join(' ')).not.toContain(SECRET);
+          expect(output, command.join(' ')).toContain(`cannot connect to PostgreSQL (${SERVER})`);
+          expect(output, command.join(' ')).not.toMatch(/^\s+at /m);
+          expect(result.code, command.join(' ')).toBe(5);
+          if (format === 'json' && command[0] !== 'state') {
+            for (const line of result.stderr.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+          }
+        }
+      });
+    }
+  }
+
+  for (const password of [`${SECRET}#x`, `${SECRET}/x`, `12/${SECRET}`]) {
+    it(`a URL whose password holds a raw reserved character (${password.replace(SECRET, 'SECRET')}) is one sentence, exit 2, naming where it was written`, async () => {
+      const file = await withTargetConfig({ connection_string: `postgres://tapline:${password}@127.0.0.1:1/exams` });
+      for (const format of ['text', 'json'] as const) {
+        const result = await tapline(['run', FAKE_TAP, 'postgres', '--target-config', file, '--log-format', format], { cwd: dir });
+        expect(result.stdout + result.stderr).not.toContain(SECRET);
+        expect(result.stderr).not.toMatch(/^\s+at /m);
+        expect(result.stderr).toContain('--target-config pg.json: connection_string: the connection URL is not valid: percent-encode');
+        expect(result.code).toBe(2);
+      }
+    });
+  }
+});
