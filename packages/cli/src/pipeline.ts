@@ -258,7 +258,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const started = Date.now();
   // Read even for a full refresh: the target checks it is still the stored one (expected_state).
   const current = await loadStoredState(plan);
-  const stored = options.fullRefresh ? undefined : current;
+  const stored = options.fullRefresh ? undefined : resumableState(plan, current, log);
   if (options.signal?.aborted) {
     // Interrupted while the state was read: nothing was started.
     return {
@@ -360,6 +360,20 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The stored state, when a tap can resume from it: a JSON object. Anything else (a tap's STATE of
+ * null, a string, an array) would make the tap refuse it or misread it on every run: the run starts
+ * from no state instead, saying so, and the state it commits replaces the stored one.
+ */
+function resumableState(plan: PipelinePlan, current: unknown, log: Logger): unknown {
+  if (current === undefined || (typeof current === 'object' && current !== null && !Array.isArray(current))) return current;
+  const what = current === null ? 'null' : Array.isArray(current) ? 'an array' : `a ${typeof current}`;
+  log.warn(
+    `pipeline ${plan.name}: the stored state is ${what}, not an object a tap can resume from; this run starts from no state (a full sync) and replaces it`,
+  );
+  return undefined;
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
