@@ -212,7 +212,8 @@ export async function loadStoredState(plan: PipelinePlan): Promise<unknown> {
 export interface StreamSummary {
   stream: string;
   rows_read: number;
-  rows_loaded: number;
+  /** Null when the target does not say what it kept (a third-party target): see `RunSummary.unknown`. */
+  rows_loaded: number | null;
   seconds: number;
   bookmark: unknown;
 }
@@ -226,6 +227,8 @@ export interface RunSummary {
   incremental: boolean;
   seconds: number;
   streams: StreamSummary[];
+  /** The figures this summary cannot know, each with why (`rows_loaded` of a third-party target). */
+  unknown?: Record<string, string>;
   /** The tap's own summary (tap-kit taps): per stream records, rejected, cut-short and unfinished partitions. */
   tap_summary?: unknown;
   /** The last state the target committed in this run (the next run starts from it). */
@@ -258,7 +261,10 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const started = Date.now();
   // Read even for a full refresh: the target checks it is still the stored one (expected_state).
   const current = await loadStoredState(plan);
-  const stored = options.fullRefresh ? undefined : resumableState(plan, current, log);
+  const usable = resumableState(plan, current, log);
+  // A full refresh forgets bookmarks, never the requests already spent: the vendor still counts them.
+  const stored = options.fullRefresh ? spentBudget(usable) : usable;
+  const incremental = !options.fullRefresh && stored !== undefined;
   if (options.signal?.aborted) {
     // Interrupted while the state was read: nothing was started.
     return {
@@ -266,16 +272,18 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       status: 'interrupted',
       exit_code: ExitCode.interrupted,
       error: 'tapline was interrupted before the tap and the target started',
-      incremental: stored !== undefined,
+      incremental,
       seconds: round((Date.now() - started) / 1000),
       streams: [],
       state: current ?? null,
     };
   }
   log.info(
-    stored === undefined
-      ? `pipeline ${plan.name}: no stored state, full sync`
-      : `pipeline ${plan.name}: incremental run from the stored state`,
+    incremental
+      ? `pipeline ${plan.name}: incremental run from the stored state`
+      : options.fullRefresh
+        ? `pipeline ${plan.name}: full refresh${stored === undefined ? '' : ", with the stored state's record of requests already spent (rate_budget)"}`
+        : `pipeline ${plan.name}: no stored state, full sync`,
     { pipeline: plan.name, tap: describeCommand(plan.tap.command), target: describeCommand(plan.target.command) },
   );
 
@@ -338,11 +346,14 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       await writeFile(file, committedLine + '\n');
     }
     const succeeded = result.outcome === 'succeeded' || result.outcome === 'partial';
+    // A warehouse target commits every record a STATE covers, in the transaction that stores the
+    // STATE; another target may drop or merge records and says nothing of it: its figure is unknown.
+    const knowsLoaded = plan.target.warehouse !== undefined;
     const streams = [...result.counter.streams].map(([stream, count]) => ({
       stream,
       rows_read: count.records,
       // A clean end commits everything the tap sent; a failed run kept what the last committed STATE covers.
-      rows_loaded: succeeded ? count.records : (loaded.get(stream) ?? 0),
+      rows_loaded: !knowsLoaded ? null : succeeded ? count.records : (loaded.get(stream) ?? 0),
       seconds: round((count.lastAt - count.firstAt) / 1000),
       bookmark: bookmarkOf(committed, stream),
     }));
@@ -351,9 +362,16 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       status: result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'partial' ? 'partial' : result.outcome === 'interrupted' ? 'interrupted' : 'failed',
       exit_code: exitCode,
       ...(message ? { error: message } : {}),
-      incremental: stored !== undefined,
+      incremental,
       seconds: round((Date.now() - started) / 1000),
       streams,
+      ...(knowsLoaded
+        ? {}
+        : {
+            unknown: {
+              rows_loaded: `target ${plan.target.name} is not a warehouse target of tapline (duckdb, postgres): it does not report which records it kept, only that it received them (rows_read)`,
+            },
+          }),
       ...(result.tapSummary !== undefined ? { tap_summary: result.tapSummary } : {}),
       state: committed ?? null,
     };
@@ -374,6 +392,15 @@ function resumableState(plan: PipelinePlan, current: unknown, log: Logger): unkn
     `pipeline ${plan.name}: the stored state is ${what}, not an object a tap can resume from; this run starts from no state (a full sync) and replaces it`,
   );
   return undefined;
+}
+
+/**
+ * What a full refresh keeps of a stored state: the vendor's request budget already spent
+ * (`rate_budget`, tap-kit's state key), so the run does not send the hour's 31st request.
+ */
+function spentBudget(state: unknown): { rate_budget: unknown } | undefined {
+  const budget = (state as { rate_budget?: unknown } | undefined)?.rate_budget;
+  return budget === undefined || budget === null ? undefined : { rate_budget: budget };
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
