@@ -1,8 +1,7 @@
 // A pipeline run: resolve tap and target from tapline.yml / flags, read state, run, summarise.
-import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
+import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { parseJson, stringifyJson } from '@tapline/singer';
-import os from 'node:os';
 import path from 'node:path';
 import { ExitCode, TaplineError } from './errors.js';
 import type { Logger } from './log.js';
@@ -22,6 +21,7 @@ import type { Project } from './project.js';
 import { runProcesses, type ProcessRunResult } from './processes.js';
 import { MessageCounter } from './message-counter.js';
 import { readState, type StateLocation } from './state-store.js';
+import { UnnamedFiles } from './unnamed-files.js';
 
 export interface PipelinePlan {
   /** The pipeline's name: also its state id in the warehouse. */
@@ -287,21 +287,20 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     { pipeline: plan.name, tap: describeCommand(plan.tap.command), target: describeCommand(plan.target.command) },
   );
 
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tapline-'));
+  // Configs hold credentials: handed over as files with no name on disk (unnamed-files.ts).
+  const files = new UnnamedFiles();
   try {
-    const secret = { mode: 0o600 } as const; // configs hold credentials
-    const tapConfig = path.join(dir, 'tap-config.json');
-    const targetConfig = path.join(dir, 'target-config.json');
     // A warehouse target stops before loading when the stored state is no longer the one read
     // here (another run of the pipeline committed in between): its rows would load twice.
     const expected = stateLocation(plan) ? { expected_state: current === undefined ? null : stringifyJson(current) } : {};
-    await writeFile(tapConfig, JSON.stringify(plan.tap.config), secret);
-    await writeFile(targetConfig, JSON.stringify({ ...plan.target.config, ...expected }), secret);
-    const tapArgs = [...plan.tap.command.args, '--config', tapConfig];
+    const tapConfig = await files.add(JSON.stringify(plan.tap.config), 3);
+    const targetConfig = await files.add(JSON.stringify({ ...plan.target.config, ...expected }), 3);
+    const tapArgs = [...plan.tap.command.args, '--config', tapConfig.path];
+    const tapFds = [tapConfig.fd];
     if (stored !== undefined) {
-      const stateIn = path.join(dir, 'state.json');
-      await writeFile(stateIn, stringifyJson(stored), secret);
-      tapArgs.push('--state', stateIn);
+      const stateIn = await files.add(stringifyJson(stored), 4);
+      tapArgs.push('--state', stateIn.path);
+      tapFds.push(stateIn.fd);
     }
 
     let committed: unknown = stored;
@@ -311,7 +310,8 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     const counter = new MessageCounter();
     const result = await runProcesses({
       tap: { file: plan.tap.command.file, args: tapArgs },
-      target: { file: plan.target.command.file, args: [...plan.target.command.args, '--config', targetConfig] },
+      target: { file: plan.target.command.file, args: [...plan.target.command.args, '--config', targetConfig.path] },
+      fds: { tap: tapFds, target: [targetConfig.fd] },
       cwd: plan.cwd,
       log,
       signal: options.signal,
@@ -338,8 +338,8 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     const exitCode = outcomeExit[result.outcome];
     // The config files are gone when the user reads this: name what they hold instead.
     const message = result.message
-      ?.replaceAll(targetConfig, `the target config (${plan.target.name})`)
-      .replaceAll(tapConfig, `the tap config (${plan.tap.name})`);
+      ?.replaceAll(targetConfig.path, `the target config (${plan.target.name})`)
+      .replaceAll(tapConfig.path, `the tap config (${plan.tap.name})`);
     if (!stateLocation(plan) && committedLine !== undefined) {
       const file = stateFile(plan);
       await mkdir(path.dirname(file), { recursive: true });
@@ -376,7 +376,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       state: committed ?? null,
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await files.close();
   }
 }
 

@@ -1,9 +1,14 @@
-// Secrets never printed: a PostgreSQL password in any form a user may write it stays out of
-// tapline's own errors (state read, state commands, model), in text and JSON logs.
+// Secrets never printed, never left on disk: a PostgreSQL password in any form a user may write it
+// stays out of tapline's own errors (state read, state commands, model), in text and JSON logs; the
+// configs tapline hands its tap and target leave no file behind, even when tapline is SIGKILLed.
 import path from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tapline, tempDir, FAKE_TAP } from './helpers.js';
+import { tapline, tempDir, FAKE_TAP, FAKE_TARGET, TAPLINE_BIN } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -63,4 +68,45 @@ describe("tapline's own PostgreSQL errors name the server, never the password", 
       }
     });
   }
+});
+
+/** Every file under `root` whose content holds `text`. */
+async function filesHolding(root: string, text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    const file = path.join(entry.parentPath, entry.name);
+    if (entry.isFile() && (await readFile(file, 'utf8')).includes(text)) found.push(file);
+  }
+  return found;
+}
+
+describe('the configs tapline hands to its tap and target', () => {
+  it('are never files on disk: nothing is left after tapline is SIGKILLed mid-run, in the temp folder or anywhere else', async () => {
+    const tmp = path.join(dir, 'tmp');
+    const inputs = path.join(dir, 'inputs');
+    await mkdir(tmp);
+    await mkdir(inputs);
+    const pause = path.join(dir, 'paused');
+    await writeFile(path.join(inputs, 'tap.json'), JSON.stringify({ records: 100, state_every: 10, api_secret: SECRET }));
+    await writeFile(path.join(inputs, 'target.json'), JSON.stringify({ path: path.join(dir, 'w.duckdb'), password: SECRET }));
+    const args = ['run', FAKE_TAP, FAKE_TARGET, '--tap-config', 'inputs/tap.json', '--target-config', 'inputs/target.json'];
+    // A first run stores a state, so the second hands the tap a --state too.
+    expect((await tapline(args, { cwd: dir, env: { TMPDIR: tmp } })).code).toBe(0);
+
+    await writeFile(path.join(inputs, 'tap.json'), JSON.stringify({ records: 200, state_every: 10, pause_at: 150, pause_file: pause, api_secret: SECRET }));
+    const runner = spawn(process.execPath, [TAPLINE_BIN, ...args], { cwd: dir, env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+    const exited = once(runner, 'exit');
+    while (!existsSync(pause) || readFileSync(pause, 'utf8') === '') await sleep(10);
+    // The tap and the target read their configs (the tap has resumed from the state and is paused):
+    // no file with a name holds them, not even while the run goes.
+    expect(await filesHolding(tmp, SECRET)).toEqual([]);
+    expect(await readdir(tmp)).toEqual([]);
+    runner.kill('SIGKILL');
+    await exited;
+    process.kill(Number(readFileSync(pause, 'utf8')), 'SIGKILL');
+
+    expect(await readdir(tmp)).toEqual([]);
+    const holding = (await filesHolding(dir, SECRET)).map((file) => path.relative(dir, file));
+    expect(holding.sort()).toEqual(['inputs/tap.json', 'inputs/target.json']);
+  }, 60_000);
 });
