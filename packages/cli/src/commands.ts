@@ -129,6 +129,10 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
 async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger, interrupts: Interrupts): Promise<number> {
   let pipeline: string | undefined;
   let summary: RunSummary;
+  if (flags['summary-json']) {
+    interrupts.lastWords = (signal) =>
+      stringifyJson(failedSummary(pipeline, ExitCode.interrupted, `tapline was interrupted (${signal}) before the tap and the target started`, 'interrupted')) + '\n';
+  }
   try {
     if (args.length < 1 || args.length > 2) throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`);
     const { project, file } = await loadProject(flags.project, cwd);
@@ -156,8 +160,8 @@ async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger
 const writeSummary = (summary: RunSummary | ReturnType<typeof failedSummary>): void => void process.stdout.write(stringifyJson(summary) + '\n');
 
 /** The summary of a run that never started: what failed, and no figures (none is known). */
-function failedSummary(pipeline: string | undefined, exitCode: ExitCode, error: string) {
-  return { pipeline: pipeline ?? null, status: 'failed' as const, exit_code: exitCode, error, incremental: false, seconds: 0, streams: [], state: null };
+function failedSummary(pipeline: string | undefined, exitCode: ExitCode, error: string, status: 'failed' | 'interrupted' = 'failed') {
+  return { pipeline: pipeline ?? null, status, exit_code: exitCode, error, incremental: false, seconds: 0, streams: [], state: null };
 }
 
 /** The settings `run` and `state` share: config files, pipeline name, state table. */

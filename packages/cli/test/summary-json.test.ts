@@ -1,8 +1,10 @@
 // --summary-json: one line on stdout on every exit, and figures a run cannot know are said to be unknown.
 import path from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tapline, tempDir, FAKE_TAP, FAKE_TARGET } from './helpers.js';
+import { tapline, tempDir, FAKE_TAP, FAKE_TARGET, TAPLINE_BIN } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -48,6 +50,29 @@ describe('--summary-json prints its line on every exit', () => {
       state: null,
     });
   });
+
+  it('a stop signal before the run started: exit 130, status interrupted', async () => {
+    // The signal lands while tapline reads its target config: a pipe nobody writes.
+    execFileSync('mkfifo', [path.join(dir, 'target.json')]);
+    const child = spawn(process.execPath, [TAPLINE_BIN, 'run', FAKE_TAP, 'duckdb', '--target-config', 'target.json', '--summary-json'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Past Node's own start: tapline has loaded its commands (DuckDB's library is mapped).
+    for (let waited = 0; !(await readFile(`/proc/${child.pid}/maps`, 'utf8').catch(() => '')).includes('duckdb'); waited += 20) {
+      if (waited > 60_000) throw new Error('tapline never loaded');
+      await sleep(20);
+    }
+    child.kill('SIGTERM');
+    // Node's exit waits for the read of the pipe it is blocked on: let that read end.
+    await sleep(500);
+    await writeFile(path.join(dir, 'target.json'), '{}');
+    expect(await exited).toBe(130);
+    expect(summaryOf(stdout)).toMatchObject({ status: 'interrupted', exit_code: 130, error: expect.stringContaining('SIGTERM'), streams: [] });
+  }, 90_000);
 });
 
 describe('a third-party target', () => {
