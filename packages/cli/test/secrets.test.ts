@@ -80,6 +80,17 @@ async function filesHolding(root: string, text: string): Promise<string[]> {
   return found;
 }
 
+/** Processes whose command line reads a descriptor of process `pid` (`--config /proc/<pid>/fd/N`). */
+async function childrenReading(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(`/proc/${pid}/fd/`)) found.push(Number(entry));
+  }
+  return found;
+}
+
 describe('the configs tapline hands to its tap and target', () => {
   it('are never files on disk: nothing is left after tapline is SIGKILLed mid-run, in the temp folder or anywhere else', async () => {
     const tmp = path.join(dir, 'tmp');
@@ -103,7 +114,11 @@ describe('the configs tapline hands to its tap and target', () => {
     expect(await readdir(tmp)).toEqual([]);
     runner.kill('SIGKILL');
     await exited;
-    process.kill(Number(readFileSync(pause, 'utf8')), 'SIGKILL');
+    // The orphaned tap and target (they name the runner's descriptors in their command line) end too.
+    const orphans = await childrenReading(runner.pid!);
+    expect(orphans.length).toBeGreaterThan(0);
+    for (const pid of orphans) process.kill(pid, 'SIGKILL');
+    while ((await childrenReading(runner.pid!)).length > 0) await sleep(20);
 
     expect(await readdir(tmp)).toEqual([]);
     const holding = (await filesHolding(dir, SECRET)).map((file) => path.relative(dir, file));
