@@ -86,8 +86,9 @@ describe('errors', () => {
     const empty = sim.world.tests.at(-1)!;
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [empty.passCode, ...sim.config.pass_codes] })]);
     expect(run.code).toBe(6);
-    expect(run.stderr).toContain(`CBTHost has no results for exam ${empty.passCode}: No results found for this test ID`);
-    expect(run.stderr).toContain(`WARN stream results (partition {"pass_code":"${empty.passCode}","test_id":null}) answered "not found / no results"`);
+    // Pass codes are credentials: named redacted (test/secrets.test.ts).
+    expect(run.stderr).toContain('CBTHost has no results for exam [REDACTED]: No results found for this test ID');
+    expect(run.stderr).toContain(`WARN stream results (partition {"pass_code":"[REDACTED]","test_id":null}) answered "not found / no results"`);
     expect(rows(recordsOf(run, 'results'))).toEqual(expectedRows(sim));
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
@@ -97,8 +98,8 @@ describe('errors', () => {
     const results = [{ pass_code: 'cbthost-zzzz-0001', test_id: 'nobody@example.com' }, ...sim.config.results];
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, results })]);
     expect(run.code).toBe(6);
-    expect(run.stderr).toContain('pass code cbthost-zzzz-0001 (test nobody@example.com): cbt pass code is invalid, or no record found');
-    expect(run.stderr).toMatch(/SUMMARY: .*"not_retired":\["\{\\"pass_code\\":\\"cbthost-zzzz-0001\\"/);
+    expect(run.stderr).toContain('pass code [REDACTED] (test nobody@example.com): cbt pass code is invalid, or no record found');
+    expect(run.stderr).toMatch(/SUMMARY: .*"not_retired":\["\{\\"pass_code\\":\\"\[REDACTED\]\\"/);
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
 
@@ -109,8 +110,9 @@ describe('errors', () => {
     expect(run.code).toBe(3);
     const first = sim.config.pass_codes[0]!;
     expect(run.stderr).toMatch(/CRITICAL .*HTTP 404/);
-    expect(run.stderr).toContain(`${wrong}/api/result/${first}`);
-    expect(run.stderr).toContain(`exam ${first}`);
+    expect(run.stderr).toContain(`${wrong}/api/result/[REDACTED]`);
+    expect(run.stderr).toContain('exam [REDACTED]');
+    expect(run.stderr).not.toContain(first);
     expect(run.stderr).toContain('base_url');
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
@@ -125,7 +127,7 @@ describe('errors', () => {
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(
-      `CRITICAL GET /api/result/${sim.config.pass_codes[0]} failed: ${sim.config.base_url} answered HTTP 200 with an HTML page titled "Sign in", not the CBTHost JSON API; check the base URL in your config`,
+      `CRITICAL GET /api/result/[REDACTED] failed: ${sim.config.base_url} answered HTTP 200 with an HTML page titled "Sign in", not the CBTHost JSON API; check the base URL in your config`,
     );
     expect(run.stderr).not.toMatch(/not valid JSON|Unexpected token|\n\s+at /);
     expect(sim.requests.count()).toBe(2); // tried once more, not retried as a passing fault
@@ -138,7 +140,7 @@ describe('errors', () => {
     const single = sim.config.results[0]!;
     const run = await runTap(tap, ['--config', jsonFile({ base_url: `${sim.baseUrl}/cbt`, results: [single] })]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain(`pass code ${single.pass_code} (test ${single.test_id})`);
+    expect(run.stderr).toContain(`pass code [REDACTED] (test ${single.test_id})`);
     expect(run.stderr).toContain(`${sim.baseUrl}/cbt/api/result`);
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
@@ -147,7 +149,7 @@ describe('errors', () => {
     const sim = await start();
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [...sim.config.pass_codes, 'cbthost-typo'] })]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/CRITICAL .*CBTHost refused the pass code cbthost-typo .*HTTP 401/);
+    expect(run.stderr).toMatch(/CRITICAL .*CBTHost refused the pass code \[REDACTED\] .*HTTP 401/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
@@ -157,7 +159,7 @@ describe('errors', () => {
     const locked = sim.world.tests.find((t) => !t.apiEnabled)!;
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, pass_codes: [...sim.config.pass_codes, locked.passCode] })]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(new RegExp(`CRITICAL .*CBTHost refused the pass code ${locked.passCode} .*HTTP 401`));
+    expect(run.stderr).toMatch(/CRITICAL .*CBTHost refused the pass code \[REDACTED\] .*HTTP 401/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
@@ -168,7 +170,7 @@ describe('errors', () => {
     const result = sim.world.results.find((r) => r.testId === locked.testId)!;
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, results: [{ pass_code: result.passCode, test_id: result.testId }] })]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toContain(`CBTHost refused the pass code ${result.passCode} (test ${result.testId})`);
+    expect(run.stderr).toContain(`CBTHost refused the pass code [REDACTED] (test ${result.testId})`);
   });
 
   it('retries a 5xx burst and still lands everything', async () => {

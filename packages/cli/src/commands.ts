@@ -75,16 +75,21 @@ export async function main(argv: string[], cwd = process.cwd(), interrupts?: Int
 
 async function command(argv: string[], cwd: string, interrupts: Interrupts): Promise<number> {
   let parsed;
+  // Orchestrators read the summary line on every exit, a command line tapline cannot read included.
+  const summaryAsked = argv.includes('--summary-json');
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    if (summaryAsked) writeSummary(failedSummary(undefined, ExitCode.usage, (error as Error).message));
     return ExitCode.usage;
   }
   const { values: flags, positionals } = parsed;
   const format = (flags['log-format'] ?? 'text') as LogFormat;
   if (format !== 'text' && format !== 'json') {
-    process.stderr.write(`--log-format must be text or json, not "${format}".\n`);
+    const message = `--log-format must be text or json, not "${format}".`;
+    process.stderr.write(`${message}\n`);
+    if (summaryAsked) writeSummary(failedSummary(undefined, ExitCode.usage, message));
     return ExitCode.usage;
   }
   const log = createLogger(format);
@@ -122,16 +127,41 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
 }
 
 async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger, interrupts: Interrupts): Promise<number> {
-  if (args.length < 1 || args.length > 2) throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`);
-  const { project, file } = await loadProject(flags.project, cwd);
-  const plan = planPipeline(project, file, { tap: args[0]!, target: args[1], ...(await commonRequest(flags, cwd)) }, cwd);
-  // Until here a signal ends tapline at once (130); from here it stops the run (both sides), which ends with 130.
-  const { signal, killSignal } = interrupts.handle();
-  const summary = await runPipeline(plan, { log, signal, killSignal, fullRefresh: flags['full-refresh'] });
+  let pipeline: string | undefined;
+  let summary: RunSummary;
+  if (flags['summary-json']) {
+    interrupts.lastWords = (signal) =>
+      stringifyJson(failedSummary(pipeline, ExitCode.interrupted, `tapline was interrupted (${signal}) before the tap and the target started`, 'interrupted')) + '\n';
+  }
+  try {
+    if (args.length < 1 || args.length > 2) throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`);
+    const { project, file } = await loadProject(flags.project, cwd);
+    const request: PlanRequest = { tap: args[0]!, target: args[1], ...(await commonRequest(flags, cwd)) };
+    pipeline = pipelineNames(project, file, request, cwd).name;
+    const plan = planPipeline(project, file, request, cwd);
+    // Until here a signal ends tapline at once (130); from here it stops the run (both sides), which ends with 130.
+    const { signal, killSignal } = interrupts.handle();
+    summary = await runPipeline(plan, { log, signal, killSignal, fullRefresh: flags['full-refresh'] });
+  } catch (error) {
+    // Nothing ran (a usage error, the warehouse out of reach): the summary line says so all the same.
+    if (flags['summary-json']) {
+      const known = error instanceof TaplineError;
+      const message = known ? error.message.split('\n\n')[0]! : `tapline failed unexpectedly: ${(error as Error).message}`;
+      writeSummary(failedSummary(pipeline, known ? error.exitCode : ExitCode.internal, message));
+    }
+    throw error;
+  }
   reportRun(summary, log);
-  // Exact numbers: a state's big integers are LosslessNumbers.
-  if (flags['summary-json']) process.stdout.write(stringifyJson(summary) + '\n');
+  if (flags['summary-json']) writeSummary(summary);
   return summary.exit_code;
+}
+
+// Exact numbers: a state's big integers are LosslessNumbers.
+const writeSummary = (summary: RunSummary | ReturnType<typeof failedSummary>): void => void process.stdout.write(stringifyJson(summary) + '\n');
+
+/** The summary of a run that never started: what failed, and no figures (none is known). */
+function failedSummary(pipeline: string | undefined, exitCode: ExitCode, error: string, status: 'failed' | 'interrupted' = 'failed') {
+  return { pipeline: pipeline ?? null, status, exit_code: exitCode, error, incremental: false, seconds: 0, streams: [], state: null };
 }
 
 /** The settings `run` and `state` share: config files, pipeline name, state table. */
@@ -146,9 +176,11 @@ async function commonRequest(flags: Flags, cwd: string): Promise<Omit<PlanReques
 }
 
 function reportRun(summary: RunSummary, log: Logger): void {
-  const rows = summary.streams.map((s) => [s.stream, s.rows_read, s.rows_loaded, s.seconds]);
+  const rows = summary.streams.map((s) => [s.stream, s.rows_read, s.rows_loaded ?? 'unknown', s.seconds]);
   if (summary.status === 'succeeded') {
     log.info(`pipeline ${summary.pipeline} succeeded in ${summary.seconds} s${summary.incremental ? ' (incremental)' : ''}`);
+  } else if (summary.status === 'partial') {
+    log.warn(`pipeline ${summary.pipeline} partial in ${summary.seconds} s: ${describePartial(summary.tap_summary)}`, { exit_code: summary.exit_code });
   } else {
     log.error(`pipeline ${summary.pipeline} ${summary.status}: ${summary.error ?? 'unknown failure'}`, {
       exit_code: summary.exit_code,
@@ -157,6 +189,41 @@ function reportRun(summary: RunSummary, log: Logger): void {
   if (log.format === 'text' && rows.length > 0) {
     process.stderr.write(formatTable(['stream', 'rows read', 'rows loaded', 'seconds'], rows) + '\n');
   }
+}
+
+/**
+ * What a partial run left for the next one, from the tap's SUMMARY line (tap-kit's run-summary.ts):
+ * the rate limit's stop and the streams it left unfinished, listings cut short, records set aside,
+ * partitions whose rows were kept though the vendor answered "no results".
+ */
+export function describePartial(tapSummary: unknown): string {
+  const summary = tapSummary as
+    | { streams?: Record<string, { rejected?: number; cut_short?: string[]; not_retired?: string[]; unfinished?: boolean }>; rate_limited?: { retry_at?: string } }
+    | undefined;
+  if (typeof summary !== 'object' || summary === null || typeof summary.streams !== 'object' || summary.streams === null) {
+    return 'the tap (exit 6) left something for the next run and printed no SUMMARY line saying what';
+  }
+  const streams = Object.entries(summary.streams);
+  const names = (pick: (entry: (typeof streams)[number][1]) => boolean) => streams.filter(([, entry]) => pick(entry)).map(([name]) => name);
+  const parts: string[] = [];
+  const unfinished = names((entry) => entry.unfinished === true);
+  if (summary.rate_limited) {
+    parts.push(
+      `the vendor's rate limit stopped the run${summary.rate_limited.retry_at ? ` (run again after ${summary.rate_limited.retry_at})` : ''}` +
+        (unfinished.length > 0 ? `; streams not finished: ${unfinished.join(', ')}` : ''),
+    );
+  } else if (unfinished.length > 0) {
+    parts.push(`streams not finished: ${unfinished.join(', ')}`);
+  }
+  const cutShort = streams.filter(([, entry]) => (entry.cut_short?.length ?? 0) > 0);
+  if (cutShort.length > 0) parts.push(`listings cut short (read again next run): ${cutShort.map(([name, entry]) => `${name} (${entry.cut_short!.join(', ')})`).join('; ')}`);
+  const rejected = streams.filter(([, entry]) => (entry.rejected ?? 0) > 0);
+  if (rejected.length > 0) parts.push(`records set aside, not loaded: ${rejected.map(([name, entry]) => `${entry.rejected} of ${name}`).join(', ')}`);
+  const kept = streams.filter(([, entry]) => (entry.not_retired?.length ?? 0) > 0);
+  if (kept.length > 0) {
+    parts.push(`"no results" answers whose earlier rows were kept: ${kept.map(([name, entry]) => `${name} (${entry.not_retired!.join(', ')})`).join('; ')}`);
+  }
+  return parts.length > 0 ? parts.join('; ') : 'the tap (exit 6) left something for the next run';
 }
 
 /**

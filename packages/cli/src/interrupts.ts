@@ -14,9 +14,12 @@ export class Interrupts {
   readonly stop = new AbortController();
   readonly kill = new AbortController();
   private handled = false;
+  /** Said on stdout before a signal ends tapline at once (the `--summary-json` line of a run that never started). */
+  lastWords: ((signal: StopSignal) => string) | undefined;
   private readonly onSignal = (signal: StopSignal): void => {
     if (!this.handled) {
       process.stderr.write(`tapline: ${signal}: stopped\n`);
+      if (this.lastWords) process.stdout.write(this.lastWords(signal));
       process.exit(130);
     }
     if (!this.stop.signal.aborted) {

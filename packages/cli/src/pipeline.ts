@@ -1,8 +1,7 @@
 // A pipeline run: resolve tap and target from tapline.yml / flags, read state, run, summarise.
-import { mkdtemp, rm, writeFile, mkdir, readFile } from 'node:fs/promises';
+import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { parseJson, stringifyJson } from '@tapline/singer';
-import os from 'node:os';
 import path from 'node:path';
 import { ExitCode, TaplineError } from './errors.js';
 import type { Logger } from './log.js';
@@ -22,6 +21,7 @@ import type { Project } from './project.js';
 import { runProcesses, type ProcessRunResult } from './processes.js';
 import { MessageCounter } from './message-counter.js';
 import { readState, type StateLocation } from './state-store.js';
+import { UnnamedFiles } from './unnamed-files.js';
 
 export interface PipelinePlan {
   /** The pipeline's name: also its state id in the warehouse. */
@@ -212,7 +212,8 @@ export async function loadStoredState(plan: PipelinePlan): Promise<unknown> {
 export interface StreamSummary {
   stream: string;
   rows_read: number;
-  rows_loaded: number;
+  /** Null when the target does not say what it kept (a third-party target): see `RunSummary.unknown`. */
+  rows_loaded: number | null;
   seconds: number;
   bookmark: unknown;
 }
@@ -226,6 +227,8 @@ export interface RunSummary {
   incremental: boolean;
   seconds: number;
   streams: StreamSummary[];
+  /** The figures this summary cannot know, each with why (`rows_loaded` of a third-party target). */
+  unknown?: Record<string, string>;
   /** The tap's own summary (tap-kit taps): per stream records, rejected, cut-short and unfinished partitions. */
   tap_summary?: unknown;
   /** The last state the target committed in this run (the next run starts from it). */
@@ -258,7 +261,10 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const started = Date.now();
   // Read even for a full refresh: the target checks it is still the stored one (expected_state).
   const current = await loadStoredState(plan);
-  const stored = options.fullRefresh ? undefined : current;
+  const usable = resumableState(plan, current, log);
+  // A full refresh forgets bookmarks, never the requests already spent: the vendor still counts them.
+  const stored = options.fullRefresh ? spentBudget(usable) : usable;
+  const incremental = !options.fullRefresh && stored !== undefined;
   if (options.signal?.aborted) {
     // Interrupted while the state was read: nothing was started.
     return {
@@ -266,34 +272,35 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       status: 'interrupted',
       exit_code: ExitCode.interrupted,
       error: 'tapline was interrupted before the tap and the target started',
-      incremental: stored !== undefined,
+      incremental,
       seconds: round((Date.now() - started) / 1000),
       streams: [],
       state: current ?? null,
     };
   }
   log.info(
-    stored === undefined
-      ? `pipeline ${plan.name}: no stored state, full sync`
-      : `pipeline ${plan.name}: incremental run from the stored state`,
+    incremental
+      ? `pipeline ${plan.name}: incremental run from the stored state`
+      : options.fullRefresh
+        ? `pipeline ${plan.name}: full refresh${stored === undefined ? '' : ", with the stored state's record of requests already spent (rate_budget)"}`
+        : `pipeline ${plan.name}: no stored state, full sync`,
     { pipeline: plan.name, tap: describeCommand(plan.tap.command), target: describeCommand(plan.target.command) },
   );
 
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tapline-'));
+  // Configs hold credentials: handed over as files with no name on disk (unnamed-files.ts).
+  const files = new UnnamedFiles();
   try {
-    const secret = { mode: 0o600 } as const; // configs hold credentials
-    const tapConfig = path.join(dir, 'tap-config.json');
-    const targetConfig = path.join(dir, 'target-config.json');
     // A warehouse target stops before loading when the stored state is no longer the one read
     // here (another run of the pipeline committed in between): its rows would load twice.
     const expected = stateLocation(plan) ? { expected_state: current === undefined ? null : stringifyJson(current) } : {};
-    await writeFile(tapConfig, JSON.stringify(plan.tap.config), secret);
-    await writeFile(targetConfig, JSON.stringify({ ...plan.target.config, ...expected }), secret);
-    const tapArgs = [...plan.tap.command.args, '--config', tapConfig];
+    const tapConfig = await files.add(JSON.stringify(plan.tap.config), 3);
+    const targetConfig = await files.add(JSON.stringify({ ...plan.target.config, ...expected }), 3);
+    const tapArgs = [...plan.tap.command.args, '--config', tapConfig.path];
+    const tapFds = [tapConfig.fd];
     if (stored !== undefined) {
-      const stateIn = path.join(dir, 'state.json');
-      await writeFile(stateIn, stringifyJson(stored), secret);
-      tapArgs.push('--state', stateIn);
+      const stateIn = await files.add(stringifyJson(stored), 4);
+      tapArgs.push('--state', stateIn.path);
+      tapFds.push(stateIn.fd);
     }
 
     let committed: unknown = stored;
@@ -303,7 +310,8 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     const counter = new MessageCounter();
     const result = await runProcesses({
       tap: { file: plan.tap.command.file, args: tapArgs },
-      target: { file: plan.target.command.file, args: [...plan.target.command.args, '--config', targetConfig] },
+      target: { file: plan.target.command.file, args: [...plan.target.command.args, '--config', targetConfig.path] },
+      fds: { tap: tapFds, target: [targetConfig.fd] },
       cwd: plan.cwd,
       log,
       signal: options.signal,
@@ -330,19 +338,22 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     const exitCode = outcomeExit[result.outcome];
     // The config files are gone when the user reads this: name what they hold instead.
     const message = result.message
-      ?.replaceAll(targetConfig, `the target config (${plan.target.name})`)
-      .replaceAll(tapConfig, `the tap config (${plan.tap.name})`);
+      ?.replaceAll(targetConfig.path, `the target config (${plan.target.name})`)
+      .replaceAll(tapConfig.path, `the tap config (${plan.tap.name})`);
     if (!stateLocation(plan) && committedLine !== undefined) {
       const file = stateFile(plan);
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, committedLine + '\n');
     }
     const succeeded = result.outcome === 'succeeded' || result.outcome === 'partial';
+    // A warehouse target commits every record a STATE covers, in the transaction that stores the
+    // STATE; another target may drop or merge records and says nothing of it: its figure is unknown.
+    const knowsLoaded = plan.target.warehouse !== undefined;
     const streams = [...result.counter.streams].map(([stream, count]) => ({
       stream,
       rows_read: count.records,
       // A clean end commits everything the tap sent; a failed run kept what the last committed STATE covers.
-      rows_loaded: succeeded ? count.records : (loaded.get(stream) ?? 0),
+      rows_loaded: !knowsLoaded ? null : succeeded ? count.records : (loaded.get(stream) ?? 0),
       seconds: round((count.lastAt - count.firstAt) / 1000),
       bookmark: bookmarkOf(committed, stream),
     }));
@@ -351,15 +362,45 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       status: result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'partial' ? 'partial' : result.outcome === 'interrupted' ? 'interrupted' : 'failed',
       exit_code: exitCode,
       ...(message ? { error: message } : {}),
-      incremental: stored !== undefined,
+      incremental,
       seconds: round((Date.now() - started) / 1000),
       streams,
+      ...(knowsLoaded
+        ? {}
+        : {
+            unknown: {
+              rows_loaded: `target ${plan.target.name} is not a warehouse target of tapline (duckdb, postgres): it does not report which records it kept, only that it received them (rows_read)`,
+            },
+          }),
       ...(result.tapSummary !== undefined ? { tap_summary: result.tapSummary } : {}),
       state: committed ?? null,
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await files.close();
   }
+}
+
+/**
+ * The stored state, when a tap can resume from it: a JSON object. Anything else (a tap's STATE of
+ * null, a string, an array) would make the tap refuse it or misread it on every run: the run starts
+ * from no state instead, saying so, and the state it commits replaces the stored one.
+ */
+function resumableState(plan: PipelinePlan, current: unknown, log: Logger): unknown {
+  if (current === undefined || (typeof current === 'object' && current !== null && !Array.isArray(current))) return current;
+  const what = current === null ? 'null' : Array.isArray(current) ? 'an array' : `a ${typeof current}`;
+  log.warn(
+    `pipeline ${plan.name}: the stored state is ${what}, not an object a tap can resume from; this run starts from no state (a full sync) and replaces it`,
+  );
+  return undefined;
+}
+
+/**
+ * What a full refresh keeps of a stored state: the vendor's request budget already spent
+ * (`rate_budget`, tap-kit's state key), so the run does not send the hour's 31st request.
+ */
+function spentBudget(state: unknown): { rate_budget: unknown } | undefined {
+  const budget = (state as { rate_budget?: unknown } | undefined)?.rate_budget;
+  return budget === undefined || budget === null ? undefined : { rate_budget: budget };
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;

@@ -1,5 +1,6 @@
 // Runs a tap and a target as two processes with the runner in between, so it owns end-of-input.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from './plugins.js';
 import { MessageCounter } from './message-counter.js';
@@ -31,6 +32,8 @@ export interface ProcessRunOptions {
    * end of input the runner did not mean (it was killed) commits nothing uncovered.
    */
   closingState?: { fallback: unknown };
+  /** Descriptors each side inherits from fd 3 on (its config and state: see unnamed-files.ts). */
+  fds?: { tap?: number[]; target?: number[] };
   /** Called once both processes are started (tests use it to kill one at a chosen moment). */
   onSpawn?: (pids: { tap: number | undefined; target: number | undefined }) => void;
 }
@@ -124,8 +127,16 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
     let tapSummary: unknown;
     const exited: Record<Side, boolean> = { tap: false, target: false };
 
-    const target = spawn(options.target.file, options.target.args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const tap = spawn(options.tap.file, options.tap.args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const target = spawn(options.target.file, options.target.args, {
+      cwd,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe', ...(options.fds?.target ?? [])],
+    }) as ChildProcessByStdio<Writable, Readable, Readable>;
+    const tap = spawn(options.tap.file, options.tap.args, {
+      cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', ...(options.fds?.tap ?? [])],
+    }) as ChildProcessByStdio<null, Readable, Readable>;
     const children: Record<Side, ChildProcess> = { tap, target };
 
     const stop = (side: Side): void => {

@@ -48,14 +48,18 @@ async function resolve(location: StateLocation, id: string): Promise<Resolved> {
 const failed = (doing: string, error: unknown): TaplineError =>
   error instanceof TaplineError ? error : new TaplineError(`Cannot ${doing}: ${(error as Error).message}`, ExitCode.stateFailed);
 
-/** The stored state of pipeline `id` (numbers exact: big integers are LosslessNumbers), or undefined when there is none yet. */
+/**
+ * The stored state of pipeline `id` (numbers exact: big integers are LosslessNumbers), or undefined
+ * when there is none yet. A stored `null` (a tap's `STATE` with a null value) is returned as null:
+ * the target checks the stored value is still the one read, and null is not "none".
+ */
 export async function readState(location: StateLocation, id: string): Promise<unknown> {
   const { library, config, table, exists } = await resolve(location, id);
   if (!exists) return undefined;
   const doing = `read the stored state of pipeline ${id} from ${location.kind}`;
   const session = await targetSession(library, config, doing);
   try {
-    return (await session.readState(table, id)) ?? undefined;
+    return await session.readState(table, id);
   } catch (error) {
     throw failed(doing, error);
   } finally {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import pg from 'pg';
-import type { Warehouse } from './plugins.js';
+import { targetPackage, type Warehouse } from './plugins.js';
 
 /** Runs SQL against one warehouse; parameters are written `$1`, `$2` in both dialects. */
 export interface WarehouseSession {
@@ -46,26 +46,17 @@ export async function openWarehouse(
     const connection = await instance.connect();
     return duckdbSession(instance, connection, schema);
   }
-  const client = new pg.Client(postgresClientConfig(config));
-  await client.connect();
-  return postgresSession(client, schema);
-}
-
-/** target-postgres settings → pg client settings; unset fields fall back to PG* variables (pg does that). */
-export function postgresClientConfig(config: Record<string, unknown>): pg.ClientConfig {
-  if (typeof config.connection_string === 'string') return { connectionString: config.connection_string };
-  // MeltanoLabs' spelling, without its +driver (as target-postgres reads it).
-  if (typeof config.sqlalchemy_url === 'string') {
-    return { connectionString: config.sqlalchemy_url.replace(/^(postgres(?:ql)?)\+[\w-]+:/i, '$1:') };
+  // Read as target-postgres reads it (the connection string parsed once, by the driver's parser),
+  // and named by host, port, database and user only: the settings may hold a password in any form.
+  const postgres = (await import(targetPackage('postgres'))) as typeof import('@tapline/target-postgres');
+  const settings = postgres.connectionSettings(config as never);
+  const client = new pg.Client(settings);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new Error(`cannot connect to PostgreSQL (${postgres.describeServer(settings)}): ${(error as Error).message}`);
   }
-  const pick = (key: string) => (config[key] === undefined ? undefined : String(config[key]));
-  return {
-    host: pick('host'),
-    port: config.port === undefined ? undefined : Number(config.port),
-    user: pick('user'),
-    password: pick('password'),
-    database: pick('database') ?? pick('dbname'),
-  };
+  return postgresSession(client, schema);
 }
 
 function duckdbSession(instance: DuckDBInstance, connection: DuckDBConnection, schema: string): WarehouseSession {

@@ -5,12 +5,26 @@ import type { SharedSettings } from './config.js';
 import type { ApiProfile } from './declare.js';
 import type { Logger } from './log.js';
 
-/** Config values under secret-looking keys, so they are redacted from every log line and error. */
+const SECRET_KEY = /key|secret|token|password|passwd|signature|credential|pass_code/i;
+
+/**
+ * Config values under secret-looking keys, so they are redacted from every log line and error:
+ * at any depth, and every string inside such a key (CBTHost's `pass_codes: [...]` and
+ * `results: [{ pass_code }]` are credentials too).
+ */
 export function secretValues(config: unknown): string[] {
-  if (typeof config !== 'object' || config === null) return [];
-  return Object.entries(config)
-    .filter(([key, value]) => /key|secret|token|password|passwd|signature|credential|pass_code/i.test(key) && typeof value === 'string' && value.length >= 4)
-    .map(([, value]) => value as string);
+  const found: string[] = [];
+  const walk = (value: unknown, secret: boolean): void => {
+    if (typeof value === 'string') {
+      if (secret && value.length >= 4) found.push(value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) walk(item, secret);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) walk(item, secret || SECRET_KEY.test(key));
+    }
+  };
+  walk(config, false);
+  return found;
 }
 
 export interface ApiClientOptions {

@@ -18,7 +18,8 @@ import {
 } from '@tapline/target-kit';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { connectionString, type PostgresConfig } from './config.js';
+import { connectionSettings, type PostgresConfig } from './config.js';
+import { describeServer } from './connection-settings.js';
 import { PgConnection } from './connection.js';
 import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, rowEncoder, type CopyTextEncoder } from './copy-text.js';
 
@@ -81,11 +82,13 @@ export const postgresDialect: Dialect<PostgresConfig> = {
     canWidenColumns: true,
   },
   async connect(config) {
-    const client = new pg.Client(clientConfig(config));
+    const settings = clientConfig(config);
+    const client = new pg.Client(settings);
     try {
       await client.connect();
     } catch (error) {
-      throw new LoadError(`cannot connect to PostgreSQL (${describeTarget(config)}): ${(error as Error).message}`);
+      // Host, port, database and user only: the settings may hold a password in any form.
+      throw new LoadError(`cannot connect to PostgreSQL (${describeServer(settings)}): ${(error as Error).message}`);
     }
     // Timestamps without a zone mean UTC, whatever the server's default zone is. A column widened
     // to numeric or text goes through each value's text (alterColumnType), so that text is fixed
@@ -103,25 +106,7 @@ export const postgresDialect: Dialect<PostgresConfig> = {
 };
 
 /** Connection settings; keys left out fall back to PG* environment variables (pg's own rule). */
-export function clientConfig(config: PostgresConfig): pg.ClientConfig {
-  const base: pg.ClientConfig = { application_name: 'tapline-target-postgres' };
-  const url = connectionString(config);
-  if (url !== undefined) return { ...base, connectionString: url };
-  return {
-    ...base,
-    ...(config.host !== undefined && { host: config.host }),
-    ...(config.port !== undefined && { port: config.port }),
-    ...(config.user !== undefined && { user: config.user }),
-    ...(config.password !== undefined && { password: config.password }),
-    ...(config.database !== undefined && { database: config.database }),
-  };
-}
-
-function describeTarget(config: PostgresConfig): string {
-  const url = connectionString(config);
-  if (url !== undefined) return url.replace(/:[^:@/]*@/, ':***@');
-  return `${config.host ?? process.env.PGHOST ?? 'localhost'}:${config.port ?? process.env.PGPORT ?? 5432}`;
-}
+export const clientConfig = (config: PostgresConfig): pg.ClientConfig => connectionSettings(config);
 
 const UNIQUE_VIOLATION = '23505';
 /** How long a run waits for another run of its pipeline to let go of the state lock (`lockState`). */

@@ -3,7 +3,8 @@ import { readStoredState, runTarget, type RunSummary } from '@tapline/target-kit
 import { postgresConfigSchema, type PostgresConfig } from './config.js';
 import { postgresDialect } from './dialect.js';
 
-export { connectionString, postgresConfigSchema, type PostgresConfig } from './config.js';
+export { connectionSettings, connectionString, postgresConfigSchema, type PostgresConfig } from './config.js';
+export { describeServer, parseConnectionString, parseKeyValue, ConnectionStringError } from './connection-settings.js';
 export { postgresDialect, quoteIdent, SQL_TYPE, KIND_OF_SQL_TYPE, clientConfig } from './dialect.js';
 
 /** Load Singer messages from `input` into PostgreSQL; `config` is validated like the CLI's. */
