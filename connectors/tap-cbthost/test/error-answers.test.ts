@@ -34,8 +34,10 @@ describe('"no results" answers, with HTTP 200 as with 404: the exam is skipped a
     expect(run.code, run.stderr).toBe(6);
     expect(keysOf(recordsOf(run, 'results'))).toEqual(heldKeys(sim, exam.testId));
     expect(activates(run)).toBe(false);
-    expect(run.stderr).toContain(`WARN stream results (partition {"pass_code":"${exam.passCode}","test_id":null}) answered "not found / no results" (CBTHost has no results for exam ${exam.passCode}`);
-    expect(summaryOf(run).streams.results.not_retired).toEqual([JSON.stringify({ pass_code: exam.passCode, test_id: null })]);
+    // Pass codes are credentials: every line names them redacted (test/secrets.test.ts).
+    expect(run.stderr).toContain(`WARN stream results (partition {"pass_code":"[REDACTED]","test_id":null}) answered "not found / no results" (CBTHost has no results for exam [REDACTED]`);
+    expect(summaryOf(run).streams.results.not_retired).toEqual([JSON.stringify({ pass_code: '[REDACTED]', test_id: null })]);
+    expect(run.stderr).not.toContain(exam.passCode);
   });
 });
 
@@ -50,8 +52,9 @@ describe('error answers that stop the run', () => {
     const exam = hitExam(sim);
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code, run.stderr).toBe(code);
-    expect(run.stderr).toContain(`CRITICAL GET /api/result/${exam.passCode} failed`);
-    expect(run.stderr).toContain(sentence.replace('{exam}', exam.passCode));
+    expect(run.stderr).toContain('CRITICAL GET /api/result/[REDACTED] failed');
+    expect(run.stderr).toContain(sentence.replace('{exam}', '[REDACTED]'));
+    expect(run.stderr).not.toContain(exam.passCode);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(activates(run)).toBe(false);
     expect(recordsOf(run, 'results').some((r) => r.cbt_test_id === exam.testId)).toBe(false);
