@@ -73,7 +73,7 @@ describe('token auth (Testpress JWT)', () => {
       },
     });
   }
-  // Testpress answers an expired token with 403 on older versions (providers.md 2.3).
+  // Testpress answers an expired token with 403 on older versions (docs/providers/testpress.md).
   const expiredTokenIs403 = byStatus({
     403: (r) =>
       /expired|signature/i.test(r.text) ? { action: 'refresh_auth', blame: 'config', message: 'the Testpress token was refused' } : undefined,
