@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
 import { pick } from './peer-files.js';
+import { record, schema, state, text } from './lines.js';
 
 /** What the contract suite hands these cases (its per-test place and its load/reject helpers). */
 export interface HardeningContext {
@@ -16,11 +17,6 @@ export interface HardeningContext {
   reject(input: { text: string } | { stream: NodeJS.ReadableStream }, pattern: RegExp, extra?: Record<string, unknown>): Promise<TargetRun>;
 }
 
-const schema = (stream: string, properties: Record<string, unknown>, key: string[] = ['id']) =>
-  JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties }, key_properties: key });
-const record = (stream: string, value: Record<string, unknown>) => JSON.stringify({ type: 'RECORD', stream, record: value });
-const state = (value: unknown) => JSON.stringify({ type: 'STATE', value });
-const text = (...lines: string[]) => ({ text: `${lines.join('\n')}\n` });
 const integer = { type: 'integer' };
 
 /** Input given as bytes (which need not be UTF-8), through a pipe that then closes. */

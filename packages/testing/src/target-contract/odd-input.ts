@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { TargetHarness, TargetPlace, TargetRun } from './harness.js';
+import { record, schema, state, text } from './lines.js';
 
 /** What the contract suite hands these cases (its per-test place and its load/reject helpers). */
 export interface OddInputContext {
@@ -13,11 +14,6 @@ export interface OddInputContext {
   reject(input: { text: string } | { stream: NodeJS.ReadableStream }, pattern: RegExp, extra?: Record<string, unknown>): Promise<TargetRun>;
 }
 
-const schema = (stream: string, properties: Record<string, unknown>, key: string[] = ['id']) =>
-  JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties }, key_properties: key });
-const record = (stream: string, value: Record<string, unknown>) => JSON.stringify({ type: 'RECORD', stream, record: value });
-const state = (value: unknown) => JSON.stringify({ type: 'STATE', value });
-const text = (...lines: string[]) => ({ text: `${lines.join('\n')}\n` });
 /** A RECORD whose record is written as raw JSON text (numbers JSON.stringify would round). */
 const rawRecord = (stream: string, json: string) => `{"type":"RECORD","stream":"${stream}","record":${json}}`;
 
