@@ -119,8 +119,9 @@ function helpText(tap: TapDefinition): string {
     'Every tap also accepts the settings request_timeout (seconds per HTTP request, 300)',
     'and max_response_mb (largest answer read, 64); --about lists them.',
     '',
-    'Exit codes: 0 ok (also a clean stop on the rate limit), 1 tap bug, 2 bad command line,',
-    '3 config or credentials to fix, 4 transient failure (run again later).',
+    'Exit codes: 0 ok, 1 tap bug, 2 bad command line, 3 config or credentials to fix,',
+    '4 transient failure (run again later), 6 partial: state saved, but the rate limit, a listing',
+    'cut short or records set aside left work for the next run (the last stderr line, SUMMARY, says which).',
   );
   return lines.join('\n') + '\n';
 }
