@@ -273,7 +273,8 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
         if (exited[side]) return;
         exited[side] = true;
         if (side === 'tap') {
-          if (code === 0 || code === TAP_EXIT_PARTIAL) {
+          // Exit 6 is a clean end only from a tap that said so in its SUMMARY line: another tap's 6 is a failure.
+          if (code === 0 || (code === TAP_EXIT_PARTIAL && tapSummary !== undefined)) {
             // The tap finished (exit 6: cleanly, leaving something for the next run): only now may
             // the target see end-of-input and commit its tail.
             tapPartial = code === TAP_EXIT_PARTIAL;

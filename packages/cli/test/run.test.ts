@@ -54,6 +54,18 @@ describe('tapline run', () => {
     expect(await eventsIn(path.join(dir, 'w.duckdb'))).toEqual([...Array(35).keys()]);
   });
 
+  it('takes a tap\'s exit 6 as a failure unless the tap said partial in a SUMMARY line (another tap\'s 6 is its own error code)', async () => {
+    const project = fakeProject(dir, { records: 100, state_every: 10, fail_after: 25, fail_exit_code: 6 });
+    const summary = await runPipeline(planPipeline(project, 'tapline.yml', { tap: 'fake-to-warehouse' }, dir), {
+      log: silentLogger,
+    });
+
+    expect(summary.status).toBe('failed');
+    expect(summary.exit_code).toBe(ExitCode.tapFailed);
+    expect(summary.streams[0]).toMatchObject({ stream: 'events', rows_read: 25, rows_loaded: 20 });
+    expect(await eventsIn(path.join(dir, 'w.duckdb'))).toEqual([...Array(20).keys()]);
+  });
+
   it('when the tap fails, stops the target without a clean end of input: only state-covered records stay', async () => {
     // 25 records, STATE after 10 and 20, then the tap dies at record 25: records 20..24 have no STATE.
     const project = fakeProject(dir, { records: 100, state_every: 10, fail_after: 25 });
