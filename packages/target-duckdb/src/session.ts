@@ -80,7 +80,9 @@ export async function openDuckDBSession(
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const holder = /Conflicting lock is held in (.*?)(?: \(PID (\d+)\))?(?:\.|$| by)/.exec(message);
+    // The holder's path may hold dots itself (`python3.11`, `~/.local/bin/node`): it ends at its PID,
+    // at " by user", or at the sentence's full stop.
+    const holder = /Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?: by user [^.]*)?\.(?:\s|$)/.exec(message);
     if (/lock/i.test(message)) {
       const who = holder ? `${holder[1]}${holder[2] ? ` (PID ${holder[2]})` : ''}` : 'another process';
       throw new LoadError(
