@@ -9,20 +9,10 @@ import { bundledTap, bundledTarget, type Provider } from '../src/plugins.js';
 import { buildModel } from '../src/model/index.js';
 import { MODEL_COLUMNS } from '../src/model/mapping.js';
 import { duckdbRows, pgSchema, tempDir, PG_URL } from './helpers.js';
-import { servedAttempts } from './testpress-served.js';
+import { servedAttempts, type ServedAttempt } from './testpress-served.js';
 
 /** One attempt as the unified model must show it, computed from the simulator's own data. */
-interface Served {
-  exam_id: string;
-  score: number;
-  max_score: number | null;
-  percentage: number | null;
-  passed: boolean | null;
-  started_at: number | null; // ms
-  finished_at: number | null; // ms
-  duration_seconds: number | null;
-  status: string;
-}
+type Served = Omit<ServedAttempt, 'email' | 'source_key'>;
 interface Expected {
   results: Served[];
   /** Exam ids the provider lists (with titles), if it has an exam list. */
