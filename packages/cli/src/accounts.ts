@@ -83,9 +83,9 @@ export interface AccountBinding {
 }
 
 /** Settings that say whose account it is (ClassMarker api_key, Testpress username, OnlineExamMaker code, a token). */
-const IDENTIFYING = /(^|_)(key|token|username|user|login|client_id|account|account_id|code|subdomain|tenant)$/i;
+const IDENTIFYING = /^(key|api_key|access_key|client_id|username|user|login|email|account|account_id|code|token|subdomain|tenant)$|_(api_key|token)$/i;
 /** Secrets that only prove it: used when nothing identifies the account, so rotating one keeps the binding otherwise. */
-const SECRET = /(^|_)(secret|password|passwd)$/i;
+const SECRET = /^(secret|password|passwd)$|_(secret|password)$/i;
 
 export function accountBinding(account: string, vendor: string, config: Record<string, unknown>): AccountBinding {
   const valued = Object.entries(config).filter(([, v]) => typeof v === 'string' || typeof v === 'number');

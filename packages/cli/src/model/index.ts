@@ -42,6 +42,8 @@ export interface ModelOptions {
   providerSchemas?: Partial<Record<Provider, string>>;
   /** The project's taps: each of a bundled provider is an account, in its schema (accounts.ts, `accountSchema`). */
   taps?: Record<string, Pick<TapSettings, 'type' | 'schema'>>;
+  /** Exactly these accounts (default: `candidateAccounts`). */
+  accounts?: ModelAccount[];
   /** DuckDB: create the file when it is missing (default true); false makes a missing file an error (a misspelt path). */
   create?: boolean;
   /** The project's `exams` settings: max score and pass mark per exam, used where the vendor sends none. */
@@ -223,7 +225,7 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
   }
   try {
     const schema = options.schema ?? defaultSchema(options.kind, {});
-    const candidates = candidateAccounts(options);
+    const candidates = options.accounts ?? candidateAccounts(options);
     const built = await modelSql(session, candidates, schema, options.exams);
     const q = quoteIdent(schema);
     // A provider's table of that name (exams) loaded into this schema: say so rather than fail on it.
