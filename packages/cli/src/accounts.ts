@@ -10,7 +10,7 @@ import type { Logger } from './log.js';
 import { describeCommand, isProvider, parseCommand } from './plugins.js';
 import type { Project } from './project.js';
 import type { PipelinePlan } from './pipeline.js';
-import { readBinding, writeBinding, type StateLocation } from './state-store.js';
+import { readBinding, readState, writeBinding, type StateLocation } from './state-store.js';
 import { duckdbPath } from './warehouse.js';
 
 /**
@@ -162,6 +162,7 @@ export async function stateForAccount(state: unknown, check: AccountCheck): Prom
     return undefined;
   }
   if (state === undefined) {
+    if (check.location) await refuseStateLeftBehind(plan, check.location);
     if (!same) await store.write(current);
     return undefined;
   }
@@ -178,5 +179,21 @@ export async function stateForAccount(state: unknown, check: AccountCheck): Prom
     `Pipeline ${plan.name}'s stored state was read from ${describeAccount(bound)}, not from ${describeAccount(current)} that tap ${plan.tap.name} now points at, ` +
       `and resuming from it would skip this account's history: start this account fresh by running again with --new-account ` +
       `(or tapline state clear ${plan.name} first), or give it a tap of its own in tapline.yml so it loads beside the other account.`,
+  );
+}
+
+/**
+ * A tap named otherwise than its connector loaded into the connector's schema before taps had
+ * schemas of their own: a state left there means this is no first run, and a full sync into a new
+ * schema would surprise. Says how to go on there, or to start in the tap's schema on purpose.
+ */
+async function refuseStateLeftBehind(plan: PipelinePlan, location: StateLocation): Promise<void> {
+  const { name: tap, vendor } = plan.tap;
+  if (!isProvider(vendor) || tap === vendor || location.config.default_target_schema !== tap) return;
+  const before = { ...location, config: { ...location.config, default_target_schema: vendor } };
+  if ((await readState(before, plan.name)) === undefined) return;
+  throw new TaplineError(
+    `Pipeline ${plan.name} has no state in schema ${tap}, where tap ${tap} now loads (a schema per account), but has one in schema ${vendor}, ` +
+      `where its tables were loaded before: to go on there, set taps.${tap}.schema: ${vendor} in tapline.yml; to load this account into ${tap} from the beginning, run again with --new-account.`,
   );
 }
