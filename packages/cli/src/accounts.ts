@@ -87,10 +87,15 @@ const IDENTIFYING = /^(key|api_key|access_key|client_id|username|user|login|emai
 /** Secrets that only prove it: used when nothing identifies the account, so rotating one keeps the binding otherwise. */
 const SECRET = /^(secret|password|passwd)$|_(secret|password)$/i;
 
-export function accountBinding(account: string, vendor: string, config: Record<string, unknown>): AccountBinding {
+/** The settings whose values name the account, sorted by key. */
+function namingSettings(config: Record<string, unknown>): [string, unknown][] {
   const valued = Object.entries(config).filter(([, v]) => typeof v === 'string' || typeof v === 'number');
   const identifying = valued.filter(([k]) => IDENTIFYING.test(k));
-  const chosen = (identifying.length > 0 ? identifying : valued.filter(([k]) => SECRET.test(k))).sort(([a], [b]) => (a < b ? -1 : 1));
+  return (identifying.length > 0 ? identifying : valued.filter(([k]) => SECRET.test(k))).sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+export function accountBinding(account: string, vendor: string, config: Record<string, unknown>): AccountBinding {
+  const chosen = namingSettings(config);
   const credentials = chosen.length === 0 ? null : createHmac('sha256', `tapline account ${vendor}`).update(JSON.stringify(chosen)).digest('hex').slice(0, 32);
   const url = config.base_url ?? config.api_url ?? config.url;
   return { account, vendor, base_url: typeof url === 'string' ? plainBaseUrl(url) : null, credentials };
@@ -116,6 +121,18 @@ const sameAccount = (a: AccountBinding, b: AccountBinding): boolean =>
 
 /** How a binding reads in a message: the vendor and address, never a credential or its hash. */
 const describeAccount = (b: AccountBinding): string => `the ${b.vendor} account at ${b.base_url ?? 'its default address'} (tap ${b.account})`;
+
+/** How the bound account and the tap's differ, naming settings but never their values. */
+function differences(bound: AccountBinding, current: AccountBinding, config: Record<string, unknown>): string {
+  const said: string[] = [];
+  if (bound.vendor !== current.vendor) said.push(`${bound.vendor} then, ${current.vendor} now`);
+  if (bound.base_url !== current.base_url) said.push(`${bound.base_url ?? 'no address'} then, ${current.base_url ?? 'no address'} now`);
+  if (bound.credentials !== current.credentials) {
+    const names = namingSettings(config).map(([k]) => k);
+    said.push(names.length > 0 ? `another ${names.join(' or ')}` : 'credentials then, none now');
+  }
+  return said.join('; ');
+}
 
 /** Where a pipeline's binding is kept: beside its state, in the warehouse or in .tapline/state/. */
 interface BindingStore {
@@ -176,7 +193,7 @@ export async function stateForAccount(state: unknown, check: AccountCheck): Prom
   }
   if (same) return state;
   throw new TaplineError(
-    `Pipeline ${plan.name}'s stored state was read from ${describeAccount(bound)}, not from ${describeAccount(current)} that tap ${plan.tap.name} now points at, ` +
+    `Pipeline ${plan.name}'s stored state was read from another account than tap ${plan.tap.name} now reads (${differences(bound, current, plan.tap.config)}), ` +
       `and resuming from it would skip this account's history: start this account fresh by running again with --new-account ` +
       `(or tapline state clear ${plan.name} first), or give it a tap of its own in tapline.yml so it loads beside the other account.`,
   );

@@ -144,7 +144,10 @@ describe.each(['postgres', 'duckdb'] as const)('two ClassMarker accounts in one 
       await write(second.config);
       const refused = await tapline(['run', 'school', '--summary-json'], { cwd: dir });
       expect(refused.code).toBe(ExitCode.usage);
-      expect(refused.stderr).toContain(`Pipeline school's stored state was read from the classmarker account at http://127.0.0.1 (tap ${tap}), not from the classmarker account`);
+      expect(refused.stderr).toContain(
+        `Pipeline school's stored state was read from another account than tap ${tap} now reads (another api_key), and resuming from it would skip this account's history: ` +
+          'start this account fresh by running again with --new-account (or tapline state clear school first)',
+      );
       expect(refused.stderr).toContain('--new-account');
       expect(refused.stderr).toContain('tapline state clear school');
       expect(JSON.parse(refused.stdout.trim())).toMatchObject({ pipeline: 'school', status: 'failed', exit_code: ExitCode.usage });
@@ -214,7 +217,7 @@ describe("the demo's warehouse.duckdb reused for a real account", () => {
       );
       const refused = await tapline(['run', 'classmarker', 'duckdb'], { cwd: dir });
       expect(refused.code).toBe(ExitCode.usage);
-      expect(refused.stderr).toContain("Pipeline classmarker-to-duckdb's stored state was read from the classmarker account at http://127.0.0.1 (tap classmarker)");
+      expect(refused.stderr).toContain("Pipeline classmarker-to-duckdb's stored state was read from another account than tap classmarker now reads (another api_key)");
       expect(refused.stderr).toContain('tapline state clear classmarker-to-duckdb');
     } finally {
       await real.close();
