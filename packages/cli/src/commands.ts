@@ -32,6 +32,7 @@ Options:
   --pipeline NAME       pipeline name = state id (default: from tapline.yml, else <tap>-to-<target>)
   --state-table NAME    warehouse table holding state (default _tapline_state)
   --full-refresh        ignore the stored state for this run
+  --new-account         the tap now reads another account: start it from no state, bind the pipeline to it
   --summary-json        print one JSON line with the run's summary on stdout at the end
   --log-format text|json
   --target NAME         (state, model) which target of tapline.yml holds the warehouse
@@ -46,6 +47,7 @@ const options = {
   pipeline: { type: 'string' },
   'state-table': { type: 'string' },
   'full-refresh': { type: 'boolean' },
+  'new-account': { type: 'boolean' },
   'summary-json': { type: 'boolean' },
   'log-format': { type: 'string' },
   target: { type: 'string' },
@@ -143,7 +145,7 @@ async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger
     const plan = planPipeline(project, file, request, cwd);
     // Until here a signal ends tapline at once (130); from here it stops the run (both sides), which ends with 130.
     const { signal, killSignal } = interrupts.handle();
-    summary = await runPipeline(plan, { log, signal, killSignal, fullRefresh: flags['full-refresh'] });
+    summary = await runPipeline(plan, { log, signal, killSignal, fullRefresh: flags['full-refresh'], newAccount: flags['new-account'] });
   } catch (error) {
     // Nothing ran (a usage error, the warehouse out of reach): the summary line says so all the same.
     if (flags['summary-json']) {
@@ -256,7 +258,7 @@ async function locateState(names: string[], flags: Flags, cwd: string): Promise<
     }
   }
   const resolved = pipelineNames(project, file, request, cwd);
-  const { warehouse, config, describeKey } = targetFor(project, resolved.target, resolved.tapType, request.targetConfig, {
+  const { warehouse, config, describeKey } = targetFor(project, resolved.target, resolved.tap, request.targetConfig, {
     projectFile: file,
     overrideLabel: request.targetConfigLabel,
   });
@@ -335,11 +337,11 @@ async function modelCommand(flags: Flags, cwd: string, log: Logger): Promise<num
   const override = flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined;
   const { warehouse, config } = targetFor(project, targetName, undefined, override, { projectFile: file });
   if (!warehouse || !isWarehouse(warehouse)) throw new TaplineError(`--target must name a duckdb or postgres target, not "${targetName}".`);
-  const built = await buildModel({ kind: warehouse, config, cwd, schema: flags.schema, create: false, exams: project.exams });
-  const where = built.providers.map((p) => `${p} (${built.providerSchemas[p]})`);
+  const built = await buildModel({ kind: warehouse, config, cwd, schema: flags.schema, create: false, exams: project.exams, taps: project.taps });
+  const where = built.accounts.map((a) => `${a.provider} account ${a.account} (${a.schema})`);
   if (built.providers.length === 0) {
     log.warn(
-      `no provider tables found (looked in ${Object.values(built.providerSchemas).filter((v, i, all) => all.indexOf(v) === i).join(', ')}): ` +
+      `no provider tables found (looked in ${built.searched.join(', ')}): ` +
         `the views ${built.schema}.exam_results and ${built.schema}.exams are empty; run a pipeline first, or check the target config`,
     );
   } else {

@@ -13,7 +13,7 @@ export {
 } from './pipeline.js';
 export { runProcesses, type ProcessRunResult } from './processes.js';
 export { readState, writeState, clearState, type StateLocation } from './state-store.js';
-export { buildModel, modelSql, PROVIDER_MODELS } from './model/index.js';
+export { buildModel, modelSql, candidateAccounts, PROVIDER_MODELS, type ModelAccount } from './model/index.js';
 export { RESULT_COLUMNS, type ProviderModel } from './model/mapping.js';
 export { runDemo, EXAMPLE_QUERIES } from './demo.js';
 export { PROVIDERS, bundledTap, bundledTarget, bundledSimulator } from './plugins.js';

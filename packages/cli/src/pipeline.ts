@@ -21,12 +21,14 @@ import type { Project } from './project.js';
 import { runProcesses, type ProcessRunResult } from './processes.js';
 import { MessageCounter } from './message-counter.js';
 import { readState, type StateLocation } from './state-store.js';
+import { accountSchema, refuseSharedTables, stateForAccount, vendorOf, warehouseIdentity, type TableHome } from './accounts.js';
 import { UnnamedFiles } from './unnamed-files.js';
 
 export interface PipelinePlan {
   /** The pipeline's name: also its state id in the warehouse. */
   name: string;
-  tap: { name: string; command: Command; config: Record<string, unknown> };
+  /** `vendor`: the bundled connector, or a third-party tap's command (accounts.ts). */
+  tap: { name: string; vendor: string; command: Command; config: Record<string, unknown> };
   target: {
     name: string;
     command: Command;
@@ -117,7 +119,7 @@ export function planPipeline(project: Project, projectFile: string | undefined, 
       : existingCommand(tapName, cwd, `${names.tapFrom} is not a tap in ${projectFile ?? 'tapline.yml'}, not a bundled one (${PROVIDERS.join(', ')}), and no command of that name exists.`);
 
   const targetSettings = project.targets[targetName];
-  const { warehouse, config: targetConfig, describeKey } = targetFor(project, targetName, tapType, request.targetConfig, {
+  const { warehouse, config: targetConfig, describeKey } = targetFor(project, targetName, tapName, request.targetConfig, {
     projectFile,
     overrideLabel: request.targetConfigLabel,
   });
@@ -128,6 +130,7 @@ export function planPipeline(project: Project, projectFile: string | undefined, 
       : existingCommand(targetName, cwd, `${names.targetFrom} is not a target in ${projectFile ?? 'tapline.yml'}, not a bundled one (${WAREHOUSES.join(', ')}), and no command of that name exists.`);
 
   const stateTable = request.stateTable ?? project.state_table;
+  if (warehouse) refuseSharedTables(tableHome(project, name, tapName, targetName, cwd, request.targetConfig)!, projectHomes(project, cwd), projectFile);
   if (warehouse) {
     targetConfig.state_table = stateTable;
     targetConfig.state_id = name;
@@ -137,7 +140,7 @@ export function planPipeline(project: Project, projectFile: string | undefined, 
   }
   return {
     name,
-    tap: { name: tapName, command: tapCommand, config: { ...tapSettings?.config, ...request.tapConfig } },
+    tap: { name: tapName, vendor: vendorOf(project, tapName, cwd), command: tapCommand, config: { ...tapSettings?.config, ...request.tapConfig } },
     target: { name: targetName, command: targetCommand, config: targetConfig, warehouse, describeKey },
     stateTable,
     cwd,
@@ -164,23 +167,34 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/** Where a pipeline's tables go, for a bundled target (accounts.ts). */
+function tableHome(project: Project, pipeline: string, tap: string, target: string, cwd: string, override?: Record<string, unknown>): TableHome | undefined {
+  const { warehouse, config } = targetFor(project, target, tap, override);
+  const schema = warehouse ? (config.default_target_schema as string | undefined) ?? (warehouse === 'duckdb' ? 'main' : 'public') : undefined;
+  if (!warehouse || schema === undefined) return undefined;
+  return { pipeline, tap, vendor: vendorOf(project, tap, cwd), target, warehouse: warehouseIdentity(warehouse, config, cwd), schema };
+}
+
+const projectHomes = (project: Project, cwd: string): TableHome[] =>
+  Object.entries(project.pipelines).flatMap(([name, p]) => tableHome(project, name, p.tap, p.target, cwd) ?? []);
+
 /**
- * A target's warehouse kind and config (tapline.yml, then the override file). Each provider loads
- * into its own schema by default, so testpress.exams and onlineexammaker.exams never collide.
+ * A target's warehouse kind and config (tapline.yml, then the override file). A bundled tap loads
+ * into a schema of its own by default, named after the tap (accounts.ts), so two accounts' tables,
+ * and testpress.exams and onlineexammaker.exams, never collide.
  */
 export function targetFor(
   project: Project,
   targetName: string,
-  tapType: string | undefined,
+  tapName: string | undefined,
   override: Record<string, unknown> | undefined,
   sources: { projectFile?: string | undefined; overrideLabel?: string | undefined } = {},
 ): { warehouse: Warehouse | undefined; config: Record<string, unknown>; describeKey: (key: string) => string } {
   const settings = project.targets[targetName];
   const warehouse = settings?.type ?? (isWarehouse(targetName) ? targetName : undefined);
   const config: Record<string, unknown> = { ...settings?.config, ...override };
-  if (warehouse && config.default_target_schema === undefined && tapType && isProvider(tapType)) {
-    config.default_target_schema = tapType;
-  }
+  const schema = warehouse && tapName !== undefined ? accountSchema(project, tapName, config) : undefined;
+  if (schema !== undefined) config.default_target_schema = schema;
   const describeKey = (key: string): string => {
     if (override && Object.hasOwn(override, key)) return `${sources.overrideLabel ?? 'the target config file'}: ${key}`;
     if (settings && Object.hasOwn(settings.config, key)) return `${sources.projectFile ?? 'tapline.yml'}: targets.${targetName}.config.${key}`;
@@ -243,6 +257,8 @@ export interface RunOptions {
   stopGraceMs?: number;
   /** Ignore the stored state for this run (the state the run commits still replaces it). */
   fullRefresh?: boolean;
+  /** Start the account the tap now reads from no state, and bind the pipeline to it (accounts.ts). */
+  newAccount?: boolean | undefined;
   onSpawn?: Parameters<typeof runProcesses>[0]['onSpawn'];
   /** Live counts while the run goes (records per stream so far). */
   onProgress?: (records: ReadonlyMap<string, { records: number }>) => void;
@@ -261,7 +277,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const started = Date.now();
   // Read even for a full refresh: the target checks it is still the stored one (expected_state).
   const current = await loadStoredState(plan);
-  const usable = resumableState(plan, current, log);
+  const usable = await stateForAccount(resumableState(plan, current, log), { plan, location: stateLocation(plan), stateFile: stateFile(plan), newAccount: options.newAccount, log });
   // A full refresh forgets bookmarks, never the requests already spent: the vendor still counts them.
   const stored = options.fullRefresh ? spentBudget(usable) : usable;
   const incremental = !options.fullRefresh && stored !== undefined;

@@ -20,6 +20,11 @@ const tapSchema = z.strictObject({
   /** Any Singer tap executable (ours or third-party); without it the bundled tap-<type> runs. */
   command: commandSchema.optional(),
   config: configSchema.default({}),
+  /**
+   * The schema this account's tables go to on a bundled target (default: the target's
+   * default_target_schema, else the tap's name: one schema per account).
+   */
+  schema: z.string().min(1).optional(),
 });
 
 const targetSchema = z.strictObject({

@@ -5,6 +5,7 @@ import type { BaseTargetConfig, TableRef } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from './errors.js';
 import { duckdbPath, openWarehouse, quoteIdent } from './warehouse.js';
 import type { Warehouse } from './plugins.js';
+import type { AccountBinding } from './accounts.js';
 import { checkTargetConfig, stateTableOf, targetLibrary, targetSession, type TargetLibrary } from './target-packages.js';
 
 /**
@@ -108,6 +109,11 @@ export async function clearState(location: StateLocation, id: string): Promise<b
       const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
       const before = await session.query(`SELECT 1 AS found FROM ${qualified} WHERE id = $1`, [id]);
       await session.query(`DELETE FROM ${qualified} WHERE id = $1`, [id]);
+      // The next run starts fresh, so it binds to whichever account its tap then reads.
+      const bindings = bindingTable(table);
+      if (await session.tableExists(bindings.schema, bindings.table)) {
+        await session.query(`DELETE FROM ${quoteIdent(bindings.schema)}.${quoteIdent(bindings.table)} WHERE pipeline = $1`, [id]);
+      }
       return before.length > 0;
     } finally {
       await session.close();
@@ -116,5 +122,63 @@ export async function clearState(location: StateLocation, id: string): Promise<b
     throw failed(doing, error);
   } finally {
     await lock?.close();
+  }
+}
+
+/** The table beside the state table that names the account each pipeline's state was read from (accounts.ts). */
+const bindingTable = (state: TableRef): TableRef => ({ schema: state.schema, table: `${state.table}_accounts` });
+
+const BINDING_COLUMNS = ['account', 'vendor', 'base_url', 'credentials'] as const;
+
+/** The account pipeline `id`'s state is bound to, or undefined when none is recorded. */
+export async function readBinding(location: StateLocation, id: string): Promise<AccountBinding | undefined> {
+  const { table, exists } = await resolve(location, id);
+  if (!exists) return undefined;
+  const bindings = bindingTable(table);
+  const session = await openBindings(location, `read the account of pipeline ${id}`, false);
+  if (!session) return undefined;
+  try {
+    if (!(await session.tableExists(bindings.schema, bindings.table))) return undefined;
+    const [row] = await session.query(
+      `SELECT ${BINDING_COLUMNS.join(', ')} FROM ${quoteIdent(bindings.schema)}.${quoteIdent(bindings.table)} WHERE pipeline = $1`,
+      [id],
+    );
+    return row as AccountBinding | undefined;
+  } catch (error) {
+    throw failed(`read the account of pipeline ${id} from ${location.kind}`, error);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Binds pipeline `id`'s state to an account (replacing any earlier binding). */
+export async function writeBinding(location: StateLocation, id: string, binding: AccountBinding): Promise<void> {
+  const { table } = await resolve(location, id);
+  const bindings = bindingTable(table);
+  const qualified = `${quoteIdent(bindings.schema)}.${quoteIdent(bindings.table)}`;
+  const session = (await openBindings(location, `bind pipeline ${id} to its account`, true))!;
+  try {
+    await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(bindings.schema)}`);
+    await session.query(
+      `CREATE TABLE IF NOT EXISTS ${qualified} (pipeline VARCHAR PRIMARY KEY, account VARCHAR NOT NULL, vendor VARCHAR NOT NULL, ` +
+        `base_url VARCHAR, credentials VARCHAR, bound_at TIMESTAMPTZ NOT NULL)`,
+    );
+    await session.query(
+      `INSERT INTO ${qualified} (pipeline, ${BINDING_COLUMNS.join(', ')}, bound_at) VALUES ($1, $2, $3, $4, $5, current_timestamp) ` +
+        `ON CONFLICT (pipeline) DO UPDATE SET ${BINDING_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}, bound_at = EXCLUDED.bound_at`,
+      [id, binding.account, binding.vendor, binding.base_url, binding.credentials],
+    );
+  } catch (error) {
+    throw failed(`bind pipeline ${id} to its account in ${location.kind}`, error);
+  } finally {
+    await session.close();
+  }
+}
+
+async function openBindings(location: StateLocation, doing: string, create: boolean) {
+  try {
+    return await openWarehouse(location.kind, location.config, location.cwd, { create });
+  } catch (error) {
+    throw failed(doing, error);
   }
 }

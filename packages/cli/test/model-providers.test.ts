@@ -130,7 +130,7 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s', (wareh
 
         const { results: served, exams: listed } = simulator.expected();
         const [first] = await query(`SELECT * FROM "${viewSchema}".exam_results LIMIT 1`);
-        expect(Object.keys(first!)).toEqual(['provider', ...MODEL_COLUMNS]);
+        expect(Object.keys(first!)).toEqual(['provider', 'account', ...MODEL_COLUMNS]);
 
         const [t] = await query(
           `SELECT count(*) AS n, count(DISTINCT source_key) AS keys, count(DISTINCT candidate_id) AS candidates,

@@ -112,7 +112,7 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s over Cla
 
       const served = [...simulator.data.groupResults, ...simulator.data.linkResults].map((s) => s.result);
       const columns = await query(`SELECT * FROM "${viewSchema}".exam_results LIMIT 1`);
-      expect(Object.keys(columns[0]!)).toEqual(['provider', ...MODEL_COLUMNS]);
+      expect(Object.keys(columns[0]!)).toEqual(['provider', 'account', ...MODEL_COLUMNS]);
 
       const [totals] = await query(
         `SELECT count(*) AS n, count(DISTINCT source_key) AS keys, sum(score) AS score, sum(CASE WHEN passed THEN 1 ELSE 0 END) AS passed,
@@ -166,7 +166,7 @@ describe('the unified model with no provider tables', () => {
     expect(built.providers).toEqual([]);
     expect(await duckdbRows(file, 'SELECT count(*) AS n FROM exam_results')).toEqual([{ n: '0' }]);
     const columns = await duckdbRows(file, `SELECT column_name FROM information_schema.columns WHERE table_name = 'exams' ORDER BY ordinal_position`);
-    expect(columns.map((c) => c.column_name)).toEqual(['provider', 'exam_id', 'exam_title', 'attempts', 'mean_score', 'mean_percentage', 'pass_rate']);
+    expect(columns.map((c) => c.column_name)).toEqual(['provider', 'account', 'exam_id', 'exam_title', 'attempts', 'mean_score', 'mean_percentage', 'pass_rate']);
   });
 });
 
@@ -200,7 +200,7 @@ describe('tapline model over tables a pipeline loaded into default_target_schema
     await writeFile(path.join(dir, 'd.json'), JSON.stringify({ path: 'w.duckdb', default_target_schema: 'wh' }));
     const built = await tapline(['model', '--target-config', 'd.json'], { cwd: dir });
     expect(built.code, built.stderr).toBe(0);
-    expect(built.stderr).toContain('model built in main from classmarker (wh), cbthost (wh)');
+    expect(built.stderr).toContain('model built in main from classmarker account classmarker (wh), cbthost account cbthost (wh)');
 
     const counts = await duckdbRows(file, 'SELECT provider, count(*) AS n FROM main.exam_results GROUP BY provider ORDER BY provider');
     expect(counts).toEqual([{ provider: 'cbthost', n: '8' }, { provider: 'classmarker', n: '2' }]);

@@ -1,10 +1,11 @@
 // `tapline model`: the views exam_results and exams over whichever provider tables exist.
+import { normaliseName } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from '../errors.js';
-import type { Provider, Warehouse } from '../plugins.js';
+import { isProvider, type Provider, type Warehouse } from '../plugins.js';
 import { defaultSchema, duckdbPath, openWarehouse, quoteIdent, type WarehouseSession } from '../warehouse.js';
 import { columnTypes, Columns } from './columns.js';
 import { MODEL_COLUMNS, RESULT_COLUMNS, type ProviderModel, type ResultSource } from './mapping.js';
-import type { ExamSettings, ExamSettingsByProvider } from '../project.js';
+import type { ExamSettings, ExamSettingsByProvider, TapSettings } from '../project.js';
 import { classmarkerModel } from './classmarker.js';
 import { testpressModel } from './testpress.js';
 import { onlineexammakerModel } from './onlineexammaker.js';
@@ -34,21 +35,37 @@ export interface ModelOptions {
    * default_target_schema, where provider tables land (`exams` is a provider table's name too).
    */
   schema?: string | undefined;
-  /** The schema each provider's tables are in (default: default_target_schema if they are there, else the provider's name). */
+  /**
+   * The schema each provider's tables are in, as one account named after the provider; only these
+   * are looked at (default: the accounts of `taps`, and default_target_schema or the provider's name).
+   */
   providerSchemas?: Partial<Record<Provider, string>>;
+  /** The project's taps: each of a bundled provider is an account, in its schema (accounts.ts, `accountSchema`). */
+  taps?: Record<string, Pick<TapSettings, 'type' | 'schema'>>;
+  /** Exactly these accounts (default: `candidateAccounts`). */
+  accounts?: ModelAccount[];
   /** DuckDB: create the file when it is missing (default true); false makes a missing file an error (a misspelt path). */
   create?: boolean;
   /** The project's `exams` settings: max score and pass mark per exam, used where the vendor sends none. */
   exams?: ExamSettingsByProvider;
 }
 
+/** One account of a provider the model reads: the tap's name in tapline.yml, and where its tables are. */
+export interface ModelAccount {
+  provider: Provider;
+  account: string;
+  schema: string;
+}
+
 export interface BuiltModel {
   /** Providers with at least one results table in the warehouse. */
   providers: Provider[];
+  /** Every account with tables in the warehouse, in view order. */
+  accounts: ModelAccount[];
   /** The schema the views are in. */
   schema: string;
-  /** Where each provider's tables were looked for. */
-  providerSchemas: Record<Provider, string>;
+  /** Every schema looked in for an account's tables. */
+  searched: string[];
   exam_results_sql: string;
   exams_sql: string;
 }
@@ -57,6 +74,7 @@ const EMPTY_RESULTS =
   'SELECT ' +
   [
     `CAST(NULL AS VARCHAR) AS provider`,
+    `CAST(NULL AS VARCHAR) AS account`,
     ...MODEL_COLUMNS.map((c) => {
       const type =
         c === 'score' || c === 'max_score' || c === 'percentage' || c === 'duration_seconds'
@@ -71,84 +89,87 @@ const EMPTY_RESULTS =
   ].join(', ') +
   ' WHERE 1 = 0';
 
-/** Builds the SQL of both views (`exams` reads `exam_results` in `viewSchema`) for what exists in the warehouse now. */
+/** Builds the SQL of both views (`exams` reads `exam_results` in `viewSchema`) over these accounts' tables as they are now. */
 export async function modelSql(
   session: WarehouseSession,
-  providerSchemas: Partial<Record<Provider, string>> = {},
+  accounts: readonly ModelAccount[],
   viewSchema: string = session.schema,
   examSettings: ExamSettingsByProvider = {},
-): Promise<Pick<BuiltModel, 'providers' | 'exam_results_sql' | 'exams_sql'>> {
+): Promise<Pick<BuiltModel, 'providers' | 'accounts' | 'exam_results_sql' | 'exams_sql'>> {
   const resultSelects: string[] = [];
   const examSelects: string[] = [];
-  const providers: Provider[] = [];
-  for (const model of PROVIDER_MODELS) {
-    const schema = providerSchemas[model.provider] ?? model.provider;
-    const table = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
-    let found = false;
+  const found: ModelAccount[] = [];
+  for (const account of accounts) {
+    // An account whose tables were found in an earlier schema (default_target_schema before the provider's) is read once.
+    if (found.some((a) => a.provider === account.provider && a.account === account.account)) continue;
+    const model = PROVIDER_MODELS.find((m) => m.provider === account.provider)!;
+    const table = (name: string) => `${quoteIdent(account.schema)}.${quoteIdent(name)}`;
+    const labels = `'${model.provider}' AS provider, ${sqlText(account.account)} AS account`;
+    let hasResults = false;
     for (const source of model.results) {
-      const types = await columnTypes(session, schema, source.table);
+      const types = await columnTypes(session, account.schema, source.table);
       if (!isSource(types, source)) continue;
-      found = true;
+      hasResults = true;
       const lookups: Record<string, Columns> = {};
       const joins: string[] = [];
       const r = new Columns(types, 'r');
       for (const lookup of source.lookups ?? []) {
-        const lookupTypes = await columnTypes(session, schema, lookup.table);
+        const lookupTypes = await columnTypes(session, account.schema, lookup.table);
         const l = new Columns(lookupTypes, lookup.alias);
         lookups[lookup.alias] = l;
         if (lookupTypes.size > 0) joins.push(`LEFT JOIN ${table(lookup.table)} AS ${lookup.alias} ON ${lookup.on(r, l)}`);
       }
       const mapped = source.map(r, lookups);
-      const columns = [`'${model.provider}' AS provider`, ...RESULT_COLUMNS.map((c) => `${mapped[c]} AS ${c}`)];
+      const columns = [labels, ...RESULT_COLUMNS.map((c) => `${mapped[c]} AS ${c}`)];
       const select = `SELECT ${columns.join(', ')} FROM ${table(source.table)} AS r ${joins.join(' ')}${live(r, 'r')}`.trim();
       resultSelects.push(withExamSettings(select, examSettings[model.provider]));
     }
     for (const source of model.exams) {
-      const types = await columnTypes(session, schema, source.table);
+      const types = await columnTypes(session, account.schema, source.table);
       if (types.size === 0) continue;
       const e = new Columns(types, 'e');
       const mapped = source.map(e);
-      examSelects.push(
-        `SELECT '${model.provider}' AS provider, ${mapped.exam_id} AS exam_id, ${mapped.exam_title} AS exam_title FROM ${table(source.table)} AS e${live(e, 'e')}`,
-      );
+      examSelects.push(`SELECT ${labels}, ${mapped.exam_id} AS exam_id, ${mapped.exam_title} AS exam_title FROM ${table(source.table)} AS e${live(e, 'e')}`);
     }
-    if (found) providers.push(model.provider);
+    if (hasResults) found.push(account);
   }
   const exam_results_sql = resultSelects.length ? resultSelects.join('\nUNION ALL\n') : EMPTY_RESULTS;
   const target = (name: string) => `${quoteIdent(viewSchema)}.${quoteIdent(name)}`;
   const catalog = examSelects.length
     ? examSelects.join('\nUNION ALL\n')
-    : 'SELECT CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS exam_id, CAST(NULL AS VARCHAR) AS exam_title WHERE 1 = 0';
+    : 'SELECT CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS account, CAST(NULL AS VARCHAR) AS exam_id, CAST(NULL AS VARCHAR) AS exam_title WHERE 1 = 0';
+  // One row per exam of each account: two accounts' exams may share an id and are still two exams.
   // Exams listed by a provider and exams seen only in results both get a row. An exam's title comes
   // from the provider's exam list; without one (CBTHost), from its results: a real title before the
   // exam id standing in for one (CBTHost's mass reads carry none), then the most frequent, then the
   // first alphabetically, so it never depends on the order rows were read in.
   const exams_sql = `
 WITH catalog AS (
-  SELECT provider, exam_id, max(exam_title) AS exam_title FROM (${catalog}) AS c GROUP BY provider, exam_id
+  SELECT provider, account, exam_id, max(exam_title) AS exam_title FROM (${catalog}) AS c GROUP BY provider, account, exam_id
 ), attempts AS (
-  SELECT provider, exam_id, count(*) AS attempts, avg(score) AS mean_score,
+  SELECT provider, account, exam_id, count(*) AS attempts, avg(score) AS mean_score,
          avg(percentage) AS mean_percentage,
          avg(CASE WHEN passed THEN 1.0 WHEN NOT passed THEN 0.0 END) AS pass_rate
-  FROM ${target('exam_results')} GROUP BY provider, exam_id
+  FROM ${target('exam_results')} GROUP BY provider, account, exam_id
 ), titles AS (
-  SELECT provider, exam_id, exam_title,
-         row_number() OVER (PARTITION BY provider, exam_id
+  SELECT provider, account, exam_id, exam_title,
+         row_number() OVER (PARTITION BY provider, account, exam_id
                             ORDER BY CASE WHEN exam_title = exam_id THEN 1 ELSE 0 END, count(*) DESC, exam_title) AS choice
-  FROM ${target('exam_results')} WHERE exam_title IS NOT NULL GROUP BY provider, exam_id, exam_title
+  FROM ${target('exam_results')} WHERE exam_title IS NOT NULL GROUP BY provider, account, exam_id, exam_title
 ), ids AS (
-  SELECT provider, exam_id FROM catalog UNION SELECT provider, exam_id FROM attempts
+  SELECT provider, account, exam_id FROM catalog UNION SELECT provider, account, exam_id FROM attempts
 )
-SELECT ids.provider, ids.exam_id, COALESCE(catalog.exam_title, titles.exam_title) AS exam_title,
+SELECT ids.provider, ids.account, ids.exam_id, COALESCE(catalog.exam_title, titles.exam_title) AS exam_title,
        CAST(COALESCE(attempts.attempts, 0) AS BIGINT) AS attempts,
        CAST(attempts.mean_score AS DOUBLE PRECISION) AS mean_score,
        CAST(attempts.mean_percentage AS DOUBLE PRECISION) AS mean_percentage,
        CAST(attempts.pass_rate AS DOUBLE PRECISION) AS pass_rate
 FROM ids
-LEFT JOIN catalog ON catalog.provider = ids.provider AND catalog.exam_id = ids.exam_id
-LEFT JOIN attempts ON attempts.provider = ids.provider AND attempts.exam_id = ids.exam_id
-LEFT JOIN titles ON titles.provider = ids.provider AND titles.exam_id = ids.exam_id AND titles.choice = 1`;
-  return { providers, exam_results_sql, exams_sql };
+LEFT JOIN catalog ON catalog.provider = ids.provider AND catalog.account = ids.account AND catalog.exam_id = ids.exam_id
+LEFT JOIN attempts ON attempts.provider = ids.provider AND attempts.account = ids.account AND attempts.exam_id = ids.exam_id
+LEFT JOIN titles ON titles.provider = ids.provider AND titles.account = ids.account AND titles.exam_id = ids.exam_id AND titles.choice = 1`;
+  const providers = PROVIDER_MODELS.map((m) => m.provider).filter((p) => found.some((a) => a.provider === p));
+  return { providers, accounts: found, exam_results_sql, exams_sql };
 }
 
 const sqlText = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -181,6 +202,7 @@ function withExamSettings(select: string, settings: Record<string, ExamSettings>
   };
   const columns = [
     'm.provider',
+    'm.account',
     ...RESULT_COLUMNS.map((c) => `${value[c] ?? `m.${c}`} AS ${c}`),
     `CASE WHEN m.max_score IS NOT NULL THEN 'provider' WHEN ${statedMax} IS NOT NULL THEN 'tapline.yml' END AS max_score_source`,
     `CASE WHEN m.passed IS NOT NULL THEN 'provider' WHEN ${statedVerdict} IS NOT NULL THEN 'tapline.yml' END AS passed_source`,
@@ -203,8 +225,8 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
   }
   try {
     const schema = options.schema ?? defaultSchema(options.kind, {});
-    const providerSchemas = await findProviderSchemas(session, options);
-    const built = await modelSql(session, providerSchemas, schema, options.exams);
+    const candidates = options.accounts ?? candidateAccounts(options);
+    const built = await modelSql(session, candidates, schema, options.exams);
     const q = quoteIdent(schema);
     // A provider's table of that name (exams) loaded into this schema: say so rather than fail on it.
     const clashes = await session.query(
@@ -223,28 +245,40 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
     await session.query(`DROP VIEW IF EXISTS ${q}.exam_results`);
     await session.query(`CREATE VIEW ${q}.exam_results AS ${built.exam_results_sql}`);
     await session.query(`CREATE VIEW ${q}.exams AS ${built.exams_sql}`);
-    return { ...built, schema, providerSchemas };
+    return { ...built, schema, searched: [...new Set(candidates.map((a) => a.schema))] };
   } finally {
     await session.close();
   }
 }
 
 /**
- * Where each provider's tables are: as given, else default_target_schema when the target config sets
- * one and the provider's tables are there (`tapline run` loaded them there), else the provider's own.
+ * The accounts the model reads, in view order: each tap of the project of a bundled provider, in the
+ * schema `tapline run` loads it into (its `schema`, else default_target_schema, else its name); then
+ * each provider under its own name, in default_target_schema and in the provider's schema (what
+ * `tapline run <provider> <target>` loads without a tapline.yml). A schema is read once per provider,
+ * and an account once (modelSql: the first schema holding its results).
+ * `providerSchemas` replaces all of this with one account per provider, in the given schema.
  */
-async function findProviderSchemas(session: WarehouseSession, options: ModelOptions): Promise<Record<Provider, string>> {
-  const shared = options.config.default_target_schema;
-  const found = {} as Record<Provider, string>;
-  for (const model of PROVIDER_MODELS) {
-    const given = options.providerSchemas?.[model.provider];
-    let schema = given ?? model.provider;
-    if (given === undefined && typeof shared === 'string' && shared !== '') {
-      for (const source of model.results) {
-        if (isSource(await columnTypes(session, shared, source.table), source)) schema = shared;
-      }
+export function candidateAccounts(options: Pick<ModelOptions, 'config' | 'providerSchemas' | 'taps'>): ModelAccount[] {
+  const shared = typeof options.config.default_target_schema === 'string' && options.config.default_target_schema !== '' ? options.config.default_target_schema : undefined;
+  const wanted: ModelAccount[] = [];
+  if (options.providerSchemas) {
+    for (const model of PROVIDER_MODELS) wanted.push({ provider: model.provider, account: model.provider, schema: options.providerSchemas[model.provider] ?? model.provider });
+  } else {
+    for (const [name, tap] of Object.entries(options.taps ?? {})) {
+      const provider = tap.type ?? name;
+      if (isProvider(provider)) wanted.push({ provider, account: name, schema: tap.schema ?? shared ?? name });
     }
-    found[model.provider] = schema;
+    for (const model of PROVIDER_MODELS) {
+      if (shared) wanted.push({ provider: model.provider, account: model.provider, schema: shared });
+      wanted.push({ provider: model.provider, account: model.provider, schema: model.provider });
+    }
   }
-  return found;
+  const accounts: ModelAccount[] = [];
+  for (const candidate of wanted) {
+    const schema = normaliseName(candidate.schema, 63);
+    const taken = accounts.some((a) => a.provider === candidate.provider && a.schema === schema);
+    if (!taken) accounts.push({ ...candidate, schema });
+  }
+  return accounts;
 }
