@@ -1,7 +1,7 @@
 // Connections to the two warehouses, read from a target's config, and what differs between them.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { targetPackage, type Warehouse } from './plugins.js';
 
@@ -13,6 +13,12 @@ export interface WarehouseSession {
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   tableExists(schema: string, table: string): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** Where opening a warehouse says it is waiting for another process's lock, and whom it waited for. */
+export interface WaitLog {
+  info(message: string): void;
+  warn(message: string): void;
 }
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -36,13 +42,19 @@ export async function openWarehouse(
   kind: Warehouse,
   config: Record<string, unknown>,
   cwd: string,
-  { create = true }: { create?: boolean } = {},
+  { create = true, log }: { create?: boolean; log?: WaitLog } = {},
 ): Promise<WarehouseSession | undefined> {
   const schema = defaultSchema(kind, config);
   if (kind === 'duckdb') {
     const file = duckdbPath(config, cwd);
     if (!create && file !== ':memory:' && !existsSync(file)) return undefined;
-    const instance = await DuckDBInstance.create(file);
+    // Opened as target-duckdb opens it: waiting for a notebook's lock up to lock_timeout_seconds, naming the holder.
+    const duckdb = (await import(targetPackage('duckdb'))) as typeof import('@tapline/target-duckdb');
+    const timeout = config.lock_timeout_seconds;
+    const instance = await duckdb.openDuckDBInstance(file, {
+      ...(typeof timeout === 'number' ? { lockTimeoutSeconds: timeout } : {}),
+      ...(log === undefined ? {} : { log }),
+    });
     const connection = await instance.connect();
     return duckdbSession(instance, connection, schema);
   }

@@ -13,6 +13,7 @@
 //   kit): quote them verbatim, never re-case or rewrite them.
 
 import type { EncodedRows } from './encoded-rows.js';
+import type { Logger } from './loader.js';
 import type { PlainRowFormat } from './plain/plain-records.js';
 
 /** The rows of a batch as encoded bytes (encoded-rows.ts). */
@@ -250,8 +251,12 @@ export interface Dialect<C> {
   /** The database's name as messages say it ("PostgreSQL", "DuckDB"). */
   readonly name: string;
   readonly capabilities: DialectCapabilities;
-  /** Open a session. Connection errors should be plain sentences (they are printed as CRITICAL). */
-  connect(config: C): Promise<DialectSession>;
+  /**
+   * Open a session. Connection errors should be plain sentences (they are printed as CRITICAL).
+   * `log` receives what the session has to say beside errors (waiting for a lock, a published
+   * snapshot); default: stderr.
+   */
+  connect(config: C, log?: Logger): Promise<DialectSession>;
   /**
    * URL of a module that exports `rowEncoder(columns, withBatchedAt)`, making the encoders the
    * sessions make, and that a worker thread can load (no connection, no native addon). With it,

@@ -155,7 +155,7 @@ function canonicalJson(value: unknown): string {
 
 /** Load Singer messages into a destination. Resolves at clean end of input; rejects with the first error. */
 export async function runTarget<C extends BaseTargetConfig>(options: RunTargetOptions<C>): Promise<RunSummary> {
-  const session = await options.dialect.connect(options.config);
+  const session = await options.dialect.connect(options.config, options.log ?? stderrLogger);
   try {
     // Inside the try: a setting the loader refuses (flattening_enabled without a depth) still closes the session.
     const loader = new Loader(options, session);
