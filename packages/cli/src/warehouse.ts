@@ -12,6 +12,11 @@ export interface WarehouseSession {
   readonly schema: string;
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   tableExists(schema: string, table: string): Promise<boolean>;
+  /**
+   * DuckDB: publish the notebooks' read-only snapshot (target-duckdb's `publish_snapshot`), after
+   * changing the file outside a target run (the model's views). PostgreSQL readers need none.
+   */
+  publishSnapshot(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,7 +61,11 @@ export async function openWarehouse(
       ...(log === undefined ? {} : { log }),
     });
     const connection = await instance.connect();
-    return duckdbSession(instance, connection, schema);
+    const snapshot = file === ':memory:' ? null : duckdb.snapshotPath({ path: file, publish_snapshot: snapshotSetting(config, cwd) });
+    const publish = async () => {
+      if (snapshot !== null) await duckdb.publishSnapshot(connection, file, snapshot);
+    };
+    return duckdbSession(instance, connection, schema, publish);
   }
   // Read as target-postgres reads it (the connection string parsed once, by the driver's parser),
   // and named by host, port, database and user only: the settings may hold a password in any form.
@@ -71,10 +80,23 @@ export async function openWarehouse(
   return postgresSession(client, schema);
 }
 
-function duckdbSession(instance: DuckDBInstance, connection: DuckDBConnection, schema: string): WarehouseSession {
+/** `publish_snapshot` as target-duckdb reads it, a relative path resolved against the project as the target (started there) does. */
+function snapshotSetting(config: Record<string, unknown>, cwd: string): boolean | string | undefined {
+  const setting = config.publish_snapshot;
+  if (typeof setting === 'string') return path.resolve(cwd, setting);
+  return typeof setting === 'boolean' ? setting : undefined;
+}
+
+function duckdbSession(
+  instance: DuckDBInstance,
+  connection: DuckDBConnection,
+  schema: string,
+  publishSnapshot: () => Promise<void>,
+): WarehouseSession {
   return {
     kind: 'duckdb',
     schema,
+    publishSnapshot,
     async query(sql, params) {
       const reader = await connection.runAndReadAll(sql, params as never);
       return reader.getRowObjectsJson() as Record<string, unknown>[];
@@ -100,6 +122,7 @@ function postgresSession(client: pg.Client, schema: string): WarehouseSession {
     async query(sql, params) {
       return (await client.query(sql, params)).rows as Record<string, unknown>[];
     },
+    async publishSnapshot() {},
     async tableExists(schemaName, table) {
       const result = await client.query(
         `SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,

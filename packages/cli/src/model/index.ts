@@ -223,6 +223,7 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
     await session.query(`DROP VIEW IF EXISTS ${q}.exam_results`);
     await session.query(`CREATE VIEW ${q}.exam_results AS ${built.exam_results_sql}`);
     await session.query(`CREATE VIEW ${q}.exams AS ${built.exams_sql}`);
+    await session.publishSnapshot();
     return { ...built, schema, providerSchemas };
   } finally {
     await session.close();
