@@ -26,7 +26,7 @@ import { columnList, csvFields, CsvRowEncoder, type IntegerRange, readCsvSql, ro
 import { openDuckDBInstance } from './open.js';
 import { SnapshotPublisher } from './snapshot.js';
 import { ident, literal, tableName } from './sql.js';
-import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
+import { columnComment, descriptionPart, hasDecimalMarker, kindOfColumn, SQL_TYPE } from './types.js';
 
 export interface DuckDBSessionOptions {
   /** Receives one line per statement with its duration (default: stderr when TAPLINE_DUCKDB_TRACE is set). */
@@ -275,7 +275,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         entry = { columns: [], primaryKey: primaryKeys.get(key) ?? [], comment: comments.get(key) ?? null };
         catalog.set(key, entry);
       }
-      entry.columns.push({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment) });
+      entry.columns.push({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment), comment: descriptionPart(comment) });
     }
     return catalog;
   }
@@ -296,7 +296,12 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     );
     const primaryKey = ((constraints.getRowsJS()[0]?.[0] as string[] | undefined) ?? []).map(foldCase);
     return {
-      columns: rows.map(([name, sqlType, comment]) => ({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment) })),
+      columns: rows.map(([name, sqlType, comment]) => ({
+        name: foldCase(name),
+        sqlType,
+        kind: kindOfColumn(sqlType, comment),
+        comment: descriptionPart(comment),
+      })),
       primaryKey,
       comment: await this.tableComment(table),
     };
@@ -318,6 +323,32 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   async setTableComment(table: TableRef, comment: string): Promise<void> {
     this.changing(table);
     await this.connection.run(`COMMENT ON TABLE ${tableName(table)} IS ${literal(comment)}`);
+  }
+
+  /** The description, kept beside the decimal marker the column may carry (types.ts). */
+  async setColumnComment(table: TableRef, column: string, comment: string): Promise<void> {
+    this.changing(table);
+    const marked = hasDecimalMarker(await this.columnCommentOf(table, column));
+    await this.writeColumnComment(table, column, columnComment(comment, marked));
+  }
+
+  /** A column's whole comment (description and marker), or null. */
+  private async columnCommentOf(table: TableRef, column: string): Promise<string | null> {
+    const result = await this.connection.runAndReadAll(
+      `SELECT comment FROM duckdb_columns() WHERE database_name = current_database() AND ${SAME_TABLE} AND lower(column_name) = lower($3)`,
+      [table.schema, table.table, column],
+    );
+    return (result.getRowsJS()[0]?.[0] as string | null | undefined) ?? null;
+  }
+
+  private async writeColumnComment(table: TableRef, column: string, comment: string | null): Promise<void> {
+    await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${ident(column)} IS ${comment === null ? 'NULL' : literal(comment)}`);
+  }
+
+  /** Mark or unmark a column as exact decimals held as text, keeping its description. */
+  private async markDecimalText(table: TableRef, column: string, marked: boolean): Promise<void> {
+    const description = descriptionPart(await this.columnCommentOf(table, column));
+    await this.writeColumnComment(table, column, columnComment(description, marked));
   }
 
   /**
@@ -371,7 +402,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       await this.beforeAlter(table);
       await this.connection.run(`ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
       // A text column that held exact decimals now holds any text: drop the marker.
-      if (from === 'decimal') await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${name} IS NULL`);
+      if (from === 'decimal') await this.markDecimalText(table, column.name, false);
       (await this.typesOf(table)).set(column.name, SQL_TYPE[column.kind]);
     } catch (error) {
       if (error instanceof LoadError) throw error;
@@ -469,7 +500,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       types.set(column, wanted);
     }
     if (wanted === 'VARCHAR') {
-      await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${name} IS ${literal(DECIMAL_COMMENT)}`);
+      await this.markDecimalText(table, column, true);
       const where = `${table.schema}.${table.table}.${column}`;
       if (!this.warnedText.has(where)) {
         this.warnedText.add(where);

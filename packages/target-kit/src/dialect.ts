@@ -55,6 +55,8 @@ export interface ExistingColumn {
   readonly kind: ColumnKind | null;
   /** The SQL type as the database names it, for messages. */
   readonly sqlType: string;
+  /** The column's comment as `setColumnComment` wrote it (markers of the dialect's own left out), or null. */
+  readonly comment?: string | null;
 }
 
 /** A table as found in the database. */
@@ -197,6 +199,12 @@ export interface DialectSession<E extends RowEncoder = RowEncoder> {
   createTable(table: TableRef, columns: readonly ColumnDef[], primaryKey: readonly string[]): Promise<void>;
   /** Set the table's comment (COMMENT ON TABLE), in the unit of work. */
   setTableComment(table: TableRef, comment: string): Promise<void>;
+  /**
+   * Set a column's comment (COMMENT ON COLUMN: the data dictionary, from the SCHEMA's property
+   * descriptions), in the unit of work. A dialect that keeps markers of its own in column
+   * comments keeps them, and reads the comment back without them (`ExistingColumn.comment`).
+   */
+  setColumnComment(table: TableRef, column: string, comment: string): Promise<void>;
   /** Drop the table if it exists (load_method `overwrite`, within the unit of work). */
   dropTable(table: TableRef): Promise<void>;
   /** Add a nullable column. */
