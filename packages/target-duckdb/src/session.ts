@@ -179,6 +179,17 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     this.memoryLimitMb = wanted;
   }
 
+  /**
+   * Columns (`"schema"."table"."column"`, ASCII case folded) holding exact decimals as text, whose
+   * comment carries the decimal marker after the description: known from the catalog as read and
+   * from `markDecimalText`, so writing a description needs no catalog query (one scans every table).
+   */
+  private readonly decimalText = new Set<string>();
+
+  private columnKey(table: TableRef, column: string): string {
+    return `${tableName({ schema: foldCase(table.schema), table: foldCase(table.table) })}.${ident(foldCase(column))}`;
+  }
+
   /** Publishes the snapshot after commits (snapshot.ts), when the config asks for one. */
   private snapshot: SnapshotPublisher | null = null;
 
@@ -211,6 +222,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     await this.connection.run('ROLLBACK').catch(() => {});
     // Tables changed inside the transaction are back to what they were: read them again.
     this.sqlTypes.clear();
+    this.decimalText.clear();
     this.catalog = null;
     this.changedTables.clear();
   }
@@ -276,6 +288,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         catalog.set(key, entry);
       }
       entry.columns.push({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment), comment: descriptionPart(comment) });
+      if (hasDecimalMarker(comment)) this.decimalText.add(this.columnKey({ schema, table }, name));
     }
     return catalog;
   }
@@ -289,6 +302,10 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     );
     const rows = columns.getRowsJS() as [string, string, string | null][];
     if (rows.length === 0) return null;
+    for (const [name, , comment] of rows) {
+      if (hasDecimalMarker(comment)) this.decimalText.add(this.columnKey(table, name));
+      else this.decimalText.delete(this.columnKey(table, name));
+    }
     const constraints = await this.connection.runAndReadAll(
       `SELECT constraint_column_names FROM duckdb_constraints()
        WHERE database_name = current_database() AND ${SAME_TABLE} AND constraint_type = 'PRIMARY KEY'`,
@@ -328,8 +345,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   /** The description, kept beside the decimal marker the column may carry (types.ts). */
   async setColumnComment(table: TableRef, column: string, comment: string): Promise<void> {
     this.changing(table);
-    const marked = hasDecimalMarker(await this.columnCommentOf(table, column));
-    await this.writeColumnComment(table, column, columnComment(comment, marked));
+    await this.writeColumnComment(table, column, columnComment(comment, this.decimalText.has(this.columnKey(table, column))));
   }
 
   /** A column's whole comment (description and marker), or null. */
@@ -349,6 +365,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   private async markDecimalText(table: TableRef, column: string, marked: boolean): Promise<void> {
     const description = descriptionPart(await this.columnCommentOf(table, column));
     await this.writeColumnComment(table, column, columnComment(description, marked));
+    if (marked) this.decimalText.add(this.columnKey(table, column));
+    else this.decimalText.delete(this.columnKey(table, column));
   }
 
   /**
@@ -367,6 +385,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     this.changing(table);
     await this.connection.run(`DROP TABLE IF EXISTS ${tableName(table)}`);
     this.sqlTypes.delete(tableName(table));
+    const prefix = `${tableName({ schema: foldCase(table.schema), table: foldCase(table.table) })}.`;
+    for (const key of this.decimalText) if (key.startsWith(prefix)) this.decimalText.delete(key);
     this.keyCeilings.delete(tableName(table));
   }
 
