@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
+import { ExitCode, TaplineError } from './errors.js';
 import { targetPackage, type Warehouse } from './plugins.js';
 
 /** Runs SQL against one warehouse; parameters are written `$1`, `$2` in both dialects. */
@@ -63,7 +64,13 @@ export async function openWarehouse(
     const connection = await instance.connect();
     const snapshot = file === ':memory:' ? null : duckdb.snapshotPath({ path: file, publish_snapshot: snapshotSetting(config, cwd) });
     const publish = async () => {
-      if (snapshot !== null) await duckdb.publishSnapshot(connection, file, snapshot);
+      if (snapshot === null) return;
+      try {
+        await duckdb.publishSnapshot(connection, file, snapshot);
+      } catch (error) {
+        const reason = (error as Error).message.split('\n')[0];
+        throw new TaplineError(`Cannot publish the notebooks' snapshot ${snapshot} (publish_snapshot): ${reason}.`, ExitCode.stateFailed);
+      }
     };
     return duckdbSession(instance, connection, schema, publish);
   }
