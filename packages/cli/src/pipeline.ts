@@ -23,6 +23,7 @@ import { MessageCounter } from './message-counter.js';
 import { readState, type StateLocation } from './state-store.js';
 import { accountSchema, refuseSharedTables, stateForAccount, vendorOf, warehouseIdentity, type TableHome } from './accounts.js';
 import { UnnamedFiles } from './unnamed-files.js';
+import type { WaitLog } from './warehouse.js';
 
 export interface PipelinePlan {
   /** The pipeline's name: also its state id in the warehouse. */
@@ -216,9 +217,10 @@ export function stateLocation(plan: PipelinePlan): StateLocation | undefined {
 export const stateFile = (plan: PipelinePlan): string =>
   path.join(plan.cwd, '.tapline', 'state', `${plan.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
 
-export async function loadStoredState(plan: PipelinePlan): Promise<unknown> {
+/** The stored state; `log` hears it when the warehouse is held by another process (a notebook) and the read waits for it. */
+export async function loadStoredState(plan: PipelinePlan, log?: WaitLog): Promise<unknown> {
   const location = stateLocation(plan);
-  if (location) return readState(location, plan.name);
+  if (location) return readState({ ...location, ...(log === undefined ? {} : { log }) }, plan.name);
   const file = stateFile(plan);
   return existsSync(file) ? parseJson(await readFile(file, 'utf8')) : undefined;
 }
@@ -276,7 +278,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const { log } = options;
   const started = Date.now();
   // Read even for a full refresh: the target checks it is still the stored one (expected_state).
-  const current = await loadStoredState(plan);
+  const current = await loadStoredState(plan, log);
   const usable = await stateForAccount(resumableState(plan, current, log), { plan, location: stateLocation(plan), stateFile: stateFile(plan), newAccount: options.newAccount, log });
   // A full refresh forgets bookmarks, never the requests already spent: the vendor still counts them.
   const stored = options.fullRefresh ? spentBudget(usable) : usable;

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { stringifyJson } from '@tapline/singer';
 import type { BaseTargetConfig, TableRef } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from './errors.js';
-import { duckdbPath, openWarehouse, quoteIdent } from './warehouse.js';
+import { duckdbPath, openWarehouse, quoteIdent, type WaitLog } from './warehouse.js';
 import type { Warehouse } from './plugins.js';
 import type { AccountBinding } from './accounts.js';
 import { checkTargetConfig, stateTableOf, targetLibrary, targetSession, type TargetLibrary } from './target-packages.js';
@@ -22,6 +22,8 @@ export interface StateLocation {
   stateTable: string;
   /** Where a target config key was written, for errors (default: `target config key "x"`). */
   describeKey?: (key: string) => string;
+  /** Where opening the warehouse says it waits for another process's lock (a DuckDB file a notebook holds). */
+  log?: WaitLog;
 }
 
 interface Resolved {
@@ -58,7 +60,7 @@ export async function readState(location: StateLocation, id: string): Promise<un
   const { library, config, table, exists } = await resolve(location, id);
   if (!exists) return undefined;
   const doing = `read the stored state of pipeline ${id} from ${location.kind}`;
-  const session = await targetSession(library, config, doing);
+  const session = await targetSession(library, config, doing, location.log);
   try {
     return await session.readState(table, id);
   } catch (error) {
@@ -76,7 +78,7 @@ export async function readState(location: StateLocation, id: string): Promise<un
 export async function writeState(location: StateLocation, id: string, value: unknown): Promise<void> {
   const { library, config, table } = await resolve(location, id);
   const doing = `write the state of pipeline ${id} to ${location.kind}`;
-  const session = await targetSession(library, config, doing);
+  const session = await targetSession(library, config, doing, location.log);
   try {
     await session.lockState?.(table, id);
     await session.begin();
@@ -99,10 +101,13 @@ export async function clearState(location: StateLocation, id: string): Promise<b
   const doing = `clear the state of pipeline ${id} in ${location.kind}`;
   // PostgreSQL: hold the pipeline's lock while deleting, so a running load is not cleared under it.
   // (A DuckDB file has one writer: opening it below is the lock.)
-  const lock = location.kind === 'postgres' ? await targetSession(library, config, doing) : undefined;
+  const lock = location.kind === 'postgres' ? await targetSession(library, config, doing, location.log) : undefined;
   try {
     await lock?.lockState?.(table, id);
-    const session = await openWarehouse(location.kind, config as Record<string, unknown>, location.cwd, { create: false });
+    const session = await openWarehouse(location.kind, config as Record<string, unknown>, location.cwd, {
+      create: false,
+      ...(location.log === undefined ? {} : { log: location.log }),
+    });
     if (!session) return false;
     try {
       if (!(await session.tableExists(table.schema, table.table))) return false;

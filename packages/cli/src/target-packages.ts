@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { stateTableRef, type BaseTargetConfig, type Dialect, type DialectSession, type TableRef } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from './errors.js';
 import { targetPackage, type Warehouse } from './plugins.js';
+import type { WaitLog } from './warehouse.js';
 
 export interface TargetLibrary {
   dialect: Dialect<BaseTargetConfig>;
@@ -56,9 +57,14 @@ export function stateTableOf(library: TargetLibrary, config: BaseTargetConfig): 
 }
 
 /** A session of the target's own dialect; a connection failure is a sentence with exit 5. */
-export async function targetSession(library: TargetLibrary, config: BaseTargetConfig, doing: string): Promise<DialectSession> {
+export async function targetSession(
+  library: TargetLibrary,
+  config: BaseTargetConfig,
+  doing: string,
+  log?: WaitLog,
+): Promise<DialectSession> {
   try {
-    return await library.dialect.connect(config);
+    return await library.dialect.connect(config, log);
   } catch (error) {
     throw new TaplineError(`Cannot ${doing}: ${(error as Error).message}`, ExitCode.stateFailed);
   }

@@ -1,8 +1,9 @@
 // Connections to the two warehouses, read from a target's config, and what differs between them.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
+import { ExitCode, TaplineError } from './errors.js';
 import { targetPackage, type Warehouse } from './plugins.js';
 
 /** Runs SQL against one warehouse; parameters are written `$1`, `$2` in both dialects. */
@@ -12,7 +13,18 @@ export interface WarehouseSession {
   readonly schema: string;
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   tableExists(schema: string, table: string): Promise<boolean>;
+  /**
+   * DuckDB: publish the notebooks' read-only snapshot (target-duckdb's `publish_snapshot`), after
+   * changing the file outside a target run (the model's views). PostgreSQL readers need none.
+   */
+  publishSnapshot(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where opening a warehouse says it is waiting for another process's lock, and whom it waited for. */
+export interface WaitLog {
+  info(message: string): void;
+  warn(message: string): void;
 }
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -36,15 +48,31 @@ export async function openWarehouse(
   kind: Warehouse,
   config: Record<string, unknown>,
   cwd: string,
-  { create = true }: { create?: boolean } = {},
+  { create = true, log }: { create?: boolean; log?: WaitLog } = {},
 ): Promise<WarehouseSession | undefined> {
   const schema = defaultSchema(kind, config);
   if (kind === 'duckdb') {
     const file = duckdbPath(config, cwd);
     if (!create && file !== ':memory:' && !existsSync(file)) return undefined;
-    const instance = await DuckDBInstance.create(file);
+    // Opened as target-duckdb opens it: waiting for a notebook's lock up to lock_timeout_seconds, naming the holder.
+    const duckdb = (await import(targetPackage('duckdb'))) as typeof import('@tapline/target-duckdb');
+    const timeout = config.lock_timeout_seconds;
+    const instance = await duckdb.openDuckDBInstance(file, {
+      ...(typeof timeout === 'number' ? { lockTimeoutSeconds: timeout } : {}),
+      ...(log === undefined ? {} : { log }),
+    });
     const connection = await instance.connect();
-    return duckdbSession(instance, connection, schema);
+    const snapshot = file === ':memory:' ? null : duckdb.snapshotPath({ path: file, publish_snapshot: snapshotSetting(config, cwd) });
+    const publish = async () => {
+      if (snapshot === null) return;
+      try {
+        await duckdb.publishSnapshot(connection, file, snapshot);
+      } catch (error) {
+        const reason = (error as Error).message.split('\n')[0];
+        throw new TaplineError(`Cannot publish the notebooks' snapshot ${snapshot} (publish_snapshot): ${reason}.`, ExitCode.stateFailed);
+      }
+    };
+    return duckdbSession(instance, connection, schema, publish);
   }
   // Read as target-postgres reads it (the connection string parsed once, by the driver's parser),
   // and named by host, port, database and user only: the settings may hold a password in any form.
@@ -59,10 +87,23 @@ export async function openWarehouse(
   return postgresSession(client, schema);
 }
 
-function duckdbSession(instance: DuckDBInstance, connection: DuckDBConnection, schema: string): WarehouseSession {
+/** `publish_snapshot` as target-duckdb reads it, a relative path resolved against the project as the target (started there) does. */
+function snapshotSetting(config: Record<string, unknown>, cwd: string): boolean | string | undefined {
+  const setting = config.publish_snapshot;
+  if (typeof setting === 'string') return path.resolve(cwd, setting);
+  return typeof setting === 'boolean' ? setting : undefined;
+}
+
+function duckdbSession(
+  instance: DuckDBInstance,
+  connection: DuckDBConnection,
+  schema: string,
+  publishSnapshot: () => Promise<void>,
+): WarehouseSession {
   return {
     kind: 'duckdb',
     schema,
+    publishSnapshot,
     async query(sql, params) {
       const reader = await connection.runAndReadAll(sql, params as never);
       return reader.getRowObjectsJson() as Record<string, unknown>[];
@@ -88,6 +129,7 @@ function postgresSession(client: pg.Client, schema: string): WarehouseSession {
     async query(sql, params) {
       return (await client.query(sql, params)).rows as Record<string, unknown>[];
     },
+    async publishSnapshot() {},
     async tableExists(schemaName, table) {
       const result = await client.query(
         `SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,

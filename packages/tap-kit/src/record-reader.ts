@@ -24,6 +24,7 @@ export const EXTRA_FIELD_SCHEMA: JsonSchema = {
 /** The rejects stream's record schema; every column a plain type every Singer target reads. */
 export const REJECTS_SCHEMA: JsonSchema = {
   type: 'object',
+  description: 'Records the tap could not read, set aside whole with the reason, to be read again (replay) once the tap reads them.',
   properties: {
     reject_id: { type: 'string', description: 'SHA-256 of stream, partition and record_json: a record read again lands on its earlier row.' },
     stream: { type: 'string', description: 'The stream the record was read for.' },
@@ -184,9 +185,13 @@ function describeIssue(error: z.ZodError, input: unknown): { field: string | nul
   return { field, reason: field === null ? `the record does not match the declared schema: ${detail}` : `field "${field}": ${detail}` };
 }
 
-/** A stream's JSON Schema as SCHEMA messages and the catalog carry it: its record schema plus `_sdc_extra`. */
+/**
+ * A stream's JSON Schema as SCHEMA messages and the catalog carry it: its record schema plus
+ * `_sdc_extra`, and the stream's description (a target's table comment: the data dictionary).
+ */
 export function streamJsonSchema(def: StreamDefinition<z.ZodObject, unknown>): JsonSchema {
   const schema = recordJsonSchema(def.record);
+  if (def.description !== undefined && schema.description === undefined) schema.description = def.description;
   schema.properties = { ...(schema.properties as Record<string, JsonSchema>), [EXTRA_FIELD]: EXTRA_FIELD_SCHEMA };
   return schema;
 }

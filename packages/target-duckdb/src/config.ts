@@ -1,9 +1,11 @@
 // target-duckdb's config: the kit's shared settings plus where the database file lives.
 import { availableParallelism } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { baseConfigSchema, defaultWorkerThreads } from '@tapline/target-kit';
 import { z } from 'zod';
 
 export const DEFAULT_PATH = 'warehouse.duckdb';
+export const DEFAULT_LOCK_TIMEOUT_SECONDS = 300;
 
 // A plain object schema (no transform) so the kit can list its keys for --about and unknown-key
 // warnings; `databasePath` resolves the alias.
@@ -22,6 +24,19 @@ export const duckdbConfigSchema = baseConfigSchema.extend({
       "DuckDB's memory_limit for this run; DuckDB spills beyond it. Default: sized to the widest table loaded, 64MB + 0.25MB a column (69MB for 21 columns, 272MB for 831)",
     ),
   default_target_schema: z.string().min(1).optional().describe('Schema every stream lands in (default main)'),
+  lock_timeout_seconds: z
+    .number()
+    .min(0)
+    .optional()
+    .describe(
+      `Seconds to wait, retrying with backoff, while another process (a notebook, even read-only, or another run) holds the database file, before stopping with exit 5 (default ${DEFAULT_LOCK_TIMEOUT_SECONDS}; 0: do not wait)`,
+    ),
+  publish_snapshot: z
+    .union([z.boolean(), z.string().min(1)])
+    .optional()
+    .describe(
+      'A read-only copy of the database for notebooks, replaced atomically after each run that committed: true (the default) writes <file>.snapshot.duckdb next to the file, a path writes there (same file system as the database), false writes none',
+    ),
   threads: z
     .number()
     .int()
@@ -44,4 +59,18 @@ export function duckdbThreads(config: Pick<DuckDBTargetConfig, 'threads' | 'work
 /** The database file a config names: `path`, else `filepath`, else the default. */
 export function databasePath(config: Pick<DuckDBTargetConfig, 'path' | 'filepath'>): string {
   return config.path ?? config.filepath ?? DEFAULT_PATH;
+}
+
+/**
+ * The snapshot file a config publishes (README, "Notebooks"), or null: `warehouse.duckdb` gets
+ * `warehouse.snapshot.duckdb` beside it. None for `:memory:` or a URL (`md:`, `s3://`).
+ */
+export function snapshotPath(config: Pick<DuckDBTargetConfig, 'path' | 'filepath' | 'publish_snapshot'>): string | null {
+  const database = databasePath(config);
+  const publish = config.publish_snapshot ?? true;
+  if (publish === false || /^:memory:|^[a-z][a-z0-9+.-]+:/i.test(database)) return null;
+  if (typeof publish === 'string') return publish;
+  const name = basename(database);
+  const stem = name.endsWith('.duckdb') ? name.slice(0, -'.duckdb'.length) : name;
+  return join(dirname(database), `${stem}.snapshot.duckdb`);
 }

@@ -1,6 +1,6 @@
 // The DuckDB dialect: what target-kit needs to know about DuckDB and how to open it.
 import type { Dialect } from '@tapline/target-kit';
-import { databasePath, duckdbThreads, type DuckDBTargetConfig } from './config.js';
+import { databasePath, duckdbThreads, snapshotPath, type DuckDBTargetConfig } from './config.js';
 import { openDuckDBSession } from './session.js';
 
 export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
@@ -12,7 +12,13 @@ export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
     defaultSchema: 'main',
     canWidenColumns: true,
   },
-  connect: (config) => openDuckDBSession(databasePath(config), config.memory_limit, { threads: duckdbThreads(config) }),
+  connect: (config, log) =>
+    openDuckDBSession(databasePath(config), config.memory_limit, {
+      threads: duckdbThreads(config),
+      snapshotPath: snapshotPath(config),
+      ...(config.lock_timeout_seconds === undefined ? {} : { lockTimeoutSeconds: config.lock_timeout_seconds }),
+      ...(log === undefined ? {} : { log }),
+    }),
   // spool.ts loads no DuckDB (no native addon), so encode workers can make its encoders.
   rowEncoderModule: new URL('./spool.js', import.meta.url).href,
   // DuckDB's errors name their kind ("Catalog Error: ..."); a Parser Error is a statement of ours that is wrong: a bug.

@@ -1,6 +1,5 @@
 // A DuckDB session: DDL, bulk load through a spooled CSV file, one set-based INSERT or MERGE per batch.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -19,24 +18,27 @@ import {
   type ExistingTable,
   type RowBatch,
   type TableRef,
+  stderrLogger,
+  type Logger,
 } from '@tapline/target-kit';
 import { decimalSqlType, mergeShapes, typeHolds, type DecimalShape } from './decimal.js';
 import { columnList, csvFields, type CsvRowEncoder, type IntegerRange, readCsvSql, rowEncoder, spoolRows } from './spool.js';
+import { openDuckDBInstance } from './open.js';
+import { SnapshotPublisher } from './snapshot.js';
 import { ident, literal, tableName } from './sql.js';
-import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
-
-/**
- * Required, not imported: Node reads a CommonJS package imported from ESM for its named exports,
- * following each re-export into its file; for @duckdb/node-api (a hundred files) that was ~100 ms
- * of every run's start (270-310 ms imported against 140-215 ms required, measured here).
- */
-const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+import { columnComment, descriptionPart, hasDecimalMarker, kindOfColumn, SQL_TYPE } from './types.js';
 
 export interface DuckDBSessionOptions {
   /** Receives one line per statement with its duration (default: stderr when TAPLINE_DUCKDB_TRACE is set). */
   readonly trace?: (line: string) => void;
   /** DuckDB's own worker threads (default: DuckDB's, one per core). */
   readonly threads?: number;
+  /** Seconds to wait for another process's lock on the file (open.ts; default 300). */
+  readonly lockTimeoutSeconds?: number;
+  /** Where the session says it waited for a lock or published a snapshot (default: stderr). */
+  readonly log?: Logger;
+  /** Publish a read-only copy of the database here after the session committed (snapshot.ts); null or absent: none. */
+  readonly snapshotPath?: string | null;
 }
 
 /**
@@ -60,37 +62,31 @@ export function memoryLimitMbFor(columns: number, longestLineBytes = 0, tablesWr
 }
 
 /**
- * Open the database file; a file locked by another process gets a sentence, not a stack.
- * Without `memoryLimit`, the limit follows the widest table the session loads (`memoryLimitMbFor`).
+ * Open the database file, waiting for another process's lock (open.ts); a file that cannot be
+ * opened gets a sentence, not a stack. Without `memoryLimit`, the limit follows the widest table
+ * the session loads (`memoryLimitMbFor`).
  */
 export async function openDuckDBSession(
   path: string,
   memoryLimit: string | undefined,
   options: DuckDBSessionOptions = {},
 ): Promise<DuckDBSession> {
-  let instance: DuckDBInstance;
+  // A file in a folder that is not there yet (`warehouse/exams.duckdb` on a fresh checkout) gets
+  // its folder, as the file itself is created. Not for `:memory:` or a URL (`md:`, `s3://`). A
+  // leading `~` is the home folder, as DuckDB reads it (not a folder named `~`).
   try {
-    // A file in a folder that is not there yet (`warehouse/exams.duckdb` on a fresh checkout) gets
-    // its folder, as the file itself is created. Not for `:memory:` or a URL (`md:`, `s3://`). A
-    // leading `~` is the home folder, as DuckDB reads it (not a folder named `~`).
     if (!/^:memory:|^[a-z][a-z0-9+.-]+:/i.test(path)) makeFolder(dirname(path.replace(/^~(?=\/|$)/, homedir())));
-    instance = await duckdb.DuckDBInstance.create(path, {
+  } catch (error) {
+    throw new LoadError(`cannot open the DuckDB file ${path}: ${firstLine(error instanceof Error ? error.message : String(error))}`);
+  }
+  const instance = await openDuckDBInstance(path, {
+    settings: {
       memory_limit: memoryLimit ?? `${memoryLimitMbFor(0)}MB`,
       ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
-    });
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // The holder's path may hold dots itself (`python3.11`, `~/.local/bin/node`): it ends at its PID,
-    // at " by user", or at the sentence's full stop.
-    const holder = /Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?: by user [^.]*)?\.(?:\s|$)/.exec(message);
-    if (/lock/i.test(message)) {
-      const who = holder ? `${holder[1]}${holder[2] ? ` (PID ${holder[2]})` : ''}` : 'another process';
-      throw new LoadError(
-        `the DuckDB file ${path} is locked by ${who}: DuckDB allows one writing process at a time; close that process (a notebook connection, another target run) and retry`,
-      );
-    }
-    throw new LoadError(`cannot open the DuckDB file ${path}: ${firstLine(message)}`);
-  }
+    },
+    ...(options.lockTimeoutSeconds === undefined ? {} : { lockTimeoutSeconds: options.lockTimeoutSeconds }),
+    log: options.log ?? stderrLogger,
+  });
   const connection = await instance.connect();
   // Timestamps without a zone mean UTC (the kit's cell contract), whatever the machine's zone.
   await connection.run(`SET TimeZone = 'UTC'`);
@@ -101,6 +97,7 @@ export async function openDuckDBSession(
   const trace = options.trace ?? (process.env.TAPLINE_DUCKDB_TRACE ? (line: string) => process.stderr.write(line) : undefined);
   const guarded = diskFullAsSentence(connection, path);
   const session = new DuckDBSession(instance, trace ? traced(guarded, trace) : guarded);
+  if (options.snapshotPath) session.publishTo(new SnapshotPublisher(path, options.snapshotPath, options.log ?? stderrLogger));
   session.memoryLimitMb = memoryLimit === undefined ? memoryLimitMbFor(0) : null;
   return session;
 }
@@ -182,6 +179,24 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     this.memoryLimitMb = wanted;
   }
 
+  /**
+   * Columns (`"schema"."table"."column"`, ASCII case folded) holding exact decimals as text, whose
+   * comment carries the decimal marker after the description: known from the catalog as read and
+   * from `markDecimalText`, so writing a description needs no catalog query (one scans every table).
+   */
+  private readonly decimalText = new Set<string>();
+
+  private columnKey(table: TableRef, column: string): string {
+    return `${tableName({ schema: foldCase(table.schema), table: foldCase(table.table) })}.${ident(foldCase(column))}`;
+  }
+
+  /** Publishes the snapshot after commits (snapshot.ts), when the config asks for one. */
+  private snapshot: SnapshotPublisher | null = null;
+
+  publishTo(snapshot: SnapshotPublisher): void {
+    this.snapshot = snapshot;
+  }
+
   async begin(): Promise<void> {
     await this.connection.run('BEGIN TRANSACTION');
     this.rowsChanged.clear();
@@ -190,6 +205,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   async commit(): Promise<void> {
     await this.connection.run('COMMIT');
     this.rowsChanged.clear();
+    await this.snapshot?.committed(this.connection);
     // DuckDB checkpoints by itself only once its WAL passes 16MB, so a sync of many small tables
     // kept every table's rows in memory until it ran out (at ~800 tables with 155MB).
     if (this.tablesWritten.size >= CHECKPOINT_AFTER_TABLES) {
@@ -200,16 +216,26 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   async rollback(): Promise<void> {
     this.rowsChanged.clear();
+    this.snapshot?.failed();
     // A rolled-back DROP/CREATE brings back a table whose keys the bounds never saw.
     this.keyCeilings.clear();
     await this.connection.run('ROLLBACK').catch(() => {});
     // Tables changed inside the transaction are back to what they were: read them again.
     this.sqlTypes.clear();
+    this.decimalText.clear();
     this.catalog = null;
     this.changedTables.clear();
   }
 
   async close(): Promise<void> {
+    try {
+      await this.snapshot?.closing(this.connection);
+    } finally {
+      this.closeNow();
+    }
+  }
+
+  private closeNow(): void {
     this.connection.closeSync();
     this.instance.closeSync();
     rmSync(this.spoolDir, { recursive: true, force: true });
@@ -261,7 +287,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
         entry = { columns: [], primaryKey: primaryKeys.get(key) ?? [], comment: comments.get(key) ?? null };
         catalog.set(key, entry);
       }
-      entry.columns.push({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment) });
+      entry.columns.push({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment), comment: descriptionPart(comment) });
+      if (hasDecimalMarker(comment)) this.decimalText.add(this.columnKey({ schema, table }, name));
     }
     return catalog;
   }
@@ -275,6 +302,10 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     );
     const rows = columns.getRowsJS() as [string, string, string | null][];
     if (rows.length === 0) return null;
+    for (const [name, , comment] of rows) {
+      if (hasDecimalMarker(comment)) this.decimalText.add(this.columnKey(table, name));
+      else this.decimalText.delete(this.columnKey(table, name));
+    }
     const constraints = await this.connection.runAndReadAll(
       `SELECT constraint_column_names FROM duckdb_constraints()
        WHERE database_name = current_database() AND ${SAME_TABLE} AND constraint_type = 'PRIMARY KEY'`,
@@ -282,7 +313,12 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     );
     const primaryKey = ((constraints.getRowsJS()[0]?.[0] as string[] | undefined) ?? []).map(foldCase);
     return {
-      columns: rows.map(([name, sqlType, comment]) => ({ name: foldCase(name), sqlType, kind: kindOfColumn(sqlType, comment) })),
+      columns: rows.map(([name, sqlType, comment]) => ({
+        name: foldCase(name),
+        sqlType,
+        kind: kindOfColumn(sqlType, comment),
+        comment: descriptionPart(comment),
+      })),
       primaryKey,
       comment: await this.tableComment(table),
     };
@@ -306,6 +342,33 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     await this.connection.run(`COMMENT ON TABLE ${tableName(table)} IS ${literal(comment)}`);
   }
 
+  /** The description, kept beside the decimal marker the column may carry (types.ts). */
+  async setColumnComment(table: TableRef, column: string, comment: string): Promise<void> {
+    this.changing(table);
+    await this.writeColumnComment(table, column, columnComment(comment, this.decimalText.has(this.columnKey(table, column))));
+  }
+
+  /** A column's whole comment (description and marker), or null. */
+  private async columnCommentOf(table: TableRef, column: string): Promise<string | null> {
+    const result = await this.connection.runAndReadAll(
+      `SELECT comment FROM duckdb_columns() WHERE database_name = current_database() AND ${SAME_TABLE} AND lower(column_name) = lower($3)`,
+      [table.schema, table.table, column],
+    );
+    return (result.getRowsJS()[0]?.[0] as string | null | undefined) ?? null;
+  }
+
+  private async writeColumnComment(table: TableRef, column: string, comment: string | null): Promise<void> {
+    await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${ident(column)} IS ${comment === null ? 'NULL' : literal(comment)}`);
+  }
+
+  /** Mark or unmark a column as exact decimals held as text, keeping its description. */
+  private async markDecimalText(table: TableRef, column: string, marked: boolean): Promise<void> {
+    const description = descriptionPart(await this.columnCommentOf(table, column));
+    await this.writeColumnComment(table, column, columnComment(description, marked));
+    if (marked) this.decimalText.add(this.columnKey(table, column));
+    else this.decimalText.delete(this.columnKey(table, column));
+  }
+
   /**
    * No physical PRIMARY KEY: DuckDB cannot ALTER a column that an index covers, and the merge
    * enforces uniqueness by key anyway (README, "Keys").
@@ -322,6 +385,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     this.changing(table);
     await this.connection.run(`DROP TABLE IF EXISTS ${tableName(table)}`);
     this.sqlTypes.delete(tableName(table));
+    const prefix = `${tableName({ schema: foldCase(table.schema), table: foldCase(table.table) })}.`;
+    for (const key of this.decimalText) if (key.startsWith(prefix)) this.decimalText.delete(key);
     this.keyCeilings.delete(tableName(table));
   }
 
@@ -357,7 +422,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       await this.beforeAlter(table);
       await this.connection.run(`ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
       // A text column that held exact decimals now holds any text: drop the marker.
-      if (from === 'decimal') await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${name} IS NULL`);
+      if (from === 'decimal') await this.markDecimalText(table, column.name, false);
       (await this.typesOf(table)).set(column.name, SQL_TYPE[column.kind]);
     } catch (error) {
       if (error instanceof LoadError) throw error;
@@ -455,7 +520,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       types.set(column, wanted);
     }
     if (wanted === 'VARCHAR') {
-      await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${name} IS ${literal(DECIMAL_COMMENT)}`);
+      await this.markDecimalText(table, column, true);
       const where = `${table.schema}.${table.table}.${column}`;
       if (!this.warnedText.has(where)) {
         this.warnedText.add(where);

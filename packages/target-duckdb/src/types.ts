@@ -66,5 +66,29 @@ export const DECIMAL_COMMENT = 'tapline: exact decimal as text';
 
 /** The kind of a column, using its comment to tell exact-decimal text from plain text. */
 export function kindOfColumn(sqlType: string, comment: string | null): ColumnKind | null {
-  return sqlType.toUpperCase() === 'VARCHAR' && comment === DECIMAL_COMMENT ? 'decimal' : kindOfSqlType(sqlType);
+  return sqlType.toUpperCase() === 'VARCHAR' && hasDecimalMarker(comment) ? 'decimal' : kindOfSqlType(sqlType);
+}
+
+/**
+ * A column comment holds the column's description (the data dictionary) and, on its own last
+ * line, the decimal marker: the two are kept apart here.
+ */
+export function hasDecimalMarker(comment: string | null): boolean {
+  return comment !== null && comment.split('\n').includes(DECIMAL_COMMENT);
+}
+
+/** The description part of a column comment (without the decimal marker), or null. */
+export function descriptionPart(comment: string | null): string | null {
+  if (comment === null) return null;
+  const text = comment
+    .split('\n')
+    .filter((line) => line !== DECIMAL_COMMENT)
+    .join('\n');
+  return text === '' ? null : text;
+}
+
+/** A column comment of `description` and, when `marked`, the decimal marker; null for neither. */
+export function columnComment(description: string | null, marked: boolean): string | null {
+  const lines = [...(description === null ? [] : [description]), ...(marked ? [DECIMAL_COMMENT] : [])];
+  return lines.length === 0 ? null : lines.join('\n');
 }

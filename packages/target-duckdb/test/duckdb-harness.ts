@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDuckDB } from '@tapline/testing/landing';
 import type { TargetPlace } from '@tapline/testing/target-contract';
-import { kindOfColumn } from '../src/types.js';
+import { descriptionPart, kindOfColumn } from '../src/types.js';
 
 export { withDuckDB };
 
@@ -76,6 +76,18 @@ export const duckdbHarness = {
       qualify,
       async execute(sql) {
         await withDuckDB(path, (query) => query(sql));
+      },
+      async comments(table) {
+        const name = table.replaceAll("'", "''");
+        const [tableRow] = await withDuckDB(path, (query) =>
+          query(`SELECT comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = '${name}'`),
+        );
+        const columns = await types(table);
+        return {
+          table: (tableRow?.comment as string | null | undefined) ?? null,
+          // The decimal marker (types.ts) is the target's bookkeeping, not part of the description.
+          columns: Object.fromEntries(columns.map(({ name, comment }) => [name, descriptionPart(comment)])),
+        };
       },
       async close() {
         await rm(dir, { recursive: true, force: true });

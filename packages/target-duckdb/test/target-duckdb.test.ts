@@ -384,7 +384,7 @@ describe('state and failures', () => {
     ], { cwd: new URL('..', import.meta.url) });
     try {
       await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
-      await expect(load(lines(schema))).rejects.toThrow(/is locked by .*PID \d+.*one writing process at a time/);
+      await expect(load(lines(schema), { lock_timeout_seconds: 0 })).rejects.toThrow(/is locked by .*PID \d+.*one writing process at a time/);
     } finally {
       holder.kill();
     }

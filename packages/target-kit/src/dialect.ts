@@ -13,6 +13,7 @@
 //   kit): quote them verbatim, never re-case or rewrite them.
 
 import type { EncodedRows } from './encoded-rows.js';
+import type { Logger } from './loader.js';
 import type { PlainRowFormat } from './plain/plain-records.js';
 
 /** The rows of a batch as encoded bytes (encoded-rows.ts). */
@@ -54,6 +55,8 @@ export interface ExistingColumn {
   readonly kind: ColumnKind | null;
   /** The SQL type as the database names it, for messages. */
   readonly sqlType: string;
+  /** The column's comment as `setColumnComment` wrote it (markers of the dialect's own left out), or null. */
+  readonly comment?: string | null;
 }
 
 /** A table as found in the database. */
@@ -196,6 +199,12 @@ export interface DialectSession<E extends RowEncoder = RowEncoder> {
   createTable(table: TableRef, columns: readonly ColumnDef[], primaryKey: readonly string[]): Promise<void>;
   /** Set the table's comment (COMMENT ON TABLE), in the unit of work. */
   setTableComment(table: TableRef, comment: string): Promise<void>;
+  /**
+   * Set a column's comment (COMMENT ON COLUMN: the data dictionary, from the SCHEMA's property
+   * descriptions), in the unit of work. A dialect that keeps markers of its own in column
+   * comments keeps them, and reads the comment back without them (`ExistingColumn.comment`).
+   */
+  setColumnComment(table: TableRef, column: string, comment: string): Promise<void>;
   /** Drop the table if it exists (load_method `overwrite`, within the unit of work). */
   dropTable(table: TableRef): Promise<void>;
   /** Add a nullable column. */
@@ -250,8 +259,12 @@ export interface Dialect<C> {
   /** The database's name as messages say it ("PostgreSQL", "DuckDB"). */
   readonly name: string;
   readonly capabilities: DialectCapabilities;
-  /** Open a session. Connection errors should be plain sentences (they are printed as CRITICAL). */
-  connect(config: C): Promise<DialectSession>;
+  /**
+   * Open a session. Connection errors should be plain sentences (they are printed as CRITICAL).
+   * `log` receives what the session has to say beside errors (waiting for a lock, a published
+   * snapshot); default: stderr.
+   */
+  connect(config: C, log?: Logger): Promise<DialectSession>;
   /**
    * URL of a module that exports `rowEncoder(columns, withBatchedAt)`, making the encoders the
    * sessions make, and that a worker thread can load (no connection, no native addon). With it,

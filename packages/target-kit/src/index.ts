@@ -1,6 +1,7 @@
 // Public API of @tapline/target-kit: the loader core every Tapline target is built on.
 export type * from './dialect.js';
 export { META, METADATA_COLUMNS } from './metadata.js';
+export { METADATA_DESCRIPTIONS, descriptionOf } from './comments.js';
 export { baseConfigSchema, parseConfig, readConfigFile, type BaseTargetConfig } from './config.js';
 export { ConfigError, LoadError, ResourceError, isDiskFull, SingerInputError, Interrupted, EXIT, classifyError, batchLines, keyMatchesSeveralRows, type StopSignal } from './errors.js';
 export { normaliseName, columnNamesFor, tableRefForStream } from './names.js';

@@ -44,6 +44,7 @@ import { EncodedRows } from './encoded-rows.js';
 import { EncodePool, type EncodedBlock, type InlineBlock } from './parallel/encode-pool.js';
 import type { BlockClock } from './parallel/protocol.js';
 import { commentWithOwner, ownerOf } from './table-owner.js';
+import { applyComments } from './comments.js';
 import { WorkQueue } from './work-queue.js';
 import { LineScanner } from './plain/scanner.js';
 
@@ -155,7 +156,7 @@ function canonicalJson(value: unknown): string {
 
 /** Load Singer messages into a destination. Resolves at clean end of input; rejects with the first error. */
 export async function runTarget<C extends BaseTargetConfig>(options: RunTargetOptions<C>): Promise<RunSummary> {
-  const session = await options.dialect.connect(options.config);
+  const session = await options.dialect.connect(options.config, options.log ?? stderrLogger);
   try {
     // Inside the try: a setting the loader refuses (flattening_enabled without a depth) still closes the session.
     const loader = new Loader(options, session);
@@ -578,7 +579,7 @@ class Loader<C extends BaseTargetConfig> {
       const primaryKey = upsert ? layout.keyColumns : [];
       await this.refusable(where, `create table ${tableKey}`, async () => {
         await this.session.createTable(table, layout.columns, primaryKey);
-        await this.session.setTableComment(table, commentWithOwner(null, message.stream));
+        await applyComments(this.session, table, message.stream, null, layout.tableDescription, layout.columnDescriptions);
       });
       columns = layout.columns;
       keyIsPrimaryKey = primaryKey.length > 0;
@@ -608,6 +609,10 @@ class Loader<C extends BaseTargetConfig> {
         kind: widened.get(column.name) ?? kinds.get(column.name) ?? column.kind,
       }));
       keyIsPrimaryKey = sameNames(existing.primaryKey, layout.keyColumns);
+      const described = existing;
+      await this.refusable(where, `comment on table ${tableKey} and its columns`, () =>
+        applyComments(this.session, table, message.stream, described, layout.tableDescription, layout.columnDescriptions),
+      );
       if (plan.add.length > 0 || plan.widen.length > 0) {
         this.tablesSinceCommit.add(tableKey);
         const parts = [

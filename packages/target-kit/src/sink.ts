@@ -20,6 +20,7 @@ import { encodeCell, hasNoEscapes, hasNul, hasUnpairedSurrogate, InvalidValue, N
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { flattenedProperties, flattenRecord } from './flatten.js';
 import { META, METADATA_FROM_RECORD } from './metadata.js';
+import { descriptionOf, METADATA_DESCRIPTIONS } from './comments.js';
 import { columnNamesFor } from './names.js';
 import { canonicalJsonKey, compositeKey, keyOf } from './keys.js';
 import { canonicalTimestamp, extractedAtCell } from './timestamp.js';
@@ -51,6 +52,9 @@ export interface SchemaLayout {
   readonly loadsUndeclared: boolean;
   readonly keyColumns: string[];
   readonly keyProperties: string[];
+  /** The data dictionary: the schema's `description`, and each column's (its property's, or the metadata column's meaning). */
+  readonly tableDescription: string | null;
+  readonly columnDescriptions: readonly (readonly [column: string, description: string])[];
 }
 
 export interface SinkSettings {
@@ -186,14 +190,22 @@ export function layoutForSchema(
   const columnOf = columnNamesFor(names, settings.maxIdentifierBytes, metadataNames, METADATA_FROM_RECORD);
   const columns: ColumnDef[] = [];
   const properties: PropertyColumn[] = [];
+  const columnDescriptions: [string, string][] = [];
   for (const property of names) {
     const name = columnOf.get(property) ?? property;
     // A property spelled like `_sdc_deleted_at` (log-based taps declare it) or `_sdc_extracted_at` fills it.
     if (metadataNames.has(name)) continue;
     properties.push({ property, index: columns.length });
-    columns.push({ name, kind: columnKindOf(logicalTypeOf(resolveLocalRefs(propertySchemas[property], schema)), settings) });
+    const propertySchema = resolveLocalRefs(propertySchemas[property], schema);
+    columns.push({ name, kind: columnKindOf(logicalTypeOf(propertySchema), settings) });
+    const description = descriptionOf(propertySchema);
+    if (description !== null) columnDescriptions.push([name, description]);
   }
-  for (const column of settings.metadataColumns) columns.push(column);
+  for (const column of settings.metadataColumns) {
+    columns.push(column);
+    const description = METADATA_DESCRIPTIONS[column.name];
+    if (description !== undefined) columnDescriptions.push([column.name, description]);
+  }
   const keyColumns = keyProperties.map((key) => {
     const column = columnOf.get(key);
     if (column === undefined) {
@@ -202,7 +214,16 @@ export function layoutForSchema(
     return column;
   });
   const loadsUndeclared = settings.loadUndeclared && schema.additionalProperties !== false;
-  return { columns, properties, undeclared: [], loadsUndeclared, keyColumns, keyProperties: [...keyProperties] };
+  return {
+    columns,
+    properties,
+    undeclared: [],
+    loadsUndeclared,
+    keyColumns,
+    keyProperties: [...keyProperties],
+    tableDescription: descriptionOf(schema),
+    columnDescriptions,
+  };
 }
 
 /** `layout` with a column for one more undeclared property (after every other column). */

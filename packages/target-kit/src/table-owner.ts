@@ -19,11 +19,13 @@ export function ownerOf(comment: string | null): string | null {
 }
 
 /**
- * The comment that records `stream` as the owner. A comment someone else wrote (a table made by
- * hand) is kept, with the owner line added after it.
+ * The comment that records `stream` as the owner, after the stream's `description` (its SCHEMA's,
+ * the data dictionary). Without a description, a comment someone else wrote (a table made by hand)
+ * is kept, with the owner line added after it; a description replaces it.
  */
-export function commentWithOwner(comment: string | null, stream: string): string {
+export function commentWithOwner(comment: string | null, stream: string, description: string | null = null): string {
   const line = `${MARKER}${JSON.stringify(stream)}`;
+  if (description !== null) return `${description}\n${line}`;
   if (comment === null || comment === '') return line;
   const others = comment.split('\n').filter((text) => !text.startsWith(MARKER));
   return [...others, line].join('\n');

@@ -165,8 +165,8 @@ class PostgresSession implements DialectSession {
   }
 
   async describeTable(table: TableRef): Promise<ExistingTable | null> {
-    const columns = await this.db.query<{ name: string; type: string; is_table: boolean }>(
-      `SELECT a.attname AS name, format_type(a.atttypid, NULL) AS type
+    const columns = await this.db.query<{ name: string; type: string; comment: string | null }>(
+      `SELECT a.attname AS name, format_type(a.atttypid, NULL) AS type, col_description(a.attrelid, a.attnum) AS comment
          FROM pg_attribute a
          JOIN pg_class c ON c.oid = a.attrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -197,7 +197,7 @@ class PostgresSession implements DialectSession {
     if (naive.length > 0) this.naiveTimestamps.set(qualified(table), new Set(naive));
     else this.naiveTimestamps.delete(qualified(table));
     return {
-      columns: columns.rows.map((row) => ({ name: row.name, kind: KIND_OF_SQL_TYPE[row.type] ?? null, sqlType: row.type })),
+      columns: columns.rows.map((row) => ({ name: row.name, kind: KIND_OF_SQL_TYPE[row.type] ?? null, sqlType: row.type, comment: row.comment })),
       primaryKey: key.rows.map((row) => row.name),
       comment: comment.rows[0]?.comment ?? null,
     };
@@ -212,6 +212,10 @@ class PostgresSession implements DialectSession {
 
   async setTableComment(table: TableRef, comment: string): Promise<void> {
     await this.db.query(`COMMENT ON TABLE ${qualified(table)} IS ${quoteLiteral(comment)}`);
+  }
+
+  async setColumnComment(table: TableRef, column: string, comment: string): Promise<void> {
+    await this.db.query(`COMMENT ON COLUMN ${qualified(table)}.${quoteIdent(column)} IS ${quoteLiteral(comment)}`);
   }
 
   async dropTable(table: TableRef): Promise<void> {

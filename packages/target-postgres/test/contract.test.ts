@@ -47,6 +47,17 @@ const postgresHarness: TargetHarness = {
       async execute(sql) {
         await client.query(sql);
       },
+      async comments(table) {
+        const read = await client.query<{ column: string | null; comment: string | null }>(
+          `SELECT NULL AS column, obj_description(($1 || '.' || $2)::regclass, 'pg_class') AS comment
+           UNION ALL
+           SELECT a.attname, col_description(a.attrelid, a.attnum) FROM pg_attribute a
+            WHERE a.attrelid = ($1 || '.' || $2)::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+          [quoteIdent(schema), quoteIdent(table)],
+        );
+        const columns = read.rows.filter((row) => row.column !== null).map((row) => [row.column!, row.comment] as const);
+        return { table: read.rows.find((row) => row.column === null)?.comment ?? null, columns: Object.fromEntries(columns) };
+      },
       close: () => fixture.drop(),
     };
   },

@@ -10,6 +10,7 @@ import { classmarkerModel } from './classmarker.js';
 import { testpressModel } from './testpress.js';
 import { onlineexammakerModel } from './onlineexammaker.js';
 import { cbthostModel } from './cbthost.js';
+import { COLUMN_DOCS, VIEW_DOCS } from './docs.js';
 
 /** One mapping per provider; a provider whose tables are absent is left out of the union. */
 export const PROVIDER_MODELS: ProviderModel[] = [classmarkerModel, testpressModel, onlineexammakerModel, cbthostModel];
@@ -245,9 +246,30 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
     await session.query(`DROP VIEW IF EXISTS ${q}.exam_results`);
     await session.query(`CREATE VIEW ${q}.exam_results AS ${built.exam_results_sql}`);
     await session.query(`CREATE VIEW ${q}.exams AS ${built.exams_sql}`);
+    await commentViews(session, schema);
+    await session.publishSnapshot();
     return { ...built, schema, searched: [...new Set(candidates.map((a) => a.schema))] };
   } finally {
     await session.close();
+  }
+}
+
+/**
+ * The model's data dictionary on the views (docs.ts): COMMENT ON VIEW and COMMENT ON COLUMN read
+ * the same in PostgreSQL and DuckDB. Only columns the view has are commented.
+ */
+async function commentViews(session: WarehouseSession, schema: string): Promise<void> {
+  for (const [view, doc] of Object.entries(VIEW_DOCS) as [keyof typeof VIEW_DOCS, string][]) {
+    const name = `${quoteIdent(schema)}.${quoteIdent(view)}`;
+    await session.query(`COMMENT ON VIEW ${name} IS ${sqlText(doc)}`);
+    const columns = await session.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
+      [schema, view],
+    );
+    for (const { column_name } of columns) {
+      const text = COLUMN_DOCS[view][String(column_name)];
+      if (text !== undefined) await session.query(`COMMENT ON COLUMN ${name}.${quoteIdent(String(column_name))} IS ${sqlText(text)}`);
+    }
   }
 }
 

@@ -49,6 +49,8 @@ export interface TargetPlace {
   /** A table's qualified, quoted SQL name, for `execute`. */
   qualify(table: string): string;
   execute(sql: string): Promise<void>;
+  /** The table's comment and each column's as the database holds them (a dialect's own markers left out), read back by SQL. */
+  comments?(table: string): Promise<{ table: string | null; columns: Record<string, string | null> }>;
   close(): Promise<void>;
 }
 

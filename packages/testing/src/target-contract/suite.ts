@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
+import { defineCommentCases } from './comments.js';
 import { defineHardeningCases } from './hardening.js';
 import { defineOddInputCases } from './odd-input.js';
 import { PEER_TESTS_DIR, peer, pick, recordsIn } from './peer-files.js';
@@ -677,6 +678,7 @@ export function defineTargetContract(harness: TargetHarness): void {
     defineOddInputCases({ harness, place: () => place, run, load, reject });
 
     defineHardeningCases({ harness, place: () => place, run, load, reject });
+    defineCommentCases({ harness, place: () => place, run, load, reject });
 
     describe('policies beyond the peer tests', () => {
       const schema = (stream: string, properties: Record<string, unknown>, key: string[] = ['id']) =>

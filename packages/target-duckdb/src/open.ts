@@ -1,0 +1,77 @@
+// Opening a DuckDB file that another process may hold: wait for its lock with backoff, up to a bound, naming the holder.
+import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { LoadError, ResourceError } from '@tapline/target-kit';
+import { DEFAULT_LOCK_TIMEOUT_SECONDS } from './config.js';
+
+/** Required, not imported: see session.ts (importing @duckdb/node-api from ESM costs ~100 ms of start-up). */
+const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
+
+
+/** The first wait after a refused open, and the longest: the waits double in between (jittered, so two waiters do not retry in step). */
+const FIRST_WAIT_MS = 200;
+const LONGEST_WAIT_MS = 5_000;
+
+export interface OpenOptions {
+  /** DuckDB settings given at open (memory_limit, threads, access_mode ...). */
+  readonly settings?: Record<string, string>;
+  /** Seconds to wait for another process's lock (0: fail at once). Default `DEFAULT_LOCK_TIMEOUT_SECONDS`. */
+  readonly lockTimeoutSeconds?: number;
+  /** Told once when the run starts waiting, and once when it got the file after waiting. */
+  readonly log?: { info(message: string): void; warn(message: string): void };
+  /** The setting that bounds the wait, as the user wrote it, for messages (default `lock_timeout_seconds`). */
+  readonly timeoutSetting?: string;
+}
+
+/**
+ * DuckDB's lock refusal, read for who holds the file: `Conflicting lock is held in <program>
+ * (PID <n>) by user <u>.`. The holder's path may hold dots itself (`python3.11`,
+ * `~/.local/bin/node`): it ends at its PID, at " by user", or at the sentence's full stop.
+ * Undefined when the error is not a lock refusal; `holder` is "another process" when unnamed.
+ */
+export function lockHolder(message: string): string | undefined {
+  if (!/lock/i.test(message)) return undefined;
+  const held = /Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?: by user [^.]*)?\.(?:\s|$)/.exec(message);
+  return held ? `${held[1]}${held[2] ? ` (PID ${held[2]})` : ''}` : 'another process';
+}
+
+/**
+ * Open `path`, waiting while another process holds it (a notebook, even read-only, or another
+ * run): retried with doubling waits until `lockTimeoutSeconds` have passed, then a ResourceError
+ * (exit 5) naming the holder and the bound. Any other refusal is a LoadError at once.
+ */
+export async function openDuckDBInstance(path: string, options: OpenOptions = {}): Promise<DuckDBInstance> {
+  const timeoutSeconds = options.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
+  const setting = options.timeoutSetting ?? 'lock_timeout_seconds';
+  const started = performance.now();
+  const holders: string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    let holder: string | undefined;
+    try {
+      const instance = await duckdb.DuckDBInstance.create(path, options.settings ?? {});
+      if (holders.length > 0) {
+        const waited = ((performance.now() - started) / 1000).toFixed(1);
+        options.log?.info(`got the DuckDB file ${path} after waiting ${waited} s for ${holders.join(', then ')} to release it`);
+      }
+      return instance;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      holder = lockHolder(message);
+      if (holder === undefined) throw new LoadError(`cannot open the DuckDB file ${path}: ${message.split('\n')[0]}`);
+    }
+    if (holders.at(-1) !== holder) holders.push(holder);
+    const left = timeoutSeconds * 1000 - (performance.now() - started);
+    if (left <= 0) {
+      const waited = timeoutSeconds === 0 ? `${setting} is 0, so the run did not wait` : `it stayed locked for the ${timeoutSeconds} s ${setting} allows`;
+      throw new ResourceError(
+        `the DuckDB file ${path} is locked by ${holder} and ${waited}: DuckDB allows one writing process at a time, and a reader that opened the file itself (even read-only) holds it too; close that process (notebooks can read the published snapshot instead) and run again`,
+      );
+    }
+    if (attempt === 0) {
+      options.log?.warn(`the DuckDB file ${path} is locked by ${holder}: waiting up to ${timeoutSeconds} s (${setting}) for it to be released`);
+    }
+    const backoff = Math.min(LONGEST_WAIT_MS, FIRST_WAIT_MS * 2 ** attempt) * (0.75 + Math.random() / 2);
+    await sleep(Math.min(backoff, left));
+  }
+}
