@@ -244,6 +244,8 @@ export interface RunOptions {
   /** Ignore the stored state for this run (the state the run commits still replaces it). */
   fullRefresh?: boolean;
   onSpawn?: Parameters<typeof runProcesses>[0]['onSpawn'];
+  /** The vendor key's shared request budget (fleet.ts), in place of the stored state's `rate_budget`. */
+  rateBudget?: unknown;
   /** Live counts while the run goes (records per stream so far). */
   onProgress?: (records: ReadonlyMap<string, { records: number }>) => void;
 }
@@ -263,8 +265,9 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const current = await loadStoredState(plan);
   const usable = resumableState(plan, current, log);
   // A full refresh forgets bookmarks, never the requests already spent: the vendor still counts them.
-  const stored = options.fullRefresh ? spentBudget(usable) : usable;
-  const incremental = !options.fullRefresh && stored !== undefined;
+  const resumed = options.fullRefresh ? spentBudget(usable) : usable;
+  const incremental = !options.fullRefresh && resumed !== undefined;
+  const stored = options.rateBudget === undefined ? resumed : { ...(resumed as object | undefined), rate_budget: options.rateBudget };
   if (options.signal?.aborted) {
     // Interrupted while the state was read: nothing was started.
     return {
