@@ -14,10 +14,13 @@ import { buildModel } from './model/index.js';
 import { runDemo } from './demo.js';
 import { isWarehouse } from './plugins.js';
 import { Interrupts } from './interrupts.js';
+import { fleetCommand, isFleetRun } from './fleet-command.js';
 
 const USAGE = `Usage:
   tapline run <tap> <target> [options]   run a tap into a target (e.g. tapline run classmarker duckdb)
   tapline run <pipeline> [options]       run a pipeline from tapline.yml
+  tapline run --all | --select NAME|GLOB | --tag TAG [--jobs N]
+                                         run several pipelines of tapline.yml, N at a time
   tapline state get|set|clear <pipeline> inspect or reset a pipeline's state in the warehouse
   tapline state get|set|clear <tap> <target> [--pipeline NAME]
                                          the same, for the pipeline \`tapline run <tap> <target>\` runs
@@ -34,6 +37,11 @@ Options:
   --full-refresh        ignore the stored state for this run
   --new-account         the tap now reads another account: start it from no state, bind the pipeline to it
   --summary-json        print one JSON line with the run's summary on stdout at the end
+                        (a fleet run: one per pipeline as it ends, then {"total":{...}})
+  --all                 (run) every pipeline of tapline.yml
+  --select NAME|GLOB    (run) the pipelines so named (* and ? match); repeatable
+  --tag TAG             (run) the pipelines with this tag in tapline.yml; repeatable
+  --jobs N              (run) pipelines run at once in a fleet run (default 1)
   --log-format text|json
   --target NAME         (state, model) which target of tapline.yml holds the warehouse
   --schema NAME         (model) where the views go (default: main / public)
@@ -49,6 +57,10 @@ const options = {
   'full-refresh': { type: 'boolean' },
   'new-account': { type: 'boolean' },
   'summary-json': { type: 'boolean' },
+  all: { type: 'boolean' },
+  select: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  jobs: { type: 'string' },
   'log-format': { type: 'string' },
   target: { type: 'string' },
   schema: { type: 'string' },
@@ -110,6 +122,7 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
   try {
     switch (command) {
       case 'run':
+        if (isFleetRun(flags)) return await fleetCommand(rest, flags, cwd, log, interrupts, USAGE);
         return await runCommand(rest, flags, cwd, log, interrupts);
       case 'state':
         return await stateCommand(rest, flags, cwd);

@@ -11,6 +11,8 @@ export {
   type RunSummary,
   type StreamSummary,
 } from './pipeline.js';
+export { runFleet, reportFleet, mergeBudgets, type FleetOptions, type FleetResult, type FleetTotal } from './fleet.js';
+export { selectPipelines, vendorKeyHash, globMatches } from './fleet-plan.js';
 export { runProcesses, type ProcessRunResult } from './processes.js';
 export { readState, writeState, clearState, type StateLocation } from './state-store.js';
 export { buildModel, modelSql, candidateAccounts, PROVIDER_MODELS, type ModelAccount } from './model/index.js';

@@ -262,6 +262,8 @@ export interface RunOptions {
   /** Start the account the tap now reads from no state, and bind the pipeline to it (accounts.ts). */
   newAccount?: boolean | undefined;
   onSpawn?: Parameters<typeof runProcesses>[0]['onSpawn'];
+  /** The vendor key's shared request budget (fleet.ts), in place of the stored state's `rate_budget`. */
+  rateBudget?: unknown;
   /** Live counts while the run goes (records per stream so far). */
   onProgress?: (records: ReadonlyMap<string, { records: number }>) => void;
 }
@@ -281,8 +283,9 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const current = await loadStoredState(plan, log);
   const usable = await stateForAccount(resumableState(plan, current, log), { plan, location: stateLocation(plan), stateFile: stateFile(plan), newAccount: options.newAccount, log });
   // A full refresh forgets bookmarks, never the requests already spent: the vendor still counts them.
-  const stored = options.fullRefresh ? spentBudget(usable) : usable;
-  const incremental = !options.fullRefresh && stored !== undefined;
+  const resumed = options.fullRefresh ? spentBudget(usable) : usable;
+  const incremental = !options.fullRefresh && resumed !== undefined;
+  const stored = options.rateBudget === undefined ? resumed : { ...(resumed as object | undefined), rate_budget: options.rateBudget };
   if (options.signal?.aborted) {
     // Interrupted while the state was read: nothing was started.
     return {

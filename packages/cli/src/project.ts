@@ -37,6 +37,8 @@ const targetSchema = z.strictObject({
 const pipelineSchema = z.strictObject({
   tap: z.string().min(1),
   target: z.string().min(1),
+  /** Labels for `tapline run --tag` (e.g. hourly, region-eu). */
+  tags: z.array(z.string().min(1)).default([]),
 });
 
 /** A number, also as the text `${ENV_VAR}` substitution leaves (`"40"`). */
