@@ -105,6 +105,28 @@ describe("test names from each response's tests block", () => {
   });
 });
 
+describe('the newer optional fields (test_type, monitor_events)', () => {
+  it('lands test_type, keeps monitor_events whole in _sdc_extra, and names it once per stream in a WARN and the SUMMARY', async () => {
+    const s = await start({ monitoring: true });
+    const run = await runTap(s);
+    expect(run.code, run.stderr).toBe(0);
+    for (const stream of ['group_results', 'link_results']) {
+      const records = run.records(stream);
+      expect(records.length).toBeGreaterThan(0);
+      for (const r of records) {
+        expect(r.test_type).toBe('Test');
+        expect(r._sdc_extra.monitor_events).toMatchObject({ browser_monitoring: 'Enabled', total_event_count: expect.any(Number), events: expect.any(Array) });
+      }
+      expect(run.stderr.split('\n').filter((line) => line.includes(`WARN stream ${stream}: the vendor sends the field "monitor_events"`))).toHaveLength(1);
+    }
+    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+    expect(summary.status).toBe('complete');
+    expect(summary.streams.group_results.undeclared_fields).toEqual(['monitor_events']);
+    expect(summary.streams.link_results.undeclared_fields).toEqual(['monitor_events']);
+    expect(summary.streams.tests.undeclared_fields).toEqual([]);
+  });
+});
+
 describe('regrading', () => {
   it('re-reads a result that requires grading on every run until it is graded, then lands its grade', async () => {
     const s = await start({ awaitingGrading: 4 });

@@ -37,6 +37,8 @@ export const resultFields = {
   certificate_url: optionalText,
   certificate_serial: optionalText,
   view_results_url: optionalText,
+  /** "Test" or "Survey" (a survey scores zero); newer, optional [3p]. `monitor_events` (proctoring) is kept in _sdc_extra. */
+  test_type: optionalText,
 };
 
 const DAY_MS = 86_400_000;
