@@ -15,6 +15,8 @@ const VARIANTS: Record<string, CbthostSimulatorOptions> = {
   'shared test id': { sharedTestId: true },
   'null scores': { nullScores: true },
   'shared test id and null scores': { sharedTestId: true, nullScores: true },
+  'mass summary beside the array': { massShape: 'beside' },
+  'mass students and summary inside data': { massShape: 'inside', sharedTestId: true },
 };
 
 /** student pass code|test id|score|exam pass code (null for single reads), for what the config reads. */
@@ -34,6 +36,16 @@ async function start(options: CbthostSimulatorOptions): Promise<CbthostSimulator
 }
 
 describe('the simulator’s variants', () => {
+  it('mass summary: served beside the array, or with the students inside data', async () => {
+    for (const [massShape, where] of [['beside', (b: any) => b.summary], ['inside', (b: any) => b.data.summary]] as const) {
+      const sim = await start({ massShape });
+      const body = (await (await fetch(`${sim.baseUrl}/api/result/${sim.config.pass_codes[0]}`, { headers: { accept: 'application/json' } })).json()) as any;
+      expect(where(body)).toMatchObject({ total_students: expect.any(Number) });
+      const students = massShape === 'inside' ? body.data.students : body.data;
+      expect(students[0]).toHaveProperty('cbt_pass_code');
+    }
+  });
+
   it('shared test id: every exam has the owner’s e-mail as its test id, and each pass code lists only its own exam', async () => {
     const sim = await start({ sharedTestId: true });
     expect(new Set(sim.world.tests.map((t) => t.testId)).size).toBe(1);
