@@ -50,7 +50,7 @@ export const results = oem.stream({
     sid: candidateId().describe('Candidate id (part of the key: a result without it is set aside in _sdc_rejected_records).'),
     name: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate name (absent from the one-candidate answer).'),
     loginValue: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate login (v1 API only).'),
-    score: coerce.decimal().describe('Score, exact.'),
+    score: coerce.emptyAsNull(coerce.decimal()).describe('Score, exact; null when sent empty ("" or null, e.g. while the candidate is still answering; inferred).'),
     // Sent as 1/0, "1"/"0", true/false or "true"/"false" depending on the deployment (docs/providers/onlineexammaker.md).
     passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional().describe('Whether the candidate passed, as the exam’s own pass mark decides; absent where the deployment does not send it.'),
     tid: attemptId().optional().describe('The attempt id some deployments send (used as the certificate number); absent from the document’s answer and the v1 API.'),
