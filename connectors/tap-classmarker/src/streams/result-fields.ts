@@ -1,6 +1,5 @@
 // Fields group and link results share, with the coercions for ClassMarker's number/string vintages.
 import { coerce, type IncrementalSettings, type StreamContext } from '@tapline/tap-kit';
-import { z } from 'zod';
 import type { ClassMarkerConfig } from '../config.js';
 
 const text = coerce.text();
