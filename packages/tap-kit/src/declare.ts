@@ -14,7 +14,7 @@ export type RecordSelector = string | ((body: unknown) => readonly unknown[]);
 /** How a start value is written into the request. */
 export type StartFormat = 'iso' | 'unix' | 'unix-ms' | 'date' | ((start: string | number) => string);
 
-export interface IncrementalSettings<TRecord, TConfig = any> {
+export interface IncrementalSettings<TRecord, TConfig = unknown> {
   /** The record field that only grows as records change (the replication key). */
   cursor: keyof TRecord & string;
   /**
@@ -229,7 +229,7 @@ function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): 
 }
 
 /** A stream's look-back for this config: its declared duration, or the one its function reads from the config (checked). */
-export function lookbackOf(incremental: IncrementalSettings<any, any>, config: unknown, stream: string): Duration | undefined {
+export function lookbackOf<TConfig>(incremental: Pick<IncrementalSettings<never, TConfig>, 'lookback'>, config: TConfig, stream: string): Duration | undefined {
   const lookback = typeof incremental.lookback === 'function' ? incremental.lookback(config) : incremental.lookback;
   if (lookback !== undefined) assertDuration(lookback, `stream "${stream}" lookback`);
   return lookback;
