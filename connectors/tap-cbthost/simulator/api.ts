@@ -2,7 +2,14 @@
 import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing/simulator';
 import type { CbtTest, CbtWorld } from './world.js';
 
-export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
+/**
+ * Where the mass answer puts the "summary" its prose promises (docs/providers/cbthost.md, "Fields"):
+ * `none` as in the document's example (`data` is the array), `beside` the array (`data` and `summary`),
+ * or `inside` (`data: {students: [...], summary: {...}}`). All three are inferred readings of the prose.
+ */
+export type MassShape = 'none' | 'beside' | 'inside';
+
+export function cbthostRoutes(world: CbtWorld, options: { massShape?: MassShape } = {}): RouteDefinition[] {
   const testByPassCode = (passCode: string) => world.tests.find((test) => test.passCode === passCode);
   /** The exam a mass-endpoint code names. Inferred: the document calls it the exam's passcode but its
    * example passes a student's code (`cbthost-pssi-0069`), so both resolve to the exam. */
@@ -60,17 +67,20 @@ export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
         const results = world.results.filter((result) => result.examPassCode === test.passCode);
         // The mass section's only documented error: a known exam that has no results.
         if (results.length === 0) return { status: 404, body: { status: 'error', message: 'No results found for this test ID' } };
-        // The document's prose promises "student array and summary"; its JSON example has only the array: followed.
-        return {
-          body: {
-            status: 'success',
-            data: results.map((result) => ({
-              cbt_pass_code: result.passCode,
-              cbt_test_id: result.testId,
-              cbt_total_score: result.score,
-            })),
-          },
+        // The document's prose promises "student array and summary"; its JSON example has only the array,
+        // the default. `massShape` serves the summary beside the array or wraps both (inferred readings).
+        const students = results.map((result) => ({ cbt_pass_code: result.passCode, cbt_test_id: result.testId, cbt_total_score: result.score }));
+        const scores = results.map((result) => result.score).filter((score): score is number => score !== null);
+        const summary = {
+          total_students: results.length,
+          average_score: scores.length === 0 ? null : Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 100) / 100,
+          highest_score: scores.length === 0 ? null : Math.max(...scores),
+          lowest_score: scores.length === 0 ? null : Math.min(...scores),
         };
+        const shape = options.massShape ?? 'none';
+        if (shape === 'beside') return { body: { status: 'success', data: students, summary } };
+        if (shape === 'inside') return { body: { status: 'success', data: { students, summary } } };
+        return { body: { status: 'success', data: students } };
       }),
     },
   ];

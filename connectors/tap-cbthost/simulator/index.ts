@@ -10,11 +10,13 @@ import {
   type StartOptions,
 } from '@tapline/testing/simulator';
 import { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
-import { cbthostRoutes } from './api.js';
+import { cbthostRoutes, type MassShape } from './api.js';
 import { advanceWorld, generateWorld, type CbtResult, type CbtWorld } from './world.js';
 
 export type { CbtResult, CbtTest, CbtWorld } from './world.js';
 export { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
+
+export type { MassShape } from './api.js';
 
 export interface CbthostSimulatorOptions extends StartOptions {
   seed?: Seed;
@@ -26,6 +28,8 @@ export interface CbthostSimulatorOptions extends StartOptions {
   nullScores?: boolean;
   /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `CBTHOST_ERROR_ANSWERS`. */
   errorAnswers?: readonly ErrorAnswerSpec[];
+  /** Variant: where the mass answer puts its summary (CLI `--mass-summary none|beside|inside`); default none, as in the document's example. */
+  massShape?: MassShape;
 }
 
 /** The tap config the simulator prints: exam pass codes for the mass endpoint, and two single results. */
@@ -75,7 +79,7 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
   const running = await startSimulator(
     {
       name: 'cbthost',
-      routes: cbthostRoutes(world),
+      routes: cbthostRoutes(world, { massShape: options.massShape }),
       tapConfig: (baseUrl) => ({ base_url: baseUrl, pass_codes: mass.map((test) => test.passCode), results: singles }),
       // Inferred: the server is Laravel, whose unknown-route answer to a JSON client is this.
       notFound: () => ({ status: 404, body: { message: 'Not Found' } }),

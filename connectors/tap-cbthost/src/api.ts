@@ -104,6 +104,19 @@ const successEnvelope = successShape(
   },
 );
 
+/**
+ * The results in a success answer: `data` itself when it is the array (the mass example) or one result
+ * (single); `data.students` when the mass answer wraps its "student array and summary" in `data` (the
+ * prose's promise, inferred shape). The summary is an aggregate of those rows, not a record: not kept.
+ */
+export function resultsOf(body: unknown): readonly unknown[] {
+  const data = (body as { data?: unknown } | null)?.data;
+  if (Array.isArray(data)) return data;
+  if (typeof data !== 'object' || data === null) return [];
+  const students = (data as { students?: unknown }).students;
+  return Array.isArray(students) ? students : [data];
+}
+
 /** Shapes the request for one target: the mass endpoint's path, or the single endpoint's headers. */
 export function requestFor(request: HttpRequest, target: ResultTarget, config: CbthostConfig): HttpRequest {
   const classify = classifyFor(target, config);
@@ -117,7 +130,7 @@ export const cbthost = defineApi<CbthostConfig>({
   // docs/providers/cbthost.md marks Accept: application/json required on both endpoints ("ensures JSON output").
   http: () => ({ apiName: 'CBTHost', headers: { accept: 'application/json' } }),
   success: successEnvelope,
-  records: 'data',
+  records: resultsOf,
   // One read of the first target. Its documented "no results" 404 still proves base_url and the
   // pass code right; any other 404 fails, so a wrong base_url never passes.
   test: async ({ config, http }) => {

@@ -15,6 +15,8 @@ const VARIANTS: Record<string, CbthostSimulatorOptions> = {
   'shared test id': { sharedTestId: true },
   'null scores': { nullScores: true },
   'shared test id and null scores': { sharedTestId: true, nullScores: true },
+  'mass summary beside the array': { massShape: 'beside' },
+  'mass students and summary inside data': { massShape: 'inside', sharedTestId: true },
 };
 
 /** student pass code|test id|score|exam pass code (null for single reads), for what the config reads. */
@@ -34,6 +36,16 @@ async function start(options: CbthostSimulatorOptions): Promise<CbthostSimulator
 }
 
 describe('the simulator’s variants', () => {
+  it('mass summary: served beside the array, or with the students inside data', async () => {
+    for (const [massShape, where] of [['beside', (b: any) => b.summary], ['inside', (b: any) => b.data.summary]] as const) {
+      const sim = await start({ massShape });
+      const body = (await (await fetch(`${sim.baseUrl}/api/result/${sim.config.pass_codes[0]}`, { headers: { accept: 'application/json' } })).json()) as any;
+      expect(where(body)).toMatchObject({ total_students: expect.any(Number) });
+      const students = massShape === 'inside' ? body.data.students : body.data;
+      expect(students[0]).toHaveProperty('cbt_pass_code');
+    }
+  });
+
   it('shared test id: every exam has the owner’s e-mail as its test id, and each pass code lists only its own exam', async () => {
     const sim = await start({ sharedTestId: true });
     expect(new Set(sim.world.tests.map((t) => t.testId)).size).toBe(1);
@@ -130,4 +142,43 @@ describe('scores in other spellings', () => {
       [`${exam}-9002`, '5', exam],
     ]);
   });
+});
+
+describe('a result configured both ways (its exam in pass_codes, itself in results)', () => {
+  /** The config plus one result of the first mass-read exam, read one by one too. */
+  function bothWays(sim: CbthostSimulator) {
+    const exam = sim.config.pass_codes[0]!;
+    const result = sim.world.results.find((r) => r.examPassCode === exam)!;
+    const single = { pass_code: result.passCode, test_id: result.testId };
+    return { exam, result, single, config: { ...sim.config, results: [...sim.config.results, single] } };
+  }
+  /** Per key, the last record the tap sent: what a target keeps (last wins). */
+  const lastByKey = (records: Record<string, any>[]) => new Map(records.map((r) => [`${r.cbt_pass_code}|${r.cbt_test_id}`, r]));
+
+  it('keeps the exam pass code and the single read’s test info, whichever read comes last', async () => {
+    const sim = await start({ sharedTestId: true });
+    const { exam, result, single, config } = bothWays(sim);
+    const inOrder = await runTap(tap, ['--config', jsonFile(config)]);
+    expect(inOrder.code, inOrder.stderr).toBe(0);
+    // A run resuming at the single result reads it before its exam's mass read.
+    const state = { currently_syncing: 'results', currently_syncing_partition: single };
+    const resumed = await runTap(tap, ['--config', jsonFile(config), '--state', jsonFile(state)]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    for (const run of [inOrder, resumed]) {
+      const kept = lastByKey(recordsOf(run, 'results')).get(`${result.passCode}|${result.testId}`);
+      expect(kept).toMatchObject({ exam_pass_code: exam, cbt_test_info: expect.any(String) });
+    }
+  });
+
+  const lands = (warehouse: () => Promise<Warehouse>, table: (w: Warehouse) => string) => async () => {
+    const sim = await start({ sharedTestId: true });
+    const { exam, result, config } = bothWays(sim);
+    const place = await warehouse();
+    const { tap: run, target } = await landSync(tap, place, { config, targetConfig: { hard_delete: true } });
+    expect({ tap: run.code, target: target.code }, target.stderr).toEqual({ tap: 0, target: 0 });
+    const [row] = await place.query(`SELECT exam_pass_code, cbt_test_info FROM ${table(place)} WHERE cbt_pass_code = '${result.passCode}'`);
+    expect(row).toMatchObject({ exam_pass_code: exam, cbt_test_info: expect.any(String) });
+  };
+  it('lands with its exam pass code in DuckDB', lands(duckdb, () => 'main.results'));
+  it('lands with its exam pass code in PostgreSQL', lands(postgres, (pg) => `"${pg.schema}".results`));
 });

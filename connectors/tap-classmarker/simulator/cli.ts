@@ -24,6 +24,7 @@ await runSimulatorCli({
     anchor: { type: 'number', description: 'UNIX seconds the seeded results end at (default: now)' },
     'link-url-id': { type: 'boolean', default: false, description: "send links' link_url_id (off by default, as for an API key without that permission)" },
     'view-results-url': { type: 'boolean', default: false, description: "send results' view_results_url (off by default, as in ClassMarker's API settings)" },
+    monitoring: { type: 'boolean', default: false, description: 'variant: results carry the newer test_type and monitor_events (proctoring) fields' },
     'split-seconds-at-page-edge': { type: 'boolean', default: false, description: 'cut pages at limit even inside a second (the hazardous reading; the document promises no loss)' },
   },
   start: ({ port, host, seed, faults, flags }) =>
@@ -45,6 +46,7 @@ await runSimulatorCli({
       anchor: flags.anchor as number | undefined,
       linkUrlId: flags['link-url-id'] as boolean,
       viewResultsUrl: flags['view-results-url'] as boolean,
+      monitoring: flags.monitoring as boolean,
       splitSecondsAtPageEdge: flags['split-seconds-at-page-edge'] as boolean,
       errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
     }),

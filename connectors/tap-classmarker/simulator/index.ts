@@ -59,6 +59,12 @@ export interface ClassMarkerSimulatorOptions {
   /** Send results' `view_results_url`, "optional and needs to be turned on in the API settings pages" [doc]. */
   viewResultsUrl?: boolean;
   /**
+   * Results carry the newer optional fields third-party descriptions of the current API show
+   * (docs/providers/classmarker.md, "Result fields"): `test_type` ("Test") and the proctoring summary
+   * `monitor_events` {browser_monitoring, camera_monitoring, total_event_count, total_seconds_away, events[]}.
+   */
+  monitoring?: boolean;
+  /**
    * The hazardous reading of recent-results paging: cut a page at exactly `limit` results even inside
    * a second that continues on the next page, with next_finished_after_timestamp = that second, so a
    * client that follows it skips the rest of the second. Off by default: the document promises that
@@ -134,6 +140,22 @@ const isUnsignedInteger = (text: string) => /^\d+$/.test(text);
 
 /** Result fields the older payload form does not have (the 2012 sample; docs/providers/classmarker.md). */
 const NEWER_RESULT_FIELDS = ['status', 'passed', 'percentage_passmark', 'give_certificate_only_when_passed', 'certificate_url', 'certificate_serial'] as const;
+
+/** The newer proctoring fields of one result, derived from it (so the same result always says the same). */
+function monitoringFields(result: GroupResult | LinkResult) {
+  const count = result.time_started % 3;
+  const away = count * 7;
+  return {
+    test_type: 'Test',
+    monitor_events: {
+      browser_monitoring: 'Enabled',
+      camera_monitoring: count === 2 ? 'Enabled' : 'Disabled',
+      total_event_count: count,
+      total_seconds_away: away,
+      events: Array.from({ length: count }, (_, i) => ({ timestamp: result.time_started + 60 * (i + 1), event: 'left_test_window', seconds_away: 7 })),
+    },
+  };
+}
 
 export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOptions = {}): Promise<ClassMarkerSimulator> {
   const seed = options.seed ?? 'tapline';
@@ -236,6 +258,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     const sent: Partial<T> = { ...result };
     if (!options.viewResultsUrl || options.legacyPayload) delete sent.view_results_url;
     if (options.legacyPayload) for (const field of NEWER_RESULT_FIELDS) delete sent[field];
+    else if (options.monitoring) Object.assign(sent, monitoringFields(result));
     return sent;
   };
 

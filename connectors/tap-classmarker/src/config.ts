@@ -35,6 +35,24 @@ export const configSchema = z.object({
     .max(30)
     .default(30)
     .describe("The tap's own request budget per hour (ClassMarker allows 30 per API key)."),
+  lookback_days: z
+    .number({ error: 'is invalid: expected a whole number of days' })
+    .int({ error: 'is invalid: expected a whole number of days' })
+    .min(0, { error: 'is too small: expected 0 days or more' })
+    .max(88, { error: 'is too large: ClassMarker serves results at most 3 months back, so at most 88 days' })
+    .default(2)
+    .describe(
+      'Days before the bookmark every run reads again, so that an administrator\'s later edit of a graded result\'s points reaches the warehouse (each run re-reads that window; 0 turns it off).',
+    ),
+  grading_hold_days: z
+    .number({ error: 'is invalid: expected a whole number of days' })
+    .int({ error: 'is invalid: expected a whole number of days' })
+    .min(0, { error: 'is too small: expected 0 days or more' })
+    .max(88, { error: 'is too large: ClassMarker serves results at most 3 months back, so at most 88 days' })
+    .default(14)
+    .describe(
+      'Days a result that still requires grading holds the bookmark, so every run re-reads it until its grade arrives; after that a WARNING names it and the bookmark moves on (0: never hold).',
+    ),
   page_size: z.number().int().min(1).max(200).default(200).describe('Results per request (limit); 200 is the maximum and the default.'),
 });
 

@@ -57,6 +57,8 @@ describe('--about, --test', () => {
     expect(about.settings.required.sort()).toEqual(['api_key', 'api_secret']);
     expect(about.settings.properties.signature_algorithm.default).toBe('md5');
     expect(about.settings.properties.on_rate_limit.default).toBe('stop');
+    expect(about.settings.properties.lookback_days).toMatchObject({ default: 2, minimum: 0, maximum: 88 });
+    expect(about.settings.properties.grading_hold_days).toMatchObject({ default: 14, minimum: 0, maximum: 88 });
   });
 
   it('--test makes one cheap request, and prints a STATE counting it against the hourly budget', async () => {

@@ -105,6 +105,28 @@ describe("test names from each response's tests block", () => {
   });
 });
 
+describe('the newer optional fields (test_type, monitor_events)', () => {
+  it('lands test_type, keeps monitor_events whole in _sdc_extra, and names it once per stream in a WARN and the SUMMARY', async () => {
+    const s = await start({ monitoring: true });
+    const run = await runTap(s);
+    expect(run.code, run.stderr).toBe(0);
+    for (const stream of ['group_results', 'link_results']) {
+      const records = run.records(stream);
+      expect(records.length).toBeGreaterThan(0);
+      for (const r of records) {
+        expect(r.test_type).toBe('Test');
+        expect(r._sdc_extra.monitor_events).toMatchObject({ browser_monitoring: 'Enabled', total_event_count: expect.any(Number), events: expect.any(Array) });
+      }
+      expect(run.stderr.split('\n').filter((line) => line.includes(`WARN stream ${stream}: the vendor sends the field "monitor_events"`))).toHaveLength(1);
+    }
+    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+    expect(summary.status).toBe('complete');
+    expect(summary.streams.group_results.undeclared_fields).toEqual(['monitor_events']);
+    expect(summary.streams.link_results.undeclared_fields).toEqual(['monitor_events']);
+    expect(summary.streams.tests.undeclared_fields).toEqual([]);
+  });
+});
+
 describe('regrading', () => {
   it('re-reads a result that requires grading on every run until it is graded, then lands its grade', async () => {
     const s = await start({ awaitingGrading: 4 });
@@ -170,6 +192,52 @@ describe('regrading', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/^.* WARN stream link_results: a result finished .* still requires grading after 14 days; the bookmark no longer waits for it/m);
     expect(bookmarkOf(run.state, 'link_results')).toBe(iso(Math.max(...s.data.linkResults.map((e) => e.result.time_finished))));
+  });
+
+  it('re-reads as many days as lookback_days says: an edit 3 to 7 days back lands with 8, not with the default 2', async () => {
+    const s = await start();
+    for (const e of s.data.linkResults) e.result.requires_grading = 'No';
+    const first = await runTap(s);
+    const bookmark = Date.parse(bookmarkOf(first.state, 'link_results')) / 1000;
+    const old = s.data.linkResults.filter((e) => e.result.time_finished < bookmark - 3 * DAY && e.result.time_finished > bookmark - 7 * DAY).at(-1)!.result;
+    old.points_scored = old.points_scored === 0 ? 1 : 0;
+    const byDefault = await runTap(s, { state: first.state });
+    expect(byDefault.records('link_results').some((r) => r.link_result_id === old.link_result_id)).toBe(false);
+    const week = await runTap(s, { state: first.state, config: { lookback_days: 8 } });
+    expect(week.code, week.stderr).toBe(0);
+    expect(week.records('link_results').find((r) => r.link_result_id === old.link_result_id)).toMatchObject({ points_scored: String(old.points_scored) });
+    // 0 turns the look-back off: only what finished after the bookmark (and its own second) is read.
+    const none = await runTap(s, { state: first.state, config: { lookback_days: 0 } });
+    expect(none.records('link_results').every((r) => Date.parse(r.time_finished) >= bookmark * 1000)).toBe(true);
+  });
+
+  it('holds the bookmark for a result awaiting grading as long as grading_hold_days says, without a warning', async () => {
+    const s = await start();
+    for (const e of s.data.linkResults) e.result.requires_grading = 'No';
+    const stale = s.data.linkResults.filter((e) => e.result.time_finished < s.now() - 20 * DAY).at(-1)!.result;
+    stale.requires_grading = 'Yes';
+    const run = await runTap(s, { config: { grading_hold_days: 30 } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/still requires grading/);
+    expect(bookmarkOf(run.state, 'link_results')).toBe(iso(stale.time_finished));
+    // 0: a result awaiting grading never holds the bookmark.
+    const never = await runTap(s, { config: { grading_hold_days: 0 } });
+    expect(bookmarkOf(never.state, 'link_results')).toBe(iso(Math.max(...s.data.linkResults.map((e) => e.result.time_finished))));
+  });
+
+  it('refuses a look-back or hold that is not a whole number of days from 0 to 88 (exit 3, naming the setting), before any request', async () => {
+    const s = await start();
+    for (const [key, value, words] of [
+      ['lookback_days', -1, /"lookback_days" is too small/],
+      ['lookback_days', 120, /"lookback_days" is too large: ClassMarker serves results at most 3 months back, so at most 88 days/],
+      ['grading_hold_days', 1.5, /"grading_hold_days" is invalid: expected a whole number of days/],
+      ['grading_hold_days', 'two weeks', /"grading_hold_days" is invalid: expected a whole number of days/],
+    ] as const) {
+      const run = await runTap(s, { config: { [key]: value } });
+      expect(run.code, `${key}=${String(value)}: ${run.stderr}`).toBe(3);
+      expect(run.stderr).toMatch(words);
+    }
+    expect(s.requests.count()).toBe(0);
   });
 });
 

@@ -16,9 +16,14 @@ export interface OemVariant {
   tid: boolean;
   /** Every value of the legacy answer is a string (`"score":"30"`, `"startTime":"1539075728"`), as in the v1 API. */
   strings: boolean;
+  /**
+   * The every-candidate request is answered in the document's section (1) shape, the one-candidate
+   * answer: `viewResult`, `score`, `startTime`, `endTime`, `status`, with no `sid` and no `name`.
+   */
+  oneCandidateShape: boolean;
 }
 
-export const DOCUMENT_VARIANT: OemVariant = { status: false, passed: 'absent', tid: false, strings: false };
+export const DOCUMENT_VARIANT: OemVariant = { status: false, passed: 'absent', tid: false, strings: false, oneCandidateShape: false };
 
 /** The id a result's `tid` carries (inferred format: an integer, like the other ids). */
 export const tidOf = (result: OemResult): number => 700_000 + result.id;
@@ -98,7 +103,7 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
   function legacyResultJson(request: SimulatorRequest, result: OemResult, oneCandidate: boolean) {
     const { variant } = options;
     const common = { viewResult: viewResultLink(request, result), score: result.score, startTime: result.startTime, endTime: result.endTime };
-    if (oneCandidate) return { ...common, status: result.status };
+    if (oneCandidate || variant.oneCandidateShape) return { ...common, status: result.status };
     const record: Record<string, unknown> = { ...common, sid: result.sid, name: result.name };
     if (variant.status) record.status = result.status;
     if (variant.passed !== 'absent') record.passed = passedAs(variant.passed, result.passed);

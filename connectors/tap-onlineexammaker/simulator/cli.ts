@@ -14,6 +14,11 @@ await runSimulatorCli({
     passed: { type: 'string', description: 'variant: the every-candidate answer carries passed as boolean, number (1/0), string ("1"/"0") or text ("true"/"false")', default: 'absent' },
     'with-tid': { type: 'boolean', description: 'variant: both APIs send tid, the attempt id', default: false },
     strings: { type: 'boolean', description: 'variant: every value of the legacy answer is a string', default: false },
+    'one-candidate-shape': {
+      type: 'boolean',
+      description: "variant: answer the every-candidate request in the document's one-candidate shape (status, no sid, no name)",
+      default: false,
+    },
     'error-answer': {
       type: 'string',
       description: 'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes exam-not-found-200, account-error-200, msg-error-200, server-error-200, false-200, null, html',
@@ -35,6 +40,7 @@ await runSimulatorCli({
         passed: flags.passed,
         tid: flags['with-tid'] === true,
         strings: flags.strings === true,
+        oneCandidateShape: flags['one-candidate-shape'] === true,
       }),
       errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
       // Same seed + anchor = same data (the demo anchors its runs, so a rerun loads nothing new).

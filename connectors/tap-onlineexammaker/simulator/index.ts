@@ -96,7 +96,7 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
       tapConfig: (baseUrl) => ({ base_url: baseUrl, v1_base_url: baseUrl, code }),
       actions: {
         'delete-exam': (args) => deleteExam(Number(args.eid)),
-        // {"status": true, "passed": "string", "tid": true, "strings": false}: any subset.
+        // {"status": true, "passed": "string", "tid": true, "strings": false, "oneCandidateShape": false}: any subset.
         variant: (args) => ({ ...setVariant(args as Partial<OemVariant>) }),
         'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
         advance: (args) =>
@@ -122,11 +122,11 @@ export function checkVariant(change: Record<string, unknown>): Partial<OemVarian
     if (key === 'passed') {
       if (!PASSED_FORMS.includes(value as OemVariant['passed'])) throw new Error(`variant passed must be one of ${PASSED_FORMS.join(', ')}, got ${JSON.stringify(value)}`);
       out.passed = value as OemVariant['passed'];
-    } else if (key === 'status' || key === 'tid' || key === 'strings') {
+    } else if (key === 'status' || key === 'tid' || key === 'strings' || key === 'oneCandidateShape') {
       if (typeof value !== 'boolean') throw new Error(`variant ${key} must be true or false, got ${JSON.stringify(value)}`);
       out[key] = value;
     } else {
-      throw new Error(`unknown variant key ${JSON.stringify(key)} (status, passed, tid, strings)`);
+      throw new Error(`unknown variant key ${JSON.stringify(key)} (status, passed, tid, strings, oneCandidateShape)`);
     }
   }
   return out;

@@ -63,15 +63,35 @@ describe('full sync', () => {
     expect(landed).toMatchObject({ eid: sim.world.exams[0]!.eid, endTime: null });
   });
 
-  it('stops with one sentence, and no ACTIVATE_VERSION, if a server sends the one-candidate shape (no sid) when every candidate was asked for', async () => {
+  it('lands a result sent with an empty score ("" or null) with score null, and goes on', async () => {
+    const sim = await start();
+    const unscored = [
+      { viewResult: 'https://ks.onlineexammaker.com/viewresult/a', score: '', startTime: 1539075728, endTime: 0, sid: 99901, name: 'Tom' },
+      { viewResult: 'https://ks.onlineexammaker.com/viewresult/b', score: null, startTime: 1539075729, endTime: 0, sid: 99902, name: 'Ann' },
+    ];
+    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: unscored } });
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.code, run.stderr).toBe(0);
+    const landed = recordsOf(run, 'results').filter((r) => r.sid === 99901 || r.sid === 99902);
+    expect(landed.map((r) => [r.sid, r.score, r.endTime])).toEqual([
+      [99901, null, null],
+      [99902, null, null],
+    ]);
+  });
+
+  it('sets aside a result in the one-candidate shape (no sid) when every candidate was asked for, and reads the rest (exit 6)', async () => {
     const sim = await start();
     const oneCandidate = { viewResult: 'https://ks.onlineexammaker.com/viewresult/token', score: 30, startTime: 1539075728, endTime: 1539075828, status: 1 };
     sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: [oneCandidate] } });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`CRITICAL stream results: .*exam ${sim.world.exams[0]!.eid} without sid`));
-    expect(run.stderr).not.toMatch(/\n\s+at /);
-    expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+    expect(run.code).toBe(6);
+    expect(run.stderr).not.toContain('CRITICAL');
+    expect(recordsOf(run, '_sdc_rejected_records')).toEqual([
+      expect.objectContaining({ stream: 'results', field: 'sid', partition: { eid: sim.world.exams[0]!.eid }, record_json: JSON.stringify(oneCandidate) }),
+    ]);
+    // The other exams' results are all read.
+    const others = sim.world.results.filter((r) => r.eid !== sim.world.exams[0]!.eid);
+    expect(recordsOf(run, 'results').length).toBeGreaterThanOrEqual(others.length);
   });
 
   it('reads past a server that caps the page below the limit asked, ending on an empty page', async () => {

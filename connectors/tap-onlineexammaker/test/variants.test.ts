@@ -139,3 +139,58 @@ describe('a deployment that starts sending status, passed and tid between runs',
   it('keeps one row per attempt in DuckDB (same key), with the fields filled on the rows sent again', upgrade(duckdb));
   it('keeps one row per attempt in PostgreSQL (same key), with the fields filled on the rows sent again', upgrade(postgres));
 });
+
+describe("the document's one-candidate shape (no sid, no name) sent for every candidate", () => {
+  const oneCandidate = { oneCandidateShape: true } as const;
+
+  it('is served by the simulator on request, and switched at run time', async () => {
+    const sim = await start(oneCandidate);
+    const query = new URLSearchParams({ option: 'com_exams', task: 'api.queryResults', format: 'raw', code: sim.config.code, eid: String(sim.world.exams[0]!.eid) });
+    const body = (await (await fetch(`${sim.baseUrl}/index.php?${query}`)).json()) as Record<string, unknown>[];
+    expect(Object.keys(body[0]!).sort()).toEqual(['endTime', 'score', 'startTime', 'status', 'viewResult']);
+    sim.setVariant({ oneCandidateShape: false });
+    const again = (await (await fetch(`${sim.baseUrl}/index.php?${query}`)).json()) as Record<string, unknown>[];
+    expect(again[0]).toHaveProperty('sid');
+  });
+
+  it('cannot be keyed, so every such result is set aside whole with the reason; the run goes on, ends partial (exit 6), and the bookmark moves', async () => {
+    const sim = await start(oneCandidate);
+    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+    expect(run.stderr).not.toContain('CRITICAL');
+    expect(run.code).toBe(6);
+    expect(recordsOf(run, 'exams')).toHaveLength(sim.world.exams.length);
+    expect(recordsOf(run, 'results')).toEqual([]);
+    const rejects = recordsOf(run, '_sdc_rejected_records');
+    expect(rejects).toHaveLength(sim.world.results.length);
+    for (const reject of rejects) {
+      expect(reject).toMatchObject({ stream: 'results', field: 'sid', partition: { eid: expect.any(Number) } });
+      expect(reject.reason).toMatch(/^field "sid": the result has no sid \(the document's one-candidate shape, sent for every candidate\); sid is part of its key/);
+      expect(JSON.parse(reject.record_json as string)).not.toHaveProperty('sid');
+    }
+    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+    expect(summary).toMatchObject({ status: 'partial', streams: { results: { records: 0, rejected: rejects.length } } });
+    // Kept whole, they do not stall the stream: each exam's bookmark moved to its newest finished result.
+    const state = run.messages.filter((m) => m.type === 'STATE').at(-1)!.value as any;
+    for (const exam of sim.world.exams) {
+      const finished = sim.world.results.filter((r) => r.eid === exam.eid && r.endTime !== 0).map((r) => r.endTime);
+      if (finished.length === 0) continue;
+      const partition = state.bookmarks.results.partitions.find((p: any) => p.context.eid === exam.eid);
+      expect(partition.replication_key_value).toBe(iso(Math.max(...finished)).replace('.000Z', 'Z'));
+    }
+  });
+
+  const lands = (warehouse: () => Promise<Warehouse>) => async () => {
+    const sim = await start(oneCandidate);
+    const place = await warehouse();
+    const { tap: run, target } = await landSync(tap, place, { config: sim.config });
+    expect(run.code).toBe(6);
+    expect(target.code, target.stderr).toBe(0);
+    const rows = await place.query(`SELECT stream, field, record_json FROM "${place.schema}"._sdc_rejected_records`);
+    expect(rows).toHaveLength(sim.world.results.length);
+    // Each served result is there whole, its score and times as sent.
+    const served = rows.map((row) => JSON.parse(String(row.record_json)) as { score: number; startTime: number });
+    expect(served.map((r) => `${r.startTime}/${r.score}`).sort()).toEqual(sim.world.results.map((r) => `${r.startTime}/${r.score}`).sort());
+  };
+  it('lands the set-aside results in DuckDB', lands(duckdb));
+  it('lands the set-aside results in PostgreSQL', lands(postgres));
+});

@@ -50,7 +50,18 @@ export interface TestpressApiOptions {
   examAttemptsScope: 'everyone' | 'caller';
   /** Serve only the fields of the 2015 v2.1 document, without those the current API adds. */
   v21FieldsOnly: boolean;
+  /**
+   * How attempt lists spell `state`: the documented words ("Running", "Completed"), or the codes the
+   * admin API's `state` filter takes (0 running, 1 completed, 3 not started; docs/providers/testpress.md,
+   * "Admin attempts") as numbers or as strings ("0").
+   */
+  stateSpelling: StateSpelling;
 }
+
+export type StateSpelling = 'word' | 'number' | 'string';
+
+/** The admin API's state codes (docs/providers/testpress.md, "Admin attempts"). */
+const STATE_CODES: Record<TestpressAttempt['state'], number> = { Running: 0, Completed: 1 };
 
 /** Student API versions whose exam/attempt shapes are identical (docs/providers/testpress.md, "Host and versions"). */
 const STUDENT_VERSIONS = ['v2.1', 'v2.2'] as const;
@@ -301,6 +312,11 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
     };
   }
 
+  function stateAs(state: TestpressAttempt['state']): string | number {
+    if (options.stateSpelling === 'word') return state;
+    return options.stateSpelling === 'number' ? STATE_CODES[state] : String(STATE_CODES[state]);
+  }
+
   function userById(id: number): TestpressUser {
     const user = world.users.find((candidate) => candidate.id === id);
     if (!user) throw new Error(`attempt refers to unknown user ${id}`);
@@ -329,7 +345,7 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
       last_started_time: formatDate(attempt.lastStartedMicros, attempt.dateStyle),
       remaining_time: formatDuration(Math.max(0, exam.durationSeconds - attempt.timeTakenSeconds)),
       time_taken: formatDuration(attempt.timeTakenSeconds),
-      state: attempt.state,
+      state: stateAs(attempt.state),
       rank: attempt.rank,
       max_rank: attempt.max_rank,
       // A string, and not always with two decimals ("10"), as in testpress-api.md.
@@ -385,7 +401,7 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
       time_taken: formatDuration(attempt.timeTakenSeconds, attempt.dateStyle === 'utc-micros' ? attempt.lastStartedMicros % 1_000_000 : 0),
       remaining_time: attempt.state === 'Running' ? formatDuration(Math.max(0, exam.durationSeconds - attempt.timeTakenSeconds)) : null,
       result: attempt.state === 'Running' ? 'Not taken' : percentage >= 40 ? 'Pass' : 'Fail',
-      state: attempt.state,
+      state: stateAs(attempt.state),
       last_started_time: formatDate(attempt.lastStartedMicros, 'utc-micros'),
       // When the attempt ended (inferred); while it runs, the last answer saved so far.
       last_answer_updated_time: formatDate(attempt.endMicros ?? attempt.lastStartedMicros + attempt.timeTakenSeconds * 1_000_000, 'utc-micros'),

@@ -20,6 +20,7 @@ await runSimulatorCli({
     'exam-attempts': { type: 'string', description: "whose attempts an exam's list holds for staff: everyone or caller (the document's reading)", default: 'everyone' },
     'resumed-share': { type: 'number', description: 'share of completed attempts resumed 1-20 days after their start', default: 0.1 },
     'v21-fields-only': { type: 'boolean', description: 'serve only the fields of the 2015 v2.1 document', default: false },
+    'attempt-state': { type: 'string', description: 'how attempt lists spell state: word (Running/Completed), number (0/1, the admin codes) or string ("0"/"1")', default: 'word' },
     'behind-tls-proxy': { type: 'boolean', description: 'write absolute URLs as http://<host> without the port, as behind a TLS proxy', default: false },
   },
   start: ({ port, host, seed, faults, flags }) => {
@@ -28,6 +29,8 @@ await runSimulatorCli({
     const perMinute = Number(flags['throttle-per-minute']);
     const scope = flags['exam-attempts'];
     if (scope !== 'everyone' && scope !== 'caller') throw new Error('--exam-attempts must be everyone or caller');
+    const stateSpelling = flags['attempt-state'];
+    if (stateSpelling !== 'word' && stateSpelling !== 'number' && stateSpelling !== 'string') throw new Error('--attempt-state must be word, number or string');
     return startTestpressSimulator({
       port,
       host,
@@ -45,6 +48,7 @@ await runSimulatorCli({
       examAttemptsScope: scope,
       resumedShare: Number(flags['resumed-share']),
       v21FieldsOnly: flags['v21-fields-only'] as boolean,
+      stateSpelling,
       errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
     });
   },

@@ -10,10 +10,10 @@ import {
   type StartOptions,
 } from '@tapline/testing/simulator';
 import { TESTPRESS_ERROR_ANSWERS } from './error-answers.js';
-import { testpressRoutes, throttleResponse, type TestpressAccount, type TestpressApiOptions } from './api.js';
+import { testpressRoutes, throttleResponse, type StateSpelling, type TestpressAccount, type TestpressApiOptions } from './api.js';
 import { advanceWorld, generateWorld, type TestpressAttempt, type TestpressWorld } from './world.js';
 
-export type { TestpressAccount } from './api.js';
+export type { StateSpelling, TestpressAccount } from './api.js';
 export type { TestpressAttempt, TestpressExam, TestpressUser, TestpressWorld } from './world.js';
 export { formatDate, formatDecimal, formatDuration } from './formats.js';
 export { TESTPRESS_ERROR_ANSWERS } from './error-answers.js';
@@ -44,6 +44,8 @@ export interface TestpressSimulatorOptions extends StartOptions {
   resumedShare?: number;
   /** Serve only the fields of the 2015 v2.1 document (default: also those the current API adds). */
   v21FieldsOnly?: boolean;
+  /** How attempt lists spell `state`: "Running"/"Completed" (default), or the admin codes 0/1 as numbers or strings. */
+  stateSpelling?: StateSpelling;
   /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `TESTPRESS_ERROR_ANSWERS`. */
   errorAnswers?: readonly ErrorAnswerSpec[];
 }
@@ -125,6 +127,7 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
         behindTlsProxy: options.behindTlsProxy ?? false,
         examAttemptsScope: options.examAttemptsScope ?? 'everyone',
         v21FieldsOnly: options.v21FieldsOnly ?? false,
+        stateSpelling: options.stateSpelling ?? 'word',
       }),
       tapConfig: (baseUrl) => ({ base_url: baseUrl, username: staff.username, password: staff.password }),
       rateLimitResponse: (_request, seconds) => throttleResponse(seconds),

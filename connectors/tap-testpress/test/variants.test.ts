@@ -107,3 +107,58 @@ describe('the fields the current API adds', () => {
     expect(recordsOf(run, 'attempts').length).toBeGreaterThan(0);
   });
 });
+
+describe('attempt state in every spelling', () => {
+  for (const spelling of ['number', 'string'] as const) {
+    it(`lands the admin codes sent as ${spelling === 'number' ? 'numbers (0, 1)' : 'strings ("0", "1")'} as the same words, with the code kept, on both sources`, async () => {
+      const sim = await start({ stateSpelling: spelling });
+      const running = sim.world.attempts.filter((a) => a.state === 'Running');
+      expect(running.length).toBeGreaterThan(0);
+      for (const source of ['admin', 'exam'] as const) {
+        const run = await sync(sim, { attempts_source: source });
+        expect(run.code, run.stderr).toBe(0);
+        const landed = recordsOf(run, 'attempts');
+        expect(landed.length).toBeGreaterThan(0);
+        for (const record of landed) {
+          const attempt = sim.world.attempts.find((a) => a.id === record.id)!;
+          expect({ state: record.state, state_code: record.state_code }).toEqual({ state: attempt.state, state_code: attempt.state === 'Running' ? 0 : 1 });
+        }
+      }
+    });
+  }
+
+  it('holds the exam bookmark at an attempt still running when its state is the code 0, as for "Running"', async () => {
+    const words = await start();
+    const codes = await start({ stateSpelling: 'number' });
+    const fromWords = await sync(words);
+    const fromCodes = await sync(codes);
+    expect(fromCodes.code, fromCodes.stderr).toBe(0);
+    const bookmarks = (run: typeof fromWords) => (run.messages.filter((m: any) => m.type === 'STATE').at(-1) as any).value.bookmarks.attempts;
+    expect(bookmarks(fromCodes)).toEqual(bookmarks(fromWords));
+  });
+
+  it('lands "Not Started" (code 3), any case of the words, and an unknown code as its digits', async () => {
+    const sim = await start();
+    const exam = sim.world.exams.find((e) => sim.world.attempts.some((a) => a.examId === e.id))!;
+    const first = await sync(sim);
+    const template = recordsOf(first, 'attempts').find((r) => r.exam_id === exam.id)!;
+    const page = (states: unknown[]) => ({
+      count: states.length,
+      next: null,
+      previous: null,
+      per_page: 200,
+      results: states.map((state, i) => ({ ...template, _sdc_extra: undefined, state_code: undefined, id: 900_000 + i, exam_id: exam.id, state })),
+    });
+    sim.faults.inject({ kind: 'respond', route: 'admin_attempts', response: { body: page([3, 'completed', 'RUNNING', 7, '1']) } });
+    const run = await sync(sim);
+    expect(run.code, run.stderr).toBe(0);
+    const odd = recordsOf(run, 'attempts').filter((r) => r.id >= 900_000).sort((a, b) => a.id - b.id);
+    expect(odd.map((r) => [r.state, r.state_code])).toEqual([
+      ['Not Started', 3],
+      ['Completed', 1],
+      ['Running', 0],
+      ['7', 7],
+      ['Completed', 1],
+    ]);
+  });
+});

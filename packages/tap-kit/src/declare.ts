@@ -14,7 +14,7 @@ export type RecordSelector = string | ((body: unknown) => readonly unknown[]);
 /** How a start value is written into the request. */
 export type StartFormat = 'iso' | 'unix' | 'unix-ms' | 'date' | ((start: string | number) => string);
 
-export interface IncrementalSettings<TRecord> {
+export interface IncrementalSettings<TRecord, TConfig = unknown> {
   /** The record field that only grows as records change (the replication key). */
   cursor: keyof TRecord & string;
   /**
@@ -31,8 +31,11 @@ export interface IncrementalSettings<TRecord> {
    * is logged and the partition falls back to reading everything.
    */
   sorted: boolean | 'asc' | 'desc';
-  /** Re-read this far behind the bookmark, for records whose cursor is written late. */
-  lookback?: Duration;
+  /**
+   * Re-read this far behind the bookmark, for records whose cursor is written late: a duration, or
+   * one read from the parsed config (a setting the user tunes; undefined for none).
+   */
+  lookback?: Duration | ((config: TConfig) => Duration | undefined);
   /**
    * The furthest back the API lets anyone read, from now (e.g. '3mo', calendar months): an older
    * bookmark or start_date is clamped, with a WARNING naming how much can no longer be read.
@@ -46,9 +49,10 @@ export interface IncrementalSettings<TRecord> {
    * Records that will still change (an attempt still running): each is emitted, and the bookmark
    * never moves past the oldest one seen, so every run re-reads it until it is finished, however
    * long that takes. A record without a cursor value is treated the same way already (emitted on
-   * every run, never moving the bookmark); declaring it pending only silences the warning.
+   * every run, never moving the bookmark); declaring it pending only silences the warning. It also
+   * gets the parsed config, for a hold the user tunes (e.g. ClassMarker's grading_hold_days).
    */
-  pending?: (record: TRecord) => boolean;
+  pending?: (record: TRecord, config: TConfig) => boolean;
 }
 
 /** Everything a stream's hooks can use. Nothing is global: the kit injects it all. */
@@ -102,7 +106,7 @@ export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
   key: readonly (keyof z.output<TSchema> & string)[];
   /** The record's zod schema: validates each record, and becomes the stream's JSON Schema. */
   record: TSchema;
-  incremental?: IncrementalSettings<z.output<TSchema>>;
+  incremental?: IncrementalSettings<z.output<TSchema>, TConfig>;
   /** Full-table streams only: send ACTIVATE_VERSION so the target can drop rows that disappeared. */
   activateVersion?: boolean;
   query?: Record<string, QueryValue> | ((ctx: StreamContext<TConfig>) => Record<string, QueryValue>);
@@ -217,11 +221,18 @@ function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): 
   const incremental = declaration.incremental;
   if (incremental) {
     if (!Object.hasOwn(shape, incremental.cursor)) throw new Error(`${where}: cursor "${incremental.cursor}" is not in the record schema.`);
-    if (incremental.lookback) assertDuration(incremental.lookback, `${where} lookback`);
+    if (typeof incremental.lookback === 'string') assertDuration(incremental.lookback, `${where} lookback`);
     if (incremental.maxLookback) assertDuration(incremental.maxLookback, `${where} maxLookback`);
     if (incremental.maxLookbackMargin) assertDuration(incremental.maxLookbackMargin, `${where} maxLookbackMargin`);
     if (declaration.activateVersion) throw new Error(`${where}: ACTIVATE_VERSION is for full-table streams only.`);
   }
+}
+
+/** A stream's look-back for this config: its declared duration, or the one its function reads from the config (checked). */
+export function lookbackOf<TConfig>(incremental: Pick<IncrementalSettings<never, TConfig>, 'lookback'>, config: TConfig, stream: string): Duration | undefined {
+  const lookback = typeof incremental.lookback === 'function' ? incremental.lookback(config) : incremental.lookback;
+  if (lookback !== undefined) assertDuration(lookback, `stream "${stream}" lookback`);
+  return lookback;
 }
 
 /** A subcommand a tap adds to its CLI, e.g. `tap-classmarker access-codes add --list 1 --file codes.txt`. */

@@ -65,9 +65,14 @@ export class RecordReader {
   private readonly consumed: ReadonlySet<string>;
   private readonly announced = new Set<string>();
 
+  /**
+   * `onUndeclared`: told each undeclared field name once, when it first appears (the run summary
+   * lists them). The first of a stream is a WARN, the later ones INFO: one warning per stream per run.
+   */
   constructor(
     private readonly def: StreamDefinition<z.ZodObject, unknown>,
     private readonly log: Logger,
+    private readonly onUndeclared: (field: string) => void = () => {},
   ) {
     this.declared = new Set(Object.keys(def.record.shape));
     this.consumed = new Set(def.consumes ?? []);
@@ -81,14 +86,14 @@ export class RecordReader {
     } catch (error) {
       // A TapError is the connector stopping the run on purpose; anything else is this record's oddity.
       if (error instanceof TapError) throw error;
-      return this.reject(raw, ctx.context, `the stream's transform failed on it: ${(error as Error).message}`, null, raw, rejectedAt);
+      return this.reject(raw, ctx, `the stream's transform failed on it: ${(error as Error).message}`, null, raw, rejectedAt);
     }
     if (transformed === null || transformed === undefined) return { kind: 'skipped' };
     const input = withContext(transformed, ctx.context, def.record.shape);
     const parsed = def.record.safeParse(input);
     if (!parsed.success) {
       const { field, reason } = describeIssue(parsed.error, input);
-      return this.reject(raw, ctx.context, reason, field, input, rejectedAt);
+      return this.reject(raw, ctx, reason, field, input, rejectedAt);
     }
     const record = parsed.data as Record<string, unknown>;
     const extra = this.extraFields(raw, transformed);
@@ -110,13 +115,23 @@ export class RecordReader {
         extra ??= {};
         if (Object.hasOwn(extra, name)) continue;
         extra[name] = value;
-        if (!this.announced.has(name)) {
-          this.announced.add(name);
-          this.log.info(`stream ${this.def.name}: the vendor sends the field "${name}", which the stream does not declare; it is kept in ${EXTRA_FIELD}.`);
-        }
+        if (!this.announced.has(name)) this.announce(name);
       }
     }
     return extra;
+  }
+
+  private announce(name: string): void {
+    const first = this.announced.size === 0;
+    this.announced.add(name);
+    this.onUndeclared(name);
+    if (first) {
+      this.log.warn(
+        `stream ${this.def.name}: the vendor sends the field "${name}", which the stream does not declare; it is kept in ${EXTRA_FIELD}, and the run's SUMMARY lists it (with any others of this stream) under undeclared_fields.`,
+      );
+    } else {
+      this.log.info(`stream ${this.def.name}: the vendor also sends the undeclared field "${name}"; it is kept in ${EXTRA_FIELD}.`);
+    }
   }
 
   /** The cursor of a record that failed as a whole, when the cursor field itself reads. */
@@ -130,23 +145,24 @@ export class RecordReader {
   }
 
   /** Whether the stream's `pending` holds for the readable part of a record set aside (false when it cannot tell). */
-  private pendingOf(input: unknown): boolean {
+  private pendingOf(input: unknown, config: unknown): boolean {
     const pending = this.def.incremental?.pending;
     if (pending === undefined || !isPlainRecord(input)) return false;
     try {
-      return pending(input) === true;
+      return pending(input, config) === true;
     } catch {
       return false;
     }
   }
 
-  private reject(raw: unknown, context: Context, reason: string, field: string | null, input: unknown, rejectedAt: string): ReadOutcome {
+  private reject(raw: unknown, ctx: StreamContext<unknown>, reason: string, field: string | null, input: unknown, rejectedAt: string): ReadOutcome {
+    const context = ctx.context;
     const stream = this.def.name;
     const partition = Object.keys(context).length > 0 ? context : null;
     const recordJson = stringifyJson(raw === undefined ? null : raw);
     const rejectId = createHash('sha256').update(`${stream}\n${stringifyJson(partition)}\n${recordJson}`).digest('hex');
     const reject = { reject_id: rejectId, stream, partition, record_json: recordJson, reason, field, rejected_at: rejectedAt };
-    return { kind: 'rejected', reject, cursor: this.cursorOf(input, context), pending: this.pendingOf(input) };
+    return { kind: 'rejected', reject, cursor: this.cursorOf(input, context), pending: this.pendingOf(input, ctx.config) };
   }
 }
 

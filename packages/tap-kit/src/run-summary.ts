@@ -11,6 +11,11 @@ export interface StreamSummary {
   cut_short: string[];
   /** Partitions that answered "not found / no results": rows earlier runs loaded from them were kept, not retired. */
   not_retired: string[];
+  /**
+   * Fields the vendor sent that the stream does not declare, in the order first seen: kept in
+   * `_sdc_extra`, so nothing is lost and the run is not partial for them; listed so they are seen.
+   */
+  undeclared_fields: string[];
   /** The stream was not finished this run (e.g. the vendor's rate limit stopped the run before it). */
   unfinished: boolean;
 }
@@ -35,7 +40,7 @@ export class RunSummary {
   stream(name: string): StreamSummary {
     let entry = this.streams.get(name);
     if (entry === undefined) {
-      entry = { records: 0, rejected: 0, cut_short: [], not_retired: [], unfinished: false };
+      entry = { records: 0, rejected: 0, cut_short: [], not_retired: [], undeclared_fields: [], unfinished: false };
       this.streams.set(name, entry);
     }
     return entry;
@@ -47,6 +52,12 @@ export class RunSummary {
 
   rejected(stream: string, count = 1): void {
     this.stream(stream).rejected += count;
+  }
+
+  /** A field the stream does not declare was first seen (kept in `_sdc_extra`). */
+  undeclared(stream: string, field: string): void {
+    const fields = this.stream(stream).undeclared_fields;
+    if (!fields.includes(field)) fields.push(field);
   }
 
   cutShort(stream: string, partition: string): void {

@@ -1,7 +1,7 @@
 // The sync runner: walks the stream tree, pages through the API, validates records, keeps bookmarks
 // and writes SCHEMA, RECORD, ACTIVATE_VERSION and STATE messages in a safe order.
 import type { z } from 'zod';
-import type { Context, StreamContext, StreamDefinition, TapDefinition } from './declare.js';
+import { lookbackOf, type Context, type StreamContext, type StreamDefinition, type TapDefinition } from './declare.js';
 import { resolveRejectsSelection, resolveSelection, type StreamSelection } from './catalog.js';
 import { normaliseIsoDateTime } from './coerce.js';
 import { describeDuration, describeSpan, subtractDuration } from './duration.js';
@@ -100,7 +100,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   // client every stream gets, which tells the innermost when a skipped response cut its listing short.
   const reading: Listing[] = [];
   const watched = watchingSkips(http, reading);
-  const runs = planRuns(tap.streams, selection, log);
+  const runs = planRuns(tap.streams, selection, log, summary);
   const rejectsSelection = resolveRejectsSelection(options.catalog);
   let rejectsAnnounced = false;
   const writeState = () => {
@@ -166,8 +166,9 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const inc = run.def.incremental!;
     const bookmark = store.get(run.def.name, inc.cursor, context);
     let start: CursorValue | undefined = bookmark;
-    if (start !== undefined && inc.lookback && run.kind === 'datetime') {
-      start = subtractDuration(new Date(normaliseIsoDateTime(String(start)) ?? String(start)), inc.lookback).toISOString();
+    const lookback = lookbackOf(inc, config, run.def.name);
+    if (start !== undefined && lookback && run.kind === 'datetime') {
+      start = subtractDuration(new Date(normaliseIsoDateTime(String(start)) ?? String(start)), lookback).toISOString();
     }
     if (start === undefined && typeof startDate === 'string' && startDate !== '') {
       start = run.kind === 'datetime' ? normaliseIsoDateTime(startDate) ?? startDate : startDate;
@@ -253,7 +254,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
 
         if (inc) {
           const value = record[inc.cursor] as CursorValue | null | undefined;
-          const pending = inc.pending?.(record) === true;
+          const pending = inc.pending?.(record, config) === true;
           if (value === null || value === undefined) {
             if (!warnedNoCursor && !pending) log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
             warnedNoCursor ||= !pending;
@@ -465,7 +466,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   }
 }
 
-function planRuns(streams: readonly StreamDefinition[], selection: Map<string, StreamSelection>, log: Logger): StreamRun[] {
+function planRuns(streams: readonly StreamDefinition[], selection: Map<string, StreamSelection>, log: Logger, summary: RunSummary): StreamRun[] {
   const byDef = new Map<StreamDefinition, StreamRun>();
   for (const def of streams) {
     const chosen = selection.get(def.name)!;
@@ -484,7 +485,7 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
       children: [],
       needed: false,
       schema,
-      reader: new RecordReader(def as StreamDefinition<z.ZodObject, unknown>, log),
+      reader: new RecordReader(def as StreamDefinition<z.ZodObject, unknown>, log, (field) => chosen.selected && summary.undeclared(def.name, field)),
       kind: cursorProperty ? cursorKind(cursorProperty) : undefined,
       incremental,
       partitioned: incremental && multiContext && def.incremental?.partitioned === true,

@@ -50,15 +50,21 @@ describe('undeclared vendor fields', () => {
     expect(results.filter((r) => r.exam_id === 2).every((r) => !('_sdc_extra' in r))).toBe(true);
   });
 
-  it('are named once per run, at INFO, with the stream and the field', async () => {
+  it('are named once per run, a WARN for the first of a stream and INFO for the others, and listed in the SUMMARY', async () => {
     const fake = await fakeApi.start(withBigints(examRoutes({ exams: examRows(), results: withUndeclaredFields() })));
     const run = await runCli(examTap, ['--config', jsonFile({ base_url: fake.baseUrl, api_key: 'k' })], {}, NOW);
-    const named = run.stderr.split('\n').filter((line) => line.includes('which the stream does not declare'));
+    expect(run.code, run.stderr).toBe(0);
+    const named = run.stderr.split('\n').filter((line) => line.includes('does not declare') || line.includes('undeclared field'));
     expect(named.map((line) => line.replace(/^\S+ /, ''))).toEqual([
-      'INFO stream results: the vendor sends the field "room", which the stream does not declare; it is kept in _sdc_extra.',
-      'INFO stream results: the vendor sends the field "proctor", which the stream does not declare; it is kept in _sdc_extra.',
-      'INFO stream results: the vendor sends the field "attempt_token", which the stream does not declare; it is kept in _sdc_extra.',
+      'WARN stream results: the vendor sends the field "room", which the stream does not declare; it is kept in _sdc_extra, and the run\'s SUMMARY lists it (with any others of this stream) under undeclared_fields.',
+      'INFO stream results: the vendor also sends the undeclared field "proctor"; it is kept in _sdc_extra.',
+      'INFO stream results: the vendor also sends the undeclared field "attempt_token"; it is kept in _sdc_extra.',
     ]);
+    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+    // Kept, so nothing was left for later: the run is complete, and the fields are named per stream.
+    expect(summary.status).toBe('complete');
+    expect(summary.streams.results.undeclared_fields).toEqual(['room', 'proctor', 'attempt_token']);
+    expect(summary.streams.exams.undeclared_fields).toEqual([]);
   });
 
   it('are left out when the catalog deselects _sdc_extra', async () => {

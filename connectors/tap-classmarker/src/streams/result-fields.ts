@@ -1,5 +1,6 @@
 // Fields group and link results share, with the coercions for ClassMarker's number/string vintages.
-import { coerce, type StreamContext } from '@tapline/tap-kit';
+import { coerce, type IncrementalSettings, type StreamContext } from '@tapline/tap-kit';
+import type { ClassMarkerConfig } from '../config.js';
 
 const text = coerce.text();
 /** Optional, newer fields (docs/providers/classmarker.md, "Result fields"): absent in older payloads, "" when empty. */
@@ -35,11 +36,11 @@ export const resultFields = {
   certificate_url: optionalText,
   certificate_serial: optionalText,
   view_results_url: optionalText,
+  /** "Test" or "Survey" (a survey scores zero); newer, optional [3p]. `monitor_events` (proctoring) is kept in _sdc_extra. */
+  test_type: optionalText,
 };
 
 const DAY_MS = 86_400_000;
-/** How long a result awaiting grading holds the bookmark (see `recentResultsIncremental`). */
-export const GRADING_HOLD_DAYS = 14;
 
 /** `results[*].result`, each with `test_name` from the same response's `tests` block [doc: recent results]. */
 export function resultsWithTestNames(body: unknown): readonly unknown[] {
@@ -66,13 +67,14 @@ const warnedOldPending = new WeakSet<object>();
  * result still awaits grading after the hold: the bookmark moves past it, so its final score is
  * only read if it is re-sent (re-opened) or the stream is re-read from an earlier start_date.
  */
-export function resultTransform(raw: Record<string, unknown>, ctx: StreamContext<unknown>) {
+export function resultTransform(raw: Record<string, unknown>, ctx: StreamContext<ClassMarkerConfig>) {
+  const holdDays = ctx.config.grading_hold_days;
   if (isAwaitingGrading(raw.requires_grading) && !warnedOldPending.has(ctx.http)) {
     const finished = Number(String(raw.time_finished)) * 1000;
-    if (Number.isFinite(finished) && Date.now() - finished > GRADING_HOLD_DAYS * DAY_MS) {
+    if (Number.isFinite(finished) && Date.now() - finished > holdDays * DAY_MS) {
       warnedOldPending.add(ctx.http);
       ctx.log.warn(
-        `stream ${ctx.stream}: a result finished ${new Date(finished).toISOString()} still requires grading after ${GRADING_HOLD_DAYS} days; the bookmark no longer waits for it, so a later grade reaches the warehouse only if the result is re-opened or re-read from an earlier start_date.`,
+        `stream ${ctx.stream}: a result finished ${new Date(finished).toISOString()} still requires grading after ${holdDays} days; the bookmark no longer waits for it (grading_hold_days), so a later grade reaches the warehouse only if the result is re-opened or re-read from an earlier start_date.`,
       );
     }
   }
@@ -89,22 +91,21 @@ const isAwaitingGrading = (value: unknown) => ['yes', 'y', 'true', '1'].includes
  * (docs/providers/classmarker.md, "Regrading"):
  * - A result that still requires grading gets its score when a teacher marks it: it is pending, so
  *   the bookmark waits at it and every run re-reads it until it is graded, for at most
- *   GRADING_HOLD_DAYS after it finished (then a warning, and the bookmark moves on: an essay never
- *   marked must not make every run re-read weeks of results within 30 requests an hour).
- * - An administrator edits the points of a graded result: every run re-reads the last 2 days
- *   (`lookback`), the window in which such edits are caught; older edits are not.
+ *   `grading_hold_days` (default 14) after it finished (then a warning, and the bookmark moves on: an
+ *   essay never marked must not make every run re-read weeks of results within 30 requests an hour).
+ * - An administrator edits the points of a graded result: every run re-reads the last `lookback_days`
+ *   (default 2) before the bookmark, the window in which such edits are caught; older edits are not.
  */
 export const recentResultsIncremental = {
   cursor: 'time_finished',
   sorted: true,
   send: { query: 'finishedAfterTimestamp', format: 'unix', exclusive: true },
-  lookback: '2d',
-  pending: (result: { requires_grading: boolean; time_finished: string }) =>
-    result.requires_grading && Date.now() - Date.parse(result.time_finished) <= GRADING_HOLD_DAYS * DAY_MS,
+  lookback: (config) => (config.lookback_days > 0 ? `${config.lookback_days}d` : undefined),
+  pending: (result, config) => result.requires_grading && Date.now() - Date.parse(result.time_finished) <= config.grading_hold_days * DAY_MS,
   // "It can only be within the last 3 months" [doc]: calendar months (inferred), less a day for
   // ClassMarker's clock and its own time zone's month arithmetic (inferred), so the first request of
   // a run never meets finishedAfterTimestampTooEarly.
   maxLookback: '3mo',
   maxLookbackMargin: '1d',
   partitioned: true,
-} as const;
+} satisfies IncrementalSettings<{ requires_grading: boolean; time_finished: string }, ClassMarkerConfig>;

@@ -1,8 +1,8 @@
 // `results`: every candidate's results of each exam (task=api.queryResults, or the v1 API), incremental on endTime per exam.
-import { coerce, TapError } from '@tapline/tap-kit';
+import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { INDEX_PHP, legacyQuery, oem, resultsRequest } from '../api.js';
-import { attemptId } from '../coerce.js';
+import { attemptId, candidateId } from '../coerce.js';
 import { exams } from './exams.js';
 
 /** The `status` codes (docs/providers/onlineexammaker.md). */
@@ -32,16 +32,9 @@ export const results = oem.stream({
   // earlier (world.ts). As every page is read anyway, the look-back costs only re-sent rows, which
   // targets de-duplicate by key, so it is twice that.
   incremental: { cursor: 'endTime', sorted: false, partitioned: true, lookback: '2h' },
-  transform: (raw: Record<string, unknown>, { context }) => {
-    // The document's one-candidate answer (section 1) has no sid. The tap never asks for one candidate,
-    // so a server sending that shape anyway gives results no key: candidates who started in the same
-    // second would merge downstream, losing results. Stop with a sentence rather than land them.
-    if (raw.sid === undefined || raw.sid === null || raw.sid === '') {
-      throw new TapError(
-        `stream results: OnlineExamMaker sent a result of exam ${String(context.eid)} without sid (the document's one-candidate shape) when every candidate was asked for; without sid a result has no key, so the run stops rather than merge candidates' results.`,
-        'system',
-      );
-    }
+  // A result without sid (the document's one-candidate shape, served for every candidate) has no key:
+  // `sid` refuses it (candidateId), so it is set aside whole in _sdc_rejected_records and the run goes on.
+  transform: (raw: Record<string, unknown>) => {
     const status = raw.status === undefined || raw.status === null || raw.status === '' ? null : Number(raw.status);
     return {
       ...raw,
@@ -54,10 +47,10 @@ export const results = oem.stream({
   },
   record: z.object({
     eid: coerce.integer().describe('Exam id.'),
-    sid: coerce.integer().describe('Candidate id.'),
+    sid: candidateId().describe('Candidate id (part of the key: a result without it is set aside in _sdc_rejected_records).'),
     name: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate name (absent from the one-candidate answer).'),
     loginValue: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate login (v1 API only).'),
-    score: coerce.decimal().describe('Score, exact.'),
+    score: coerce.emptyAsNull(coerce.decimal()).describe('Score, exact; null when sent empty ("" or null, e.g. while the candidate is still answering; inferred).'),
     // Sent as 1/0, "1"/"0", true/false or "true"/"false" depending on the deployment (docs/providers/onlineexammaker.md).
     passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional().describe('Whether the candidate passed, as the exam’s own pass mark decides; absent where the deployment does not send it.'),
     tid: attemptId().optional().describe('The attempt id some deployments send (used as the certificate number); absent from the document’s answer and the v1 API.'),

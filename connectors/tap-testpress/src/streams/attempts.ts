@@ -15,6 +15,26 @@ function candidateName(user: Record<string, unknown> | undefined): string | null
   return parts.length > 0 ? parts.join(' ') : null;
 }
 
+/**
+ * The admin API's state codes (its `state` filter: 0 running, 1 completed, 3 not started;
+ * docs/providers/testpress.md, "Admin attempts"), by their words. The exam webhook says "started".
+ */
+const STATE_WORDS: Record<number, string> = { 0: 'Running', 1: 'Completed', 3: 'Not Started' };
+const STATE_CODES: Record<string, number> = { running: 0, started: 0, completed: 1, 'not started': 3 };
+
+/**
+ * `state` in every spelling Testpress uses: "Running" / "Completed" (any case), the codes 0 / 1 / 3
+ * as numbers or strings. Lossless: `state` is the word (a code without one keeps its digits, a word
+ * without a code is kept as sent), `state_code` the code (null for a word without one).
+ */
+export function attemptState(value: unknown): { state: unknown; state_code: number | null } {
+  const text = typeof value === 'number' || typeof value === 'string' ? String(value).trim() : undefined;
+  if (text === undefined || text === '') return { state: value, state_code: null };
+  if (/^\d+$/.test(text)) return { state: STATE_WORDS[Number(text)] ?? text, state_code: Number(text) };
+  const code = STATE_CODES[text.toLowerCase().replace(/[\s_]+/g, ' ')];
+  return code === undefined ? { state: value, state_code: null } : { state: STATE_WORDS[code], state_code: code };
+}
+
 /** Runs already told that the exam source may list only the account's own attempts (keyed by the run's HTTP client). */
 const warnedCallerOnly = new WeakSet<object>();
 const notedOthers = new WeakSet<object>();
@@ -82,6 +102,8 @@ export const attempts = testpress.stream({
     if (ctx.config.attempts_source === 'exam') noteAttemptOwner(ctx, user?.username ?? raw.user);
     return {
       ...raw,
+      // "Running" or 0 alike (docs/providers/testpress.md, "Variants"), so `pending` holds for both.
+      ...attemptState(raw.state),
       // The exam list sends `user` as an object; the admin API sends user_id/email/name (docs/providers/testpress.md, "Attempts", "Admin attempts").
       user_id: raw.user_id ?? user?.id ?? null,
       username: user?.username ?? (typeof raw.user === 'string' ? raw.user : raw.username ?? null),
@@ -101,7 +123,10 @@ export const attempts = testpress.stream({
     id: coerce.integer(),
     exam_id: coerce.integer().describe('The exam this attempt belongs to.'),
     date: coerce.isoDateTime().describe('When the attempt started.'),
-    state: coerce.text().describe('"Running" or "Completed".'),
+    state: coerce.text().describe('"Running", "Completed" or "Not Started", also when sent as the admin code (0, 1, 3); an unknown code keeps its digits.'),
+    state_code: coerce
+      .emptyAsNull(coerce.integer())
+      .describe('The admin API’s state code (0 running, 1 completed, 3 not started), from either spelling; null for a word without one.'),
     user_id: coerce.emptyAsNull(coerce.integer()).optional(),
     username: coerce.text().nullable().optional(),
     email: coerce.emptyAsNull(coerce.text()).optional().describe('Admin API only; a blank e-mail is null.'),
