@@ -54,7 +54,7 @@ export function cbthostRoutes(world: CbtWorld): RouteDefinition[] {
         // invalid credentials will return a 401 Unauthorized response"; the mass section documents no
         // other answer for an unknown code, so it gets the 401. The body is not shown (inferred: the
         // mass envelope).
-        if (!test || !test.apiEnabled) return { status: 401, body: { status: 'error', message: 'Unauthorized' } };
+        if (!test?.apiEnabled) return { status: 401, body: { status: 'error', message: 'Unauthorized' } };
         // An exam's results, not every result under its test id: exams of one owner share the test id
         // (the `shared-test-id` variant) and are told apart by pass code (docs/providers/cbthost.md).
         const results = world.results.filter((result) => result.examPassCode === test.passCode);

@@ -192,7 +192,9 @@ export class ClassMarkerData {
     }
     if (options.awaitingGrading !== undefined) {
       for (const pool of [this.groupResults, this.linkResults] as Stored<GroupResult | LinkResult>[][]) {
-        pool.forEach((entry, i) => (entry.result.requires_grading = i >= pool.length - options.awaitingGrading! ? 'Yes' : 'No'));
+        for (const [i, entry] of pool.entries()) {
+          entry.result.requires_grading = i >= pool.length - options.awaitingGrading ? 'Yes' : 'No';
+        }
       }
     }
     if (options.blankEmails) for (const { result } of this.groupResults) if (random.chance(0.15)) result.email = random.pick(['', ' ']);

@@ -93,7 +93,8 @@ function toXmlShape(value: unknown): unknown {
     const byTag: Record<string, unknown[]> = {};
     for (const item of value) {
       const [tag, inner] = Object.entries(item as Record<string, unknown>)[0] ?? ['item', item];
-      (byTag[tag] ??= []).push(toXmlShape(inner));
+      byTag[tag] ??= [];
+      byTag[tag].push(toXmlShape(inner));
     }
     return byTag;
   }

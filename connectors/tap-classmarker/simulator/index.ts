@@ -239,7 +239,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     return sent;
   };
 
-  function catalog(request: SimulatorRequest, format: Format): SimulatorResponse {
+  function catalog(_request: SimulatorRequest, format: Format): SimulatorResponse {
     return render(
       {
         status: 'ok',
@@ -347,7 +347,7 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     if (!isUnsignedInteger(linkId) || !isUnsignedInteger(testId)) return fail(request, 'incorrectUrlId');
     const link = data.links.find((l) => l.link_id === Number(linkId));
     // The document has no link-permission code; an unknown link is an incorrect URL id (inferred).
-    if (!link || !link.test_ids.includes(Number(testId))) return fail(request, 'incorrectUrlId');
+    if (!link?.test_ids.includes(Number(testId))) return fail(request, 'incorrectUrlId');
     return recentResults(request, format, 'link', data.linkResults, (r) => r.link_id === link.link_id && r.test_id === Number(testId));
   }
 
@@ -431,7 +431,9 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
         'delete-group': (args) => deleteGroupOrLink('group', Number(args.group_id)),
         'delete-link': (args) => deleteGroupOrLink('link', Number(args.link_id)),
         'set-account': (args) => Object.assign(account, args),
-        'reset-rate-limit': () => void (counted.length = 0),
+        'reset-rate-limit': () => {
+          counted.length = 0;
+        },
         'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
       },
     },
@@ -452,7 +454,9 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     gradePending,
     editPoints,
     deleteGroupOrLink,
-    resetRateLimit: () => void (counted.length = 0),
+    resetRateLimit: () => {
+      counted.length = 0;
+    },
     errorsSent,
   });
 }

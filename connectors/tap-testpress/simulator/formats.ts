@@ -25,8 +25,8 @@ export function formatDate(micros: number, style: DateStyle): string {
   const fraction = shifted - wholeSeconds * MICROS_PER_SECOND;
   const base = new Date(wholeSeconds * 1000).toISOString().slice(0, 19);
   let fractionText = '';
-  if (style === 'utc-millis') fractionText = '.' + String(Math.floor(fraction / 1000)).padStart(3, '0');
-  if (style === 'utc-micros' || style === 'ist-micros') fractionText = '.' + String(fraction).padStart(6, '0');
+  if (style === 'utc-millis') fractionText = `.${String(Math.floor(fraction / 1000)).padStart(3, '0')}`;
+  if (style === 'utc-micros' || style === 'ist-micros') fractionText = `.${String(fraction).padStart(6, '0')}`;
   const zone = offsetMinutes === 0 ? 'Z' : '+05:30';
   return base + fractionText + zone;
 }

@@ -1,6 +1,6 @@
 // `pnpm bench`: each target's wall time against its database's own bulk load of the same rows, and its peak RSS.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,8 +56,8 @@ async function writeBaselineInputs(dir: string, rows: number): Promise<{ ndjson:
   };
   for (let i = 1; i <= rows; i++) {
     const record = benchRecord(i);
-    jsonBuffer += JSON.stringify(record) + '\n';
-    csvBuffer += COLUMNS.map(([name]) => csvCell(record[name])).join(',') + ',2025-01-15T08:00:00Z,,,,,\n';
+    jsonBuffer += `${JSON.stringify(record)}\n`;
+    csvBuffer += `${COLUMNS.map(([name]) => csvCell(record[name])).join(',')},2025-01-15T08:00:00Z,,,,,\n`;
     if (jsonBuffer.length > 1 << 20) {
       if (!json.write(jsonBuffer)) await once(json, 'drain');
       if (!text.write(csvBuffer)) await once(text, 'drain');

@@ -113,7 +113,7 @@ export async function writeBenchInput(path: string, rows: number, stateEvery = 5
   let bytes = 0;
   let buffer = '';
   const write = async (line: string) => {
-    buffer += line + '\n';
+    buffer += `${line}\n`;
     if (buffer.length > 1 << 20) {
       bytes += Buffer.byteLength(buffer);
       if (!out.write(buffer)) await once(out, 'drain');

@@ -73,12 +73,14 @@ export async function main(argv: string[], cwd = process.cwd(), interrupts?: Int
   }
 }
 
+const parseCommandLine = (argv: string[]) => parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+
 async function command(argv: string[], cwd: string, interrupts: Interrupts): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   // Orchestrators read the summary line on every exit, a command line tapline cannot read included.
   const summaryAsked = argv.includes('--summary-json');
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseCommandLine(argv);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
     if (summaryAsked) writeSummary(failedSummary(undefined, ExitCode.usage, (error as Error).message));
@@ -100,7 +102,7 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
   }
   const [command, ...rest] = positionals;
   if (flags.help || !command) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(`${USAGE}\n`);
     return flags.help ? ExitCode.ok : ExitCode.usage;
   }
   try {
@@ -131,7 +133,7 @@ async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger
   let summary: RunSummary;
   if (flags['summary-json']) {
     interrupts.lastWords = (signal) =>
-      stringifyJson(failedSummary(pipeline, ExitCode.interrupted, `tapline was interrupted (${signal}) before the tap and the target started`, 'interrupted')) + '\n';
+      `${stringifyJson(failedSummary(pipeline, ExitCode.interrupted, `tapline was interrupted (${signal}) before the tap and the target started`, 'interrupted'))}\n`;
   }
   try {
     if (args.length < 1 || args.length > 2) throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`);
@@ -157,7 +159,7 @@ async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger
 }
 
 // Exact numbers: a state's big integers are LosslessNumbers.
-const writeSummary = (summary: RunSummary | ReturnType<typeof failedSummary>): void => void process.stdout.write(stringifyJson(summary) + '\n');
+const writeSummary = (summary: RunSummary | ReturnType<typeof failedSummary>): void => void process.stdout.write(`${stringifyJson(summary)}\n`);
 
 /** The summary of a run that never started: what failed, and no figures (none is known). */
 function failedSummary(pipeline: string | undefined, exitCode: ExitCode, error: string, status: 'failed' | 'interrupted' = 'failed') {
@@ -187,7 +189,7 @@ function reportRun(summary: RunSummary, log: Logger): void {
     });
   }
   if (log.format === 'text' && rows.length > 0) {
-    process.stderr.write(formatTable(['stream', 'rows read', 'rows loaded', 'seconds'], rows) + '\n');
+    process.stderr.write(`${formatTable(['stream', 'rows read', 'rows loaded', 'seconds'], rows)}\n`);
   }
 }
 
@@ -296,7 +298,7 @@ async function stateCommand(args: string[], flags: Flags, cwd: string): Promise<
       process.stderr.write(`No state stored for pipeline ${pipeline}: its next run is a full sync.\n`);
       return ExitCode.ok;
     }
-    process.stdout.write(stringifyJson(stored, 2) + '\n');
+    process.stdout.write(`${stringifyJson(stored, 2)}\n`);
   } else if (action === 'set') {
     await writeState(location, pipeline, value);
     process.stderr.write(`State of pipeline ${pipeline} replaced.\n`);

@@ -153,7 +153,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } else {
     write('\nFirst run: full sync. Run `pnpm demo` again for an incremental run.\n');
   }
-  write('\n' + formatTable(
+  write(`\n${formatTable(
     ['provider', 'stream', 'rows', 'seconds', 'rows/s'],
     runs.flatMap(({ provider, summary }) =>
       summary.streams.map((s) => {
@@ -161,7 +161,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         return [provider, s.stream, s.rows_read, seconds, seconds > 0 ? Math.round(s.rows_read / seconds) : null];
       }),
     ),
-  ) + '\n');
+  )}\n`);
 
   const model = await buildModel({ kind: 'duckdb', config: { path: warehouse }, cwd: options.cwd });
   write(`\nUnified model: views exam_results and exams over ${model.providers.join(', ') || 'no provider tables'}.\n`);
@@ -171,7 +171,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const rows = await session.query(query.sql);
       write(`\n-- ${query.title}\n${query.sql};\n\n`);
       const headers = rows[0] ? Object.keys(rows[0]) : [];
-      write((rows.length ? formatTable(headers, rows.map((r) => headers.map((h) => numberish(r[h])))) : '(no rows)') + '\n');
+      write(`${rows.length ? formatTable(headers, rows.map((r) => headers.map((h) => numberish(r[h])))) : '(no rows)'}\n`);
     }
   } finally {
     await session.close();

@@ -13,7 +13,7 @@ export interface Logger {
 
 export function createLogger(
   format: LogFormat = 'text',
-  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Logger {
   const log = (level: LogLevel, message: string, fields: Record<string, unknown> = {}): void => {
     if (format === 'json') {
@@ -26,7 +26,7 @@ export function createLogger(
     const tail = Object.entries(rest)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
-    write(`${level.toUpperCase().padEnd(5)} ${prefix}${message}${tail ? ' ' + tail : ''}`);
+    write(`${level.toUpperCase().padEnd(5)} ${prefix}${message}${tail ? ` ${tail}` : ''}`);
   };
   return {
     format,

@@ -343,7 +343,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     if (!stateLocation(plan) && committedLine !== undefined) {
       const file = stateFile(plan);
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, committedLine + '\n');
+      await writeFile(file, `${committedLine}\n`);
     }
     const succeeded = result.outcome === 'succeeded' || result.outcome === 'partial';
     // A warehouse target commits every record a STATE covers, in the transaction that stores the

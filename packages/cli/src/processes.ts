@@ -186,7 +186,10 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
         timer.unref();
         return;
       }
-      if (counter.states.length === 0) return stop('target');
+      if (counter.states.length === 0) {
+        stop('target');
+        return;
+      }
       const timer = setTimeout(() => {
         log.warn(`target did not commit the tap's last STATE within ${grace} ms; stopping it`);
         waitingForStates = undefined;
@@ -283,8 +286,8 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
               if (options.closingState) {
                 const line =
                   counter.lastStateLine ?? `{"type":"STATE","value":${stringifyJson(options.closingState.fallback ?? {})}}`;
-                counter.push(Buffer.from(line + '\n')); // so the target's echo of it is acknowledged
-                target.stdin.write((endsWithNewline ? '' : '\n') + line + '\n');
+                counter.push(Buffer.from(`${line}\n`)); // so the target's echo of it is acknowledged
+                target.stdin.write(`${(endsWithNewline ? '' : '\n') + line}\n`);
               }
               target.stdin.end();
             }

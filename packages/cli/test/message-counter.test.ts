@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { MessageCounter } from '../src/message-counter.js';
 
-const lines = (...messages: unknown[]) => Buffer.from(messages.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)) + '\n').join(''));
+const lines = (...messages: unknown[]) => Buffer.from(messages.map((m) => `${typeof m === 'string' ? m : JSON.stringify(m)}\n`).join(''));
 const record = (n: number) => ({ type: 'RECORD', stream: 'events', record: { n } });
 const state = (value: unknown) => ({ type: 'STATE', value });
 

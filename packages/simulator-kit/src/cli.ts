@@ -50,22 +50,24 @@ function usage<T>(options: SimulatorCliOptions<T>): string {
 /** Parses argv for a simulator; exported for tests. Throws a readable error on a bad flag. */
 export function parseSimulatorArgs<T>(options: SimulatorCliOptions<T>, argv: string[]): SimulatorCliArgs | 'help' {
   const extra = options.flags ?? {};
-  let parsed;
+  const parseSimulatorFlags = () =>
+    parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          port: { type: 'string' },
+          seed: { type: 'string' },
+          host: { type: 'string' },
+          fault: { type: 'string', multiple: true },
+          help: { type: 'boolean', short: 'h' },
+          ...Object.fromEntries(
+            Object.entries(extra).map(([flag, spec]) => [flag, { type: spec.type === 'boolean' ? 'boolean' : 'string' }] as const),
+          ),
+        },
+      });
+  let parsed: ReturnType<typeof parseSimulatorFlags>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        port: { type: 'string' },
-        seed: { type: 'string' },
-        host: { type: 'string' },
-        fault: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-        ...Object.fromEntries(
-          Object.entries(extra).map(([flag, spec]) => [flag, { type: spec.type === 'boolean' ? 'boolean' : 'string' }] as const),
-        ),
-      },
-    });
+    parsed = parseSimulatorFlags();
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

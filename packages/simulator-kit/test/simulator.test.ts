@@ -41,7 +41,7 @@ describe('startSimulator', () => {
     const wrongMethod = await fetch(`${sim.baseUrl}/v1/items/1.json`, { method: 'DELETE' });
     expect(wrongMethod.status).toBe(405);
     expect(sim.requests.unexpected()).toHaveLength(2);
-    expect(() => sim?.requests.assertNoUnexpected()).toThrow(/2 unexpected request\(s\):\n  GET \/v2\/nothing/);
+    expect(() => sim?.requests.assertNoUnexpected()).toThrow(/2 unexpected request\(s\):\n {2}GET \/v2\/nothing/);
     expect(() => sim?.requests.assertOnly(['item'])).toThrow(/POST \/v1\/items/);
   });
 

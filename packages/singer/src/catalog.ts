@@ -143,7 +143,8 @@ export function parseCatalog(json: unknown, source = 'catalog'): Catalog {
 
 /** Legacy catalogs mark selection inside the schema; express it as metadata once, on read. */
 function adoptLegacySelection(entry: CatalogEntry): void {
-  const metadata = (entry.metadata ??= []);
+  entry.metadata ??= [];
+  const metadata = entry.metadata;
   const byPath = metadataMap(metadata);
   const adopt = (breadcrumb: Breadcrumb, schema: unknown) => {
     if (typeof schema !== 'object' || schema === null) return;

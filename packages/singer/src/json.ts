@@ -92,7 +92,10 @@ function findUnsafeNumbers(text: string): number[] | null {
       if (code === 0x22) inString = !inString;
       else if (code === 0x5c && inString) scanned++; // skip the escaped character
     }
-    if (!inString) (spans ??= []).push(start, start + literal.length);
+    if (!inString) {
+      spans ??= [];
+      spans.push(start, start + literal.length);
+    }
   }
   return spans;
 }

@@ -81,7 +81,9 @@ function parseArgs(argv: readonly string[], subcommands: readonly string[]): Par
       else parsed.help = true;
     } else if (parsed.subcommand && flag.startsWith('--')) {
       const next = rest[i + 1];
-      parsed.flags[flag.slice(2)] = inline ?? (next !== undefined && !next.startsWith('--') ? (i++, next) : 'true');
+      const takesNext = inline === undefined && next !== undefined && !next.startsWith('--');
+      parsed.flags[flag.slice(2)] = inline ?? (takesNext ? next : 'true');
+      if (takesNext) i++;
     } else if (parsed.subcommand && !flag.startsWith('-')) {
       parsed.args.push(flag);
     } else {
@@ -106,7 +108,7 @@ function helpText(tap: TapDefinition): string {
     `  ${tap.name} --test --config FILE [--state FILE]   check the credentials with one cheap request`,
     `  ${tap.name} --version | --help`,
   ];
-  for (const [name, sub] of Object.entries(tap.subcommands ?? {})) lines.push(`  ${tap.name} ${name} ${sub.usage ?? ''}`.trimEnd() + `   ${sub.description}`);
+  for (const [name, sub] of Object.entries(tap.subcommands ?? {})) lines.push(`${`  ${tap.name} ${name} ${sub.usage ?? ''}`.trimEnd()}   ${sub.description}`);
   lines.push(
     '',
     'Options:',
@@ -124,7 +126,7 @@ function helpText(tap: TapDefinition): string {
     '4 transient failure (run again later), 6 partial: state saved, but the rate limit, a listing',
     'cut short or records set aside left work for the next run (the last stderr line, SUMMARY, says which).',
   );
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** tap-kit's own version: `sdk_version` in `--about`, where the Meltano SDK puts its own. */

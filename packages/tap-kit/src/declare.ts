@@ -66,7 +66,9 @@ export interface StreamContext<TConfig = unknown> {
 
 /** A child's link to its parent: which parent, and the context(s) each parent record yields. */
 export interface ParentLink {
+  // biome-ignore lint/suspicious/noExplicitAny: streams of any schema and config sit in one list; each is checked where it is declared
   readonly stream: StreamDefinition<any, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: streams of any schema and config sit in one list; each is checked where it is declared
   readonly contexts: (record: any) => Context | readonly Context[] | null | undefined;
   /** The parent record's field holding the URL the child reads (instead of its `path`); see `each`. */
   readonly follow?: string;
@@ -114,6 +116,7 @@ export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
    * Escape hatch 1: reshape one raw record before validation; return null to skip it. Throwing a
    * TapError stops the run; any other error sets that record aside (see `_sdc_rejected_records`).
    */
+  // biome-ignore lint/suspicious/noExplicitAny: streams of any schema and config sit in one list; each is checked where it is declared
   transform?: (raw: any, ctx: StreamContext<TConfig>) => unknown;
   /**
    * Raw vendor fields `transform` reads into declared fields of other names (e.g. `correct_answers_count`
@@ -128,6 +131,7 @@ export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
 }
 
 /** A declared stream, as the runner reads it. */
+// biome-ignore lint/suspicious/noExplicitAny: streams of any schema and config sit in one list; each is checked where it is declared
 export interface StreamDefinition<TSchema extends z.ZodObject = z.ZodObject, TConfig = any>
   extends Readonly<StreamDeclaration<TSchema, TConfig>> {
   readonly api: ApiProfile<TConfig>;
@@ -177,6 +181,7 @@ export function defineApi<TConfig>(declaration: ApiDeclaration<TConfig>): ApiPro
     ...declaration,
     stream(streamDeclaration) {
       validateDeclaration(streamDeclaration);
+      // biome-ignore lint/suspicious/noExplicitAny: streams of any schema and config sit in one list; each is checked where it is declared
       const definition: StreamDefinition<any, TConfig> = {
         ...streamDeclaration,
         api,
@@ -188,6 +193,7 @@ export function defineApi<TConfig>(declaration: ApiDeclaration<TConfig>): ApiPro
   return api;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: streams of any schema and config sit in one list; each is checked where it is declared
 function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): void {
   const where = `stream "${declaration.name}"`;
   if (!SNAKE_CASE.test(declaration.name)) throw new Error(`${where}: names are snake_case (they become table names).`);
@@ -248,10 +254,12 @@ export interface TapDeclaration<TConfig> {
   /** The config schema; defaults to the API's. */
   config?: z.ZodType<TConfig>;
   api: ApiProfile<TConfig>;
+  // biome-ignore lint/suspicious/noExplicitAny: streams of any schema and config sit in one list; each is checked where it is declared
   streams: readonly StreamDefinition<any, TConfig>[];
   subcommands?: Record<string, Subcommand<TConfig>>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: streams of any schema and config sit in one list; each is checked where it is declared
 export interface TapDefinition<TConfig = any> extends Readonly<TapDeclaration<TConfig>> {
   readonly config: z.ZodType<TConfig>;
 }

@@ -305,7 +305,8 @@ export class StateStore {
     const found = partitions?.find((p) => p && typeof p.context === 'object' && contextId(p.context) === id);
     if (found || !create) return found;
     const partition: PartitionBookmark = { context: { ...context } };
-    (streamEntry.partitions ??= []).push(partition);
+    streamEntry.partitions ??= [];
+    streamEntry.partitions.push(partition);
     return partition;
   }
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { coerce, defineApi, defineTap } from '../src/index.js';
 import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
-import { jsonFile, lastState, runCli } from './support/run-cli.js';
+import { jsonFile, runCli } from './support/run-cli.js';
 
 const api = defineApi({
   config: z.object({ base_url: z.string(), api_key: z.string() }),

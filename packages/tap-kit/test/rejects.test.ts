@@ -165,7 +165,7 @@ describe('replay-rejects', () => {
     const run = await runCli(examTap, ['--config', config], {}, NOW);
     // The rows as exported from the table, one JSON object a line.
     const rows = jsonFile(null).replace(/\.json$/, '.jsonl');
-    writeFileSync(rows, recordsOf(run, '_sdc_rejected_records').map((row) => JSON.stringify(row)).join('\n') + '\n');
+    writeFileSync(rows, `${recordsOf(run, '_sdc_rejected_records').map((row) => JSON.stringify(row)).join('\n')}\n`);
 
     // The same tap still cannot read it: the command names it and fails.
     const still = await runCli(examTap, ['replay-rejects', '--config', config, '--file', rows], {}, NOW);

@@ -21,7 +21,7 @@ import {
   type TableRef,
 } from '@tapline/target-kit';
 import { decimalSqlType, mergeShapes, typeHolds, type DecimalShape } from './decimal.js';
-import { columnList, csvFields, CsvRowEncoder, type IntegerRange, readCsvSql, rowEncoder, spoolRows } from './spool.js';
+import { columnList, csvFields, type CsvRowEncoder, type IntegerRange, readCsvSql, rowEncoder, spoolRows } from './spool.js';
 import { ident, literal, tableName } from './sql.js';
 import { DECIMAL_COMMENT, kindOfColumn, SQL_TYPE } from './types.js';
 
@@ -556,7 +556,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     const key = batch.key[0]!;
     if (!INTEGER_SQL_TYPES.has((types.get(key) ?? '').toUpperCase())) return null;
     const range = batch.encoder.integerRanges[batch.columns.findIndex((column) => column.name === key)];
-    return range && range.onlyIntegers && range.min !== null ? range : null;
+    return range?.onlyIntegers && range.min !== null ? range : null;
   }
 
   /** True when every key of the batch is above every key in the table (so none can match a row). */

@@ -42,7 +42,7 @@ const columns: ColumnDef[] = [
 function batch(rows: [CellValue, CellValue][], options: { tableIsNew?: boolean; mode?: WriteMode; key?: string[] } = {}): RowBatch<CsvRowEncoder> {
   const encoder = session.rowEncoder(columns, false);
   const encoded = new EncodedRows();
-  rows.forEach((row, index) => encoded.push(encoder.encode(row), index + 1));
+  for (const [index, row] of rows.entries()) encoded.push(encoder.encode(row), index + 1);
   const mode = options.mode ?? 'upsert';
   return {
     stream: 'results',

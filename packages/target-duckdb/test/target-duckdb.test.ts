@@ -17,7 +17,7 @@ afterEach(async () => {
   await place.close();
 });
 
-const lines = (...messages: unknown[]) => messages.map((message) => (typeof message === 'string' ? message : JSON.stringify(message))).join('\n') + '\n';
+const lines = (...messages: unknown[]) => `${messages.map((message) => (typeof message === 'string' ? message : JSON.stringify(message))).join('\n')}\n`;
 
 async function load(input: string, extra: Record<string, unknown> = {}) {
   const states: string[] = [];

@@ -337,7 +337,7 @@ class Loader<C extends BaseTargetConfig> {
       const sequence = clock.baseSequence + (line - block.firstLine);
       if (this.sinks.size > 0 && scanner.readRecordHead(bytes, start, end)) {
         const sink = this.sinks.get(scanner.streamName());
-        if (sink !== undefined && sink.addPlainRecord(scanner, line, clock.receivedAt, sequence)) {
+        if (sink?.addPlainRecord(scanner, line, clock.receivedAt, sequence)) {
           const pending = this.accepted(sink, 1);
           if (pending) await pending;
           continue;

@@ -588,7 +588,10 @@ export class StreamSink {
       if (this.declared.has(key) || this.filledFromRecord.has(key)) continue;
       if (this.layout.loadsUndeclared) {
         const value = record[key];
-        if (value !== null && value !== undefined) (found ??= []).push({ property: key, value });
+        if (value !== null && value !== undefined) {
+          found ??= [];
+          found.push({ property: key, value });
+        }
         continue;
       }
       if (key.startsWith('_sdc_') || this.warnedUndeclared.has(key)) continue;

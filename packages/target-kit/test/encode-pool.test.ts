@@ -24,7 +24,7 @@ const settings: WorkerSinkSettings = {
   flattenMaxLevel: 0,
 };
 const schema = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } };
-const lines = (...messages: object[]) => Readable.from([messages.map((message) => JSON.stringify(message)).join('\n') + '\n']);
+const lines = (...messages: object[]) => Readable.from([`${messages.map((message) => JSON.stringify(message)).join('\n')}\n`]);
 
 /** The main thread's sink for `people`, as the loader has it after the SCHEMA. */
 function peopleSink(): StreamSink {

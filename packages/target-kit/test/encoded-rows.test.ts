@@ -22,7 +22,7 @@ describe('EncodedRows', () => {
     for (let i = 0; i < 4; i++) rows.push(big, i + 1);
     rows.push(`${'y'.repeat(3_000_000)}\n`, 5);
     for (const buffer of rows.buffers()) expect(buffer[buffer.length - 1]).toBe(10);
-    expect(text(rows)).toBe(big.repeat(4) + `${'y'.repeat(3_000_000)}\n`);
+    expect(text(rows)).toBe(`${big.repeat(4)}${'y'.repeat(3_000_000)}\n`);
     expect(rows.rowText(4).length).toBe(3_000_001);
   });
 
@@ -34,7 +34,7 @@ describe('EncodedRows', () => {
     expect(rows.count).toBe(3);
     expect(text(rows)).toBe(line.repeat(3));
     rows.push('tail\n', 9);
-    expect(text(rows)).toBe(line.repeat(3) + 'tail\n');
+    expect(text(rows)).toBe(`${line.repeat(3)}tail\n`);
     expect(rows.lines).toEqual([1, 2, 3, 9]);
     rows.truncate(0);
     expect(rows.count).toBe(0);
@@ -43,7 +43,7 @@ describe('EncodedRows', () => {
 
   it('keeps only the chosen rows (last-wins dedupe) with their lines', () => {
     const rows = new EncodedRows();
-    ['1\ta\n', '2\tb\n', '1\tc\n'].forEach((row, i) => rows.push(row, i + 10));
+    for (const [i, row] of ['1\ta\n', '2\tb\n', '1\tc\n'].entries()) rows.push(row, i + 10);
     const kept = rows.keepOnly([false, true, true]);
     expect(text(kept)).toBe('2\tb\n1\tc\n');
     expect(kept.lines).toEqual([11, 12]);

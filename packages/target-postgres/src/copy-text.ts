@@ -59,7 +59,7 @@ export class CopyTextEncoder implements RowEncoder {
     private readonly calendarCells: readonly number[] = [],
   ) {
     this.fields = new Array<string>(cellCount + (withBatchedAt ? 1 : 0)).fill('');
-    if (withBatchedAt) this.fields[cellCount] = BATCHED_AT_PLACEHOLDER + '\n';
+    if (withBatchedAt) this.fields[cellCount] = `${BATCHED_AT_PLACEHOLDER}\n`;
     this.plain = {
       delimiter: 0x09,
       nullField: Buffer.from('\\N'),

@@ -21,7 +21,7 @@ const INPUT = [
   { type: 'SCHEMA', stream: 'exams', schema: { type: 'object', properties: { id: { type: 'integer' } } }, key_properties: ['id'] },
   { type: 'RECORD', stream: 'exams', record: { id: 1 } },
   { type: 'STATE', value: { at: 1 } },
-].map((message) => JSON.stringify(message) + '\n').join('');
+].map((message) => `${JSON.stringify(message)}\n`).join('');
 
 /** Runs target-postgres with `config` against nothing listening (port 1), as a user would. */
 function runTarget(config: Record<string, unknown>): { status: number | null; stderr: string } {

@@ -14,6 +14,7 @@ export interface TapRun {
   stdout: string;
   stderr: string;
   /** Singer messages on stdout, parsed (none for --discover and --about, which print indented JSON). */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read Singer messages as loose JSON and say what they expect
   messages: Array<Record<string, any>>;
 }
 
@@ -24,6 +25,7 @@ export async function runTap(target: TapDefinition | TapUnderTest, argv: readonl
 }
 
 /** Records of one stream, in the order the tap wrote them (typed as the test says; unchecked). */
+// biome-ignore lint/suspicious/noExplicitAny: tests read Singer messages as loose JSON and say what they expect
 export const recordsOf = <T = any>(run: TapRun, stream: string): T[] =>
   run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record as T);
 
@@ -42,10 +44,12 @@ export function jsonFile(value: unknown): string {
 }
 
 /** Singer output is one JSON object per line; other lines (pretty JSON of --discover) are not messages. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read Singer messages as loose JSON and say what they expect
 function singerMessages(stdout: string): Array<Record<string, any>> {
   return stdout
     .split('\n')
     .filter((line) => line.startsWith('{"type"'))
+    // biome-ignore lint/suspicious/noExplicitAny: tests read Singer messages as loose JSON and say what they expect
     .map((line) => JSON.parse(line) as Record<string, any>);
 }
 

@@ -1,6 +1,5 @@
 // Fields group and link results share, with the coercions for ClassMarker's number/string vintages.
 import { coerce, type StreamContext } from '@tapline/tap-kit';
-import { z } from 'zod';
 
 const text = coerce.text();
 /** Optional, newer fields (docs/providers/classmarker.md, "Result fields"): absent in older payloads, "" when empty. */

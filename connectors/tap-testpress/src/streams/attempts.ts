@@ -76,6 +76,7 @@ export const attempts = testpress.stream({
   pagination: nextUrlPaging({ total: 'count' }),
   // The exam list's spellings of correct_count / incorrect_count, read into those: not kept again in _sdc_extra.
   consumes: ['correct_answers_count', 'incorrect_answers_count'],
+  // biome-ignore lint/suspicious/noExplicitAny: the raw vendor record is read leniently field by field
   transform: (raw: Record<string, any>, ctx) => {
     const user = typeof raw.user === 'object' && raw.user !== null ? raw.user : undefined;
     if (ctx.config.attempts_source === 'exam') noteAttemptOwner(ctx, user?.username ?? raw.user);

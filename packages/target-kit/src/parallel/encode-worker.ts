@@ -65,22 +65,31 @@ function encodeBlock(block: Extract<ToWorker, { type: 'block' }>): { result: Blo
     try {
       message = parseMessage(text, line, parseOptions);
     } catch {
-      return toMain();
+      toMain();
+      return;
     }
-    if (message === null) return toMain();
+    if (message === null) {
+      toMain();
+      return;
+    }
     if (message.type !== 'RECORD') {
       if (message.type === 'SCHEMA' && !isIdenticalSchema(message.stream, message.schema, message.key_properties)) {
         heldBack.add(message.stream);
       }
-      return toMain();
+      toMain();
+      return;
     }
     const sink = sinks.get(message.stream);
-    if (sink === undefined || heldBack.has(message.stream)) return toMain();
+    if (sink === undefined || heldBack.has(message.stream)) {
+      toMain();
+      return;
+    }
     try {
       sink.addRecord(message, line, receivedAt, sequence, hasNoEscapes(text));
     } catch {
       heldBack.add(message.stream);
-      return toMain();
+      toMain();
+      return;
     }
     countRow(message.stream, sink.version, start, end);
   }

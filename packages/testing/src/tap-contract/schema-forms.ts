@@ -44,7 +44,10 @@ export function peerSchemaProblems(schema: JsonSchema, at = '(record)'): string[
   }
   for (const keyword of SCHEMA_LIST_KEYWORDS) {
     const list = schema[keyword];
-    if (Array.isArray(list)) list.forEach((sub, i) => isSchema(sub) && problems.push(...peerSchemaProblems(sub, `${at}.${keyword}[${i}]`)));
+    if (!Array.isArray(list)) continue;
+    for (const [i, sub] of list.entries()) {
+      if (isSchema(sub)) problems.push(...peerSchemaProblems(sub, `${at}.${keyword}[${i}]`));
+    }
   }
   for (const keyword of SCHEMA_MAP_KEYWORDS) {
     const map = schema[keyword];

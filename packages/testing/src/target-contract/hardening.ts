@@ -120,7 +120,9 @@ export function defineHardeningCases(context: HardeningContext): void {
     it('the sign of zero in one batch: -0 and 0 side by side keep their signs where the database stores them (PostgreSQL); DuckDB stores them as one zero, as its README says', async () => {
       const zeros = [-0, 0, -0, 0, 0, -0];
       const lines = [schema('zeros', { id: integer, f: { type: ['null', 'number'] } })];
-      zeros.forEach((zero, id) => lines.push(`{"type":"RECORD","stream":"zeros","record":{"id":${id},"f":${Object.is(zero, -0) ? '-0' : '0'}}}`));
+      for (const [id, zero] of zeros.entries()) {
+        lines.push(`{"type":"RECORD","stream":"zeros","record":{"id":${id},"f":${Object.is(zero, -0) ? '-0' : '0'}}}`);
+      }
       await load(text(...lines));
       const loaded = (await rows('zeros')).map((row) => row.f as number);
       expect(loaded.every((value) => value === 0)).toBe(true);

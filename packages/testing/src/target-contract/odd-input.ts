@@ -884,7 +884,7 @@ export function defineOddInputCases(context: OddInputContext): void {
       expect(first.states).toEqual([{ at: 1 }]);
       expect(await column('deep_value', 'd')).toEqual([[[1]]]);
 
-      const deepSchema = '{"type":"object","properties":{"a":'.repeat(5_000) + '{}' + '}}'.repeat(5_000);
+      const deepSchema = `${'{"type":"object","properties":{"a":'.repeat(5_000)}{}${'}}'.repeat(5_000)}`;
       const badSchema = `{"type":"SCHEMA","stream":"deep_value","schema":{"type":"object","properties":{"id":{"type":"integer"},"d":${deepSchema}}},"key_properties":["id"]}`;
       await reject(text(state({ at: 2 }), badSchema), /^CRITICAL line 2 \(stream "deep_value"\): the schema is nested \d+ JSON levels deep, too deep to compile$/);
       expect(await column('deep_value', 'id')).toEqual([1]);

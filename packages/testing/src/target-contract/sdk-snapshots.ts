@@ -14,7 +14,10 @@ const mapped = (name: string) => sdk(`snapshots/mapped_stream/${name}.jsonl`);
 
 /** Every file this part of the suite pipes into a target; the coverage test checks none is forgotten. */
 const covered = new Set<string>();
-const cover = (file: string) => (covered.add(file), file);
+const cover = (file: string) => {
+  covered.add(file);
+  return file;
+};
 
 /**
  * Snapshots byte-identical to another (upstream tests that differ only in map syntax, e.g. `self`
