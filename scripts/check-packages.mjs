@@ -86,7 +86,10 @@ async function typesProblems(data) {
   if (!analysis.types) return ['arethetypeswrong: the package ships no types.'];
   return analysis.problems
     .filter((problem) => !('resolutionKind' in problem) || !ignoredResolutions.includes(problem.resolutionKind))
-    .map((problem) => `arethetypeswrong: ${problem.kind}${'entrypoint' in problem ? ` at ${problem.entrypoint}` : ''}${'resolutionKind' in problem ? ` (${problem.resolutionKind})` : ''}: ${problemKindInfo[problem.kind].description}`);
+    .map(
+      (problem) =>
+        `arethetypeswrong: ${problem.kind}${'entrypoint' in problem ? ` at ${problem.entrypoint}` : ''}${'resolutionKind' in problem ? ` (${problem.resolutionKind})` : ''}: ${problemKindInfo[problem.kind].description}`,
+    );
 }
 
 async function lintProblems(data) {

@@ -22,7 +22,12 @@ export function plugins() {
       if (!match || !existsSync(file)) continue;
       const pkg = JSON.parse(readFileSync(file, 'utf8'));
       if (!pkg.bin?.[entry]) continue;
-      found.push({ kind: match[1] === 'tap' ? 'extractors' : 'loaders', bin: join(root, parent, entry, pkg.bin[entry]), packageName: pkg.name, dir: `${parent}/${entry}` });
+      found.push({
+        kind: match[1] === 'tap' ? 'extractors' : 'loaders',
+        bin: join(root, parent, entry, pkg.bin[entry]),
+        packageName: pkg.name,
+        dir: `${parent}/${entry}`,
+      });
     }
   }
   return found;
@@ -39,7 +44,11 @@ export async function aboutOfAsync(plugin) {
   return JSON.parse(stdout);
 }
 
-const label = (name) => name.split('_').map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join(' ');
+const label = (name) =>
+  name
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
 
 /** One setting of Meltano's plugin definition from its JSON Schema: kind, sensitivity, default, options. */
 export function meltanoSetting(name, schema) {
@@ -83,9 +92,17 @@ export function pluginDefinition(plugin, about) {
 function yaml(value, indent = '') {
   if (Array.isArray(value)) {
     if (value.length === 0) return ' []';
-    return value.map((item) => `\n${indent}-${isBlock(item) ? yaml(item, `${indent}  `).replace(/^\n\s*/, ' ') : ` ${JSON.stringify(item)}`}`).join('');
+    return value
+      .map((item) => `\n${indent}-${isBlock(item) ? yaml(item, `${indent}  `).replace(/^\n\s*/, ' ') : ` ${JSON.stringify(item)}`}`)
+      .join('');
   }
-  if (isBlock(value)) return Object.entries(value).map(([key, item]) => `\n${indent}${key}:${isBlock(item) || Array.isArray(item) ? yaml(item, `${indent}  `) : ` ${JSON.stringify(item)}`}`).join('');
+  if (isBlock(value))
+    return Object.entries(value)
+      .map(
+        ([key, item]) =>
+          `\n${indent}${key}:${isBlock(item) || Array.isArray(item) ? yaml(item, `${indent}  `) : ` ${JSON.stringify(item)}`}`,
+      )
+      .join('');
   return ` ${JSON.stringify(value)}`;
 }
 const isBlock = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -100,7 +117,13 @@ export function meltanoFiles(abouts = plugins().map(aboutOf)) {
   for (const { plugin, definition } of definitions) {
     files.set(join(docsDir, plugin.kind, `${definition.name}.yml`), toYaml(definition, HEADER));
   }
-  files.set(join(docsDir, 'meltano.yml'), toYaml(exampleProject(definitions), `${HEADER}# A Meltano project running Tapline's taps into target-postgres; see docs/meltano/README.md.\n`));
+  files.set(
+    join(docsDir, 'meltano.yml'),
+    toYaml(
+      exampleProject(definitions),
+      `${HEADER}# A Meltano project running Tapline's taps into target-postgres; see docs/meltano/README.md.\n`,
+    ),
+  );
   return files;
 }
 
@@ -119,10 +142,12 @@ function exampleProject(definitions) {
     environments: [{ name: 'dev' }],
     plugins: {
       extractors: taps.map(entry),
-      loaders: definitions.filter(({ plugin }) => plugin.kind === 'loaders').map((plugin) => ({
-        ...entry(plugin),
-        ...(plugin.definition.name === 'target-postgres' ? { config: { default_target_schema: 'exams' } } : {}),
-      })),
+      loaders: definitions
+        .filter(({ plugin }) => plugin.kind === 'loaders')
+        .map((plugin) => ({
+          ...entry(plugin),
+          ...(plugin.definition.name === 'target-postgres' ? { config: { default_target_schema: 'exams' } } : {}),
+        })),
     },
     jobs: [{ name: 'exams', tasks: taps.map(({ definition }) => `${definition.name} target-postgres`) }],
   };

@@ -2,7 +2,7 @@
 // marked, and the plugin definitions and meltano.yml under docs/meltano/ generated from it.
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { aboutOfAsync, meltanoFiles, meltanoSetting, plugins, type About } from '../../../scripts/meltano-plugins.mjs';
+import { type About, aboutOfAsync, meltanoFiles, meltanoSetting, plugins } from '../../../scripts/meltano-plugins.mjs';
 
 const SECRETS: Record<string, string[]> = {
   'tap-classmarker': ['api_key', 'api_secret'],
@@ -32,7 +32,15 @@ describe('--about --format json, as Meltano reads it', () => {
 
   it('carries the fields the Meltano SDK emits, and no deprecated capability', () => {
     for (const about of abouts) {
-      expect(Object.keys(about)).toEqual(['name', 'description', 'version', 'sdk_version', 'supported_python_versions', 'capabilities', 'settings']);
+      expect(Object.keys(about)).toEqual([
+        'name',
+        'description',
+        'version',
+        'sdk_version',
+        'supported_python_versions',
+        'capabilities',
+        'settings',
+      ]);
       expect(about.sdk_version).toMatch(/^\d+\.\d+\.\d+/);
       expect(about.capabilities).not.toContain('properties');
     }
@@ -41,8 +49,18 @@ describe('--about --format json, as Meltano reads it', () => {
 
 describe('Meltano plugin definitions (docs/meltano/)', () => {
   it('give each setting its Meltano kind', () => {
-    expect(meltanoSetting('api_secret', { type: 'string', secret: true, writeOnly: true })).toMatchObject({ kind: 'password', sensitive: true });
-    expect(meltanoSetting('mode', { type: 'string', enum: ['a', 'b'], default: 'a' })).toMatchObject({ kind: 'options', value: 'a', options: [{ label: 'a', value: 'a' }, { label: 'b', value: 'b' }] });
+    expect(meltanoSetting('api_secret', { type: 'string', secret: true, writeOnly: true })).toMatchObject({
+      kind: 'password',
+      sensitive: true,
+    });
+    expect(meltanoSetting('mode', { type: 'string', enum: ['a', 'b'], default: 'a' })).toMatchObject({
+      kind: 'options',
+      value: 'a',
+      options: [
+        { label: 'a', value: 'a' },
+        { label: 'b', value: 'b' },
+      ],
+    });
     expect(meltanoSetting('start_date', { type: 'string', format: 'date-time' })).toMatchObject({ kind: 'date_iso8601' });
     expect(meltanoSetting('page_size', { type: 'integer' })).toMatchObject({ kind: 'integer' });
     expect(meltanoSetting('timeout', { type: 'number' })).toMatchObject({ kind: 'decimal' });

@@ -38,7 +38,9 @@ function tarball(name: string): string {
 
 /** npm install of local tarballs; third-party packages come from npm's cache when it has them. */
 async function npmInstall(names: string[]): Promise<void> {
-  const run = await exitOf(spawn('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...names.map(tarball)], { cwd: project }));
+  const run = await exitOf(
+    spawn('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...names.map(tarball)], { cwd: project }),
+  );
   if (run.code !== 0) throw new Error(`npm install of ${names.join(', ')} failed: ${run.stderr}`);
 }
 
