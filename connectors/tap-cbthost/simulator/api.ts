@@ -1,5 +1,5 @@
 // The CBTHost API as the simulator serves it: the single-result and mass-result endpoints (docs/providers/cbthost.md).
-import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing/simulator';
+import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/simulator-kit';
 import type { CbtTest, CbtWorld } from './world.js';
 
 /**

@@ -1,5 +1,5 @@
 // The `cbthost-simulator` bin: serves a seeded CBTHost API and prints a ready-to-use tap config.
-import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/simulator-kit';
 import { startCbthostSimulator, type MassShape } from './index.js';
 
 function massShapeOf(value: unknown): MassShape {

@@ -1,6 +1,6 @@
 // The error answers CBTHost is known to send, as the simulator's error-answer modes: the document's
 // envelopes (docs/providers/cbthost.md) also served with HTTP 200, as PHP backends do, plus null and HTML.
-import { commonErrorAnswers, type ErrorAnswers } from '@tapline/testing/simulator';
+import { commonErrorAnswers, type ErrorAnswers } from '@tapline/simulator-kit';
 
 const json = (body: unknown) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

@@ -8,7 +8,7 @@ import {
   type RunningSimulator,
   type Seed,
   type StartOptions,
-} from '@tapline/testing/simulator';
+} from '@tapline/simulator-kit';
 import { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
 import { cbthostRoutes, type MassShape } from './api.js';
 import { advanceWorld, generateWorld, type CbtResult, type CbtWorld } from './world.js';

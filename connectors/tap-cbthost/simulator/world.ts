@@ -1,5 +1,5 @@
 // The CBTHost simulator's data: exams (tests), their pass codes and students' scores, generated from a seed.
-import type { SeededRandom } from '@tapline/testing/simulator';
+import type { SeededRandom } from '@tapline/simulator-kit';
 
 export interface CbtTest {
   /** The `test-id` header value; the document's example is an e-mail address. */

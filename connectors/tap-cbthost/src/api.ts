@@ -1,6 +1,7 @@
 // The CBTHost API profile: config, the Accept header every call needs, and what each error envelope means.
 import { successShape, vendorMessage, type Classifier, type HttpRequest, type Outcome, type ResponseToClassify } from '@tapline/http';
 import { defineApi } from '@tapline/tap-kit';
+import { SECRET_SETTING } from '@tapline/singer';
 import { z } from 'zod';
 
 const singleResult = z.object({
@@ -14,7 +15,8 @@ export const configSchema = z
     pass_codes: z
       .array(z.string().min(1))
       .default([])
-      .describe("Exam pass codes: every student's result of each is read from GET /api/result/{pass_code}."),
+      .describe("Exam pass codes: every student's result of each is read from GET /api/result/{pass_code}.")
+      .meta(SECRET_SETTING),
     results: z
       .array(singleResult)
       .default([])

@@ -1,5 +1,5 @@
 // The `classmarker-simulator` bin: --port N --seed S --rate-limit-per-hour N (+ data and quirk switches).
-import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/simulator-kit';
 import { startClassMarkerSimulator } from './index.js';
 
 await runSimulatorCli({

@@ -1,5 +1,5 @@
 // The ClassMarker simulator's seeded data set: tests, groups, links, access lists and results.
-import { seededRandom, type SeededRandom, type Seed } from '@tapline/testing/simulator';
+import { seededRandom, type SeededRandom, type Seed } from '@tapline/simulator-kit';
 
 const DAY = 86_400;
 

@@ -1,5 +1,5 @@
 // ClassMarker response envelopes (ok / no_results / error) in JSON and XML [doc; docs/providers/classmarker.md].
-import { toXml, type SimulatorResponse } from '@tapline/testing/simulator';
+import { toXml, type SimulatorResponse } from '@tapline/simulator-kit';
 
 export type Format = 'json' | 'xml';
 

@@ -2,7 +2,7 @@
 // envelope on HTTP 200 [doc: "All ClassMarker's requests return a HTTP 200 Success header even if an
 // API system error occurs"; docs/providers/classmarker.md], the 2012 sample's request_limit_reached, other error
 // spellings seen in client code, plus null and HTML.
-import { commonErrorAnswers, type ErrorAnswers } from '@tapline/testing/simulator';
+import { commonErrorAnswers, type ErrorAnswers } from '@tapline/simulator-kit';
 
 const json = (body: unknown) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) });
 const at = 1_700_000_000;

@@ -1,4 +1,4 @@
-// A local simulator of the ClassMarker v1 API, built on the @tapline/testing simulator kit.
+// A local simulator of the ClassMarker v1 API, built on the @tapline/simulator-kit.
 import { createHash } from 'node:crypto';
 import {
   startSimulator,
@@ -8,8 +8,8 @@ import {
   type Seed,
   type SimulatorRequest,
   type SimulatorResponse,
-} from '@tapline/testing/simulator';
-import { errorAnswerArgs, errorAnswerFault, seededRandom, type ErrorAnswerSpec } from '@tapline/testing/simulator';
+} from '@tapline/simulator-kit';
+import { errorAnswerArgs, errorAnswerFault, seededRandom, type ErrorAnswerSpec } from '@tapline/simulator-kit';
 import { CLASSMARKER_ERROR_ANSWERS } from './error-answers.js';
 import { ClassMarkerData, type GroupResult, type LinkResult, type Stored } from './data.js';
 import { errorEnvelope, render, renderError, type ErrorCode, type Format, type RenderOptions } from './envelope.js';

@@ -1,12 +1,13 @@
 // The tap's settings (snake_case, as Singer users expect), validated with zod.
+import { SECRET_SETTING } from '@tapline/singer';
 import { z } from 'zod';
 
 const groupTest = z.object({ group_id: z.coerce.number().int().positive(), test_id: z.coerce.number().int().positive() });
 const linkTest = z.object({ link_id: z.coerce.number().int().positive(), test_id: z.coerce.number().int().positive() });
 
 export const configSchema = z.object({
-  api_key: z.string().min(1).describe('ClassMarker API key (My Account > API/Webhooks).'),
-  api_secret: z.string().min(1).describe('ClassMarker API secret; only ever used to sign requests.'),
+  api_key: z.string().min(1).describe('ClassMarker API key (My Account > API/Webhooks).').meta(SECRET_SETTING),
+  api_secret: z.string().min(1).describe('ClassMarker API secret; only ever used to sign requests.').meta(SECRET_SETTING),
   signature_algorithm: z
     .enum(['md5', 'sha256'])
     .default('md5')

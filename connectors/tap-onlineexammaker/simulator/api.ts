@@ -1,6 +1,6 @@
 // The OnlineExamMaker APIs as the simulator serves them: the legacy index.php tasks, the v1 API and viewResult links.
 import { createHash, createHmac } from 'node:crypto';
-import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing/simulator';
+import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/simulator-kit';
 import type { OemExam, OemResult, OemWorld } from './world.js';
 
 /**

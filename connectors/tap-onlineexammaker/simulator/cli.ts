@@ -1,5 +1,5 @@
 // The `onlineexammaker-simulator` bin: serves a seeded OnlineExamMaker API and prints a ready-to-use tap config.
-import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/simulator-kit';
 import { checkVariant, startOemSimulator } from './index.js';
 
 await runSimulatorCli({

@@ -1,7 +1,7 @@
 // The error answers OnlineExamMaker is known to send, as the simulator's error-answer modes: the
 // documented `{"status":"error","error":...}` object on HTTP 200 (docs/providers/onlineexammaker.md),
 // other spellings PHP APIs use (inferred), and null, false and HTML.
-import { commonErrorAnswers, type ErrorAnswers } from '@tapline/testing/simulator';
+import { commonErrorAnswers, type ErrorAnswers } from '@tapline/simulator-kit';
 
 const json = (body: unknown) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) });
 

@@ -8,7 +8,7 @@ import {
   type RunningSimulator,
   type Seed,
   type StartOptions,
-} from '@tapline/testing/simulator';
+} from '@tapline/simulator-kit';
 import { OEM_ERROR_ANSWERS } from './error-answers.js';
 import { DOCUMENT_VARIANT, oemRoutes, type OemVariant } from './api.js';
 import { advanceWorld, generateWorld, type OemResult, type OemWorld } from './world.js';

@@ -1,5 +1,5 @@
 // The OnlineExamMaker simulator's data: an account's exams and candidates' results, generated from a seed.
-import type { SeededRandom } from '@tapline/testing/simulator';
+import type { SeededRandom } from '@tapline/simulator-kit';
 
 /** The answering status (docs/providers/onlineexammaker.md): 0 still in the exam, 1 submitted, 2 timed out,
  * 3 forced by an administrator, 4 submitted by the system. */

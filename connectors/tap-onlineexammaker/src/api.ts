@@ -3,10 +3,11 @@
 import { createHash } from 'node:crypto';
 import { byBody, offsetPaging, successShape, vendorMessage, type Auth, type HttpRequest, type Outcome, type QueryValue } from '@tapline/http';
 import { defineApi } from '@tapline/tap-kit';
+import { SECRET_SETTING } from '@tapline/singer';
 import { z } from 'zod';
 
 export const configSchema = z.object({
-  code: z.string().min(1).describe('The account verification code (API & SSO settings); a secret.'),
+  code: z.string().min(1).describe('The account verification code (API & SSO settings); a secret.').meta(SECRET_SETTING),
   base_url: z.url().default('https://onlineexammaker.com').describe('Where index.php lives (your own host for LAN Exam Maker).'),
   api: z
     .enum(['legacy', 'v1'])

@@ -1,6 +1,6 @@
 // The Testpress API as the simulator serves it: JWT auth, DRF page envelopes, exams, attempts, admin attempts.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/testing/simulator';
+import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/simulator-kit';
 import { dayStartMicros, formatDate, formatDecimal, formatDuration } from './formats.js';
 import {
   examState,

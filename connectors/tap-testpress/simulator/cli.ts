@@ -1,5 +1,5 @@
 // The `testpress-simulator` bin: serves a seeded Testpress API and prints a ready-to-use tap config.
-import { parseErrorAnswers, runSimulatorCli } from '@tapline/testing/simulator';
+import { parseErrorAnswers, runSimulatorCli } from '@tapline/simulator-kit';
 import { startTestpressSimulator } from './index.js';
 
 await runSimulatorCli({

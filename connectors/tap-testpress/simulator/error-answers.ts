@@ -1,7 +1,7 @@
 // The error answers Testpress (Django REST framework) is known to send, as the simulator's
 // error-answer modes: DRF's `{"detail": ...}` bodies served with HTTP 200 (as a proxy or an older
 // deployment rewriting the status would; inferred), field errors, and null and HTML.
-import { commonErrorAnswers, type ErrorAnswers } from '@tapline/testing/simulator';
+import { commonErrorAnswers, type ErrorAnswers } from '@tapline/simulator-kit';
 
 const json = (body: unknown) => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

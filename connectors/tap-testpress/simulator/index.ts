@@ -8,7 +8,7 @@ import {
   type RunningSimulator,
   type Seed,
   type StartOptions,
-} from '@tapline/testing/simulator';
+} from '@tapline/simulator-kit';
 import { TESTPRESS_ERROR_ANSWERS } from './error-answers.js';
 import { testpressRoutes, throttleResponse, type StateSpelling, type TestpressAccount, type TestpressApiOptions } from './api.js';
 import { advanceWorld, generateWorld, type TestpressAttempt, type TestpressWorld } from './world.js';

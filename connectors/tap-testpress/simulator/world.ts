@@ -1,5 +1,5 @@
 // The Testpress simulator's data: an institute's exams, users and attempts, generated from a seed.
-import type { SeededRandom } from '@tapline/testing/simulator';
+import type { SeededRandom } from '@tapline/simulator-kit';
 import type { DateStyle } from './formats.js';
 
 const MICROS_PER_SECOND = 1_000_000;

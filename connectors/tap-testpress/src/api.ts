@@ -1,12 +1,13 @@
 // The Testpress API profile: JWT auth against the institute's host, DRF page envelopes, and what 401/403 mean.
 import { byStatus, nextUrlPaging, successShape, tokenAuth, type Classifier, type Outcome, type ResponseToClassify } from '@tapline/http';
 import { defineApi } from '@tapline/tap-kit';
+import { SECRET_SETTING } from '@tapline/singer';
 import { z } from 'zod';
 
 export const configSchema = z.object({
   base_url: z.url().describe("Your institute's Testpress address, e.g. https://demo.testpress.in."),
   username: z.string().min(1).describe('Login of a Testpress staff account (the admin attempts API needs one; a student account reads only its own attempts).'),
-  password: z.string().min(1).describe('Password of that account; a secret.'),
+  password: z.string().min(1).describe('Password of that account; a secret.').meta(SECRET_SETTING),
   course: z.string().min(1).optional().describe('Only exams of this course (the exams list `course` filter).'),
   exam_state: z.enum(['available', 'upcoming', 'history']).optional().describe('Only exams in this state (the exams list `state` filter).'),
   attempts_source: z

@@ -28,6 +28,7 @@ export * from './catalog.js';
 export { LOGICAL_KINDS, logicalTypeOf, widenLogical, widenKind } from './logical-type.js';
 export { resolveLocalRefs } from './schema-refs.js';
 export { settingFromText, settingTypes, type SettingFromText } from './setting-text.js';
+export { SECRET_SETTING } from './settings.js';
 export type { LogicalKind, LogicalType } from './logical-type.js';
 export { compileRecordValidator, UncompilableSchema } from './validate.js';
 export type { RecordValidator, ValidationProblem } from './validate.js';

@@ -8,6 +8,7 @@ import { loadTapConfig, readJsonFile, tapSettingsJsonSchema, envPrefix } from '.
 import type { StreamContext, TapDefinition } from './declare.js';
 import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
 import { createStderrLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
+import { packageVersion } from './package-version.js';
 import { budgetSnapshot, rateBudgetOf, readStateFile } from './state.js';
 import { RunSummary } from './run-summary.js';
 import { sync } from './sync.js';
@@ -128,11 +129,24 @@ function helpText(tap: TapDefinition): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** tap-kit's own version: `sdk_version` in `--about`, where the Meltano SDK puts its own. */
+const TAP_KIT_VERSION = packageVersion(import.meta.url, '@tapline/tap-kit');
+
+// `properties` is left out although --properties is still read: Meltano's SDK lists it as
+// deprecated in favour of `catalog`, and Meltano then passes --catalog.
 function aboutOf(tap: TapDefinition) {
-  const capabilities = ['about', 'catalog', 'discover', 'properties', 'state'];
+  const capabilities = ['about', 'catalog', 'discover', 'state'];
   if (tap.api.test) capabilities.push('test');
   if (tap.streams.some((s) => s.activateVersion)) capabilities.push('activate-version');
-  return { name: tap.name, description: tap.description, version: tap.version, capabilities, settings: tapSettingsJsonSchema(tap.config) };
+  return {
+    name: tap.name,
+    description: tap.description,
+    version: tap.version,
+    sdk_version: TAP_KIT_VERSION,
+    supported_python_versions: null,
+    capabilities,
+    settings: tapSettingsJsonSchema(tap.config),
+  };
 }
 
 function aboutMarkdown(about: ReturnType<typeof aboutOf>): string {

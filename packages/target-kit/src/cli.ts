@@ -1,5 +1,6 @@
 // The command line every Tapline target shares: `target-x --config config.json [--input file] < messages`.
 import { createReadStream, openSync, statSync, type ReadStream } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { BaseTargetConfig } from './config.js';
@@ -18,6 +19,9 @@ export interface TargetDefinition<C extends BaseTargetConfig> {
   readonly configSchema: z.ZodObject;
   readonly dialect: Dialect<C>;
 }
+
+/** target-kit's own version: `sdk_version` in `--about`, where the Meltano SDK puts its own. */
+const TARGET_KIT_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /** Meltano SDK capability names this target kit supports (`--about`). */
 const CAPABILITIES = ['about', 'activate-version', 'hard-delete', 'soft-delete', 'schema-flattening', 'target-schema', 'validate-records'];
@@ -170,6 +174,8 @@ function about<C extends BaseTargetConfig>(definition: TargetDefinition<C>, form
     name: definition.name,
     description: definition.description,
     version: definition.version,
+    sdk_version: TARGET_KIT_VERSION,
+    supported_python_versions: null,
     capabilities: CAPABILITIES,
     settings,
   };

@@ -1,6 +1,7 @@
 // target-postgres config: the kit's base settings plus how to reach the server.
 import { baseConfigSchema } from '@tapline/target-kit';
 import type pg from 'pg';
+import { SECRET_SETTING } from '@tapline/singer';
 import { z } from 'zod';
 import { clientSettings, ConnectionStringError, parseConnectionString } from './connection-settings.js';
 
@@ -18,7 +19,8 @@ const readableConnectionString = (description: string) =>
       }
     })
     .optional()
-    .describe(description);
+    .describe(description)
+    .meta(SECRET_SETTING);
 
 export const postgresConfigSchema = baseConfigSchema.extend({
   connection_string: readableConnectionString(
@@ -29,7 +31,7 @@ export const postgresConfigSchema = baseConfigSchema.extend({
   host: z.string().min(1).optional().describe('Server host (default PGHOST, then libpq\'s)'),
   port: z.number().int().positive().optional().describe('Server port (default PGPORT, then 5432)'),
   user: z.string().min(1).optional().describe('User (default PGUSER)'),
-  password: z.string().optional().describe('Password (default PGPASSWORD)'),
+  password: z.string().optional().describe('Password (default PGPASSWORD)').meta(SECRET_SETTING),
   database: z.string().min(1).optional().describe('Database (default PGDATABASE)'),
   default_target_schema: z.string().min(1).optional().describe('Schema every stream lands in (default public); when set, stream `a-b` lands in it as table `b`'),
   statement_timeout_ms: z

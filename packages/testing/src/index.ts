@@ -1,3 +1,3 @@
-// @tapline/testing: the simulator kit, the tap contract suite and the target contract suite.
-export * from './simulator/index.js';
+// @tapline/testing: the simulator kit (re-exported from @tapline/simulator-kit), the tap contract suite and the target contract suite.
+export * from '@tapline/simulator-kit';
 export * from './pg.js';

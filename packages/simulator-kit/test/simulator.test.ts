@@ -161,7 +161,7 @@ describe('simulator CLI arguments', () => {
 describe('runSimulatorCli (built dist/)', () => {
   it('prints one JSON line with base_url and config, serves, and stops on SIGTERM', async () => {
     const script = `
-      import { runSimulatorCli, startSimulator } from './dist/simulator/index.js';
+      import { runSimulatorCli, startSimulator } from './dist/index.js';
       await runSimulatorCli({ name: 'echo-simulator', argv: process.argv.slice(1), start: (a) => startSimulator({ name: 'echo', routes: [
         { name: 'ping', method: 'GET', path: '/ping', handle: () => ({ body: { seed: a.seed } }) }],
         tapConfig: (base_url) => ({ base_url }) }, { port: a.port }) });`;

@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// Writes Meltano plugin definitions (Meltano Hub's shape) for every tap and target from its
+// `--about --format json`, and a meltano.yml example that uses them, under docs/meltano/.
+// Usage (after `pnpm build`): node scripts/meltano-plugins.mjs [--check]
+// (--check: exit 1 when the files on disk differ from what the bins say now).
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const docsDir = join(root, 'docs', 'meltano');
+
+/** Every tap and target bin in the repository, as { kind, bin, packageName, dir }. */
+export function plugins() {
+  const found = [];
+  for (const parent of ['connectors', 'packages']) {
+    for (const entry of readdirSync(join(root, parent)).sort()) {
+      const match = /^(tap|target)-(?!kit$)/.exec(entry);
+      const file = join(root, parent, entry, 'package.json');
+      if (!match || !existsSync(file)) continue;
+      const pkg = JSON.parse(readFileSync(file, 'utf8'));
+      if (!pkg.bin?.[entry]) continue;
+      found.push({
+        kind: match[1] === 'tap' ? 'extractors' : 'loaders',
+        bin: join(root, parent, entry, pkg.bin[entry]),
+        packageName: pkg.name,
+        dir: `${parent}/${entry}`,
+      });
+    }
+  }
+  return found;
+}
+
+/** A plugin's `--about --format json`. */
+export function aboutOf(plugin) {
+  return JSON.parse(execFileSync(process.execPath, [plugin.bin, '--about', '--format', 'json'], { encoding: 'utf8' }));
+}
+
+/** The same, without blocking the event loop (tests run it inside vitest's worker). */
+export async function aboutOfAsync(plugin) {
+  const { stdout } = await promisify(execFile)(process.execPath, [plugin.bin, '--about', '--format', 'json'], { encoding: 'utf8' });
+  return JSON.parse(stdout);
+}
+
+const label = (name) =>
+  name
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ');
+
+/** One setting of Meltano's plugin definition from its JSON Schema: kind, sensitivity, default, options. */
+export function meltanoSetting(name, schema) {
+  const types = [].concat(schema.type ?? []).filter((type) => type !== 'null');
+  const setting = { name, label: label(name) };
+  if (schema.secret) setting.sensitive = true;
+  if (schema.secret && types[0] === 'string') setting.kind = 'password';
+  else if (schema.enum) setting.kind = 'options';
+  else if (schema.format === 'date-time') setting.kind = 'date_iso8601';
+  else if (types[0] === 'integer') setting.kind = 'integer';
+  else if (types[0] === 'number') setting.kind = 'decimal';
+  else if (['boolean', 'array', 'object'].includes(types[0])) setting.kind = types[0];
+  else setting.kind = 'string';
+  if (schema.enum) setting.options = schema.enum.map((value) => ({ label: String(value), value }));
+  if (schema.default !== undefined && !schema.secret) setting.value = schema.default;
+  if (schema.description) setting.description = schema.description;
+  return setting;
+}
+
+/** Meltano Hub's plugin definition for one tap or target. */
+export function pluginDefinition(plugin, about) {
+  const properties = about.settings.properties ?? {};
+  const required = about.settings.required ?? [];
+  return {
+    name: about.name,
+    namespace: about.name.replace(/-/g, '_'),
+    variant: 'tapline',
+    label: about.name,
+    description: about.description,
+    repo: 'https://github.com/tapline/tapline',
+    docs: `https://github.com/tapline/tapline/tree/main/${plugin.dir}#readme`,
+    // Meltano installs with pip; a Node plugin is installed with npm and found on PATH.
+    executable: about.name,
+    capabilities: about.capabilities,
+    ...(required.length > 0 ? { settings_group_validation: [required] } : {}),
+    settings: Object.entries(properties).map(([name, schema]) => meltanoSetting(name, schema)),
+  };
+}
+
+// YAML that is also JSON where it can be: every scalar is written as JSON, which YAML reads as is.
+function yaml(value, indent = '') {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return ' []';
+    return value
+      .map((item) => `\n${indent}-${isBlock(item) ? yaml(item, `${indent}  `).replace(/^\n\s*/, ' ') : ` ${JSON.stringify(item)}`}`)
+      .join('');
+  }
+  if (isBlock(value))
+    return Object.entries(value)
+      .map(
+        ([key, item]) =>
+          `\n${indent}${key}:${isBlock(item) || Array.isArray(item) ? yaml(item, `${indent}  `) : ` ${JSON.stringify(item)}`}`,
+      )
+      .join('');
+  return ` ${JSON.stringify(value)}`;
+}
+const isBlock = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+const toYaml = (value, header) => `${header}${yaml(value).replace(/^\n/, '')}\n`;
+
+const HEADER = '# Generated by scripts/meltano-plugins.mjs from `--about --format json`; do not edit.\n';
+
+/** The files to write, as path -> text; `abouts` (in `plugins()` order) when already read. */
+export function meltanoFiles(abouts = plugins().map(aboutOf)) {
+  const files = new Map();
+  const definitions = plugins().map((plugin, i) => ({ plugin, definition: pluginDefinition(plugin, abouts[i]) }));
+  for (const { plugin, definition } of definitions) {
+    files.set(join(docsDir, plugin.kind, `${definition.name}.yml`), toYaml(definition, HEADER));
+  }
+  files.set(
+    join(docsDir, 'meltano.yml'),
+    toYaml(
+      exampleProject(definitions),
+      `${HEADER}# A Meltano project running Tapline's taps into target-postgres; see docs/meltano/README.md.\n`,
+    ),
+  );
+  return files;
+}
+
+function exampleProject(definitions) {
+  const entry = ({ definition }) => ({
+    name: definition.name,
+    namespace: definition.namespace,
+    executable: definition.executable,
+    capabilities: definition.capabilities,
+    settings: definition.settings.map(({ name, kind, sensitive }) => ({ name, kind, ...(sensitive ? { sensitive } : {}) })),
+  });
+  const taps = definitions.filter(({ plugin }) => plugin.kind === 'extractors');
+  return {
+    version: 1,
+    default_environment: 'dev',
+    environments: [{ name: 'dev' }],
+    plugins: {
+      extractors: taps.map(entry),
+      loaders: definitions
+        .filter(({ plugin }) => plugin.kind === 'loaders')
+        .map((plugin) => ({
+          ...entry(plugin),
+          ...(plugin.definition.name === 'target-postgres' ? { config: { default_target_schema: 'exams' } } : {}),
+        })),
+    },
+    jobs: [{ name: 'exams', tasks: taps.map(({ definition }) => `${definition.name} target-postgres`) }],
+  };
+}
+
+function main(check) {
+  let stale = 0;
+  for (const [path, text] of meltanoFiles()) {
+    const current = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+    if (current === text) continue;
+    if (check) {
+      stale += 1;
+      console.error(`${path} differs from what --about says now; run node scripts/meltano-plugins.mjs.`);
+    } else {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      console.log(`wrote ${path}`);
+    }
+  }
+  if (stale > 0) process.exit(1);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main(process.argv.includes('--check'));
