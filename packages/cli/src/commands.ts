@@ -14,6 +14,7 @@ import { buildModel } from './model/index.js';
 import { runDemo } from './demo.js';
 import { isWarehouse } from './plugins.js';
 import { Interrupts } from './interrupts.js';
+import { serveCommand } from './serve/command.js';
 
 const USAGE = `Usage:
   tapline run <tap> <target> [options]   run a tap into a target (e.g. tapline run classmarker duckdb)
@@ -24,6 +25,8 @@ const USAGE = `Usage:
   tapline model [--target duckdb|postgres] [--target-config FILE] [--schema NAME]
                                          create the unified views exam_results and exams
   tapline demo                           simulators -> warehouse.duckdb -> model -> summary
+  tapline serve [--port N] [--host H] [--inbox DIR]
+                                         webhook receivers of tapline.yml (--port 0: a free port)
 
 Options:
   --project FILE        project file (default ./tapline.yml when present)
@@ -53,6 +56,9 @@ const options = {
   value: { type: 'string' },
   file: { type: 'string' },
   seed: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  inbox: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -113,6 +119,8 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
         return await modelCommand(flags, cwd, log);
       case 'demo':
         return await runDemo({ cwd: process.env.INIT_CWD ?? cwd, log, seed: flags.seed, ...interrupts.handle() });
+      case 'serve':
+        return await serveCommand(flags, cwd, log, interrupts);
       default:
         throw new TaplineError(`Unknown command "${command}".\n\n${USAGE}`);
     }

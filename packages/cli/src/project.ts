@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { TaplineError } from './errors.js';
 import { isProvider, isWarehouse, PROVIDERS, tapPackage, type Provider } from './plugins.js';
 import { targetLibrary } from './target-packages.js';
+import { receiversSchema } from './serve/config.js';
 
 const commandSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const configSchema = z.record(z.string(), z.unknown());
@@ -93,6 +94,8 @@ export const projectSchema = z.strictObject({
   pipelines: z.record(z.string(), pipelineSchema).default({}),
   /** Per exam, what the unified model may not get from the vendor: max score and pass mark. */
   exams: examsSchema.default({}),
+  /** Webhook receivers `tapline serve` runs (serve/config.ts). */
+  receivers: receiversSchema.default({}),
 });
 
 export type Project = z.infer<typeof projectSchema>;

@@ -16,7 +16,7 @@ export interface WebhookStream {
    * received later). Without it, the one received later wins. Lets a late retry of an old delivery
    * lose to a newer one that arrived first.
    */
-  readonly version?: (record: Record<string, unknown>) => string | number;
+  readonly version?: (record: Record<string, unknown>) => number;
 }
 
 /** The secrets a receiver is configured with (tapline.yml); never logged. */

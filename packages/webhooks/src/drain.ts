@@ -17,7 +17,24 @@ export interface DrainLoader {
   readPosition(): Promise<InboxPosition | undefined>;
   /** Loads the Singer lines; must commit the rows and the closing STATE together, or nothing. */
   load(lines: readonly string[]): Promise<void>;
+  /**
+   * The versions stored in VERSIONS_STREAM for these keys of `stream` (none when the table does not
+   * exist yet), so a late retry of an old delivery never replaces a newer row loaded earlier.
+   */
+  storedVersions(stream: string, keys: readonly string[]): Promise<Map<string, number>>;
 }
+
+/** The table each row's version is kept in (same schema, same transaction as the rows). */
+export const VERSIONS_STREAM = '_tapline_webhook_versions';
+const VERSIONS_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    stream: { type: 'string', description: 'The table the row is in.' },
+    record_key: { type: 'string', description: "The row's key values as a JSON array." },
+    version: { type: 'number', description: 'The version of the delivery that wrote the row (e.g. its time_finished in ms).' },
+  },
+  required: ['stream', 'record_key', 'version'],
+};
 
 export interface DrainOptions {
   readonly name: string;
@@ -113,7 +130,8 @@ export class Drainer {
     const entries = await this.options.inbox.read(this.position, this.options.batch ?? 5_000);
     if (entries.length === 0) return 'idle';
     const end = entries.at(-1)!.end;
-    await this.options.loader.load(drainMessages(this.options.definition, entries, end, this.options.log, this.options.name));
+    const lines = await drainMessages(this.options.definition, entries, end, this.options.log, this.options.name, (stream, keys) => this.options.loader.storedVersions(stream, keys));
+    await this.options.loader.load(lines);
     this.position = end;
     this.loaded += entries.length;
     this.options.onLoaded?.(entries.length);
@@ -126,13 +144,14 @@ export class Drainer {
  * The Singer lines of one drain: every stream's SCHEMA, the records (one per key: the newest by the
  * stream's `version`, else the last received) and a STATE holding the inbox position after them.
  */
-export function drainMessages(
+export async function drainMessages(
   definition: WebhookDefinition,
   entries: readonly InboxEntry[],
   end: InboxPosition,
   log: ReceiverLog,
   name: string,
-): string[] {
+  storedVersions: DrainLoader['storedVersions'],
+): Promise<string[]> {
   const streams = new Map(definition.streams.map((s) => [s.name, s]));
   const latest = new Map<string, Map<string, Record<string, unknown>>>();
   for (const entry of entries) {
@@ -156,8 +175,17 @@ export function drainMessages(
     }
   }
   const messages: SingerMessage[] = [];
+  const versions: Record<string, unknown>[] = [];
   for (const [stream, byKey] of latest) {
     const declared = streams.get(stream)!;
+    if (declared.version) {
+      const stored = await storedVersions(stream, [...byKey.keys()]);
+      for (const [key, record] of byKey) {
+        const version = declared.version(record);
+        if (version < (stored.get(key) ?? -Infinity)) byKey.delete(key);
+        else versions.push({ stream, record_key: key, version });
+      }
+    }
     // Each SCHEMA names only the fields its records carry: columns a delivery does not send (those
     // only the polling tap reads) keep their values when its row is merged.
     const groups = new Map<string, Record<string, unknown>[]>();
@@ -170,6 +198,10 @@ export function drainMessages(
       messages.push({ type: 'SCHEMA', stream, schema, key_properties: [...declared.key] } as SingerMessage);
       for (const record of records) messages.push({ type: 'RECORD', stream, record } as SingerMessage);
     }
+  }
+  if (versions.length > 0) {
+    messages.push({ type: 'SCHEMA', stream: VERSIONS_STREAM, schema: VERSIONS_SCHEMA, key_properties: ['stream', 'record_key'] } as SingerMessage);
+    for (const record of versions) messages.push({ type: 'RECORD', stream: VERSIONS_STREAM, record } as SingerMessage);
   }
   messages.push({ type: 'STATE', value: { inbox: end } satisfies DrainState } as SingerMessage);
   return messages.map((m) => formatMessage(m));

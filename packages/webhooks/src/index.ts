@@ -2,4 +2,4 @@
 export { firstHeaderValue, signaturesMatch, PayloadError, type Delivery, type JsonSchema, type ReceiverSecrets, type Verification, type WebhookDefinition, type WebhookStream } from './definition.js';
 export { Inbox, type InboxEntry, type InboxPosition } from './inbox.js';
 export { createWebhookServer, HOOK_PATH, type Receiver, type ReceiverCounts, type ReceiverLog, type ServerOptions, type WebhookServer } from './server.js';
-export { Drainer, drainMessages, type DrainLoader, type DrainOptions, type DrainState } from './drain.js';
+export { Drainer, drainMessages, VERSIONS_STREAM, type DrainLoader, type DrainOptions, type DrainState } from './drain.js';

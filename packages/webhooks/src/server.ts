@@ -32,6 +32,8 @@ export interface ServerOptions {
   readonly log: ReceiverLog;
   /** Largest body accepted, in bytes (default 1 MiB); larger ones get 413. */
   readonly bodyLimit?: number;
+  /** More to show on `/healthz` (e.g. each drain's progress). */
+  readonly status?: () => Record<string, unknown>;
 }
 
 export const HOOK_PATH = '/hooks/';
@@ -56,7 +58,7 @@ export function createWebhookServer(options: ServerOptions): WebhookServer {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  app.get('/healthz', async () => ({ status: 'ok', receivers: counts, refused }));
+  app.get('/healthz', async () => ({ status: 'ok', receivers: counts, refused, ...options.status?.() }));
   app.get('/readyz', async (_request, reply) => (accepting ? { status: 'ready' } : reply.code(503).send({ status: 'draining' })));
 
   app.post(`${HOOK_PATH}:receiver`, async (request: FastifyRequest<{ Params: { receiver: string } }>, reply: FastifyReply) => {
