@@ -31,7 +31,9 @@ interface Pending {
 
 export class Inbox {
   private queue: Pending[] = [];
-  private flushing: Promise<void> | undefined;
+  /** The running flush, if any; `flushingNow` is cleared in the same step that finds the queue empty. */
+  private flushing: Promise<void> = Promise.resolve();
+  private flushingNow = false;
   private listeners = new Set<() => void>();
   private closed = false;
 
@@ -62,7 +64,10 @@ export class Inbox {
     const line = Buffer.from(`${JSON.stringify({ at: receivedAt.toISOString(), body: body.toString('base64') })}\n`);
     return new Promise((resolve, reject) => {
       this.queue.push({ line, resolve, reject });
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+      if (!this.flushingNow) {
+        this.flushingNow = true;
+        this.flushing = this.flush();
+      }
     });
   }
 
@@ -73,23 +78,29 @@ export class Inbox {
   }
 
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0);
-      const data = Buffer.concat(batch.map((p) => p.line));
-      try {
-        if (this.durable > 0 && this.durable + data.length > SEGMENT_BYTES) await this.rotate();
-        await this.handle.write(data, 0, data.length, this.durable);
-        await this.handle.datasync();
-        this.durable += data.length;
-      } catch (error) {
-        // A partly written batch is cut off again, so the next batch follows the last whole line.
-        await this.handle.truncate(this.durable).catch(() => {});
-        const reason = new Error(`cannot write the inbox ${this.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-        for (const p of batch) p.reject(reason);
-        continue;
+    // The flag is cleared in the same synchronous step that finds the queue empty: an append that
+    // runs after it starts a new flush, one that runs before it is taken by this loop.
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0);
+        const data = Buffer.concat(batch.map((p) => p.line));
+        try {
+          if (this.durable > 0 && this.durable + data.length > SEGMENT_BYTES) await this.rotate();
+          await this.handle.write(data, 0, data.length, this.durable);
+          await this.handle.datasync();
+          this.durable += data.length;
+        } catch (error) {
+          // A partly written batch is cut off again, so the next batch follows the last whole line.
+          await this.handle.truncate(this.durable).catch(() => {});
+          const reason = new Error(`cannot write the inbox ${this.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+          for (const p of batch) p.reject(reason);
+          continue;
+        }
+        for (const p of batch) p.resolve();
+        for (const listener of this.listeners) listener();
       }
-      for (const p of batch) p.resolve();
-      for (const listener of this.listeners) listener();
+    } finally {
+      this.flushingNow = false;
     }
   }
 
@@ -142,7 +153,7 @@ export class Inbox {
   /** Waits for pending appends and closes the file; later appends are refused. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing) await this.flushing;
+    await this.flushing;
     await this.handle.close();
   }
 }
