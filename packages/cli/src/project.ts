@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { settingFromText, type JsonSchema } from '@tapline/singer';
+import { isPlainObject, settingFromText, type JsonSchema } from '@tapline/singer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TaplineError } from './errors.js';
@@ -214,7 +214,11 @@ export function parseProject(
     if ((section !== 'taps' && section !== 'targets') || config !== 'config' || at.length !== 4) return undefined;
     return settings[section][String(name)]?.[String(key)];
   };
-  const substituted = substituteEnv(raw, [], file, env, settingAt);
+  // Receivers' `${NAME}`s are read by `tapline serve` alone (serve/index.ts): a run never needs a webhook secret.
+  const { receivers, ...others } = isPlainObject(raw) ? raw : { receivers: undefined };
+  const substituted = isPlainObject(raw)
+    ? { ...(substituteEnv(others, [], file, env, settingAt) as object), ...(receivers === undefined ? {} : { receivers }) }
+    : substituteEnv(raw, [], file, env, settingAt);
   const result = projectSchema.safeParse(substituted);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);

@@ -77,7 +77,7 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
       path.join(dir, 'tapline.yml'),
       { CM_SECRET, TP_PRIVATE },
     );
-    server = await startServer({ project, file: path.join(dir, 'tapline.yml'), cwd: dir, port: 0, host: '127.0.0.1', log });
+    server = await startServer({ project, file: path.join(dir, 'tapline.yml'), cwd: dir, port: 0, host: '127.0.0.1', log, env: { CM_SECRET, TP_PRIVATE } });
     stopped = false;
   });
 

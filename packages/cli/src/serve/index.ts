@@ -9,7 +9,7 @@ import { TaplineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { targetFor } from '../pipeline.js';
 import { tapPackage, type Warehouse } from '../plugins.js';
-import type { Project } from '../project.js';
+import { readDotEnv, substituteEnv, type Project } from '../project.js';
 import { checkTargetConfig, targetLibrary, type TargetLibrary } from '../target-packages.js';
 import { duckdbPath, openWarehouse, quoteIdent } from '../warehouse.js';
 import type { ReceiverSettings, ReceiverType } from './config.js';
@@ -25,6 +25,8 @@ export interface ServeOptions {
   inboxDir?: string;
   log: Logger;
   bodyLimit?: number;
+  /** Where receivers' `${NAME}`s are read (default: the environment, then `.env` in `cwd`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningServer {
@@ -53,7 +55,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const { project, log } = options;
   const names = Object.keys(project.receivers);
   if (names.length === 0) throw new TaplineError(`${options.file ?? 'tapline.yml'} declares no receivers: add a receivers: section (see packages/cli/README.md, "tapline serve").`);
-  const plans = await Promise.all(names.map((name) => planReceiver(name, project.receivers[name]!, options)));
+  const env = options.env ?? { ...readDotEnv(options.cwd), ...process.env };
+  const plans = await Promise.all(names.map((name) => planReceiver(name, receiverSettings(name, project.receivers[name]!, options.file, env), options)));
   const inboxDir = options.inboxDir ?? path.join(options.cwd, '.tapline', 'inbox');
   const receivers: Receiver[] = [];
   for (const plan of plans) {
@@ -170,4 +173,9 @@ async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly
     await session.close();
   }
   return found;
+}
+
+/** A receiver's settings with its `${NAME}`s replaced (only `tapline serve` reads them). */
+function receiverSettings(name: string, settings: ReceiverSettings, file: string | undefined, env: NodeJS.ProcessEnv): ReceiverSettings {
+  return substituteEnv(settings, ['receivers', name], file ?? 'tapline.yml', env) as ReceiverSettings;
 }
