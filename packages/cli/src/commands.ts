@@ -349,7 +349,7 @@ async function modelCommand(flags: Flags, cwd: string, log: Logger): Promise<num
         `the views ${built.schema}.exam_results and ${built.schema}.exams are empty; run a pipeline first, or check the target config`,
     );
   } else {
-    log.info(`model built in ${built.schema} from ${where.join(', ')}`, { views: ['exam_results', 'exams'] });
+    log.info(`model built in ${built.schema} from ${where.join(', ')}`, { views: ['exam_results', 'exams', 'question_results'] });
   }
   return ExitCode.ok;
 }

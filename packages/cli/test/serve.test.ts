@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { parseProject } from '../src/project.js';
 import { startServer, type RunningServer } from '../src/serve/index.js';
+import { buildModel } from '../src/model/index.js';
 import pg from 'pg';
 import { duckdbRows, PG_URL, tempDir } from './helpers.js';
 import { CM_SECRET, cmGroupBody, cmHeaders, cmLinkBody, post, TP_PRIVATE, TP_PUBLIC, tpBody } from './webhook-payloads.js';
@@ -17,6 +18,7 @@ interface Target {
   prefix: string;
   /** Rows of `schema.table` (DuckDB: read after the server stopped, as it has one writer). */
   rows: (table: string, order: string) => Promise<Record<string, unknown>[]>;
+  sql: (query: string) => Promise<Record<string, unknown>[]>;
   done: () => Promise<void>;
 }
 
@@ -28,7 +30,14 @@ const warehouses: { name: string; target: (dir: string) => Promise<Target> }[] =
     name: 'DuckDB',
     target: async (dir) => {
       const file = path.join(dir, 'w.duckdb');
-      return { type: 'duckdb', config: { path: file }, prefix: '', rows: (table, order) => duckdbRows(file, `SELECT * FROM ${table} ORDER BY ${order}`), done: async () => {} };
+      return {
+        type: 'duckdb',
+        config: { path: file },
+        prefix: '',
+        rows: (table, order) => duckdbRows(file, `SELECT * FROM ${table} ORDER BY ${order}`),
+        sql: (query) => duckdbRows(file, query),
+        done: async () => {},
+      };
     },
   },
   {
@@ -45,8 +54,9 @@ const warehouses: { name: string; target: (dir: string) => Promise<Target> }[] =
           const [schema, name] = table.split('.');
           return (await client.query(`SELECT * FROM "${prefix}${schema}"."${name}" ORDER BY ${order}`)).rows as Record<string, unknown>[];
         },
+        sql: async (query) => (await client.query(query)).rows as Record<string, unknown>[],
         done: async () => {
-          for (const schema of ['classmarker', 'testpress']) await client.query(`DROP SCHEMA IF EXISTS "${prefix}${schema}" CASCADE`);
+          for (const schema of ['model', 'classmarker', 'testpress']) await client.query(`DROP SCHEMA IF EXISTS "${prefix}${schema}" CASCADE`);
           await client.end();
         },
       };
@@ -114,6 +124,16 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
     const categories = await rows('classmarker.category_results', 'category_id');
     expect(categories).toHaveLength(1);
     expect([Number(categories[0]!.category_id), categories[0]!.name]).toEqual([9, 'General']);
+    // The unified model: each question joins its attempt in exam_results by source_key.
+    const modelSchema = `${target.prefix}model`;
+    await buildModel({ kind: target.type, config: target.config, cwd: dir, schema: modelSchema, providerSchemas: { classmarker: `${target.prefix}classmarker`, testpress: `${target.prefix}testpress` } });
+    const joined = await target.sql(
+      `SELECT q.question_id, q.result, q.score, e.candidate_id FROM "${modelSchema}".question_results q JOIN "${modelSchema}".exam_results e USING (provider, source_key) ORDER BY q.position`,
+    );
+    expect(joined.map((r) => [r.question_id, r.result, Number(r.score), r.candidate_id])).toEqual([
+      ['501', 'correct', 10, '319118'],
+      ['502', 'partial_correct', 20, '319118'],
+    ]);
   });
 
   it('reads link results in the API names the polling tap uses', async () => {
