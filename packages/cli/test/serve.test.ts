@@ -246,7 +246,7 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
 async function inboxEntries(dir: string, receiver: string): Promise<number> {
   const folder = path.join(dir, '.tapline', 'inbox', receiver);
   let lines = 0;
-  for (const name of await readdir(folder)) lines += (await readFile(path.join(folder, name), 'utf8')).split('\n').filter(Boolean).length;
+  for (const name of (await readdir(folder)).filter((n) => n.endsWith('.jsonl'))) lines += (await readFile(path.join(folder, name), 'utf8')).split('\n').filter(Boolean).length;
   return lines;
 }
 

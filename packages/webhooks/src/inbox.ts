@@ -1,11 +1,14 @@
 // The durable inbox of one receiver: an append-only journal in numbered segment files. A delivery is
 // acknowledged only after its line is written and fdatasync'd; concurrent deliveries share one
 // fsync (group commit), so durability costs one disk flush per batch, not per delivery.
-import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
-/** A place in the journal: the byte after the last entry read in segment `segment`. */
+/** A place in the journal: the byte after the last entry read in segment `segment` of inbox `id`. */
 export interface InboxPosition {
+  /** The inbox folder's own id: a position from a folder that was since replaced is not one of this folder's. */
+  readonly id: string;
   readonly segment: number;
   readonly offset: number;
 }
@@ -39,6 +42,7 @@ export class Inbox {
 
   private constructor(
     readonly dir: string,
+    readonly id: string,
     private handle: FileHandle,
     private segment: number,
     /** Bytes of the current segment that are written and flushed: all a reader may see. */
@@ -51,11 +55,12 @@ export class Inbox {
    */
   static async open(dir: string): Promise<Inbox> {
     await mkdir(dir, { recursive: true });
+    const id = await inboxId(dir);
     const segments = await listSegments(dir);
     const segment = (segments.at(-1) ?? 0) + 1;
     const handle = await open(path.join(dir, segmentName(segment)), 'wx');
     await syncDir(dir);
-    return new Inbox(dir, handle, segment, 0);
+    return new Inbox(dir, id, handle, segment, 0);
   }
 
   /** Resolves once the body is on disk (fdatasync'd): only then may the delivery be acknowledged. */
@@ -116,14 +121,16 @@ export class Inbox {
   /** Where reading starts when nothing was drained yet: the oldest segment kept. */
   async start(): Promise<InboxPosition> {
     const segments = await listSegments(this.dir);
-    return { segment: segments[0] ?? this.segment, offset: 0 };
+    return { id: this.id, segment: segments[0] ?? this.segment, offset: 0 };
   }
 
   /**
    * Up to `max` entries after `from`. A closed segment is read to its last whole line (a torn last
    * line is a delivery that was never acknowledged); the current one only as far as it is durable.
    */
-  async read(from: InboxPosition, max: number): Promise<InboxEntry[]> {
+  async read(position: InboxPosition, max: number): Promise<InboxEntry[]> {
+    // A position of another folder (this one was deleted and made anew): nothing here was loaded.
+    const from = position.id === this.id ? position : await this.start();
     const entries: InboxEntry[] = [];
     for (const segment of await listSegments(this.dir)) {
       if (segment < from.segment) continue;
@@ -135,7 +142,7 @@ export class Inbox {
         if (newline < 0) break;
         const entry = parseLine(bytes.subarray(at, newline));
         at = newline + 1;
-        if (entry) entries.push({ ...entry, end: { segment, offset: start + at } });
+        if (entry) entries.push({ ...entry, end: { id: this.id, segment, offset: start + at } });
       }
       if (entries.length >= max) break;
     }
@@ -144,6 +151,7 @@ export class Inbox {
 
   /** Deletes the segments wholly before `position` (their entries are committed in the warehouse). */
   async release(position: InboxPosition): Promise<void> {
+    if (position.id !== this.id) return;
     for (const segment of await listSegments(this.dir)) {
       if (segment >= position.segment || segment >= this.segment) break;
       await rm(path.join(this.dir, segmentName(segment)), { force: true });
@@ -187,6 +195,26 @@ async function listSegments(dir: string): Promise<number[]> {
     .filter((n): n is string => n !== undefined)
     .map(Number)
     .sort((a, b) => a - b);
+}
+
+/** The folder's id, made (and made durable) on its first open. */
+async function inboxId(dir: string): Promise<string> {
+  const file = path.join(dir, 'inbox-id');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const id = randomUUID();
+  const handle = await open(file, 'wx');
+  try {
+    await handle.writeFile(`${id}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await syncDir(dir);
+  return id;
 }
 
 /** Makes a new file's directory entry durable too (a file fsync'd in a directory that was not may vanish). */

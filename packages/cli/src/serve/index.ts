@@ -142,7 +142,7 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
       exclusive(async () => {
         const state = (await readStoredState(plan.library.dialect, plan.config)) as DrainState | undefined;
         // Read back as exact numbers (LosslessNumber): plain numbers again.
-        return state?.inbox ? { segment: Number(state.inbox.segment), offset: Number(state.inbox.offset) } : undefined;
+        return state?.inbox ? { id: String(state.inbox.id), segment: Number(state.inbox.segment), offset: Number(state.inbox.offset) } : undefined;
       }),
     storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, stream, keys)),
     load: (lines) =>
