@@ -488,3 +488,4 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
 export function classMarkerErrorEnvelope(code: ErrorCode, options: { requestPath?: string; serverTimestamp?: number; nextRequestAfter?: number } = {}): Record<string, unknown> {
   return errorEnvelope(code, { requestPath: options.requestPath ?? 'v1', serverTimestamp: options.serverTimestamp ?? Math.floor(Date.now() / 1000), nextRequestAfter: options.nextRequestAfter });
 }
+export { resultWebhookBody, sendResultWebhook, type WebhookPayloadOptions } from './webhooks.js';

@@ -20,3 +20,4 @@ export const tap = defineTap({
 export { classmarker } from './api.js';
 export { configSchema, type ClassMarkerConfig } from './config.js';
 export { groups, links, tests, groupResults, linkResults };
+export { classmarkerWebhook, classmarkerSignature, SIGNATURE_HEADER } from './webhooks/index.js';

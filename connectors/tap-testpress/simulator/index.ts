@@ -148,3 +148,4 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
   errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(TESTPRESS_ERROR_ANSWERS, spec));
   return { ...running, world, accounts: { staff, student: studentAccount }, advance, deleteExam, deleteAttempt, errorAnswer };
 }
+export { examWebhookBody, sendExamWebhook, type ExamWebhookKeys } from './webhooks.js';

@@ -13,3 +13,4 @@ export const tap = defineTap({
   api: testpress,
   streams: [exams, attempts],
 });
+export { testpressWebhook, testpressHash, testpressHashMessage } from './webhooks/index.js';

@@ -15,6 +15,7 @@ import { runDemo } from './demo.js';
 import { isWarehouse } from './plugins.js';
 import { Interrupts } from './interrupts.js';
 import { fleetCommand, isFleetRun } from './fleet-command.js';
+import { serveCommand } from './serve/command.js';
 
 const USAGE = `Usage:
   tapline run <tap> <target> [options]   run a tap into a target (e.g. tapline run classmarker duckdb)
@@ -27,6 +28,8 @@ const USAGE = `Usage:
   tapline model [--target duckdb|postgres] [--target-config FILE] [--schema NAME]
                                          create the unified views exam_results and exams
   tapline demo                           simulators -> warehouse.duckdb -> model -> summary
+  tapline serve [--port N] [--host H] [--inbox DIR]
+                                         webhook receivers of tapline.yml (--port 0: a free port)
 
 Options:
   --project FILE        project file (default ./tapline.yml when present)
@@ -67,6 +70,9 @@ const options = {
   value: { type: 'string' },
   file: { type: 'string' },
   seed: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  inbox: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
@@ -130,6 +136,8 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
         return await modelCommand(flags, cwd, log);
       case 'demo':
         return await runDemo({ cwd: process.env.INIT_CWD ?? cwd, log, seed: flags.seed, ...interrupts.handle() });
+      case 'serve':
+        return await serveCommand(flags, cwd, log, interrupts);
       default:
         throw new TaplineError(`Unknown command "${command}".\n\n${USAGE}`);
     }
@@ -358,7 +366,7 @@ async function modelCommand(flags: Flags, cwd: string, log: Logger): Promise<num
         `the views ${built.schema}.exam_results and ${built.schema}.exams are empty; run a pipeline first, or check the target config`,
     );
   } else {
-    log.info(`model built in ${built.schema} from ${where.join(', ')}`, { views: ['exam_results', 'exams'] });
+    log.info(`model built in ${built.schema} from ${where.join(', ')}`, { views: ['exam_results', 'exams', 'question_results'] });
   }
   return ExitCode.ok;
 }

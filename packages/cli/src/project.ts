@@ -4,12 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { settingFromText, type JsonSchema } from '@tapline/singer';
+import { isPlainObject, settingFromText, type JsonSchema } from '@tapline/singer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TaplineError } from './errors.js';
 import { isProvider, isWarehouse, PROVIDERS, tapPackage, type Provider } from './plugins.js';
 import { targetLibrary } from './target-packages.js';
+import { receiversSchema } from './serve/config.js';
 
 const commandSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const configSchema = z.record(z.string(), z.unknown());
@@ -100,6 +101,8 @@ export const projectSchema = z.strictObject({
   pipelines: z.record(z.string(), pipelineSchema).default({}),
   /** Per exam, what the unified model may not get from the vendor: max score and pass mark. */
   exams: examsSchema.default({}),
+  /** Webhook receivers `tapline serve` runs (serve/config.ts). */
+  receivers: receiversSchema.default({}),
 });
 
 export type Project = z.infer<typeof projectSchema>;
@@ -218,7 +221,11 @@ export function parseProject(
     if ((section !== 'taps' && section !== 'targets') || config !== 'config' || at.length !== 4) return undefined;
     return settings[section][String(name)]?.[String(key)];
   };
-  const substituted = substituteEnv(raw, [], file, env, settingAt);
+  // Receivers' `${NAME}`s are read by `tapline serve` alone (serve/index.ts): a run never needs a webhook secret.
+  const { receivers, ...others } = isPlainObject(raw) ? raw : { receivers: undefined };
+  const substituted = isPlainObject(raw)
+    ? { ...(substituteEnv(others, [], file, env, settingAt) as object), ...(receivers === undefined ? {} : { receivers }) }
+    : substituteEnv(raw, [], file, env, settingAt);
   const result = projectSchema.safeParse(substituted);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  ${formatPath(issue.path)}: ${issue.message}`);

@@ -27,3 +27,4 @@ export {
   type ErrorAnswers,
   type ErrorAnswerSpec,
 } from './error-answers.js';
+export { sendWebhook, type WebhookSendOptions, type WebhookSendResult } from './webhook-sender.js';

@@ -23,6 +23,7 @@ export { subtractDuration } from './duration.js';
 export type { ApiHttpOptions } from './declare.js';
 export { createApiClient, type ApiClientOptions } from './client.js';
 export { recordJsonSchema, type JsonSchema } from './json-schema.js';
+export { readStreamRecord, streamJsonSchema, EXTRA_FIELD } from './record-reader.js';
 export { discoverCatalog, resolveSelection, type Catalog, type CatalogEntry, type StreamSelection } from './catalog.js';
 export { budgetSnapshot, compareCursor, fullRefreshState, rateBudgetOf, readStateFile, stateShapeProblem, StateStore, type TapState, type StreamBookmark, type PartitionBookmark, type CursorValue } from './state.js';
 export { sync, formatStart, type SyncOptions, type TapMessage } from './sync.js';

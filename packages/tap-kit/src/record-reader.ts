@@ -205,9 +205,28 @@ function describeIssue(error: z.ZodError, input: unknown): { field: string | nul
  * A stream's JSON Schema as SCHEMA messages and the catalog carry it: its record schema plus
  * `_sdc_extra`, and the stream's description (a target's table comment: the data dictionary).
  */
-export function streamJsonSchema(def: StreamDefinition<z.ZodObject, unknown>): JsonSchema {
+export function streamJsonSchema(def: { readonly record: z.ZodObject; readonly description?: string }): JsonSchema {
   const schema = recordJsonSchema(def.record);
   if (def.description !== undefined && schema.description === undefined) schema.description = def.description;
   schema.properties = { ...(schema.properties as Record<string, JsonSchema>), [EXTRA_FIELD]: EXTRA_FIELD_SCHEMA };
   return schema;
+}
+
+/**
+ * Reads one record outside a sync (a webhook's payload mapped to a stream's fields): the stream's
+ * schema coerces it, and undeclared fields (other than `consumes`) go to `_sdc_extra` as a sync
+ * would put them. A record that does not read is a sentence naming the field.
+ */
+export function readStreamRecord(
+  def: { readonly record: z.ZodObject },
+  raw: Record<string, unknown>,
+  consumes: readonly string[] = [],
+): { ok: true; record: Record<string, unknown> } | { ok: false; reason: string } {
+  const parsed = def.record.safeParse(raw);
+  if (!parsed.success) return { ok: false, reason: describeIssue(parsed.error, raw).reason };
+  const record = parsed.data as Record<string, unknown>;
+  const declared = def.record.shape;
+  const extra = Object.fromEntries(Object.entries(raw).filter(([name, value]) => value !== undefined && !Object.hasOwn(declared, name) && !consumes.includes(name)));
+  record[EXTRA_FIELD] = Object.keys(extra).length > 0 ? extra : null;
+  return { ok: true, record };
 }

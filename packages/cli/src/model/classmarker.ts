@@ -64,3 +64,24 @@ export const classmarkerModel: ProviderModel = {
   results: [linkResults, groupResults],
   exams: [{ table: 'tests', map: (t) => ({ exam_id: t.text('test_id'), exam_title: t.text('test_name') }) }],
 };
+
+/**
+ * `question_results` rows from the webhook-only `question_responses`: `source_key` is the one the
+ * result's `exam_results` row has, so questions join their attempt.
+ */
+export function classmarkerQuestions(q: Columns): Record<string, string> {
+  const groupKey = `'group_result:' || ${q.text('group_id')} || ':' || ${q.text('test_id')} || ':' || ${q.text('user_id')} || ':' || ${unixSeconds(q.timestamp('time_started'))}`;
+  return {
+    source_key: `CASE WHEN ${q.text('result_stream')} = 'link_results' THEN 'link_result:' || ${q.text('link_result_id')} ELSE ${groupKey} END`,
+    exam_id: q.text('test_id'),
+    question_id: q.text('question_id'),
+    position: q.number('position'),
+    question_type: q.text('question_type'),
+    category_id: q.text('category_id'),
+    question: q.text('question'),
+    response: q.text('user_response'),
+    result: q.text('result'),
+    score: q.number('points_scored'),
+    max_score: q.number('points_available'),
+  };
+}

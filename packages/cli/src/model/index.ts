@@ -6,7 +6,7 @@ import { defaultSchema, duckdbPath, openWarehouse, quoteIdent, type WarehouseSes
 import { columnTypes, Columns } from './columns.js';
 import { MODEL_COLUMNS, RESULT_COLUMNS, type ProviderModel, type ResultSource } from './mapping.js';
 import type { ExamSettings, ExamSettingsByProvider, TapSettings } from '../project.js';
-import { classmarkerModel } from './classmarker.js';
+import { classmarkerModel, classmarkerQuestions } from './classmarker.js';
 import { testpressModel } from './testpress.js';
 import { onlineexammakerModel } from './onlineexammaker.js';
 import { cbthostModel } from './cbthost.js';
@@ -69,6 +69,7 @@ export interface BuiltModel {
   searched: string[];
   exam_results_sql: string;
   exams_sql: string;
+  question_results_sql: string;
 }
 
 const EMPTY_RESULTS =
@@ -211,6 +212,33 @@ function withExamSettings(select: string, settings: Record<string, ExamSettings>
   return `SELECT ${columns.join(', ')} FROM (${select}) AS m${join}`;
 }
 
+/** The columns of `question_results`: one row per question of an attempt, where a vendor sends them. */
+export const QUESTION_COLUMNS = ['source_key', 'exam_id', 'question_id', 'position', 'question_type', 'category_id', 'question', 'response', 'result', 'score', 'max_score'] as const;
+const QUESTION_NUMBERS = new Set(['position', 'score', 'max_score']);
+
+/** Sources of per-question rows: only ClassMarker's webhooks deliver them (docs/providers/classmarker.md, "Webhooks"). */
+const QUESTION_SOURCES = [{ provider: 'classmarker' as Provider, table: 'question_responses', map: classmarkerQuestions }];
+
+async function questionResultsSql(session: WarehouseSession, accounts: readonly ModelAccount[]): Promise<string> {
+  const selects: string[] = [];
+  const read = new Set<string>();
+  for (const account of accounts) {
+    const source = QUESTION_SOURCES.find((s) => s.provider === account.provider);
+    // An account is read once, from the first schema holding its questions (as modelSql reads results).
+    if (source === undefined || read.has(`${account.provider}\0${account.account}`)) continue;
+    const types = await columnTypes(session, account.schema, source.table);
+    if (!types.has('result_id') || !types.has('question_id')) continue;
+    read.add(`${account.provider}\0${account.account}`);
+    const q = new Columns(types, 'q');
+    const mapped = source.map(q);
+    const columns = [`'${source.provider}' AS provider`, `${sqlText(account.account)} AS account`, ...QUESTION_COLUMNS.map((c) => `${mapped[c]} AS ${c}`)];
+    selects.push(`SELECT ${columns.join(', ')} FROM ${quoteIdent(account.schema)}.${quoteIdent(source.table)} AS q${live(q, 'q')}`);
+  }
+  if (selects.length > 0) return selects.join('\nUNION ALL\n');
+  const empty = QUESTION_COLUMNS.map((c) => `CAST(NULL AS ${QUESTION_NUMBERS.has(c) ? 'DOUBLE PRECISION' : 'VARCHAR'}) AS ${c}`);
+  return `SELECT CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS account, ${empty.join(', ')} WHERE 1 = 0`;
+}
+
 /** Creates (or replaces) both views, in `options.schema` (default: the database's default schema). */
 export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
   let session: WarehouseSession | undefined;
@@ -231,7 +259,7 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
     const q = quoteIdent(schema);
     // A provider's table of that name (exams) loaded into this schema: say so rather than fail on it.
     const clashes = await session.query(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('exam_results', 'exams') AND table_type <> 'VIEW'`,
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('exam_results', 'exams', 'question_results') AND table_type <> 'VIEW'`,
       [schema],
     );
     if (clashes.length > 0) {
@@ -242,13 +270,16 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
     }
     // Drop and create (not CREATE OR REPLACE): PostgreSQL refuses to change a view column's type.
     await session.query(`CREATE SCHEMA IF NOT EXISTS ${q}`);
+    const question_results_sql = await questionResultsSql(session, candidates);
+    await session.query(`DROP VIEW IF EXISTS ${q}.question_results`);
     await session.query(`DROP VIEW IF EXISTS ${q}.exams`);
     await session.query(`DROP VIEW IF EXISTS ${q}.exam_results`);
     await session.query(`CREATE VIEW ${q}.exam_results AS ${built.exam_results_sql}`);
     await session.query(`CREATE VIEW ${q}.exams AS ${built.exams_sql}`);
+    await session.query(`CREATE VIEW ${q}.question_results AS ${question_results_sql}`);
     await commentViews(session, schema);
     await session.publishSnapshot();
-    return { ...built, schema, searched: [...new Set(candidates.map((a) => a.schema))] };
+    return { ...built, question_results_sql, schema, searched: [...new Set(candidates.map((a) => a.schema))] };
   } finally {
     await session.close();
   }

@@ -1,0 +1,181 @@
+// `tapline serve`: the webhook receivers of tapline.yml behind one HTTP server. Each delivery is
+// checked, fsync'd to its receiver's inbox and only then acknowledged; a drain per receiver loads
+// the inbox into its target's warehouse in-process (the target's own loader), committing the inbox
+// position as the state in the same transaction as the rows.
+import path from 'node:path';
+import { readStoredState, runTarget, stateTableRef, type BaseTargetConfig, type Dialect } from '@tapline/target-kit';
+import { createWebhookServer, Drainer, HOOK_PATH, Inbox, VERSIONS_STREAM, type DrainLoader, type DrainState, type Receiver, type WebhookDefinition } from '@tapline/webhooks';
+import { TaplineError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { targetFor } from '../pipeline.js';
+import { tapPackage, type Warehouse } from '../plugins.js';
+import { readDotEnv, substituteEnv, type Project } from '../project.js';
+import { checkTargetConfig, targetLibrary, type TargetLibrary } from '../target-packages.js';
+import { duckdbPath, openWarehouse, quoteIdent } from '../warehouse.js';
+import type { ReceiverSettings, ReceiverType } from './config.js';
+
+export interface ServeOptions {
+  project: Project;
+  /** The project file, named in messages. */
+  file: string | undefined;
+  cwd: string;
+  port: number;
+  host: string;
+  /** Where each receiver's inbox folder goes (default `<cwd>/.tapline/inbox`). */
+  inboxDir?: string;
+  log: Logger;
+  bodyLimit?: number;
+  /** Where receivers' `${NAME}`s are read (default: the environment, then `.env` in `cwd`). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly receivers: Record<string, string>;
+  readonly drainers: Record<string, Drainer>;
+  /** Stops taking deliveries, finishes those in flight, loads what is stored (until `graceMs`) and closes. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+interface ReceiverPlan {
+  name: string;
+  settings: ReceiverSettings;
+  definition: WebhookDefinition;
+  library: TargetLibrary;
+  config: BaseTargetConfig;
+  warehouse: Warehouse;
+  cwd: string;
+  /** Loads into one warehouse run one at a time (DuckDB has one writer). */
+  warehouseKey: string;
+}
+
+const WEBHOOK_EXPORTS: Record<ReceiverType, string> = { classmarker: 'classmarkerWebhook', testpress: 'testpressWebhook' };
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { project, log } = options;
+  const names = Object.keys(project.receivers);
+  if (names.length === 0) throw new TaplineError(`${options.file ?? 'tapline.yml'} declares no receivers: add a receivers: section (see packages/cli/README.md, "tapline serve").`);
+  const env = options.env ?? { ...readDotEnv(options.cwd), ...process.env };
+  const plans = await Promise.all(names.map((name) => planReceiver(name, receiverSettings(name, project.receivers[name]!, options.file, env), options)));
+  const inboxDir = options.inboxDir ?? path.join(options.cwd, '.tapline', 'inbox');
+  const receivers: Receiver[] = [];
+  for (const plan of plans) {
+    const dir = path.join(inboxDir, plan.name);
+    let inbox: Inbox;
+    try {
+      inbox = await Inbox.open(dir);
+    } catch (error) {
+      throw new TaplineError(`receivers.${plan.name}: cannot open its inbox ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    }
+    receivers.push({ name: plan.name, definition: plan.definition, secrets: { secret: plan.settings.secret, public_key: plan.settings.public_key }, inbox });
+  }
+  const locks = new Map<string, Promise<unknown>>();
+  const drainers = Object.fromEntries(
+    plans.map((plan, i) => [plan.name, new Drainer({ name: plan.name, inbox: receivers[i]!.inbox, definition: plan.definition, loader: warehouseLoader(plan, locks, log), log })]),
+  );
+  const server = createWebhookServer({
+    receivers,
+    log,
+    bodyLimit: options.bodyLimit,
+    status: () => ({ drains: Object.fromEntries(Object.entries(drainers).map(([name, d]) => [name, { loaded: d.loaded, last_error: d.lastError ?? null }])) }),
+  });
+  let address: string;
+  try {
+    address = await server.app.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    await Promise.all(receivers.map((r) => r.inbox.close()));
+    throw new TaplineError(`Cannot listen on ${options.host}:${options.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  const url = address.replace('://[::1]', '://localhost');
+  for (const drainer of Object.values(drainers)) drainer.start();
+  return {
+    url,
+    receivers: Object.fromEntries(names.map((name) => [name, `${url}${HOOK_PATH}${name}`])),
+    drainers,
+    async stop(graceMs = 10_000) {
+      const deadline = Date.now() + graceMs;
+      server.stopAccepting();
+      await server.app.close();
+      await Promise.all(Object.values(drainers).map((d) => d.stop(deadline)));
+      await Promise.all(receivers.map((r) => r.inbox.close()));
+    },
+  };
+}
+
+/** A receiver's webhook definition and its target's config, checked before the server starts. */
+async function planReceiver(name: string, settings: ReceiverSettings, options: ServeOptions): Promise<ReceiverPlan> {
+  const where = `${options.file ?? 'tapline.yml'}: receivers.${name}`;
+  const { warehouse, config, describeKey } = targetFor(options.project, settings.target, settings.type, undefined, { projectFile: options.file });
+  if (!warehouse) throw new TaplineError(`${where}.target: "${settings.target}" is not a duckdb or postgres target of this project.`);
+  const library = await targetLibrary(warehouse);
+  const targetConfig: Record<string, unknown> = {
+    ...config,
+    ...(settings.schema ? { default_target_schema: settings.schema } : {}),
+    state_table: options.project.state_table,
+    state_id: `serve:${name}`,
+    // Records arrive in small batches: no worker threads.
+    worker_threads: 0,
+  };
+  if (warehouse === 'duckdb') targetConfig.path = duckdbPath(config, options.cwd);
+  const parsed = checkTargetConfig(library, targetConfig, describeKey);
+  const module = (await import(tapPackage(settings.type))) as Record<string, unknown>;
+  const definition = module[WEBHOOK_EXPORTS[settings.type]] as WebhookDefinition | undefined;
+  if (!definition) throw new TaplineError(`${tapPackage(settings.type)} has no webhook receiver: rebuild it (\`pnpm build\`).`);
+  const warehouseKey = warehouse === 'duckdb' ? `duckdb:${String(targetConfig.path)}` : `postgres:${settings.target}`;
+  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey };
+}
+
+/** Loads through the target's own loader, in-process; one load at a time per warehouse. */
+function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>>, log: Logger): DrainLoader {
+  const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
+    const before = locks.get(plan.warehouseKey) ?? Promise.resolve();
+    const mine = before.catch(() => {}).then(work);
+    locks.set(plan.warehouseKey, mine.catch(() => {}));
+    return mine;
+  };
+  const targetLog = {
+    info: () => {},
+    warn: (message: string) => log.warn(message, { source: `receiver ${plan.name}` }),
+  };
+  return {
+    readPosition: () =>
+      exclusive(async () => {
+        const state = (await readStoredState(plan.library.dialect, plan.config)) as DrainState | undefined;
+        // Read back as exact numbers (LosslessNumber): plain numbers again.
+        return state?.inbox ? { id: String(state.inbox.id), segment: Number(state.inbox.segment), offset: Number(state.inbox.offset) } : undefined;
+      }),
+    storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, stream, keys)),
+    load: (lines) =>
+      exclusive(async () => {
+        await runTarget({ dialect: plan.library.dialect, config: plan.config, input: (async function* () {
+          yield lines.join('\n') + '\n';
+        })(), output: { write: () => true }, log: targetLog });
+      }),
+  };
+}
+
+/** The versions stored for these keys of `stream`, read from the versions table in the receiver's schema. */
+async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
+  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd))!;
+  try {
+    if (!(await session.tableExists(schema, VERSIONS_STREAM))) return found;
+    for (let at = 0; at < keys.length; at += 500) {
+      const chunk = keys.slice(at, at + 500);
+      const rows = await session.query(
+        `SELECT record_key, version FROM ${quoteIdent(schema)}.${quoteIdent(VERSIONS_STREAM)} WHERE stream = $1 AND record_key IN (${chunk.map((_, i) => `$${i + 2}`).join(', ')})`,
+        [stream, ...chunk],
+      );
+      for (const row of rows) found.set(String(row.record_key), Number(row.version));
+    }
+  } finally {
+    await session.close();
+  }
+  return found;
+}
+
+/** A receiver's settings with its `${NAME}`s replaced (only `tapline serve` reads them). */
+function receiverSettings(name: string, settings: ReceiverSettings, file: string | undefined, env: NodeJS.ProcessEnv): ReceiverSettings {
+  return substituteEnv(settings, ['receivers', name], file ?? 'tapline.yml', env) as ReceiverSettings;
+}
