@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { parseJson, stringifyJson } from '@tapline/singer';
 import path from 'node:path';
 import { ExitCode, TaplineError } from './errors.js';
-import type { Logger } from './log.js';
+import type { Logger, LogLevel } from './log.js';
 import {
   bundledTap,
   bundledTarget,
@@ -81,11 +81,13 @@ export function pipelineNames(project: Project, projectFile: string | undefined,
       if (projectFile === undefined) {
         throw new TaplineError(
           `No pipeline named "${tapName}": there is no tapline.yml in ${cwd} (or --project FILE). To run a tap into a target: tapline run ${tapName} <target> (e.g. duckdb).`,
+          ExitCode.usage,
         );
       }
       throw new TaplineError(
         `No pipeline named "${tapName}" in ${projectFile}` +
           (known.length ? ` (pipelines: ${known.join(', ')}).` : '. Give a tap and a target: tapline run <tap> <target>.'),
+        ExitCode.usage,
       );
     }
     name = tapName;
@@ -243,6 +245,8 @@ export interface RunOptions {
   stopGraceMs?: number;
   /** Ignore the stored state for this run (the state the run commits still replaces it). */
   fullRefresh?: boolean;
+  /** The log level the tap and target are started with (TAPLINE_LOG_LEVEL); default: tapline's own environment. */
+  logLevel?: LogLevel;
   onSpawn?: Parameters<typeof runProcesses>[0]['onSpawn'];
   /** Live counts while the run goes (records per stream so far). */
   onProgress?: (records: ReadonlyMap<string, { records: number }>) => void;
@@ -317,6 +321,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       signal: options.signal,
       killSignal: options.killSignal,
       stopGraceMs: options.stopGraceMs,
+      ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
       counter,
       ...(plan.target.config.commit_uncovered_rows === false ? { closingState: { fallback: stored } } : {}),
       onSpawn: (pids) => {

@@ -30,5 +30,5 @@ export { runTap, runTapCli, type CliIo } from './cli.js';
 export { RunSummary, SUMMARY_PREFIX, type RunStatus, type RunSummaryJson, type StreamSummary } from './run-summary.js';
 export { packageVersion } from './package-version.js';
 export { loadConfig, loadTapConfig, envPrefix, settingsJsonSchema, sharedSettings, tapSettingsJsonSchema, type SharedSettings } from './config.js';
-export { createStderrLogger, silentLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
+export { createLogger, silentLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
 export { TapError, UsageError, EXIT_CODES, exitCodeFor, blameOf, isRateLimited, type Blame } from './errors.js';

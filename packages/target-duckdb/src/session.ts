@@ -10,6 +10,8 @@ import {
   isDiskFull,
   keyMatchesSeveralRows,
   LoadError,
+  stderrLogger,
+  TransientError,
   ResourceError,
   META,
   type ColumnDef,
@@ -85,7 +87,7 @@ export async function openDuckDBSession(
     const holder = /Conflicting lock is held in (.+?)(?: \(PID (\d+)\))?(?: by user [^.]*)?\.(?:\s|$)/.exec(message);
     if (/lock/i.test(message)) {
       const who = holder ? `${holder[1]}${holder[2] ? ` (PID ${holder[2]})` : ''}` : 'another process';
-      throw new LoadError(
+      throw new TransientError(
         `the DuckDB file ${path} is locked by ${who}: DuckDB allows one writing process at a time; close that process (a notebook connection, another target run) and retry`,
       );
     }
@@ -459,8 +461,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       const where = `${table.schema}.${table.table}.${column}`;
       if (!this.warnedText.has(where)) {
         this.warnedText.add(where);
-        process.stderr.write(
-          `WARNING column ${where} holds exact decimals beyond DuckDB's DECIMAL(38) and HUGEINT (or text that is no number); it is stored as VARCHAR with every digit (cast in queries)\n`,
+        stderrLogger.warn(
+          `column ${where} holds exact decimals beyond DuckDB's DECIMAL(38) and HUGEINT (or text that is no number); it is stored as VARCHAR with every digit (cast in queries)`,
         );
       }
     }
