@@ -25,7 +25,9 @@ export { createApiClient, type ApiClientOptions } from './client.js';
 export { recordJsonSchema, type JsonSchema } from './json-schema.js';
 export { discoverCatalog, resolveSelection, type Catalog, type CatalogEntry, type StreamSelection } from './catalog.js';
 export { budgetSnapshot, compareCursor, fullRefreshState, rateBudgetOf, readStateFile, stateShapeProblem, StateStore, type TapState, type StreamBookmark, type PartitionBookmark, type CursorValue } from './state.js';
-export { sync, formatStart, type SyncOptions, type TapMessage } from './sync.js';
+export { sync, formatStart, type SyncOptions } from './sync.js';
+/** The one Singer message type, @tapline/singer's; what `sync` writes. */
+export type { SingerMessage } from '@tapline/singer';
 export { runTap, runTapCli, type CliIo } from './cli.js';
 export { RunSummary, SUMMARY_PREFIX, type RunStatus, type RunSummaryJson, type StreamSummary } from './run-summary.js';
 export { packageVersion } from './package-version.js';

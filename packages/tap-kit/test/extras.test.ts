@@ -1,7 +1,7 @@
 // Vendor fields a stream does not declare are kept in _sdc_extra, never dropped, and named once per run.
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineApi, defineTap, sync, type Logger, type TapMessage } from '../src/index.js';
+import { defineApi, defineTap, silentLogger, sync, type Logger, type SingerMessage } from '../src/index.js';
 import { examTap } from './support/exam-tap.js';
 import { examRoutes, examRows, resultRows, type ResultRow } from './support/exam-platform.js';
 import { fakeApiPerTest, type FakeHandler } from './support/fake-api.js';
@@ -87,8 +87,8 @@ describe('undeclared fields through a transform', () => {
   });
 
   it('keep every raw field the transform drops, and what it adds undeclared, but not a field it renamed (consumes)', async () => {
-    const messages: TapMessage[] = [];
-    const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, metric: () => {} };
+    const messages: SingerMessage[] = [];
+    const log: Logger = silentLogger;
     await sync({ tap: defineTap({ name: 'tap-t', description: 't', version: '0', api, streams: [attempts] }), config: {}, write: (m) => void messages.push(m), log, http: {} as never });
     const record = (messages.find((m) => m.type === 'RECORD') as { record: Record<string, unknown> }).record;
     expect(record).toEqual({
