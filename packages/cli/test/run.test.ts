@@ -123,9 +123,9 @@ describe('the tapline executable', () => {
     const summary = JSON.parse(result.stdout.trim());
     expect(summary).toMatchObject({ pipeline: 'fake-tap.mjs-to-fake-target.mjs', status: 'succeeded', exit_code: 0 });
     expect(summary.streams[0]).toMatchObject({ stream: 'events', rows_read: 12, rows_loaded: null }); // a third-party target does not say what it kept
-    // Every log line is JSON, the children's lines tagged with their source.
+    // Every log line is JSON, the children's lines tagged with their source, at their own level.
     const logs = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
-    expect(logs).toContainEqual(expect.objectContaining({ source: 'tap', message: 'INFO fake-tap done' }));
+    expect(logs).toContainEqual(expect.objectContaining({ source: 'tap', level: 'info', message: 'fake-tap done' }));
   });
 
   it('substitutes ${ENV} in tapline.yml and names the key when a variable is missing', async () => {
