@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { ExitCode, TaplineError } from './errors.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
-import { parseJson, stringifyJson } from '@tapline/singer';
+import { exitCodesHelp, parseJson, parseLogLevel, stringifyJson } from '@tapline/singer';
 import { loadProject, readConfigFile, type Project } from './project.js';
 import { pipelineNames, planPipeline, runPipeline, targetFor, type PlanRequest, type RunSummary } from './pipeline.js';
 import { clearState, readState, writeState, type StateLocation } from './state-store.js';
@@ -46,6 +46,8 @@ Options:
   --tag TAG             (run) the pipelines with this tag in tapline.yml; repeatable
   --jobs N              (run) pipelines run at once in a fleet run (default 1)
   --log-format text|json
+  --log-level LEVEL     debug, info (default), warn or error, for tapline and the tap and target it runs
+  --quiet, -q           errors only (--log-level error)
   --target NAME         (state, model) which target of tapline.yml holds the warehouse
   --schema NAME         (model) where the views go (default: main / public)
   --value JSON          (state set) the new state; or --file FILE
@@ -65,6 +67,8 @@ const options = {
   tag: { type: 'string', multiple: true },
   jobs: { type: 'string' },
   'log-format': { type: 'string' },
+  'log-level': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
   target: { type: 'string' },
   schema: { type: 'string' },
   value: { type: 'string' },
@@ -114,7 +118,14 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
     if (summaryAsked) writeSummary(failedSummary(undefined, ExitCode.usage, message));
     return ExitCode.usage;
   }
-  const log = createLogger(format);
+  const level = flags.quiet ? 'error' : parseLogLevel(flags['log-level']);
+  if (flags['log-level'] !== undefined && level === undefined) {
+    const message = `--log-level must be debug, info, warn or error, not "${flags['log-level']}".`;
+    process.stderr.write(`${message}\n`);
+    if (summaryAsked) writeSummary(failedSummary(undefined, ExitCode.usage, message));
+    return ExitCode.usage;
+  }
+  const log = createLogger(format, undefined, level);
   if (flags.version) {
     const manifest = createRequire(import.meta.url)('../package.json') as { version: string };
     process.stdout.write(`${manifest.version}\n`);
@@ -122,7 +133,7 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
   }
   const [command, ...rest] = positionals;
   if (flags.help || !command) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${USAGE}\n\n${exitCodesHelp('runner')}`);
     return flags.help ? ExitCode.ok : ExitCode.usage;
   }
   try {
@@ -139,7 +150,7 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
       case 'serve':
         return await serveCommand(flags, cwd, log, interrupts);
       default:
-        throw new TaplineError(`Unknown command "${command}".\n\n${USAGE}`);
+        throw new TaplineError(`Unknown command "${command}".\n\n${USAGE}`, ExitCode.usage);
     }
   } catch (error) {
     if (error instanceof TaplineError) {
@@ -159,14 +170,15 @@ async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger
       `${stringifyJson(failedSummary(pipeline, ExitCode.interrupted, `tapline was interrupted (${signal}) before the tap and the target started`, 'interrupted'))}\n`;
   }
   try {
-    if (args.length < 1 || args.length > 2) throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`);
+    if (args.length < 1 || args.length > 2) throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`, ExitCode.usage);
     const { project, file } = await loadProject(flags.project, cwd);
     const request: PlanRequest = { tap: args[0]!, target: args[1], ...(await commonRequest(flags, cwd)) };
     pipeline = pipelineNames(project, file, request, cwd).name;
     const plan = planPipeline(project, file, request, cwd);
     // Until here a signal ends tapline at once (130); from here it stops the run (both sides), which ends with 130.
     const { signal, killSignal } = interrupts.handle();
-    summary = await runPipeline(plan, { log, signal, killSignal, fullRefresh: flags['full-refresh'], newAccount: flags['new-account'] });
+    const logLevel = flags.quiet ? 'error' : parseLogLevel(flags['log-level']);
+    summary = await runPipeline(plan, { log, signal, killSignal, fullRefresh: flags['full-refresh'], newAccount: flags['new-account'], ...(logLevel !== undefined ? { logLevel } : {}) });
   } catch (error) {
     // Nothing ran (a usage error, the warehouse out of reach): the summary line says so all the same.
     if (flags['summary-json']) {
@@ -273,6 +285,7 @@ async function locateState(names: string[], flags: Flags, cwd: string): Promise<
           `No pipeline named "${name}" in ${file ?? 'tapline.yml (none found)'}, and the name is not <tap>-to-<target>` +
             `${flags.target ? ` with target ${flags.target}` : ''}: name its tap and target as for tapline run, ` +
             `e.g. tapline state get <tap> <target> --pipeline ${name} (or --target duckdb|postgres with a <tap>-to-<target> name).`,
+          ExitCode.usage,
         );
       }
       request = { ...common, ...split, pipeline: name };
@@ -310,7 +323,7 @@ function splitDefaultName(name: string, project: Project, target: string | undef
 async function stateCommand(args: string[], flags: Flags, cwd: string): Promise<number> {
   const [action, ...names] = args;
   if (!action || !['get', 'set', 'clear'].includes(action) || names.length < 1 || names.length > 2) {
-    throw new TaplineError(`tapline state takes get|set|clear <pipeline> (or <tap> <target>).\n\n${USAGE}`);
+    throw new TaplineError(`tapline state takes get|set|clear <pipeline> (or <tap> <target>).\n\n${USAGE}`, ExitCode.usage);
   }
   // The new state is checked before any warehouse is opened.
   const value = action === 'set' ? await newState(flags, cwd) : undefined;
@@ -344,11 +357,11 @@ async function newState(flags: Flags, cwd: string): Promise<unknown> {
       throw new TaplineError(`--file ${flags.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : `cannot read it (${code ?? (error as Error).message})`}.`);
     }
   }
-  if (text === undefined) throw new TaplineError('tapline state set needs the new state: --value JSON or --file FILE.');
+  if (text === undefined) throw new TaplineError('tapline state set needs the new state: --value JSON or --file FILE.', ExitCode.usage);
   try {
     return parseJson(text);
   } catch (error) {
-    throw new TaplineError(`The new state is not valid JSON: ${(error as Error).message}`);
+    throw new TaplineError(`The new state is not valid JSON: ${(error as Error).message}`, ExitCode.usage);
   }
 }
 
@@ -357,7 +370,7 @@ async function modelCommand(flags: Flags, cwd: string, log: Logger): Promise<num
   const targetName = flags.target ?? 'duckdb';
   const override = flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined;
   const { warehouse, config } = targetFor(project, targetName, undefined, override, { projectFile: file });
-  if (!warehouse || !isWarehouse(warehouse)) throw new TaplineError(`--target must name a duckdb or postgres target, not "${targetName}".`);
+  if (!warehouse || !isWarehouse(warehouse)) throw new TaplineError(`--target must name a duckdb or postgres target, not "${targetName}".`, ExitCode.usage);
   const built = await buildModel({ kind: warehouse, config, cwd, schema: flags.schema, create: false, exams: project.exams, taps: project.taps });
   const where = built.accounts.map((a) => `${a.provider} account ${a.account} (${a.schema})`);
   if (built.providers.length === 0) {

@@ -4,7 +4,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { parseJson, stringifyJson } from '@tapline/singer';
 import path from 'node:path';
 import { ExitCode, TaplineError } from './errors.js';
-import type { Logger } from './log.js';
+import type { Logger, LogLevel } from './log.js';
 import {
   bundledTap,
   bundledTarget,
@@ -84,11 +84,13 @@ export function pipelineNames(project: Project, projectFile: string | undefined,
       if (projectFile === undefined) {
         throw new TaplineError(
           `No pipeline named "${tapName}": there is no tapline.yml in ${cwd} (or --project FILE). To run a tap into a target: tapline run ${tapName} <target> (e.g. duckdb).`,
+          ExitCode.usage,
         );
       }
       throw new TaplineError(
         `No pipeline named "${tapName}" in ${projectFile}` +
           (known.length ? ` (pipelines: ${known.join(', ')}).` : '. Give a tap and a target: tapline run <tap> <target>.'),
+        ExitCode.usage,
       );
     }
     name = tapName;
@@ -261,6 +263,8 @@ export interface RunOptions {
   fullRefresh?: boolean;
   /** Start the account the tap now reads from no state, and bind the pipeline to it (accounts.ts). */
   newAccount?: boolean | undefined;
+  /** The log level the tap and target are started with (TAPLINE_LOG_LEVEL); default: tapline's own environment. */
+  logLevel?: LogLevel;
   onSpawn?: Parameters<typeof runProcesses>[0]['onSpawn'];
   /** The vendor key's shared request budget (fleet.ts), in place of the stored state's `rate_budget`. */
   rateBudget?: unknown;
@@ -338,6 +342,7 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
       signal: options.signal,
       killSignal: options.killSignal,
       stopGraceMs: options.stopGraceMs,
+      ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
       counter,
       ...(plan.target.config.commit_uncovered_rows === false ? { closingState: { fallback: stored } } : {}),
       onSpawn: (pids) => {

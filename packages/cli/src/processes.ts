@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from './plugins.js';
 import { MessageCounter } from './message-counter.js';
-import { stringifyJson } from '@tapline/singer';
+import { EXIT_CODES, LOG_LEVEL_ENV, levelOfLine, stringifyJson } from '@tapline/singer';
 import type { Logger, LogLevel } from './log.js';
 
 export type Side = 'tap' | 'target';
@@ -15,6 +15,8 @@ export interface ProcessRunOptions {
   cwd: string;
   env?: NodeJS.ProcessEnv;
   log: Logger;
+  /** Passed to both sides as TAPLINE_LOG_LEVEL, which Tapline's taps and targets log at. */
+  logLevel?: LogLevel;
   /** How long a stopped process gets between SIGTERM and SIGKILL. */
   stopGraceMs?: number;
   /** Aborting stops both sides (SIGTERM, then SIGKILL) and ends the run as interrupted. */
@@ -55,18 +57,21 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
 
 /** A tap-kit tap's last stderr line, its run summary (tap-kit README, "Exit codes"). */
 const TAP_SUMMARY_PREFIX = 'SUMMARY: ';
-/** A tap-kit tap's exit code for a clean but partial run: state written, something left for the next run. */
-const TAP_EXIT_PARTIAL = 6;
+/** A tap's exit code for a clean but partial run: state written, something left for the next run. */
+const TAP_EXIT_PARTIAL = EXIT_CODES.partial;
 
 /** A Singer log line that reports progress, not a failure (`INFO ...`, `METRIC: {...}`). */
 const ROUTINE = /^\s*(?:INFO|DEBUG|METRIC)\b/;
 
-/** The level a child's stderr line is forwarded at: its own Singer log level, when it names one. */
+/** The level a child's stderr line is forwarded at: its own log level, when it names one. */
 export function levelOf(line: string): LogLevel {
-  if (/^\s*(?:CRITICAL|FATAL|ERROR)\b/.test(line)) return 'error';
-  if (/^\s*WARN(?:ING)?\b/.test(line)) return 'warn';
-  if (/^\s*DEBUG\b/.test(line)) return 'debug';
-  return 'info';
+  return levelOfLine(line).level;
+}
+
+/** A child's stderr line, logged again at its own level, tagged with its side. */
+function forwardAtItsLevel(log: Logger, side: Side, line: string): void {
+  const { level, message, fields } = levelOfLine(line);
+  log.log(level, message, { ...fields, source: side });
 }
 
 /** Keeps the last lines a process wrote to stderr, to name its failure in the run's message. */
@@ -115,7 +120,7 @@ function forwardLines(stream: NodeJS.ReadableStream, each: (line: string) => voi
 export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResult> {
   const { log, cwd } = options;
   const grace = options.stopGraceMs ?? 5_000;
-  const env = options.env ?? process.env;
+  const env = { ...(options.env ?? process.env), ...(options.logLevel !== undefined ? { [LOG_LEVEL_ENV]: options.logLevel } : {}) };
   const counter = options.counter ?? new MessageCounter();
   const tails: Record<Side, StderrTail> = { tap: new StderrTail(), target: new StderrTail() };
 
@@ -250,11 +255,11 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
         }
       }
       tails.tap.remember(line);
-      log.log(levelOf(line), line, { source: 'tap' });
+      forwardAtItsLevel(log, 'tap', line);
     });
     forwardLines(target.stderr, (line) => {
       tails.target.remember(line);
-      log.log(levelOf(line), line, { source: 'target' });
+      forwardAtItsLevel(log, 'target', line);
     });
     forwardLines(target.stdout, (line) => {
       const covered = counter.acknowledge(line);

@@ -214,13 +214,13 @@ describe('tapline model over tables a pipeline loaded into default_target_schema
 
     // Views asked into the schema holding a provider's exams table: a sentence, not a catalog error.
     const clash = await tapline(['model', '--target-config', 'd.json', '--schema', 'wh'], { cwd: dir });
-    expect(clash.code).toBe(ExitCode.usage);
+    expect(clash.code).toBe(ExitCode.config);
     expect(clash.stderr.trim()).toBe("ERROR wh.exams is a table, not the model's view (a provider loaded into wh?): put the views elsewhere with --schema NAME.");
 
     // A misspelt path is an error, not a new empty warehouse.
     await writeFile(path.join(dir, 'typo.json'), JSON.stringify({ path: 'wharehouse.duckdb' }));
     const typo = await tapline(['model', '--target-config', 'typo.json'], { cwd: dir });
-    expect(typo.code).toBe(ExitCode.usage);
+    expect(typo.code).toBe(ExitCode.config);
     expect(typo.stderr).toContain(`There is no DuckDB file at ${path.join(dir, 'wharehouse.duckdb')}`);
     expect(existsSync(path.join(dir, 'wharehouse.duckdb'))).toBe(false);
   }, 60_000);

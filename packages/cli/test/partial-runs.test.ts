@@ -35,7 +35,7 @@ describe.skipIf(!built)('runs the ClassMarker rate limit cuts short', () => {
         .map(([name]) => name);
       expect(unfinished.length).toBeGreaterThan(0);
       // The text summary says what was left, by stream name.
-      const line = first.stderr.split('\n').find((l) => l.startsWith('WARN  pipeline classmarker-to-duckdb partial'));
+      const line = first.stderr.split('\n').find((l) => l.startsWith('WARN pipeline classmarker-to-duckdb partial'));
       expect(line, first.stderr).toMatch(/the vendor's rate limit stopped the run \(run again after \d{4}-\d\d-\d\dT[^)]+\); streams not finished: /);
       for (const name of unfinished) expect(line).toContain(name);
       expect(sim.requests.count()).toBeLessThanOrEqual(30);

@@ -123,9 +123,9 @@ describe('the tapline executable', () => {
     const summary = JSON.parse(result.stdout.trim());
     expect(summary).toMatchObject({ pipeline: 'fake-tap.mjs-to-fake-target.mjs', status: 'succeeded', exit_code: 0 });
     expect(summary.streams[0]).toMatchObject({ stream: 'events', rows_read: 12, rows_loaded: null }); // a third-party target does not say what it kept
-    // Every log line is JSON, the children's lines tagged with their source.
+    // Every log line is JSON, the children's lines tagged with their source, at their own level.
     const logs = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
-    expect(logs).toContainEqual(expect.objectContaining({ source: 'tap', message: 'INFO fake-tap done' }));
+    expect(logs).toContainEqual(expect.objectContaining({ source: 'tap', level: 'info', message: 'fake-tap done' }));
   });
 
   it('substitutes ${ENV} in tapline.yml and names the key when a variable is missing', async () => {
@@ -135,7 +135,7 @@ describe('the tapline executable', () => {
         `targets:\n  warehouse:\n    type: duckdb\n    command: node ${FAKE_TARGET}\n    config: { path: w.duckdb }\n`,
     );
     const missing = await tapline(['run', 'fake', 'warehouse'], { cwd: dir, env: { FAKE_API_KEY: '' } });
-    expect(missing.code).toBe(ExitCode.usage);
+    expect(missing.code).toBe(ExitCode.config);
     expect(missing.stderr).toContain(`tapline.yml: taps.fake.config.api_key: environment variable FAKE_API_KEY is not set`);
     expect(missing.stderr).not.toMatch(/\n\s+at /); // no stack trace for a user error
 
@@ -146,7 +146,7 @@ describe('the tapline executable', () => {
   it('rejects an unknown key in tapline.yml, naming it and the file', async () => {
     await writeFile(path.join(dir, 'tapline.yml'), `taps:\n  fake:\n    comand: tap-x\n`);
     const result = await tapline(['run', 'fake', 'duckdb'], { cwd: dir });
-    expect(result.code).toBe(ExitCode.usage);
+    expect(result.code).toBe(ExitCode.config);
     expect(result.stderr).toContain('tapline.yml is not a valid tapline project');
     expect(result.stderr).toContain('taps.fake');
     expect(result.stderr).toContain('comand');
@@ -160,10 +160,18 @@ describe('the tapline executable', () => {
     expect(result.stderr).toContain('tap exited with code 1: CRITICAL fake-tap: the API answered 500 three times');
     // A child's own CRITICAL line is forwarded at error level, its INFO lines at info.
     expect(result.stderr).toContain('ERROR [tap] CRITICAL fake-tap: the API answered 500 three times');
-    expect(result.stderr).toContain('INFO  [tap] INFO fake-tap starting at offset 0 of 50');
+    expect(result.stderr).toContain('INFO [tap] fake-tap starting at offset 0 of 50');
+
+    // --log-level warn (and --quiet, errors only) drops the forwarded info lines, never the failure.
+    for (const flag of [['--log-level', 'warn'], ['--quiet']]) {
+      const quiet = await tapline(['run', FAKE_TAP, FAKE_TARGET, '--tap-config', 'tap.json', '--target-config', 'target.json', ...flag], { cwd: dir });
+      expect(quiet.code).toBe(ExitCode.tapFailed);
+      expect(quiet.stderr).not.toContain('INFO [tap]');
+      expect(quiet.stderr).toContain('ERROR [tap] CRITICAL fake-tap: the API answered 500 three times');
+    }
   });
 
-  it('reports configuration mistakes as one sentence with exit 2, naming where they were written, before starting anything', async () => {
+  it('reports configuration mistakes as one sentence with exit 3, naming where they were written, before starting anything', async () => {
     await writeFile(
       path.join(dir, 'tapline.yml'),
       `taps:\n  fake:\n    command: node ${FAKE_TAP}\n` +
@@ -182,7 +190,7 @@ describe('the tapline executable', () => {
     ];
     for (const [args, message] of cases) {
       const result = await tapline(args, { cwd: dir });
-      expect(result.code, args.join(' ')).toBe(ExitCode.usage);
+      expect(result.code, args.join(' ')).toBe(ExitCode.config);
       const lines = result.stderr.trim().split('\n');
       expect(lines, args.join(' ')).toHaveLength(1);
       expect(lines[0], args.join(' ')).toContain(`ERROR ${message}`);

@@ -33,7 +33,7 @@ async function withTargetConfig(config: Record<string, unknown>): Promise<string
 describe("tapline's own PostgreSQL errors name the server, never the password", () => {
   for (const [form, config] of Object.entries(FORMS)) {
     for (const format of ['text', 'json'] as const) {
-      it(`${form}, ${format} logs: run (state read), state get, state clear and model exit 5 naming ${SERVER}`, async () => {
+      it(`${form}, ${format} logs: run (state read), state get, state clear and model exit 4 naming ${SERVER}`, async () => {
         const file = await withTargetConfig(config);
         const commands = [
           ['run', FAKE_TAP, 'postgres', '--summary-json'],
@@ -47,7 +47,7 @@ describe("tapline's own PostgreSQL errors name the server, never the password", 
           expect(output, command.join(' ')).not.toContain(SECRET);
           expect(output, command.join(' ')).toContain(`cannot connect to PostgreSQL (${SERVER})`);
           expect(output, command.join(' ')).not.toMatch(/^\s+at /m);
-          expect(result.code, command.join(' ')).toBe(5);
+          expect(result.code, command.join(' ')).toBe(4);
           if (format === 'json' && command[0] !== 'state') {
             for (const line of result.stderr.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
           }
@@ -57,14 +57,14 @@ describe("tapline's own PostgreSQL errors name the server, never the password", 
   }
 
   for (const password of [`${SECRET}#x`, `${SECRET}/x`, `12/${SECRET}`]) {
-    it(`a URL whose password holds a raw reserved character (${password.replace(SECRET, 'SECRET')}) is one sentence, exit 2, naming where it was written`, async () => {
+    it(`a URL whose password holds a raw reserved character (${password.replace(SECRET, 'SECRET')}) is one sentence, exit 3, naming where it was written`, async () => {
       const file = await withTargetConfig({ connection_string: `postgres://tapline:${password}@127.0.0.1:1/exams` });
       for (const format of ['text', 'json'] as const) {
         const result = await tapline(['run', FAKE_TAP, 'postgres', '--target-config', file, '--log-format', format], { cwd: dir });
         expect(result.stdout + result.stderr).not.toContain(SECRET);
         expect(result.stderr).not.toMatch(/^\s+at /m);
         expect(result.stderr).toContain('--target-config pg.json: connection_string: the connection URL is not valid: percent-encode');
-        expect(result.code).toBe(2);
+        expect(result.code).toBe(3);
       }
     });
   }

@@ -88,7 +88,7 @@ describe('tapline state errors', () => {
 
   it('names a --file it cannot read, in one sentence', async () => {
     const result = await tapline(['state', 'set', 'p', '--target', 'duckdb', '--file', 'nope.json'], { cwd: dir });
-    expect(result.code).toBe(ExitCode.usage);
+    expect(result.code).toBe(ExitCode.config);
     expect(result.stderr.trim()).toBe('ERROR --file nope.json: no such file.');
   });
 

@@ -26,25 +26,25 @@ describe('--summary-json prints its line on every exit', () => {
     }
   });
 
-  it('a pipeline tapline.yml does not define, or a target config it cannot use: exit 2, naming the pipeline when known', async () => {
+  it('a pipeline tapline.yml does not define (exit 2), or a target config it cannot use (exit 3), naming the pipeline when known', async () => {
     const missing = await tapline(['run', 'nightly', '--summary-json'], { cwd: dir });
     expect(missing.code).toBe(2);
     expect(summaryOf(missing.stdout)).toMatchObject({ pipeline: null, status: 'failed', exit_code: 2, error: expect.stringContaining('No pipeline named "nightly"') });
 
     await writeFile(path.join(dir, 'pg.json'), JSON.stringify({ port: 'five' }));
     const wrong = await tapline(['run', FAKE_TAP, 'postgres', '--target-config', 'pg.json', '--summary-json'], { cwd: dir });
-    expect(wrong.code).toBe(2);
-    expect(summaryOf(wrong.stdout)).toMatchObject({ pipeline: 'fake-tap.mjs-to-postgres', status: 'failed', exit_code: 2, error: expect.stringContaining('--target-config pg.json: port') });
+    expect(wrong.code).toBe(3);
+    expect(summaryOf(wrong.stdout)).toMatchObject({ pipeline: 'fake-tap.mjs-to-postgres', status: 'failed', exit_code: 3, error: expect.stringContaining('--target-config pg.json: port') });
   });
 
-  it('the warehouse out of reach: exit 5, nothing ran, the connection failure named', async () => {
+  it('the warehouse out of reach: exit 4 (transient), nothing ran, the connection failure named', async () => {
     await writeFile(path.join(dir, 'pg.json'), JSON.stringify({ connection_string: 'postgres://tapline@127.0.0.1:1/exams' }));
     const result = await tapline(['run', FAKE_TAP, 'postgres', '--target-config', 'pg.json', '--summary-json', '--log-format', 'json'], { cwd: dir });
-    expect(result.code).toBe(5);
+    expect(result.code).toBe(4);
     expect(summaryOf(result.stdout)).toMatchObject({
       pipeline: 'fake-tap.mjs-to-postgres',
       status: 'failed',
-      exit_code: 5,
+      exit_code: 4,
       error: expect.stringContaining('cannot connect to PostgreSQL (127.0.0.1:1, database exams, user tapline)'),
       streams: [],
       state: null,

@@ -50,7 +50,7 @@ describe.skipIf(!built)('a stored state the tap cannot use', () => {
           expect(second.incremental).toBe(false);
           expect(await readFile(path.join(dir, 'state-given.json'), 'utf8')).toBe(''); // no --state given
           expect(lines).toContainEqual(
-            `WARN  pipeline fake-to-${warehouse}: the stored state is ${what === 'null' ? 'null' : what}, not an object a tap can resume from; this run starts from no state (a full sync) and replaces it`,
+            `WARN pipeline fake-to-${warehouse}: the stored state is ${what === 'null' ? 'null' : what}, not an object a tap can resume from; this run starts from no state (a full sync) and replaces it`,
           );
           // The pipeline is free again: the third run resumes from what the second committed.
           expect(await loadStoredState(plan(warehouse, pgTest?.schema ?? '', {}))).toEqual({ bookmarks: { events: { offset: 10 } } });

@@ -1,5 +1,6 @@
 // Request log: the logger interface, the one-line-per-request format and Singer SDK style METRIC lines.
 
+import { createLogger, type LogLevel } from '@tapline/singer';
 import type { Action } from './classify.js';
 
 /** Where a tap's diagnostics go; every implementation must write to stderr (stdout carries Singer messages). */
@@ -10,22 +11,14 @@ export interface Logger {
   error(message: string): void;
 }
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+export type { LogLevel } from '@tapline/singer';
 
-/** A plain stderr logger: `<ISO time> <LEVEL> <message>`. */
-export function createStderrLogger(options: { level?: LogLevel; write?: (line: string) => void; now?: () => number } = {}): Logger {
-  const min = LEVELS.indexOf(options.level ?? 'info');
-  const write = options.write ?? ((line: string) => void process.stderr.write(line));
-  const now = options.now ?? Date.now;
-  const at = (level: LogLevel) => (message: string) => {
-    if (LEVELS.indexOf(level) < min) return;
-    write(`${new Date(now()).toISOString()} ${level.toUpperCase()} ${message}\n`);
-  };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+/** The shared stderr logger (@tapline/singer's): `LEVEL message` lines. */
+export function createStderrLogger(options: { level?: LogLevel; write?: (line: string) => void } = {}): Logger {
+  return createLogger(options);
 }
 
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export { silentLogger } from '@tapline/singer';
 
 /** Wrap a logger so every line passes through `redact` first. */
 export function redactingLogger(logger: Logger, redact: (text: string) => string): Logger {

@@ -32,3 +32,7 @@ export { SECRET_SETTING } from './settings.js';
 export type { LogicalKind, LogicalType } from './logical-type.js';
 export { compileRecordValidator, UncompilableSchema } from './validate.js';
 export type { RecordValidator, ValidationProblem } from './validate.js';
+export { EXIT_CODES, RUNNER_EXIT_CODES, EXIT_CODE_TABLE, exitCodesOf, exitCodesHelp, exitCodesMarkdown, signalExitCode } from './exit-codes.js';
+export type { ExitCodeEntry, ExitCodeUser, SharedExitCode } from './exit-codes.js';
+export { createLogger, silentLogger, levelOfLine, parseLogLevel, LOG_LEVELS, LOG_LEVEL_ENV } from './log.js';
+export type { Logger, LoggerOptions, LogLevel, LogFormat, LogFields } from './log.js';

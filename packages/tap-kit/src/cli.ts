@@ -1,13 +1,13 @@
 // The tap command line: --config/--state/--catalog/--discover/--about/--test/--version, subcommands,
 // exit codes by blame, and a clean stop on the vendor's rate limit.
 import type { Writable } from 'node:stream';
-import { SingerWriter } from '@tapline/singer';
+import { exitCodesHelp, parseLogLevel, SingerWriter } from '@tapline/singer';
 import { discoverCatalog } from './catalog.js';
 import { createApiClient, secretValues } from './client.js';
 import { loadTapConfig, readJsonFile, tapSettingsJsonSchema, envPrefix } from './config.js';
 import type { StreamContext, TapDefinition } from './declare.js';
 import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
-import { createStderrLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
+import { createLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
 import { packageVersion } from './package-version.js';
 import { budgetSnapshot, rateBudgetOf, readStateFile } from './state.js';
 import { RunSummary } from './run-summary.js';
@@ -41,7 +41,7 @@ interface ParsedArgs {
 }
 
 const VALUE_FLAGS = new Set(['--config', '--state', '--catalog', '--properties', '--format', '--log-level']);
-const BOOLEAN_FLAGS = new Set(['--discover', '--about', '--test', '--version', '--help', '-h']);
+const BOOLEAN_FLAGS = new Set(['--discover', '--about', '--test', '--version', '--help', '-h', '--quiet', '-q']);
 
 function parseArgs(argv: readonly string[], subcommands: readonly string[]): ParsedArgs {
   const parsed: ParsedArgs = { configs: [], discover: false, about: false, format: 'text', test: false, version: false, help: false, args: [], flags: {} };
@@ -70,14 +70,16 @@ function parseArgs(argv: readonly string[], subcommands: readonly string[]): Par
         if (value !== 'json' && value !== 'markdown' && value !== 'text') throw new UsageError(`--format must be json, markdown or text.`);
         parsed.format = value;
       } else {
-        if (!['debug', 'info', 'warn', 'error'].includes(value)) throw new UsageError(`--log-level must be debug, info, warn or error.`);
-        parsed.logLevel = value as LogLevel;
+        const level = parseLogLevel(value);
+        if (level === undefined) throw new UsageError(`--log-level must be debug, info, warn or error.`);
+        parsed.logLevel = level;
       }
     } else if (BOOLEAN_FLAGS.has(flag)) {
       if (flag === '--discover') parsed.discover = true;
       else if (flag === '--about') parsed.about = true;
       else if (flag === '--test') parsed.test = true;
       else if (flag === '--version') parsed.version = true;
+      else if (flag === '--quiet' || flag === '-q') parsed.logLevel = 'error';
       else parsed.help = true;
     } else if (parsed.subcommand && flag.startsWith('--')) {
       const next = rest[i + 1];
@@ -117,16 +119,14 @@ function helpText(tap: TapDefinition): string {
     '                     them, the environment over .env); a key that names no setting is an error.',
     '  --state FILE       the last STATE value (or a whole STATE message), to resume incrementally',
     '  --catalog FILE     select streams and fields (--properties is accepted as an alias)',
-    '  --log-level LEVEL  debug, info (default), warn or error',
+    '  --log-level LEVEL  debug, info (default; or $TAPLINE_LOG_LEVEL), warn or error; logs go to stderr',
+    '  --quiet, -q        errors only (--log-level error); the last SUMMARY line is still written',
     '',
     'Every tap also accepts the settings request_timeout (seconds per HTTP request, 300)',
     'and max_response_mb (largest answer read, 64); --about lists them.',
     '',
-    'Exit codes: 0 ok, 1 tap bug, 2 bad command line, 3 config or credentials to fix,',
-    '4 transient failure (run again later), 6 partial: state saved, but the rate limit, a listing',
-    'cut short or records set aside left work for the next run (the last stderr line, SUMMARY, says which).',
   );
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${exitCodesHelp('tap')}`;
 }
 
 /** tap-kit's own version: `sdk_version` in `--about`, where the Meltano SDK puts its own. */
@@ -169,7 +169,13 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
   };
   const progress = io.stderr.isTTY ? new ProgressLine(io.stderr as NodeJS.WriteStream) : undefined;
   const makeLog = (level: LogLevel | undefined): Logger =>
-    createStderrLogger({ level: level ?? 'info', write: (line) => io.stderr.write(redact(line, secrets)), beforeLine: () => progress?.clear() });
+    createLogger({
+      ...(level !== undefined ? { level } : {}),
+      env: io.env,
+      write: (line) => void io.stderr.write(line),
+      redact: (line) => redact(line, secrets),
+      beforeLine: () => progress?.clear(),
+    });
   let log = makeLog(undefined);
   try {
     const args = parseArgs(argv, Object.keys(tap.subcommands ?? {}));

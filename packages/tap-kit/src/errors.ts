@@ -1,31 +1,15 @@
 // Errors with an owner: every failure carries a blame, and the exit code follows from it.
 
 import type { Blame } from '@tapline/http';
+import { EXIT_CODES } from '@tapline/singer';
 export type { Blame };
 
 /**
- * Exit codes of every Tapline tap. Orchestrators can retry on TRANSIENT and should page a human on
- * CONFIG; SYSTEM means a bug in the tap (a stack trace is printed).
+ * Exit codes: the one table of every Tapline tap, target and runner (@tapline/singer README, "Exit
+ * codes"). A tap ends with ok, system (1), usage (2), config (3), transient (4) or partial (6):
+ * orchestrators can retry on transient and should page a human on config.
  */
-export const EXIT_CODES = {
-  /** Success: every selected stream was read whole. */
-  ok: 0,
-  /** Our bug, or vendor data the tap does not understand. */
-  system: 1,
-  /** The command line itself was wrong (unknown flag, missing --config). */
-  usage: 2,
-  /** The user must fix something: config, credentials, permissions, a state or catalog file. */
-  config: 3,
-  /** Network failures, 5xx after retries, timeouts: running again later should work. */
-  transient: 4,
-  /**
-   * A clean end with the state saved, but not everything was read or loaded: the vendor's rate
-   * limit stopped the run, a listing was cut short, a partition answered "no results" and its rows
-   * were kept, or records were set aside as unreadable. The last stderr line (`SUMMARY: {...}`)
-   * says which; running again continues.
-   */
-  partial: 6,
-} as const;
+export { EXIT_CODES } from '@tapline/singer';
 
 // One TapError class for the whole tap side: the http package's (message, blame, { cause }).
 export { TapError, RateLimitedError } from '@tapline/http';

@@ -1,52 +1,6 @@
-// Logging on stderr only (stdout carries Singer messages): levelled lines, METRIC lines, progress.
+// Logging on stderr only (stdout carries Singer messages): the shared logger, and a live progress line.
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
-  /** A Singer SDK style metric line: `METRIC: {"type":"counter","metric":...,"value":...,"tags":{...}}`. */
-  metric(type: 'counter' | 'timer', metric: string, value: number, tags: Record<string, unknown>): void;
-}
-
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-export interface StderrLoggerOptions {
-  level?: LogLevel;
-  /** Where lines go; process.stderr by default. */
-  write?: (line: string) => void;
-  /** Called before each line so a live progress line can step aside. */
-  beforeLine?: () => void;
-}
-
-/** A logger writing `<time> LEVEL message` lines to stderr. */
-export function createStderrLogger(options: StderrLoggerOptions = {}): Logger {
-  const threshold = RANK[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => process.stderr.write(line));
-  const emit = (level: LogLevel, message: string) => {
-    if (RANK[level] < threshold) return;
-    options.beforeLine?.();
-    write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
-  };
-  return {
-    debug: (message) => emit('debug', message),
-    info: (message) => emit('info', message),
-    warn: (message) => emit('warn', message),
-    error: (message) => emit('error', message),
-    metric: (type, metric, value, tags) => emit('info', `METRIC: ${JSON.stringify({ type, metric, value, tags })}`),
-  };
-}
-
-/** A logger that drops everything (library use and quiet tests). */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  metric() {},
-};
+export { createLogger, silentLogger, type Logger, type LogLevel } from '@tapline/singer';
 
 /**
  * A live `stream: N records (R/s)` line, redrawn in place on a terminal. Only used when stderr is a

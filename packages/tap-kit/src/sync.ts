@@ -1,5 +1,6 @@
 // The sync runner: walks the stream tree, pages through the API, validates records, keeps bookmarks
 // and writes SCHEMA, RECORD, ACTIVATE_VERSION and STATE messages in a safe order.
+import type { SingerMessage } from '@tapline/singer';
 import type { z } from 'zod';
 import { lookbackOf, type Context, type StreamContext, type StreamDefinition, type TapDefinition } from './declare.js';
 import { resolveRejectsSelection, resolveSelection, type StreamSelection } from './catalog.js';
@@ -15,13 +16,6 @@ import { fillPath, followedUrl, pickFields, selectRecords } from './records.js';
 import { bookmarkProblem, budgetSnapshot, compareCursor, contextId, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
 import { RunSummary } from './run-summary.js';
 
-/** The Singer messages a tap writes (structurally the same as @tapline/singer's). */
-export type TapMessage =
-  | { type: 'SCHEMA'; stream: string; schema: JsonSchema; key_properties: string[]; bookmark_properties?: string[] }
-  | { type: 'RECORD'; stream: string; record: Record<string, unknown>; version?: number; time_extracted?: string }
-  | { type: 'STATE'; value: TapState }
-  | { type: 'ACTIVATE_VERSION'; stream: string; version: number };
-
 export interface SyncOptions<TConfig> {
   tap: TapDefinition<TConfig>;
   /** The parsed config. `start_date`, when present, bounds the first run of incremental streams. */
@@ -29,7 +23,7 @@ export interface SyncOptions<TConfig> {
   state?: unknown;
   catalog?: unknown;
   /** Receives every message in order; may return a promise (backpressure). */
-  write: (message: TapMessage) => void | Promise<void>;
+  write: (message: SingerMessage) => void | Promise<void>;
   log: Logger;
   /** The HTTP client; by default the API's `client` builds one (and it is closed at the end). */
   http?: HttpClient;

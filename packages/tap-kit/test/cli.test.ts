@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { exitCodesHelp } from '@tapline/singer';
 import { defineTap, runTapCli } from '../src/index.js';
 import { examRoutes, examRows, resultRows } from './support/exam-platform.js';
 import { examTap } from './support/exam-tap.js';
@@ -61,6 +62,8 @@ describe('informational flags', () => {
     const help = await runCli(examTap, ['--help']);
     expect(help.stdout).toContain('--catalog FILE');
     expect(help.stdout).toContain('TAP_EXAMS_<KEY>');
+    // The exit codes are the shared table's rows for taps.
+    expect(help.stdout.endsWith(exitCodesHelp('tap'))).toBe(true);
   });
 
   it('an unknown flag is a usage error (exit 2) in one sentence', async () => {
@@ -119,6 +122,21 @@ describe('running', () => {
     expect(run.stderr).toMatch(/INFO GET \/exams\?offset=0&limit=2 200 \d+ms/);
     expect(run.stderr).toContain('METRIC: {"type":"counter","metric":"record_count","value":7,"tags":{"stream":"results"}}');
     expect(run.stdout + run.stderr).not.toContain(SECRET);
+  });
+
+  it('--quiet and --log-level warn (or TAPLINE_LOG_LEVEL=warn) leave only the SUMMARY line on stderr; the records are the same', async () => {
+    const config = await start();
+    const loud = await runCli(examTap, ['--config', config]);
+    for (const [argv, env] of [[['--quiet'], {}], [['-q'], {}], [['--log-level', 'warn'], {}], [[], { TAPLINE_LOG_LEVEL: 'warn' }]] as const) {
+      const quiet = await runCli(examTap, ['--config', config, ...argv], env);
+      expect(quiet.code).toBe(0);
+      const records = (run: typeof loud) => run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record);
+      expect(records(quiet)).toEqual(records(loud));
+      expect(quiet.stderr).toMatch(/^SUMMARY: \{.*\}\n$/);
+    }
+    const wrong = await runCli(examTap, ['--config', config, '--log-level', 'loud']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toBe('CRITICAL --log-level must be debug, info, warn or error. Run tap-exams --help for usage.\n');
   });
 
   it('rejected credentials stop with a sentence and exit 3', async () => {

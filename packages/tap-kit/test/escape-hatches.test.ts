@@ -1,21 +1,15 @@
 // The weaker-to-stronger hooks, config partitions, unsorted streams, the look-back clamp and bad records.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { coerce, defineApi, defineTap, RunSummary, sync, TapError, type Logger, type TapMessage } from '../src/index.js';
+import { coerce, createLogger, defineApi, defineTap, RunSummary, sync, TapError, type Logger, type SingerMessage } from '../src/index.js';
 
 const NOW = () => new Date('2024-06-01T00:00:00Z');
 
 function capture() {
-  const messages: TapMessage[] = [];
+  const messages: SingerMessage[] = [];
   const lines: string[] = [];
-  const log: Logger = {
-    debug: () => {},
-    info: (m) => lines.push(m),
-    warn: (m) => lines.push(m),
-    error: (m) => lines.push(m),
-    metric: () => {},
-  };
-  return { messages, lines, log, write: (m: TapMessage) => void messages.push(m) };
+  const log: Logger = createLogger({ env: {}, write: (line) => void lines.push(line) });
+  return { messages, lines, log, write: (m: SingerMessage) => void messages.push(m) };
 }
 
 const api = defineApi({

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { coerce, defineApi, defineTap, sync, type Logger, type TapMessage } from '../src/index.js';
+import { coerce, defineApi, defineTap, silentLogger, sync, type Logger, type SingerMessage } from '../src/index.js';
 import { writeFileSync } from 'node:fs';
 import { api, exams, examTap, results } from './support/exam-tap.js';
 import { examRoutes, examRows, resultRows, T0, type ResultRow } from './support/exam-platform.js';
@@ -150,8 +150,8 @@ describe('a record set aside while it is still pending', () => {
         ];
       },
     });
-    const messages: TapMessage[] = [];
-    const log: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, metric: () => {} };
+    const messages: SingerMessage[] = [];
+    const log: Logger = silentLogger;
     const state = await sync({ tap: defineTap({ name: 'tap-a', description: 'a', version: '0', api: local, streams: [attempts] }), config: {}, write: (m) => void messages.push(m), log, http: {} as never, now: NOW });
     expect(messages.filter((m) => m.type === 'RECORD' && m.stream === '_sdc_rejected_records')).toHaveLength(1);
     expect(state.bookmarks).toEqual({ attempts: { replication_key: 'at', replication_key_value: '2024-05-02T00:00:00Z' } });

@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { LoadError, ResourceError } from '@tapline/target-kit';
+import { LoadError, TransientError } from '@tapline/target-kit';
 import { DEFAULT_LOCK_TIMEOUT_SECONDS } from './config.js';
 
 /** Required, not imported: see session.ts (importing @duckdb/node-api from ESM costs ~100 ms of start-up). */
@@ -38,8 +38,8 @@ export function lockHolder(message: string): string | undefined {
 
 /**
  * Open `path`, waiting while another process holds it (a notebook, even read-only, or another
- * run): retried with doubling waits until `lockTimeoutSeconds` have passed, then a ResourceError
- * (exit 5) naming the holder and the bound. Any other refusal is a LoadError at once.
+ * run): retried with doubling waits until `lockTimeoutSeconds` have passed, then a TransientError
+ * (exit 4) naming the holder and the bound. Any other refusal is a LoadError at once.
  */
 export async function openDuckDBInstance(path: string, options: OpenOptions = {}): Promise<DuckDBInstance> {
   const timeoutSeconds = options.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
@@ -64,7 +64,7 @@ export async function openDuckDBInstance(path: string, options: OpenOptions = {}
     const left = timeoutSeconds * 1000 - (performance.now() - started);
     if (left <= 0) {
       const waited = timeoutSeconds === 0 ? `${setting} is 0, so the run did not wait` : `it stayed locked for the ${timeoutSeconds} s ${setting} allows`;
-      throw new ResourceError(
+      throw new TransientError(
         `the DuckDB file ${path} is locked by ${holder} and ${waited}: DuckDB allows one writing process at a time, and a reader that opened the file itself (even read-only) holds it too; close that process (notebooks can read the published snapshot instead) and run again`,
       );
     }

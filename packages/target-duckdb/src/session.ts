@@ -9,6 +9,7 @@ import {
   isDiskFull,
   keyMatchesSeveralRows,
   LoadError,
+  TransientError,
   ResourceError,
   META,
   type ColumnDef,
@@ -524,8 +525,8 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       const where = `${table.schema}.${table.table}.${column}`;
       if (!this.warnedText.has(where)) {
         this.warnedText.add(where);
-        process.stderr.write(
-          `WARNING column ${where} holds exact decimals beyond DuckDB's DECIMAL(38) and HUGEINT (or text that is no number); it is stored as VARCHAR with every digit (cast in queries)\n`,
+        stderrLogger.warn(
+          `column ${where} holds exact decimals beyond DuckDB's DECIMAL(38) and HUGEINT (or text that is no number); it is stored as VARCHAR with every digit (cast in queries)`,
         );
       }
     }

@@ -23,7 +23,7 @@ describe('refusals by DuckDB', () => {
       '{"type":"RECORD","stream":"exams","record":{"id":1,"score":2.5}}',
     ].join('\n');
     const result = spawnSync(place.command[0]!, [...place.command.slice(1), '--config', config], { input, encoding: 'utf8' });
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(7);
     expect(result.stderr).toMatch(/^CRITICAL line 1 \(stream "exams"\): DuckDB refused to add column "score" to main\.exams: Catalog Error: .*view/m);
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(await withDuckDB(place.path, (query) => query('SELECT * FROM main.exams'))).toEqual([{ id: 1, other: 'x' }]);

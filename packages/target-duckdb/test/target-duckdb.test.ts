@@ -371,7 +371,7 @@ describe('state and failures', () => {
     writeFileSync(config, JSON.stringify({ path: '/proc/nope/w.duckdb' }));
     const result = spawnSync(process.execPath, [bin, '--config', config], { input: '', encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
     expect(result.signal).toBeNull();
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(7);
     expect(result.stderr.trim()).toBe("CRITICAL cannot open the DuckDB file /proc/nope/w.duckdb: ENOENT: no such file or directory, mkdir '/proc/nope'");
   });
 

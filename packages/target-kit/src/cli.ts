@@ -2,12 +2,13 @@
 import { createReadStream, openSync, statSync, type ReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
+import { createLogger, exitCodesHelp, parseLogLevel } from '@tapline/singer';
 import { z } from 'zod';
 import type { BaseTargetConfig } from './config.js';
 import { readConfigFile } from './config.js';
 import type { Dialect } from './dialect.js';
-import { classifyError, ConfigError, EXIT, Interrupted, LoadError, type StopSignal } from './errors.js';
-import { runTarget, stderrLogger } from './loader.js';
+import { classifyError, EXIT_CODES, Interrupted, TransientError, UsageError, type StopSignal } from './errors.js';
+import { runTarget, type Logger } from './loader.js';
 
 /** What a target package declares; `runTargetCli` does the rest. */
 export interface TargetDefinition<C extends BaseTargetConfig> {
@@ -27,12 +28,13 @@ const TARGET_KIT_VERSION = (createRequire(import.meta.url)('../package.json') as
 const CAPABILITIES = ['about', 'activate-version', 'hard-delete', 'soft-delete', 'schema-flattening', 'target-schema', 'validate-records'];
 
 const usage = (name: string) =>
-  `usage: ${name} --config CONFIG.json [--input MESSAGES.jsonl]\n       ${name} --about [--format json|markdown]\n       ${name} --version`;
+  `usage: ${name} --config CONFIG.json [--input MESSAGES.jsonl] [--log-level debug|info|warn|error] [--quiet]\n       ${name} --about [--format json|markdown]\n       ${name} --version\n` +
+  `Logs go to stderr at --log-level (default info, or $TAPLINE_LOG_LEVEL); --quiet (-q) logs errors only.`;
 
 /**
- * Run the CLI and set `process.exitCode`: 0 on success, 1 for bad input or data the database
- * refused, 2 for bad usage or config, 3 for a bug, 5 for a resource that ran out (a full disk), 128 + n for signal n. Errors go to stderr as one `CRITICAL` line
- * (a stack only for bugs); state values go to stdout.
+ * Run the CLI and set `process.exitCode` from the shared table (`EXIT_CODES`, @tapline/singer
+ * README "Exit codes"). Errors go to stderr as one `CRITICAL` line (a stack only for bugs); state
+ * values go to stdout.
  */
 export async function runTargetCli<C extends BaseTargetConfig>(
   definition: TargetDefinition<C>,
@@ -49,7 +51,7 @@ export async function runTargetCli<C extends BaseTargetConfig>(
 }
 
 async function main<C extends BaseTargetConfig>(definition: TargetDefinition<C>, argv: readonly string[]): Promise<number> {
-  let values: { config?: string; input?: string; about?: boolean; format?: string; version?: boolean; help?: boolean };
+  let values: { config?: string; input?: string; about?: boolean; format?: string; version?: boolean; help?: boolean; 'log-level'?: string; quiet?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -60,44 +62,51 @@ async function main<C extends BaseTargetConfig>(definition: TargetDefinition<C>,
         format: { type: 'string' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        'log-level': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
       },
       strict: true,
     }));
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}\n${usage(definition.name)}`);
+    throw new UsageError(`${(error as Error).message}\n${usage(definition.name)}`);
   }
   if (values.help) {
-    process.stdout.write(`${definition.description}\n\n${usage(definition.name)}\n`);
-    return EXIT.ok;
+    process.stdout.write(`${definition.description}\n\n${usage(definition.name)}\n\n${exitCodesHelp('target')}`);
+    return EXIT_CODES.ok;
   }
   if (values.version) {
     process.stdout.write(`${definition.name} v${definition.version}\n`);
-    return EXIT.ok;
+    return EXIT_CODES.ok;
   }
   if (values.about) {
     process.stdout.write(about(definition, values.format ?? 'text'));
-    return EXIT.ok;
+    return EXIT_CODES.ok;
   }
-  if (values.config === undefined) throw new ConfigError(`--config is required\n${usage(definition.name)}`);
-  const config = (await readConfigFile(definition.configSchema, values.config, stderrLogger.warn)) as C;
+  const level = values.quiet ? 'error' : parseLogLevel(values['log-level']);
+  if (values['log-level'] !== undefined && level === undefined) {
+    throw new UsageError(`--log-level must be debug, info, warn or error, not "${values['log-level']}"\n${usage(definition.name)}`);
+  }
+  if (values.config === undefined) throw new UsageError(`--config is required\n${usage(definition.name)}`);
+  const log = createLogger(level === undefined ? {} : { level });
+  const config = (await readConfigFile(definition.configSchema, values.config, (message) => log.warn(message))) as C;
   const input = values.input === undefined ? process.stdin : inputFile(values.input);
-  const summary = await stoppingGracefully(input, () => runTarget({ dialect: definition.dialect, config, input }));
+  const summary = await stoppingGracefully(input, log, () => runTarget({ dialect: definition.dialect, config, input, log }));
   const counts = Object.entries(summary.records).map(([stream, count]) => `${stream}: ${count}`);
-  stderrLogger.info(
+  log.info(
     `done: ${counts.length === 0 ? 'no records' : `records ${counts.join(', ')}`}; ${summary.statesEmitted} state(s) emitted`,
   );
-  return EXIT.ok;
+  return EXIT_CODES.ok;
 }
 
 /** The `--input` file, opened now: a path that is missing, unreadable or a folder is a usage error naming it. */
 function inputFile(path: string): ReadStream {
   try {
-    if (statSync(path).isDirectory()) throw new ConfigError(`--input ${path}: is a directory, not a file of messages`);
+    if (statSync(path).isDirectory()) throw new UsageError(`--input ${path}: is a directory, not a file of messages`);
     return createReadStream(path, { fd: openSync(path, 'r') });
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
+    if (error instanceof UsageError) throw error;
     const { code, message } = error as NodeJS.ErrnoException;
-    throw new ConfigError(`--input ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : message}`);
+    throw new UsageError(`--input ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : message}`);
   }
 }
 
@@ -118,6 +127,7 @@ const STOP_SIGNALS: readonly StopSignal[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
  */
 async function stoppingGracefully<T>(
   input: NodeJS.ReadableStream & { destroy(error?: Error): unknown; readableEnded?: boolean },
+  log: Logger,
   load: () => Promise<T>,
 ): Promise<T> {
   let stopping: Interrupted | null = null;
@@ -125,22 +135,22 @@ async function stoppingGracefully<T>(
   const onInputEnd = () => (inputEnded = true);
   const onSignal = (signal: StopSignal) => {
     if (stopping !== null) {
-      stderrLogger.warn(`${signal} again: exiting now, without committing`);
+      log.warn(`${signal} again: exiting now, without committing`);
       process.exit(new Interrupted(signal).exitCode);
     }
     if (inputEnded || input.readableEnded === true) {
       stopping = new Interrupted(signal, true);
-      stderrLogger.warn(`${signal} after the end of input: finishing the last commit, then stopping`);
+      log.warn(`${signal} after the end of input: finishing the last commit, then stopping`);
       return;
     }
     stopping = new Interrupted(signal);
-    stderrLogger.warn(`${signal}: stopping; committing what the last STATE covers`);
+    log.warn(`${signal}: stopping; committing what the last STATE covers`);
     input.destroy(stopping);
   };
-  let outputClosed: LoadError | null = null;
+  let outputClosed: TransientError | null = null;
   const onOutputError = (error: NodeJS.ErrnoException) => {
     if (outputClosed !== null) return; // each later state write fails alike
-    outputClosed = new LoadError(
+    outputClosed = new TransientError(
       `stdout was closed by its reader (${error.code ?? error.message}), so states can no longer be delivered: the load stopped; what was committed stays (state_table, when set, holds its state), the rest was rolled back`,
     );
     input.destroy(outputClosed);

@@ -1,17 +1,30 @@
 // Errors the target reports as one sentence (user errors) and the exit code each one means.
 import { constants } from 'node:os';
-import { SingerInputError } from '@tapline/singer';
+import { EXIT_CODES, SingerInputError, signalExitCode } from '@tapline/singer';
 
 export { SingerInputError };
 
-/** The config file is missing, unreadable or has a wrong key. Exit code 2. */
+/** The command line is wrong: an unknown option, no --config, an --input that is not a file. Exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The config file is missing, unreadable or has a wrong key. Exit code 3. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
 /**
+ * Not the data's fault and nothing to fix: running again later should work (stdout closed by its
+ * reader, so no state can be delivered). Exit code 4.
+ */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+}
+
+/**
  * The destination refused data or a change (a value it cannot store, a refused ALTER, a lost
- * connection). `message` names the stream, input line and column when known. Exit code 1.
+ * connection). `message` names the stream, input line and column when known. Exit code 7 (data).
  */
 export class LoadError extends Error {
   override readonly name = 'LoadError';
@@ -86,31 +99,27 @@ export class Interrupted extends Error {
         ? `interrupted by ${signal} after the end of input, while the last batch was written: the load finished first; every state on stdout is committed with the rows it covers`
         : `interrupted by ${signal} before the end of input: every state on stdout is committed with the rows it covers; nothing after the last one was loaded`,
     );
-    this.exitCode = 128 + constants.signals[signal];
+    this.exitCode = signalExitCode(constants.signals[signal]);
   }
 }
 
-/** Exit codes of every Tapline target (README, "Exit codes"). */
-export const EXIT = {
-  ok: 0,
-  /** Bad input or data the destination refused; nothing uncommitted was kept. */
-  input: 1,
-  /** Bad command line or config. */
-  config: 2,
-  /** A bug or an unexpected failure (printed with its stack). */
-  internal: 3,
-  /** A resource ran out (a full disk, the database's memory or connections, statement_timeout_ms); committed data is intact, a rerun resumes. */
-  resource: 5,
-} as const;
+/**
+ * Exit codes: the one table of every Tapline tap, target and runner (@tapline/singer README, "Exit
+ * codes"). A target ends with ok, system (1: a bug, printed with its stack), usage (2), config (3),
+ * transient (4), resource (5), data (7: bad input or data the destination refused) or 128 + n.
+ */
+export { EXIT_CODES } from '@tapline/singer';
 
 /** The exit code and one-line message for an error, and whether the stack is worth printing. */
 export function classifyError(error: unknown): { code: number; message: string; showStack: boolean } {
   if (error instanceof SingerInputError || error instanceof LoadError) {
-    return { code: EXIT.input, message: error.message, showStack: false };
+    return { code: EXIT_CODES.data, message: error.message, showStack: false };
   }
-  if (error instanceof ConfigError) return { code: EXIT.config, message: error.message, showStack: false };
-  if (error instanceof ResourceError) return { code: EXIT.resource, message: error.message, showStack: false };
+  if (error instanceof UsageError) return { code: EXIT_CODES.usage, message: error.message, showStack: false };
+  if (error instanceof ConfigError) return { code: EXIT_CODES.config, message: error.message, showStack: false };
+  if (error instanceof TransientError) return { code: EXIT_CODES.transient, message: error.message, showStack: false };
+  if (error instanceof ResourceError) return { code: EXIT_CODES.resource, message: error.message, showStack: false };
   if (error instanceof Interrupted) return { code: error.exitCode, message: error.message, showStack: false };
   const message = error instanceof Error ? error.message : String(error);
-  return { code: EXIT.internal, message, showStack: true };
+  return { code: EXIT_CODES.system, message, showStack: true };
 }

@@ -17,6 +17,7 @@ import {
   UncompilableSchema,
   type ActivateVersionMessage,
   type ParseMessageOptions,
+  createLogger,
   type RecordMessage,
   type RecordValidator,
   type SchemaMessage,
@@ -25,7 +26,7 @@ import {
 import { planColumns } from './column-plan.js';
 import { flatteningLevel, recordsMetadata, type BaseTargetConfig } from './config.js';
 import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
-import { ConfigError, Interrupted, LoadError, ResourceError } from './errors.js';
+import { ConfigError, Interrupted, LoadError, ResourceError, TransientError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
 import { disambiguatedColumnName, disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
 import {
@@ -54,11 +55,8 @@ export interface Logger {
   warn(message: string): void;
 }
 
-/** Singer-style log lines on stderr: `INFO ...`, `WARNING ...`. */
-export const stderrLogger: Logger = {
-  info: (message) => process.stderr.write(`INFO ${message}\n`),
-  warn: (message) => process.stderr.write(`WARNING ${message}\n`),
-};
+/** The shared logger (@tapline/singer's) on stderr: `INFO ...`, `WARN ...`, at TAPLINE_LOG_LEVEL or info. */
+export const stderrLogger: Logger = createLogger();
 
 /** A record nesting deeper than the code storing it can recurse: bad input, named by its deepest property. */
 function nestedTooDeeply(message: RecordMessage, line: number): SingerInputError {
@@ -316,7 +314,7 @@ class Loader<C extends BaseTargetConfig> {
     const stored = await this.session.readState(table, this.config.state_id);
     const same = wanted === undefined || stored === undefined ? wanted === stored : canonicalJson(wanted) === canonicalJson(stored);
     if (!same) {
-      throw new LoadError(
+      throw new TransientError(
         `state_table ${table.schema}.${table.table}: another run of this pipeline (state_id ${JSON.stringify(this.config.state_id)}) committed since this run read its state; nothing was loaded; run again`,
       );
     }

@@ -1,7 +1,7 @@
 // The session's connection: pg's Client, with the connection going away (a server restart, a failover, a
 // terminated backend, a network cut) reported as one sentence rather than an unhandled 'error' event, and
 // a canceled statement or a server out of resources named as such rather than blamed on a data line.
-import { LoadError, ResourceError } from '@tapline/target-kit';
+import { LoadError, ResourceError, TransientError } from '@tapline/target-kit';
 import type pg from 'pg';
 
 /** SQLSTATE classes that mean the connection is gone: 08 (connection exception), 57P01-03 (admin or crash shutdown). */
@@ -37,7 +37,7 @@ export class PgConnection {
       );
     }
     if (code === '57014') {
-      return new LoadError(`PostgreSQL canceled a statement${doing === '' ? '' : ` ${doing}`} (${reason}: another session canceled it, e.g. pg_cancel_backend); no line of the input is at fault; ${after}`, {
+      return new TransientError(`PostgreSQL canceled a statement${doing === '' ? '' : ` ${doing}`} (${reason}: another session canceled it, e.g. pg_cancel_backend); no line of the input is at fault; ${after}`, {
         cause: error,
       });
     }
@@ -62,10 +62,10 @@ export class PgConnection {
    * (`writing stream "s" (input lines 1-9)`), when known.
    */
   explain(error: unknown, doing = ''): unknown {
-    if (error instanceof LoadError || error instanceof ResourceError) return error;
+    if (error instanceof LoadError || error instanceof ResourceError || error instanceof TransientError) return error;
     const cause = this.lost ?? (isConnectionGone(error) ? (error as Error) : null);
     if (cause === null) return this.canceledOrExhausted(error, doing) ?? error;
-    return new LoadError(
+    return new TransientError(
       `the connection to PostgreSQL was lost (${cause.message}): what was not committed is rolled back, and every state on stdout is committed, so a new run continues from the last one`,
       { cause: error },
     );

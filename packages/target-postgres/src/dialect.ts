@@ -5,7 +5,9 @@ import { parseJson } from '@tapline/singer';
 import {
   batchLines,
   keyMatchesSeveralRows,
+  ConfigError,
   LoadError,
+  TransientError,
   ResourceError,
   META,
   type ColumnDef,
@@ -87,8 +89,12 @@ export const postgresDialect: Dialect<PostgresConfig> = {
     try {
       await client.connect();
     } catch (error) {
-      // Host, port, database and user only: the settings may hold a password in any form.
-      throw new LoadError(`cannot connect to PostgreSQL (${describeServer(settings)}): ${(error as Error).message}`);
+      // Host, port, database and user only: the settings may hold a password in any form. Refused
+      // credentials or a missing database are the config's to fix; anything else (refused, timed
+      // out, unknown host) may pass.
+      const refusedBy = /^(28000|28P01|3D000)$/.test(String((error as { code?: unknown }).code));
+      const Failure = refusedBy ? ConfigError : TransientError;
+      throw new Failure(`cannot connect to PostgreSQL (${describeServer(settings)}): ${(error as Error).message}`);
     }
     // Timestamps without a zone mean UTC, whatever the server's default zone is. A column widened
     // to numeric or text goes through each value's text (alterColumnType), so that text is fixed
@@ -363,7 +369,7 @@ class PostgresSession implements DialectSession {
   /** Turn a database error into one sentence naming the stream, input line and column when PostgreSQL says which. */
   private describeLoadError(error: unknown, batch: RowBatch): Error {
     const lost = this.db.explain(error, `writing stream ${JSON.stringify(batch.stream)} (${batchLines(batch.rows.lines)})`);
-    if (lost instanceof LoadError || lost instanceof ResourceError) return lost;
+    if (lost instanceof LoadError || lost instanceof ResourceError || lost instanceof TransientError) return lost;
     const pgError = error as { message?: string; where?: string; column?: string; code?: string; hint?: string; detail?: string };
     const where = /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(pgError.where ?? '');
     const rowIndex = where ? Number(where[1]) - 1 : -1;
@@ -443,7 +449,7 @@ class PostgresSession implements DialectSession {
     );
     const row = holder.rows[0];
     const who = row === undefined ? 'another session' : `PostgreSQL backend ${row.pid}${row.since ? `, connected at ${row.since.toISOString()}` : ''}`;
-    throw new LoadError(
+    throw new TransientError(
       `state_table ${table.schema}.${table.table}: another load with state_id ${JSON.stringify(id)} is running (${who}); two runs of one pipeline at once would load the same records twice: let it finish, or give each pipeline its own state_id`,
     );
   }

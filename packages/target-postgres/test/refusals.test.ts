@@ -51,10 +51,10 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
     await admin.end();
   });
 
-  it('a role that may not create the target schema gets one sentence naming the stream and line, and exit 1', (context) => {
+  it('a role that may not create the target schema gets one sentence naming the stream and line, and exit 7', (context) => {
     if (skip) return context.skip(skip);
     const result = runTarget({ connection_string: roleUrl(), default_target_schema: `not_mine_${randomBytes(4).toString('hex')}` }, input);
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(7);
     expect(result.stderr).toMatch(/^CRITICAL line 1 \(stream "exams"\): PostgreSQL refused to create schema "not_mine_[0-9a-f]+": permission denied/m);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
@@ -64,7 +64,7 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
     // PostgreSQL 15 and later give PUBLIC no CREATE on schema public; older servers would allow this.
     const result = runTarget({ connection_string: roleUrl(), default_target_schema: 'public', state_table: `public.state_${randomBytes(4).toString('hex')}` }, '');
     if (result.status === 0) return context.skip('this server lets any role create tables in schema public');
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(7);
     expect(result.stderr).toMatch(/^CRITICAL state_table: PostgreSQL refused to create table public\.state_[0-9a-f]+: permission denied/m);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
@@ -76,7 +76,7 @@ describe.skipIf(!reachable)('refusals with PostgreSQL\'s own hint', () => {
       await admin.query(`CREATE SCHEMA "${schema}"`);
       await admin.query(`CREATE TYPE "${schema}".exams AS ENUM ('a')`);
       const result = runTarget({ connection_string: PG_URL, default_target_schema: schema }, input);
-      expect(result.status).toBe(1);
+      expect(result.status).toBe(7);
       expect(result.stderr).toMatch(
         new RegExp(`^CRITICAL line 1 \\(stream "exams"\\): PostgreSQL refused to create table ${schema}\\.exams: type "exams" already exists \\(A relation has an associated type .*\\)$`, 'm'),
       );
@@ -85,13 +85,13 @@ describe.skipIf(!reachable)('refusals with PostgreSQL\'s own hint', () => {
 });
 
 describe.skipIf(!reachable)('a state_table PostgreSQL refuses to write', () => {
-  it('one sentence naming state_table, exit 1, no state echoed and none of the rows it covers committed', async () => {
+  it('one sentence naming state_table, exit 7, no state echoed and none of the rows it covers committed', async () => {
     await withScratchSchema('badstate', async (schema, admin) => {
       await admin.query(`CREATE SCHEMA "${schema}"`);
       // Made by hand with an integer id: the state's id ("default") cannot be stored.
       await admin.query(`CREATE TABLE "${schema}".tapline_state (id integer PRIMARY KEY, value json, updated_at timestamptz)`);
       const result = runTarget({ connection_string: PG_URL, default_target_schema: schema, state_table: 'tapline_state' }, `${input}\n{"type":"STATE","value":{"at":1}}\n`);
-      expect(result.status).toBe(1);
+      expect(result.status).toBe(7);
       expect(result.stderr).toMatch(new RegExp(`^CRITICAL state_table: PostgreSQL refused to store the state in ${schema}\\.tapline_state: invalid input syntax for type integer`, 'm'));
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(result.stdout).toBe('');

@@ -71,7 +71,7 @@ export function defineHardeningCases(context: HardeningContext): void {
       const before = [schema('bytes', { id: integer }), record('bytes', { id: 1 }), state({ at: 1 })].join('\n');
       const badRecord = Buffer.concat([Buffer.from('\n{"type":"RECORD","stream":"bytes","record":{"id":2,"s":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}}\n')]);
       const result = await reject(bytesInput(before, badRecord), /^CRITICAL line 4: input is not valid UTF-8$/, { state_table: 'tapline_state' });
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(7);
       expect(result.states).toEqual([{ at: 1 }]);
       expect(await ids('bytes')).toEqual([1]);
       expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { at: 1 } }]);
@@ -85,7 +85,7 @@ export function defineHardeningCases(context: HardeningContext): void {
       const deepState = `{"type":"STATE","value":${'['.repeat(depth)}${']'.repeat(depth)}}`;
       const input = text(schema('deep_state', { id: integer }), record('deep_state', { id: 1 }), state({ at: 1 }), record('deep_state', { id: 2 }), deepState);
       const result = await reject(input, /^CRITICAL line 5: the STATE value is nested 100000 levels deep .*at most 100 levels/, { state_table: 'tapline_state' });
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(7);
       expect(result.states).toEqual([{ at: 1 }]);
       expect(await ids('deep_state')).toEqual([1]);
       // 100 levels is within the bound.

@@ -703,7 +703,7 @@ export function defineOddInputCases(context: OddInputContext): void {
       const clash = schema('clash', { id: integer, a: object({ b: integer }), a__b: integer });
       await reject(text(clash), /line 1 \(stream "clash"\).*properties "a"\."b" and "a__b" both flatten to the column name "a__b"/, { data_flattening_max_level: 1 });
       const refused = await run(text(users), { flattening_enabled: true });
-      expect(refused.code).toBe(2);
+      expect(refused.code).toBe(3);
       expect(refused.stderr).toMatch(/CRITICAL .*"flattening_max_depth" is missing/);
     });
   });
@@ -769,7 +769,7 @@ export function defineOddInputCases(context: OddInputContext): void {
         const other = `${table}_${hash(b)}`;
         const first = await load(twoStreams(a, b, [1, 2], [100, 200]), settings);
         expect(first.stderr).toContain(
-          `WARNING stream ${JSON.stringify(b)}: table ${context.place().config.default_target_schema}.${table} belongs to stream ${JSON.stringify(a)} (the names normalise alike); loading into table ${context.place().config.default_target_schema}.${other} instead`,
+          `WARN stream ${JSON.stringify(b)}: table ${context.place().config.default_target_schema}.${table} belongs to stream ${JSON.stringify(a)} (the names normalise alike); loading into table ${context.place().config.default_target_schema}.${other} instead`,
         );
         expect((await context.place().tables()).sort()).toEqual([table, other].sort());
         expect(await loaded(table)).toEqual([[1, `${a} 1`, 100], [2, `${a} 2`, 100]]);
@@ -869,9 +869,9 @@ export function defineOddInputCases(context: OddInputContext): void {
         null,
         null,
       ]);
-      const warnings = result.stderr.split('\n').filter((line) => line.startsWith('WARNING'));
+      const warnings = result.stderr.split('\n').filter((line) => line.startsWith('WARN '));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^WARNING line \d+ \(stream "extracted"\): time_extracted is not a timestamp .*_sdc_extracted_at is NULL/);
+      expect(warnings[0]).toMatch(/^WARN line \d+ \(stream "extracted"\): time_extracted is not a timestamp .*_sdc_extracted_at is NULL/);
     });
 
     it('a value or a schema nested too deeply to follow is a clear error naming line, stream and field; rows before the last STATE are kept', async () => {

@@ -722,7 +722,7 @@ export function defineTargetContract(harness: TargetHarness): void {
         const input = text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }), state({ at: 1 }), record('events', { id: 2 }));
         // A commit at every STATE: the first state echo meets the closed pipe.
         const result = await runTargetCommand(place, input, { state_table: 'tapline_state', batch_size_rows: 1 }, { closeStdout: true });
-        expect(result.code).toBe(1);
+        expect(result.code).toBe(4); // transient: nothing wrong with the data
         expect(result.stderr).toMatch(/CRITICAL stdout was closed by its reader \(EPIPE\), so states can no longer be delivered/);
         expect(result.stderr).not.toMatch(/\n\s+at /);
         expect((await rows('events')).map((row) => row.id)).toEqual([1]);
@@ -894,9 +894,9 @@ export function defineTargetContract(harness: TargetHarness): void {
         for (const [name, spec] of settings) expect(spec.description, name).toMatch(/\w{3}/);
       });
 
-      it('a config error names the key and exits 2', async () => {
+      it('a config error names the key and exits 3', async () => {
         const result = await run(text(state({})), { batch_size_rows: 'lots' });
-        expect(result.code).toBe(2);
+        expect(result.code).toBe(3);
         expect(result.stderr).toMatch(/CRITICAL .*"batch_size_rows"/);
       });
     });
