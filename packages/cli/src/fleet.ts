@@ -51,8 +51,12 @@ interface Member {
 export async function runFleet(project: Project, file: string | undefined, names: readonly string[], cwd: string, options: FleetOptions): Promise<FleetResult> {
   const started = Date.now();
   const members = names.map((name) => planMember(project, file, name, cwd, options.stateTable));
-  const keyGroups = new Map<string, Member[]>();
-  for (const member of members) if (member.keyHash) keyGroups.set(member.keyHash, [...(keyGroups.get(member.keyHash) ?? []), member]);
+  // Pipelines per key over all of tapline.yml: one not selected still spent the key's requests.
+  const perKey = new Map<string, number>();
+  for (const name of Object.keys(project.pipelines)) {
+    const { keyHash } = names.includes(name) ? members.find((member) => member.name === name)! : planMember(project, file, name, cwd, options.stateTable);
+    if (keyHash) perKey.set(keyHash, (perKey.get(keyHash) ?? 0) + 1);
+  }
   const budgets = new SharedBudgets(project, file, cwd, options.stateTable);
   const summaries = new Map<string, RunSummary>();
   const finish = (summary: RunSummary): void => {
@@ -62,7 +66,7 @@ export async function runFleet(project: Project, file: string | undefined, names
   };
 
   await schedule(members, Math.max(1, options.jobs ?? 1), options.signal, async (member) => {
-    finish(await runMember(member, options, budgets, (keyGroups.get(member.keyHash ?? '')?.length ?? 0) > 1));
+    finish(await runMember(member, options, budgets, (perKey.get(member.keyHash ?? '') ?? 0) > 1));
   });
   for (const member of members) {
     if (!summaries.has(member.name)) finish(notStarted(member.name, options.signal?.reason));
