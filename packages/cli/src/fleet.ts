@@ -203,7 +203,15 @@ function pipelineLogger(log: Logger, name: string): Logger {
     if (typeof fields.source === 'string') return log.log(level, message, { ...fields, source: `${name} ${fields.source}` });
     log.log(level, message.startsWith(`pipeline ${name}`) ? message : `[${name}] ${message}`, fields);
   };
-  return { format: log.format, log: each, info: (m, f) => each('info', m, f), warn: (m, f) => each('warn', m, f), error: (m, f) => each('error', m, f) };
+  return {
+    format: log.format,
+    log: each,
+    debug: (m, f) => each('debug', m, f),
+    info: (m, f) => each('info', m, f),
+    warn: (m, f) => each('warn', m, f),
+    error: (m, f) => each('error', m, f),
+    metric: (type, metric, value, tags) => log.metric(type, metric, value, { ...tags, pipeline: name }),
+  };
 }
 
 function failed(pipeline: string, error: unknown): RunSummary {
