@@ -16,7 +16,7 @@ const SECRETS: Record<string, string[]> = {
 const abouts: About[] = [];
 beforeAll(async () => {
   for (const plugin of plugins()) abouts.push(await aboutOfAsync(plugin));
-});
+}, 300_000);
 
 describe('--about --format json, as Meltano reads it', () => {
   it('covers every tap and target', () => {
