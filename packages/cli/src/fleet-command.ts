@@ -60,18 +60,18 @@ export async function fleetCommand(args: string[], flags: FleetFlags, cwd: strin
 
 function checkFleetFlags(args: string[], flags: FleetFlags, usage: string): void {
   if (!flags.all && !flags.select?.length && !flags.tag?.length) {
-    throw new TaplineError(`--jobs runs several pipelines: choose them with --all, --select NAME|GLOB or --tag TAG.\n\n${usage}`);
+    throw new TaplineError(`--jobs runs several pipelines: choose them with --all, --select NAME|GLOB or --tag TAG.\n\n${usage}`, ExitCode.usage);
   }
   if (args.length > 0) {
-    throw new TaplineError(`tapline run --all/--select/--tag takes no <tap> <target> or <pipeline> (got ${args.join(' ')}): name pipelines with --select.\n\n${usage}`);
+    throw new TaplineError(`tapline run --all/--select/--tag takes no <tap> <target> or <pipeline> (got ${args.join(' ')}): name pipelines with --select.\n\n${usage}`, ExitCode.usage);
   }
   for (const flag of ['tap-config', 'target-config', 'pipeline'] as const) {
-    if (flags[flag] !== undefined) throw new TaplineError(`--${flag} applies to one pipeline, not to a fleet run: put the settings in tapline.yml.`);
+    if (flags[flag] !== undefined) throw new TaplineError(`--${flag} applies to one pipeline, not to a fleet run: put the settings in tapline.yml.`, ExitCode.usage);
   }
 }
 
 function parseJobs(jobs: string | undefined): number {
   if (jobs === undefined) return 1;
-  if (!/^\d+$/.test(jobs.trim()) || Number(jobs) < 1) throw new TaplineError(`--jobs must be a whole number of 1 or more, not "${jobs}".`);
+  if (!/^\d+$/.test(jobs.trim()) || Number(jobs) < 1) throw new TaplineError(`--jobs must be a whole number of 1 or more, not "${jobs}".`, ExitCode.usage);
   return Number(jobs);
 }

@@ -2,7 +2,7 @@
 // exclusively while it runs: its vendor key (by hash) and its DuckDB file.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { TaplineError } from './errors.js';
+import { ExitCode, TaplineError } from './errors.js';
 import { isProvider, type Provider } from './plugins.js';
 import type { Project } from './project.js';
 import type { PipelinePlan } from './pipeline.js';
@@ -27,7 +27,7 @@ export function selectPipelines(project: Project, file: string | undefined, sele
   for (const pattern of selection.select ?? []) {
     const matches = names.filter((name) => globMatches(pattern, name));
     if (matches.length === 0) {
-      throw new TaplineError(`--select ${pattern} matches no pipeline of ${where} (pipelines: ${names.join(', ')}).`);
+      throw new TaplineError(`--select ${pattern} matches no pipeline of ${where} (pipelines: ${names.join(', ')}).`, ExitCode.usage);
     }
     for (const name of matches) chosen.add(name);
   }
@@ -35,7 +35,7 @@ export function selectPipelines(project: Project, file: string | undefined, sele
     const matches = names.filter((name) => project.pipelines[name]!.tags.includes(tag));
     if (matches.length === 0) {
       const known = [...new Set(names.flatMap((name) => project.pipelines[name]!.tags))];
-      throw new TaplineError(`--tag ${tag} is on no pipeline of ${where} (tags: ${known.length > 0 ? known.join(', ') : 'none'}).`);
+      throw new TaplineError(`--tag ${tag} is on no pipeline of ${where} (tags: ${known.length > 0 ? known.join(', ') : 'none'}).`, ExitCode.usage);
     }
     for (const name of matches) chosen.add(name);
   }

@@ -143,14 +143,14 @@ describe.each(['postgres', 'duckdb'] as const)('two ClassMarker accounts in one 
       // The same tap now points at another account: refused, nothing loaded, one sentence saying how to start fresh.
       await write(second.config);
       const refused = await tapline(['run', 'school', '--summary-json'], { cwd: dir });
-      expect(refused.code).toBe(ExitCode.usage);
+      expect(refused.code).toBe(ExitCode.config);
       expect(refused.stderr).toContain(
         `Pipeline school's stored state was read from another account than tap ${tap} now reads (another api_key), and resuming from it would skip this account's history: ` +
           'start this account fresh by running again with --new-account (or tapline state clear school first)',
       );
       expect(refused.stderr).toContain('--new-account');
       expect(refused.stderr).toContain('tapline state clear school');
-      expect(JSON.parse(refused.stdout.trim())).toMatchObject({ pipeline: 'school', status: 'failed', exit_code: ExitCode.usage });
+      expect(JSON.parse(refused.stdout.trim())).toMatchObject({ pipeline: 'school', status: 'failed', exit_code: ExitCode.config });
       for (const secret of [first.config.api_key, second.config.api_key]) expect(refused.stderr).not.toContain(String(secret));
 
       const fresh = await tapline(['run', 'school', '--new-account', '--summary-json'], { cwd: dir });
@@ -216,7 +216,7 @@ describe("the demo's warehouse.duckdb reused for a real account", () => {
         JSON.stringify({ taps: { classmarker: { config: real.config } }, targets: { duckdb: { config: { path: 'warehouse.duckdb' } } } }),
       );
       const refused = await tapline(['run', 'classmarker', 'duckdb'], { cwd: dir });
-      expect(refused.code).toBe(ExitCode.usage);
+      expect(refused.code).toBe(ExitCode.config);
       expect(refused.stderr).toContain("Pipeline classmarker-to-duckdb's stored state was read from another account than tap classmarker now reads (another api_key)");
       expect(refused.stderr).toContain('tapline state clear classmarker-to-duckdb');
     } finally {

@@ -107,13 +107,13 @@ describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', ()
         },
       });
       const result = await tapline(['run', '--all', '--jobs', '2', '--summary-json'], { cwd: dir });
-      expect(result.code, result.stderr).toBe(3);
+      expect(result.code, result.stderr).toBe(10);
       const lines = jsonLines(result.stdout);
       const byName = Object.fromEntries(lines.slice(0, -1).map((line) => [line.pipeline, line]));
       expect(Object.keys(byName).sort()).toEqual(['cm-to-pg', 'oem-to-pg', 'tp-locked', 'tp-to-duckdb']);
       for (const name of ['cm-to-pg', 'tp-to-duckdb', 'oem-to-pg']) expect(byName[name], name).toMatchObject({ status: 'succeeded', exit_code: 0 });
-      expect(byName['tp-locked']).toMatchObject({ status: 'failed', exit_code: 3, error: expect.stringContaining('tap exited') });
-      expect(lines.at(-1)).toEqual({ total: { pipelines: 4, succeeded: 3, partial: 0, failed: 1, interrupted: 0, seconds: expect.any(Number), exit_code: 3 } });
+      expect(byName['tp-locked']).toMatchObject({ status: 'failed', exit_code: 10, error: expect.stringContaining('tap exited') });
+      expect(lines.at(-1)).toEqual({ total: { pipelines: 4, succeeded: 3, partial: 0, failed: 1, interrupted: 0, seconds: expect.any(Number), exit_code: 10 } });
 
       // One line per pipeline and a total, on stderr.
       expect(result.stderr).toMatch(/^ERROR pipeline tp-locked failed \(exit 3\): tap exited/m);

@@ -108,7 +108,7 @@ describe('a run waits for a notebook holding the DuckDB file', () => {
     expect((await runTarget(records(1))).status).toBe(0);
     const holder = await holdFile(place.path, 'READ_ONLY', 30_000);
     const run = await runTarget(records(2), { lock_timeout_seconds: 1 });
-    expect(run.status).toBe(5);
+    expect(run.status).toBe(4);
     const critical = run.stderr.split('\n').filter((line) => line.startsWith('CRITICAL'));
     expect(critical).toHaveLength(1);
     expect(critical[0]).toMatch(
@@ -121,14 +121,14 @@ describe('a run waits for a notebook holding the DuckDB file', () => {
     expect((await runTarget(records(1))).status).toBe(0);
     await holdFile(place.path, 'READ_WRITE', 30_000);
     const run = await runTarget(records(2), { lock_timeout_seconds: 0 });
-    expect(run.status).toBe(5);
+    expect(run.status).toBe(4);
     expect(run.stderr).toMatch(/is locked by .* \(PID \d+\) and lock_timeout_seconds is 0, so the run did not wait/);
     expect(run.stderr).not.toContain('waiting up to');
   });
 
   it('refuses a negative lock_timeout_seconds as a config error', async () => {
     const run = await runTarget(records(1), { lock_timeout_seconds: -1 });
-    expect(run.status).toBe(2);
+    expect(run.status).toBe(3);
     expect(run.stderr).toContain('lock_timeout_seconds');
   });
 });
