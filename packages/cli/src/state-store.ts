@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { stringifyJson } from '@tapline/singer';
 import type { BaseTargetConfig, TableRef } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from './errors.js';
-import { duckdbPath, openWarehouse, quoteIdent } from './warehouse.js';
+import { duckdbPath, openWarehouse } from './warehouse.js';
 import type { Warehouse } from './plugins.js';
 import { checkTargetConfig, stateTableOf, targetLibrary, targetSession, type TargetLibrary } from './target-packages.js';
 
@@ -105,7 +105,7 @@ export async function clearState(location: StateLocation, id: string): Promise<b
     if (!session) return false;
     try {
       if (!(await session.tableExists(table.schema, table.table))) return false;
-      const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
+      const qualified = session.qualify(table.schema, table.table);
       const before = await session.query(`SELECT 1 AS found FROM ${qualified} WHERE id = $1`, [id]);
       await session.query(`DELETE FROM ${qualified} WHERE id = $1`, [id]);
       return before.length > 0;

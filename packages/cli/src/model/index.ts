@@ -83,7 +83,7 @@ export async function modelSql(
   const providers: Provider[] = [];
   for (const model of PROVIDER_MODELS) {
     const schema = providerSchemas[model.provider] ?? model.provider;
-    const table = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+    const table = (name: string) => session.qualify(schema, name);
     let found = false;
     for (const source of model.results) {
       const types = await columnTypes(session, schema, source.table);
@@ -115,7 +115,7 @@ export async function modelSql(
     if (found) providers.push(model.provider);
   }
   const exam_results_sql = resultSelects.length ? resultSelects.join('\nUNION ALL\n') : EMPTY_RESULTS;
-  const target = (name: string) => `${quoteIdent(viewSchema)}.${quoteIdent(name)}`;
+  const target = (name: string) => session.qualify(viewSchema, name);
   const catalog = examSelects.length
     ? examSelects.join('\nUNION ALL\n')
     : 'SELECT CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS exam_id, CAST(NULL AS VARCHAR) AS exam_title WHERE 1 = 0';
@@ -205,7 +205,7 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
     const schema = options.schema ?? defaultSchema(options.kind, {});
     const providerSchemas = await findProviderSchemas(session, options);
     const built = await modelSql(session, providerSchemas, schema, options.exams);
-    const q = quoteIdent(schema);
+    const q = session.qualify(schema);
     // A provider's table of that name (exams) loaded into this schema: say so rather than fail on it.
     const clashes = await session.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('exam_results', 'exams') AND table_type <> 'VIEW'`,
