@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { stringifyJson } from '@tapline/singer';
 import type { BaseTargetConfig, TableRef } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from './errors.js';
-import { duckdbPath, openWarehouse, quoteIdent, type WaitLog } from './warehouse.js';
+import { duckdbPath, openWarehouse, type WaitLog } from './warehouse.js';
 import type { Warehouse } from './plugins.js';
 import type { AccountBinding } from './accounts.js';
 import { checkTargetConfig, stateTableOf, targetLibrary, targetSession, type TargetLibrary } from './target-packages.js';
@@ -111,13 +111,13 @@ export async function clearState(location: StateLocation, id: string): Promise<b
     if (!session) return false;
     try {
       if (!(await session.tableExists(table.schema, table.table))) return false;
-      const qualified = `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
+      const qualified = session.qualify(table.schema, table.table);
       const before = await session.query(`SELECT 1 AS found FROM ${qualified} WHERE id = $1`, [id]);
       await session.query(`DELETE FROM ${qualified} WHERE id = $1`, [id]);
       // The next run starts fresh, so it binds to whichever account its tap then reads.
       const bindings = bindingTable(table);
       if (await session.tableExists(bindings.schema, bindings.table)) {
-        await session.query(`DELETE FROM ${quoteIdent(bindings.schema)}.${quoteIdent(bindings.table)} WHERE pipeline = $1`, [id]);
+        await session.query(`DELETE FROM ${session.qualify(bindings.schema, bindings.table)} WHERE pipeline = $1`, [id]);
       }
       return before.length > 0;
     } finally {
@@ -145,7 +145,7 @@ export async function readBinding(location: StateLocation, id: string): Promise<
   try {
     if (!(await session.tableExists(bindings.schema, bindings.table))) return undefined;
     const [row] = await session.query(
-      `SELECT ${BINDING_COLUMNS.join(', ')} FROM ${quoteIdent(bindings.schema)}.${quoteIdent(bindings.table)} WHERE pipeline = $1`,
+      `SELECT ${BINDING_COLUMNS.join(', ')} FROM ${session.qualify(bindings.schema, bindings.table)} WHERE pipeline = $1`,
       [id],
     );
     return row as AccountBinding | undefined;
@@ -160,10 +160,10 @@ export async function readBinding(location: StateLocation, id: string): Promise<
 export async function writeBinding(location: StateLocation, id: string, binding: AccountBinding): Promise<void> {
   const { table } = await resolve(location, id);
   const bindings = bindingTable(table);
-  const qualified = `${quoteIdent(bindings.schema)}.${quoteIdent(bindings.table)}`;
   const session = (await openBindings(location, `bind pipeline ${id} to its account`, true))!;
+  const qualified = session.qualify(bindings.schema, bindings.table);
   try {
-    await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(bindings.schema)}`);
+    await session.query(`CREATE SCHEMA IF NOT EXISTS ${session.qualify(bindings.schema)}`);
     await session.query(
       `CREATE TABLE IF NOT EXISTS ${qualified} (pipeline VARCHAR PRIMARY KEY, account VARCHAR NOT NULL, vendor VARCHAR NOT NULL, ` +
         `base_url VARCHAR, credentials VARCHAR, bound_at TIMESTAMPTZ NOT NULL)`,

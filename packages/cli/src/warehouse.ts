@@ -18,6 +18,12 @@ export interface WarehouseSession {
    * changing the file outside a target run (the model's views). PostgreSQL readers need none.
    */
   publishSnapshot(): Promise<void>;
+  /**
+   * A schema's or table's name in SQL, each part quoted. In DuckDB it carries the catalog when the
+   * schema is named like it (DuckDB names the catalog after the file: in analytics.duckdb,
+   * `analytics.t` is ambiguous once a schema analytics exists).
+   */
+  qualify(...names: string[]): string;
   close(): Promise<void>;
 }
 
@@ -72,7 +78,8 @@ export async function openWarehouse(
         throw new TaplineError(`Cannot publish the notebooks' snapshot ${snapshot} (publish_snapshot): ${reason}.`, ExitCode.stateFailed);
       }
     };
-    return duckdbSession(instance, connection, schema, publish);
+    const catalog = (await connection.runAndReadAll('SELECT current_database()')).getRowsJS()[0]![0] as string;
+    return duckdbSession(instance, connection, schema, catalog, publish);
   }
   // Read as target-postgres reads it (the connection string parsed once, by the driver's parser),
   // and named by host, port, database and user only: the settings may hold a password in any form.
@@ -94,23 +101,30 @@ function snapshotSetting(config: Record<string, unknown>, cwd: string): boolean 
   return typeof setting === 'boolean' ? setting : undefined;
 }
 
+/** DuckDB compares catalog and schema names without regard to ASCII case. */
+const sameName = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
 function duckdbSession(
   instance: DuckDBInstance,
   connection: DuckDBConnection,
   schema: string,
+  catalog: string,
   publishSnapshot: () => Promise<void>,
 ): WarehouseSession {
   return {
     kind: 'duckdb',
     schema,
     publishSnapshot,
+    // The catalog only where a two-part name would be ambiguous: a view's body that names it stops
+    // working in a copy of the file under another name (a notebook's snapshot, an ATTACH ... AS).
+    qualify: (...names) => (sameName(names[0] ?? '', catalog) ? [catalog, ...names] : names).map(quoteIdent).join('.'),
     async query(sql, params) {
       const reader = await connection.runAndReadAll(sql, params as never);
       return reader.getRowObjectsJson() as Record<string, unknown>[];
     },
     async tableExists(schemaName, table) {
       const reader = await connection.runAndReadAll(
-        `SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,
+        `SELECT 1 FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = $1 AND table_name = $2`,
         [schemaName, table],
       );
       return reader.currentRowCount > 0;
@@ -126,6 +140,7 @@ function postgresSession(client: pg.Client, schema: string): WarehouseSession {
   return {
     kind: 'postgres',
     schema,
+    qualify: (...names) => names.map(quoteIdent).join('.'),
     async query(sql, params) {
       return (await client.query(sql, params)).rows as Record<string, unknown>[];
     },

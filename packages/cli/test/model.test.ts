@@ -168,6 +168,14 @@ describe('the unified model with no provider tables', () => {
     const columns = await duckdbRows(file, `SELECT column_name FROM information_schema.columns WHERE table_name = 'exams' ORDER BY ordinal_position`);
     expect(columns.map((c) => c.column_name)).toEqual(['provider', 'account', 'exam_id', 'exam_title', 'attempts', 'mean_score', 'mean_percentage', 'pass_rate']);
   });
+
+  it('works in a file named like the view schema (analytics.duckdb, --schema analytics), where DuckDB calls the catalog analytics too', async () => {
+    const file = path.join(dir, 'analytics.duckdb');
+    await duckdbRows(file, 'SELECT 1');
+    await buildModel({ kind: 'duckdb', config: { path: file }, cwd: dir, schema: 'analytics' });
+    await buildModel({ kind: 'duckdb', config: { path: file }, cwd: dir, schema: 'analytics' }); // again: the views are replaced
+    expect(await duckdbRows(file, 'SELECT count(*) AS n FROM analytics.analytics.exams')).toEqual([{ n: '0' }]);
+  });
 });
 
 /** The SQL statements of a README's ```sql blocks. */

@@ -100,6 +100,7 @@ export async function openDuckDBSession(
   const session = new DuckDBSession(instance, trace ? traced(guarded, trace) : guarded);
   if (options.snapshotPath) session.publishTo(new SnapshotPublisher(path, options.snapshotPath, options.log ?? stderrLogger));
   session.memoryLimitMb = memoryLimit === undefined ? memoryLimitMbFor(0) : null;
+  session.databaseName = (await connection.runAndReadAll('SELECT current_database()')).getRowsJS()[0]![0] as string;
   return session;
 }
 
@@ -156,6 +157,18 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
   ) {}
+
+  /**
+   * The database's catalog name (DuckDB names it after the file: `analytics` for analytics.duckdb).
+   * Every name the session writes carries it, since a schema named like the catalog makes a
+   * two-part name ambiguous.
+   */
+  databaseName = 'memory';
+
+  /** A table's full name in SQL: catalog, schema and table, each quoted. */
+  private sql(table: TableRef): string {
+    return `${ident(this.databaseName)}.${tableName(table)}`;
+  }
 
   /** The memory_limit this session set and may raise (MB), or null when the config set it. */
   memoryLimitMb: number | null = null;
@@ -243,7 +256,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   async ensureSchema(schema: string): Promise<void> {
-    await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`);
+    await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${ident(this.databaseName)}.${ident(schema)}`);
   }
 
   async describeTable(table: TableRef): Promise<ExistingTable | null> {
@@ -340,7 +353,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   async setTableComment(table: TableRef, comment: string): Promise<void> {
     this.changing(table);
-    await this.connection.run(`COMMENT ON TABLE ${tableName(table)} IS ${literal(comment)}`);
+    await this.connection.run(`COMMENT ON TABLE ${this.sql(table)} IS ${literal(comment)}`);
   }
 
   /** The description, kept beside the decimal marker the column may carry (types.ts). */
@@ -359,7 +372,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   }
 
   private async writeColumnComment(table: TableRef, column: string, comment: string | null): Promise<void> {
-    await this.connection.run(`COMMENT ON COLUMN ${tableName(table)}.${ident(column)} IS ${comment === null ? 'NULL' : literal(comment)}`);
+    await this.connection.run(`COMMENT ON COLUMN ${this.sql(table)}.${ident(column)} IS ${comment === null ? 'NULL' : literal(comment)}`);
   }
 
   /** Mark or unmark a column as exact decimals held as text, keeping its description. */
@@ -377,14 +390,14 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   async createTable(table: TableRef, columns: readonly ColumnDef[], _primaryKey: readonly string[]): Promise<void> {
     const defs = columns.map((column) => `${ident(column.name)} ${SQL_TYPE[column.kind]}`);
     this.changing(table);
-    await this.connection.run(`CREATE TABLE ${tableName(table)} (${defs.join(', ')})`);
+    await this.connection.run(`CREATE TABLE ${this.sql(table)} (${defs.join(', ')})`);
     this.keyCeilings.delete(tableName(table));
     this.sqlTypes.set(tableName(table), new Map(columns.map((column) => [column.name, SQL_TYPE[column.kind]])));
   }
 
   async dropTable(table: TableRef): Promise<void> {
     this.changing(table);
-    await this.connection.run(`DROP TABLE IF EXISTS ${tableName(table)}`);
+    await this.connection.run(`DROP TABLE IF EXISTS ${this.sql(table)}`);
     this.sqlTypes.delete(tableName(table));
     const prefix = `${tableName({ schema: foldCase(table.schema), table: foldCase(table.table) })}.`;
     for (const key of this.decimalText) if (key.startsWith(prefix)) this.decimalText.delete(key);
@@ -394,7 +407,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
     this.changing(table);
     await this.beforeAlter(table);
-    await this.connection.run(`ALTER TABLE ${tableName(table)} ADD COLUMN ${ident(column.name)} ${SQL_TYPE[column.kind]}`);
+    await this.connection.run(`ALTER TABLE ${this.sql(table)} ADD COLUMN ${ident(column.name)} ${SQL_TYPE[column.kind]}`);
     (await this.typesOf(table)).set(column.name, SQL_TYPE[column.kind]);
   }
 
@@ -421,7 +434,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
               ? ` USING CASE WHEN json_type(${name}) = 'VARCHAR' THEN ${name} ->> '$' ELSE CAST(${name} AS VARCHAR) END`
               : '';
       await this.beforeAlter(table);
-      await this.connection.run(`ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
+      await this.connection.run(`ALTER TABLE ${this.sql(table)} ALTER COLUMN ${name} TYPE ${SQL_TYPE[column.kind]}${using}`);
       // A text column that held exact decimals now holds any text: drop the marker.
       if (from === 'decimal') await this.markDecimalText(table, column.name, false);
       (await this.typesOf(table)).set(column.name, SQL_TYPE[column.kind]);
@@ -440,8 +453,9 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
    * constraints (made by hand) is not rebuilt: that would drop them, so the load stops and says so.
    */
   private async beforeAlter(table: TableRef): Promise<void> {
-    const name = tableName(table);
-    if (!this.rowsChanged.has(name)) return;
+    const key = tableName(table);
+    const name = this.sql(table);
+    if (!this.rowsChanged.has(key)) return;
     await this.fitMemory((await this.typesOf(table)).size); // the rebuild copies every column
     const constraints = await this.connection.runAndReadAll(
       `SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() AND ${SAME_TABLE}`,
@@ -459,15 +473,15 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     );
     const tableComment = await this.tableComment(table);
     const copy = `${table.table}__tapline_rebuild`;
-    await this.connection.run(`CREATE TABLE ${tableName({ schema: table.schema, table: copy })} AS SELECT * FROM ${name}`);
+    await this.connection.run(`CREATE TABLE ${this.sql({ schema: table.schema, table: copy })} AS SELECT * FROM ${name}`);
     await this.connection.run(`DROP TABLE ${name}`);
-    await this.connection.run(`ALTER TABLE ${tableName({ schema: table.schema, table: copy })} RENAME TO ${ident(table.table)}`);
+    await this.connection.run(`ALTER TABLE ${this.sql({ schema: table.schema, table: copy })} RENAME TO ${ident(table.table)}`);
     for (const [column, comment] of comments.getRowsJS() as [string, string][]) {
       await this.connection.run(`COMMENT ON COLUMN ${name}.${ident(column)} IS ${literal(comment)}`);
     }
     // The table's comment names the stream that owns it (target-kit table-owner.ts).
     if (tableComment !== null) await this.setTableComment(table, tableComment);
-    this.rowsChanged.delete(name);
+    this.rowsChanged.delete(key);
   }
 
   /** Column name -> SQL type of a table, read from the catalog once per session. */
@@ -495,7 +509,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
        FROM (
          SELECT v, ltrim(split_part(ltrim(m, '-'), '.', 1) || split_part(m, '.', 2), '0') AS digits,
                 length(split_part(m, '.', 2)) AS fraction, coalesce(TRY_CAST(nullif(split_part(v, 'e', 2), '') AS INTEGER), 0) AS e
-         FROM (SELECT v, split_part(v, 'e', 1) AS m FROM (SELECT lower(CAST(${name} AS VARCHAR)) AS v FROM ${tableName(table)} WHERE ${name} IS NOT NULL)))`,
+         FROM (SELECT v, split_part(v, 'e', 1) AS m FROM (SELECT lower(CAST(${name} AS VARCHAR)) AS v FROM ${this.sql(table)} WHERE ${name} IS NOT NULL)))`,
     );
     const [plain, integerDigits, scale, beyondHugeint] = result.getRowsJS()[0] as [boolean, bigint | number, bigint | number, boolean];
     return { text: !plain, integerDigits: Number(integerDigits), scale: Number(scale), beyondHugeint };
@@ -516,7 +530,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       this.keyCeilings.delete(tableName(table));
       await this.beforeAlter(table);
       await this.connection.run(
-        `ALTER TABLE ${tableName(table)} ALTER COLUMN ${name} TYPE ${wanted} USING CAST(CAST(${name} AS VARCHAR) AS ${wanted})`,
+        `ALTER TABLE ${this.sql(table)} ALTER COLUMN ${name} TYPE ${wanted} USING CAST(CAST(${name} AS VARCHAR) AS ${wanted})`,
       );
       types.set(column, wanted);
     }
@@ -595,15 +609,16 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
       const replace =
         cast.length === 0 ? '' : ` REPLACE (${cast.map(({ name, sqlType }) => `${castTo(name, sqlType)} AS ${ident(name)}`).join(', ')})`;
       const source = `SELECT *${replace}${batchedAt} FROM ${readCsvSql(file, inFile, longestLine)}`;
-      const target = tableName(batch.table);
+      const key = tableName(batch.table);
+      const target = this.sql(batch.table);
       const columns = columnList(batch.columns);
       const keyRange = this.integerKeyRange(batch, types);
-      if (batch.tableIsNew) this.keyCeilings.set(target, { column: batch.key[0] ?? '', ceiling: null });
+      if (batch.tableIsNew) this.keyCeilings.set(key, { column: batch.key[0] ?? '', ceiling: null });
       const insert = batch.mode === 'append' || batch.tableIsNew || (keyRange !== null && (await this.keysAreNew(batch, keyRange)));
       if (insert) {
         await this.run(batch, `INSERT INTO ${target} (${columns}) ${source}`, { file, typed, longestLine });
       } else {
-        this.rowsChanged.add(target);
+        this.rowsChanged.add(key);
         const changed = await this.run(batch, this.mergeSql(batch, target, columns, source), { file, typed, longestLine });
         // Each row of the batch inserts one row or updates the rows its key matches: more rows
         // changed than the batch holds means a key matched several (loaded under other
@@ -631,7 +646,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     const key = batch.key[0]!;
     let known = this.keyCeilings.get(target);
     if (known?.column !== key) {
-      const result = await this.connection.runAndReadAll(`SELECT max(${ident(key)}) FROM ${target}`);
+      const result = await this.connection.runAndReadAll(`SELECT max(${ident(key)}) FROM ${this.sql(batch.table)}`);
       const max = result.getRowsJS()[0]?.[0] as bigint | number | null | undefined;
       known = { column: key, ceiling: max === null || max === undefined ? null : BigInt(max) };
       this.keyCeilings.set(target, known);
@@ -736,23 +751,23 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     this.rowsChanged.add(tableName(table));
     const old = `(${ident(META.tableVersion)} < ${version.toString()} OR ${ident(META.tableVersion)} IS NULL)`;
     if (hard) {
-      await this.connection.run(`DELETE FROM ${tableName(table)} WHERE ${old}`);
+      await this.connection.run(`DELETE FROM ${this.sql(table)} WHERE ${old}`);
     } else {
       await this.connection.run(
-        `UPDATE ${tableName(table)} SET ${ident(META.deletedAt)} = now() WHERE ${old} AND ${ident(META.deletedAt)} IS NULL`,
+        `UPDATE ${this.sql(table)} SET ${ident(META.deletedAt)} = now() WHERE ${old} AND ${ident(META.deletedAt)} IS NULL`,
       );
     }
   }
 
   async deleteMarkedRows(table: TableRef): Promise<void> {
     this.rowsChanged.add(tableName(table));
-    await this.connection.run(`DELETE FROM ${tableName(table)} WHERE ${ident(META.deletedAt)} IS NOT NULL`);
+    await this.connection.run(`DELETE FROM ${this.sql(table)} WHERE ${ident(META.deletedAt)} IS NOT NULL`);
   }
 
   async ensureStateTable(table: TableRef): Promise<void> {
     this.changing(table);
     await this.connection.run(
-      `CREATE TABLE IF NOT EXISTS ${tableName(table)} (id VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ)`,
+      `CREATE TABLE IF NOT EXISTS ${this.sql(table)} (id VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ)`,
     );
   }
 
@@ -760,7 +775,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     // A large state (up to the kit's 32 MiB) is held a few times over while cast and stored, like a long line.
     await this.fitMemory(0, Buffer.byteLength(valueJson));
     await this.connection.run(
-      `INSERT INTO ${tableName(table)} (id, value, updated_at) VALUES ($1, CAST($2 AS JSON), now())
+      `INSERT INTO ${this.sql(table)} (id, value, updated_at) VALUES ($1, CAST($2 AS JSON), now())
        ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
       [id, valueJson],
     );
@@ -768,7 +783,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   async readState(table: TableRef, id: string): Promise<unknown> {
     if ((await this.describeTable(table)) === null) return undefined;
-    const result = await this.connection.runAndReadAll(`SELECT CAST(value AS VARCHAR) FROM ${tableName(table)} WHERE id = $1`, [id]);
+    const result = await this.connection.runAndReadAll(`SELECT CAST(value AS VARCHAR) FROM ${this.sql(table)} WHERE id = $1`, [id]);
     const text = result.getRowsJS()[0]?.[0] as string | null | undefined;
     return text === undefined || text === null ? undefined : parseJson(text);
   }

@@ -105,7 +105,7 @@ export async function modelSql(
     // An account whose tables were found in an earlier schema (default_target_schema before the provider's) is read once.
     if (found.some((a) => a.provider === account.provider && a.account === account.account)) continue;
     const model = PROVIDER_MODELS.find((m) => m.provider === account.provider)!;
-    const table = (name: string) => `${quoteIdent(account.schema)}.${quoteIdent(name)}`;
+    const table = (name: string) => session.qualify(account.schema, name);
     const labels = `'${model.provider}' AS provider, ${sqlText(account.account)} AS account`;
     let hasResults = false;
     for (const source of model.results) {
@@ -136,7 +136,7 @@ export async function modelSql(
     if (hasResults) found.push(account);
   }
   const exam_results_sql = resultSelects.length ? resultSelects.join('\nUNION ALL\n') : EMPTY_RESULTS;
-  const target = (name: string) => `${quoteIdent(viewSchema)}.${quoteIdent(name)}`;
+  const target = (name: string) => session.qualify(viewSchema, name);
   const catalog = examSelects.length
     ? examSelects.join('\nUNION ALL\n')
     : 'SELECT CAST(NULL AS VARCHAR) AS provider, CAST(NULL AS VARCHAR) AS account, CAST(NULL AS VARCHAR) AS exam_id, CAST(NULL AS VARCHAR) AS exam_title WHERE 1 = 0';
@@ -232,7 +232,7 @@ async function questionResultsSql(session: WarehouseSession, accounts: readonly 
     const q = new Columns(types, 'q');
     const mapped = source.map(q);
     const columns = [`'${source.provider}' AS provider`, `${sqlText(account.account)} AS account`, ...QUESTION_COLUMNS.map((c) => `${mapped[c]} AS ${c}`)];
-    selects.push(`SELECT ${columns.join(', ')} FROM ${quoteIdent(account.schema)}.${quoteIdent(source.table)} AS q${live(q, 'q')}`);
+    selects.push(`SELECT ${columns.join(', ')} FROM ${session.qualify(account.schema, source.table)} AS q${live(q, 'q')}`);
   }
   if (selects.length > 0) return selects.join('\nUNION ALL\n');
   const empty = QUESTION_COLUMNS.map((c) => `CAST(NULL AS ${QUESTION_NUMBERS.has(c) ? 'DOUBLE PRECISION' : 'VARCHAR'}) AS ${c}`);
@@ -256,7 +256,7 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
     const schema = options.schema ?? defaultSchema(options.kind, {});
     const candidates = options.accounts ?? candidateAccounts(options);
     const built = await modelSql(session, candidates, schema, options.exams);
-    const q = quoteIdent(schema);
+    const q = session.qualify(schema);
     // A provider's table of that name (exams) loaded into this schema: say so rather than fail on it.
     const clashes = await session.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('exam_results', 'exams', 'question_results') AND table_type <> 'VIEW'`,
@@ -291,7 +291,7 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
  */
 async function commentViews(session: WarehouseSession, schema: string): Promise<void> {
   for (const [view, doc] of Object.entries(VIEW_DOCS) as [keyof typeof VIEW_DOCS, string][]) {
-    const name = `${quoteIdent(schema)}.${quoteIdent(view)}`;
+    const name = session.qualify(schema, view);
     await session.query(`COMMENT ON VIEW ${name} IS ${sqlText(doc)}`);
     const columns = await session.query(
       `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
