@@ -116,9 +116,9 @@ describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', ()
       expect(lines.at(-1)).toEqual({ total: { pipelines: 4, succeeded: 3, partial: 0, failed: 1, interrupted: 0, seconds: expect.any(Number), exit_code: 10 } });
 
       // One line per pipeline and a total, on stderr.
-      expect(result.stderr).toMatch(/^ERROR pipeline tp-locked failed \(exit 3\): tap exited/m);
-      expect(result.stderr).toMatch(/^INFO  pipeline cm-to-pg succeeded in [\d.]+ s: \d+ rows$/m);
-      expect(result.stderr).toMatch(/^ERROR fleet: 4 pipelines in [\d.]+ s: 3 succeeded, 1 failed \(exit 3\)$/m);
+      expect(result.stderr).toMatch(/^ERROR pipeline tp-locked failed \(exit 10\): tap exited/m);
+      expect(result.stderr).toMatch(/^INFO pipeline cm-to-pg succeeded in [\d.]+ s: \d+ rows$/m);
+      expect(result.stderr).toMatch(/^ERROR fleet: 4 pipelines in [\d.]+ s: 3 succeeded, 1 failed \(exit 10\)$/m);
       // Never a secret, in any line.
       for (const secret of [tp.config.password, cm.config.api_key, cm.config.api_secret, oem.config.code]) {
         expect(result.stdout + result.stderr).not.toContain(String(secret));
@@ -157,8 +157,8 @@ describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', ()
       const lines = jsonLines(first.stdout);
       expect(lines.slice(0, -1).map((line) => line.status)).toEqual(['partial', 'partial']);
       expect(lines.at(-1).total).toMatchObject({ partial: 2, exit_code: 6 });
-      expect(first.stderr).toMatch(/^WARN  pipeline school-b partial in [\d.]+ s: the vendor's rate limit stopped the run \(run again after [^)]+\); streams not finished: .*link_results/m);
-      expect(first.stderr).toMatch(/^WARN  fleet: 2 pipelines in [\d.]+ s: 2 partial \(exit 6\)$/m);
+      expect(first.stderr).toMatch(/^WARN pipeline school-b partial in [\d.]+ s: the vendor's rate limit stopped the run \(run again after [^)]+\); streams not finished: .*link_results/m);
+      expect(first.stderr).toMatch(/^WARN fleet: 2 pipelines in [\d.]+ s: 2 partial \(exit 6\)$/m);
 
       // Straight after: the key's hour is spent, whichever pipeline spent it; nothing is sent.
       const spent = sim.requests.count();

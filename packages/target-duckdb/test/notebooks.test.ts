@@ -169,7 +169,7 @@ describe('notebooks read a published snapshot', () => {
   it('keeps the previous snapshot when a run fails', async () => {
     expect((await runTarget(records(1))).status).toBe(0);
     const bad = records(2).replace('{"id":2}', '{"id":"two"}');
-    expect((await runTarget(bad)).status).toBe(1);
+    expect((await runTarget(bad)).status).toBe(7);
     const reader = await holdFile(snapshot(), 'READ_ONLY', 1_000, 'SELECT count(*)::INT AS n FROM main.results');
     expect(reader.first).toEqual([{ n: 1 }]);
   });
