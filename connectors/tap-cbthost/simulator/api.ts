@@ -69,7 +69,11 @@ export function cbthostRoutes(world: CbtWorld, options: { massShape?: MassShape 
         if (results.length === 0) return { status: 404, body: { status: 'error', message: 'No results found for this test ID' } };
         // The document's prose promises "student array and summary"; its JSON example has only the array,
         // the default. `massShape` serves the summary beside the array or wraps both (inferred readings).
-        const students = results.map((result) => ({ cbt_pass_code: result.passCode, cbt_test_id: result.testId, cbt_total_score: result.score }));
+        const students = results.map((result) => ({
+          cbt_pass_code: result.passCode,
+          cbt_test_id: result.testId,
+          cbt_total_score: result.score,
+        }));
         const scores = results.map((result) => result.score).filter((score): score is number => score !== null);
         const summary = {
           total_students: results.length,

@@ -1,22 +1,21 @@
 // The CBTHost API simulator: start it in a test (startCbthostSimulator) or from the CLI (cbthost-simulator).
 import {
+  type ErrorAnswerSpec,
   errorAnswerArgs,
   errorAnswerFault,
-  seededRandom,
-  startSimulator,
-  type ErrorAnswerSpec,
   type RunningSimulator,
   type Seed,
   type StartOptions,
+  seededRandom,
+  startSimulator,
 } from '@tapline/simulator-kit';
-import { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
 import { cbthostRoutes, type MassShape } from './api.js';
-import { advanceWorld, generateWorld, type CbtResult, type CbtWorld } from './world.js';
-
-export type { CbtResult, CbtTest, CbtWorld } from './world.js';
-export { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
+import { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
+import { advanceWorld, type CbtResult, type CbtWorld, generateWorld } from './world.js';
 
 export type { MassShape } from './api.js';
+export { CBTHOST_ERROR_ANSWERS } from './error-answers.js';
+export type { CbtResult, CbtTest, CbtWorld } from './world.js';
 
 export interface CbthostSimulatorOptions extends StartOptions {
   seed?: Seed;
@@ -88,14 +87,21 @@ export async function startCbthostSimulator(options: CbthostSimulatorOptions = {
         advance: (args) => advance(typeof args.new_results === 'number' ? args.new_results : undefined),
         // {"pass_code", "test_id", "score": null} makes CBTHost send that result without a score.
         'set-score': (args) =>
-          setScore(String(args.pass_code), String(args.test_id), args.score === null || args.score === undefined ? null : Number(args.score)) ?? null,
+          setScore(
+            String(args.pass_code),
+            String(args.test_id),
+            args.score === null || args.score === undefined ? null : Number(args.score),
+          ) ?? null,
         remove: (args) => {
           const index = world.results.findIndex((r) => r.passCode === args.pass_code && r.testId === args.test_id);
           return index >= 0 ? world.results.splice(index, 1) : [];
         },
       },
     },
-    { ...options, faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(CBTHOST_ERROR_ANSWERS, spec))] },
+    {
+      ...options,
+      faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(CBTHOST_ERROR_ANSWERS, spec))],
+    },
   );
   errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(CBTHOST_ERROR_ANSWERS, spec));
   return { ...running, world, advance, setScore, errorAnswer };

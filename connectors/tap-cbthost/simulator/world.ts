@@ -94,7 +94,12 @@ export function advanceWorld(
   for (let i = 0; i < newResults && open.length > 0; i++) {
     const test = random.pick(open);
     const highest = Math.max(0, ...world.results.filter((r) => r.examPassCode === test.passCode).map((r) => Number(r.passCode.slice(-4))));
-    const result = { passCode: studentCode(test.passCode, highest + 1), examPassCode: test.passCode, testId: test.testId, score: random.int(0, 100) };
+    const result = {
+      passCode: studentCode(test.passCode, highest + 1),
+      examPassCode: test.passCode,
+      testId: test.testId,
+      score: random.int(0, 100),
+    };
     world.results.push(result);
     added.push(result);
   }

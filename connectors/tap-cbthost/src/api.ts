@@ -1,7 +1,7 @@
 // The CBTHost API profile: config, the Accept header every call needs, and what each error envelope means.
-import { successShape, vendorMessage, type Classifier, type HttpRequest, type Outcome, type ResponseToClassify } from '@tapline/http';
-import { defineApi } from '@tapline/tap-kit';
+import { type Classifier, type HttpRequest, type Outcome, type ResponseToClassify, successShape, vendorMessage } from '@tapline/http';
 import { SECRET_SETTING } from '@tapline/singer';
+import { defineApi } from '@tapline/tap-kit';
 import { z } from 'zod';
 
 const singleResult = z.object({
@@ -17,10 +17,7 @@ export const configSchema = z
       .default([])
       .describe("Exam pass codes: every student's result of each is read from GET /api/result/{pass_code}.")
       .meta(SECRET_SETTING),
-    results: z
-      .array(singleResult)
-      .default([])
-      .describe('Single results to read from GET /api/result (pass code + test id pairs).'),
+    results: z.array(singleResult).default([]).describe('Single results to read from GET /api/result (pass code + test id pairs).'),
   })
   .refine((config) => config.pass_codes.length + config.results.length > 0, {
     message: 'name at least one exam in pass_codes or one result in results',
@@ -44,7 +41,8 @@ function errorEnvelope(input: ResponseToClassify): ErrorEnvelope | undefined {
   const body = input.body as { status?: unknown; serverstatus?: unknown; message?: unknown } | null;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const declared = Number(body.serverstatus);
-  const isError = body.status === 'error' || (Number.isInteger(declared) && declared >= 400) || (input.status >= 400 && typeof body.message === 'string');
+  const isError =
+    body.status === 'error' || (Number.isInteger(declared) && declared >= 400) || (input.status >= 400 && typeof body.message === 'string');
   if (!isError) return undefined;
   return {
     status: Number.isInteger(declared) && declared >= 100 ? declared : input.status,
@@ -76,12 +74,16 @@ export function classifyFor(target: ResultTarget, config: CbthostConfig): Classi
     const envelope = errorEnvelope(input);
     if (envelope === undefined) return undefined;
     // No results for this exam (or pass code): skipped, and the kit keeps the rows earlier runs loaded.
-    if (isDocumentedNotFound(envelope)) return { action: 'skip', blame: 'config', message: `CBTHost has no results for ${subject}: ${envelope.message}` };
+    if (isDocumentedNotFound(envelope))
+      return { action: 'skip', blame: 'config', message: `CBTHost has no results for ${subject}: ${envelope.message}` };
     // docs/providers/cbthost.md: "Missing or invalid credentials will return a 401 Unauthorized response."
     if (envelope.status === 401) {
-      return fix(`CBTHost refused the pass code ${target.pass_code}${target.test_id === null ? '' : ` (test ${target.test_id})`} (${http(input, envelope)}); check pass_codes and results in your config`);
+      return fix(
+        `CBTHost refused the pass code ${target.pass_code}${target.test_id === null ? '' : ` (test ${target.test_id})`} (${http(input, envelope)}); check pass_codes and results in your config`,
+      );
     }
-    if (envelope.status === 400) return fix(`CBTHost rejected the request for ${subject} (${http(input, envelope)}); check pass_code and test_id in your config`);
+    if (envelope.status === 400)
+      return fix(`CBTHost rejected the request for ${subject} (${http(input, envelope)}); check pass_code and test_id in your config`);
     if (envelope.status === 404) {
       // A wrong base_url (or a proxy) answers 404 too; reading it as "no results" would end the
       // run with ACTIVATE_VERSION and an empty table downstream, so it stops the run instead.
@@ -91,20 +93,25 @@ export function classifyFor(target: ResultTarget, config: CbthostConfig): Classi
     }
     if (envelope.status === 429 || envelope.status >= 500) return undefined; // waited out or retried (the kit's default and unrecognisedBody)
     // Any other error, including one served with HTTP 200: never a page.
-    return fix(`CBTHost answered with an error for ${subject} (${http(input, envelope)}); check base_url and the pass codes in your config`);
+    return fix(
+      `CBTHost answered with an error for ${subject} (${http(input, envelope)}); check base_url and the pass codes in your config`,
+    );
   };
 }
 
 const fix = (message: string): Outcome => ({ action: 'fail', blame: 'config', message });
 
 /** A page: `{"status": "success", "data": [...]}` (mass) or `{"status": "success", "data": {...}}` (single) (docs/providers/cbthost.md). */
-const successEnvelope = successShape(
-  '{"status": "success", "data": ...}, the CBTHost result envelope',
-  (body) => {
-    const envelope = body as { status?: unknown; data?: unknown } | null;
-    return typeof envelope === 'object' && envelope !== null && envelope.status === 'success' && typeof envelope.data === 'object' && envelope.data !== null;
-  },
-);
+const successEnvelope = successShape('{"status": "success", "data": ...}, the CBTHost result envelope', (body) => {
+  const envelope = body as { status?: unknown; data?: unknown } | null;
+  return (
+    typeof envelope === 'object' &&
+    envelope !== null &&
+    envelope.status === 'success' &&
+    typeof envelope.data === 'object' &&
+    envelope.data !== null
+  );
+});
 
 /**
  * The results in a success answer: `data` itself when it is the array (the mass example) or one result
@@ -123,7 +130,13 @@ export function resultsOf(body: unknown): readonly unknown[] {
 export function requestFor(request: HttpRequest, target: ResultTarget, config: CbthostConfig): HttpRequest {
   const classify = classifyFor(target, config);
   if (target.test_id === null) return { ...request, classify };
-  return { ...request, path: '/api/result', endpoint: '/api/result', headers: singleHeaders({ pass_code: target.pass_code, test_id: target.test_id }), classify };
+  return {
+    ...request,
+    path: '/api/result',
+    endpoint: '/api/result',
+    headers: singleHeaders({ pass_code: target.pass_code, test_id: target.test_id }),
+    classify,
+  };
 }
 
 export const cbthost = defineApi<CbthostConfig>({

@@ -3,7 +3,7 @@ import { defineTap, packageVersion } from '@tapline/tap-kit';
 import { cbthost } from './api.js';
 import { results } from './streams/results.js';
 
-export { configSchema, type CbthostConfig } from './api.js';
+export { type CbthostConfig, configSchema } from './api.js';
 
 export const tap = defineTap({
   name: 'tap-cbthost',

@@ -1,7 +1,8 @@
 // tap-cbthost piped into the real targets: every result lands, and a result removed upstream disappears.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { duckdbWarehouse, landSync, perTest, postgresWarehouse } from '@tapline/testing/landing';
-import { startCbthostSimulator, type CbthostSimulator } from '../simulator/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CbthostSimulator, startCbthostSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 // Every simulator and warehouse a test starts is closed or dropped after it.

@@ -15,8 +15,12 @@ describe('odd records', () => {
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code, run.stderr).toBe(0);
     const results = recordsOf(run, 'results');
-    expect(results.find((r) => r.cbt_pass_code === blank.passCode && r.cbt_test_id === blank.testId)).toMatchObject({ cbt_total_score: null });
-    expect(results.filter((r) => r.cbt_test_id === exam.testId)).toHaveLength(sim.world.results.filter((r) => r.testId === exam.testId).length);
+    expect(results.find((r) => r.cbt_pass_code === blank.passCode && r.cbt_test_id === blank.testId)).toMatchObject({
+      cbt_total_score: null,
+    });
+    expect(results.filter((r) => r.cbt_test_id === exam.testId)).toHaveLength(
+      sim.world.results.filter((r) => r.testId === exam.testId).length,
+    );
     expect(recordsOf(run, '_sdc_rejected_records')).toEqual([]);
   });
 });

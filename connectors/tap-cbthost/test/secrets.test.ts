@@ -1,8 +1,9 @@
 // CBTHost pass codes are credentials (invalid ones get a 401, cbthost-api.txt): no pass code from the
 // config reaches stderr (request logs, errors, warnings, the SUMMARY line), at any log level.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { jsonFile, runTap } from '@tapline/testing/landing';
-import { startCbthostSimulator, type CbthostSimulator } from '../simulator/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CbthostSimulator, startCbthostSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 const running: CbthostSimulator[] = [];

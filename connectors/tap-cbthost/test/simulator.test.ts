@@ -1,6 +1,6 @@
 // The CBTHost simulator, over real HTTP: it must behave as docs/providers/cbthost.md describes.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCbthostSimulator, type CbthostSimulator, type CbthostSimulatorOptions } from '../simulator/index.js';
+import { type CbthostSimulator, type CbthostSimulatorOptions, startCbthostSimulator } from '../simulator/index.js';
 
 const running: CbthostSimulator[] = [];
 
@@ -95,7 +95,9 @@ describe('single result endpoint', () => {
       status: 400,
       body: { serverstatus: 400, message: 'Missing required headers: cbt_pass_code, test_id' },
     });
-    expect(await call(sim, '/api/result', { ...JSON_ACCEPT, 'cbt-pass-code': 'cbthost-zzzz-0001', 'test-id': result.testId })).toMatchObject({
+    expect(
+      await call(sim, '/api/result', { ...JSON_ACCEPT, 'cbt-pass-code': 'cbthost-zzzz-0001', 'test-id': result.testId }),
+    ).toMatchObject({
       status: 404,
       body: { serverstatus: 404, message: 'cbt pass code is invalid, or no record found' },
     });

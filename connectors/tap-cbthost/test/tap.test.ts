@@ -1,7 +1,8 @@
 // tap-cbthost against its simulator over real HTTP: full syncs, ACTIVATE_VERSION, every error envelope, config, discovery.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { jsonFile, recordsOf, runTap } from '@tapline/testing/landing';
-import { startCbthostSimulator, type CbthostSimulator, type CbthostSimulatorOptions } from '../simulator/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CbthostSimulator, type CbthostSimulatorOptions, startCbthostSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 const running: CbthostSimulator[] = [];
@@ -26,7 +27,9 @@ function expectedRows(sim: CbthostSimulator): string[] {
 }
 
 function rows(records: Array<Record<string, any>>): string[] {
-  const byKey = new Map(records.map((r) => [`${r.cbt_pass_code}|${r.cbt_test_id}`, `${r.cbt_pass_code}|${r.cbt_test_id}|${r.cbt_total_score}`]));
+  const byKey = new Map(
+    records.map((r) => [`${r.cbt_pass_code}|${r.cbt_test_id}`, `${r.cbt_pass_code}|${r.cbt_test_id}|${r.cbt_total_score}`]),
+  );
   return [...byKey.values()].sort();
 }
 
@@ -88,7 +91,9 @@ describe('errors', () => {
     expect(run.code).toBe(6);
     // Pass codes are credentials: named redacted (test/secrets.test.ts).
     expect(run.stderr).toContain('CBTHost has no results for exam [REDACTED]: No results found for this test ID');
-    expect(run.stderr).toContain(`WARN stream results (partition {"pass_code":"[REDACTED]","test_id":null}) answered "not found / no results"`);
+    expect(run.stderr).toContain(
+      `WARN stream results (partition {"pass_code":"[REDACTED]","test_id":null}) answered "not found / no results"`,
+    );
     expect(rows(recordsOf(run, 'results'))).toEqual(expectedRows(sim));
     expect(run.messages.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
   });
@@ -123,7 +128,11 @@ describe('errors', () => {
     const sim = await start();
     // A sign-in page in front of the API answers every path with 200.
     const signIn = '<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><form action="/login"></form></body></html>';
-    sim.faults.inject({ kind: 'respond', times: Infinity, response: { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: signIn } });
+    sim.faults.inject({
+      kind: 'respond',
+      times: Infinity,
+      response: { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: signIn },
+    });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(
@@ -168,7 +177,10 @@ describe('errors', () => {
     const sim = await start();
     const locked = sim.world.tests.find((t) => !t.apiEnabled)!;
     const result = sim.world.results.find((r) => r.testId === locked.testId)!;
-    const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, results: [{ pass_code: result.passCode, test_id: result.testId }] })]);
+    const run = await runTap(tap, [
+      '--config',
+      jsonFile({ ...sim.config, results: [{ pass_code: result.passCode, test_id: result.testId }] }),
+    ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`CBTHost refused the pass code [REDACTED] (test ${result.testId})`);
   });

@@ -1,8 +1,18 @@
 // tap-cbthost against every data variant of its simulator, over real HTTP and into both targets:
 // exams that share one test id (told apart by pass code) and results sent without a score.
+
+import {
+  duckdbWarehouse,
+  jsonFile,
+  landSync,
+  perTest,
+  postgresWarehouse,
+  recordsOf,
+  runTap,
+  type Warehouse,
+} from '@tapline/testing/landing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { duckdbWarehouse, jsonFile, landSync, perTest, postgresWarehouse, recordsOf, runTap, type Warehouse } from '@tapline/testing/landing';
-import { startCbthostSimulator, type CbthostSimulator, type CbthostSimulatorOptions } from '../simulator/index.js';
+import { type CbthostSimulator, type CbthostSimulatorOptions, startCbthostSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 const startSimulator = perTest(afterEach, startCbthostSimulator, (sim) => sim.close());
@@ -21,7 +31,8 @@ const VARIANTS: Record<string, CbthostSimulatorOptions> = {
 
 /** student pass code|test id|score|exam pass code (null for single reads), for what the config reads. */
 function held(sim: CbthostSimulator): string[] {
-  const single = (r: { passCode: string; testId: string }) => sim.config.results.some((s) => s.pass_code === r.passCode && s.test_id === r.testId);
+  const single = (r: { passCode: string; testId: string }) =>
+    sim.config.results.some((s) => s.pass_code === r.passCode && s.test_id === r.testId);
   return sim.world.results
     .filter((r) => sim.config.pass_codes.includes(r.examPassCode) || single(r))
     .map((r) => `${r.passCode}|${r.testId}|${r.score}|${sim.config.pass_codes.includes(r.examPassCode) ? r.examPassCode : null}`)
@@ -37,9 +48,14 @@ async function start(options: CbthostSimulatorOptions): Promise<CbthostSimulator
 
 describe('the simulator’s variants', () => {
   it('mass summary: served beside the array, or with the students inside data', async () => {
-    for (const [massShape, where] of [['beside', (b: any) => b.summary], ['inside', (b: any) => b.data.summary]] as const) {
+    for (const [massShape, where] of [
+      ['beside', (b: any) => b.summary],
+      ['inside', (b: any) => b.data.summary],
+    ] as const) {
       const sim = await start({ massShape });
-      const body = (await (await fetch(`${sim.baseUrl}/api/result/${sim.config.pass_codes[0]}`, { headers: { accept: 'application/json' } })).json()) as any;
+      const body = (await (
+        await fetch(`${sim.baseUrl}/api/result/${sim.config.pass_codes[0]}`, { headers: { accept: 'application/json' } })
+      ).json()) as any;
       expect(where(body)).toMatchObject({ total_students: expect.any(Number) });
       const students = massShape === 'inside' ? body.data.students : body.data;
       expect(students[0]).toHaveProperty('cbt_pass_code');
@@ -51,8 +67,12 @@ describe('the simulator’s variants', () => {
     expect(new Set(sim.world.tests.map((t) => t.testId)).size).toBe(1);
     expect(sim.world.tests[0]!.testId).toMatch(/@/);
     for (const code of sim.config.pass_codes) {
-      const answer = (await (await fetch(`${sim.baseUrl}/api/result/${code}`, { headers: { accept: 'application/json' } })).json()) as { data: { cbt_pass_code: string }[] };
-      expect(answer.data.map((r) => r.cbt_pass_code)).toEqual(sim.world.results.filter((r) => r.examPassCode === code).map((r) => r.passCode));
+      const answer = (await (await fetch(`${sim.baseUrl}/api/result/${code}`, { headers: { accept: 'application/json' } })).json()) as {
+        data: { cbt_pass_code: string }[];
+      };
+      expect(answer.data.map((r) => r.cbt_pass_code)).toEqual(
+        sim.world.results.filter((r) => r.examPassCode === code).map((r) => r.passCode),
+      );
     }
   });
 
@@ -60,7 +80,11 @@ describe('the simulator’s variants', () => {
     const sim = await start({ nullScores: true });
     const exam = sim.config.pass_codes[0]!;
     const read = async () =>
-      ((await (await fetch(`${sim.baseUrl}/api/result/${exam}`, { headers: { accept: 'application/json' } })).json()) as { data: { cbt_pass_code: string; cbt_total_score: unknown }[] }).data;
+      (
+        (await (await fetch(`${sim.baseUrl}/api/result/${exam}`, { headers: { accept: 'application/json' } })).json()) as {
+          data: { cbt_pass_code: string; cbt_total_score: unknown }[];
+        }
+      ).data;
     expect((await read()).some((r) => r.cbt_total_score === null)).toBe(true);
     const scored = (await read()).find((r) => r.cbt_total_score !== null)!;
     const control = await fetch(`${sim.baseUrl}/__simulator/actions/set-score`, {
@@ -90,8 +114,14 @@ describe.each(Object.entries(VARIANTS))('variant %s', (_name, options) => {
     expect(target.code).toBe(0);
     expect(rows(await place.query(`SELECT * FROM ${table(place)}`))).toEqual(held(sim));
   };
-  it('lands whole in DuckDB', lands(duckdb, () => 'main.results'));
-  it('lands whole in PostgreSQL', lands(postgres, (pg) => `"${pg.schema}".results`));
+  it(
+    'lands whole in DuckDB',
+    lands(duckdb, () => 'main.results'),
+  );
+  it(
+    'lands whole in PostgreSQL',
+    lands(postgres, (pg) => `"${pg.schema}".results`),
+  );
 });
 
 describe('exams that share one test id', () => {
@@ -179,6 +209,12 @@ describe('a result configured both ways (its exam in pass_codes, itself in resul
     const [row] = await place.query(`SELECT exam_pass_code, cbt_test_info FROM ${table(place)} WHERE cbt_pass_code = '${result.passCode}'`);
     expect(row).toMatchObject({ exam_pass_code: exam, cbt_test_info: expect.any(String) });
   };
-  it('lands with its exam pass code in DuckDB', lands(duckdb, () => 'main.results'));
-  it('lands with its exam pass code in PostgreSQL', lands(postgres, (pg) => `"${pg.schema}".results`));
+  it(
+    'lands with its exam pass code in DuckDB',
+    lands(duckdb, () => 'main.results'),
+  );
+  it(
+    'lands with its exam pass code in PostgreSQL',
+    lands(postgres, (pg) => `"${pg.schema}".results`),
+  );
 });

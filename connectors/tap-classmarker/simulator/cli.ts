@@ -10,11 +10,22 @@ await runSimulatorCli({
     'rate-limit-window-seconds': { type: 'number', default: 3600, description: 'length of the rate-limit window' },
     'group-results': { type: 'number', default: 500, description: 'seeded group results' },
     'link-results': { type: 'number', default: 2000, description: 'seeded link results' },
-    'numbers-as-strings': { type: 'boolean', default: false, description: 'send result ids/percentages/timestamps as strings (2012 sample form)' },
-    'legacy-payload': { type: 'boolean', default: false, description: 'the older result form: numbers as strings, no status/passed/percentage_passmark/certificate fields' },
+    'numbers-as-strings': {
+      type: 'boolean',
+      default: false,
+      description: 'send result ids/percentages/timestamps as strings (2012 sample form)',
+    },
+    'legacy-payload': {
+      type: 'boolean',
+      default: false,
+      description: 'the older result form: numbers as strings, no status/passed/percentage_passmark/certificate fields',
+    },
     'null-names': { type: 'boolean', default: false, description: 'some results carry null first and/or last names' },
     'blank-emails': { type: 'boolean', default: false, description: 'group results too may carry a blank e-mail ("" or spaces)' },
-    'awaiting-grading': { type: 'number', description: 'the latest N group and N link results still require grading (default: about 1 in 10 of the last 3 days)' },
+    'awaiting-grading': {
+      type: 'number',
+      description: 'the latest N group and N link results still require grading (default: about 1 in 10 of the last 3 days)',
+    },
     'error-http-status': { type: 'boolean', default: false, description: 'send 4xx/429/5xx with error envelopes instead of HTTP 200' },
     'error-answer': {
       type: 'string',
@@ -22,10 +33,26 @@ await runSimulatorCli({
         'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes unknown-code-200, error-message-200, bare-error-200, internal-error-200, request-limit-reached-200, null, html',
     },
     anchor: { type: 'number', description: 'UNIX seconds the seeded results end at (default: now)' },
-    'link-url-id': { type: 'boolean', default: false, description: "send links' link_url_id (off by default, as for an API key without that permission)" },
-    'view-results-url': { type: 'boolean', default: false, description: "send results' view_results_url (off by default, as in ClassMarker's API settings)" },
-    monitoring: { type: 'boolean', default: false, description: 'variant: results carry the newer test_type and monitor_events (proctoring) fields' },
-    'split-seconds-at-page-edge': { type: 'boolean', default: false, description: 'cut pages at limit even inside a second (the hazardous reading; the document promises no loss)' },
+    'link-url-id': {
+      type: 'boolean',
+      default: false,
+      description: "send links' link_url_id (off by default, as for an API key without that permission)",
+    },
+    'view-results-url': {
+      type: 'boolean',
+      default: false,
+      description: "send results' view_results_url (off by default, as in ClassMarker's API settings)",
+    },
+    monitoring: {
+      type: 'boolean',
+      default: false,
+      description: 'variant: results carry the newer test_type and monitor_events (proctoring) fields',
+    },
+    'split-seconds-at-page-edge': {
+      type: 'boolean',
+      default: false,
+      description: 'cut pages at limit even inside a second (the hazardous reading; the document promises no loss)',
+    },
   },
   start: ({ port, host, seed, faults, flags }) =>
     startClassMarkerSimulator({

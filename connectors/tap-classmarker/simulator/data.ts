@@ -1,5 +1,5 @@
 // The ClassMarker simulator's seeded data set: tests, groups, links, access lists and results.
-import { seededRandom, type SeededRandom, type Seed } from '@tapline/simulator-kit';
+import { type Seed, type SeededRandom, seededRandom } from '@tapline/simulator-kit';
 
 const DAY = 86_400;
 
@@ -151,14 +151,24 @@ export class ClassMarkerData {
     // Names with "&" exercise XML escaping [docs/providers/classmarker.md, "XML"].
     const groupNames = ['Internal Accounts department', 'Sales & Marketing', 'Warehouse staff', 'Graduate intake', 'Night shift'];
     groupNames.forEach((group_name, i) => {
-      this.groups.push({ group_id: 29_700 + i * 11 + random.int(0, 9), group_name, test_ids: random.shuffle(this.tests).slice(0, random.int(2, 4)).map((t) => t.test_id) });
+      this.groups.push({
+        group_id: 29_700 + i * 11 + random.int(0, 9),
+        group_name,
+        test_ids: random
+          .shuffle(this.tests)
+          .slice(0, random.int(2, 4))
+          .map((t) => t.test_id),
+      });
     });
     for (let i = 0; i < 8; i++) {
       const link: Link = {
         link_id: 38_600 + i * 13 + random.int(0, 9),
         link_name: `${random.pick(['New York', 'Lagos', 'Berlin', 'Mumbai', 'São Paulo', 'Osaka'])} ${random.pick(['Sales', 'Support', 'Applicants', 'Contractors'])} ${i + 1}`,
         link_url_id: random.alphanumeric(19),
-        test_ids: random.shuffle(this.tests).slice(0, random.int(1, 2)).map((t) => t.test_id),
+        test_ids: random
+          .shuffle(this.tests)
+          .slice(0, random.int(1, 2))
+          .map((t) => t.test_id),
       };
       if (i % 2 === 0) {
         const list: AccessList = { access_list_id: 123_400 + i, access_list_name: `${link.link_name} codes`, codes: new Set() };
@@ -175,8 +185,10 @@ export class ClassMarkerData {
     }
     this.nextLinkResultId = 22_000 + random.int(0, 999);
 
-    for (const time of finishTimes(random, options.groupResults, options.anchor)) this.groupResults.push(this.stored(this.makeGroupResult(time)));
-    for (const time of finishTimes(random, options.linkResults, options.anchor)) this.linkResults.push(this.stored(this.makeLinkResult(time)));
+    for (const time of finishTimes(random, options.groupResults, options.anchor))
+      this.groupResults.push(this.stored(this.makeGroupResult(time)));
+    for (const time of finishTimes(random, options.linkResults, options.anchor))
+      this.linkResults.push(this.stored(this.makeLinkResult(time)));
     this.applyVariants(seededRandom(`${String(options.seed)}/variants`), options);
   }
 
@@ -240,9 +252,19 @@ export class ClassMarkerData {
     let timing = this.timing(random, time_finished);
     const test_id = random.pick(group.test_ids);
     // (user_id, test_id, group_id, time_started) identifies a group result; keep it unique.
-    while (this.groupKeys.has(`${user.user_id}/${test_id}/${group.group_id}/${timing.time_started}`)) timing = this.timing(random, time_finished);
+    while (this.groupKeys.has(`${user.user_id}/${test_id}/${group.group_id}/${timing.time_started}`))
+      timing = this.timing(random, time_finished);
     this.groupKeys.add(`${user.user_id}/${test_id}/${group.group_id}/${timing.time_started}`);
-    return { user_id: user.user_id, first: user.first, last: user.last, email: user.email, test_id, group_id: group.group_id, ...this.scores(random, time_finished), ...timing };
+    return {
+      user_id: user.user_id,
+      first: user.first,
+      last: user.last,
+      email: user.email,
+      test_id,
+      group_id: group.group_id,
+      ...this.scores(random, time_finished),
+      ...timing,
+    };
   }
 
   private makeLinkResult(time_finished: number): LinkResult {
@@ -299,7 +321,10 @@ export class ClassMarkerData {
    */
   reopenResults(kind: 'group' | 'link', count: number, at: number): number[] {
     const pool = kind === 'group' ? this.groupResults : this.linkResults;
-    const chosen = this.random.shuffle(pool.map((_, i) => i)).slice(0, count).sort((a, b) => b - a);
+    const chosen = this.random
+      .shuffle(pool.map((_, i) => i))
+      .slice(0, count)
+      .sort((a, b) => b - a);
     const moved: Stored<GroupResult | LinkResult>[] = [];
     for (const index of chosen) {
       const [entry] = pool.splice(index, 1) as [Stored<GroupResult | LinkResult>];

@@ -1,5 +1,5 @@
 // ClassMarker response envelopes (ok / no_results / error) in JSON and XML [doc; docs/providers/classmarker.md].
-import { toXml, type SimulatorResponse } from '@tapline/simulator-kit';
+import { type SimulatorResponse, toXml } from '@tapline/simulator-kit';
 
 export type Format = 'json' | 'xml';
 
@@ -13,15 +13,18 @@ export const ERROR_MESSAGES = {
     'The requested URL you have tried to access does not exist. Please refer to https://www.classmarker.com/online-testing/docs/ for more information. Some issues could be: Incorrect URL, Incorrect ID used, Incorrect HTTP METHOD used.',
   incorrectUrlVersionNumber:
     'The requested URL version number is incorrect or missing. Please refer to https://www.classmarker.com/online-testing/docs/ for more information.',
-  incorrectUrlId: 'A requested URL ID is incorrect or missing. Please refer to https://www.classmarker.com/online-testing/docs/ for more information.',
-  incorrectRequestMethod: 'The request Method: %METHOD% is incorrect for this action. Please refer to https://www.classmarker.com/online-testing/docs/ for more information.',
+  incorrectUrlId:
+    'A requested URL ID is incorrect or missing. Please refer to https://www.classmarker.com/online-testing/docs/ for more information.',
+  incorrectRequestMethod:
+    'The request Method: %METHOD% is incorrect for this action. Please refer to https://www.classmarker.com/online-testing/docs/ for more information.',
   rateLimitExceeded:
     'You have reached the rate limit of %LIMIT% requests per hour. You can next make a request after the UNIX epoch timestamp value set in: next_request_after',
   timeStampOutOfRange:
     'Access denied. Timestamp issue. Recalculate the digital signature with each call. (There is a 5-minute window of time variance allowed.) Use seconds since the UNIX Epoch, not milliseconds. Make sure your server calling our service is in sync with an atomic clock.',
   finishedAfterTimestampTooEarly:
     'Your finishedAfterTimestamp is too early. It can only be within the last 3 months. Contact Us to activate a 7 day period to download all your results.',
-  offlineMaintenance: 'Access denied. ClassMarker is currently down for maintenance. Check https://www.classmarker.com/msg/ for more details',
+  offlineMaintenance:
+    'Access denied. ClassMarker is currently down for maintenance. Check https://www.classmarker.com/msg/ for more details',
   noApiKeyExists: 'Access denied. No API key exists.',
   accountNotUpgraded: 'Access denied. The ClassMarker account is not currently upgraded. Upgrade for API access.',
   internalError100: 'Internal error. Contact ClassMarker with API Error code 100 if error persists.',
@@ -72,7 +75,17 @@ export interface RenderOptions {
 }
 
 /** Fields kept numeric even in the string-typed (2012 sample) vintage, as in that sample [doc CM-S1]. */
-const ALWAYS_NUMERIC = new Set(['server_timestamp', 'finished_after_timestamp_used', 'num_results_available', 'num_results_returned', 'next_finished_after_timestamp', 'next_request_after', 'link_result_id', 'points_scored', 'points_available']);
+const ALWAYS_NUMERIC = new Set([
+  'server_timestamp',
+  'finished_after_timestamp_used',
+  'num_results_available',
+  'num_results_returned',
+  'next_finished_after_timestamp',
+  'next_request_after',
+  'link_result_id',
+  'points_scored',
+  'points_available',
+]);
 
 /** The 2012 sample sends ids, percentages and timestamps inside results as strings [doc; docs/providers/classmarker.md, "Variants"]. */
 function stringifyNumbers(value: unknown, key = ''): unknown {
@@ -105,7 +118,11 @@ function toXmlShape(value: unknown): unknown {
 export function render(envelope: Record<string, unknown>, options: RenderOptions, httpStatus = 200): SimulatorResponse {
   const body = options.numbersAsStrings ? (stringifyNumbers(envelope) as Record<string, unknown>) : envelope;
   if (options.format === 'xml') {
-    return { status: httpStatus, headers: { 'content-type': 'application/xml; charset=utf-8' }, body: toXml('response', toXmlShape(body) as Record<string, unknown>) };
+    return {
+      status: httpStatus,
+      headers: { 'content-type': 'application/xml; charset=utf-8' },
+      body: toXml('response', toXmlShape(body) as Record<string, unknown>),
+    };
   }
   return { status: httpStatus, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
 }

@@ -1,20 +1,23 @@
 // A local simulator of the ClassMarker v1 API, built on the @tapline/simulator-kit.
 import { createHash } from 'node:crypto';
 import {
-  startSimulator,
+  type ErrorAnswerSpec,
+  errorAnswerArgs,
+  errorAnswerFault,
   type FaultSpec,
   type RouteDefinition,
   type RunningSimulator,
   type Seed,
   type SimulatorRequest,
   type SimulatorResponse,
+  seededRandom,
+  startSimulator,
 } from '@tapline/simulator-kit';
-import { errorAnswerArgs, errorAnswerFault, seededRandom, type ErrorAnswerSpec } from '@tapline/simulator-kit';
-import { CLASSMARKER_ERROR_ANSWERS } from './error-answers.js';
 import { ClassMarkerData, type GroupResult, type LinkResult, type Stored } from './data.js';
-import { errorEnvelope, render, renderError, type ErrorCode, type Format, type RenderOptions } from './envelope.js';
+import { type ErrorCode, errorEnvelope, type Format, type RenderOptions, render, renderError } from './envelope.js';
+import { CLASSMARKER_ERROR_ANSWERS } from './error-answers.js';
 
-export { ClassMarkerData, type GroupResult, type LinkResult, type Test, type Group, type Link, type AccessList } from './data.js';
+export { type AccessList, ClassMarkerData, type Group, type GroupResult, type Link, type LinkResult, type Test } from './data.js';
 export { ERROR_MESSAGES, type ErrorCode } from './envelope.js';
 export { CLASSMARKER_ERROR_ANSWERS } from './error-answers.js';
 
@@ -139,7 +142,14 @@ function formatOf(path: string): Format {
 const isUnsignedInteger = (text: string) => /^\d+$/.test(text);
 
 /** Result fields the older payload form does not have (the 2012 sample; docs/providers/classmarker.md). */
-const NEWER_RESULT_FIELDS = ['status', 'passed', 'percentage_passmark', 'give_certificate_only_when_passed', 'certificate_url', 'certificate_serial'] as const;
+const NEWER_RESULT_FIELDS = [
+  'status',
+  'passed',
+  'percentage_passmark',
+  'give_certificate_only_when_passed',
+  'certificate_url',
+  'certificate_serial',
+] as const;
 
 /** The newer proctoring fields of one result, derived from it (so the same result always says the same). */
 function monitoringFields(result: GroupResult | LinkResult) {
@@ -152,7 +162,11 @@ function monitoringFields(result: GroupResult | LinkResult) {
       camera_monitoring: count === 2 ? 'Enabled' : 'Disabled',
       total_event_count: count,
       total_seconds_away: away,
-      events: Array.from({ length: count }, (_, i) => ({ timestamp: result.time_started + 60 * (i + 1), event: 'left_test_window', seconds_away: 7 })),
+      events: Array.from({ length: count }, (_, i) => ({
+        timestamp: result.time_started + 60 * (i + 1),
+        event: 'left_test_window',
+        seconds_away: 7,
+      })),
     },
   };
 }
@@ -187,7 +201,11 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
   });
 
   const errorsSent: ErrorCode[] = [];
-  const fail = (request: Pick<SimulatorRequest, 'path'>, code: ErrorCode, extra: { finishedAfter?: number; nextRequestAfter?: number; substitutions?: Record<string, string> } = {}) => {
+  const fail = (
+    request: Pick<SimulatorRequest, 'path'>,
+    code: ErrorCode,
+    extra: { finishedAfter?: number; nextRequestAfter?: number; substitutions?: Record<string, string> } = {},
+  ) => {
     errorsSent.push(code);
     return renderError(
       code,
@@ -209,10 +227,12 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     if (!key || key !== apiKey || account.keyState === 'deleted') return fail(request, 'noApiKeyExists');
     const timestamp = request.query.get('timestamp') ?? '';
     // A millisecond timestamp is simply far out of the window ("Use seconds … not milliseconds" [doc]).
-    if (!isUnsignedInteger(timestamp) || Math.abs(Number(timestamp) - now()) > TIMESTAMP_WINDOW_SECONDS) return fail(request, 'timeStampOutOfRange');
+    if (!isUnsignedInteger(timestamp) || Math.abs(Number(timestamp) - now()) > TIMESTAMP_WINDOW_SECONDS)
+      return fail(request, 'timeStampOutOfRange');
     const signature = request.query.get('signature') ?? '';
     // Lowercase hex only: "The md5() signature hash should be created in lowercase" [doc].
-    if (!algorithms.some((algorithm) => hash(algorithm, `${key}${apiSecret}${timestamp}`) === signature)) return fail(request, 'apiKeyAuthFail');
+    if (!algorithms.some((algorithm) => hash(algorithm, `${key}${apiSecret}${timestamp}`) === signature))
+      return fail(request, 'apiKeyAuthFail');
     if (account.keyState === 'inactive') return fail(request, 'apiKeyInactive');
     if (!account.upgraded) return fail(request, 'accountNotUpgraded');
     if (rateLimited) {
@@ -268,7 +288,9 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
         status: 'ok',
         request_path: 'v1',
         server_timestamp: now(),
-        groups: data.groups.map((group) => ({ group: { group_name: group.group_name, group_id: group.group_id, assigned_tests: wrapTests(group.test_ids) } })),
+        groups: data.groups.map((group) => ({
+          group: { group_name: group.group_name, group_id: group.group_id, assigned_tests: wrapTests(group.test_ids) },
+        })),
         links: data.links.map((link) => ({ link: { ...linkSummary(link), assigned_tests: wrapTests(link.test_ids) } })),
       },
       renderOptions(format),
@@ -296,7 +318,8 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
   ): SimulatorResponse {
     const rawAfter = request.query.get('finishedAfterTimestamp');
     const rawLimit = request.query.get('limit');
-    if ((rawAfter !== null && !isUnsignedInteger(rawAfter)) || (rawLimit !== null && !isUnsignedInteger(rawLimit))) return fail(request, 'requestParamValidationError');
+    if ((rawAfter !== null && !isUnsignedInteger(rawAfter)) || (rawLimit !== null && !isUnsignedInteger(rawLimit)))
+      return fail(request, 'requestParamValidationError');
     const current = now();
     const after = rawAfter === null ? current - DEFAULT_LOOKBACK_SECONDS : Number(rawAfter);
     if (after < threeMonthsBefore(current)) return fail(request, 'finishedAfterTimestampTooEarly', { finishedAfter: after });
@@ -311,7 +334,10 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     const requestPath = requestPathOf(request.path);
     if (matching.length === 0) {
       // Empty: status, request_path, server_timestamp, finished_after_timestamp_used only [doc; docs/providers/classmarker.md, "Envelopes"].
-      return render({ status: 'no_results', request_path: requestPath, server_timestamp: current, finished_after_timestamp_used: after }, renderOptions(format));
+      return render(
+        { status: 'no_results', request_path: requestPath, server_timestamp: current, finished_after_timestamp_used: after },
+        renderOptions(format),
+      );
     }
     let cut = Math.min(limit, matching.length);
     const edge = matching[cut - 1]!.result.time_finished;
@@ -387,7 +413,10 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
       return fail(request, 'invalidJson');
     }
     if (!Array.isArray(codes) || !codes.every((code) => typeof code === 'string')) return fail(request, 'invalidJson');
-    const valid = codes.length >= 1 && codes.length <= MAX_CODES_PER_REQUEST && codes.every((code: string) => code.length >= 1 && code.length <= MAX_CODE_LENGTH);
+    const valid =
+      codes.length >= 1 &&
+      codes.length <= MAX_CODES_PER_REQUEST &&
+      codes.every((code: string) => code.length >= 1 && code.length <= MAX_CODE_LENGTH);
     if (!valid) return fail(request, 'payloadValidationError');
     let changed = 0;
     if (request.method === 'POST') {
@@ -418,11 +447,38 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
 
   const routes: RouteDefinition[] = [
     { name: 'catalog', method: 'GET', path: '/v1.:format', handle: endpoint(true, catalog) },
-    { name: 'groups_recent_results', method: 'GET', path: '/v1/groups/recent_results.:format', handle: endpoint(true, (req, format) => recentResults(req, format, 'group', data.groupResults, () => true, { request_type: 'groups_recent_results' })) },
-    { name: 'links_recent_results', method: 'GET', path: '/v1/links/recent_results.:format', handle: endpoint(true, (req, format) => recentResults(req, format, 'link', data.linkResults, () => true)) },
-    { name: 'group_test_recent_results', method: 'GET', path: '/v1/groups/:group_id/tests/:test_id/recent_results.:format', handle: endpoint(true, groupTestResults) },
-    { name: 'link_test_recent_results', method: 'GET', path: '/v1/links/:link_id/tests/:test_id/recent_results.:format', handle: endpoint(true, linkTestResults) },
-    { name: 'access_list', method: ['POST', 'DELETE'], path: '/v1/accesslists/:access_list_id.:format', handle: endpoint(false, accessList) },
+    {
+      name: 'groups_recent_results',
+      method: 'GET',
+      path: '/v1/groups/recent_results.:format',
+      handle: endpoint(true, (req, format) =>
+        recentResults(req, format, 'group', data.groupResults, () => true, { request_type: 'groups_recent_results' }),
+      ),
+    },
+    {
+      name: 'links_recent_results',
+      method: 'GET',
+      path: '/v1/links/recent_results.:format',
+      handle: endpoint(true, (req, format) => recentResults(req, format, 'link', data.linkResults, () => true)),
+    },
+    {
+      name: 'group_test_recent_results',
+      method: 'GET',
+      path: '/v1/groups/:group_id/tests/:test_id/recent_results.:format',
+      handle: endpoint(true, groupTestResults),
+    },
+    {
+      name: 'link_test_recent_results',
+      method: 'GET',
+      path: '/v1/links/:link_id/tests/:test_id/recent_results.:format',
+      handle: endpoint(true, linkTestResults),
+    },
+    {
+      name: 'access_list',
+      method: ['POST', 'DELETE'],
+      path: '/v1/accesslists/:access_list_id.:format',
+      handle: endpoint(false, accessList),
+    },
   ];
 
   const addResults = (kind: 'group' | 'link', count: number) => data.addResults(kind, count, now());
@@ -440,7 +496,8 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
       name: 'classmarker',
       routes,
       tapConfig: (baseUrl) => ({ api_key: apiKey, api_secret: apiSecret, base_url: baseUrl }),
-      rateLimitResponse: (request, seconds) => fail(request, 'rateLimitExceeded', { nextRequestAfter: now() + seconds, substitutions: { LIMIT: String(limitPerWindow) } }),
+      rateLimitResponse: (request, seconds) =>
+        fail(request, 'rateLimitExceeded', { nextRequestAfter: now() + seconds, substitutions: { LIMIT: String(limitPerWindow) } }),
       notFound: (request, reason) => {
         if (reason === 'wrong-method') return fail(request, 'incorrectRequestMethod', { substitutions: { METHOD: request.method } });
         if (!/^\/v1([./]|$)/.test(request.path)) return fail(request, 'incorrectUrlVersionNumber');
@@ -450,7 +507,12 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
         'add-results': (args) => addResults(kindOf(args.kind), Number(args.count ?? 1)),
         'reopen-results': (args) => reopenResults(kindOf(args.kind), Number(args.count ?? 1)),
         'grade-pending': (args) => gradePending(kindOf(args.kind), args.count === undefined ? undefined : Number(args.count)).length,
-        'edit-points': (args) => editPoints(kindOf(args.kind), Number(args.count ?? 1), args.within_seconds === undefined ? undefined : Number(args.within_seconds)).length,
+        'edit-points': (args) =>
+          editPoints(
+            kindOf(args.kind),
+            Number(args.count ?? 1),
+            args.within_seconds === undefined ? undefined : Number(args.within_seconds),
+          ).length,
         'delete-group': (args) => deleteGroupOrLink('group', Number(args.group_id)),
         'delete-link': (args) => deleteGroupOrLink('link', Number(args.link_id)),
         'set-account': (args) => Object.assign(account, args),
@@ -485,7 +547,14 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
 }
 
 /** The envelope of an error, for tests that inject one as a canned response. */
-export function classMarkerErrorEnvelope(code: ErrorCode, options: { requestPath?: string; serverTimestamp?: number; nextRequestAfter?: number } = {}): Record<string, unknown> {
-  return errorEnvelope(code, { requestPath: options.requestPath ?? 'v1', serverTimestamp: options.serverTimestamp ?? Math.floor(Date.now() / 1000), nextRequestAfter: options.nextRequestAfter });
+export function classMarkerErrorEnvelope(
+  code: ErrorCode,
+  options: { requestPath?: string; serverTimestamp?: number; nextRequestAfter?: number } = {},
+): Record<string, unknown> {
+  return errorEnvelope(code, {
+    requestPath: options.requestPath ?? 'v1',
+    serverTimestamp: options.serverTimestamp ?? Math.floor(Date.now() / 1000),
+    nextRequestAfter: options.nextRequestAfter,
+  });
 }
 export { resultWebhookBody, sendResultWebhook, type WebhookPayloadOptions } from './webhooks.js';

@@ -49,9 +49,23 @@ export function resultWebhookBody(data: ClassMarkerData, result: GroupResult | L
   if (options.questions) {
     const scored = result.points_scored;
     body.questions = [
-      { question_id: 1, question_type: 'multiplechoice', category_id: 1, points_available: result.points_available, points_scored: scored, question: 'Which is right?', options: { A: { content: 'This/that' }, B: { content: 'Other' } }, correct_option: 'A', user_response: scored > 0 ? 'A' : 'B', result: scored > 0 ? 'correct' : 'incorrect', feedback: '' },
+      {
+        question_id: 1,
+        question_type: 'multiplechoice',
+        category_id: 1,
+        points_available: result.points_available,
+        points_scored: scored,
+        question: 'Which is right?',
+        options: { A: { content: 'This/that' }, B: { content: 'Other' } },
+        correct_option: 'A',
+        user_response: scored > 0 ? 'A' : 'B',
+        result: scored > 0 ? 'correct' : 'incorrect',
+        feedback: '',
+      },
     ];
-    body.category_results = [{ category_id: 1, name: 'General', percentage: result.percentage, points_available: result.points_available, points_scored: scored }];
+    body.category_results = [
+      { category_id: 1, name: 'General', percentage: result.percentage, points_available: result.points_available, points_scored: scored },
+    ];
   }
   return phpJson(body);
 }

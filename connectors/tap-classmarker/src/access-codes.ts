@@ -1,7 +1,7 @@
 // `tap-classmarker access-codes add|remove --list ID --file codes.txt`: the access-list write API.
 import { readFileSync } from 'node:fs';
 import { createHttpClient } from '@tapline/http';
-import { TapError, UsageError, type Subcommand } from '@tapline/tap-kit';
+import { type Subcommand, TapError, UsageError } from '@tapline/tap-kit';
 import { classMarkerHttp } from './api.js';
 import type { ClassMarkerConfig } from './config.js';
 
@@ -21,7 +21,10 @@ export function readCodes(file: string): string[] {
     const code = line.trim();
     if (code === '') return;
     if (code.length > MAX_CODE_LENGTH) {
-      throw new TapError(`${file} line ${index + 1}: an access code is at most ${MAX_CODE_LENGTH} characters (this one has ${code.length}).`, 'config');
+      throw new TapError(
+        `${file} line ${index + 1}: an access code is at most ${MAX_CODE_LENGTH} characters (this one has ${code.length}).`,
+        'config',
+      );
     }
     codes.add(code);
   });
@@ -40,7 +43,12 @@ export const accessCodes: Subcommand<ClassMarkerConfig> = {
     if (!flags.file || flags.file === 'true') throw new UsageError('access-codes needs --file with one code per line.');
     const codes = readCodes(flags.file);
     // "API Rate Limits do not apply when adding or removing Access codes" [doc]: no hourly budget here.
-    const http = createHttpClient({ ...classMarkerHttp(config, { budget: false }), baseUrl: config.base_url, logger: log, secrets: { values: [config.api_key, config.api_secret] } });
+    const http = createHttpClient({
+      ...classMarkerHttp(config, { budget: false }),
+      baseUrl: config.base_url,
+      logger: log,
+      secrets: { values: [config.api_key, config.api_secret] },
+    });
     try {
       let changed = 0;
       let total: unknown;
@@ -57,7 +65,9 @@ export const accessCodes: Subcommand<ClassMarkerConfig> = {
         total = summary.num_codes_total;
         log.info(`access list ${list}: batch ${start / BATCH + 1} of ${Math.ceil(codes.length / BATCH)} sent (${batch.length} codes).`);
       }
-      log.info(`access list ${list}: ${changed} of ${codes.length} codes ${action === 'add' ? 'added' : 'removed'}; the list now holds ${String(total)} codes.`);
+      log.info(
+        `access list ${list}: ${changed} of ${codes.length} codes ${action === 'add' ? 'added' : 'removed'}; the list now holds ${String(total)} codes.`,
+      );
     } finally {
       await http.close();
     }

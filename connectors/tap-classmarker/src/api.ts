@@ -1,8 +1,17 @@
 // The ClassMarker API profile: request signing, error envelopes, the hourly budget and time paging.
 import { createHash } from 'node:crypto';
-import { byBody, successShape, vendorMessage, type Auth, type HttpClientOptions, type Outcome, type Pagination, type Paginator } from '@tapline/http';
-import { defineApi, TapError, type StreamContext } from '@tapline/tap-kit';
-import { configSchema, type ClassMarkerConfig } from './config.js';
+import {
+  type Auth,
+  byBody,
+  type HttpClientOptions,
+  type Outcome,
+  type Pagination,
+  type Paginator,
+  successShape,
+  vendorMessage,
+} from '@tapline/http';
+import { defineApi, type StreamContext, TapError } from '@tapline/tap-kit';
+import { type ClassMarkerConfig, configSchema } from './config.js';
 
 const HOUR_MS = 3_600_000;
 /** "By default up to 200 results are returned … decrease … but not increase" [doc]. */
@@ -56,7 +65,8 @@ function classifyEnvelope(clock: ServerClock) {
     const envelope = body as Envelope | null;
     if (typeof envelope !== 'object' || envelope === null) return undefined;
     // The 2012 sample's rate-limit status, superseded by rateLimitExceeded (docs/providers/classmarker.md, "Errors").
-    if (envelope.status === 'request_limit_reached') return { action: 'rate_limited', blame: 'transient', message: 'ClassMarker reports the hourly request limit was reached' };
+    if (envelope.status === 'request_limit_reached')
+      return { action: 'rate_limited', blame: 'transient', message: 'ClassMarker reports the hourly request limit was reached' };
     if (envelope.status !== 'error') return undefined;
     const code = envelope.error?.error_code ?? '(none)';
     // The words from whichever key holds them: error.error_message as documented, else error.message, message, ...
@@ -64,17 +74,29 @@ function classifyEnvelope(clock: ServerClock) {
     const said = words !== undefined ? ` ClassMarker says: "${words}"` : '';
     switch (code) {
       case 'apiKeyAuthFail':
-        return fix('config', `ClassMarker rejected the signature (apiKeyAuthFail): check api_key and api_secret, and try signature_algorithm "sha256" if you use "md5" (or the reverse)`);
+        return fix(
+          'config',
+          `ClassMarker rejected the signature (apiKeyAuthFail): check api_key and api_secret, and try signature_algorithm "sha256" if you use "md5" (or the reverse)`,
+        );
       case 'noApiKeyExists':
         return fix('config', 'ClassMarker knows no such API key (noApiKeyExists): copy api_key again from My Account > API/Webhooks');
       case 'apiKeyInactive':
-        return fix('config', 'The ClassMarker API key is not active (apiKeyInactive): activate it, or check its start and finish dates, under My Account > API/Webhooks');
+        return fix(
+          'config',
+          'The ClassMarker API key is not active (apiKeyInactive): activate it, or check its start and finish dates, under My Account > API/Webhooks',
+        );
       case 'accountNotUpgraded':
         return fix('config', 'The ClassMarker account is not upgraded (accountNotUpgraded): API access needs a paid plan');
       case 'apiKeyNoGroupPermission':
-        return fix('config', 'The API key may not read a group or link in the request (apiKeyNoGroupPermission): grant the key access to it, or remove it from group_tests / link_tests');
+        return fix(
+          'config',
+          'The API key may not read a group or link in the request (apiKeyNoGroupPermission): grant the key access to it, or remove it from group_tests / link_tests',
+        );
       case 'incorrectUrlId':
-        return fix('config', `A group, link, test or access list id in the request does not exist for this key (incorrectUrlId): check the ids in your config or command.${said}`);
+        return fix(
+          'config',
+          `A group, link, test or access list id in the request does not exist for this key (incorrectUrlId): check the ids in your config or command.${said}`,
+        );
       case 'incorrectUrl':
       case 'incorrectUrlVersionNumber':
         return fix('config', `ClassMarker does not know this URL (${code}): check base_url in your config.${said}`);
@@ -91,16 +113,27 @@ function classifyEnvelope(clock: ServerClock) {
       case 'rateLimitExceeded': {
         const next = toNumber(envelope.error?.next_request_after);
         const retryAfterMs = Number.isFinite(next) ? Math.max(0, next * 1000 - input.now) : HOUR_MS;
-        return { action: 'rate_limited', blame: 'transient', message: 'ClassMarker reports the hourly request limit was reached (rateLimitExceeded)', retryAfterMs };
+        return {
+          action: 'rate_limited',
+          blame: 'transient',
+          message: 'ClassMarker reports the hourly request limit was reached (rateLimitExceeded)',
+          retryAfterMs,
+        };
       }
       case 'offlineMaintenance':
       case 'internalError100':
       case 'internalError101':
         return { action: 'retry', blame: 'transient', message: `ClassMarker is temporarily unavailable (${code})` };
       case 'finishedAfterTimestampTooEarly':
-        return fix('system', `ClassMarker refused a finishedAfterTimestamp older than 3 months (finishedAfterTimestampTooEarly), though the tap clamps it; is this machine's clock right?`);
+        return fix(
+          'system',
+          `ClassMarker refused a finishedAfterTimestamp older than 3 months (finishedAfterTimestampTooEarly), though the tap clamps it; is this machine's clock right?`,
+        );
       case 'payloadValidationError':
-        return fix('config', `ClassMarker refused the codes sent (payloadValidationError): codes must be 1–255 characters, at most 100 per request and 20,000 per list.${said}`);
+        return fix(
+          'config',
+          `ClassMarker refused the codes sent (payloadValidationError): codes must be 1–255 characters, at most 100 per request and 20,000 per list.${said}`,
+        );
       default:
         // incorrectRequestMethod, invalidJson, requestParamValidationError, invalidInput, … are our bugs.
         return fix('system', `ClassMarker refused the request (${code}).${said}`);
@@ -174,7 +207,10 @@ function finishedAfterPaginator(): Paginator {
   };
 }
 
-export const finishedAfterPaging: Pagination = Object.assign(finishedAfterPaginator, { kind: 'body_cursor' as const, start: finishedAfterPaginator });
+export const finishedAfterPaging: Pagination = Object.assign(finishedAfterPaginator, {
+  kind: 'body_cursor' as const,
+  start: finishedAfterPaginator,
+});
 
 export const classmarker = defineApi<ClassMarkerConfig>({
   config: configSchema,
@@ -198,7 +234,11 @@ function catalogOf(ctx: StreamContext<ClassMarkerConfig>): Promise<Record<string
 
 /** Unwraps `[{"group": {...}}]` items [doc]. */
 const unwrap = (list: unknown, item: string): Record<string, unknown>[] =>
-  Array.isArray(list) ? list.map((entry) => (entry as Record<string, Record<string, unknown>>)[item]).filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
+  Array.isArray(list)
+    ? list
+        .map((entry) => (entry as Record<string, Record<string, unknown>>)[item])
+        .filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null)
+    : [];
 
 /** A `fetch` for the groups or links in v1.json (one page). */
 export function catalogList(list: 'groups' | 'links') {

@@ -16,7 +16,9 @@ export const configSchema = z.object({
   start_date: z.iso
     .datetime({ offset: true })
     .optional()
-    .describe('Earliest time_finished to read on the first run (ISO 8601). ClassMarker serves at most ~3 months back; older values are clamped.'),
+    .describe(
+      'Earliest time_finished to read on the first run (ISO 8601). ClassMarker serves at most ~3 months back; older values are clamped.',
+    ),
   group_tests: z
     .array(groupTest)
     .optional()
@@ -43,7 +45,7 @@ export const configSchema = z.object({
     .max(88, { error: 'is too large: ClassMarker serves results at most 3 months back, so at most 88 days' })
     .default(2)
     .describe(
-      'Days before the bookmark every run reads again, so that an administrator\'s later edit of a graded result\'s points reaches the warehouse (each run re-reads that window; 0 turns it off).',
+      "Days before the bookmark every run reads again, so that an administrator's later edit of a graded result's points reaches the warehouse (each run re-reads that window; 0 turns it off).",
     ),
   grading_hold_days: z
     .number({ error: 'is invalid: expected a whole number of days' })

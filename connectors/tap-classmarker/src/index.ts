@@ -18,6 +18,6 @@ export const tap = defineTap({
 });
 
 export { classmarker } from './api.js';
-export { configSchema, type ClassMarkerConfig } from './config.js';
-export { groups, links, tests, groupResults, linkResults };
-export { classmarkerWebhook, classmarkerSignature, SIGNATURE_HEADER } from './webhooks/index.js';
+export { type ClassMarkerConfig, configSchema } from './config.js';
+export { classmarkerSignature, classmarkerWebhook, SIGNATURE_HEADER } from './webhooks/index.js';
+export { groupResults, groups, linkResults, links, tests };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startClassMarkerSimulator, type ClassMarkerSimulator } from '../simulator/index.js';
+import { type ClassMarkerSimulator, startClassMarkerSimulator } from '../simulator/index.js';
 import { runTap } from './helpers.js';
 
 let sim: ClassMarkerSimulator;
@@ -16,14 +16,18 @@ afterAll(() => sim.close());
 beforeEach(() => sim.requests.clear());
 
 describe('discovery and selection', () => {
-  it('discovers five streams (and the kit\'s rejects stream) with keys, replication and the incremental cursor, without a request', async () => {
+  it("discovers five streams (and the kit's rejects stream) with keys, replication and the incremental cursor, without a request", async () => {
     const run = await runTap(sim, { args: ['--discover'] });
     expect(run.code).toBe(0);
     const catalog = JSON.parse(run.stdout) as { streams: Array<Record<string, any>> };
     const byName = Object.fromEntries(catalog.streams.map((s) => [s.tap_stream_id ?? s.stream, s]));
     expect(Object.keys(byName).sort()).toEqual(['_sdc_rejected_records', 'group_results', 'groups', 'link_results', 'links', 'tests']);
     const root = (name: string) => byName[name]!.metadata.find((m: any) => m.breadcrumb.length === 0).metadata;
-    expect(root('link_results')).toMatchObject({ 'table-key-properties': ['link_result_id'], 'valid-replication-keys': ['time_finished'], 'forced-replication-method': 'INCREMENTAL' });
+    expect(root('link_results')).toMatchObject({
+      'table-key-properties': ['link_result_id'],
+      'valid-replication-keys': ['time_finished'],
+      'forced-replication-method': 'INCREMENTAL',
+    });
     expect(root('group_results')['table-key-properties']).toEqual(['user_id', 'test_id', 'group_id', 'time_started']);
     expect(root('tests')['forced-replication-method']).toBe('FULL_TABLE');
     expect(byName.link_results!.schema.properties.time_finished).toMatchObject({ format: 'date-time' });
@@ -70,9 +74,14 @@ describe('--about, --test', () => {
 
   it('--test counts its request in the budget it reads from --state, so the next run stays within 30 an hour', async () => {
     const now = Date.now();
-    const bookmarks = { link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: '2026-01-01T00:00:00Z' }] } };
+    const bookmarks = {
+      link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: '2026-01-01T00:00:00Z' }] },
+    };
     const used = Array.from({ length: 28 }, (_, i) => now - (40 - i) * 60_000); // 28 requests in the last 40 minutes
-    const tested = await runTap(sim, { args: ['--test'], state: { bookmarks, currently_syncing: null, rate_budget: { request_times: used } } });
+    const tested = await runTap(sim, {
+      args: ['--test'],
+      state: { bookmarks, currently_syncing: null, rate_budget: { request_times: used } },
+    });
     expect(tested.code, tested.stderr).toBe(0);
     const state = tested.state as { bookmarks: unknown; rate_budget: { request_times: number[] } };
     expect(state.bookmarks).toEqual(bookmarks);
@@ -90,7 +99,9 @@ describe('--about, --test', () => {
     const used = Array.from({ length: 30 }, (_, i) => now - (50 - i) * 60_000);
     const run = await runTap(sim, { args: ['--test'], state: { rate_budget: { request_times: used } } });
     expect(run.code).toBe(4);
-    expect(run.stderr).toMatch(/^CRITICAL Connection test not run: the request budget for ClassMarker \(30 per hour\) is used up \(per \S+\.json\); run --test again after \d{4}-\d{2}-\d{2}T/m);
+    expect(run.stderr).toMatch(
+      /^CRITICAL Connection test not run: the request budget for ClassMarker \(30 per hour\) is used up \(per \S+\.json\); run --test again after \d{4}-\d{2}-\d{2}T/m,
+    );
     expect(run.stdout).toBe('');
     expect(sim.requests.count()).toBe(0);
   });
@@ -116,7 +127,9 @@ describe('access-codes', () => {
     expect(batches).toEqual([100, 100, 50]);
     expect(sim.requests.to('access_list').every((r) => r.method === 'POST')).toBe(true);
 
-    const removed = await runTap(sim, { args: ['access-codes', 'remove', '--list', String(list.access_list_id), '--file', codesFile(codes.slice(0, 120))] });
+    const removed = await runTap(sim, {
+      args: ['access-codes', 'remove', '--list', String(list.access_list_id), '--file', codesFile(codes.slice(0, 120))],
+    });
     expect(removed.code, removed.stderr).toBe(0);
     expect(list.codes.size).toBe(before + 130);
     expect(sim.requests.to('access_list').filter((r) => r.method === 'DELETE')).toHaveLength(2);
@@ -124,7 +137,9 @@ describe('access-codes', () => {
 
   it('names what is wrong with the command or the file', async () => {
     const id = String(sim.data.accessLists[0]!.access_list_id);
-    expect((await runTap(sim, { args: ['access-codes', 'grant', '--list', id, '--file', codesFile(['a'])] })).stderr).toMatch(/needs "add" or "remove"/);
+    expect((await runTap(sim, { args: ['access-codes', 'grant', '--list', id, '--file', codesFile(['a'])] })).stderr).toMatch(
+      /needs "add" or "remove"/,
+    );
     expect((await runTap(sim, { args: ['access-codes', 'add', '--file', codesFile(['a'])] })).stderr).toMatch(/--list/);
     const long = await runTap(sim, { args: ['access-codes', 'add', '--list', id, '--file', codesFile(['ok', 'x'.repeat(256)])] });
     expect(long.code).toBe(3);
@@ -139,7 +154,11 @@ describe('access-codes', () => {
 describe('classmarker-simulator bin', () => {
   it('prints one JSON line with base_url and a ready-to-use config, then serves until SIGTERM', async () => {
     const bin = fileURLToPath(new URL('../bin/classmarker-simulator.js', import.meta.url));
-    const child = spawn(process.execPath, [bin, '--port', '0', '--seed', 'bin', '--rate-limit-per-hour', '7', '--link-results', '10', '--group-results', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bin, '--port', '0', '--seed', 'bin', '--rate-limit-per-hour', '7', '--link-results', '10', '--group-results', '10'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {

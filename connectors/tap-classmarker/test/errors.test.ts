@@ -1,6 +1,6 @@
 // Every ClassMarker error code, bad config and secrets: a clear outcome, the right exit code, nothing leaked.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ERROR_MESSAGES, startClassMarkerSimulator, type ClassMarkerSimulator, type ErrorCode } from '../simulator/index.js';
+import { type ClassMarkerSimulator, ERROR_MESSAGES, type ErrorCode, startClassMarkerSimulator } from '../simulator/index.js';
 import { runTap } from './helpers.js';
 
 let sim: ClassMarkerSimulator;
@@ -15,7 +15,12 @@ beforeEach(() => {
 });
 
 const envelope = (code: ErrorCode) => ({
-  body: { status: 'error', request_path: 'v1', server_timestamp: Math.floor(Date.now() / 1000), error: { error_code: code, error_message: ERROR_MESSAGES[code] } },
+  body: {
+    status: 'error',
+    request_path: 'v1',
+    server_timestamp: Math.floor(Date.now() / 1000),
+    error: { error_code: code, error_message: ERROR_MESSAGES[code] },
+  },
 });
 
 /** Exit 3: the user must fix something, and the sentence says what. */
@@ -30,7 +35,15 @@ const CONFIG_ERRORS: Array<[ErrorCode, RegExp]> = [
   ['incorrectUrlId', /check the ids in your config/],
 ];
 /** Exit 1: a request the tap should never have sent. */
-const SYSTEM_ERRORS: ErrorCode[] = ['finishedAfterTimestampTooEarly', 'incorrectRequestMethod', 'invalidJson', 'requestParamValidationError', 'invalidInput', 'NotAllowedActionForQuestionType', 'custom_error'];
+const SYSTEM_ERRORS: ErrorCode[] = [
+  'finishedAfterTimestampTooEarly',
+  'incorrectRequestMethod',
+  'invalidJson',
+  'requestParamValidationError',
+  'invalidInput',
+  'NotAllowedActionForQuestionType',
+  'custom_error',
+];
 
 describe('error envelopes at HTTP 200', () => {
   it.each(CONFIG_ERRORS)('%s stops with exit 3 and a sentence saying what to fix', async (code, advice) => {
@@ -50,13 +63,16 @@ describe('error envelopes at HTTP 200', () => {
     expect(run.stderr).toContain(code);
   });
 
-  it.each(['offlineMaintenance', 'internalError100', 'internalError101'] as ErrorCode[])('%s is retried, then the sync goes on', async (code) => {
-    sim.faults.inject({ kind: 'respond', response: envelope(code), times: 1 });
-    const run = await runTap(sim);
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(new RegExp(`temporarily unavailable \\(${code}\\); retry 1`));
-    expect(run.records('link_results')).toHaveLength(30);
-  });
+  it.each(['offlineMaintenance', 'internalError100', 'internalError101'] as ErrorCode[])(
+    '%s is retried, then the sync goes on',
+    async (code) => {
+      sim.faults.inject({ kind: 'respond', response: envelope(code), times: 1 });
+      const run = await runTap(sim);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toMatch(new RegExp(`temporarily unavailable \\(${code}\\); retry 1`));
+      expect(run.records('link_results')).toHaveLength(30);
+    },
+  );
 
   it('an HTTP 5xx burst and a dropped connection are retried', async () => {
     sim.faults.inject({ route: 'links_recent_results', kind: 'status', status: 503, times: 1 });
@@ -78,7 +94,13 @@ describe('error envelopes at HTTP 200', () => {
 
 describe('error envelopes with HTTP error statuses (a switch some proxies and newer endpoints use)', () => {
   it('are read by their body the same way: 401 apiKeyAuthFail, 429 rateLimitExceeded', async () => {
-    const strict = await startClassMarkerSimulator({ seed: 'errors-test', linkResults: 300, groupResults: 5, errorHttpStatus: true, rateLimitPerHour: 3 });
+    const strict = await startClassMarkerSimulator({
+      seed: 'errors-test',
+      linkResults: 300,
+      groupResults: 5,
+      errorHttpStatus: true,
+      rateLimitPerHour: 3,
+    });
     try {
       const denied = await runTap(strict, { config: { api_secret: 'wrong' } });
       expect(denied.code).toBe(3);
@@ -150,15 +172,20 @@ describe('bad config', () => {
   it.each([
     ['a word', 'garbage', /that is not an ISO 8601 date-time: "garbage"/],
     ['epoch seconds', 1796000000, /that is not an ISO 8601 date-time: 1796000000/],
-  ])('a bookmark in --state that is %s stops the run with one sentence naming the state file (exit 3, no request sent)', async (_, value, named) => {
-    const state = { bookmarks: { link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: value }] } } };
-    const run = await runTap(sim, { state });
-    expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^CRITICAL The state file \S+\.json holds a bookmark for stream link_results \(partition \{\}\) /m);
-    expect(run.stderr).toMatch(named);
-    expect(run.stderr).not.toMatch(/\n\s+at /);
-    expect(sim.requests.count()).toBe(0);
-  });
+  ])(
+    'a bookmark in --state that is %s stops the run with one sentence naming the state file (exit 3, no request sent)',
+    async (_, value, named) => {
+      const state = {
+        bookmarks: { link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: value }] } },
+      };
+      const run = await runTap(sim, { state });
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/^CRITICAL The state file \S+\.json holds a bookmark for stream link_results \(partition \{\}\) /m);
+      expect(run.stderr).toMatch(named);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(sim.requests.count()).toBe(0);
+    },
+  );
 
   it('clamps a start_date older than three months with a WARNING naming how much cannot be read', async () => {
     const run = await runTap(sim, { config: { start_date: '2020-01-01T00:00:00Z' } });
@@ -178,7 +205,11 @@ describe('the three months ClassMarker serves', () => {
     return Math.floor(date.getTime() / 1000);
   };
   const stateAt = (seconds: number) => ({
-    bookmarks: { link_results: { partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: new Date(seconds * 1000).toISOString() }] } },
+    bookmarks: {
+      link_results: {
+        partitions: [{ context: {}, replication_key: 'time_finished', replication_key_value: new Date(seconds * 1000).toISOString() }],
+      },
+    },
   });
 
   it('reads from a bookmark up to three months (less a day) old as it is, without clamping it', async () => {
@@ -198,7 +229,9 @@ describe('the three months ClassMarker serves', () => {
     const errorsBefore = sim.errorsSent.length;
     const run = await runTap(sim, { state: stateAt(threeMonthsAgo() - 86_400) });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/WARN stream link_results: the bookmark \S+ is older than the API serves \(3 months back, less a margin of 1 day\); what falls in the 2 days from then to \S+ can no longer be read and is skipped/);
+    expect(run.stderr).toMatch(
+      /WARN stream link_results: the bookmark \S+ is older than the API serves \(3 months back, less a margin of 1 day\); what falls in the 2 days from then to \S+ can no longer be read and is skipped/,
+    );
     const sent = Number(sim.requests.to('links_recent_results')[0]!.query.finishedAfterTimestamp);
     expect(sent).toBeGreaterThanOrEqual(threeMonthsAgo() + 86_400 - 1 - 5);
     expect(sim.errorsSent.slice(errorsBefore)).toEqual([]);

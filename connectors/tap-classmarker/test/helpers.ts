@@ -1,7 +1,7 @@
 // Running tap-classmarker in-process against a simulator (through @tapline/testing), and reading what it wrote.
 import { jsonFile, lastState, recordsOf, runTap as runTapCli, type TapRun as SingerRun } from '@tapline/testing/landing';
-import { tap } from '../src/index.js';
 import type { ClassMarkerSimulator } from '../simulator/index.js';
+import { tap } from '../src/index.js';
 
 export interface TapRun extends SingerRun {
   records(stream: string): Array<Record<string, any>>;

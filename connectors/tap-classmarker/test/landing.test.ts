@@ -1,17 +1,23 @@
 // `tap-classmarker | target-duckdb` and `| target-postgres` as real processes: exactly the simulator's results land.
 import { fileURLToPath } from 'node:url';
-import { duckdbWarehouse, landSync, postgresWarehouse, type Landed, type Warehouse } from '@tapline/testing/landing';
+import { duckdbWarehouse, type Landed, landSync, postgresWarehouse, type Warehouse } from '@tapline/testing/landing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startClassMarkerSimulator, type ClassMarkerSimulator } from '../simulator/index.js';
+import { type ClassMarkerSimulator, startClassMarkerSimulator } from '../simulator/index.js';
 
 const tapBin = { bin: [process.execPath, fileURLToPath(new URL('../bin/tap-classmarker.js', import.meta.url))] };
 
 /** Both exit codes and the stderr of both processes, for the assertions and their messages. */
-const outcome = (landed: Landed) => ({ tap: landed.tap.code, target: landed.target.code, stderr: landed.tap.stderr + landed.target.stderr });
+const outcome = (landed: Landed) => ({
+  tap: landed.tap.code,
+  target: landed.target.code,
+  stderr: landed.tap.stderr + landed.target.stderr,
+});
 
 /** link_result_id -> time_finished (UNIX seconds), as the simulator holds them. */
-const heldLinks = (sim: ClassMarkerSimulator) => new Map(sim.data.linkResults.map((e) => [e.result.link_result_id, e.result.time_finished]));
-const heldGroupKeys = (sim: ClassMarkerSimulator) => sim.data.groupResults.map((e) => `${e.result.user_id}/${e.result.test_id}/${e.result.group_id}/${e.result.time_started}`).sort();
+const heldLinks = (sim: ClassMarkerSimulator) =>
+  new Map(sim.data.linkResults.map((e) => [e.result.link_result_id, e.result.time_finished]));
+const heldGroupKeys = (sim: ClassMarkerSimulator) =>
+  sim.data.groupResults.map((e) => `${e.result.user_id}/${e.result.test_id}/${e.result.group_id}/${e.result.time_started}`).sort();
 
 let sim: ClassMarkerSimulator | undefined;
 let warehouse: Warehouse | undefined;
@@ -94,8 +100,18 @@ describe('landing', () => {
     const { group, link, landed } = await deleteBetweenRuns(await duckdbWarehouse(), {});
     expect(landed.groups.get(group)).toBe(true);
     expect(landed.links.get(link)).toBe(true);
-    expect([...landed.groups].filter(([, deleted]) => !deleted).map(([id]) => id).sort()).toEqual(sim!.data.groups.map((g) => g.group_id).sort());
-    expect([...landed.links].filter(([, deleted]) => !deleted).map(([id]) => id).sort()).toEqual(sim!.data.links.map((l) => l.link_id).sort());
+    expect(
+      [...landed.groups]
+        .filter(([, deleted]) => !deleted)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(sim!.data.groups.map((g) => g.group_id).sort());
+    expect(
+      [...landed.links]
+        .filter(([, deleted]) => !deleted)
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(sim!.data.links.map((l) => l.link_id).sort());
   }, 60_000);
 
   it('removes them from PostgreSQL with hard_delete', async () => {

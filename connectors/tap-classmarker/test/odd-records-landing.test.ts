@@ -2,7 +2,7 @@
 // undeclared fields land in _sdc_extra, a record that cannot be read lands whole in
 // _sdc_rejected_records while the stream goes on, and a reject read again lands on the same row.
 import { fileURLToPath } from 'node:url';
-import { duckdbWarehouse, landSync, perTest, postgresWarehouse, type Landed, type Warehouse } from '@tapline/testing/landing';
+import { duckdbWarehouse, type Landed, landSync, perTest, postgresWarehouse, type Warehouse } from '@tapline/testing/landing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startClassMarkerSimulator } from '../simulator/index.js';
 
@@ -11,7 +11,11 @@ const startSimulator = perTest(afterEach, startClassMarkerSimulator, (sim) => si
 const duckdb = perTest(afterEach, duckdbWarehouse, (warehouse) => warehouse.drop());
 const postgres = perTest(afterEach, postgresWarehouse, (warehouse) => warehouse.drop());
 
-const codes = (landed: Landed) => ({ tap: landed.tap.code, target: landed.target.code, stderr: landed.tap.stderr.slice(-3000) + landed.target.stderr.slice(-2000) });
+const codes = (landed: Landed) => ({
+  tap: landed.tap.code,
+  target: landed.target.code,
+  stderr: landed.tap.stderr.slice(-3000) + landed.target.stderr.slice(-2000),
+});
 /** A JSON column as an object: DuckDB hands JSON back as text, PostgreSQL's jsonb as a value. */
 const json = (cell: unknown) => (typeof cell === 'string' ? JSON.parse(cell) : cell);
 
@@ -27,10 +31,17 @@ async function oddRecordsLand(place: Warehouse) {
 
   const first = await landSync(tapBin, place, { config: sim.config });
   expect(codes(first), codes(first).stderr).toMatchObject({ tap: 6, target: 0 });
-  const [withExtra] = await place.query(`SELECT _sdc_extra FROM ${table('link_results')} WHERE link_result_id = ${extended.link_result_id}`);
+  const [withExtra] = await place.query(
+    `SELECT _sdc_extra FROM ${table('link_results')} WHERE link_result_id = ${extended.link_result_id}`,
+  );
   expect(json(withExtra!._sdc_extra)).toEqual({ proctor_note: 'late start', seat: { row: 3, col: 'B' } });
   const landedIds = (await place.query(`SELECT link_result_id FROM ${table('link_results')}`)).map((r) => Number(r.link_result_id));
-  expect(landedIds.sort((a, b) => a - b)).toEqual(inOrder.map((e) => e.result.link_result_id).filter((id) => id !== unreadable.link_result_id).sort((a, b) => a - b));
+  expect(landedIds.sort((a, b) => a - b)).toEqual(
+    inOrder
+      .map((e) => e.result.link_result_id)
+      .filter((id) => id !== unreadable.link_result_id)
+      .sort((a, b) => a - b),
+  );
   const rejects = await place.query(`SELECT stream, record_json, field, reason FROM ${table('_sdc_rejected_records')}`);
   expect(rejects.map((r) => ({ ...r, record_json: JSON.parse(String(r.record_json)) }))).toEqual([
     {

@@ -1,6 +1,6 @@
 // The 30 requests/hour limit: stop cleanly (default) or wait, and a budget that keeps healthy runs under it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startClassMarkerSimulator, type ClassMarkerSimulator, type ClassMarkerSimulatorOptions } from '../simulator/index.js';
+import { type ClassMarkerSimulator, type ClassMarkerSimulatorOptions, startClassMarkerSimulator } from '../simulator/index.js';
 import { runTap } from './helpers.js';
 
 let sim: ClassMarkerSimulator | undefined;
@@ -38,7 +38,9 @@ describe('on_rate_limit: stop (default)', () => {
     const second = await runTap(s, { state: anHourLater(tooSoon.state), config: { requests_per_hour: 30 } });
     s.resetRateLimit();
     const third = await runTap(s, { state: anHourLater(second.state) });
-    const ids = new Set([...first.records('link_results'), ...second.records('link_results'), ...third.records('link_results')].map((r) => r.link_result_id));
+    const ids = new Set(
+      [...first.records('link_results'), ...second.records('link_results'), ...third.records('link_results')].map((r) => r.link_result_id),
+    );
     expect(ids.size).toBe(1000);
     expect(s.errorsSent).toContain('rateLimitExceeded');
   });
@@ -96,6 +98,8 @@ describe('more configured pairs than one hour’s budget', () => {
     expect(s.errorsSent).toEqual([]);
     // Every pair's results landed, each with its own bookmark.
     const state = second.state as any;
-    expect(state.bookmarks.group_results.partitions.map((p: { context: unknown }) => p.context)).toEqual(expect.arrayContaining(group_tests));
+    expect(state.bookmarks.group_results.partitions.map((p: { context: unknown }) => p.context)).toEqual(
+      expect.arrayContaining(group_tests),
+    );
   });
 });

@@ -1,7 +1,7 @@
 // The ClassMarker simulator answers like the ClassMarker v1 document and docs/providers/classmarker.md say.
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startClassMarkerSimulator, type ClassMarkerSimulator, type ClassMarkerSimulatorOptions } from '../simulator/index.js';
+import { type ClassMarkerSimulator, type ClassMarkerSimulatorOptions, startClassMarkerSimulator } from '../simulator/index.js';
 
 let sim: ClassMarkerSimulator | undefined;
 afterEach(async () => {
@@ -93,7 +93,13 @@ describe('recent results', () => {
     const s = await start({ linkResults: 30, groupResults: 30 });
     const after = s.data.groupResults[9]!.result.time_finished;
     const page = await get(s, '/v1/groups/recent_results.json', `finishedAfterTimestamp=${after}&limit=5`);
-    expect(page).toMatchObject({ status: 'ok', request_path: 'v1/groups/recent_results', finished_after_timestamp_used: after, num_results_returned: 5, more_results_exist: true });
+    expect(page).toMatchObject({
+      status: 'ok',
+      request_path: 'v1/groups/recent_results',
+      finished_after_timestamp_used: after,
+      num_results_returned: 5,
+      more_results_exist: true,
+    });
     expect(page.server_timestamp).toBe(s.now());
     const results = (page.results as Envelope[]).map((r) => r.result);
     expect(results.every((r) => r.time_finished > after)).toBe(true);
@@ -107,17 +113,30 @@ describe('recent results', () => {
   it('answers no_results with only status, request_path, server_timestamp and finished_after_timestamp_used', async () => {
     const s = await start({ linkResults: 5, groupResults: 5 });
     const envelope = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now()}`);
-    expect(envelope).toEqual({ status: 'no_results', request_path: 'v1/links/recent_results', server_timestamp: s.now(), finished_after_timestamp_used: s.now() });
+    expect(envelope).toEqual({
+      status: 'no_results',
+      request_path: 'v1/links/recent_results',
+      server_timestamp: s.now(),
+      finished_after_timestamp_used: s.now(),
+    });
   });
 
   it('serves one group/test and one link/test pair', async () => {
     const s = await start({ linkResults: 100, groupResults: 100 });
     const group = s.data.groups[0]!;
-    const page = await get(s, `/v1/groups/${group.group_id}/tests/${group.test_ids[0]}/recent_results.json`, `finishedAfterTimestamp=${s.now() - 80 * 86_400}`);
+    const page = await get(
+      s,
+      `/v1/groups/${group.group_id}/tests/${group.test_ids[0]}/recent_results.json`,
+      `finishedAfterTimestamp=${s.now() - 80 * 86_400}`,
+    );
     expect(page.request_path).toBe(`v1/groups/${group.group_id}/tests/${group.test_ids[0]}/recent_results`);
     for (const r of page.results ?? []) expect(r.result).toMatchObject({ group_id: group.group_id, test_id: group.test_ids[0] });
     const link = s.data.links[0]!;
-    const linkPage = await get(s, `/v1/links/${link.link_id}/tests/${link.test_ids[0]}/recent_results.json`, `finishedAfterTimestamp=${s.now() - 80 * 86_400}`);
+    const linkPage = await get(
+      s,
+      `/v1/links/${link.link_id}/tests/${link.test_ids[0]}/recent_results.json`,
+      `finishedAfterTimestamp=${s.now() - 80 * 86_400}`,
+    );
     for (const r of linkPage.results ?? []) expect(r.result).toMatchObject({ link_id: link.link_id, test_id: link.test_ids[0] });
     expect(errorCode(await get(s, '/v1/groups/1/tests/2/recent_results.json'))).toBe('apiKeyNoGroupPermission');
     expect(errorCode(await get(s, '/v1/links/abc/tests/2/recent_results.json'))).toBe('incorrectUrlId');
@@ -152,7 +171,11 @@ describe('recent results', () => {
   it('can send the string-typed form of the 2012 sample', async () => {
     const s = await start({ linkResults: 5, groupResults: 5, numbersAsStrings: true });
     const page = await get(s, '/v1/groups/recent_results.json', `finishedAfterTimestamp=${s.now() - 89 * 86_400}`);
-    expect(page.results[0].result).toMatchObject({ user_id: expect.any(String), percentage: expect.any(String), time_finished: expect.any(String) });
+    expect(page.results[0].result).toMatchObject({
+      user_id: expect.any(String),
+      percentage: expect.any(String),
+      time_finished: expect.any(String),
+    });
     expect(page.num_results_returned).toBe(5);
   });
 });
@@ -198,7 +221,9 @@ describe('authentication', () => {
 
   it('rejects bad parameters and URLs with their codes', async () => {
     const s = await start({ linkResults: 1, groupResults: 1 });
-    expect(errorCode(await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 100 * 86_400}`))).toBe('finishedAfterTimestampTooEarly');
+    expect(errorCode(await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 100 * 86_400}`))).toBe(
+      'finishedAfterTimestampTooEarly',
+    );
     expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=201'))).toBe('requestParamValidationError');
     expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=0'))).toBe('requestParamValidationError');
     expect(errorCode(await get(s, '/v1/links/recent_results.json', 'limit=ten'))).toBe('requestParamValidationError');
@@ -221,7 +246,12 @@ describe('hourly limit', () => {
     const started = s.now();
     for (let i = 0; i < 3; i++) expect((await get(s, '/v1.json')).status).toBe('ok');
     const limited = await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${started - 86_400}`);
-    expect(limited).toMatchObject({ status: 'error', request_path: 'v1/links/recent_results', finished_after_timestamp_used: started - 86_400, error: { error_code: 'rateLimitExceeded' } });
+    expect(limited).toMatchObject({
+      status: 'error',
+      request_path: 'v1/links/recent_results',
+      finished_after_timestamp_used: started - 86_400,
+      error: { error_code: 'rateLimitExceeded' },
+    });
     expect(limited.error.next_request_after).toBeGreaterThanOrEqual(started + 3600);
     expect(limited.error.next_request_after).toBeLessThanOrEqual(s.now() + 3600);
   });
@@ -230,7 +260,10 @@ describe('hourly limit', () => {
     const s = await start({ linkResults: 1, groupResults: 1, rateLimitPerHour: 1 });
     const list = s.data.accessLists[0]!;
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${s.baseUrl}/v1/accesslists/${list.access_list_id}.json?${signed(s)}`, { method: 'POST', body: JSON.stringify([`c${i}`]) });
+      const res = await fetch(`${s.baseUrl}/v1/accesslists/${list.access_list_id}.json?${signed(s)}`, {
+        method: 'POST',
+        body: JSON.stringify([`c${i}`]),
+      });
       expect(((await res.json()) as Envelope).status).toBe('ok');
     }
     expect((await get(s, '/v1.json')).status).toBe('ok');
@@ -250,7 +283,10 @@ describe('access lists', () => {
       request_path: `v1/accesslists/${list.access_list_id}`,
       access_lists: { access_list: { access_list_id: list.access_list_id, num_codes_added: 2, num_codes_total: total + 2 } },
     });
-    expect((await send('DELETE', JSON.stringify(['A1', 'missing']))).access_lists.access_list).toMatchObject({ num_codes_deleted: 1, num_codes_total: total + 1 });
+    expect((await send('DELETE', JSON.stringify(['A1', 'missing']))).access_lists.access_list).toMatchObject({
+      num_codes_deleted: 1,
+      num_codes_total: total + 1,
+    });
     expect(errorCode(await send('POST', JSON.stringify(Array.from({ length: 101 }, (_, i) => `c${i}`))))).toBe('payloadValidationError');
     expect(errorCode(await send('POST', '["unterminated'))).toBe('invalidJson');
   });
@@ -263,8 +299,22 @@ describe('variant modes', () => {
     const s = await start({ linkResults: 10, groupResults: 10, legacyPayload: true, viewResultsUrl: true });
     const page = await get(s, '/v1/groups/recent_results.json', since(s));
     const result = (page.results as Envelope[])[0]!.result;
-    expect(result).toMatchObject({ user_id: expect.any(String), test_id: expect.any(String), percentage: expect.any(String), time_finished: expect.any(String) });
-    for (const field of ['status', 'passed', 'percentage_passmark', 'give_certificate_only_when_passed', 'certificate_url', 'certificate_serial', 'view_results_url']) expect(result).not.toHaveProperty(field);
+    expect(result).toMatchObject({
+      user_id: expect.any(String),
+      test_id: expect.any(String),
+      percentage: expect.any(String),
+      time_finished: expect.any(String),
+    });
+    for (const field of [
+      'status',
+      'passed',
+      'percentage_passmark',
+      'give_certificate_only_when_passed',
+      'certificate_url',
+      'certificate_serial',
+      'view_results_url',
+    ])
+      expect(result).not.toHaveProperty(field);
   });
 
   it('--null-names and --blank-emails: some results without first or last name, group results with "" or spaces as e-mail', async () => {

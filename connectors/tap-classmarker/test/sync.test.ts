@@ -1,6 +1,6 @@
 // Syncing ClassMarker results over real HTTP: full, incremental, resumed, and across same-second ties.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startClassMarkerSimulator, type ClassMarkerSimulator, type ClassMarkerSimulatorOptions } from '../simulator/index.js';
+import { type ClassMarkerSimulator, type ClassMarkerSimulatorOptions, startClassMarkerSimulator } from '../simulator/index.js';
 import { groupKey, iso, runTap } from './helpers.js';
 
 let sim: ClassMarkerSimulator | undefined;
@@ -76,7 +76,8 @@ describe('optional fields', () => {
         const run = await runTap(s);
         expect(run.code, run.stderr).toBe(0);
         expect(run.records('links')).toHaveLength(s.data.links.length);
-        for (const link of run.records('links')) expect(link.link_url_id).toBe(on ? s.data.links.find((l) => l.link_id === link.link_id)!.link_url_id : null);
+        for (const link of run.records('links'))
+          expect(link.link_url_id).toBe(on ? s.data.links.find((l) => l.link_id === link.link_id)!.link_url_id : null);
         const results = [...run.records('link_results'), ...run.records('group_results')];
         expect(results).toHaveLength(40);
         for (const result of results) expect(result.view_results_url).toEqual(on ? expect.stringMatching(/^https:\/\//) : undefined);
@@ -106,7 +107,9 @@ describe('incremental syncs', () => {
     expect(read.map((r) => r.link_result_id)).toEqual(expect.arrayContaining(fresh));
     const from = Date.parse(bookmark) / 1000 - LOOKBACK_SECONDS;
     const again = read.filter((r) => !fresh.includes(r.link_result_id));
-    expect(again).toHaveLength(s.data.linkResults.filter((e) => !fresh.includes(e.result.link_result_id) && e.result.time_finished >= from).length);
+    expect(again).toHaveLength(
+      s.data.linkResults.filter((e) => !fresh.includes(e.result.link_result_id) && e.result.time_finished >= from).length,
+    );
     for (const r of again) expect(Date.parse(r.time_finished) / 1000).toBeGreaterThanOrEqual(from);
     expect(second.records('group_results').length).toBeGreaterThanOrEqual(3);
     expect(s.requests.count('links_recent_results')).toBe(1);
@@ -130,7 +133,20 @@ describe('incremental syncs', () => {
   it('an interrupted sync resumes from its last state with no gap', async () => {
     const s = await start({ linkResults: 900, groupResults: 10 });
     // The 4th page of link results fails for good: the run stops, having saved state page by page.
-    s.faults.inject({ route: 'links_recent_results', kind: 'respond', after: 3, times: 1, response: { body: { status: 'error', request_path: 'v1/links/recent_results', server_timestamp: s.now(), error: { error_code: 'apiKeyInactive', error_message: 'Access denied.' } } } });
+    s.faults.inject({
+      route: 'links_recent_results',
+      kind: 'respond',
+      after: 3,
+      times: 1,
+      response: {
+        body: {
+          status: 'error',
+          request_path: 'v1/links/recent_results',
+          server_timestamp: s.now(),
+          error: { error_code: 'apiKeyInactive', error_message: 'Access denied.' },
+        },
+      },
+    });
     const broken = await runTap(s);
     expect(broken.code).toBe(3);
     const partial = broken.records('link_results');
@@ -144,7 +160,8 @@ describe('incremental syncs', () => {
     // Only the look-back before the bookmark (two days, and its second) is read twice.
     const bookmark = (broken.state as any).bookmarks.link_results.partitions[0].replication_key_value;
     const twice = resumed.records('link_results').filter((r) => partial.some((p) => p.link_result_id === r.link_result_id));
-    for (const r of twice) expect(Date.parse(r.time_finished) / 1000).toBeGreaterThanOrEqual(Date.parse(bookmark) / 1000 - LOOKBACK_SECONDS);
+    for (const r of twice)
+      expect(Date.parse(r.time_finished) / 1000).toBeGreaterThanOrEqual(Date.parse(bookmark) / 1000 - LOOKBACK_SECONDS);
   });
 });
 
@@ -193,7 +210,9 @@ describe('same-second ties at a page edge', () => {
     for (const e of s.data.linkResults.slice(0, 12)) e.result.time_finished = s.data.linkResults[0]!.result.time_finished;
     const run = await runTap(s, { config: { page_size: 10 } });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^CRITICAL .*cannot page inside one second, so the rest of that second would be lost: raise page_size \(now 10\) to 200 so one page holds the whole second/m);
+    expect(run.stderr).toMatch(
+      /^CRITICAL .*cannot page inside one second, so the rest of that second would be lost: raise page_size \(now 10\) to 200 so one page holds the whole second/m,
+    );
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
@@ -203,7 +222,10 @@ describe('configured group/test and link/test pairs', () => {
     const s = await start({ linkResults: 200, groupResults: 200 });
     const group = s.data.groups[0]!;
     const link = s.data.links[0]!;
-    const config = { group_tests: [{ group_id: group.group_id, test_id: group.test_ids[0] }], link_tests: [{ link_id: link.link_id, test_id: link.test_ids[0] }] };
+    const config = {
+      group_tests: [{ group_id: group.group_id, test_id: group.test_ids[0] }],
+      link_tests: [{ link_id: link.link_id, test_id: link.test_ids[0] }],
+    };
     const run = await runTap(s, { config });
     expect(run.code, run.stderr).toBe(0);
     const expected = s.data.groupResults.filter((e) => e.result.group_id === group.group_id && e.result.test_id === group.test_ids[0]);

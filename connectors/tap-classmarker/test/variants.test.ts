@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { duckdbWarehouse, landSync, postgresWarehouse, type Warehouse } from '@tapline/testing/landing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startClassMarkerSimulator, type ClassMarkerSimulator, type ClassMarkerSimulatorOptions } from '../simulator/index.js';
+import { type ClassMarkerSimulator, type ClassMarkerSimulatorOptions, startClassMarkerSimulator } from '../simulator/index.js';
 import { groupKey, iso, runTap } from './helpers.js';
 
 const DAY = 86_400;
@@ -33,10 +33,22 @@ describe('the older payload form (numbers as strings; no status, passed, percent
     const older = await start({ anchor, legacyPayload: true });
     const [a, b] = [await runTap(current), await runTap(older)];
     expect(b.code, b.stderr).toBe(0);
-    const without = ({ status, passed, percentage_passmark, give_certificate_only_when_passed, certificate_url, certificate_serial, ...rest }: Record<string, any>) => rest;
+    const without = ({
+      status,
+      passed,
+      percentage_passmark,
+      give_certificate_only_when_passed,
+      certificate_url,
+      certificate_serial,
+      ...rest
+    }: Record<string, any>) => rest;
     expect(b.records('link_results')).toEqual(a.records('link_results').map(without));
     expect(b.records('group_results')).toEqual(a.records('group_results').map(without));
-    expect(b.records('link_results')[0]).toMatchObject({ link_result_id: expect.any(Number), test_id: expect.any(Number), percentage: expect.any(String) });
+    expect(b.records('link_results')[0]).toMatchObject({
+      link_result_id: expect.any(Number),
+      test_id: expect.any(Number),
+      percentage: expect.any(String),
+    });
     expect(b.records('link_results')[0]).not.toHaveProperty('passed');
   });
 });
@@ -54,10 +66,18 @@ describe('null names and blank e-mails', () => {
     const groups = new Map(run.records('group_results').map((r) => [groupKey(r), r]));
     expect(links.size + groups.size).toBe(served.length);
     for (const { result } of s.data.linkResults) {
-      expect(links.get(result.link_result_id)).toMatchObject({ first: result.first, last: result.last, email: blank(result.email) ? null : result.email });
+      expect(links.get(result.link_result_id)).toMatchObject({
+        first: result.first,
+        last: result.last,
+        email: blank(result.email) ? null : result.email,
+      });
     }
     for (const { result } of s.data.groupResults) {
-      expect(groups.get(groupKey(result))).toMatchObject({ first: result.first, last: result.last, email: blank(result.email) ? null : result.email });
+      expect(groups.get(groupKey(result))).toMatchObject({
+        first: result.first,
+        last: result.last,
+        email: blank(result.email) ? null : result.email,
+      });
     }
   });
 });
@@ -85,7 +105,11 @@ describe('numbers where text is expected', () => {
     result.cm_user_id = 1234567;
     const run = await runTap(s);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.records('link_results').find((r) => r.link_result_id === result.link_result_id)).toMatchObject({ duration: '754', duration_seconds: 754, cm_user_id: '1234567' });
+    expect(run.records('link_results').find((r) => r.link_result_id === result.link_result_id)).toMatchObject({
+      duration: '754',
+      duration_seconds: 754,
+      cm_user_id: '1234567',
+    });
   });
 });
 
@@ -93,7 +117,9 @@ describe("test names from each response's tests block", () => {
   it('names every result’s test, also for a test no group or link in v1.json lists any more', async () => {
     const s = await start();
     const group = s.data.groups[0]!;
-    const only = group.test_ids.filter((id) => !s.data.groups.slice(1).some((g) => g.test_ids.includes(id)) && !s.data.links.some((l) => l.test_ids.includes(id)));
+    const only = group.test_ids.filter(
+      (id) => !s.data.groups.slice(1).some((g) => g.test_ids.includes(id)) && !s.data.links.some((l) => l.test_ids.includes(id)),
+    );
     s.deleteGroupOrLink('group', group.group_id);
     const run = await runTap(s);
     expect(run.code, run.stderr).toBe(0);
@@ -115,11 +141,23 @@ describe('the newer optional fields (test_type, monitor_events)', () => {
       expect(records.length).toBeGreaterThan(0);
       for (const r of records) {
         expect(r.test_type).toBe('Test');
-        expect(r._sdc_extra.monitor_events).toMatchObject({ browser_monitoring: 'Enabled', total_event_count: expect.any(Number), events: expect.any(Array) });
+        expect(r._sdc_extra.monitor_events).toMatchObject({
+          browser_monitoring: 'Enabled',
+          total_event_count: expect.any(Number),
+          events: expect.any(Array),
+        });
       }
-      expect(run.stderr.split('\n').filter((line) => line.includes(`WARN stream ${stream}: the vendor sends the field "monitor_events"`))).toHaveLength(1);
+      expect(
+        run.stderr.split('\n').filter((line) => line.includes(`WARN stream ${stream}: the vendor sends the field "monitor_events"`)),
+      ).toHaveLength(1);
     }
-    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+    const summary = JSON.parse(
+      run.stderr
+        .trimEnd()
+        .split('\n')
+        .at(-1)!
+        .replace(/^SUMMARY: /, ''),
+    );
     expect(summary.status).toBe('complete');
     expect(summary.streams.group_results.undeclared_fields).toEqual(['monitor_events']);
     expect(summary.streams.link_results.undeclared_fields).toEqual(['monitor_events']);
@@ -167,7 +205,10 @@ describe('regrading', () => {
     const second = await runTap(s, { state: first.state });
     expect(second.code, second.stderr).toBe(0);
     for (const r of edited) {
-      expect(second.records('group_results').find((x) => groupKey(x) === groupKey(r))).toMatchObject({ points_scored: String(r.points_scored), passed: r.passed });
+      expect(second.records('group_results').find((x) => groupKey(x) === groupKey(r))).toMatchObject({
+        points_scored: String(r.points_scored),
+        passed: r.passed,
+      });
     }
   });
 
@@ -190,7 +231,9 @@ describe('regrading', () => {
     stale.requires_grading = 'Yes';
     const run = await runTap(s);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/^.* WARN stream link_results: a result finished .* still requires grading after 14 days; the bookmark no longer waits for it/m);
+    expect(run.stderr).toMatch(
+      /^.* WARN stream link_results: a result finished .* still requires grading after 14 days; the bookmark no longer waits for it/m,
+    );
     expect(bookmarkOf(run.state, 'link_results')).toBe(iso(Math.max(...s.data.linkResults.map((e) => e.result.time_finished))));
   });
 
@@ -199,13 +242,17 @@ describe('regrading', () => {
     for (const e of s.data.linkResults) e.result.requires_grading = 'No';
     const first = await runTap(s);
     const bookmark = Date.parse(bookmarkOf(first.state, 'link_results')) / 1000;
-    const old = s.data.linkResults.filter((e) => e.result.time_finished < bookmark - 3 * DAY && e.result.time_finished > bookmark - 7 * DAY).at(-1)!.result;
+    const old = s.data.linkResults
+      .filter((e) => e.result.time_finished < bookmark - 3 * DAY && e.result.time_finished > bookmark - 7 * DAY)
+      .at(-1)!.result;
     old.points_scored = old.points_scored === 0 ? 1 : 0;
     const byDefault = await runTap(s, { state: first.state });
     expect(byDefault.records('link_results').some((r) => r.link_result_id === old.link_result_id)).toBe(false);
     const week = await runTap(s, { state: first.state, config: { lookback_days: 8 } });
     expect(week.code, week.stderr).toBe(0);
-    expect(week.records('link_results').find((r) => r.link_result_id === old.link_result_id)).toMatchObject({ points_scored: String(old.points_scored) });
+    expect(week.records('link_results').find((r) => r.link_result_id === old.link_result_id)).toMatchObject({
+      points_scored: String(old.points_scored),
+    });
     // 0 turns the look-back off: only what finished after the bookmark (and its own second) is read.
     const none = await runTap(s, { state: first.state, config: { lookback_days: 0 } });
     expect(none.records('link_results').every((r) => Date.parse(r.time_finished) >= bookmark * 1000)).toBe(true);

@@ -102,7 +102,12 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
    */
   function legacyResultJson(request: SimulatorRequest, result: OemResult, oneCandidate: boolean) {
     const { variant } = options;
-    const common = { viewResult: viewResultLink(request, result), score: result.score, startTime: result.startTime, endTime: result.endTime };
+    const common = {
+      viewResult: viewResultLink(request, result),
+      score: result.score,
+      startTime: result.startTime,
+      endTime: result.endTime,
+    };
     if (oneCandidate || variant.oneCandidateShape) return { ...common, status: result.status };
     const record: Record<string, unknown> = { ...common, sid: result.sid, name: result.name };
     if (variant.status) record.status = result.status;
@@ -170,7 +175,9 @@ export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
         if (!/^\d+$/.test(time) || Math.abs(Number(time) - nowSeconds()) > SIGNATURE_WINDOW_SECONDS) {
           return v1Error('The time parameter is invalid or expired');
         }
-        const expected = createHash('md5').update(time + code).digest('hex');
+        const expected = createHash('md5')
+          .update(time + code)
+          .digest('hex');
         if (code !== options.code || (request.headers.authorization ?? '').toLowerCase() !== expected) {
           return v1Error('Authorization failed');
         }

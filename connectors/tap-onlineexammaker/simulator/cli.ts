@@ -11,7 +11,11 @@ await runSimulatorCli({
     'max-limit': { type: 'number', description: 'largest page served', default: 100 },
     'no-v1': { type: 'boolean', description: 'refuse the v1 API (a non-premium account)', default: false },
     'with-status': { type: 'boolean', description: 'variant: the every-candidate answer carries status (0-4)', default: false },
-    passed: { type: 'string', description: 'variant: the every-candidate answer carries passed as boolean, number (1/0), string ("1"/"0") or text ("true"/"false")', default: 'absent' },
+    passed: {
+      type: 'string',
+      description: 'variant: the every-candidate answer carries passed as boolean, number (1/0), string ("1"/"0") or text ("true"/"false")',
+      default: 'absent',
+    },
     'with-tid': { type: 'boolean', description: 'variant: both APIs send tid, the attempt id', default: false },
     strings: { type: 'boolean', description: 'variant: every value of the legacy answer is a string', default: false },
     'one-candidate-shape': {
@@ -21,7 +25,8 @@ await runSimulatorCli({
     },
     'error-answer': {
       type: 'string',
-      description: 'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes exam-not-found-200, account-error-200, msg-error-200, server-error-200, false-200, null, html',
+      description:
+        'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes exam-not-found-200, account-error-200, msg-error-200, server-error-200, false-200, null, html',
     },
     anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
   },

@@ -3,7 +3,11 @@
 // other spellings PHP APIs use (inferred), and null, false and HTML.
 import { commonErrorAnswers, type ErrorAnswers } from '@tapline/simulator-kit';
 
-const json = (body: unknown) => ({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) });
+const json = (body: unknown) => ({
+  status: 200,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: JSON.stringify(body),
+});
 
 export const OEM_ERROR_ANSWERS: ErrorAnswers = {
   /** The documented error object about one exam (an exam deleted since the list was read): the exam is skipped. */

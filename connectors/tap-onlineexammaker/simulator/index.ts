@@ -1,19 +1,19 @@
 // The OnlineExamMaker API simulator: start it in a test (startOemSimulator) or from the CLI (onlineexammaker-simulator).
 import {
+  type ErrorAnswerSpec,
   errorAnswerArgs,
   errorAnswerFault,
-  seededRandom,
-  startSimulator,
-  type ErrorAnswerSpec,
   type RunningSimulator,
   type Seed,
   type StartOptions,
+  seededRandom,
+  startSimulator,
 } from '@tapline/simulator-kit';
+import { DOCUMENT_VARIANT, type OemVariant, oemRoutes } from './api.js';
 import { OEM_ERROR_ANSWERS } from './error-answers.js';
-import { DOCUMENT_VARIANT, oemRoutes, type OemVariant } from './api.js';
 import { advanceWorld, generateWorld, type OemResult, type OemWorld } from './world.js';
 
-export { DOCUMENT_VARIANT, tidOf, VIEW_RESULT_TTL_SECONDS, type OemVariant } from './api.js';
+export { DOCUMENT_VARIANT, type OemVariant, tidOf, VIEW_RESULT_TTL_SECONDS } from './api.js';
 export { OEM_ERROR_ANSWERS } from './error-answers.js';
 export type { OemExam, OemResult, OemWorld, ResultStatus } from './world.js';
 
@@ -107,7 +107,10 @@ export async function startOemSimulator(options: OemSimulatorOptions = {}): Prom
           })),
       },
     },
-    { ...options, faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(OEM_ERROR_ANSWERS, spec))] },
+    {
+      ...options,
+      faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(OEM_ERROR_ANSWERS, spec))],
+    },
   );
   errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(OEM_ERROR_ANSWERS, spec));
   return { ...running, world, advance, deleteExam, setVariant, errorAnswer };
@@ -120,7 +123,8 @@ export function checkVariant(change: Record<string, unknown>): Partial<OemVarian
   const out: Partial<OemVariant> = {};
   for (const [key, value] of Object.entries(change)) {
     if (key === 'passed') {
-      if (!PASSED_FORMS.includes(value as OemVariant['passed'])) throw new Error(`variant passed must be one of ${PASSED_FORMS.join(', ')}, got ${JSON.stringify(value)}`);
+      if (!PASSED_FORMS.includes(value as OemVariant['passed']))
+        throw new Error(`variant passed must be one of ${PASSED_FORMS.join(', ')}, got ${JSON.stringify(value)}`);
       out.passed = value as OemVariant['passed'];
     } else if (key === 'status' || key === 'tid' || key === 'strings' || key === 'oneCandidateShape') {
       if (typeof value !== 'boolean') throw new Error(`variant ${key} must be true or false, got ${JSON.stringify(value)}`);

@@ -77,7 +77,8 @@ export function generateWorld(random: SeededRandom, options: WorldOptions): OemW
       // Candidates often start together (a class sits the exam at once): repeat a start second now and then.
       const startTime =
         previous && previous.eid === eid && previous.sid !== candidate.sid && random.chance(0.1)
-          ? previous.startTime : random.int(createTime, options.now - 7200);
+          ? previous.startTime
+          : random.int(createTime, options.now - 7200);
       world.results.push(generateResult(random, world, eid, candidate, startTime, false));
     }
   }

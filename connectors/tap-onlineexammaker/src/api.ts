@@ -1,9 +1,18 @@
 // The OnlineExamMaker API profile: `code` auth (legacy query parameter, or the v1 signed header),
 // bare-array bodies, errors as HTTP 200 objects, and start/limit paging.
 import { createHash } from 'node:crypto';
-import { byBody, offsetPaging, successShape, vendorMessage, type Auth, type HttpRequest, type Outcome, type QueryValue } from '@tapline/http';
-import { defineApi } from '@tapline/tap-kit';
+import {
+  type Auth,
+  byBody,
+  type HttpRequest,
+  type Outcome,
+  offsetPaging,
+  type QueryValue,
+  successShape,
+  vendorMessage,
+} from '@tapline/http';
 import { SECRET_SETTING } from '@tapline/singer';
+import { defineApi } from '@tapline/tap-kit';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -36,7 +45,9 @@ function codeAuth(config: OemConfig): Auth {
       request.url.searchParams.set('code', config.code);
       if (request.url.pathname.endsWith(V1_RESULTS_PATH)) {
         const time = String(Math.floor(Date.now() / 1000));
-        const signature = createHash('md5').update(time + config.code).digest('hex');
+        const signature = createHash('md5')
+          .update(time + config.code)
+          .digest('hex');
         ctx.addSecret(signature);
         request.url.searchParams.set('time', time);
         request.headers.authorization = signature;
@@ -53,7 +64,8 @@ function codeAuth(config: OemConfig): Auth {
 function vendorError(body: unknown): string | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
   const { status, error } = body as { status?: unknown; error?: unknown };
-  const isError = (typeof status === 'string' && /^(error|fail|failed)$/i.test(status)) || (error !== undefined && error !== null && error !== '');
+  const isError =
+    (typeof status === 'string' && /^(error|fail|failed)$/i.test(status)) || (error !== undefined && error !== null && error !== '');
   if (!isError) return undefined;
   return vendorMessage(body) ?? JSON.stringify(body);
 }
@@ -64,7 +76,12 @@ const legacyPage = successShape('a JSON array (the legacy API’s answer)', Arra
 /** The v1 API's page: `{"data": [...]}`, with `"status": "ok"` when present (docs/providers/onlineexammaker.md). */
 const v1Page = successShape('{"status": "ok", "data": [...]} (the v1 API’s answer)', (body) => {
   const envelope = body as { status?: unknown; data?: unknown } | null;
-  return typeof envelope === 'object' && envelope !== null && Array.isArray(envelope.data) && (envelope.status === undefined || envelope.status === 'ok');
+  return (
+    typeof envelope === 'object' &&
+    envelope !== null &&
+    Array.isArray(envelope.data) &&
+    (envelope.status === undefined || envelope.status === 'ok')
+  );
 });
 
 /** What the user should do about an error the API gave: one sentence, by what the message is about. */
@@ -101,7 +118,10 @@ const errorObjects = byBody((body, input): Outcome | undefined => {
  * the account, the code or the signature is the account's.
  */
 function isAboutOneExam(message: string): boolean {
-  return /\bexams?\b/i.test(message) && !/\b(account|code|premium|authori[sz]\w*|unauthori[sz]ed|signature|time|permission|login)\b/i.test(message);
+  return (
+    /\bexams?\b/i.test(message) &&
+    !/\b(account|code|premium|authori[sz]\w*|unauthori[sz]ed|signature|time|permission|login)\b/i.test(message)
+  );
 }
 
 /** One exam's results request (legacy, or the v1 URL): an error about that exam skips it, naming it. */
@@ -111,7 +131,8 @@ export function resultsRequest(request: HttpRequest, config: OemConfig, eid: Que
     if (message === undefined || !isAboutOneExam(message)) return undefined;
     return { action: 'skip', blame: 'config', message: `OnlineExamMaker skipped exam ${String(eid)}: ${message}` };
   });
-  const shaped = config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid }, success: v1Page } : request;
+  const shaped =
+    config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid }, success: v1Page } : request;
   return { ...shaped, classify };
 }
 
@@ -129,6 +150,7 @@ export const oem = defineApi<OemConfig>({
   success: legacyPage,
   // Legacy bodies are bare arrays; v1 wraps them in `data`.
   pagination: startLimitPaging,
-  records: (body) => (Array.isArray(body) ? body : Array.isArray((body as { data?: unknown })?.data) ? (body as { data: unknown[] }).data : []),
+  records: (body) =>
+    Array.isArray(body) ? body : Array.isArray((body as { data?: unknown })?.data) ? (body as { data: unknown[] }).data : [],
   test: { path: INDEX_PHP, query: { ...legacyQuery('api.getExams'), start: 0, limit: 1 } },
 });

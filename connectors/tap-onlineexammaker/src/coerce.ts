@@ -36,7 +36,11 @@ export function attemptId() {
       const lossless = typeof value === 'object' && (value as { isLosslessNumber?: unknown }).isLosslessNumber === true;
       if (lossless) return String((value as { value: unknown }).value);
       if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
-      ctx.addIssue({ code: 'custom', message: `expected an attempt id (a whole number or text), got ${JSON.stringify(value)}`, input: value });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an attempt id (a whole number or text), got ${JSON.stringify(value)}`,
+        input: value,
+      });
       return z.NEVER;
     })
     .pipe(z.string().nullable());

@@ -2,8 +2,20 @@
 // is a page only as a JSON array (v1: {"data": [...]}); every other shape stops, retries or skips an
 // exam as the README says, never reads as an empty page, never sends ACTIVATE_VERSION, never moves a
 // bookmark past unread data.
+
+import {
+  duckdbWarehouse,
+  jsonFile,
+  landSync,
+  lastState,
+  perTest,
+  postgresWarehouse,
+  recordsOf,
+  runTap,
+  type TapRun,
+  type Warehouse,
+} from '@tapline/testing/landing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { duckdbWarehouse, jsonFile, landSync, lastState, perTest, postgresWarehouse, recordsOf, runTap, type TapRun, type Warehouse } from '@tapline/testing/landing';
 import { startOemSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
@@ -57,17 +69,20 @@ describe('error answers to one exam’s results', () => {
     expect(bookmarked(run).length).toBeGreaterThan(0);
   });
 
-  it.each(['msg-error-200', 'false-200', 'html'])('%s on the page after an exam’s first: the run stops and that exam’s bookmark does not move', async (shape) => {
-    const sim = await start();
-    // Request 1 lists exams, 2 reads the first exam's first page, 3 its next (empty) page.
-    sim.errorAnswer({ shape, route: 'index_php', after: 2 });
-    const first = sim.world.exams[0]!.eid;
-    const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
-    expect(run.code).not.toBe(0);
-    expect(recordsOf(run, 'results').filter((r) => r.eid === first).length).toBeGreaterThan(0);
-    expect(bookmarked(run)).not.toContain(first);
-    expect(activates(run)).toBe(false);
-  });
+  it.each(['msg-error-200', 'false-200', 'html'])(
+    '%s on the page after an exam’s first: the run stops and that exam’s bookmark does not move',
+    async (shape) => {
+      const sim = await start();
+      // Request 1 lists exams, 2 reads the first exam's first page, 3 its next (empty) page.
+      sim.errorAnswer({ shape, route: 'index_php', after: 2 });
+      const first = sim.world.exams[0]!.eid;
+      const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+      expect(run.code).not.toBe(0);
+      expect(recordsOf(run, 'results').filter((r) => r.eid === first).length).toBeGreaterThan(0);
+      expect(bookmarked(run)).not.toContain(first);
+      expect(activates(run)).toBe(false);
+    },
+  );
 
   it('reads the v1 API’s {"status": "error"} answer as an error, not as an empty {"data"} page', async () => {
     const sim = await start();

@@ -1,8 +1,9 @@
 // The exams listing and ACTIVATE_VERSION: exams deleted while the listing is read must never make the
 // target delete a live exam that the shifted start/limit pages skipped.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { jsonFile, recordsOf, runTap, type TapRun } from '@tapline/testing/landing';
-import { startOemSimulator, type OemSimulator } from '../simulator/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type OemSimulator, startOemSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 const running: OemSimulator[] = [];

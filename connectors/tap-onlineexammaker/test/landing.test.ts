@@ -1,7 +1,8 @@
 // tap-onlineexammaker piped into the real targets: every exam and result lands; a second run adds only what changed.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { duckdbWarehouse, landTwoSyncs, perTest, postgresWarehouse } from '@tapline/testing/landing';
-import { startOemSimulator, type OemSimulator } from '../simulator/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type OemSimulator, startOemSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 // Every simulator and warehouse a test starts is closed or dropped after it.
@@ -12,7 +13,9 @@ const postgres = perTest(afterEach, postgresWarehouse, (warehouse) => warehouse.
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 // The legacy every-candidate answer has no status (document section 2), so rows are compared by end time.
 const held = (sim: OemSimulator) =>
-  sim.world.results.map((r) => `${r.eid}|${r.sid}|${iso(r.startTime)}|${r.endTime === 0 ? null : iso(r.endTime)}|${Number(r.score)}`).sort();
+  sim.world.results
+    .map((r) => `${r.eid}|${r.sid}|${iso(r.startTime)}|${r.endTime === 0 ? null : iso(r.endTime)}|${Number(r.score)}`)
+    .sort();
 const landed = (rows: Record<string, unknown>[]) =>
   // Targets snake-case column names: startTime lands as start_time.
   rows
@@ -26,7 +29,8 @@ describe('landing', () => {
   it('lands exactly the simulator’s results in DuckDB across a full and an incremental run', async () => {
     const sim = await startSimulator({ seed: 4, exams: 4, resultsPerExam: 30 });
     const duck = await duckdb();
-    for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.advance(4) })) expect(target.code).toBe(0);
+    for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.advance(4) }))
+      expect(target.code).toBe(0);
     expect(landed(await duck.query('SELECT * FROM main.results'))).toEqual(held(sim));
     expect(await duck.query('SELECT count(*)::INTEGER AS n FROM main.exams')).toEqual([{ n: sim.world.exams.length }]);
   });
@@ -47,7 +51,8 @@ describe('landing', () => {
     const pg = await postgres();
     const live = () => sim.world.exams.map((e) => e.eid).sort((a, b) => a - b);
     const gone = sim.world.exams[0]!.eid;
-    for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.act('delete-exam', { eid: gone }) })) expect(target.code).toBe(0);
+    for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.act('delete-exam', { eid: gone }) }))
+      expect(target.code).toBe(0);
     const marked = await duck.query('SELECT eid, _sdc_deleted_at IS NOT NULL AS deleted FROM main.exams ORDER BY eid');
     expect(marked.filter((r) => r.deleted).map((r) => Number(r.eid))).toEqual([gone]);
     expect(marked.filter((r) => !r.deleted).map((r) => Number(r.eid))).toEqual(live());

@@ -1,7 +1,7 @@
 // The OnlineExamMaker simulator, over real HTTP: it must behave as docs/providers/onlineexammaker.md describes.
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startOemSimulator, type OemSimulator, type OemSimulatorOptions } from '../simulator/index.js';
+import { type OemSimulator, type OemSimulatorOptions, startOemSimulator } from '../simulator/index.js';
 
 const ANCHOR = Date.UTC(2025, 5, 1, 12, 0, 0);
 let clock = ANCHOR;
@@ -38,7 +38,9 @@ async function v1(sim: OemSimulator, params: Record<string, string | number>, si
   const time = String(Math.floor(clock / 1000));
   const query = new URLSearchParams({ code: sim.config.code, time });
   for (const [key, value] of Object.entries(params)) query.set(key, String(value));
-  const signed = createHash('md5').update(query.get('time')! + sim.config.code).digest('hex');
+  const signed = createHash('md5')
+    .update(query.get('time')! + sim.config.code)
+    .digest('hex');
   const response = await fetch(`${sim.baseUrl}/api/v1/student/queryresults?${query}`, {
     headers: sign ? { authorization: signed } : {},
   });

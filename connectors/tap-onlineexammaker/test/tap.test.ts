@@ -1,7 +1,8 @@
 // tap-onlineexammaker against its simulator over real HTTP: full and incremental syncs, both APIs, errors, config, discovery.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { jsonFile, lastState, recordsOf, runTap } from '@tapline/testing/landing';
-import { startOemSimulator, type OemSimulator, type OemSimulatorOptions } from '../simulator/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type OemSimulator, type OemSimulatorOptions, startOemSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 const running: OemSimulator[] = [];
@@ -45,7 +46,12 @@ describe('full sync', () => {
     expect(results.map(keyOf).sort()).toEqual(sim.world.results.map(keyOf).sort());
     const inProgress = new Set(sim.world.results.filter((r) => r.status === 0).map(keyOf));
     expect(inProgress.size).toBeGreaterThan(0);
-    expect(results.filter((r) => r.endTime === null).map(keyOf).sort()).toEqual([...inProgress].sort());
+    expect(
+      results
+        .filter((r) => r.endTime === null)
+        .map(keyOf)
+        .sort(),
+    ).toEqual([...inProgress].sort());
     // The every-candidate answer (document section 2) carries sid and name but no status.
     expect(results.every((r) => r.status === null && r.status_meaning === null && typeof r.name === 'string')).toBe(true);
     expect(results.every((r) => typeof r.score === 'string' && /Z$/.test(r.startTime))).toBe(true);
@@ -55,7 +61,13 @@ describe('full sync', () => {
 
   it('lands a result in progress whose endTime is absent (not 0) with endTime null', async () => {
     const sim = await start();
-    const inProgress = { viewResult: 'https://ks.onlineexammaker.com/viewresult/token', score: 0, startTime: 1539075728, sid: 19382, name: 'Tom' };
+    const inProgress = {
+      viewResult: 'https://ks.onlineexammaker.com/viewresult/token',
+      score: 0,
+      startTime: 1539075728,
+      sid: 19382,
+      name: 'Tom',
+    };
     sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: [inProgress] } });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
@@ -67,7 +79,14 @@ describe('full sync', () => {
     const sim = await start();
     const unscored = [
       { viewResult: 'https://ks.onlineexammaker.com/viewresult/a', score: '', startTime: 1539075728, endTime: 0, sid: 99901, name: 'Tom' },
-      { viewResult: 'https://ks.onlineexammaker.com/viewresult/b', score: null, startTime: 1539075729, endTime: 0, sid: 99902, name: 'Ann' },
+      {
+        viewResult: 'https://ks.onlineexammaker.com/viewresult/b',
+        score: null,
+        startTime: 1539075729,
+        endTime: 0,
+        sid: 99902,
+        name: 'Ann',
+      },
     ];
     sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: unscored } });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
@@ -81,13 +100,24 @@ describe('full sync', () => {
 
   it('sets aside a result in the one-candidate shape (no sid) when every candidate was asked for, and reads the rest (exit 6)', async () => {
     const sim = await start();
-    const oneCandidate = { viewResult: 'https://ks.onlineexammaker.com/viewresult/token', score: 30, startTime: 1539075728, endTime: 1539075828, status: 1 };
+    const oneCandidate = {
+      viewResult: 'https://ks.onlineexammaker.com/viewresult/token',
+      score: 30,
+      startTime: 1539075728,
+      endTime: 1539075828,
+      status: 1,
+    };
     sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: [oneCandidate] } });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(6);
     expect(run.stderr).not.toContain('CRITICAL');
     expect(recordsOf(run, '_sdc_rejected_records')).toEqual([
-      expect.objectContaining({ stream: 'results', field: 'sid', partition: { eid: sim.world.exams[0]!.eid }, record_json: JSON.stringify(oneCandidate) }),
+      expect.objectContaining({
+        stream: 'results',
+        field: 'sid',
+        partition: { eid: sim.world.exams[0]!.eid },
+        record_json: JSON.stringify(oneCandidate),
+      }),
     ]);
     // The other exams' results are all read.
     const others = sim.world.results.filter((r) => r.eid !== sim.world.exams[0]!.eid);
@@ -107,11 +137,22 @@ describe('full sync', () => {
     expect(v1.code).toBe(0);
     expect(sim.requests.count('v1_queryresults')).toBeGreaterThan(0);
     // v1 also sends status (and loginValue, passed); legacy's every-candidate answer does not.
-    const strip = (r: Record<string, any>) => ({ ...r, viewResult: undefined, loginValue: undefined, passed: undefined, status: undefined, status_meaning: undefined });
+    const strip = (r: Record<string, any>) => ({
+      ...r,
+      viewResult: undefined,
+      loginValue: undefined,
+      passed: undefined,
+      status: undefined,
+      status_meaning: undefined,
+    });
     expect(recordsOf(v1, 'results').map(strip)).toEqual(recordsOf(legacy, 'results').map(strip));
     const statusOf = new Map(sim.world.results.map((r) => [keyOf(r), r.status]));
     expect(recordsOf(v1, 'results').every((r) => r.status === statusOf.get(keyOf(r)))).toBe(true);
-    expect(recordsOf(v1, 'results').filter((r) => r.endTime === null).every((r) => r.status_meaning === 'in progress')).toBe(true);
+    expect(
+      recordsOf(v1, 'results')
+        .filter((r) => r.endTime === null)
+        .every((r) => r.status_meaning === 'in progress'),
+    ).toBe(true);
   });
 });
 
@@ -128,7 +169,11 @@ describe('incremental sync', () => {
     for (const key of changed) expect(sent).toContain(key);
     for (const key of inProgress) expect(sent).toContain(key);
     expect(sent.length).toBeLessThan(changed.length + sim.world.exams.length + 1);
-    expect(recordsOf(second, 'results').filter((r) => inProgress.includes(keyOf(r))).every((r) => r.endTime !== null)).toBe(true);
+    expect(
+      recordsOf(second, 'results')
+        .filter((r) => inProgress.includes(keyOf(r)))
+        .every((r) => r.endTime !== null),
+    ).toBe(true);
   });
 
   it('emits results that appear after a run with an endTime before its bookmark (the 2-hour look-back)', async () => {
@@ -163,7 +208,10 @@ describe('incremental sync', () => {
 
   it('honours start_date on the first run', async () => {
     const sim = await start();
-    const ends = sim.world.results.filter((r) => r.endTime > 0).map((r) => r.endTime).sort((a, b) => a - b);
+    const ends = sim.world.results
+      .filter((r) => r.endTime > 0)
+      .map((r) => r.endTime)
+      .sort((a, b) => a - b);
     const cut = ends[Math.floor(ends.length / 2)]!;
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, start_date: new Date(cut * 1000).toISOString() })]);
     const finished = recordsOf(run, 'results').filter((r) => r.endTime !== null);
@@ -199,7 +247,12 @@ describe('errors', () => {
 
   it('skips an exam the API says does not exist and syncs the rest', async () => {
     const sim = await start();
-    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: { status: 'error', error: 'The exam does not exist' } } });
+    sim.faults.inject({
+      kind: 'respond',
+      route: 'index_php',
+      after: 1,
+      response: { body: { status: 'error', error: 'The exam does not exist' } },
+    });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`OnlineExamMaker skipped exam ${sim.world.exams[0]!.eid}: The exam does not exist`);
@@ -221,7 +274,12 @@ describe('errors', () => {
 
   it('stops with exit 3 on an account error while reading an exam’s results, instead of skipping every exam', async () => {
     const sim = await start();
-    sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: { status: 'error', error: 'Your OnlineExamMaker account has expired' } } });
+    sim.faults.inject({
+      kind: 'respond',
+      route: 'index_php',
+      after: 1,
+      response: { body: { status: 'error', error: 'Your OnlineExamMaker account has expired' } },
+    });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL .*Your OnlineExamMaker account has expired/);

@@ -1,8 +1,19 @@
 // tap-onlineexammaker against every answer variant of its simulator, over real HTTP and into both targets:
 // the every-candidate answer with and without `status`, `passed` in each spelling, `tid`, all-string values.
+
+import {
+  duckdbWarehouse,
+  jsonFile,
+  landSync,
+  landTwoSyncs,
+  perTest,
+  postgresWarehouse,
+  recordsOf,
+  runTap,
+  type Warehouse,
+} from '@tapline/testing/landing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { duckdbWarehouse, jsonFile, landSync, landTwoSyncs, perTest, postgresWarehouse, recordsOf, runTap, type Warehouse } from '@tapline/testing/landing';
-import { startOemSimulator, tidOf, type OemResult, type OemSimulator, type OemVariant } from '../simulator/index.js';
+import { type OemResult, type OemSimulator, type OemVariant, startOemSimulator, tidOf } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
 const startSimulator = perTest(afterEach, startOemSimulator, (sim) => sim.close());
@@ -44,7 +55,8 @@ function expected(r: OemResult, variant: OemVariant, v1: boolean) {
 function actual(r: Record<string, any>) {
   const at = (camel: string, snake: string) => (camel in r ? r[camel] : r[snake]);
   const time = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string).toISOString());
-  const bool = (value: unknown) => (value === null || value === undefined ? null : value === true || value === 1 || value === '1' || value === 'true');
+  const bool = (value: unknown) =>
+    value === null || value === undefined ? null : value === true || value === 1 || value === '1' || value === 'true';
   return {
     key: `${r.eid}|${r.sid}|${time(at('startTime', 'start_time'))}`,
     endTime: time(at('endTime', 'end_time')),
@@ -67,18 +79,31 @@ describe('the simulator’s variants', () => {
     const sim = await start({});
     const eid = sim.world.exams[0]!.eid;
     const read = async () => {
-      const query = new URLSearchParams({ option: 'com_exams', task: 'api.queryResults', format: 'raw', code: sim.config.code, eid: String(eid), limit: '1' });
+      const query = new URLSearchParams({
+        option: 'com_exams',
+        task: 'api.queryResults',
+        format: 'raw',
+        code: sim.config.code,
+        eid: String(eid),
+        limit: '1',
+      });
       return ((await (await fetch(`${sim.baseUrl}/index.php?${query}`)).json()) as Record<string, unknown>[])[0]!;
     };
     expect(Object.keys(await read()).sort()).toEqual(['endTime', 'name', 'score', 'sid', 'startTime', 'viewResult']);
-    const changed = await fetch(`${sim.baseUrl}/__simulator/actions/variant`, { method: 'POST', body: JSON.stringify({ status: true, passed: 'text', tid: true }) });
+    const changed = await fetch(`${sim.baseUrl}/__simulator/actions/variant`, {
+      method: 'POST',
+      body: JSON.stringify({ status: true, passed: 'text', tid: true }),
+    });
     expect(changed.status).toBe(200);
     const record = await read();
     expect(record).toMatchObject({ status: expect.any(Number), passed: expect.stringMatching(/^(true|false)$/), tid: expect.any(Number) });
     sim.setVariant({ strings: true, passed: 'boolean' });
     const strings = await read();
     expect(Object.values(strings).every((value) => typeof value === 'string')).toBe(true);
-    const refused = await fetch(`${sim.baseUrl}/__simulator/actions/variant`, { method: 'POST', body: JSON.stringify({ passed: 'maybe' }) });
+    const refused = await fetch(`${sim.baseUrl}/__simulator/actions/variant`, {
+      method: 'POST',
+      body: JSON.stringify({ passed: 'maybe' }),
+    });
     expect(refused.status).toBe(400);
   });
 });
@@ -145,7 +170,13 @@ describe("the document's one-candidate shape (no sid, no name) sent for every ca
 
   it('is served by the simulator on request, and switched at run time', async () => {
     const sim = await start(oneCandidate);
-    const query = new URLSearchParams({ option: 'com_exams', task: 'api.queryResults', format: 'raw', code: sim.config.code, eid: String(sim.world.exams[0]!.eid) });
+    const query = new URLSearchParams({
+      option: 'com_exams',
+      task: 'api.queryResults',
+      format: 'raw',
+      code: sim.config.code,
+      eid: String(sim.world.exams[0]!.eid),
+    });
     const body = (await (await fetch(`${sim.baseUrl}/index.php?${query}`)).json()) as Record<string, unknown>[];
     expect(Object.keys(body[0]!).sort()).toEqual(['endTime', 'score', 'startTime', 'status', 'viewResult']);
     sim.setVariant({ oneCandidateShape: false });
@@ -164,10 +195,18 @@ describe("the document's one-candidate shape (no sid, no name) sent for every ca
     expect(rejects).toHaveLength(sim.world.results.length);
     for (const reject of rejects) {
       expect(reject).toMatchObject({ stream: 'results', field: 'sid', partition: { eid: expect.any(Number) } });
-      expect(reject.reason).toMatch(/^field "sid": the result has no sid \(the document's one-candidate shape, sent for every candidate\); sid is part of its key/);
+      expect(reject.reason).toMatch(
+        /^field "sid": the result has no sid \(the document's one-candidate shape, sent for every candidate\); sid is part of its key/,
+      );
       expect(JSON.parse(reject.record_json as string)).not.toHaveProperty('sid');
     }
-    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+    const summary = JSON.parse(
+      run.stderr
+        .trimEnd()
+        .split('\n')
+        .at(-1)!
+        .replace(/^SUMMARY: /, ''),
+    );
     expect(summary).toMatchObject({ status: 'partial', streams: { results: { records: 0, rejected: rejects.length } } });
     // Kept whole, they do not stall the stream: each exam's bookmark moved to its newest finished result.
     const state = run.messages.filter((m) => m.type === 'STATE').at(-1)!.value as any;

@@ -2,14 +2,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { RouteDefinition, SimulatorRequest, SimulatorResponse } from '@tapline/simulator-kit';
 import { dayStartMicros, formatDate, formatDecimal, formatDuration } from './formats.js';
-import {
-  examState,
-  scoreHundredths,
-  type TestpressAttempt,
-  type TestpressExam,
-  type TestpressUser,
-  type TestpressWorld,
-} from './world.js';
+import { examState, scoreHundredths, type TestpressAttempt, type TestpressExam, type TestpressUser, type TestpressWorld } from './world.js';
 
 /** A login the simulator accepts. Staff see every user's attempts and may call the admin API. */
 export interface TestpressAccount {
@@ -220,7 +213,10 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
             (exam) => (course === null || exam.course === course) && (state === null || examState(exam, now) === state),
           );
           const base = origin(request);
-          return paginate(request, base, exams, options.perPage, (exam) => ({ ...examJson(base, api, exam), ...(options.v21FieldsOnly ? {} : currentExamFields(exam, now)) }));
+          return paginate(request, base, exams, options.perPage, (exam) => ({
+            ...examJson(base, api, exam),
+            ...(options.v21FieldsOnly ? {} : currentExamFields(exam, now)),
+          }));
         }),
       },
       {
@@ -372,9 +368,10 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
       review_pdf_url: `${base}${api}/attempts/${attempt.id}/review/pdf/`,
       rank_enabled: exam.enable_ranks,
       speed: Math.round((attempt.total_questions / Math.max(1, attempt.timeTakenSeconds)) * 3600) / 100,
-      accuracy: attempt.correct_count + attempt.incorrect_count === 0
-        ? 0
-        : Math.round((attempt.correct_count / (attempt.correct_count + attempt.incorrect_count)) * 100),
+      accuracy:
+        attempt.correct_count + attempt.incorrect_count === 0
+          ? 0
+          : Math.round((attempt.correct_count / (attempt.correct_count + attempt.incorrect_count)) * 100),
     };
   }
 
@@ -404,7 +401,10 @@ export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[]
       state: stateAs(attempt.state),
       last_started_time: formatDate(attempt.lastStartedMicros, 'utc-micros'),
       // When the attempt ended (inferred); while it runs, the last answer saved so far.
-      last_answer_updated_time: formatDate(attempt.endMicros ?? attempt.lastStartedMicros + attempt.timeTakenSeconds * 1_000_000, 'utc-micros'),
+      last_answer_updated_time: formatDate(
+        attempt.endMicros ?? attempt.lastStartedMicros + attempt.timeTakenSeconds * 1_000_000,
+        'utc-micros',
+      ),
       speed: Math.round((attempt.total_questions / Math.max(1, attempt.timeTakenSeconds)) * 3600) / 100,
       exam_url: `${base}/api/v2.5/admin/exams/${exam.slug}/`,
       user_url: `${base}/api/v2.5/admin/users/${user.id}/`,

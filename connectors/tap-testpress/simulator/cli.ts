@@ -14,14 +14,27 @@ await runSimulatorCli({
     'throttle-per-minute': { type: 'number', description: 'requests allowed per minute (0 = unlimited)', default: 0 },
     'error-answer': {
       type: 'string',
-      description: 'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes not-found-200, permission-denied-200, field-errors-200, null, html',
+      description:
+        'serve an error answer until cleared: SHAPE[@ROUTE][,...]; shapes not-found-200, permission-denied-200, field-errors-200, null, html',
     },
     anchor: { type: 'number', description: 'UNIX seconds the seeded data is generated around (default: now, floored to the hour)' },
-    'exam-attempts': { type: 'string', description: "whose attempts an exam's list holds for staff: everyone or caller (the document's reading)", default: 'everyone' },
+    'exam-attempts': {
+      type: 'string',
+      description: "whose attempts an exam's list holds for staff: everyone or caller (the document's reading)",
+      default: 'everyone',
+    },
     'resumed-share': { type: 'number', description: 'share of completed attempts resumed 1-20 days after their start', default: 0.1 },
     'v21-fields-only': { type: 'boolean', description: 'serve only the fields of the 2015 v2.1 document', default: false },
-    'attempt-state': { type: 'string', description: 'how attempt lists spell state: word (Running/Completed), number (0/1, the admin codes) or string ("0"/"1")', default: 'word' },
-    'behind-tls-proxy': { type: 'boolean', description: 'write absolute URLs as http://<host> without the port, as behind a TLS proxy', default: false },
+    'attempt-state': {
+      type: 'string',
+      description: 'how attempt lists spell state: word (Running/Completed), number (0/1, the admin codes) or string ("0"/"1")',
+      default: 'word',
+    },
+    'behind-tls-proxy': {
+      type: 'boolean',
+      description: 'write absolute URLs as http://<host> without the port, as behind a TLS proxy',
+      default: false,
+    },
   },
   start: ({ port, host, seed, faults, flags }) => {
     const expired = flags['expired-token-status'];
@@ -30,7 +43,8 @@ await runSimulatorCli({
     const scope = flags['exam-attempts'];
     if (scope !== 'everyone' && scope !== 'caller') throw new Error('--exam-attempts must be everyone or caller');
     const stateSpelling = flags['attempt-state'];
-    if (stateSpelling !== 'word' && stateSpelling !== 'number' && stateSpelling !== 'string') throw new Error('--attempt-state must be word, number or string');
+    if (stateSpelling !== 'word' && stateSpelling !== 'number' && stateSpelling !== 'string')
+      throw new Error('--attempt-state must be word, number or string');
     return startTestpressSimulator({
       port,
       host,

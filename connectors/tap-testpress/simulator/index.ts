@@ -1,22 +1,22 @@
 // The Testpress API simulator: start it in a test (startTestpressSimulator) or from the CLI (testpress-simulator).
 import {
+  type ErrorAnswerSpec,
   errorAnswerArgs,
   errorAnswerFault,
-  seededRandom,
-  startSimulator,
-  type ErrorAnswerSpec,
   type RunningSimulator,
   type Seed,
   type StartOptions,
+  seededRandom,
+  startSimulator,
 } from '@tapline/simulator-kit';
+import { type StateSpelling, type TestpressAccount, type TestpressApiOptions, testpressRoutes, throttleResponse } from './api.js';
 import { TESTPRESS_ERROR_ANSWERS } from './error-answers.js';
-import { testpressRoutes, throttleResponse, type StateSpelling, type TestpressAccount, type TestpressApiOptions } from './api.js';
 import { advanceWorld, generateWorld, type TestpressAttempt, type TestpressWorld } from './world.js';
 
 export type { StateSpelling, TestpressAccount } from './api.js';
-export type { TestpressAttempt, TestpressExam, TestpressUser, TestpressWorld } from './world.js';
-export { formatDate, formatDecimal, formatDuration } from './formats.js';
 export { TESTPRESS_ERROR_ANSWERS } from './error-answers.js';
+export { formatDate, formatDecimal, formatDuration } from './formats.js';
+export type { TestpressAttempt, TestpressExam, TestpressUser, TestpressWorld } from './world.js';
 
 export interface TestpressSimulatorOptions extends StartOptions {
   seed?: Seed;
@@ -143,9 +143,12 @@ export async function startTestpressSimulator(options: TestpressSimulatorOptions
         'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
       },
     },
-    { ...options, faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(TESTPRESS_ERROR_ANSWERS, spec))] },
+    {
+      ...options,
+      faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(TESTPRESS_ERROR_ANSWERS, spec))],
+    },
   );
   errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(TESTPRESS_ERROR_ANSWERS, spec));
   return { ...running, world, accounts: { staff, student: studentAccount }, advance, deleteExam, deleteAttempt, errorAnswer };
 }
-export { examWebhookBody, sendExamWebhook, type ExamWebhookKeys } from './webhooks.js';
+export { type ExamWebhookKeys, examWebhookBody, sendExamWebhook } from './webhooks.js';

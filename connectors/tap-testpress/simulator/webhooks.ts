@@ -3,7 +3,7 @@
 // on anything but 2xx.
 import { createHmac } from 'node:crypto';
 import { sendWebhook, type WebhookSendOptions, type WebhookSendResult } from '@tapline/simulator-kit';
-import type { TestpressWorld, TestpressAttempt } from './world.js';
+import type { TestpressAttempt, TestpressWorld } from './world.js';
 
 export interface ExamWebhookKeys {
   /** The institute's public key, sent as `key`. */
@@ -11,10 +11,17 @@ export interface ExamWebhookKeys {
   privateKey: string;
 }
 
-const iso = (micros: number) => new Date(Math.floor(micros / 1000)).toISOString().replace('Z', `${String(micros % 1000).padStart(3, '0')}Z`);
+const iso = (micros: number) =>
+  new Date(Math.floor(micros / 1000)).toISOString().replace('Z', `${String(micros % 1000).padStart(3, '0')}Z`);
 
 /** The exam webhook body for an attempt: `started`, or `completed` (a completed attempt only). */
-export function examWebhookBody(world: TestpressWorld, attempt: TestpressAttempt, event: 'started' | 'completed', keys: ExamWebhookKeys, options: { numbersAsStrings?: boolean } = {}): string {
+export function examWebhookBody(
+  world: TestpressWorld,
+  attempt: TestpressAttempt,
+  event: 'started' | 'completed',
+  keys: ExamWebhookKeys,
+  options: { numbersAsStrings?: boolean } = {},
+): string {
   const user = world.users.find((u) => u.id === attempt.userId);
   const exam = world.exams.find((e) => e.id === attempt.examId);
   const completed = event === 'completed';
@@ -32,7 +39,13 @@ export function examWebhookBody(world: TestpressWorld, attempt: TestpressAttempt
     attempt_state: event,
     attempt_start_time: iso(attempt.startMicros),
     completed_on: completed && attempt.endMicros !== null ? iso(attempt.endMicros) : null,
-    exam: { id: n(attempt.examId), title: exam?.title ?? '', duration: null, start_date: exam ? iso(exam.startMicros) : null, end_date: null },
+    exam: {
+      id: n(attempt.examId),
+      title: exam?.title ?? '',
+      duration: null,
+      start_date: exam ? iso(exam.startMicros) : null,
+      end_date: null,
+    },
     total_count: n(attempt.total_questions),
     correct_answers_count: n(correct),
     incorrect_answers_count: n(incorrect),
@@ -42,13 +55,29 @@ export function examWebhookBody(world: TestpressWorld, attempt: TestpressAttempt
     percentage,
     speed: n(0),
     accuracy: n(0),
-    subject_stats: completed ? [{ subject_name: 'General', parent_subject_id: null, correct_answers_count: n(correct), incorrect_answers_count: n(incorrect), partial_correct_answers_count: n(0), unanswered_count: n(unanswered), answered_count: n(correct + incorrect), total_count: n(attempt.total_questions), score }] : [],
+    subject_stats: completed
+      ? [
+          {
+            subject_name: 'General',
+            parent_subject_id: null,
+            correct_answers_count: n(correct),
+            incorrect_answers_count: n(incorrect),
+            partial_correct_answers_count: n(0),
+            unanswered_count: n(unanswered),
+            answered_count: n(correct + incorrect),
+            total_count: n(attempt.total_questions),
+            score,
+          },
+        ]
+      : [],
     difficulty_level_stats: {},
     institute_attempt_id: null,
     key: keys.publicKey,
   };
   // hex HMAC-SHA512 with the private key over the |-joined values, in the documented order [doc].
-  const message = [keys.publicKey, attempt.id, correct, keys.privateKey, incorrect, unanswered, percentage, score, attempt.userId].map((v) => encodeURIComponent(String(v))).join('|');
+  const message = [keys.publicKey, attempt.id, correct, keys.privateKey, incorrect, unanswered, percentage, score, attempt.userId]
+    .map((v) => encodeURIComponent(String(v)))
+    .join('|');
   payload.hash = createHmac('sha512', keys.privateKey).update(message).digest('hex');
   return JSON.stringify(payload);
 }

@@ -98,7 +98,10 @@ export function generateWorld(random: SeededRandom, options: WorldOptions): Test
     const last = random.lastName();
     users.push({
       id: 17 + i,
-      username: `${first}${last}${i}`.normalize('NFD').replace(/[^A-Za-z0-9]/g, '').toLowerCase(),
+      username: `${first}${last}${i}`
+        .normalize('NFD')
+        .replace(/[^A-Za-z0-9]/g, '')
+        .toLowerCase(),
       first_name: first,
       last_name: last,
       email: random.email(first, last),
@@ -113,13 +116,13 @@ export function generateWorld(random: SeededRandom, options: WorldOptions): Test
     // Most exams are open now; a few are upcoming or closed, so the `state` filter has something to do.
     const kind = i === 0 ? 'available' : random.pick(['available', 'available', 'available', 'history', 'upcoming'] as const);
     const startMicros =
-      kind === 'upcoming'
-        ? options.nowMicros + random.int(2, 30) * DAY_MICROS
-        : options.nowMicros - random.int(60, 400) * DAY_MICROS;
+      kind === 'upcoming' ? options.nowMicros + random.int(2, 30) * DAY_MICROS : options.nowMicros - random.int(60, 400) * DAY_MICROS;
     const endMicros =
       kind === 'history'
         ? options.nowMicros - random.int(1, 20) * DAY_MICROS
-        : random.chance(0.3) ? null : options.nowMicros + random.int(30, 900) * DAY_MICROS;
+        : random.chance(0.3)
+          ? null
+          : options.nowMicros + random.int(30, 900) * DAY_MICROS;
     exams.push({
       id,
       slug: `${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${id}`,
@@ -156,15 +159,15 @@ export function generateWorld(random: SeededRandom, options: WorldOptions): Test
       // A few attempts share their start to the microsecond with another, so ties sit at page edges.
       const previous = world.attempts.at(-1);
       const tied = previous !== undefined && previous.examId === exam.id && random.chance(0.08);
-      world.attempts.push(
-        generateAttempt(random, world, exam, tied ? previous.startMicros : startMicros, options.nowMicros),
-      );
+      world.attempts.push(generateAttempt(random, world, exam, tied ? previous.startMicros : startMicros, options.nowMicros));
     }
   }
   // One attempt on the first exam is still running, so a sync can see it finish later.
   const first = exams[0];
   if (first && world.users.length > 0) {
-    world.attempts.push(generateAttempt(random, world, first, wholeSeconds(options.nowMicros) - 600 * MICROS_PER_SECOND, options.nowMicros, 'Running'));
+    world.attempts.push(
+      generateAttempt(random, world, first, wholeSeconds(options.nowMicros) - 600 * MICROS_PER_SECOND, options.nowMicros, 'Running'),
+    );
   }
   resumeSome(options.resumeRandom, world, options.nowMicros, options.resumedShare);
   return world;
@@ -178,7 +181,8 @@ export function generateWorld(random: SeededRandom, options: WorldOptions): Test
 function resumeSome(random: SeededRandom, world: TestpressWorld, nowMicros: number, share: number): void {
   for (const attempt of world.attempts) {
     if (attempt.state !== 'Completed' || !random.chance(share)) continue;
-    const resumed = attempt.startMicros + random.int(1, 20) * DAY_MICROS + random.int(0, 86_399) * MICROS_PER_SECOND + random.int(0, 999_999);
+    const resumed =
+      attempt.startMicros + random.int(1, 20) * DAY_MICROS + random.int(0, 86_399) * MICROS_PER_SECOND + random.int(0, 999_999);
     if (resumed + attempt.timeTakenSeconds * MICROS_PER_SECOND > nowMicros) continue;
     attempt.lastStartedMicros = resumed;
     attempt.endMicros = resumed + random.int(1, attempt.timeTakenSeconds) * MICROS_PER_SECOND;
@@ -230,12 +234,7 @@ export function generateAttempt(
 }
 
 /** Between runs: finishes every running attempt and adds `newAttempts` completed ones started shortly before `nowMicros`. */
-export function advanceWorld(
-  random: SeededRandom,
-  world: TestpressWorld,
-  nowMicros: number,
-  newAttempts: number,
-): TestpressAttempt[] {
+export function advanceWorld(random: SeededRandom, world: TestpressWorld, nowMicros: number, newAttempts: number): TestpressAttempt[] {
   for (const attempt of world.attempts) {
     if (attempt.state === 'Running') finishAttempt(attempt, nowMicros);
   }

@@ -1,12 +1,15 @@
 // The Testpress API profile: JWT auth against the institute's host, DRF page envelopes, and what 401/403 mean.
-import { byStatus, nextUrlPaging, successShape, tokenAuth, type Classifier, type Outcome, type ResponseToClassify } from '@tapline/http';
-import { defineApi } from '@tapline/tap-kit';
+import { byStatus, type Classifier, nextUrlPaging, type Outcome, type ResponseToClassify, successShape, tokenAuth } from '@tapline/http';
 import { SECRET_SETTING } from '@tapline/singer';
+import { defineApi } from '@tapline/tap-kit';
 import { z } from 'zod';
 
 export const configSchema = z.object({
   base_url: z.url().describe("Your institute's Testpress address, e.g. https://demo.testpress.in."),
-  username: z.string().min(1).describe('Login of a Testpress staff account (the admin attempts API needs one; a student account reads only its own attempts).'),
+  username: z
+    .string()
+    .min(1)
+    .describe('Login of a Testpress staff account (the admin attempts API needs one; a student account reads only its own attempts).'),
   password: z.string().min(1).describe('Password of that account; a secret.').meta(SECRET_SETTING),
   course: z.string().min(1).optional().describe('Only exams of this course (the exams list `course` filter).'),
   exam_state: z.enum(['available', 'upcoming', 'history']).optional().describe('Only exams in this state (the exams list `state` filter).'),
@@ -25,7 +28,8 @@ export type TestpressConfig = z.output<typeof configSchema>;
 export const API = '/api/v2.1';
 
 /** DRF's auth failures; some deployments answer an expired token with 403 instead of 401 (docs/providers/testpress.md, "Errors"). */
-const TOKEN_PROBLEMS = /signature has expired|error decoding signature|invalid signature|authentication credentials were not provided|token/i;
+const TOKEN_PROBLEMS =
+  /signature has expired|error decoding signature|invalid signature|authentication credentials were not provided|token/i;
 
 function detail(input: ResponseToClassify): string {
   const body = input.body as { detail?: unknown } | null;
@@ -48,7 +52,11 @@ const tokenAnswer = successShape('an object holding the token', (body) => {
 const expiredTokenAs403 = byStatus({
   403: (input): Outcome | undefined =>
     TOKEN_PROBLEMS.test(detail(input))
-      ? { action: 'refresh_auth', blame: 'config', message: `Testpress refused the token (HTTP 403: ${detail(input)}); check username and password` }
+      ? {
+          action: 'refresh_auth',
+          blame: 'config',
+          message: `Testpress refused the token (HTTP 403: ${detail(input)}); check username and password`,
+        }
       : undefined,
   401: (input): Outcome => ({
     action: 'refresh_auth',
@@ -60,7 +68,11 @@ const expiredTokenAs403 = byStatus({
 /** For one exam's attempts: a 403 that is not about the token means the exam is not available to this user. */
 export const skipForbiddenExam: Classifier = (input) => {
   if (input.kind !== 'response' || input.status !== 403 || TOKEN_PROBLEMS.test(detail(input))) return undefined;
-  return { action: 'skip', blame: 'config', message: `this exam is not available to the configured user (HTTP 403: ${detail(input)}); its attempts were skipped` };
+  return {
+    action: 'skip',
+    blame: 'config',
+    message: `this exam is not available to the configured user (HTTP 403: ${detail(input)}); its attempts were skipped`,
+  };
 };
 
 /** DRF's answer for an object that does not exist: 404 `{"detail": "Not found."}` (docs/providers/testpress.md, "Errors"). */
@@ -95,7 +107,8 @@ const INVALID_PAGE = /^invalid page\.?$/i;
  * (a first page always exists), so it still fails.
  */
 const listingShrank: Classifier = (input) => {
-  if (input.kind !== 'response' || input.status !== 404 || (input.request.page ?? 1) < 2 || !INVALID_PAGE.test(detail(input).trim())) return undefined;
+  if (input.kind !== 'response' || input.status !== 404 || (input.request.page ?? 1) < 2 || !INVALID_PAGE.test(detail(input).trim()))
+    return undefined;
   return {
     action: 'skip',
     blame: 'transient',
@@ -124,14 +137,23 @@ const drfThrottle = byStatus({
     const seconds = /in (\d+(?:\.\d+)?) seconds?/.exec(detail(input))?.[1];
     return seconds === undefined
       ? undefined
-      : { action: 'rate_limited', blame: 'transient', message: `Testpress throttled the request (HTTP 429: ${detail(input)})`, retryAfterMs: Math.ceil(Number(seconds) * 1000) };
+      : {
+          action: 'rate_limited',
+          blame: 'transient',
+          message: `Testpress throttled the request (HTTP 429: ${detail(input)})`,
+          retryAfterMs: Math.ceil(Number(seconds) * 1000),
+        };
   },
 });
 
 /** POST /auth-token/ with the username and password; a 400 there means the credentials are wrong. */
 const badCredentials: Classifier = (input) =>
   input.kind === 'response' && input.status === 400
-    ? { action: 'fail', blame: 'config', message: `Testpress refused the username or password (${input.text.slice(0, 200)}); check them in your config` }
+    ? {
+        action: 'fail',
+        blame: 'config',
+        message: `Testpress refused the username or password (${input.text.slice(0, 200)}); check them in your config`,
+      }
     : undefined;
 
 export const testpress = defineApi<TestpressConfig>({

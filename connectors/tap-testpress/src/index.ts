@@ -13,4 +13,4 @@ export const tap = defineTap({
   api: testpress,
   streams: [exams, attempts],
 });
-export { testpressWebhook, testpressHash, testpressHashMessage } from './webhooks/index.js';
+export { testpressHash, testpressHashMessage, testpressWebhook } from './webhooks/index.js';

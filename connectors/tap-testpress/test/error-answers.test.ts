@@ -2,8 +2,20 @@
 // only as DRF's {"count", "next", "results": [...]} (a token only as {"token"}); DRF's {"detail": ...}
 // and every other shape served with HTTP 200 stops, retries or skips as the README says, never reads
 // as an empty page, never sends ACTIVATE_VERSION, never moves a bookmark past unread data.
+
+import {
+  duckdbWarehouse,
+  jsonFile,
+  landSync,
+  lastState,
+  perTest,
+  postgresWarehouse,
+  recordsOf,
+  runTap,
+  type TapRun,
+  type Warehouse,
+} from '@tapline/testing/landing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { duckdbWarehouse, jsonFile, landSync, lastState, perTest, postgresWarehouse, recordsOf, runTap, type TapRun, type Warehouse } from '@tapline/testing/landing';
 import { startTestpressSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
@@ -20,7 +32,11 @@ const bookmarked = (run: TapRun) => ((lastState(run) as any)?.bookmarks?.attempt
 
 describe('error answers to the exams list', () => {
   it.each([
-    ['permission-denied-200', 3, 'Testpress answered HTTP 200 with an error: "You do not have permission to perform this action.", not a DRF page'],
+    [
+      'permission-denied-200',
+      3,
+      'Testpress answered HTTP 200 with an error: "You do not have permission to perform this action.", not a DRF page',
+    ],
     ['not-found-200', 3, 'Testpress answered HTTP 200 with an error: "Not found.", not a DRF page'],
     ['html', 3, 'answered HTTP 200 with an HTML page titled "Testpress - Error", not the Testpress JSON API'],
   ])('%s on the first page stops with exit %i and one sentence; no exam row, no ACTIVATE_VERSION', async (shape, code, sentence) => {
@@ -67,16 +83,19 @@ describe('error answers to an exam’s attempts', () => {
     expect(bookmarked(run).length).toBeGreaterThan(0);
   });
 
-  it.each(['permission-denied-200', 'field-errors-200'])('%s stops the run; that exam is not read as empty and gets no bookmark', async (shape) => {
-    const sim = await start();
-    sim.errorAnswer({ shape, route: 'exam_attempts' });
-    const first = sim.world.exams[0]!;
-    const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
-    expect(run.code, run.stderr).toBe(3);
-    expect(run.stderr).toContain('Testpress answered HTTP 200 with an error');
-    expect(bookmarked(run)).not.toContain(first.id);
-    expect(activates(run)).toBe(false);
-  });
+  it.each(['permission-denied-200', 'field-errors-200'])(
+    '%s stops the run; that exam is not read as empty and gets no bookmark',
+    async (shape) => {
+      const sim = await start();
+      sim.errorAnswer({ shape, route: 'exam_attempts' });
+      const first = sim.world.exams[0]!;
+      const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
+      expect(run.code, run.stderr).toBe(3);
+      expect(run.stderr).toContain('Testpress answered HTTP 200 with an error');
+      expect(bookmarked(run)).not.toContain(first.id);
+      expect(activates(run)).toBe(false);
+    },
+  );
 });
 
 describe('error answers to the token request', () => {

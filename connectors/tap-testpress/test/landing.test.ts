@@ -1,6 +1,7 @@
 // tap-testpress piped into the real targets: every exam and attempt lands; a second run completes running attempts.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { duckdbWarehouse, landTwoSyncs, perTest, postgresWarehouse } from '@tapline/testing/landing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { formatDecimal, startTestpressSimulator, type TestpressSimulator } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
@@ -25,7 +26,8 @@ describe('landing', () => {
   it('lands exactly the simulator’s attempts in DuckDB across a full and an incremental run', async () => {
     const sim = await startSimulator({ seed: 4, exams: 8, attemptsPerExam: 12 });
     const duck = await duckdb();
-    for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.advance(4) })) expect(target.code).toBe(0);
+    for (const { target } of await landTwoSyncs(tap, duck, { config: sim.config, between: () => sim.advance(4) }))
+      expect(target.code).toBe(0);
     expect(landed(await duck.query('SELECT * FROM main.attempts'))).toEqual(held(sim));
     expect(await duck.query('SELECT count(*)::INTEGER AS n FROM main.exams')).toEqual([{ n: sim.world.exams.length }]);
   });
@@ -59,11 +61,22 @@ describe('landing', () => {
     expect(rows.map((r) => Number(r.id))).toEqual(sim.world.exams.map((e) => e.id).sort((a, b) => a - b));
   });
 
-  for (const [name, warehouse] of [['DuckDB', duckdb], ['PostgreSQL', postgres]] as const) {
+  for (const [name, warehouse] of [
+    ['DuckDB', duckdb],
+    ['PostgreSQL', postgres],
+  ] as const) {
     it(`lands every student's attempts in ${name} where exam lists hold the caller's own only, attempts resumed days later and the 2015 fields alone`, async () => {
-      const sim = await startSimulator({ seed: 6, exams: 6, attemptsPerExam: 10, examAttemptsScope: 'caller', resumedShare: 0.5, v21FieldsOnly: true });
+      const sim = await startSimulator({
+        seed: 6,
+        exams: 6,
+        attemptsPerExam: 10,
+        examAttemptsScope: 'caller',
+        resumedShare: 0.5,
+        v21FieldsOnly: true,
+      });
       const place = await warehouse();
-      for (const { target } of await landTwoSyncs(tap, place, { config: sim.config, between: () => sim.advance(3) })) expect(target.code).toBe(0);
+      for (const { target } of await landTwoSyncs(tap, place, { config: sim.config, between: () => sim.advance(3) }))
+        expect(target.code).toBe(0);
       const rows = await place.query(`SELECT * FROM "${place.schema}".attempts`);
       expect(landed(rows)).toEqual(held(sim));
       // The resume and the end land for every attempt: what the model needs for finished_at.

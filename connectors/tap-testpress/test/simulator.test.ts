@@ -171,9 +171,7 @@ describe('attempts', () => {
       expect(attempt.rank === 'NA' || Number.isInteger(attempt.rank)).toBe(true);
       expect(attempt.user).toMatchObject({ id: expect.any(Number), username: expect.any(String) });
     }
-    const styles = new Set(
-      sim.world.attempts.map((attempt) => attempt.dateStyle),
-    );
+    const styles = new Set(sim.world.attempts.map((attempt) => attempt.dateStyle));
     expect(styles).toEqual(new Set(['utc-millis', 'utc-micros', 'ist-micros']));
   });
 
@@ -201,7 +199,9 @@ describe('attempts', () => {
     const sim = await start();
     const student = sim.accounts.student;
     const jwt = await token(sim, student);
-    const own = sim.world.attempts.find((attempt) => attempt.userId === student.user.id && sim.world.exams.find((e) => e.id === attempt.examId)?.availableToUser);
+    const own = sim.world.attempts.find(
+      (attempt) => attempt.userId === student.user.id && sim.world.exams.find((e) => e.id === attempt.examId)?.availableToUser,
+    );
     if (!own) return;
     const exam = sim.world.exams.find((e) => e.id === own.examId)!;
     const detail = await get(sim, `/api/v2.1/exams/${exam.slug}/`, jwt);

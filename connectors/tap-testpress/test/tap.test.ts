@@ -1,6 +1,7 @@
 // tap-testpress against its simulator over real HTTP: syncs, token refresh, forbidden exams, both attempt sources, config, discovery.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { jsonFile, lastState, recordsOf, runTap } from '@tapline/testing/landing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startTestpressSimulator, type TestpressSimulator, type TestpressSimulatorOptions } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
@@ -19,11 +20,13 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((sim) => sim.close()));
 });
 
-
 /** Attempt ids a user who may see every available exam's attempts should land. */
 function visibleAttemptIds(sim: TestpressSimulator): number[] {
   const open = new Set(sim.world.exams.filter((e) => e.availableToUser).map((e) => e.id));
-  return sim.world.attempts.filter((a) => open.has(a.examId)).map((a) => a.id).sort((a, b) => a - b);
+  return sim.world.attempts
+    .filter((a) => open.has(a.examId))
+    .map((a) => a.id)
+    .sort((a, b) => a - b);
 }
 /** Requests an exam's attempts take with 10 a page: its pages, or the one 403 of a forbidden exam. */
 function attemptRequests(sim: TestpressSimulator, exam: TestpressSimulator['world']['exams'][number]): number {
@@ -75,7 +78,10 @@ describe('full sync', () => {
 
   it('logs and skips an exam deleted after the exams list named it (its attempts answer 404 "Not found."), naming the exam, and goes on', async () => {
     const sim = await start(); // 12 exams, 10 a page: both exams pages are read before the last exams' attempts
-    const gone = sim.world.exams.slice(10).filter((e) => e.availableToUser).at(-1)!;
+    const gone = sim.world.exams
+      .slice(10)
+      .filter((e) => e.availableToUser)
+      .at(-1)!;
     expect(gone).toBeDefined();
     // Deleted just as its attempts are first asked for, after every exam before it took its requests.
     const after = sim.world.exams.slice(0, sim.world.exams.indexOf(gone)).reduce((n, exam) => n + attemptRequests(sim, exam), 0);
@@ -83,7 +89,9 @@ describe('full sync', () => {
     const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code, run.stderr).toBe(0);
     expect(sim.faults.pending()).toEqual([]);
-    expect(run.stderr).toContain(`GET /api/v2.1/exams/${gone.slug}/attempts/: skipped: exam ${gone.id} no longer exists (HTTP 404: Not found.)`);
+    expect(run.stderr).toContain(
+      `GET /api/v2.1/exams/${gone.slug}/attempts/: skipped: exam ${gone.id} no longer exists (HTTP 404: Not found.)`,
+    );
     expect(ids(recordsOf(run, 'attempts'))).toEqual(visibleAttemptIds(sim)); // every remaining exam's, whole
   });
 
@@ -98,8 +106,15 @@ describe('full sync', () => {
     const fractional = recordsOf(run, 'attempts').find((a) => /\.\d+$/.test(a.time_taken));
     expect(fractional, 'the simulator sends some fractional durations').toBeDefined();
     const [h, m, sec] = fractional.time_taken.split(':');
-    expect(String(fractional.time_taken_seconds)).toBe(`${Number(h) * 3600 + Number(m) * 60 + Number(sec.split('.')[0])}.${sec.split('.')[1].replace(/0+$/, '')}`);
-    const second = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), attempts_source: 'admin' }), '--state', jsonFile(lastState(run))]);
+    expect(String(fractional.time_taken_seconds)).toBe(
+      `${Number(h) * 3600 + Number(m) * 60 + Number(sec.split('.')[0])}.${sec.split('.')[1].replace(/0+$/, '')}`,
+    );
+    const second = await runTap(tap, [
+      '--config',
+      jsonFile({ ...examSource(sim), attempts_source: 'admin' }),
+      '--state',
+      jsonFile(lastState(run)),
+    ]);
     expect(sim.requests.to('admin_attempts').slice(-1)[0]!.query.date_0).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(recordsOf(second, 'attempts').length).toBeLessThan(recordsOf(run, 'attempts').length);
   });
@@ -119,7 +134,8 @@ describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
     const [deleted] = sim.world.exams;
     const slid = sim.world.exams[10]!; // first on page 2 until an exam before it goes
     // When the third exam's attempts are first asked for (the first two exams are done), the first exam is deleted.
-    const attemptPages = (exam: { id: number }) => Math.max(1, Math.ceil(sim.world.attempts.filter((a) => a.examId === exam.id).length / 10));
+    const attemptPages = (exam: { id: number }) =>
+      Math.max(1, Math.ceil(sim.world.attempts.filter((a) => a.examId === exam.id).length / 10));
     const after = attemptPages(sim.world.exams[0]!) + attemptPages(sim.world.exams[1]!);
     sim.faults.inject({ kind: 'act', route: 'exam_attempts', after, action: 'delete-exam', args: { exam_id: deleted!.id } });
     const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
@@ -127,7 +143,9 @@ describe('exams: ACTIVATE_VERSION only after a whole listing', () => {
     expect(sim.faults.pending()).toEqual([]);
     expect(ids(recordsOf(run, 'exams'))).not.toContain(slid.id);
     expect(activations(run)).toEqual([]);
-    expect(run.stderr).toMatch(/WARN stream exams: the listing's total changed from 12 to 11 while it was read, so its pages shifted; ACTIVATE_VERSION is not sent this run/);
+    expect(run.stderr).toMatch(
+      /WARN stream exams: the listing's total changed from 12 to 11 while it was read, so its pages shifted; ACTIVATE_VERSION is not sent this run/,
+    );
 
     const next = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(ids(recordsOf(next, 'exams'))).toEqual(sim.world.exams.map((e) => e.id));
@@ -162,9 +180,16 @@ describe('next links', () => {
     const sim = await start();
     const elsewhere = await start();
     // The first exams page as the simulator serves it, with its next link moved to another host.
-    const login = await fetch(`${sim.baseUrl}/api/v2.1/auth-token/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: sim.config.username, password: sim.config.password }) });
+    const login = await fetch(`${sim.baseUrl}/api/v2.1/auth-token/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: sim.config.username, password: sim.config.password }),
+    });
     const token = ((await login.json()) as { token: string }).token;
-    const page = (await (await fetch(`${sim.baseUrl}/api/v2.1/exams/`, { headers: { authorization: `JWT ${token}` } })).json()) as Record<string, unknown>;
+    const page = (await (await fetch(`${sim.baseUrl}/api/v2.1/exams/`, { headers: { authorization: `JWT ${token}` } })).json()) as Record<
+      string,
+      unknown
+    >;
     page.next = `http://localhost:${elsewhere.port}/api/v2.1/exams/?page=2`;
     sim.faults.inject({ kind: 'respond', route: 'exams', response: { body: page } });
     const run = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--catalog', jsonFile(examsOnly(await discover()))]);
@@ -242,7 +267,12 @@ describe('incremental sync', () => {
       expect(recordsOf(first, 'attempts').find((a) => a.id === running.id)?.state).toBe('Running');
 
       // Three days on the candidate has not come back, and someone else has taken the same exam since.
-      const since = { ...running, id: sim.world.nextAttemptId++, state: 'Completed' as const, startMicros: running.startMicros + 3 * DAY_MS * 1000 };
+      const since = {
+        ...running,
+        id: sim.world.nextAttemptId++,
+        state: 'Completed' as const,
+        startMicros: running.startMicros + 3 * DAY_MS * 1000,
+      };
       sim.world.attempts.push(since);
       const second = await runTap(tap, ['--config', config, '--state', jsonFile(lastState(first))]);
       expect(second.code, second.stderr).toBe(0);
@@ -282,12 +312,19 @@ describe('incremental sync', () => {
     sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: before + 1, response: forbidden });
     const cut = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(cut.code, cut.stderr).toBe(6);
-    expect(cut.stderr).toContain(`WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`);
+    expect(cut.stderr).toContain(
+      `WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`,
+    );
     const partitions = (lastState(cut) as any).bookmarks.attempts.partitions;
     expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined(); // newest first: the unread page is older
     const second = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', jsonFile(lastState(cut))]);
     const own = (run: typeof cut) => ids(recordsOf(run, 'attempts').filter((a) => a.exam_id === exam.id));
-    expect(own(second)).toEqual(sim.world.attempts.filter((a) => a.examId === exam.id).map((a) => a.id).sort((a, b) => a - b));
+    expect(own(second)).toEqual(
+      sim.world.attempts
+        .filter((a) => a.examId === exam.id)
+        .map((a) => a.id)
+        .sort((a, b) => a - b),
+    );
     expect(own(second).length).toBeGreaterThan(own(cut).length);
   });
 
@@ -299,13 +336,22 @@ describe('incremental sync', () => {
     sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: before + 1, response: invalidPage });
     const cut = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(cut.code, cut.stderr).toBe(6);
-    expect(cut.stderr).toContain('skipped at page 2 (1 page was read before it): page 2 of the listing no longer exists (HTTP 404: Invalid page.)');
-    expect(cut.stderr).toContain(`WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`);
+    expect(cut.stderr).toContain(
+      'skipped at page 2 (1 page was read before it): page 2 of the listing no longer exists (HTTP 404: Invalid page.)',
+    );
+    expect(cut.stderr).toContain(
+      `WARN stream attempts (partition {"exam_id":${exam.id}}): the listing stopped at a skipped response after 1 page`,
+    );
     const partitions = (lastState(cut) as any).bookmarks.attempts.partitions;
     expect(partitions.find((p: any) => p.context.exam_id === exam.id)).toBeUndefined();
     const second = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', jsonFile(lastState(cut))]);
     const own = (run: typeof cut) => ids(recordsOf(run, 'attempts').filter((a) => a.exam_id === exam.id));
-    expect(own(second)).toEqual(sim.world.attempts.filter((a) => a.examId === exam.id).map((a) => a.id).sort((a, b) => a - b));
+    expect(own(second)).toEqual(
+      sim.world.attempts
+        .filter((a) => a.examId === exam.id)
+        .map((a) => a.id)
+        .sort((a, b) => a - b),
+    );
   });
 
   it('an attempt deleted between two pages of an exam slides the next one onto the page already read: the bookmark stays, so the next run reads it', async () => {
@@ -315,7 +361,13 @@ describe('incremental sync', () => {
     const newestFirst = sim.world.attempts.filter((a) => a.examId === exam.id).sort((a, b) => b.startMicros - a.startMicros || b.id - a.id);
     const slid = newestFirst[10]!; // first on page 2 until an attempt on page 1 goes
     // Just before the exam's second page is served, an admin deletes its newest attempt.
-    sim.faults.inject({ kind: 'act', route: 'exam_attempts', after: before + 1, action: 'delete-attempt', args: { attempt_id: newestFirst[0]!.id } });
+    sim.faults.inject({
+      kind: 'act',
+      route: 'exam_attempts',
+      after: before + 1,
+      action: 'delete-attempt',
+      args: { attempt_id: newestFirst[0]!.id },
+    });
     const first = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(first.code, first.stderr).toBe(6);
     expect(sim.faults.pending()).toEqual([]);
@@ -331,7 +383,9 @@ describe('incremental sync', () => {
   });
 
   it('"Invalid page." on a first page is not a shrunk listing: the run stops, sending the user to the base URL', async () => {
-    const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Invalid page.' } } }] });
+    const sim = await start({
+      faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Invalid page.' } } }],
+    });
     const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(3);
     expect(run.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([]);
@@ -354,7 +408,12 @@ describe('authentication', () => {
   for (const status of [401, 403] as const) {
     it(`re-authenticates once when a token is refused mid-run with ${status} and finishes`, async () => {
       const sim = await start();
-      sim.faults.inject({ kind: 'respond', route: 'exam_attempts', after: 3, response: { status, body: { detail: 'Signature has expired.' } } });
+      sim.faults.inject({
+        kind: 'respond',
+        route: 'exam_attempts',
+        after: 3,
+        response: { status, body: { detail: 'Signature has expired.' } },
+      });
       const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
       expect(run.code).toBe(0);
       expect(sim.requests.count('auth_token')).toBe(2);
@@ -385,7 +444,10 @@ describe('authentication', () => {
   it('needs a staff account for the admin source, and says so', async () => {
     const sim = await start();
     const student = sim.accounts.student;
-    const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), username: student.username, password: student.password, attempts_source: 'admin' })]);
+    const run = await runTap(tap, [
+      '--config',
+      jsonFile({ ...examSource(sim), username: student.username, password: student.password, attempts_source: 'admin' }),
+    ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('needs a staff account');
   });
@@ -396,7 +458,9 @@ describe('not found', () => {
     const sim = await start({ faults: [{ kind: 'respond', route: 'exams', response: { status: 404, body: { detail: 'Not found.' } } }] });
     const run = await runTap(tap, ['--config', jsonFile(examSource(sim))]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/CRITICAL GET \/api\/v2\.1\/exams\/ failed: the resource was not found \(HTTP 404: "Not found\."\)\. Check the base URL/);
+    expect(run.stderr).toMatch(
+      /CRITICAL GET \/api\/v2\.1\/exams\/ failed: the resource was not found \(HTTP 404: "Not found\."\)\. Check the base URL/,
+    );
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(recordsOf(run, 'exams')).toEqual([]);
   });
@@ -405,7 +469,9 @@ describe('not found', () => {
     const sim = await start();
     const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), base_url: `${sim.baseUrl}/wrong` })]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/CRITICAL POST \/wrong\/api\/v2\.1\/auth-token\/ failed: the resource was not found \(HTTP 404\)\. Check the base URL/);
+    expect(run.stderr).toMatch(
+      /CRITICAL POST \/wrong\/api\/v2\.1\/auth-token\/ failed: the resource was not found \(HTTP 404\)\. Check the base URL/,
+    );
   });
 });
 
@@ -419,7 +485,13 @@ describe('config, discovery and selection', () => {
 
   it('stops with one sentence naming the state file when a bookmark is not a date-time (exit 3, no stack trace)', async () => {
     const sim = await start();
-    const state = { bookmarks: { attempts: { partitions: [{ context: { exam_id: sim.world.exams[0]!.id }, replication_key: 'date', replication_key_value: 'garbage' }] } } };
+    const state = {
+      bookmarks: {
+        attempts: {
+          partitions: [{ context: { exam_id: sim.world.exams[0]!.id }, replication_key: 'date', replication_key_value: 'garbage' }],
+        },
+      },
+    };
     const stateFile = jsonFile(state);
     const run = await runTap(tap, ['--config', jsonFile(examSource(sim)), '--state', stateFile]);
     expect(run.code).toBe(3);

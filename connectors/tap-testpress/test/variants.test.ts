@@ -1,7 +1,8 @@
 // Every variant of Testpress's answers the simulator serves (docs/providers/testpress.md, "Variants"),
 // read by the tap over real HTTP: whose attempts an exam's list holds, resumed attempts, the current fields.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { jsonFile, recordsOf, runTap } from '@tapline/testing/landing';
+import { afterEach, describe, expect, it } from 'vitest';
 import { formatDate, startTestpressSimulator, type TestpressSimulator, type TestpressSimulatorOptions } from '../simulator/index.js';
 import { tap } from '../src/index.js';
 
@@ -15,7 +16,8 @@ async function start(options: TestpressSimulatorOptions = {}): Promise<Testpress
 afterEach(async () => {
   await Promise.all(running.splice(0).map((sim) => sim.close()));
 });
-const sync = (sim: TestpressSimulator, config: Record<string, unknown> = {}) => runTap(tap, ['--config', jsonFile({ ...sim.config, ...config })]);
+const sync = (sim: TestpressSimulator, config: Record<string, unknown> = {}) =>
+  runTap(tap, ['--config', jsonFile({ ...sim.config, ...config })]);
 const ids = (records: Array<Record<string, any>>) => [...new Set(records.map((r) => r.id as number))].sort((a, b) => a - b);
 
 describe('whose attempts are read', () => {
@@ -33,7 +35,9 @@ describe('whose attempts are read', () => {
     const run = await sync(sim, { attempts_source: 'exam' });
     expect(run.code, run.stderr).toBe(0);
     expect(recordsOf(run, 'attempts')).toHaveLength(0); // the staff account took no exam
-    expect(run.stderr).toMatch(/WARN stream attempts: attempts_source is "exam": each exam's attempts list is documented as the attempts of the logged-in account \(admin\) only.*set attempts_source to "admin"/);
+    expect(run.stderr).toMatch(
+      /WARN stream attempts: attempts_source is "exam": each exam's attempts list is documented as the attempts of the logged-in account \(admin\) only.*set attempts_source to "admin"/,
+    );
     expect(run.stderr.match(/attempts_source is "exam"/g)).toHaveLength(1); // once a run, not once an exam
   });
 
@@ -78,7 +82,8 @@ describe('attempts resumed days later', () => {
         if (!record) continue; // a forbidden exam's, on the exam source
         expect(Date.parse(record.last_started_time)).toBe(Math.floor(attempt.lastStartedMicros / 1000));
         expect(Date.parse(record.last_started_time) - Date.parse(record.date)).toBeGreaterThanOrEqual(86_400_000);
-        if (source === 'admin') expect(record.last_answer_updated_time).toBe(formatDate(attempt.endMicros!, 'utc-micros').replace(/\.?0+Z$/, 'Z'));
+        if (source === 'admin')
+          expect(record.last_answer_updated_time).toBe(formatDate(attempt.endMicros!, 'utc-micros').replace(/\.?0+Z$/, 'Z'));
       }
     });
   }
@@ -93,10 +98,16 @@ describe('the fields the current API adds', () => {
     expect(exam).toHaveProperty('total_marks', expect.stringMatching(/^\d+(\.\d+)?$/));
     expect(exam).toHaveProperty('show_score', true);
     const attempt = recordsOf(run, 'attempts')[0]!;
-    expect(attempt).toMatchObject({ review_pdf_url: expect.stringMatching(/^http/), total_bonus: '0.00', accuracy: expect.any(String), speed: expect.any(String) });
+    expect(attempt).toMatchObject({
+      review_pdf_url: expect.stringMatching(/^http/),
+      total_bonus: '0.00',
+      accuracy: expect.any(String),
+      speed: expect.any(String),
+    });
     expect(attempt).toHaveProperty('remaining_attempts');
     const schema = run.messages.find((m: any) => m.type === 'SCHEMA' && m.stream === 'attempts') as any;
-    for (const field of ['last_answer_updated_time', 'phone', 'speed', 'accuracy', 'remaining_attempts']) expect(schema.schema.properties).toHaveProperty(field);
+    for (const field of ['last_answer_updated_time', 'phone', 'speed', 'accuracy', 'remaining_attempts'])
+      expect(schema.schema.properties).toHaveProperty(field);
   });
 
   it('are not needed: the 2015 v2.1 fields alone land too', async () => {
@@ -121,7 +132,10 @@ describe('attempt state in every spelling', () => {
         expect(landed.length).toBeGreaterThan(0);
         for (const record of landed) {
           const attempt = sim.world.attempts.find((a) => a.id === record.id)!;
-          expect({ state: record.state, state_code: record.state_code }).toEqual({ state: attempt.state, state_code: attempt.state === 'Running' ? 0 : 1 });
+          expect({ state: record.state, state_code: record.state_code }).toEqual({
+            state: attempt.state,
+            state_code: attempt.state === 'Running' ? 0 : 1,
+          });
         }
       }
     });
@@ -133,7 +147,8 @@ describe('attempt state in every spelling', () => {
     const fromWords = await sync(words);
     const fromCodes = await sync(codes);
     expect(fromCodes.code, fromCodes.stderr).toBe(0);
-    const bookmarks = (run: typeof fromWords) => (run.messages.filter((m: any) => m.type === 'STATE').at(-1) as any).value.bookmarks.attempts;
+    const bookmarks = (run: typeof fromWords) =>
+      (run.messages.filter((m: any) => m.type === 'STATE').at(-1) as any).value.bookmarks.attempts;
     expect(bookmarks(fromCodes)).toEqual(bookmarks(fromWords));
   });
 
@@ -147,12 +162,21 @@ describe('attempt state in every spelling', () => {
       next: null,
       previous: null,
       per_page: 200,
-      results: states.map((state, i) => ({ ...template, _sdc_extra: undefined, state_code: undefined, id: 900_000 + i, exam_id: exam.id, state })),
+      results: states.map((state, i) => ({
+        ...template,
+        _sdc_extra: undefined,
+        state_code: undefined,
+        id: 900_000 + i,
+        exam_id: exam.id,
+        state,
+      })),
     });
     sim.faults.inject({ kind: 'respond', route: 'admin_attempts', response: { body: page([3, 'completed', 'RUNNING', 7, '1']) } });
     const run = await sync(sim);
     expect(run.code, run.stderr).toBe(0);
-    const odd = recordsOf(run, 'attempts').filter((r) => r.id >= 900_000).sort((a, b) => a.id - b.id);
+    const odd = recordsOf(run, 'attempts')
+      .filter((r) => r.id >= 900_000)
+      .sort((a, b) => a.id - b.id);
     expect(odd.map((r) => [r.state, r.state_code])).toEqual([
       ['Not Started', 3],
       ['Completed', 1],

@@ -1,7 +1,8 @@
 // `pnpm bench`: each target's wall time against its database's own bulk load of the same rows, and its peak RSS.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, } from 'node:fs/promises';
+
 import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -10,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BENCH_STREAM, benchRecord, writeBenchInput } from './generate.js';
-import { runTarget, targetBin, type Measured } from './measure.js';
+import { type Measured, runTarget, targetBin } from './measure.js';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
           target: 'target-duckdb',
           rows,
           seconds: run.seconds,
-          baseline: "DuckDB `read_json`",
+          baseline: 'DuckDB `read_json`',
           baselineSeconds: baseline.seconds,
           goal: '≤ 2',
           ...cpuOf(run, baseline),

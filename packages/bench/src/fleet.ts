@@ -3,15 +3,15 @@
 // pipeline, peak RSS of the whole process tree, and the fixed cost of a pipeline (process start-up).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { bundledTap, bundledTarget } from '@tapline/cli';
 import pg from 'pg';
 import { stringify as toYaml } from 'yaml';
-import { bundledTap, bundledTarget } from '@tapline/cli';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const TAPLINE_BIN = fileURLToPath(new URL('../bin/tapline.js', import.meta.resolve('@tapline/cli')));
@@ -52,7 +52,8 @@ async function treeRssMb(root: number): Promise<number> {
     }
   }
   const inTree = (pid: number): boolean => {
-    for (let at: number | undefined = pid, hops = 0; at !== undefined && hops < 10; at = parents.get(at), hops++) if (at === root) return true;
+    for (let at: number | undefined = pid, hops = 0; at !== undefined && hops < 10; at = parents.get(at), hops++)
+      if (at === root) return true;
     return false;
   };
   let kb = 0;
@@ -84,27 +85,54 @@ async function main(): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {
-    const project = { taps: {} as Record<string, unknown>, targets: {} as Record<string, unknown>, pipelines: {} as Record<string, unknown> };
+    const project = {
+      taps: {} as Record<string, unknown>,
+      targets: {} as Record<string, unknown>,
+      pipelines: {} as Record<string, unknown>,
+    };
     for (const vendor of vendors) {
       for (let n = 1; n <= perVendor; n++) {
         const name = `${vendor}-${String(n).padStart(3, '0')}`;
         const simulator = await startAccount(vendor, name);
         simulators.push(simulator);
         project.taps[name] = { type: vendor, config: simulator.config };
-        project.targets[name] = { type: 'postgres', config: { connection_string: PG_URL, default_target_schema: `${prefix}_${name.replace(/-/g, '_')}` } };
+        project.targets[name] = {
+          type: 'postgres',
+          config: { connection_string: PG_URL, default_target_schema: `${prefix}_${name.replace(/-/g, '_')}` },
+        };
         project.pipelines[name] = { tap: name, target: name };
       }
     }
     await writeFile(join(dir, 'tapline.yml'), toYaml(project));
     const pipelines = vendors.length * perVendor;
-    console.log(`${pipelines} pipelines (${perVendor} per vendor), --jobs ${jobs}, into PostgreSQL; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`);
+    console.log(
+      `${pipelines} pipelines (${perVendor} per vendor), --jobs ${jobs}, into PostgreSQL; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`,
+    );
 
     const timing = join(dir, 'time.txt');
     const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timing, process.execPath, TAPLINE_BIN, 'run', '--all', '--jobs', String(jobs), '--summary-json', '--log-format', 'json'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const child = spawn(
+      '/usr/bin/time',
+      [
+        '-f',
+        '%U %S %M',
+        '-o',
+        timing,
+        process.execPath,
+        TAPLINE_BIN,
+        'run',
+        '--all',
+        '--jobs',
+        String(jobs),
+        '--summary-json',
+        '--log-format',
+        'json',
+      ],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     let peakTreeMb = 0;
@@ -112,13 +140,29 @@ async function main(): Promise<void> {
     const poll = setInterval(() => {
       if (polling || child.pid === undefined) return;
       polling = true;
-      void treeRssMb(child.pid).then((mb) => ((peakTreeMb = Math.max(peakTreeMb, mb)), (polling = false)));
+      void treeRssMb(child.pid).then((mb) => {
+        peakTreeMb = Math.max(peakTreeMb, mb);
+        polling = false;
+      });
     }, 250);
     const [code] = (await once(child, 'close')) as [number | null];
     clearInterval(poll);
     const wall = (performance.now() - started) / 1000;
     const [user, system, maxKb] = (await readFile(timing, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { pipeline?: string; status?: string; error?: string; seconds?: number; streams?: { rows_loaded: number }[]; total?: Record<string, number> });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as {
+            pipeline?: string;
+            status?: string;
+            error?: string;
+            seconds?: number;
+            streams?: { rows_loaded: number }[];
+            total?: Record<string, number>;
+          },
+      );
     const total = lines.at(-1)?.total;
     const runs = lines.filter((line) => line.pipeline !== undefined);
     const rows = runs.reduce((sum, run) => sum + (run.streams ?? []).reduce((s, stream) => s + (stream.rows_loaded ?? 0), 0), 0);
@@ -130,17 +174,24 @@ async function main(): Promise<void> {
     const nodeCpu = await startupCpu(['-e', '0'], dir);
 
     console.log(`exit ${code}; ${JSON.stringify(total)}`);
-    for (const run of runs.filter((r) => r.status !== 'succeeded')) console.log(`  ${run.pipeline} ${run.status}: ${(run as { error?: string }).error ?? ''}`);
+    for (const run of runs.filter((r) => r.status !== 'succeeded'))
+      console.log(`  ${run.pipeline} ${run.status}: ${(run as { error?: string }).error ?? ''}`);
     console.log('');
-    console.log('| pipelines | jobs | wall | CPU (tapline + taps + targets) | CPU per pipeline | pipeline wall (median / p90) | rows | peak RSS (tree) | peak RSS (one process) |');
+    console.log(
+      '| pipelines | jobs | wall | CPU (tapline + taps + targets) | CPU per pipeline | pipeline wall (median / p90) | rows | peak RSS (tree) | peak RSS (one process) |',
+    );
     console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     console.log(
       `| ${runs.length} | ${jobs} | ${wall.toFixed(0)} s | ${cpu.toFixed(0)} s | ${(cpu / runs.length).toFixed(2)} s | ` +
         `${seconds[Math.floor(seconds.length / 2)]?.toFixed(1)} s / ${seconds[Math.floor(seconds.length * 0.9)]?.toFixed(1)} s | ${rows} | ${peakTreeMb.toFixed(0)} MB | ${(maxKb! / 1024).toFixed(0)} MB |`,
     );
     console.log('');
-    console.log(`Start-up CPU (median of 5, \`--about\`): node -e 0 ${nodeCpu.toFixed(2)} s, tap-classmarker ${tapCpu.toFixed(2)} s, target-postgres ${targetCpu.toFixed(2)} s`);
-    console.log(`Fixed cost of a pipeline (tap + target start-up): ${(tapCpu + targetCpu).toFixed(2)} CPU s of ${(cpu / runs.length).toFixed(2)} per pipeline`);
+    console.log(
+      `Start-up CPU (median of 5, \`--about\`): node -e 0 ${nodeCpu.toFixed(2)} s, tap-classmarker ${tapCpu.toFixed(2)} s, target-postgres ${targetCpu.toFixed(2)} s`,
+    );
+    console.log(
+      `Fixed cost of a pipeline (tap + target start-up): ${(tapCpu + targetCpu).toFixed(2)} CPU s of ${(cpu / runs.length).toFixed(2)} per pipeline`,
+    );
   } finally {
     await Promise.all(simulators.map((simulator) => simulator.close()));
     const schemas = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${prefix}_%`]);

@@ -1,6 +1,7 @@
 // Deterministic generator of the benchmark's Singer stream: one keyed stream of exam results.
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 
 export const BENCH_STREAM = 'exam_results';
 
@@ -50,11 +51,7 @@ function prng(seed: number): () => number {
 const FIRST = ['Amara', 'Bjørn', 'Chen', 'Dolores', 'Émile', 'Fatima', 'Grzegorz', 'Hiroshi', 'Ines', 'José'];
 const LAST = ['Okafor', 'Lindqvist', 'Wang', 'Haze', 'Zola', 'Rahman', 'Brzęczyszczykiewicz', 'Tanaka', 'García'];
 const SECTIONS = ['algebra', 'geometry', 'reading comprehension', 'organic chemistry', 'world history'];
-const FEEDBACK = [
-  'Good work; revisit question 7 before the retake.',
-  'Excellent — top decile. Keep it up!',
-  'Several answers left blank.',
-];
+const FEEDBACK = ['Good work; revisit question 7 before the retake.', 'Excellent — top decile. Keep it up!', 'Several answers left blank.'];
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 

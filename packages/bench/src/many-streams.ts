@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { benchKeyProperties, benchRecord, benchSchema } from './generate.js';
-import { runTarget, targetBin, type Measured } from './measure.js';
+import { type Measured, runTarget, targetBin } from './measure.js';
 
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -23,9 +23,12 @@ async function writeInterleaved(path: string, streams: number, rows: number, sta
     }
   };
   const name = (i: number) => `results_${String(i).padStart(3, '0')}`;
-  for (let s = 0; s < streams; s++) await write(JSON.stringify({ type: 'SCHEMA', stream: name(s), schema: benchSchema, key_properties: benchKeyProperties }));
+  for (let s = 0; s < streams; s++)
+    await write(JSON.stringify({ type: 'SCHEMA', stream: name(s), schema: benchSchema, key_properties: benchKeyProperties }));
   for (let i = 1; i <= rows; i++) {
-    await write(JSON.stringify({ type: 'RECORD', stream: name(i % streams), record: benchRecord(i), time_extracted: '2025-01-15T08:00:00Z' }));
+    await write(
+      JSON.stringify({ type: 'RECORD', stream: name(i % streams), record: benchRecord(i), time_extracted: '2025-01-15T08:00:00Z' }),
+    );
     if (i % stateEvery === 0 || i === rows) await write(JSON.stringify({ type: 'STATE', value: { position: i } }));
   }
   out.end(buffer);
@@ -33,7 +36,9 @@ async function writeInterleaved(path: string, streams: number, rows: number, sta
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { streams: { type: 'string' }, rows: { type: 'string' }, 'state-every': { type: 'string' }, only: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { streams: { type: 'string' }, rows: { type: 'string' }, 'state-every': { type: 'string' }, only: { type: 'string' } },
+  });
   const streams = Number(values.streams ?? 500);
   const rows = Number(values.rows ?? 250_000);
   const stateEvery = Number(values['state-every'] ?? 5_000);
@@ -42,11 +47,16 @@ async function main(): Promise<void> {
   try {
     const input = join(dir, 'input.jsonl');
     await writeInterleaved(input, streams, rows, stateEvery);
-    process.stderr.write(`${streams} keyed streams, ${rows} records interleaved, a STATE every ${stateEvery}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GB\n`);
+    process.stderr.write(
+      `${streams} keyed streams, ${rows} records interleaved, a STATE every ${stateEvery}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GB\n`,
+    );
     const results: [string, Measured][] = [];
     const postgres = targetBin('@tapline/target-postgres', 'target-postgres.js');
     if (postgres !== undefined && values.only !== 'duckdb') {
-      results.push(['target-postgres', await runTarget(postgres, { connection_string: PG_URL, default_target_schema: schema }, input, dir)]);
+      results.push([
+        'target-postgres',
+        await runTarget(postgres, { connection_string: PG_URL, default_target_schema: schema }, input, dir),
+      ]);
       const client = new pg.Client({ connectionString: PG_URL });
       await client.connect();
       await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -67,4 +67,3 @@ export function targetBin(pkg: string, bin: string): string | undefined {
     return undefined;
   }
 }
-

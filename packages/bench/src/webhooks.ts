@@ -13,23 +13,61 @@ const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 /** A ClassMarker link result with questions, about 2 KB, as the vendor escapes it. */
 function body(i: number): string {
-  const questions = Array.from({ length: 5 }, (_, q) => ({ question_id: q + 1, question_type: 'multiplechoice', category_id: 1, points_available: 2, points_scored: q % 2 ? 2 : 0, question: `Question ${q + 1}: which of these is right?`, options: { A: { content: 'This/that' }, B: { content: 'Other' } }, correct_option: 'A', user_response: q % 2 ? 'A' : 'B', result: q % 2 ? 'correct' : 'incorrect' }));
+  const questions = Array.from({ length: 5 }, (_, q) => ({
+    question_id: q + 1,
+    question_type: 'multiplechoice',
+    category_id: 1,
+    points_available: 2,
+    points_scored: q % 2 ? 2 : 0,
+    question: `Question ${q + 1}: which of these is right?`,
+    options: { A: { content: 'This/that' }, B: { content: 'Other' } },
+    correct_option: 'A',
+    user_response: q % 2 ? 'A' : 'B',
+    result: q % 2 ? 'correct' : 'incorrect',
+  }));
   return JSON.stringify({
     payload_type: 'single_user_test_results_link',
     payload_status: 'live',
     test: { test_id: 1, test_name: 'Bench test' },
     link: { link_id: 2, link_name: 'Bench link', link_url_id: 'abc' },
-    result: { link_result_id: i, first: 'Ann', last: 'Lee', email: 'ann@example.com', percentage: 40.0, points_scored: 4, points_available: 10, requires_grading: 'No', time_started: 1765000000 + i, time_finished: 1765000600 + i, duration: '00:10:00', percentage_passmark: 50, passed: false, access_code_used: 'x', extra_info_answer: 'Sales/Ops', view_results_url: 'https://www.classmarker.com/view/?r=1' },
+    result: {
+      link_result_id: i,
+      first: 'Ann',
+      last: 'Lee',
+      email: 'ann@example.com',
+      percentage: 40.0,
+      points_scored: 4,
+      points_available: 10,
+      requires_grading: 'No',
+      time_started: 1765000000 + i,
+      time_finished: 1765000600 + i,
+      duration: '00:10:00',
+      percentage_passmark: 50,
+      passed: false,
+      access_code_used: 'x',
+      extra_info_answer: 'Sales/Ops',
+      view_results_url: 'https://www.classmarker.com/view/?r=1',
+    },
     questions,
   }).replace(/\//g, '\\/');
 }
 
 function post(agent: Agent, port: number, payload: Buffer, signature: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent, host: '127.0.0.1', port, path: '/hooks/cm', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': payload.length, 'x-classmarker-hmac-sha256': signature } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        path: '/hooks/cm',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': payload.length, 'x-classmarker-hmac-sha256': signature },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -43,7 +81,10 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency ?? 64);
   const dir = await mkdtemp(join(tmpdir(), 'tapline-webhook-bench-'));
   const inbox = await Inbox.open(join(dir, 'cm'));
-  const server = createWebhookServer({ receivers: [{ name: 'cm', definition: classmarkerWebhook, secrets: { secret: SECRET }, inbox }], log: quiet });
+  const server = createWebhookServer({
+    receivers: [{ name: 'cm', definition: classmarkerWebhook, secrets: { secret: SECRET }, inbox }],
+    log: quiet,
+  });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (server.app.server.address() as { port: number }).port;
   const payloads = Array.from({ length: deliveries }, (_, i) => {

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { normaliseName } from '@tapline/target-kit';
 import { TaplineError } from './errors.js';
 import type { Logger } from './log.js';
+import type { PipelinePlan } from './pipeline.js';
 import { describeCommand, isProvider, parseCommand } from './plugins.js';
 import type { Project } from './project.js';
-import type { PipelinePlan } from './pipeline.js';
-import { readBinding, readState, writeBinding, type StateLocation } from './state-store.js';
+import { readBinding, readState, type StateLocation, writeBinding } from './state-store.js';
 import { duckdbPath } from './warehouse.js';
 
 /**
@@ -83,7 +83,8 @@ export interface AccountBinding {
 }
 
 /** Settings that say whose account it is (ClassMarker api_key, Testpress username, OnlineExamMaker code, a token). */
-const IDENTIFYING = /^(key|api_key|access_key|client_id|username|user|login|email|account|account_id|code|token|subdomain|tenant)$|_(api_key|token)$/i;
+const IDENTIFYING =
+  /^(key|api_key|access_key|client_id|username|user|login|email|account|account_id|code|token|subdomain|tenant)$|_(api_key|token)$/i;
 /** Secrets that only prove it: used when nothing identifies the account, so rotating one keeps the binding otherwise. */
 const SECRET = /^(secret|password|passwd)$|_(secret|password)$/i;
 
@@ -96,7 +97,10 @@ function namingSettings(config: Record<string, unknown>): [string, unknown][] {
 
 export function accountBinding(account: string, vendor: string, config: Record<string, unknown>): AccountBinding {
   const chosen = namingSettings(config);
-  const credentials = chosen.length === 0 ? null : createHmac('sha256', `tapline account ${vendor}`).update(JSON.stringify(chosen)).digest('hex').slice(0, 32);
+  const credentials =
+    chosen.length === 0
+      ? null
+      : createHmac('sha256', `tapline account ${vendor}`).update(JSON.stringify(chosen)).digest('hex').slice(0, 32);
   const url = config.base_url ?? config.api_url ?? config.url;
   return { account, vendor, base_url: typeof url === 'string' ? plainBaseUrl(url) : null, credentials };
 }
@@ -120,7 +124,8 @@ const sameAccount = (a: AccountBinding, b: AccountBinding): boolean =>
   a.vendor === b.vendor && a.base_url === b.base_url && a.credentials === b.credentials;
 
 /** How a binding reads in a message: the vendor and address, never a credential or its hash. */
-const describeAccount = (b: AccountBinding): string => `the ${b.vendor} account at ${b.base_url ?? 'its default address'} (tap ${b.account})`;
+const describeAccount = (b: AccountBinding): string =>
+  `the ${b.vendor} account at ${b.base_url ?? 'its default address'} (tap ${b.account})`;
 
 /** How the bound account and the tap's differ, naming settings but never their values. */
 function differences(bound: AccountBinding, current: AccountBinding, config: Record<string, unknown>): string {
@@ -147,7 +152,7 @@ function bindingStore(plan: PipelinePlan, location: StateLocation | undefined, s
     read: async () => (existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as AccountBinding) : undefined),
     write: async (b) => {
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, JSON.stringify(b) + '\n');
+      await writeFile(file, `${JSON.stringify(b)}\n`);
     },
   };
 }
@@ -175,7 +180,9 @@ export async function stateForAccount(state: unknown, check: AccountCheck): Prom
   if (check.newAccount) {
     await store.write(current);
     const other = bound !== undefined && !same ? `; the stored state was ${describeAccount(bound)}'s, whose rows stay where they are` : '';
-    log.warn(`pipeline ${plan.name}: --new-account: ${describeAccount(current)} starts from no state (a full sync) and the pipeline is bound to it${other}`);
+    log.warn(
+      `pipeline ${plan.name}: --new-account: ${describeAccount(current)} starts from no state (a full sync) and the pipeline is bound to it${other}`,
+    );
     return undefined;
   }
   if (state === undefined) {

@@ -1,21 +1,22 @@
 // The `tapline` commands (run, state, model, demo) behind one entry point, `main`.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { createRequire } from 'node:module';
-import { ExitCode, TaplineError } from './errors.js';
-import { createLogger, type LogFormat, type Logger } from './log.js';
+import path from 'node:path';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { exitCodesHelp, parseJson, parseLogLevel, stringifyJson } from '@tapline/singer';
-import { loadProject, readConfigFile, type Project } from './project.js';
-import { pipelineNames, planPipeline, runPipeline, targetFor, type PlanRequest, type RunSummary } from './pipeline.js';
-import { clearState, readState, writeState, type StateLocation } from './state-store.js';
-import { formatTable } from './table.js';
-import { buildModel } from './model/index.js';
 import { runDemo } from './demo.js';
-import { isWarehouse } from './plugins.js';
-import { Interrupts } from './interrupts.js';
+import { ExitCode, TaplineError } from './errors.js';
 import { fleetCommand, isFleetRun } from './fleet-command.js';
+import { Interrupts } from './interrupts.js';
+import { createLogger, type LogFormat, type Logger } from './log.js';
+import { buildModel } from './model/index.js';
+import { type PlanRequest, pipelineNames, planPipeline, type RunSummary, runPipeline, targetFor } from './pipeline.js';
+import { isWarehouse } from './plugins.js';
+import { loadProject, type Project, readConfigFile } from './project.js';
 import { serveCommand } from './serve/command.js';
+import { clearState, readState, type StateLocation, writeState } from './state-store.js';
+import { formatTable } from './table.js';
 
 const USAGE = `Usage:
   tapline run <tap> <target> [options]   run a tap into a target (e.g. tapline run classmarker duckdb)
@@ -170,7 +171,8 @@ async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger
       `${stringifyJson(failedSummary(pipeline, ExitCode.interrupted, `tapline was interrupted (${signal}) before the tap and the target started`, 'interrupted'))}\n`;
   }
   try {
-    if (args.length < 1 || args.length > 2) throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`, ExitCode.usage);
+    if (args.length < 1 || args.length > 2)
+      throw new TaplineError(`tapline run takes <tap> <target> or <pipeline>.\n\n${USAGE}`, ExitCode.usage);
     const { project, file } = await loadProject(flags.project, cwd);
     const request: PlanRequest = { tap: args[0]!, target: args[1], ...(await commonRequest(flags, cwd)) };
     pipeline = pipelineNames(project, file, request, cwd).name;
@@ -178,7 +180,14 @@ async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger
     // Until here a signal ends tapline at once (130); from here it stops the run (both sides), which ends with 130.
     const { signal, killSignal } = interrupts.handle();
     const logLevel = flags.quiet ? 'error' : parseLogLevel(flags['log-level']);
-    summary = await runPipeline(plan, { log, signal, killSignal, fullRefresh: flags['full-refresh'], newAccount: flags['new-account'], ...(logLevel !== undefined ? { logLevel } : {}) });
+    summary = await runPipeline(plan, {
+      log,
+      signal,
+      killSignal,
+      fullRefresh: flags['full-refresh'],
+      newAccount: flags['new-account'],
+      ...(logLevel !== undefined ? { logLevel } : {}),
+    });
   } catch (error) {
     // Nothing ran (a usage error, the warehouse out of reach): the summary line says so all the same.
     if (flags['summary-json']) {
@@ -194,7 +203,8 @@ async function runCommand(args: string[], flags: Flags, cwd: string, log: Logger
 }
 
 // Exact numbers: a state's big integers are LosslessNumbers.
-const writeSummary = (summary: RunSummary | ReturnType<typeof failedSummary>): void => void process.stdout.write(`${stringifyJson(summary)}\n`);
+const writeSummary = (summary: RunSummary | ReturnType<typeof failedSummary>): void =>
+  void process.stdout.write(`${stringifyJson(summary)}\n`);
 
 /** The summary of a run that never started: what failed, and no figures (none is known). */
 function failedSummary(pipeline: string | undefined, exitCode: ExitCode, error: string, status: 'failed' | 'interrupted' = 'failed') {
@@ -217,7 +227,9 @@ function reportRun(summary: RunSummary, log: Logger): void {
   if (summary.status === 'succeeded') {
     log.info(`pipeline ${summary.pipeline} succeeded in ${summary.seconds} s${summary.incremental ? ' (incremental)' : ''}`);
   } else if (summary.status === 'partial') {
-    log.warn(`pipeline ${summary.pipeline} partial in ${summary.seconds} s: ${describePartial(summary.tap_summary)}`, { exit_code: summary.exit_code });
+    log.warn(`pipeline ${summary.pipeline} partial in ${summary.seconds} s: ${describePartial(summary.tap_summary)}`, {
+      exit_code: summary.exit_code,
+    });
   } else {
     log.error(`pipeline ${summary.pipeline} ${summary.status}: ${summary.error ?? 'unknown failure'}`, {
       exit_code: summary.exit_code,
@@ -235,7 +247,10 @@ function reportRun(summary: RunSummary, log: Logger): void {
  */
 export function describePartial(tapSummary: unknown): string {
   const summary = tapSummary as
-    | { streams?: Record<string, { rejected?: number; cut_short?: string[]; not_retired?: string[]; unfinished?: boolean }>; rate_limited?: { retry_at?: string } }
+    | {
+        streams?: Record<string, { rejected?: number; cut_short?: string[]; not_retired?: string[]; unfinished?: boolean }>;
+        rate_limited?: { retry_at?: string };
+      }
     | undefined;
   if (typeof summary !== 'object' || summary === null || typeof summary.streams !== 'object' || summary.streams === null) {
     return 'the tap (exit 6) left something for the next run and printed no SUMMARY line saying what';
@@ -253,12 +268,18 @@ export function describePartial(tapSummary: unknown): string {
     parts.push(`streams not finished: ${unfinished.join(', ')}`);
   }
   const cutShort = streams.filter(([, entry]) => (entry.cut_short?.length ?? 0) > 0);
-  if (cutShort.length > 0) parts.push(`listings cut short (read again next run): ${cutShort.map(([name, entry]) => `${name} (${entry.cut_short!.join(', ')})`).join('; ')}`);
+  if (cutShort.length > 0)
+    parts.push(
+      `listings cut short (read again next run): ${cutShort.map(([name, entry]) => `${name} (${entry.cut_short!.join(', ')})`).join('; ')}`,
+    );
   const rejected = streams.filter(([, entry]) => (entry.rejected ?? 0) > 0);
-  if (rejected.length > 0) parts.push(`records set aside, not loaded: ${rejected.map(([name, entry]) => `${entry.rejected} of ${name}`).join(', ')}`);
+  if (rejected.length > 0)
+    parts.push(`records set aside, not loaded: ${rejected.map(([name, entry]) => `${entry.rejected} of ${name}`).join(', ')}`);
   const kept = streams.filter(([, entry]) => (entry.not_retired?.length ?? 0) > 0);
   if (kept.length > 0) {
-    parts.push(`"no results" answers whose earlier rows were kept: ${kept.map(([name, entry]) => `${name} (${entry.not_retired!.join(', ')})`).join('; ')}`);
+    parts.push(
+      `"no results" answers whose earlier rows were kept: ${kept.map(([name, entry]) => `${name} (${entry.not_retired!.join(', ')})`).join('; ')}`,
+    );
   }
   return parts.length > 0 ? parts.join('; ') : 'the tap (exit 6) left something for the next run';
 }
@@ -340,7 +361,9 @@ async function stateCommand(args: string[], flags: Flags, cwd: string): Promise<
     process.stderr.write(`State of pipeline ${pipeline} replaced.\n`);
   } else {
     const existed = await clearState(location, pipeline);
-    process.stderr.write(existed ? `State of pipeline ${pipeline} cleared: its next run is a full sync.\n` : `No state stored for pipeline ${pipeline}.\n`);
+    process.stderr.write(
+      existed ? `State of pipeline ${pipeline} cleared: its next run is a full sync.\n` : `No state stored for pipeline ${pipeline}.\n`,
+    );
   }
   return ExitCode.ok;
 }
@@ -354,7 +377,9 @@ async function newState(flags: Flags, cwd: string): Promise<unknown> {
       text = await readFile(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new TaplineError(`--file ${flags.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : `cannot read it (${code ?? (error as Error).message})`}.`);
+      throw new TaplineError(
+        `--file ${flags.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : `cannot read it (${code ?? (error as Error).message})`}.`,
+      );
     }
   }
   if (text === undefined) throw new TaplineError('tapline state set needs the new state: --value JSON or --file FILE.', ExitCode.usage);
@@ -370,8 +395,17 @@ async function modelCommand(flags: Flags, cwd: string, log: Logger): Promise<num
   const targetName = flags.target ?? 'duckdb';
   const override = flags['target-config'] ? await readConfigFile(flags['target-config'], cwd, '--target-config') : undefined;
   const { warehouse, config } = targetFor(project, targetName, undefined, override, { projectFile: file });
-  if (!warehouse || !isWarehouse(warehouse)) throw new TaplineError(`--target must name a duckdb or postgres target, not "${targetName}".`, ExitCode.usage);
-  const built = await buildModel({ kind: warehouse, config, cwd, schema: flags.schema, create: false, exams: project.exams, taps: project.taps });
+  if (!warehouse || !isWarehouse(warehouse))
+    throw new TaplineError(`--target must name a duckdb or postgres target, not "${targetName}".`, ExitCode.usage);
+  const built = await buildModel({
+    kind: warehouse,
+    config,
+    cwd,
+    schema: flags.schema,
+    create: false,
+    exams: project.exams,
+    taps: project.taps,
+  });
   const where = built.accounts.map((a) => `${a.provider} account ${a.account} (${a.schema})`);
   if (built.providers.length === 0) {
     log.warn(

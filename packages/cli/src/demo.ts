@@ -3,13 +3,13 @@ import path from 'node:path';
 import { ExitCode } from './errors.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
-import { PROVIDERS, bundledSimulator, bundledTap, bundledTarget, type Provider } from './plugins.js';
-import { emptyProject, type Project } from './project.js';
-import { planPipeline, runPipeline, type RunSummary } from './pipeline.js';
-import { startSimulator } from './simulator.js';
 import { buildModel } from './model/index.js';
-import { openWarehouse } from './warehouse.js';
+import { planPipeline, type RunSummary, runPipeline } from './pipeline.js';
+import { bundledSimulator, bundledTap, bundledTarget, PROVIDERS, type Provider } from './plugins.js';
+import { emptyProject, type Project } from './project.js';
+import { startSimulator } from './simulator.js';
 import { formatTable } from './table.js';
+import { openWarehouse } from './warehouse.js';
 
 export interface DemoOptions {
   /** Where warehouse.duckdb goes: the folder `pnpm demo` was started from (INIT_CWD). */
@@ -153,15 +153,17 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } else {
     write('\nFirst run: full sync. Run `pnpm demo` again for an incremental run.\n');
   }
-  write(`\n${formatTable(
-    ['provider', 'stream', 'rows', 'seconds', 'rows/s'],
-    runs.flatMap(({ provider, summary }) =>
-      summary.streams.map((s) => {
-        const seconds = s.seconds > 0.01 ? s.seconds : summary.seconds;
-        return [provider, s.stream, s.rows_read, seconds, seconds > 0 ? Math.round(s.rows_read / seconds) : null];
-      }),
-    ),
-  )}\n`);
+  write(
+    `\n${formatTable(
+      ['provider', 'stream', 'rows', 'seconds', 'rows/s'],
+      runs.flatMap(({ provider, summary }) =>
+        summary.streams.map((s) => {
+          const seconds = s.seconds > 0.01 ? s.seconds : summary.seconds;
+          return [provider, s.stream, s.rows_read, seconds, seconds > 0 ? Math.round(s.rows_read / seconds) : null];
+        }),
+      ),
+    )}\n`,
+  );
 
   const model = await buildModel({ kind: 'duckdb', config: { path: warehouse }, cwd: options.cwd });
   write(`\nUnified model: views exam_results and exams over ${model.providers.join(', ') || 'no provider tables'}.\n`);
@@ -171,7 +173,16 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const rows = await session.query(query.sql);
       write(`\n-- ${query.title}\n${query.sql};\n\n`);
       const headers = rows[0] ? Object.keys(rows[0]) : [];
-      write(`${rows.length ? formatTable(headers, rows.map((r) => headers.map((h) => numberish(r[h])))) : '(no rows)'}\n`);
+      write(
+        `${
+          rows.length
+            ? formatTable(
+                headers,
+                rows.map((r) => headers.map((h) => numberish(r[h]))),
+              )
+            : '(no rows)'
+        }\n`,
+      );
     }
   } finally {
     await session.close();

@@ -1,11 +1,12 @@
 // `tapline run --all | --select NAME|GLOB | --tag TAG [--jobs N]`: the command line of a fleet run.
-import { ExitCode, TaplineError } from './errors.js';
-import type { Logger } from './log.js';
-import type { Interrupts } from './interrupts.js';
-import { loadProject } from './project.js';
-import { selectPipelines } from './fleet-plan.js';
-import { fleetTotal, reportFleet, runFleet, totalLine } from './fleet.js';
+
 import { stringifyJson } from '@tapline/singer';
+import { ExitCode, TaplineError } from './errors.js';
+import { fleetTotal, reportFleet, runFleet, totalLine } from './fleet.js';
+import { selectPipelines } from './fleet-plan.js';
+import type { Interrupts } from './interrupts.js';
+import type { Logger } from './log.js';
+import { loadProject } from './project.js';
 
 export interface FleetFlags {
   project?: string | undefined;
@@ -25,7 +26,14 @@ export interface FleetFlags {
 export const isFleetRun = (flags: FleetFlags): boolean =>
   flags.all === true || (flags.select?.length ?? 0) > 0 || (flags.tag?.length ?? 0) > 0 || flags.jobs !== undefined;
 
-export async function fleetCommand(args: string[], flags: FleetFlags, cwd: string, log: Logger, interrupts: Interrupts, usage: string): Promise<number> {
+export async function fleetCommand(
+  args: string[],
+  flags: FleetFlags,
+  cwd: string,
+  log: Logger,
+  interrupts: Interrupts,
+  usage: string,
+): Promise<number> {
   const summaryJson = flags['summary-json'] === true;
   if (summaryJson) interrupts.lastWords = () => totalLine(fleetTotal([], true, 0));
   try {
@@ -43,7 +51,7 @@ export async function fleetCommand(args: string[], flags: FleetFlags, cwd: strin
       killSignal,
       fullRefresh: flags['full-refresh'],
       stateTable: flags['state-table'],
-      onSummary: summaryJson ? (summary) => void process.stdout.write(stringifyJson(summary) + '\n') : undefined,
+      onSummary: summaryJson ? (summary) => void process.stdout.write(`${stringifyJson(summary)}\n`) : undefined,
     });
     reportFleet(result, log);
     if (summaryJson) process.stdout.write(totalLine(result.total));
@@ -52,7 +60,10 @@ export async function fleetCommand(args: string[], flags: FleetFlags, cwd: strin
     // Nothing ran (a usage error, an invalid tapline.yml): the total line says so all the same.
     if (summaryJson) {
       const exitCode = error instanceof TaplineError ? error.exitCode : ExitCode.internal;
-      process.stdout.write(stringifyJson({ total: { ...fleetTotal([], false, 0), exit_code: exitCode, error: (error as Error).message.split('\n\n')[0] } }) + '\n');
+      process.stdout.write(
+        stringifyJson({ total: { ...fleetTotal([], false, 0), exit_code: exitCode, error: (error as Error).message.split('\n\n')[0] } }) +
+          '\n',
+      );
     }
     throw error;
   }
@@ -60,18 +71,26 @@ export async function fleetCommand(args: string[], flags: FleetFlags, cwd: strin
 
 function checkFleetFlags(args: string[], flags: FleetFlags, usage: string): void {
   if (!flags.all && !flags.select?.length && !flags.tag?.length) {
-    throw new TaplineError(`--jobs runs several pipelines: choose them with --all, --select NAME|GLOB or --tag TAG.\n\n${usage}`, ExitCode.usage);
+    throw new TaplineError(
+      `--jobs runs several pipelines: choose them with --all, --select NAME|GLOB or --tag TAG.\n\n${usage}`,
+      ExitCode.usage,
+    );
   }
   if (args.length > 0) {
-    throw new TaplineError(`tapline run --all/--select/--tag takes no <tap> <target> or <pipeline> (got ${args.join(' ')}): name pipelines with --select.\n\n${usage}`, ExitCode.usage);
+    throw new TaplineError(
+      `tapline run --all/--select/--tag takes no <tap> <target> or <pipeline> (got ${args.join(' ')}): name pipelines with --select.\n\n${usage}`,
+      ExitCode.usage,
+    );
   }
   for (const flag of ['tap-config', 'target-config', 'pipeline'] as const) {
-    if (flags[flag] !== undefined) throw new TaplineError(`--${flag} applies to one pipeline, not to a fleet run: put the settings in tapline.yml.`, ExitCode.usage);
+    if (flags[flag] !== undefined)
+      throw new TaplineError(`--${flag} applies to one pipeline, not to a fleet run: put the settings in tapline.yml.`, ExitCode.usage);
   }
 }
 
 function parseJobs(jobs: string | undefined): number {
   if (jobs === undefined) return 1;
-  if (!/^\d+$/.test(jobs.trim()) || Number(jobs) < 1) throw new TaplineError(`--jobs must be a whole number of 1 or more, not "${jobs}".`, ExitCode.usage);
+  if (!/^\d+$/.test(jobs.trim()) || Number(jobs) < 1)
+    throw new TaplineError(`--jobs must be a whole number of 1 or more, not "${jobs}".`, ExitCode.usage);
   return Number(jobs);
 }

@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ExitCode, TaplineError } from './errors.js';
+import type { PipelinePlan } from './pipeline.js';
 import { isProvider, type Provider } from './plugins.js';
 import type { Project } from './project.js';
-import type { PipelinePlan } from './pipeline.js';
 
 export interface Selection {
   all?: boolean;
@@ -35,7 +35,10 @@ export function selectPipelines(project: Project, file: string | undefined, sele
     const matches = names.filter((name) => project.pipelines[name]!.tags.includes(tag));
     if (matches.length === 0) {
       const known = [...new Set(names.flatMap((name) => project.pipelines[name]!.tags))];
-      throw new TaplineError(`--tag ${tag} is on no pipeline of ${where} (tags: ${known.length > 0 ? known.join(', ') : 'none'}).`, ExitCode.usage);
+      throw new TaplineError(
+        `--tag ${tag} is on no pipeline of ${where} (tags: ${known.length > 0 ? known.join(', ') : 'none'}).`,
+        ExitCode.usage,
+      );
     }
     for (const name of matches) chosen.add(name);
   }

@@ -2,12 +2,12 @@
 // time, each the ordinary single-pipeline run; pipelines on one vendor key take turns and share its
 // rate budget; one summary line per pipeline and a total.
 import { stringifyJson } from '@tapline/singer';
-import { ExitCode, TaplineError } from './errors.js';
-import type { Logger } from './log.js';
-import type { Project } from './project.js';
-import { loadStoredState, planPipeline, runPipeline, type PipelinePlan, type RunSummary } from './pipeline.js';
-import { exclusiveResources, vendorKeyHash } from './fleet-plan.js';
 import { describePartial } from './commands.js';
+import { ExitCode, TaplineError } from './errors.js';
+import { exclusiveResources, vendorKeyHash } from './fleet-plan.js';
+import type { Logger } from './log.js';
+import { loadStoredState, type PipelinePlan, planPipeline, type RunSummary, runPipeline } from './pipeline.js';
+import type { Project } from './project.js';
 import { formatTable } from './table.js';
 
 export interface FleetOptions {
@@ -48,13 +48,21 @@ interface Member {
 }
 
 /** Runs the named pipelines of `project`; never throws for one pipeline's failure. */
-export async function runFleet(project: Project, file: string | undefined, names: readonly string[], cwd: string, options: FleetOptions): Promise<FleetResult> {
+export async function runFleet(
+  project: Project,
+  file: string | undefined,
+  names: readonly string[],
+  cwd: string,
+  options: FleetOptions,
+): Promise<FleetResult> {
   const started = Date.now();
   const members = names.map((name) => planMember(project, file, name, cwd, options.stateTable));
   // Pipelines per key over all of tapline.yml: one not selected still spent the key's requests.
   const perKey = new Map<string, number>();
   for (const name of Object.keys(project.pipelines)) {
-    const { keyHash } = names.includes(name) ? members.find((member) => member.name === name)! : planMember(project, file, name, cwd, options.stateTable);
+    const { keyHash } = names.includes(name)
+      ? members.find((member) => member.name === name)!
+      : planMember(project, file, name, cwd, options.stateTable);
     if (keyHash) perKey.set(keyHash, (perKey.get(keyHash) ?? 0) + 1);
   }
   const budgets = new SharedBudgets(project, file, cwd, options.stateTable);
@@ -109,7 +117,12 @@ async function runMember(member: Member, options: FleetOptions, budgets: SharedB
  * Runs `members` up to `jobs` at a time, in order, skipping past one whose resources another holds
  * (it runs as soon as they are free). Once `signal` is aborted, nothing new starts.
  */
-async function schedule(members: readonly Member[], jobs: number, signal: AbortSignal | undefined, run: (member: Member) => Promise<void>): Promise<void> {
+async function schedule(
+  members: readonly Member[],
+  jobs: number,
+  signal: AbortSignal | undefined,
+  run: (member: Member) => Promise<void>,
+): Promise<void> {
   const pending = [...members];
   const held = new Set<string>();
   let running = 0;
@@ -217,7 +230,16 @@ function pipelineLogger(log: Logger, name: string): Logger {
 function failed(pipeline: string, error: unknown): RunSummary {
   const known = error instanceof TaplineError;
   const message = known ? error.message.split('\n\n')[0]! : `tapline failed unexpectedly: ${(error as Error)?.message ?? String(error)}`;
-  return { pipeline, status: 'failed', exit_code: known ? error.exitCode : ExitCode.internal, error: message, incremental: false, seconds: 0, streams: [], state: null };
+  return {
+    pipeline,
+    status: 'failed',
+    exit_code: known ? error.exitCode : ExitCode.internal,
+    error: message,
+    incremental: false,
+    seconds: 0,
+    streams: [],
+    state: null,
+  };
 }
 
 function notStarted(pipeline: string, reason: unknown): RunSummary {
@@ -237,7 +259,13 @@ function notStarted(pipeline: string, reason: unknown): RunSummary {
 export function fleetTotal(summaries: readonly RunSummary[], interrupted: boolean, seconds: number): FleetTotal {
   const counted = (status: RunSummary['status']) => summaries.filter((s) => s.status === status).length;
   const firstFailed = summaries.find((s) => s.status === 'failed');
-  const exit_code = interrupted ? ExitCode.interrupted : firstFailed ? firstFailed.exit_code : counted('partial') > 0 ? ExitCode.partial : ExitCode.ok;
+  const exit_code = interrupted
+    ? ExitCode.interrupted
+    : firstFailed
+      ? firstFailed.exit_code
+      : counted('partial') > 0
+        ? ExitCode.partial
+        : ExitCode.ok;
   return {
     pipelines: summaries.length,
     succeeded: counted('succeeded'),
@@ -266,7 +294,7 @@ export function reportFleet(result: FleetResult, log: Logger): void {
   const { total } = result;
   if (log.format === 'text') {
     const rows = result.summaries.map((s) => [s.pipeline, s.status, s.exit_code, rowsOf(s), s.seconds]);
-    process.stderr.write(formatTable(['pipeline', 'status', 'exit', 'rows', 'seconds'], rows) + '\n');
+    process.stderr.write(`${formatTable(['pipeline', 'status', 'exit', 'rows', 'seconds'], rows)}\n`);
   }
   const counts = (['succeeded', 'partial', 'failed', 'interrupted'] as const).filter((k) => total[k] > 0).map((k) => `${total[k]} ${k}`);
   const line = `fleet: ${total.pipelines} pipelines in ${total.seconds} s: ${counts.join(', ')} (exit ${total.exit_code})`;
@@ -277,4 +305,4 @@ export function reportFleet(result: FleetResult, log: Logger): void {
 }
 
 /** The `--summary-json` line closing a fleet run, after one line per pipeline. */
-export const totalLine = (total: FleetTotal): string => stringifyJson({ total }) + '\n';
+export const totalLine = (total: FleetTotal): string => `${stringifyJson({ total })}\n`;

@@ -1,21 +1,21 @@
 // @tapline/cli: the runner as a library (the `tapline` executable is ./cli.ts).
 export { main } from './commands.js';
+export { EXAMPLE_QUERIES, runDemo } from './demo.js';
 export { ExitCode, TaplineError } from './errors.js';
-export { createLogger, silentLogger, type Logger, type LogFormat } from './log.js';
-export { loadProject, parseProject, projectSchema, type Project } from './project.js';
+export { type FleetOptions, type FleetResult, type FleetTotal, mergeBudgets, reportFleet, runFleet } from './fleet.js';
+export { globMatches, selectPipelines, vendorKeyHash } from './fleet-plan.js';
+export { createLogger, type LogFormat, type Logger, silentLogger } from './log.js';
+export { buildModel, candidateAccounts, type ModelAccount, modelSql, PROVIDER_MODELS } from './model/index.js';
+export { type ProviderModel, RESULT_COLUMNS } from './model/mapping.js';
 export {
-  planPipeline,
-  runPipeline,
   loadStoredState,
   type PipelinePlan,
+  planPipeline,
   type RunSummary,
+  runPipeline,
   type StreamSummary,
 } from './pipeline.js';
-export { runFleet, reportFleet, mergeBudgets, type FleetOptions, type FleetResult, type FleetTotal } from './fleet.js';
-export { selectPipelines, vendorKeyHash, globMatches } from './fleet-plan.js';
-export { runProcesses, type ProcessRunResult } from './processes.js';
-export { readState, writeState, clearState, type StateLocation } from './state-store.js';
-export { buildModel, modelSql, candidateAccounts, PROVIDER_MODELS, type ModelAccount } from './model/index.js';
-export { RESULT_COLUMNS, type ProviderModel } from './model/mapping.js';
-export { runDemo, EXAMPLE_QUERIES } from './demo.js';
-export { PROVIDERS, bundledTap, bundledTarget, bundledSimulator } from './plugins.js';
+export { bundledSimulator, bundledTap, bundledTarget, PROVIDERS } from './plugins.js';
+export { type ProcessRunResult, runProcesses } from './processes.js';
+export { loadProject, type Project, parseProject, projectSchema } from './project.js';
+export { clearState, readState, type StateLocation, writeState } from './state-store.js';

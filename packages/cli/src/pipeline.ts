@@ -1,27 +1,28 @@
 // A pipeline run: resolve tap and target from tapline.yml / flags, read state, run, summarise.
-import { writeFile, mkdir, readFile } from 'node:fs/promises';
+
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { parseJson, stringifyJson } from '@tapline/singer';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parseJson, stringifyJson } from '@tapline/singer';
+import { accountSchema, refuseSharedTables, stateForAccount, type TableHome, vendorOf, warehouseIdentity } from './accounts.js';
 import { ExitCode, TaplineError } from './errors.js';
 import type { Logger, LogLevel } from './log.js';
+import { MessageCounter } from './message-counter.js';
 import {
   bundledTap,
   bundledTarget,
+  type Command,
   describeCommand,
   isProvider,
   isWarehouse,
-  parseCommand,
   PROVIDERS,
+  parseCommand,
   WAREHOUSES,
-  type Command,
   type Warehouse,
 } from './plugins.js';
+import { type ProcessRunResult, runProcesses } from './processes.js';
 import type { Project } from './project.js';
-import { runProcesses, type ProcessRunResult } from './processes.js';
-import { MessageCounter } from './message-counter.js';
 import { readState, type StateLocation } from './state-store.js';
-import { accountSchema, refuseSharedTables, stateForAccount, vendorOf, warehouseIdentity, type TableHome } from './accounts.js';
 import { UnnamedFiles } from './unnamed-files.js';
 import type { WaitLog } from './warehouse.js';
 
@@ -119,10 +120,18 @@ export function planPipeline(project: Project, projectFile: string | undefined, 
     ? parseCommand(tapSettings.command, cwd)
     : isProvider(tapType)
       ? (bundledTap(tapType) ?? notBuilt(`@tapline/tap-${tapType}`))
-      : existingCommand(tapName, cwd, `${names.tapFrom} is not a tap in ${projectFile ?? 'tapline.yml'}, not a bundled one (${PROVIDERS.join(', ')}), and no command of that name exists.`);
+      : existingCommand(
+          tapName,
+          cwd,
+          `${names.tapFrom} is not a tap in ${projectFile ?? 'tapline.yml'}, not a bundled one (${PROVIDERS.join(', ')}), and no command of that name exists.`,
+        );
 
   const targetSettings = project.targets[targetName];
-  const { warehouse, config: targetConfig, describeKey } = targetFor(project, targetName, tapName, request.targetConfig, {
+  const {
+    warehouse,
+    config: targetConfig,
+    describeKey,
+  } = targetFor(project, targetName, tapName, request.targetConfig, {
     projectFile,
     overrideLabel: request.targetConfigLabel,
   });
@@ -130,10 +139,15 @@ export function planPipeline(project: Project, projectFile: string | undefined, 
     ? parseCommand(targetSettings.command, cwd)
     : warehouse
       ? (bundledTarget(warehouse) ?? notBuilt(`@tapline/target-${warehouse}`))
-      : existingCommand(targetName, cwd, `${names.targetFrom} is not a target in ${projectFile ?? 'tapline.yml'}, not a bundled one (${WAREHOUSES.join(', ')}), and no command of that name exists.`);
+      : existingCommand(
+          targetName,
+          cwd,
+          `${names.targetFrom} is not a target in ${projectFile ?? 'tapline.yml'}, not a bundled one (${WAREHOUSES.join(', ')}), and no command of that name exists.`,
+        );
 
   const stateTable = request.stateTable ?? project.state_table;
-  if (warehouse) refuseSharedTables(tableHome(project, name, tapName, targetName, cwd, request.targetConfig)!, projectHomes(project, cwd), projectFile);
+  if (warehouse)
+    refuseSharedTables(tableHome(project, name, tapName, targetName, cwd, request.targetConfig)!, projectHomes(project, cwd), projectFile);
   if (warehouse) {
     targetConfig.state_table = stateTable;
     targetConfig.state_id = name;
@@ -143,7 +157,12 @@ export function planPipeline(project: Project, projectFile: string | undefined, 
   }
   return {
     name,
-    tap: { name: tapName, vendor: vendorOf(project, tapName, cwd), command: tapCommand, config: { ...tapSettings?.config, ...request.tapConfig } },
+    tap: {
+      name: tapName,
+      vendor: vendorOf(project, tapName, cwd),
+      command: tapCommand,
+      config: { ...tapSettings?.config, ...request.tapConfig },
+    },
     target: { name: targetName, command: targetCommand, config: targetConfig, warehouse, describeKey },
     stateTable,
     cwd,
@@ -171,9 +190,18 @@ function isExecutable(file: string): boolean {
 }
 
 /** Where a pipeline's tables go, for a bundled target (accounts.ts). */
-function tableHome(project: Project, pipeline: string, tap: string, target: string, cwd: string, override?: Record<string, unknown>): TableHome | undefined {
+function tableHome(
+  project: Project,
+  pipeline: string,
+  tap: string,
+  target: string,
+  cwd: string,
+  override?: Record<string, unknown>,
+): TableHome | undefined {
   const { warehouse, config } = targetFor(project, target, tap, override);
-  const schema = warehouse ? (config.default_target_schema as string | undefined) ?? (warehouse === 'duckdb' ? 'main' : 'public') : undefined;
+  const schema = warehouse
+    ? ((config.default_target_schema as string | undefined) ?? (warehouse === 'duckdb' ? 'main' : 'public'))
+    : undefined;
   if (!warehouse || schema === undefined) return undefined;
   return { pipeline, tap, vendor: vendorOf(project, tap, cwd), target, warehouse: warehouseIdentity(warehouse, config, cwd), schema };
 }
@@ -200,7 +228,8 @@ export function targetFor(
   if (schema !== undefined) config.default_target_schema = schema;
   const describeKey = (key: string): string => {
     if (override && Object.hasOwn(override, key)) return `${sources.overrideLabel ?? 'the target config file'}: ${key}`;
-    if (settings && Object.hasOwn(settings.config, key)) return `${sources.projectFile ?? 'tapline.yml'}: targets.${targetName}.config.${key}`;
+    if (settings && Object.hasOwn(settings.config, key))
+      return `${sources.projectFile ?? 'tapline.yml'}: targets.${targetName}.config.${key}`;
     return `the ${targetName} target's config key "${key}"`;
   };
   return { warehouse, config, describeKey };
@@ -285,7 +314,13 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const started = Date.now();
   // Read even for a full refresh: the target checks it is still the stored one (expected_state).
   const current = await loadStoredState(plan, log);
-  const usable = await stateForAccount(resumableState(plan, current, log), { plan, location: stateLocation(plan), stateFile: stateFile(plan), newAccount: options.newAccount, log });
+  const usable = await stateForAccount(resumableState(plan, current, log), {
+    plan,
+    location: stateLocation(plan),
+    stateFile: stateFile(plan),
+    newAccount: options.newAccount,
+    log,
+  });
   // A full refresh forgets bookmarks, never the requests already spent: the vendor still counts them.
   const resumed = options.fullRefresh ? spentBudget(usable) : usable;
   const incremental = !options.fullRefresh && resumed !== undefined;
@@ -385,7 +420,14 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
     }));
     return {
       pipeline: plan.name,
-      status: result.outcome === 'succeeded' ? 'succeeded' : result.outcome === 'partial' ? 'partial' : result.outcome === 'interrupted' ? 'interrupted' : 'failed',
+      status:
+        result.outcome === 'succeeded'
+          ? 'succeeded'
+          : result.outcome === 'partial'
+            ? 'partial'
+            : result.outcome === 'interrupted'
+              ? 'interrupted'
+              : 'failed',
       exit_code: exitCode,
       ...(message ? { error: message } : {}),
       incremental,

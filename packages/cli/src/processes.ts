@@ -1,11 +1,11 @@
 // Runs a tap and a target as two processes with the runner in between, so it owns end-of-input.
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import type { Command } from './plugins.js';
-import { MessageCounter } from './message-counter.js';
 import { EXIT_CODES, LOG_LEVEL_ENV, levelOfLine, stringifyJson } from '@tapline/singer';
 import type { Logger, LogLevel } from './log.js';
+import { MessageCounter } from './message-counter.js';
+import type { Command } from './plugins.js';
 
 export type Side = 'tap' | 'target';
 
@@ -289,8 +289,7 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
             inputEnded = true;
             if (!outcome) {
               if (options.closingState) {
-                const line =
-                  counter.lastStateLine ?? `{"type":"STATE","value":${stringifyJson(options.closingState.fallback ?? {})}}`;
+                const line = counter.lastStateLine ?? `{"type":"STATE","value":${stringifyJson(options.closingState.fallback ?? {})}}`;
                 counter.push(Buffer.from(`${line}\n`)); // so the target's echo of it is acknowledged
                 target.stdin.write(`${(endsWithNewline ? '' : '\n') + line}\n`);
               }

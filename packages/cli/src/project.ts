@@ -1,16 +1,17 @@
 // tapline.yml: the project file (taps, targets, pipelines), `${ENV_VAR}` substitution (typed by the
 // setting it fills, with ./.env under the environment) and validation.
-import { readFile } from 'node:fs/promises';
+
 import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { isPlainObject, settingFromText, type JsonSchema } from '@tapline/singer';
+import { isPlainObject, type JsonSchema, settingFromText } from '@tapline/singer';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { TaplineError } from './errors.js';
-import { isProvider, isWarehouse, PROVIDERS, tapPackage, type Provider } from './plugins.js';
-import { targetLibrary } from './target-packages.js';
+import { isProvider, isWarehouse, PROVIDERS, type Provider, tapPackage } from './plugins.js';
 import { receiversSchema } from './serve/config.js';
+import { targetLibrary } from './target-packages.js';
 
 const commandSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const configSchema = z.record(z.string(), z.unknown());
@@ -74,22 +75,20 @@ const examSettingsSchema = z
 export type ExamSettings = z.infer<typeof examSettingsSchema>;
 
 /** `exams: {<provider>: {<exam id as the model shows it>: settings}}`. */
-const examsSchema = z
-  .partialRecord(z.enum(PROVIDERS), z.record(z.string().min(1), examSettingsSchema))
-  .superRefine((byProvider, ctx) => {
-    for (const [provider, exams] of Object.entries(byProvider) as [Provider, Record<string, ExamSettings>][]) {
-      if (!NO_MAX_SCORE.includes(provider)) continue;
-      for (const [exam, settings] of Object.entries(exams)) {
-        if (settings.pass_percentage !== undefined && settings.max_score === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [provider, exam, 'pass_percentage'],
-            message: `${provider} sends no maximum score, so a pass percentage needs max_score too (or state pass_score in points)`,
-          });
-        }
+const examsSchema = z.partialRecord(z.enum(PROVIDERS), z.record(z.string().min(1), examSettingsSchema)).superRefine((byProvider, ctx) => {
+  for (const [provider, exams] of Object.entries(byProvider) as [Provider, Record<string, ExamSettings>][]) {
+    if (!NO_MAX_SCORE.includes(provider)) continue;
+    for (const [exam, settings] of Object.entries(exams)) {
+      if (settings.pass_percentage !== undefined && settings.max_score === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [provider, exam, 'pass_percentage'],
+          message: `${provider} sends no maximum score, so a pass percentage needs max_score too (or state pass_score in points)`,
+        });
       }
     }
-  });
+  }
+});
 
 export type ExamSettingsByProvider = Partial<Record<Provider, Record<string, ExamSettings>>>;
 
@@ -123,11 +122,7 @@ export const emptyProject = (): Project => projectSchema.parse({});
  * environment, then `.env` in `cwd`; a whole-value reference in a bundled tap's or target's config
  * takes the type of the setting it fills.
  */
-export async function loadProject(
-  file: string | undefined,
-  cwd: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<LoadedProject> {
+export async function loadProject(file: string | undefined, cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedProject> {
   let resolved: string | undefined;
   if (file) {
     resolved = path.resolve(cwd, file);
@@ -179,7 +174,9 @@ async function bundledSettings(raw: unknown): Promise<SettingTypes> {
     for (const [name, entry] of Object.entries((sections[section] ?? {}) as Record<string, unknown>)) {
       if (typeof entry !== 'object' || entry === null) continue;
       const { type = name, command, config } = entry as { type?: unknown; command?: unknown; config?: unknown };
-      const references = Object.values((config ?? {}) as Record<string, unknown>).some((v) => typeof v === 'string' && WHOLE_REFERENCE.test(v));
+      const references = Object.values((config ?? {}) as Record<string, unknown>).some(
+        (v) => typeof v === 'string' && WHOLE_REFERENCE.test(v),
+      );
       if (command !== undefined || !references || typeof type !== 'string') continue;
       const schema = section === 'taps' ? await tapConfigSchema(type) : await targetConfigSchema(type);
       if (!schema) continue;
@@ -278,9 +275,7 @@ export function substituteEnv(
       const found = env[name!];
       if (found !== undefined && found !== '') return found;
       if (fallback !== undefined) return fallback;
-      throw new TaplineError(
-        `${file}: ${formatPath(at)}: environment variable ${name} is not set (referenced as ${match}).`,
-      );
+      throw new TaplineError(`${file}: ${formatPath(at)}: environment variable ${name} is not set (referenced as ${match}).`);
     });
     const setting = WHOLE_REFERENCE.test(value) ? settingAt(at) : undefined;
     if (!setting) return text;
@@ -291,9 +286,7 @@ export function substituteEnv(
   }
   if (Array.isArray(value)) return value.map((item, i) => substituteEnv(item, [...at, i], file, env, settingAt));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...at, k], file, env, settingAt)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, [...at, k], file, env, settingAt)]));
   }
   return value;
 }

@@ -1,7 +1,7 @@
 // Starts a provider's API simulator (`<provider>-simulator --port 0 --seed S`) and reads its tap config.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { TaplineError, ExitCode } from './errors.js';
+import { ExitCode, TaplineError } from './errors.js';
 import type { Command } from './plugins.js';
 
 export interface RunningSimulator {

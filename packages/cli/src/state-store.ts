@@ -2,11 +2,11 @@
 import { existsSync } from 'node:fs';
 import { stringifyJson } from '@tapline/singer';
 import type { BaseTargetConfig, TableRef } from '@tapline/target-kit';
-import { ExitCode, TaplineError } from './errors.js';
-import { duckdbPath, openWarehouse, type WaitLog } from './warehouse.js';
-import type { Warehouse } from './plugins.js';
 import type { AccountBinding } from './accounts.js';
-import { checkTargetConfig, stateTableOf, targetLibrary, targetSession, type TargetLibrary } from './target-packages.js';
+import { ExitCode, TaplineError } from './errors.js';
+import type { Warehouse } from './plugins.js';
+import { checkTargetConfig, stateTableOf, type TargetLibrary, targetLibrary, targetSession } from './target-packages.js';
+import { duckdbPath, openWarehouse, type WaitLog } from './warehouse.js';
 
 /**
  * The table contract shared with target-postgres and target-duckdb: one row per pipeline,

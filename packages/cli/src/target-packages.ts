@@ -1,7 +1,8 @@
 // The bundled targets as libraries: their config schema and dialect, so tapline checks a target's
 // config as the target will, and reads and writes state in exactly the table the target uses.
+
+import { type BaseTargetConfig, type Dialect, type DialectSession, stateTableRef, type TableRef } from '@tapline/target-kit';
 import type { z } from 'zod';
-import { stateTableRef, type BaseTargetConfig, type Dialect, type DialectSession, type TableRef } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from './errors.js';
 import { targetPackage, type Warehouse } from './plugins.js';
 import type { WaitLog } from './warehouse.js';

@@ -2,9 +2,10 @@
 // name on disk: each is written, unlinked at once, and read by the child through the runner's open
 // descriptor. Whatever way the runner ends (SIGKILL included) nothing is left behind: the kernel
 // frees the file when the last descriptor closes.
+
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 

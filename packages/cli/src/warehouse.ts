@@ -146,10 +146,10 @@ function postgresSession(client: pg.Client, schema: string): WarehouseSession {
     },
     async publishSnapshot() {},
     async tableExists(schemaName, table) {
-      const result = await client.query(
-        `SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`,
-        [schemaName, table],
-      );
+      const result = await client.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2`, [
+        schemaName,
+        table,
+      ]);
       return (result.rowCount ?? 0) > 0;
     },
     async close() {

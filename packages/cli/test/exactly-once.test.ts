@@ -6,12 +6,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadStoredState, planPipeline, runPipeline, type PipelinePlan } from '../src/pipeline.js';
 import { silentLogger } from '../src/log.js';
+import { loadStoredState, type PipelinePlan, planPipeline, runPipeline } from '../src/pipeline.js';
+import { bundledTarget } from '../src/plugins.js';
 import type { Project } from '../src/project.js';
 import { parseProject } from '../src/project.js';
-import { bundledTarget } from '../src/plugins.js';
-import { duckdbRows, expectedFakeLoad, fakeProjectSettings, pgSchema, tempDir, FAKE_TAP, OUTLIVE_RUNNER, TAPLINE_BIN } from './helpers.js';
+import { duckdbRows, expectedFakeLoad, FAKE_TAP, fakeProjectSettings, OUTLIVE_RUNNER, pgSchema, TAPLINE_BIN, tempDir } from './helpers.js';
 
 /** A small seeded PRNG (mulberry32), so a failing sequence of kills can be replayed. */
 function random(seed: number): () => number {
@@ -113,7 +113,9 @@ async function killTapline(projectFile: string, point: KillPoint): Promise<strin
   const closed = once(runner, 'close');
   let orphans: number[];
   try {
-    await pausedTap(point, () => (runner.exitCode === null && runner.signalCode === null ? undefined : `tapline exited ${runner.exitCode}`));
+    await pausedTap(point, () =>
+      runner.exitCode === null && runner.signalCode === null ? undefined : `tapline exited ${runner.exitCode}`,
+    );
     orphans = childrenOf(runner.pid!);
     runner.kill('SIGKILL');
     await closed;
@@ -121,7 +123,8 @@ async function killTapline(projectFile: string, point: KillPoint): Promise<strin
     resume(point);
   }
   for (let waited = 0; orphans.some(running); waited += 20) {
-    if (waited > 30_000) throw new Error(`the tap or target of a killed tapline still runs after 30 s: ${orphans.filter(running).join(', ')}`);
+    if (waited > 30_000)
+      throw new Error(`the tap or target of a killed tapline still runs after 30 s: ${orphans.filter(running).join(', ')}`);
     await sleep(20);
   }
   return 'failed';
@@ -155,7 +158,10 @@ async function killRepeatedlyThenFinish(project: Project, seed: number) {
     expect(after, outcomes.join(' ')).toBeLessThanOrEqual(point.at);
   }
   // Every run was really interrupted, and every way of dying was exercised, including tapline's own.
-  expect(outcomes.filter((o) => !o.endsWith(':failed')), outcomes.join(' ')).toEqual([]);
+  expect(
+    outcomes.filter((o) => !o.endsWith(':failed')),
+    outcomes.join(' '),
+  ).toEqual([]);
   expect(new Set(outcomes.map((o) => o.split('@')[0]))).toEqual(new Set(['tap', 'target', 'tapline']));
   const last = await runPipeline(plan, { log: silentLogger });
   expect(last.status, last.error).toBe('succeeded');
@@ -189,41 +195,45 @@ describe('killing the run at random points and running again', () => {
 /** The same proof through the real targets: they commit records and state in one transaction. */
 describe.each(['postgres', 'duckdb'] as const)('killing a run into the real target-%s', (warehouse) => {
   const built = bundledTarget(warehouse) !== undefined;
-  it.skipIf(!built)('loads exactly the rows of an uninterrupted run', async () => {
-    const pgTest = warehouse === 'postgres' ? await pgSchema('cli_kill') : undefined;
-    try {
-      const schema = pgTest?.schema ?? 'kill_test';
-      const connection =
-        warehouse === 'postgres'
-          ? { connection_string: process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' }
-          : { path: path.join(dir, 'w.duckdb') };
-      const target = bundledTarget(warehouse)!;
-      const project = writeProject({
-        taps: { fake: { command: ['node', FAKE_TAP], config: { records: RECORDS, state_every: 25 } } },
-        targets: {
-          [warehouse]: {
-            type: warehouse,
-            // The bundled target, kept alive past a killed tapline (see outlive-runner.mjs): left alone it
-            // dies of EPIPE at its next log line, which would spare it deciding what to commit at end of input.
-            command: [target.file, '--import', OUTLIVE_RUNNER, ...target.args],
-            // Small batches, so the target commits (at the STATE after a full batch) several times within a kill span.
-            config: { ...connection, default_target_schema: schema, batch_size_rows: 100 },
+  it.skipIf(!built)(
+    'loads exactly the rows of an uninterrupted run',
+    async () => {
+      const pgTest = warehouse === 'postgres' ? await pgSchema('cli_kill') : undefined;
+      try {
+        const schema = pgTest?.schema ?? 'kill_test';
+        const connection =
+          warehouse === 'postgres'
+            ? { connection_string: process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' }
+            : { path: path.join(dir, 'w.duckdb') };
+        const target = bundledTarget(warehouse)!;
+        const project = writeProject({
+          taps: { fake: { command: ['node', FAKE_TAP], config: { records: RECORDS, state_every: 25 } } },
+          targets: {
+            [warehouse]: {
+              type: warehouse,
+              // The bundled target, kept alive past a killed tapline (see outlive-runner.mjs): left alone it
+              // dies of EPIPE at its next log line, which would spare it deciding what to commit at end of input.
+              command: [target.file, '--import', OUTLIVE_RUNNER, ...target.args],
+              // Small batches, so the target commits (at the STATE after a full batch) several times within a kill span.
+              config: { ...connection, default_target_schema: schema, batch_size_rows: 100 },
+            },
           },
-        },
-        pipelines: { 'fake-to-warehouse': { tap: 'fake', target: warehouse } },
-      });
-      await killRepeatedlyThenFinish(project, 7);
+          pipelines: { 'fake-to-warehouse': { tap: 'fake', target: warehouse } },
+        });
+        await killRepeatedlyThenFinish(project, 7);
 
-      const expected = expectedFakeLoad(RECORDS);
-      const eventsSql = `SELECT n FROM "${schema}".events ORDER BY n`;
-      const usersSql = `SELECT id, version FROM "${schema}".users`;
-      const events = pgTest ? (await pgTest.client.query(eventsSql)).rows : await duckdbRows(connection.path!, eventsSql);
-      const users = pgTest ? (await pgTest.client.query(usersSql)).rows : await duckdbRows(connection.path!, usersSql);
-      expect(events.map((r) => Number(r.n))).toEqual(expected.events);
-      expect(new Map(users.map((r) => [Number(r.id), Number(r.version)]))).toEqual(expected.users);
-    } finally {
-      await pgTest?.drop();
-    }
-  }, 240_000);
+        const expected = expectedFakeLoad(RECORDS);
+        const eventsSql = `SELECT n FROM "${schema}".events ORDER BY n`;
+        const usersSql = `SELECT id, version FROM "${schema}".users`;
+        const events = pgTest ? (await pgTest.client.query(eventsSql)).rows : await duckdbRows(connection.path!, eventsSql);
+        const users = pgTest ? (await pgTest.client.query(usersSql)).rows : await duckdbRows(connection.path!, usersSql);
+        expect(events.map((r) => Number(r.n))).toEqual(expected.events);
+        expect(new Map(users.map((r) => [Number(r.id), Number(r.version)]))).toEqual(expected.users);
+      } finally {
+        await pgTest?.drop();
+      }
+    },
+    240_000,
+  );
   if (!built) it.skip(`target-${warehouse} is not built yet: run pnpm build to include it`, () => {});
 });

@@ -1,17 +1,18 @@
 // `tapline run --all | --select | --tag --jobs N`: a project's pipelines together, one summary line
 // each and a total; a failure fails its pipeline alone; pipelines on one vendor key share its rate
 // budget even when they run at once; a stop signal stops the running ones and starts no other.
-import path from 'node:path';
+
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { bundledTap, bundledTarget } from '../src/plugins.js';
 import { mergeBudgets } from '../src/fleet.js';
 import { globMatches } from '../src/fleet-plan.js';
-import { duckdbRows, FAKE_TAP, FAKE_TARGET, pgSchema, PG_URL, tapline, TAPLINE_BIN, tempDir } from './helpers.js';
+import { bundledTap, bundledTarget } from '../src/plugins.js';
+import { duckdbRows, FAKE_TAP, FAKE_TARGET, PG_URL, pgSchema, TAPLINE_BIN, tapline, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -19,13 +20,21 @@ beforeEach(async () => ({ dir, cleanup } = await tempDir()));
 afterEach(async () => cleanup());
 
 const writeProject = (project: unknown) => writeFile(path.join(dir, 'tapline.yml'), toYaml(project));
-const jsonLines = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line));
+const jsonLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 
 /** A project of fake-tap pipelines, each into its own DuckDB file through the fake target. */
 function fakeFleet(pipelines: Record<string, { tags?: string[]; tap?: Record<string, unknown> }>) {
   return {
-    taps: Object.fromEntries(Object.entries(pipelines).map(([name, p]) => [name, { command: ['node', FAKE_TAP], config: { records: 30, ...p.tap } }])),
-    targets: Object.fromEntries(Object.keys(pipelines).map((name) => [name, { type: 'duckdb', command: ['node', FAKE_TARGET], config: { path: `${name}.duckdb` } }])),
+    taps: Object.fromEntries(
+      Object.entries(pipelines).map(([name, p]) => [name, { command: ['node', FAKE_TAP], config: { records: 30, ...p.tap } }]),
+    ),
+    targets: Object.fromEntries(
+      Object.keys(pipelines).map((name) => [name, { type: 'duckdb', command: ['node', FAKE_TARGET], config: { path: `${name}.duckdb` } }]),
+    ),
     pipelines: Object.fromEntries(Object.entries(pipelines).map(([name, p]) => [name, { tap: name, target: name, tags: p.tags ?? [] }])),
   };
 }
@@ -38,7 +47,10 @@ describe('selecting pipelines', () => {
       expect(result.code, result.stderr).toBe(0);
       const lines = jsonLines(result.stdout);
       expect(lines.at(-1).total).toMatchObject({ pipelines: lines.length - 1, succeeded: lines.length - 1, exit_code: 0 });
-      return lines.slice(0, -1).map((line) => line.pipeline as string).sort();
+      return lines
+        .slice(0, -1)
+        .map((line) => line.pipeline as string)
+        .sort();
     };
     expect(await ran('--select', 'cm-*')).toEqual(['cm-eu', 'cm-us']);
     expect(await ran('--tag', 'hourly')).toEqual(['cm-eu', 'tp-eu']);
@@ -61,7 +73,9 @@ describe('selecting pipelines', () => {
       const result = await tapline(['run', ...flags, '--summary-json'], { cwd: dir });
       expect(result.code, flags.join(' ')).toBe(2);
       expect(result.stderr).toMatch(message);
-      expect(jsonLines(result.stdout)).toEqual([{ total: expect.objectContaining({ pipelines: 0, exit_code: 2, error: expect.stringMatching(message) }) }]);
+      expect(jsonLines(result.stdout)).toEqual([
+        { total: expect.objectContaining({ pipelines: 0, exit_code: 2, error: expect.stringMatching(message) }) },
+      ]);
     }
     expect(existsSync(path.join(dir, 'cm-eu.duckdb'))).toBe(false);
   }, 60_000);
@@ -74,7 +88,10 @@ describe('selecting pipelines', () => {
   });
 });
 
-const built = ['classmarker', 'testpress', 'onlineexammaker'].every((p) => bundledTap(p as 'classmarker') !== undefined) && bundledTarget('postgres') !== undefined && bundledTarget('duckdb') !== undefined;
+const built =
+  ['classmarker', 'testpress', 'onlineexammaker'].every((p) => bundledTap(p as 'classmarker') !== undefined) &&
+  bundledTarget('postgres') !== undefined &&
+  bundledTarget('duckdb') !== undefined;
 
 describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', () => {
   it('runs every pipeline two at a time; the one with a wrong password fails alone and the fleet exits with its code (3)', async () => {
@@ -111,9 +128,12 @@ describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', ()
       const lines = jsonLines(result.stdout);
       const byName = Object.fromEntries(lines.slice(0, -1).map((line) => [line.pipeline, line]));
       expect(Object.keys(byName).sort()).toEqual(['cm-to-pg', 'oem-to-pg', 'tp-locked', 'tp-to-duckdb']);
-      for (const name of ['cm-to-pg', 'tp-to-duckdb', 'oem-to-pg']) expect(byName[name], name).toMatchObject({ status: 'succeeded', exit_code: 0 });
+      for (const name of ['cm-to-pg', 'tp-to-duckdb', 'oem-to-pg'])
+        expect(byName[name], name).toMatchObject({ status: 'succeeded', exit_code: 0 });
       expect(byName['tp-locked']).toMatchObject({ status: 'failed', exit_code: 10, error: expect.stringContaining('tap exited') });
-      expect(lines.at(-1)).toEqual({ total: { pipelines: 4, succeeded: 3, partial: 0, failed: 1, interrupted: 0, seconds: expect.any(Number), exit_code: 10 } });
+      expect(lines.at(-1)).toEqual({
+        total: { pipelines: 4, succeeded: 3, partial: 0, failed: 1, interrupted: 0, seconds: expect.any(Number), exit_code: 10 },
+      });
 
       // One line per pipeline and a total, on stderr.
       expect(result.stderr).toMatch(/^ERROR pipeline tp-locked failed \(exit 10\): tap exited/m);
@@ -126,7 +146,9 @@ describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', ()
 
       const loaded = await pg.client.query(`SELECT count(*)::int AS n FROM "${pg.schema}".link_results`);
       expect(loaded.rows[0].n).toBe(120);
-      const oemTables = await pg.client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1`, [`${pg.schema}_oem`]);
+      const oemTables = await pg.client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1`, [
+        `${pg.schema}_oem`,
+      ]);
       expect(oemTables.rows[0].n).toBeGreaterThan(0);
       const attempts = byName['tp-to-duckdb'].streams.find((s: { stream: string }) => s.stream === 'attempts');
       expect(attempts?.rows_loaded).toBeGreaterThan(0);
@@ -157,7 +179,9 @@ describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', ()
       const lines = jsonLines(first.stdout);
       expect(lines.slice(0, -1).map((line) => line.status)).toEqual(['partial', 'partial']);
       expect(lines.at(-1).total).toMatchObject({ partial: 2, exit_code: 6 });
-      expect(first.stderr).toMatch(/^WARN pipeline school-b partial in [\d.]+ s: the vendor's rate limit stopped the run \(run again after [^)]+\); streams not finished: .*link_results/m);
+      expect(first.stderr).toMatch(
+        /^WARN pipeline school-b partial in [\d.]+ s: the vendor's rate limit stopped the run \(run again after [^)]+\); streams not finished: .*link_results/m,
+      );
       expect(first.stderr).toMatch(/^WARN fleet: 2 pipelines in [\d.]+ s: 2 partial \(exit 6\)$/m);
 
       // Straight after: the key's hour is spent, whichever pipeline spent it; nothing is sent.
@@ -178,7 +202,9 @@ describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', ()
 describe('SIGINT during a fleet run', () => {
   it('stops the running pipeline (exit 130), starts no other, and says so per pipeline and in the total', async () => {
     const pause = path.join(dir, 'paused');
-    await writeProject(fakeFleet({ first: { tap: { records: 40, state_every: 10, pause_at: 25, pause_file: pause } }, second: {}, third: {} }));
+    await writeProject(
+      fakeFleet({ first: { tap: { records: 40, state_every: 10, pause_at: 25, pause_file: pause } }, second: {}, third: {} }),
+    );
     const child = spawn(process.execPath, [TAPLINE_BIN, 'run', '--all', '--summary-json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -213,8 +239,11 @@ describe('SIGINT during a fleet run', () => {
 });
 
 describe('one key, one budget', () => {
-  it('merges two records of a key\'s requests, counting a time both hold once', () => {
-    expect(mergeBudgets({ request_times: [1, 2, 2, 5] }, { request_times: [2, 3, 5], blocked_until: 9 })).toEqual({ request_times: [1, 2, 2, 3, 5], blocked_until: 9 });
+  it("merges two records of a key's requests, counting a time both hold once", () => {
+    expect(mergeBudgets({ request_times: [1, 2, 2, 5] }, { request_times: [2, 3, 5], blocked_until: 9 })).toEqual({
+      request_times: [1, 2, 2, 3, 5],
+      blocked_until: 9,
+    });
     expect(mergeBudgets(undefined, { request_times: [4] })).toEqual({ request_times: [4] });
   });
 });

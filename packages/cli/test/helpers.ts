@@ -1,12 +1,13 @@
 // Shared test fixtures: temp folders, the fake tap/target, a project for them, DuckDB and PostgreSQL queries.
+
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
-import { parseProject, type Project } from '../src/project.js';
+import { type Project, parseProject } from '../src/project.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const FAKE_TAP = path.join(here, 'fixtures', 'fake-tap.mjs');

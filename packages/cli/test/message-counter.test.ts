@@ -16,7 +16,9 @@ describe('MessageCounter', () => {
 
   it('matches states exactly, big integers included', () => {
     const counter = new MessageCounter();
-    counter.push(lines(record(1), '{"type":"STATE","value":{"id":9007199254740992}}', record(2), '{"type":"STATE","value":{"id":9007199254740993}}'));
+    counter.push(
+      lines(record(1), '{"type":"STATE","value":{"id":9007199254740992}}', record(2), '{"type":"STATE","value":{"id":9007199254740993}}'),
+    );
     expect(counter.acknowledge('{"id":9007199254740992}')?.get('events')).toBe(1);
     expect(counter.acknowledge('{"id":9007199254740993}')?.get('events')).toBe(2);
   });

@@ -1,13 +1,13 @@
 // The warehouse carries its data dictionary: the model's views and columns, and the loaded tables, have comments, in PostgreSQL and DuckDB.
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildModel } from '../src/model/index.js';
-import { COLUMN_DOCS, VIEW_DOCS } from '../src/model/docs.js';
-import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { silentLogger } from '../src/log.js';
-import { parseProject } from '../src/project.js';
+import { COLUMN_DOCS, VIEW_DOCS } from '../src/model/docs.js';
+import { buildModel } from '../src/model/index.js';
+import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { bundledTap, bundledTarget } from '../src/plugins.js';
-import { duckdbRows, pgSchema, tempDir, PG_URL } from './helpers.js';
+import { parseProject } from '../src/project.js';
+import { duckdbRows, PG_URL, pgSchema, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -31,58 +31,74 @@ const COMMENTS_SQL = {
 
 describe.each(['postgres', 'duckdb'] as const)('the data dictionary in %s', (warehouse) => {
   const ready = bundledTap('classmarker') !== undefined && bundledTarget(warehouse) !== undefined;
-  it.skipIf(!ready)('comments the model views and each of their columns, and every loaded table and its metadata columns', async () => {
-    const { startClassMarkerSimulator } = (await import('@tapline/tap-classmarker/simulator' as string)) as {
-      startClassMarkerSimulator(o: object): Promise<{ config: Record<string, unknown>; close(): Promise<void> }>;
-    };
-    const simulator = await startClassMarkerSimulator({ seed: 'comments', groupResults: 5, linkResults: 5 });
-    const pgTest = warehouse === 'postgres' ? await pgSchema('cli_comments') : undefined;
-    try {
-      const viewSchema = pgTest?.schema ?? 'main';
-      const providerSchema = pgTest ? `${pgTest.schema}_cm` : 'classmarker';
-      const connection = pgTest ? { connection_string: PG_URL } : { path: path.join(dir, 'w.duckdb') };
-      const project = parseProject(
-        { taps: { classmarker: { config: simulator.config } }, targets: { [warehouse]: { config: { ...connection, default_target_schema: providerSchema } } } },
-        path.join(dir, 'tapline.yml'),
-      );
-      const summary = await runPipeline(planPipeline(project, 'tapline.yml', { tap: 'classmarker', target: warehouse }, dir), { log: silentLogger });
-      expect(summary.status, summary.error).toBe('succeeded');
-      await buildModel({
-        kind: warehouse,
-        config: connection,
-        schema: viewSchema,
-        cwd: dir,
-        providerSchemas: { classmarker: providerSchema, testpress: `${providerSchema}_none`, onlineexammaker: `${providerSchema}_none`, cbthost: `${providerSchema}_none` },
-      });
-      const read = async (schema: string) => {
-        const sql = COMMENTS_SQL[warehouse](schema);
-        const rows = pgTest ? (await pgTest.client.query(sql)).rows : await duckdbRows((connection as { path: string }).path, sql);
-        const found: Record<string, Record<string, string | null>> = {};
-        for (const row of rows) (found[String(row.relation)] ??= {})[String(row.column_name)] = (row.comment as string | null) ?? null;
-        return found;
+  it.skipIf(!ready)(
+    'comments the model views and each of their columns, and every loaded table and its metadata columns',
+    async () => {
+      const { startClassMarkerSimulator } = (await import('@tapline/tap-classmarker/simulator' as string)) as {
+        startClassMarkerSimulator(o: object): Promise<{ config: Record<string, unknown>; close(): Promise<void> }>;
       };
+      const simulator = await startClassMarkerSimulator({ seed: 'comments', groupResults: 5, linkResults: 5 });
+      const pgTest = warehouse === 'postgres' ? await pgSchema('cli_comments') : undefined;
+      try {
+        const viewSchema = pgTest?.schema ?? 'main';
+        const providerSchema = pgTest ? `${pgTest.schema}_cm` : 'classmarker';
+        const connection = pgTest ? { connection_string: PG_URL } : { path: path.join(dir, 'w.duckdb') };
+        const project = parseProject(
+          {
+            taps: { classmarker: { config: simulator.config } },
+            targets: { [warehouse]: { config: { ...connection, default_target_schema: providerSchema } } },
+          },
+          path.join(dir, 'tapline.yml'),
+        );
+        const summary = await runPipeline(planPipeline(project, 'tapline.yml', { tap: 'classmarker', target: warehouse }, dir), {
+          log: silentLogger,
+        });
+        expect(summary.status, summary.error).toBe('succeeded');
+        await buildModel({
+          kind: warehouse,
+          config: connection,
+          schema: viewSchema,
+          cwd: dir,
+          providerSchemas: {
+            classmarker: providerSchema,
+            testpress: `${providerSchema}_none`,
+            onlineexammaker: `${providerSchema}_none`,
+            cbthost: `${providerSchema}_none`,
+          },
+        });
+        const read = async (schema: string) => {
+          const sql = COMMENTS_SQL[warehouse](schema);
+          const rows = pgTest ? (await pgTest.client.query(sql)).rows : await duckdbRows((connection as { path: string }).path, sql);
+          const found: Record<string, Record<string, string | null>> = {};
+          for (const row of rows) (found[String(row.relation)] ??= {})[String(row.column_name)] = (row.comment as string | null) ?? null;
+          return found;
+        };
 
-      const views = await read(viewSchema);
-      for (const view of Object.keys(VIEW_DOCS) as (keyof typeof VIEW_DOCS)[]) {
-        expect(views[view]?.['']).toBe(VIEW_DOCS[view]);
-        const columns = Object.keys(views[view]!).filter((column) => column !== '');
-        expect(columns.length).toBeGreaterThan(5);
-        for (const column of columns) expect(views[view]![column], `${view}.${column}`).toBe(COLUMN_DOCS[view][column]);
-      }
+        const views = await read(viewSchema);
+        for (const view of Object.keys(VIEW_DOCS) as (keyof typeof VIEW_DOCS)[]) {
+          expect(views[view]?.['']).toBe(VIEW_DOCS[view]);
+          const columns = Object.keys(views[view]!).filter((column) => column !== '');
+          expect(columns.length).toBeGreaterThan(5);
+          for (const column of columns) expect(views[view]![column], `${view}.${column}`).toBe(COLUMN_DOCS[view][column]);
+        }
 
-      const tables = await read(providerSchema);
-      expect(Object.keys(tables).sort()).toEqual(expect.arrayContaining(['group_results', 'groups', 'link_results', 'links', 'tests']));
-      for (const [table, comments] of Object.entries(tables)) {
-        if (table === '_tapline_state') continue;
-        // The stream's description, then the owner line.
-        expect(comments[''], table).toMatch(/^\S.*\ntapline stream: "/);
-        expect(comments._sdc_extracted_at, table).toMatch(/^When the tap read the record/);
-        expect(comments._sdc_extra, table).toMatch(/^Fields the vendor sent that the stream does not declare/);
+        const tables = await read(providerSchema);
+        expect(Object.keys(tables).sort()).toEqual(expect.arrayContaining(['group_results', 'groups', 'link_results', 'links', 'tests']));
+        for (const [table, comments] of Object.entries(tables)) {
+          if (table === '_tapline_state') continue;
+          // The stream's description, then the owner line.
+          expect(comments[''], table).toMatch(/^\S.*\ntapline stream: "/);
+          expect(comments._sdc_extracted_at, table).toMatch(/^When the tap read the record/);
+          expect(comments._sdc_extra, table).toMatch(/^Fields the vendor sent that the stream does not declare/);
+        }
+        expect(tables.groups?.['']).toBe(
+          'Groups (registered-user exams) the API key can access, with their assigned test ids.\ntapline stream: "groups"',
+        );
+      } finally {
+        await simulator.close();
+        await pgTest?.drop();
       }
-      expect(tables.groups?.['']).toBe('Groups (registered-user exams) the API key can access, with their assigned test ids.\ntapline stream: "groups"');
-    } finally {
-      await simulator.close();
-      await pgTest?.drop();
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 });

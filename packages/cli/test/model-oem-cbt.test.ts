@@ -1,15 +1,16 @@
 // The unified model over OnlineExamMaker and CBTHost in every simulator variant, in PostgreSQL and DuckDB:
 // status and pass verdicts as served, CBTHost exams told apart by pass code, and the max score and pass
 // mark the user states in tapline.yml filling `percentage` and `passed`, marked as user-supplied.
-import path from 'node:path';
+
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { silentLogger } from '../src/log.js';
-import { parseProject, type ExamSettings } from '../src/project.js';
-import { bundledTap, bundledTarget, type Provider } from '../src/plugins.js';
 import { buildModel } from '../src/model/index.js';
-import { duckdbRows, pgSchema, tapline, tempDir, PG_URL } from './helpers.js';
+import { planPipeline, runPipeline } from '../src/pipeline.js';
+import { bundledTap, bundledTarget, type Provider } from '../src/plugins.js';
+import { type ExamSettings, parseProject } from '../src/project.js';
+import { duckdbRows, PG_URL, pgSchema, tapline, tempDir } from './helpers.js';
 
 /** One exam_results row as the model must show it. */
 interface Row {
@@ -55,9 +56,17 @@ type OemVariant = { status?: boolean; passed?: 'absent' | 'boolean' | 'number' |
 
 function oemScenario(variant: OemVariant, api: 'legacy' | 'v1' = 'legacy'): () => Promise<Scenario> {
   return async () => {
-    const s = await (await sim('@tapline/tap-onlineexammaker')).startOemSimulator!({ seed: 'model-variants', exams: 4, resultsPerExam: 15, variant });
+    const s = await (await sim('@tapline/tap-onlineexammaker')).startOemSimulator!({
+      seed: 'model-variants',
+      exams: 4,
+      resultsPerExam: 15,
+      variant,
+    });
     const [first, second] = s.world.exams as { eid: number }[];
-    const exams: Record<string, ExamSettings> = { [first!.eid]: { max_score: 100, pass_score: 60 }, [second!.eid]: { max_score: 120, pass_percentage: 50 } };
+    const exams: Record<string, ExamSettings> = {
+      [first!.eid]: { max_score: 100, pass_score: 60 },
+      [second!.eid]: { max_score: 120, pass_percentage: 50 },
+    };
     const sendsStatus = api === 'v1' || variant.status === true;
     const sendsPassed = api === 'v1' || (variant.passed ?? 'absent') !== 'absent';
     return {
@@ -81,9 +90,17 @@ function oemScenario(variant: OemVariant, api: 'legacy' | 'v1' = 'legacy'): () =
 
 function cbtScenario(variant: { sharedTestId?: boolean; nullScores?: boolean }): () => Promise<Scenario> {
   return async () => {
-    const s = await (await sim('@tapline/tap-cbthost')).startCbthostSimulator!({ seed: 'model-variants', tests: 5, studentsPerTest: 12, ...variant });
+    const s = await (await sim('@tapline/tap-cbthost')).startCbthostSimulator!({
+      seed: 'model-variants',
+      tests: 5,
+      studentsPerTest: 12,
+      ...variant,
+    });
     const config = s.config as { pass_codes: string[]; results: { pass_code: string; test_id: string }[] };
-    const exams: Record<string, ExamSettings> = { [config.pass_codes[0]!]: { max_score: 100, pass_percentage: 40 }, [config.pass_codes[1]!]: { pass_score: 50 } };
+    const exams: Record<string, ExamSettings> = {
+      [config.pass_codes[0]!]: { max_score: 100, pass_percentage: 40 },
+      [config.pass_codes[1]!]: { pass_score: 50 },
+    };
     const mass = (r: any) => config.pass_codes.includes(r.examPassCode);
     const single = (r: any) => config.results.some((c) => c.pass_code === r.passCode && c.test_id === r.testId);
     return {
@@ -109,8 +126,14 @@ function cbtScenario(variant: { sharedTestId?: boolean; nullScores?: boolean }):
 
 const SCENARIOS: Record<string, { provider: Provider; start: () => Promise<Scenario> }> = {
   'OnlineExamMaker, the document’s answer (no status, no verdict)': { provider: 'onlineexammaker', start: oemScenario({}) },
-  'OnlineExamMaker, a real deployment (status 0–4, passed as boolean, tid)': { provider: 'onlineexammaker', start: oemScenario({ status: true, passed: 'boolean', tid: true }) },
-  'OnlineExamMaker, every value a string (passed "1"/"0")': { provider: 'onlineexammaker', start: oemScenario({ status: true, passed: 'string', strings: true }) },
+  'OnlineExamMaker, a real deployment (status 0–4, passed as boolean, tid)': {
+    provider: 'onlineexammaker',
+    start: oemScenario({ status: true, passed: 'boolean', tid: true }),
+  },
+  'OnlineExamMaker, every value a string (passed "1"/"0")': {
+    provider: 'onlineexammaker',
+    start: oemScenario({ status: true, passed: 'string', strings: true }),
+  },
   'OnlineExamMaker, passed as "true"/"false" without status': { provider: 'onlineexammaker', start: oemScenario({ passed: 'text' }) },
   'OnlineExamMaker, the v1 API': { provider: 'onlineexammaker', start: oemScenario({ tid: true }, 'v1') },
   'CBTHost, the document’s shape': { provider: 'cbthost', start: cbtScenario({}) },
@@ -142,46 +165,58 @@ function asRow(r: Record<string, unknown>): Row {
 describe.each(['postgres', 'duckdb'] as const)('the unified model in %s', (warehouse) => {
   describe.each(Object.entries(SCENARIOS))('over %s', (_name, { provider, start }) => {
     const ready = bundledTap(provider) !== undefined && bundledTarget(warehouse) !== undefined;
-    it.skipIf(!ready)('shows every attempt as served, with the stated max score and pass mark filling what the vendor leaves out', async () => {
-      const scenario = await start();
-      const pgTest = warehouse === 'postgres' ? await pgSchema('cli_model_var') : undefined;
-      const providerSchema = pgTest ? `${pgTest.schema}_${provider}` : provider;
-      try {
-        const viewSchema = pgTest?.schema ?? 'main';
-        const connection = pgTest ? { connection_string: PG_URL } : { path: path.join(dir, 'w.duckdb') };
-        const project = parseProject(
-          {
-            taps: { [provider]: { config: scenario.config } },
-            targets: { [warehouse]: { config: { ...connection, default_target_schema: providerSchema } } },
-            exams: { [provider]: scenario.exams },
-          },
-          path.join(dir, 'tapline.yml'),
-        );
-        const run = await runPipeline(planPipeline(project, 'tapline.yml', { tap: provider, target: warehouse }, dir), { log: silentLogger });
-        expect(run.status, run.error).toBe('succeeded');
-        const nowhere = `${providerSchema}_none`;
-        await buildModel({
-          kind: warehouse,
-          config: connection,
-          schema: viewSchema,
-          cwd: dir,
-          exams: project.exams,
-          providerSchemas: { classmarker: nowhere, testpress: nowhere, onlineexammaker: nowhere, cbthost: nowhere, [provider]: providerSchema },
-        });
-        const sql = `SELECT * FROM "${viewSchema}".exam_results`;
-        const rows = pgTest ? (await pgTest.client.query(sql)).rows : await duckdbRows((connection as { path: string }).path, sql);
-        const expected = scenario.expected();
-        expect(bySourceKey(rows.map(asRow))).toEqual(bySourceKey(expected.map((r) => ({ ...r, score: round(r.score) }))));
-        // The scenario exercises what it claims: a stated maximum lands, and a verdict is known somewhere
-        // (stated where the vendor sends none; the vendor's own where it does).
-        expect(expected.some((r) => r.max_score_source === 'tapline.yml')).toBe(true);
-        expect(expected.some((r) => r.passed_source !== null)).toBe(true);
-      } finally {
-        await scenario.close();
-        if (pgTest) await pgTest.client.query(`DROP SCHEMA IF EXISTS "${providerSchema}" CASCADE`);
-        await pgTest?.drop();
-      }
-    }, 90_000);
+    it.skipIf(!ready)(
+      'shows every attempt as served, with the stated max score and pass mark filling what the vendor leaves out',
+      async () => {
+        const scenario = await start();
+        const pgTest = warehouse === 'postgres' ? await pgSchema('cli_model_var') : undefined;
+        const providerSchema = pgTest ? `${pgTest.schema}_${provider}` : provider;
+        try {
+          const viewSchema = pgTest?.schema ?? 'main';
+          const connection = pgTest ? { connection_string: PG_URL } : { path: path.join(dir, 'w.duckdb') };
+          const project = parseProject(
+            {
+              taps: { [provider]: { config: scenario.config } },
+              targets: { [warehouse]: { config: { ...connection, default_target_schema: providerSchema } } },
+              exams: { [provider]: scenario.exams },
+            },
+            path.join(dir, 'tapline.yml'),
+          );
+          const run = await runPipeline(planPipeline(project, 'tapline.yml', { tap: provider, target: warehouse }, dir), {
+            log: silentLogger,
+          });
+          expect(run.status, run.error).toBe('succeeded');
+          const nowhere = `${providerSchema}_none`;
+          await buildModel({
+            kind: warehouse,
+            config: connection,
+            schema: viewSchema,
+            cwd: dir,
+            exams: project.exams,
+            providerSchemas: {
+              classmarker: nowhere,
+              testpress: nowhere,
+              onlineexammaker: nowhere,
+              cbthost: nowhere,
+              [provider]: providerSchema,
+            },
+          });
+          const sql = `SELECT * FROM "${viewSchema}".exam_results`;
+          const rows = pgTest ? (await pgTest.client.query(sql)).rows : await duckdbRows((connection as { path: string }).path, sql);
+          const expected = scenario.expected();
+          expect(bySourceKey(rows.map(asRow))).toEqual(bySourceKey(expected.map((r) => ({ ...r, score: round(r.score) }))));
+          // The scenario exercises what it claims: a stated maximum lands, and a verdict is known somewhere
+          // (stated where the vendor sends none; the vendor's own where it does).
+          expect(expected.some((r) => r.max_score_source === 'tapline.yml')).toBe(true);
+          expect(expected.some((r) => r.passed_source !== null)).toBe(true);
+        } finally {
+          await scenario.close();
+          if (pgTest) await pgTest.client.query(`DROP SCHEMA IF EXISTS "${providerSchema}" CASCADE`);
+          await pgTest?.drop();
+        }
+      },
+      90_000,
+    );
   });
 });
 
@@ -192,7 +227,9 @@ describe('exam settings in tapline.yml', () => {
     expect(parse({ cbthost: { 'cbthost-ab12': { pass_percentage: 50 } } })).toThrow(
       /\/p\/tapline\.yml is not a valid tapline project:\n {2}exams\.cbthost\.cbthost-ab12\.pass_percentage: cbthost sends no maximum score, so a pass percentage needs max_score too/,
     );
-    expect(parse({ onlineexammaker: { 23812: { pass_score: 5, pass_percentage: 50, max_score: 10 } } })).toThrow(/exams\.onlineexammaker\.23812: state the pass mark once/);
+    expect(parse({ onlineexammaker: { 23812: { pass_score: 5, pass_percentage: 50, max_score: 10 } } })).toThrow(
+      /exams\.onlineexammaker\.23812: state the pass mark once/,
+    );
     expect(parse({ onlineexammaker: { 23812: { max_score: 10, pass_score: 12 } } })).toThrow(/pass_score is more than max_score/);
     expect(parse({ onlineexammaker: { 23812: { max_score: 0 } } })).toThrow(/exams\.onlineexammaker\.23812\.max_score/);
     expect(parse({ onlineexammaker: { 23812: { max_marks: 10 } } })).toThrow(/max_marks/);
@@ -200,7 +237,9 @@ describe('exam settings in tapline.yml', () => {
   });
 
   it('reads numbers given as text (what ${ENV_VAR} substitution leaves)', () => {
-    const project = parseProject({ exams: { cbthost: { 'cbthost-ab12': { max_score: '${MAX}', pass_score: '4.5' } } } }, '/p/tapline.yml', { MAX: '10' });
+    const project = parseProject({ exams: { cbthost: { 'cbthost-ab12': { max_score: '${MAX}', pass_score: '4.5' } } } }, '/p/tapline.yml', {
+      MAX: '10',
+    });
     expect(project.exams).toEqual({ cbthost: { 'cbthost-ab12': { max_score: 10, pass_score: 4.5 } } });
   });
 
@@ -218,7 +257,15 @@ describe('exam settings in tapline.yml', () => {
     );
     await writeFile(
       path.join(dir, 'tapline.yml'),
-      ['targets:', '  duckdb:', '    config: { path: w.duckdb }', 'exams:', '  onlineexammaker:', '    7: { max_score: 40, pass_percentage: 50 }', ''].join('\n'),
+      [
+        'targets:',
+        '  duckdb:',
+        '    config: { path: w.duckdb }',
+        'exams:',
+        '  onlineexammaker:',
+        '    7: { max_score: 40, pass_percentage: 50 }',
+        '',
+      ].join('\n'),
     );
     const built = await tapline(['model'], { cwd: dir });
     expect(built.code, built.stderr).toBe(0);
@@ -227,10 +274,42 @@ describe('exam settings in tapline.yml', () => {
       `SELECT candidate_id, max_score, percentage, passed, status, max_score_source, passed_source FROM main.exam_results ORDER BY candidate_id`,
     );
     expect(rows).toEqual([
-      { candidate_id: '1', max_score: 40, percentage: 75, passed: true, status: 'finished', max_score_source: 'tapline.yml', passed_source: 'tapline.yml' },
-      { candidate_id: '2', max_score: 40, percentage: 25, passed: true, status: 'finished', max_score_source: 'tapline.yml', passed_source: 'provider' },
-      { candidate_id: '3', max_score: 40, percentage: 87.5, passed: null, status: 'in_progress', max_score_source: 'tapline.yml', passed_source: null },
-      { candidate_id: '4', max_score: null, percentage: null, passed: null, status: 'finished', max_score_source: null, passed_source: null },
+      {
+        candidate_id: '1',
+        max_score: 40,
+        percentage: 75,
+        passed: true,
+        status: 'finished',
+        max_score_source: 'tapline.yml',
+        passed_source: 'tapline.yml',
+      },
+      {
+        candidate_id: '2',
+        max_score: 40,
+        percentage: 25,
+        passed: true,
+        status: 'finished',
+        max_score_source: 'tapline.yml',
+        passed_source: 'provider',
+      },
+      {
+        candidate_id: '3',
+        max_score: 40,
+        percentage: 87.5,
+        passed: null,
+        status: 'in_progress',
+        max_score_source: 'tapline.yml',
+        passed_source: null,
+      },
+      {
+        candidate_id: '4',
+        max_score: null,
+        percentage: null,
+        passed: null,
+        status: 'finished',
+        max_score_source: null,
+        passed_source: null,
+      },
     ]);
     const [exam] = await duckdbRows(file, `SELECT mean_percentage, pass_rate FROM main.exams WHERE exam_id = '7'`);
     expect(exam).toEqual({ mean_percentage: (75 + 25 + 87.5) / 3, pass_rate: 1 });

@@ -1,11 +1,11 @@
 // `tapline run` and a notebook holding the DuckDB warehouse: the run waits for it (bounded by lock_timeout_seconds) and says whom it waited for.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.js';
-import { duckdbRows, tempDir, FAKE_TAP, TAPLINE_BIN } from './helpers.js';
+import { duckdbRows, FAKE_TAP, TAPLINE_BIN, tempDir } from './helpers.js';
 
 const HERE = fileURLToPath(new URL('..', import.meta.url));
 let dir: string;
@@ -61,8 +61,12 @@ describe('tapline run with a notebook holding the DuckDB warehouse', () => {
       released = true;
       setTimeout(() => holder.release(), 3_000);
     });
-    expect(result.stderr).toMatch(new RegExp(`is locked by \\S*node\\S* \\(PID ${holder.pid}\\): waiting up to 60 s \\(lock_timeout_seconds\\)`));
-    expect(result.stderr).toMatch(new RegExp(`got the DuckDB file \\S+ after waiting \\d+\\.\\d s for \\S*node\\S* \\(PID ${holder.pid}\\) to release it`));
+    expect(result.stderr).toMatch(
+      new RegExp(`is locked by \\S*node\\S* \\(PID ${holder.pid}\\): waiting up to 60 s \\(lock_timeout_seconds\\)`),
+    );
+    expect(result.stderr).toMatch(
+      new RegExp(`got the DuckDB file \\S+ after waiting \\d+\\.\\d s for \\S*node\\S* \\(PID ${holder.pid}\\) to release it`),
+    );
     expect(result.code).toBe(0);
     const rows = await duckdbRows(path.join(dir, 'w.duckdb'), `SELECT count(*)::INT AS n FROM main.events`);
     expect(rows).toEqual([{ n: 20 }]); // the second run resumed at 20: nothing new, nothing lost

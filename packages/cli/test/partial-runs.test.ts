@@ -1,8 +1,9 @@
 // A run the vendor's rate limit cuts short is `partial` (exit 6), naming the streams it left for the
 // next run; a --full-refresh forgets bookmarks but not the requests already spent (ClassMarker:
 // 30 requests per hour), so it never sends the hour's 31st request.
-import path from 'node:path';
+
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bundledTap, bundledTarget } from '../src/plugins.js';
 import { tapline, tempDir } from './helpers.js';
@@ -15,7 +16,7 @@ afterEach(async () => cleanup());
 const built = bundledTap('classmarker') !== undefined && bundledTarget('duckdb') !== undefined;
 
 describe.skipIf(!built)('runs the ClassMarker rate limit cuts short', () => {
-  it('are partial (exit 6) naming the unfinished streams; a --full-refresh keeps the hour\'s spent requests and sends none past the limit', async () => {
+  it("are partial (exit 6) naming the unfinished streams; a --full-refresh keeps the hour's spent requests and sends none past the limit", async () => {
     const { startClassMarkerSimulator } = await import('@tapline/tap-classmarker/simulator');
     const sim = await startClassMarkerSimulator({ seed: 'partial-runs', linkResults: 2000, groupResults: 500, rateLimitPerHour: 30 });
     try {
@@ -23,7 +24,9 @@ describe.skipIf(!built)('runs the ClassMarker rate limit cuts short', () => {
       await writeFile(path.join(dir, 'cm.json'), JSON.stringify({ ...sim.config, page_size: 50 }));
       await writeFile(path.join(dir, 'wh.json'), JSON.stringify({ path: path.join(dir, 'w.duckdb') }));
       const run = (...flags: string[]) =>
-        tapline(['run', 'classmarker', 'duckdb', '--tap-config', 'cm.json', '--target-config', 'wh.json', '--summary-json', ...flags], { cwd: dir });
+        tapline(['run', 'classmarker', 'duckdb', '--tap-config', 'cm.json', '--target-config', 'wh.json', '--summary-json', ...flags], {
+          cwd: dir,
+        });
 
       const first = await run();
       expect(first.code, first.stderr).toBe(6);
@@ -36,7 +39,9 @@ describe.skipIf(!built)('runs the ClassMarker rate limit cuts short', () => {
       expect(unfinished.length).toBeGreaterThan(0);
       // The text summary says what was left, by stream name.
       const line = first.stderr.split('\n').find((l) => l.startsWith('WARN pipeline classmarker-to-duckdb partial'));
-      expect(line, first.stderr).toMatch(/the vendor's rate limit stopped the run \(run again after \d{4}-\d\d-\d\dT[^)]+\); streams not finished: /);
+      expect(line, first.stderr).toMatch(
+        /the vendor's rate limit stopped the run \(run again after \d{4}-\d\d-\d\dT[^)]+\); streams not finished: /,
+      );
       for (const name of unfinished) expect(line).toContain(name);
       expect(sim.requests.count()).toBeLessThanOrEqual(30);
       expect(sim.errorsSent).toEqual([]); // the tap's budget stopped it before ClassMarker had to refuse
@@ -48,8 +53,16 @@ describe.skipIf(!built)('runs the ClassMarker rate limit cuts short', () => {
       expect(JSON.parse(refresh.stdout.trim())).toMatchObject({ status: 'partial', incremental: false, tap_summary: { rate_limited: {} } });
       expect(sim.requests.count()).toBe(spent);
       expect(sim.errorsSent).toEqual([]);
-      const logs = refresh.stderr.trim().split('\n').map((l) => JSON.parse(l));
-      expect(logs).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringMatching(/^pipeline classmarker-to-duckdb partial in .*streams not finished: /) }));
+      const logs = refresh.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(logs).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          message: expect.stringMatching(/^pipeline classmarker-to-duckdb partial in .*streams not finished: /),
+        }),
+      );
     } finally {
       await sim.close();
     }

@@ -1,17 +1,18 @@
 // `tapline run`: two processes, the runner in between, failures named and coded, state from the warehouse.
-import path from 'node:path';
+
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { planPipeline, runPipeline } from '../src/pipeline.js';
-import { silentLogger } from '../src/log.js';
 import { ExitCode } from '../src/errors.js';
-import { readState } from '../src/state-store.js';
-import { parseProject } from '../src/project.js';
+import { silentLogger } from '../src/log.js';
+import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { bundledTarget } from '../src/plugins.js';
-import { duckdbRows, fakeProject, pgSchema, tapline, tempDir, FAKE_TAP, FAKE_TARGET, PG_URL, TAPLINE_BIN } from './helpers.js';
+import { parseProject } from '../src/project.js';
+import { readState } from '../src/state-store.js';
+import { duckdbRows, FAKE_TAP, FAKE_TARGET, fakeProject, PG_URL, pgSchema, TAPLINE_BIN, tapline, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -54,7 +55,7 @@ describe('tapline run', () => {
     expect(await eventsIn(path.join(dir, 'w.duckdb'))).toEqual([...Array(35).keys()]);
   });
 
-  it('takes a tap\'s exit 6 as a failure unless the tap said partial in a SUMMARY line (another tap\'s 6 is its own error code)', async () => {
+  it("takes a tap's exit 6 as a failure unless the tap said partial in a SUMMARY line (another tap's 6 is its own error code)", async () => {
     const project = fakeProject(dir, { records: 100, state_every: 10, fail_after: 25, fail_exit_code: 6 });
     const summary = await runPipeline(planPipeline(project, 'tapline.yml', { tap: 'fake-to-warehouse' }, dir), {
       log: silentLogger,
@@ -92,7 +93,7 @@ describe('tapline run', () => {
     expect(summary.streams[0]!.rows_loaded).toBe(10);
   });
 
-  it('names the failing side\'s last word, not its last progress line, when it has none', async () => {
+  it("names the failing side's last word, not its last progress line, when it has none", async () => {
     const project = fakeProject(dir, { records: 100, state_every: 10, quiet_fail_after: 15 });
     const summary = await runPipeline(planPipeline(project, 'tapline.yml', { tap: 'fake-to-warehouse' }, dir), { log: silentLogger });
     expect(summary.exit_code).toBe(ExitCode.tapFailed);
@@ -116,7 +117,18 @@ describe('the tapline executable', () => {
     await writeFile(path.join(dir, 'tap.json'), JSON.stringify({ records: 12, state_every: 5 }));
     await writeFile(path.join(dir, 'target.json'), JSON.stringify({ path: path.join(dir, 'w.duckdb') }));
     const result = await tapline(
-      ['run', FAKE_TAP, FAKE_TARGET, '--tap-config', 'tap.json', '--target-config', 'target.json', '--summary-json', '--log-format', 'json'],
+      [
+        'run',
+        FAKE_TAP,
+        FAKE_TARGET,
+        '--tap-config',
+        'tap.json',
+        '--target-config',
+        'target.json',
+        '--summary-json',
+        '--log-format',
+        'json',
+      ],
       { cwd: dir },
     );
     expect(result.code).toBe(0);
@@ -124,7 +136,10 @@ describe('the tapline executable', () => {
     expect(summary).toMatchObject({ pipeline: 'fake-tap.mjs-to-fake-target.mjs', status: 'succeeded', exit_code: 0 });
     expect(summary.streams[0]).toMatchObject({ stream: 'events', rows_read: 12, rows_loaded: null }); // a third-party target does not say what it kept
     // Every log line is JSON, the children's lines tagged with their source, at their own level.
-    const logs = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const logs = result.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(logs).toContainEqual(expect.objectContaining({ source: 'tap', level: 'info', message: 'fake-tap done' }));
   });
 
@@ -155,7 +170,9 @@ describe('the tapline executable', () => {
   it('exits with the tap-failed code and the tap message when the tap fails', async () => {
     await writeFile(path.join(dir, 'tap.json'), JSON.stringify({ records: 50, state_every: 5, fail_after: 7 }));
     await writeFile(path.join(dir, 'target.json'), JSON.stringify({ path: 'w.duckdb' }));
-    const result = await tapline(['run', FAKE_TAP, FAKE_TARGET, '--tap-config', 'tap.json', '--target-config', 'target.json'], { cwd: dir });
+    const result = await tapline(['run', FAKE_TAP, FAKE_TARGET, '--tap-config', 'tap.json', '--target-config', 'target.json'], {
+      cwd: dir,
+    });
     expect(result.code).toBe(ExitCode.tapFailed);
     expect(result.stderr).toContain('tap exited with code 1: CRITICAL fake-tap: the API answered 500 three times');
     // A child's own CRITICAL line is forwarded at error level, its INFO lines at info.
@@ -164,7 +181,9 @@ describe('the tapline executable', () => {
 
     // --log-level warn (and --quiet, errors only) drops the forwarded info lines, never the failure.
     for (const flag of [['--log-level', 'warn'], ['--quiet']]) {
-      const quiet = await tapline(['run', FAKE_TAP, FAKE_TARGET, '--tap-config', 'tap.json', '--target-config', 'target.json', ...flag], { cwd: dir });
+      const quiet = await tapline(['run', FAKE_TAP, FAKE_TARGET, '--tap-config', 'tap.json', '--target-config', 'target.json', ...flag], {
+        cwd: dir,
+      });
       expect(quiet.code).toBe(ExitCode.tapFailed);
       expect(quiet.stderr).not.toContain('INFO [tap]');
       expect(quiet.stderr).toContain('ERROR [tap] CRITICAL fake-tap: the API answered 500 three times');
@@ -181,12 +200,27 @@ describe('the tapline executable', () => {
     await writeFile(path.join(dir, 'pg.json'), JSON.stringify({ port: 'abc' }));
     await writeFile(path.join(dir, 'bad.yaml'), 'a: [1, 2\n');
     const cases: [string[], string][] = [
-      [['run', 'fake', 'duckdb'], `${path.join(dir, 'tapline.yml')}: targets.duckdb.config.batch_size_rows: Invalid input: expected number, received string.`],
-      [['run', 'fake', 'pg', '--target-config', 'pg.json'], '--target-config pg.json: port: Invalid input: expected number, received string.'],
-      [['state', 'get', 'fake', 'pg', '--target-config', 'pg.json'], '--target-config pg.json: port: Invalid input: expected number, received string.'],
+      [
+        ['run', 'fake', 'duckdb'],
+        `${path.join(dir, 'tapline.yml')}: targets.duckdb.config.batch_size_rows: Invalid input: expected number, received string.`,
+      ],
+      [
+        ['run', 'fake', 'pg', '--target-config', 'pg.json'],
+        '--target-config pg.json: port: Invalid input: expected number, received string.',
+      ],
+      [
+        ['state', 'get', 'fake', 'pg', '--target-config', 'pg.json'],
+        '--target-config pg.json: port: Invalid input: expected number, received string.',
+      ],
       [['run', 'fake', 'duckdb', '--tap-config', 'bad.yaml'], `--tap-config: ${path.join(dir, 'bad.yaml')} is not valid YAML (or JSON): `],
-      [['run', 'typo'], `${path.join(dir, 'tapline.yml')}: pipelines.typo.target "warehouse" is not a target in ${path.join(dir, 'tapline.yml')}, not a bundled one (duckdb, postgres), and no command of that name exists.`],
-      [['run', 'fake', 'wharehouse'], `target "wharehouse" is not a target in ${path.join(dir, 'tapline.yml')}, not a bundled one (duckdb, postgres), and no command of that name exists.`],
+      [
+        ['run', 'typo'],
+        `${path.join(dir, 'tapline.yml')}: pipelines.typo.target "warehouse" is not a target in ${path.join(dir, 'tapline.yml')}, not a bundled one (duckdb, postgres), and no command of that name exists.`,
+      ],
+      [
+        ['run', 'fake', 'wharehouse'],
+        `target "wharehouse" is not a target in ${path.join(dir, 'tapline.yml')}, not a bundled one (duckdb, postgres), and no command of that name exists.`,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await tapline(args, { cwd: dir });
@@ -205,7 +239,10 @@ describe('the tapline executable', () => {
 
   it('ends with 130 on SIGTERM at any moment, and a second SIGTERM kills the tap and target at once', async () => {
     // A command that starts no run (the signal lands while it reads its config: a pipe nobody writes).
-    await writeFile(path.join(dir, 'tapline.yml'), `taps:\n  fake:\n    command: node ${FAKE_TAP}\n    config: { records: 1000, state_every: 10, ignore_sigterm: true, pause_at: 5, pause_file: ${JSON.stringify(path.join(dir, 'pause'))} }\n`);
+    await writeFile(
+      path.join(dir, 'tapline.yml'),
+      `taps:\n  fake:\n    command: node ${FAKE_TAP}\n    config: { records: 1000, state_every: 10, ignore_sigterm: true, pause_at: 5, pause_file: ${JSON.stringify(path.join(dir, 'pause'))} }\n`,
+    );
     execFileSync('mkfifo', [path.join(dir, 'target.json')]);
     const early = spawnTapline(['state', 'get', 'fake-to-duckdb', '--target-config', 'target.json']);
     await loaded(early.child.pid!);
@@ -257,48 +294,54 @@ const alive = (pid: number): boolean => {
 
 describe('two runs of one pipeline', () => {
   const built = bundledTarget('postgres') !== undefined;
-  it.skipIf(!built)('a run that read the stored state before another run committed loads nothing, and says to run again', async () => {
-    const pgTest = await pgSchema('cli_overlap');
-    try {
-      const project = parseProject(
-        {
-          taps: { fake: { command: ['node', FAKE_TAP], config: { records: 30, state_every: 10 } } },
-          targets: { postgres: { config: { connection_string: PG_URL, default_target_schema: pgTest.schema } } },
-        },
-        path.join(dir, 'tapline.yml'),
-      );
-      const plan = planPipeline(project, undefined, { tap: 'fake', target: 'postgres' }, dir);
-      const { client, schema } = pgTest;
-      const table = `"${schema}"."_tapline_state"`;
-      // Another run holds the pipeline (target-postgres's advisory lock on the state table and id) ...
-      await client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', [table, plan.name]);
-      let otherRunCommitted: Promise<unknown> | undefined;
-      const summary = await runPipeline(plan, {
-        log: silentLogger,
-        stopGraceMs: 2000,
-        // ... and commits once this run has read "no state" and started, then lets go.
-        onSpawn: () => {
-          otherRunCommitted = (async () => {
-            await client.query(`CREATE TABLE ${table} (id text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`);
-            await client.query(`INSERT INTO ${table} (id, value) VALUES ($1, '{"bookmarks":{"events":{"offset":10}}}')`, [plan.name]);
-            await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [table, plan.name]);
-          })();
-        },
-      });
-      await otherRunCommitted;
-      expect(summary.exit_code).toBe(ExitCode.targetFailed);
-      expect(summary.error).toContain(
-        `another run of this pipeline (state_id "fake-to-postgres") committed since this run read its state; nothing was loaded; run again`,
-      );
-      expect((await client.query(`SELECT to_regclass($1) AS found`, [`"${schema}".events`])).rows[0].found).toBeNull();
+  it.skipIf(!built)(
+    'a run that read the stored state before another run committed loads nothing, and says to run again',
+    async () => {
+      const pgTest = await pgSchema('cli_overlap');
+      try {
+        const project = parseProject(
+          {
+            taps: { fake: { command: ['node', FAKE_TAP], config: { records: 30, state_every: 10 } } },
+            targets: { postgres: { config: { connection_string: PG_URL, default_target_schema: pgTest.schema } } },
+          },
+          path.join(dir, 'tapline.yml'),
+        );
+        const plan = planPipeline(project, undefined, { tap: 'fake', target: 'postgres' }, dir);
+        const { client, schema } = pgTest;
+        const table = `"${schema}"."_tapline_state"`;
+        // Another run holds the pipeline (target-postgres's advisory lock on the state table and id) ...
+        await client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', [table, plan.name]);
+        let otherRunCommitted: Promise<unknown> | undefined;
+        const summary = await runPipeline(plan, {
+          log: silentLogger,
+          stopGraceMs: 2000,
+          // ... and commits once this run has read "no state" and started, then lets go.
+          onSpawn: () => {
+            otherRunCommitted = (async () => {
+              await client.query(
+                `CREATE TABLE ${table} (id text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+              );
+              await client.query(`INSERT INTO ${table} (id, value) VALUES ($1, '{"bookmarks":{"events":{"offset":10}}}')`, [plan.name]);
+              await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', [table, plan.name]);
+            })();
+          },
+        });
+        await otherRunCommitted;
+        expect(summary.exit_code).toBe(ExitCode.targetFailed);
+        expect(summary.error).toContain(
+          `another run of this pipeline (state_id "fake-to-postgres") committed since this run read its state; nothing was loaded; run again`,
+        );
+        expect((await client.query(`SELECT to_regclass($1) AS found`, [`"${schema}".events`])).rows[0].found).toBeNull();
 
-      // Run again: it resumes from the other run's state.
-      const again = await runPipeline(plan, { log: silentLogger });
-      expect(again.status, again.error).toBe('succeeded');
-      const events = await client.query(`SELECT n FROM "${schema}".events ORDER BY n`);
-      expect(events.rows.map((r) => Number(r.n))).toEqual(Array.from({ length: 20 }, (_, i) => i + 10));
-    } finally {
-      await pgTest.drop();
-    }
-  }, 60_000);
+        // Run again: it resumes from the other run's state.
+        const again = await runPipeline(plan, { log: silentLogger });
+        expect(again.status, again.error).toBe('succeeded');
+        const events = await client.query(`SELECT n FROM "${schema}".events ORDER BY n`);
+        expect(events.rows.map((r) => Number(r.n))).toEqual(Array.from({ length: 20 }, (_, i) => i + 10));
+      } finally {
+        await pgTest.drop();
+      }
+    },
+    60_000,
+  );
 });

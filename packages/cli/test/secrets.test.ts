@@ -1,14 +1,15 @@
 // Secrets never printed, never left on disk: a PostgreSQL password in any form a user may write it
 // stays out of tapline's own errors (state read, state commands, model), in text and JSON logs; the
 // configs tapline hands its tap and target leave no file behind, even when tapline is SIGKILLed.
-import path from 'node:path';
+
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tapline, tempDir, FAKE_TAP, FAKE_TARGET, TAPLINE_BIN } from './helpers.js';
+import { FAKE_TAP, FAKE_TARGET, TAPLINE_BIN, tapline, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -104,7 +105,10 @@ describe('the configs tapline hands to its tap and target', () => {
     // A first run stores a state, so the second hands the tap a --state too.
     expect((await tapline(args, { cwd: dir, env: { TMPDIR: tmp } })).code).toBe(0);
 
-    await writeFile(path.join(inputs, 'tap.json'), JSON.stringify({ records: 200, state_every: 10, pause_at: 150, pause_file: pause, api_secret: SECRET }));
+    await writeFile(
+      path.join(inputs, 'tap.json'),
+      JSON.stringify({ records: 200, state_every: 10, pause_at: 150, pause_file: pause, api_secret: SECRET }),
+    );
     const runner = spawn(process.execPath, [TAPLINE_BIN, ...args], { cwd: dir, env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
     const exited = once(runner, 'exit');
     while (!existsSync(pause) || readFileSync(pause, 'utf8') === '') await sleep(10);

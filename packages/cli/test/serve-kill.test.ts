@@ -1,7 +1,7 @@
 // `tapline serve` SIGKILLed at random moments while a client posts deliveries and sends again every
 // one not acknowledged (as ClassMarker retries on anything but 2xx): after a restart, every
 // acknowledged delivery is in the warehouse exactly once.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -46,7 +46,10 @@ describe.each(targets)('tapline serve killed mid-load, into $name', ({ type }) =
     const config = type === 'postgres' ? { connection_string: PG_URL } : { path: 'w.duckdb' };
     await writeFile(
       path.join(dir, 'tapline.yml'),
-      JSON.stringify({ targets: { wh: { type, config } }, receivers: { cm: { type: 'classmarker', secret: '${CM_SECRET}', target: 'wh', schema } } }),
+      JSON.stringify({
+        targets: { wh: { type, config } },
+        receivers: { cm: { type: 'classmarker', secret: '${CM_SECRET}', target: 'wh', schema } },
+      }),
     );
     const deliveries = Array.from({ length: 400 }, (_, i) => cmLinkBody(1000 + (i % 300))); // 100 re-sends of earlier results
     const acknowledged = new Set<number>();

@@ -2,7 +2,7 @@
 // results: webhook rows land on the polled rows' keys (no duplicates), and the rest are added.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startClassMarkerSimulator, resultWebhookBody, sendResultWebhook } from '@tapline/tap-classmarker/simulator';
+import { resultWebhookBody, sendResultWebhook, startClassMarkerSimulator } from '@tapline/tap-classmarker/simulator';
 import { examWebhookBody, sendExamWebhook, startTestpressSimulator } from '@tapline/tap-testpress/simulator';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
@@ -45,7 +45,7 @@ describe('simulators posting to tapline serve, beside the polling taps', () => {
       const { project, file: projectFile } = await loadProject(undefined, dir);
       const server = await startServer({ project, file: projectFile, cwd: dir, port: 0, host: '127.0.0.1', log, env });
       // The newest results (which the tap polled too) and the oldest (before its window).
-      const sample = <T,>(all: T[]) => [...all.slice(0, 5), ...all.slice(-25)];
+      const sample = <T>(all: T[]) => [...all.slice(0, 5), ...all.slice(-25)];
       const groups = sample(cm.data.groupResults.map((s) => s.result));
       const links = sample(cm.data.linkResults.map((s) => s.result));
       await inParallel([...groups, ...links], async (result) => {
@@ -54,13 +54,18 @@ describe('simulators posting to tapline serve, beside the polling taps', () => {
       });
       const completed = tp.world.attempts.filter((a) => a.state === 'Completed').slice(0, 30);
       await inParallel(completed, async (attempt) => {
-        const sent = await sendExamWebhook(server.receivers.tp!, examWebhookBody(tp.world, attempt, 'completed', KEYS, { numbersAsStrings: attempt.id % 2 === 0 }));
+        const sent = await sendExamWebhook(
+          server.receivers.tp!,
+          examWebhookBody(tp.world, attempt, 'completed', KEYS, { numbersAsStrings: attempt.id % 2 === 0 }),
+        );
         expect(sent.acknowledged).toBe(true);
       });
       await server.stop();
 
       const groupKeys = new Set([...polledGroups, ...groups.map((g) => `${g.user_id}:${g.test_id}:${g.group_id}:${g.time_started}`)]);
-      const groupRows = (await duckdbRows(file, `SELECT ${groupKey} AS k FROM classmarker.group_results ORDER BY k`)).map((r) => String(r.k));
+      const groupRows = (await duckdbRows(file, `SELECT ${groupKey} AS k FROM classmarker.group_results ORDER BY k`)).map((r) =>
+        String(r.k),
+      );
       expect(groupRows).toEqual([...groupKeys].sort());
       const linkKeys = [...new Set([...polledLinks, ...links.map((l) => l.link_result_id)])].sort((a, b) => a - b);
       const linkRows = await duckdbRows(file, 'SELECT link_result_id FROM classmarker.link_results ORDER BY link_result_id');
@@ -83,7 +88,9 @@ describe('simulators posting to tapline serve, beside the polling taps', () => {
 /** Runs `work` on every item, 8 at a time (a vendor sends results concurrently). */
 async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }

@@ -2,12 +2,12 @@
 // acknowledged only once stored, and loaded once each into a real DuckDB file and PostgreSQL.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
-import { parseProject } from '../src/project.js';
-import { startServer, type RunningServer } from '../src/serve/index.js';
 import { buildModel } from '../src/model/index.js';
-import pg from 'pg';
+import { parseProject } from '../src/project.js';
+import { type RunningServer, startServer } from '../src/serve/index.js';
 import { duckdbRows, PG_URL, tempDir } from './helpers.js';
 import { CM_SECRET, cmGroupBody, cmHeaders, cmLinkBody, post, TP_PRIVATE, TP_PUBLIC, tpBody } from './webhook-payloads.js';
 
@@ -56,7 +56,8 @@ const warehouses: { name: string; target: (dir: string) => Promise<Target> }[] =
         },
         sql: async (query) => (await client.query(query)).rows as Record<string, unknown>[],
         done: async () => {
-          for (const schema of ['model', 'classmarker', 'testpress']) await client.query(`DROP SCHEMA IF EXISTS "${prefix}${schema}" CASCADE`);
+          for (const schema of ['model', 'classmarker', 'testpress'])
+            await client.query(`DROP SCHEMA IF EXISTS "${prefix}${schema}" CASCADE`);
           await client.end();
         },
       };
@@ -87,7 +88,15 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
       path.join(dir, 'tapline.yml'),
       { CM_SECRET, TP_PRIVATE },
     );
-    server = await startServer({ project, file: path.join(dir, 'tapline.yml'), cwd: dir, port: 0, host: '127.0.0.1', log, env: { CM_SECRET, TP_PRIVATE } });
+    server = await startServer({
+      project,
+      file: path.join(dir, 'tapline.yml'),
+      cwd: dir,
+      port: 0,
+      host: '127.0.0.1',
+      log,
+      env: { CM_SECRET, TP_PRIVATE },
+    });
     stopped = false;
   });
 
@@ -126,7 +135,13 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
     expect([Number(categories[0]!.category_id), categories[0]!.name]).toEqual([9, 'General']);
     // The unified model: each question joins its attempt in exam_results by source_key.
     const modelSchema = `${target.prefix}model`;
-    await buildModel({ kind: target.type, config: target.config, cwd: dir, schema: modelSchema, providerSchemas: { classmarker: `${target.prefix}classmarker`, testpress: `${target.prefix}testpress` } });
+    await buildModel({
+      kind: target.type,
+      config: target.config,
+      cwd: dir,
+      schema: modelSchema,
+      providerSchemas: { classmarker: `${target.prefix}classmarker`, testpress: `${target.prefix}testpress` },
+    });
     const joined = await target.sql(
       `SELECT q.question_id, q.result, q.score, e.candidate_id FROM "${modelSchema}".question_results q JOIN "${modelSchema}".exam_results e USING (provider, source_key) ORDER BY q.position`,
     );
@@ -165,8 +180,15 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
   it('takes the first signature of a header a proxy joined as sig,sig', async () => {
     const body = cmGroupBody();
     const signature = cmHeaders(body)['x-classmarker-hmac-sha256']!;
-    expect(await post(server.receivers.cm!, body, { 'content-type': 'application/json', 'x-classmarker-hmac-sha256': `${signature},${signature}` })).toBe(200);
-    expect(await post(server.receivers.cm!, body, { 'content-type': 'application/json', 'x-classmarker-hmac-sha256': `bm90LWl0,${signature}` })).toBe(401);
+    expect(
+      await post(server.receivers.cm!, body, {
+        'content-type': 'application/json',
+        'x-classmarker-hmac-sha256': `${signature},${signature}`,
+      }),
+    ).toBe(200);
+    expect(
+      await post(server.receivers.cm!, body, { 'content-type': 'application/json', 'x-classmarker-hmac-sha256': `bm90LWl0,${signature}` }),
+    ).toBe(401);
   });
 
   it('acknowledges a "verify" sample without loading it', async () => {
@@ -228,7 +250,10 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
     expect(await post(server.receivers.cm!, huge, cmHeaders(huge))).toBe(413);
     const notJson = 'payload_type=x';
     expect(await post(server.receivers.cm!, notJson, cmHeaders(notJson))).toBe(400);
-    const health = (await (await fetch(`${base}/healthz`)).json()) as { receivers: Record<string, Record<string, number>>; refused: Record<string, number> };
+    const health = (await (await fetch(`${base}/healthz`)).json()) as {
+      receivers: Record<string, Record<string, number>>;
+      refused: Record<string, number>;
+    };
     expect(health.receivers.cm).toMatchObject({ accepted: 0, malformed: 1 });
     expect(health.refused).toEqual({ unknown_receiver: 1, too_large: 1 });
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
@@ -246,14 +271,18 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
 async function inboxEntries(dir: string, receiver: string): Promise<number> {
   const folder = path.join(dir, '.tapline', 'inbox', receiver);
   let lines = 0;
-  for (const name of (await readdir(folder)).filter((n) => n.endsWith('.jsonl'))) lines += (await readFile(path.join(folder, name), 'utf8')).split('\n').filter(Boolean).length;
+  for (const name of (await readdir(folder)).filter((n) => n.endsWith('.jsonl')))
+    lines += (await readFile(path.join(folder, name), 'utf8')).split('\n').filter(Boolean).length;
   return lines;
 }
 
 async function waitLoaded(server: RunningServer, receiver: string, deliveries: number): Promise<void> {
   const until = Date.now() + 20_000;
   while (server.drainers[receiver]!.loaded < deliveries) {
-    if (Date.now() > until) throw new Error(`receiver ${receiver}: ${server.drainers[receiver]!.loaded} of ${deliveries} loaded (${server.drainers[receiver]!.lastError ?? 'no error'})`);
+    if (Date.now() > until)
+      throw new Error(
+        `receiver ${receiver}: ${server.drainers[receiver]!.loaded} of ${deliveries} loaded (${server.drainers[receiver]!.lastError ?? 'no error'})`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,12 +1,13 @@
 // `tapline state get|set|clear` against the state table in DuckDB and PostgreSQL: the very table and
 // row a run reads, numbers exact.
-import path from 'node:path';
+
 import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.js';
 import { loadStoredState, planPipeline } from '../src/pipeline.js';
 import { parseProject } from '../src/project.js';
-import { pgSchema, tapline, tempDir, FAKE_TAP, PG_URL } from './helpers.js';
+import { FAKE_TAP, PG_URL, pgSchema, tapline, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -25,7 +26,10 @@ describe.each(['duckdb', 'postgres'] as const)('tapline state in %s', (warehouse
       const copy = path.join(dir, 'state-seen-by-tap.json');
       const settings = {
         state_table: pgTest ? `${pgTest.schema}.MyState` : 'MyState',
-        taps: { fake: { command: ['node', FAKE_TAP], config: { records: 5, state_every: 5, state_copy: copy } }, classmarker: { config: {} } },
+        taps: {
+          fake: { command: ['node', FAKE_TAP], config: { records: 5, state_every: 5, state_copy: copy } },
+          classmarker: { config: {} },
+        },
         targets: {
           raw: { type: warehouse, config: { ...connection, default_target_schema: pgTest?.schema ?? 'RawExams' } },
           [warehouse]: { config: connection },

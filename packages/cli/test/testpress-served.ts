@@ -37,7 +37,10 @@ export function servedAttempts(world: any, source: 'admin' | 'exam'): ServedAtte
       const fraction = source === 'admin' && a.dateStyle === 'utc-micros' ? (a.lastStartedMicros % 1_000_000) / 1e6 : 0;
       const lastAnswer = a.endMicros ?? a.lastStartedMicros + a.timeTakenSeconds * 1e6;
       const estimate = Math.max(start + (a.timeTakenSeconds + fraction) * 1000, ms(a.lastStartedMicros, style));
-      const percentage = source === 'admin' ? Math.round((a.correct_count / a.total_questions) * 10000) / 100 : Math.round((a.correct_count / a.total_questions) * 100);
+      const percentage =
+        source === 'admin'
+          ? Math.round((a.correct_count / a.total_questions) * 10000) / 100
+          : Math.round((a.correct_count / a.total_questions) * 100);
       return {
         exam_id: String(a.examId),
         score: (a.correct_count * exam.markPerQuestionHundredths - a.incorrect_count * exam.negativeMarksHundredths) / 100,

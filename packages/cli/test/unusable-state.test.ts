@@ -1,13 +1,14 @@
 // A stored state the tap cannot resume from (a STATE value of null, a string, an array) never wedges
 // a pipeline: the next run says so and starts from no state, on both warehouses.
-import path from 'node:path';
+
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadStoredState, planPipeline, runPipeline, type PipelinePlan } from '../src/pipeline.js';
 import { createLogger } from '../src/log.js';
-import { parseProject } from '../src/project.js';
+import { loadStoredState, type PipelinePlan, planPipeline, runPipeline } from '../src/pipeline.js';
 import { bundledTarget, type Warehouse } from '../src/plugins.js';
-import { pgSchema, tempDir, FAKE_TAP, PG_URL } from './helpers.js';
+import { parseProject } from '../src/project.js';
+import { FAKE_TAP, PG_URL, pgSchema, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -18,10 +19,16 @@ const built = bundledTarget('postgres') !== undefined && bundledTarget('duckdb')
 
 /** A pipeline of the fake tap into a bundled warehouse target; `tap` adds to the tap's config. */
 function plan(warehouse: Warehouse, schema: string, tap: Record<string, unknown>): PipelinePlan {
-  const target = warehouse === 'postgres' ? { connection_string: PG_URL, default_target_schema: schema } : { path: path.join(dir, 'w.duckdb') };
+  const target =
+    warehouse === 'postgres' ? { connection_string: PG_URL, default_target_schema: schema } : { path: path.join(dir, 'w.duckdb') };
   const project = parseProject(
     {
-      taps: { fake: { command: ['node', FAKE_TAP], config: { records: 10, state_every: 5, state_copy: path.join(dir, 'state-given.json'), ...tap } } },
+      taps: {
+        fake: {
+          command: ['node', FAKE_TAP],
+          config: { records: 10, state_every: 5, state_copy: path.join(dir, 'state-given.json'), ...tap },
+        },
+      },
       targets: { [warehouse]: { config: target } },
     },
     path.join(dir, 'tapline.yml'),
@@ -36,7 +43,11 @@ function capture() {
 
 describe.skipIf(!built)('a stored state the tap cannot use', () => {
   for (const warehouse of ['duckdb', 'postgres'] as const) {
-    for (const [what, value] of [['null', null], ['a string', 'garbage'], ['an array', [1, 2]]] as const) {
+    for (const [what, value] of [
+      ['null', null],
+      ['a string', 'garbage'],
+      ['an array', [1, 2]],
+    ] as const) {
       it(`${warehouse}: a tap that committed ${what} as its state does not wedge the pipeline; the next run starts from no state, saying so`, async () => {
         const pgTest = warehouse === 'postgres' ? await pgSchema('cli_unusable_state') : undefined;
         try {

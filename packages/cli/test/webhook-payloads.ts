@@ -10,7 +10,9 @@ export const TP_PUBLIC = 'YDRAXrgV3STf7EH5';
 /** PHP's json_encode escapes `/` as `\/`: the bytes signed are those, never a re-serialisation. */
 const phpJson = (value: unknown): string => JSON.stringify(value).replace(/\//g, '\\/');
 
-export function cmGroupBody(overrides: { user_id?: string; time_finished?: number; status?: 'live' | 'verify'; percentage?: number } = {}): string {
+export function cmGroupBody(
+  overrides: { user_id?: string; time_finished?: number; status?: 'live' | 'verify'; percentage?: number } = {},
+): string {
   return phpJson({
     payload_type: 'single_user_test_results_group',
     payload_status: overrides.status ?? 'live',
@@ -36,8 +38,30 @@ export function cmGroupBody(overrides: { user_id?: string; time_finished?: numbe
       view_results_url: 'https://www.classmarker.com/view/results/?required=abc',
     },
     questions: [
-      { question_id: 501, question_type: 'multiplechoice', category_id: 9, points_available: 10, points_scored: 10, question: 'Pick A/B', options: { A: { content: 'yes' }, B: { content: 'no' } }, correct_option: 'A', user_response: 'A', result: 'correct' },
-      { question_id: 502, question_type: 'freetext', category_id: 9, points_available: 30, points_scored: 20, question: 'Explain', options: null, correct_option: null, user_response: 'Because', result: 'partial_correct' },
+      {
+        question_id: 501,
+        question_type: 'multiplechoice',
+        category_id: 9,
+        points_available: 10,
+        points_scored: 10,
+        question: 'Pick A/B',
+        options: { A: { content: 'yes' }, B: { content: 'no' } },
+        correct_option: 'A',
+        user_response: 'A',
+        result: 'correct',
+      },
+      {
+        question_id: 502,
+        question_type: 'freetext',
+        category_id: 9,
+        points_available: 30,
+        points_scored: 20,
+        question: 'Explain',
+        options: null,
+        correct_option: null,
+        user_response: 'Because',
+        result: 'partial_correct',
+      },
     ],
     category_results: [{ category_id: 9, name: 'General', percentage: 75, points_available: 40, points_scored: 30 }],
   });
@@ -79,7 +103,11 @@ export const cmHeaders = (body: string, secret = CM_SECRET): Record<string, stri
 });
 
 /** A Testpress exam webhook body; `strings`: the older form with every number as a string. */
-export function tpBody(attemptId: number, state: 'started' | 'completed', options: { strings?: boolean; privateKey?: string } = {}): string {
+export function tpBody(
+  attemptId: number,
+  state: 'started' | 'completed',
+  options: { strings?: boolean; privateKey?: string } = {},
+): string {
   const completed = state === 'completed';
   const n = (value: number) => (options.strings ? String(value) : value);
   const payload: Record<string, unknown> = {
@@ -87,7 +115,19 @@ export function tpBody(attemptId: number, state: 'started' | 'completed', option
     accuracy: n(completed ? 80 : 0),
     exam: { id: n(27), title: 'File type exam', duration: null, start_date: '2023-03-15T12:04:32+05:30', end_date: null },
     subject_stats: completed
-      ? [{ subject_name: 'Quantitative', parent_subject_id: null, correct_answers_count: n(4), incorrect_answers_count: n(1), partial_correct_answers_count: n(0), unanswered_count: n(0), answered_count: n(5), total_count: n(5), score: '4.00' }]
+      ? [
+          {
+            subject_name: 'Quantitative',
+            parent_subject_id: null,
+            correct_answers_count: n(4),
+            incorrect_answers_count: n(1),
+            partial_correct_answers_count: n(0),
+            unanswered_count: n(0),
+            answered_count: n(5),
+            total_count: n(5),
+            score: '4.00',
+          },
+        ]
       : [],
     email: 'student@example.com',
     partial_correct_answers_count: completed ? n(0) : null,
@@ -110,7 +150,11 @@ export function tpBody(attemptId: number, state: 'started' | 'completed', option
   return JSON.stringify(payload);
 }
 
-export async function post(url: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<number> {
+export async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<number> {
   const response = await fetch(url, { method: 'POST', body, headers });
   await response.arrayBuffer();
   return response.status;

@@ -94,9 +94,12 @@ function networkMessage(input: NetworkErrorToClassify): string {
 /** `an HTML page titled "…"` when a body that should be JSON is a web page, else undefined. */
 function htmlPage(input: ResponseToClassify): string | undefined {
   const type = input.headers['content-type'] ?? '';
-  if (!/\b(text\/html|application\/xhtml\+xml)\b/i.test(type) && !/^\uFEFF?\s*<(!doctype\s+html|html|head|body|!--)/i.test(input.text)) return undefined;
+  if (!/\b(text\/html|application\/xhtml\+xml)\b/i.test(type) && !/^\uFEFF?\s*<(!doctype\s+html|html|head|body|!--)/i.test(input.text))
+    return undefined;
   const title = /<title[^>]*>([^<]*)</i.exec(input.text)?.[1]?.trim();
-  return title ? `an HTML page titled ${JSON.stringify(snippet(title, 80))}` : `an HTML page (it starts: ${JSON.stringify(snippet(input.text, 80))})`;
+  return title
+    ? `an HTML page titled ${JSON.stringify(snippet(title, 80))}`
+    : `an HTML page (it starts: ${JSON.stringify(snippet(input.text, 80))})`;
 }
 
 /**
@@ -118,7 +121,18 @@ export function successShape(describe: string, test: (body: unknown) => boolean)
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Keys vendors put their error's words under, most specific first (ClassMarker `error.error_message`, CBTHost `message`, DRF `detail`, PHP `msg`...). */
-const MESSAGE_KEYS = ['error_message', 'message', 'msg', 'detail', 'error_description', 'description', 'error', 'errors', 'non_field_errors', 'reason'] as const;
+const MESSAGE_KEYS = [
+  'error_message',
+  'message',
+  'msg',
+  'detail',
+  'error_description',
+  'description',
+  'error',
+  'errors',
+  'non_field_errors',
+  'reason',
+] as const;
 
 /**
  * The vendor's own words in an error body, from whichever key holds them (`message`, `msg`, `error`,
@@ -137,7 +151,9 @@ export function vendorMessage(body: unknown, depth = 0): string | undefined {
     if (words !== undefined) return words;
   }
   // DRF field errors: {"state": ["Select a valid choice."]}.
-  const fields = Object.entries(body).filter(([, value]) => Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'));
+  const fields = Object.entries(body).filter(
+    ([, value]) => Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'),
+  );
   if (fields.length > 0) return snippet(fields.map(([key, value]) => `${key}: ${(value as string[]).join(' ')}`).join('; '));
   return undefined;
 }
@@ -160,7 +176,8 @@ function isErrorBody(body: Record<string, unknown>): boolean {
   if (body.success === false || body.ok === false) return true;
   for (const key of ['error', 'errors', 'error_code', 'error_message']) {
     const value = body[key];
-    if (value !== undefined && value !== null && value !== false && value !== '' && !(Array.isArray(value) && value.length === 0)) return true;
+    if (value !== undefined && value !== null && value !== false && value !== '' && !(Array.isArray(value) && value.length === 0))
+      return true;
   }
   const inside = embeddedStatus(body);
   if (inside !== undefined && inside.status >= 400) return true;
@@ -173,7 +190,10 @@ function describeBody(body: unknown): string {
   if (isRecord(body)) {
     const keys = Object.keys(body);
     if (keys.length === 0) return 'an empty object';
-    const listed = keys.slice(0, 8).map((k) => JSON.stringify(k)).join(', ');
+    const listed = keys
+      .slice(0, 8)
+      .map((k) => JSON.stringify(k))
+      .join(', ');
     return `an object with keys ${listed}${keys.length > 8 ? ', …' : ''}`;
   }
   return `the ${typeof body} ${snippet(String(body), 40)}`;
@@ -192,7 +212,8 @@ function describeBody(body: unknown): string {
  */
 export function unrecognisedBody(shape: SuccessShape | undefined): Classifier {
   return (input) => {
-    if (shape === undefined || input.kind !== 'response' || input.status < 200 || input.status >= 300 || input.parseError !== undefined) return undefined;
+    if (shape === undefined || input.kind !== 'response' || input.status < 200 || input.status >= 300 || input.parseError !== undefined)
+      return undefined;
     if (input.status === 204 || input.status === 205 || shape.test(input.body)) return undefined;
     return classifyUnrecognised(input, shape.describe);
   };
@@ -255,7 +276,8 @@ export const defaultClassifier = (input: ClassifyInput): Outcome => {
       };
     }
     // JSON null is never a page, declared shape or not (e.g. a PHP backend that failed while answering).
-    if (input.body === null && input.text.trim() !== '' && status !== 204 && status !== 205) return classifyUnrecognised(input, 'a JSON body');
+    if (input.body === null && input.text.trim() !== '' && status !== 204 && status !== 205)
+      return classifyUnrecognised(input, 'a JSON body');
     return { action: 'ok', blame: 'transient', message: 'ok' };
   }
   if (status >= 300 && status < 400) {

@@ -12,7 +12,15 @@ import { composeClassifiers, unrecognisedBody } from './classify.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { HttpError, PaginationError, RateLimitedError, TapError } from './errors.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, formatMegabytes, formatSeconds, limitOutcome, readWithin, ResponseLimitError, utf8Text } from './limits.js';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  formatMegabytes,
+  formatSeconds,
+  limitOutcome,
+  ResponseLimitError,
+  readWithin,
+  utf8Text,
+} from './limits.js';
 import type { Page, Pagination, Paginator, RequestPatch } from './paginators.js';
 import { applyPatch } from './paginators.js';
 import type { OnRateLimit, RateBudgetOptions } from './rate-budget.js';
@@ -93,7 +101,12 @@ export interface HttpTimeouts {
   totalMs?: number;
 }
 
-export const DEFAULT_TIMEOUTS: Readonly<Required<HttpTimeouts>> = { connectMs: 10_000, headersMs: 60_000, bodyMs: 120_000, totalMs: 300_000 };
+export const DEFAULT_TIMEOUTS: Readonly<Required<HttpTimeouts>> = {
+  connectMs: 10_000,
+  headersMs: 60_000,
+  bodyMs: 120_000,
+  totalMs: 300_000,
+};
 
 export interface HttpClientOptions {
   baseUrl: string;
@@ -255,7 +268,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
     const fail = (outcome: Outcome, status: number | undefined, attempts: number, cause?: unknown, afterRetries = false): HttpError =>
       new HttpError({
-        message: redact(`${method} ${path} failed${afterRetries ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''}: ${sentence(outcome.message)}`),
+        message: redact(
+          `${method} ${path} failed${afterRetries ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''}: ${sentence(outcome.message)}`,
+        ),
         blame: outcome.blame,
         status,
         method,
@@ -276,7 +291,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           await useAuth.apply(outgoing, authContext);
         } catch (error) {
           if (error instanceof TapError) throw error;
-          throw new TapError(redact(`${method} ${path}: could not prepare authentication: ${(error as Error).message}`), 'system', { cause: error });
+          throw new TapError(redact(`${method} ${path}: could not prepare authentication: ${(error as Error).message}`), 'system', {
+            cause: error,
+          });
         }
       }
 
@@ -347,7 +364,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             }
           }
         }
-        input = { kind: 'response', status, headers, body, text, ...(parseError !== undefined ? { parseError } : {}), request: summary, now: clock.now() };
+        input = {
+          kind: 'response',
+          status,
+          headers,
+          body,
+          text,
+          ...(parseError !== undefined ? { parseError } : {}),
+          request: summary,
+          now: clock.now(),
+        };
       } catch (error) {
         // An abort by the deadline surfaces as undici's AbortError; the reason says what happened.
         cause = deadline.signal.aborted && !(error instanceof ResponseLimitError) ? deadline.signal.reason : error;
@@ -390,7 +416,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             await useAuth.refresh(authContext);
           } catch (error) {
             if (error instanceof TapError) throw error;
-            throw new TapError(redact(`${method} ${path}: could not sign in again: ${(error as Error).message}`), 'system', { cause: error });
+            throw new TapError(redact(`${method} ${path}: could not sign in again: ${(error as Error).message}`), 'system', {
+              cause: error,
+            });
           }
           continue;
         }
@@ -401,7 +429,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (onRateLimit === 'stop' || waitMs > maxWaitMs) {
             // Without a server hint, "try again" after the longest backoff step rather than a made-up instant.
             const retryAt = clock.now() + (told ? waitMs : retry.maxDelayMs);
-            const when = told ? `the next request is allowed at ${new Date(retryAt).toISOString()}` : 'the server did not say when to try again';
+            const when = told
+              ? `the next request is allowed at ${new Date(retryAt).toISOString()}`
+              : 'the server did not say when to try again';
             throw new RateLimitedError(redact(`${method} ${path}: ${outcome.message}; ${when}`), new Date(retryAt));
           }
           if (attempt >= retry.attempts) throw fail(outcome, status, attempt, cause, true);
@@ -415,7 +445,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           retriesUsed++;
           const waitMs =
             outcome.retryAfterMs !== undefined ? Math.min(outcome.retryAfterMs, maxWaitMs) : backoffDelay(retriesUsed, retry, random);
-          log.warn(`${method} ${path}: ${outcome.message}; retry ${retriesUsed} of ${retry.attempts - 1} in ${(waitMs / 1000).toFixed(1)}s`);
+          log.warn(
+            `${method} ${path}: ${outcome.message}; retry ${retriesUsed} of ${retry.attempts - 1} in ${(waitMs / 1000).toFixed(1)}s`,
+          );
           await clock.sleep(waitMs);
           continue;
         }
@@ -443,7 +475,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
       const selected = selectRecords(response.body, response);
       if (!Array.isArray(selected)) {
-        throw new TapError(redact(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: the records selector did not return an array`), 'system');
+        throw new TapError(
+          redact(`${sent.method ?? 'GET'} ${new URL(response.url).pathname}: the records selector did not return an array`),
+          'system',
+        );
       }
       paginator.see?.({ index, request: sent, url: urlToString(url), response, records: selected });
       const records = (paginator.trim ? paginator.trim(selected) : selected) as readonly R[];

@@ -174,7 +174,8 @@ function fingerprint(records: readonly unknown[]): string {
 function tokenScalar(token: unknown): string | number | undefined {
   if (typeof token === 'string' || typeof token === 'number') return token;
   if (typeof token === 'bigint') return token.toString();
-  if (token !== null && typeof token === 'object' && (token as { isLosslessNumber?: unknown }).isLosslessNumber === true) return String(token);
+  if (token !== null && typeof token === 'object' && (token as { isLosslessNumber?: unknown }).isLosslessNumber === true)
+    return String(token);
   return undefined;
 }
 
@@ -184,7 +185,9 @@ function samePageGuard(what: string): (records: readonly unknown[]) => void {
   return (records) => {
     const current = fingerprint(records);
     if (current === previous) {
-      throw new PaginationError(`the server returned the same page twice while paging by ${what}; it may be ignoring the parameter, so paging stopped instead of looping`);
+      throw new PaginationError(
+        `the server returned the same page twice while paging by ${what}; it may be ignoring the parameter, so paging stopped instead of looping`,
+      );
     }
     previous = current;
   };
@@ -219,7 +222,8 @@ function totalCheck(reader: Reader<unknown> | undefined) {
     lost: () => lost,
     incomplete(): string | undefined {
       if (problem !== undefined) return problem;
-      if (total !== undefined && seen.size !== total) return `${seen.size} distinct records were read of the ${total} the listing reported, so its pages shifted`;
+      if (total !== undefined && seen.size !== total)
+        return `${seen.size} distinct records were read of the ${total} the listing reported, so its pages shifted`;
       return undefined;
     },
   };
@@ -335,7 +339,8 @@ export function pageNumberPaging(options: PageNumberPagingOptions = {}): Paginat
   const pageParam = options.pageParam ?? 'page';
   const startAt = options.startAt ?? 1;
   const stopOnShortPage = options.stopOnShortPage ?? options.pageSize !== undefined;
-  const sizeQuery = options.pageSizeParam !== undefined && options.pageSize !== undefined ? { [options.pageSizeParam]: options.pageSize } : {};
+  const sizeQuery =
+    options.pageSizeParam !== undefined && options.pageSize !== undefined ? { [options.pageSizeParam]: options.pageSize } : {};
   return pagination('page_number', () => {
     const guard = samePageGuard(pageParam);
     const totals = totalCheck(options.total);
@@ -423,7 +428,9 @@ export function nextUrlPaging(options: NextUrlPagingOptions = {}): Pagination {
         // Relative links resolve against the URL that returned them; with no page URL known there is
         // no host to hold the link to, so only a relative link (resolved on the client's base URL) goes.
         if (current === undefined && isAbsolute(link)) {
-          throw new PaginationError(`the next-page link ${JSON.stringify(link.slice(0, 200))} is absolute, but the page's own URL is unknown, so its host cannot be checked`);
+          throw new PaginationError(
+            `the next-page link ${JSON.stringify(link.slice(0, 200))} is absolute, but the page's own URL is unknown, so its host cannot be checked`,
+          );
         }
         const resolved = current !== undefined ? sameHostLink(link, current) : link;
         if (seen.has(resolved)) {
@@ -468,7 +475,9 @@ export function bodyCursorPaging(options: BodyCursorPagingOptions): Pagination {
         }
         const key = String(scalar);
         if (sent.has(key)) {
-          throw new PaginationError(`the server returned a next-page token that was already used (${key}); paging stopped instead of looping`);
+          throw new PaginationError(
+            `the server returned a next-page token that was already used (${key}); paging stopped instead of looping`,
+          );
         }
         sent.add(key);
         return place(options.send, scalar);

@@ -58,11 +58,18 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return;
     // As written, URL-encoded (both space forms) and as it appears inside a JSON string.
     const forms = [value, encodeURIComponent(value), encodeURIComponent(value).replace(/%20/g, '+'), JSON.stringify(value).slice(1, -1)];
-    for (const form of forms) if (!values.has(form)) { values.add(form); valuePattern = null; }
+    for (const form of forms)
+      if (!values.has(form)) {
+        values.add(form);
+        valuePattern = null;
+      }
   };
   const addSecretName = (name: string): void => {
     const lower = name.toLowerCase();
-    if (!names.has(lower)) { names.add(lower); namePattern = null; }
+    if (!names.has(lower)) {
+      names.add(lower);
+      namePattern = null;
+    }
   };
   for (const v of options.values ?? []) addSecret(v);
   for (const n of options.names ?? []) addSecretName(n);
@@ -74,7 +81,10 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return new RegExp(alternatives.join('|'), 'g');
   };
   const compileNames = (): RegExp => {
-    const alternatives = [...names].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+    const alternatives = [...names]
+      .sort((a, b) => b.length - a.length)
+      .map(escapeRegExp)
+      .join('|');
     // query/form `name=value`, JSON `"name": "value"`, header-ish `name: value` and `Authorization: JWT x`
     // (a scheme word is swallowed with its token, nothing further, so `?api_key=x 200 12ms` keeps `200`).
     return new RegExp(

@@ -3,10 +3,10 @@
 
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { byStatus, createRedactor, headerAuth, HttpError, queryAuth, tokenAuth } from '../src/index.js';
 import type { Auth, HttpClient } from '../src/index.js';
-import { makeClient, useStrictServer } from './support/fixtures.js';
+import { byStatus, createRedactor, HttpError, headerAuth, queryAuth, tokenAuth } from '../src/index.js';
 import type { Harness } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { ReceivedRequest, TestServer } from './support/test-server.js';
 
 let server!: TestServer;
@@ -20,7 +20,9 @@ const API_SECRET = 'shh-very-secret-42';
 function classMarkerAuth(now: () => number): Auth {
   return queryAuth(() => {
     const timestamp = String(Math.floor(now() / 1000));
-    const signature = createHash('sha256').update(API_KEY + API_SECRET + timestamp).digest('hex');
+    const signature = createHash('sha256')
+      .update(API_KEY + API_SECRET + timestamp)
+      .digest('hex');
     return { api_key: API_KEY, signature, timestamp };
   }, ['api_key', 'signature']);
 }
@@ -35,7 +37,11 @@ describe('query-parameter auth', () => {
     const [first, second] = server.received as [ReceivedRequest, ReceivedRequest];
     expect(first.query.get('api_key')).toBe(API_KEY);
     expect(Number(second.query.get('timestamp')) - Number(first.query.get('timestamp'))).toBe(2);
-    expect(second.query.get('signature')).toBe(createHash('sha256').update(API_KEY + API_SECRET + second.query.get('timestamp')).digest('hex'));
+    expect(second.query.get('signature')).toBe(
+      createHash('sha256')
+        .update(API_KEY + API_SECRET + second.query.get('timestamp'))
+        .digest('hex'),
+    );
     expect(second.query.get('signature')).not.toBe(first.query.get('signature'));
     expect(second.query.get('limit')).toBe('200');
   });
@@ -44,7 +50,9 @@ describe('query-parameter auth', () => {
 describe('header auth', () => {
   it('sends static and computed headers, and redacts their values', async () => {
     server.on('/api/result', (r) => ({ body: { got: [r.headers['cbt-pass-code'], r.headers['test-id']] } }));
-    h = makeClient(server.baseUrl, { auth: headerAuth({ 'cbt-pass-code': 'cbthost-pssi-0069', 'test-id': async () => 'exam@school.test' }) });
+    h = makeClient(server.baseUrl, {
+      auth: headerAuth({ 'cbt-pass-code': 'cbthost-pssi-0069', 'test-id': async () => 'exam@school.test' }),
+    });
     const res = await h.client.request({ path: '/api/result' });
     expect(res.body).toEqual({ got: ['cbthost-pssi-0069', 'exam@school.test'] });
     expect(h.client.redact('pass code cbthost-pssi-0069')).toBe('pass code [REDACTED]');
@@ -66,7 +74,11 @@ describe('token auth (Testpress JWT)', () => {
           body: { username, password },
           auth: false,
           classify: byStatus({
-            400: { action: 'fail', blame: 'config', message: 'Testpress rejected the username or password. Check username and password in your config' },
+            400: {
+              action: 'fail',
+              blame: 'config',
+              message: 'Testpress rejected the username or password. Check username and password in your config',
+            },
           }),
         });
         return res.body.token;
@@ -76,7 +88,9 @@ describe('token auth (Testpress JWT)', () => {
   // Testpress answers an expired token with 403 on older versions (docs/providers/testpress.md).
   const expiredTokenIs403 = byStatus({
     403: (r) =>
-      /expired|signature/i.test(r.text) ? { action: 'refresh_auth', blame: 'config', message: 'the Testpress token was refused' } : undefined,
+      /expired|signature/i.test(r.text)
+        ? { action: 'refresh_auth', blame: 'config', message: 'the Testpress token was refused' }
+        : undefined,
   });
 
   it('fetches the token once and reuses it', async () => {
@@ -96,7 +110,9 @@ describe('token auth (Testpress JWT)', () => {
   it('re-authenticates once on 401 and retries with the new token', async () => {
     let n = 0;
     server.always('/api/v2.5/auth-token/', () => ({ body: { token: `tok-${++n}-abcdef` } }));
-    server.on('/api/v2.5/admin/attempts/', { status: 401, body: { detail: 'Signature has expired.' } }, (r) => ({ body: { auth: r.headers['authorization'] } }));
+    server.on('/api/v2.5/admin/attempts/', { status: 401, body: { detail: 'Signature has expired.' } }, (r) => ({
+      body: { auth: r.headers['authorization'] },
+    }));
     const calls = { count: 0 };
     h = makeClient(server.baseUrl, { auth: testpressAuth(calls) });
     const res = await h.client.request({ path: '/api/v2.5/admin/attempts/' });
@@ -165,7 +181,9 @@ describe('redaction', () => {
       body: `internal error for ${r.url} with secret ${API_SECRET}`,
     }));
     h = classMarkerClient();
-    const error = (await h.client.request({ path: '/v1/links/recent_results.json', query: { limit: 200 } }).catch((e: unknown) => e)) as HttpError;
+    const error = (await h.client
+      .request({ path: '/v1/links/recent_results.json', query: { limit: 200 } })
+      .catch((e: unknown) => e)) as HttpError;
     h.client.log.info(`debugging ${API_SECRET} and api_key=${API_KEY}`);
     const everything = [error.message, error.url, ...h.lines, ...h.events.map((e) => JSON.stringify(e))].join('\n');
     for (const r of server.received) for (const secret of allSecrets(r)) expect(everything).not.toContain(secret);
@@ -177,7 +195,9 @@ describe('redaction', () => {
     server.always('/v1.json', (r) => ({ status: 400, body: `bad request: ${r.url}` }));
     h = classMarkerClient();
     const error = (await h.client.request({ path: '/v1.json' }).catch((e: unknown) => e)) as HttpError;
-    expect(error.message).toMatch(/^GET \/v1\.json failed: the server rejected the request \(HTTP 400\): bad request: \/v1\.json\?api_key=\[REDACTED\]&signature=\[REDACTED\]&timestamp=\d+\.$/);
+    expect(error.message).toMatch(
+      /^GET \/v1\.json failed: the server rejected the request \(HTTP 400\): bad request: \/v1\.json\?api_key=\[REDACTED\]&signature=\[REDACTED\]&timestamp=\d+\.$/,
+    );
   });
 });
 

@@ -2,10 +2,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { byBody, HttpError } from '../src/index.js';
-import { makeClient, useStrictServer } from './support/fixtures.js';
-import { startTestServer } from './support/test-server.js';
 import type { Harness } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { TestServer } from './support/test-server.js';
+import { startTestServer } from './support/test-server.js';
 
 let server!: TestServer;
 let h: Harness | undefined;
@@ -29,7 +29,9 @@ describe('request shaping', () => {
 
   it('lets connector headers override inferred ones, and request headers override both', async () => {
     server.always('/h', (r) => ({ body: { accept: r.headers['accept'], type: r.headers['content-type'], x: r.headers['x-extra'] } }));
-    h = makeClient(server.baseUrl, { headers: { Accept: 'application/vnd.api+json', 'content-type': 'application/json; charset=utf-8', 'x-extra': 'client' } });
+    h = makeClient(server.baseUrl, {
+      headers: { Accept: 'application/vnd.api+json', 'content-type': 'application/json; charset=utf-8', 'x-extra': 'client' },
+    });
     const a = await h.client.request({ method: 'POST', path: '/h', body: ['c1'] });
     expect(a.body).toEqual({ accept: 'application/vnd.api+json', type: 'application/json; charset=utf-8', x: 'client' });
     const b = await h.client.request({ path: '/h', headers: { 'X-Extra': 'request' } });
@@ -82,7 +84,9 @@ describe('retries', () => {
     h = makeClient(server.baseUrl);
     const error = await h.client.request({ path: '/secret' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ blame: 'config', status: 401, attempts: 1 });
-    expect((error as Error).message).toMatch(/^GET \/secret failed: the server rejected the credentials \(HTTP 401: "no"\)\. Check the credentials/);
+    expect((error as Error).message).toMatch(
+      /^GET \/secret failed: the server rejected the credentials \(HTTP 401: "no"\)\. Check the credentials/,
+    );
     expect(server.received).toHaveLength(1);
   });
 
@@ -100,7 +104,9 @@ describe('bodies the client cannot trust', () => {
     h = makeClient(server.baseUrl, { retry: { attempts: 2 } });
     const error = await h.client.request({ path: '/broken' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).message).toMatch(/^GET \/broken failed after 2 attempts: the response body is not valid JSON \(.+\); it starts: "\{\\"data\\": \[1, 2"\.$/);
+    expect((error as HttpError).message).toMatch(
+      /^GET \/broken failed after 2 attempts: the response body is not valid JSON \(.+\); it starts: "\{\\"data\\": \[1, 2"\.$/,
+    );
     expect((error as HttpError).blame).toBe('transient');
   });
 
@@ -132,7 +138,9 @@ describe('bodies the client cannot trust', () => {
       server.on('/rows', { headers: { 'content-type': 'text/html' }, body: signIn }, { body: { rows: [] } });
       h = makeClient(server.baseUrl);
       expect((await h.client.request({ path: '/rows' })).body).toEqual({ rows: [] });
-      expect(h.lines.some((l) => l.includes('the response is an HTML page titled "Sign in – Example SSO", not JSON; retry 1 of 4'))).toBe(true);
+      expect(h.lines.some((l) => l.includes('the response is an HTML page titled "Sign in – Example SSO", not JSON; retry 1 of 4'))).toBe(
+        true,
+      );
     });
   });
 
@@ -142,7 +150,11 @@ describe('bodies the client cannot trust', () => {
       classify: byBody((body) => {
         const b = body as { status?: string; error?: { error_code?: string } };
         if (b.status === 'error' && b.error?.error_code === 'apiKeyAuthFail') {
-          return { action: 'fail', blame: 'config', message: 'the API key was rejected (apiKeyAuthFail). Check api_key and api_secret in your config.' };
+          return {
+            action: 'fail',
+            blame: 'config',
+            message: 'the API key was rejected (apiKeyAuthFail). Check api_key and api_secret in your config.',
+          };
         }
         return undefined;
       }),

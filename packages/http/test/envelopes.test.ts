@@ -2,7 +2,7 @@
 // recognised; every other answer is classified (a vendor error, null, HTML, an unknown shape), never ok.
 
 import { describe, expect, it } from 'vitest';
-import { HttpError, successShape, vendorMessage, type Paginator } from '../src/index.js';
+import { HttpError, type Paginator, successShape, vendorMessage } from '../src/index.js';
 import type { Harness } from './support/fixtures.js';
 import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { TestServer } from './support/test-server.js';
@@ -37,8 +37,16 @@ describe('a declared success shape', () => {
     ['{"status":"error","msg": ...}', { status: 'error', msg: 'Invalid code' }, 'Invalid code'],
     ['{"error": "..."}', { error: 'Account suspended' }, 'Account suspended'],
     ['{"error": {"message": ...}}', { error: { code: 7, message: 'Key expired' } }, 'Key expired'],
-    ['ClassMarker {"status":"error","error":{"error_message"}}', { status: 'error', error: { error_code: 'apiKeyAuthFail', error_message: 'Access denied.' } }, 'Access denied.'],
-    ['CBTHost {"serverstatus": 404, "message": ...} on 200', { serverstatus: 404, message: 'cbt pass code is invalid, or no record found' }, 'cbt pass code is invalid, or no record found'],
+    [
+      'ClassMarker {"status":"error","error":{"error_message"}}',
+      { status: 'error', error: { error_code: 'apiKeyAuthFail', error_message: 'Access denied.' } },
+      'Access denied.',
+    ],
+    [
+      'CBTHost {"serverstatus": 404, "message": ...} on 200',
+      { serverstatus: 404, message: 'cbt pass code is invalid, or no record found' },
+      'cbt pass code is invalid, or no record found',
+    ],
     ['DRF {"detail": ...} on 200', { detail: 'Not found.' }, 'Not found.'],
     ['{"success": false}', { success: false }, undefined],
   ])('stops on a vendor error served with HTTP 200 (%s): fail, config, in the vendor’s words', async (_name, body, words) => {
@@ -99,7 +107,10 @@ describe('a declared success shape', () => {
     const h = client();
     const res = await h.client.request({
       path: '/list',
-      classify: (input) => (input.kind === 'response' && vendorMessage(input.body) === 'No results found' ? { action: 'skip', blame: 'config', message: 'none' } : undefined),
+      classify: (input) =>
+        input.kind === 'response' && vendorMessage(input.body) === 'No results found'
+          ? { action: 'skip', blame: 'config', message: 'none' }
+          : undefined,
     });
     expect(res.outcome.action).toBe('skip');
   });
@@ -108,7 +119,10 @@ describe('a declared success shape', () => {
     server.on('/token', { body: { token: 'abc' } });
     server.on('/raw', { body: { anything: true } });
     const h = client();
-    const token = await h.client.request({ path: '/token', success: successShape('a token', (b) => typeof (b as { token?: unknown })?.token === 'string') });
+    const token = await h.client.request({
+      path: '/token',
+      success: successShape('a token', (b) => typeof (b as { token?: unknown })?.token === 'string'),
+    });
     expect(token.body).toEqual({ token: 'abc' });
     expect((await h.client.request({ path: '/raw', success: null })).body).toEqual({ anything: true });
   });
@@ -122,7 +136,8 @@ describe('a declared success shape', () => {
       next: (page) => ({ query: { page: (page.index ?? 0) + 2 } }),
     };
     const run = async () => {
-      for await (const page of h.client.paginate({ path: '/pages' }, paging, (body) => (body as { items?: number[] }).items ?? [])) seen.push(...page.records);
+      for await (const page of h.client.paginate({ path: '/pages' }, paging, (body) => (body as { items?: number[] }).items ?? []))
+        seen.push(...page.records);
     };
     await expect(run()).rejects.toThrow('Vendor answered HTTP 200 with an error: "Database busy"');
     expect(seen).toEqual([1]);

@@ -1,12 +1,20 @@
 // Paginators over real HTTP: each walks the pages, stops on an empty or short page, and fails on a repeated token.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bodyCursorPaging, linkHeaderNext, nextUrlPaging, noPaging, offsetPaging, pageNumberPaging, PaginationError } from '../src/index.js';
-import type { HttpRequest, Pagination, PageView, Paginator } from '../src/index.js';
-import { makeClient } from './support/fixtures.js';
+import type { HttpRequest, PageView, Pagination, Paginator } from '../src/index.js';
+import {
+  bodyCursorPaging,
+  linkHeaderNext,
+  nextUrlPaging,
+  noPaging,
+  offsetPaging,
+  PaginationError,
+  pageNumberPaging,
+} from '../src/index.js';
 import type { Harness } from './support/fixtures.js';
-import { startTestServer } from './support/test-server.js';
+import { makeClient } from './support/fixtures.js';
 import type { ReceivedRequest, TestServer } from './support/test-server.js';
+import { startTestServer } from './support/test-server.js';
 
 let server: TestServer;
 let h: Harness;
@@ -81,7 +89,11 @@ describe('offsetPaging', () => {
 
   it('does not treat a page as short against a limit it never sent', () => {
     const paginator = offsetPaging({ limit: 100 })();
-    const next = paginator.next({ request: { path: '/rows' }, response: { status: 200, headers: {}, body: [] }, records: ROWS.slice(0, 20) });
+    const next = paginator.next({
+      request: { path: '/rows' },
+      response: { status: 200, headers: {}, body: [] },
+      records: ROWS.slice(0, 20),
+    });
     expect(next).toEqual({ query: { offset: 20, limit: 100 } });
   });
 });
@@ -91,7 +103,13 @@ describe('a listing that shifts while it is read (a full table must not delete w
   function liveRows() {
     const rows = ROWS.map((r) => ({ ...r }));
     server.always('/rows', (r) => ({ body: { count: rows.length, results: serveOffsetRows(r, rows).body } }));
-    return { remove: (id: number) => rows.splice(rows.findIndex((r) => r.id === id), 1) };
+    return {
+      remove: (id: number) =>
+        rows.splice(
+          rows.findIndex((r) => r.id === id),
+          1,
+        ),
+    };
   }
   const results = (b: unknown) => (b as { results: unknown[] }).results;
 
@@ -130,7 +148,9 @@ describe('a listing that shifts while it is read (a full table must not delete w
     const rows = liveRows();
     const shrunk = offsetPaging({ limit: 10, offsetParam: 'start', total: 'count' }).start();
     for await (const page of h.client.paginate({ path: '/rows' }, shrunk, results)) if (page.index === 0) rows.remove(3);
-    expect(shrunk.lost!()).toBe("the listing's total went down from 25 to 24 between two pages, so records after the ones removed moved onto pages already read");
+    expect(shrunk.lost!()).toBe(
+      "the listing's total went down from 25 to 24 between two pages, so records after the ones removed moved onto pages already read",
+    );
   });
 
   it('checks the total of the last page read even when the reader stops there', async () => {
@@ -171,7 +191,11 @@ describe('pageNumberPaging', () => {
       const page = Number(r.query.get('page'));
       return { body: { results: ROWS.slice((page - 1) * 10, page * 10) } };
     });
-    const ids = await collect({ path: '/exams' }, pageNumberPaging({ pageSize: 10, pageSizeParam: 'per_page' }), (b) => (b as { results: unknown[] }).results);
+    const ids = await collect(
+      { path: '/exams' },
+      pageNumberPaging({ pageSize: 10, pageSizeParam: 'per_page' }),
+      (b) => (b as { results: unknown[] }).results,
+    );
     expect(ids).toHaveLength(25);
     expect(server.received.map((r) => r.query.toString())).toEqual(['page=1&per_page=10', 'page=2&per_page=10', 'page=3&per_page=10']);
   });
@@ -196,7 +220,11 @@ describe('nextUrlPaging', () => {
 
   it('follows absolute next links until null, without re-sending the base query twice', async () => {
     server.always('/api/v2.5/admin/attempts/', (r) => drf(r, server.baseUrl));
-    const ids = await collect({ path: '/api/v2.5/admin/attempts/', query: { state: 1 } }, nextUrlPaging(), (b) => (b as { results: unknown[] }).results);
+    const ids = await collect(
+      { path: '/api/v2.5/admin/attempts/', query: { state: 1 } },
+      nextUrlPaging(),
+      (b) => (b as { results: unknown[] }).results,
+    );
     expect(ids).toHaveLength(25);
     expect(server.received.map((r) => r.url)).toEqual([
       '/api/v2.5/admin/attempts/?state=1',
@@ -225,7 +253,7 @@ describe('nextUrlPaging', () => {
     expect(server.received).toHaveLength(1);
   });
 
-  it('re-bases a next link written with http:// or another port onto the page\'s scheme and port (a TLS proxy in front of the API)', async () => {
+  it("re-bases a next link written with http:// or another port onto the page's scheme and port (a TLS proxy in front of the API)", async () => {
     const port = new URL(server.baseUrl).port;
     const elsewhere = port === '1' ? '2' : '1';
     server.on('/list', { body: { next: `https://127.0.0.1:${elsewhere}/list?page=2`, results: [{ id: 1 }] } });
@@ -239,9 +267,15 @@ describe('nextUrlPaging', () => {
     try {
       const otherHost = `http://localhost:${new URL(other.baseUrl).port}`;
       server.on('/list', { body: { next: `${otherHost}/list?page=2`, results: [{ id: 1 }] } });
-      const error = await collect({ path: '/list', headers: { authorization: 'JWT secret-token' } }, nextUrlPaging(), (b) => (b as { results: unknown[] }).results).catch((e: unknown) => e);
+      const error = await collect(
+        { path: '/list', headers: { authorization: 'JWT secret-token' } },
+        nextUrlPaging(),
+        (b) => (b as { results: unknown[] }).results,
+      ).catch((e: unknown) => e);
       expect(error).toMatchObject({ blame: 'config' });
-      expect((error as Error).message).toMatch(/^GET \/list: the next-page link points to localhost, not to 127\.0\.0\.1 where the pages come from; credentials are never sent to another host/);
+      expect((error as Error).message).toMatch(
+        /^GET \/list: the next-page link points to localhost, not to 127\.0\.0\.1 where the pages come from; credentials are never sent to another host/,
+      );
       expect(other.received).toEqual([]);
     } finally {
       await other.close();
@@ -249,7 +283,10 @@ describe('nextUrlPaging', () => {
   });
 
   it('reads RFC 8288 Link headers', async () => {
-    server.on('/gh', { headers: { link: `<${server.baseUrl}/gh?page=2>; rel="next", <${server.baseUrl}/gh?page=9>; rel="last"` }, body: [{ id: 1 }] });
+    server.on('/gh', {
+      headers: { link: `<${server.baseUrl}/gh?page=2>; rel="next", <${server.baseUrl}/gh?page=9>; rel="last"` },
+      body: [{ id: 1 }],
+    });
     server.on('/gh', { body: [{ id: 2 }] });
     expect(await collect({ path: '/gh' }, nextUrlPaging({ next: linkHeaderNext }))).toEqual([1, 2]);
   });
@@ -265,11 +302,23 @@ describe('bodyCursorPaging', () => {
   const results = (b: unknown) => ((b as { results?: Array<{ result: unknown }> }).results ?? []).map((r) => r.result);
 
   it('follows the cursor while more results exist', async () => {
-    server.on('/v1/links/recent_results.json',
-      { body: { status: 'ok', results: [{ result: { id: 1 } }, { result: { id: 2 } }], more_results_exist: true, next_finished_after_timestamp: 1700000100 } },
+    server.on(
+      '/v1/links/recent_results.json',
+      {
+        body: {
+          status: 'ok',
+          results: [{ result: { id: 1 } }, { result: { id: 2 } }],
+          more_results_exist: true,
+          next_finished_after_timestamp: 1700000100,
+        },
+      },
       { body: { status: 'ok', results: [{ result: { id: 3 } }], more_results_exist: false, next_finished_after_timestamp: 1700000200 } },
     );
-    const ids = await collect({ path: '/v1/links/recent_results.json', query: { finishedAfterTimestamp: 1700000000, limit: 200 } }, classMarkerPaging, results);
+    const ids = await collect(
+      { path: '/v1/links/recent_results.json', query: { finishedAfterTimestamp: 1700000000, limit: 200 } },
+      classMarkerPaging,
+      results,
+    );
     expect(ids).toEqual([1, 2, 3]);
     expect(server.received.map((r) => r.query.get('finishedAfterTimestamp'))).toEqual(['1700000000', '1700000100']);
     expect(server.received[1]!.query.get('limit')).toBe('200');
@@ -277,16 +326,20 @@ describe('bodyCursorPaging', () => {
 
   it('stops on a no_results page', async () => {
     server.on('/v1/links/recent_results.json', { body: { status: 'no_results', server_timestamp: 1700000000 } });
-    expect(await collect({ path: '/v1/links/recent_results.json', query: { finishedAfterTimestamp: 1 } }, classMarkerPaging, results)).toEqual([]);
+    expect(
+      await collect({ path: '/v1/links/recent_results.json', query: { finishedAfterTimestamp: 1 } }, classMarkerPaging, results),
+    ).toEqual([]);
   });
 
   it('fails when the next token equals the one just sent', async () => {
     server.on('/v1/links/recent_results.json', {
       body: { status: 'ok', results: [{ result: { id: 1 } }], more_results_exist: true, next_finished_after_timestamp: 1700000000 },
     });
-    const error = await collect({ path: '/v1/links/recent_results.json', query: { finishedAfterTimestamp: 1700000000 } }, classMarkerPaging, results).catch(
-      (e: unknown) => e,
-    );
+    const error = await collect(
+      { path: '/v1/links/recent_results.json', query: { finishedAfterTimestamp: 1700000000 } },
+      classMarkerPaging,
+      results,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PaginationError);
     expect((error as Error).message).toBe(
       'GET /v1/links/recent_results.json: the server returned a next-page token that was already used (1700000000); paging stopped instead of looping',
@@ -294,9 +347,13 @@ describe('bodyCursorPaging', () => {
   });
 
   it('fails when a token comes back after other pages', async () => {
-    const page = (token: number) => ({ body: { results: [{ result: { id: token } }], more_results_exist: true, next_finished_after_timestamp: token } });
+    const page = (token: number) => ({
+      body: { results: [{ result: { id: token } }], more_results_exist: true, next_finished_after_timestamp: token },
+    });
     server.on('/c', page(2), page(3), page(2));
-    await expect(collect({ path: '/c', query: { finishedAfterTimestamp: 1 } }, classMarkerPaging, results)).rejects.toThrow(/already used \(2\)/);
+    await expect(collect({ path: '/c', query: { finishedAfterTimestamp: 1 } }, classMarkerPaging, results)).rejects.toThrow(
+      /already used \(2\)/,
+    );
     expect(server.received).toHaveLength(3);
   });
 
@@ -324,7 +381,9 @@ describe('tokens from a lossless JSON parser', () => {
       records: [1],
     });
     expect(paginator.next(view({ next: lossless }))).toEqual({ query: { after: '12345678901234567890' } });
-    expect(paginator.next(view({ next: 98765432109876543210n }, '12345678901234567890'))).toEqual({ query: { after: '98765432109876543210' } });
+    expect(paginator.next(view({ next: 98765432109876543210n }, '12345678901234567890'))).toEqual({
+      query: { after: '98765432109876543210' },
+    });
     expect(() => paginator.next(view({ next: lossless }, '98765432109876543210'))).toThrow(PaginationError);
   });
 });

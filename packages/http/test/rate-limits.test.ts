@@ -1,10 +1,10 @@
 // Rate limits: Retry-After (seconds and HTTP-date), wait vs stop, body-signalled limits, and the proactive budget.
 
 import { describe, expect, it } from 'vitest';
-import { byBody, createFakeClock, HttpError, parseRetryAfter, RateBudget, RateLimitedError } from '../src/index.js';
 import type { Classifier } from '../src/index.js';
-import { makeClient, useStrictServer } from './support/fixtures.js';
+import { byBody, createFakeClock, HttpError, parseRetryAfter, RateBudget, RateLimitedError } from '../src/index.js';
 import type { Harness } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { TestServer } from './support/test-server.js';
 
 let server!: TestServer;
@@ -44,7 +44,9 @@ describe('HTTP 429', () => {
     expect(error).toBeInstanceOf(RateLimitedError);
     expect((error as RateLimitedError).retryAt.getTime()).toBe(start + 600_000);
     expect((error as RateLimitedError).blame).toBe('transient');
-    expect((error as Error).message).toMatch(/^GET \/r: the server rate limit was reached \(HTTP 429\); the next request is allowed at 2025-01-01T00:10:00\.000Z$/);
+    expect((error as Error).message).toMatch(
+      /^GET \/r: the server rate limit was reached \(HTTP 429\); the next request is allowed at 2025-01-01T00:10:00\.000Z$/,
+    );
     expect(h.clock.sleeps).toEqual([]);
   });
 
@@ -131,7 +133,9 @@ describe('the proactive rate budget', () => {
     const error = (await h.client.request({ path: '/x' }).catch((e: unknown) => e)) as RateLimitedError;
     expect(error).toBeInstanceOf(RateLimitedError);
     expect(error.retryAt.getTime()).toBe(start + 3_600_000);
-    expect(error.message).toBe('the request budget for ClassMarker (2 per hour) is used up; the next request is allowed at 2025-01-01T01:00:00.000Z');
+    expect(error.message).toBe(
+      'the request budget for ClassMarker (2 per hour) is used up; the next request is allowed at 2025-01-01T01:00:00.000Z',
+    );
     expect(server.received).toHaveLength(2);
   });
 

@@ -1,10 +1,10 @@
 // The request log: one line per attempt, METRIC lines in the Singer SDK shape, and skipped resources.
 
 import { describe, expect, it } from 'vitest';
-import { byStatus, createStderrLogger, formatRequestMetric, nextUrlPaging, tokenAuth } from '../src/index.js';
 import type { RequestEvent } from '../src/index.js';
-import { makeClient, useStrictServer } from './support/fixtures.js';
+import { byStatus, createStderrLogger, formatRequestMetric, nextUrlPaging, tokenAuth } from '../src/index.js';
 import type { Harness } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { TestServer } from './support/test-server.js';
 
 let server!: TestServer;
@@ -18,7 +18,9 @@ describe('request log', () => {
     await h.client.request({ path: '/v1/groups/recent_results.json', query: { limit: 200 }, endpoint: '/v1/groups/recent_results.json' });
     expect(h.lines).toHaveLength(3);
     expect(h.lines[0]).toMatch(/^warn GET \/v1\/groups\/recent_results\.json\?limit=200 502 \d+ms attempt=1 -> retry$/);
-    expect(h.lines[1]).toMatch(/^warn GET \/v1\/groups\/recent_results\.json: the server had a temporary problem \(HTTP 502\); retry 1 of 4 in 0\.5s$/);
+    expect(h.lines[1]).toMatch(
+      /^warn GET \/v1\/groups\/recent_results\.json: the server had a temporary problem \(HTTP 502\); retry 1 of 4 in 0\.5s$/,
+    );
     expect(h.lines[2]).toMatch(/^info GET \/v1\/groups\/recent_results\.json\?limit=200 200 \d+ms attempt=2$/);
   });
 
@@ -34,8 +36,21 @@ describe('request log', () => {
   });
 
   it('marks failed attempts as failed and network errors without a status', () => {
-    const event: RequestEvent = { method: 'GET', endpoint: '/x', target: '/x', status: undefined, elapsedMs: 5, attempt: 2, action: 'retry', errorCode: 'ECONNRESET' };
-    expect(JSON.parse(formatRequestMetric(event).slice('METRIC: '.length)).tags).toEqual({ endpoint: '/x', http_status_code: null, status: 'failed' });
+    const event: RequestEvent = {
+      method: 'GET',
+      endpoint: '/x',
+      target: '/x',
+      status: undefined,
+      elapsedMs: 5,
+      attempt: 2,
+      action: 'retry',
+      errorCode: 'ECONNRESET',
+    };
+    expect(JSON.parse(formatRequestMetric(event).slice('METRIC: '.length)).tags).toEqual({
+      endpoint: '/x',
+      http_status_code: null,
+      status: 'failed',
+    });
   });
 
   it('the stderr logger writes levelled lines and drops those below its level', () => {
@@ -64,8 +79,13 @@ describe('skip', () => {
 
   it('paginate returns how the listing ended: whole, skipped before any page, or cut short after some pages', async () => {
     const path = '/api/v2.2/exams/algebra/attempts/';
-    const page = (n: number, next: number | null) => ({ body: { next: next === null ? null : `${server.baseUrl}${path}?page=${next}`, results: [{ id: n }] } });
-    server.on(path, page(1, 2), page(2, null), { status: 404, body: { detail: 'Not found' } }, page(1, 2), { status: 404, body: { detail: 'Not found' } });
+    const page = (n: number, next: number | null) => ({
+      body: { next: next === null ? null : `${server.baseUrl}${path}?page=${next}`, results: [{ id: n }] },
+    });
+    server.on(path, page(1, 2), page(2, null), { status: 404, body: { detail: 'Not found' } }, page(1, 2), {
+      status: 404,
+      body: { detail: 'Not found' },
+    });
     h = makeClient(server.baseUrl, {
       classify: byStatus({ 404: { action: 'skip', blame: 'config', message: 'the exam no longer exists' } }),
     });
@@ -90,7 +110,12 @@ describe('skip', () => {
 describe('what classifiers are told', () => {
   it('the page of a paginate run (1-based), and no page for a lone request', async () => {
     const path = '/rows';
-    server.on(path, { body: { next: `${server.baseUrl}${path}?page=2`, results: [1] } }, { body: { next: null, results: [2] } }, { body: [] });
+    server.on(
+      path,
+      { body: { next: `${server.baseUrl}${path}?page=2`, results: [1] } },
+      { body: { next: null, results: [2] } },
+      { body: [] },
+    );
     const pagesSeen: Array<number | undefined> = [];
     h = makeClient(server.baseUrl, { classify: (input) => void pagesSeen.push(input.request.page) as undefined });
     for await (const _ of h.client.paginate({ path }, nextUrlPaging(), (body) => (body as { results: unknown[] }).results));
@@ -108,7 +133,10 @@ describe('auth that breaks', () => {
         },
       }),
     });
-    await expect(h.client.request({ path: '/x' })).rejects.toMatchObject({ blame: 'system', message: 'GET /x: could not prepare authentication: boom' });
+    await expect(h.client.request({ path: '/x' })).rejects.toMatchObject({
+      blame: 'system',
+      message: 'GET /x: could not prepare authentication: boom',
+    });
     expect(server.received).toHaveLength(0);
   });
 });

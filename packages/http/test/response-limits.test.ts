@@ -4,8 +4,8 @@
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUTS, HttpError } from '../src/index.js';
-import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { Harness } from './support/fixtures.js';
+import { makeClient, useStrictServer } from './support/fixtures.js';
 import type { TestServer } from './support/test-server.js';
 
 let server!: TestServer;

@@ -1,6 +1,6 @@
 // Shared CLI for simulator bins: parse `--port N --seed S` (+ extra flags), print one JSON line, serve.
 import { parseArgs } from 'node:util';
-import { parseFaultSpec, type FaultSpec } from './faults.js';
+import { type FaultSpec, parseFaultSpec } from './faults.js';
 import type { RunningSimulator } from './server.js';
 
 export interface SimulatorFlag {
@@ -33,7 +33,9 @@ class UsageError extends Error {}
 
 function usage<T>(options: SimulatorCliOptions<T>): string {
   const lines = [
-    `usage: ${options.name} [--port N] [--seed S] [--fault JSON]...${Object.keys(options.flags ?? {}).map((f) => ` [--${f} ...]`).join('')}`,
+    `usage: ${options.name} [--port N] [--seed S] [--fault JSON]...${Object.keys(options.flags ?? {})
+      .map((f) => ` [--${f} ...]`)
+      .join('')}`,
     options.description ?? '',
     '  --port N       port on 127.0.0.1 (0 = a free port; default 0)',
     '  --seed S       seed for the generated data (default "tapline")',
@@ -52,19 +54,19 @@ export function parseSimulatorArgs<T>(options: SimulatorCliOptions<T>, argv: str
   const extra = options.flags ?? {};
   const parseSimulatorFlags = () =>
     parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          port: { type: 'string' },
-          seed: { type: 'string' },
-          host: { type: 'string' },
-          fault: { type: 'string', multiple: true },
-          help: { type: 'boolean', short: 'h' },
-          ...Object.fromEntries(
-            Object.entries(extra).map(([flag, spec]) => [flag, { type: spec.type === 'boolean' ? 'boolean' : 'string' }] as const),
-          ),
-        },
-      });
+      args: argv,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        seed: { type: 'string' },
+        host: { type: 'string' },
+        fault: { type: 'string', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(
+          Object.entries(extra).map(([flag, spec]) => [flag, { type: spec.type === 'boolean' ? 'boolean' : 'string' }] as const),
+        ),
+      },
+    });
   let parsed: ReturnType<typeof parseSimulatorFlags>;
   try {
     parsed = parseSimulatorFlags();

@@ -17,12 +17,15 @@ export type FaultSpec = FaultTarget &
     | /** Wait before answering normally. */ { kind: 'delay'; ms: number }
     | /** Close the connection without any response. */ { kind: 'drop' }
     | /** Answer 200 with a cut-off body (default: the real body, truncated in half). */ { kind: 'malformed'; body?: string }
-    | /** The simulator's rate-limit answer (vendor-specific, default 429 + Retry-After). */ { kind: 'rate-limit'; retryAfterSeconds?: number }
+    | /** The simulator's rate-limit answer (vendor-specific, default 429 + Retry-After). */ {
+        kind: 'rate-limit';
+        retryAfterSeconds?: number;
+      }
     | /** A canned response. */ { kind: 'respond'; response: SimulatorResponse }
     | /**
-       * Run one of the simulator's named actions (e.g. `delete-exam`), then answer normally: the
-       * vendor's data changes mid-sync, at a request the test chooses.
-       */ { kind: 'act'; action: string; args?: Record<string, unknown> }
+     * Run one of the simulator's named actions (e.g. `delete-exam`), then answer normally: the
+     * vendor's data changes mid-sync, at a request the test chooses.
+     */ { kind: 'act'; action: string; args?: Record<string, unknown> }
   );
 
 interface ActiveFault {
@@ -50,9 +53,7 @@ export class FaultController {
 
   /** Faults still waiting to fire (for assertions that a fault was actually exercised). */
   pending(): FaultSpec[] {
-    return this.active
-      .filter((fault) => fault.applied < (fault.spec.times ?? 1))
-      .map((fault) => fault.spec);
+    return this.active.filter((fault) => fault.applied < (fault.spec.times ?? 1)).map((fault) => fault.spec);
   }
 
   /** @internal The fault to apply to a request on `route`, if any; counts it as used. */

@@ -1,30 +1,31 @@
 // The simulator kit: build a vendor API simulator from a route table, seeded data and faults.
-export { seededRandom, SeededRandom, type Seed } from './random.js';
-export type { HttpMethod, RouteDefinition, SimulatorRequest, SimulatorResponse } from './routes.js';
-export { RequestLog, type LoggedRequest } from './request-log.js';
-export { FaultController, parseFaultSpec, type FaultSpec } from './faults.js';
+
 export {
-  startSimulator,
-  CONTROL_PREFIX,
-  type SimulatorDefinition,
-  type StartOptions,
-  type RunningSimulator,
-} from './server.js';
-export {
-  runSimulatorCli,
+  type FlagValues,
   parseSimulatorArgs,
+  runSimulatorCli,
   type SimulatorCliArgs,
   type SimulatorCliOptions,
   type SimulatorFlag,
-  type FlagValues,
 } from './cli.js';
-export { toXml } from './xml.js';
 export {
   commonErrorAnswers,
+  type ErrorAnswerSpec,
+  type ErrorAnswers,
   errorAnswerArgs,
   errorAnswerFault,
   parseErrorAnswers,
-  type ErrorAnswers,
-  type ErrorAnswerSpec,
 } from './error-answers.js';
+export { FaultController, type FaultSpec, parseFaultSpec } from './faults.js';
+export { type Seed, SeededRandom, seededRandom } from './random.js';
+export { type LoggedRequest, RequestLog } from './request-log.js';
+export type { HttpMethod, RouteDefinition, SimulatorRequest, SimulatorResponse } from './routes.js';
+export {
+  CONTROL_PREFIX,
+  type RunningSimulator,
+  type SimulatorDefinition,
+  type StartOptions,
+  startSimulator,
+} from './server.js';
 export { sendWebhook, type WebhookSendOptions, type WebhookSendResult } from './webhook-sender.js';
+export { toXml } from './xml.js';

@@ -4,20 +4,87 @@
 export type Seed = number | string;
 
 const FIRST_NAMES = [
-  'Ada', 'Amara', 'Ben', 'Carla', 'Chen', 'Dmitri', 'Elif', 'Femi', 'Grace', 'Hiro', 'Ines',
-  'Jamal', 'Kaia', 'Lars', 'Mei', 'Nadia', 'Omar', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tariq',
-  'Uma', 'Victor', 'Wen', 'Ximena', 'Yusuf', 'Zoe', 'Zoë', 'José', 'Siobhán', "D'Arcy",
+  'Ada',
+  'Amara',
+  'Ben',
+  'Carla',
+  'Chen',
+  'Dmitri',
+  'Elif',
+  'Femi',
+  'Grace',
+  'Hiro',
+  'Ines',
+  'Jamal',
+  'Kaia',
+  'Lars',
+  'Mei',
+  'Nadia',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sven',
+  'Tariq',
+  'Uma',
+  'Victor',
+  'Wen',
+  'Ximena',
+  'Yusuf',
+  'Zoe',
+  'Zoë',
+  'José',
+  'Siobhán',
+  "D'Arcy",
 ] as const;
 
 const LAST_NAMES = [
-  'Abara', 'Becker', 'Castillo', 'Dubois', 'Eriksen', 'Fischer', 'García', 'Haddad', 'Ivanova',
-  'Jensen', 'Kowalski', 'Lindqvist', 'Moreau', 'Nakamura', 'Okafor', 'Papadopoulos', 'Quispe',
-  'Rossi', 'Schmidt', 'Tanaka', 'Umar', 'Vargas', 'Wójcik', 'Xu', 'Yilmaz', 'Zhou', "O'Brien",
+  'Abara',
+  'Becker',
+  'Castillo',
+  'Dubois',
+  'Eriksen',
+  'Fischer',
+  'García',
+  'Haddad',
+  'Ivanova',
+  'Jensen',
+  'Kowalski',
+  'Lindqvist',
+  'Moreau',
+  'Nakamura',
+  'Okafor',
+  'Papadopoulos',
+  'Quispe',
+  'Rossi',
+  'Schmidt',
+  'Tanaka',
+  'Umar',
+  'Vargas',
+  'Wójcik',
+  'Xu',
+  'Yilmaz',
+  'Zhou',
+  "O'Brien",
 ] as const;
 
 const WORDS = [
-  'Safety', 'Onboarding', 'Compliance', 'Product', 'Sales', 'Support', 'Finance', 'Privacy',
-  'Security', 'Leadership', 'Chemistry', 'Algebra', 'History', 'Biology', 'Networking', 'Ethics',
+  'Safety',
+  'Onboarding',
+  'Compliance',
+  'Product',
+  'Sales',
+  'Support',
+  'Finance',
+  'Privacy',
+  'Security',
+  'Leadership',
+  'Chemistry',
+  'Algebra',
+  'History',
+  'Biology',
+  'Networking',
+  'Ethics',
 ] as const;
 
 /** Hash a seed to 32 bits (FNV-1a) so string and numeric seeds both work. */
@@ -90,7 +157,10 @@ export class SeededRandom {
   /** A plausible email for a person; ASCII-folded so it is a valid address. */
   email(first: string, last: string, domain = 'example.com'): string {
     const fold = (s: string) =>
-      s.normalize('NFD').replace(/[^A-Za-z]/g, '').toLowerCase() || 'user';
+      s
+        .normalize('NFD')
+        .replace(/[^A-Za-z]/g, '')
+        .toLowerCase() || 'user';
     return `${fold(first)}.${fold(last)}${this.int(1, 999)}@${domain}`;
   }
 

@@ -1,15 +1,9 @@
 // The simulator HTTP server: a real node:http server on 127.0.0.1 serving a route table.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { FaultController, parseFaultSpec, type FaultSpec } from './faults.js';
+import { FaultController, type FaultSpec, parseFaultSpec } from './faults.js';
 import { RequestLog } from './request-log.js';
-import {
-  compileRoute,
-  matchRoute,
-  type RouteDefinition,
-  type SimulatorRequest,
-  type SimulatorResponse,
-} from './routes.js';
+import { compileRoute, matchRoute, type RouteDefinition, type SimulatorRequest, type SimulatorResponse } from './routes.js';
 
 /** Control endpoints for simulators started from the CLI (never logged as API requests). */
 export const CONTROL_PREFIX = '/__simulator';
@@ -150,8 +144,7 @@ export async function startSimulator<TConfig>(
     const route = match.route.definition;
     const request: SimulatorRequest = { ...base, params: match.params, route: route.name };
     const fault = faults.take(route.name);
-    const record = (status: number | null) =>
-      requests.record({ ...logEntry, route: route.name, status, fault: fault?.kind ?? null });
+    const record = (status: number | null) => requests.record({ ...logEntry, route: route.name, status, fault: fault?.kind ?? null });
 
     switch (fault?.kind) {
       case 'drop':

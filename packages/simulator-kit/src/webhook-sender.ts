@@ -16,7 +16,12 @@ export interface WebhookSendResult {
 }
 
 /** Posts `body` (the signed bytes, unchanged) until a 2xx or the tries run out. */
-export async function sendWebhook(url: string, body: string | Buffer, headers: Record<string, string>, options: WebhookSendOptions = {}): Promise<WebhookSendResult> {
+export async function sendWebhook(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  options: WebhookSendOptions = {},
+): Promise<WebhookSendResult> {
   const attempts = options.attempts ?? 5;
   let status = 0;
   for (let attempt = 1; attempt <= attempts; attempt++) {

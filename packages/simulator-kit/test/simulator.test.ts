@@ -1,13 +1,33 @@
 // The simulator kit: routes, request log, faults, seeded data and the CLI, over real HTTP.
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commonErrorAnswers, errorAnswerFault, parseErrorAnswers, parseSimulatorArgs, seededRandom, startSimulator, toXml, type RunningSimulator, type SimulatorDefinition } from '../src/index.js';
+import {
+  commonErrorAnswers,
+  errorAnswerFault,
+  parseErrorAnswers,
+  parseSimulatorArgs,
+  type RunningSimulator,
+  type SimulatorDefinition,
+  seededRandom,
+  startSimulator,
+  toXml,
+} from '../src/index.js';
 
 const echo: SimulatorDefinition<{ base_url: string; token: string }> = {
   name: 'echo',
   routes: [
-    { name: 'item', method: 'GET', path: '/v1/items/:item_id.:format', handle: (req) => ({ body: { id: req.params.item_id, format: req.params.format, q: req.query.get('q') } }) },
-    { name: 'create', method: ['POST', 'DELETE'], path: '/v1/items', handle: (req) => ({ status: 201, body: { got: JSON.parse(req.body) as unknown } }) },
+    {
+      name: 'item',
+      method: 'GET',
+      path: '/v1/items/:item_id.:format',
+      handle: (req) => ({ body: { id: req.params.item_id, format: req.params.format, q: req.query.get('q') } }),
+    },
+    {
+      name: 'create',
+      method: ['POST', 'DELETE'],
+      path: '/v1/items',
+      handle: (req) => ({ status: 201, body: { got: JSON.parse(req.body) as unknown } }),
+    },
   ],
   tapConfig: (baseUrl) => ({ base_url: baseUrl, token: 'sim-token' }),
   actions: { ping: (args) => ({ pong: args.value }) },
@@ -88,7 +108,8 @@ describe('startSimulator', () => {
 
   it('exposes control endpoints for faults, the request log and actions', async () => {
     sim = await startSimulator(echo);
-    const post = (path: string, body: unknown) => fetch(`${sim?.baseUrl}/__simulator${path}`, { method: 'POST', body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) =>
+      fetch(`${sim?.baseUrl}/__simulator${path}`, { method: 'POST', body: JSON.stringify(body) });
     expect(await (await post('/actions/ping', { value: 3 })).json()).toEqual({ ok: true, result: { pong: 3 } });
     expect((await post('/faults', { kind: 'status', status: 500, times: null })).status).toBe(200);
     expect((await fetch(`${sim.baseUrl}/v1/items/1.json`)).status).toBe(500);
@@ -106,7 +127,8 @@ describe('error answers', () => {
 
   it('serve a named error shape on a route until cleared, and null and HTML from the common table', async () => {
     sim = await startSimulator(echo, { faults: [errorAnswerFault(answers, { shape: 'error-200', route: 'item' })] });
-    for (let i = 0; i < 2; i++) expect(await (await fetch(`${sim.baseUrl}/v1/items/1.json`)).json()).toEqual({ status: 'error', message: 'Nope' });
+    for (let i = 0; i < 2; i++)
+      expect(await (await fetch(`${sim.baseUrl}/v1/items/1.json`)).json()).toEqual({ status: 'error', message: 'Nope' });
     sim.faults.clear();
     sim.faults.inject(errorAnswerFault(answers, { shape: 'null', times: 1 }));
     expect(await (await fetch(`${sim.baseUrl}/v1/items/1.json`)).text()).toBe('null');
@@ -145,15 +167,23 @@ describe('toXml', () => {
 });
 
 describe('simulator CLI arguments', () => {
-  const options = { name: 'x-simulator', flags: { 'rate-limit-per-hour': { type: 'number' as const, description: 'limit', default: 30 } }, start: () => Promise.reject(new Error('unused')) };
+  const options = {
+    name: 'x-simulator',
+    flags: { 'rate-limit-per-hour': { type: 'number' as const, description: 'limit', default: 30 } },
+    start: () => Promise.reject(new Error('unused')),
+  };
   it('parses the common flags and typed simulator flags', () => {
     expect(parseSimulatorArgs(options, ['--port', '0', '--seed', 's1', '--rate-limit-per-hour', '5'])).toMatchObject({
-      port: 0, seed: 's1', flags: { 'rate-limit-per-hour': 5 },
+      port: 0,
+      seed: 's1',
+      flags: { 'rate-limit-per-hour': 5 },
     });
     expect(parseSimulatorArgs(options, [])).toMatchObject({ port: 0, seed: 'tapline', flags: { 'rate-limit-per-hour': 30 } });
   });
   it('names the bad flag', () => {
-    expect(() => parseSimulatorArgs(options, ['--rate-limit-per-hour', 'lots'])).toThrow('--rate-limit-per-hour must be a number, got "lots"');
+    expect(() => parseSimulatorArgs(options, ['--rate-limit-per-hour', 'lots'])).toThrow(
+      '--rate-limit-per-hour must be a number, got "lots"',
+    );
     expect(() => parseSimulatorArgs(options, ['--bogus'])).toThrow(/bogus/);
   });
 });
@@ -165,7 +195,9 @@ describe('runSimulatorCli (built dist/)', () => {
       await runSimulatorCli({ name: 'echo-simulator', argv: process.argv.slice(1), start: (a) => startSimulator({ name: 'echo', routes: [
         { name: 'ping', method: 'GET', path: '/ping', handle: () => ({ body: { seed: a.seed } }) }],
         tapConfig: (base_url) => ({ base_url }) }, { port: a.port }) });`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', '--seed', 'q'], { cwd: new URL('..', import.meta.url).pathname });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, '--', '--seed', 'q'], {
+      cwd: new URL('..', import.meta.url).pathname,
+    });
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => {

@@ -1,13 +1,10 @@
 // The tap-side catalog: its zod types, a tolerant reader, discovery metadata, and stream/field selection.
 import { z } from 'zod';
-import type { JsonSchema } from './messages.js';
 import { setOwn } from './json.js';
+import type { JsonSchema } from './messages.js';
 
 /** `"selected": "true"` appears in the getting-started examples; read such strings as booleans. */
-const looseBoolean = z.preprocess(
-  (value) => (typeof value === 'string' ? value.trim().toLowerCase() === 'true' : value),
-  z.boolean(),
-);
+const looseBoolean = z.preprocess((value) => (typeof value === 'string' ? value.trim().toLowerCase() === 'true' : value), z.boolean());
 
 const replicationMethod = z.preprocess(
   (value) => (typeof value === 'string' ? value.toUpperCase() : value),
@@ -118,9 +115,7 @@ export function parseCatalog(json: unknown, source = 'catalog'): Catalog {
     const streams = (value as { streams: unknown[] }).streams.map((entry) => {
       if (typeof entry !== 'object' || entry === null) return entry;
       const raw = entry as Record<string, unknown>;
-      return raw.tap_stream_id === undefined && typeof raw.stream === 'string'
-        ? { ...raw, tap_stream_id: raw.stream }
-        : raw;
+      return raw.tap_stream_id === undefined && typeof raw.stream === 'string' ? { ...raw, tap_stream_id: raw.stream } : raw;
     });
     value = { ...value, streams };
   }
@@ -280,10 +275,7 @@ export function selectedProperties(entry: Pick<CatalogEntry, 'metadata' | 'schem
 }
 
 /** The record with only the selected top-level properties (the record itself for 'all'). */
-export function selectRecordProperties<T extends Record<string, unknown>>(
-  record: T,
-  selected: Set<string> | 'all',
-): Partial<T> {
+export function selectRecordProperties<T extends Record<string, unknown>>(record: T, selected: Set<string> | 'all'): Partial<T> {
   if (selected === 'all') return record;
   const result: Record<string, unknown> = {};
   for (const key in record) if (selected.has(key)) setOwn(result, key, record[key]);

@@ -47,14 +47,24 @@ export function signalExitCode(signalNumber: number): number {
 }
 
 export const EXIT_CODE_TABLE: readonly ExitCodeEntry[] = [
-  { code: 0, name: 'ok', usedBy: ['tap', 'target', 'runner'], meaning: 'Success: everything selected was read, loaded and its state committed.' },
+  {
+    code: 0,
+    name: 'ok',
+    usedBy: ['tap', 'target', 'runner'],
+    meaning: 'Success: everything selected was read, loaded and its state committed.',
+  },
   {
     code: 1,
     name: 'system',
     usedBy: ['tap', 'target', 'runner'],
     meaning: 'A bug, or vendor data the program does not understand; the stack trace is printed. Report it.',
   },
-  { code: 2, name: 'usage', usedBy: ['tap', 'target', 'runner'], meaning: 'The command line was wrong (an unknown flag or command, a missing --config).' },
+  {
+    code: 2,
+    name: 'usage',
+    usedBy: ['tap', 'target', 'runner'],
+    meaning: 'The command line was wrong (an unknown flag or command, a missing --config).',
+  },
   {
     code: 3,
     name: 'config',
@@ -65,43 +75,50 @@ export const EXIT_CODE_TABLE: readonly ExitCodeEntry[] = [
     code: 4,
     name: 'transient',
     usedBy: ['tap', 'target', 'runner'],
-    meaning: 'Network failures, 5xx answers after retries, timeouts, a warehouse out of reach, stdout closed by its reader: running again later should work.',
+    meaning:
+      'Network failures, 5xx answers after retries, timeouts, a warehouse out of reach, stdout closed by its reader: running again later should work.',
   },
   {
     code: 5,
     name: 'resource',
     usedBy: ['target'],
-    meaning: "A resource ran out (a full disk, the database's memory or connections, statement_timeout_ms); committed data is intact, free it and run again to resume.",
+    meaning:
+      "A resource ran out (a full disk, the database's memory or connections, statement_timeout_ms); committed data is intact, free it and run again to resume.",
   },
   {
     code: 6,
     name: 'partial',
     usedBy: ['tap', 'runner'],
-    meaning: 'A clean end with the state saved, but something was left for the next run (a rate-limit stop, a listing cut short, records set aside); the tap\'s last stderr line, `SUMMARY: {json}`, says which.',
+    meaning:
+      "A clean end with the state saved, but something was left for the next run (a rate-limit stop, a listing cut short, records set aside); the tap's last stderr line, `SUMMARY: {json}`, says which.",
   },
   {
     code: 7,
     name: 'data',
     usedBy: ['target'],
-    meaning: 'The Singer input was bad, or the destination refused the data or a table change; what the last state covers is committed, nothing after it.',
+    meaning:
+      'The Singer input was bad, or the destination refused the data or a table change; what the last state covers is committed, nothing after it.',
   },
   {
     code: RUNNER_EXIT_CODES.tapFailed,
     name: 'tapFailed',
     usedBy: ['runner'],
-    meaning: "The tap failed (its own code and last error line are in the run's message); the target was stopped without a clean end of input.",
+    meaning:
+      "The tap failed (its own code and last error line are in the run's message); the target was stopped without a clean end of input.",
   },
   {
     code: RUNNER_EXIT_CODES.targetFailed,
     name: 'targetFailed',
     usedBy: ['runner'],
-    meaning: "The target failed, or ended before its input did (its own code and last error line are in the run's message); the tap was stopped.",
+    meaning:
+      "The target failed, or ended before its input did (its own code and last error line are in the run's message); the tap was stopped.",
   },
   {
     code: 128,
     name: 'signal',
     usedBy: ['tap', 'target', 'runner'],
-    meaning: 'Stopped by signal n, exit 128+n (130 for SIGINT, 143 for SIGTERM; the runner ends with 130 for either); every state on stdout is committed with what it covers.',
+    meaning:
+      'Stopped by signal n, exit 128+n (130 for SIGINT, 143 for SIGTERM; the runner ends with 130 for either); every state on stdout is committed with what it covers.',
   },
 ];
 
@@ -127,14 +144,15 @@ export function exitCodesHelp(user: ExitCodeUser, width = 100): string {
     }
     lines.push(line.trimEnd());
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** The README's table (packages/singer/README.md, "Exit codes"), checked against this data by a test. */
 export function exitCodesMarkdown(): string {
   const mark = (entry: ExitCodeEntry, user: ExitCodeUser) => (entry.usedBy.includes(user) ? 'yes' : '');
   const rows = EXIT_CODE_TABLE.map(
-    (entry) => `| ${codeLabel(entry)} | \`${entry.name}\` | ${mark(entry, 'tap')} | ${mark(entry, 'target')} | ${mark(entry, 'runner')} | ${entry.meaning} |`,
+    (entry) =>
+      `| ${codeLabel(entry)} | \`${entry.name}\` | ${mark(entry, 'tap')} | ${mark(entry, 'target')} | ${mark(entry, 'runner')} | ${entry.meaning} |`,
   );
-  return ['| code | name | tap | target | tapline | meaning |', '|---|---|---|---|---|---|', ...rows].join('\n') + '\n';
+  return `${['| code | name | tap | target | tapline | meaning |', '|---|---|---|---|---|---|', ...rows].join('\n')}\n`;
 }

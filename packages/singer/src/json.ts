@@ -1,10 +1,5 @@
 // JSON that keeps numbers exact: JSON.parse on the common path, lossless-json only where a number could be rounded.
-import {
-  isLosslessNumber,
-  LosslessNumber,
-  parse as parseLossless,
-  stringify as stringifyLossless,
-} from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from 'lossless-json';
 
 export { isLosslessNumber, LosslessNumber };
 
@@ -162,7 +157,8 @@ export function parseJsonAllowingNonFinite(text: string): unknown {
   for (let at = 0; at < text.length; at++) {
     const code = text.charCodeAt(at);
     if (inString) {
-      if (code === 0x5c) at++; // the escaped character
+      if (code === 0x5c)
+        at++; // the escaped character
       else if (code === 0x22) inString = false;
       continue;
     }

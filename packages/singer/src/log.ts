@@ -1,6 +1,6 @@
 // The one logger of every Tapline tap, target and the runner: pino, on stderr (stdout carries
 // Singer messages), as Singer-style `LEVEL message` lines or one JSON object per line.
-import { pino, type DestinationStream } from 'pino';
+import { type DestinationStream, pino } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
@@ -116,7 +116,10 @@ export function levelOfLine(line: string): { level: LogLevel; message: string; f
   if (!match) return { level: 'info', message: line };
   const level = levelNamed(match[1]) ?? 'info';
   // CRITICAL lines keep their word: they are a failure's one sentence, read as such downstream.
-  return { level, message: match[1] === 'CRITICAL' || match[1] === 'FATAL' ? trimmed.slice(match[0].indexOf(match[1])) : trimmed.slice(match[0].length) };
+  return {
+    level,
+    message: match[1] === 'CRITICAL' || match[1] === 'FATAL' ? trimmed.slice(match[0].indexOf(match[1])) : trimmed.slice(match[0].length),
+  };
 }
 
 function levelNamed(level: unknown): LogLevel | undefined {

@@ -2,16 +2,7 @@
 import { isLosslessNumber } from './json.js';
 import type { JsonSchema } from './messages.js';
 
-export type LogicalKind =
-  | 'boolean'
-  | 'integer'
-  | 'decimal'
-  | 'number'
-  | 'date'
-  | 'time'
-  | 'timestamp'
-  | 'string'
-  | 'json';
+export type LogicalKind = 'boolean' | 'integer' | 'decimal' | 'number' | 'date' | 'time' | 'timestamp' | 'string' | 'json';
 
 export interface LogicalType {
   kind: LogicalKind;
@@ -181,8 +172,12 @@ function readValues(values: unknown[]): LogicalType | null {
     value === null
       ? 'null'
       : typeof value === 'number' || isLosslessNumber(value)
-        ? Number.isInteger(Number(value)) ? 'integer' : 'number'
-        : typeof value === 'object' ? 'object' : typeof value,
+        ? Number.isInteger(Number(value))
+          ? 'integer'
+          : 'number'
+        : typeof value === 'object'
+          ? 'object'
+          : typeof value,
   );
   return readTypeList({}, [...new Set(types)]);
 }
@@ -192,9 +187,7 @@ function readUnion(members: unknown[]): LogicalType | null {
   let result: LogicalType | undefined;
   for (const member of members) {
     const read =
-      typeof member === 'object' && member !== null && !Array.isArray(member)
-        ? readSchema(member as JsonSchema)
-        : { ...UNTYPED };
+      typeof member === 'object' && member !== null && !Array.isArray(member) ? readSchema(member as JsonSchema) : { ...UNTYPED };
     if (read === null) {
       nullable = true;
       continue;

@@ -1,13 +1,7 @@
 // Turns one line of Singer input into a typed message, with errors that name the line, stream and field.
 import { isStackExhausted, SingerInputError, type WarningHandler } from './errors.js';
 import { isLosslessNumber, parseJson, parseJsonAllowingNonFinite } from './json.js';
-import type {
-  ActivateVersionMessage,
-  RecordMessage,
-  SchemaMessage,
-  SingerMessage,
-  StateMessage,
-} from './messages.js';
+import type { ActivateVersionMessage, RecordMessage, SchemaMessage, SingerMessage, StateMessage } from './messages.js';
 
 export interface ParseMessageOptions {
   /** Called for input that is skipped, not rejected (unknown message types). Default: console.warn. */
@@ -120,19 +114,13 @@ function requireStream(message: JsonObject, line: number, kind: string): string 
 function readVersion(value: unknown, line: number, stream: string, kind: string): number | bigint {
   if (typeof value === 'number' && Number.isInteger(value)) return value;
   if (isLosslessNumber(value) && /^-?\d+$/.test(value.toString())) return BigInt(value.toString());
-  throw new SingerInputError(
-    { line, stream, field: 'version' },
-    `${kind} "version" must be an integer (got ${describeValue(value)})`,
-  );
+  throw new SingerInputError({ line, stream, field: 'version' }, `${kind} "version" must be an integer (got ${describeValue(value)})`);
 }
 
 function checkRecord(message: JsonObject, line: number): RecordMessage {
   const stream = requireStream(message, line, 'RECORD');
   if (!isJsonObject(message.record)) {
-    throw new SingerInputError(
-      { line, stream },
-      `RECORD "record" must be a JSON object (got ${describeValue(message.record)})`,
-    );
+    throw new SingerInputError({ line, stream }, `RECORD "record" must be a JSON object (got ${describeValue(message.record)})`);
   }
   if (message.version !== undefined) {
     if (message.version === null) delete message.version;
@@ -169,10 +157,7 @@ function readPropertyList(message: JsonObject, key: string, line: number, stream
 function checkSchema(message: JsonObject, line: number): SchemaMessage {
   const stream = requireStream(message, line, 'SCHEMA');
   if (!isJsonObject(message.schema)) {
-    throw new SingerInputError(
-      { line, stream },
-      `SCHEMA "schema" must be a JSON object (got ${describeValue(message.schema)})`,
-    );
+    throw new SingerInputError({ line, stream }, `SCHEMA "schema" must be a JSON object (got ${describeValue(message.schema)})`);
   }
   readPropertyList(message, 'key_properties', line, stream);
   readPropertyList(message, 'bookmark_properties', line, stream);

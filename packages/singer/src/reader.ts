@@ -2,7 +2,7 @@
 import { isUtf8 } from 'node:buffer';
 import { SingerInputError, type WarningHandler } from './errors.js';
 import type { SingerMessage } from './messages.js';
-import { parseMessage, type ParseMessageOptions } from './parse-message.js';
+import { type ParseMessageOptions, parseMessage } from './parse-message.js';
 
 export interface ParsedLine {
   message: SingerMessage;

@@ -12,7 +12,11 @@ const UNION_KEYWORDS = ['anyOf', 'oneOf', 'allOf'] as const;
  * nowhere, outside the document, or back into itself (a recursive tree) is kept, and reads as
  * untyped. Nothing is copied unless a reference is found.
  */
-export function resolveLocalRefs<S extends JsonSchema | boolean | undefined>(schema: S, root: JsonSchema, seen: ReadonlySet<string> = new Set()): S {
+export function resolveLocalRefs<S extends JsonSchema | boolean | undefined>(
+  schema: S,
+  root: JsonSchema,
+  seen: ReadonlySet<string> = new Set(),
+): S {
   if (typeof schema !== 'object' || schema === null) return schema;
   let current: JsonSchema = schema;
   const chain = new Set(seen);

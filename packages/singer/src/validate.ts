@@ -1,5 +1,5 @@
 // Record validation against a stream's JSON Schema: compiled once per schema with ajv, cheap per record.
-import { _, Ajv, str, type Code, type ErrorObject, type KeywordCxt, type Name, type ValidateFunction } from 'ajv';
+import { _, Ajv, type Code, type ErrorObject, type KeywordCxt, type Name, str, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { isStackExhausted } from './errors.js';
 import { containsLosslessNumber, isLosslessNumber, setOwn, stringifyJson } from './json.js';
@@ -221,7 +221,11 @@ export class UncompilableSchema extends Error {
     readonly property: string | undefined,
     readonly reason: string,
   ) {
-    super(property === undefined ? `the schema cannot be compiled: ${reason}` : `the schema of property ${JSON.stringify(property)} cannot be compiled: ${reason}`);
+    super(
+      property === undefined
+        ? `the schema cannot be compiled: ${reason}`
+        : `the schema of property ${JSON.stringify(property)} cannot be compiled: ${reason}`,
+    );
   }
 }
 
@@ -236,7 +240,8 @@ function reasonOf(error: unknown): string {
  */
 function uncompilable(ajv: Ajv, root: JsonSchema, error: unknown): UncompilableSchema {
   const properties = root.properties;
-  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return new UncompilableSchema(undefined, reasonOf(error));
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties))
+    return new UncompilableSchema(undefined, reasonOf(error));
   const all = properties as Record<string, unknown>;
   /** The error compiling `root` with only these properties throws, or null. */
   const failure = (names: readonly string[]): unknown => {
@@ -275,13 +280,41 @@ function uncompilable(ajv: Ajv, root: JsonSchema, error: unknown): UncompilableS
 
 const schemaMapKeywords = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas']);
 const schemaListKeywords = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
-const schemaKeywords = new Set(['items', 'additionalProperties', 'additionalItems', 'not', 'if', 'then', 'else', 'contains', 'propertyNames']);
+const schemaKeywords = new Set([
+  'items',
+  'additionalProperties',
+  'additionalItems',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'propertyNames',
+]);
 
 /** Keywords that constrain values rather than decide how they are stored. */
 const constraintKeywords = new Set([
-  'maxLength', 'minLength', 'pattern', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
-  'multipleOf', 'enum', 'const', 'minItems', 'maxItems', 'uniqueItems', 'minProperties', 'maxProperties',
-  'contains', 'propertyNames', 'patternProperties', 'dependencies', 'dependentRequired', 'dependentSchemas',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'enum',
+  'const',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'minProperties',
+  'maxProperties',
+  'contains',
+  'propertyNames',
+  'patternProperties',
+  'dependencies',
+  'dependentRequired',
+  'dependentSchemas',
 ]);
 
 /**
@@ -438,7 +471,9 @@ function describeProblem(errors: ErrorObject[]): ValidationProblem {
   if (first === undefined) return { field: '', message: 'record does not match the schema' };
   const error =
     errors.find(
-      (e) => (e.keyword === 'anyOf' || e.keyword === 'oneOf') && (first.instancePath === e.instancePath || first.instancePath.startsWith(`${e.instancePath}/`)),
+      (e) =>
+        (e.keyword === 'anyOf' || e.keyword === 'oneOf') &&
+        (first.instancePath === e.instancePath || first.instancePath.startsWith(`${e.instancePath}/`)),
     ) ?? first;
   let field = dottedPath(error.instancePath);
   let problem: string;
@@ -454,7 +489,9 @@ function describeProblem(errors: ErrorObject[]): ValidationProblem {
       break;
     }
     case 'type': {
-      const expected = String((error.params as { type: string | string[] }).type).split(',').join(' or ');
+      const expected = String((error.params as { type: string | string[] }).type)
+        .split(',')
+        .join(' or ');
       problem = `must be ${expected} (got ${describeValue(error.data)})`;
       break;
     }
@@ -466,9 +503,10 @@ function describeProblem(errors: ErrorObject[]): ValidationProblem {
     case 'oneOf': {
       // `{"anyOf": []}` admits nothing: say so rather than "must be  (got ...)".
       const members = (error.parentSchema as JsonSchema | undefined)?.[error.keyword];
-      problem = Array.isArray(members) && members.length === 0
-        ? `can hold no value: its schema's ${error.keyword} lists no schemas (got ${describeValue(error.data)})`
-        : `must be ${typeList(error.parentSchema)} (got ${describeValue(error.data)})`;
+      problem =
+        Array.isArray(members) && members.length === 0
+          ? `can hold no value: its schema's ${error.keyword} lists no schemas (got ${describeValue(error.data)})`
+          : `must be ${typeList(error.parentSchema)} (got ${describeValue(error.data)})`;
       break;
     }
     default:

@@ -34,12 +34,7 @@ export class SingerWriter {
     await this.drained();
   }
 
-  writeSchema(
-    stream: string,
-    schema: JsonSchema,
-    keyProperties: string[] = [],
-    bookmarkProperties?: string[],
-  ): Promise<void> {
+  writeSchema(stream: string, schema: JsonSchema, keyProperties: string[] = [], bookmarkProperties?: string[]): Promise<void> {
     return this.write({
       type: 'SCHEMA',
       stream,
@@ -53,8 +48,7 @@ export class SingerWriter {
     const message: SingerMessage = { type: 'RECORD', stream, record };
     if (options.version !== undefined) message.version = options.version;
     if (options.timeExtracted !== undefined) {
-      message.time_extracted =
-        typeof options.timeExtracted === 'string' ? options.timeExtracted : options.timeExtracted.toISOString();
+      message.time_extracted = typeof options.timeExtracted === 'string' ? options.timeExtracted : options.timeExtracted.toISOString();
     }
     return this.write(message);
   }

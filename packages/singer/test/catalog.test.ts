@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildStreamMetadata,
+  type CatalogEntry,
   CatalogError,
   isBreadcrumbSelected,
   isStreamSelected,
   keyPropertiesOf,
+  type MetadataEntry,
   parseCatalog,
   replicationKeyOf,
   replicationMethodOf,
   selectedProperties,
   selectRecordProperties,
   selectSchemaProperties,
-  type CatalogEntry,
-  type MetadataEntry,
 } from '../src/index.js';
 
 const schema = {
@@ -109,7 +109,9 @@ describe('parseCatalog', () => {
             stream: 'users',
             schema,
             replication_key: null,
-            metadata: [{ breadcrumb: [], metadata: { selected: 'true', 'replication-method': 'incremental', 'replication-key': 'updated_at' } }],
+            metadata: [
+              { breadcrumb: [], metadata: { selected: 'true', 'replication-method': 'incremental', 'replication-key': 'updated_at' } },
+            ],
           },
         ],
       }),
@@ -127,7 +129,11 @@ describe('parseCatalog', () => {
         {
           stream: 'users',
           tap_stream_id: 'users',
-          schema: { ...schema, selected: true, properties: { id: { type: 'integer', selected: true }, name: { type: 'string', selected: false } } },
+          schema: {
+            ...schema,
+            selected: true,
+            properties: { id: { type: 'integer', selected: true }, name: { type: 'string', selected: false } },
+          },
         },
       ],
     };

@@ -17,7 +17,16 @@ describe('the exit-code table', () => {
     expect(shared.has(RUNNER_EXIT_CODES.tapFailed)).toBe(false);
     expect(shared.has(RUNNER_EXIT_CODES.targetFailed)).toBe(false);
     expect(exitCodesOf('tap').map((e) => e.name)).toEqual(['ok', 'system', 'usage', 'config', 'transient', 'partial', 'signal']);
-    expect(exitCodesOf('target').map((e) => e.name)).toEqual(['ok', 'system', 'usage', 'config', 'transient', 'resource', 'data', 'signal']);
+    expect(exitCodesOf('target').map((e) => e.name)).toEqual([
+      'ok',
+      'system',
+      'usage',
+      'config',
+      'transient',
+      'resource',
+      'data',
+      'signal',
+    ]);
   });
 
   it('prints a --help block of the codes a program uses, one code a line', () => {

@@ -99,7 +99,7 @@ describe('parseJson', () => {
 });
 
 describe('parseJsonAllowingNonFinite (lines JSON.parse refused)', () => {
-  it('reads NaN, Infinity and -Infinity where Python\'s json module writes them, as JavaScript numbers', () => {
+  it("reads NaN, Infinity and -Infinity where Python's json module writes them, as JavaScript numbers", () => {
     expect(parseJsonAllowingNonFinite('{"a":NaN,"b":[Infinity,-Infinity],"c":-1,"d":1e400}')).toEqual({
       a: NaN,
       b: [Infinity, -Infinity],
@@ -113,7 +113,8 @@ describe('parseJsonAllowingNonFinite (lines JSON.parse refused)', () => {
   });
 
   it('still refuses what is no JSON with them either', () => {
-    for (const text of ['{"a":nan}', '{"a":NaNa}', '{"a":+Infinity}', '{"a":Inf}']) expect(() => parseJsonAllowingNonFinite(text), text).toThrow(SyntaxError);
+    for (const text of ['{"a":nan}', '{"a":NaNa}', '{"a":+Infinity}', '{"a":Inf}'])
+      expect(() => parseJsonAllowingNonFinite(text), text).toThrow(SyntaxError);
   });
 
   it('is what parseMessage falls back on, so a record can carry them', () => {

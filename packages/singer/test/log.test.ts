@@ -25,7 +25,12 @@ describe('the logger', () => {
   it('writes one JSON object per line in json format, with the level by name and an ISO time', () => {
     const { log, lines } = capture({ format: 'json' });
     log.warn('listing cut short', { stream: 'exams' });
-    expect(JSON.parse(lines[0]!)).toEqual({ level: 'warn', time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/), stream: 'exams', message: 'listing cut short' });
+    expect(JSON.parse(lines[0]!)).toEqual({
+      level: 'warn',
+      time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      stream: 'exams',
+      message: 'listing cut short',
+    });
   });
 
   it('drops lines below its level; the level comes from TAPLINE_LOG_LEVEL when none is given', () => {
@@ -48,7 +53,7 @@ describe('the logger', () => {
   });
 });
 
-describe('reading the level of another program\'s line', () => {
+describe("reading the level of another program's line", () => {
   it.each([
     ['WARN stream exams: cut short', 'warn', 'stream exams: cut short'],
     ['WARNING stream exams: cut short', 'warn', 'stream exams: cut short'],

@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  LOGICAL_KINDS,
-  logicalTypeOf,
-  widenLogical,
-  type JsonSchema,
-  type LogicalKind,
-  type LogicalType,
-} from '../src/index.js';
+import { type JsonSchema, LOGICAL_KINDS, type LogicalKind, type LogicalType, logicalTypeOf, widenLogical } from '../src/index.js';
 import { peerFile, peerTestsDir } from './peer-tests.js';
 
 const t = (kind: LogicalKind, nullable = false): LogicalType => ({ kind, nullable });

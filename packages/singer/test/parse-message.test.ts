@@ -5,10 +5,10 @@ import {
   describeValue,
   parseMessage,
   recordMessageSchema,
-  schemaMessageSchema,
   SingerInputError,
-  stateMessageSchema,
   type SingerWarning,
+  schemaMessageSchema,
+  stateMessageSchema,
 } from '../src/index.js';
 
 function errorOf(text: string, line = 1): SingerInputError {
@@ -23,9 +23,15 @@ function errorOf(text: string, line = 1): SingerInputError {
 
 describe('parseMessage', () => {
   it('reads the four message types, matching their zod schemas', () => {
-    const schema = parseMessage('{"type":"SCHEMA","stream":"users","schema":{"properties":{"id":{"type":"integer"}}},"key_properties":["id"]}', 1);
+    const schema = parseMessage(
+      '{"type":"SCHEMA","stream":"users","schema":{"properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
+      1,
+    );
     expect(schemaMessageSchema.parse(schema)).toEqual(schema);
-    const record = parseMessage('{"type":"RECORD","stream":"users","record":{"id":1},"version":3,"time_extracted":"2024-01-01T00:00:00Z"}', 2);
+    const record = parseMessage(
+      '{"type":"RECORD","stream":"users","record":{"id":1},"version":3,"time_extracted":"2024-01-01T00:00:00Z"}',
+      2,
+    );
     expect(recordMessageSchema.parse(record)).toEqual(record);
     const state = parseMessage('{"type":"STATE","value":{"bookmarks":{}}}', 3);
     expect(stateMessageSchema.parse(state)).toEqual(state);
@@ -61,7 +67,10 @@ describe('parseMessage', () => {
     ['{"type":"RECORD","record":{}}', 'line 1: RECORD has no "stream" (got nothing)'],
     ['{"type":"RECORD","stream":"s","record":[1]}', 'line 1 (stream "s"): RECORD "record" must be a JSON object (got an array)'],
     ['{"type":"RECORD","stream":"s","record":{},"version":"v1"}', 'line 1 (stream "s"): RECORD "version" must be an integer (got "v1")'],
-    ['{"type":"SCHEMA","stream":"s","schema":{"properties":{}},"key_properties":"id"}', 'line 1 (stream "s"): SCHEMA "key_properties" must be an array of property names (got "id")'],
+    [
+      '{"type":"SCHEMA","stream":"s","schema":{"properties":{}},"key_properties":"id"}',
+      'line 1 (stream "s"): SCHEMA "key_properties" must be an array of property names (got "id")',
+    ],
     ['{"type":"STATE"}', 'line 1: STATE has no "value"'],
     ['{"type":"ACTIVATE_VERSION","stream":"s"}', 'line 1 (stream "s"): ACTIVATE_VERSION "version" must be an integer (got nothing)'],
   ])('rejects %s', (text, message) => {

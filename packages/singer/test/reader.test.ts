@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isLosslessNumber, readMessages, SingerInputError, type ParsedLine, type SingerWarning } from '../src/index.js';
+import { isLosslessNumber, type ParsedLine, readMessages, SingerInputError, type SingerWarning } from '../src/index.js';
 import { peerFile, peerTestsDir } from './peer-tests.js';
 
 const encoder = new TextEncoder();
@@ -103,7 +103,12 @@ describe('readMessages', () => {
   });
 
   it('rejects bytes that are not UTF-8, naming the line', async () => {
-    const bad = new Uint8Array([...encoder.encode(`${record('s', 'a')}\n{"type":"RECORD","stream":"s","record":{"v":"`), 0xff, 0xfe, ...encoder.encode('"}}\n')]);
+    const bad = new Uint8Array([
+      ...encoder.encode(`${record('s', 'a')}\n{"type":"RECORD","stream":"s","record":{"v":"`),
+      0xff,
+      0xfe,
+      ...encoder.encode('"}}\n'),
+    ]);
     await expect(readAll(chunks(bad))).rejects.toThrow(/^line 2: input is not valid UTF-8/);
   });
 
@@ -159,9 +164,7 @@ describe.skipIf(!peerTestsDir)('readMessages on peer-test streams', () => {
 
   it('skips the FOO message of fixerio-invalid-bad-type.json with a warning', async () => {
     const warnings: SingerWarning[] = [];
-    const { lines } = await readAll(createReadStream(peerFile('singer-tools/fixerio-invalid-bad-type.json')), (w) =>
-      warnings.push(w),
-    );
+    const { lines } = await readAll(createReadStream(peerFile('singer-tools/fixerio-invalid-bad-type.json')), (w) => warnings.push(w));
     expect(lines.length).toBeGreaterThan(0);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.message).toMatch(/unknown type "FOO"/);

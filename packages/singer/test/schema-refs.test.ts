@@ -5,7 +5,11 @@ import { logicalTypeOf, resolveLocalRefs } from '../src/index.js';
 const root = {
   type: 'object',
   definitions: { ts: { type: ['null', 'string'], format: 'date-time' }, alias: { $ref: '#/definitions/ts' }, 'a/b~c': { type: 'integer' } },
-  $defs: { money: { type: 'number' }, tree: { type: 'object', properties: { child: { $ref: '#/$defs/tree' } } }, loop: { $ref: '#/$defs/loop' } },
+  $defs: {
+    money: { type: 'number' },
+    tree: { type: 'object', properties: { child: { $ref: '#/$defs/tree' } } },
+    loop: { $ref: '#/$defs/loop' },
+  },
   properties: {},
 };
 const kindOf = (schema: unknown) => logicalTypeOf(resolveLocalRefs(schema as Record<string, unknown>, root)).kind;
@@ -20,7 +24,10 @@ describe('resolveLocalRefs', () => {
   });
 
   it('follows references inside anyOf, oneOf and allOf, and keeps the keywords beside a $ref', () => {
-    expect(logicalTypeOf(resolveLocalRefs({ anyOf: [{ $ref: '#/$defs/money' }, { type: 'null' }] }, root))).toEqual({ kind: 'number', nullable: true });
+    expect(logicalTypeOf(resolveLocalRefs({ anyOf: [{ $ref: '#/$defs/money' }, { type: 'null' }] }, root))).toEqual({
+      kind: 'number',
+      nullable: true,
+    });
     expect(kindOf({ allOf: [{ $ref: '#/definitions/ts' }] })).toBe('timestamp');
     expect(resolveLocalRefs({ $ref: '#/$defs/money', description: 'price' }, root)).toEqual({ type: 'number', description: 'price' });
   });

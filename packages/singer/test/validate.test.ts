@@ -1,6 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileRecordValidator, parseJson, readMessages, UncompilableSchema, type JsonSchema, type RecordValidator } from '../src/index.js';
+import {
+  compileRecordValidator,
+  type JsonSchema,
+  parseJson,
+  type RecordValidator,
+  readMessages,
+  UncompilableSchema,
+} from '../src/index.js';
 import { peerFile, peerTestsDir } from './peer-tests.js';
 
 const schema: JsonSchema = {
@@ -30,22 +37,56 @@ describe('compileRecordValidator', () => {
   });
 
   it.each<[string, Record<string, unknown>, { field: string; message: string }]>([
-    ['a wrong type', { c_pk: 'Non Numeric PK' }, { field: 'c_pk', message: 'field "c_pk": must be null or integer (got "Non Numeric PK")' }],
+    [
+      'a wrong type',
+      { c_pk: 'Non Numeric PK' },
+      { field: 'c_pk', message: 'field "c_pk": must be null or integer (got "Non Numeric PK")' },
+    ],
     ['a missing required property', {}, { field: 'c_pk', message: 'field "c_pk": is required but missing' }],
-    ['a nested property', { c_pk: 1, address: { city: 7 } }, { field: 'address.city', message: 'field "address.city": must be string (got 7)' }],
-    ['a nested required property', { c_pk: 1, address: {} }, { field: 'address.city', message: 'field "address.city": is required but missing' }],
+    [
+      'a nested property',
+      { c_pk: 1, address: { city: 7 } },
+      { field: 'address.city', message: 'field "address.city": must be string (got 7)' },
+    ],
+    [
+      'a nested required property',
+      { c_pk: 1, address: {} },
+      { field: 'address.city', message: 'field "address.city": is required but missing' },
+    ],
     ['an array item', { c_pk: 1, tags: ['a', false] }, { field: 'tags[1]', message: 'field "tags[1]": must be string (got false)' }],
-    ['a bad date-time', { c_pk: 1, taken_at: 'yesterday' }, { field: 'taken_at', message: 'field "taken_at": must be a date-time string (got "yesterday")' }],
+    [
+      'a bad date-time',
+      { c_pk: 1, taken_at: 'yesterday' },
+      { field: 'taken_at', message: 'field "taken_at": must be a date-time string (got "yesterday")' },
+    ],
     ['a bad date', { c_pk: 1, day: '2024-02-30' }, { field: 'day', message: 'field "day": must be a date string (got "2024-02-30")' }],
-    ['a bad decimal string', { c_pk: 1, amount: '12,5' }, { field: 'amount', message: 'field "amount": must be a x-singer.decimal string (got "12,5")' }],
-    ['an anyOf union', { c_pk: 1, legacy_id: 1.5 }, { field: 'legacy_id', message: 'field "legacy_id": must be string or integer or null (got 1.5)' }],
-    ['a too long string', { c_pk: 1, name: 'abcdefgh' }, { field: 'name', message: 'field "name": must NOT have more than 5 characters (got "abcdefgh")' }],
+    [
+      'a bad decimal string',
+      { c_pk: 1, amount: '12,5' },
+      { field: 'amount', message: 'field "amount": must be a x-singer.decimal string (got "12,5")' },
+    ],
+    [
+      'an anyOf union',
+      { c_pk: 1, legacy_id: 1.5 },
+      { field: 'legacy_id', message: 'field "legacy_id": must be string or integer or null (got 1.5)' },
+    ],
+    [
+      'a too long string',
+      { c_pk: 1, name: 'abcdefgh' },
+      { field: 'name', message: 'field "name": must NOT have more than 5 characters (got "abcdefgh")' },
+    ],
   ])('names the field of %s', (_name, record, problem) => {
     expect(validate(record)).toEqual(problem);
   });
 
   it('reads date-time leniently: space separator, no zone, any fraction, offsets', () => {
-    for (const value of ['2019-02-01 15:12:45', '2019-02-01T15:12:45Z', '2019-02-01T15:12:45.123456789+05:30', '2019-02-01T15:12', '2019-02-01T15:12:45-0800']) {
+    for (const value of [
+      '2019-02-01 15:12:45',
+      '2019-02-01T15:12:45Z',
+      '2019-02-01T15:12:45.123456789+05:30',
+      '2019-02-01T15:12',
+      '2019-02-01T15:12:45-0800',
+    ]) {
       expect(validate({ c_pk: 1, taken_at: value }), value).toBeNull();
     }
     for (const value of ['2019-02-01', '2019-13-01T00:00:00Z', '', '2019-02-01T25:00:00']) {
@@ -57,7 +98,8 @@ describe('compileRecordValidator', () => {
     expect(validate({ c_pk: 1, at: '23:00:03' })).toBeNull();
     expect(validate({ c_pk: 1, at: '04:00:00+02' })).toBeNull();
     // 24:00:00 is the end of the day (both databases hold it; a leap second becomes it), and only that.
-    for (const end of ['24:00:00', '24:00', '24:00:00.000', '24:00:00Z', '24:00:00+02:00']) expect(validate({ c_pk: 1, at: end }), end).toBeNull();
+    for (const end of ['24:00:00', '24:00', '24:00:00.000', '24:00:00Z', '24:00:00+02:00'])
+      expect(validate({ c_pk: 1, at: end }), end).toBeNull();
     for (const past of ['24:00:01', '24:01:00', '24:00:00.5', '25:00:00']) expect(validate({ c_pk: 1, at: past }), past).not.toBeNull();
     expect(validate({ c_pk: 1, id: '3e456a1b-0c2d-4e5f-9a8b-7c6d5e4f3a2b' })).toBeNull();
     expect(validate({ c_pk: 1, id: 'not-a-uuid' })).not.toBeNull();
@@ -120,7 +162,10 @@ describe('compileRecordValidator', () => {
   });
 
   it('tells the first problem, with the union around it, when a record has several', () => {
-    expect(validate({ c_pk: 'x', legacy_id: 1.5, name: 7 })).toEqual({ field: 'c_pk', message: 'field "c_pk": must be null or integer (got "x")' });
+    expect(validate({ c_pk: 'x', legacy_id: 1.5, name: 7 })).toEqual({
+      field: 'c_pk',
+      message: 'field "c_pk": must be null or integer (got "x")',
+    });
     expect(validate({ c_pk: 1, legacy_id: 1.5, name: 7 })?.field).toBe('name');
     expect(validate({ c_pk: 1, legacy_id: 1.5 })?.message).toBe('field "legacy_id": must be string or integer or null (got 1.5)');
   });
@@ -148,7 +193,11 @@ describe('compileRecordValidator', () => {
   it('checks multipleOf on the decimals as written, not on binary fractions (prices declared multipleOf 0.01)', () => {
     const money = compileRecordValidator({
       type: 'object',
-      properties: { price: { type: 'number', multipleOf: 0.01 }, tiny: { type: 'number', multipleOf: 1e-38 }, five: { type: 'integer', multipleOf: 5 } },
+      properties: {
+        price: { type: 'number', multipleOf: 0.01 },
+        tiny: { type: 'number', multipleOf: 1e-38 },
+        five: { type: 'integer', multipleOf: 5 },
+      },
     });
     for (const price of [0.07, 19.99, 1.1, 1234567.89, 123456789012.99, -0.29, 1e21]) expect(money({ price }), String(price)).toBeNull();
     expect(money({ tiny: 1.23456 })).toBeNull();
@@ -176,7 +225,10 @@ describe('compileRecordValidator', () => {
 
   it('says an empty anyOf admits no value, instead of an empty list of types', () => {
     const empty = compileRecordValidator({ type: 'object', properties: { a: { anyOf: [] } } });
-    expect(empty({ a: 'abc' })).toEqual({ field: 'a', message: 'field "a": can hold no value: its schema\'s anyOf lists no schemas (got "abc")' });
+    expect(empty({ a: 'abc' })).toEqual({
+      field: 'a',
+      message: 'field "a": can hold no value: its schema\'s anyOf lists no schemas (got "abc")',
+    });
   });
 
   it.each<[string, unknown, RegExp]>([
@@ -194,7 +246,12 @@ describe('compileRecordValidator', () => {
     ['null', null, /it is null, not a JSON Schema object/],
   ])('a schema ajv cannot compile (%s) is UncompilableSchema naming the property', (_name, broken, reason) => {
     // Among well-formed properties, on either side: the culprit is found whatever its place.
-    const properties = { id: { type: 'integer' }, ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`p${i}`, { type: 'string' }])), bad: broken, z: { type: 'string' } };
+    const properties = {
+      id: { type: 'integer' },
+      ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`p${i}`, { type: 'string' }])),
+      bad: broken,
+      z: { type: 'string' },
+    };
     let thrown: unknown;
     try {
       compileRecordValidator({ type: 'object', properties });

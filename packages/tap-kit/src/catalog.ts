@@ -39,11 +39,24 @@ export function discoverCatalog(streams: readonly StreamDefinition[]): Catalog {
 }
 
 function rejectsEntry(): CatalogEntry {
-  const metadata = buildStreamMetadata({ schema: REJECTS_SCHEMA, keyProperties: [...REJECTS_KEY], validReplicationKeys: [], forcedReplicationMethod: 'FULL_TABLE', selectedByDefault: true });
+  const metadata = buildStreamMetadata({
+    schema: REJECTS_SCHEMA,
+    keyProperties: [...REJECTS_KEY],
+    validReplicationKeys: [],
+    forcedReplicationMethod: 'FULL_TABLE',
+    selectedByDefault: true,
+  });
   (metadata[0]!.metadata as Record<string, unknown>).selected = true;
   const key = metadata.find((m) => m.breadcrumb[0] === 'properties' && m.breadcrumb[1] === REJECTS_KEY[0]);
   if (key) key.metadata.inclusion = 'automatic';
-  return { tap_stream_id: REJECTS_STREAM, stream: REJECTS_STREAM, schema: REJECTS_SCHEMA, key_properties: [...REJECTS_KEY], replication_method: 'FULL_TABLE', metadata };
+  return {
+    tap_stream_id: REJECTS_STREAM,
+    stream: REJECTS_STREAM,
+    schema: REJECTS_SCHEMA,
+    key_properties: [...REJECTS_KEY],
+    replication_method: 'FULL_TABLE',
+    metadata,
+  };
 }
 
 function streamEntry(stream: StreamDefinition): CatalogEntry {
@@ -156,9 +169,9 @@ export function resolveRejectsSelection(catalog: unknown): StreamSelection {
   const all: StreamSelection = { selected: true, fields: undefined, replicationMethod: 'FULL_TABLE' };
   const entries = (catalog as { streams?: unknown } | null | undefined)?.streams;
   if (!Array.isArray(entries)) return all;
-  const entry = entries.find((e) => e?.tap_stream_id === REJECTS_STREAM || (e?.tap_stream_id === undefined && e?.stream === REJECTS_STREAM)) as
-    | { metadata?: unknown; schema?: { selected?: unknown } }
-    | undefined;
+  const entry = entries.find(
+    (e) => e?.tap_stream_id === REJECTS_STREAM || (e?.tap_stream_id === undefined && e?.stream === REJECTS_STREAM),
+  ) as { metadata?: unknown; schema?: { selected?: unknown } } | undefined;
   if (!entry) return all;
   const metadata = Array.isArray(entry.metadata) ? normaliseFlags(entry.metadata as MetadataEntry[]) : [];
   const view = { metadata };

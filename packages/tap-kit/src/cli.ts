@@ -4,13 +4,13 @@ import type { Writable } from 'node:stream';
 import { exitCodesHelp, parseLogLevel, SingerWriter } from '@tapline/singer';
 import { discoverCatalog } from './catalog.js';
 import { createApiClient, secretValues } from './client.js';
-import { loadTapConfig, readJsonFile, tapSettingsJsonSchema, envPrefix } from './config.js';
+import { envPrefix, loadTapConfig, readJsonFile, tapSettingsJsonSchema } from './config.js';
 import type { StreamContext, TapDefinition } from './declare.js';
 import { blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
-import { createLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
+import { createLogger, type Logger, type LogLevel, ProgressLine } from './log.js';
 import { packageVersion } from './package-version.js';
-import { budgetSnapshot, rateBudgetOf, readStateFile } from './state.js';
 import { RunSummary } from './run-summary.js';
+import { budgetSnapshot, rateBudgetOf, readStateFile } from './state.js';
 import { sync } from './sync.js';
 
 /** Where the CLI reads and writes; process streams by default, replaceable in tests. */
@@ -44,7 +44,17 @@ const VALUE_FLAGS = new Set(['--config', '--state', '--catalog', '--properties',
 const BOOLEAN_FLAGS = new Set(['--discover', '--about', '--test', '--version', '--help', '-h', '--quiet', '-q']);
 
 function parseArgs(argv: readonly string[], subcommands: readonly string[]): ParsedArgs {
-  const parsed: ParsedArgs = { configs: [], discover: false, about: false, format: 'text', test: false, version: false, help: false, args: [], flags: {} };
+  const parsed: ParsedArgs = {
+    configs: [],
+    discover: false,
+    about: false,
+    format: 'text',
+    test: false,
+    version: false,
+    help: false,
+    args: [],
+    flags: {},
+  };
   let rest = [...argv];
   if (rest[0] !== undefined && !rest[0].startsWith('-')) {
     if (!subcommands.includes(rest[0])) throw new UsageError(`Unknown command "${rest[0]}".`);
@@ -53,7 +63,10 @@ function parseArgs(argv: readonly string[], subcommands: readonly string[]): Par
   }
   for (let i = 0; i < rest.length; i++) {
     const token = rest[i]!;
-    const [flag, inline] = token.startsWith('--') && token.includes('=') ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)] : [token, undefined];
+    const [flag, inline] =
+      token.startsWith('--') && token.includes('=')
+        ? [token.slice(0, token.indexOf('=')), token.slice(token.indexOf('=') + 1)]
+        : [token, undefined];
     const takeValue = () => {
       const value = inline ?? rest[++i];
       if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${flag} needs a value.`);
@@ -110,7 +123,8 @@ function helpText(tap: TapDefinition): string {
     `  ${tap.name} --test --config FILE [--state FILE]   check the credentials with one cheap request`,
     `  ${tap.name} --version | --help`,
   ];
-  for (const [name, sub] of Object.entries(tap.subcommands ?? {})) lines.push(`${`  ${tap.name} ${name} ${sub.usage ?? ''}`.trimEnd()}   ${sub.description}`);
+  for (const [name, sub] of Object.entries(tap.subcommands ?? {}))
+    lines.push(`${`  ${tap.name} ${name} ${sub.usage ?? ''}`.trimEnd()}   ${sub.description}`);
   lines.push(
     '',
     'Options:',
@@ -153,9 +167,21 @@ function aboutMarkdown(about: ReturnType<typeof aboutOf>): string {
   const properties = (about.settings.properties ?? {}) as Record<string, { type?: unknown; description?: string; default?: unknown }>;
   const required = new Set((about.settings.required as string[] | undefined) ?? []);
   const rows = Object.entries(properties).map(
-    ([name, p]) => `| ${name} | ${required.has(name) ? 'yes' : 'no'} | ${p.default === undefined ? '' : JSON.stringify(p.default)} | ${p.description ?? ''} |`,
+    ([name, p]) =>
+      `| ${name} | ${required.has(name) ? 'yes' : 'no'} | ${p.default === undefined ? '' : JSON.stringify(p.default)} | ${p.description ?? ''} |`,
   );
-  return [`# ${about.name}`, '', about.description, '', `Version ${about.version}. Capabilities: ${about.capabilities.join(', ')}.`, '', '| Setting | Required | Default | Description |', '|---|---|---|---|', ...rows, ''].join('\n');
+  return [
+    `# ${about.name}`,
+    '',
+    about.description,
+    '',
+    `Version ${about.version}. Capabilities: ${about.capabilities.join(', ')}.`,
+    '',
+    '| Setting | Required | Default | Description |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 /** Runs the tap CLI and returns the exit code (never calls process.exit, so tests can call it). */
@@ -192,7 +218,10 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
       const about = aboutOf(tap);
       if (args.format === 'json') io.stdout.write(`${JSON.stringify(about, null, 2)}\n`);
       else if (args.format === 'markdown') io.stdout.write(aboutMarkdown(about));
-      else io.stdout.write(`${about.name} ${about.version}: ${about.description}\nCapabilities: ${about.capabilities.join(', ')}\nSettings: ${Object.keys((about.settings.properties ?? {}) as object).join(', ')}\n`);
+      else
+        io.stdout.write(
+          `${about.name} ${about.version}: ${about.description}\nCapabilities: ${about.capabilities.join(', ')}\nSettings: ${Object.keys((about.settings.properties ?? {}) as object).join(', ')}\n`,
+        );
       return EXIT_CODES.ok;
     }
     if (args.discover) {
@@ -201,7 +230,13 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
     }
 
     const subcommand = args.subcommand ? tap.subcommands![args.subcommand]! : undefined;
-    const { config, settings } = loadTapConfig({ tapName: tap.name, schema: tap.config, files: args.configs, env: io.env, ...(io.cwd !== undefined ? { cwd: io.cwd } : {}) });
+    const { config, settings } = loadTapConfig({
+      tapName: tap.name,
+      schema: tap.config,
+      files: args.configs,
+      env: io.env,
+      ...(io.cwd !== undefined ? { cwd: io.cwd } : {}),
+    });
     secrets = secretValues(config);
     // Read before the client exists: the state carries the rate budget's recent requests.
     const state = args.state ? readStateFile(args.state, log) : undefined;
@@ -223,12 +258,21 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
             'transient',
           );
         }
-        const ctx: StreamContext<TConfig> = { stream: '(test)', config, http, log, context: {}, start: undefined, signal: new AbortController().signal };
+        const ctx: StreamContext<TConfig> = {
+          stream: '(test)',
+          config,
+          http,
+          log,
+          context: {},
+          start: undefined,
+          signal: new AbortController().signal,
+        };
         if (typeof test === 'function') await test(ctx);
         else await http.request({ method: 'GET', path: test.path, query: { ...(test.query ?? {}) }, headers: {} });
         log.info('Connection test passed: the API accepted the credentials.');
         if (budget) {
-          const given = typeof state === 'object' && state !== null && !Array.isArray(state) ? (state as Record<string, unknown>) : { bookmarks: {} };
+          const given =
+            typeof state === 'object' && state !== null && !Array.isArray(state) ? (state as Record<string, unknown>) : { bookmarks: {} };
           const writer = new SingerWriter(io.stdout as Writable);
           await writer.write({ type: 'STATE', value: { ...given, rate_budget: budgetSnapshot(budget) } });
           await writer.end();
@@ -266,7 +310,9 @@ export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: read
     if (isBrokenPipe(error)) {
       // The reader of stdout went away (an orphaned tap, a target that died): nothing more can be
       // delivered, and it is not our bug, so one sentence and the transient code, no stack trace.
-      io.stderr.write('CRITICAL stdout was closed by its reader (broken pipe); stopping. The next run resumes from the last state the reader committed.\n');
+      io.stderr.write(
+        'CRITICAL stdout was closed by its reader (broken pipe); stopping. The next run resumes from the last state the reader committed.\n',
+      );
       return EXIT_CODES.transient;
     }
     const message = redact(error instanceof Error ? error.message : String(error), secrets);

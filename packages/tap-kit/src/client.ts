@@ -1,5 +1,5 @@
 // Builds the one HTTP client a run uses from the API profile: lossless JSON, METRIC lines, secrets.
-import { createHttpClient, formatRequestMetric, RateBudget, type HttpClient, type RateBudgetState } from '@tapline/http';
+import { createHttpClient, formatRequestMetric, type HttpClient, RateBudget, type RateBudgetState } from '@tapline/http';
 import { parseJson } from '@tapline/singer';
 import type { SharedSettings } from './config.js';
 import type { ApiProfile } from './declare.js';

@@ -71,7 +71,8 @@ const FALSE_WORDS = new Set(['false', '0', 'no', 'n']);
 /** Reads every spelling of a boolean vendors use, or undefined when the value is none of them. */
 function booleanOf(value: unknown): boolean | undefined {
   if (typeof value === 'boolean') return value;
-  const text = losslessDigits(value) ?? (typeof value === 'number' || typeof value === 'string' ? String(value).trim().toLowerCase() : undefined);
+  const text =
+    losslessDigits(value) ?? (typeof value === 'number' || typeof value === 'string' ? String(value).trim().toLowerCase() : undefined);
   if (text === undefined) return undefined;
   if (TRUE_WORDS.has(text)) return true;
   if (FALSE_WORDS.has(text)) return false;
@@ -136,7 +137,8 @@ function secondsFromDuration() {
   return z
     .unknown()
     .transform((value, ctx): number => {
-      const text = losslessDigits(value) ?? (typeof value === 'number' ? plainNumberText(value) : typeof value === 'string' ? value.trim() : '');
+      const text =
+        losslessDigits(value) ?? (typeof value === 'number' ? plainNumberText(value) : typeof value === 'string' ? value.trim() : '');
       const clock = /^(\d+):([0-5]\d):([0-5]\d)(?:\.(\d+))?$/.exec(text);
       const bare = clock ? null : /^(\d+)(?:\.(\d+))?$/.exec(text);
       if (!clock && !bare) return fail(ctx, value, `expected a duration "H:MM:SS" (or seconds), got ${JSON.stringify(value)}`);
@@ -192,7 +194,12 @@ function isoDateTime(options: { naive?: 'utc' | 'reject' } = {}) {
     .unknown()
     .transform((value, ctx): string => {
       const normalised = typeof value === 'string' ? normaliseIsoDateTime(value, options.naive) : undefined;
-      if (normalised === undefined) return fail(ctx, value, `expected an ISO 8601 timestamp${options.naive === 'reject' ? ' with an offset' : ''}, got ${JSON.stringify(value)}`);
+      if (normalised === undefined)
+        return fail(
+          ctx,
+          value,
+          `expected an ISO 8601 timestamp${options.naive === 'reject' ? ' with an offset' : ''}, got ${JSON.stringify(value)}`,
+        );
       return normalised;
     })
     .pipe(z.string().meta({ format: 'date-time' }));
@@ -205,7 +212,10 @@ function emptyAsNull<T extends z.ZodType>(inner: T) {
 
 /** Like `emptyAsNull`, and text of spaces only is null too (a blank e-mail or name: nothing was given). */
 function blankAsNull<T extends z.ZodType>(inner: T) {
-  return z.preprocess((value) => (value === undefined || (typeof value === 'string' && value.trim() === '') ? null : value), inner.nullable());
+  return z.preprocess(
+    (value) => (value === undefined || (typeof value === 'string' && value.trim() === '') ? null : value),
+    inner.nullable(),
+  );
 }
 
 /** Vendor quirks, each an explicit zod schema. Use them inside a stream's record schema. */

@@ -18,7 +18,9 @@ export const sharedSettings = z.object({
     .positive()
     .max(86_400)
     .default(300)
-    .describe('Seconds one HTTP request may take in all, from connecting to the last byte of the answer; then it is retried, and the run fails after the last attempt.'),
+    .describe(
+      'Seconds one HTTP request may take in all, from connecting to the last byte of the answer; then it is retried, and the run fails after the last attempt.',
+    ),
   max_response_mb: z.coerce
     .number({ error: 'is invalid: expected a number of MB' })
     .positive()
@@ -244,7 +246,10 @@ export function loadConfig<TConfig>(options: ConfigSources<TConfig>): TConfig {
 /** One problem of the config, naming its key and never its value. */
 function configProblem(issue: z.core.$ZodIssue, merged: Record<string, unknown>, tapName: string): string {
   const key = issue.path.map(String).join('.') || '(config)';
-  const value = issue.path.reduce<unknown>((node, part) => (node as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey], merged);
+  const value = issue.path.reduce<unknown>(
+    (node, part) => (node as Record<PropertyKey, unknown> | undefined)?.[part as PropertyKey],
+    merged,
+  );
   if (value === undefined && issue.path.length === 1) {
     return `"${key}" is missing (set it in a --config file or ${envPrefix(tapName)}${key.toUpperCase()})`;
   }

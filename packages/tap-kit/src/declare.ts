@@ -1,7 +1,8 @@
 // The declaration API: defineApi (a provider's API profile), api.stream (one stream) and defineTap.
+
+import type { HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue, SuccessShape } from '@tapline/http';
 import type { z } from 'zod';
 import { assertDuration, type Duration } from './duration.js';
-import type { HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue, SuccessShape } from '@tapline/http';
 import type { Logger } from './log.js';
 import { isBuiltInSubcommand, replayRejectsCommand } from './replay.js';
 
@@ -140,7 +141,10 @@ export interface StreamDefinition<TSchema extends z.ZodObject = z.ZodObject, TCo
   extends Readonly<StreamDeclaration<TSchema, TConfig>> {
   readonly api: ApiProfile<TConfig>;
   /** Link a child to this stream: the function maps one record to the child's context(s). */
-  each(contexts: (record: z.output<TSchema>) => Context | readonly Context[] | null | undefined, options?: EachOptions<z.output<TSchema>>): ParentLink;
+  each(
+    contexts: (record: z.output<TSchema>) => Context | readonly Context[] | null | undefined,
+    options?: EachOptions<z.output<TSchema>>,
+  ): ParentLink;
 }
 
 /** HTTP client options a connector sets; the kit supplies the base URL and logger. */
@@ -189,7 +193,11 @@ export function defineApi<TConfig>(declaration: ApiDeclaration<TConfig>): ApiPro
       const definition: StreamDefinition<any, TConfig> = {
         ...streamDeclaration,
         api,
-        each: (contexts, options) => ({ stream: definition, contexts, ...(options?.follow !== undefined ? { follow: options.follow } : {}) }),
+        each: (contexts, options) => ({
+          stream: definition,
+          contexts,
+          ...(options?.follow !== undefined ? { follow: options.follow } : {}),
+        }),
       };
       return definition;
     },
@@ -211,9 +219,11 @@ function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): 
   }
   if (declaration.parent && declaration.partitions) throw new Error(`${where}: declare a parent or partitions, not both.`);
   const shape = declaration.record.shape as Record<string, unknown>;
-  if (Object.hasOwn(shape, '_sdc_extra')) throw new Error(`${where}: "_sdc_extra" is the kit's column for undeclared vendor fields; declare the field itself instead.`);
+  if (Object.hasOwn(shape, '_sdc_extra'))
+    throw new Error(`${where}: "_sdc_extra" is the kit's column for undeclared vendor fields; declare the field itself instead.`);
   for (const field of declaration.consumes ?? []) {
-    if (Object.hasOwn(shape, field)) throw new Error(`${where}: consumes "${field}", which the record schema declares; a declared field is kept, never consumed.`);
+    if (Object.hasOwn(shape, field))
+      throw new Error(`${where}: consumes "${field}", which the record schema declares; a declared field is kept, never consumed.`);
   }
   for (const field of declaration.key) {
     if (!Object.hasOwn(shape, field)) throw new Error(`${where}: key field "${field}" is not in the record schema.`);
@@ -229,7 +239,11 @@ function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): 
 }
 
 /** A stream's look-back for this config: its declared duration, or the one its function reads from the config (checked). */
-export function lookbackOf<TConfig>(incremental: Pick<IncrementalSettings<never, TConfig>, 'lookback'>, config: TConfig, stream: string): Duration | undefined {
+export function lookbackOf<TConfig>(
+  incremental: Pick<IncrementalSettings<never, TConfig>, 'lookback'>,
+  config: TConfig,
+  stream: string,
+): Duration | undefined {
   const lookback = typeof incremental.lookback === 'function' ? incremental.lookback(config) : incremental.lookback;
   if (lookback !== undefined) assertDuration(lookback, `stream "${stream}" lookback`);
   return lookback;

@@ -38,7 +38,12 @@ export function describeDuration(duration: Duration): string {
 
 /** A span of milliseconds in its two largest whole units: '2 days 3 hours', '5 minutes'. */
 export function describeSpan(ms: number): string {
-  const units: Array<[string, number]> = [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1_000]];
+  const units: Array<[string, number]> = [
+    ['day', 86_400_000],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+    ['second', 1_000],
+  ];
   const parts: string[] = [];
   let rest = Math.max(0, ms);
   for (const [name, size] of units) {

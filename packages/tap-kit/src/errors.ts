@@ -2,7 +2,9 @@
 
 import type { Blame } from '@tapline/http';
 import { EXIT_CODES } from '@tapline/singer';
-export type { Blame };
+
+// One TapError class for the whole tap side: the http package's (message, blame, { cause }).
+export { RateLimitedError, TapError } from '@tapline/http';
 
 /**
  * Exit codes: the one table of every Tapline tap, target and runner (@tapline/singer README, "Exit
@@ -10,9 +12,7 @@ export type { Blame };
  * orchestrators can retry on transient and should page a human on config.
  */
 export { EXIT_CODES } from '@tapline/singer';
-
-// One TapError class for the whole tap side: the http package's (message, blame, { cause }).
-export { TapError, RateLimitedError } from '@tapline/http';
+export type { Blame };
 
 /** The command line could not be understood; printed with a hint to run --help. */
 export class UsageError extends Error {

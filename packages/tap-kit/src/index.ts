@@ -1,11 +1,27 @@
 // @tapline/tap-kit: declare a stream, get a Singer tap.
-export { defineApi, defineTap } from './declare.js';
+
+/** The one Singer message type, @tapline/singer's; what `sync` writes. */
+export type { SingerMessage } from '@tapline/singer';
+export { type Catalog, type CatalogEntry, discoverCatalog, resolveSelection, type StreamSelection } from './catalog.js';
+export { type CliIo, runTap, runTapCli } from './cli.js';
+export { type ApiClientOptions, createApiClient } from './client.js';
+export { coerce, normaliseIsoDateTime, SINGER_DECIMAL_FORMAT } from './coerce.js';
+export {
+  envPrefix,
+  loadConfig,
+  loadTapConfig,
+  type SharedSettings,
+  settingsJsonSchema,
+  sharedSettings,
+  tapSettingsJsonSchema,
+} from './config.js';
 export type {
   ApiDeclaration,
+  ApiHttpOptions,
   ApiProfile,
   Context,
-  IncrementalSettings,
   EachOptions,
+  IncrementalSettings,
   ParentLink,
   RecordSelector,
   StartFormat,
@@ -17,21 +33,26 @@ export type {
   TapDeclaration,
   TapDefinition,
 } from './declare.js';
-export { coerce, normaliseIsoDateTime, SINGER_DECIMAL_FORMAT } from './coerce.js';
+export { defineApi, defineTap } from './declare.js';
 export type { Duration } from './duration.js';
 export { subtractDuration } from './duration.js';
-export type { ApiHttpOptions } from './declare.js';
-export { createApiClient, type ApiClientOptions } from './client.js';
-export { recordJsonSchema, type JsonSchema } from './json-schema.js';
-export { readStreamRecord, streamJsonSchema, EXTRA_FIELD } from './record-reader.js';
-export { discoverCatalog, resolveSelection, type Catalog, type CatalogEntry, type StreamSelection } from './catalog.js';
-export { budgetSnapshot, compareCursor, fullRefreshState, rateBudgetOf, readStateFile, stateShapeProblem, StateStore, type TapState, type StreamBookmark, type PartitionBookmark, type CursorValue } from './state.js';
-export { sync, formatStart, type SyncOptions } from './sync.js';
-/** The one Singer message type, @tapline/singer's; what `sync` writes. */
-export type { SingerMessage } from '@tapline/singer';
-export { runTap, runTapCli, type CliIo } from './cli.js';
-export { RunSummary, SUMMARY_PREFIX, type RunStatus, type RunSummaryJson, type StreamSummary } from './run-summary.js';
+export { type Blame, blameOf, EXIT_CODES, exitCodeFor, isRateLimited, TapError, UsageError } from './errors.js';
+export { type JsonSchema, recordJsonSchema } from './json-schema.js';
+export { createLogger, type Logger, type LogLevel, ProgressLine, silentLogger } from './log.js';
 export { packageVersion } from './package-version.js';
-export { loadConfig, loadTapConfig, envPrefix, settingsJsonSchema, sharedSettings, tapSettingsJsonSchema, type SharedSettings } from './config.js';
-export { createLogger, silentLogger, ProgressLine, type Logger, type LogLevel } from './log.js';
-export { TapError, UsageError, EXIT_CODES, exitCodeFor, blameOf, isRateLimited, type Blame } from './errors.js';
+export { EXTRA_FIELD, readStreamRecord, streamJsonSchema } from './record-reader.js';
+export { type RunStatus, RunSummary, type RunSummaryJson, type StreamSummary, SUMMARY_PREFIX } from './run-summary.js';
+export {
+  budgetSnapshot,
+  type CursorValue,
+  compareCursor,
+  fullRefreshState,
+  type PartitionBookmark,
+  rateBudgetOf,
+  readStateFile,
+  StateStore,
+  type StreamBookmark,
+  stateShapeProblem,
+  type TapState,
+} from './state.js';
+export { formatStart, type SyncOptions, sync } from './sync.js';

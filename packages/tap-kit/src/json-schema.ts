@@ -9,7 +9,19 @@ const FORMATS_WITH_GENERATED_PATTERNS = new Set(['date-time', 'date', 'time', 'u
 const ANY_JSON_TYPES = ['object', 'array', 'string', 'number', 'boolean', 'null'];
 
 /** Keywords whose value is a schema, a list of schemas, or a map of name -> schema: walked as schemas. */
-const SCHEMA_KEYWORDS = new Set(['items', 'additionalProperties', 'propertyNames', 'contains', 'not', 'if', 'then', 'else', 'additionalItems', 'unevaluatedItems', 'unevaluatedProperties']);
+const SCHEMA_KEYWORDS = new Set([
+  'items',
+  'additionalProperties',
+  'propertyNames',
+  'contains',
+  'not',
+  'if',
+  'then',
+  'else',
+  'additionalItems',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+]);
 const SCHEMA_LIST_KEYWORDS = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
 const SCHEMA_MAP_KEYWORDS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
 
@@ -66,7 +78,8 @@ function tidySchema(node: JsonSchema): JsonSchema {
 
 function tidyKeyword(key: string, value: unknown): unknown {
   const isSchema = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (SCHEMA_KEYWORDS.has(key)) return isSchema(value) ? tidySchema(value) : Array.isArray(value) ? value.map((v) => (isSchema(v) ? tidySchema(v) : v)) : value;
+  if (SCHEMA_KEYWORDS.has(key))
+    return isSchema(value) ? tidySchema(value) : Array.isArray(value) ? value.map((v) => (isSchema(v) ? tidySchema(v) : v)) : value;
   if (SCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(value)) return value.map((v) => (isSchema(v) ? tidySchema(v) : v));
   if (SCHEMA_MAP_KEYWORDS.has(key) && isSchema(value)) {
     return Object.fromEntries(Object.entries(value).map(([name, v]) => [name, isSchema(v) ? tidySchema(v) : v]));
@@ -114,7 +127,8 @@ function simplifyUnion(schema: JsonSchema, given: JsonSchema[]): JsonSchema {
   const keyword = schema.anyOf !== undefined ? 'anyOf' : 'oneOf';
   const { [keyword]: _members, ...outer } = schema;
   // A member that is itself only a union (`z.union([...]).nullable()`) joins this one.
-  const isPlainUnion = (member: JsonSchema) => Array.isArray(member[keyword]) && Object.keys(member).every((key) => key === 'type' || key === keyword);
+  const isPlainUnion = (member: JsonSchema) =>
+    Array.isArray(member[keyword]) && Object.keys(member).every((key) => key === 'type' || key === keyword);
   const members = given.flatMap((member) => (isPlainUnion(member) ? (member[keyword] as JsonSchema[]) : [member]));
   const nullable = members.some(isBareNull);
   const others = members.filter((member) => !isBareNull(member));

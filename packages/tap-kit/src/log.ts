@@ -1,6 +1,6 @@
 // Logging on stderr only (stdout carries Singer messages): the shared logger, and a live progress line.
 
-export { createLogger, silentLogger, type Logger, type LogLevel } from '@tapline/singer';
+export { createLogger, type Logger, type LogLevel, silentLogger } from '@tapline/singer';
 
 /**
  * A live `stream: N records (R/s)` line, redrawn in place on a terminal. Only used when stderr is a

@@ -5,7 +5,7 @@ import { stringifyJson } from '@tapline/singer';
 import type { z } from 'zod';
 import type { Context, StreamContext, StreamDefinition } from './declare.js';
 import { TapError } from './errors.js';
-import { recordJsonSchema, type JsonSchema } from './json-schema.js';
+import { type JsonSchema, recordJsonSchema } from './json-schema.js';
 import type { Logger } from './log.js';
 import type { CursorValue } from './state.js';
 
@@ -26,9 +26,15 @@ export const REJECTS_SCHEMA: JsonSchema = {
   type: 'object',
   description: 'Records the tap could not read, set aside whole with the reason, to be read again (replay) once the tap reads them.',
   properties: {
-    reject_id: { type: 'string', description: 'SHA-256 of stream, partition and record_json: a record read again lands on its earlier row.' },
+    reject_id: {
+      type: 'string',
+      description: 'SHA-256 of stream, partition and record_json: a record read again lands on its earlier row.',
+    },
     stream: { type: 'string', description: 'The stream the record was read for.' },
-    partition: { type: ['object', 'null'], description: 'The partition (context) it was read in, e.g. {"exam_id": 7}; null for a stream without partitions.' },
+    partition: {
+      type: ['object', 'null'],
+      description: 'The partition (context) it was read in, e.g. {"exam_id": 7}; null for a stream without partitions.',
+    },
     record_json: { type: 'string', description: 'The record exactly as the vendor sent it (JSON text, before any transform).' },
     reason: { type: 'string', description: 'Why it could not be read, in one sentence.' },
     field: { type: ['string', 'null'], description: 'The field that failed, when one did.' },
@@ -155,12 +161,21 @@ export class RecordReader {
     }
   }
 
-  private reject(raw: unknown, ctx: StreamContext<unknown>, reason: string, field: string | null, input: unknown, rejectedAt: string): ReadOutcome {
+  private reject(
+    raw: unknown,
+    ctx: StreamContext<unknown>,
+    reason: string,
+    field: string | null,
+    input: unknown,
+    rejectedAt: string,
+  ): ReadOutcome {
     const context = ctx.context;
     const stream = this.def.name;
     const partition = Object.keys(context).length > 0 ? context : null;
     const recordJson = stringifyJson(raw === undefined ? null : raw);
-    const rejectId = createHash('sha256').update(`${stream}\n${stringifyJson(partition)}\n${recordJson}`).digest('hex');
+    const rejectId = createHash('sha256')
+      .update(`${stream}\n${stringifyJson(partition)}\n${recordJson}`)
+      .digest('hex');
     const reject = { reject_id: rejectId, stream, partition, record_json: recordJson, reason, field, rejected_at: rejectedAt };
     return { kind: 'rejected', reject, cursor: this.cursorOf(input, context), pending: this.pendingOf(input, ctx.config) };
   }
@@ -226,7 +241,9 @@ export function readStreamRecord(
   if (!parsed.success) return { ok: false, reason: describeIssue(parsed.error, raw).reason };
   const record = parsed.data as Record<string, unknown>;
   const declared = def.record.shape;
-  const extra = Object.fromEntries(Object.entries(raw).filter(([name, value]) => value !== undefined && !Object.hasOwn(declared, name) && !consumes.includes(name)));
+  const extra = Object.fromEntries(
+    Object.entries(raw).filter(([name, value]) => value !== undefined && !Object.hasOwn(declared, name) && !consumes.includes(name)),
+  );
   record[EXTRA_FIELD] = Object.keys(extra).length > 0 ? extra : null;
   return { ok: true, record };
 }

@@ -5,7 +5,7 @@ import { formatMessage, parseJson, type SingerMessage } from '@tapline/singer';
 import type { z } from 'zod';
 import type { Context, StreamDefinition, Subcommand, SubcommandContext, TapDefinition } from './declare.js';
 import { TapError, UsageError } from './errors.js';
-import { RecordReader, REJECTS_STREAM, streamJsonSchema } from './record-reader.js';
+import { REJECTS_STREAM, RecordReader, streamJsonSchema } from './record-reader.js';
 
 /** One row as exported from the table (JSON lines); `partition` may come as an object or as JSON text. */
 interface RejectRow {
@@ -29,7 +29,8 @@ export function replayRejectsCommand<TConfig>(tap: () => TapDefinition<TConfig>)
     usage: '--config FILE --file ROWS.jsonl',
     run: async (ctx) => {
       const file = ctx.flags.file;
-      if (file === undefined || file === 'true') throw new UsageError('replay-rejects needs --file ROWS.jsonl (rows of _sdc_rejected_records, one JSON object a line).');
+      if (file === undefined || file === 'true')
+        throw new UsageError('replay-rejects needs --file ROWS.jsonl (rows of _sdc_rejected_records, one JSON object a line).');
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -67,7 +68,15 @@ export async function replayRejects<TConfig>(tap: TapDefinition<TConfig>, text: 
       readers.set(def.name, reader);
       write({ type: 'SCHEMA', stream: def.name, schema: streamJsonSchema(def), key_properties: [...def.key] } as SingerMessage);
     }
-    const streamCtx = { stream: def.name, config: ctx.config, http: ctx.http, log: ctx.log, context: row.partition, start: undefined, signal: new AbortController().signal };
+    const streamCtx = {
+      stream: def.name,
+      config: ctx.config,
+      http: ctx.http,
+      log: ctx.log,
+      context: row.partition,
+      start: undefined,
+      signal: new AbortController().signal,
+    };
     const read = reader.read(row.record, streamCtx, now);
     if (read.kind === 'record') {
       write({ type: 'RECORD', stream: def.name, record: read.record, time_extracted: now } as SingerMessage);
@@ -76,8 +85,11 @@ export async function replayRejects<TConfig>(tap: TapDefinition<TConfig>, text: 
       unread.push(`${where} (${def.name}): ${read.reject.reason}`);
     }
   }
-  ctx.log.info(`replay-rejects: ${replayed} of ${lines.length} records read and written; delete their rows from ${REJECTS_STREAM} once they are loaded.`);
-  if (unread.length > 0) throw new TapError(`${unread.length} of ${lines.length} records still cannot be read: ${unread.join('; ')}.`, 'system');
+  ctx.log.info(
+    `replay-rejects: ${replayed} of ${lines.length} records read and written; delete their rows from ${REJECTS_STREAM} once they are loaded.`,
+  );
+  if (unread.length > 0)
+    throw new TapError(`${unread.length} of ${lines.length} records still cannot be read: ${unread.join('; ')}.`, 'system');
 }
 
 function parseRow(line: string, where: string): { stream: string; partition: Context; record: unknown } {

@@ -1,9 +1,9 @@
 // The tap's state: its shape, reading a --state file tolerantly, bookmarks per stream or partition.
 import { readFileSync } from 'node:fs';
 import type { RateBudget, RateBudgetState } from '@tapline/http';
-import { TapError } from './errors.js';
-import type { Context } from './declare.js';
 import { normaliseIsoDateTime } from './coerce.js';
+import type { Context } from './declare.js';
+import { TapError } from './errors.js';
 import type { CursorKind } from './json-schema.js';
 
 export type CursorValue = string | number;
@@ -42,7 +42,9 @@ export interface TapState {
  * refuses such a --state file first (`readStateFile`); this is for states handed to `sync` directly.
  */
 export function rateBudgetOf(state: unknown): RateBudgetState | undefined {
-  const kept = (state as { rate_budget?: unknown } | null | undefined)?.rate_budget as Partial<Record<keyof RateBudgetState, unknown>> | undefined;
+  const kept = (state as { rate_budget?: unknown } | null | undefined)?.rate_budget as
+    | Partial<Record<keyof RateBudgetState, unknown>>
+    | undefined;
   if (typeof kept !== 'object' || kept === null || !Array.isArray(kept.request_times)) return undefined;
   const times = kept.request_times.filter((t): t is number => typeof t === 'number' && Number.isFinite(t));
   const blocked = typeof kept.blocked_until === 'number' && Number.isFinite(kept.blocked_until) ? kept.blocked_until : undefined;
@@ -105,8 +107,10 @@ export function stateShapeProblem(value: unknown, where = ''): string | undefine
       if (problem) return problem;
     }
   }
-  if (current !== undefined && current !== null && typeof current !== 'string') return `"currently_syncing" is ${kindOf(current)}, not a stream name or null`;
-  if (partition !== undefined && !isObject(partition)) return `"currently_syncing_partition" is ${kindOf(partition)}, not a partition's context object`;
+  if (current !== undefined && current !== null && typeof current !== 'string')
+    return `"currently_syncing" is ${kindOf(current)}, not a stream name or null`;
+  if (partition !== undefined && !isObject(partition))
+    return `"currently_syncing_partition" is ${kindOf(partition)}, not a partition's context object`;
   if (budget !== undefined) {
     const times = isObject(budget) ? budget.request_times : undefined;
     const blocked = isObject(budget) ? budget.blocked_until : undefined;
@@ -189,7 +193,11 @@ export function fullRefreshState(state: unknown): Record<string, unknown> | unde
 
 /** Contexts compare by content, whatever the key order. */
 export function contextId(context: Context): string {
-  return JSON.stringify(Object.keys(context).sort().map((key) => [key, context[key]]));
+  return JSON.stringify(
+    Object.keys(context)
+      .sort()
+      .map((key) => [key, context[key]]),
+  );
 }
 
 /** Orders two cursor values of the same kind; ISO timestamps compare as instants, to the microsecond. */
@@ -243,7 +251,10 @@ export class StateStore {
     const partition = given.currently_syncing_partition;
     this.resumePoint =
       typeof given.currently_syncing === 'string'
-        ? { stream: given.currently_syncing, context: typeof partition === 'object' && partition !== null && !Array.isArray(partition) ? (partition as Context) : undefined }
+        ? {
+            stream: given.currently_syncing,
+            context: typeof partition === 'object' && partition !== null && !Array.isArray(partition) ? (partition as Context) : undefined,
+          }
         : undefined;
   }
 
@@ -260,7 +271,8 @@ export class StateStore {
     const entry = this.state.bookmarks[stream];
     if (!entry || typeof entry !== 'object') return [];
     const found: Array<{ context: Context | undefined; value: unknown }> = [];
-    if (entry.replication_key === cursor && entry.replication_key_value != null) found.push({ context: undefined, value: entry.replication_key_value });
+    if (entry.replication_key === cursor && entry.replication_key_value != null)
+      found.push({ context: undefined, value: entry.replication_key_value });
     for (const partition of Array.isArray(entry.partitions) ? entry.partitions : []) {
       if (partition && typeof partition === 'object' && partition.replication_key === cursor && partition.replication_key_value != null) {
         found.push({ context: partition.context, value: partition.replication_key_value });

@@ -1,20 +1,40 @@
 // The sync runner: walks the stream tree, pages through the API, validates records, keeps bookmarks
 // and writes SCHEMA, RECORD, ACTIVATE_VERSION and STATE messages in a safe order.
+
+import {
+  type HttpClient,
+  type HttpRequest,
+  type HttpResponse,
+  noPaging,
+  type Page,
+  type PaginateEnd,
+  type Pagination,
+  type Paginator,
+  type QueryValue,
+} from '@tapline/http';
 import type { SingerMessage } from '@tapline/singer';
 import type { z } from 'zod';
-import { lookbackOf, type Context, type StreamContext, type StreamDefinition, type TapDefinition } from './declare.js';
 import { resolveRejectsSelection, resolveSelection, type StreamSelection } from './catalog.js';
+import { createApiClient } from './client.js';
 import { normaliseIsoDateTime } from './coerce.js';
+import { type Context, lookbackOf, type StreamContext, type StreamDefinition, type TapDefinition } from './declare.js';
 import { describeDuration, describeSpan, subtractDuration } from './duration.js';
 import { isRateLimited, TapError } from './errors.js';
-import { noPaging, type HttpClient, type HttpRequest, type HttpResponse, type Page, type PaginateEnd, type Pagination, type Paginator, type QueryValue } from '@tapline/http';
-import { createApiClient } from './client.js';
-import { cursorKind, propertySchema, recordJsonSchema, type CursorKind, type JsonSchema } from './json-schema.js';
-import { RecordReader, REJECTS_KEY, REJECTS_SCHEMA, REJECTS_STREAM, streamJsonSchema, type RejectedRecord } from './record-reader.js';
+import { type CursorKind, cursorKind, type JsonSchema, propertySchema, recordJsonSchema } from './json-schema.js';
 import type { Logger } from './log.js';
+import { REJECTS_KEY, REJECTS_SCHEMA, REJECTS_STREAM, RecordReader, type RejectedRecord, streamJsonSchema } from './record-reader.js';
 import { fillPath, followedUrl, pickFields, selectRecords } from './records.js';
-import { bookmarkProblem, budgetSnapshot, compareCursor, contextId, rateBudgetOf, StateStore, type CursorValue, type TapState } from './state.js';
 import { RunSummary } from './run-summary.js';
+import {
+  bookmarkProblem,
+  budgetSnapshot,
+  type CursorValue,
+  compareCursor,
+  contextId,
+  rateBudgetOf,
+  StateStore,
+  type TapState,
+} from './state.js';
 
 export interface SyncOptions<TConfig> {
   tap: TapDefinition<TConfig>;
@@ -137,9 +157,19 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     if (!kept) return;
     if (!rejectsAnnounced) {
       rejectsAnnounced = true;
-      await options.write({ type: 'SCHEMA', stream: REJECTS_STREAM, schema: rejectsSchema(rejectsSelection.fields), key_properties: [...REJECTS_KEY] });
+      await options.write({
+        type: 'SCHEMA',
+        stream: REJECTS_STREAM,
+        schema: rejectsSchema(rejectsSelection.fields),
+        key_properties: [...REJECTS_KEY],
+      });
     }
-    await options.write({ type: 'RECORD', stream: REJECTS_STREAM, record: pickFields({ ...reject }, rejectsSelection.fields), time_extracted: reject.rejected_at });
+    await options.write({
+      type: 'RECORD',
+      stream: REJECTS_STREAM,
+      record: pickFields({ ...reject }, rejectsSelection.fields),
+      time_extracted: reject.rejected_at,
+    });
   };
 
   /** `hold`: the oldest pending record's cursor, which the bookmark never passes. */
@@ -152,7 +182,12 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
     const existing = store.get(run.def.name, cursor, context);
     // Never backwards, except to a pending record seen behind the bookmark (e.g. a state written
     // before `pending` was declared): re-reading costs requests, passing it loses its final form.
-    if (existing !== undefined && compareCursor(run.kind!, existing, capped) >= 0 && (hold === undefined || compareCursor(run.kind!, existing, capped) === 0)) return;
+    if (
+      existing !== undefined &&
+      compareCursor(run.kind!, existing, capped) >= 0 &&
+      (hold === undefined || compareCursor(run.kind!, existing, capped) === 0)
+    )
+      return;
     store.set(run.def.name, cursor, capped, context);
   };
 
@@ -165,7 +200,7 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       start = subtractDuration(new Date(normaliseIsoDateTime(String(start)) ?? String(start)), lookback).toISOString();
     }
     if (start === undefined && typeof startDate === 'string' && startDate !== '') {
-      start = run.kind === 'datetime' ? normaliseIsoDateTime(startDate) ?? startDate : startDate;
+      start = run.kind === 'datetime' ? (normaliseIsoDateTime(startDate) ?? startDate) : startDate;
     }
     // Where the reading would begin, before any look-back: what a clamp would really skip.
     const origin = bookmark ?? start;
@@ -250,11 +285,14 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
           const value = record[inc.cursor] as CursorValue | null | undefined;
           const pending = inc.pending?.(record, config) === true;
           if (value === null || value === undefined) {
-            if (!warnedNoCursor && !pending) log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
+            if (!warnedNoCursor && !pending)
+              log.warn(`stream ${def.name}: a record has no ${inc.cursor}; it is emitted but cannot move the bookmark.`);
             warnedNoCursor ||= !pending;
           } else {
             if (newestFirst && previous !== undefined && compareCursor(run.kind!, value, previous) > 0) {
-              log.warn(`stream ${def.name}: declared newest first, but ${inc.cursor} went up from ${previous} to ${value}; reading every page of this partition.`);
+              log.warn(
+                `stream ${def.name}: declared newest first, but ${inc.cursor} went up from ${previous} to ${value}; reading every page of this partition.`,
+              );
               newestFirst = false;
             }
             previous = value;
@@ -277,7 +315,9 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
               max = value;
               boundaryKeys = new Set([keyId]);
             } else if (sorted) {
-              log.warn(`stream ${def.name}: declared sorted, but ${inc.cursor} went back from ${max} to ${value}; the bookmark will only move at the end of this partition.`);
+              log.warn(
+                `stream ${def.name}: declared sorted, but ${inc.cursor} went back from ${max} to ${value}; the bookmark will only move at the end of this partition.`,
+              );
               sorted = false;
             }
           }
@@ -345,7 +385,8 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
         (listing.pages > 1 && !listing.checked
           ? `its ${listing.pages} pages were read by a paginator that cannot tell whether records moved between them (declare its total or overlap)`
           : undefined);
-      if (doubt !== undefined) run.versionDoubt = `${Object.keys(context).length > 0 ? `partition ${JSON.stringify(context)}: ` : ''}${doubt}`;
+      if (doubt !== undefined)
+        run.versionDoubt = `${Object.keys(context).length > 0 ? `partition ${JSON.stringify(context)}: ` : ''}${doubt}`;
     }
     if (inc && unread !== undefined && (maxUnsafe || max === undefined)) {
       // The bookmark keeps its place. A shared bookmark is kept whole: holding back only this
@@ -357,7 +398,8 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       const held = unread !== undefined ? (hold ?? max) : hold; // a pending record's hold is never past max
       if (run.sharedBookmark) {
         if (run.pendingMax === undefined || compareCursor(run.kind!, max, run.pendingMax) > 0) run.pendingMax = max;
-        if (held !== undefined && (run.pendingHold === undefined || compareCursor(run.kind!, held, run.pendingHold) < 0)) run.pendingHold = held;
+        if (held !== undefined && (run.pendingHold === undefined || compareCursor(run.kind!, held, run.pendingHold) < 0))
+          run.pendingHold = held;
       } else commit(run, max, bookmarkContext, hold);
     }
     if (skippedOld > 0) log.debug(`stream ${def.name}: skipped ${skippedOld} records older than ${start}.`);
@@ -421,7 +463,9 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
       .filter((run) => run.needed)
       .flatMap((run) => {
         const contexts = run.def.partitions ? run.def.partitions(config) : [{}];
-        return contexts.length === 0 ? [{ run, context: undefined }] : contexts.map((context) => ({ run, context: context as Context | undefined }));
+        return contexts.length === 0
+          ? [{ run, context: undefined }]
+          : contexts.map((context) => ({ run, context: context as Context | undefined }));
       });
     const from = resumeIndex(units, store.resumePoint);
     if (from > 0) {
@@ -460,7 +504,12 @@ export async function sync<TConfig>(options: SyncOptions<TConfig>): Promise<TapS
   }
 }
 
-function planRuns(streams: readonly StreamDefinition[], selection: Map<string, StreamSelection>, log: Logger, summary: RunSummary): StreamRun[] {
+function planRuns(
+  streams: readonly StreamDefinition[],
+  selection: Map<string, StreamSelection>,
+  log: Logger,
+  summary: RunSummary,
+): StreamRun[] {
   const byDef = new Map<StreamDefinition, StreamRun>();
   for (const def of streams) {
     const chosen = selection.get(def.name)!;
@@ -479,7 +528,11 @@ function planRuns(streams: readonly StreamDefinition[], selection: Map<string, S
       children: [],
       needed: false,
       schema,
-      reader: new RecordReader(def as StreamDefinition<z.ZodObject, unknown>, log, (field) => chosen.selected && summary.undeclared(def.name, field)),
+      reader: new RecordReader(
+        def as StreamDefinition<z.ZodObject, unknown>,
+        log,
+        (field) => chosen.selected && summary.undeclared(def.name, field),
+      ),
       kind: cursorProperty ? cursorKind(cursorProperty) : undefined,
       incremental,
       partitioned: incremental && multiContext && def.incremental?.partitioned === true,
@@ -509,7 +562,10 @@ function resumeIndex(units: ReadonlyArray<{ run: StreamRun; context: Context | u
   const wanted = point.context === undefined ? undefined : contextId(point.context);
   const partition = units.findIndex((u) => u.run.def.name === point.stream && u.context !== undefined && contextId(u.context) === wanted);
   if (partition >= 0) return partition;
-  return Math.max(0, units.findIndex((u) => u.run.def.name === point.stream));
+  return Math.max(
+    0,
+    units.findIndex((u) => u.run.def.name === point.stream),
+  );
 }
 
 /** A bookmark the run cannot use is the state's owner's to fix: one sentence, before any request. */
@@ -556,7 +612,9 @@ function unreadChildren(run: StreamRun, reject: RejectedRecord): string[] {
 /** The rejects stream's schema with only the selected fields. */
 function rejectsSchema(fields: Set<string> | undefined): JsonSchema {
   if (!fields) return REJECTS_SCHEMA;
-  const properties = Object.fromEntries(Object.entries(REJECTS_SCHEMA.properties as Record<string, JsonSchema>).filter(([name]) => fields.has(name)));
+  const properties = Object.fromEntries(
+    Object.entries(REJECTS_SCHEMA.properties as Record<string, JsonSchema>).filter(([name]) => fields.has(name)),
+  );
   return { ...REJECTS_SCHEMA, properties, required: (REJECTS_SCHEMA.required as string[]).filter((name) => fields.has(name)) };
 }
 
@@ -614,7 +672,12 @@ async function* pagesOf(
   }
 }
 
-async function* pagesIn(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined, listing: Listing): AsyncIterable<readonly unknown[]> {
+async function* pagesIn(
+  run: StreamRun,
+  ctx: StreamContext<unknown>,
+  url: string | undefined,
+  listing: Listing,
+): AsyncIterable<readonly unknown[]> {
   const def = run.def;
   if (def.fetch) {
     for await (const page of def.fetch(ctx)) {
@@ -631,7 +694,10 @@ async function* pagesIn(run: StreamRun, ctx: StreamContext<unknown>, url: string
     query[spec.query] = formatStart(ctx.start, spec.format, spec.exclusive === true, run.kind!);
   }
   // A followed URL is read as sent; its label names where it came from (e.g. exams.attempts_url).
-  const where = url !== undefined ? { url, endpoint: `${def.parent!.stream.name}.${def.parent!.follow!}` } : { path: fillPath(def.path!, ctx.context, def.name), endpoint: def.path! };
+  const where =
+    url !== undefined
+      ? { url, endpoint: `${def.parent!.stream.name}.${def.parent!.follow!}` }
+      : { path: fillPath(def.path!, ctx.context, def.name), endpoint: def.path! };
   let request: HttpRequest = { method: def.method ?? 'GET', ...where, query };
   if (def.request) request = def.request(request, ctx);
   if (api.request) request = api.request(request, ctx);

@@ -3,12 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
 import { exitCodesHelp } from '@tapline/singer';
+import { afterEach, describe, expect, it } from 'vitest';
 import { defineTap, runTapCli } from '../src/index.js';
 import { examRoutes, examRows, resultRows } from './support/exam-platform.js';
 import { examTap } from './support/exam-tap.js';
-import { startFakeApi, type FakeApi, type FakeHandler } from './support/fake-api.js';
+import { type FakeApi, type FakeHandler, startFakeApi } from './support/fake-api.js';
 import { runCli } from './support/run-cli.js';
 
 const SECRET = 'sekret-key-123';
@@ -53,7 +53,9 @@ describe('informational flags', () => {
       'forced-replication-method': 'INCREMENTAL',
       'parent-tap-stream-id': 'exams',
     });
-    const inclusion = Object.fromEntries(results.metadata.filter((m: any) => m.breadcrumb.length).map((m: any) => [m.breadcrumb[1], m.metadata.inclusion]));
+    const inclusion = Object.fromEntries(
+      results.metadata.filter((m: any) => m.breadcrumb.length).map((m: any) => [m.breadcrumb[1], m.metadata.inclusion]),
+    );
     expect(inclusion).toMatchObject({ result_id: 'automatic', finished_at: 'automatic', email: 'available' });
   });
 
@@ -98,7 +100,7 @@ describe('config', () => {
     expect(api!.requests.every((r) => r.headers['x-api-key'] === SECRET)).toBe(true);
   });
 
-  it('a malformed state file is the user\'s to fix (exit 3)', async () => {
+  it("a malformed state file is the user's to fix (exit 3)", async () => {
     const config = await start();
     const run = await runCli(examTap, ['--config', config, '--state', writeJson('{not json')]);
     expect(run.code).toBe(3);
@@ -118,7 +120,12 @@ describe('running', () => {
   it('stdout carries only Singer messages; logs and METRIC lines go to stderr; no secret anywhere', async () => {
     const config = await start();
     const run = await runCli(examTap, ['--config', config]);
-    expect(run.stdout.trim().split('\n').every((line) => JSON.parse(line).type)).toBe(true);
+    expect(
+      run.stdout
+        .trim()
+        .split('\n')
+        .every((line) => JSON.parse(line).type),
+    ).toBe(true);
     expect(run.stderr).toMatch(/INFO GET \/exams\?offset=0&limit=2 200 \d+ms/);
     expect(run.stderr).toContain('METRIC: {"type":"counter","metric":"record_count","value":7,"tags":{"stream":"results"}}');
     expect(run.stdout + run.stderr).not.toContain(SECRET);
@@ -127,7 +134,12 @@ describe('running', () => {
   it('--quiet and --log-level warn (or TAPLINE_LOG_LEVEL=warn) leave only the SUMMARY line on stderr; the records are the same', async () => {
     const config = await start();
     const loud = await runCli(examTap, ['--config', config]);
-    for (const [argv, env] of [[['--quiet'], {}], [['-q'], {}], [['--log-level', 'warn'], {}], [[], { TAPLINE_LOG_LEVEL: 'warn' }]] as const) {
+    for (const [argv, env] of [
+      [['--quiet'], {}],
+      [['-q'], {}],
+      [['--log-level', 'warn'], {}],
+      [[], { TAPLINE_LOG_LEVEL: 'warn' }],
+    ] as const) {
       const quiet = await runCli(examTap, ['--config', config, ...argv], env);
       expect(quiet.code).toBe(0);
       const records = (run: typeof loud) => run.messages.filter((m) => m.type === 'RECORD').map((m) => m.record);
@@ -153,8 +165,18 @@ describe('running', () => {
     const run = await runCli(examTap, ['--config', config]);
     expect(run.code).toBe(6);
     expect(run.stderr).toMatch(/Stopped on the API's rate limit with the state saved; run again after \d{4}-/);
-    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
-    expect(summary).toMatchObject({ status: 'partial', rate_limited: { retry_at: expect.stringMatching(/^\d{4}-/) }, streams: { results: { unfinished: true } } });
+    const summary = JSON.parse(
+      run.stderr
+        .trimEnd()
+        .split('\n')
+        .at(-1)!
+        .replace(/^SUMMARY: /, ''),
+    );
+    expect(summary).toMatchObject({
+      status: 'partial',
+      rate_limited: { retry_at: expect.stringMatching(/^\d{4}-/) },
+      streams: { results: { unfinished: true } },
+    });
     const last = run.messages.at(-1)!;
     expect(last.type).toBe('STATE');
     expect(last.value.bookmarks.results.partitions).toEqual([
@@ -204,7 +226,12 @@ describe('when the reader of stdout goes away', () => {
     let stderr = '';
     const code = await runTapCli(examTap, ['--config', config], {
       stdout: closedPipe,
-      stderr: new Writable({ write(chunk, _encoding, callback) { stderr += String(chunk); callback(); } }),
+      stderr: new Writable({
+        write(chunk, _encoding, callback) {
+          stderr += String(chunk);
+          callback();
+        },
+      }),
       env: {},
     });
     expect(code).toBe(4);

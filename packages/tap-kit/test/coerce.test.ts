@@ -1,7 +1,8 @@
 // Vendor quirks become explicit, exact values, and the JSON Schema describes what is emitted.
+
+import { LosslessNumber } from '@tapline/singer';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { LosslessNumber } from '@tapline/singer';
 import { coerce, normaliseIsoDateTime, recordJsonSchema } from '../src/index.js';
 
 const parse = (schema: z.ZodType, value: unknown) => schema.safeParse(value);
@@ -19,7 +20,9 @@ describe('coerce.decimal', () => {
     for (const bad of ['', 'abc', '1,5', null, {}, Number.NaN]) expect(parse(coerce.decimal(), bad).success, String(bad)).toBe(false);
   });
   it('is a string with format x-singer.decimal in JSON Schema', () => {
-    expect(recordJsonSchema(z.object({ p: coerce.numberFromString() })).properties).toEqual({ p: { type: 'string', format: 'x-singer.decimal' } });
+    expect(recordJsonSchema(z.object({ p: coerce.numberFromString() })).properties).toEqual({
+      p: { type: 'string', format: 'x-singer.decimal' },
+    });
   });
 });
 
@@ -89,7 +92,9 @@ describe('every lossless spelling a vendor uses', () => {
   });
   it('boolean refuses what is no boolean, naming the spellings it reads', () => {
     for (const bad of ['maybe', 2, '', null, {}, [], 'f']) expect(parse(coerce.boolean(), bad).success, JSON.stringify(bad)).toBe(false);
-    expect(parse(coerce.boolean(), 'maybe').error?.issues[0]?.message).toBe('expected a boolean (true/false, 1/0, "1"/"0", "true"/"false", "Yes"/"No" or "y"/"n"), got "maybe"');
+    expect(parse(coerce.boolean(), 'maybe').error?.issues[0]?.message).toBe(
+      'expected a boolean (true/false, 1/0, "1"/"0", "true"/"false", "Yes"/"No" or "y"/"n"), got "maybe"',
+    );
     expect(recordJsonSchema(z.object({ b: coerce.boolean() })).properties).toEqual({ b: { type: 'boolean' } });
   });
   it('booleanAsInteger keeps an integer column whatever spelling of pass or fail arrives', () => {

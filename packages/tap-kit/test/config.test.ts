@@ -51,9 +51,17 @@ describe('a key that names no setting', () => {
   });
 
   it('is found inside lists of objects too, with its path', () => {
-    expect(() => load({ config: { ...CREDENTIALS, pairs: [{ group_id: 1, test_id: 2 }, { group_id: 3, tset_id: 4 }] } })).toThrow(
-      /unknown setting "pairs\[1\]\.tset_id" in .*config\.json \(did you mean "pairs\[1\]\.test_id"\?\)/,
-    );
+    expect(() =>
+      load({
+        config: {
+          ...CREDENTIALS,
+          pairs: [
+            { group_id: 1, test_id: 2 },
+            { group_id: 3, tset_id: 4 },
+          ],
+        },
+      }),
+    ).toThrow(/unknown setting "pairs\[1\]\.tset_id" in .*config\.json \(did you mean "pairs\[1\]\.test_id"\?\)/);
   });
 
   it('is reported before a missing setting it may explain', () => {
@@ -108,12 +116,31 @@ describe('closestName', () => {
 
 describe('TAP_<NAME>_<KEY> variables take the setting’s type', () => {
   it('numbers, booleans and arrays (as JSON); text stays text', () => {
-    const env = { TAP_EXAMS_API_KEY: '00123', TAP_EXAMS_API_SECRET: 'true', TAP_EXAMS_PAGE_SIZE: '50', TAP_EXAMS_INCLUDE_ARCHIVED: 'yes', TAP_EXAMS_EXAM_IDS: '[1, 2]', TAP_EXAMS_MODE: 'wait' };
-    expect(load({ env })).toEqual({ api_key: '00123', api_secret: 'true', page_size: 50, include_archived: true, exam_ids: [1, 2], mode: 'wait' });
+    const env = {
+      TAP_EXAMS_API_KEY: '00123',
+      TAP_EXAMS_API_SECRET: 'true',
+      TAP_EXAMS_PAGE_SIZE: '50',
+      TAP_EXAMS_INCLUDE_ARCHIVED: 'yes',
+      TAP_EXAMS_EXAM_IDS: '[1, 2]',
+      TAP_EXAMS_MODE: 'wait',
+    };
+    expect(load({ env })).toEqual({
+      api_key: '00123',
+      api_secret: 'true',
+      page_size: 50,
+      include_archived: true,
+      exam_ids: [1, 2],
+      mode: 'wait',
+    });
   });
 
   it('refuses text that is not of the type, naming the variable and never its value', () => {
-    const env = { ...{ TAP_EXAMS_API_KEY: 'k', TAP_EXAMS_API_SECRET: 's' }, TAP_EXAMS_PAGE_SIZE: '5O', TAP_EXAMS_INCLUDE_ARCHIVED: 'maybe', TAP_EXAMS_EXAM_IDS: '1,2' };
+    const env = {
+      ...{ TAP_EXAMS_API_KEY: 'k', TAP_EXAMS_API_SECRET: 's' },
+      TAP_EXAMS_PAGE_SIZE: '5O',
+      TAP_EXAMS_INCLUDE_ARCHIVED: 'maybe',
+      TAP_EXAMS_EXAM_IDS: '1,2',
+    };
     expect(() => load({ env })).toThrow(
       'config: setting "page_size" from TAP_EXAMS_PAGE_SIZE must be an integer; setting "include_archived" from TAP_EXAMS_INCLUDE_ARCHIVED must be true or false; setting "exam_ids" from TAP_EXAMS_EXAM_IDS must be a JSON array.',
     );

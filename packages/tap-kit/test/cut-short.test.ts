@@ -4,8 +4,8 @@ import { byStatus, nextUrlPaging } from '@tapline/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { coerce, defineApi, defineTap, type StreamDefinition } from '../src/index.js';
-import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
-import { jsonFile, lastState, runCli, type CliRun } from './support/run-cli.js';
+import { type FakeApi, fakeApiPerTest } from './support/fake-api.js';
+import { type CliRun, jsonFile, lastState, runCli } from './support/run-cli.js';
 
 const Config = z.object({ base_url: z.string() });
 const api = defineApi({
@@ -40,13 +40,20 @@ function pagesOf(path: string, rows: () => Row[], forbidden: () => number[]) {
   };
 }
 
-const ids = (run: CliRun, stream = 'attempts') => run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record.id);
+const ids = (run: CliRun, stream = 'attempts') =>
+  run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record.id);
 const NOW = () => new Date(Date.UTC(2024, 1, 1));
 
 describe('an incremental listing cut short by a skipped response after some pages', () => {
   it('newest first: keeps the bookmark where it was, with a warning naming the stream, so the next run reads the pages it missed', async () => {
     let forbidden = [2];
-    fake = await fakeApi.start({ 'GET /attempts/': pagesOf('/attempts/', () => rowsOn([9, 8, 7, 6, 5, 4, 3, 2, 1]), () => forbidden) });
+    fake = await fakeApi.start({
+      'GET /attempts/': pagesOf(
+        '/attempts/',
+        () => rowsOn([9, 8, 7, 6, 5, 4, 3, 2, 1]),
+        () => forbidden,
+      ),
+    });
     const config = jsonFile({ base_url: fake.baseUrl });
     const state = { bookmarks: { attempts: { replication_key: 'date', replication_key_value: day(3) } } };
     const tap = tapOf(attempts('desc'));
@@ -66,15 +73,32 @@ describe('an incremental listing cut short by a skipped response after some page
   });
 
   it('unsorted: keeps the bookmark where it was', async () => {
-    fake = await fakeApi.start({ 'GET /attempts/': pagesOf('/attempts/', () => rowsOn([5, 9, 4, 2, 3, 6]), () => [2]) });
+    fake = await fakeApi.start({
+      'GET /attempts/': pagesOf(
+        '/attempts/',
+        () => rowsOn([5, 9, 4, 2, 3, 6]),
+        () => [2],
+      ),
+    });
     const state = { bookmarks: { attempts: { replication_key: 'date', replication_key_value: day(1) } } };
-    const run = await runCli(tapOf(attempts(false)), ['--config', jsonFile({ base_url: fake.baseUrl }), '--state', jsonFile(state)], {}, NOW);
+    const run = await runCli(
+      tapOf(attempts(false)),
+      ['--config', jsonFile({ base_url: fake.baseUrl }), '--state', jsonFile(state)],
+      {},
+      NOW,
+    );
     expect(ids(run)).toEqual([5, 9, 4]);
     expect(lastState(run).bookmarks.attempts.replication_key_value).toBe(day(1));
   });
 
   it('oldest first: the bookmark moves as far as the records read, since every unread one comes after them', async () => {
-    fake = await fakeApi.start({ 'GET /attempts/': pagesOf('/attempts/', () => rowsOn([1, 2, 3, 4, 5, 6, 7]), () => [2]) });
+    fake = await fakeApi.start({
+      'GET /attempts/': pagesOf(
+        '/attempts/',
+        () => rowsOn([1, 2, 3, 4, 5, 6, 7]),
+        () => [2],
+      ),
+    });
     const run = await runCli(tapOf(attempts('asc')), ['--config', jsonFile({ base_url: fake.baseUrl })], {}, NOW);
     expect(ids(run)).toEqual([1, 2, 3]);
     expect(lastState(run).bookmarks.attempts.replication_key_value).toBe(day(3));
@@ -82,7 +106,13 @@ describe('an incremental listing cut short by a skipped response after some page
   });
 
   it('a skip on the very first request skips the resource whole, as before: no warning of a cut-short listing', async () => {
-    fake = await fakeApi.start({ 'GET /attempts/': pagesOf('/attempts/', () => rowsOn([1, 2]), () => [1]) });
+    fake = await fakeApi.start({
+      'GET /attempts/': pagesOf(
+        '/attempts/',
+        () => rowsOn([1, 2]),
+        () => [1],
+      ),
+    });
     const run = await runCli(tapOf(attempts('desc')), ['--config', jsonFile({ base_url: fake.baseUrl })], {}, NOW);
     expect(run.code).toBe(0);
     expect(ids(run)).toEqual([]);
@@ -106,8 +136,16 @@ describe('a shared bookmark (one bookmark for every exam) when one exam’s list
   async function startExams(exam1: number[], exam2: number[]) {
     fake = await fakeApi.start({
       'GET /exams/': () => ({ body: { next: null, results: [{ id: 1 }, { id: 2 }] } }),
-      'GET /exams/1/results/': pagesOf('/exams/1/results/', () => rowsOn(exam1), () => [2]),
-      'GET /exams/2/results/': pagesOf('/exams/2/results/', () => rowsOn(exam2).map((r) => ({ ...r, id: 100 + r.id })), () => []),
+      'GET /exams/1/results/': pagesOf(
+        '/exams/1/results/',
+        () => rowsOn(exam1),
+        () => [2],
+      ),
+      'GET /exams/2/results/': pagesOf(
+        '/exams/2/results/',
+        () => rowsOn(exam2).map((r) => ({ ...r, id: 100 + r.id })),
+        () => [],
+      ),
     });
     return jsonFile({ base_url: fake.baseUrl });
   }
@@ -132,10 +170,22 @@ describe('a shared bookmark (one bookmark for every exam) when one exam’s list
 });
 
 describe('ACTIVATE_VERSION after a listing cut short', () => {
-  const rooms = api.stream({ name: 'rooms', path: '/rooms/', key: ['id'], record: z.object({ id: z.number().int() }), activateVersion: true });
+  const rooms = api.stream({
+    name: 'rooms',
+    path: '/rooms/',
+    key: ['id'],
+    record: z.object({ id: z.number().int() }),
+    activateVersion: true,
+  });
 
   it('is not sent, and a warning says why, so the rows on the pages not read are not deleted downstream', async () => {
-    fake = await fakeApi.start({ 'GET /rooms/': pagesOf('/rooms/', () => rowsOn([1, 2, 3, 4, 5]), () => [2]) });
+    fake = await fakeApi.start({
+      'GET /rooms/': pagesOf(
+        '/rooms/',
+        () => rowsOn([1, 2, 3, 4, 5]),
+        () => [2],
+      ),
+    });
     const run = await runCli(tapOf(rooms), ['--config', jsonFile({ base_url: fake.baseUrl })], {}, NOW);
     expect(run.code, run.stderr).toBe(6);
     expect(ids(run, 'rooms')).toEqual([1, 2, 3]);
@@ -152,10 +202,21 @@ describe('ACTIVATE_VERSION after a listing cut short', () => {
       record: z.object({ id: z.number().int() }),
       activateVersion: true,
       async *fetch(ctx) {
-        for await (const page of ctx.http.paginate({ path: '/rooms/' }, nextUrlPaging(), (body) => (body as { results: unknown[] }).results)) yield page.records;
+        for await (const page of ctx.http.paginate(
+          { path: '/rooms/' },
+          nextUrlPaging(),
+          (body) => (body as { results: unknown[] }).results,
+        ))
+          yield page.records;
       },
     });
-    fake = await fakeApi.start({ 'GET /rooms/': pagesOf('/rooms/', () => rowsOn([1, 2, 3, 4, 5]), () => [2]) });
+    fake = await fakeApi.start({
+      'GET /rooms/': pagesOf(
+        '/rooms/',
+        () => rowsOn([1, 2, 3, 4, 5]),
+        () => [2],
+      ),
+    });
     const run = await runCli(tapOf(fetched), ['--config', jsonFile({ base_url: fake.baseUrl })], {}, NOW);
     expect(ids(run, 'rooms')).toEqual([1, 2, 3]);
     expect(run.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([]);
@@ -182,11 +243,22 @@ describe('ACTIVATE_VERSION after a listing cut short', () => {
 
 describe('a listing that lost records between two pages (its total went down)', () => {
   const counted = (sorted: 'asc' | 'desc') =>
-    api.stream({ name: 'attempts', path: '/attempts/', key: ['id'], record, incremental: { cursor: 'date', sorted }, pagination: nextUrlPaging({ total: 'count' }) });
+    api.stream({
+      name: 'attempts',
+      path: '/attempts/',
+      key: ['id'],
+      record,
+      incremental: { cursor: 'date', sorted },
+      pagination: nextUrlPaging({ total: 'count' }),
+    });
   /** The listing as served: the first request sees `before`, every later one `after` (a record deleted after the first page). */
   function shrinking(before: number[], after: number[]) {
     let requests = 0;
-    return pagesOf('/attempts/', () => rowsOn(requests++ === 0 ? before : after), () => []);
+    return pagesOf(
+      '/attempts/',
+      () => rowsOn(requests++ === 0 ? before : after),
+      () => [],
+    );
   }
 
   it('newest first, stopping past its start: the record that slid onto the first page is read next run, as the bookmark stays', async () => {
@@ -212,7 +284,9 @@ describe('a listing that lost records between two pages (its total went down)', 
     fake = await fakeApi.start({ 'GET /attempts/': shrinking([1, 2, 3, 4, 5, 6], [1, 3, 4, 5, 6]) });
     const run = await runCli(tapOf(counted('asc')), ['--config', jsonFile({ base_url: fake.baseUrl })], {}, NOW);
     expect(ids(run)).toEqual([1, 2, 3, 5, 6]);
-    expect(run.stderr).toContain('the bookmark already moved with each page read (the listing is declared oldest first), so it may have passed that record');
+    expect(run.stderr).toContain(
+      'the bookmark already moved with each page read (the listing is declared oldest first), so it may have passed that record',
+    );
   });
 
   it('records added between pages are only read twice: no warning, and the bookmark moves', async () => {

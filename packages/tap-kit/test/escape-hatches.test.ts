@@ -1,7 +1,7 @@
 // The weaker-to-stronger hooks, config partitions, unsorted streams, the look-back clamp and bad records.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { coerce, createLogger, defineApi, defineTap, RunSummary, sync, TapError, type Logger, type SingerMessage } from '../src/index.js';
+import { coerce, createLogger, defineApi, defineTap, type Logger, RunSummary, type SingerMessage, sync, TapError } from '../src/index.js';
 
 const NOW = () => new Date('2024-06-01T00:00:00Z');
 
@@ -44,7 +44,18 @@ const tap = defineTap({ name: 'tap-rooms', description: 'Rooms.', version: '0.0.
 describe('hooks and policies', () => {
   it('fetch and transform feed the runner; partitions come from config; context fields land in records', async () => {
     const out = capture();
-    await sync({ tap, config: { rooms: [1, 2] }, write: out.write, log: out.log, now: NOW, http: { request: async () => { throw new Error('no HTTP expected'); } } as never });
+    await sync({
+      tap,
+      config: { rooms: [1, 2] },
+      write: out.write,
+      log: out.log,
+      now: NOW,
+      http: {
+        request: async () => {
+          throw new Error('no HTTP expected');
+        },
+      } as never,
+    });
     const records = out.messages.filter((m) => m.type === 'RECORD').map((m) => (m as { record: Record<string, unknown> }).record);
     // Room 2's only booking is older than the 3-month clamp, so it is dropped and the clamp is logged.
     expect(records).toEqual([
@@ -71,12 +82,23 @@ describe('hooks and policies', () => {
       key: ['id'],
       record: z.object({ id: z.number().int(), score: coerce.decimal() }),
       async *fetch() {
-        yield [{ id: 1, score: '1.5' }, { id: 2, score: 'n/a' }, { id: 3, score: 2 }];
+        yield [
+          { id: 1, score: '1.5' },
+          { id: 2, score: 'n/a' },
+          { id: 3, score: 2 },
+        ];
       },
     });
     const out = capture();
     const summary = new RunSummary();
-    await sync({ tap: defineTap({ ...tap, streams: [broken] }), config: { rooms: [] }, write: out.write, log: out.log, http: {} as never, summary });
+    await sync({
+      tap: defineTap({ ...tap, streams: [broken] }),
+      config: { rooms: [] },
+      write: out.write,
+      log: out.log,
+      http: {} as never,
+      summary,
+    });
     const records = out.messages.filter((m) => m.type === 'RECORD') as Array<{ stream: string; record: Record<string, unknown> }>;
     expect(records.filter((m) => m.stream === 'broken').map((m) => m.record.id)).toEqual([1, 3]);
     expect(records.filter((m) => m.stream === '_sdc_rejected_records').map((m) => m.record.reason)).toEqual([
@@ -104,22 +126,38 @@ describe('hooks and policies', () => {
     const out = capture();
     const odd = transformed((raw) => (raw.id === 2 ? (null as unknown as { x: string }).x : raw));
     await sync({ tap: odd, config: { rooms: [] }, write: out.write, log: out.log, http: {} as never });
-    const reject = out.messages.find((m) => m.type === 'RECORD' && m.stream === '_sdc_rejected_records') as { record: Record<string, unknown> };
+    const reject = out.messages.find((m) => m.type === 'RECORD' && m.stream === '_sdc_rejected_records') as {
+      record: Record<string, unknown>;
+    };
     expect(reject.record).toMatchObject({ stream: 'transformed', record_json: '{"id":2}', field: null });
     expect(reject.record.reason).toMatch(/^the stream's transform failed on it: /);
     const stopping = transformed(() => {
       throw new TapError('stream transformed: the vendor sent a shape without a key.', 'system');
     });
-    await expect(sync({ tap: stopping, config: { rooms: [] }, write: () => {}, log: out.log, http: {} as never })).rejects.toThrow('without a key');
+    await expect(sync({ tap: stopping, config: { rooms: [] }, write: () => {}, log: out.log, http: {} as never })).rejects.toThrow(
+      'without a key',
+    );
   });
 
   it('declarations are checked when the tap loads', () => {
     expect(() => api.stream({ name: 'Bad-Name', path: '/x', key: [], record: z.object({}) })).toThrow('snake_case');
-    expect(() => api.stream({ name: 'x', path: '/x', key: ['id' as never], record: z.object({ a: z.string() }) })).toThrow('key field "id"');
+    expect(() => api.stream({ name: 'x', path: '/x', key: ['id' as never], record: z.object({ a: z.string() }) })).toThrow(
+      'key field "id"',
+    );
     expect(() =>
-      api.stream({ name: 'y', path: '/y', key: [], record: z.object({ at: z.string() }), incremental: { cursor: 'at', sorted: true, lookback: '10 minutes' as never } }),
+      api.stream({
+        name: 'y',
+        path: '/y',
+        key: [],
+        record: z.object({ at: z.string() }),
+        incremental: { cursor: 'at', sorted: true, lookback: '10 minutes' as never },
+      }),
     ).toThrow('invalid duration');
-    expect(() => api.stream({ name: 'z', path: '/z', key: [], record: z.object({ _sdc_extra: z.string() }) })).toThrow('"_sdc_extra" is the kit\'s column');
-    expect(() => api.stream({ name: 'w', path: '/w', key: [], record: z.object({ a: z.string() }), consumes: ['a'] })).toThrow('consumes "a", which the record schema declares');
+    expect(() => api.stream({ name: 'z', path: '/z', key: [], record: z.object({ _sdc_extra: z.string() }) })).toThrow(
+      '"_sdc_extra" is the kit\'s column',
+    );
+    expect(() => api.stream({ name: 'w', path: '/w', key: [], record: z.object({ a: z.string() }), consumes: ['a'] })).toThrow(
+      'consumes "a", which the record schema declares',
+    );
   });
 });

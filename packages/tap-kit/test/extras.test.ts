@@ -1,20 +1,23 @@
 // Vendor fields a stream does not declare are kept in _sdc_extra, never dropped, and named once per run.
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineApi, defineTap, silentLogger, sync, type Logger, type SingerMessage } from '../src/index.js';
+import { defineApi, defineTap, type Logger, type SingerMessage, silentLogger, sync } from '../src/index.js';
+import { examRoutes, examRows, type ResultRow, resultRows } from './support/exam-platform.js';
 import { examTap } from './support/exam-tap.js';
-import { examRoutes, examRows, resultRows, type ResultRow } from './support/exam-platform.js';
-import { fakeApiPerTest, type FakeHandler } from './support/fake-api.js';
-import { jsonFile, runCli, type CliRun } from './support/run-cli.js';
+import { type FakeHandler, fakeApiPerTest } from './support/fake-api.js';
+import { type CliRun, jsonFile, runCli } from './support/run-cli.js';
 
 const fakeApi = fakeApiPerTest(afterEach);
 const NOW = () => new Date(Date.UTC(2024, 5, 1));
-const recordsOf = (run: CliRun, stream: string) => run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record);
+const recordsOf = (run: CliRun, stream: string) =>
+  run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record);
 
 /** Results where exam 1's carry a `room` and a `proctor` object the stream does not declare, one an integer beyond 2^53. */
 function withUndeclaredFields(): ResultRow[] {
   return resultRows().map((row) =>
-    row.exam_id === 1 ? ({ ...row, room: 'B12', proctor: { id: 7, name: 'Mo' }, attempt_token: 12345678901234567890n } as unknown as ResultRow) : row,
+    row.exam_id === 1
+      ? ({ ...row, room: 'B12', proctor: { id: 7, name: 'Mo' }, attempt_token: 12345678901234567890n } as unknown as ResultRow)
+      : row,
   );
 }
 
@@ -60,7 +63,13 @@ describe('undeclared vendor fields', () => {
       'INFO stream results: the vendor also sends the undeclared field "proctor"; it is kept in _sdc_extra.',
       'INFO stream results: the vendor also sends the undeclared field "attempt_token"; it is kept in _sdc_extra.',
     ]);
-    const summary = JSON.parse(run.stderr.trimEnd().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+    const summary = JSON.parse(
+      run.stderr
+        .trimEnd()
+        .split('\n')
+        .at(-1)!
+        .replace(/^SUMMARY: /, ''),
+    );
     // Kept, so nothing was left for later: the run is complete, and the fields are named per stream.
     expect(summary.status).toBe('complete');
     expect(summary.streams.results.undeclared_fields).toEqual(['room', 'proctor', 'attempt_token']);
@@ -72,7 +81,12 @@ describe('undeclared vendor fields', () => {
     const catalog = JSON.parse((await runCli(examTap, ['--discover'])).stdout);
     const results = catalog.streams.find((s: { tap_stream_id: string }) => s.tap_stream_id === 'results');
     results.metadata.find((m: { breadcrumb: string[] }) => m.breadcrumb[1] === '_sdc_extra').metadata.selected = false;
-    const run = await runCli(examTap, ['--config', jsonFile({ base_url: fake.baseUrl, api_key: 'k' }), '--catalog', jsonFile(catalog)], {}, NOW);
+    const run = await runCli(
+      examTap,
+      ['--config', jsonFile({ base_url: fake.baseUrl, api_key: 'k' }), '--catalog', jsonFile(catalog)],
+      {},
+      NOW,
+    );
     expect(recordsOf(run, 'results').every((r) => !('_sdc_extra' in r))).toBe(true);
   });
 });
@@ -95,7 +109,13 @@ describe('undeclared fields through a transform', () => {
   it('keep every raw field the transform drops, and what it adds undeclared, but not a field it renamed (consumes)', async () => {
     const messages: SingerMessage[] = [];
     const log: Logger = silentLogger;
-    await sync({ tap: defineTap({ name: 'tap-t', description: 't', version: '0', api, streams: [attempts] }), config: {}, write: (m) => void messages.push(m), log, http: {} as never });
+    await sync({
+      tap: defineTap({ name: 'tap-t', description: 't', version: '0', api, streams: [attempts] }),
+      config: {},
+      write: (m) => void messages.push(m),
+      log,
+      http: {} as never,
+    });
     const record = (messages.find((m) => m.type === 'RECORD') as { record: Record<string, unknown> }).record;
     expect(record).toEqual({
       id: 1,

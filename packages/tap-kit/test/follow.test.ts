@@ -3,7 +3,7 @@ import { nextUrlPaging } from '@tapline/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { coerce, defineApi, defineTap } from '../src/index.js';
-import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
+import { type FakeApi, fakeApiPerTest } from './support/fake-api.js';
 import { jsonFile, runCli } from './support/run-cli.js';
 
 const api = defineApi({
@@ -40,7 +40,12 @@ async function start(gradesUrl: (base: string, course: number) => string | null)
     'GET /api/courses/algebra-1/grades/': ({ query }) =>
       query.page === '2'
         ? { body: { next: null, results: [{ id: 11, graded_at: '2024-01-02T00:00:00Z' }] } }
-        : { body: { next: `${base}/api/courses/algebra-1/grades/?term=final&page=2`, results: [{ id: 10, graded_at: '2024-01-01T00:00:00Z' }] } },
+        : {
+            body: {
+              next: `${base}/api/courses/algebra-1/grades/?term=final&page=2`,
+              results: [{ id: 10, graded_at: '2024-01-01T00:00:00Z' }],
+            },
+          },
     'GET /api/courses/biology-2/grades/': () => ({ body: { next: null, results: [{ id: 20, graded_at: '2024-02-01T00:00:00Z' }] } }),
   });
   base = fake.baseUrl;
@@ -55,7 +60,11 @@ describe('a child that follows its parent record’s URL', () => {
     expect(run.stderr).not.toContain('CRITICAL');
     expect(run.code).toBe(0);
     const grades = run.messages.filter((m) => m.type === 'RECORD' && m.stream === 'grades').map((m) => m.record);
-    expect(grades.map((g) => [g.id, g.course_id])).toEqual([[10, 1], [11, 1], [20, 2]]);
+    expect(grades.map((g) => [g.id, g.course_id])).toEqual([
+      [10, 1],
+      [11, 1],
+      [20, 2],
+    ]);
     const first = fake!.requests.find((r) => r.path === '/api/courses/algebra-1/grades/')!;
     expect(first.query).toEqual({ term: 'final', ordering: 'date' });
     expect(first.headers['x-api-key']).toBe('k-123456');
@@ -83,13 +92,20 @@ describe('a child that follows its parent record’s URL', () => {
     const config = await start(() => 'https://elsewhere.example/api/courses/algebra-1/grades/');
     const run = await runCli(tap, ['--config', config]);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/CRITICAL stream grades: the courses record's grades_url points to elsewhere\.example, not to the configured host 127\.0\.0\.1/);
+    expect(run.stderr).toMatch(
+      /CRITICAL stream grades: the courses record's grades_url points to elsewhere\.example, not to the configured host 127\.0\.0\.1/,
+    );
     expect(fake!.requests.map((r) => r.path)).toEqual(['/api/courses/']);
   });
 
   it('is checked when the tap loads: the followed field must be in the parent’s schema', () => {
     expect(() =>
-      api.stream({ name: 'bad', parent: courses.each(() => ({}), { follow: 'nope' as 'grades_url' }), key: ['id'], record: z.object({ id: z.number() }) }),
+      api.stream({
+        name: 'bad',
+        parent: courses.each(() => ({}), { follow: 'nope' as 'grades_url' }),
+        key: ['id'],
+        record: z.object({ id: z.number() }),
+      }),
     ).toThrow(/follows "nope", which is not in the record schema of "courses"/);
     expect(() =>
       api.stream({

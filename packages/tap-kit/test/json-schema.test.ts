@@ -13,12 +13,32 @@ function propertyOf(field: z.ZodType): Record<string, unknown> {
 
 describe('recordJsonSchema: nullable values are a type list', () => {
   it.each<[string, z.ZodType, Record<string, unknown>]>([
-    ['a nullable integer with a description', coerce.emptyAsNull(coerce.integer()).describe('null when ranks are off'), { type: ['integer', 'null'], ...SAFE, description: 'null when ranks are off' }],
-    ['a nullable number (seconds)', coerce.emptyAsNull(coerce.secondsFromDuration()).describe('in seconds'), { type: ['number', 'null'], minimum: 0, description: 'in seconds' }],
-    ['a nullable exact decimal', coerce.emptyAsNull(coerce.decimal()).describe('Exact'), { type: ['string', 'null'], format: 'x-singer.decimal', description: 'Exact' }],
-    ['a nullable timestamp, described after .nullable()', coerce.isoFromUnixSeconds().nullable().describe('null while in progress'), { type: ['string', 'null'], format: 'date-time', description: 'null while in progress' }],
+    [
+      'a nullable integer with a description',
+      coerce.emptyAsNull(coerce.integer()).describe('null when ranks are off'),
+      { type: ['integer', 'null'], ...SAFE, description: 'null when ranks are off' },
+    ],
+    [
+      'a nullable number (seconds)',
+      coerce.emptyAsNull(coerce.secondsFromDuration()).describe('in seconds'),
+      { type: ['number', 'null'], minimum: 0, description: 'in seconds' },
+    ],
+    [
+      'a nullable exact decimal',
+      coerce.emptyAsNull(coerce.decimal()).describe('Exact'),
+      { type: ['string', 'null'], format: 'x-singer.decimal', description: 'Exact' },
+    ],
+    [
+      'a nullable timestamp, described after .nullable()',
+      coerce.isoFromUnixSeconds().nullable().describe('null while in progress'),
+      { type: ['string', 'null'], format: 'date-time', description: 'null while in progress' },
+    ],
     ['a nullable boolean', z.boolean().nullable(), { type: ['boolean', 'null'] }],
-    ['a nullable enum (null joins the allowed values)', z.enum(['stop', 'wait']).nullable(), { type: ['string', 'null'], enum: ['stop', 'wait', null] }],
+    [
+      'a nullable enum (null joins the allowed values)',
+      z.enum(['stop', 'wait']).nullable(),
+      { type: ['string', 'null'], enum: ['stop', 'wait', null] },
+    ],
     ['a nullable literal', z.literal('x').nullable(), { type: ['string', 'null'], enum: ['x', null] }],
   ])('%s', (_name, field, expected) => {
     expect(propertyOf(field)).toEqual(expected);
@@ -51,7 +71,10 @@ describe('recordJsonSchema: anyOf only where nothing else expresses the type', (
   });
 
   it('a union whose members differ in format keeps anyOf, beside a type listing every member type', () => {
-    const field = z.union([z.string().meta({ format: 'date-time' }), z.number().int()]).nullable().describe('when, or a count');
+    const field = z
+      .union([z.string().meta({ format: 'date-time' }), z.number().int()])
+      .nullable()
+      .describe('when, or a count');
     expect(propertyOf(field)).toEqual({
       type: ['string', 'integer', 'null'],
       anyOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', ...SAFE }, { type: 'null' }],
@@ -65,7 +88,10 @@ describe('recordJsonSchema: anyOf only where nothing else expresses the type', (
   });
 
   it('an untyped value (z.unknown()) lists every JSON type, so targets store it as JSON rather than drop it', () => {
-    expect(propertyOf(z.unknown().describe('as sent'))).toEqual({ type: ['object', 'array', 'string', 'number', 'boolean', 'null'], description: 'as sent' });
+    expect(propertyOf(z.unknown().describe('as sent'))).toEqual({
+      type: ['object', 'array', 'string', 'number', 'boolean', 'null'],
+      description: 'as sent',
+    });
   });
 });
 

@@ -3,7 +3,7 @@ import { nextUrlPaging } from '@tapline/http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { coerce, defineApi, defineTap } from '../src/index.js';
-import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
+import { type FakeApi, fakeApiPerTest } from './support/fake-api.js';
 import { jsonFile, lastState, runCli } from './support/run-cli.js';
 
 const api = defineApi({
@@ -20,7 +20,8 @@ const attempts = (sorted: 'desc' | false) =>
     record: z.object({ id: z.number().int(), date: coerce.isoDateTime() }),
     incremental: { cursor: 'date', sorted, lookback: '1h' },
   });
-const tapOf = (sorted: 'desc' | false) => defineTap({ name: 'tap-attempts', description: 'Attempts.', version: '0.0.1', api, streams: [attempts(sorted)] });
+const tapOf = (sorted: 'desc' | false) =>
+  defineTap({ name: 'tap-attempts', description: 'Attempts.', version: '0.0.1', api, streams: [attempts(sorted)] });
 
 const fakeApi = fakeApiPerTest(afterEach);
 let fake: FakeApi | undefined;

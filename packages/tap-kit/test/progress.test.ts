@@ -2,8 +2,8 @@
 // stepped aside for every log line.
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { defineApi, defineTap, runTapCli } from '../src/index.js';
 import { jsonFile } from './support/run-cli.js';
 
@@ -49,7 +49,11 @@ describe('the live progress line', () => {
     // stdout is Singer messages only: one JSON object per line, no carriage return or escape code.
     expect(tty.stdout).not.toMatch(/[\r\x1b]/);
     for (const line of tty.stdout.trimEnd().split('\n')) expect(JSON.parse(line)).toHaveProperty('type');
-    const records = tty.stdout.trimEnd().split('\n').map((line) => JSON.parse(line)).filter((m) => m.type === 'RECORD');
+    const records = tty.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((m) => m.type === 'RECORD');
     expect(records.map((m) => m.record.id)).toEqual([1, 2, 3, 4]);
   });
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineApi, defineTap, fullRefreshState } from '../src/index.js';
-import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
+import { type FakeApi, fakeApiPerTest } from './support/fake-api.js';
 import { jsonFile, lastState, runCli } from './support/run-cli.js';
 
 const HOUR = 3_600_000;
@@ -17,13 +17,22 @@ const api = defineApi({
 const record = z.object({ id: z.number().int() });
 const groups = api.stream({ name: 'groups', path: '/groups', key: ['id'], record, pagination: null });
 const links = api.stream({ name: 'links', path: '/links', key: ['id'], record, pagination: null });
-const tap = defineTap({ name: 'tap-hourly', description: 'Two streams on an hourly budget.', version: '0.0.1', api, streams: [groups, links] });
+const tap = defineTap({
+  name: 'tap-hourly',
+  description: 'Two streams on an hourly budget.',
+  version: '0.0.1',
+  api,
+  streams: [groups, links],
+});
 
 const fakeApi = fakeApiPerTest(afterEach);
 let fake: FakeApi | undefined;
 
 async function start() {
-  fake = await fakeApi.start({ 'GET /groups': () => ({ body: { data: [{ id: 1 }] } }), 'GET /links': () => ({ body: { data: [{ id: 2 }] } }) });
+  fake = await fakeApi.start({
+    'GET /groups': () => ({ body: { data: [{ id: 1 }] } }),
+    'GET /links': () => ({ body: { data: [{ id: 2 }] } }),
+  });
   return jsonFile({ base_url: fake.baseUrl });
 }
 
@@ -68,7 +77,12 @@ describe('the rate budget across runs', () => {
     expect(kept.every((t) => t > now - HOUR)).toBe(true);
     // More times than the limit (a hand-edited state, a lowered limit): the newest `limit` stay, and no request goes out.
     const crowded = [5, 4, 3, 2, 1].map((minutes) => now - minutes * 60_000);
-    const blocked = await runCli(tap, ['--config', config, '--state', jsonFile({ bookmarks: {}, rate_budget: { request_times: crowded } })]);
+    const blocked = await runCli(tap, [
+      '--config',
+      config,
+      '--state',
+      jsonFile({ bookmarks: {}, rate_budget: { request_times: crowded } }),
+    ]);
     expect(blocked.code).toBe(6);
     expect(lastState(blocked).rate_budget.request_times).toEqual(crowded.slice(-3));
     expect(fake!.requests).toHaveLength(2);
@@ -99,11 +113,19 @@ const pairs = pairsApi.stream({
   incremental: { cursor: 'at', sorted: true, partitioned: true },
   pagination: null,
 });
-const pairsTap = defineTap({ name: 'tap-pairs', description: 'Configured pairs on an hourly budget.', version: '0.0.1', api: pairsApi, streams: [pairs] });
+const pairsTap = defineTap({
+  name: 'tap-pairs',
+  description: 'Configured pairs on an hourly budget.',
+  version: '0.0.1',
+  api: pairsApi,
+  streams: [pairs],
+});
 
 describe('partitions under a rate budget', () => {
   it('a run that stops on the budget is resumed at the partition it stopped in, so every partition is read in turn', async () => {
-    const routes = Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`GET /pairs/${n}`, () => ({ body: { data: [{ id: n, at: '2024-01-01T00:00:00Z' }] } })]));
+    const routes = Object.fromEntries(
+      [1, 2, 3, 4, 5].map((n) => [`GET /pairs/${n}`, () => ({ body: { data: [{ id: n, at: '2024-01-01T00:00:00Z' }] } })]),
+    );
     fake = await fakeApi.start(routes);
     const config = jsonFile({ base_url: fake.baseUrl, pairs: [1, 2, 3, 4, 5] });
     const anHourLater = (run: Parameters<typeof lastState>[0]) => jsonFile({ ...lastState(run), rate_budget: undefined });
@@ -117,7 +139,9 @@ describe('partitions under a rate budget', () => {
     expect(third.code).toBe(6);
     // 1 2 3 | 4 5, then round to 1 | 2 3 4: each run starts where the last one stopped.
     expect(fake!.requests.map((r) => Number(r.path.split('/').pop()))).toEqual([1, 2, 3, 4, 5, 1, 2, 3, 4]);
-    expect(lastState(third).bookmarks.pair_results.partitions.map((p: { context: unknown }) => p.context)).toEqual([1, 2, 3, 4, 5].map((pair) => ({ pair })));
+    expect(lastState(third).bookmarks.pair_results.partitions.map((p: { context: unknown }) => p.context)).toEqual(
+      [1, 2, 3, 4, 5].map((pair) => ({ pair })),
+    );
   });
 
   it('a run that goes all the way round leaves no resume point behind', async () => {
@@ -131,7 +155,9 @@ describe('partitions under a rate budget', () => {
 
 describe('a full refresh', () => {
   it('forgets the bookmarks, never the requests already spent: it reads from the start within what is left of the hour', async () => {
-    const routes = Object.fromEntries([1, 2].map((n) => [`GET /pairs/${n}`, () => ({ body: { data: [{ id: n, at: '2024-01-01T00:00:00Z' }] } })]));
+    const routes = Object.fromEntries(
+      [1, 2].map((n) => [`GET /pairs/${n}`, () => ({ body: { data: [{ id: n, at: '2024-01-01T00:00:00Z' }] } })]),
+    );
     fake = await fakeApi.start(routes);
     const config = jsonFile({ base_url: fake.baseUrl, pairs: [1, 2] });
     const first = await runCli(pairsTap, ['--config', config]);

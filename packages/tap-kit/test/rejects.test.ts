@@ -1,14 +1,15 @@
 // A record that cannot be read never stalls its stream: it is set aside whole in _sdc_rejected_records,
 // the bookmark moves past it, and the run is partial (exit 6, SUMMARY says so). Over real HTTP.
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { coerce, defineApi, defineTap, silentLogger, sync, type Logger, type SingerMessage } from '../src/index.js';
 import { writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { coerce, defineApi, defineTap, type Logger, type SingerMessage, silentLogger, sync } from '../src/index.js';
+import { examRoutes, examRows, type ResultRow, resultRows, T0 } from './support/exam-platform.js';
 import { api, exams, examTap, results } from './support/exam-tap.js';
-import { examRoutes, examRows, resultRows, T0, type ResultRow } from './support/exam-platform.js';
 import { fakeApiPerTest } from './support/fake-api.js';
-import { jsonFile, lastState, runCli, type CliRun } from './support/run-cli.js';
+import { type CliRun, jsonFile, lastState, runCli } from './support/run-cli.js';
 
 const fakeApi = fakeApiPerTest(afterEach);
 const NOW = () => new Date(Date.UTC(2024, 5, 1));
@@ -18,10 +19,19 @@ async function start(data: { exams: ReturnType<typeof examRows>; results: Result
   return { fake, config: jsonFile({ base_url: fake.baseUrl, api_key: 'sekret-key-123' }) };
 }
 
-const recordsOf = (run: CliRun, stream: string) => run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record);
-const summaryOf = (run: CliRun) => JSON.parse(run.stderr.trim().split('\n').at(-1)!.replace(/^SUMMARY: /, ''));
+const recordsOf = (run: CliRun, stream: string) =>
+  run.messages.filter((m) => m.type === 'RECORD' && m.stream === stream).map((m) => m.record);
+const summaryOf = (run: CliRun) =>
+  JSON.parse(
+    run.stderr
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .replace(/^SUMMARY: /, ''),
+  );
 const bookmarkOf = (run: CliRun, examId: number) =>
-  lastState(run).bookmarks.results.partitions.find((p: { context: { exam_id: number } }) => p.context.exam_id === examId)?.replication_key_value;
+  lastState(run).bookmarks.results.partitions.find((p: { context: { exam_id: number } }) => p.context.exam_id === examId)
+    ?.replication_key_value;
 
 /** Exam 1's results, with the second of the three that share T0+20 carrying a `passed` no one can read. */
 function withUnreadableResult() {
@@ -60,7 +70,9 @@ describe('a record that cannot be read, in the middle of an incremental stream',
     expect(schemaAt).toBeLessThan(rejectAt);
     expect(run.messages[schemaAt]!.key_properties).toEqual(['reject_id']);
     expect(bookmarkOf(run, 1)).toBe(new Date((T0 + 30) * 1000).toISOString().replace('.000Z', 'Z'));
-    expect(run.stderr).toMatch(/WARN stream results \(partition \{"exam_id":1\}\): a record could not be read \(field "passed": .*\); it is kept in _sdc_rejected_records \(reject_id [0-9a-f]{12}…\) and the stream goes on\./);
+    expect(run.stderr).toMatch(
+      /WARN stream results \(partition \{"exam_id":1\}\): a record could not be read \(field "passed": .*\); it is kept in _sdc_rejected_records \(reject_id [0-9a-f]{12}…\) and the stream goes on\./,
+    );
     expect(summaryOf(run)).toMatchObject({ status: 'partial', streams: { results: { records: 6, rejected: 1 } } });
 
     // The next run starts past it: it is not read again, nothing is set aside, and the run is complete.
@@ -81,7 +93,9 @@ describe('a record that cannot be read, in the middle of an incremental stream',
 
     // The API answers "strictly after", so the kit asks from a second before the bookmark: the record comes again.
     const next = await runCli(examTap, ['--config', config, '--state', jsonFile(lastState(run))], {}, NOW);
-    expect(recordsOf(next, '_sdc_rejected_records').map((r) => r.reject_id)).toEqual(recordsOf(run, '_sdc_rejected_records').map((r) => r.reject_id));
+    expect(recordsOf(next, '_sdc_rejected_records').map((r) => r.reject_id)).toEqual(
+      recordsOf(run, '_sdc_rejected_records').map((r) => r.reject_id),
+    );
     expect(bookmarkOf(next, 1)).toBe(bookmarkOf(run, 1));
   });
 });
@@ -98,7 +112,9 @@ describe('a record of a full-table parent that cannot be read', () => {
     expect(recordsOf(run, '_sdc_rejected_records')).toMatchObject([{ stream: 'exams', partition: null, field: 'title' }]);
     expect(run.messages.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([]);
     expect(run.stderr).toContain('; its results were not read, and keep their bookmarks and rows.');
-    expect(run.stderr).toMatch(/WARN stream exams: a record could not be read and was set aside in _sdc_rejected_records, so the row it would update is not in this listing; ACTIVATE_VERSION is not sent this run/);
+    expect(run.stderr).toMatch(
+      /WARN stream exams: a record could not be read and was set aside in _sdc_rejected_records, so the row it would update is not in this listing; ACTIVATE_VERSION is not sent this run/,
+    );
     // Exam 2's results were never read, so it has no bookmark to move.
     expect(bookmarkOf(run, 2)).toBeUndefined();
   });
@@ -109,7 +125,15 @@ describe('the rejects stream in the catalog', () => {
     const catalog = JSON.parse((await runCli(examTap, ['--discover'])).stdout);
     const entry = catalog.streams.find((s: { tap_stream_id: string }) => s.tap_stream_id === '_sdc_rejected_records');
     expect(entry).toMatchObject({ key_properties: ['reject_id'], replication_method: 'FULL_TABLE' });
-    expect(Object.keys(entry.schema.properties)).toEqual(['reject_id', 'stream', 'partition', 'record_json', 'reason', 'field', 'rejected_at']);
+    expect(Object.keys(entry.schema.properties)).toEqual([
+      'reject_id',
+      'stream',
+      'partition',
+      'record_json',
+      'reason',
+      'field',
+      'rejected_at',
+    ]);
     expect(entry.metadata[0].metadata).toMatchObject({ selected: true, 'selected-by-default': true });
   });
 
@@ -126,7 +150,8 @@ describe('the rejects stream in the catalog', () => {
     const { data, bad } = withUnreadableResult();
     const { config } = await start(data);
     const catalog = JSON.parse((await runCli(examTap, ['--discover'])).stdout);
-    catalog.streams.find((s: { tap_stream_id: string }) => s.tap_stream_id === '_sdc_rejected_records').metadata[0].metadata.selected = false;
+    catalog.streams.find((s: { tap_stream_id: string }) => s.tap_stream_id === '_sdc_rejected_records').metadata[0].metadata.selected =
+      false;
     const run = await runCli(examTap, ['--config', config, '--catalog', jsonFile(catalog)], {}, NOW);
     expect(run.code).toBe(6);
     expect(run.messages.filter((m) => m.stream === '_sdc_rejected_records')).toEqual([]);
@@ -140,7 +165,12 @@ describe('a record set aside while it is still pending', () => {
     const attempts = local.stream({
       name: 'attempts',
       key: ['id'],
-      record: z.object({ id: z.number().int(), at: coerce.isoDateTime(), state: z.enum(['Running', 'Completed']), score: coerce.decimal() }),
+      record: z.object({
+        id: z.number().int(),
+        at: coerce.isoDateTime(),
+        state: z.enum(['Running', 'Completed']),
+        score: coerce.decimal(),
+      }),
       incremental: { cursor: 'at', sorted: false, pending: (attempt) => attempt.state === 'Running' },
       async *fetch() {
         yield [
@@ -152,7 +182,14 @@ describe('a record set aside while it is still pending', () => {
     });
     const messages: SingerMessage[] = [];
     const log: Logger = silentLogger;
-    const state = await sync({ tap: defineTap({ name: 'tap-a', description: 'a', version: '0', api: local, streams: [attempts] }), config: {}, write: (m) => void messages.push(m), log, http: {} as never, now: NOW });
+    const state = await sync({
+      tap: defineTap({ name: 'tap-a', description: 'a', version: '0', api: local, streams: [attempts] }),
+      config: {},
+      write: (m) => void messages.push(m),
+      log,
+      http: {} as never,
+      now: NOW,
+    });
     expect(messages.filter((m) => m.type === 'RECORD' && m.stream === '_sdc_rejected_records')).toHaveLength(1);
     expect(state.bookmarks).toEqual({ attempts: { replication_key: 'at', replication_key_value: '2024-05-02T00:00:00Z' } });
   });
@@ -165,7 +202,12 @@ describe('replay-rejects', () => {
     const run = await runCli(examTap, ['--config', config], {}, NOW);
     // The rows as exported from the table, one JSON object a line.
     const rows = jsonFile(null).replace(/\.json$/, '.jsonl');
-    writeFileSync(rows, `${recordsOf(run, '_sdc_rejected_records').map((row) => JSON.stringify(row)).join('\n')}\n`);
+    writeFileSync(
+      rows,
+      `${recordsOf(run, '_sdc_rejected_records')
+        .map((row) => JSON.stringify(row))
+        .join('\n')}\n`,
+    );
 
     // The same tap still cannot read it: the command names it and fails.
     const still = await runCli(examTap, ['replay-rejects', '--config', config, '--file', rows], {}, NOW);
@@ -173,7 +215,11 @@ describe('replay-rejects', () => {
     expect(still.stderr).toContain('1 of 1 records still cannot be read: line 1 (results): field "passed"');
 
     // A version whose declaration reads it writes it, under its stream, with no STATE.
-    const fixedResults = api.stream({ ...results, record: results.record.extend({ passed: coerce.text() }), incremental: results.incremental as never });
+    const fixedResults = api.stream({
+      ...results,
+      record: results.record.extend({ passed: coerce.text() }),
+      incremental: results.incremental as never,
+    });
     const fixed = defineTap({ ...examTap, streams: [exams, fixedResults] });
     const replay = await runCli(fixed, ['replay-rejects', '--config', config, '--file', rows], {}, NOW);
     expect(replay.code, replay.stderr).toBe(0);

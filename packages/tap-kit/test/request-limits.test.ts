@@ -79,7 +79,10 @@ describe('request_timeout', () => {
   });
 
   it('refuses a value that is not a positive number of seconds, naming the setting', async () => {
-    const run = await runCli(tap, ['--config', jsonFile({ base_url: 'http://127.0.0.1:9', api_key: 'k', request_timeout: 0, max_response_mb: 'lots' })]);
+    const run = await runCli(tap, [
+      '--config',
+      jsonFile({ base_url: 'http://127.0.0.1:9', api_key: 'k', request_timeout: 0, max_response_mb: 'lots' }),
+    ]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/CRITICAL Invalid config: "request_timeout" .*; "max_response_mb" is invalid: expected a number of MB\./);
   });

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineApi, defineTap } from '../src/index.js';
-import { fakeApiPerTest, type FakeApi } from './support/fake-api.js';
+import { type FakeApi, fakeApiPerTest } from './support/fake-api.js';
 import { jsonFile, lastState, runCli } from './support/run-cli.js';
 
 const api = defineApi({
@@ -93,30 +93,61 @@ describe('a --state file in a shape the tap cannot use', () => {
     ['an array', [saved], 'it holds an array, not a state object'],
     ['a string', 'bookmarks', 'it holds a string, not a state object'],
     ['a number', 42, 'it holds a number, not a state object'],
-    ['a stream bookmark that is not an object', { bookmarks: { events: 'garbage' } }, 'the bookmark of stream "events" is a string, not an object'],
-    ['partitions that are not a list', { bookmarks: { events: { partitions: {} } } }, '"partitions" of stream "events" is an object, not an array'],
-    ['a partition without its context', { bookmarks: { events: { partitions: [{ replication_key_value: 1 }] } } }, 'partition 1 of stream "events" has no "context" object'],
+    [
+      'a stream bookmark that is not an object',
+      { bookmarks: { events: 'garbage' } },
+      'the bookmark of stream "events" is a string, not an object',
+    ],
+    [
+      'partitions that are not a list',
+      { bookmarks: { events: { partitions: {} } } },
+      '"partitions" of stream "events" is an object, not an array',
+    ],
+    [
+      'a partition without its context',
+      { bookmarks: { events: { partitions: [{ replication_key_value: 1 }] } } },
+      'partition 1 of stream "events" has no "context" object',
+    ],
     ['a STATE message whose value is an array', { type: 'STATE', value: [1] }, 'its STATE message holds an array, not a state object'],
     ['a STATE message without a value', { type: 'STATE' }, 'its STATE message has no "value"'],
     ['another Singer message', { type: 'RECORD', stream: 'events', record: {} }, 'it holds a RECORD message, not a state'],
-    ['an object with none of the keys of a state', { value: saved }, 'it has none of the keys of a tap state ("bookmarks", "currently_syncing", "rate_budget"), only "value"'],
-    ['a rate budget in another shape', { bookmarks: {}, rate_budget: { request_times: 'lots' } }, '"rate_budget" is not an object with a "request_times" array of epoch milliseconds'],
-    ['a rate budget with an entry that is not a time', { bookmarks: {}, rate_budget: { request_times: [1, 'soon'] } }, '"rate_budget" is not an object with a "request_times" array of epoch milliseconds'],
-    ['currently_syncing that is not a stream name', { bookmarks: {}, currently_syncing: 5 }, '"currently_syncing" is a number, not a stream name or null'],
+    [
+      'an object with none of the keys of a state',
+      { value: saved },
+      'it has none of the keys of a tap state ("bookmarks", "currently_syncing", "rate_budget"), only "value"',
+    ],
+    [
+      'a rate budget in another shape',
+      { bookmarks: {}, rate_budget: { request_times: 'lots' } },
+      '"rate_budget" is not an object with a "request_times" array of epoch milliseconds',
+    ],
+    [
+      'a rate budget with an entry that is not a time',
+      { bookmarks: {}, rate_budget: { request_times: [1, 'soon'] } },
+      '"rate_budget" is not an object with a "request_times" array of epoch milliseconds',
+    ],
+    [
+      'currently_syncing that is not a stream name',
+      { bookmarks: {}, currently_syncing: 5 },
+      '"currently_syncing" is a number, not a stream name or null',
+    ],
   ];
-  it.each(refused)('is refused before any request when it holds %s: exit 3, one sentence naming the file', async (_name, content, problem) => {
-    const config = await start();
-    const file = jsonFile(content);
-    const run = await runCli(tap, ['--config', config, '--state', file]);
-    expect(run.code).toBe(3);
-    expect(fake.requests).toEqual([]);
-    expect(run.messages).toEqual([]);
-    const lines = run.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toBe(
-      `CRITICAL The state file ${file} is not a state this tap can use: ${problem}; pass the value of the last STATE message the tap wrote ({"bookmarks": {...}, ...}), or no --state to start from scratch.`,
-    );
-  });
+  it.each(refused)(
+    'is refused before any request when it holds %s: exit 3, one sentence naming the file',
+    async (_name, content, problem) => {
+      const config = await start();
+      const file = jsonFile(content);
+      const run = await runCli(tap, ['--config', config, '--state', file]);
+      expect(run.code).toBe(3);
+      expect(fake.requests).toEqual([]);
+      expect(run.messages).toEqual([]);
+      const lines = run.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toBe(
+        `CRITICAL The state file ${file} is not a state this tap can use: ${problem}; pass the value of the last STATE message the tap wrote ({"bookmarks": {...}, ...}), or no --state to start from scratch.`,
+      );
+    },
+  );
 
   it('is refused when it nests far deeper than a state does, instead of overflowing the stack', async () => {
     const config = await start();

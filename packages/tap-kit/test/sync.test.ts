@@ -3,9 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { examTap } from './support/exam-tap.js';
 import { examRoutes, examRows, resultRows, T0 } from './support/exam-platform.js';
-import { startFakeApi, type FakeApi } from './support/fake-api.js';
+import { examTap } from './support/exam-tap.js';
+import { type FakeApi, startFakeApi } from './support/fake-api.js';
 import { runCli } from './support/run-cli.js';
 
 let api: FakeApi | undefined;
@@ -58,8 +58,16 @@ describe('a full sync', () => {
         bookmarks: {
           results: {
             partitions: [
-              { context: { exam_id: 1 }, replication_key: 'finished_at', replication_key_value: new Date((T0 + 30) * 1000).toISOString().replace('.000Z', 'Z') },
-              { context: { exam_id: 2 }, replication_key: 'finished_at', replication_key_value: new Date((T0 + 15) * 1000).toISOString().replace('.000Z', 'Z') },
+              {
+                context: { exam_id: 1 },
+                replication_key: 'finished_at',
+                replication_key_value: new Date((T0 + 30) * 1000).toISOString().replace('.000Z', 'Z'),
+              },
+              {
+                context: { exam_id: 2 },
+                replication_key: 'finished_at',
+                replication_key_value: new Date((T0 + 15) * 1000).toISOString().replace('.000Z', 'Z'),
+              },
             ],
           },
         },
@@ -69,7 +77,8 @@ describe('a full sync', () => {
   });
 });
 
-const resultIds = (messages: Array<Record<string, any>>) => messages.filter((m) => m.type === 'RECORD' && m.stream === 'results').map((m) => m.record.result_id);
+const resultIds = (messages: Array<Record<string, any>>) =>
+  messages.filter((m) => m.type === 'RECORD' && m.stream === 'results').map((m) => m.record.result_id);
 const lastState = (messages: Array<Record<string, any>>) => messages.filter((m) => m.type === 'STATE').at(-1)!.value;
 
 describe('incremental runs', () => {
@@ -114,7 +123,14 @@ describe('incremental runs', () => {
 
   it('never bookmarks past the sync start (signpost), even for records from the future', async () => {
     const data = { exams: examRows(), results: resultRows() };
-    data.results.push({ result_id: 300, exam_id: 2, email: null, finished_at: Date.UTC(2030, 0, 1) / 1000, duration: '0:00:01', passed: 'Yes' });
+    data.results.push({
+      result_id: 300,
+      exam_id: 2,
+      email: null,
+      finished_at: Date.UTC(2030, 0, 1) / 1000,
+      duration: '0:00:01',
+      passed: 'Yes',
+    });
     const { config } = await start(data);
     const run = await runCli(examTap, ['--config', config], {}, NOW);
     expect(resultIds(run.messages)).toContain(300);
@@ -133,10 +149,14 @@ describe('incremental runs', () => {
 
 describe('ACTIVATE_VERSION only after a whole listing', () => {
   const activations = (messages: Array<Record<string, any>>) => messages.filter((m) => m.type === 'ACTIVATE_VERSION');
-  const examIds = (messages: Array<Record<string, any>>) => messages.filter((m) => m.type === 'RECORD' && m.stream === 'exams').map((m) => m.record.id);
+  const examIds = (messages: Array<Record<string, any>>) =>
+    messages.filter((m) => m.type === 'RECORD' && m.stream === 'exams').map((m) => m.record.id);
 
   it('is not sent when exams are deleted between two pages, which shifts a live exam out of the run; a warning says why', async () => {
-    const data = { exams: [...examRows(), { id: 4, title: 'Drama', pass_mark: null }, { id: 5, title: 'Economics', pass_mark: null }], results: resultRows() };
+    const data = {
+      exams: [...examRows(), { id: 4, title: 'Drama', pass_mark: null }, { id: 5, title: 'Economics', pass_mark: null }],
+      results: resultRows(),
+    };
     const routes = examRoutes(data);
     const results = routes['GET /exams/1/results']!;
     // While exam 1's results are read (after the first exams page), exams 1 and 2 are deleted upstream.
@@ -152,7 +172,9 @@ describe('ACTIVATE_VERSION only after a whole listing', () => {
     expect(run.code, run.stderr).toBe(6);
     expect(examIds(run.messages)).toEqual([1, 2, 4, 5]); // exam 3 slid onto the page already read
     expect(activations(run.messages)).toEqual([]);
-    expect(run.stderr).toMatch(/WARN stream exams: the record at a page edge had moved .*; ACTIVATE_VERSION is not sent this run, so nothing is removed downstream/);
+    expect(run.stderr).toMatch(
+      /WARN stream exams: the record at a page edge had moved .*; ACTIVATE_VERSION is not sent this run, so nothing is removed downstream/,
+    );
     // The next run reads the listing whole, and sends it.
     const next = await runCli(examTap, ['--config', config], {}, NOW);
     expect(examIds(next.messages)).toEqual([3, 4, 5]);

@@ -14,7 +14,9 @@ export const duckdbConfigSchema = baseConfigSchema.extend({
     .string()
     .min(1)
     .optional()
-    .describe(`The DuckDB database file, created with its folder when missing (default ${DEFAULT_PATH}); ":memory:" for a throw-away database`),
+    .describe(
+      `The DuckDB database file, created with its folder when missing (default ${DEFAULT_PATH}); ":memory:" for a throw-away database`,
+    ),
   filepath: z.string().min(1).optional().describe('Alias of path (the jwills/target-duckdb spelling)'),
   memory_limit: z
     .string()

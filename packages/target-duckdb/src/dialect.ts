@@ -1,6 +1,6 @@
 // The DuckDB dialect: what target-kit needs to know about DuckDB and how to open it.
 import type { Dialect } from '@tapline/target-kit';
-import { databasePath, duckdbThreads, snapshotPath, type DuckDBTargetConfig } from './config.js';
+import { type DuckDBTargetConfig, databasePath, duckdbThreads, snapshotPath } from './config.js';
 import { openDuckDBSession } from './session.js';
 
 export const duckdbDialect: Dialect<DuckDBTargetConfig> = {

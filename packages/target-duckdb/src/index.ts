@@ -1,7 +1,15 @@
 // Public API of @tapline/target-duckdb: the dialect, its config and the session, for the runner and tests.
+
+export {
+  DEFAULT_LOCK_TIMEOUT_SECONDS,
+  DEFAULT_PATH,
+  type DuckDBTargetConfig,
+  databasePath,
+  duckdbConfigSchema,
+  snapshotPath,
+} from './config.js';
 export { duckdbDialect } from './dialect.js';
-export { duckdbConfigSchema, databasePath, snapshotPath, DEFAULT_PATH, DEFAULT_LOCK_TIMEOUT_SECONDS, type DuckDBTargetConfig } from './config.js';
-export { openDuckDBInstance, lockHolder, type OpenOptions } from './open.js';
+export { lockHolder, type OpenOptions, openDuckDBInstance } from './open.js';
+export { DuckDBSession, openDuckDBSession } from './session.js';
 export { publishSnapshot } from './snapshot.js';
-export { openDuckDBSession, DuckDBSession } from './session.js';
-export { SQL_TYPE, kindOfSqlType, kindOfColumn, DECIMAL_COMMENT } from './types.js';
+export { DECIMAL_COMMENT, kindOfColumn, kindOfSqlType, SQL_TYPE } from './types.js';

@@ -8,7 +8,6 @@ import { DEFAULT_LOCK_TIMEOUT_SECONDS } from './config.js';
 /** Required, not imported: see session.ts (importing @duckdb/node-api from ESM costs ~100 ms of start-up). */
 const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api');
 
-
 /** The first wait after a refused open, and the longest: the waits double in between (jittered, so two waiters do not retry in step). */
 const FIRST_WAIT_MS = 200;
 const LONGEST_WAIT_MS = 5_000;
@@ -63,13 +62,18 @@ export async function openDuckDBInstance(path: string, options: OpenOptions = {}
     if (holders.at(-1) !== holder) holders.push(holder);
     const left = timeoutSeconds * 1000 - (performance.now() - started);
     if (left <= 0) {
-      const waited = timeoutSeconds === 0 ? `${setting} is 0, so the run did not wait` : `it stayed locked for the ${timeoutSeconds} s ${setting} allows`;
+      const waited =
+        timeoutSeconds === 0
+          ? `${setting} is 0, so the run did not wait`
+          : `it stayed locked for the ${timeoutSeconds} s ${setting} allows`;
       throw new TransientError(
         `the DuckDB file ${path} is locked by ${holder} and ${waited}: DuckDB allows one writing process at a time, and a reader that opened the file itself (even read-only) holds it too; close that process (notebooks can read the published snapshot instead) and run again`,
       );
     }
     if (attempt === 0) {
-      options.log?.warn(`the DuckDB file ${path} is locked by ${holder}: waiting up to ${timeoutSeconds} s (${setting}) for it to be released`);
+      options.log?.warn(
+        `the DuckDB file ${path} is locked by ${holder}: waiting up to ${timeoutSeconds} s (${setting}) for it to be released`,
+      );
     }
     const backoff = Math.min(LONGEST_WAIT_MS, FIRST_WAIT_MS * 2 ** attempt) * (0.75 + Math.random() / 2);
     await sleep(Math.min(backoff, left));

@@ -6,26 +6,25 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { parseJson } from '@tapline/singer';
 import {
   batchLines,
-  isDiskFull,
-  keyMatchesSeveralRows,
-  LoadError,
-  TransientError,
-  ResourceError,
-  META,
   type ColumnDef,
   type ColumnKind,
   type DialectSession,
   type ExistingColumn,
   type ExistingTable,
-  type RowBatch,
-  type TableRef,
-  stderrLogger,
+  isDiskFull,
+  keyMatchesSeveralRows,
+  LoadError,
   type Logger,
+  META,
+  ResourceError,
+  type RowBatch,
+  stderrLogger,
+  type TableRef,
 } from '@tapline/target-kit';
-import { decimalSqlType, mergeShapes, typeHolds, type DecimalShape } from './decimal.js';
-import { columnList, csvFields, type CsvRowEncoder, type IntegerRange, readCsvSql, rowEncoder, spoolRows } from './spool.js';
+import { type DecimalShape, decimalSqlType, mergeShapes, typeHolds } from './decimal.js';
 import { openDuckDBInstance } from './open.js';
 import { SnapshotPublisher } from './snapshot.js';
+import { type CsvRowEncoder, columnList, csvFields, type IntegerRange, readCsvSql, rowEncoder, spoolRows } from './spool.js';
 import { ident, literal, tableName } from './sql.js';
 import { columnComment, descriptionPart, hasDecimalMarker, kindOfColumn, SQL_TYPE } from './types.js';
 
@@ -292,7 +291,9 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     const primaryKeys = new Map(
       (keys.getRowsJS() as [string, string, string[]][]).map(([schema, table, key]) => [keyOf(schema, table), key.map(foldCase)]),
     );
-    const comments = new Map((tables.getRowsJS() as [string, string, string | null][]).map(([schema, table, comment]) => [keyOf(schema, table), comment]));
+    const comments = new Map(
+      (tables.getRowsJS() as [string, string, string | null][]).map(([schema, table, comment]) => [keyOf(schema, table), comment]),
+    );
     const catalog = new Map<string, { columns: ExistingColumn[]; primaryKey: readonly string[]; comment: string | null }>();
     for (const [schema, table, name, sqlType, comment] of columns.getRowsJS() as [string, string, string, string, string | null][]) {
       const key = keyOf(schema, table);
@@ -676,9 +677,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
   private mergeSql(batch: RowBatch, target: string, columns: string, source: string): string {
     const on = batch.key.map((key) => `t.${ident(key)} = s.${ident(key)}`).join(' AND ');
     const keys = new Set(batch.key);
-    const set = batch.columns
-      .filter((column) => !keys.has(column.name))
-      .map((column) => `${ident(column.name)} = s.${ident(column.name)}`);
+    const set = batch.columns.filter((column) => !keys.has(column.name)).map((column) => `${ident(column.name)} = s.${ident(column.name)}`);
     const values = batch.columns.map((column) => `s.${ident(column.name)}`).join(', ');
     const matched = set.length > 0 ? `WHEN MATCHED THEN UPDATE SET ${set.join(', ')} ` : '';
     return `MERGE INTO ${target} AS t USING (${source}) AS s ON ${on} ${matched}WHEN NOT MATCHED THEN INSERT (${columns}) VALUES (${values})`;
@@ -720,30 +719,36 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     const probe = await this.instance.connect();
     try {
       // The file again, every field as text, to find the first value its column's type refuses.
-      const asText = readCsvSql(file, typed.map(({ name }) => ({ name, sqlType: 'VARCHAR' })), longestLine);
-      for (const [index, column] of typed.entries()) {
-      const type = typed[index]?.sqlType ?? 'VARCHAR';
-      if (type === 'VARCHAR') continue;
-      const bad = await probe
-        .runAndReadAll(
-          `SELECT v FROM (SELECT ${ident(column.name)} AS v FROM ${asText})
-           WHERE v IS NOT NULL AND TRY_CAST(v AS ${type}) IS NULL LIMIT 1`,
-        )
-        .then((result) => result.getRowsJS()[0]?.[0] as string | undefined)
-        .catch(() => undefined);
-      if (bad === undefined) continue;
-      let line: number | undefined;
-      for (let row = 0; row < batch.rows.count && line === undefined; row++) {
-        if (csvFields(batch.rows.rowText(row))[index] === bad) line = allLines[row];
-      }
-      return new LoadError(
-        `${line === undefined ? lines : `line ${line}`} (stream ${JSON.stringify(batch.stream)}, table ${where}, column ${column.name}): DuckDB cannot store ${JSON.stringify(bad)} as ${type}`,
+      const asText = readCsvSql(
+        file,
+        typed.map(({ name }) => ({ name, sqlType: 'VARCHAR' })),
+        longestLine,
       );
+      for (const [index, column] of typed.entries()) {
+        const type = typed[index]?.sqlType ?? 'VARCHAR';
+        if (type === 'VARCHAR') continue;
+        const bad = await probe
+          .runAndReadAll(
+            `SELECT v FROM (SELECT ${ident(column.name)} AS v FROM ${asText})
+           WHERE v IS NOT NULL AND TRY_CAST(v AS ${type}) IS NULL LIMIT 1`,
+          )
+          .then((result) => result.getRowsJS()[0]?.[0] as string | undefined)
+          .catch(() => undefined);
+        if (bad === undefined) continue;
+        let line: number | undefined;
+        for (let row = 0; row < batch.rows.count && line === undefined; row++) {
+          if (csvFields(batch.rows.rowText(row))[index] === bad) line = allLines[row];
+        }
+        return new LoadError(
+          `${line === undefined ? lines : `line ${line}`} (stream ${JSON.stringify(batch.stream)}, table ${where}, column ${column.name}): DuckDB cannot store ${JSON.stringify(bad)} as ${type}`,
+        );
       }
     } finally {
       probe.closeSync();
     }
-    return new LoadError(`${lines} (stream ${JSON.stringify(batch.stream)}, table ${where}): DuckDB refused the batch: ${duckdbMessage(error)}`);
+    return new LoadError(
+      `${lines} (stream ${JSON.stringify(batch.stream)}, table ${where}): DuckDB refused the batch: ${duckdbMessage(error)}`,
+    );
   }
 
   /** Deletes here and in deleteMarkedRows (and setting a timestamp) never raise a key, so the key bounds stay true. */
@@ -766,9 +771,7 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
 
   async ensureStateTable(table: TableRef): Promise<void> {
     this.changing(table);
-    await this.connection.run(
-      `CREATE TABLE IF NOT EXISTS ${this.sql(table)} (id VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ)`,
-    );
+    await this.connection.run(`CREATE TABLE IF NOT EXISTS ${this.sql(table)} (id VARCHAR PRIMARY KEY, value JSON, updated_at TIMESTAMPTZ)`);
   }
 
   async writeState(table: TableRef, id: string, valueJson: string): Promise<void> {
@@ -817,19 +820,22 @@ const INTEGER_SQL_TYPES = new Set(['BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT']);
 
 /** Report each statement's duration (TAPLINE_DUCKDB_TRACE=1, for tuning the load path; tests, to see which statement ran). */
 function traced(connection: DuckDBConnection, trace: (line: string) => void): DuckDBConnection {
-  const time = <T>(sql: string, run: () => Promise<T>) => async () => {
-    const start = performance.now();
-    try {
-      return await run();
-    } finally {
-      trace(`TRACE ${Math.round(performance.now() - start)}ms ${sql.replace(/\s+/g, ' ').slice(0, 100)}\n`);
-    }
-  };
+  const time =
+    <T>(sql: string, run: () => Promise<T>) =>
+    async () => {
+      const start = performance.now();
+      try {
+        return await run();
+      } finally {
+        trace(`TRACE ${Math.round(performance.now() - start)}ms ${sql.replace(/\s+/g, ' ').slice(0, 100)}\n`);
+      }
+    };
   return new Proxy(connection, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
       if ((property === 'run' || property === 'runAndReadAll') && typeof value === 'function') {
-        return (sql: string, ...rest: unknown[]) => time(sql, () => (value as (...a: unknown[]) => Promise<unknown>).call(target, sql, ...rest))();
+        return (sql: string, ...rest: unknown[]) =>
+          time(sql, () => (value as (...a: unknown[]) => Promise<unknown>).call(target, sql, ...rest))();
       }
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -82,7 +82,9 @@ export class SnapshotPublisher {
     const started = performance.now();
     try {
       await publishSnapshot(connection, this.databasePath, this.snapshotPath);
-      this.log.info(`published the snapshot ${this.snapshotPath} in ${Math.round(performance.now() - started)} ms (notebooks: open it read-only)`);
+      this.log.info(
+        `published the snapshot ${this.snapshotPath} in ${Math.round(performance.now() - started)} ms (notebooks: open it read-only)`,
+      );
     } catch (error) {
       this.log.warn(
         `could not publish the snapshot ${this.snapshotPath}: ${(error as Error).message.split('\n')[0]}; the load is committed, and notebooks keep the previous snapshot`,

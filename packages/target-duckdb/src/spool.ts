@@ -1,7 +1,7 @@
 // Encodes rows as CSV lines as records arrive, and spools a batch to a file DuckDB parses with its own parallel reader, straight into typed columns.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { CellValue, ColumnDef, ColumnKind, EncodedRows, PlainRowFormat, RowEncoder } from '@tapline/target-kit';
-import { emptyShape, mergeShapes, plainDecimal, widenShape, type DecimalShape } from './decimal.js';
+import { type DecimalShape, emptyShape, mergeShapes, plainDecimal, widenShape } from './decimal.js';
 import { ident, literal } from './sql.js';
 
 /** DuckDB's read_csv refuses lines longer than this unless told (its max_line_size default). */
@@ -119,7 +119,6 @@ export class CsvRowEncoder implements RowEncoder {
       if (other.max !== null && (range.max === null || other.max > range.max)) range.max = other.max;
     }
   }
-
 }
 
 function writerFor(kind: ColumnKind, shape: DecimalShape | null, range: IntegerRange | null): FieldWriter {

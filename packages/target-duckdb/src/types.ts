@@ -74,7 +74,7 @@ export function kindOfColumn(sqlType: string, comment: string | null): ColumnKin
  * line, the decimal marker: the two are kept apart here.
  */
 export function hasDecimalMarker(comment: string | null): boolean {
-  return comment !== null && comment.split('\n').includes(DECIMAL_COMMENT);
+  return comment?.split('\n').includes(DECIMAL_COMMENT) ?? false;
 }
 
 /** The description part of a column comment (without the decimal marker), or null. */

@@ -15,7 +15,8 @@ const BIN = resolve(fileURLToPath(new URL('.', import.meta.url)), '../bin/target
 function cellSql(name: string, type: string): string {
   const q = `"${name.replaceAll('"', '""')}"`;
   if (type === 'TIMESTAMP WITH TIME ZONE') return `strftime(${q} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`;
-  if (type === 'DATE' || type === 'TIME' || type === 'JSON' || type === 'HUGEINT' || type.startsWith('DECIMAL(')) return `CAST(${q} AS VARCHAR)`;
+  if (type === 'DATE' || type === 'TIME' || type === 'JSON' || type === 'HUGEINT' || type.startsWith('DECIMAL('))
+    return `CAST(${q} AS VARCHAR)`;
   return q;
 }
 
@@ -70,7 +71,9 @@ export const duckdbHarness = {
         return Object.fromEntries(columns.map(({ name, type, comment }) => [name, kindOfColumn(type, comment) ?? type]));
       },
       async tables() {
-        const rows = await withDuckDB(path, (query) => query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`));
+        const rows = await withDuckDB(path, (query) =>
+          query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`),
+        );
         return rows.map((row) => row.name as string);
       },
       qualify,

@@ -18,7 +18,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const lines = (...messages: unknown[]) => messages.map((message) => JSON.stringify(message)).join('\n') + '\n';
+const lines = (...messages: unknown[]) => `${messages.map((message) => JSON.stringify(message)).join('\n')}\n`;
 
 async function load(input: string, config: Record<string, unknown>) {
   const states: string[] = [];
@@ -53,7 +53,10 @@ async function loadTwice(file: string, targetSchema: string | undefined) {
     ...(targetSchema === undefined ? {} : { default_target_schema: targetSchema }),
   };
   const first = await load(
-    lines(schema({ score: { type: 'number' } }), record({ id: 1, score: 1.5 }), record({ id: 2, score: 2 }), { type: 'STATE', value: { run: 1 } }),
+    lines(schema({ score: { type: 'number' } }), record({ id: 1, score: 1.5 }), record({ id: 2, score: 2 }), {
+      type: 'STATE',
+      value: { run: 1 },
+    }),
     config,
   );
   const second = await load(
@@ -78,12 +81,17 @@ describe('any DuckDB file name works', () => {
     const { path, states } = await loadTwice('analytics.duckdb', 'analytics');
     expect(states).toEqual(['{"run":1}', '{"run":2}']);
     expect(
-      await read(path, `SELECT id, CAST(score AS DOUBLE) AS score, note, _sdc_deleted_at IS NOT NULL AS retired FROM analytics.analytics.results ORDER BY id`),
+      await read(
+        path,
+        `SELECT id, CAST(score AS DOUBLE) AS score, note, _sdc_deleted_at IS NOT NULL AS retired FROM analytics.analytics.results ORDER BY id`,
+      ),
     ).toEqual([
       { id: 1n, score: 10.125, note: 'again', retired: false },
       { id: 2n, score: 2, note: null, retired: true },
     ]);
-    expect(await read(path, `SELECT CAST(value AS VARCHAR) AS value FROM analytics.analytics.tapline_state`)).toEqual([{ value: '{"run":2}' }]);
+    expect(await read(path, `SELECT CAST(value AS VARCHAR) AS value FROM analytics.analytics.tapline_state`)).toEqual([
+      { value: '{"run":2}' },
+    ]);
   });
 
   it('loads into the default schema main of main.duckdb (a catalog DuckDB names main_db)', async () => {

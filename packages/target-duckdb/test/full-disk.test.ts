@@ -63,8 +63,12 @@ describe.skipIf(!canMount)('a full disk: one sentence naming the folder, exit 5,
   });
 
   async function stored(path: string): Promise<{ rows: number; state: unknown }> {
-    const [{ rows }] = (await withDuckDB(path, (query) => query('SELECT count(*)::INTEGER AS rows FROM main.events'))) as [{ rows: number }];
-    const [found] = (await withDuckDB(path, (query) => query(`SELECT CAST(value AS VARCHAR) AS value FROM main.tapline_state`))) as [{ value: string }?];
+    const [{ rows }] = (await withDuckDB(path, (query) => query('SELECT count(*)::INTEGER AS rows FROM main.events'))) as [
+      { rows: number },
+    ];
+    const [found] = (await withDuckDB(path, (query) => query(`SELECT CAST(value AS VARCHAR) AS value FROM main.tapline_state`))) as [
+      { value: string }?,
+    ];
     return { rows, state: found === undefined ? undefined : (JSON.parse(found.value) as unknown) };
   }
 
@@ -76,7 +80,11 @@ describe.skipIf(!canMount)('a full disk: one sentence naming the folder, exit 5,
     const failed = await runTargetCommand({ config, command }, input);
     const critical = failed.stderr.split('\n').filter((line) => line.startsWith('CRITICAL '));
     expect(critical).toHaveLength(1);
-    expect(critical[0]).toMatch(new RegExp(`^CRITICAL the disk holding ${disk} \\(the DuckDB file's folder\\) is full: DuckDB could not write ${disk}/warehouse\\.duckdb\\S* \\(No space left on device\\)`));
+    expect(critical[0]).toMatch(
+      new RegExp(
+        `^CRITICAL the disk holding ${disk} \\(the DuckDB file's folder\\) is full: DuckDB could not write ${disk}/warehouse\\.duckdb\\S* \\(No space left on device\\)`,
+      ),
+    );
     expect(failed.stderr).not.toMatch(/\n\s+at |^Error/m);
     expect(failed.code).toBe(5);
     expect(failed.states.length).toBeGreaterThan(0); // some commits fitted
@@ -98,14 +106,19 @@ describe.skipIf(!canMount)('a full disk: one sentence naming the folder, exit 5,
     const config = { path, state_table: 'tapline_state', batch_size_rows: 1_000 };
     // Batches of ~200 KB fit the 1 MB spool folder; then records grow and a batch of ~2 MB does not.
     const small = messages(3_000, 200, 1_000);
-    const large = messages(6_000, 2_000, 1_000).split('\n').slice(1 + 3_000 + 3).join('\n');
+    const large = messages(6_000, 2_000, 1_000)
+      .split('\n')
+      .slice(1 + 3_000 + 3)
+      .join('\n');
     const input = { text: small + large };
     const spooling = { config, command: ['env', `TMPDIR=${disk}`, ...command] };
     const failed = await runTargetCommand(spooling, input);
     const critical = failed.stderr.split('\n').filter((line) => line.startsWith('CRITICAL '));
     expect(critical).toHaveLength(1);
     expect(critical[0]).toMatch(
-      new RegExp(`^CRITICAL the disk holding ${disk}/tapline-duckdb-\\w+ \\(the spool folder, under TMPDIR\\) is full: the batch of stream "events" \\(input lines \\d+-\\d+\\) could not be spooled`),
+      new RegExp(
+        `^CRITICAL the disk holding ${disk}/tapline-duckdb-\\w+ \\(the spool folder, under TMPDIR\\) is full: the batch of stream "events" \\(input lines \\d+-\\d+\\) could not be spooled`,
+      ),
     );
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     expect(failed.code).toBe(5);

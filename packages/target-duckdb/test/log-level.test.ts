@@ -19,7 +19,11 @@ const input = [
 function target(name: string, ...flags: string[]) {
   const config = join(dir, `${name}.json`);
   writeFileSync(config, JSON.stringify({ path: join(dir, `${name}.duckdb`) }));
-  return spawnSync(process.execPath, [bin, '--config', config, ...flags], { input, encoding: 'utf8', env: { ...process.env, TAPLINE_LOG_LEVEL: '' } });
+  return spawnSync(process.execPath, [bin, '--config', config, ...flags], {
+    input,
+    encoding: 'utf8',
+    env: { ...process.env, TAPLINE_LOG_LEVEL: '' },
+  });
 }
 
 describe('target-duckdb logging flags', () => {
@@ -27,7 +31,11 @@ describe('target-duckdb logging flags', () => {
     const loud = target('loud');
     expect(loud.status).toBe(0);
     expect(loud.stderr).toMatch(/^INFO stream "events": created table /m);
-    for (const [name, flags] of [['warn', ['--log-level', 'warn']], ['quiet', ['--quiet']], ['q', ['-q']]] as const) {
+    for (const [name, flags] of [
+      ['warn', ['--log-level', 'warn']],
+      ['quiet', ['--quiet']],
+      ['q', ['-q']],
+    ] as const) {
       const quiet = target(name, ...flags);
       expect(quiet.status, name).toBe(0);
       expect(quiet.stderr, name).toBe('');

@@ -3,11 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { runTarget, type ColumnDef } from '@tapline/target-kit';
+import { type ColumnDef, runTarget } from '@tapline/target-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { duckdbConfigSchema, duckdbDialect } from '../src/index.js';
-import { memoryLimitMbFor, openDuckDBSession, type DuckDBSession } from '../src/session.js';
-import { duckdbHarness, withDuckDB, type DuckDBPlace } from './duckdb-harness.js';
+import { type DuckDBSession, memoryLimitMbFor, openDuckDBSession } from '../src/session.js';
+import { type DuckDBPlace, duckdbHarness, withDuckDB } from './duckdb-harness.js';
 
 let place: DuckDBPlace;
 let session: DuckDBSession | undefined;
@@ -44,7 +44,12 @@ describe('memory_limit', () => {
     expect(memoryLimitMbFor(21, 200_000)).toBe(memoryLimitMbFor(21)); // ordinary lines change nothing
     const value = 'é'.repeat(20 * 2 ** 20);
     const input = [
-      JSON.stringify({ type: 'SCHEMA', stream: 'big', schema: { type: 'object', properties: { id: { type: 'integer' }, t: { type: 'string' } } }, key_properties: ['id'] }),
+      JSON.stringify({
+        type: 'SCHEMA',
+        stream: 'big',
+        schema: { type: 'object', properties: { id: { type: 'integer' }, t: { type: 'string' } } },
+        key_properties: ['id'],
+      }),
       JSON.stringify({ type: 'RECORD', stream: 'big', record: { id: 1, t: value } }),
     ].join('\n');
     await runTarget({
@@ -63,7 +68,12 @@ describe('memory_limit', () => {
     expect(memoryLimitMbFor(21, 0, 31)).toBe(memoryLimitMbFor(21)); // a few tables change nothing
     const streams = Array.from({ length: 400 }, (_, i) => `t${i}`);
     const input = streams.flatMap((stream) => [
-      JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } }, key_properties: ['id'] }),
+      JSON.stringify({
+        type: 'SCHEMA',
+        stream,
+        schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } },
+        key_properties: ['id'],
+      }),
       JSON.stringify({ type: 'RECORD', stream, record: { id: 1, v: stream } }),
     ]);
     await runTarget({
@@ -73,14 +83,21 @@ describe('memory_limit', () => {
       output: { write: () => {} },
       log: { info: () => {}, warn: () => {} },
     });
-    const [row] = (await withDuckDB(place.path, (query) => query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE 't%'"))) as { n: number | bigint }[];
+    const [row] = (await withDuckDB(place.path, (query) =>
+      query("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name LIKE 't%'"),
+    )) as { n: number | bigint }[];
     expect(Number(row!.n)).toBe(400);
   });
 
   it('checkpoints after a commit once 128 tables were written since the last checkpoint, so small tables do not pile up in memory', () => {
     const streams = Array.from({ length: 130 }, (_, i) => `t${i}`);
     const input = streams.flatMap((stream, i) => [
-      JSON.stringify({ type: 'SCHEMA', stream, schema: { type: 'object', properties: { id: { type: 'integer' } } }, key_properties: ['id'] }),
+      JSON.stringify({
+        type: 'SCHEMA',
+        stream,
+        schema: { type: 'object', properties: { id: { type: 'integer' } } },
+        key_properties: ['id'],
+      }),
       JSON.stringify({ type: 'RECORD', stream, record: { id: i } }),
       JSON.stringify({ type: 'STATE', value: { done: i } }),
     ]);
@@ -93,7 +110,10 @@ describe('memory_limit', () => {
       env: { ...process.env, TAPLINE_DUCKDB_TRACE: '1' },
     });
     expect(result.status).toBe(0);
-    const statements = result.stderr.split('\n').filter((line) => line.startsWith('TRACE')).map((line) => line.replace(/^TRACE \d+ms /, ''));
+    const statements = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('TRACE'))
+      .map((line) => line.replace(/^TRACE \d+ms /, ''));
     // 130 tables: no commit before the end of input, whose commit is followed by one checkpoint.
     expect(statements.slice(-2)).toEqual(['COMMIT', 'CHECKPOINT']);
     expect(statements.filter((statement) => statement === 'CHECKPOINT')).toHaveLength(1);

@@ -1,9 +1,9 @@
 // An upsert batch whose single integer key lies above every key in the table is inserted, not merged; anything uncertain merges.
-import { EncodedRows, type CellValue, type ColumnDef, type RowBatch, type TableRef, type WriteMode } from '@tapline/target-kit';
+import { type CellValue, type ColumnDef, EncodedRows, type RowBatch, type TableRef, type WriteMode } from '@tapline/target-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDuckDBSession, type DuckDBSession } from '../src/session.js';
+import { type DuckDBSession, openDuckDBSession } from '../src/session.js';
 import type { CsvRowEncoder } from '../src/spool.js';
-import { duckdbHarness, withDuckDB, type DuckDBPlace } from './duckdb-harness.js';
+import { type DuckDBPlace, duckdbHarness, withDuckDB } from './duckdb-harness.js';
 
 let place: DuckDBPlace;
 let session: DuckDBSession;
@@ -39,7 +39,10 @@ const columns: ColumnDef[] = [
 ];
 
 /** A batch of `[id, v]` rows, encoded as the kit would hand it over. */
-function batch(rows: [CellValue, CellValue][], options: { tableIsNew?: boolean; mode?: WriteMode; key?: string[] } = {}): RowBatch<CsvRowEncoder> {
+function batch(
+  rows: [CellValue, CellValue][],
+  options: { tableIsNew?: boolean; mode?: WriteMode; key?: string[] } = {},
+): RowBatch<CsvRowEncoder> {
   const encoder = session.rowEncoder(columns, false);
   const encoded = new EncodedRows();
   for (const [index, row] of rows.entries()) encoded.push(encoder.encode(row), index + 1);
@@ -69,9 +72,27 @@ describe('an upsert of keys above the table is an INSERT', () => {
   it('inserts batches of growing keys, merges the one that overlaps, and inserts again after it', async () => {
     await session.begin();
     await session.createTable(results, columns, ['id']);
-    await session.writeBatch(batch([[1, 'a'], [2, 'b']], { tableIsNew: true }));
-    await session.writeBatch(batch([[3, 'c'], [4, 'd']]));
-    await session.writeBatch(batch([[4, 'd2'], [5, 'e']]));
+    await session.writeBatch(
+      batch(
+        [
+          [1, 'a'],
+          [2, 'b'],
+        ],
+        { tableIsNew: true },
+      ),
+    );
+    await session.writeBatch(
+      batch([
+        [3, 'c'],
+        [4, 'd'],
+      ]),
+    );
+    await session.writeBatch(
+      batch([
+        [4, 'd2'],
+        [5, 'e'],
+      ]),
+    );
     await session.writeBatch(batch([[6, 'f']]));
     await session.commit();
     const rows = await closeAndRead();
@@ -89,14 +110,27 @@ describe('an upsert of keys above the table is an INSERT', () => {
   it('reads the highest key of a table loaded by an earlier run before trusting a batch', async () => {
     await session.begin();
     await session.createTable(results, columns, ['id']);
-    await session.writeBatch(batch([[1, 'a'], [9, 'i']], { tableIsNew: true }));
+    await session.writeBatch(
+      batch(
+        [
+          [1, 'a'],
+          [9, 'i'],
+        ],
+        { tableIsNew: true },
+      ),
+    );
     await session.commit();
     await closeAndRead();
 
     loads = [];
     session = await openSession();
     await session.begin();
-    await session.writeBatch(batch([[5, 'e'], [9, 'i2']]));
+    await session.writeBatch(
+      batch([
+        [5, 'e'],
+        [9, 'i2'],
+      ]),
+    );
     await session.writeBatch(batch([[10, 'j']]));
     await session.commit();
     const rows = await closeAndRead();
@@ -112,13 +146,30 @@ describe('an upsert of keys above the table is an INSERT', () => {
   it('forgets what it knew on rollback: a table dropped and re-made in the rolled-back transaction is back with its keys', async () => {
     await session.begin();
     await session.createTable(results, columns, ['id']);
-    await session.writeBatch(batch([[1, 'a'], [50, 'x'], [100, 'z']], { tableIsNew: true }));
+    await session.writeBatch(
+      batch(
+        [
+          [1, 'a'],
+          [50, 'x'],
+          [100, 'z'],
+        ],
+        { tableIsNew: true },
+      ),
+    );
     await session.commit();
 
     await session.begin();
     await session.dropTable(results);
     await session.createTable(results, columns, ['id']);
-    await session.writeBatch(batch([[1, 'a'], [2, 'b']], { tableIsNew: true }));
+    await session.writeBatch(
+      batch(
+        [
+          [1, 'a'],
+          [2, 'b'],
+        ],
+        { tableIsNew: true },
+      ),
+    );
     await session.rollback();
 
     await session.begin();

@@ -1,9 +1,9 @@
 // A notebook and the loader share a DuckDB file: the run waits for a notebook's lock (bounded), and notebooks read a published snapshot that never blocks a load.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { duckdbHarness, withDuckDB, type DuckDBPlace } from './duckdb-harness.js';
+import { type DuckDBPlace, duckdbHarness, withDuckDB } from './duckdb-harness.js';
 
 const BIN = fileURLToPath(new URL('../bin/target-duckdb.js', import.meta.url));
 const HERE = fileURLToPath(new URL('..', import.meta.url));
@@ -18,11 +18,16 @@ afterEach(async () => {
   await place.close();
 });
 
-const schema = { type: 'SCHEMA', stream: 'results', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' } } } };
+const schema = {
+  type: 'SCHEMA',
+  stream: 'results',
+  key_properties: ['id'],
+  schema: { type: 'object', properties: { id: { type: 'integer' } } },
+};
 const records = (...ids: number[]) =>
-  [schema, ...ids.map((id) => ({ type: 'RECORD', stream: 'results', record: { id } })), { type: 'STATE', value: { last: ids.at(-1) } }]
+  `${[schema, ...ids.map((id) => ({ type: 'RECORD', stream: 'results', record: { id } })), { type: 'STATE', value: { last: ids.at(-1) } }]
     .map((message) => JSON.stringify(message))
-    .join('\n') + '\n';
+    .join('\n')}\n`;
 
 /**
  * Runs the target CLI as its own process (it must take the lock itself), with `extra` config;
@@ -66,7 +71,7 @@ async function holdFile(file: string, mode: 'READ_ONLY' | 'READ_WRITE', holdMs: 
   let waiting: ((line: string) => void) | undefined;
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     for (const line of chunk.split('\n').filter(Boolean)) {
-      if (waiting) [waiting, waiting = undefined][0]!(line);
+      if (waiting) [waiting, (waiting = undefined)][0]!(line);
       else lines.push(line);
     }
   });
@@ -96,8 +101,12 @@ describe('a run waits for a notebook holding the DuckDB file', () => {
         setTimeout(() => holder.release(), 3_000);
       });
       expect(run.stderr).toContain(`the DuckDB file ${place.path} is locked by`);
-      expect(run.stderr).toMatch(new RegExp(`locked by \\S*node\\S* \\(PID ${holder.pid}\\): waiting up to 60 s \\(lock_timeout_seconds\\)`));
-      expect(run.stderr).toMatch(new RegExp(`got the DuckDB file \\S+ after waiting \\d+\\.\\d s for \\S*node\\S* \\(PID ${holder.pid}\\) to release it`));
+      expect(run.stderr).toMatch(
+        new RegExp(`locked by \\S*node\\S* \\(PID ${holder.pid}\\): waiting up to 60 s \\(lock_timeout_seconds\\)`),
+      );
+      expect(run.stderr).toMatch(
+        new RegExp(`got the DuckDB file \\S+ after waiting \\d+\\.\\d s for \\S*node\\S* \\(PID ${holder.pid}\\) to release it`),
+      );
       expect(run.status).toBe(0);
       expect(run.stdout.trim()).toBe('{"last":2}');
       expect(await withDuckDB(place.path, (query) => query('SELECT count(*)::INT AS n FROM main.results'))).toEqual([{ n: 2 }]);
@@ -112,7 +121,9 @@ describe('a run waits for a notebook holding the DuckDB file', () => {
     const critical = run.stderr.split('\n').filter((line) => line.startsWith('CRITICAL'));
     expect(critical).toHaveLength(1);
     expect(critical[0]).toMatch(
-      new RegExp(`^CRITICAL the DuckDB file \\S+ is locked by \\S*node\\S* \\(PID ${holder.pid}\\) and it stayed locked for the 1 s lock_timeout_seconds allows: DuckDB allows one writing process at a time`),
+      new RegExp(
+        `^CRITICAL the DuckDB file \\S+ is locked by \\S*node\\S* \\(PID ${holder.pid}\\) and it stayed locked for the 1 s lock_timeout_seconds allows: DuckDB allows one writing process at a time`,
+      ),
     );
     expect(run.stdout).toBe(''); // nothing loaded, no state emitted
   });

@@ -18,7 +18,9 @@ describe('CsvRowEncoder', () => {
   it('quotes text (so "" is not NULL), doubles the quote byte, and writes numbers bare, -0 included', () => {
     const encoder = new CsvRowEncoder(columns, false);
     expect(encoder.encode([1, '', -0, '1e3', '{"a":"b,c"}', true])).toBe(`1,${Q}${Q},-0,${Q}1000${Q},${Q}{"a":"b,c"}${Q},true\n`);
-    expect(encoder.encode([2n ** 70n, `a${Q}b\n"c"\u0000`, 0.1, null, null, null])).toBe(`1180591620717411303424,${Q}a${Q}${Q}b\n"c"\u0000${Q},0.1,,,\n`);
+    expect(encoder.encode([2n ** 70n, `a${Q}b\n"c"\u0000`, 0.1, null, null, null])).toBe(
+      `1180591620717411303424,${Q}a${Q}${Q}b\n"c"\u0000${Q},0.1,,,\n`,
+    );
   });
 
   it('reads its own lines back field by field, NULL as null', () => {

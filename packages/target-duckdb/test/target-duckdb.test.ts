@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { runTarget } from '@tapline/target-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { duckdbConfigSchema, duckdbDialect } from '../src/index.js';
-import { duckdbHarness, withDuckDB, type DuckDBPlace } from './duckdb-harness.js';
+import { type DuckDBPlace, duckdbHarness, withDuckDB } from './duckdb-harness.js';
 
 let place: DuckDBPlace;
 beforeEach(async () => {
@@ -17,7 +17,8 @@ afterEach(async () => {
   await place.close();
 });
 
-const lines = (...messages: unknown[]) => `${messages.map((message) => (typeof message === 'string' ? message : JSON.stringify(message))).join('\n')}\n`;
+const lines = (...messages: unknown[]) =>
+  `${messages.map((message) => (typeof message === 'string' ? message : JSON.stringify(message))).join('\n')}\n`;
 
 async function load(input: string, extra: Record<string, unknown> = {}) {
   const states: string[] = [];
@@ -82,7 +83,12 @@ describe('values reach DuckDB exactly', () => {
     const long = `"${'x,'.repeat(1_500_000)}\n"`;
     await load(
       lines(
-        { type: 'SCHEMA', stream: 'texts', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, t: { type: ['string', 'null'] } } } },
+        {
+          type: 'SCHEMA',
+          stream: 'texts',
+          key_properties: ['id'],
+          schema: { type: 'object', properties: { id: { type: 'integer' }, t: { type: ['string', 'null'] } } },
+        },
         ...[null, '', 'a "quoted", comma\r\nline', long, '\\N'].map((t, id) => ({ type: 'RECORD', stream: 'texts', record: { id, t } })),
       ),
     );
@@ -119,7 +125,9 @@ describe('values reach DuckDB exactly', () => {
       }),
       { add_record_metadata: false },
     );
-    const types = await query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'kinds' ORDER BY ordinal_position`);
+    const types = await query(
+      `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'kinds' ORDER BY ordinal_position`,
+    );
     expect(Object.fromEntries(types.map((row) => [row.column_name, row.data_type]))).toEqual({
       i: 'BIGINT',
       n: 'DOUBLE',
@@ -143,13 +151,24 @@ describe('exact decimals land as DuckDB numbers', () => {
     schema: { type: 'object', properties: { id: { type: 'integer' }, ...properties } },
   });
   const typeOf = async (table: string, column: string) =>
-    (await query(`SELECT data_type FROM information_schema.columns WHERE table_name = '${table}' AND column_name = '${column}'`))[0]?.data_type;
+    (await query(`SELECT data_type FROM information_schema.columns WHERE table_name = '${table}' AND column_name = '${column}'`))[0]
+      ?.data_type;
 
   it('sizes DECIMAL(p,s) from the values and widens it when a batch brings more digits, rounding nothing', async () => {
     const schema = decimalSchema('scores', { score: { type: 'string', format: 'x-singer.decimal' } });
     const record = (id: number, score: string) => ({ type: 'RECORD', stream: 'scores', record: { id, score } });
     // Testpress sends scores as text ("2.00"); a later batch brings a longer fraction and a larger number.
-    await load(lines(schema, record(1, '2.00'), record(2, '-0.50'), { type: 'STATE', value: { n: 1 } }, record(3, '123456789012.125'), record(4, '1e3')), { batch_size_rows: 2 });
+    await load(
+      lines(
+        schema,
+        record(1, '2.00'),
+        record(2, '-0.50'),
+        { type: 'STATE', value: { n: 1 } },
+        record(3, '123456789012.125'),
+        record(4, '1e3'),
+      ),
+      { batch_size_rows: 2 },
+    );
     expect(await typeOf('scores', 'score')).toBe('DECIMAL(18,3)');
     expect(await query(`SELECT id, CAST(score AS VARCHAR) AS score FROM main.scores ORDER BY id`)).toEqual([
       { id: 1n, score: '2.000' },
@@ -231,7 +250,11 @@ describe('merging by key', () => {
     key_properties: ['exam', 'user'],
     schema: { type: 'object', properties: { exam: { type: 'integer' }, user: { type: 'string' }, score: { type: ['number', 'null'] } } },
   };
-  const record = (exam: number, user: string, score: number | null) => ({ type: 'RECORD', stream: 'results', record: { exam, user, score } });
+  const record = (exam: number, user: string, score: number | null) => ({
+    type: 'RECORD',
+    stream: 'results',
+    record: { exam, user, score },
+  });
 
   it('keeps the last record per composite key, within a batch and across batches', async () => {
     const input = lines(
@@ -255,9 +278,16 @@ describe('merging by key', () => {
   });
 
   it('keeps two composite keys apart whatever their parts hold: ("x\\u0000y", "z") and ("x", "y\\u0000z") are two rows', async () => {
-    const nul = { type: 'SCHEMA', stream: 'nul_keys', key_properties: ['a', 'b'], schema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, v: { type: 'integer' } } } };
+    const nul = {
+      type: 'SCHEMA',
+      stream: 'nul_keys',
+      key_properties: ['a', 'b'],
+      schema: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, v: { type: 'integer' } } },
+    };
     const row = (a: string, b: string, v: number) => ({ type: 'RECORD', stream: 'nul_keys', record: { a, b, v } });
-    await load(lines(nul, row('x\u0000y', 'z', 1), row('x', 'y\u0000z', 2), row('1', '2', 3), row('1\u00002', '', 4), row('x', 'y\u0000z', 5)));
+    await load(
+      lines(nul, row('x\u0000y', 'z', 1), row('x', 'y\u0000z', 2), row('1', '2', 3), row('1\u00002', '', 4), row('x', 'y\u0000z', 5)),
+    );
     expect(await query(`SELECT a, b, v FROM main.nul_keys ORDER BY v`)).toEqual([
       { a: 'x\u0000y', b: 'z', v: 1n },
       { a: '1', b: '2', v: 3n },
@@ -267,9 +297,16 @@ describe('merging by key', () => {
   });
 
   it('still updates in place when, after batches of growing ids (inserted), a batch brings ids already stored', async () => {
-    const byId = { type: 'SCHEMA', stream: 'exams', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } } };
+    const byId = {
+      type: 'SCHEMA',
+      stream: 'exams',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } },
+    };
     const exam = (id: number, v: string) => ({ type: 'RECORD', stream: 'exams', record: { id, v } });
-    await load(lines(byId, exam(1, 'a'), exam(2, 'b'), exam(3, 'c'), exam(4, 'd'), exam(2, 'b2'), exam(5, 'e'), exam(6, 'f')), { batch_size_rows: 2 });
+    await load(lines(byId, exam(1, 'a'), exam(2, 'b'), exam(3, 'c'), exam(4, 'd'), exam(2, 'b2'), exam(5, 'e'), exam(6, 'f')), {
+      batch_size_rows: 2,
+    });
     expect(await query(`SELECT id, v FROM main.exams ORDER BY id, v`)).toEqual([
       { id: 1n, v: 'a' },
       { id: 2n, v: 'b2' },
@@ -292,10 +329,15 @@ describe('merging by key', () => {
 });
 
 describe('tables made by hand', () => {
-  it('a table an analyst made with capitals (Exams (ID, Name)) is the stream\'s: DuckDB matches names without ASCII case, and so does the target', async () => {
+  it("a table an analyst made with capitals (Exams (ID, Name)) is the stream's: DuckDB matches names without ASCII case, and so does the target", async () => {
     await query(`CREATE TABLE main.Exams (ID BIGINT, Name VARCHAR)`);
     await query(`INSERT INTO main.Exams VALUES (1, 'old'), (2, 'kept')`);
-    const byId = { type: 'SCHEMA', stream: 'exams', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, extra: { type: 'string' } } } };
+    const byId = {
+      type: 'SCHEMA',
+      stream: 'exams',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, extra: { type: 'string' } } },
+    };
     const exam = (id: number, name: string) => ({ type: 'RECORD', stream: 'exams', record: { id, name, extra: 'x' } });
     await load(lines(byId, exam(1, 'new'), exam(3, 'added')));
     await load(lines(byId, exam(3, 'again'))); // a second run reads the table afresh
@@ -309,9 +351,23 @@ describe('tables made by hand', () => {
 
 describe('schema evolution', () => {
   it('adds columns and widens types without losing a value', async () => {
-    const v1 = { type: 'SCHEMA', stream: 'ev', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'integer' } } } };
-    const v2 = { ...v1, schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'string' }, extra: { type: 'object' } } } };
-    await load(lines(v1, { type: 'RECORD', stream: 'ev', record: { id: 1, code: 42 } }, v2, { type: 'RECORD', stream: 'ev', record: { id: 2, code: 'B-7', extra: { a: [1] } } }));
+    const v1 = {
+      type: 'SCHEMA',
+      stream: 'ev',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'integer' } } },
+    };
+    const v2 = {
+      ...v1,
+      schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'string' }, extra: { type: 'object' } } },
+    };
+    await load(
+      lines(v1, { type: 'RECORD', stream: 'ev', record: { id: 1, code: 42 } }, v2, {
+        type: 'RECORD',
+        stream: 'ev',
+        record: { id: 2, code: 'B-7', extra: { a: [1] } },
+      }),
+    );
     expect(await query(`SELECT id, code, typeof(code) AS type, CAST(extra AS VARCHAR) AS extra FROM main.ev ORDER BY id`)).toEqual([
       { id: 1n, code: '42', type: 'VARCHAR', extra: null },
       { id: 2n, code: 'B-7', type: 'VARCHAR', extra: '{"a":[1]}' },
@@ -320,20 +376,36 @@ describe('schema evolution', () => {
 });
 
 describe('state and failures', () => {
-  const schema = { type: 'SCHEMA', stream: 's', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, day: { type: 'string', format: 'date' } } } };
+  const schema = {
+    type: 'SCHEMA',
+    stream: 's',
+    key_properties: ['id'],
+    schema: { type: 'object', properties: { id: { type: 'integer' }, day: { type: 'string', format: 'date' } } },
+  };
 
   it('stores each emitted state in state_table with its rows', async () => {
-    const { states } = await load(lines(schema, { type: 'RECORD', stream: 's', record: { id: 1 } }, { type: 'STATE', value: { bookmark: 1 } }), {
-      state_table: 'tapline_state',
-      state_id: 'pipeline-a',
-    });
+    const { states } = await load(
+      lines(schema, { type: 'RECORD', stream: 's', record: { id: 1 } }, { type: 'STATE', value: { bookmark: 1 } }),
+      {
+        state_table: 'tapline_state',
+        state_id: 'pipeline-a',
+      },
+    );
     expect(states).toEqual(['{"bookmark":1}']);
-    expect(await query(`SELECT id, CAST(value AS VARCHAR) AS value FROM main.tapline_state`)).toEqual([{ id: 'pipeline-a', value: '{"bookmark":1}' }]);
+    expect(await query(`SELECT id, CAST(value AS VARCHAR) AS value FROM main.tapline_state`)).toEqual([
+      { id: 'pipeline-a', value: '{"bookmark":1}' },
+    ]);
   });
 
   it('names the input line and column of a value DuckDB refuses (validation off)', async () => {
-    const input = lines(schema, { type: 'RECORD', stream: 's', record: { id: 1, day: '2024-01-01' } }, { type: 'RECORD', stream: 's', record: { id: 2, day: 'not a day' } });
-    await expect(load(input, { validate_records: false })).rejects.toThrow(/line 3 \(stream "s", table main\.s, column day\): DuckDB cannot store "not a day" as DATE/);
+    const input = lines(
+      schema,
+      { type: 'RECORD', stream: 's', record: { id: 1, day: '2024-01-01' } },
+      { type: 'RECORD', stream: 's', record: { id: 2, day: 'not a day' } },
+    );
+    await expect(load(input, { validate_records: false })).rejects.toThrow(
+      /line 3 \(stream "s", table main\.s, column day\): DuckDB cannot store "not a day" as DATE/,
+    );
   });
 
   it('creates the folder of a database file that is not there yet', async () => {
@@ -369,22 +441,35 @@ describe('state and failures', () => {
     const bin = fileURLToPath(new URL('../bin/target-duckdb.js', import.meta.url));
     const config = `${place.path}.config.json`;
     writeFileSync(config, JSON.stringify({ path: '/proc/nope/w.duckdb' }));
-    const result = spawnSync(process.execPath, [bin, '--config', config], { input: '', encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    const result = spawnSync(process.execPath, [bin, '--config', config], {
+      input: '',
+      encoding: 'utf8',
+      timeout: 30_000,
+      killSignal: 'SIGKILL',
+    });
     expect(result.signal).toBeNull();
     expect(result.status).toBe(7);
-    expect(result.stderr.trim()).toBe("CRITICAL cannot open the DuckDB file /proc/nope/w.duckdb: ENOENT: no such file or directory, mkdir '/proc/nope'");
+    expect(result.stderr.trim()).toBe(
+      "CRITICAL cannot open the DuckDB file /proc/nope/w.duckdb: ENOENT: no such file or directory, mkdir '/proc/nope'",
+    );
   });
 
   it('says clearly when another process holds the database file', async () => {
     await load(lines(schema));
-    const holder = spawn(process.execPath, [
-      '--input-type=module',
-      '-e',
-      `import { DuckDBInstance } from '@duckdb/node-api'; const db = await DuckDBInstance.create(${JSON.stringify(place.path)}); console.log('open'); setTimeout(() => {}, 30000);`,
-    ], { cwd: new URL('..', import.meta.url) });
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { DuckDBInstance } from '@duckdb/node-api'; const db = await DuckDBInstance.create(${JSON.stringify(place.path)}); console.log('open'); setTimeout(() => {}, 30000);`,
+      ],
+      { cwd: new URL('..', import.meta.url) },
+    );
     try {
       await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
-      await expect(load(lines(schema), { lock_timeout_seconds: 0 })).rejects.toThrow(/is locked by .*PID \d+.*one writing process at a time/);
+      await expect(load(lines(schema), { lock_timeout_seconds: 0 })).rejects.toThrow(
+        /is locked by .*PID \d+.*one writing process at a time/,
+      );
     } finally {
       holder.kill();
     }

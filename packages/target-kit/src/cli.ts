@@ -1,5 +1,5 @@
 // The command line every Tapline target shares: `target-x --config config.json [--input file] < messages`.
-import { createReadStream, openSync, statSync, type ReadStream } from 'node:fs';
+import { createReadStream, openSync, type ReadStream, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { createLogger, exitCodesHelp, parseLogLevel } from '@tapline/singer';
@@ -7,8 +7,8 @@ import { z } from 'zod';
 import type { BaseTargetConfig } from './config.js';
 import { readConfigFile } from './config.js';
 import type { Dialect } from './dialect.js';
-import { classifyError, EXIT_CODES, Interrupted, TransientError, UsageError, type StopSignal } from './errors.js';
-import { runTarget, type Logger } from './loader.js';
+import { classifyError, EXIT_CODES, Interrupted, type StopSignal, TransientError, UsageError } from './errors.js';
+import { type Logger, runTarget } from './loader.js';
 
 /** What a target package declares; `runTargetCli` does the rest. */
 export interface TargetDefinition<C extends BaseTargetConfig> {
@@ -51,7 +51,16 @@ export async function runTargetCli<C extends BaseTargetConfig>(
 }
 
 async function main<C extends BaseTargetConfig>(definition: TargetDefinition<C>, argv: readonly string[]): Promise<number> {
-  let values: { config?: string; input?: string; about?: boolean; format?: string; version?: boolean; help?: boolean; 'log-level'?: string; quiet?: boolean };
+  let values: {
+    config?: string;
+    input?: string;
+    about?: boolean;
+    format?: string;
+    version?: boolean;
+    help?: boolean;
+    'log-level'?: string;
+    quiet?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -92,9 +101,7 @@ async function main<C extends BaseTargetConfig>(definition: TargetDefinition<C>,
   const input = values.input === undefined ? process.stdin : inputFile(values.input);
   const summary = await stoppingGracefully(input, log, () => runTarget({ dialect: definition.dialect, config, input, log }));
   const counts = Object.entries(summary.records).map(([stream, count]) => `${stream}: ${count}`);
-  log.info(
-    `done: ${counts.length === 0 ? 'no records' : `records ${counts.join(', ')}`}; ${summary.statesEmitted} state(s) emitted`,
-  );
+  log.info(`done: ${counts.length === 0 ? 'no records' : `records ${counts.join(', ')}`}; ${summary.statesEmitted} state(s) emitted`);
   return EXIT_CODES.ok;
 }
 
@@ -167,7 +174,8 @@ async function stoppingGracefully<T>(
     // The last state could not be delivered, though the input had ended: not a clean run.
     if (outputClosed !== null) throw outputClosed;
     // A signal that came once everything was read: the run finished, and still reports the stop.
-    if (stopping !== null) throw (stopping as Interrupted).afterEndOfInput ? stopping : new Interrupted((stopping as Interrupted).signal, true);
+    if (stopping !== null)
+      throw (stopping as Interrupted).afterEndOfInput ? stopping : new Interrupted((stopping as Interrupted).signal, true);
     return result;
   } finally {
     for (const signal of STOP_SIGNALS) process.off(signal, onSignal);

@@ -31,10 +31,7 @@ export interface ColumnPlan {
  * kind is null (a type we do not map) is left alone. A wanted kind narrower than the existing
  * one keeps the existing column (a text column already holds integers).
  */
-export function planColumns(
-  existing: ReadonlyMap<string, ColumnKind | null>,
-  wanted: readonly ColumnDef[],
-): ColumnPlan {
+export function planColumns(existing: ReadonlyMap<string, ColumnKind | null>, wanted: readonly ColumnDef[]): ColumnPlan {
   const add: ColumnDef[] = [];
   const widen: { column: ColumnDef; from: ColumnKind }[] = [];
   for (const column of wanted) {

@@ -1,16 +1,18 @@
 // The warehouse's data dictionary: each table's and column's comment, from the SCHEMA's descriptions and the kit's own columns.
 import type { JsonSchema } from '@tapline/singer';
-import type { ExistingTable, TableRef, DialectSession } from './dialect.js';
+import type { DialectSession, ExistingTable, TableRef } from './dialect.js';
 import { META } from './metadata.js';
 import { commentWithOwner } from './table-owner.js';
 
 /** What the metadata columns the kit adds hold (README, "Metadata columns"). */
 export const METADATA_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  [META.extractedAt]: 'When the tap read the record from the source (the record\'s time_extracted).',
+  [META.extractedAt]: "When the tap read the record from the source (the record's time_extracted).",
   [META.receivedAt]: 'When the target received the record.',
   [META.batchedAt]: 'When the target wrote the batch holding the row.',
-  [META.deletedAt]: 'When the row was found deleted at the source (ACTIVATE_VERSION or the tap\'s own _sdc_deleted_at); NULL while it exists.',
-  [META.sequence]: 'Order of the record in the load (nanoseconds since the epoch, then its place): the highest is the latest version of a key.',
+  [META.deletedAt]:
+    "When the row was found deleted at the source (ACTIVATE_VERSION or the tap's own _sdc_deleted_at); NULL while it exists.",
+  [META.sequence]:
+    'Order of the record in the load (nanoseconds since the epoch, then its place): the highest is the latest version of a key.',
   [META.tableVersion]: 'The ACTIVATE_VERSION of the full sync that last wrote the row; rows of older versions are marked deleted.',
 };
 

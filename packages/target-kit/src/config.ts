@@ -9,7 +9,7 @@ export const baseConfigSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe('Schema every stream lands in (default: the database\'s own); when set, stream `a-b` lands in it as table `b`'),
+    .describe("Schema every stream lands in (default: the database's own); when set, stream `a-b` lands in it as table `b`"),
   load_method: z
     .enum(['upsert', 'append-only', 'overwrite'])
     .default('upsert')
@@ -68,7 +68,9 @@ export const baseConfigSchema = z.object({
     .min(0)
     .max(64)
     .optional()
-    .describe("Threads that parse, validate and encode records beside the main thread, past the input's first 8 MB (default: cores minus two, at most 4)"),
+    .describe(
+      "Threads that parse, validate and encode records beside the main thread, past the input's first 8 MB (default: cores minus two, at most 4)",
+    ),
   interpret_content_encoding: z
     .boolean()
     .default(false)
@@ -101,7 +103,9 @@ export function flatteningLevel(
 ): number {
   if (config.flattening_enabled !== true) return config.data_flattening_max_level;
   if (config.flattening_max_depth === undefined) {
-    throw new ConfigError('config key "flattening_max_depth" is missing: flattening_enabled is true, and it says how many levels deep to flatten');
+    throw new ConfigError(
+      'config key "flattening_max_depth" is missing: flattening_enabled is true, and it says how many levels deep to flatten',
+    );
   }
   return config.flattening_max_depth;
 }

@@ -66,7 +66,9 @@ export function encodeCell(kind: ColumnKind, value: unknown): CellValue | NeedsW
       return passThrough(value);
     case 'bytes':
       // Even with validate_records off: any other value would be stored as the bytes of its text.
-      return typeof value === 'string' ? base16Bytes(value) : new InvalidValue(`${stringifyJson(value)} is not base16 text, as its schema's contentEncoding says`);
+      return typeof value === 'string'
+        ? base16Bytes(value)
+        : new InvalidValue(`${stringifyJson(value)} is not base16 text, as its schema's contentEncoding says`);
   }
 }
 
@@ -80,7 +82,9 @@ const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 export function base16Bytes(text: string): string | InvalidValue {
   const digits = text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text;
   if (!HEX_DIGITS.test(digits)) {
-    return new InvalidValue(`${quotedForError(text)} is not base16 (hex digits, optionally after 0x), as its schema's contentEncoding says`);
+    return new InvalidValue(
+      `${quotedForError(text)} is not base16 (hex digits, optionally after 0x), as its schema's contentEncoding says`,
+    );
   }
   return (digits.length % 2 === 1 ? `0${digits}` : digits).toLowerCase();
 }

@@ -68,7 +68,12 @@ export function batchLines(lines: readonly number[]): string {
  * the batch is refused (README, "Keys, deletes, versions"); every dialect says it in these words.
  */
 export function keyMatchesSeveralRows(
-  batch: { readonly stream: string; readonly table: { schema: string; table: string }; readonly key: readonly string[]; readonly rows: { readonly lines: readonly number[] } },
+  batch: {
+    readonly stream: string;
+    readonly table: { schema: string; table: string };
+    readonly key: readonly string[];
+    readonly rows: { readonly lines: readonly number[] };
+  },
   example: { readonly values: readonly string[]; readonly rows: number; readonly line?: number },
 ): LoadError {
   const where = example.line === undefined ? batchLines(batch.rows.lines) : `line ${example.line}`;

@@ -1,7 +1,7 @@
 // Flattening (`data_flattening_max_level`, or the Meltano SDK's `flattening_enabled` and
 // `flattening_max_depth`): an object property with declared properties becomes one column per
 // child, `parent__child`, down to a depth; what is not flattened stays a JSON column.
-import { isPlainObject, resolveLocalRefs, setOwn, SingerInputError, type JsonSchema } from '@tapline/singer';
+import { isPlainObject, type JsonSchema, resolveLocalRefs, SingerInputError, setOwn } from '@tapline/singer';
 
 /** Between a parent's name and its child's, as pipelinewise and the Meltano SDK write it. */
 export const FLATTEN_SEPARATOR = '__';

@@ -1,21 +1,36 @@
 // Public API of @tapline/target-kit: the loader core every Tapline target is built on.
+
+export { runTargetCli, type TargetDefinition } from './cli.js';
+export { type ColumnPlan, planColumns, widenKind } from './column-plan.js';
+export { descriptionOf, METADATA_DESCRIPTIONS } from './comments.js';
+export { type BaseTargetConfig, baseConfigSchema, parseConfig, readConfigFile } from './config.js';
 export type * from './dialect.js';
-export { META, METADATA_COLUMNS } from './metadata.js';
-export { METADATA_DESCRIPTIONS, descriptionOf } from './comments.js';
-export { baseConfigSchema, parseConfig, readConfigFile, type BaseTargetConfig } from './config.js';
-export { ConfigError, LoadError, ResourceError, isDiskFull, SingerInputError, Interrupted, EXIT_CODES, UsageError, TransientError, classifyError, batchLines, keyMatchesSeveralRows, type StopSignal } from './errors.js';
-export { normaliseName, columnNamesFor, tableRefForStream } from './names.js';
-export { widenKind, planColumns, type ColumnPlan } from './column-plan.js';
 export { encodeCell, hasNoEscapes } from './encode.js';
 export { EncodedRows } from './encoded-rows.js';
 export {
-  runTarget,
+  batchLines,
+  ConfigError,
+  classifyError,
+  EXIT_CODES,
+  Interrupted,
+  isDiskFull,
+  keyMatchesSeveralRows,
+  LoadError,
+  ResourceError,
+  SingerInputError,
+  type StopSignal,
+  TransientError,
+  UsageError,
+} from './errors.js';
+export {
   defaultWorkerThreads,
+  type Logger,
+  type RunSummary,
+  type RunTargetOptions,
   readStoredState,
+  runTarget,
   stateTableRef,
   stderrLogger,
-  type Logger,
-  type RunTargetOptions,
-  type RunSummary,
 } from './loader.js';
-export { runTargetCli, type TargetDefinition } from './cli.js';
+export { META, METADATA_COLUMNS } from './metadata.js';
+export { columnNamesFor, normaliseName, tableRefForStream } from './names.js';

@@ -1,7 +1,9 @@
 // The message loop: SCHEMA -> table, RECORD -> batches, STATE -> commit then echo, ACTIVATE_VERSION -> delete old versions.
 import { availableParallelism } from 'node:os';
 import {
+  type ActivateVersionMessage,
   containsNonFinite,
+  createLogger,
   describeLocation,
   inputParseOptions,
   isBlank,
@@ -9,45 +11,43 @@ import {
   isStackExhausted,
   lineRanges,
   nestingDepth,
+  type ParseMessageOptions,
   parseJson,
   parseMessage,
-  setOwn,
-  SingerInputError,
-  stringifyJson,
-  UncompilableSchema,
-  type ActivateVersionMessage,
-  type ParseMessageOptions,
-  createLogger,
   type RecordMessage,
   type RecordValidator,
   type SchemaMessage,
+  SingerInputError,
   type SingerMessage,
+  setOwn,
+  stringifyJson,
+  UncompilableSchema,
 } from '@tapline/singer';
 import { planColumns } from './column-plan.js';
-import { flatteningLevel, recordsMetadata, type BaseTargetConfig } from './config.js';
+import { applyComments } from './comments.js';
+import { type BaseTargetConfig, flatteningLevel, recordsMetadata } from './config.js';
 import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
+import { hasNoEscapes, hasUnpairedSurrogate } from './encode.js';
+import { EncodedRows } from './encoded-rows.js';
 import { ConfigError, Interrupted, LoadError, ResourceError, TransientError } from './errors.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
 import { disambiguatedColumnName, disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
+import { type EncodedBlock, EncodePool, type InlineBlock } from './parallel/encode-pool.js';
+import type { BlockClock } from './parallel/protocol.js';
+import { LineScanner } from './plain/scanner.js';
 import {
   ColumnWideningNeeded,
   kindOfValue,
   layoutForSchema,
   recordValidatorFor,
-  StreamSink,
   type SchemaLayout,
+  type SinkSettings,
+  StreamSink,
   UndeclaredColumnsNeeded,
   withUndeclaredColumn,
-  type SinkSettings,
 } from './sink.js';
-import { hasNoEscapes, hasUnpairedSurrogate } from './encode.js';
-import { EncodedRows } from './encoded-rows.js';
-import { EncodePool, type EncodedBlock, type InlineBlock } from './parallel/encode-pool.js';
-import type { BlockClock } from './parallel/protocol.js';
 import { commentWithOwner, ownerOf } from './table-owner.js';
-import { applyComments } from './comments.js';
 import { WorkQueue } from './work-queue.js';
-import { LineScanner } from './plain/scanner.js';
 
 /** Where the target's log lines go (stderr in the CLI). */
 export interface Logger {
@@ -397,7 +397,13 @@ class Loader<C extends BaseTargetConfig> {
   }
 
   /** Handle one message; a record is stored synchronously (no promise) unless a batch is handed off. */
-  private onMessage(message: SingerMessage, line: number, clock: BlockClock, firstLine: number, escapeFree: boolean): Promise<void> | undefined {
+  private onMessage(
+    message: SingerMessage,
+    line: number,
+    clock: BlockClock,
+    firstLine: number,
+    escapeFree: boolean,
+  ): Promise<void> | undefined {
     switch (message.type) {
       case 'RECORD':
         return this.onRecord(message, line, clock.receivedAt, clock.baseSequence + (line - firstLine), escapeFree);
@@ -441,11 +447,7 @@ class Loader<C extends BaseTargetConfig> {
   }
 
   /** A value needs a wider column (an integer beyond int64, a decimal a double would round). */
-  private async widenAndRetry(
-    sink: StreamSink,
-    need: ColumnWideningNeeded,
-    retry: RecordToRetry,
-  ): Promise<void> {
+  private async widenAndRetry(sink: StreamSink, need: ColumnWideningNeeded, retry: RecordToRetry): Promise<void> {
     const { line } = retry;
     if (!this.dialect.capabilities.canWidenColumns) {
       throw new LoadError(
@@ -456,8 +458,10 @@ class Loader<C extends BaseTargetConfig> {
     await this.queue.drain();
     await this.ensureTransaction();
     const { column } = need;
-    await this.refusable(describeLocation({ line, stream: sink.stream }), `change column "${column.name}" from ${need.from} to ${column.kind}`, () =>
-      this.session.alterColumnType(sink.table, column, need.from),
+    await this.refusable(
+      describeLocation({ line, stream: sink.stream }),
+      `change column "${column.name}" from ${need.from} to ${column.kind}`,
+      () => this.session.alterColumnType(sink.table, column, need.from),
     );
     this.log.info(
       `stream ${JSON.stringify(sink.stream)}: column "${need.column.name}" widened from ${need.from} to ${need.column.kind} for a value on line ${line}`,
@@ -473,11 +477,7 @@ class Loader<C extends BaseTargetConfig> {
    * give each a column, typed from its value, then store the record. A column the table already
    * has under that name (an earlier run, an earlier schema) is used, widened when the value needs it.
    */
-  private async addUndeclaredAndRetry(
-    sink: StreamSink,
-    need: UndeclaredColumnsNeeded,
-    retry: RecordToRetry,
-  ): Promise<void> {
+  private async addUndeclaredAndRetry(sink: StreamSink, need: UndeclaredColumnsNeeded, retry: RecordToRetry): Promise<void> {
     const { line } = retry;
     await this.flush(sink);
     await this.queue.drain();
@@ -491,7 +491,9 @@ class Loader<C extends BaseTargetConfig> {
     let columns = sink.columns;
     // Among new properties that normalise alike, the one spelled like the column gets it (as columnNamesFor).
     const found = [...need.properties].sort(
-      (a, b) => Number(normaliseName(a.property, max) !== a.property) - Number(normaliseName(b.property, max) !== b.property) || (a.property < b.property ? -1 : a.property > b.property ? 1 : 0),
+      (a, b) =>
+        Number(normaliseName(a.property, max) !== a.property) - Number(normaliseName(b.property, max) !== b.property) ||
+        (a.property < b.property ? -1 : a.property > b.property ? 1 : 0),
     );
     for (const { property, value } of found) {
       const plain = normaliseName(property, max);
@@ -502,7 +504,9 @@ class Loader<C extends BaseTargetConfig> {
       const has = kinds.get(name);
       let kind: ColumnKind = wanted;
       if (has === undefined) {
-        await this.refusable(describeLocation({ line, stream: sink.stream }), `add column "${name}"`, () => this.session.addColumn(sink.table, { name, kind }));
+        await this.refusable(describeLocation({ line, stream: sink.stream }), `add column "${name}"`, () =>
+          this.session.addColumn(sink.table, { name, kind }),
+        );
         this.log.warn(`${where}: added column "${name}" (${kind}) for a property the schema does not declare ("${property}")`);
       } else if (has === null) {
         kind = 'string'; // a type we do not map (made by hand): values go as text, the database judges them
@@ -662,7 +666,10 @@ class Loader<C extends BaseTargetConfig> {
       );
     }
     if (text.includes('null') && containsNonFinite(value)) {
-      throw new SingerInputError({ line }, 'the STATE value holds NaN or Infinity, which JSON cannot hold: it would be stored and echoed as null');
+      throw new SingerInputError(
+        { line },
+        'the STATE value holds NaN or Infinity, which JSON cannot hold: it would be stored and echoed as null',
+      );
     }
     // Without a state table the value is echoed as the same JSON text, escape and all.
     if (this.stateTable && hasUnpairedSurrogate(text, 'json')) {

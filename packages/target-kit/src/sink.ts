@@ -4,29 +4,38 @@ import {
   containsNonFinite,
   isInheritedName,
   isLosslessNumber,
+  type JsonSchema,
+  type LogicalType,
   logicalTypeOf,
   parseMessage,
+  type RecordMessage,
+  type RecordValidator,
   resolveLocalRefs,
   SingerInputError,
   UncompilableSchema,
-  type JsonSchema,
-  type LogicalType,
-  type RecordMessage,
-  type RecordValidator,
 } from '@tapline/singer';
 import { widenKind } from './column-plan.js';
+import { descriptionOf, METADATA_DESCRIPTIONS } from './comments.js';
 import type { CellValue, ColumnDef, ColumnKind, RowBatch, RowEncoder, TableRef, WriteMode } from './dialect.js';
-import { encodeCell, hasNoEscapes, hasNul, hasUnpairedSurrogate, InvalidValue, NeedsWiderColumn, replaceUnpairedSurrogates, stripNul } from './encode.js';
+import {
+  encodeCell,
+  hasNoEscapes,
+  hasNul,
+  hasUnpairedSurrogate,
+  InvalidValue,
+  NeedsWiderColumn,
+  replaceUnpairedSurrogates,
+  stripNul,
+} from './encode.js';
 import { EncodedRows, type EncodedRowsParts } from './encoded-rows.js';
 import { flattenedProperties, flattenRecord } from './flatten.js';
-import { META, METADATA_FROM_RECORD } from './metadata.js';
-import { descriptionOf, METADATA_DESCRIPTIONS } from './comments.js';
-import { columnNamesFor } from './names.js';
 import { canonicalJsonKey, compositeKey, keyOf } from './keys.js';
-import { canonicalTimestamp, extractedAtCell } from './timestamp.js';
+import { META, METADATA_FROM_RECORD } from './metadata.js';
+import { columnNamesFor } from './names.js';
 import { PlainRecords } from './plain/plain-records.js';
 import { NotPlain } from './plain/rules.js';
 import type { LineScanner } from './plain/scanner.js';
+import { canonicalTimestamp, extractedAtCell } from './timestamp.js';
 
 /**
  * TAPLINE_CHECK_PLAIN_ROWS=1: every row written from a plain record's bytes is also encoded the
@@ -424,7 +433,10 @@ export class StreamSink {
   private checkPlainRow(scanner: LineScanner, line: number, receivedAt: string, sequence: number, key: unknown): void {
     const text = scanner.bytes.toString('utf8', scanner.lineStart, scanner.end);
     const written = this.rows.rowText(this.rows.count - 1);
-    const fail = (why: string) => new Error(`plain row check failed on line ${line} (stream ${JSON.stringify(this.stream)}): ${why}\n  line: ${text}\n  row:  ${JSON.stringify(written)}`);
+    const fail = (why: string) =>
+      new Error(
+        `plain row check failed on line ${line} (stream ${JSON.stringify(this.stream)}): ${why}\n  line: ${text}\n  row:  ${JSON.stringify(written)}`,
+      );
     const message = parseMessage(text, line) as RecordMessage;
     const validator = this.validator ?? checkingValidator(this.schema!);
     const problem = validator === null ? null : validator(message.record);
@@ -617,9 +629,7 @@ export class StreamSink {
       }
       if (key.startsWith('_sdc_') || this.warnedUndeclared.has(key)) continue;
       this.warnedUndeclared.add(key);
-      this.settings.warn(
-        `line ${line} (stream ${JSON.stringify(this.stream)}): property "${key}" is not in the schema and is not loaded`,
-      );
+      this.settings.warn(`line ${line} (stream ${JSON.stringify(this.stream)}): property "${key}" is not in the schema and is not loaded`);
     }
     if (found !== undefined) throw new UndeclaredColumnsNeeded(found);
   }

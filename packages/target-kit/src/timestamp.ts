@@ -25,8 +25,7 @@ function isPlainTimestamp(text: string): boolean {
   return (zone === 90 /* Z */ && at + 1 === length) || zone === 43 /* + */ || zone === 45; /* - */
 }
 
-const TIMESTAMP_PARTS =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?([Zz]|([+-])(\d{2})(?::?(\d{2}))?)?$/;
+const TIMESTAMP_PARTS = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?([Zz]|([+-])(\d{2})(?::?(\d{2}))?)?$/;
 
 /** Thrown-free result for a value its column cannot hold as sent, with the reason (the caller names line and field). */
 export class InvalidValue {
@@ -72,7 +71,8 @@ export function canonicalTimestamp(text: string): string | InvalidTimestamp {
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 /** An RFC 2822 / HTTP date with its zone: `Mon, 01 Feb 2021 00:00:00 GMT`, `1 Feb 2021 10:00 +0530`. */
-const RFC_2822 = /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+(GMT|UTC|UT|Z|([+-])(\d{2})(\d{2}))$/i;
+const RFC_2822 =
+  /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+(GMT|UTC|UT|Z|([+-])(\d{2})(\d{2}))$/i;
 
 /**
  * A RECORD's `time_extracted` (or a record's own `_sdc_extracted_at`) as a timestamp cell, or null
@@ -95,7 +95,8 @@ export function extractedAtCell(text: string): string | null {
   if (rfc === null) return null;
   const [, day, monthName, year, hour, minute, second = '00', , sign, zoneHours, zoneMinutes] = rfc;
   const month = MONTHS.indexOf(monthName!.toLowerCase()) + 1;
-  if (month === 0 || !isCalendarDate(Number(year), month, Number(day)) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return null;
+  if (month === 0 || !isCalendarDate(Number(year), month, Number(day)) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59)
+    return null;
   const date = new Date(0);
   date.setUTCFullYear(Number(year), month - 1, Number(day));
   date.setUTCHours(Number(hour), Number(minute), Number(second), 0);
@@ -112,7 +113,8 @@ export function extractedAtCell(text: string): string | null {
 export function timestampInstantKey(text: string): string | null {
   const parts = TIMESTAMP_PARTS.exec(text);
   if (parts === null) return null;
-  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', , sign, zoneHours = '00', zoneMinutes = '00'] = parts;
+  const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', , sign, zoneHours = '00', zoneMinutes = '00'] =
+    parts;
   const date = new Date(0);
   date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
   date.setUTCHours(Number(hour), Number(minute), Number(second), 0);

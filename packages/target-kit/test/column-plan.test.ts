@@ -1,8 +1,9 @@
 // Schema diff -> column plan: add new columns, widen when needed, never narrow or drop.
+
+import { LosslessNumber } from '@tapline/singer';
 import { describe, expect, it } from 'vitest';
 import { planColumns, widenKind } from '../src/column-plan.js';
 import { encodeCell, InvalidValue, NeedsWiderColumn } from '../src/encode.js';
-import { LosslessNumber } from '@tapline/singer';
 
 describe('widenKind', () => {
   it.each([

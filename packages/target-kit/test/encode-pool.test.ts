@@ -8,7 +8,9 @@ import type { WorkerSinkSettings } from '../src/parallel/protocol.js';
 import { layoutForSchema, StreamSink } from '../src/sink.js';
 
 // Workers run JavaScript: the pool comes from the build, as in the targets.
-const { EncodePool } = (await import(new URL('../dist/parallel/encode-pool.js', import.meta.url).href)) as typeof import('../src/parallel/encode-pool.js');
+const { EncodePool } = (await import(
+  new URL('../dist/parallel/encode-pool.js', import.meta.url).href
+)) as typeof import('../src/parallel/encode-pool.js');
 const encoderModule = new URL('./fixtures/json-row-encoder.mjs', import.meta.url).href;
 
 const settings: WorkerSinkSettings = {
@@ -29,7 +31,12 @@ const lines = (...messages: object[]) => Readable.from([`${messages.map((message
 /** The main thread's sink for `people`, as the loader has it after the SCHEMA. */
 function peopleSink(): StreamSink {
   const sinkSettings = { ...settings, warn: () => {}, rowEncoder: () => ({ encode: () => '' }) };
-  const sink = new StreamSink('people', { schema: 'main', table: 'people' }, layoutForSchema('people', schema, ['id'], 1, sinkSettings), sinkSettings);
+  const sink = new StreamSink(
+    'people',
+    { schema: 'main', table: 'people' },
+    layoutForSchema('people', schema, ['id'], 1, sinkSettings),
+    sinkSettings,
+  );
   sink.setSchema(schema);
   sink.schemaSignature = stringifyJson([schema, ['id']]);
   return sink;
@@ -43,7 +50,12 @@ async function all(blocks: AsyncIterable<InputBlock>): Promise<InputBlock[]> {
 
 describe('encode workers', () => {
   it('encode the records of streams they know; every other line, a failing record and the rest of its stream come back as lines', async () => {
-    const pool = new EncodePool({ workers: 1, startAfterBytes: 0, blockBytes: 1 << 20, setup: { rowEncoderModule: encoderModule, settings } });
+    const pool = new EncodePool({
+      workers: 1,
+      startAfterBytes: 0,
+      blockBytes: 1 << 20,
+      setup: { rowEncoderModule: encoderModule, settings },
+    });
     const sink = peopleSink();
     pool.publish(sink.snapshot());
     try {

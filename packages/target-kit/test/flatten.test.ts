@@ -49,11 +49,16 @@ describe('flattenRecord', () => {
   });
 
   it('keeps a property named __proto__ as a property, in the schema and in records', () => {
-    const schema = JSON.parse('{"type":"object","properties":{"__proto__":{"type":"object","properties":{"x":{"type":"integer"}}},"y":{"type":"string"}}}') as never;
+    const schema = JSON.parse(
+      '{"type":"object","properties":{"__proto__":{"type":"object","properties":{"x":{"type":"integer"}}},"y":{"type":"string"}}}',
+    ) as never;
     expect(Object.keys(flattenedProperties(schema, [], 0, where))).toEqual(['__proto__', 'y']);
     expect(Object.keys(flattenedProperties(schema, [], 1, where))).toEqual(['__proto____x', 'y']);
     const record = JSON.parse('{"__proto__":{"x":1},"y":"a"}') as Record<string, unknown>;
-    expect(Object.entries(flattenRecord(record, new Set(['__proto__']), 1, where))).toEqual([['__proto__', { x: 1 }], ['y', 'a']]);
+    expect(Object.entries(flattenRecord(record, new Set(['__proto__']), 1, where))).toEqual([
+      ['__proto__', { x: 1 }],
+      ['y', 'a'],
+    ]);
   });
 
   it('refuses a name reached twice, by field', () => {

@@ -18,7 +18,15 @@ describe('decimalKey', () => {
 
 describe('compositeKey', () => {
   it('never gives two different keys one text, whatever their parts hold (U+0000 too)', () => {
-    const keys = [['x\u0000y', 'z'], ['x', 'y\u0000z'], ['1', '2'], ['1\u00002', ''], ['1', '2\u0000'], ['a","b', 'c'], ['a', 'b","c']];
+    const keys = [
+      ['x\u0000y', 'z'],
+      ['x', 'y\u0000z'],
+      ['1', '2'],
+      ['1\u00002', ''],
+      ['1', '2\u0000'],
+      ['a","b', 'c'],
+      ['a', 'b","c'],
+    ];
     const texts = keys.map((parts) => compositeKey(parts.map((part) => keyOf(part, 'string'))));
     expect(new Set(texts).size).toBe(keys.length);
   });

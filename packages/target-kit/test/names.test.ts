@@ -52,7 +52,10 @@ describe('columnNamesFor', () => {
 describe('tableRefForStream', () => {
   const options = { defaultSchema: 'public', maxBytes: 63 };
   it('splits `schema-table` unless default_target_schema is set', () => {
-    expect(tableRefForStream('tap_mysql-orders', { ...options, schemaIsExplicit: false })).toEqual({ schema: 'tap_mysql', table: 'orders' });
+    expect(tableRefForStream('tap_mysql-orders', { ...options, schemaIsExplicit: false })).toEqual({
+      schema: 'tap_mysql',
+      table: 'orders',
+    });
     expect(tableRefForStream('db-sales-orders', { ...options, schemaIsExplicit: false })).toEqual({ schema: 'sales', table: 'orders' });
     expect(tableRefForStream('tap_mysql-orders', { ...options, schemaIsExplicit: true })).toEqual({ schema: 'public', table: 'orders' });
     expect(tableRefForStream('users', { ...options, schemaIsExplicit: false })).toEqual({ schema: 'public', table: 'users' });

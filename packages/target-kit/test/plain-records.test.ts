@@ -1,12 +1,12 @@
 // Plain records: a RECORD line's row written straight from its bytes must be the row the parsing path writes, or not be written at all.
-import { parseMessage, type JsonSchema, type RecordMessage } from '@tapline/singer';
-import { seededRandom, type SeededRandom } from '@tapline/testing/simulator';
+import { type JsonSchema, parseMessage, type RecordMessage } from '@tapline/singer';
+import { type SeededRandom, seededRandom } from '@tapline/testing/simulator';
 import { describe, expect, it } from 'vitest';
 import type { ColumnDef, RowEncoder } from '../src/dialect.js';
 import { METADATA_COLUMNS } from '../src/metadata.js';
 import { whyNotPlain } from '../src/plain/plain-records.js';
 import { LineScanner } from '../src/plain/scanner.js';
-import { layoutForSchema, StreamSink, type SinkSettings } from '../src/sink.js';
+import { layoutForSchema, type SinkSettings, StreamSink } from '../src/sink.js';
 
 /** An encoder shaped like target-duckdb's spool: text between U+0001 (doubled inside), numbers and booleans bare, NULL empty. */
 function spoolEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): RowEncoder {
@@ -33,7 +33,17 @@ function copyEncoder(columns: readonly ColumnDef[], withBatchedAt: boolean): Row
   const escapes: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
   const text = (cell: string) => cell.replace(/[\\\n\r\t]/g, (c) => escapes[c]!);
   const field = (cell: unknown) =>
-    cell === null ? '\\N' : typeof cell === 'boolean' ? (cell ? 't' : 'f') : typeof cell === 'string' ? text(cell) : Object.is(cell, -0) ? '-0' : String(cell);
+    cell === null
+      ? '\\N'
+      : typeof cell === 'boolean'
+        ? cell
+          ? 't'
+          : 'f'
+        : typeof cell === 'string'
+          ? text(cell)
+          : Object.is(cell, -0)
+            ? '-0'
+            : String(cell);
   return {
     encode: (cells) => `${cells.slice(0, count).map(field).join('\t')}\n`,
     plain: {
@@ -108,17 +118,29 @@ const examSchema: JsonSchema = {
 
 describe('a plain record', () => {
   it.each([
-    ['the bench shape', '{"type":"RECORD","stream":"s","record":{"id":1,"name":"Ana","score":42.5,"passed":true,"at":"2023-06-22T14:18:01.857-08:00","day":"2024-02-29","details":{"section":"algebra","answers":[1,2,0]}},"time_extracted":"2025-01-15T08:00:00Z"}'],
-    ['singer-python spacing', '{"type": "RECORD", "stream": "s", "record": {"id": 2, "name": null, "score": 7, "passed": false, "at": "2023-01-31T00:00:00Z"}, "version": 1700000000000}'],
+    [
+      'the bench shape',
+      '{"type":"RECORD","stream":"s","record":{"id":1,"name":"Ana","score":42.5,"passed":true,"at":"2023-06-22T14:18:01.857-08:00","day":"2024-02-29","details":{"section":"algebra","answers":[1,2,0]}},"time_extracted":"2025-01-15T08:00:00Z"}',
+    ],
+    [
+      'singer-python spacing',
+      '{"type": "RECORD", "stream": "s", "record": {"id": 2, "name": null, "score": 7, "passed": false, "at": "2023-01-31T00:00:00Z"}, "version": 1700000000000}',
+    ],
     ['properties in any order, some missing', '{"type":"RECORD","stream":"s","record":{"score":0.000001,"id":-3,"name":"Åsa Ñúñez 😀"}}'],
-    ['an empty nested object and array', '{"type":"RECORD","stream":"s","record":{"id":4,"score":-0.5,"details":{}},"time_extracted":null,"version":null}'],
+    [
+      'an empty nested object and array',
+      '{"type":"RECORD","stream":"s","record":{"id":4,"score":-0.5,"details":{}},"time_extracted":null,"version":null}',
+    ],
     // Values whose bytes are not their stored text: each is parsed on its own.
     ['escapes in a string', '{"type":"RECORD","stream":"s","record":{"id":5,"name":"a\\"b\\\\c\\n\\t\\u00e9 \\ud83d\\ude00"}}'],
-    ['Python\'s spacing inside JSON text', '{"type": "RECORD", "stream": "s", "record": {"id": 6, "details": {"section": "x", "answers": [1, 2]}}}'],
+    [
+      "Python's spacing inside JSON text",
+      '{"type": "RECORD", "stream": "s", "record": {"id": 6, "details": {"section": "x", "answers": [1, 2]}}}',
+    ],
     ['an escape inside JSON text', '{"type":"RECORD","stream":"s","record":{"id":7,"details":{"section":"caf\\u00e9 \\/ \\"q\\""}}}'],
     ['numbers spelled otherwise', '{"type":"RECORD","stream":"s","record":{"id":1.0,"score":42.50,"details":{"answers":[1e2,2.0]}}}'],
-    ['Python\'s repr of a double', '{"type":"RECORD","stream":"s","record":{"id":8,"score":6.666666666666667e-06}}'],
-    ['a double\'s 17-digit shortest text', '{"type":"RECORD","stream":"s","record":{"id":10,"score":0.30000000000000004}}'],
+    ["Python's repr of a double", '{"type":"RECORD","stream":"s","record":{"id":8,"score":6.666666666666667e-06}}'],
+    ["a double's 17-digit shortest text", '{"type":"RECORD","stream":"s","record":{"id":10,"score":0.30000000000000004}}'],
     ['a number JavaScript writes with an exponent', '{"type":"RECORD","stream":"s","record":{"id":9,"score":0.0000001}}'],
   ])('%s: written from its bytes, exactly as parsed', (_, line) => {
     const row = plain(sinkFor(examSchema, ['id']), line);
@@ -167,7 +189,10 @@ describe('a line that is not plain takes the parsing path', () => {
   });
 
   it('an object whose declared key JavaScript would move first', () => {
-    const schema: JsonSchema = { type: 'object', properties: { id: { type: 'integer' }, m: { type: 'object', properties: { b: {}, '10': {} } } } };
+    const schema: JsonSchema = {
+      type: 'object',
+      properties: { id: { type: 'integer' }, m: { type: 'object', properties: { b: {}, '10': {} } } },
+    };
     const line = '{"type":"RECORD","stream":"s","record":{"id":1,"m":{"b":1,"10":2}}}';
     expect(plain(sinkFor(schema, ['id']), line)).toBeNull();
     expect((parsed(sinkFor(schema, ['id']), line) as { row: string }).row).toContain('{"10":2,"b":1}');
@@ -188,10 +213,22 @@ describe('a line that is not plain takes the parsing path', () => {
 describe('schemas whose records all take the parsing path', () => {
   it.each([
     ['a value constraint', { type: 'object', properties: { name: { type: 'string', maxLength: 10 } } }, 'the keyword "maxLength"'],
-    ['a union of two types', { type: 'object', properties: { v: { anyOf: [{ type: 'string' }, { type: 'integer' }] } } }, 'a union of schemas'],
-    ['a $ref', { type: 'object', properties: { v: { $ref: '#/definitions/x' } }, definitions: { x: { type: 'string' } } }, 'the keyword "$ref"'],
+    [
+      'a union of two types',
+      { type: 'object', properties: { v: { anyOf: [{ type: 'string' }, { type: 'integer' }] } } },
+      'a union of schemas',
+    ],
+    [
+      'a $ref',
+      { type: 'object', properties: { v: { $ref: '#/definitions/x' } }, definitions: { x: { type: 'string' } } },
+      'the keyword "$ref"',
+    ],
     ['an exact decimal', { type: 'object', properties: { v: { type: 'string', format: 'singer.decimal' } } }, 'column "v" is decimal'],
-    ['a property spelled like metadata', { type: 'object', properties: { _sdc_deleted_at: { type: 'string' } } }, 'the property "_sdc_deleted_at"'],
+    [
+      'a property spelled like metadata',
+      { type: 'object', properties: { _sdc_deleted_at: { type: 'string' } } },
+      'the property "_sdc_deleted_at"',
+    ],
   ])('%s', (_, schema, reason) => {
     const sink = sinkFor(schema as JsonSchema, []);
     const line = '{"type":"RECORD","stream":"s","record":{}}';
@@ -215,7 +252,7 @@ function whyNotPlainOf(schema: JsonSchema): string | null {
   });
 }
 
-describe('a tap\'s own _sdc_ column', () => {
+describe("a tap's own _sdc_ column", () => {
   it('(_sdc_extra, an object of undeclared vendor fields) keeps the plain path', () => {
     expect(whyNotPlainOf({ type: 'object', properties: { id: { type: 'integer' }, _sdc_extra: { type: ['object', 'null'] } } })).toBeNull();
   });
@@ -267,7 +304,10 @@ function randomSchema(random: SeededRandom, depth = 0): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const count = 1 + Math.floor(random.next() * (depth === 0 ? 6 : 3));
   for (let i = 0; i < count; i++) {
-    const name = i === 0 && depth === 0 && random.next() < 0.5 ? 'k' : random.pick(['a', 'b', 'c', 'id', 'Name', 'é', 'x y', 'constructor', '__proto__', '10']) + i;
+    const name =
+      i === 0 && depth === 0 && random.next() < 0.5
+        ? 'k'
+        : random.pick(['a', 'b', 'c', 'id', 'Name', 'é', 'x y', 'constructor', '__proto__', '10']) + i;
     const roll = random.next();
     properties[name] =
       depth < 2 && roll < 0.15
@@ -284,16 +324,55 @@ function randomSchema(random: SeededRandom, depth = 0): JsonSchema {
 
 /** Raw JSON text for a value of `schema`, often plain, sometimes odd in one of the ways taps are. */
 function randomValue(random: SeededRandom, schema: JsonSchema, depth: number): string {
-  const types = schema.anyOf ? ['integer', 'null'] : Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : ['integer', 'string', 'object'];
+  const types = schema.anyOf
+    ? ['integer', 'null']
+    : Array.isArray(schema.type)
+      ? schema.type
+      : schema.type
+        ? [schema.type]
+        : ['integer', 'string', 'object'];
   if (random.next() < 0.05) return random.pick(['null', '"x"', '1', 'true', '[]', '{}', '1.0', '-0']);
   const type = random.pick(types as string[]);
   switch (type) {
     case 'null':
       return 'null';
     case 'integer':
-      return random.pick(['0', '7', '-12', '123456789012345', '1234567890123456', '9007199254740993', '1.0', '1e2', '1E+2', '-0', '2.50e1', String(Math.floor(random.next() * 1e6))]);
+      return random.pick([
+        '0',
+        '7',
+        '-12',
+        '123456789012345',
+        '1234567890123456',
+        '9007199254740993',
+        '1.0',
+        '1e2',
+        '1E+2',
+        '-0',
+        '2.50e1',
+        String(Math.floor(random.next() * 1e6)),
+      ]);
     case 'number':
-      return random.pick(['0', '1.5', '-0.25', '42.55', '42.50', '0.000001', '0.0000001', '1e-7', '100', '0.30000000000000004', '3.14159', '-0', '-0.0', '6.666666666666667e-06', '1.0000000000000002e+16', '1e21', '1234567890.123456789', '0.0', '1e400']);
+      return random.pick([
+        '0',
+        '1.5',
+        '-0.25',
+        '42.55',
+        '42.50',
+        '0.000001',
+        '0.0000001',
+        '1e-7',
+        '100',
+        '0.30000000000000004',
+        '3.14159',
+        '-0',
+        '-0.0',
+        '6.666666666666667e-06',
+        '1.0000000000000002e+16',
+        '1e21',
+        '1234567890.123456789',
+        '0.0',
+        '1e400',
+      ]);
     case 'boolean':
       return random.pick(['true', 'false']);
     case 'object': {
@@ -309,12 +388,44 @@ function randomValue(random: SeededRandom, schema: JsonSchema, depth: number): s
     default: {
       const format = schema.format;
       if (format === 'date-time') {
-        return JSON.stringify(random.pick(['2023-06-22T14:18:01.857-08:00', '2024-02-29T23:59:59Z', '2023-02-29T00:00:00Z', '2023-01-01T24:00:00Z', '2023-01-01T00:00:00', '2023-01-01 00:00:00Z', '2023-01-01T00:00:00.1234567Z', '2016-12-31T23:59:60Z', '2023-01-01T00:00:00+0530', '2023-12-31T10:00:00.5+05:30', '']));
+        return JSON.stringify(
+          random.pick([
+            '2023-06-22T14:18:01.857-08:00',
+            '2024-02-29T23:59:59Z',
+            '2023-02-29T00:00:00Z',
+            '2023-01-01T24:00:00Z',
+            '2023-01-01T00:00:00',
+            '2023-01-01 00:00:00Z',
+            '2023-01-01T00:00:00.1234567Z',
+            '2016-12-31T23:59:60Z',
+            '2023-01-01T00:00:00+0530',
+            '2023-12-31T10:00:00.5+05:30',
+            '',
+          ]),
+        );
       }
       if (format === 'date') return JSON.stringify(random.pick(['2024-02-29', '2023-02-29', '2023-13-01', '0001-01-01', '']));
-      if (format === 'time') return JSON.stringify(random.pick(['10:00', '10:00:00', '23:59:59.123456', '10:00:00Z', '24:00:00', '10:00:00.1234567']));
-      if (format === 'uuid') return JSON.stringify(random.pick(['123e4567-e89b-12d3-a456-426614174000', '123E4567-E89B-12D3-A456-426614174000', 'not-a-uuid']));
-      return random.pick(['"plain"', '""', '"Åsa 😀"', '"a\\"b"', '"\\u00e9"', '"tab\\there"', '"a,b;c"', '"12"', '"0"', '"\\ud800"', '"\\ud83d\\ude00"', '"back\\\\slash"', '"\\u0001"', '"\\u0000"', '"a\\/b"']);
+      if (format === 'time')
+        return JSON.stringify(random.pick(['10:00', '10:00:00', '23:59:59.123456', '10:00:00Z', '24:00:00', '10:00:00.1234567']));
+      if (format === 'uuid')
+        return JSON.stringify(random.pick(['123e4567-e89b-12d3-a456-426614174000', '123E4567-E89B-12D3-A456-426614174000', 'not-a-uuid']));
+      return random.pick([
+        '"plain"',
+        '""',
+        '"Åsa 😀"',
+        '"a\\"b"',
+        '"\\u00e9"',
+        '"tab\\there"',
+        '"a,b;c"',
+        '"12"',
+        '"0"',
+        '"\\ud800"',
+        '"\\ud83d\\ude00"',
+        '"back\\\\slash"',
+        '"\\u0001"',
+        '"\\u0000"',
+        '"a\\/b"',
+      ]);
     }
   }
 }

@@ -1,6 +1,6 @@
 // canonicalTimestamp: the one timestamp form every dialect reads alike.
 import { describe, expect, it } from 'vitest';
-import { canonicalTimestamp, canonicalTime, extractedAtCell, InvalidTimestamp, timestampInstantKey } from '../src/timestamp.js';
+import { canonicalTime, canonicalTimestamp, extractedAtCell, InvalidTimestamp, timestampInstantKey } from '../src/timestamp.js';
 
 describe('canonicalTimestamp', () => {
   it('passes the common forms through untouched', () => {
@@ -66,7 +66,13 @@ describe('canonicalTime', () => {
 describe('timestampInstantKey', () => {
   it('is one text for one instant, whatever the offset, separator or fraction padding', () => {
     const key = timestampInstantKey('2020-01-01T00:00:00Z');
-    for (const same of ['2020-01-01T01:00:00+01:00', '2019-12-31 19:00:00.000000-05:00', '2020-01-01t00:00:00z', '2020-01-01T00:00:00', '2020-01-01T05:30:00+0530']) {
+    for (const same of [
+      '2020-01-01T01:00:00+01:00',
+      '2019-12-31 19:00:00.000000-05:00',
+      '2020-01-01t00:00:00z',
+      '2020-01-01T00:00:00',
+      '2020-01-01T05:30:00+0530',
+    ]) {
       expect(timestampInstantKey(same), same).toBe(key);
     }
     expect(timestampInstantKey('2020-01-01T00:00:00.000001Z')).not.toBe(key);
@@ -89,7 +95,18 @@ describe('extractedAtCell (time_extracted: metadata, so text that names no insta
   });
 
   it('is null for text that names no instant, or only by guessing', () => {
-    for (const text of ['', '1612345678', '2021-01-01T00:00:00+00:00Z', '2024-02-30T00:00:00Z', '2024-13-01T00:00:00Z', '2024-01-01T25:00:00Z', '31 Feb 2021 00:00:00 GMT', 'Feb 1 2021', 'Mon, 01 Feb 2021 00:00:00', 'yesterday']) {
+    for (const text of [
+      '',
+      '1612345678',
+      '2021-01-01T00:00:00+00:00Z',
+      '2024-02-30T00:00:00Z',
+      '2024-13-01T00:00:00Z',
+      '2024-01-01T25:00:00Z',
+      '31 Feb 2021 00:00:00 GMT',
+      'Feb 1 2021',
+      'Mon, 01 Feb 2021 00:00:00',
+      'yesterday',
+    ]) {
       expect(extractedAtCell(text), text).toBeNull();
     }
   });

@@ -1,9 +1,10 @@
 // target-postgres config: the kit's base settings plus how to reach the server.
+
+import { SECRET_SETTING } from '@tapline/singer';
 import { baseConfigSchema } from '@tapline/target-kit';
 import type pg from 'pg';
-import { SECRET_SETTING } from '@tapline/singer';
 import { z } from 'zod';
-import { clientSettings, ConnectionStringError, parseConnectionString } from './connection-settings.js';
+import { ConnectionStringError, clientSettings, parseConnectionString } from './connection-settings.js';
 
 /** A connection string the driver can read; the issue never quotes it (it may hold a password). */
 const readableConnectionString = (description: string) =>
@@ -26,14 +27,19 @@ export const postgresConfigSchema = baseConfigSchema.extend({
   connection_string: readableConnectionString(
     "postgres://user:password@host:port/database, or libpq's key=value settings (host=... dbname=...); wins over the separate keys",
   ),
-  sqlalchemy_url: readableConnectionString("MeltanoLabs target-postgres's spelling: a SQLAlchemy URL (postgresql+psycopg://...), used without its +driver when connection_string is absent",
+  sqlalchemy_url: readableConnectionString(
+    "MeltanoLabs target-postgres's spelling: a SQLAlchemy URL (postgresql+psycopg://...), used without its +driver when connection_string is absent",
   ),
-  host: z.string().min(1).optional().describe('Server host (default PGHOST, then libpq\'s)'),
+  host: z.string().min(1).optional().describe("Server host (default PGHOST, then libpq's)"),
   port: z.number().int().positive().optional().describe('Server port (default PGPORT, then 5432)'),
   user: z.string().min(1).optional().describe('User (default PGUSER)'),
   password: z.string().optional().describe('Password (default PGPASSWORD)').meta(SECRET_SETTING),
   database: z.string().min(1).optional().describe('Database (default PGDATABASE)'),
-  default_target_schema: z.string().min(1).optional().describe('Schema every stream lands in (default public); when set, stream `a-b` lands in it as table `b`'),
+  default_target_schema: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Schema every stream lands in (default public); when set, stream `a-b` lands in it as table `b`'),
   statement_timeout_ms: z
     .number()
     .int()
@@ -48,7 +54,9 @@ export const postgresConfigSchema = baseConfigSchema.extend({
     .int()
     .positive()
     .default(20_000)
-    .describe('Rows buffered per stream before a bulk write (one batch is COPYed while the next fills); a commit happens at the next STATE after this many rows'),
+    .describe(
+      'Rows buffered per stream before a bulk write (one batch is COPYed while the next fills); a commit happens at the next STATE after this many rows',
+    ),
 });
 
 export type PostgresConfig = z.infer<typeof postgresConfigSchema>;

@@ -2,8 +2,9 @@
 // uses), whatever form the user wrote: a URL, a libpq `key=value` string or separate keys. Errors
 // and logs name the server only by host, port, database and user: never the string as written,
 // which may hold a password anywhere (`?password=`, an `@` or `/` in it, `password=` in key=value).
-import { parse, toClientConfig, type ConnectionOptions } from 'pg-connection-string';
+
 import type pg from 'pg';
+import { type ConnectionOptions, parse, toClientConfig } from 'pg-connection-string';
 
 /** A connection string that cannot be read; the message never quotes the string. */
 export class ConnectionStringError extends Error {
@@ -29,7 +30,8 @@ export function parseKeyValue(text: string): Map<string, string> {
   };
   for (skipSpace(); at < text.length; skipSpace()) {
     const key = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(at))?.[0];
-    if (key === undefined) throw new ConnectionStringError(`the key=value connection string has a setting that is not key=value (setting ${pairs.size + 1})`);
+    if (key === undefined)
+      throw new ConnectionStringError(`the key=value connection string has a setting that is not key=value (setting ${pairs.size + 1})`);
     at += key.length;
     skipSpace();
     if (text[at] !== '=') throw new ConnectionStringError(`the key=value connection string has no "=" after "${key}"`);
@@ -58,7 +60,9 @@ export function parseKeyValue(text: string): Map<string, string> {
 /** A key=value string as the URL pg-connection-string reads: settings it knows as query parameters. */
 function keyValueAsUrl(pairs: Map<string, string>): string {
   const { dbname, hostaddr, ...rest } = Object.fromEntries(pairs);
-  const params = new URLSearchParams(Object.entries({ ...(rest.host === undefined && hostaddr !== undefined ? { host: hostaddr } : {}), ...rest }));
+  const params = new URLSearchParams(
+    Object.entries({ ...(rest.host === undefined && hostaddr !== undefined ? { host: hostaddr } : {}), ...rest }),
+  );
   return `postgres:///${dbname === undefined ? '' : encodeURIComponent(dbname)}?${params}`;
 }
 

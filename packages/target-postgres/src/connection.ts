@@ -37,13 +37,19 @@ export class PgConnection {
       );
     }
     if (code === '57014') {
-      return new TransientError(`PostgreSQL canceled a statement${doing === '' ? '' : ` ${doing}`} (${reason}: another session canceled it, e.g. pg_cancel_backend); no line of the input is at fault; ${after}`, {
-        cause: error,
-      });
+      return new TransientError(
+        `PostgreSQL canceled a statement${doing === '' ? '' : ` ${doing}`} (${reason}: another session canceled it, e.g. pg_cancel_backend); no line of the input is at fault; ${after}`,
+        {
+          cause: error,
+        },
+      );
     }
     const exhausted = typeof code === 'string' ? RESOURCE_RAN_OUT[code] : undefined;
     if (exhausted !== undefined) {
-      return new ResourceError(`PostgreSQL ran out of ${exhausted}${doing === '' ? '' : ` while ${doing}`} (${reason.split('\n')[0]}); free it on the server and run again; ${after}`, { cause: error });
+      return new ResourceError(
+        `PostgreSQL ran out of ${exhausted}${doing === '' ? '' : ` while ${doing}`} (${reason.split('\n')[0]}); free it on the server and run again; ${after}`,
+        { cause: error },
+      );
     }
     return null;
   }

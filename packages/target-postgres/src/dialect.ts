@@ -4,26 +4,26 @@ import { pipeline } from 'node:stream/promises';
 import { parseJson } from '@tapline/singer';
 import {
   batchLines,
-  keyMatchesSeveralRows,
-  ConfigError,
-  LoadError,
-  TransientError,
-  ResourceError,
-  META,
   type ColumnDef,
   type ColumnKind,
+  ConfigError,
   type Dialect,
   type DialectSession,
   type ExistingTable,
+  keyMatchesSeveralRows,
+  LoadError,
+  META,
+  ResourceError,
   type RowBatch,
   type TableRef,
+  TransientError,
 } from '@tapline/target-kit';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { connectionSettings, type PostgresConfig } from './config.js';
-import { describeServer } from './connection-settings.js';
 import { PgConnection } from './connection.js';
-import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, rowEncoder, type CopyTextEncoder } from './copy-text.js';
+import { describeServer } from './connection-settings.js';
+import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, type CopyTextEncoder, rowEncoder } from './copy-text.js';
 
 /** Logical kind -> PostgreSQL type (README, "Types"). */
 export const SQL_TYPE: Record<ColumnKind, string> = {
@@ -198,12 +198,20 @@ class PostgresSession implements DialectSession {
         WHERE n.nspname = $1 AND c.relname = $2`,
       [table.schema, table.table],
     );
-    this.primaryKeys.set(qualified(table), key.rows.map((row) => row.name));
+    this.primaryKeys.set(
+      qualified(table),
+      key.rows.map((row) => row.name),
+    );
     const naive = columns.rows.filter((row) => row.type === 'timestamp without time zone').map((row) => row.name);
     if (naive.length > 0) this.naiveTimestamps.set(qualified(table), new Set(naive));
     else this.naiveTimestamps.delete(qualified(table));
     return {
-      columns: columns.rows.map((row) => ({ name: row.name, kind: KIND_OF_SQL_TYPE[row.type] ?? null, sqlType: row.type, comment: row.comment })),
+      columns: columns.rows.map((row) => ({
+        name: row.name,
+        kind: KIND_OF_SQL_TYPE[row.type] ?? null,
+        sqlType: row.type,
+        comment: row.comment,
+      })),
       primaryKey: key.rows.map((row) => row.name),
       comment: comment.rows[0]?.comment ?? null,
     };
@@ -230,9 +238,7 @@ class PostgresSession implements DialectSession {
   }
 
   async addColumn(table: TableRef, column: ColumnDef): Promise<void> {
-    await this.db.query(
-      `ALTER TABLE ${qualified(table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${SQL_TYPE[column.kind]}`,
-    );
+    await this.db.query(`ALTER TABLE ${qualified(table)} ADD COLUMN IF NOT EXISTS ${quoteIdent(column.name)} ${SQL_TYPE[column.kind]}`);
   }
 
   async alterColumnType(table: TableRef, column: ColumnDef, from: ColumnKind): Promise<void> {
@@ -303,7 +309,9 @@ class PostgresSession implements DialectSession {
   private async writeThroughStaging(batch: RowBatch, columnList: string, asTimestamptz: ReadonlySet<string>): Promise<void> {
     const staging = quoteIdent(`tapline_staging_${++this.stagingCounter}`);
     const shape = batch.columns
-      .map((column) => (asTimestamptz.has(column.name) ? `${quoteIdent(column.name)}::timestamptz AS ${quoteIdent(column.name)}` : quoteIdent(column.name)))
+      .map((column) =>
+        asTimestamptz.has(column.name) ? `${quoteIdent(column.name)}::timestamptz AS ${quoteIdent(column.name)}` : quoteIdent(column.name),
+      )
       .join(', ');
     await this.db.query(`CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${shape} FROM ${qualified(batch.table)} WITH NO DATA`);
     try {
@@ -332,8 +340,7 @@ class PostgresSession implements DialectSession {
     const keys = batch.key.map(quoteIdent);
     const others = batch.columns.map((column) => quoteIdent(column.name)).filter((name) => !keys.includes(name));
     if (batch.keyIsPrimaryKey) {
-      const action =
-        others.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${others.map((name) => `${name} = EXCLUDED.${name}`).join(', ')}`;
+      const action = others.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${others.map((name) => `${name} = EXCLUDED.${name}`).join(', ')}`;
       return `INSERT INTO ${qualified(batch.table)} (${columnList}) SELECT ${columnList} FROM ${staging} ON CONFLICT (${keys.join(', ')}) ${action}`;
     }
     const set = (others.length === 0 ? keys : others).map((name) => `${name} = s.${name}`).join(', ');
@@ -398,10 +405,9 @@ class PostgresSession implements DialectSession {
     if (hard) {
       await this.db.query(`DELETE FROM ${qualified(table)} WHERE ${older}`, [version.toString()]);
     } else {
-      await this.db.query(
-        `UPDATE ${qualified(table)} SET ${deletedAt} = now() WHERE ${older} AND ${deletedAt} IS NULL`,
-        [version.toString()],
-      );
+      await this.db.query(`UPDATE ${qualified(table)} SET ${deletedAt} = now() WHERE ${older} AND ${deletedAt} IS NULL`, [
+        version.toString(),
+      ]);
     }
   }
 
@@ -448,7 +454,10 @@ class PostgresSession implements DialectSession {
       key,
     );
     const row = holder.rows[0];
-    const who = row === undefined ? 'another session' : `PostgreSQL backend ${row.pid}${row.since ? `, connected at ${row.since.toISOString()}` : ''}`;
+    const who =
+      row === undefined
+        ? 'another session'
+        : `PostgreSQL backend ${row.pid}${row.since ? `, connected at ${row.since.toISOString()}` : ''}`;
     throw new TransientError(
       `state_table ${table.schema}.${table.table}: another load with state_id ${JSON.stringify(id)} is running (${who}); two runs of one pipeline at once would load the same records twice: let it finish, or give each pipeline its own state_id`,
     );

@@ -1,11 +1,11 @@
 // Public API of @tapline/target-postgres.
-import { readStoredState, runTarget, type RunSummary } from '@tapline/target-kit';
-import { postgresConfigSchema, type PostgresConfig } from './config.js';
+import { type RunSummary, readStoredState, runTarget } from '@tapline/target-kit';
+import { type PostgresConfig, postgresConfigSchema } from './config.js';
 import { postgresDialect } from './dialect.js';
 
-export { connectionSettings, connectionString, postgresConfigSchema, type PostgresConfig } from './config.js';
-export { describeServer, parseConnectionString, parseKeyValue, ConnectionStringError } from './connection-settings.js';
-export { postgresDialect, quoteIdent, SQL_TYPE, KIND_OF_SQL_TYPE, clientConfig } from './dialect.js';
+export { connectionSettings, connectionString, type PostgresConfig, postgresConfigSchema } from './config.js';
+export { ConnectionStringError, describeServer, parseConnectionString, parseKeyValue } from './connection-settings.js';
+export { clientConfig, KIND_OF_SQL_TYPE, postgresDialect, quoteIdent, SQL_TYPE } from './dialect.js';
 
 /** Load Singer messages from `input` into PostgreSQL; `config` is validated like the CLI's. */
 export async function runPostgresTarget(options: {

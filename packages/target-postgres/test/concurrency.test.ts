@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { plainPgClient, pgIsReachable, PG_URL, withScratchSchema } from '@tapline/testing';
+import { PG_URL, pgIsReachable, plainPgClient, withScratchSchema } from '@tapline/testing';
 import { describe, expect, it } from 'vitest';
 
 const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));
@@ -42,7 +42,10 @@ type Client = Awaited<ReturnType<typeof plainPgClient>>;
  * that transaction), and a watcher connection of its own (within a transaction pg_stat_activity
  * stays as first read); both cleaned up after `body`.
  */
-async function whileAnotherCreates(prefix: string, body: (place: { schema: string; other: Client; watcher: Client }) => Promise<void>): Promise<void> {
+async function whileAnotherCreates(
+  prefix: string,
+  body: (place: { schema: string; other: Client; watcher: Client }) => Promise<void>,
+): Promise<void> {
   await withScratchSchema(prefix, async (schema, watcher) => {
     const other = await plainPgClient();
     try {
@@ -105,7 +108,9 @@ describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
       await watcher.query('SELECT pg_terminate_backend($1)', [await waitingOnLock(watcher, schema)]);
       const [code] = (await once(target, 'exit')) as [number];
       expect(code).toBe(4);
-      expect(output.stderr).toMatch(/CRITICAL the connection to PostgreSQL was lost \(terminating connection due to administrator command\)/);
+      expect(output.stderr).toMatch(
+        /CRITICAL the connection to PostgreSQL was lost \(terminating connection due to administrator command\)/,
+      );
       expect(output.stderr).not.toMatch(/\n\s+at /);
       expect(output.stdout).toBe('');
       await other.query('COMMIT');
@@ -136,7 +141,7 @@ describe.skipIf(!reachable)('the connection to PostgreSQL going away', () => {
 });
 
 describe.skipIf(!reachable)('two runs of one pipeline at once', () => {
-  it('with state_table: the second fails within seconds, naming the state_id and the first run\'s backend; the first goes on', async () => {
+  it("with state_table: the second fails within seconds, naming the state_id and the first run's backend; the first goes on", async () => {
     await withScratchSchema('twice', async (schema, watcher) => {
       const pipeline = { state_table: 'tapline_state', state_id: 'hourly' };
       const first = startTarget(schema, pipeline);
@@ -174,7 +179,9 @@ describe.skipIf(!reachable)('two runs of one pipeline at once', () => {
       // Loading: its transaction is open, waiting for more input.
       await until(async () => (await watcher.query(backendWhere(`state = 'idle in transaction'`))).rowCount === 1);
       const second = startTarget(schema, { state_table: 'tapline_state', state_id: 'b' });
-      second.target.stdin.end('{"type":"SCHEMA","stream":"other","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}\n{"type":"STATE","value":{"at":1}}\n');
+      second.target.stdin.end(
+        '{"type":"SCHEMA","stream":"other","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}\n{"type":"STATE","value":{"at":1}}\n',
+      );
       const [secondCode] = (await once(second.target, 'exit')) as [number];
       expect(second.output.stderr).not.toMatch(/CRITICAL/);
       expect(secondCode).toBe(0);

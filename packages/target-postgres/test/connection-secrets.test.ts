@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { runTarget as load } from '@tapline/target-kit';
 import { createPgTestSchema, pgIsReachable } from '@tapline/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,9 @@ const INPUT = [
   { type: 'SCHEMA', stream: 'exams', schema: { type: 'object', properties: { id: { type: 'integer' } } }, key_properties: ['id'] },
   { type: 'RECORD', stream: 'exams', record: { id: 1 } },
   { type: 'STATE', value: { at: 1 } },
-].map((message) => `${JSON.stringify(message)}\n`).join('');
+]
+  .map((message) => `${JSON.stringify(message)}\n`)
+  .join('');
 
 /** Runs target-postgres with `config` against nothing listening (port 1), as a user would. */
 function runTarget(config: Record<string, unknown>): { status: number | null; stderr: string } {
@@ -37,7 +39,9 @@ const unreachable: Record<string, Record<string, unknown>> = {
   'a URL whose password holds "@"': { connection_string: `postgres://tapline:${SECRET}@x@127.0.0.1:1/exams` },
   'a URL with ?password=': { connection_string: `postgres://tapline@127.0.0.1:1/exams?password=${SECRET}` },
   'libpq key=value settings': { connection_string: `host=127.0.0.1 port=1 dbname=exams user=tapline password=${SECRET}` },
-  'libpq key=value settings with a quoted password': { connection_string: `host=127.0.0.1 port=1 dbname=exams user=tapline password='${SECRET} x\\'y'` },
+  'libpq key=value settings with a quoted password': {
+    connection_string: `host=127.0.0.1 port=1 dbname=exams user=tapline password='${SECRET} x\\'y'`,
+  },
   'a SQLAlchemy URL with ?password=': { sqlalchemy_url: `postgresql+psycopg://tapline@127.0.0.1:1/exams?password=${SECRET}` },
   'separate keys': { host: '127.0.0.1', port: 1, database: 'exams', user: 'tapline', password: SECRET },
 };
@@ -59,13 +63,15 @@ describe('connection errors print host, port, database and user, never the passw
       const { status, stderr } = runTarget({ connection_string: `postgres://tapline:${password}@127.0.0.1:1/exams` });
       expect(stderr).not.toContain(SECRET);
       expect(stderr).not.toMatch(/^\s+at /m);
-      expect(stderr.trim()).toMatch(/^CRITICAL config file .* key "connection_string" is invalid: the connection URL is not valid: percent-encode/);
+      expect(stderr.trim()).toMatch(
+        /^CRITICAL config file .* key "connection_string" is invalid: the connection URL is not valid: percent-encode/,
+      );
       expect(status).toBe(3);
     });
   }
 });
 
-describe('connection strings are read by the driver\'s parser, whatever the form', () => {
+describe("connection strings are read by the driver's parser, whatever the form", () => {
   it('libpq key=value settings mean what libpq says: quotes, escapes, dbname and hostaddr', () => {
     expect(Object.fromEntries(parseKeyValue(`host = db  dbname='my exams' password='a\\'b c' user=u\\ v`))).toEqual({
       host: 'db',
@@ -84,12 +90,19 @@ describe('connection strings are read by the driver\'s parser, whatever the form
   });
 
   it('a URL password with "@" and one percent-encoded read the same', () => {
-    expect(parseConnectionString('postgres://u:p@ss@db/exams')).toMatchObject({ user: 'u', password: 'p@ss', host: 'db', database: 'exams' });
+    expect(parseConnectionString('postgres://u:p@ss@db/exams')).toMatchObject({
+      user: 'u',
+      password: 'p@ss',
+      host: 'db',
+      database: 'exams',
+    });
     expect(parseConnectionString('postgres://u:p%40ss%23%2F@db/exams')).toMatchObject({ password: 'p@ss#/', host: 'db' });
   });
 
   it('an unterminated quote in key=value settings is one sentence that quotes no value', () => {
-    expect(() => parseConnectionString(`host=db password='${SECRET}`)).toThrow(/^the key=value connection string's value of "password" has no closing quote$/);
+    expect(() => parseConnectionString(`host=db password='${SECRET}`)).toThrow(
+      /^the key=value connection string's value of "password" has no closing quote$/,
+    );
   });
 });
 
@@ -100,7 +113,13 @@ describe('every form reaches the server', () => {
       const url = new URL(fixture.url);
       const settings = `host=${url.hostname} port=${url.port || 5432} dbname=${url.pathname.slice(1)} user='${decodeURIComponent(url.username)}'`;
       const config = postgresConfigSchema.parse({ connection_string: settings, default_target_schema: fixture.schema });
-      await load({ dialect: postgresDialect, config, input: Readable.from([INPUT]), output: { write: () => true }, log: { info: () => {}, warn: () => {} } });
+      await load({
+        dialect: postgresDialect,
+        config,
+        input: Readable.from([INPUT]),
+        output: { write: () => true },
+        log: { info: () => {}, warn: () => {} },
+      });
       expect((await fixture.client.query(`SELECT id FROM "${fixture.schema}".exams`)).rows).toEqual([{ id: 1 }]);
     } finally {
       await fixture.drop();

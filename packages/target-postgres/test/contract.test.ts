@@ -1,7 +1,7 @@
 // Runs the shared target contract suite against target-postgres on a real PostgreSQL (PG_URL).
 import { fileURLToPath } from 'node:url';
-import { createPgTestSchema, pgIsReachable, PG_URL } from '@tapline/testing';
-import { defineTargetContract, withEncodeWorkers, type TargetHarness } from '@tapline/testing/target-contract';
+import { createPgTestSchema, PG_URL, pgIsReachable } from '@tapline/testing';
+import { defineTargetContract, type TargetHarness, withEncodeWorkers } from '@tapline/testing/target-contract';
 import { KIND_OF_SQL_TYPE, quoteIdent } from '../src/dialect.js';
 
 const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url));

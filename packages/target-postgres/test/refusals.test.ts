@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { plainPgClient, pgIsReachable, PG_URL, withScratchSchema } from '@tapline/testing';
+import { PG_URL, pgIsReachable, plainPgClient, withScratchSchema } from '@tapline/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -55,14 +55,19 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
     if (skip) return context.skip(skip);
     const result = runTarget({ connection_string: roleUrl(), default_target_schema: `not_mine_${randomBytes(4).toString('hex')}` }, input);
     expect(result.status).toBe(7);
-    expect(result.stderr).toMatch(/^CRITICAL line 1 \(stream "exams"\): PostgreSQL refused to create schema "not_mine_[0-9a-f]+": permission denied/m);
+    expect(result.stderr).toMatch(
+      /^CRITICAL line 1 \(stream "exams"\): PostgreSQL refused to create schema "not_mine_[0-9a-f]+": permission denied/m,
+    );
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('a state_table the role may not create is refused before any input is read, naming state_table', (context) => {
     if (skip) return context.skip(skip);
     // PostgreSQL 15 and later give PUBLIC no CREATE on schema public; older servers would allow this.
-    const result = runTarget({ connection_string: roleUrl(), default_target_schema: 'public', state_table: `public.state_${randomBytes(4).toString('hex')}` }, '');
+    const result = runTarget(
+      { connection_string: roleUrl(), default_target_schema: 'public', state_table: `public.state_${randomBytes(4).toString('hex')}` },
+      '',
+    );
     if (result.status === 0) return context.skip('this server lets any role create tables in schema public');
     expect(result.status).toBe(7);
     expect(result.stderr).toMatch(/^CRITICAL state_table: PostgreSQL refused to create table public\.state_[0-9a-f]+: permission denied/m);
@@ -70,15 +75,18 @@ describe.skipIf(!reachable)('refusals by PostgreSQL', () => {
   });
 });
 
-describe.skipIf(!reachable)('refusals with PostgreSQL\'s own hint', () => {
-  it('a type named like the stream\'s table: the sentence carries PostgreSQL\'s hint on what to do', async () => {
+describe.skipIf(!reachable)("refusals with PostgreSQL's own hint", () => {
+  it("a type named like the stream's table: the sentence carries PostgreSQL's hint on what to do", async () => {
     await withScratchSchema('hinted', async (schema, admin) => {
       await admin.query(`CREATE SCHEMA "${schema}"`);
       await admin.query(`CREATE TYPE "${schema}".exams AS ENUM ('a')`);
       const result = runTarget({ connection_string: PG_URL, default_target_schema: schema }, input);
       expect(result.status).toBe(7);
       expect(result.stderr).toMatch(
-        new RegExp(`^CRITICAL line 1 \\(stream "exams"\\): PostgreSQL refused to create table ${schema}\\.exams: type "exams" already exists \\(A relation has an associated type .*\\)$`, 'm'),
+        new RegExp(
+          `^CRITICAL line 1 \\(stream "exams"\\): PostgreSQL refused to create table ${schema}\\.exams: type "exams" already exists \\(A relation has an associated type .*\\)$`,
+          'm',
+        ),
       );
     });
   });
@@ -90,9 +98,17 @@ describe.skipIf(!reachable)('a state_table PostgreSQL refuses to write', () => {
       await admin.query(`CREATE SCHEMA "${schema}"`);
       // Made by hand with an integer id: the state's id ("default") cannot be stored.
       await admin.query(`CREATE TABLE "${schema}".tapline_state (id integer PRIMARY KEY, value json, updated_at timestamptz)`);
-      const result = runTarget({ connection_string: PG_URL, default_target_schema: schema, state_table: 'tapline_state' }, `${input}\n{"type":"STATE","value":{"at":1}}\n`);
+      const result = runTarget(
+        { connection_string: PG_URL, default_target_schema: schema, state_table: 'tapline_state' },
+        `${input}\n{"type":"STATE","value":{"at":1}}\n`,
+      );
       expect(result.status).toBe(7);
-      expect(result.stderr).toMatch(new RegExp(`^CRITICAL state_table: PostgreSQL refused to store the state in ${schema}\\.tapline_state: invalid input syntax for type integer`, 'm'));
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^CRITICAL state_table: PostgreSQL refused to store the state in ${schema}\\.tapline_state: invalid input syntax for type integer`,
+          'm',
+        ),
+      );
       expect(result.stderr).not.toMatch(/\n\s+at /);
       expect(result.stdout).toBe('');
       const tables = await admin.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);

@@ -11,7 +11,9 @@ const bin = fileURLToPath(new URL('../bin/target-postgres.js', import.meta.url))
 const reachable = await pgIsReachable();
 
 function messages(count: number): string {
-  const lines = ['{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}'];
+  const lines = [
+    '{"type":"SCHEMA","stream":"exams","schema":{"type":"object","properties":{"id":{"type":"integer"}}},"key_properties":["id"]}',
+  ];
   for (let id = 1; id <= count; id++) lines.push(`{"type":"RECORD","stream":"exams","record":{"id":${id}}}`);
   lines.push(`{"type":"STATE","value":{"at":${count}}}`);
   return `${lines.join('\n')}\n`;
@@ -56,4 +58,3 @@ describe.skipIf(!reachable)('statement_timeout_ms', () => {
     }
   }, 120_000);
 });
-

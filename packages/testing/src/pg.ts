@@ -91,7 +91,9 @@ export async function pgIsReachable(url = PG_URL): Promise<boolean> {
     return true;
   } catch (error) {
     if (process.env.CI && url === PG_URL) {
-      throw new Error(`PostgreSQL does not answer at ${describePgUrl(url)} (${(error as Error).message}); in CI that is a failure, not a skip`);
+      throw new Error(
+        `PostgreSQL does not answer at ${describePgUrl(url)} (${(error as Error).message}); in CI that is a failure, not a skip`,
+      );
     }
     return false;
   } finally {

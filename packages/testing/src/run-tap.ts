@@ -20,7 +20,8 @@ export interface TapRun {
 
 /** Runs the tap (a definition runs in-process) with `argv`; the environment is only `env` in-process, the parent's plus `env` for a bin. */
 export async function runTap(target: TapDefinition | TapUnderTest, argv: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<TapRun> {
-  const { code, stdout, stderr } = 'bin' in target ? await runBin(target.bin, argv, env) : await runInProcess('tap' in target ? target.tap : target, argv, env);
+  const { code, stdout, stderr } =
+    'bin' in target ? await runBin(target.bin, argv, env) : await runInProcess('tap' in target ? target.tap : target, argv, env);
   return { code, stdout, stderr, messages: singerMessages(stdout) };
 }
 
@@ -46,11 +47,13 @@ export function jsonFile(value: unknown): string {
 /** Singer output is one JSON object per line; other lines (pretty JSON of --discover) are not messages. */
 // biome-ignore lint/suspicious/noExplicitAny: tests read Singer messages as loose JSON and say what they expect
 function singerMessages(stdout: string): Array<Record<string, any>> {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{"type"'))
-    // biome-ignore lint/suspicious/noExplicitAny: tests read Singer messages as loose JSON and say what they expect
-    .map((line) => JSON.parse(line) as Record<string, any>);
+  return (
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{"type"'))
+      // biome-ignore lint/suspicious/noExplicitAny: tests read Singer messages as loose JSON and say what they expect
+      .map((line) => JSON.parse(line) as Record<string, any>)
+  );
 }
 
 async function runInProcess(tap: TapDefinition, argv: readonly string[], env: NodeJS.ProcessEnv) {
@@ -72,7 +75,11 @@ function runBin(bin: readonly string[], argv: readonly string[], env: NodeJS.Pro
  * Starts a tap process. Its stdout is both collected (for `done`) and readable as a stream, so it
  * can be piped into a target process as a shell pipe would (`landSync({ bin }, ...)` does).
  */
-export function spawnTap(bin: readonly string[], argv: readonly string[], env: NodeJS.ProcessEnv = {}): { stdout: NodeJS.ReadableStream; done: Promise<TapRun> } {
+export function spawnTap(
+  bin: readonly string[],
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): { stdout: NodeJS.ReadableStream; done: Promise<TapRun> } {
   const [command, ...prefix] = bin;
   if (!command) throw new Error('bin must name a command');
   const child = spawn(command, [...prefix, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,7 +10,10 @@ describe('peerSchemaProblems', () => {
       rank: { type: ['integer', 'null'], minimum: 0, maximum: 100, description: 'null when ranks are off' },
       score: { type: ['string', 'null'], format: 'x-singer.decimal' },
       answers: { type: ['array', 'null'], items: { type: 'object', properties: { id: { type: 'integer' } } } },
-      when: { type: ['string', 'integer', 'null'], anyOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }, { type: 'null' }] },
+      when: {
+        type: ['string', 'integer', 'null'],
+        anyOf: [{ type: 'string', format: 'date-time' }, { type: 'integer' }, { type: 'null' }],
+      },
     });
     expect(peerSchemaProblems(schema)).toEqual([]);
   });

@@ -39,7 +39,11 @@ async function startCoursesApi() {
     const url = new URL(req.url ?? '/', 'http://x');
     const match = /^\/courses\/(\d+)\/grades$/.exec(url.pathname);
     let items: unknown[] | undefined;
-    if (url.pathname === '/courses') items = [{ id: 1, name: 'Maths' }, { id: 2, name: null }];
+    if (url.pathname === '/courses')
+      items = [
+        { id: 1, name: 'Maths' },
+        { id: 2, name: null },
+      ];
     else if (match) {
       const since = url.searchParams.get('since');
       items = grades.filter((g) => g.course_id === Number(match[1]) && (!since || Date.parse(g.graded_at) >= Date.parse(since)));

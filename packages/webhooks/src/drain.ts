@@ -3,7 +3,7 @@
 // position) and hands them to a loader that commits rows and state in one transaction. A crash at
 // any moment replays from the committed position; rows are upserted by key, so nothing lands twice.
 import { formatMessage, type SingerMessage } from '@tapline/singer';
-import { PayloadError, type JsonSchema, type WebhookDefinition, type WebhookStream } from './definition.js';
+import { type JsonSchema, PayloadError, type WebhookDefinition, type WebhookStream } from './definition.js';
 import type { Inbox, InboxEntry, InboxPosition } from './inbox.js';
 import type { ReceiverLog } from './server.js';
 
@@ -102,7 +102,9 @@ export class Drainer {
         const wait = Math.min(1_000 * 2 ** (this.failures - 1), this.options.maxBackoffMs ?? 30_000);
         // Logged on the first failure and then sparsely: the inbox keeps every delivery meanwhile.
         if ((this.failures & (this.failures - 1)) === 0) {
-          this.options.log.warn(`receiver ${this.options.name}: cannot load yet (deliveries stay in the inbox; retrying in ${wait / 1000} s): ${this.lastError}`);
+          this.options.log.warn(
+            `receiver ${this.options.name}: cannot load yet (deliveries stay in the inbox; retrying in ${wait / 1000} s): ${this.lastError}`,
+          );
         }
         this.dirty = true;
         await this.sleep(wait);
@@ -130,7 +132,9 @@ export class Drainer {
     const entries = await this.options.inbox.read(this.position, this.options.batch ?? 5_000);
     if (entries.length === 0) return 'idle';
     const end = entries.at(-1)!.end;
-    const lines = await drainMessages(this.options.definition, entries, end, this.options.log, this.options.name, (stream, keys) => this.options.loader.storedVersions(stream, keys));
+    const lines = await drainMessages(this.options.definition, entries, end, this.options.log, this.options.name, (stream, keys) =>
+      this.options.loader.storedVersions(stream, keys),
+    );
     await this.options.loader.load(lines);
     this.position = end;
     this.loaded += entries.length;
@@ -155,7 +159,7 @@ export async function drainMessages(
   const streams = new Map(definition.streams.map((s) => [s.name, s]));
   const latest = new Map<string, Map<string, Record<string, unknown>>>();
   for (const entry of entries) {
-    let records;
+    let records: ReturnType<typeof definition.read>['records'];
     try {
       records = definition.read(entry.body).records;
     } catch (error) {
@@ -190,7 +194,10 @@ export async function drainMessages(
     // only the polling tap reads) keep their values when its row is merged.
     const groups = new Map<string, Record<string, unknown>[]>();
     for (const record of byKey.values()) {
-      const fields = Object.keys(record).filter((name) => record[name] !== undefined).sort().join(',');
+      const fields = Object.keys(record)
+        .filter((name) => record[name] !== undefined)
+        .sort()
+        .join(',');
       groups.set(fields, [...(groups.get(fields) ?? []), record]);
     }
     for (const [fields, records] of groups) {
@@ -200,7 +207,12 @@ export async function drainMessages(
     }
   }
   if (versions.length > 0) {
-    messages.push({ type: 'SCHEMA', stream: VERSIONS_STREAM, schema: VERSIONS_SCHEMA, key_properties: ['stream', 'record_key'] } as SingerMessage);
+    messages.push({
+      type: 'SCHEMA',
+      stream: VERSIONS_STREAM,
+      schema: VERSIONS_SCHEMA,
+      key_properties: ['stream', 'record_key'],
+    } as SingerMessage);
     for (const record of versions) messages.push({ type: 'RECORD', stream: VERSIONS_STREAM, record } as SingerMessage);
   }
   messages.push({ type: 'STATE', value: { inbox: end } satisfies DrainState } as SingerMessage);
@@ -209,7 +221,9 @@ export async function drainMessages(
 
 /** The schema with only `names` among its properties (and in `required`). */
 function narrowSchema(schema: JsonSchema, names: ReadonlySet<string>): JsonSchema {
-  const properties = Object.fromEntries(Object.entries((schema.properties ?? {}) as Record<string, unknown>).filter(([name]) => names.has(name)));
+  const properties = Object.fromEntries(
+    Object.entries((schema.properties ?? {}) as Record<string, unknown>).filter(([name]) => names.has(name)),
+  );
   const required = Array.isArray(schema.required) ? (schema.required as string[]).filter((name) => names.has(name)) : undefined;
   return { ...schema, properties, ...(required ? { required } : {}) };
 }

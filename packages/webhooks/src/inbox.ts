@@ -2,7 +2,7 @@
 // acknowledged only after its line is written and fdatasync'd; concurrent deliveries share one
 // fsync (group commit), so durability costs one disk flush per batch, not per delivery.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A place in the journal: the byte after the last entry read in segment `segment` of inbox `id`. */
@@ -97,7 +97,9 @@ export class Inbox {
         } catch (error) {
           // A partly written batch is cut off again, so the next batch follows the last whole line.
           await this.handle.truncate(this.durable).catch(() => {});
-          const reason = new Error(`cannot write the inbox ${this.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+          const reason = new Error(
+            `cannot write the inbox ${this.dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          );
           for (const p of batch) p.reject(reason);
           continue;
         }
@@ -135,7 +137,11 @@ export class Inbox {
     for (const segment of await listSegments(this.dir)) {
       if (segment < from.segment) continue;
       const start = segment === from.segment ? from.offset : 0;
-      const bytes = await readSegment(path.join(this.dir, segmentName(segment)), start, segment === this.segment ? this.durable : undefined);
+      const bytes = await readSegment(
+        path.join(this.dir, segmentName(segment)),
+        start,
+        segment === this.segment ? this.durable : undefined,
+      );
       let at = 0;
       while (entries.length < max) {
         const newline = bytes.indexOf(0x0a, at);

@@ -50,7 +50,9 @@ export interface WebhookServer {
 export function createWebhookServer(options: ServerOptions): WebhookServer {
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 2 ** 20, return503OnClosing: true });
   const receivers = new Map(options.receivers.map((r) => [r.name, r]));
-  const counts = Object.fromEntries(options.receivers.map((r) => [r.name, { accepted: 0, samples: 0, bad_signature: 0, malformed: 0, not_stored: 0 }]));
+  const counts = Object.fromEntries(
+    options.receivers.map((r) => [r.name, { accepted: 0, samples: 0, bad_signature: 0, malformed: 0, not_stored: 0 }]),
+  );
   const refused = { unknown_receiver: 0, too_large: 0 };
   let accepting = true;
 
@@ -111,7 +113,7 @@ async function handleDelivery(
     log.warn(`delivery refused: ${verdict.reason}`, where);
     return reply.code(verdict.status).send({ error: verdict.reason });
   }
-  let delivery;
+  let delivery: ReturnType<typeof receiver.definition.read>;
   try {
     delivery = receiver.definition.read(body);
   } catch (error) {

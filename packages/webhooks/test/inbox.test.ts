@@ -78,7 +78,14 @@ describe('Inbox', () => {
 describe('drainMessages', () => {
   const definition: WebhookDefinition = {
     type: 'test',
-    streams: [{ name: 'results', key: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'integer' }, note: { type: 'string' } } }, version: (r) => Number(r.v) }],
+    streams: [
+      {
+        name: 'results',
+        key: ['id'],
+        schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'integer' }, note: { type: 'string' } } },
+        version: (r) => Number(r.v),
+      },
+    ],
     verify: () => ({ ok: true }),
     read: (body) => {
       const value = JSON.parse(body.toString()) as Record<string, unknown>;
@@ -90,15 +97,22 @@ describe('drainMessages', () => {
 
   it('keeps one record per key, the newest version, and skips what is older than the warehouse holds', async () => {
     const inbox = await Inbox.open(dir);
-    for (const body of ['{"id":1,"v":2}', '{"id":1,"v":1}', '{"id":2,"v":1,"note":"x"}', '{"id":3,"v":1}', '{"bad":true}']) await inbox.append(Buffer.from(body));
+    for (const body of ['{"id":1,"v":2}', '{"id":1,"v":1}', '{"id":2,"v":1,"note":"x"}', '{"id":3,"v":1}', '{"bad":true}'])
+      await inbox.append(Buffer.from(body));
     const entries = await inbox.read(await inbox.start(), 10);
     const lines = await drainMessages(definition, entries, entries.at(-1)!.end, log, 'r', async () => new Map([['[3]', 5]]));
     const messages = lines.map((line) => JSON.parse(line) as Record<string, any>);
     const records = messages.filter((m) => m.type === 'RECORD' && m.stream === 'results').map((m) => m.record);
-    expect(records).toEqual([{ id: 1, v: 2 }, { id: 2, v: 1, note: 'x' }]);
+    expect(records).toEqual([
+      { id: 1, v: 2 },
+      { id: 2, v: 1, note: 'x' },
+    ]);
     // Each SCHEMA names only the fields its records carry, so other columns keep their values.
     const schemas = messages.filter((m) => m.type === 'SCHEMA' && m.stream === 'results').map((m) => Object.keys(m.schema.properties));
-    expect(schemas).toEqual([['id', 'v'], ['id', 'v', 'note']]);
+    expect(schemas).toEqual([
+      ['id', 'v'],
+      ['id', 'v', 'note'],
+    ]);
     expect(messages.at(-1)).toEqual({ type: 'STATE', value: { inbox: entries.at(-1)!.end } });
     await inbox.close();
   });

@@ -1,7 +1,7 @@
 // `results`: every configured exam's results (mass endpoint) and every configured single result, full table.
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { cbthost, requestFor, type ResultTarget } from '../api.js';
+import { cbthost, type ResultTarget, requestFor } from '../api.js';
 
 /**
  * What this run has read of each result (student pass code + test id), both ways: the exam pass code a
@@ -63,6 +63,8 @@ export const results = cbthost.stream({
     exam_pass_code: z
       .string()
       .nullable()
-      .describe('The exam pass code (from pass_codes) this row was read through; null for a result read only one by one (results), whose exam the API does not name.'),
+      .describe(
+        'The exam pass code (from pass_codes) this row was read through; null for a result read only one by one (results), whose exam the API does not name.',
+      ),
   }),
 });

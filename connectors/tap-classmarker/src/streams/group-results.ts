@@ -2,7 +2,7 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { classmarker } from '../api.js';
-import { recentResultsIncremental, resultFields, resultTransform, resultsWithTestNames } from './result-fields.js';
+import { recentResultsIncremental, resultFields, resultsWithTestNames, resultTransform } from './result-fields.js';
 
 export const groupResults = classmarker.stream({
   name: 'group_results',
@@ -10,7 +10,9 @@ export const groupResults = classmarker.stream({
   path: 'v1/groups/recent_results.json',
   partitions: (config) => (config.group_tests?.length ? config.group_tests : [{}]),
   request: (request, ctx) =>
-    ctx.context.group_id === undefined ? request : { ...request, path: `v1/groups/${ctx.context.group_id}/tests/${ctx.context.test_id}/recent_results.json` },
+    ctx.context.group_id === undefined
+      ? request
+      : { ...request, path: `v1/groups/${ctx.context.group_id}/tests/${ctx.context.test_id}/recent_results.json` },
   // Group results carry no id. time_started never changes for a result, while time_finished moves
   // when an admin re-opens the exam [doc CM-S5]; so this key (unlike the vendor sample's, which
   // uses time_finished) makes a re-sent result replace its earlier row instead of adding one.

@@ -2,7 +2,7 @@
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
 import { classmarker } from '../api.js';
-import { recentResultsIncremental, resultFields, resultTransform, resultsWithTestNames } from './result-fields.js';
+import { recentResultsIncremental, resultFields, resultsWithTestNames, resultTransform } from './result-fields.js';
 
 /** What the taker typed or the integrator passed: text, or digits sent as a number; blank is null. */
 const answer = coerce.emptyAsNull(coerce.text()).optional();
@@ -13,7 +13,9 @@ export const linkResults = classmarker.stream({
   path: 'v1/links/recent_results.json',
   partitions: (config) => (config.link_tests?.length ? config.link_tests : [{}]),
   request: (request, ctx) =>
-    ctx.context.link_id === undefined ? request : { ...request, path: `v1/links/${ctx.context.link_id}/tests/${ctx.context.test_id}/recent_results.json` },
+    ctx.context.link_id === undefined
+      ? request
+      : { ...request, path: `v1/links/${ctx.context.link_id}/tests/${ctx.context.test_id}/recent_results.json` },
   // "Unique 'Test Result ID'" [doc]; a re-opened exam is re-sent with the same id.
   key: ['link_result_id'],
   record: z.object({

@@ -55,7 +55,9 @@ export function resultsWithTestNames(body: unknown): readonly unknown[] {
     const result = (entry as { result?: unknown } | null)?.result;
     if (typeof result !== 'object' || result === null) return result;
     const record = result as Record<string, unknown>;
-    return 'test_name' in record || !names.has(String(record.test_id)) ? record : { ...record, test_name: names.get(String(record.test_id)) };
+    return 'test_name' in record || !names.has(String(record.test_id))
+      ? record
+      : { ...record, test_name: names.get(String(record.test_id)) };
   });
 }
 
@@ -101,7 +103,8 @@ export const recentResultsIncremental = {
   sorted: true,
   send: { query: 'finishedAfterTimestamp', format: 'unix', exclusive: true },
   lookback: (config) => (config.lookback_days > 0 ? `${config.lookback_days}d` : undefined),
-  pending: (result, config) => result.requires_grading && Date.now() - Date.parse(result.time_finished) <= config.grading_hold_days * DAY_MS,
+  pending: (result, config) =>
+    result.requires_grading && Date.now() - Date.parse(result.time_finished) <= config.grading_hold_days * DAY_MS,
   // "It can only be within the last 3 months" [doc]: calendar months (inferred), less a day for
   // ClassMarker's clock and its own time zone's month arithmetic (inferred), so the first request of
   // a run never meets finishedAfterTimestampTooEarly.

@@ -2,8 +2,8 @@
 // payload read into the rows the tap's group_results / link_results hold, plus the webhook-only
 // question_responses and category_results.
 import { createHmac } from 'node:crypto';
-import { coerce, readStreamRecord, streamJsonSchema } from '@tapline/tap-kit';
 import { isLosslessNumber, parseJson, stringifyJson } from '@tapline/singer';
+import { coerce, readStreamRecord, streamJsonSchema } from '@tapline/tap-kit';
 import { firstHeaderValue, PayloadError, signaturesMatch, type WebhookDefinition, type WebhookStream } from '@tapline/webhooks';
 import { z } from 'zod';
 import { groupResults } from '../streams/group-results.js';
@@ -12,7 +12,8 @@ import { linkResults } from '../streams/link-results.js';
 export const SIGNATURE_HEADER = 'X-Classmarker-Hmac-Sha256';
 
 /** base64(HMAC-SHA256(secret phrase, raw body bytes)) [doc CM-S3]: what ClassMarker puts in the header. */
-export const classmarkerSignature = (body: Buffer | string, secret: string): string => createHmac('sha256', secret).update(body).digest('base64');
+export const classmarkerSignature = (body: Buffer | string, secret: string): string =>
+  createHmac('sha256', secret).update(body).digest('base64');
 
 const text = coerce.emptyAsNull(coerce.text()).optional();
 const integer = coerce.emptyAsNull(coerce.integer()).optional();
@@ -62,12 +63,23 @@ const finishedAt = (record: Record<string, unknown>) => Date.parse(String(record
 const streams: WebhookStream[] = [
   { name: groupResults.name, key: groupResults.key, schema: streamJsonSchema(groupResults), version: finishedAt },
   { name: linkResults.name, key: linkResults.key, schema: streamJsonSchema(linkResults), version: finishedAt },
-  { name: 'question_responses', key: ['result_id', 'question_id'], schema: streamJsonSchema({ record: questionRecord }), version: finishedAt },
-  { name: 'category_results', key: ['result_id', 'category_id'], schema: streamJsonSchema({ record: categoryRecord }), version: finishedAt },
+  {
+    name: 'question_responses',
+    key: ['result_id', 'question_id'],
+    schema: streamJsonSchema({ record: questionRecord }),
+    version: finishedAt,
+  },
+  {
+    name: 'category_results',
+    key: ['result_id', 'category_id'],
+    schema: streamJsonSchema({ record: categoryRecord }),
+    version: finishedAt,
+  },
 ];
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
 
 export const classmarkerWebhook: WebhookDefinition = {
   type: 'classmarker',
@@ -76,7 +88,11 @@ export const classmarkerWebhook: WebhookDefinition = {
     const received = firstHeaderValue(headers, SIGNATURE_HEADER);
     if (received === undefined) return { ok: false, status: 401, reason: `no ${SIGNATURE_HEADER} header` };
     if (!signaturesMatch(received, classmarkerSignature(body, secret))) {
-      return { ok: false, status: 401, reason: `the ${SIGNATURE_HEADER} signature does not match the body (is the receiver's secret the webhook's secret phrase?)` };
+      return {
+        ok: false,
+        status: 401,
+        reason: `the ${SIGNATURE_HEADER} signature does not match the body (is the receiver's secret the webhook's secret phrase?)`,
+      };
     }
     return { ok: true };
   },
@@ -91,20 +107,31 @@ export const classmarkerWebhook: WebhookDefinition = {
     const type = payload.payload_type;
     const link = type === 'single_user_test_results_link';
     if (!link && type !== 'single_user_test_results_group') {
-      throw new PayloadError(`payload_type must be single_user_test_results_group or single_user_test_results_link, not ${JSON.stringify(String(type))}`);
+      throw new PayloadError(
+        `payload_type must be single_user_test_results_group or single_user_test_results_link, not ${JSON.stringify(String(type))}`,
+      );
     }
     const test = isObject(payload.test) ? payload.test : {};
     const owner = link ? payload.link : payload.group;
-    if (!isObject(payload.result) || !isObject(owner)) throw new PayloadError(`the payload has no result or ${link ? 'link' : 'group'} object`);
+    if (!isObject(payload.result) || !isObject(owner))
+      throw new PayloadError(`the payload has no result or ${link ? 'link' : 'group'} object`);
     const result = resultRow(payload.result, test, owner, link);
     // "verify": the sample "Verify on Save" sends [doc CM-S5]: checked like a real one, never loaded.
     const sample = payload.payload_status === 'verify';
-    const label = link ? `link_result_id ${String(result.link_result_id)}` : `group ${String(result.group_id)}, test ${String(result.test_id)}`;
+    const label = link
+      ? `link_result_id ${String(result.link_result_id)}`
+      : `group ${String(result.group_id)}, test ${String(result.test_id)}`;
     const ref = resultReference(result, link);
     const records = [
       { stream: link ? 'link_results' : 'group_results', record: result },
-      ...list(payload.questions).map((q, i) => ({ stream: 'question_responses', record: read(questionRecord, { ...ref, ...questionFields(q), position: i + 1 }, 'question') })),
-      ...list(payload.category_results).map((c) => ({ stream: 'category_results', record: read(categoryRecord, { ...ref, ...unwrap(c, 'category') }, 'category result') })),
+      ...list(payload.questions).map((q, i) => ({
+        stream: 'question_responses',
+        record: read(questionRecord, { ...ref, ...questionFields(q), position: i + 1 }, 'question'),
+      })),
+      ...list(payload.category_results).map((c) => ({
+        stream: 'category_results',
+        record: read(categoryRecord, { ...ref, ...unwrap(c, 'category') }, 'category result'),
+      })),
     ];
     return { sample, label, records };
   },
@@ -138,7 +165,9 @@ function read(schema: z.ZodObject, raw: Json, what: string): Json {
 
 function resultReference(result: Json, link: boolean): Json {
   const started = Math.floor(Date.parse(String(result.time_started)) / 1000);
-  const result_id = link ? `link:${String(result.link_result_id)}` : `group:${String(result.user_id)}:${String(result.test_id)}:${String(result.group_id)}:${started}`;
+  const result_id = link
+    ? `link:${String(result.link_result_id)}`
+    : `group:${String(result.user_id)}:${String(result.test_id)}:${String(result.group_id)}:${started}`;
   return {
     result_id,
     result_stream: link ? 'link_results' : 'group_results',
@@ -155,10 +184,17 @@ function resultReference(result: Json, link: boolean): Json {
 function questionFields(item: unknown): Json {
   const q = unwrap(item, 'question');
   const { options, correct_option, user_response, ...rest } = q;
-  return { ...rest, options_json: options === undefined || options === null ? null : stringifyJson(options), correct_option: asText(correct_option), user_response: asText(user_response) };
+  return {
+    ...rest,
+    options_json: options === undefined || options === null ? null : stringifyJson(options),
+    correct_option: asText(correct_option),
+    user_response: asText(user_response),
+  };
 }
 
-const asText = (value: unknown): string | null => (value === undefined || value === null ? null : typeof value === 'string' ? value : stringifyJson(value));
+const asText = (value: unknown): string | null =>
+  value === undefined || value === null ? null : typeof value === 'string' ? value : stringifyJson(value);
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 /** An item as sent, or unwrapped from `{"question": {...}}` (the API wraps list items so; inferred for webhooks). */
-const unwrap = (item: unknown, name: string): Json => (isObject(item) ? (isObject(item[name]) && Object.keys(item).length === 1 ? (item[name] as Json) : item) : {});
+const unwrap = (item: unknown, name: string): Json =>
+  isObject(item) ? (isObject(item[name]) && Object.keys(item).length === 1 ? (item[name] as Json) : item) : {};

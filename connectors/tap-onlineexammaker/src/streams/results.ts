@@ -16,7 +16,8 @@ const STATUS_MEANING: Record<number, string> = {
 
 export const results = oem.stream({
   name: 'results',
-  description: 'Candidates’ results per exam, keyed by exam + candidate + start time (`tid`, the attempt id, is not sent by every deployment).',
+  description:
+    'Candidates’ results per exam, keyed by exam + candidate + start time (`tid`, the attempt id, is not sent by every deployment).',
   path: INDEX_PHP,
   parent: exams.each((exam) => ({ eid: exam.eid })),
   query: ({ context }) => ({ ...legacyQuery('api.queryResults'), eid: context.eid }),
@@ -50,10 +51,17 @@ export const results = oem.stream({
     sid: candidateId().describe('Candidate id (part of the key: a result without it is set aside in _sdc_rejected_records).'),
     name: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate name (absent from the one-candidate answer).'),
     loginValue: coerce.emptyAsNull(coerce.text()).optional().describe('Candidate login (v1 API only).'),
-    score: coerce.emptyAsNull(coerce.decimal()).describe('Score, exact; null when sent empty ("" or null, e.g. while the candidate is still answering; inferred).'),
+    score: coerce
+      .emptyAsNull(coerce.decimal())
+      .describe('Score, exact; null when sent empty ("" or null, e.g. while the candidate is still answering; inferred).'),
     // Sent as 1/0, "1"/"0", true/false or "true"/"false" depending on the deployment (docs/providers/onlineexammaker.md).
-    passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional().describe('Whether the candidate passed, as the exam’s own pass mark decides; absent where the deployment does not send it.'),
-    tid: attemptId().optional().describe('The attempt id some deployments send (used as the certificate number); absent from the document’s answer and the v1 API.'),
+    passed: coerce
+      .emptyAsNull(coerce.booleanFromYesNo())
+      .optional()
+      .describe('Whether the candidate passed, as the exam’s own pass mark decides; absent where the deployment does not send it.'),
+    tid: attemptId()
+      .optional()
+      .describe('The attempt id some deployments send (used as the certificate number); absent from the document’s answer and the v1 API.'),
     startTime: coerce.isoFromUnixSeconds().describe('When the candidate started (sent as UNIX seconds).'),
     endTime: coerce.isoFromUnixSeconds().nullable().describe('When the paper was submitted; null while in progress.'),
     // The document's section (2) sample of the every-candidate answer has no status; real deployments send it.

@@ -1,8 +1,8 @@
 // `attempts`: every attempt of each exam, incremental on `date` with a bookmark per exam.
 import { nextUrlPaging } from '@tapline/http';
-import { z } from 'zod';
 import { coerce, type StreamContext } from '@tapline/tap-kit';
-import { adminOnly, skipDeletedExam, skipForbiddenExam, testpress, type TestpressConfig } from '../api.js';
+import { z } from 'zod';
+import { adminOnly, skipDeletedExam, skipForbiddenExam, type TestpressConfig, testpress } from '../api.js';
 import { exams } from './exams.js';
 
 const DAY_MS = 86_400_000;
@@ -55,13 +55,16 @@ function warnCallerOnly(ctx: StreamContext<TestpressConfig>): void {
 function noteAttemptOwner(ctx: StreamContext<TestpressConfig>, username: unknown): void {
   if (username !== undefined && username !== null && username !== ctx.config.username && !notedOthers.has(ctx.http)) {
     notedOthers.add(ctx.http);
-    ctx.log.info(`stream attempts: the exam's attempts list holds other students' attempts too (e.g. ${String(username)}'s); this account sees more than its own.`);
+    ctx.log.info(
+      `stream attempts: the exam's attempts list holds other students' attempts too (e.g. ${String(username)}'s); this account sees more than its own.`,
+    );
   }
 }
 
 export const attempts = testpress.stream({
   name: 'attempts',
-  description: 'Attempts per exam: every student’s, from the admin attempts API filtered by start date (default), or the exam’s attempts_url.',
+  description:
+    'Attempts per exam: every student’s, from the admin attempts API filtered by start date (default), or the exam’s attempts_url.',
   // Per exam: the admin API filtered by exam id, or the exam's attempts_url (docs/providers/testpress.md,
   // "Endpoints the tap reads"); the state keeps the exam id, not the URL.
   parent: exams.each((exam) => ({ exam_id: exam.id }), { follow: 'attempts_url' }),
@@ -106,7 +109,7 @@ export const attempts = testpress.stream({
       ...attemptState(raw.state),
       // The exam list sends `user` as an object; the admin API sends user_id/email/name (docs/providers/testpress.md, "Attempts", "Admin attempts").
       user_id: raw.user_id ?? user?.id ?? null,
-      username: user?.username ?? (typeof raw.user === 'string' ? raw.user : raw.username ?? null),
+      username: user?.username ?? (typeof raw.user === 'string' ? raw.user : (raw.username ?? null)),
       // The candidate's name: the admin API sends `name`; the exam's list sends `user.display_name`
       // (else first and last name) (docs/providers/testpress.md, "Attempts").
       name: raw.name ?? candidateName(user),
@@ -123,14 +126,19 @@ export const attempts = testpress.stream({
     id: coerce.integer(),
     exam_id: coerce.integer().describe('The exam this attempt belongs to.'),
     date: coerce.isoDateTime().describe('When the attempt started.'),
-    state: coerce.text().describe('"Running", "Completed" or "Not Started", also when sent as the admin code (0, 1, 3); an unknown code keeps its digits.'),
+    state: coerce
+      .text()
+      .describe('"Running", "Completed" or "Not Started", also when sent as the admin code (0, 1, 3); an unknown code keeps its digits.'),
     state_code: coerce
       .emptyAsNull(coerce.integer())
       .describe('The admin API’s state code (0 running, 1 completed, 3 not started), from either spelling; null for a word without one.'),
     user_id: coerce.emptyAsNull(coerce.integer()).optional(),
     username: coerce.text().nullable().optional(),
     email: coerce.emptyAsNull(coerce.text()).optional().describe('Admin API only; a blank e-mail is null.'),
-    name: coerce.emptyAsNull(coerce.text()).optional().describe('The candidate’s name (admin API `name`; exam list `user.display_name`, else first and last name).'),
+    name: coerce
+      .emptyAsNull(coerce.text())
+      .optional()
+      .describe('The candidate’s name (admin API `name`; exam list `user.display_name`, else first and last name).'),
     score: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (sent as a decimal string, "2.00").'),
     percentage: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (a string in the exam list, a number in the admin API).'),
     percentile: coerce.emptyAsNull(coerce.decimal()).optional(),
@@ -148,7 +156,10 @@ export const attempts = testpress.stream({
     result: coerce.text().nullable().optional().describe('Admin API only: Pass, Fail or Not taken.'),
     url: z.string().optional(),
     // Sent by the current API besides the fields the tap maps (docs/providers/testpress.md): kept as sent.
-    last_answer_updated_time: coerce.emptyAsNull(coerce.isoDateTime()).optional().describe('Admin API only: when the last answer was saved; the end of a completed attempt (inferred).'),
+    last_answer_updated_time: coerce
+      .emptyAsNull(coerce.isoDateTime())
+      .optional()
+      .describe('Admin API only: when the last answer was saved; the end of a completed attempt (inferred).'),
     phone: coerce.emptyAsNull(z.string()).optional().describe('Admin API only.'),
     speed: coerce.emptyAsNull(coerce.decimal()).optional(),
     accuracy: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exam list only.'),

@@ -1,14 +1,15 @@
 // Testpress's exam webhook (docs/providers/testpress.md, "Exam webhook"): its `hash` check and its
 // payload read into the tap's `attempts` rows, plus the webhook-only `attempt_subject_stats`.
 import { createHmac } from 'node:crypto';
-import { coerce, readStreamRecord, streamJsonSchema } from '@tapline/tap-kit';
 import { isLosslessNumber, parseJson, stringifyJson } from '@tapline/singer';
+import { coerce, readStreamRecord, streamJsonSchema } from '@tapline/tap-kit';
 import { PayloadError, signaturesMatch, type WebhookDefinition, type WebhookStream } from '@tapline/webhooks';
 import { z } from 'zod';
 import { attempts } from '../streams/attempts.js';
 
 type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !isLosslessNumber(value);
 
 /**
  * The fields the hash covers, in order [doc: exam-webhook.md]: the public key, attempt_id,
@@ -17,12 +18,23 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
  */
 export function testpressHashMessage(payload: Json, privateKey: string): string {
   const unanswered = payload.unanswered_answers_count ?? payload.unanswered_count;
-  const fields = [payload.key, payload.attempt_id, payload.correct_answers_count, privateKey, payload.incorrect_answers_count, unanswered, payload.percentage, payload.score, payload.user_id];
+  const fields = [
+    payload.key,
+    payload.attempt_id,
+    payload.correct_answers_count,
+    privateKey,
+    payload.incorrect_answers_count,
+    unanswered,
+    payload.percentage,
+    payload.score,
+    payload.user_id,
+  ];
   return fields.map((value) => pythonQuote(pythonText(value))).join('|');
 }
 
 /** hex HMAC-SHA512 keyed with the private key over the `|`-joined fields [doc]. */
-export const testpressHash = (payload: Json, privateKey: string): string => createHmac('sha512', privateKey).update(testpressHashMessage(payload, privateKey)).digest('hex');
+export const testpressHash = (payload: Json, privateKey: string): string =>
+  createHmac('sha512', privateKey).update(testpressHashMessage(payload, privateKey)).digest('hex');
 
 /**
  * A value as the vendor's Python writes it before hashing (inferred from the documented
@@ -64,7 +76,19 @@ const streams: WebhookStream[] = [
 ];
 
 /** Read into the attempt's own columns, so they are not kept again in _sdc_extra; `key` and `hash` are not data. */
-const CONSUMED = ['attempt_id', 'attempt_state', 'attempt_start_time', 'correct_answers_count', 'incorrect_answers_count', 'unanswered_answers_count', 'total_count', 'completed_on', 'key', 'hash', 'subject_stats'];
+const CONSUMED = [
+  'attempt_id',
+  'attempt_state',
+  'attempt_start_time',
+  'correct_answers_count',
+  'incorrect_answers_count',
+  'unanswered_answers_count',
+  'total_count',
+  'completed_on',
+  'key',
+  'hash',
+  'subject_stats',
+];
 
 export const testpressWebhook: WebhookDefinition = {
   type: 'testpress',
@@ -77,7 +101,11 @@ export const testpressWebhook: WebhookDefinition = {
       return { ok: false, status: 401, reason: "the payload's key is not the configured public_key" };
     }
     if (!signaturesMatch(payload.hash.toLowerCase(), testpressHash(payload, secret))) {
-      return { ok: false, status: 401, reason: "the hash does not match the payload (is the receiver's secret the institute's private key?)" };
+      return {
+        ok: false,
+        status: 401,
+        reason: "the hash does not match the payload (is the receiver's secret the institute's private key?)",
+      };
     }
     return { ok: true };
   },
@@ -86,7 +114,8 @@ export const testpressWebhook: WebhookDefinition = {
     if (!payload) throw new PayloadError('the body is not a JSON object');
     const exam = isObject(payload.exam) ? payload.exam : {};
     const state = payload.attempt_state === 'completed' ? 'Completed' : payload.attempt_state === 'started' ? 'Running' : undefined;
-    if (state === undefined) throw new PayloadError(`attempt_state must be "started" or "completed", not ${stringifyJson(payload.attempt_state ?? null)}`);
+    if (state === undefined)
+      throw new PayloadError(`attempt_state must be "started" or "completed", not ${stringifyJson(payload.attempt_state ?? null)}`);
     const raw: Json = {
       ...payload,
       id: payload.attempt_id,
@@ -108,7 +137,11 @@ export const testpressWebhook: WebhookDefinition = {
       if (!read.ok) throw new PayloadError(`a subject_stats entry does not read: ${read.reason}`);
       return { stream: 'attempt_subject_stats', record: { ...read.record, _sdc_extra: undefined } };
     });
-    return { sample: false, label: `attempt_id ${String(attempt.id)} (${String(payload.attempt_state)})`, records: [{ stream: 'attempts', record: attempt }, ...subjects] };
+    return {
+      sample: false,
+      label: `attempt_id ${String(attempt.id)} (${String(payload.attempt_state)})`,
+      records: [{ stream: 'attempts', record: attempt }, ...subjects],
+    };
   },
 };
 

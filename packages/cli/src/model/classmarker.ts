@@ -1,6 +1,7 @@
 // ClassMarker → unified exam model: link_results and group_results, titles from tests.
-import { fullName, unixSeconds, type ProviderModel, type ResultSource } from './mapping.js';
+
 import type { Columns } from './columns.js';
+import { fullName, type ProviderModel, type ResultSource, unixSeconds } from './mapping.js';
 
 // Titles come from the `tests` stream (v1.json); a result only carries test_id.
 const testsLookup = {

@@ -5,7 +5,8 @@
 export const VIEW_DOCS = {
   exam_results:
     'One row per candidate attempt, from every provider loaded (ClassMarker, Testpress, OnlineExamMaker, CBTHost), in unified columns; rows deleted at the source are left out. Built by `tapline model`.',
-  exams: 'One row per exam per provider: its title and the attempts in exam_results, with mean score, mean percentage and pass rate. Built by `tapline model`.',
+  exams:
+    'One row per exam per provider: its title and the attempts in exam_results, with mean score, mean percentage and pass rate. Built by `tapline model`.',
 } as const;
 
 /** Each column's comment, per view. A column not listed gets none (a test asks for every one). */
@@ -21,13 +22,15 @@ export const COLUMN_DOCS: Record<keyof typeof VIEW_DOCS, Readonly<Record<string,
     score: 'Points scored.',
     max_score: "Points available: the provider's, else the exam's max_score in tapline.yml (see max_score_source).",
     percentage: "Score as a percentage, 0-100: the provider's, else 100 * score / max_score.",
-    passed: "Whether the attempt passed: the provider's verdict, else the pass mark stated in tapline.yml (see passed_source); NULL while in progress or unknown.",
+    passed:
+      "Whether the attempt passed: the provider's verdict, else the pass mark stated in tapline.yml (see passed_source); NULL while in progress or unknown.",
     started_at: 'When the attempt started (UTC).',
     finished_at: 'When the attempt finished (UTC); NULL while in progress or not sent.',
     duration_seconds: 'Time taken, in seconds.',
     status: 'finished or in_progress.',
     source_key: "The row's key at its source (e.g. link_result:<id>): unique per provider and account, stable across runs.",
-    max_score_source: "Where max_score came from: provider (the vendor's data), tapline.yml (the project's exam settings), or NULL with the value.",
+    max_score_source:
+      "Where max_score came from: provider (the vendor's data), tapline.yml (the project's exam settings), or NULL with the value.",
     passed_source: "Where passed came from: provider (the vendor's verdict), tapline.yml (the stated pass mark), or NULL with the value.",
   },
   exams: {

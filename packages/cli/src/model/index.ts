@@ -2,15 +2,15 @@
 import { normaliseName } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from '../errors.js';
 import { isProvider, type Provider, type Warehouse } from '../plugins.js';
-import { defaultSchema, duckdbPath, openWarehouse, quoteIdent, type WarehouseSession } from '../warehouse.js';
-import { columnTypes, Columns } from './columns.js';
-import { MODEL_COLUMNS, RESULT_COLUMNS, type ProviderModel, type ResultSource } from './mapping.js';
 import type { ExamSettings, ExamSettingsByProvider, TapSettings } from '../project.js';
-import { classmarkerModel, classmarkerQuestions } from './classmarker.js';
-import { testpressModel } from './testpress.js';
-import { onlineexammakerModel } from './onlineexammaker.js';
+import { defaultSchema, duckdbPath, openWarehouse, quoteIdent, type WarehouseSession } from '../warehouse.js';
 import { cbthostModel } from './cbthost.js';
+import { classmarkerModel, classmarkerQuestions } from './classmarker.js';
+import { Columns, columnTypes } from './columns.js';
 import { COLUMN_DOCS, VIEW_DOCS } from './docs.js';
+import { MODEL_COLUMNS, type ProviderModel, RESULT_COLUMNS, type ResultSource } from './mapping.js';
+import { onlineexammakerModel } from './onlineexammaker.js';
+import { testpressModel } from './testpress.js';
 
 /** One mapping per provider; a provider whose tables are absent is left out of the union. */
 export const PROVIDER_MODELS: ProviderModel[] = [classmarkerModel, testpressModel, onlineexammakerModel, cbthostModel];
@@ -131,7 +131,9 @@ export async function modelSql(
       if (types.size === 0) continue;
       const e = new Columns(types, 'e');
       const mapped = source.map(e);
-      examSelects.push(`SELECT ${labels}, ${mapped.exam_id} AS exam_id, ${mapped.exam_title} AS exam_title FROM ${table(source.table)} AS e${live(e, 'e')}`);
+      examSelects.push(
+        `SELECT ${labels}, ${mapped.exam_id} AS exam_id, ${mapped.exam_title} AS exam_title FROM ${table(source.table)} AS e${live(e, 'e')}`,
+      );
     }
     if (hasResults) found.push(account);
   }
@@ -213,7 +215,19 @@ function withExamSettings(select: string, settings: Record<string, ExamSettings>
 }
 
 /** The columns of `question_results`: one row per question of an attempt, where a vendor sends them. */
-export const QUESTION_COLUMNS = ['source_key', 'exam_id', 'question_id', 'position', 'question_type', 'category_id', 'question', 'response', 'result', 'score', 'max_score'] as const;
+export const QUESTION_COLUMNS = [
+  'source_key',
+  'exam_id',
+  'question_id',
+  'position',
+  'question_type',
+  'category_id',
+  'question',
+  'response',
+  'result',
+  'score',
+  'max_score',
+] as const;
 const QUESTION_NUMBERS = new Set(['position', 'score', 'max_score']);
 
 /** Sources of per-question rows: only ClassMarker's webhooks deliver them (docs/providers/classmarker.md, "Webhooks"). */
@@ -231,7 +245,11 @@ async function questionResultsSql(session: WarehouseSession, accounts: readonly 
     read.add(`${account.provider}\0${account.account}`);
     const q = new Columns(types, 'q');
     const mapped = source.map(q);
-    const columns = [`'${source.provider}' AS provider`, `${sqlText(account.account)} AS account`, ...QUESTION_COLUMNS.map((c) => `${mapped[c]} AS ${c}`)];
+    const columns = [
+      `'${source.provider}' AS provider`,
+      `${sqlText(account.account)} AS account`,
+      ...QUESTION_COLUMNS.map((c) => `${mapped[c]} AS ${c}`),
+    ];
     selects.push(`SELECT ${columns.join(', ')} FROM ${session.qualify(account.schema, source.table)} AS q${live(q, 'q')}`);
   }
   if (selects.length > 0) return selects.join('\nUNION ALL\n');
@@ -293,10 +311,10 @@ async function commentViews(session: WarehouseSession, schema: string): Promise<
   for (const [view, doc] of Object.entries(VIEW_DOCS) as [keyof typeof VIEW_DOCS, string][]) {
     const name = session.qualify(schema, view);
     await session.query(`COMMENT ON VIEW ${name} IS ${sqlText(doc)}`);
-    const columns = await session.query(
-      `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
-      [schema, view],
-    );
+    const columns = await session.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`, [
+      schema,
+      view,
+    ]);
     for (const { column_name } of columns) {
       const text = COLUMN_DOCS[view][String(column_name)];
       if (text !== undefined) await session.query(`COMMENT ON COLUMN ${name}.${quoteIdent(String(column_name))} IS ${sqlText(text)}`);
@@ -313,10 +331,14 @@ async function commentViews(session: WarehouseSession, schema: string): Promise<
  * `providerSchemas` replaces all of this with one account per provider, in the given schema.
  */
 export function candidateAccounts(options: Pick<ModelOptions, 'config' | 'providerSchemas' | 'taps'>): ModelAccount[] {
-  const shared = typeof options.config.default_target_schema === 'string' && options.config.default_target_schema !== '' ? options.config.default_target_schema : undefined;
+  const shared =
+    typeof options.config.default_target_schema === 'string' && options.config.default_target_schema !== ''
+      ? options.config.default_target_schema
+      : undefined;
   const wanted: ModelAccount[] = [];
   if (options.providerSchemas) {
-    for (const model of PROVIDER_MODELS) wanted.push({ provider: model.provider, account: model.provider, schema: options.providerSchemas[model.provider] ?? model.provider });
+    for (const model of PROVIDER_MODELS)
+      wanted.push({ provider: model.provider, account: model.provider, schema: options.providerSchemas[model.provider] ?? model.provider });
   } else {
     for (const [name, tap] of Object.entries(options.taps ?? {})) {
       const provider = tap.type ?? name;

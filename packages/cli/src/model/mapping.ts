@@ -1,6 +1,7 @@
 // What a provider's mapping into the unified exam model declares.
-import type { Columns } from './columns.js';
+
 import type { Provider } from '../plugins.js';
+import type { Columns } from './columns.js';
 
 /** The columns of `exam_results`, in view order (documented in packages/cli/README.md). */
 export const RESULT_COLUMNS = [
@@ -63,8 +64,7 @@ export interface ProviderModel {
 }
 
 /** `first last` with either part missing, or NULL when both are. */
-export const fullName = (first: string, last: string): string =>
-  `NULLIF(trim(COALESCE(${first}, '') || ' ' || COALESCE(${last}, '')), '')`;
+export const fullName = (first: string, last: string): string => `NULLIF(trim(COALESCE(${first}, '') || ' ' || COALESCE(${last}, '')), '')`;
 
 /** A timestamptz as whole unix seconds in text: the same in every session time zone and in both databases. */
 export const unixSeconds = (timestamp: string): string => `CAST(CAST(floor(EXTRACT(EPOCH FROM ${timestamp})) AS BIGINT) AS VARCHAR)`;

@@ -1,6 +1,7 @@
 // OnlineExamMaker → unified exam model: results (keyed by exam + candidate + start), titles from exams.
-import { unixSeconds, type ProviderModel } from './mapping.js';
+
 import type { Columns } from './columns.js';
+import { type ProviderModel, unixSeconds } from './mapping.js';
 
 /**
  * Whether an attempt is still being answered: `status` 0 when the deployment sends a status code,

@@ -18,7 +18,8 @@ export interface ServeFlags {
  */
 export async function serveCommand(flags: ServeFlags, cwd: string, log: Logger, interrupts: Interrupts): Promise<number> {
   const port = flags.port === undefined ? 8080 : Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TaplineError(`--port must be a port number (0 picks a free one), not "${flags.port}".`, ExitCode.usage);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new TaplineError(`--port must be a port number (0 picks a free one), not "${flags.port}".`, ExitCode.usage);
   const { project, file } = await loadProject(flags.project, cwd);
   const server = await startServer({ project, file, cwd, port, host: flags.host ?? '127.0.0.1', inboxDir: flags.inbox, log });
   const { signal } = interrupts.handle();

@@ -17,6 +17,9 @@ const receiverSchema = z.strictObject({
   schema: z.string().min(1).optional(),
 });
 
-export const receiversSchema = z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'a receiver name is letters, digits, - and _ (it is a URL path segment)'), receiverSchema);
+export const receiversSchema = z.record(
+  z.string().regex(/^[A-Za-z0-9_-]+$/, 'a receiver name is letters, digits, - and _ (it is a URL path segment)'),
+  receiverSchema,
+);
 
 export type ReceiverSettings = z.infer<typeof receiverSchema>;

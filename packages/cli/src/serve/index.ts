@@ -3,14 +3,24 @@
 // the inbox into its target's warehouse in-process (the target's own loader), committing the inbox
 // position as the state in the same transaction as the rows.
 import path from 'node:path';
-import { readStoredState, runTarget, stateTableRef, type BaseTargetConfig, type Dialect } from '@tapline/target-kit';
-import { createWebhookServer, Drainer, HOOK_PATH, Inbox, VERSIONS_STREAM, type DrainLoader, type DrainState, type Receiver, type WebhookDefinition } from '@tapline/webhooks';
+import { type BaseTargetConfig, type Dialect, readStoredState, runTarget, stateTableRef } from '@tapline/target-kit';
+import {
+  createWebhookServer,
+  Drainer,
+  type DrainLoader,
+  type DrainState,
+  HOOK_PATH,
+  Inbox,
+  type Receiver,
+  VERSIONS_STREAM,
+  type WebhookDefinition,
+} from '@tapline/webhooks';
 import { TaplineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { targetFor } from '../pipeline.js';
 import { tapPackage, type Warehouse } from '../plugins.js';
-import { readDotEnv, substituteEnv, type Project } from '../project.js';
-import { checkTargetConfig, targetLibrary, type TargetLibrary } from '../target-packages.js';
+import { type Project, readDotEnv, substituteEnv } from '../project.js';
+import { checkTargetConfig, type TargetLibrary, targetLibrary } from '../target-packages.js';
 import { duckdbPath, openWarehouse, quoteIdent } from '../warehouse.js';
 import type { ReceiverSettings, ReceiverType } from './config.js';
 
@@ -54,9 +64,14 @@ const WEBHOOK_EXPORTS: Record<ReceiverType, string> = { classmarker: 'classmarke
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { project, log } = options;
   const names = Object.keys(project.receivers);
-  if (names.length === 0) throw new TaplineError(`${options.file ?? 'tapline.yml'} declares no receivers: add a receivers: section (see packages/cli/README.md, "tapline serve").`);
+  if (names.length === 0)
+    throw new TaplineError(
+      `${options.file ?? 'tapline.yml'} declares no receivers: add a receivers: section (see packages/cli/README.md, "tapline serve").`,
+    );
   const env = options.env ?? { ...readDotEnv(options.cwd), ...process.env };
-  const plans = await Promise.all(names.map((name) => planReceiver(name, receiverSettings(name, project.receivers[name]!, options.file, env), options)));
+  const plans = await Promise.all(
+    names.map((name) => planReceiver(name, receiverSettings(name, project.receivers[name]!, options.file, env), options)),
+  );
   const inboxDir = options.inboxDir ?? path.join(options.cwd, '.tapline', 'inbox');
   const receivers: Receiver[] = [];
   for (const plan of plans) {
@@ -65,26 +80,48 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     try {
       inbox = await Inbox.open(dir);
     } catch (error) {
-      throw new TaplineError(`receivers.${plan.name}: cannot open its inbox ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+      throw new TaplineError(
+        `receivers.${plan.name}: cannot open its inbox ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+      );
     }
-    receivers.push({ name: plan.name, definition: plan.definition, secrets: { secret: plan.settings.secret, public_key: plan.settings.public_key }, inbox });
+    receivers.push({
+      name: plan.name,
+      definition: plan.definition,
+      secrets: { secret: plan.settings.secret, public_key: plan.settings.public_key },
+      inbox,
+    });
   }
   const locks = new Map<string, Promise<unknown>>();
   const drainers = Object.fromEntries(
-    plans.map((plan, i) => [plan.name, new Drainer({ name: plan.name, inbox: receivers[i]!.inbox, definition: plan.definition, loader: warehouseLoader(plan, locks, log), log })]),
+    plans.map((plan, i) => [
+      plan.name,
+      new Drainer({
+        name: plan.name,
+        inbox: receivers[i]!.inbox,
+        definition: plan.definition,
+        loader: warehouseLoader(plan, locks, log),
+        log,
+      }),
+    ]),
   );
   const server = createWebhookServer({
     receivers,
     log,
     bodyLimit: options.bodyLimit,
-    status: () => ({ drains: Object.fromEntries(Object.entries(drainers).map(([name, d]) => [name, { loaded: d.loaded, last_error: d.lastError ?? null }])) }),
+    status: () => ({
+      drains: Object.fromEntries(
+        Object.entries(drainers).map(([name, d]) => [name, { loaded: d.loaded, last_error: d.lastError ?? null }]),
+      ),
+    }),
   });
   let address: string;
   try {
     address = await server.app.listen({ port: options.port, host: options.host });
   } catch (error) {
     await Promise.all(receivers.map((r) => r.inbox.close()));
-    throw new TaplineError(`Cannot listen on ${options.host}:${options.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    throw new TaplineError(
+      `Cannot listen on ${options.host}:${options.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+    );
   }
   const url = address.replace('://[::1]', '://localhost');
   for (const drainer of Object.values(drainers)) drainer.start();
@@ -105,7 +142,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 /** A receiver's webhook definition and its target's config, checked before the server starts. */
 async function planReceiver(name: string, settings: ReceiverSettings, options: ServeOptions): Promise<ReceiverPlan> {
   const where = `${options.file ?? 'tapline.yml'}: receivers.${name}`;
-  const { warehouse, config, describeKey } = targetFor(options.project, settings.target, settings.type, undefined, { projectFile: options.file });
+  const { warehouse, config, describeKey } = targetFor(options.project, settings.target, settings.type, undefined, {
+    projectFile: options.file,
+  });
   if (!warehouse) throw new TaplineError(`${where}.target: "${settings.target}" is not a duckdb or postgres target of this project.`);
   const library = await targetLibrary(warehouse);
   const targetConfig: Record<string, unknown> = {
@@ -130,7 +169,10 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
   const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
     const before = locks.get(plan.warehouseKey) ?? Promise.resolve();
     const mine = before.catch(() => {}).then(work);
-    locks.set(plan.warehouseKey, mine.catch(() => {}));
+    locks.set(
+      plan.warehouseKey,
+      mine.catch(() => {}),
+    );
     return mine;
   };
   const targetLog = {
@@ -142,14 +184,22 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
       exclusive(async () => {
         const state = (await readStoredState(plan.library.dialect, plan.config)) as DrainState | undefined;
         // Read back as exact numbers (LosslessNumber): plain numbers again.
-        return state?.inbox ? { id: String(state.inbox.id), segment: Number(state.inbox.segment), offset: Number(state.inbox.offset) } : undefined;
+        return state?.inbox
+          ? { id: String(state.inbox.id), segment: Number(state.inbox.segment), offset: Number(state.inbox.offset) }
+          : undefined;
       }),
     storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, stream, keys)),
     load: (lines) =>
       exclusive(async () => {
-        await runTarget({ dialect: plan.library.dialect, config: plan.config, input: (async function* () {
-          yield lines.join('\n') + '\n';
-        })(), output: { write: () => true }, log: targetLog });
+        await runTarget({
+          dialect: plan.library.dialect,
+          config: plan.config,
+          input: (async function* () {
+            yield `${lines.join('\n')}\n`;
+          })(),
+          output: { write: () => true },
+          log: targetLog,
+        });
       }),
   };
 }

@@ -2,10 +2,10 @@
 // test server per test.
 
 import { afterEach, beforeEach, expect } from 'vitest';
-import { createFakeClock, createHttpClient } from '../../src/index.js';
 import type { FakeClock, HttpClient, HttpClientOptions, Logger, RequestEvent } from '../../src/index.js';
-import { startTestServer } from './test-server.js';
+import { createFakeClock, createHttpClient } from '../../src/index.js';
 import type { TestServer } from './test-server.js';
+import { startTestServer } from './test-server.js';
 
 export interface Harness {
   client: HttpClient;

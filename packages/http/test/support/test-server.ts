@@ -1,8 +1,8 @@
 // A scripted HTTP server on 127.0.0.1 (random port) for tests: each request is answered by the next
 // handler in line for its path, and an unexpected request fails the test.
 
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {

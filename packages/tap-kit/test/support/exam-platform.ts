@@ -26,7 +26,14 @@ export function resultRows(): ResultRow[] {
   const rows: ResultRow[] = [];
   let id = 100;
   const add = (exam_id: number, finished_at: number) =>
-    rows.push({ result_id: id++, exam_id, email: id % 2 ? `s${id}@example.com` : null, finished_at, duration: '0:42:07', passed: id % 3 ? 'Yes' : 'No' });
+    rows.push({
+      result_id: id++,
+      exam_id,
+      email: id % 2 ? `s${id}@example.com` : null,
+      finished_at,
+      duration: '0:42:07',
+      passed: id % 3 ? 'Yes' : 'No',
+    });
   add(1, T0 + 10);
   for (let i = 0; i < 3; i++) add(1, T0 + 20); // three ties across the page edge (limit 3)
   add(1, T0 + 30);
@@ -49,12 +56,15 @@ export function examRoutes(data: { exams: ReturnType<typeof examRows>; results: 
     routes[`GET /exams/${exam.id}/results`] = ({ query }) => {
       const since = Number(query.since ?? 0);
       const limit = Number(query.limit ?? 100);
-      const eligible = data.results.filter((r) => r.exam_id === exam.id && r.finished_at > since).sort((a, b) => a.finished_at - b.finished_at);
+      const eligible = data.results
+        .filter((r) => r.exam_id === exam.id && r.finished_at > since)
+        .sort((a, b) => a.finished_at - b.finished_at);
       const page = eligible.slice(0, limit);
       const last = page.at(-1);
       const more = eligible.length > limit;
       // When the page ends inside a same-second cluster, step back a second so the rest are not skipped.
-      const nextSince = last === undefined ? since : more && eligible[limit]!.finished_at === last.finished_at ? last.finished_at - 1 : last.finished_at;
+      const nextSince =
+        last === undefined ? since : more && eligible[limit]!.finished_at === last.finished_at ? last.finished_at - 1 : last.finished_at;
       return { body: { data: page, more, next_since: nextSince } };
     };
   }

@@ -25,7 +25,12 @@ export async function startFakeApi(routes: Record<string, FakeHandler>): Promise
   const unexpected: FakeRequest[] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const request: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers };
+    const request: FakeRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+    };
     requests.push(request);
     const handler = routes[`${request.method} ${request.path}`];
     if (!handler) {
@@ -56,13 +61,16 @@ export async function startFakeApi(routes: Record<string, FakeHandler>): Promise
  * One fake API per test: `const api = fakeApiPerTest(); const fake = await api.start(routes)`. After
  * each test it fails on any unexpected request, then closes the server.
  */
-export function fakeApiPerTest(afterEach: (hook: () => Promise<void>) => void): { start(routes: Record<string, FakeHandler>): Promise<FakeApi> } {
+export function fakeApiPerTest(afterEach: (hook: () => Promise<void>) => void): {
+  start(routes: Record<string, FakeHandler>): Promise<FakeApi>;
+} {
   let current: FakeApi | undefined;
   afterEach(async () => {
     const fake = current;
     current = undefined;
     await fake?.close();
-    if (fake && fake.unexpected.length > 0) throw new Error(`unexpected requests: ${JSON.stringify(fake.unexpected.map((r) => `${r.method} ${r.path}`))}`);
+    if (fake && fake.unexpected.length > 0)
+      throw new Error(`unexpected requests: ${JSON.stringify(fake.unexpected.map((r) => `${r.method} ${r.path}`))}`);
   });
   return {
     async start(routes) {

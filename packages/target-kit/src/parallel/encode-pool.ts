@@ -1,6 +1,6 @@
 // Cuts the input into blocks of whole lines and hands large inputs' blocks to encode workers, giving them back in input order.
 import { Worker } from 'node:worker_threads';
-import { readLineBlocks, type LineBlock } from '@tapline/singer';
+import { type LineBlock, readLineBlocks } from '@tapline/singer';
 import type { SinkSnapshot } from '../sink.js';
 import type { BlockClock, BlockResult, ToWorker, WorkerFailure, WorkerSetup } from './protocol.js';
 

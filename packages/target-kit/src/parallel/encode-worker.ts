@@ -1,10 +1,10 @@
 // An encode worker: parses, validates and encodes the records of whole blocks of input, as the main thread's sinks would.
 import { parentPort, workerData } from 'node:worker_threads';
-import { isBlank, lineRanges, parseMessage, stringifyJson, type SingerMessage } from '@tapline/singer';
+import { isBlank, lineRanges, parseMessage, type SingerMessage, stringifyJson } from '@tapline/singer';
 import type { RowEncoderFactory } from '../dialect.js';
 import { hasNoEscapes } from '../encode.js';
-import { StreamSink, type EncodedPart, type SinkSettings } from '../sink.js';
 import { LineScanner } from '../plain/scanner.js';
+import { type EncodedPart, type SinkSettings, StreamSink } from '../sink.js';
 import type { BlockEvent, BlockResult, ToWorker, WorkerFailure, WorkerSetup } from './protocol.js';
 
 const setup = workerData as WorkerSetup;

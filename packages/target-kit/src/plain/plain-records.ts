@@ -9,12 +9,12 @@
 // up on anything else, which then takes the parsing path as before.
 // TAPLINE_CHECK_PLAIN_ROWS=1 (set for the test suites) encodes every plain row both ways and
 // stops on any difference.
-import { stringifyJson, type JsonSchema } from '@tapline/singer';
+import { type JsonSchema, stringifyJson } from '@tapline/singer';
 import type { CellValue, ColumnDef, ColumnKind, EncodedRows } from '../dialect.js';
 import { hasNul, hasUnpairedSurrogate } from '../encode.js';
 import { compositeKey, keyOf } from '../keys.js';
 import { META } from '../metadata.js';
-import { NotPlain, TOKEN, FORMAT, valueRule, type ObjectRule, type ValueRule } from './rules.js';
+import { FORMAT, NotPlain, type ObjectRule, TOKEN, type ValueRule, valueRule } from './rules.js';
 import type { LineScanner } from './scanner.js';
 
 /**
@@ -46,7 +46,19 @@ export interface PlainRowFormat {
  * for a rewritten value; or metadata; or NULL (`_sdc_deleted_at`, and columns of undeclared
  * properties).
  */
-const WRITE = { nothing: 0, integer: 1, bare: 2, boolean: 3, text: 4, json: 5, extracted: 6, received: 7, sequence: 8, version: 9, field: 10 } as const;
+const WRITE = {
+  nothing: 0,
+  integer: 1,
+  bare: 2,
+  boolean: 3,
+  text: 4,
+  json: 5,
+  extracted: 6,
+  received: 7,
+  sequence: 8,
+  version: 9,
+  field: 10,
+} as const;
 
 /** What a column of each kind takes as it is, and how it writes it. */
 const COLUMN_TAKES: Partial<Record<ColumnKind, { tokens: number; write: number; format?: number }>> = {
@@ -292,7 +304,14 @@ export class PlainRecords {
     const nullField = format.nullField;
     const integerCell = format.integerCell;
     // Each field is a part of the line, or metadata, plus at most a delimiter, two quotes or a NULL.
-    const most = scanner.end - scanner.lineStart + this.extraBytes + 64 + receivedAt.length + count * (3 + nullField.length + format.trueField.length + format.falseField.length) + format.rowEnd.length;
+    const most =
+      scanner.end -
+      scanner.lineStart +
+      this.extraBytes +
+      64 +
+      receivedAt.length +
+      count * (3 + nullField.length + format.trueField.length + format.falseField.length) +
+      format.rowEnd.length;
     const out = rows.beginRow(most);
     let at = rows.rowStart;
     for (let cell = 0; cell < count; cell++) {
@@ -352,7 +371,8 @@ export class PlainRecords {
         case WRITE.version:
           if (scanner.versionStart < 0) at = put(nullField, 0, nullField.length, out, at);
           else {
-            if (integerCell !== undefined) integerCell.call(format, cell, Number(bytes.toString('latin1', scanner.versionStart, scanner.versionEnd)));
+            if (integerCell !== undefined)
+              integerCell.call(format, cell, Number(bytes.toString('latin1', scanner.versionStart, scanner.versionEnd)));
             at = put(bytes, scanner.versionStart, scanner.versionEnd, out, at);
           }
           break;

@@ -62,12 +62,49 @@ export class NotPlain extends Error {}
  * below or makes the schema ineligible.
  */
 const VALIDATING_KEYWORDS = new Set([
-  'type', 'enum', 'const', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum',
-  'maxLength', 'minLength', 'pattern', 'format', 'items', 'additionalItems', 'maxItems', 'minItems',
-  'uniqueItems', 'contains', 'maxProperties', 'minProperties', 'required', 'properties',
-  'patternProperties', 'additionalProperties', 'dependencies', 'propertyNames', 'if', 'then', 'else',
-  'allOf', 'anyOf', 'oneOf', 'not', '$ref', 'nullable', 'discriminator', 'dependentRequired',
-  'dependentSchemas', 'prefixItems', 'unevaluatedItems', 'unevaluatedProperties', '$dynamicRef', '$recursiveRef',
+  'type',
+  'enum',
+  'const',
+  'multipleOf',
+  'maximum',
+  'exclusiveMaximum',
+  'minimum',
+  'exclusiveMinimum',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'format',
+  'items',
+  'additionalItems',
+  'maxItems',
+  'minItems',
+  'uniqueItems',
+  'contains',
+  'maxProperties',
+  'minProperties',
+  'required',
+  'properties',
+  'patternProperties',
+  'additionalProperties',
+  'dependencies',
+  'propertyNames',
+  'if',
+  'then',
+  'else',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  '$ref',
+  'nullable',
+  'discriminator',
+  'dependentRequired',
+  'dependentSchemas',
+  'prefixItems',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  '$dynamicRef',
+  '$recursiveRef',
 ]);
 const SUPPORTED_KEYWORDS = new Set(['type', 'format', 'items', 'required', 'properties', 'additionalProperties', 'anyOf', 'oneOf']);
 
@@ -154,7 +191,8 @@ function objectRule(schema: JsonSchema, depth: number): ObjectRule | null {
     // A required name without a schema is still required: it gets a rule accepting any value.
     if (!names.includes(name)) names.push(name);
   }
-  if (depth > 0 && names.length > MAX_NESTED_PROPERTIES) throw new NotPlain(`a nested object of more than ${MAX_NESTED_PROPERTIES} properties`);
+  if (depth > 0 && names.length > MAX_NESTED_PROPERTIES)
+    throw new NotPlain(`a nested object of more than ${MAX_NESTED_PROPERTIES} properties`);
   const rules = names.map((name) => valueRule((properties as Record<string, JsonSchema | boolean> | undefined)?.[name], depth + 1));
   return {
     names,

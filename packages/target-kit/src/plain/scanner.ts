@@ -8,7 +8,7 @@
 // which then goes through JSON.parse and ajv as before. Giving up is never an error, only the
 // slower path.
 import { isExactDouble } from '@tapline/singer';
-import { FORMAT, TOKEN, type ObjectRule, type ValueRule } from './rules.js';
+import { FORMAT, type ObjectRule, TOKEN, type ValueRule } from './rules.js';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -233,7 +233,17 @@ export class LineScanner {
     const bytes = this.bytes;
     const kind = bytes[at + 1];
     // " \ / b f n r t
-    if (kind === QUOTE || kind === BACKSLASH || kind === 0x2f || kind === 0x62 || kind === 0x66 || kind === 0x6e || kind === 0x72 || kind === 0x74) return 2;
+    if (
+      kind === QUOTE ||
+      kind === BACKSLASH ||
+      kind === 0x2f ||
+      kind === 0x62 ||
+      kind === 0x66 ||
+      kind === 0x6e ||
+      kind === 0x72 ||
+      kind === 0x74
+    )
+      return 2;
     if (kind !== 0x75) return 0; // u
     const unit = this.hex4(at + 2);
     if (unit <= 0) return 0; // malformed, or U+0000
@@ -501,8 +511,10 @@ export class LineScanner {
   private isDate(start: number): boolean {
     const bytes = this.bytes;
     if (!isDigit(bytes[start]) || !isDigit(bytes[start + 1]) || !isDigit(bytes[start + 2]) || !isDigit(bytes[start + 3])) return false;
-    if (bytes[start + 4] !== MINUS || bytes[start + 7] !== MINUS || !this.twoDigits(start + 5, 12) || !this.twoDigits(start + 8, 31)) return false;
-    const year = (bytes[start]! - ZERO) * 1000 + (bytes[start + 1]! - ZERO) * 100 + (bytes[start + 2]! - ZERO) * 10 + (bytes[start + 3]! - ZERO);
+    if (bytes[start + 4] !== MINUS || bytes[start + 7] !== MINUS || !this.twoDigits(start + 5, 12) || !this.twoDigits(start + 8, 31))
+      return false;
+    const year =
+      (bytes[start]! - ZERO) * 1000 + (bytes[start + 1]! - ZERO) * 100 + (bytes[start + 2]! - ZERO) * 10 + (bytes[start + 3]! - ZERO);
     const month = (bytes[start + 5]! - ZERO) * 10 + (bytes[start + 6]! - ZERO);
     const day = (bytes[start + 8]! - ZERO) * 10 + (bytes[start + 9]! - ZERO);
     // Year 0000 too goes the parsing path, where a dialect's encoder may respell it (PostgreSQL: 0001 BC).
@@ -514,7 +526,11 @@ export class LineScanner {
   /** `HH:MM:SS` at `start` (hours to 23, seconds to 59: a leap second goes the parsing path). */
   private isClock(start: number): boolean {
     return (
-      this.twoDigits(start, 23) && this.bytes[start + 2] === COLON && this.twoDigits(start + 3, 59) && this.bytes[start + 5] === COLON && this.twoDigits(start + 6, 59)
+      this.twoDigits(start, 23) &&
+      this.bytes[start + 2] === COLON &&
+      this.twoDigits(start + 3, 59) &&
+      this.bytes[start + 5] === COLON &&
+      this.twoDigits(start + 6, 59)
     );
   }
 

@@ -41,7 +41,8 @@ export async function duckdbWarehouse(options: WarehouseOptions = {}): Promise<W
     path,
     config,
     command,
-    load: (singer, extra = {}) => runTargetCommand({ config, command }, typeof singer === 'string' ? { text: singer } : { stream: singer }, extra),
+    load: (singer, extra = {}) =>
+      runTargetCommand({ config, command }, typeof singer === 'string' ? { text: singer } : { stream: singer }, extra),
     query: (sql) => withDuckDB(path, (query) => query(sql)),
     drop: () => rm(dir, { recursive: true, force: true }),
   };
@@ -57,7 +58,8 @@ export async function postgresWarehouse(options: WarehouseOptions & { url?: stri
     schema: fixture.schema,
     config,
     command,
-    load: (singer, extra = {}) => runTargetCommand({ config, command }, typeof singer === 'string' ? { text: singer } : { stream: singer }, extra),
+    load: (singer, extra = {}) =>
+      runTargetCommand({ config, command }, typeof singer === 'string' ? { text: singer } : { stream: singer }, extra),
     query: async (sql) => (await fixture.client.query(sql)).rows as Record<string, unknown>[],
     drop: () => fixture.drop(),
   };

@@ -32,7 +32,9 @@ export function peerSchemaProblems(schema: JsonSchema, at = '(record)'): string[
     if (keyword in schema) problems.push(`${at}: uses "${keyword}", which peer targets do not read`);
   }
   if (schema.format !== undefined && types !== undefined && !types.includes('string')) {
-    problems.push(`${at}: has format "${String(schema.format)}" beside type ${JSON.stringify(schema.type)}, which does not include "string"`);
+    problems.push(
+      `${at}: has format "${String(schema.format)}" beside type ${JSON.stringify(schema.type)}, which does not include "string"`,
+    );
   }
   for (const keyword of ['anyOf', 'oneOf'] as const) {
     const members = schema[keyword];

@@ -49,7 +49,10 @@ export function defineCommentCases(context: HardeningContext): void {
       await context.place().execute(`COMMENT ON COLUMN ${context.place().qualify('attempts')}."_sdc_sequence" IS 'an analyst wrote this'`);
       await load(
         text(
-          described({ id: { type: 'integer', description: 'new' }, added: { type: ['string', 'null'], description: 'A column added later.' } }, 'new table'),
+          described(
+            { id: { type: 'integer', description: 'new' }, added: { type: ['string', 'null'], description: 'A column added later.' } },
+            'new table',
+          ),
           record('attempts', { id: 2, added: 'y' }),
         ),
         { add_record_metadata: false },
@@ -61,11 +64,14 @@ export function defineCommentCases(context: HardeningContext): void {
       expect(read.columns._sdc_sequence).toBe('an analyst wrote this'); // not in this run's layout: left alone
     });
 
-    it('keeps a description on a column whose values need exact decimals beyond the database\'s numbers', async () => {
-      const big = '1' + '0'.repeat(45) + '.5';
+    it("keeps a description on a column whose values need exact decimals beyond the database's numbers", async () => {
+      const big = `1${'0'.repeat(45)}.5`;
       await load(
         text(
-          described({ id: { type: 'integer' }, amount: { type: ['string', 'null'], format: 'x-singer.decimal', description: 'The amount, exact.' } }),
+          described({
+            id: { type: 'integer' },
+            amount: { type: ['string', 'null'], format: 'x-singer.decimal', description: 'The amount, exact.' },
+          }),
           record('attempts', { id: 1, amount: big }),
         ),
       );

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
-import { pick } from './peer-files.js';
 import { record, schema, state, text } from './lines.js';
+import { pick } from './peer-files.js';
 
 /** What the contract suite hands these cases (its per-test place and its load/reject helpers). */
 export interface HardeningContext {
@@ -46,7 +46,8 @@ export function defineHardeningCases(context: HardeningContext): void {
         const file = join(dir, 'messages.jsonl');
         await writeFile(file, `${lines.join('\n')}\n`);
         for (const input of [{ stdinFile: file }, { file }]) {
-          for (const table of ['finishing', 'finishing_last']) await context.place().execute(`DROP TABLE IF EXISTS ${context.place().qualify(table)}`);
+          for (const table of ['finishing', 'finishing_last'])
+            await context.place().execute(`DROP TABLE IF EXISTS ${context.place().qualify(table)}`);
           // One batch of every row, written at the end of input; the signal comes once the last line was read.
           const result = await runTargetCommand(
             context.place(),
@@ -69,22 +70,38 @@ export function defineHardeningCases(context: HardeningContext): void {
 
     it('bytes that are not UTF-8 right after a STATE: that STATE is committed and echoed, as before a torn JSON line', async () => {
       const before = [schema('bytes', { id: integer }), record('bytes', { id: 1 }), state({ at: 1 })].join('\n');
-      const badRecord = Buffer.concat([Buffer.from('\n{"type":"RECORD","stream":"bytes","record":{"id":2,"s":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}}\n')]);
-      const result = await reject(bytesInput(before, badRecord), /^CRITICAL line 4: input is not valid UTF-8$/, { state_table: 'tapline_state' });
+      const badRecord = Buffer.concat([
+        Buffer.from('\n{"type":"RECORD","stream":"bytes","record":{"id":2,"s":"'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}}\n'),
+      ]);
+      const result = await reject(bytesInput(before, badRecord), /^CRITICAL line 4: input is not valid UTF-8$/, {
+        state_table: 'tapline_state',
+      });
       expect(result.code).toBe(7);
       expect(result.states).toEqual([{ at: 1 }]);
       expect(await ids('bytes')).toEqual([1]);
       expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'default', value: { at: 1 } }]);
 
       // The same place for a torn JSON line: the same outcome.
-      const torn = await reject(text(before, record('bytes', { id: 3 }).slice(0, 20)), /^CRITICAL line 4/, { state_table: 'tapline_state' });
+      const torn = await reject(text(before, record('bytes', { id: 3 }).slice(0, 20)), /^CRITICAL line 4/, {
+        state_table: 'tapline_state',
+      });
       expect(torn.states).toEqual([{ at: 1 }]);
     });
     it('a STATE nested deeper than 100 levels is refused in one sentence by line; the state before it is committed and echoed', async () => {
       const depth = 100_000; // built as text: JSON.stringify itself could not write it
       const deepState = `{"type":"STATE","value":${'['.repeat(depth)}${']'.repeat(depth)}}`;
-      const input = text(schema('deep_state', { id: integer }), record('deep_state', { id: 1 }), state({ at: 1 }), record('deep_state', { id: 2 }), deepState);
-      const result = await reject(input, /^CRITICAL line 5: the STATE value is nested 100000 levels deep .*at most 100 levels/, { state_table: 'tapline_state' });
+      const input = text(
+        schema('deep_state', { id: integer }),
+        record('deep_state', { id: 1 }),
+        state({ at: 1 }),
+        record('deep_state', { id: 2 }),
+        deepState,
+      );
+      const result = await reject(input, /^CRITICAL line 5: the STATE value is nested 100000 levels deep .*at most 100 levels/, {
+        state_table: 'tapline_state',
+      });
       expect(result.code).toBe(7);
       expect(result.states).toEqual([{ at: 1 }]);
       expect(await ids('deep_state')).toEqual([1]);

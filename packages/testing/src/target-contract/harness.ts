@@ -130,7 +130,9 @@ export async function runTargetCommand(
     else if ('stream' in input) input.stream.pipe(child.stdin!);
     else if (interrupt !== undefined) child.stdin!.write(input.text);
     else child.stdin!.end(input.text);
-    const code = await new Promise<number>((resolve) => child.on('close', (exit, signal) => resolve(exit ?? (signal === null ? -1 : 128 + constants.signals[signal]))));
+    const code = await new Promise<number>((resolve) =>
+      child.on('close', (exit, signal) => resolve(exit ?? (signal === null ? -1 : 128 + constants.signals[signal]))),
+    );
     child.stdin?.destroy();
     const states = stdout
       .split('\n')

@@ -21,7 +21,12 @@ const integer = { type: 'integer' };
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: ['null', type], ...extra });
 
 /** Exact decimals compared as numbers are written: no trailing fraction zeros (DuckDB pads to the column's scale). */
-const decimalText = (value: unknown) => (value === null ? null : String(value).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''));
+const decimalText = (value: unknown) =>
+  value === null
+    ? null
+    : String(value)
+        .replace(/(\.\d*?)0+$/, '$1')
+        .replace(/\.$/, '');
 
 export function defineOddInputCases(context: OddInputContext): void {
   const { harness, load, reject, run } = context;
@@ -41,7 +46,13 @@ export function defineOddInputCases(context: OddInputContext): void {
       const properties = Object.fromEntries([['id', integer], ...names.map((name) => [name, nullable('string')])]);
       // Written as text: an object literal's __proto__ would set its prototype, not a property.
       const full = `{"id":1,${names.map((name) => `"${name}":"${name} value"`).join(',')}}`;
-      await load(text(schema('inherited', properties, ['constructor']), rawRecord('inherited', full), record('inherited', { id: 2, constructor: 'only' })));
+      await load(
+        text(
+          schema('inherited', properties, ['constructor']),
+          rawRecord('inherited', full),
+          record('inherited', { id: 2, constructor: 'only' }),
+        ),
+      );
       // Read back under plain names: a row object would have the same trouble with these.
       const place = context.place();
       await place.execute(
@@ -133,14 +144,19 @@ export function defineOddInputCases(context: OddInputContext): void {
     it('year 0000 (1 BC, as ISO 8601 and JavaScript count) in timestamps and dates is stored as that day, not refused', async () => {
       await load(
         text(
-          schema('year_zero', { id: integer, at: nullable('string', { format: 'date-time' }), day: nullable('string', { format: 'date' }) }),
+          schema('year_zero', {
+            id: integer,
+            at: nullable('string', { format: 'date-time' }),
+            day: nullable('string', { format: 'date' }),
+          }),
           record('year_zero', { id: 1, at: '0000-01-01T00:00:00Z', day: '0000-06-15' }),
           record('year_zero', { id: 2, at: '0000-02-29T12:00:00.5Z', day: '0000-02-29' }), // year 0 is a leap year
           record('year_zero', { id: 3, at: '0000-12-31T23:30:00-05:00', day: null }), // an instant in AD 1
         ),
       );
       // PostgreSQL writes `0001-01-01 BC`, DuckDB `0001-01-01 (BC)`: one spelling here.
-      const bc = (value: unknown) => (typeof value === 'string' && value.includes('BC') ? `${value.replace(' (BC)', '').replace(/ BC$/, '')} BC` : value);
+      const bc = (value: unknown) =>
+        typeof value === 'string' && value.includes('BC') ? `${value.replace(' (BC)', '').replace(/ BC$/, '')} BC` : value;
       const loaded = (await asText('year_zero', ['at', 'day'])).map((row) => [bc(row.at), bc(row.day)]);
       expect(loaded).toEqual([
         ['0001-01-01 00:00:00+00 BC', '0001-06-15 BC'],
@@ -166,7 +182,12 @@ export function defineOddInputCases(context: OddInputContext): void {
         },
         key_properties: ['id'],
       };
-      await load(text(JSON.stringify(message), record('refs', { id: 1, at: '2020-01-01T01:00:00+01:00', amount: 2.5, tree: { next: { next: null } } })));
+      await load(
+        text(
+          JSON.stringify(message),
+          record('refs', { id: 1, at: '2020-01-01T01:00:00+01:00', amount: 2.5, tree: { next: { next: null } } }),
+        ),
+      );
       expect(await context.place().columns('refs')).toMatchObject({ at: 'timestamp', amount: 'number', tree: 'json' });
       expect((await asText('refs', ['at'])).map((row) => row.at)).toEqual(['2020-01-01 00:00:00+00']);
       expect((await rows('refs')).map((row) => [row.amount, row.tree])).toEqual([[2.5, { next: { next: null } }]]);
@@ -176,7 +197,10 @@ export function defineOddInputCases(context: OddInputContext): void {
       const place = context.place();
       await place.execute(`CREATE TABLE ${place.qualify('naive')} (id BIGINT, seen TIMESTAMP)`);
       const sent = ['2020-01-01T10:00:00+05:30', '2020-01-01T10:00:00Z', '2020-01-01T10:00:00', '2019-12-31T23:30:00-01:00'];
-      const input = text(schema('naive', { id: integer, seen: nullable('string', { format: 'date-time' }) }, []), ...sent.map((seen, id) => record('naive', { id, seen })));
+      const input = text(
+        schema('naive', { id: integer, seen: nullable('string', { format: 'date-time' }) }, []),
+        ...sent.map((seen, id) => record('naive', { id, seen })),
+      );
       await load(input);
       expect((await asText('naive', ['seen'])).map((row) => row.seen)).toEqual([
         '2020-01-01 04:30:00',
@@ -187,8 +211,24 @@ export function defineOddInputCases(context: OddInputContext): void {
     });
 
     it('times of day: an offset is honoured (the UTC time, never dropped), a leap second is the next second, the end of the day is 24:00:00, microseconds cut', async () => {
-      const sent = ['10:00:00', '10:00:00+02:00', '01:30:00+02:00', '22:00:00-05:00', '10:00:00Z', '23:59:60', '10:00:00.1234567', '10:00', '24:00:00', '24:00+02:00'];
-      await load(text(schema('clock', { id: integer, t: nullable('string', { format: 'time' }) }), ...sent.map((t, id) => record('clock', { id, t }))));
+      const sent = [
+        '10:00:00',
+        '10:00:00+02:00',
+        '01:30:00+02:00',
+        '22:00:00-05:00',
+        '10:00:00Z',
+        '23:59:60',
+        '10:00:00.1234567',
+        '10:00',
+        '24:00:00',
+        '24:00+02:00',
+      ];
+      await load(
+        text(
+          schema('clock', { id: integer, t: nullable('string', { format: 'time' }) }),
+          ...sent.map((t, id) => record('clock', { id, t })),
+        ),
+      );
       expect((await asText('clock', ['t'])).map((row) => row.t)).toEqual([
         '10:00:00',
         '08:00:00',
@@ -206,7 +246,12 @@ export function defineOddInputCases(context: OddInputContext): void {
     it('timestamps: a date that does not exist or a date alone is a clear error; rows before the last STATE are kept', async () => {
       const times = schema('times', { id: integer, at: nullable('string', { format: 'date-time' }) });
       const result = await reject(
-        text(times, record('times', { id: 1, at: '2023-02-28T00:00:00Z' }), state({ at: 1 }), record('times', { id: 2, at: '2023-02-30T00:00:00Z' })),
+        text(
+          times,
+          record('times', { id: 1, at: '2023-02-28T00:00:00Z' }),
+          state({ at: 1 }),
+          record('times', { id: 2, at: '2023-02-30T00:00:00Z' }),
+        ),
         /line 4 \(stream "times"\): field "at": 2023-02-30 is not a date/,
       );
       expect(result.states).toEqual([{ at: 1 }]);
@@ -237,7 +282,10 @@ export function defineOddInputCases(context: OddInputContext): void {
         [-Infinity, null, null, -Infinity, -999.99],
         [Infinity, null, null, Infinity, null],
       ]);
-      await reject(text(floats, rawRecord('floats', '{"id":4,"j":{"x":[1,NaN]}}')), /line 2 \(stream "floats"\): field "j": .*NaN or Infinity/);
+      await reject(
+        text(floats, rawRecord('floats', '{"id":4,"j":{"x":[1,NaN]}}')),
+        /line 2 \(stream "floats"\): field "j": .*NaN or Infinity/,
+      );
       await reject(text(floats, '{"type":"STATE","value":{"high":Infinity}}'), /line 2: the STATE value holds NaN or Infinity/);
       await reject(text(floats, rawRecord('floats', '{"id":5,"f":nan}')), /line 2 \(stream "floats"\): invalid JSON/);
     });
@@ -266,31 +314,42 @@ export function defineOddInputCases(context: OddInputContext): void {
       expect(loaded.map((row) => decimalText(row.e))).toEqual(['0.5', '5', '-0.25', '0.5', '7', null]);
       expect((await context.place().columns('numbers')).f).toBe('number'); // these doubles need no exact column
       expect(loaded.map((row) => row.i)).toEqual([
-        '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', 9007199254740991, -9007199254740991,
+        '9007199254740993',
+        '-9007199254740993',
+        '9223372036854775807',
+        '-9223372036854775808',
+        9007199254740991,
+        -9007199254740991,
       ]);
       expect(loaded.map((row) => row.f)).toEqual([1e300, 5e-324, -0, 3, 1.7976931348623157e308, 0.30000000000000004]);
       expect(Object.is(loaded[2]!.f, -0)).toBe(true);
-      expect(loaded.map((row) => decimalText(row.d))).toEqual([
-        '0.12345678901234567890123456789',
-        '-123456789012345678901234567890.5',
-        '1000000000000000000000000000000',
-        3,
-        0.1,
-        null,
-      ].map((value) => (value === null ? null : decimalText(value))));
+      expect(loaded.map((row) => decimalText(row.d))).toEqual(
+        ['0.12345678901234567890123456789', '-123456789012345678901234567890.5', '1000000000000000000000000000000', 3, 0.1, null].map(
+          (value) => (value === null ? null : decimalText(value)),
+        ),
+      );
 
       // Beyond int64 the integer column becomes exact; the values already there stay as they were.
-      await load(text(schema('numbers', { id: integer, i: nullable('integer') }), rawRecord('numbers', '{"id":7,"i":9223372036854775808}')));
+      await load(
+        text(schema('numbers', { id: integer, i: nullable('integer') }), rawRecord('numbers', '{"id":7,"i":9223372036854775808}')),
+      );
       expect((await context.place().columns('numbers')).i).toBe('decimal');
       expect((await column('numbers', 'i')).map(decimalText)).toEqual([
-        '9007199254740993', '-9007199254740993', '9223372036854775807', '-9223372036854775808', '9007199254740991', '-9007199254740991', '9223372036854775808',
+        '9007199254740993',
+        '-9007199254740993',
+        '9223372036854775807',
+        '-9223372036854775808',
+        '9007199254740991',
+        '-9007199254740991',
+        '9223372036854775808',
       ]);
     });
 
     it('bytes (interpret_content_encoding): text that is not hex is refused by field, a bytes key upserts, and a schema without the encoding turns the column into its hex text', async () => {
       const hex = { type: 'string', contentEncoding: 'base16' };
       const bytes = { interpret_content_encoding: true };
-      const blobs = (...lines: string[]) => text(schema('blobs', { id: hex, data: nullable('string', { contentEncoding: 'base16' }) }), ...lines);
+      const blobs = (...lines: string[]) =>
+        text(schema('blobs', { id: hex, data: nullable('string', { contentEncoding: 'base16' }) }), ...lines);
       const result = await reject(
         blobs(record('blobs', { id: '0x01', data: 'ff' }), state({ at: 1 }), record('blobs', { id: '02', data: '0xfg' })),
         /line 4 \(stream "blobs"\): field "data": "0xfg" is not base16/,
@@ -298,7 +357,14 @@ export function defineOddInputCases(context: OddInputContext): void {
       );
       expect(result.states).toEqual([{ at: 1 }]);
       // `0x01`, `01` and `1` are one key: the last record wins.
-      await load(blobs(record('blobs', { id: '1', data: '0xABCD' }), record('blobs', { id: '02', data: null }), record('blobs', { id: '0X02', data: '' })), bytes);
+      await load(
+        blobs(
+          record('blobs', { id: '1', data: '0xABCD' }),
+          record('blobs', { id: '02', data: null }),
+          record('blobs', { id: '0X02', data: '' }),
+        ),
+        bytes,
+      );
       const hexOf = (value: unknown) => (value === null ? null : Buffer.from(value as Uint8Array).toString('hex'));
       expect((await rows('blobs')).map((row) => [hexOf(row.id), hexOf(row.data)])).toEqual([
         ['01', 'abcd'],
@@ -320,14 +386,36 @@ export function defineOddInputCases(context: OddInputContext): void {
         text(
           schema('changes', {
             id: integer,
-            a: integer, b: integer, c: { type: 'string' }, d: { type: 'number' }, e: { type: 'boolean' }, f: integer, g: { type: 'string' },
+            a: integer,
+            b: integer,
+            c: { type: 'string' },
+            d: { type: 'number' },
+            e: { type: 'boolean' },
+            f: integer,
+            g: { type: 'string' },
             Name: { type: 'string' },
             // Doubles of 16 digits, and one that prints with an exponent, turning exact below; JSON turning text.
-            x: { type: 'number' }, y: { type: 'number' }, z: { type: 'number' }, js: stringOrObject, jo: stringOrObject,
+            x: { type: 'number' },
+            y: { type: 'number' },
+            z: { type: 'number' },
+            js: stringOrObject,
+            jo: stringOrObject,
           }),
           record('changes', {
-            id: 1, a: 1, b: 2, c: '3', d: 4.5, e: true, f: 5, g: 'kept', Name: 'upper',
-            x: 1234567.123456789, y: 0.00001, z: 0.30000000000000004, js: 'cus_123', jo: { id: 'cus_456' },
+            id: 1,
+            a: 1,
+            b: 2,
+            c: '3',
+            d: 4.5,
+            e: true,
+            f: 5,
+            g: 'kept',
+            Name: 'upper',
+            x: 1234567.123456789,
+            y: 0.00001,
+            z: 0.30000000000000004,
+            js: 'cus_123',
+            jo: { id: 'cus_456' },
           }),
         ),
       );
@@ -338,11 +426,36 @@ export function defineOddInputCases(context: OddInputContext): void {
         text(
           schema('changes', {
             id: integer,
-            a: { type: 'number' }, b: { type: 'string' }, c: integer, d: integer, e: { type: 'string' }, f: { type: 'object' },
-            name: nullable('string'), h: nullable('integer'),
-            x: integer, y: integer, z: integer, js: nullable('string'), jo: nullable('string'),
+            a: { type: 'number' },
+            b: { type: 'string' },
+            c: integer,
+            d: integer,
+            e: { type: 'string' },
+            f: { type: 'object' },
+            name: nullable('string'),
+            h: nullable('integer'),
+            x: integer,
+            y: integer,
+            z: integer,
+            js: nullable('string'),
+            jo: nullable('string'),
           }),
-          record('changes', { id: 2, a: 1.25, b: 'two', c: 3, d: 4, e: 'yes', f: { k: 1 }, name: 'lower', h: 7, x: 2, y: 3, z: 4, js: 'cus_789', jo: 'plain' }),
+          record('changes', {
+            id: 2,
+            a: 1.25,
+            b: 'two',
+            c: 3,
+            d: 4,
+            e: 'yes',
+            f: { k: 1 },
+            name: 'lower',
+            h: 7,
+            x: 2,
+            y: 3,
+            z: 4,
+            js: 'cus_789',
+            jo: 'plain',
+          }),
           schema('changes', { id: integer, h: nullable('number') }),
           record('changes', { id: 3, h: 7.5 }),
         ),
@@ -363,8 +476,20 @@ export function defineOddInputCases(context: OddInputContext): void {
       expect(JSON.parse(loaded[0]!.jo as string)).toEqual({ id: 'cus_456' });
       expect(loaded[1]!.jo).toBe('plain');
       expect(await context.place().columns('changes')).toMatchObject({
-        a: 'decimal', b: 'string', c: 'string', d: 'decimal', e: 'string', f: 'json', g: 'string', name: 'string', h: 'decimal',
-        x: 'decimal', y: 'decimal', z: 'decimal', js: 'string', jo: 'string',
+        a: 'decimal',
+        b: 'string',
+        c: 'string',
+        d: 'decimal',
+        e: 'string',
+        f: 'json',
+        g: 'string',
+        name: 'string',
+        h: 'decimal',
+        x: 'decimal',
+        y: 'decimal',
+        z: 'decimal',
+        js: 'string',
+        jo: 'string',
       });
     });
 
@@ -401,19 +526,37 @@ export function defineOddInputCases(context: OddInputContext): void {
 
     it('a keyed stream that turns keyless appends; where the first key made a primary key (PostgreSQL), a repeat is refused saying why', async () => {
       await load(text(schema('unkeyed', { id: integer, v: nullable('string') }), record('unkeyed', { id: 1, v: 'a' })));
-      const keyless = text(schema('unkeyed', { id: integer, v: nullable('string') }, []), record('unkeyed', { id: 2, v: 'b' }), record('unkeyed', { id: 1, v: 'c' }));
+      const keyless = text(
+        schema('unkeyed', { id: integer, v: nullable('string') }, []),
+        record('unkeyed', { id: 2, v: 'b' }),
+        record('unkeyed', { id: 1, v: 'c' }),
+      );
       if (harness.primaryKeys) {
-        await reject(keyless, /line 3 \(stream "unkeyed"\): .*duplicate key.*records are appended here, as the stream sends no key_properties/);
+        await reject(
+          keyless,
+          /line 3 \(stream "unkeyed"\): .*duplicate key.*records are appended here, as the stream sends no key_properties/,
+        );
         expect((await rows('unkeyed')).map((row) => [row.id, row.v])).toEqual([[1, 'a']]);
         return;
       }
       await load(keyless);
-      expect((await rows('unkeyed', ['id', 'v'])).map((row) => [row.id, row.v])).toEqual([[1, 'a'], [1, 'c'], [2, 'b']]);
+      expect((await rows('unkeyed', ['id', 'v'])).map((row) => [row.id, row.v])).toEqual([
+        [1, 'a'],
+        [1, 'c'],
+        [2, 'b'],
+      ]);
     });
 
     it('key_properties narrowed between runs: a record whose new key matches several rows is refused, naming the key (and where a primary key stands, PostgreSQL, the old key and the new); the rows stay as they were', async () => {
       const keyed = (key: string[]) => schema('rekeyed', { id: integer, org: integer, v: nullable('string') }, key);
-      await load(text(keyed(['id', 'org']), record('rekeyed', { id: 1, org: 1, v: 'a' }), record('rekeyed', { id: 1, org: 2, v: 'b' }), record('rekeyed', { id: 2, org: 1, v: 'c' })));
+      await load(
+        text(
+          keyed(['id', 'org']),
+          record('rekeyed', { id: 1, org: 1, v: 'a' }),
+          record('rekeyed', { id: 1, org: 2, v: 'b' }),
+          record('rekeyed', { id: 2, org: 1, v: 'c' }),
+        ),
+      );
       // By id alone, id 1 matches two rows: updating both would leave two identical rows.
       await reject(
         text(keyed(['id']), record('rekeyed', { id: 2, org: 1, v: 'c2' }), record('rekeyed', { id: 1, org: 3, v: 'd' })),
@@ -430,15 +573,37 @@ export function defineOddInputCases(context: OddInputContext): void {
 
     it('names: case, punctuation, keywords, unicode, long names and a dotted db-schema-table stream never collapse', async () => {
       const long = 'x'.repeat(70);
-      const names = ['a-b', 'a_b', 'A B', 'aB', 'select', 'from', 'order', 'Ünïcödé', '名前', `${long}_one`, `${long}_two`, 'é'.repeat(40), '', ' '];
+      const names = [
+        'a-b',
+        'a_b',
+        'A B',
+        'aB',
+        'select',
+        'from',
+        'order',
+        'Ünïcödé',
+        '名前',
+        `${long}_one`,
+        `${long}_two`,
+        'é'.repeat(40),
+        '',
+        ' ',
+      ];
       const value = Object.fromEntries(names.map((name, index) => [name, `v${index}`]));
       const stream = 'my.db-sch.ema-ta.ble';
-      await load(text(schema(stream, { id: integer, ...Object.fromEntries(names.map((name) => [name, nullable('string')])) }), record(stream, { id: 1, ...value })));
+      await load(
+        text(
+          schema(stream, { id: integer, ...Object.fromEntries(names.map((name) => [name, nullable('string')])) }),
+          record(stream, { id: 1, ...value }),
+        ),
+      );
       const columns = Object.keys(await context.place().columns('ta_ble'));
       const max = harness.name.startsWith('postgres') ? 63 : 255;
       for (const name of columns) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(max);
       const [row] = await rows('ta_ble');
-      const loaded = Object.entries(row!).filter(([name]) => !name.startsWith('_sdc_') && name !== 'id').map(([, v]) => v);
+      const loaded = Object.entries(row!)
+        .filter(([name]) => !name.startsWith('_sdc_') && name !== 'id')
+        .map(([, v]) => v);
       expect(loaded.sort()).toEqual(Object.values(value).sort());
       expect(row).toMatchObject({ a_b: 'v1', select: 'v4', from: 'v5', order: 'v6', ünïcödé: 'v7', 名前: 'v8' });
     });
@@ -447,7 +612,12 @@ export function defineOddInputCases(context: OddInputContext): void {
       const keyed = schema('dups', { id: nullable('integer'), v: nullable('string') }); // nullable: the key check, not validation, refuses the null
       await reject(text(keyed, record('dups', { id: null, v: 'x' })), /line 2 \(stream "dups"\).*key property "id"/);
       await load(
-        text(keyed, ...['a', 'b', 'c', 'd', 'e'].map((v, n) => record('dups', { id: n % 2, v })), state(1), record('dups', { id: 0, v: 'f' })),
+        text(
+          keyed,
+          ...['a', 'b', 'c', 'd', 'e'].map((v, n) => record('dups', { id: n % 2, v })),
+          state(1),
+          record('dups', { id: 0, v: 'f' }),
+        ),
         { batch_size_rows: 2 },
       );
       await load(text(keyed, record('dups', { id: 1, v: 'g' }), record('dups', { id: 2, v: 'h' }), record('dups', { id: 1, v: 'i' })));
@@ -501,7 +671,10 @@ export function defineOddInputCases(context: OddInputContext): void {
         rawRecord('lone', '{"id":3,"t":null,"j":{"s":"\\udc00\\udc00","k":["\\ud800"]}}'),
       );
       await reject(input, /line 3 \(stream "lone"\): field "t": .*unpaired UTF-16 surrogate.*replace_unpaired_surrogates/);
-      await reject(text(schema('lone', { id: integer, j: {} }), rawRecord('lone', '{"id":3,"j":{"k":["\\ud800"]}}')), /line 2 \(stream "lone"\): field "j": .*unpaired/);
+      await reject(
+        text(schema('lone', { id: integer, j: {} }), rawRecord('lone', '{"id":3,"j":{"k":["\\ud800"]}}')),
+        /line 2 \(stream "lone"\): field "j": .*unpaired/,
+      );
       await load(input, { replace_unpaired_surrogates: true });
       const loaded = await rows('lone');
       expect(loaded.map((row) => row.t)).toEqual(['😀 😀 \\ud800', 'a\ufffdb', null]);
@@ -523,7 +696,7 @@ export function defineOddInputCases(context: OddInputContext): void {
       nothing: null,
     };
 
-    it('a property schema ajv cannot compile is refused at the SCHEMA\'s line, naming stream and property and saying how to load it; rows before are kept', async () => {
+    it("a property schema ajv cannot compile is refused at the SCHEMA's line, naming stream and property and saying how to load it; rows before are kept", async () => {
       const result = await reject(
         text(schema('loose', { id: integer }), record('loose', { id: 1 }), state({ at: 1 }), schema('loose', { id: integer, ...broken })),
         /^CRITICAL line 4 \(stream "loose"\): the schema of property "python_flag" cannot be compiled to validate records \(Invalid regular expression: .*\); validate_records: false loads the stream without validation/,
@@ -536,7 +709,17 @@ export function defineOddInputCases(context: OddInputContext): void {
       const result = await reject(
         text(
           schema('loose', { id: integer, ...broken }),
-          record('loose', { id: 1, python_flag: 'ABC', python_end: 'x', nowhere: { a: 1 }, any: [1], timestamp: '2021-01-01', minimum: 2, items: [1], nothing: 'n' }),
+          record('loose', {
+            id: 1,
+            python_flag: 'ABC',
+            python_end: 'x',
+            nowhere: { a: 1 },
+            any: [1],
+            timestamp: '2021-01-01',
+            minimum: 2,
+            items: [1],
+            nothing: 'n',
+          }),
           schema('lax', { id: integer, i: nullable('integer'), b: nullable('boolean') }),
           record('lax', { id: 1, i: ' 7 ', b: 'yes' }),
           record('lax', { id: 2, i: '-0', b: ' off ' }),
@@ -548,7 +731,14 @@ export function defineOddInputCases(context: OddInputContext): void {
       );
       expect(result.states).toEqual([{ at: 1 }]);
       expect(await context.place().columns('loose')).toMatchObject({
-        python_flag: 'string', python_end: 'string', nowhere: 'json', any: 'json', timestamp: 'json', minimum: 'number', items: 'json', nothing: 'json',
+        python_flag: 'string',
+        python_end: 'string',
+        nowhere: 'json',
+        any: 'json',
+        timestamp: 'json',
+        minimum: 'number',
+        items: 'json',
+        nothing: 'json',
       });
       expect(await rows('loose')).toMatchObject([
         { python_flag: 'ABC', python_end: 'x', nowhere: { a: 1 }, any: [1], timestamp: '2021-01-01', minimum: 2, items: [1], nothing: 'n' },
@@ -576,10 +766,21 @@ export function defineOddInputCases(context: OddInputContext): void {
       await load(
         text(
           schema('relay', declared),
-          record('relay', { id: 1, _sdc_sequence: 'abc', _sdc_extracted_at: '2020-01-01T00:00:00Z', _sdc_batched_at: '2019-05-05T00:00:00Z', _sdc_table_version: 7 }),
+          record('relay', {
+            id: 1,
+            _sdc_sequence: 'abc',
+            _sdc_extracted_at: '2020-01-01T00:00:00Z',
+            _sdc_batched_at: '2019-05-05T00:00:00Z',
+            _sdc_table_version: 7,
+          }),
         ),
       );
-      const [row] = await asText('relay', ['_sdc_extracted_at', hashed('_sdc_sequence'), hashed('_sdc_batched_at'), hashed('_sdc_table_version')]);
+      const [row] = await asText('relay', [
+        '_sdc_extracted_at',
+        hashed('_sdc_sequence'),
+        hashed('_sdc_batched_at'),
+        hashed('_sdc_table_version'),
+      ]);
       expect(row).toEqual({
         id: 1,
         _sdc_extracted_at: '2020-01-01 00:00:00+00',
@@ -621,7 +822,10 @@ export function defineOddInputCases(context: OddInputContext): void {
       const again = await load(text(keyed, record('gains', { id: 4, extra: 'w', n: 6.5 })));
       expect(again.stderr).not.toMatch(/added column/);
       expect((await rows('gains')).map((row) => [row.id, row.extra, decimalText(row.n)])).toEqual([
-        [1, 'z', null], [2, 'x', null], [3, 'y', '5'], [4, 'w', '6.5'],
+        [1, 'z', null],
+        [2, 'x', null],
+        [3, 'y', '5'],
+        [4, 'w', '6.5'],
       ]);
     });
 
@@ -638,7 +842,13 @@ export function defineOddInputCases(context: OddInputContext): void {
           rawRecord('shifting', '{"id":4,"big":123456789012345678901234567890,"n":0.1}'),
         ),
       );
-      expect(await context.place().columns('shifting')).toMatchObject({ n: 'decimal', s: 'string', j: 'json', b: 'string', big: 'decimal' });
+      expect(await context.place().columns('shifting')).toMatchObject({
+        n: 'decimal',
+        s: 'string',
+        j: 'json',
+        b: 'string',
+        big: 'decimal',
+      });
       const loaded = await rows('shifting');
       expect(loaded.map((row) => decimalText(row.n))).toEqual(['1', '1.5', '2', '0.1']);
       expect(loaded.map((row) => row.s)).toEqual(['5', 'five', null, null]);
@@ -649,11 +859,15 @@ export function defineOddInputCases(context: OddInputContext): void {
 
     it('additionalProperties: false is unaffected: validation refuses the record; without validation the property is dropped with one warning', async () => {
       const closed = JSON.stringify({
-        type: 'SCHEMA', stream: 'closed', key_properties: ['id'],
+        type: 'SCHEMA',
+        stream: 'closed',
+        key_properties: ['id'],
         schema: { type: 'object', properties: { id: integer }, additionalProperties: false },
       });
       await reject(text(closed, record('closed', { id: 1, extra: 'x' })), /line 2 \(stream "closed"\).*(additional|extra)/i);
-      const result = await load(text(closed, record('closed', { id: 1, extra: 'x' }), record('closed', { id: 2, extra: 'y' })), { validate_records: false });
+      const result = await load(text(closed, record('closed', { id: 1, extra: 'x' }), record('closed', { id: 2, extra: 'y' })), {
+        validate_records: false,
+      });
       expect(result.stderr.match(/property "extra" is not in the schema and is not loaded/g)).toHaveLength(1);
       expect(Object.keys(await context.place().columns('closed'))).not.toContain('extra');
       expect(await column('closed', 'id')).toEqual([1, 2]);
@@ -661,7 +875,11 @@ export function defineOddInputCases(context: OddInputContext): void {
 
     it('load_undeclared_properties: false restores the old policy: not loaded, one warning per property', async () => {
       const result = await load(
-        text(schema('undeclared', { id: integer }), record('undeclared', { id: 1, extra: 'x' }), record('undeclared', { id: 2, extra: 'y' })),
+        text(
+          schema('undeclared', { id: integer }),
+          record('undeclared', { id: 1, extra: 'x' }),
+          record('undeclared', { id: 2, extra: 'y' }),
+        ),
         { load_undeclared_properties: false },
       );
       expect(result.stderr.match(/property "extra" is not in the schema and is not loaded/g)).toHaveLength(1);
@@ -669,11 +887,16 @@ export function defineOddInputCases(context: OddInputContext): void {
     });
   });
 
-  describe('odd input: flattening (data_flattening_max_level, or the SDK\'s flattening_enabled and flattening_max_depth)', () => {
+  describe("odd input: flattening (data_flattening_max_level, or the SDK's flattening_enabled and flattening_max_depth)", () => {
     const object = (properties: Record<string, unknown>) => ({ type: ['null', 'object'], properties });
     const users = schema('users', {
       id: integer,
-      user: object({ id: integer, name: { type: 'string' }, sub: object({ x: integer }), tags: { type: 'array', items: { type: 'string' } } }),
+      user: object({
+        id: integer,
+        name: { type: 'string' },
+        sub: object({ x: integer }),
+        tags: { type: 'array', items: { type: 'string' } },
+      }),
       meta: { type: ['null', 'object'] },
     });
     const sdkDepth1 = { flattening_enabled: true, flattening_max_depth: 1, add_record_metadata: false };
@@ -689,7 +912,13 @@ export function defineOddInputCases(context: OddInputContext): void {
         sdkDepth1,
       );
       expect(await context.place().columns('users')).toEqual({
-        id: 'integer', user__id: 'integer', user__name: 'string', user__sub: 'json', user__tags: 'json', meta: 'json', user__extra: 'string',
+        id: 'integer',
+        user__id: 'integer',
+        user__name: 'string',
+        user__sub: 'json',
+        user__tags: 'json',
+        meta: 'json',
+        user__extra: 'string',
       });
       expect(await rows('users')).toEqual([
         { id: 1, user__id: 7, user__name: 'a', user__sub: { x: 1 }, user__tags: ['t'], meta: { k: 1 }, user__extra: 'e' },
@@ -701,7 +930,9 @@ export function defineOddInputCases(context: OddInputContext): void {
     it('records are validated as sent (nested fields too); names two properties would share, and the SDK setting without a depth, are refused', async () => {
       await reject(text(users, record('users', { id: 1, user: { id: 'seven' } })), /line 2 \(stream "users"\).*user.*id/, sdkDepth1);
       const clash = schema('clash', { id: integer, a: object({ b: integer }), a__b: integer });
-      await reject(text(clash), /line 1 \(stream "clash"\).*properties "a"\."b" and "a__b" both flatten to the column name "a__b"/, { data_flattening_max_level: 1 });
+      await reject(text(clash), /line 1 \(stream "clash"\).*properties "a"\."b" and "a__b" both flatten to the column name "a__b"/, {
+        data_flattening_max_level: 1,
+      });
       const refused = await run(text(users), { flattening_enabled: true });
       expect(refused.code).toBe(3);
       expect(refused.stderr).toMatch(/CRITICAL .*"flattening_max_depth" is missing/);
@@ -723,7 +954,10 @@ export function defineOddInputCases(context: OddInputContext): void {
       for (const batch_size_rows of [50_000, 1]) {
         await load(input, { batch_size_rows });
         const loaded = await rows('spelled', ['v']);
-        expect(loaded.map((row) => row.v), `batch_size_rows ${batch_size_rows}`).toEqual([3, 4]);
+        expect(
+          loaded.map((row) => row.v),
+          `batch_size_rows ${batch_size_rows}`,
+        ).toEqual([3, 4]);
       }
     });
 
@@ -754,7 +988,10 @@ export function defineOddInputCases(context: OddInputContext): void {
     /** Two streams, interleaved record by record, each activating its own version (which deletes older versions in its table). */
     const twoStreams = (first: string, second: string, ids: number[], versions: [number, number]) => {
       const lines = [schema(first, { id: integer, v: nullable('string') }), schema(second, { id: integer, v: nullable('string') })];
-      const both = [[first, versions[0]], [second, versions[1]]] as const;
+      const both = [
+        [first, versions[0]],
+        [second, versions[1]],
+      ] as const;
       for (const [stream, version] of both) lines.push(activate(stream, version));
       for (const id of ids) for (const [stream, version] of both) lines.push(versioned(stream, version, { id, v: `${stream} ${id}` }));
       for (const [stream, version] of both) lines.push(activate(stream, version));
@@ -764,7 +1001,10 @@ export function defineOddInputCases(context: OddInputContext): void {
     const settings = { hard_delete: true, batch_size_rows: 1 };
     const loaded = async (table: string) => (await rows(table)).map((row) => [row.id, row.v, Number(row._sdc_table_version)]);
 
-    for (const [a, b, table] of [['aliased_stream', 'aliased.stream', 'aliased_stream'], ['mystream', 'MYSTREAM', 'mystream']] as const) {
+    for (const [a, b, table] of [
+      ['aliased_stream', 'aliased.stream', 'aliased_stream'],
+      ['mystream', 'MYSTREAM', 'mystream'],
+    ] as const) {
       it(`${a} and ${b}: the first keeps table ${table}, the other gets ${table}_<hash>; ACTIVATE_VERSION and hard_delete never touch the other's rows; a second run (streams in the other order) finds the same tables`, async () => {
         const other = `${table}_${hash(b)}`;
         const first = await load(twoStreams(a, b, [1, 2], [100, 200]), settings);
@@ -772,23 +1012,46 @@ export function defineOddInputCases(context: OddInputContext): void {
           `WARN stream ${JSON.stringify(b)}: table ${context.place().config.default_target_schema}.${table} belongs to stream ${JSON.stringify(a)} (the names normalise alike); loading into table ${context.place().config.default_target_schema}.${other} instead`,
         );
         expect((await context.place().tables()).sort()).toEqual([table, other].sort());
-        expect(await loaded(table)).toEqual([[1, `${a} 1`, 100], [2, `${a} 2`, 100]]);
-        expect(await loaded(other)).toEqual([[1, `${b} 1`, 200], [2, `${b} 2`, 200]]);
+        expect(await loaded(table)).toEqual([
+          [1, `${a} 1`, 100],
+          [2, `${a} 2`, 100],
+        ]);
+        expect(await loaded(other)).toEqual([
+          [1, `${b} 1`, 200],
+          [2, `${b} 2`, 200],
+        ]);
 
         // Newer versions, the other stream first: id 1 is not re-sent, so each stream's own activation deletes it.
         await load(twoStreams(b, a, [2, 3], [400, 300]), settings);
         expect((await context.place().tables()).sort()).toEqual([table, other].sort());
-        expect(await loaded(table)).toEqual([[2, `${a} 2`, 300], [3, `${a} 3`, 300]]);
-        expect(await loaded(other)).toEqual([[2, `${b} 2`, 400], [3, `${b} 3`, 400]]);
+        expect(await loaded(table)).toEqual([
+          [2, `${a} 2`, 300],
+          [3, `${a} 3`, 300],
+        ]);
+        expect(await loaded(other)).toEqual([
+          [2, `${b} 2`, 400],
+          [3, `${b} 3`, 400],
+        ]);
       });
     }
 
     it('the owner survives a table rebuilt in a transaction (DuckDB rebuilds before adding a column after an upsert)', async () => {
-      const keyed = (stream: string, properties: Record<string, unknown> = {}) => schema(stream, { id: integer, v: nullable('string'), ...properties });
+      const keyed = (stream: string, properties: Record<string, unknown> = {}) =>
+        schema(stream, { id: integer, v: nullable('string'), ...properties });
       await load(text(keyed('rebuilt'), record('rebuilt', { id: 1, v: 'a' })));
-      await load(text(keyed('rebuilt'), record('rebuilt', { id: 1, v: 'b' }), keyed('rebuilt', { w: nullable('string') }), record('rebuilt', { id: 2, v: 'c', w: 'x' })));
+      await load(
+        text(
+          keyed('rebuilt'),
+          record('rebuilt', { id: 1, v: 'b' }),
+          keyed('rebuilt', { w: nullable('string') }),
+          record('rebuilt', { id: 2, v: 'c', w: 'x' }),
+        ),
+      );
       await load(text(keyed('Rebuilt'), record('Rebuilt', { id: 1, v: 'other' })));
-      expect((await rows('rebuilt')).map((row) => [row.id, row.v, row.w])).toEqual([[1, 'b', null], [2, 'c', 'x']]);
+      expect((await rows('rebuilt')).map((row) => [row.id, row.v, row.w])).toEqual([
+        [1, 'b', null],
+        [2, 'c', 'x'],
+      ]);
       expect((await rows(`rebuilt_${hash('Rebuilt')}`)).map((row) => [row.id, row.v])).toEqual([[1, 'other']]);
     });
 
@@ -798,7 +1061,10 @@ export function defineOddInputCases(context: OddInputContext): void {
       await place.execute(`INSERT INTO ${place.qualify('handmade')} VALUES (0, 'by hand')`);
       await load(text(schema('Handmade', { id: integer, v: nullable('string') }, []), record('Handmade', { id: 1, v: 'first' })));
       await load(text(schema('handmade', { id: integer, v: nullable('string') }, []), record('handmade', { id: 2, v: 'second' })));
-      expect((await rows('handmade')).map((row) => [row.id, row.v])).toEqual([[0, 'by hand'], [1, 'first']]);
+      expect((await rows('handmade')).map((row) => [row.id, row.v])).toEqual([
+        [0, 'by hand'],
+        [1, 'first'],
+      ]);
       expect((await rows(`handmade_${hash('handmade')}`)).map((row) => [row.id, row.v])).toEqual([[2, 'second']]);
     });
   });
@@ -829,13 +1095,15 @@ export function defineOddInputCases(context: OddInputContext): void {
       const rec = (id: number, v: string) => `{"type":"RECORD","stream":"versions","record":{"id":${id}},"version":${v}}`;
       const versions = schema('versions', { id: integer });
       await load(text(versions, rec(1, '1'), rec(2, '1'), activate('1')), { hard_delete: true });
-      await load(text(versions, activate(version), rec(2, version), rec(3, version), activate(version), activate(version)), { hard_delete: true });
+      await load(text(versions, activate(version), rec(2, version), rec(3, version), activate(version), activate(version)), {
+        hard_delete: true,
+      });
       const loaded = await rows('versions');
       expect(loaded.map((row) => row.id)).toEqual([2, 3]);
       expect(loaded.map((row) => decimalText(row._sdc_table_version))).toEqual([version, version]);
     });
 
-    it('time_extracted: each row gets its own record\'s (offsets, repeats, absent, an HTTP date); one that names no instant is NULL with one warning, never an error', async () => {
+    it("time_extracted: each row gets its own record's (offsets, repeats, absent, an HTTP date); one that names no instant is NULL with one warning, never an error", async () => {
       const extracted = (stream: string, id: number, time?: string) =>
         JSON.stringify({ type: 'RECORD', stream, record: { id }, ...(time === undefined ? {} : { time_extracted: time }) });
       const india = '2024-03-01T12:00:00+05:30';
@@ -878,7 +1146,12 @@ export function defineOddInputCases(context: OddInputContext): void {
       const depth = 100_000; // built as text: JSON.stringify itself could not write it
       const deepArray = '['.repeat(depth) + ']'.repeat(depth);
       const first = await reject(
-        text(schema('deep_value', { id: integer, d: {} }), record('deep_value', { id: 1, d: [[1]] }), state({ at: 1 }), rawRecord('deep_value', `{"id":2,"d":${deepArray}}`)),
+        text(
+          schema('deep_value', { id: integer, d: {} }),
+          record('deep_value', { id: 1, d: [[1]] }),
+          state({ at: 1 }),
+          rawRecord('deep_value', `{"id":2,"d":${deepArray}}`),
+        ),
         /^CRITICAL line 4 \(stream "deep_value"\): field "d": the value is nested 100000 levels deep/,
       );
       expect(first.states).toEqual([{ at: 1 }]);
@@ -886,7 +1159,10 @@ export function defineOddInputCases(context: OddInputContext): void {
 
       const deepSchema = `${'{"type":"object","properties":{"a":'.repeat(5_000)}{}${'}}'.repeat(5_000)}`;
       const badSchema = `{"type":"SCHEMA","stream":"deep_value","schema":{"type":"object","properties":{"id":{"type":"integer"},"d":${deepSchema}}},"key_properties":["id"]}`;
-      await reject(text(state({ at: 2 }), badSchema), /^CRITICAL line 2 \(stream "deep_value"\): the schema is nested \d+ JSON levels deep, too deep to compile$/);
+      await reject(
+        text(state({ at: 2 }), badSchema),
+        /^CRITICAL line 2 \(stream "deep_value"\): the schema is nested \d+ JSON levels deep, too deep to compile$/,
+      );
       expect(await column('deep_value', 'id')).toEqual([1]);
     });
 
@@ -905,7 +1181,10 @@ export function defineOddInputCases(context: OddInputContext): void {
 
     it('bad input while the tap keeps its end of the pipe open: the target stops at once, with what came before the last STATE committed', async () => {
       const tap = new PassThrough();
-      tap.write(text(schema('open_pipe', { id: integer }), record('open_pipe', { id: 1 }), state({ done: 1 }), record('open_pipe', { id: 'two' })).text);
+      tap.write(
+        text(schema('open_pipe', { id: integer }), record('open_pipe', { id: 1 }), state({ done: 1 }), record('open_pipe', { id: 'two' }))
+          .text,
+      );
       try {
         const result = await reject({ stream: tap }, /line 4 \(stream "open_pipe"\): field "id"/);
         expect(result.states).toEqual([{ done: 1 }]);
@@ -917,7 +1196,15 @@ export function defineOddInputCases(context: OddInputContext): void {
 
     it('a truncated last line is an error; everything up to the last STATE is committed and echoed', async () => {
       const result = await reject(
-        { text: [schema('cut', { id: integer }), record('cut', { id: 1 }), state({ at: 1 }), record('cut', { id: 2 }), '{"type":"RECORD","stream":"cut","rec'].join('\n') },
+        {
+          text: [
+            schema('cut', { id: integer }),
+            record('cut', { id: 1 }),
+            state({ at: 1 }),
+            record('cut', { id: 2 }),
+            '{"type":"RECORD","stream":"cut","rec',
+          ].join('\n'),
+        },
         /line 5 \(stream "cut"\)|line 5: /,
       );
       expect(result.states).toEqual([{ at: 1 }]);

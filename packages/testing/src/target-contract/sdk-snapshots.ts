@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TargetRun } from './harness.js';
-import { messagesIn, peer, PEER_TESTS_DIR, type SentMessage } from './peer-files.js';
+import { messagesIn, PEER_TESTS_DIR, peer, type SentMessage } from './peer-files.js';
 import type { ContractSteps } from './suite.js';
 
 const FOLDER = 'meltano-sdk-snapshots';
@@ -66,7 +66,8 @@ function printedBySdkTarget(folder: string): unknown {
  */
 export function describeSdkSnapshots(steps: ContractSteps): void {
   const present = existsSync(sdk(''));
-  if (!present && process.env.CI) throw new Error(`target contract (${steps.harness.name}): ${sdk('')} is absent; in CI that is a failure, not a skip`);
+  if (!present && process.env.CI)
+    throw new Error(`target contract (${steps.harness.name}): ${sdk('')} is absent; in CI that is a failure, not a skip`);
   if (existsSync(PEER_TESTS_DIR) && !present) {
     console.warn(`target contract (${steps.harness.name}): ${sdk('')} is absent; the Meltano SDK snapshots are skipped`);
   }
@@ -115,7 +116,9 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
     ];
     for (const { test, rows, absent = [] } of cases) {
       const file = cover(parentChild(test));
-      const description = Object.entries(rows).map(([stream, count]) => `${count} ${stream}`).join(' + ');
+      const description = Object.entries(rows)
+        .map(([stream, count]) => `${count} ${stream}`)
+        .join(' + ');
       it(`${test}: ${description} rows as sent; repeated SCHEMAs change nothing; the partitioned state comes back last`, async () => {
         const result = await load(file);
         expect(result.stderr).not.toMatch(/added|widened/);
@@ -136,7 +139,11 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
       for (const table of await steps.place().tables()) expect(await steps.rows(table, [])).toEqual([]);
 
       const result = await load(file, { validate_records: false });
-      expect((await steps.rows('child_many', ['id'])).map((row) => [row.id, row.pid])).toEqual([[1, 1], [2, 1], [3, 1]]);
+      expect((await steps.rows('child_many', ['id'])).map((row) => [row.id, row.pid])).toEqual([
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ]);
       expect((await steps.rows('parent_many', ['id'])).map((row) => [row.id, row.children])).toEqual([[1, [1, 2, 3]]]);
       expectStatesAsSent(result, file);
     });
@@ -148,10 +155,18 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
         (await steps.rows('versioned', ['_sdc_sequence'])).map((row) => [row.id, row._sdc_table_version, row._sdc_deleted_at !== null]);
 
       expectStatesAsSent(await load(file, { hard_delete: true }), file);
-      expect(await versions()).toEqual([[1, 1640995200, false], [2, 1640995200, false]]);
+      expect(await versions()).toEqual([
+        [1, 1640995200, false],
+        [2, 1640995200, false],
+      ]);
       const newer = readFileSync(file, 'utf8').replaceAll('1640995200', '1640995300');
       await load({ text: newer });
-      expect(await versions()).toEqual([[1, 1640995200, true], [2, 1640995200, true], [1, 1640995300, false], [2, 1640995300, false]]);
+      expect(await versions()).toEqual([
+        [1, 1640995200, true],
+        [2, 1640995200, true],
+        [1, 1640995300, false],
+        [2, 1640995300, false],
+      ]);
     });
   });
 
@@ -228,9 +243,20 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
     const flat = ['email', 'count', 'user__id', 'user__sub__num', 'user__sub__custom_obj', 'user__some_numbers', 'joined_at'];
     // file -> the stream it sends, the table it lands in (when the naming rule changes it), the data columns, the rows (3 unless filtered).
     const cases: {
-      file: string; stream: string; table?: string; columns: string[]; rows?: number; renamed?: Record<string, string>; kinds?: Record<string, string>;
+      file: string;
+      stream: string;
+      table?: string;
+      columns: string[];
+      rows?: number;
+      renamed?: Record<string, string>;
+      kinds?: Record<string, string>;
     }[] = [
-      { file: 'no_map', stream: 'mystream', columns: base, kinds: { email: 'string', count: 'integer', user: 'json', joined_at: 'timestamp' } },
+      {
+        file: 'no_map',
+        stream: 'mystream',
+        columns: base,
+        kinds: { email: 'string', count: 'integer', user: 'json', joined_at: 'timestamp' },
+      },
       { file: 'keep_all_fields', stream: 'mystream', columns: [...base, 'email_hash'] },
       { file: 'only_mapped_fields', stream: 'mystream', columns: ['email_hash', 'email_hash_sha256', 'fixed_count'] },
       { file: 'only_mapped_fields_null_string', stream: 'mystream', columns: ['email_hash', 'fixed_count'] },
@@ -244,17 +270,29 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
       { file: 'builtin_variable_stream_name_alias', stream: 'aliased_mystream', columns: base },
       { file: 'builtin_variable_stream_name_alias_expr', stream: 'MYSTREAM', table: 'mystream', columns: base },
       { file: 'builtin_variable_original_stream_name_alias', stream: 'aliased', columns: [...base, 'stream_name', 'original_stream_name'] },
-      { file: 'builtin_variable_original_stream_name_no_alias', stream: 'mystream', columns: [...base, 'stream_name', 'original_stream_name'] },
+      {
+        file: 'builtin_variable_original_stream_name_no_alias',
+        stream: 'mystream',
+        columns: [...base, 'stream_name', 'original_stream_name'],
+      },
       { file: 'builtin_variable_self', stream: 'mystream', columns: ['email'] },
       {
-        file: 'flatten_depth_1', stream: 'mystream', columns: ['email', 'count', 'user__id', 'user__sub', 'user__some_numbers', 'joined_at'],
+        file: 'flatten_depth_1',
+        stream: 'mystream',
+        columns: ['email', 'count', 'user__id', 'user__sub', 'user__some_numbers', 'joined_at'],
         kinds: { user__id: 'integer', user__sub: 'string', user__some_numbers: 'string' },
       },
       { file: 'flatten_all', stream: 'mystream', columns: flat, kinds: { user__sub__num: 'integer', user__some_numbers: 'string' } },
       {
-        file: 'flatten_all_with_dot_separator', stream: 'mystream',
+        file: 'flatten_all_with_dot_separator',
+        stream: 'mystream',
         columns: ['email', 'count', 'user_id', 'user_sub_num', 'user_sub_custom_obj', 'user_some_numbers', 'joined_at'],
-        renamed: { 'user.id': 'user_id', 'user.sub.num': 'user_sub_num', 'user.sub.custom_obj': 'user_sub_custom_obj', 'user.some_numbers': 'user_some_numbers' },
+        renamed: {
+          'user.id': 'user_id',
+          'user.sub.num': 'user_sub_num',
+          'user.sub.custom_obj': 'user_sub_custom_obj',
+          'user.some_numbers': 'user_some_numbers',
+        },
       },
       { file: 'map_and_flatten', stream: 'mystream', columns: [...flat, 'email_hash'] },
       { file: 'drop_property', stream: 'mystream', columns: ['count', 'user', 'joined_at'] },
@@ -262,7 +300,9 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
       { file: 'record_to_column', stream: 'mystream', columns: ['_data'], kinds: { _data: 'json' } },
       { file: 'json_dumps', stream: 'mystream', columns: base, kinds: { user: 'string' } },
       {
-        file: 'dates', stream: 'mystream', columns: [...base, 'joined_date', 'joined_timestamp', 'some_datetime'],
+        file: 'dates',
+        stream: 'mystream',
+        columns: [...base, 'joined_date', 'joined_timestamp', 'some_datetime'],
         kinds: { joined_date: 'date', joined_timestamp: 'number', some_datetime: 'timestamp' },
       },
       { file: 'filter_records', stream: 'mystream', columns: base, rows: 2 }, // `count < 20` drops alice (21)
@@ -285,13 +325,18 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
       });
     }
 
-    for (const [depth, flattenedBySdk] of [[1, 'flatten_depth_1'], [10, 'flatten_all']] as const) {
+    for (const [depth, flattenedBySdk] of [
+      [1, 'flatten_depth_1'],
+      [10, 'flatten_all'],
+    ] as const) {
       it(`the target's own flattening (flattening_max_depth ${depth}) of no_map gives the SDK's ${flattenedBySdk}: the same columns and values, objects and arrays as JSON where the SDK sends their text`, async () => {
         await load(mapped('no_map'), { flattening_enabled: true, flattening_max_depth: depth });
         const ours = await steps.rows('mystream', ['_sdc_sequence']);
         const sdkFile = mapped(flattenedBySdk);
         const properties = messagesIn(sdkFile).find((m) => m.type === 'SCHEMA')?.schema?.properties ?? {};
-        const theirs = messagesIn(sdkFile).filter((m) => m.type === 'RECORD').map((m) => m.record!);
+        const theirs = messagesIn(sdkFile)
+          .filter((m) => m.type === 'RECORD')
+          .map((m) => m.record!);
         expect(ours).toHaveLength(theirs.length);
         theirs.forEach((record, index) => {
           const expected = Object.fromEntries(
@@ -304,7 +349,11 @@ export function describeSdkSnapshots(steps: ContractSteps): void {
           );
           expect(pickColumns(ours[index]!, Object.keys(properties))).toEqual(expected);
         });
-        expect(Object.keys(ours[0]!).filter((name) => !name.startsWith('_sdc_')).sort()).toEqual(Object.keys(properties).sort());
+        expect(
+          Object.keys(ours[0]!)
+            .filter((name) => !name.startsWith('_sdc_'))
+            .sort(),
+        ).toEqual(Object.keys(properties).sort());
       });
     }
 

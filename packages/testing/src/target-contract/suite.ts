@@ -6,9 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
 import { defineCommentCases } from './comments.js';
 import { defineHardeningCases } from './hardening.js';
+import { runTargetCommand, type TargetHarness, type TargetPlace, type TargetRun } from './harness.js';
 import { defineOddInputCases } from './odd-input.js';
 import { PEER_TESTS_DIR, peer, pick, recordsIn } from './peer-files.js';
 import { describeSdkSnapshots } from './sdk-snapshots.js';
@@ -63,7 +63,8 @@ export function defineTargetContract(harness: TargetHarness): void {
 
     beforeAll(async () => {
       skipReason = await harness.unavailable();
-      if (skipReason && process.env.CI) throw new Error(`target contract (${harness.name}) cannot run: ${skipReason}; in CI that is a failure, not a skip`);
+      if (skipReason && process.env.CI)
+        throw new Error(`target contract (${harness.name}) cannot run: ${skipReason}; in CI that is a failure, not a skip`);
       if (skipReason) console.warn(`target contract (${harness.name}) skipped: ${skipReason}`);
     });
     beforeEach(async (context) => {
@@ -224,7 +225,10 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(withProps).toHaveLength(2);
         expect(without).toHaveLength(2);
         expect(withProps.map((row) => row.object_store)).toEqual(
-          expect.arrayContaining([{ id: 1, metric: 187 }, { id: 2, metric: 203 }]),
+          expect.arrayContaining([
+            { id: 1, metric: 187 },
+            { id: 2, metric: 203 },
+          ]),
         );
       });
 
@@ -233,7 +237,13 @@ export function defineTargetContract(harness: TargetHarness): void {
         const loaded = await rows('test_schema_updates');
         expect(loaded).toHaveLength(6);
         expect(pick(loaded, ['id', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6'])[0]).toEqual({
-          id: 1, a1: 101, a2: 'string1', a3: null, a4: null, a5: null, a6: null,
+          id: 1,
+          a1: 101,
+          a2: 'string1',
+          a3: null,
+          a4: null,
+          a5: null,
+          a6: null,
         });
       });
 
@@ -249,12 +259,21 @@ export function defineTargetContract(harness: TargetHarness): void {
         await load(M('user_location_data.singer'));
         await load(M('user_location_upsert_data.singer'));
         expect(pick(await rows('test_users'), ['id', 'name'])).toEqual([
-          { id: 1, name: 'Johny' }, { id: 2, name: 'George' }, { id: 3, name: 'Jacob' }, { id: 4, name: 'Josh' },
-          { id: 5, name: 'Jim' }, { id: 8, name: 'Thomas' }, { id: 12, name: 'Paul' }, { id: 13, name: 'Mary' },
+          { id: 1, name: 'Johny' },
+          { id: 2, name: 'George' },
+          { id: 3, name: 'Jacob' },
+          { id: 4, name: 'Josh' },
+          { id: 5, name: 'Jim' },
+          { id: 8, name: 'Thomas' },
+          { id: 12, name: 'Paul' },
+          { id: 13, name: 'Mary' },
         ]);
         expect(pick(await rows('test_locations'), ['id', 'name'])).toEqual([
-          { id: 1, name: 'Philly' }, { id: 2, name: 'NY' }, { id: 3, name: 'San Francisco' },
-          { id: 6, name: 'Colorado' }, { id: 8, name: 'Boston' },
+          { id: 1, name: 'Philly' },
+          { id: 2, name: 'NY' },
+          { id: 3, name: 'San Francisco' },
+          { id: 6, name: 'Colorado' },
+          { id: 8, name: 'Boston' },
         ]);
         const links = pick(await rows('test_user_in_location'), ['id', 'user_id', 'location_id']);
         expect(links.map((row) => row.id)).toEqual([1, 2, 3, 6, 14]);
@@ -330,8 +349,12 @@ export function defineTargetContract(harness: TargetHarness): void {
         await load(T('commits.singer'));
         expect(await rows('commits')).toHaveLength(30);
         expect(await place.columns('commits')).toMatchObject({
-          id: 'string', authored_date: 'timestamp', committed_date: 'timestamp', parent_ids: 'json',
-          commit_message: 'string', legacy_id: 'string',
+          id: 'string',
+          authored_date: 'timestamp',
+          committed_date: 'timestamp',
+          parent_ids: 'json',
+          commit_message: 'string',
+          legacy_id: 'string',
         });
       });
 
@@ -472,9 +495,7 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(await place.columns('test_no_type')).toMatchObject({ old_value: 'json', new_value: 'json' });
         const sent = recordsIn(file, 'test_no_type');
         const loaded = await rows('test_no_type', ['id']);
-        expect(loaded.map((row) => row.new_value)).toEqual(
-          expect.arrayContaining(sent.map((record) => record.NewValue ?? null)),
-        );
+        expect(loaded.map((row) => row.new_value)).toEqual(expect.arrayContaining(sent.map((record) => record.NewValue ?? null)));
       });
 
       it('uppercase_stream_name_with_column_alter: string -> integer keeps the text column; 2 rows upserted', async () => {
@@ -646,7 +667,9 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(lastPerDate.size).toBe(11);
         const currencies = Object.keys([...lastPerDate.values()][0]!).filter((key) => key !== 'date');
         expect(currencies).toHaveLength(32);
-        expect(Object.keys(await place.columns('exchange_rate'))).toEqual(expect.arrayContaining(currencies.map((code) => code.toLowerCase())));
+        expect(Object.keys(await place.columns('exchange_rate'))).toEqual(
+          expect.arrayContaining(currencies.map((code) => code.toLowerCase())),
+        );
         // Exact: each rate reads back as the number sent (a decimal column may pad its scale: 1142.0 -> "1142.0").
         const asSent = (value: unknown) => (value === null ? null : String(Number(String(value))));
         const sent = [...lastPerDate.entries()]
@@ -706,9 +729,18 @@ export function defineTargetContract(harness: TargetHarness): void {
 
       // An orchestrator's timeout or cancel (SIGTERM), Ctrl-C (SIGINT), a closed terminal or
       // session (SIGHUP), while the tap still holds the pipe open.
-      for (const [signal, exit] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]] as const) {
+      for (const [signal, exit] of [
+        ['SIGTERM', 143],
+        ['SIGINT', 130],
+        ['SIGHUP', 129],
+      ] as const) {
         it(`${signal} mid-run: what the last STATE covers is committed and echoed, nothing after it; exit ${exit}`, async () => {
-          const result = await runTargetCommand(place, text(...throughState), { state_table: 'tapline_state' }, { signal, after: /created table/ });
+          const result = await runTargetCommand(
+            place,
+            text(...throughState),
+            { state_table: 'tapline_state' },
+            { signal, after: /created table/ },
+          );
           expect(result.code).toBe(exit);
           expect(result.stderr).toMatch(new RegExp(`CRITICAL interrupted by ${signal} before the end of input`));
           expect(result.stderr).not.toMatch(/\n\s+at /);
@@ -719,7 +751,12 @@ export function defineTargetContract(harness: TargetHarness): void {
       }
 
       it('stdout closed by its reader (EPIPE): the load stops by itself with a sentence; what was committed stays, with its state', async () => {
-        const input = text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }), state({ at: 1 }), record('events', { id: 2 }));
+        const input = text(
+          schema('events', { id: { type: 'integer' } }),
+          record('events', { id: 1 }),
+          state({ at: 1 }),
+          record('events', { id: 2 }),
+        );
         // A commit at every STATE: the first state echo meets the closed pipe.
         const result = await runTargetCommand(place, input, { state_table: 'tapline_state', batch_size_rows: 1 }, { closeStdout: true });
         expect(result.code).toBe(4); // transient: nothing wrong with the data
@@ -752,10 +789,14 @@ export function defineTargetContract(harness: TargetHarness): void {
         const next = text(schema('events', { id: { type: 'integer' } }, []), record('events', { id: 2 }), state({ at: 2 }));
         // Read before the other run committed: no state yet, or an older one (here off by one beyond 2^53).
         for (const expected of [null, '{"at":1,"big":9007199254740992}']) {
-          await reject(next, /another run of this pipeline \(state_id "p"\) committed since this run read its state; nothing was loaded; run again/, {
-            ...pipeline,
-            expected_state: expected,
-          });
+          await reject(
+            next,
+            /another run of this pipeline \(state_id "p"\) committed since this run read its state; nothing was loaded; run again/,
+            {
+              ...pipeline,
+              expected_state: expected,
+            },
+          );
         }
         expect((await rows('events', [])).map((row) => row.id)).toEqual([1]);
         // Still the stored one (keys in any order, the big integer exact): it loads.
@@ -766,7 +807,9 @@ export function defineTargetContract(harness: TargetHarness): void {
 
       it('a sync of many small streams commits every 200 tables at a STATE, so no transaction holds thousands of tables', async () => {
         const streams = Array.from({ length: 250 }, (_, i) => `s${i}`);
-        const input = text(...streams.flatMap((stream, i) => [schema(stream, { id: { type: 'integer' } }), record(stream, { id: i }), state({ done: i })]));
+        const input = text(
+          ...streams.flatMap((stream, i) => [schema(stream, { id: { type: 'integer' } }), record(stream, { id: i }), state({ done: i })]),
+        );
         const result = await load(input);
         // One commit when the 200th table was written (at the STATE after it), one at the end.
         expect(result.states).toEqual([{ done: 199 }, { done: 249 }]);
@@ -823,10 +866,15 @@ export function defineTargetContract(harness: TargetHarness): void {
       });
 
       it('two properties that normalise alike never share a column', async () => {
-        const input = text(schema('clash', { id: { type: 'integer' }, 'a-b': { type: 'string' }, a_b: { type: 'string' }, aB: { type: 'string' } }), record('clash', { id: 1, 'a-b': 'dash', a_b: 'underscore', aB: 'camel' }));
+        const input = text(
+          schema('clash', { id: { type: 'integer' }, 'a-b': { type: 'string' }, a_b: { type: 'string' }, aB: { type: 'string' } }),
+          record('clash', { id: 1, 'a-b': 'dash', a_b: 'underscore', aB: 'camel' }),
+        );
         await load(input);
         const [row] = await rows('clash');
-        const values = Object.entries(row!).filter(([name]) => name.startsWith('a_b')).map(([, value]) => value);
+        const values = Object.entries(row!)
+          .filter(([name]) => name.startsWith('a_b'))
+          .map(([, value]) => value);
         expect(values.sort()).toEqual(['camel', 'dash', 'underscore']);
         expect(row!.a_b).toBe('underscore'); // the property already spelled like the column keeps it
       });
@@ -840,9 +888,14 @@ export function defineTargetContract(harness: TargetHarness): void {
         );
         await load(input);
         expect((await rows('times')).map((row) => row.at)).toEqual([
-          '2019-12-17T14:02:55.000Z', '2019-12-17T16:02:55.000Z', '2019-12-17T16:02:55.000Z',
+          '2019-12-17T14:02:55.000Z',
+          '2019-12-17T16:02:55.000Z',
+          '2019-12-17T16:02:55.000Z',
         ]);
-        const empty = text(schema('times', { id: { type: 'integer' }, at: { type: ['null', 'string'], format: 'date-time' } }), record('times', { id: 4, at: '' }));
+        const empty = text(
+          schema('times', { id: { type: 'integer' }, at: { type: ['null', 'string'], format: 'date-time' } }),
+          record('times', { id: 4, at: '' }),
+        );
         await reject(empty, /line 2 \(stream "times"\).*"at"/);
         await load(empty, { validate_records: false });
         expect((await rows('times')).find((row) => row.id === 4)!.at).toBeNull();
@@ -865,13 +918,19 @@ export function defineTargetContract(harness: TargetHarness): void {
         const dir = await mkdtemp(join(tmpdir(), 'tapline-input-'));
         try {
           const messages = join(dir, 'messages.jsonl');
-          await writeFile(messages, text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }), state({ at: 1 })).text);
+          await writeFile(
+            messages,
+            text(schema('events', { id: { type: 'integer' } }), record('events', { id: 1 }), state({ at: 1 })).text,
+          );
           const loaded = await run({ inputOption: messages });
           expect(loaded.stderr).not.toMatch(/CRITICAL/);
           expect(loaded.code).toBe(0);
           expect(loaded.states).toEqual([{ at: 1 }]);
           expect((await rows('events')).map((row) => row.id)).toEqual([1]);
-          for (const [path, reason] of [[join(dir, 'nope.jsonl'), 'no such file'], [dir, 'is a directory']] as const) {
+          for (const [path, reason] of [
+            [join(dir, 'nope.jsonl'), 'no such file'],
+            [dir, 'is a directory'],
+          ] as const) {
             const refused = await run({ inputOption: path });
             expect(refused.code).toBe(2);
             expect(refused.stderr).toContain(`CRITICAL --input ${path}: ${reason}`);
@@ -888,9 +947,13 @@ export function defineTargetContract(harness: TargetHarness): void {
           capabilities: string[];
           settings: { properties: Record<string, { type?: unknown; description?: string }> };
         };
-        expect(about.capabilities).toEqual(expect.arrayContaining(['about', 'activate-version', 'hard-delete', 'schema-flattening', 'validate-records']));
+        expect(about.capabilities).toEqual(
+          expect.arrayContaining(['about', 'activate-version', 'hard-delete', 'schema-flattening', 'validate-records']),
+        );
         const settings = Object.entries(about.settings.properties);
-        expect(settings.map(([name]) => name)).toEqual(expect.arrayContaining(['load_method', 'interpret_content_encoding', 'data_flattening_max_level', 'flattening_enabled']));
+        expect(settings.map(([name]) => name)).toEqual(
+          expect.arrayContaining(['load_method', 'interpret_content_encoding', 'data_flattening_max_level', 'flattening_enabled']),
+        );
         for (const [name, spec] of settings) expect(spec.description, name).toMatch(/\w{3}/);
       });
 
