@@ -57,7 +57,7 @@ export function stateTableOf(library: TargetLibrary, config: BaseTargetConfig): 
   return table;
 }
 
-/** A session of the target's own dialect; a connection failure is a sentence with exit 5. */
+/** A session of the target's own dialect; a connection failure is a sentence with exit 4 (transient). */
 export async function targetSession(
   library: TargetLibrary,
   config: BaseTargetConfig,

@@ -191,7 +191,7 @@ describe.skipIf(!built)('a fleet of bundled taps into PostgreSQL and DuckDB', ()
       expect(sim.requests.count()).toBe(spent);
       expect(sim.errorsSent).toEqual([]);
       // The states keep request times, never the key.
-      const stored = await duckdbRows(path.join(dir, 'b.duckdb'), 'SELECT CAST(value AS VARCHAR) AS v FROM classmarker._tapline_state');
+      const stored = await duckdbRows(path.join(dir, 'b.duckdb'), 'SELECT CAST(value AS VARCHAR) AS v FROM cm_school_b._tapline_state');
       expect(stored[0]!.v).not.toContain(String(sim.config.api_key));
     } finally {
       await sim.close();

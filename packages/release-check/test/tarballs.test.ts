@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = new URL('../../..', import.meta.url).pathname;
 const DATABASE_DRIVERS = ['pg', 'pg-copy-streams', '@duckdb/node-api', '@duckdb/node-bindings'];
-const TAP = ['tap-classmarker', 'tap-kit', 'http', 'singer', 'simulator-kit'];
+const TAP = ['tap-classmarker', 'tap-kit', 'http', 'singer', 'simulator-kit', 'webhooks'];
 const TARGET = ['target-postgres', 'target-kit'];
 
 let scratch: string;

@@ -31,7 +31,7 @@ export const duckdbConfigSchema = baseConfigSchema.extend({
     .min(0)
     .optional()
     .describe(
-      `Seconds to wait, retrying with backoff, while another process (a notebook, even read-only, or another run) holds the database file, before stopping with exit 5 (default ${DEFAULT_LOCK_TIMEOUT_SECONDS}; 0: do not wait)`,
+      `Seconds to wait, retrying with backoff, while another process (a notebook, even read-only, or another run) holds the database file, before stopping with exit 4 (default ${DEFAULT_LOCK_TIMEOUT_SECONDS}; 0: do not wait)`,
     ),
   publish_snapshot: z
     .union([z.boolean(), z.string().min(1)])
