@@ -7,6 +7,8 @@ export const VIEW_DOCS = {
     'One row per candidate attempt, from every provider loaded (ClassMarker, Testpress, OnlineExamMaker, CBTHost), in unified columns; rows deleted at the source are left out. Built by `tapline model`.',
   exams:
     'One row per exam per provider: its title and the attempts in exam_results, with mean score, mean percentage and pass rate. Built by `tapline model`.',
+  question_results:
+    "One row per question of an attempt, where a vendor sends them (ClassMarker's webhooks, loaded by `tapline serve`); joins exam_results on provider, account and source_key. Built by `tapline model`.",
 } as const;
 
 /** Each column's comment, per view. A column not listed gets none (a test asks for every one). */
@@ -42,5 +44,20 @@ export const COLUMN_DOCS: Record<keyof typeof VIEW_DOCS, Readonly<Record<string,
     mean_score: 'Mean of score over its attempts.',
     mean_percentage: 'Mean of percentage over its attempts (comparable across providers).',
     pass_rate: 'Share (0-1) of attempts that passed, among those with a known verdict; NULL when no verdict is known.',
+  },
+  question_results: {
+    provider: 'The exam platform that sent the questions (classmarker).',
+    account: "The account: the tap's name in tapline.yml (one account of a provider).",
+    source_key: "The attempt's key at its source, as in exam_results.source_key.",
+    exam_id: "The provider's exam (test) id, as text.",
+    question_id: "The provider's question id, as text.",
+    position: "The question's position in the attempt, as the vendor numbers it.",
+    question_type: "The vendor's question type (e.g. multiplechoice, essay).",
+    category_id: "The vendor's question category id, as text, when it has one.",
+    question: 'The question text as the vendor sent it.',
+    response: "The candidate's response as the vendor sent it.",
+    result: "The vendor's verdict on the response (e.g. correct, incorrect, partial_correct).",
+    score: 'Points scored on this question.',
+    max_score: 'Points available on this question.',
   },
 };
