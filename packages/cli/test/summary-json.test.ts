@@ -1,7 +1,7 @@
 // --summary-json: one line on stdout on every exit, and figures a run cannot know are said to be unknown.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -80,9 +80,14 @@ describe('--summary-json prints its line on every exit', () => {
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    // Past Node's own start: tapline has loaded its commands (DuckDB's library is mapped).
-    for (let waited = 0; !(await readFile(`/proc/${child.pid}/maps`, 'utf8').catch(() => '')).includes('duckdb'); waited += 20) {
-      if (waited > 60_000) throw new Error('tapline never loaded');
+    // Past Node's own start: one of tapline's threads blocks opening the pipe (it reads its config).
+    const opening = async () => {
+      const tasks = await readdir(`/proc/${child.pid}/task`).catch(() => [] as string[]);
+      const waits = await Promise.all(tasks.map((task) => readFile(`/proc/${child.pid}/task/${task}/wchan`, 'utf8').catch(() => '')));
+      return waits.includes('wait_for_partner');
+    };
+    for (let waited = 0; !(await opening()); waited += 20) {
+      if (waited > 60_000) throw new Error('tapline never opened its config');
       await sleep(20);
     }
     child.kill('SIGTERM');
