@@ -10,6 +10,8 @@ export {
 } from './config.js';
 export { duckdbDialect } from './dialect.js';
 export { lockHolder, type OpenOptions, openDuckDBInstance } from './open.js';
+export { duckdbPlace } from './place.js';
 export { DuckDBSession, openDuckDBSession } from './session.js';
 export { publishSnapshot } from './snapshot.js';
 export { DECIMAL_COMMENT, kindOfColumn, kindOfSqlType, SQL_TYPE } from './types.js';
+export { duckdbWarehouse } from './warehouse.js';

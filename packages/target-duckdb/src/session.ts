@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { parseJson } from '@tapline/singer';
 import {
+  type AccountBinding,
   batchLines,
   type ColumnDef,
   type ColumnKind,
-  type DialectSession,
   type ExistingColumn,
   type ExistingTable,
   isDiskFull,
@@ -20,9 +20,11 @@ import {
   type RowBatch,
   stderrLogger,
   type TableRef,
+  type WarehouseSession,
 } from '@tapline/target-kit';
 import { type DecimalShape, decimalSqlType, mergeShapes, typeHolds } from './decimal.js';
 import { openDuckDBInstance } from './open.js';
+import * as ownTables from './own-tables.js';
 import { SnapshotPublisher } from './snapshot.js';
 import { type CsvRowEncoder, columnList, csvFields, type IntegerRange, readCsvSql, rowEncoder, spoolRows } from './spool.js';
 import { ident, literal, tableName } from './sql.js';
@@ -130,7 +132,7 @@ interface Spool {
   readonly longestLine: number;
 }
 
-export class DuckDBSession implements DialectSession<CsvRowEncoder> {
+export class DuckDBSession implements WarehouseSession<CsvRowEncoder> {
   private readonly spoolDir = mkdtempSync(join(tmpdir(), 'tapline-duckdb-'));
   private spoolCount = 0;
   /** SQL type of each column of each table this session has seen or made (decimal columns change type with their values). */
@@ -252,6 +254,52 @@ export class DuckDBSession implements DialectSession<CsvRowEncoder> {
     this.connection.closeSync();
     this.instance.closeSync();
     rmSync(this.spoolDir, { recursive: true, force: true });
+  }
+
+  /** The schema the target loads into (`default_target_schema`, else main), for the runner. */
+  schema = 'main';
+
+  /** For the runner: SQL outside the load (each statement commits by itself), rows as JSON values. */
+  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(sql, params as never);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  }
+
+  tableExists(table: TableRef): Promise<boolean> {
+    return ownTables.tableExists(this.connection, table);
+  }
+
+  /**
+   * The catalog only where a two-part name would be ambiguous (a schema named like the file): a
+   * view whose body names the catalog stops working in a copy of the file under another name (a
+   * notebook's snapshot, an ATTACH ... AS).
+   */
+  qualify(...names: string[]): string {
+    const withCatalog = foldCase(names[0] ?? '') === foldCase(this.databaseName);
+    return (withCatalog ? [this.databaseName, ...names] : names).map(ident).join('.');
+  }
+
+  async publishSnapshot(): Promise<void> {
+    await this.snapshot?.publishNow(this.connection);
+  }
+
+  /** The account bindings; the state table is a load's to make, in the transaction of its first rows. */
+  async prepareOwnTables(state: TableRef): Promise<void> {
+    await this.ensureSchema(state.schema);
+    await ownTables.createAccountsTable(this.connection, (...names) => this.qualify(...names), state);
+  }
+
+  /** A DuckDB file has one writer: this session, open, is the pipeline's lock. */
+  clearState(state: TableRef, id: string): Promise<boolean> {
+    return ownTables.deleteState(this.connection, (...names) => this.qualify(...names), state, id);
+  }
+
+  readAccountBinding(state: TableRef, id: string): Promise<AccountBinding | undefined> {
+    return ownTables.readAccountBinding(this.connection, (...names) => this.qualify(...names), state, id);
+  }
+
+  writeAccountBinding(state: TableRef, id: string, binding: AccountBinding): Promise<void> {
+    return ownTables.writeAccountBinding(this.connection, (...names) => this.qualify(...names), state, id, binding);
   }
 
   async ensureSchema(schema: string): Promise<void> {

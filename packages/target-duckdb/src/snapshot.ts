@@ -78,6 +78,19 @@ export class SnapshotPublisher {
     if (this.unpublished && !this.failedSinceCommit) await this.publish(connection);
   }
 
+  /** Publish now (after the runner changed the file outside a load: the model's views); a failure is thrown, naming the snapshot. */
+  async publishNow(connection: DuckDBConnection): Promise<void> {
+    try {
+      await publishSnapshot(connection, this.databasePath, this.snapshotPath);
+    } catch (error) {
+      throw new Error(
+        `cannot publish the notebooks' snapshot ${this.snapshotPath} (publish_snapshot): ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+    this.unpublished = false;
+    this.lastPublished = performance.now();
+  }
+
   private async publish(connection: DuckDBConnection): Promise<void> {
     const started = performance.now();
     try {

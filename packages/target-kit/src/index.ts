@@ -34,3 +34,4 @@ export {
 } from './loader.js';
 export { META, METADATA_COLUMNS } from './metadata.js';
 export { columnNamesFor, normaliseName, tableRefForStream } from './names.js';
+export { type AccountBinding, accountsTableOf, type Warehouse, type WarehousePlace, type WarehouseSession } from './warehouse.js';

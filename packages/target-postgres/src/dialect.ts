@@ -3,12 +3,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseJson } from '@tapline/singer';
 import {
+  type AccountBinding,
   batchLines,
   type ColumnDef,
   type ColumnKind,
   ConfigError,
   type Dialect,
-  type DialectSession,
   type ExistingTable,
   keyMatchesSeveralRows,
   LoadError,
@@ -17,6 +17,7 @@ import {
   type RowBatch,
   type TableRef,
   TransientError,
+  type WarehouseSession,
 } from '@tapline/target-kit';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
@@ -24,6 +25,7 @@ import { connectionSettings, type PostgresConfig } from './config.js';
 import { PgConnection } from './connection.js';
 import { describeServer } from './connection-settings.js';
 import { BATCHED_AT_FROM_END, BATCHED_AT_LENGTH, type CopyTextEncoder, rowEncoder } from './copy-text.js';
+import * as ownTables from './own-tables.js';
 
 /** Logical kind -> PostgreSQL type (README, "Types"). */
 export const SQL_TYPE: Record<ColumnKind, string> = {
@@ -83,33 +85,36 @@ export const postgresDialect: Dialect<PostgresConfig> = {
     defaultSchema: 'public',
     canWidenColumns: true,
   },
-  async connect(config) {
-    const settings = clientConfig(config);
-    const client = new pg.Client(settings);
-    try {
-      await client.connect();
-    } catch (error) {
-      // Host, port, database and user only: the settings may hold a password in any form. Refused
-      // credentials or a missing database are the config's to fix; anything else (refused, timed
-      // out, unknown host) may pass.
-      const refusedBy = /^(28000|28P01|3D000)$/.test(String((error as { code?: unknown }).code));
-      const Failure = refusedBy ? ConfigError : TransientError;
-      throw new Failure(`cannot connect to PostgreSQL (${describeServer(settings)}): ${(error as Error).message}`);
-    }
-    // Timestamps without a zone mean UTC, whatever the server's default zone is. A column widened
-    // to numeric or text goes through each value's text (alterColumnType), so that text is fixed
-    // here too, whatever the server or role configures: doubles print exactly (the shortest text
-    // that reads back as the same double, from PostgreSQL 12 on; 0 or less would round them to 15
-    // digits), and timestamps print as ISO 8601 (`2021-01-01 00:00:00+00`, not `Fri Jan 01 ...`).
-    await client.query(
-      `SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET DateStyle = 'ISO, MDY'; SET statement_timeout = ${config.statement_timeout_ms}`,
-    );
-    return new PostgresSession(client, config.statement_timeout_ms);
-  },
+  connect: (config) => openPostgresSession(config),
   rowEncoderModule: new URL('./copy-text.js', import.meta.url).href,
   // An error the server sent, except a syntax error (a statement of ours that is wrong: a bug).
   isRefusal: (error) => error instanceof pg.DatabaseError && error.code !== '42601',
 };
+
+/** A session of the dialect, which also serves the runner (WarehouseSession). */
+export async function openPostgresSession(config: PostgresConfig): Promise<PostgresSession> {
+  const settings = clientConfig(config);
+  const client = new pg.Client(settings);
+  try {
+    await client.connect();
+  } catch (error) {
+    // Host, port, database and user only: the settings may hold a password in any form. Refused
+    // credentials or a missing database are the config's to fix; anything else (refused, timed
+    // out, unknown host) may pass.
+    const refusedBy = /^(28000|28P01|3D000)$/.test(String((error as { code?: unknown }).code));
+    const Failure = refusedBy ? ConfigError : TransientError;
+    throw new Failure(`cannot connect to PostgreSQL (${describeServer(settings)}): ${(error as Error).message}`);
+  }
+  // Timestamps without a zone mean UTC, whatever the server's default zone is. A column widened
+  // to numeric or text goes through each value's text (alterColumnType), so that text is fixed
+  // here too, whatever the server or role configures: doubles print exactly (the shortest text
+  // that reads back as the same double, from PostgreSQL 12 on; 0 or less would round them to 15
+  // digits), and timestamps print as ISO 8601 (`2021-01-01 00:00:00+00`, not `Fri Jan 01 ...`).
+  await client.query(
+    `SET TIME ZONE 'UTC'; SET extra_float_digits = 3; SET DateStyle = 'ISO, MDY'; SET statement_timeout = ${config.statement_timeout_ms}`,
+  );
+  return new PostgresSession(client, settings, config.default_target_schema ?? 'public', config.statement_timeout_ms);
+}
 
 /** Connection settings; keys left out fall back to PG* environment variables (pg's own rule). */
 export const clientConfig = (config: PostgresConfig): pg.ClientConfig => connectionSettings(config);
@@ -118,7 +123,7 @@ const UNIQUE_VIOLATION = '23505';
 /** How long a run waits for another run of its pipeline to let go of the state lock (`lockState`). */
 const STATE_LOCK_WAIT_MS = 5_000;
 
-class PostgresSession implements DialectSession {
+export class PostgresSession implements WarehouseSession {
   private stagingCounter = 0;
   /** Tables where an optimistic COPY met an existing key: merge through staging from then on. */
   private readonly mergeOnly = new Set<string>();
@@ -133,8 +138,47 @@ class PostgresSession implements DialectSession {
 
   private readonly db: PgConnection;
 
-  constructor(client: pg.Client, statementTimeoutMs = 0) {
+  constructor(
+    client: pg.Client,
+    /** Kept for knex, which migrates Tapline's own tables on a connection of its own (own-tables.ts). */
+    private readonly settings: pg.ClientConfig,
+    readonly schema: string,
+    statementTimeoutMs = 0,
+  ) {
     this.db = new PgConnection(client, statementTimeoutMs);
+  }
+
+  async query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    return (await this.db.query(sql, params as unknown[] | undefined)).rows;
+  }
+
+  tableExists(table: TableRef): Promise<boolean> {
+    return ownTables.exists(this.db, table);
+  }
+
+  qualify(...names: string[]): string {
+    return names.map(quoteIdent).join('.');
+  }
+
+  /** Readers see each commit: there is nothing to publish. */
+  async publishSnapshot(): Promise<void> {}
+
+  prepareOwnTables(state: TableRef): Promise<void> {
+    return ownTables.migrateOwnTables(this.db, this.settings, state);
+  }
+
+  async clearState(state: TableRef, id: string): Promise<boolean> {
+    // Held until the session closes, so a running load is not cleared under it.
+    await this.lockState(state, id);
+    return ownTables.deleteState(this.db, state, id);
+  }
+
+  readAccountBinding(state: TableRef, id: string): Promise<AccountBinding | undefined> {
+    return ownTables.readAccountBinding(this.db, state, id);
+  }
+
+  writeAccountBinding(state: TableRef, id: string, binding: AccountBinding): Promise<void> {
+    return ownTables.writeAccountBinding(this.db, state, id, binding);
   }
 
   async begin(): Promise<void> {
@@ -416,9 +460,7 @@ class PostgresSession implements DialectSession {
   }
 
   async ensureStateTable(table: TableRef): Promise<void> {
-    await this.db.query(
-      `CREATE TABLE IF NOT EXISTS ${qualified(table)} (id text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
-    );
+    await this.db.query(ownTables.stateTableDdl(table));
   }
 
   async writeState(table: TableRef, id: string, valueJson: string): Promise<void> {

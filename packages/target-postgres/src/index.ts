@@ -5,7 +5,10 @@ import { postgresDialect } from './dialect.js';
 
 export { connectionSettings, connectionString, type PostgresConfig, postgresConfigSchema } from './config.js';
 export { ConnectionStringError, describeServer, parseConnectionString, parseKeyValue } from './connection-settings.js';
-export { clientConfig, KIND_OF_SQL_TYPE, postgresDialect, quoteIdent, SQL_TYPE } from './dialect.js';
+export { clientConfig, KIND_OF_SQL_TYPE, openPostgresSession, PostgresSession, postgresDialect, quoteIdent, SQL_TYPE } from './dialect.js';
+export { accountsTable, migrationsTable, stateTableDdl } from './own-tables.js';
+export { postgresPlace } from './place.js';
+export { postgresWarehouse } from './warehouse.js';
 
 /** Load Singer messages from `input` into PostgreSQL; `config` is validated like the CLI's. */
 export async function runPostgresTarget(options: {
