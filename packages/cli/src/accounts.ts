@@ -8,10 +8,10 @@ import { normaliseName } from '@tapline/target-kit';
 import { TaplineError } from './errors.js';
 import type { Logger } from './log.js';
 import type { PipelinePlan } from './pipeline.js';
-import { describeCommand, isProvider, parseCommand } from './plugins.js';
+import { describeCommand, isProvider, parseCommand, type Warehouse } from './plugins.js';
 import type { Project } from './project.js';
 import { readBinding, readState, type StateLocation, writeBinding } from './state-store.js';
-import { duckdbPath } from './warehouse.js';
+import { PLACES } from './warehouse.js';
 
 /**
  * The schema a tap's tables go to on a bundled target: the tap's own `schema`, else the target's
@@ -42,10 +42,8 @@ export interface TableHome {
 }
 
 /** One warehouse's identity from a target config: the DuckDB file, or the PostgreSQL server and database. */
-export function warehouseIdentity(kind: string, config: Record<string, unknown>, cwd: string): string {
-  if (kind === 'duckdb') return `duckdb:${duckdbPath(config, cwd)}`;
-  const { connection_string, host, port, database, dbname } = config as Record<string, unknown>;
-  return `postgres:${JSON.stringify([connection_string ?? null, host ?? null, port ?? null, database ?? dbname ?? null])}`;
+export function warehouseIdentity(kind: Warehouse, config: Record<string, unknown>, cwd: string): string {
+  return PLACES[kind].identity(config, cwd);
 }
 
 /**

@@ -36,16 +36,16 @@ const ANCHORED: readonly Provider[] = ['classmarker', 'testpress', 'onlineexamma
  * would move by the time between the runs, and come back as a new attempt).
  */
 async function demoAnchor(warehouse: string, cwd: string): Promise<number> {
-  const session = (await openWarehouse('duckdb', { path: warehouse }, cwd))!;
+  const { session } = await openWarehouse('duckdb', { path: warehouse }, cwd);
   try {
-    await session.query('CREATE TABLE IF NOT EXISTS main._tapline_demo (anchor BIGINT NOT NULL)');
-    const [row] = await session.query('SELECT CAST(anchor AS VARCHAR) AS anchor FROM main._tapline_demo LIMIT 1');
+    await session!.query('CREATE TABLE IF NOT EXISTS main._tapline_demo (anchor BIGINT NOT NULL)');
+    const [row] = await session!.query('SELECT CAST(anchor AS VARCHAR) AS anchor FROM main._tapline_demo LIMIT 1');
     if (row) return Number(row.anchor);
     const anchor = Math.floor(Date.now() / 1000);
-    await session.query('INSERT INTO main._tapline_demo VALUES ($1)', [anchor]);
+    await session!.query('INSERT INTO main._tapline_demo VALUES ($1)', [anchor]);
     return anchor;
   } finally {
-    await session.close();
+    await session!.close();
   }
 }
 
@@ -167,7 +167,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 
   const model = await buildModel({ kind: 'duckdb', config: { path: warehouse }, cwd: options.cwd });
   write(`\nUnified model: views exam_results and exams over ${model.providers.join(', ') || 'no provider tables'}.\n`);
-  const session = (await openWarehouse('duckdb', { path: warehouse }, options.cwd))!;
+  const session = (await openWarehouse('duckdb', { path: warehouse }, options.cwd)).session!;
   try {
     for (const query of EXAMPLE_QUERIES) {
       const rows = await session.query(query.sql);

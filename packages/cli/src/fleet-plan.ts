@@ -1,11 +1,11 @@
 // Which pipelines a fleet run takes (`--all`, `--select NAME|GLOB`, `--tag TAG`) and what each holds
 // exclusively while it runs: its vendor key (by hash) and its DuckDB file.
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { ExitCode, TaplineError } from './errors.js';
 import type { PipelinePlan } from './pipeline.js';
 import { isProvider, type Provider } from './plugins.js';
 import type { Project } from './project.js';
+import { PLACES } from './warehouse.js';
 
 export interface Selection {
   all?: boolean;
@@ -80,10 +80,8 @@ export function vendorKeyHash(tapType: string, tapName: string, config: Record<s
  */
 export function exclusiveResources(plan: PipelinePlan, keyHash: string): string[] {
   const resources = [`key:${keyHash}`];
-  // target-duckdb's own reading of its config: `path`, else `filepath`, else warehouse.duckdb.
-  const { path: file = plan.target.config.filepath ?? 'warehouse.duckdb' } = plan.target.config;
-  if (plan.target.warehouse === 'duckdb' && typeof file === 'string' && file !== ':memory:') {
-    resources.push(`duckdb:${path.resolve(plan.cwd, file)}`);
-  }
+  // The target package says whether its warehouse has one writer at a time (a DuckDB file).
+  const held = plan.target.warehouse && PLACES[plan.target.warehouse].heldAlone(plan.target.config, plan.cwd);
+  if (held) resources.push(held);
   return resources;
 }

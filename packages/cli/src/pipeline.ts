@@ -24,7 +24,7 @@ import { type ProcessRunResult, runProcesses } from './processes.js';
 import type { Project } from './project.js';
 import { readState, type StateLocation } from './state-store.js';
 import { UnnamedFiles } from './unnamed-files.js';
-import type { WaitLog } from './warehouse.js';
+import { PLACES, type WaitLog } from './warehouse.js';
 
 export interface PipelinePlan {
   /** The pipeline's name: also its state id in the warehouse. */
@@ -199,9 +199,7 @@ function tableHome(
   override?: Record<string, unknown>,
 ): TableHome | undefined {
   const { warehouse, config } = targetFor(project, target, tap, override);
-  const schema = warehouse
-    ? ((config.default_target_schema as string | undefined) ?? (warehouse === 'duckdb' ? 'main' : 'public'))
-    : undefined;
+  const schema = warehouse ? ((config.default_target_schema as string | undefined) ?? PLACES[warehouse].defaultSchema) : undefined;
   if (!warehouse || schema === undefined) return undefined;
   return { pipeline, tap, vendor: vendorOf(project, tap, cwd), target, warehouse: warehouseIdentity(warehouse, config, cwd), schema };
 }

@@ -1,35 +1,53 @@
 // The bundled targets as libraries: their config schema and dialect, so tapline checks a target's
 // config as the target will, and reads and writes state in exactly the table the target uses.
 
-import { type BaseTargetConfig, type Dialect, type DialectSession, stateTableRef, type TableRef } from '@tapline/target-kit';
+import {
+  type BaseTargetConfig,
+  type Dialect,
+  stateTableRef,
+  type TableRef,
+  type Warehouse as TargetWarehouse,
+  type WarehouseSession,
+} from '@tapline/target-kit';
 import type { z } from 'zod';
 import { ExitCode, TaplineError } from './errors.js';
 import { targetPackage, type Warehouse } from './plugins.js';
-import type { WaitLog } from './warehouse.js';
 
 export interface TargetLibrary {
   dialect: Dialect<BaseTargetConfig>;
   configSchema: z.ZodObject;
+  /** How the runner opens the warehouse and keeps its own tables there. */
+  warehouse: TargetWarehouse;
 }
 
-const EXPORTS: Record<Warehouse, [dialect: string, schema: string]> = {
-  postgres: ['postgresDialect', 'postgresConfigSchema'],
-  duckdb: ['duckdbDialect', 'duckdbConfigSchema'],
+/** Where opening a warehouse says it is waiting for another process's lock, and whom it waited for. */
+export interface WaitLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+const EXPORTS: Record<Warehouse, [dialect: string, schema: string, warehouse: string]> = {
+  postgres: ['postgresDialect', 'postgresConfigSchema', 'postgresWarehouse'],
+  duckdb: ['duckdbDialect', 'duckdbConfigSchema', 'duckdbWarehouse'],
 };
 
 /** The target package of a warehouse, imported on first use (it may not be built yet). */
 export async function targetLibrary(kind: Warehouse): Promise<TargetLibrary> {
-  const [dialect, schema] = EXPORTS[kind];
+  const [dialect, schema, warehouse] = EXPORTS[kind];
   let module: Record<string, unknown>;
   try {
     module = (await import(targetPackage(kind))) as Record<string, unknown>;
   } catch {
     throw new TaplineError(`${targetPackage(kind)} is not installed or not built yet: run \`pnpm install && pnpm build\` first.`);
   }
-  if (!module[dialect] || !module[schema]) {
-    throw new TaplineError(`${targetPackage(kind)} does not export ${dialect} and ${schema}: rebuild it (\`pnpm build\`).`);
+  if (!module[dialect] || !module[schema] || !module[warehouse]) {
+    throw new TaplineError(`${targetPackage(kind)} does not export ${dialect}, ${schema} and ${warehouse}: rebuild it (\`pnpm build\`).`);
   }
-  return { dialect: module[dialect] as Dialect<BaseTargetConfig>, configSchema: module[schema] as z.ZodObject };
+  return {
+    dialect: module[dialect] as Dialect<BaseTargetConfig>,
+    configSchema: module[schema] as z.ZodObject,
+    warehouse: module[warehouse] as TargetWarehouse,
+  };
 }
 
 /**
@@ -57,15 +75,15 @@ export function stateTableOf(library: TargetLibrary, config: BaseTargetConfig): 
   return table;
 }
 
-/** A session of the target's own dialect; a connection failure is a sentence with exit 4 (transient). */
+/** A session of the target's own, for the runner; a connection failure is a sentence with exit 4 (transient). */
 export async function targetSession(
   library: TargetLibrary,
   config: BaseTargetConfig,
   doing: string,
   log?: WaitLog,
-): Promise<DialectSession> {
+): Promise<WarehouseSession> {
   try {
-    return await library.dialect.connect(config, log);
+    return await library.warehouse.open(config, log);
   } catch (error) {
     throw new TaplineError(`Cannot ${doing}: ${(error as Error).message}`, ExitCode.stateFailed);
   }

@@ -3,7 +3,8 @@ import { normaliseName } from '@tapline/target-kit';
 import { ExitCode, TaplineError } from '../errors.js';
 import { isProvider, type Provider, type Warehouse } from '../plugins.js';
 import type { ExamSettings, ExamSettingsByProvider, TapSettings } from '../project.js';
-import { defaultSchema, duckdbPath, openWarehouse, quoteIdent, type WarehouseSession } from '../warehouse.js';
+import { targetLibrary } from '../target-packages.js';
+import { type Opened, openWarehouse, quoteIdent, type WarehouseSession } from '../warehouse.js';
 import { cbthostModel } from './cbthost.js';
 import { classmarkerModel, classmarkerQuestions } from './classmarker.js';
 import { Columns, columnTypes } from './columns.js';
@@ -259,19 +260,19 @@ async function questionResultsSql(session: WarehouseSession, accounts: readonly 
 
 /** Creates (or replaces) both views, in `options.schema` (default: the database's default schema). */
 export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
-  let session: WarehouseSession | undefined;
+  let opened: Opened;
   try {
-    session = await openWarehouse(options.kind, options.config, options.cwd, { create: options.create ?? true });
+    opened = await openWarehouse(options.kind, options.config, options.cwd, { create: options.create ?? true });
   } catch (error) {
+    if (error instanceof TaplineError) throw error;
     throw new TaplineError(`Cannot open the ${options.kind} warehouse: ${(error as Error).message}`, ExitCode.stateFailed);
   }
-  if (!session) {
-    throw new TaplineError(
-      `There is no DuckDB file at ${duckdbPath(options.config, options.cwd)}: the model is built over a warehouse a pipeline has loaded (check path).`,
-    );
+  if (opened.missing !== undefined) {
+    throw new TaplineError(`There is no ${opened.missing}: the model is built over a warehouse a pipeline has loaded (check path).`);
   }
+  const session = opened.session;
   try {
-    const schema = options.schema ?? defaultSchema(options.kind, {});
+    const schema = options.schema ?? (await targetLibrary(options.kind)).dialect.capabilities.defaultSchema;
     const candidates = options.accounts ?? candidateAccounts(options);
     const built = await modelSql(session, candidates, schema, options.exams);
     const q = session.qualify(schema);
@@ -296,7 +297,11 @@ export async function buildModel(options: ModelOptions): Promise<BuiltModel> {
     await session.query(`CREATE VIEW ${q}.exams AS ${built.exams_sql}`);
     await session.query(`CREATE VIEW ${q}.question_results AS ${question_results_sql}`);
     await commentViews(session, schema);
-    await session.publishSnapshot();
+    try {
+      await session.publishSnapshot();
+    } catch (error) {
+      throw new TaplineError(`${(error as Error).message.replace(/^c/, 'C')}.`, ExitCode.stateFailed);
+    }
     return { ...built, question_results_sql, schema, searched: [...new Set(candidates.map((a) => a.schema))] };
   } finally {
     await session.close();

@@ -21,7 +21,7 @@ import { targetFor } from '../pipeline.js';
 import { tapPackage, type Warehouse } from '../plugins.js';
 import { type Project, readDotEnv, substituteEnv } from '../project.js';
 import { checkTargetConfig, type TargetLibrary, targetLibrary } from '../target-packages.js';
-import { duckdbPath, openWarehouse, quoteIdent } from '../warehouse.js';
+import { openWarehouse } from '../warehouse.js';
 import type { ReceiverSettings, ReceiverType } from './config.js';
 
 export interface ServeOptions {
@@ -155,12 +155,11 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
     // Records arrive in small batches: no worker threads.
     worker_threads: 0,
   };
-  if (warehouse === 'duckdb') targetConfig.path = duckdbPath(config, options.cwd);
-  const parsed = checkTargetConfig(library, targetConfig, describeKey);
+  const parsed = checkTargetConfig(library, library.warehouse.inFolder(targetConfig, options.cwd), describeKey);
   const module = (await import(tapPackage(settings.type))) as Record<string, unknown>;
   const definition = module[WEBHOOK_EXPORTS[settings.type]] as WebhookDefinition | undefined;
   if (!definition) throw new TaplineError(`${tapPackage(settings.type)} has no webhook receiver: rebuild it (\`pnpm build\`).`);
-  const warehouseKey = warehouse === 'duckdb' ? `duckdb:${String(targetConfig.path)}` : `postgres:${settings.target}`;
+  const warehouseKey = library.warehouse.identity(config, options.cwd);
   return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey };
 }
 
@@ -208,13 +207,14 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
 async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly string[]): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
-  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd))!;
+  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd)).session!;
+  const versions = { schema, table: VERSIONS_STREAM };
   try {
-    if (!(await session.tableExists(schema, VERSIONS_STREAM))) return found;
+    if (!(await session.tableExists(versions))) return found;
     for (let at = 0; at < keys.length; at += 500) {
       const chunk = keys.slice(at, at + 500);
       const rows = await session.query(
-        `SELECT record_key, version FROM ${quoteIdent(schema)}.${quoteIdent(VERSIONS_STREAM)} WHERE stream = $1 AND record_key IN (${chunk.map((_, i) => `$${i + 2}`).join(', ')})`,
+        `SELECT record_key, version FROM ${session.qualify(schema, VERSIONS_STREAM)} WHERE stream = $1 AND record_key IN (${chunk.map((_, i) => `$${i + 2}`).join(', ')})`,
         [stream, ...chunk],
       );
       for (const row of rows) found.set(String(row.record_key), Number(row.version));
