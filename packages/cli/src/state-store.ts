@@ -105,12 +105,17 @@ export async function clearState(location: StateLocation, id: string): Promise<b
   return withSession(location, resolved, doing, (session) => session.clearState(resolved.table, id));
 }
 
-/** The account pipeline `id`'s state is bound to, or undefined when none is recorded. */
+/**
+ * The account pipeline `id`'s state is bound to, or undefined when none is recorded. Read as a run
+ * starts, so Tapline's own tables are brought up to date first (an older Tapline's are migrated).
+ */
 export async function readBinding(location: StateLocation, id: string): Promise<AccountBinding | undefined> {
   const resolved = await resolve(location, id);
   if (!resolved.exists) return undefined;
-  const doing = `read the account of pipeline ${id} from ${location.kind}`;
-  return withSession(location, resolved, doing, (session) => session.readAccountBinding(resolved.table, id));
+  return withSession(location, resolved, `read the account of pipeline ${id} from ${location.kind}`, async (session) => {
+    await session.prepareOwnTables(resolved.table);
+    return session.readAccountBinding(resolved.table, id);
+  });
 }
 
 /** Binds pipeline `id`'s state to an account (replacing any earlier binding). */

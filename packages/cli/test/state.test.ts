@@ -4,6 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { accountBinding } from '../src/accounts.js';
 import { ExitCode } from '../src/errors.js';
 import { loadStoredState, planPipeline } from '../src/pipeline.js';
 import { parseProject } from '../src/project.js';
@@ -79,6 +80,52 @@ describe.each(['duckdb', 'postgres'] as const)('tapline state in %s', (warehouse
       expect(await storedFor({ tap: 'nightly' })).toBeUndefined();
     } finally {
       await pgTest?.drop();
+    }
+  }, 120_000);
+});
+
+describe('a PostgreSQL warehouse an older tapline made (before its own tables were knex migrations)', () => {
+  it('resumes from its state, still bound to its account; the tables are migrated in place and clear still forgets both', async () => {
+    const pgTest = await pgSchema('cli_upgrade');
+    try {
+      const { client, schema } = pgTest;
+      const copy = path.join(dir, 'state-seen-by-tap.json');
+      const settings = {
+        taps: { fake: { command: ['node', FAKE_TAP], config: { records: 5, state_every: 5, state_copy: copy } } },
+        targets: { postgres: { config: { connection_string: PG_URL, default_target_schema: schema } } },
+        pipelines: { nightly: { tap: 'fake', target: 'postgres' } },
+      };
+      const file = path.join(dir, 'tapline.yml');
+      await writeFile(file, JSON.stringify(settings));
+      const plan = planPipeline(parseProject(settings, file), file, { tap: 'nightly' }, dir);
+      const bound = accountBinding(plan.tap.name, plan.tap.vendor, plan.tap.config);
+      // The tables and rows exactly as the previous release's target and runner wrote them.
+      await client.query(
+        `CREATE TABLE "${schema}"._tapline_state (id text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      await client.query(
+        `CREATE TABLE "${schema}"._tapline_state_accounts (pipeline VARCHAR PRIMARY KEY, account VARCHAR NOT NULL, vendor VARCHAR NOT NULL, ` +
+          'base_url VARCHAR, credentials VARCHAR, bound_at TIMESTAMPTZ NOT NULL)',
+      );
+      await client.query(`INSERT INTO "${schema}"._tapline_state (id, value) VALUES ('nightly', '{"bookmarks":{"events":{"offset":3}}}')`);
+      await client.query(`INSERT INTO "${schema}"._tapline_state_accounts VALUES ('nightly', $1, $2, $3, $4, now())`, [
+        bound.account,
+        bound.vendor,
+        bound.base_url,
+        bound.credentials,
+      ]);
+
+      const resumed = await tapline(['run', 'nightly'], { cwd: dir });
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).not.toContain('bound to no account');
+      expect(await readFile(copy, 'utf8')).toContain('"offset":3');
+      const migrated = await client.query(`SELECT name FROM "${schema}"._tapline_state_migrations ORDER BY id`);
+      expect(migrated.rows.map((r) => r.name)).toEqual(['0001_state_table', '0002_account_bindings']);
+
+      expect((await tapline(['state', 'clear', 'nightly'], { cwd: dir })).stderr).toContain('State of pipeline nightly cleared');
+      expect((await client.query(`SELECT count(*)::int AS n FROM "${schema}"._tapline_state_accounts`)).rows[0].n).toBe(0);
+    } finally {
+      await pgTest.drop();
     }
   }, 120_000);
 });
