@@ -3,7 +3,7 @@
 // recorded per state table in `<state table>_migrations`, so a database made by an older Tapline
 // is brought up to date in order. The load path does not load knex (it costs ~150 ms at start-up):
 // it creates the state table itself (`stateTableDdl`), in its transaction.
-import type { AccountBinding, TableRef } from '@tapline/target-kit';
+import { type AccountBinding, accountsTableOf, type TableRef } from '@tapline/target-kit';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import type { PgConnection } from './connection.js';
@@ -15,7 +15,8 @@ const qualified = (table: TableRef): string => `${quoteIdent(table.schema)}.${qu
 export const stateTableDdl = (table: TableRef): string =>
   `CREATE TABLE IF NOT EXISTS ${qualified(table)} (id text PRIMARY KEY, value jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`;
 
-export const accountsTable = (state: TableRef): TableRef => ({ schema: state.schema, table: `${state.table}_accounts` });
+/** The runner's account bindings beside the state table (named once, in target-kit). */
+export const accountsTable = accountsTableOf;
 /** Where knex records which migrations ran (and, with `_lock` appended, its lock row). */
 export const migrationsTable = (state: TableRef): TableRef => ({ schema: state.schema, table: `${state.table}_migrations` });
 
