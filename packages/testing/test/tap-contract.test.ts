@@ -15,7 +15,8 @@ const courses = api.stream({
   name: 'courses',
   path: '/courses',
   key: ['id'],
-  record: z.object({ id: z.number().int(), name: z.string().nullable() }),
+  description: 'Courses.',
+  record: z.object({ id: z.number().int().describe('Course id.'), name: z.string().nullable().describe('Course name.') }),
 });
 
 const grades = api.stream({
@@ -23,7 +24,13 @@ const grades = api.stream({
   path: '/courses/{course_id}/grades',
   parent: courses.each((course) => ({ course_id: course.id })),
   key: ['id'],
-  record: z.object({ id: z.number().int(), course_id: z.number().int(), score: coerce.decimal(), graded_at: coerce.isoDateTime() }),
+  description: 'Grades per course.',
+  record: z.object({
+    id: z.number().int().describe('Grade id.'),
+    course_id: z.number().int().describe('The course graded.'),
+    score: coerce.decimal().describe('Exact.'),
+    graded_at: coerce.isoDateTime().describe('When it was graded.'),
+  }),
   incremental: { cursor: 'graded_at', send: 'query:since', sorted: true, partitioned: true },
 });
 

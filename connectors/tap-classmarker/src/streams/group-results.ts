@@ -17,7 +17,11 @@ export const groupResults = classmarker.stream({
   // when an admin re-opens the exam [doc CM-S5]; so this key (unlike the vendor sample's, which
   // uses time_finished) makes a re-sent result replace its earlier row instead of adding one.
   key: ['user_id', 'test_id', 'group_id', 'time_started'],
-  record: z.object({ user_id: coerce.integer(), group_id: coerce.integer(), ...resultFields }),
+  record: z.object({
+    user_id: coerce.integer().describe("ClassMarker's id of the registered user who took the test."),
+    group_id: coerce.integer().describe("ClassMarker's id of the group the test was taken in."),
+    ...resultFields,
+  }),
   query: (ctx) => ({ limit: ctx.config.page_size }),
   incremental: recentResultsIncremental,
   records: resultsWithTestNames,

@@ -21,40 +21,46 @@ const decimal = coerce.emptyAsNull(coerce.decimal()).optional();
 
 /** Which result a question or category row belongs to, in both forms: one text id, and the result's own key columns. */
 const resultRef = {
-  result_id: z.string().describe('"link:<link_result_id>" or "group:<user_id>:<test_id>:<group_id>:<time_started as UNIX seconds>".'),
-  result_stream: z.enum(['group_results', 'link_results']),
-  link_result_id: integer,
-  user_id: integer,
-  group_id: integer,
-  link_id: integer,
-  test_id: coerce.integer(),
-  time_started: coerce.isoFromUnixSeconds(),
-  time_finished: coerce.isoFromUnixSeconds().describe('Of the delivery that sent this row: a re-opened exam sends newer ones.'),
+  result_id: z
+    .string()
+    .describe(
+      'The result this row belongs to: "link:<link_result_id>" or "group:<user_id>:<test_id>:<group_id>:<time_started as UNIX seconds>".',
+    ),
+  result_stream: z.enum(['group_results', 'link_results']).describe('The table holding the result: group_results or link_results.'),
+  link_result_id: integer.describe("The link result's id; null for a group result."),
+  user_id: integer.describe("The registered user's id; null for a link result."),
+  group_id: integer.describe("The group's id; null for a link result."),
+  link_id: integer.describe("The link's id; null for a group result."),
+  test_id: coerce.integer().describe("ClassMarker's id of the test taken."),
+  time_started: coerce.isoFromUnixSeconds().describe('When the taker started (sent as UNIX seconds, UTC).'),
+  time_finished: coerce
+    .isoFromUnixSeconds()
+    .describe('When the taker finished, as of the delivery that sent this row (sent as UNIX seconds); a re-opened exam sends a newer one.'),
 };
 
 const questionRecord = z.object({
   ...resultRef,
-  question_id: coerce.integer(),
+  question_id: coerce.integer().describe("ClassMarker's question id."),
   position: z.number().int().describe('1 for the first question of the delivery.'),
-  question_type: text,
-  category_id: integer,
-  points_available: decimal,
-  points_scored: decimal,
+  question_type: text.describe('As sent, e.g. "multiplechoice", "truefalse", "freetext", "matching", "essay", "grammar".'),
+  category_id: integer.describe("The question's category id; null when not sent."),
+  points_available: decimal.describe('The points the question is worth, exact.'),
+  points_scored: decimal.describe('The points the taker scored on it, exact.'),
   result: text.describe('"correct", "partial_correct", "incorrect" or "requires_grading".'),
-  question: text,
+  question: text.describe('The question as sent.'),
   options_json: z.string().nullable().describe('The answer options as sent, as JSON text.'),
   correct_option: z.string().nullable().describe('As sent (text, or JSON text for a list or object).'),
   user_response: z.string().nullable().describe('As sent (text, or JSON text for a list or object).'),
-  feedback: text,
+  feedback: text.describe('The feedback shown for the response, as sent; null when none.'),
 });
 
 const categoryRecord = z.object({
   ...resultRef,
-  category_id: coerce.integer(),
-  name: text,
-  percentage: decimal,
-  points_available: decimal,
-  points_scored: decimal,
+  category_id: coerce.integer().describe("ClassMarker's category id."),
+  name: text.describe("The category's name."),
+  percentage: decimal.describe('The percentage scored in the category, exact.'),
+  points_available: decimal.describe("The points the category's questions are worth, exact."),
+  points_scored: decimal.describe('The points scored in the category, exact.'),
 });
 
 /** The newer of two deliveries of one result is the one with the later time_finished (a re-opened exam). */
@@ -66,13 +72,19 @@ const streams: WebhookStream[] = [
   {
     name: 'question_responses',
     key: ['result_id', 'question_id'],
-    schema: streamJsonSchema({ record: questionRecord }),
+    schema: streamJsonSchema({
+      record: questionRecord,
+      description: "Each question of a result with the taker's response, from ClassMarker's webhook (the API does not serve them).",
+    }),
     version: finishedAt,
   },
   {
     name: 'category_results',
     key: ['result_id', 'category_id'],
-    schema: streamJsonSchema({ record: categoryRecord }),
+    schema: streamJsonSchema({
+      record: categoryRecord,
+      description: "Each category's score of a result, from ClassMarker's webhook (the API does not serve them).",
+    }),
     version: finishedAt,
   },
 ];
