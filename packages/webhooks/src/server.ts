@@ -1,6 +1,7 @@
 // The HTTP side: a fastify server that takes each body as raw bytes, checks its signature, stores it
 // durably in the receiver's inbox, and only then answers 2xx. Health and readiness for orchestrators.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PayloadError, type ReceiverSecrets, type WebhookDefinition } from './definition.js';
 import type { Inbox } from './inbox.js';
 
@@ -47,8 +48,15 @@ export interface WebhookServer {
   stopAccepting(): void;
 }
 
+/**
+ * fastify (with its ~150 modules) loads when a server is made, not with the kit: every tap that
+ * reads its vendor's webhooks imports this package, and a tap run never serves (packages/bench
+ * README, "Start-up").
+ */
+const loadFastify = () => (createRequire(import.meta.url)('fastify') as typeof import('fastify')).fastify;
+
 export function createWebhookServer(options: ServerOptions): WebhookServer {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 2 ** 20, return503OnClosing: true });
+  const app = loadFastify()({ logger: false, bodyLimit: options.bodyLimit ?? 2 ** 20, return503OnClosing: true });
   const receivers = new Map(options.receivers.map((r) => [r.name, r]));
   const counts = Object.fromEntries(
     options.receivers.map((r) => [r.name, { accepted: 0, samples: 0, bad_signature: 0, malformed: 0, not_stored: 0 }]),
