@@ -36,8 +36,10 @@ function checkNode(): void {
 /** A pool to the queue's database; graphile-worker and the dead-worker check share it. */
 function queuePool(database: QueueDatabase, size: number, log: Logger): pg.Pool {
   const pool = new pg.Pool({ ...database.connection, max: size, application_name: 'tapline worker' });
-  // An idle connection that breaks is replaced on next use; without a listener it would end the process.
-  pool.on('error', (error) => log.warn(`the queue's database dropped a connection (${database.describe}): ${error.message}`));
+  // A connection that breaks (idle or checked out) is replaced on next use; without a listener it would end the process.
+  const dropped = (error: Error) => log.warn(`the queue's database dropped a connection (${database.describe}): ${error.message}`);
+  pool.on('error', dropped);
+  pool.on('connect', (client) => client.on('error', dropped));
   return pool;
 }
 
