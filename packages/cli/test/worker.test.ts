@@ -9,6 +9,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ExitCode } from '../src/errors.js';
+import type { RunSummary } from '../src/pipeline.js';
 import { bundledTarget } from '../src/plugins.js';
 import { isPermanent } from '../src/worker/pipeline-task.js';
 import { FAKE_TAP, PG_URL, TAPLINE_BIN, tapline, tempDir } from './helpers.js';
@@ -153,14 +155,24 @@ describe.skipIf(!built)('tapline schedule', () => {
     }
     expect((await tapline(['schedule'], { cwd: dir })).code).toBe(2);
   }, 60_000);
+});
 
+describe('which failures a worker retries', () => {
   it('a failure the user must fix is never retried; any other is', () => {
-    const failed = (exit_code: number, error: string) =>
-      ({ pipeline: 'p', status: 'failed', exit_code, error, incremental: false, seconds: 0, streams: [], state: null }) as const;
-    expect(isPermanent(failed(3, 'the stored state belongs to another account'))).toBe(true);
-    expect(isPermanent(failed(10, 'tap exited with code 3: CRITICAL the API key was refused'))).toBe(true);
-    expect(isPermanent(failed(10, 'tap exited with code 4: CRITICAL 503 three times'))).toBe(false);
-    expect(isPermanent(failed(11, 'target was killed by SIGKILL'))).toBe(false);
+    const failed = (exit_code: ExitCode, error: string): RunSummary => ({
+      pipeline: 'p',
+      status: 'failed',
+      exit_code,
+      error,
+      incremental: false,
+      seconds: 0,
+      streams: [],
+      state: null,
+    });
+    expect(isPermanent(failed(ExitCode.config, 'the stored state belongs to another account'))).toBe(true);
+    expect(isPermanent(failed(ExitCode.tapFailed, 'tap exited with code 3: CRITICAL the API key was refused'))).toBe(true);
+    expect(isPermanent(failed(ExitCode.tapFailed, 'tap exited with code 4: CRITICAL 503 three times'))).toBe(false);
+    expect(isPermanent(failed(ExitCode.targetFailed, 'target was killed by SIGKILL'))).toBe(false);
   });
 });
 
