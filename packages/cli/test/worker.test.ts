@@ -180,7 +180,7 @@ describe.skipIf(!built)('tapline worker', () => {
   it('three workers run a fleet: each pipeline once, and the two on one vendor key never at once', async () => {
     const slow = { records: 30, state_every: 10, delay_ms: 100 };
     writeProject({
-      a: { config: slow },
+      a: { config: slow, schedule: '0 * * * *' },
       b: { config: slow },
       c: { config: slow },
       north: { tap: 'shared', config: slow },
@@ -191,6 +191,14 @@ describe.skipIf(!built)('tapline worker', () => {
       const scheduled = await tapline(['schedule', '--all'], { cwd: dir });
       expect(scheduled.code, scheduled.stderr).toBe(0);
       const summaries = () => workers.flatMap((w) => jsonLines(w.stdout()));
+      // Every worker runs the schedules of tapline.yml; graphile-worker queues one job per tick among them.
+      await waitFor(
+        'the workers to start',
+        () => workers.every((w) => /schedules \(UTC\): a \(0 \* \* \* \*\)$/m.test(w.stderr())),
+        workers,
+      );
+      const crons = await client.query(`SELECT identifier FROM "${queueSchema}"._private_known_crontabs`);
+      expect(crons.rows).toEqual([{ identifier: 'pipeline:a' }]);
       await waitFor('five runs and an empty queue', async () => summaries().length >= 5 && (await jobs()).length === 0, workers);
       for (const worker of workers) worker.child.kill('SIGTERM');
       expect(await Promise.all(workers.map((w) => w.exited))).toEqual([130, 130, 130]);
@@ -207,6 +215,39 @@ describe.skipIf(!built)('tapline worker', () => {
       for (const worker of workers) worker.child.kill('SIGKILL');
     }
   }, 150_000);
+
+  it('a run that fails is retried with backoff; one the user must fix is left failed and never retried', async () => {
+    writeProject({
+      flaky: { config: { fail_after: 5, fail_exit_code: 4 } },
+      refused: { config: { fail_after: 0, fail_exit_code: 3 } },
+    });
+    const worker = startWorker();
+    try {
+      expect((await tapline(['schedule', '--all'], { cwd: dir })).code).toBe(0);
+      await waitFor('both runs', () => jsonLines(worker.stdout()).length >= 2, [worker]);
+      expect(worker.stderr()).toMatch(
+        /^ERROR pipeline flaky failed \(exit 10, job \d+, attempt 1 of 8; retried later\): tap exited with code 4/m,
+      );
+      expect(worker.stderr()).toMatch(
+        /^ERROR pipeline refused failed \(exit 10, job \d+, attempt 1 of 8; not retried: fix the cause first\)/m,
+      );
+      const [flaky, refused] = (
+        await client.query(`SELECT key, attempts, max_attempts, run_at > now() AS later, last_error FROM "${queueSchema}".jobs ORDER BY id`)
+      ).rows;
+      expect(flaky).toMatchObject({
+        key: 'pipeline:flaky',
+        attempts: 1,
+        later: true,
+        last_error: expect.stringContaining('exited with code 4'),
+      });
+      // Left failed, visible, and out of the way: the next schedule of the pipeline queues a fresh job.
+      expect(refused).toMatchObject({ key: null, attempts: 8, max_attempts: 8, last_error: expect.stringContaining('exited with code 3') });
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(130);
+    } finally {
+      worker.child.kill('SIGKILL');
+    }
+  }, 90_000);
 
   it('SIGTERM releases the running job, SIGKILL loses nothing: the next worker resumes from the committed state, each row once', async () => {
     const pause = path.join(dir, 'paused');

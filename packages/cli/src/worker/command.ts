@@ -133,6 +133,9 @@ export async function workerCommand(
       concurrency,
       noHandleSignals: true,
       pollInterval: 1000,
+      // Batched (with no delay), a job's completion or failure is awaited before the worker ends;
+      // unbatched, it is fired and forgotten, and a SIGTERM could leave the job locked behind it.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
       taskList: {
         [PIPELINE_TASK]: pipelineTask({
           project,
