@@ -249,6 +249,21 @@ describe.skipIf(!built)('tapline worker', () => {
     }
   }, 90_000);
 
+  it('a worker that loses its proof of life (the connection holding its lock) stops, exit 4', async () => {
+    writeProject({ idle: {} });
+    const worker = startWorker();
+    try {
+      await waitFor('the worker to start', () => /worker: 1 pipeline at a time/.test(worker.stderr()), [worker]);
+      await client.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, [
+        `tapline worker ${worker.child.pid} liveness`,
+      ]);
+      expect(await worker.exited, worker.stderr()).toBe(4);
+      expect(worker.stderr()).toMatch(/^ERROR the worker lost its connection to the queue's database \([^)]+\): .*; stopping$/m);
+    } finally {
+      worker.child.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('SIGTERM releases the running job, SIGKILL loses nothing: the next worker resumes from the committed state, each row once', async () => {
     const pause = path.join(dir, 'paused');
     writeProject({ slow: { config: { records: 60, state_every: 10, pause_at: 35, pause_file: pause } } });

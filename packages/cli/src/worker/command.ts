@@ -111,21 +111,22 @@ export async function workerCommand(
   const pipelinesPerKey = new Map<string, number>();
   for (const job of jobs) pipelinesPerKey.set(job.keyHash, (pipelinesPerKey.get(job.keyHash) ?? 0) + 1);
 
-  const { signal: stop, killSignal: kill } = interrupts.handle();
+  const { signal: interrupted, killSignal: kill } = interrupts.handle();
+  const livenessLost = new AbortController();
+  // Running pipelines stop on a signal, and when this worker can no longer prove it lives.
+  const stop = AbortSignal.any([interrupted, livenessLost.signal]);
   const pool = queuePool(database, concurrency + 3, log);
-  let lost: Error | undefined;
-  let runner: Runner | undefined;
   const liveness = await Liveness.open(database.connection, settings.schema, (error) => {
     // Without its proof of life another worker may take this one's jobs: stop them here.
-    lost = error;
     log.error(`the worker lost its connection to the queue's database (${database.describe}): ${error.message}; stopping`);
-    void runner?.stop();
+    livenessLost.abort(error);
   }).catch((error) => {
     void pool.end();
     throw unreachable(database, error);
   });
   const { EventEmitter } = await import('node:events');
   const { run, Logger: GraphileLogger } = await import('graphile-worker');
+  let runner: Runner;
   try {
     runner = await run({
       pgPool: pool,
@@ -167,19 +168,20 @@ export async function workerCommand(
   const recovery = deadWorkerChecks(pool, settings.schema, settings.dead_worker_check_seconds, log);
   const onStop = (): void => {
     log.warn('worker: stopping: no new job; running pipelines stop (what they committed stays) and their jobs are released');
-    void runner?.stop();
+    void runner.stop();
   };
-  stop.addEventListener('abort', onStop, { once: true });
+  if (stop.aborted) onStop();
+  else stop.addEventListener('abort', onStop, { once: true });
   try {
     await runner.promise;
   } catch (error) {
-    if (!stop.aborted && !lost) throw error;
+    if (!stop.aborted) throw error;
   } finally {
     stop.removeEventListener('abort', onStop);
     recovery.stop();
     await Promise.all([liveness.close(), pool.end().catch(() => {})]);
   }
-  if (lost) return ExitCode.stateFailed;
+  if (livenessLost.signal.aborted) return ExitCode.stateFailed;
   return stop.aborted ? ExitCode.interrupted : ExitCode.ok;
 }
 

@@ -20,7 +20,7 @@ export class Liveness {
 
   /** `onLost`: the connection broke, so the proof of life is gone: the worker must stop. */
   static async open(connection: pg.ClientConfig, schema: string, onLost: (error: Error) => void): Promise<Liveness> {
-    const client = new pg.Client({ ...connection, application_name: 'tapline worker' });
+    const client = new pg.Client({ ...connection, application_name: `tapline worker ${process.pid} liveness` });
     await client.connect();
     client.on('error', onLost);
     return new Liveness(client, schema);
