@@ -231,9 +231,14 @@ describe.skipIf(!built)('tapline worker', () => {
       expect(worker.stderr()).toMatch(
         /^ERROR pipeline refused failed \(exit 10, job \d+, attempt 1 of 8; not retried: fix the cause first\)/m,
       );
-      const [flaky, refused] = (
-        await client.query(`SELECT key, attempts, max_attempts, run_at > now() AS later, last_error FROM "${queueSchema}".jobs ORDER BY id`)
-      ).rows;
+      const failures = async () =>
+        (
+          await client.query(
+            `SELECT key, attempts, max_attempts, run_at > now() AS later, last_error FROM "${queueSchema}".jobs ORDER BY id`,
+          )
+        ).rows;
+      await waitFor('both failures in the queue', async () => (await failures()).every((job) => job.last_error !== null), [worker]);
+      const [flaky, refused] = await failures();
       expect(flaky).toMatchObject({
         key: 'pipeline:flaky',
         attempts: 1,

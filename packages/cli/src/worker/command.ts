@@ -126,6 +126,9 @@ export async function workerCommand(
   });
   const { EventEmitter } = await import('node:events');
   const { run, Logger: GraphileLogger } = await import('graphile-worker');
+  const events = new EventEmitter() as WorkerEvents;
+  // The proof of life is taken as the pool is created, before it locks a job (each job waits for it too).
+  events.on('pool:create', ({ workerPool }) => void liveness.hold(workerPool.id).catch(() => {}));
   let runner: Runner;
   try {
     runner = await run({
@@ -154,7 +157,7 @@ export async function workerCommand(
       },
       parsedCronItems,
       logger: new GraphileLogger(() => graphileLog(log)),
-      events: new EventEmitter() as WorkerEvents,
+      events,
     });
   } catch (error) {
     await Promise.all([liveness.close(), pool.end()]);

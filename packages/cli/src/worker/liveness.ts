@@ -12,7 +12,7 @@ const LOCK_KEY = `('x' || substr(md5($1 || ':' || $2), 1, 16))::bit(64)::bigint`
 
 /** The connection that holds this worker's proof of life. */
 export class Liveness {
-  private readonly held = new Set<string>();
+  private readonly held = new Map<string, Promise<void>>();
   private constructor(
     private readonly client: pg.Client,
     private readonly schema: string,
@@ -26,11 +26,14 @@ export class Liveness {
     return new Liveness(client, schema);
   }
 
-  /** Holds the lock of `poolId` (once per pool: a session lock taken twice would need two unlocks). */
-  async hold(poolId: string): Promise<void> {
-    if (this.held.has(poolId)) return;
-    await this.client.query(`SELECT pg_advisory_lock(${LOCK_KEY})`, [this.schema, poolId]);
-    this.held.add(poolId);
+  /** Holds the lock of `poolId`, from the pool's creation on (once per pool: a session lock taken twice would need two unlocks). */
+  hold(poolId: string): Promise<void> {
+    let holding = this.held.get(poolId);
+    if (!holding) {
+      holding = this.client.query(`SELECT pg_advisory_lock(${LOCK_KEY})`, [this.schema, poolId]).then(() => {});
+      this.held.set(poolId, holding);
+    }
+    return holding;
   }
 
   async close(): Promise<void> {
@@ -39,15 +42,23 @@ export class Liveness {
 }
 
 /**
+ * A job locked this long ago by a pool that holds no lock is a dead pool's: a live pool takes its
+ * lock as it is created, before it locks any job.
+ */
+const LOCKED_FOR = "interval '5 seconds'";
+
+/**
  * Frees the jobs of every pool whose proof of life is gone, in one transaction: while it holds a
- * pool's lock, that pool (if alive after all, and just starting) waits, then sees the job is no
- * longer its own and leaves it. Returns the pools found dead.
+ * pool's lock, that pool (if alive after all) waits, then sees the job is no longer its own and
+ * leaves it. Returns the pools found dead.
  */
 export async function recoverDeadWorkers(client: pg.ClientBase, schema: string): Promise<string[]> {
   const queue = quoteIdent(schema);
   await client.query('BEGIN');
   try {
-    const locked = await client.query<{ locked_by: string }>(`SELECT DISTINCT locked_by FROM ${queue}.jobs WHERE locked_by IS NOT NULL`);
+    const locked = await client.query<{ locked_by: string }>(
+      `SELECT DISTINCT locked_by FROM ${queue}.jobs WHERE locked_by IS NOT NULL AND locked_at < now() - ${LOCKED_FOR}`,
+    );
     const dead: string[] = [];
     for (const { locked_by: poolId } of locked.rows) {
       const free = await client.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}) AS free`, [schema, poolId]);
