@@ -216,6 +216,48 @@ describe.skipIf(!built)('tapline worker', () => {
     }
   }, 150_000);
 
+  it('two workers, two pipelines on one ClassMarker key: its 30 requests an hour hold between them; partial completes the job', async () => {
+    const { startClassMarkerSimulator } = await import('@tapline/tap-classmarker/simulator');
+    // 50 results a page: one whole sync needs more than the hour's 30 requests.
+    const sim = await startClassMarkerSimulator({ seed: 'worker', linkResults: 2000, groupResults: 500, rateLimitPerHour: 30 });
+    const tap = { type: 'classmarker', config: { ...sim.config, page_size: 50 } };
+    const target = (name: string) => ({
+      type: 'postgres',
+      config: { connection_string: PG_URL, default_target_schema: `${base}_${name}` },
+    });
+    const project = {
+      taps: { 'school-a': tap, 'school-b': tap },
+      targets: { a: target('cm_a'), b: target('cm_b') },
+      pipelines: { 'cm-a': { tap: 'school-a', target: 'a' }, 'cm-b': { tap: 'school-b', target: 'b' } },
+      queue: { schema: queueSchema },
+    };
+    writeFileSync(path.join(dir, 'tapline.yml'), JSON.stringify(project));
+    const workers = [startWorker(), startWorker()];
+    try {
+      expect((await tapline(['schedule', '--all'], { cwd: dir })).code).toBe(0);
+      const runs = () => workers.flatMap((w) => jsonLines(w.stdout()));
+      await waitFor('both runs and an empty queue', async () => runs().length >= 2 && (await jobs()).length === 0, workers);
+      expect(
+        runs()
+          .map((run) => [run.pipeline, run.status, run.exit_code])
+          .sort(),
+      ).toEqual([
+        ['cm-a', 'partial', 6],
+        ['cm-b', 'partial', 6],
+      ]);
+      expect(sim.requests.count()).toBeLessThanOrEqual(30);
+      expect(sim.errorsSent).toEqual([]); // the shared budget stopped both before ClassMarker had to refuse
+      const said = workers.map((w) => w.stderr()).join('\n');
+      expect(said).toMatch(
+        /^WARN pipeline cm-[ab] partial in [\d.]+ s \(job \d+, attempt 1 of 8\): the vendor's rate limit stopped the run/m,
+      );
+      for (const secret of [sim.config.api_key, sim.config.api_secret]) expect(said).not.toContain(String(secret));
+    } finally {
+      for (const worker of workers) worker.child.kill('SIGKILL');
+      await sim.close();
+    }
+  }, 120_000);
+
   it('a run that fails is retried with backoff; one the user must fix is left failed and never retried', async () => {
     writeProject({
       flaky: { config: { fail_after: 5, fail_exit_code: 4 } },
