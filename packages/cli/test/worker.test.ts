@@ -134,7 +134,7 @@ describe.skipIf(!built)('tapline schedule', () => {
     expect(queued.every((job) => job.max_attempts === 8 && job.attempts === 0)).toBe(true);
   }, 60_000);
 
-  it('refuses, with one sentence and exit 3, a DuckDB-only project without queue: and a schedule that is not cron', async () => {
+  it('refuses, with one sentence, a DuckDB-only project without queue: and a schedule that is not cron (exit 3), an unreachable queue (exit 4)', async () => {
     const duckdbOnly = {
       taps: { fake: { command: ['node', FAKE_TAP] } },
       targets: { duckdb: { config: { path: 'w.duckdb' } } },
@@ -154,6 +154,13 @@ describe.skipIf(!built)('tapline schedule', () => {
       expect(bad.stderr).toMatch(/pipelines\.solo\.schedule: "every hour" is not a cron schedule \(minute hour day month weekday, UTC\)/);
     }
     expect((await tapline(['schedule'], { cwd: dir })).code).toBe(2);
+
+    writeProject({ solo: {} }, { url: 'postgres://postgres@127.0.0.1:1/nowhere' }); // nothing listens on port 1
+    const unreachable = await tapline(['worker'], { cwd: dir });
+    expect(unreachable.code).toBe(4);
+    expect(unreachable.stderr).toMatch(
+      /^ERROR Cannot reach the job queue's database \(127\.0\.0\.1:1, database nowhere, user postgres\): /m,
+    );
   }, 60_000);
 });
 
