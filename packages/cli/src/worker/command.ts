@@ -1,7 +1,7 @@
 // `tapline worker` (run pipelines from the job queue, and the project's cron schedules) and
 // `tapline schedule` (queue pipeline runs now), on graphile-worker, the PostgreSQL job queue.
 import { stringifyJson } from '@tapline/singer';
-import type { ParsedCronItem, Runner, WorkerEvents } from 'graphile-worker';
+import type { ParsedCronItem, Runner, Task, WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
 import { ExitCode, TaplineError } from '../errors.js';
 import { selectPipelines } from '../fleet-plan.js';
@@ -85,14 +85,8 @@ function projectJobs(project: Project, file: string | undefined, cwd: string, lo
   });
 }
 
-export async function workerCommand(
-  args: string[],
-  flags: WorkerFlags,
-  cwd: string,
-  log: Logger,
-  logLevel: LogLevel | undefined,
-  interrupts: Interrupts,
-): Promise<number> {
+/** What a worker needs before it connects: the project, the queue's database, its jobs and schedules. */
+async function planWorker(args: string[], flags: WorkerFlags, cwd: string, log: Logger) {
   if (args.length > 0 || flags.all || flags.select?.length || flags.tag?.length) {
     throw new TaplineError(
       'tapline worker takes no pipelines: it runs whatever the queue holds (tapline schedule queues runs; schedule: in tapline.yml, cron).',
@@ -105,12 +99,23 @@ export async function workerCommand(
   if (Object.keys(project.pipelines).length === 0)
     throw new TaplineError(`${file ?? 'tapline.yml (none found)'} defines no pipelines: a worker has nothing to run.`);
   const database = await queueDatabase(project, file);
-  const { settings } = database;
   const jobs = projectJobs(project, file, cwd, log);
-  const parsedCronItems = await cronItems(file, jobs, settings.max_attempts);
+  const parsedCronItems = await cronItems(file, jobs, database.settings.max_attempts);
   const pipelinesPerKey = new Map<string, number>();
   for (const job of jobs) pipelinesPerKey.set(job.keyHash, (pipelinesPerKey.get(job.keyHash) ?? 0) + 1);
+  return { concurrency, project, file, database, jobs, parsedCronItems, pipelinesPerKey };
+}
 
+export async function workerCommand(
+  args: string[],
+  flags: WorkerFlags,
+  cwd: string,
+  log: Logger,
+  logLevel: LogLevel | undefined,
+  interrupts: Interrupts,
+): Promise<number> {
+  const { concurrency, project, file, database, jobs, parsedCronItems, pipelinesPerKey } = await planWorker(args, flags, cwd, log);
+  const { settings } = database;
   const { signal: interrupted, killSignal: kill } = interrupts.handle();
   const livenessLost = new AbortController();
   // Running pipelines stop on a signal, and when this worker can no longer prove it lives.
@@ -124,45 +129,21 @@ export async function workerCommand(
     void pool.end();
     throw unreachable(database, error);
   });
-  const { EventEmitter } = await import('node:events');
-  const { run, Logger: GraphileLogger } = await import('graphile-worker');
-  const events = new EventEmitter() as WorkerEvents;
-  // The proof of life is taken as the pool is created, before it locks a job (each job waits for it too).
-  events.on('pool:create', ({ workerPool }) => void liveness.hold(workerPool.id).catch(() => {}));
-  let runner: Runner;
-  try {
-    runner = await run({
-      pgPool: pool,
-      schema: settings.schema,
-      concurrency,
-      noHandleSignals: true,
-      pollInterval: 1000,
-      // Batched (with no delay), a job's completion or failure is awaited before the worker ends;
-      // unbatched, it is fired and forgotten, and a SIGTERM could leave the job locked behind it.
-      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
-      taskList: {
-        [PIPELINE_TASK]: pipelineTask({
-          project,
-          file,
-          cwd,
-          log,
-          logLevel,
-          schema: settings.schema,
-          liveness,
-          stop,
-          kill,
-          summaryJson: flags['summary-json'] === true,
-          pipelinesPerKey,
-        }),
-      },
-      parsedCronItems,
-      logger: new GraphileLogger(() => graphileLog(log)),
-      events,
-    });
-  } catch (error) {
-    await Promise.all([liveness.close(), pool.end()]);
-    throw unreachable(database, error);
-  }
+  const summaryJson = flags['summary-json'] === true;
+  const task = pipelineTask({
+    project,
+    file,
+    cwd,
+    log,
+    logLevel,
+    schema: settings.schema,
+    liveness,
+    stop,
+    kill,
+    pipelinesPerKey,
+    summaryJson,
+  });
+  const runner = await startRunner({ pool, database, concurrency, task, parsedCronItems, liveness, log });
   const schedules = jobs.filter((job) => job.schedule !== undefined).map((job) => `${job.pipeline} (${job.schedule})`);
   log.info(
     `worker: ${concurrency} pipeline${concurrency === 1 ? '' : 's'} at a time from the queue in ${database.describe}, schema ${settings.schema}; ` +
@@ -186,6 +167,43 @@ export async function workerCommand(
   }
   if (livenessLost.signal.aborted) return ExitCode.stateFailed;
   return stop.aborted ? ExitCode.interrupted : ExitCode.ok;
+}
+
+/** graphile-worker's runner: the pipeline task, the schedules, tapline's logger and signals. */
+async function startRunner(options: {
+  pool: pg.Pool;
+  database: QueueDatabase;
+  concurrency: number;
+  task: Task;
+  parsedCronItems: ParsedCronItem[];
+  liveness: Liveness;
+  log: Logger;
+}): Promise<Runner> {
+  const { pool, database, liveness } = options;
+  const { EventEmitter } = await import('node:events');
+  const { run, Logger: GraphileLogger } = await import('graphile-worker');
+  const events = new EventEmitter() as WorkerEvents;
+  // The proof of life is taken as the pool is created, before it locks a job (each job waits for it too).
+  events.on('pool:create', ({ workerPool }) => void liveness.hold(workerPool.id).catch(() => {}));
+  try {
+    return await run({
+      pgPool: pool,
+      schema: database.settings.schema,
+      concurrency: options.concurrency,
+      noHandleSignals: true, // tapline's own (interrupts.ts): the first stops and releases, the second kills
+      pollInterval: 1000,
+      // Batched (with no delay), a job's completion or failure is awaited before the worker ends;
+      // unbatched, it is fired and forgotten, and a SIGTERM could leave the job locked behind it.
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+      taskList: { [PIPELINE_TASK]: options.task },
+      parsedCronItems: options.parsedCronItems,
+      logger: new GraphileLogger(() => graphileLog(options.log)),
+      events,
+    });
+  } catch (error) {
+    await Promise.all([liveness.close(), pool.end()]);
+    throw unreachable(database, error);
+  }
 }
 
 /** Frees the jobs of dead workers now and every `seconds`, so a killed worker's pipeline runs again elsewhere. */
