@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPgTestSchema } from '@tapline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitOf, firstLineOf } from './processes.js';
 
 const repo = new URL('../../..', import.meta.url).pathname;
 const DATABASE_DRIVERS = ['pg', 'pg-copy-streams', '@duckdb/node-api', '@duckdb/node-bindings'];
@@ -18,7 +19,6 @@ let tarballs: string;
 let project: string;
 let check: { code: number | null; output: string };
 
-// Commands run asynchronously: a worker blocked in spawnSync misses vitest's RPC deadlines.
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'tapline-release-check-'));
   tarballs = join(scratch, 'tarballs');
@@ -67,15 +67,6 @@ function bytesUnder(dir: string): number {
   }, 0);
 }
 
-/** Resolves with a child's exit code and output once it has ended. */
-function exitOf(child: ReturnType<typeof spawn>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
 describe('the packages as npm ships them', () => {
   it('every publishable package passes publint, arethetypeswrong and the tarball checks (LICENSE, metadata, source maps)', () => {
     expect(check.code, check.output).toBe(0);
@@ -95,14 +86,7 @@ describe('the packages as npm ships them', () => {
     const simulator = spawn(bin('classmarker-simulator'), ['--port', '0', '--seed', '1'], { cwd: project });
     const pg = await createPgTestSchema();
     try {
-      const firstLine = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        simulator.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
-        });
-        simulator.on('exit', (code) => reject(new Error(`classmarker-simulator exited ${code} before printing its config`)));
-      });
+      const firstLine = await firstLineOf(simulator, 'classmarker-simulator');
       const { config } = JSON.parse(firstLine) as { config: object };
       writeFileSync(join(project, 'tap.json'), JSON.stringify(config));
       writeFileSync(join(project, 'target.json'), JSON.stringify({ connection_string: pg.url, default_target_schema: pg.schema }));
