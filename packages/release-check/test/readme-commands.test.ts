@@ -1,0 +1,173 @@
+// Every shell block of the READMEs a new user follows runs as written. Each block runs under
+// `bash -e -o pipefail` (so any failing command fails it) in a fresh folder that looks like a
+// checkout of this repository after `pnpm install && pnpm build` (its top-level entries linked to
+// this workspace, so nothing is rebuilt), and whatever it writes stays in that folder. `pnpm demo`
+// builds with turbo, which refuses workspace packages reached through links: it runs in this
+// checkout itself, with INIT_CWD (the folder pnpm was started from, where the demo writes) set to a
+// fresh folder. A block that cannot run here carries `<!-- not-run: reason -->` on the line before
+// its fence; each one is listed as a skipped test naming its reason, so nothing is left out silently.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPgTestSchema } from '@tapline/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exitOf, firstLineOf } from './processes.js';
+
+const repo = new URL('../../..', import.meta.url).pathname;
+/** The root README and the quick starts of each connector and target. */
+const READMES = [
+  'README.md',
+  'connectors/tap-classmarker/README.md',
+  'connectors/tap-testpress/README.md',
+  'connectors/tap-onlineexammaker/README.md',
+  'connectors/tap-cbthost/README.md',
+  'packages/target-postgres/README.md',
+  'packages/target-duckdb/README.md',
+];
+/** Blocks run in this checkout (first line), with INIT_CWD a fresh folder: they build with turbo. */
+const IN_CHECKOUT = ['pnpm demo'];
+/** What a checkout holds after `pnpm install && pnpm build`, linked into each block's folder. */
+const CHECKOUT = [
+  'package.json',
+  'pnpm-workspace.yaml',
+  'pnpm-lock.yaml',
+  'turbo.json',
+  'tsconfig.base.json',
+  'node_modules',
+  'packages',
+  'connectors',
+  'scripts',
+];
+
+interface ShellBlock {
+  /** Line of the opening fence, 1-based. */
+  line: number;
+  script: string;
+  notRun?: string;
+}
+
+function shellBlocks(file: string): ShellBlock[] {
+  const lines = readFileSync(join(repo, file), 'utf8').split('\n');
+  const blocks: ShellBlock[] = [];
+  for (let at = 0; at < lines.length; at++) {
+    const fence = /^```(\w*)\s*$/.exec(lines[at] ?? '');
+    if (!fence) continue;
+    const end = lines.findIndex((line, index) => index > at && line.startsWith('```'));
+    if (['sh', 'bash', 'shell'].includes(fence[1] ?? '')) {
+      const notRun = /^<!-- not-run: (.+) -->$/.exec(lines[at - 1] ?? '')?.[1];
+      blocks.push({ line: at + 1, script: lines.slice(at + 1, end).join('\n'), ...(notRun ? { notRun } : {}) });
+    }
+    at = end;
+  }
+  return blocks;
+}
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A fresh folder that looks like a built checkout of the repository. */
+function checkout(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'tapline-readme-'));
+  folders.push(folder);
+  for (const entry of CHECKOUT) symlinkSync(join(repo, entry), join(folder, entry));
+  return folder;
+}
+
+/** What a block needs that the README tells the reader to have: returns the environment to add and a cleanup. */
+type Setup = (folder: string) => Promise<{ env: Record<string, string>; cleanup: () => Promise<void> }>;
+
+/** The `tapline` block: a project whose tapline.yml reads one ClassMarker account (the simulator) into DuckDB and PostgreSQL. */
+const taplineProject: Setup = async (folder) => {
+  const simulator = spawn(process.execPath, [
+    join(repo, 'connectors/tap-classmarker/bin/classmarker-simulator.js'),
+    '--port',
+    '0',
+    '--seed',
+    '1',
+    '--group-results',
+    '20',
+    '--link-results',
+    '20',
+  ]);
+  const pg = await createPgTestSchema();
+  const database = pg.schema; // a database of its own: `tapline model` puts its views in its public schema
+  await pg.client.query(`CREATE DATABASE "${database}"`);
+  const databaseUrl = Object.assign(new URL(pg.url), { pathname: `/${database}` }).toString();
+  try {
+    const { config } = JSON.parse(await firstLineOf(simulator, 'classmarker-simulator')) as { config: Record<string, string> };
+    writeFileSync(join(folder, 'cm.json'), JSON.stringify(config));
+    writeFileSync(join(folder, 'pg.json'), JSON.stringify({ connection_string: databaseUrl }));
+    writeFileSync(
+      join(folder, 'tapline.yml'),
+      [
+        'taps:',
+        '  classmarker: { type: classmarker, config: { api_key: "${CM_KEY}", api_secret: "${CM_SECRET}", base_url: "${CM_URL}" } }',
+        'targets:',
+        '  duckdb: { type: duckdb, config: { path: warehouse.duckdb } }',
+        '  postgres: { type: postgres, config: { connection_string: "${DATABASE_URL}" } }',
+        'pipelines:',
+        '  classmarker-to-duckdb: { tap: classmarker, target: duckdb }',
+        '  cm-postgres: { tap: classmarker, target: postgres, tags: [hourly] }',
+      ].join('\n'),
+    );
+    const env = {
+      CM_KEY: config['api_key'] ?? '',
+      CM_SECRET: config['api_secret'] ?? '',
+      CM_URL: config['base_url'] ?? '',
+      DATABASE_URL: databaseUrl,
+    };
+    return { env, cleanup: () => stop(simulator, pg, database) };
+  } catch (error) {
+    await stop(simulator, pg, database);
+    throw error;
+  }
+};
+
+async function stop(simulator: ChildProcess, pg: Awaited<ReturnType<typeof createPgTestSchema>>, database: string): Promise<void> {
+  simulator.kill('SIGTERM');
+  await pg.client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  await pg.drop();
+}
+
+/** Blocks that need a setup, by their first line. */
+const SETUPS: Record<string, Setup> = {
+  'pnpm exec tapline run classmarker duckdb': taplineProject,
+};
+
+/** This process's environment without what `pnpm test` and vitest add to it: a reader's shell has none of it. */
+function freshShellEnv(): NodeJS.ProcessEnv {
+  const added = /^(INIT_CWD$|VITEST|npm_lifecycle_|npm_package_|PNPM_SCRIPT_SRC_DIR$|TAPLINE_)/;
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !added.test(key)));
+}
+
+const setupOf = (block: ShellBlock): Setup | undefined =>
+  Object.entries(SETUPS).find(([firstLine]) => block.script.startsWith(firstLine))?.[1];
+
+for (const file of READMES) {
+  describe(file, () => {
+    const blocks = shellBlocks(file);
+    if (blocks.length === 0) it('has no shell block (its synopses are plain ``` blocks, not commands to run)', () => {});
+    for (const block of blocks) {
+      if (block.notRun) {
+        it.skip(`the block at line ${block.line} is not run: ${block.notRun}`, () => {});
+        continue;
+      }
+      it(`the block at line ${block.line} runs as written`, async () => {
+        const inCheckout = IN_CHECKOUT.includes(block.script.split('\n')[0] ?? '');
+        const folder = inCheckout ? mkdtempSync(join(tmpdir(), 'tapline-readme-')) : checkout();
+        if (inCheckout) folders.push(folder);
+        const setup = await setupOf(block)?.(folder);
+        try {
+          const env = { ...freshShellEnv(), ...setup?.env, ...(inCheckout ? { INIT_CWD: folder } : {}) };
+          const run = await exitOf(spawn('bash', ['-e', '-o', 'pipefail', '-c', block.script], { cwd: inCheckout ? repo : folder, env }));
+          expect(run.code, `${file}:${block.line} exited ${run.code}:\n${run.stderr.split('\n').slice(-15).join('\n')}`).toBe(0);
+        } finally {
+          await setup?.cleanup();
+        }
+      }, 300_000);
+    }
+  });
+}
