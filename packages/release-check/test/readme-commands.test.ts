@@ -3,13 +3,14 @@
 // checkout of this repository after `pnpm install && pnpm build` (its top-level entries linked to
 // this workspace, so nothing is rebuilt), and whatever it writes stays in that folder. `pnpm demo`
 // builds with turbo, which refuses workspace packages reached through links: it runs in this
-// checkout itself, with INIT_CWD (the folder pnpm was started from, where the demo writes) set to a
-// fresh folder. A block that cannot run here carries `<!-- not-run: reason -->` on the line before
+// checkout itself, where it writes ./warehouse.duckdb; a warehouse already there is moved aside
+// first and put back after, and the demo's is moved to a fresh folder. A block that cannot run here carries `<!-- not-run: reason -->` on the line before
 // its fence; each one is listed as a skipped test naming its reason, so nothing is left out silently.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { createPgTestSchema } from '@tapline/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exitOf, firstLineOf } from './processes.js';
@@ -25,8 +26,15 @@ const READMES = [
   'packages/target-postgres/README.md',
   'packages/target-duckdb/README.md',
 ];
-/** Blocks run in this checkout (first line), with INIT_CWD a fresh folder: they build with turbo. */
-const IN_CHECKOUT = ['pnpm demo'];
+/** Blocks run in this checkout (by first line): they build with turbo. What they write in it. */
+const IN_CHECKOUT: Record<string, string[]> = {
+  'pnpm demo': ['warehouse.duckdb', 'warehouse.duckdb.wal', 'warehouse.snapshot.duckdb'],
+};
+
+/** Moves each of `names` that exists from one folder to another. */
+function moveAll(names: string[], from: string, to: string): void {
+  for (const name of names) if (existsSync(join(from, name))) renameSync(join(from, name), join(to, name));
+}
 /** What a checkout holds after `pnpm install && pnpm build`, linked into each block's folder. */
 const CHECKOUT = [
   'package.json',
@@ -39,6 +47,19 @@ const CHECKOUT = [
   'connectors',
   'scripts',
 ];
+
+/** The SQL a Python block runs (`con.sql("...")`), and the file it connects to. */
+function pythonSql(file: string): { line: number; database: string; statements: string[] }[] {
+  const text = readFileSync(join(repo, file), 'utf8');
+  return [...text.matchAll(/^```python\n([\s\S]*?)^```/gm)].map((match) => ({
+    line: text.slice(0, match.index).split('\n').length,
+    database: /duckdb\.connect\("([^"]+)"/.exec(match[1] ?? '')?.[1] ?? '',
+    statements: [...(match[1] ?? '').matchAll(/con\.sql\("((?:[^"\\]|\\.)*)"\)/g)].map((sql) => sql[1] ?? ''),
+  }));
+}
+
+/** Where the `pnpm demo` block wrote its warehouse, for the notebook snippets that read it. */
+let demoFolder: string | undefined;
 
 interface ShellBlock {
   /** Line of the opening fence, 1-based. */
@@ -156,18 +177,48 @@ for (const file of READMES) {
         continue;
       }
       it(`the block at line ${block.line} runs as written`, async () => {
-        const inCheckout = IN_CHECKOUT.includes(block.script.split('\n')[0] ?? '');
-        const folder = inCheckout ? mkdtempSync(join(tmpdir(), 'tapline-readme-')) : checkout();
-        if (inCheckout) folders.push(folder);
+        const writes = IN_CHECKOUT[block.script.split('\n')[0] ?? ''];
+        const folder = writes ? mkdtempSync(join(tmpdir(), 'tapline-readme-')) : checkout();
+        if (writes) folders.push(folder);
+        const aside = join(folder, 'aside');
+        mkdirSync(aside);
+        if (writes) moveAll(writes, repo, aside);
         const setup = await setupOf(block)?.(folder);
         try {
-          const env = { ...freshShellEnv(), ...setup?.env, ...(inCheckout ? { INIT_CWD: folder } : {}) };
-          const run = await exitOf(spawn('bash', ['-e', '-o', 'pipefail', '-c', block.script], { cwd: inCheckout ? repo : folder, env }));
+          const env = { ...freshShellEnv(), ...setup?.env };
+          const run = await exitOf(spawn('bash', ['-e', '-o', 'pipefail', '-c', block.script], { cwd: writes ? repo : folder, env }));
           expect(run.code, `${file}:${block.line} exited ${run.code}:\n${run.stderr.split('\n').slice(-15).join('\n')}`).toBe(0);
+          if (block.script.startsWith('pnpm demo')) demoFolder = folder;
         } finally {
+          if (writes) {
+            moveAll(writes, repo, folder);
+            moveAll(writes, aside, repo);
+          }
           await setup?.cleanup();
         }
       }, 300_000);
     }
   });
 }
+
+describe("the Python notebook snippets (Python's duckdb is not installable here, no PyPI: their SQL runs through DuckDB's Node client)", () => {
+  for (const file of READMES) {
+    for (const snippet of pythonSql(file)) {
+      it(`${file}:${snippet.line}: every con.sql() runs on the demo's ${snippet.database}, read-only`, async () => {
+        expect(demoFolder, 'the pnpm demo block ran first').toBeDefined();
+        expect(snippet.statements.length).toBeGreaterThan(0);
+        const db = await DuckDBInstance.create(join(demoFolder ?? '', snippet.database), { access_mode: 'READ_ONLY' });
+        const connection = await db.connect();
+        try {
+          for (const sql of snippet.statements) {
+            const reader = await connection.runAndReadAll(sql);
+            if (/^\s*select/i.test(sql)) expect(reader.currentRowCount, sql).toBeGreaterThan(0);
+          }
+        } finally {
+          connection.closeSync();
+          db.closeSync();
+        }
+      });
+    }
+  }
+});
