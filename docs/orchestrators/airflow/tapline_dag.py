@@ -19,12 +19,13 @@ from datetime import timedelta
 
 import pendulum
 from airflow.exceptions import AirflowException, AirflowFailException
-from airflow.operators.bash import BashOperator
 
-try:  # Airflow 3
+try:  # Airflow 3 (BashOperator from apache-airflow-providers-standard)
+    from airflow.providers.standard.operators.bash import BashOperator
     from airflow.sdk import dag, task
 except ImportError:  # Airflow 2
     from airflow.decorators import dag, task
+    from airflow.operators.bash import BashOperator
 
 PROJECT_DIR = "/srv/tapline"  # holds tapline.yml and .env (the `${ENV}` secrets)
 RETRIED = {4, 10, 11, 130}
