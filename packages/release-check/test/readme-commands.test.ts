@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { exitOf, firstLineOf } from './processes.js';
 
 const repo = new URL('../../..', import.meta.url).pathname;
-/** The root README and the quick starts of each connector and target. */
+/** The root README, the quick starts of each connector and target, and the Meltano and orchestrator guides. */
 const READMES = [
   'README.md',
   'connectors/tap-classmarker/README.md',
@@ -25,6 +25,8 @@ const READMES = [
   'connectors/tap-cbthost/README.md',
   'packages/target-postgres/README.md',
   'packages/target-duckdb/README.md',
+  'docs/meltano/README.md',
+  'docs/orchestrators/README.md',
 ];
 /** Blocks run in this checkout (by first line): they build with turbo. What they write in it. */
 const IN_CHECKOUT: Record<string, string[]> = {
