@@ -11,7 +11,9 @@ import {
   type DrainState,
   HOOK_PATH,
   Inbox,
+  REJECTS_STREAM,
   type Receiver,
+  type StoredReject,
   VERSIONS_STREAM,
   type WebhookDefinition,
 } from '@tapline/webhooks';
@@ -110,7 +112,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     bodyLimit: options.bodyLimit,
     status: () => ({
       drains: Object.fromEntries(
-        Object.entries(drainers).map(([name, d]) => [name, { loaded: d.loaded, last_error: d.lastError ?? null }]),
+        Object.entries(drainers).map(([name, d]) => [
+          name,
+          { loaded: d.loaded, rejected: d.rejected, replayed: d.replayed, last_error: d.lastError ?? null },
+        ]),
       ),
     }),
   });
@@ -189,6 +194,7 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
           : undefined;
       }),
     storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, stream, keys)),
+    storedRejects: () => exclusive(() => storedRejects(plan)),
     load: (lines) =>
       exclusive(async () => {
         await runTarget({
@@ -223,6 +229,26 @@ async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly
     await session.close();
   }
   return found;
+}
+
+/** The set-aside deliveries not yet replayed, read from the rejects table in the receiver's schema. */
+async function storedRejects(plan: ReceiverPlan): Promise<StoredReject[]> {
+  const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
+  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd))!;
+  try {
+    if (!(await session.tableExists(schema, REJECTS_STREAM))) return [];
+    const rows = await session.query(
+      `SELECT reject_id, received_at, body FROM ${quoteIdent(schema)}.${quoteIdent(REJECTS_STREAM)} WHERE replayed_at IS NULL ORDER BY received_at`,
+      [],
+    );
+    return rows.map((row) => ({
+      reject_id: String(row.reject_id),
+      received_at: row.received_at instanceof Date ? row.received_at.toISOString() : String(row.received_at),
+      body: String(row.body),
+    }));
+  } finally {
+    await session.close();
+  }
 }
 
 /** A receiver's settings with its `${NAME}`s replaced (only `tapline serve` reads them). */
