@@ -20,7 +20,7 @@ import {
 import { TaplineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { targetFor } from '../pipeline.js';
-import { tapPackage, type Warehouse } from '../plugins.js';
+import { tapPackage, targetPackage, type Warehouse } from '../plugins.js';
 import { type Project, readDotEnv, substituteEnv } from '../project.js';
 import { checkTargetConfig, type TargetLibrary, targetLibrary } from '../target-packages.js';
 import { duckdbPath, openWarehouse, quoteIdent } from '../warehouse.js';
@@ -59,6 +59,8 @@ interface ReceiverPlan {
   cwd: string;
   /** Loads into one warehouse run one at a time (DuckDB has one writer). */
   warehouseKey: string;
+  /** DuckDB: the PIDs of other processes (a `tapline run`) waiting for the file, which go first. */
+  waitingForFile?: () => number[];
 }
 
 const WEBHOOK_EXPORTS: Record<ReceiverType, string> = { classmarker: 'classmarkerWebhook', testpress: 'testpressWebhook' };
@@ -166,14 +168,22 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
   const definition = module[WEBHOOK_EXPORTS[settings.type]] as WebhookDefinition | undefined;
   if (!definition) throw new TaplineError(`${tapPackage(settings.type)} has no webhook receiver: rebuild it (\`pnpm build\`).`);
   const warehouseKey = warehouse === 'duckdb' ? `duckdb:${String(targetConfig.path)}` : `postgres:${settings.target}`;
-  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey };
+  let waitingForFile: (() => number[]) | undefined;
+  if (warehouse === 'duckdb') {
+    const duckdb = (await import(targetPackage('duckdb'))) as typeof import('@tapline/target-duckdb');
+    waitingForFile = () => duckdb.processesWaitingFor(String(targetConfig.path));
+  }
+  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey, waitingForFile };
 }
 
 /** Loads through the target's own loader, in-process; one load at a time per warehouse. */
 function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>>, log: Logger): DrainLoader {
   const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
     const before = locks.get(plan.warehouseKey) ?? Promise.resolve();
-    const mine = before.catch(() => {}).then(work);
+    const mine = before
+      .catch(() => {})
+      .then(() => yieldToWaiters(plan, log))
+      .then(work);
     locks.set(
       plan.warehouseKey,
       mine.catch(() => {}),
@@ -208,6 +218,21 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
         });
       }),
   };
+}
+
+/**
+ * DuckDB has one writer, and the drain opens the file for each short load: were it to open again at
+ * once, a `tapline run` polling for the lock would rarely find it free. A process waiting for the
+ * file (its marker, target-duckdb's open) goes first; the deliveries wait in the inbox meanwhile.
+ */
+async function yieldToWaiters(plan: ReceiverPlan, log: Logger): Promise<void> {
+  let waiting = plan.waitingForFile?.() ?? [];
+  if (waiting.length === 0) return;
+  log.info(`receiver ${plan.name}: PID ${waiting.join(', ')} waits for the DuckDB file; the drain lets it go first`);
+  while (waiting.length > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    waiting = plan.waitingForFile!();
+  }
 }
 
 /** The versions stored for these keys of `stream`, read from the versions table in the receiver's schema. */
