@@ -7,7 +7,7 @@ import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { classmarkerSignature, classmarkerWebhook } from '@tapline/tap-classmarker';
+import { classmarkerSignature, classmarkerWebhook } from '@tapline/tap-classmarker/webhooks';
 import { createWebhookServer, Inbox, type WebhookDefinition } from '@tapline/webhooks';
 
 const SECRET = 'bench-secret';

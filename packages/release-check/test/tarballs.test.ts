@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = new URL('../../..', import.meta.url).pathname;
 const DATABASE_DRIVERS = ['pg', 'pg-copy-streams', '@duckdb/node-api', '@duckdb/node-bindings'];
-const TAP = ['tap-classmarker', 'tap-kit', 'http', 'singer', 'simulator-kit', 'webhooks'];
+const TAP = ['tap-classmarker', 'tap-kit', 'http', 'singer', 'simulator-kit'];
 const TARGET = ['target-postgres', 'target-kit'];
 
 let scratch: string;
@@ -81,11 +81,13 @@ describe('the packages as npm ships them', () => {
     expect(check.code, check.output).toBe(0);
   });
 
-  it('a tap installs alone from its tarballs with no database driver, well under 40 MB', async () => {
+  it('a tap installs alone from its tarballs with no database driver and no web server, well under 40 MB', async () => {
     await npmInstall(TAP);
     const installed = installedPackages();
     expect(installed).toContain('@tapline/tap-classmarker');
     expect(installed.filter((name) => DATABASE_DRIVERS.includes(name))).toEqual([]);
+    // The webhook receivers are the subpath @tapline/tap-classmarker/webhooks, whose kit is an optional peer.
+    expect(installed.filter((name) => name === 'fastify' || name === '@tapline/webhooks')).toEqual([]);
     expect(bytesUnder(join(project, 'node_modules'))).toBeLessThan(40 * 1024 * 1024);
   }, 180_000);
 

@@ -164,7 +164,15 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
   };
   if (warehouse === 'duckdb') targetConfig.path = duckdbPath(config, options.cwd);
   const parsed = checkTargetConfig(library, targetConfig, describeKey);
-  const module = (await import(tapPackage(settings.type))) as Record<string, unknown>;
+  // The receivers are a subpath of the tap, so a polling-only install never loads the server kit.
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(`${tapPackage(settings.type)}/webhooks`)) as Record<string, unknown>;
+  } catch (error) {
+    throw new TaplineError(
+      `${where}: cannot load ${tapPackage(settings.type)}/webhooks (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): install @tapline/webhooks and a tap version with receivers, then build.`,
+    );
+  }
   const definition = module[WEBHOOK_EXPORTS[settings.type]] as WebhookDefinition | undefined;
   if (!definition) throw new TaplineError(`${tapPackage(settings.type)} has no webhook receiver: rebuild it (\`pnpm build\`).`);
   const warehouseKey = warehouse === 'duckdb' ? `duckdb:${String(targetConfig.path)}` : `postgres:${settings.target}`;
