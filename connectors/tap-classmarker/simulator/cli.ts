@@ -1,6 +1,8 @@
-// The `classmarker-simulator` bin: --port N --seed S --rate-limit-per-hour N (+ data and quirk switches).
-import { parseErrorAnswers, runSimulatorCli } from '@tapline/simulator-kit';
-import { startClassMarkerSimulator } from './index.js';
+// The `classmarker-simulator` bin: --port N --seed S --rate-limit-per-hour N (+ data and quirk switches),
+// and --webhook-url to post its newest results as ClassMarker's webhooks (e.g. to `tapline serve`).
+import { parseErrorAnswers, runSimulatorCli, sendWebhooksInTurn } from '@tapline/simulator-kit';
+import type { GroupResult, LinkResult } from './data.js';
+import { type ClassMarkerSimulator, resultWebhookBody, sendResultWebhook, startClassMarkerSimulator } from './index.js';
 
 await runSimulatorCli({
   name: 'classmarker-simulator',
@@ -53,9 +55,23 @@ await runSimulatorCli({
       default: false,
       description: 'cut pages at limit even inside a second (the hazardous reading; the document promises no loss)',
     },
+    'webhook-url': {
+      type: 'string',
+      description: 'once started, post the newest results to this URL as ClassMarker webhooks (e.g. a tapline serve receiver)',
+    },
+    'webhook-secret': { type: 'string', description: "the webhook's secret phrase the deliveries are signed with (with --webhook-url)" },
+    'webhook-count': { type: 'number', default: 10, description: 'how many results to send, group and link results in turn' },
+    'webhook-questions': {
+      type: 'boolean',
+      default: false,
+      description: 'include questions and category results (the webhook setting of that name)',
+    },
   },
-  start: ({ port, host, seed, faults, flags }) =>
-    startClassMarkerSimulator({
+  start: async ({ port, host, seed, faults, flags }) => {
+    const url = flags['webhook-url'] as string | undefined;
+    const secret = flags['webhook-secret'] as string | undefined;
+    if (url !== undefined && !secret) throw new Error('--webhook-url needs --webhook-secret (the webhook secret phrase to sign with)');
+    const simulator = await startClassMarkerSimulator({
       port,
       host,
       seed,
@@ -76,5 +92,28 @@ await runSimulatorCli({
       monitoring: flags.monitoring as boolean,
       splitSecondsAtPageEdge: flags['split-seconds-at-page-edge'] as boolean,
       errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
-    }),
+    });
+    if (url !== undefined)
+      void sendResults(simulator, url, secret!, flags['webhook-count'] as number, flags['webhook-questions'] as boolean);
+    return simulator;
+  },
 });
+
+/** The newest `count` results, group and link in turn, each signed and sent until acknowledged (or its tries run out). */
+function sendResults(simulator: ClassMarkerSimulator, url: string, secret: string, count: number, questions: boolean) {
+  const newest = (results: (GroupResult | LinkResult)[]) => [...results].sort((a, b) => b.time_finished - a.time_finished);
+  const groups = newest(simulator.data.groupResults.map((s) => s.result));
+  const links = newest(simulator.data.linkResults.map((s) => s.result));
+  const results = Array.from({ length: Math.max(groups.length, links.length) }, (_, i) => [groups[i], links[i]])
+    .flat()
+    .filter((r): r is GroupResult | LinkResult => r !== undefined)
+    .slice(0, count);
+  return sendWebhooksInTurn(
+    'classmarker-simulator',
+    url,
+    results.map((result) => ({
+      label: 'link_result_id' in result ? `link_result_id ${result.link_result_id}` : `group ${result.group_id}, user ${result.user_id}`,
+      send: () => sendResultWebhook(url, secret, resultWebhookBody(simulator.data, result, { questions })),
+    })),
+  );
+}

@@ -1,6 +1,7 @@
-// The `testpress-simulator` bin: serves a seeded Testpress API and prints a ready-to-use tap config.
-import { parseErrorAnswers, runSimulatorCli } from '@tapline/simulator-kit';
-import { startTestpressSimulator } from './index.js';
+// The `testpress-simulator` bin: serves a seeded Testpress API and prints a ready-to-use tap config;
+// --webhook-url posts its newest attempts as Testpress's exam webhook (e.g. to `tapline serve`).
+import { parseErrorAnswers, runSimulatorCli, sendWebhooksInTurn } from '@tapline/simulator-kit';
+import { examWebhookBody, sendExamWebhook, startTestpressSimulator, type TestpressSimulator } from './index.js';
 
 await runSimulatorCli({
   name: 'testpress-simulator',
@@ -35,8 +36,19 @@ await runSimulatorCli({
       description: 'write absolute URLs as http://<host> without the port, as behind a TLS proxy',
       default: false,
     },
+    'webhook-url': {
+      type: 'string',
+      description:
+        'once started, post the newest attempts to this URL as exam webhooks, started then completed (e.g. a tapline serve receiver)',
+    },
+    'webhook-secret': { type: 'string', description: "the institute's private key the deliveries' hash is made with (with --webhook-url)" },
+    'webhook-public-key': { type: 'string', default: 'simulator-public-key', description: "the institute's public key, sent as `key`" },
+    'webhook-count': { type: 'number', default: 5, description: 'how many attempts to send (two deliveries each when completed)' },
   },
-  start: ({ port, host, seed, faults, flags }) => {
+  start: async ({ port, host, seed, faults, flags }) => {
+    const url = flags['webhook-url'] as string | undefined;
+    const secret = flags['webhook-secret'] as string | undefined;
+    if (url !== undefined && !secret) throw new Error("--webhook-url needs --webhook-secret (the institute's private key to sign with)");
     const expired = flags['expired-token-status'];
     if (expired !== 401 && expired !== 403) throw new Error('--expired-token-status must be 401 or 403');
     const perMinute = Number(flags['throttle-per-minute']);
@@ -45,7 +57,7 @@ await runSimulatorCli({
     const stateSpelling = flags['attempt-state'];
     if (stateSpelling !== 'word' && stateSpelling !== 'number' && stateSpelling !== 'string')
       throw new Error('--attempt-state must be word, number or string');
-    return startTestpressSimulator({
+    const simulator = await startTestpressSimulator({
       port,
       host,
       seed,
@@ -65,5 +77,27 @@ await runSimulatorCli({
       stateSpelling,
       errorAnswers: parseErrorAnswers(flags['error-answer'] as string | undefined),
     });
+    if (url !== undefined) {
+      const keys = { publicKey: flags['webhook-public-key'] as string, privateKey: secret! };
+      void sendAttempts(simulator, url, keys, flags['webhook-count'] as number);
+    }
+    return simulator;
   },
 });
+
+/** The `count` newest attempts: `started` for each, then `completed` for those that are. */
+function sendAttempts(simulator: TestpressSimulator, url: string, keys: { publicKey: string; privateKey: string }, count: number) {
+  const { world } = simulator;
+  const attempts = [...world.attempts].sort((a, b) => b.startMicros - a.startMicros).slice(0, count);
+  const events = attempts.flatMap((attempt) =>
+    (attempt.state === 'Completed' ? (['started', 'completed'] as const) : (['started'] as const)).map((event) => ({ attempt, event })),
+  );
+  return sendWebhooksInTurn(
+    'testpress-simulator',
+    url,
+    events.map(({ attempt, event }) => ({
+      label: `attempt_id ${attempt.id} ${event}`,
+      send: () => sendExamWebhook(url, examWebhookBody(world, attempt, event, keys)),
+    })),
+  );
+}

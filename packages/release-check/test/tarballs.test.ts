@@ -11,7 +11,7 @@ import { exitOf, firstLineOf } from './processes.js';
 
 const repo = new URL('../../..', import.meta.url).pathname;
 const DATABASE_DRIVERS = ['pg', 'pg-copy-streams', '@duckdb/node-api', '@duckdb/node-bindings'];
-const TAP = ['tap-classmarker', 'tap-kit', 'http', 'singer', 'simulator-kit', 'webhooks'];
+const TAP = ['tap-classmarker', 'tap-kit', 'http', 'singer', 'simulator-kit'];
 const TARGET = ['target-postgres', 'target-kit'];
 const TEST_KIT = ['testing', 'tap-cbthost', 'tap-kit', 'http', 'singer', 'simulator-kit'];
 /** A tap's test in a user's project: the shared contract suite against the tap and its simulator. */
@@ -78,11 +78,13 @@ describe('the packages as npm ships them', () => {
     expect(check.code, check.output).toBe(0);
   });
 
-  it('a tap installs alone from its tarballs with no database driver, well under 40 MB', async () => {
+  it('a tap installs alone from its tarballs with no database driver and no web server, well under 40 MB', async () => {
     await npmInstall(TAP);
     const installed = installedPackages();
     expect(installed).toContain('@tapline/tap-classmarker');
     expect(installed.filter((name) => DATABASE_DRIVERS.includes(name))).toEqual([]);
+    // The webhook receivers are the subpath @tapline/tap-classmarker/webhooks, whose kit is an optional peer.
+    expect(installed.filter((name) => name === 'fastify' || name === '@tapline/webhooks')).toEqual([]);
     expect(bytesUnder(join(project, 'node_modules'))).toBeLessThan(40 * 1024 * 1024);
   }, 180_000);
 

@@ -27,5 +27,11 @@ export {
   type StartOptions,
   startSimulator,
 } from './server.js';
-export { sendWebhook, type WebhookSendOptions, type WebhookSendResult } from './webhook-sender.js';
+export {
+  sendWebhook,
+  sendWebhooksInTurn,
+  type WebhookDelivery,
+  type WebhookSendOptions,
+  type WebhookSendResult,
+} from './webhook-sender.js';
 export { toXml } from './xml.js';

@@ -108,6 +108,20 @@ export const classmarkerWebhook: WebhookDefinition = {
     }
     return { ok: true };
   },
+  triage(body) {
+    // JSON.parse, not the lossless parser and no schema: this runs before every acknowledgement.
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch {
+      return { ok: false, reason: 'the body is not JSON' };
+    }
+    if (!isObject(payload)) return { ok: false, reason: 'the body is not a JSON object' };
+    const problem = envelopeProblem(payload);
+    if (problem !== undefined) return { ok: false, reason: problem };
+    // "verify": the sample "Verify on Save" sends [doc CM-S5]: acknowledged, never stored or loaded.
+    return { ok: true, sample: payload.payload_status === 'verify' };
+  },
   read(body) {
     let payload: unknown;
     try {
@@ -116,19 +130,13 @@ export const classmarkerWebhook: WebhookDefinition = {
       throw new PayloadError('the body is not JSON');
     }
     if (!isObject(payload)) throw new PayloadError('the body is not a JSON object');
-    const type = payload.payload_type;
-    const link = type === 'single_user_test_results_link';
-    if (!link && type !== 'single_user_test_results_group') {
-      throw new PayloadError(
-        `payload_type must be single_user_test_results_group or single_user_test_results_link, not ${JSON.stringify(String(type))}`,
-      );
-    }
+    const problem = envelopeProblem(payload);
+    if (problem !== undefined) throw new PayloadError(problem);
+    const link = payload.payload_type === 'single_user_test_results_link';
     const test = isObject(payload.test) ? payload.test : {};
-    const owner = link ? payload.link : payload.group;
-    if (!isObject(payload.result) || !isObject(owner))
-      throw new PayloadError(`the payload has no result or ${link ? 'link' : 'group'} object`);
-    const result = resultRow(payload.result, test, owner, link);
-    // "verify": the sample "Verify on Save" sends [doc CM-S5]: checked like a real one, never loaded.
+    const owner = (link ? payload.link : payload.group) as Json;
+    const result = resultRow(payload.result as Json, test, owner, link);
+    // A "verify" sample is not stored (triage); read here too, it is still never loaded.
     const sample = payload.payload_status === 'verify';
     const label = link
       ? `link_result_id ${String(result.link_result_id)}`
@@ -148,6 +156,18 @@ export const classmarkerWebhook: WebhookDefinition = {
     return { sample, label, records };
   },
 };
+
+/** Why a payload is not a ClassMarker result delivery at all (its type, its result and group/link objects), or undefined. */
+function envelopeProblem(payload: Json): string | undefined {
+  const type = payload.payload_type;
+  const link = type === 'single_user_test_results_link';
+  if (!link && type !== 'single_user_test_results_group') {
+    return `payload_type must be single_user_test_results_group or single_user_test_results_link, not ${JSON.stringify(String(type))}`;
+  }
+  if (!isObject(payload.result) || !isObject(link ? payload.link : payload.group))
+    return `the payload has no result or ${link ? 'link' : 'group'} object`;
+  return undefined;
+}
 
 /** The webhook's result in the API's names [doc CM-S5]: `access_code_used` -> `access_code`, `extra_info*_answer` -> `extra_info*`. */
 function resultRow(result: Json, test: Json, owner: Json, link: boolean): Json {
