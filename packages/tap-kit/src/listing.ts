@@ -14,7 +14,7 @@ import {
   type QueryValue,
 } from '@tapline/http';
 import { normaliseIsoDateTime } from './coerce.js';
-import type { StreamContext, StreamDefinition } from './declare.js';
+import type { StreamContext, StreamDefinition, StreamEndpoint } from './declare.js';
 import type { CursorKind } from './json-schema.js';
 import { fillPath, selectRecords } from './records.js';
 import type { CursorValue } from './state.js';
@@ -112,24 +112,47 @@ export async function* requestedListing(
   return verdict;
 }
 
-/** The request for a partition's first page, shaped by the stream's and then the API's `request` hooks. */
+/**
+ * The request for a partition's first page: the stream's path (or the URL its parent handed over, or
+ * the endpoint it chose for this partition), query and classifier, then its and the API's `request` hooks.
+ */
 function requestFor(run: StreamRun, ctx: StreamContext<unknown>, url: string | undefined): HttpRequest {
   const def = run.def;
-  const query: Record<string, QueryValue> = typeof def.query === 'function' ? def.query(ctx) : { ...(def.query ?? {}) };
+  const endpoint = def.endpoint?.(ctx);
+  const query: Record<string, QueryValue> =
+    endpoint?.query !== undefined ? { ...endpoint.query } : typeof def.query === 'function' ? def.query(ctx) : { ...(def.query ?? {}) };
   const send = def.incremental?.send;
   if (send && ctx.start !== undefined && run.incremental) {
     const spec = typeof send === 'string' ? { query: send.slice('query:'.length) } : send;
     query[spec.query] = formatStart(ctx.start, spec.format, spec.exclusive === true, run.kind!);
   }
-  // A followed URL is read as sent; its label names where it came from (e.g. exams.attempts_url).
-  const where =
-    url !== undefined
-      ? { url, endpoint: `${def.parent!.stream.name}.${def.parent!.follow!}` }
-      : { path: fillPath(def.path!, ctx.context, def.name), endpoint: def.path! };
-  let request: HttpRequest = { method: def.method ?? 'GET', ...where, query };
+  const classify = def.classify?.(ctx);
+  let request: HttpRequest = {
+    method: def.method ?? 'GET',
+    ...whereTo(def, ctx, url, endpoint),
+    query,
+    ...(endpoint?.headers !== undefined ? { headers: endpoint.headers } : {}),
+    ...(endpoint?.success !== undefined ? { success: endpoint.success } : {}),
+    ...(classify !== undefined ? { classify } : {}),
+  };
   if (def.request) request = def.request(request, ctx);
   if (def.api.request) request = def.api.request(request, ctx);
   return request;
+}
+
+/** The URL or path a partition reads, and its label for logs and metrics. */
+function whereTo(
+  def: StreamRun['def'],
+  ctx: StreamContext<unknown>,
+  followed: string | undefined,
+  endpoint: StreamEndpoint | undefined,
+): Pick<HttpRequest, 'url' | 'path' | 'endpoint'> {
+  // A followed URL is read as sent; its label names where it came from (e.g. exams.attempts_url).
+  const label = followed !== undefined ? `${def.parent!.stream.name}.${def.parent!.follow!}` : def.path!;
+  if (endpoint?.url !== undefined) return { url: endpoint.url, endpoint: endpoint.path ?? label };
+  if (endpoint?.path !== undefined) return { path: fillPath(endpoint.path, ctx.context, def.name), endpoint: endpoint.path };
+  if (followed !== undefined) return { url: followed, endpoint: label };
+  return { path: fillPath(def.path!, ctx.context, def.name), endpoint: label };
 }
 
 /**
