@@ -1,17 +1,14 @@
 // A local simulator of the ClassMarker v1 API, built on the @tapline/simulator-kit.
 import { createHash } from 'node:crypto';
 import {
-  type ErrorAnswerSpec,
-  errorAnswerArgs,
-  errorAnswerFault,
-  type FaultSpec,
+  defineSimulator,
   type RouteDefinition,
-  type RunningSimulator,
-  type Seed,
+  type Simulator,
+  type SimulatorOptions,
+  type SimulatorParts,
   type SimulatorRequest,
   type SimulatorResponse,
   seededRandom,
-  startSimulator,
 } from '@tapline/simulator-kit';
 import { ClassMarkerData, type GroupResult, type LinkResult, type Stored } from './data.js';
 import { type ErrorCode, errorEnvelope, type Format, type RenderOptions, render, renderError } from './envelope.js';
@@ -23,13 +20,7 @@ export { CLASSMARKER_ERROR_ANSWERS } from './error-answers.js';
 
 export type SignatureAlgorithm = 'md5' | 'sha256';
 
-export interface ClassMarkerSimulatorOptions {
-  port?: number;
-  host?: string;
-  seed?: Seed;
-  faults?: readonly FaultSpec[];
-  /** Error-answer modes from the start (CLI `--error-answer SHAPE[@ROUTE]`); shapes in `CLASSMARKER_ERROR_ANSWERS`. */
-  errorAnswers?: readonly ErrorAnswerSpec[];
+export interface ClassMarkerSimulatorOptions extends SimulatorOptions {
   /** Requests per API key per window (default 30, the documented limit). */
   rateLimitPerHour?: number;
   /** The rate-limit window; 3600 in production, shorter in tests of the `wait` mode. */
@@ -90,7 +81,8 @@ export interface AccountState {
   maintenance: boolean;
 }
 
-export interface ClassMarkerSimulator extends RunningSimulator<ClassMarkerTapConfig> {
+/** What the ClassMarker simulator offers tests besides the kit's handle. */
+export interface ClassMarkerSimulatorExtras {
   data: ClassMarkerData;
   account: AccountState;
   /** The server clock, UNIX seconds. */
@@ -108,9 +100,9 @@ export interface ClassMarkerSimulator extends RunningSimulator<ClassMarkerTapCon
   resetRateLimit(): void;
   /** Every error code the simulator answered with, in order (for asserting a limit was never hit). */
   errorsSent: ErrorCode[];
-  /** Serve one of ClassMarker's error answers (action `error-answer`); `faults.clear()` ends it. */
-  errorAnswer(spec: ErrorAnswerSpec): void;
 }
+
+export type ClassMarkerSimulator = Simulator<ClassMarkerTapConfig, ClassMarkerSimulatorExtras>;
 
 const TIMESTAMP_WINDOW_SECONDS = 300; // "Valid for 5 minutes" [doc]
 const DEFAULT_LOOKBACK_SECONDS = 14 * 86_400; // no finishedAfterTimestamp → two weeks ago [doc CM-S1 comments]
@@ -171,7 +163,11 @@ function monitoringFields(result: GroupResult | LinkResult) {
   };
 }
 
-export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOptions = {}): Promise<ClassMarkerSimulator> {
+/**
+ * One start's world and the routes serving it. Long, as the API it serves: the signature and
+ * rate-limit checks and every route's handler share this one closure over the account's state.
+ */
+function buildClassMarker(options: ClassMarkerSimulatorOptions): SimulatorParts<ClassMarkerTapConfig, ClassMarkerSimulatorExtras> {
   const seed = options.seed ?? 'tapline';
   const skew = options.clockSkewSeconds ?? 0;
   const now = () => Math.floor(Date.now() / 1000) + skew;
@@ -490,61 +486,119 @@ export async function startClassMarkerSimulator(options: ClassMarkerSimulatorOpt
     if (!data.deleteGroupOrLink(kind, id)) throw new Error(`no ${kind} ${id} to delete`);
   };
 
-  let errorAnswer = (_spec: ErrorAnswerSpec): void => {};
-  const running = await startSimulator<ClassMarkerTapConfig>(
-    {
-      name: 'classmarker',
-      routes,
-      tapConfig: (baseUrl) => ({ api_key: apiKey, api_secret: apiSecret, base_url: baseUrl }),
-      rateLimitResponse: (request, seconds) =>
-        fail(request, 'rateLimitExceeded', { nextRequestAfter: now() + seconds, substitutions: { LIMIT: String(limitPerWindow) } }),
-      notFound: (request, reason) => {
-        if (reason === 'wrong-method') return fail(request, 'incorrectRequestMethod', { substitutions: { METHOD: request.method } });
-        if (!/^\/v1([./]|$)/.test(request.path)) return fail(request, 'incorrectUrlVersionNumber');
-        return fail(request, 'incorrectUrl');
-      },
-      actions: {
-        'add-results': (args) => addResults(kindOf(args.kind), Number(args.count ?? 1)),
-        'reopen-results': (args) => reopenResults(kindOf(args.kind), Number(args.count ?? 1)),
-        'grade-pending': (args) => gradePending(kindOf(args.kind), args.count === undefined ? undefined : Number(args.count)).length,
-        'edit-points': (args) =>
-          editPoints(
-            kindOf(args.kind),
-            Number(args.count ?? 1),
-            args.within_seconds === undefined ? undefined : Number(args.within_seconds),
-          ).length,
-        'delete-group': (args) => deleteGroupOrLink('group', Number(args.group_id)),
-        'delete-link': (args) => deleteGroupOrLink('link', Number(args.link_id)),
-        'set-account': (args) => Object.assign(account, args),
-        'reset-rate-limit': () => {
-          counted.length = 0;
-        },
-        'error-answer': (args) => errorAnswer(errorAnswerArgs(args)),
+  return {
+    routes,
+    tapConfig: (baseUrl) => ({ api_key: apiKey, api_secret: apiSecret, base_url: baseUrl }),
+    rateLimitResponse: (request, seconds) =>
+      fail(request, 'rateLimitExceeded', { nextRequestAfter: now() + seconds, substitutions: { LIMIT: String(limitPerWindow) } }),
+    notFound: (request, reason) => {
+      if (reason === 'wrong-method') return fail(request, 'incorrectRequestMethod', { substitutions: { METHOD: request.method } });
+      if (!/^\/v1([./]|$)/.test(request.path)) return fail(request, 'incorrectUrlVersionNumber');
+      return fail(request, 'incorrectUrl');
+    },
+    actions: {
+      'add-results': (args) => addResults(kindOf(args.kind), Number(args.count ?? 1)),
+      'reopen-results': (args) => reopenResults(kindOf(args.kind), Number(args.count ?? 1)),
+      'grade-pending': (args) => gradePending(kindOf(args.kind), args.count === undefined ? undefined : Number(args.count)).length,
+      'edit-points': (args) =>
+        editPoints(kindOf(args.kind), Number(args.count ?? 1), args.within_seconds === undefined ? undefined : Number(args.within_seconds))
+          .length,
+      'delete-group': (args) => deleteGroupOrLink('group', Number(args.group_id)),
+      'delete-link': (args) => deleteGroupOrLink('link', Number(args.link_id)),
+      'set-account': (args) => Object.assign(account, args),
+      'reset-rate-limit': () => {
+        counted.length = 0;
       },
     },
-    {
-      port: options.port,
-      host: options.host,
-      faults: [...(options.faults ?? []), ...(options.errorAnswers ?? []).map((spec) => errorAnswerFault(CLASSMARKER_ERROR_ANSWERS, spec))],
+    extra: {
+      data,
+      account,
+      now,
+      addResults,
+      reopenResults,
+      gradePending,
+      editPoints,
+      deleteGroupOrLink,
+      resetRateLimit: () => {
+        counted.length = 0;
+      },
+      errorsSent,
     },
-  );
-  errorAnswer = (spec) => void running.faults.inject(errorAnswerFault(CLASSMARKER_ERROR_ANSWERS, spec));
-  return Object.assign(running, {
-    errorAnswer,
-    data,
-    account,
-    now,
-    addResults,
-    reopenResults,
-    gradePending,
-    editPoints,
-    deleteGroupOrLink,
-    resetRateLimit: () => {
-      counted.length = 0;
-    },
-    errorsSent,
-  });
+  };
 }
+
+export const classMarkerSimulator = defineSimulator({
+  name: 'classmarker',
+  errorAnswers: CLASSMARKER_ERROR_ANSWERS,
+  build: buildClassMarker,
+  cli: {
+    description: 'A local ClassMarker v1 API (JSON and XML) with seeded results, signature checks and the hourly limit.',
+    flags: {
+      'rate-limit-per-hour': { type: 'number', default: 30, description: 'requests per API key per window' },
+      'rate-limit-window-seconds': { type: 'number', default: 3600, description: 'length of the rate-limit window' },
+      'group-results': { type: 'number', default: 500, description: 'seeded group results' },
+      'link-results': { type: 'number', default: 2000, description: 'seeded link results' },
+      'numbers-as-strings': {
+        type: 'boolean',
+        default: false,
+        description: 'send result ids/percentages/timestamps as strings (2012 sample form)',
+      },
+      'legacy-payload': {
+        type: 'boolean',
+        default: false,
+        description: 'the older result form: numbers as strings, no status/passed/percentage_passmark/certificate fields',
+      },
+      'null-names': { type: 'boolean', default: false, description: 'some results carry null first and/or last names' },
+      'blank-emails': { type: 'boolean', default: false, description: 'group results too may carry a blank e-mail ("" or spaces)' },
+      'awaiting-grading': {
+        type: 'number',
+        description: 'the latest N group and N link results still require grading (default: about 1 in 10 of the last 3 days)',
+      },
+      'error-http-status': { type: 'boolean', default: false, description: 'send 4xx/429/5xx with error envelopes instead of HTTP 200' },
+      anchor: { type: 'number', description: 'UNIX seconds the seeded results end at (default: now)' },
+      'link-url-id': {
+        type: 'boolean',
+        default: false,
+        description: "send links' link_url_id (off by default, as for an API key without that permission)",
+      },
+      'view-results-url': {
+        type: 'boolean',
+        default: false,
+        description: "send results' view_results_url (off by default, as in ClassMarker's API settings)",
+      },
+      monitoring: {
+        type: 'boolean',
+        default: false,
+        description: 'variant: results carry the newer test_type and monitor_events (proctoring) fields',
+      },
+      'split-seconds-at-page-edge': {
+        type: 'boolean',
+        default: false,
+        description: 'cut pages at limit even inside a second (the hazardous reading; the document promises no loss)',
+      },
+    },
+    options: (flags) => ({
+      rateLimitPerHour: flags['rate-limit-per-hour'] as number,
+      rateLimitWindowSeconds: flags['rate-limit-window-seconds'] as number,
+      groupResults: flags['group-results'] as number,
+      linkResults: flags['link-results'] as number,
+      numbersAsStrings: flags['numbers-as-strings'] as boolean,
+      errorHttpStatus: flags['error-http-status'] as boolean,
+      legacyPayload: flags['legacy-payload'] as boolean,
+      nullNames: flags['null-names'] as boolean,
+      blankEmails: flags['blank-emails'] as boolean,
+      awaitingGrading: flags['awaiting-grading'] as number | undefined,
+      anchor: flags.anchor as number | undefined,
+      linkUrlId: flags['link-url-id'] as boolean,
+      viewResultsUrl: flags['view-results-url'] as boolean,
+      monitoring: flags.monitoring as boolean,
+      splitSecondsAtPageEdge: flags['split-seconds-at-page-edge'] as boolean,
+    }),
+  },
+});
+
+export const startClassMarkerSimulator = (options?: ClassMarkerSimulatorOptions): Promise<ClassMarkerSimulator> =>
+  classMarkerSimulator.start(options);
 
 /** The envelope of an error, for tests that inject one as a canned response. */
 export function classMarkerErrorEnvelope(
