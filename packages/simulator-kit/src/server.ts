@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultController, type FaultSpec, parseFaultSpec } from './faults.js';
-import { RequestLog } from './request-log.js';
+import { type LoggedRequest, RequestLog } from './request-log.js';
 import { compileRoute, matchRoute, type RouteDefinition, type SimulatorRequest, type SimulatorResponse } from './routes.js';
 
 /** Control endpoints for simulators started from the CLI (never logged as API requests). */
@@ -28,6 +28,11 @@ export interface StartOptions {
   host?: string;
   /** Faults active from the first request. */
   faults?: readonly FaultSpec[];
+  /**
+   * A request no route serves (a tap calling a wrong path) makes `close()` fail, naming it, so the
+   * test that sent it fails. 'allow' is for a test that sends one on purpose, and for the bins.
+   */
+  unexpected?: 'fail' | 'allow';
 }
 
 export interface RunningSimulator<TConfig> {
@@ -40,6 +45,7 @@ export interface RunningSimulator<TConfig> {
   faults: FaultController;
   /** Runs a named admin action (same as the control endpoint). */
   act(name: string, args?: Record<string, unknown>): unknown;
+  /** Stops serving; then fails, naming them, when it served unexpected requests (unless started with `unexpected: 'allow'`). */
   close(): Promise<void>;
 }
 
@@ -84,6 +90,8 @@ export async function startSimulator<TConfig>(
   const faults = new FaultController();
   for (const fault of options.faults ?? []) faults.inject(fault);
   const sockets = new Set<Socket>();
+  // Kept apart from the request log, which a test may clear between its phases.
+  const unexpected: LoggedRequest[] = [];
 
   const act = (name: string, args: Record<string, unknown> = {}): unknown => {
     const action = definition.actions?.[name];
@@ -137,7 +145,7 @@ export async function startSimulator<TConfig>(
         status: reason === 'no-route' ? 404 : 405,
         body: { error: `${definition.name} simulator: no route for ${method} ${url.pathname}` },
       };
-      requests.record({ ...logEntry, route: null, status: send(res, response), fault: null });
+      unexpected.push(requests.record({ ...logEntry, route: null, status: send(res, response), fault: null }));
       return;
     }
 
@@ -219,10 +227,17 @@ export async function startSimulator<TConfig>(
     requests,
     faults,
     act,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
-      }),
+      });
+      if (unexpected.length > 0 && options.unexpected !== 'allow') {
+        const listed = unexpected.map((r) => `${r.method} ${r.path}`);
+        throw new Error(
+          `${definition.name} simulator: no route serves ${[...new Set(listed)].join(', ')}; a test that sends such requests on purpose starts it with unexpected: 'allow'.`,
+        );
+      }
+    },
   };
 }
