@@ -3,7 +3,7 @@
 // the bytes sent, and sent again on anything but 2xx.
 import { createHmac } from 'node:crypto';
 import { sendWebhook, type WebhookSendOptions, type WebhookSendResult } from '@tapline/simulator-kit';
-import type { ClassMarkerData, GroupResult, LinkResult } from './data.js';
+import type { ClassMarkerData, GroupResult, LinkResult } from './world.js';
 
 /** PHP's json_encode escapes `/` as `\/` (inferred from the vendor's PHP stack): the signature covers these bytes. */
 const phpJson = (value: unknown): string => JSON.stringify(value).replace(/\//g, '\\/');
