@@ -9,6 +9,14 @@ export {
   type SimulatorFlag,
 } from './cli.js';
 export {
+  type DefinedSimulator,
+  defineSimulator,
+  type Simulator,
+  type SimulatorDeclaration,
+  type SimulatorOptions,
+  type SimulatorParts,
+} from './define.js';
+export {
   commonErrorAnswers,
   type ErrorAnswerSpec,
   type ErrorAnswers,

@@ -12,10 +12,9 @@ export const linkResults = classmarker.stream({
   description: 'Recent results from every link (or the configured link/test pairs), oldest first.',
   path: 'v1/links/recent_results.json',
   partitions: (config) => (config.link_tests?.length ? config.link_tests : [{}]),
-  request: (request, ctx) =>
-    ctx.context.link_id === undefined
-      ? request
-      : { ...request, path: `v1/links/${ctx.context.link_id}/tests/${ctx.context.test_id}/recent_results.json` },
+  // A configured link/test pair reads that pair's own list.
+  endpoint: ({ context }) =>
+    context.link_id === undefined ? undefined : { path: 'v1/links/{link_id}/tests/{test_id}/recent_results.json' },
   // "Unique 'Test Result ID'" [doc]; a re-opened exam is re-sent with the same id.
   key: ['link_result_id'],
   record: z.object({

@@ -68,23 +68,20 @@ export const attempts = testpress.stream({
   // Per exam: the admin API filtered by exam id, or the exam's attempts_url (docs/providers/testpress.md,
   // "Endpoints the tap reads"); the state keeps the exam id, not the URL.
   parent: exams.each((exam) => ({ exam_id: exam.id }), { follow: 'attempts_url' }),
-  request: (request, ctx) => {
+  endpoint: (ctx) => {
     const { config, context, start } = ctx;
     if (config.attempts_source === 'exam') {
       warnCallerOnly(ctx);
-      const deleted = skipDeletedExam(context.exam_id);
-      return { ...request, classify: (input) => skipForbiddenExam(input) ?? deleted(input) };
+      return undefined;
     }
     // date_0 is a calendar day in the server's time zone (IST for Testpress, inferred): start a day early.
     const day = start === undefined ? undefined : new Date(Date.parse(String(start)) - DAY_MS).toISOString().slice(0, 10);
-    return {
-      ...request,
-      url: undefined,
-      path: '/api/v2.5/admin/attempts/',
-      endpoint: '/api/v2.5/admin/attempts/',
-      query: { exams: context.exam_id, ordering: '-date', date_0: day },
-      classify: adminOnly,
-    };
+    return { path: '/api/v2.5/admin/attempts/', query: { exams: context.exam_id, ordering: '-date', date_0: day } };
+  },
+  classify: ({ config, context }) => {
+    if (config.attempts_source !== 'exam') return adminOnly;
+    const deleted = skipDeletedExam(context.exam_id);
+    return (input) => skipForbiddenExam(input) ?? deleted(input);
   },
   key: ['id'],
   // `date` is when the attempt started and never changes; a Running attempt may be resumed days or
