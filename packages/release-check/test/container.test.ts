@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitOf, firstLineOf } from './processes.js';
 
 const repo = new URL('../../..', import.meta.url).pathname;
-const DEV_ONLY = ['vitest', 'typescript', 'turbo', '@biomejs', '@tapline+testing', '@tapline+bench', '@types'];
+// Our development tools. Not listed: `@types/*` and `typescript`, which graphile-worker (the job
+// queue of `tapline worker`) brings as its own dependencies and cosmiconfig's optional peer.
+const DEV_ONLY = ['vitest', 'turbo', '@biomejs', '@tapline+testing', '@tapline+bench', '@tapline+release-check'];
 
 let scratch: string;
 let app: string;
