@@ -13,6 +13,7 @@ import { checkPackage as checkTypes, createPackageFromTarballData } from '@areth
 import { problemKindInfo } from '@arethetypeswrong/core/problems';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
+import { packageLinks } from './repository.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,7 +53,7 @@ function filesUnder(dir) {
 }
 
 /** Problems publint and attw do not look for, one sentence each. */
-function tarballProblems(tarball, scratch) {
+function tarballProblems(tarball, scratch, dir) {
   const unpacked = mkdtempSync(join(scratch, 'unpacked-'));
   execFileSync('tar', ['-xzf', tarball, '-C', unpacked]);
   const pkgDir = join(unpacked, 'package');
@@ -60,6 +61,17 @@ function tarballProblems(tarball, scratch) {
   const problems = [];
   for (const field of ['license', 'repository', 'engines', 'publishConfig', 'files', 'exports']) {
     if (pkg[field] === undefined) problems.push(`package.json has no "${field}".`);
+  }
+  if (dir !== undefined) {
+    // One repository address for every package (scripts/repository.mjs sets them all at once).
+    const expected = packageLinks(dir);
+    for (const field of ['repository', 'homepage', 'bugs']) {
+      if (JSON.stringify(pkg[field]) !== JSON.stringify(expected[field])) {
+        problems.push(
+          `"${field}" is ${JSON.stringify(pkg[field])}, not ${JSON.stringify(expected[field])} (node scripts/repository.mjs sets it).`,
+        );
+      }
+    }
   }
   if (pkg.engines && pkg.engines.node !== '>=22') problems.push(`engines.node is ${JSON.stringify(pkg.engines.node)}, not ">=22".`);
   if (!existsSync(join(pkgDir, 'LICENSE'))) problems.push('the tarball has no LICENSE file.');
@@ -97,10 +109,13 @@ async function lintProblems(data) {
   return messages.map((message) => `publint (${message.type}): ${formatMessage(message, pkg, { color: false })}`);
 }
 
-/** Checks one packed package; returns its problems (empty when it is fit to publish). */
-export async function checkTarball(tarball, scratch) {
+/**
+ * Checks one packed package; returns its problems (empty when it is fit to publish). With `dir`
+ * (its folder relative to the root), its repository links are checked too.
+ */
+export async function checkTarball(tarball, scratch, dir) {
   const data = new Uint8Array(readFileSync(tarball));
-  return [...tarballProblems(tarball, scratch), ...(await lintProblems(data)), ...(await typesProblems(data))];
+  return [...tarballProblems(tarball, scratch, dir), ...(await lintProblems(data)), ...(await typesProblems(data))];
 }
 
 async function main(argv) {
@@ -115,7 +130,7 @@ async function main(argv) {
     const packages = publishablePackages().filter((p) => names.length === 0 || names.includes(p.name));
     const tarballs = packAll(packages, into);
     for (const pkg of packages) {
-      const problems = await checkTarball(tarballs.get(pkg.name), scratch);
+      const problems = await checkTarball(tarballs.get(pkg.name), scratch, relative(root, pkg.dir));
       if (problems.length === 0) {
         console.log(`ok   ${pkg.name}`);
       } else {

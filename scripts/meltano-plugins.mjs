@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { packageLinks, repositoryUrl } from './repository.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const docsDir = join(root, 'docs', 'meltano');
@@ -78,8 +79,8 @@ export function pluginDefinition(plugin, about) {
     variant: 'tapline',
     label: about.name,
     description: about.description,
-    repo: 'https://github.com/tapline/tapline',
-    docs: `https://github.com/tapline/tapline/tree/main/${plugin.dir}#readme`,
+    repo: repositoryUrl(),
+    docs: packageLinks(plugin.dir).homepage,
     // Meltano installs with pip; a Node plugin is installed with npm and found on PATH.
     executable: about.name,
     capabilities: about.capabilities,

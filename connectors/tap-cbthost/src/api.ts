@@ -1,7 +1,7 @@
 // The CBTHost API profile: config, the Accept header every call needs, and what each error envelope means.
-import { type Classifier, type HttpRequest, type Outcome, type ResponseToClassify, successShape, vendorMessage } from '@tapline/http';
+import { type Classifier, type Outcome, type ResponseToClassify, successShape, vendorMessage } from '@tapline/http';
 import { SECRET_SETTING } from '@tapline/singer';
-import { defineApi } from '@tapline/tap-kit';
+import { defineApi, type StreamEndpoint } from '@tapline/tap-kit';
 import { z } from 'zod';
 
 const singleResult = z.object({
@@ -126,17 +126,10 @@ export function resultsOf(body: unknown): readonly unknown[] {
   return Array.isArray(students) ? students : [data];
 }
 
-/** Shapes the request for one target: the mass endpoint's path, or the single endpoint's headers. */
-export function requestFor(request: HttpRequest, target: ResultTarget, config: CbthostConfig): HttpRequest {
-  const classify = classifyFor(target, config);
-  if (target.test_id === null) return { ...request, classify };
-  return {
-    ...request,
-    path: '/api/result',
-    endpoint: '/api/result',
-    headers: singleHeaders({ pass_code: target.pass_code, test_id: target.test_id }),
-    classify,
-  };
+/** One target's endpoint: the mass endpoint (the stream's path) for an exam, or the single endpoint, whose credentials go in headers. */
+export function endpointFor(target: ResultTarget): StreamEndpoint | undefined {
+  if (target.test_id === null) return undefined;
+  return { path: '/api/result', headers: singleHeaders({ pass_code: target.pass_code, test_id: target.test_id }) };
 }
 
 export const cbthost = defineApi<CbthostConfig>({
@@ -151,8 +144,12 @@ export const cbthost = defineApi<CbthostConfig>({
   test: async ({ config, http }) => {
     const first = config.pass_codes[0];
     const target: ResultTarget = first !== undefined ? { pass_code: first, test_id: null } : config.results[0]!;
-    const path = first !== undefined ? `/api/result/${encodeURIComponent(first)}` : '/api/result';
-    await http.request(requestFor({ path, endpoint: '/api/result/{pass_code}' }, target, config));
+    const single = endpointFor(target);
+    const where =
+      single === undefined
+        ? { path: `/api/result/${encodeURIComponent(first!)}`, endpoint: '/api/result/{pass_code}' }
+        : { path: single.path!, endpoint: single.path!, headers: single.headers! };
+    await http.request({ ...where, classify: classifyFor(target, config) });
   },
 });
 

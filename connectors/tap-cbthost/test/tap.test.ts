@@ -6,8 +6,8 @@ import { type CbthostSimulator, type CbthostSimulatorOptions, startCbthostSimula
 import { tap } from '../src/index.js';
 
 const running: CbthostSimulator[] = [];
-async function start(faults: CbthostSimulatorOptions['faults'] = []): Promise<CbthostSimulator> {
-  const sim = await startCbthostSimulator({ seed: 11, tests: 5, studentsPerTest: 15, faults });
+async function start(faults: CbthostSimulatorOptions['faults'] = [], options: CbthostSimulatorOptions = {}): Promise<CbthostSimulator> {
+  const sim = await startCbthostSimulator({ seed: 11, tests: 5, studentsPerTest: 15, faults, ...options });
   running.push(sim);
   return sim;
 }
@@ -109,7 +109,7 @@ describe('errors', () => {
   });
 
   it('stops with exit 3 on a wrong base_url (an undocumented 404), naming the URL, and sends no ACTIVATE_VERSION', async () => {
-    const sim = await start();
+    const sim = await start([], { unexpected: 'allow' }); // the wrong path is asked for on purpose
     const wrong = `${sim.baseUrl}/v2`;
     const run = await runTap(tap, ['--config', jsonFile({ ...sim.config, base_url: wrong })]);
     expect(run.code).toBe(3);
@@ -145,7 +145,7 @@ describe('errors', () => {
   });
 
   it('names the single result’s pass code and test id when base_url has a path prefix', async () => {
-    const sim = await start();
+    const sim = await start([], { unexpected: 'allow' }); // the prefixed path is asked for on purpose
     const single = sim.config.results[0]!;
     const run = await runTap(tap, ['--config', jsonFile({ base_url: `${sim.baseUrl}/cbt`, results: [single] })]);
     expect(run.code).toBe(3);
@@ -233,7 +233,7 @@ describe('config, discovery and selection', () => {
   });
 
   it('fails --test on a wrong base_url instead of reporting the connection as passed', async () => {
-    const sim = await start();
+    const sim = await start([], { unexpected: 'allow' }); // the wrong path is asked for on purpose
     const run = await runTap(tap, ['--test', '--config', jsonFile({ ...sim.config, base_url: `${sim.baseUrl}/v2` })]);
     expect(run.code).toBe(3);
     expect(run.stderr).not.toContain('Connection test passed');

@@ -2,8 +2,8 @@
 // stored result as the payload ClassMarker posts, in PHP's JSON (`\/` escapes), signed over exactly
 // the bytes sent, and sent again on anything but 2xx.
 import { createHmac } from 'node:crypto';
-import { sendWebhook, type WebhookSendOptions, type WebhookSendResult } from '@tapline/simulator-kit';
-import type { ClassMarkerData, GroupResult, LinkResult } from './data.js';
+import { sendWebhook, sendWebhooksInTurn, type WebhookSendOptions, type WebhookSendResult } from '@tapline/simulator-kit';
+import type { ClassMarkerData, GroupResult, LinkResult } from './world.js';
 
 /** PHP's json_encode escapes `/` as `\/` (inferred from the vendor's PHP stack): the signature covers these bytes. */
 const phpJson = (value: unknown): string => JSON.stringify(value).replace(/\//g, '\\/');
@@ -74,4 +74,23 @@ export function resultWebhookBody(data: ClassMarkerData, result: GroupResult | L
 export function sendResultWebhook(url: string, secret: string, body: string, options?: WebhookSendOptions): Promise<WebhookSendResult> {
   const signature = createHmac('sha256', secret).update(body).digest('base64');
   return sendWebhook(url, body, { 'content-type': 'application/json', 'x-classmarker-hmac-sha256': signature }, options);
+}
+
+/** The bin's `--webhook-url`: the newest `count` results, group and link in turn, each sent until acknowledged (or its tries run out). */
+export function sendNewestResults(data: ClassMarkerData, url: string, secret: string, options: { count: number; questions: boolean }) {
+  const newest = (results: (GroupResult | LinkResult)[]) => [...results].sort((a, b) => b.time_finished - a.time_finished);
+  const groups = newest(data.groupResults.map((s) => s.result));
+  const links = newest(data.linkResults.map((s) => s.result));
+  const results = Array.from({ length: Math.max(groups.length, links.length) }, (_, i) => [groups[i], links[i]])
+    .flat()
+    .filter((r): r is GroupResult | LinkResult => r !== undefined)
+    .slice(0, options.count);
+  return sendWebhooksInTurn(
+    'classmarker-simulator',
+    url,
+    results.map((result) => ({
+      label: 'link_result_id' in result ? `link_result_id ${result.link_result_id}` : `group ${result.group_id}, user ${result.user_id}`,
+      send: () => sendResultWebhook(url, secret, resultWebhookBody(data, result, { questions: options.questions })),
+    })),
+  );
 }

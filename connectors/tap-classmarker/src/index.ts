@@ -19,5 +19,4 @@ export const tap = defineTap({
 
 export { classmarker } from './api.js';
 export { type ClassMarkerConfig, configSchema } from './config.js';
-export { classmarkerSignature, classmarkerWebhook, SIGNATURE_HEADER } from './webhooks/index.js';
 export { groupResults, groups, linkResults, links, tests };

@@ -220,7 +220,8 @@ describe('authentication', () => {
   });
 
   it('rejects bad parameters and URLs with their codes', async () => {
-    const s = await start({ linkResults: 1, groupResults: 1 });
+    // Wrong versions and paths are asked for on purpose.
+    const s = await start({ linkResults: 1, groupResults: 1, unexpected: 'allow' });
     expect(errorCode(await get(s, '/v1/links/recent_results.json', `finishedAfterTimestamp=${s.now() - 100 * 86_400}`))).toBe(
       'finishedAfterTimestampTooEarly',
     );

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import {
   type Auth,
   byBody,
-  type HttpRequest,
+  type Classifier,
   type Outcome,
   offsetPaging,
   type QueryValue,
@@ -12,7 +12,7 @@ import {
   vendorMessage,
 } from '@tapline/http';
 import { SECRET_SETTING } from '@tapline/singer';
-import { defineApi } from '@tapline/tap-kit';
+import { defineApi, type StreamEndpoint } from '@tapline/tap-kit';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -100,7 +100,7 @@ function refusal(message: string, v1: boolean): string {
 /**
  * Errors arrive as HTTP 200 `{"status":"error","error":"..."}` instead of the array (docs/providers/onlineexammaker.md).
  * Every one stops the run (the account's to fix); only a results request may skip its exam (see
- * `resultsRequest`), so a page of the exam list is never skipped and never followed by ACTIVATE_VERSION.
+ * `examSkips`), so a page of the exam list is never skipped and never followed by ACTIVATE_VERSION.
  */
 const errorObjects = byBody((body, input): Outcome | undefined => {
   // No rate limit is documented; a 429 is the server's limit whatever its body says (inferred), so
@@ -124,16 +124,18 @@ function isAboutOneExam(message: string): boolean {
   );
 }
 
-/** One exam's results request (legacy, or the v1 URL): an error about that exam skips it, naming it. */
-export function resultsRequest(request: HttpRequest, config: OemConfig, eid: QueryValue): HttpRequest {
-  const classify = byBody((body, input): Outcome | undefined => {
+/** One exam's results requests (legacy, or the v1 URL): an error about that exam skips it, naming it. */
+export function examSkips(eid: QueryValue): Classifier {
+  return byBody((body, input): Outcome | undefined => {
     const message = input.status === 429 ? undefined : vendorError(body);
     if (message === undefined || !isAboutOneExam(message)) return undefined;
     return { action: 'skip', blame: 'config', message: `OnlineExamMaker skipped exam ${String(eid)}: ${message}` };
   });
-  const shaped =
-    config.api === 'v1' ? { ...request, url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid }, success: v1Page } : request;
-  return { ...shaped, classify };
+}
+
+/** The v1 API's results endpoint for one exam, on its own host; undefined for the legacy API (the stream's path). */
+export function resultsEndpoint(config: OemConfig, eid: QueryValue): StreamEndpoint | undefined {
+  return config.api === 'v1' ? { url: `${config.v1_base_url}${V1_RESULTS_PATH}`, query: { eid }, success: v1Page } : undefined;
 }
 
 /**

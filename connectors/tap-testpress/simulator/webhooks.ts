@@ -2,7 +2,7 @@
 // an attempt as the JSON Testpress posts when it starts or completes, with its `hash`, sent again
 // on anything but 2xx.
 import { createHmac } from 'node:crypto';
-import { sendWebhook, type WebhookSendOptions, type WebhookSendResult } from '@tapline/simulator-kit';
+import { sendWebhook, sendWebhooksInTurn, type WebhookSendOptions, type WebhookSendResult } from '@tapline/simulator-kit';
 import type { TestpressAttempt, TestpressWorld } from './world.js';
 
 export interface ExamWebhookKeys {
@@ -85,4 +85,20 @@ export function examWebhookBody(
 /** Posts an exam webhook body until a 2xx (Testpress documents no retries; the simulator retries as ClassMarker does). */
 export function sendExamWebhook(url: string, body: string, options?: WebhookSendOptions): Promise<WebhookSendResult> {
   return sendWebhook(url, body, { 'content-type': 'application/json' }, options);
+}
+
+/** The bin's `--webhook-url`: the `count` newest attempts, `started` for each, then `completed` for those that are. */
+export function sendNewestAttempts(world: TestpressWorld, url: string, keys: ExamWebhookKeys, count: number) {
+  const attempts = [...world.attempts].sort((a, b) => b.startMicros - a.startMicros).slice(0, count);
+  const events = attempts.flatMap((attempt) =>
+    (attempt.state === 'Completed' ? (['started', 'completed'] as const) : (['started'] as const)).map((event) => ({ attempt, event })),
+  );
+  return sendWebhooksInTurn(
+    'testpress-simulator',
+    url,
+    events.map(({ attempt, event }) => ({
+      label: `attempt_id ${attempt.id} ${event}`,
+      send: () => sendExamWebhook(url, examWebhookBody(world, attempt, event, keys)),
+    })),
+  );
 }

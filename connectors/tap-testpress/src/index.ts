@@ -13,4 +13,3 @@ export const tap = defineTap({
   api: testpress,
   streams: [exams, attempts],
 });
-export { testpressHash, testpressHashMessage, testpressWebhook } from './webhooks/index.js';

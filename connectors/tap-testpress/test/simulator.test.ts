@@ -283,7 +283,8 @@ describe('rate limits and faults', () => {
   });
 
   it('sends the same 429 body for the kit’s rate-limit fault, and logs unexpected paths', async () => {
-    const sim = await start({ faults: [{ kind: 'rate-limit', route: 'exams', retryAfterSeconds: 7 }] });
+    // The unexpected path is asked for on purpose.
+    const sim = await start({ faults: [{ kind: 'rate-limit', route: 'exams', retryAfterSeconds: 7 }], unexpected: 'allow' });
     const jwt = await token(sim);
     expect((await get(sim, '/api/v2.1/exams/', jwt)).body.detail).toBe('Request was throttled. Expected available in 7 seconds.');
     expect((await get(sim, '/api/v2.1/exams', jwt)).status).toBe(404);

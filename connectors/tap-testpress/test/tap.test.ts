@@ -466,7 +466,7 @@ describe('not found', () => {
   });
 
   it('so does a base_url whose path is wrong (Django’s HTML 404 page)', async () => {
-    const sim = await start();
+    const sim = await start({ unexpected: 'allow' }); // the wrong path is asked for on purpose
     const run = await runTap(tap, ['--config', jsonFile({ ...examSource(sim), base_url: `${sim.baseUrl}/wrong` })]);
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(

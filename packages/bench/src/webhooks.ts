@@ -1,12 +1,14 @@
 // `pnpm --filter @tapline/bench webhooks`: the webhook receiver's acknowledge path (signature check,
-// body read, fsync'd inbox append) under concurrent deliveries: deliveries per second, p50/p99.
+// envelope glance, fsync'd inbox append) under concurrent deliveries sent by a second process over
+// loopback: deliveries per second, p50/p99 time to acknowledge, and the receiver's CPU per delivery.
+import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { classmarkerSignature, classmarkerWebhook } from '@tapline/tap-classmarker';
-import { createWebhookServer, Inbox } from '@tapline/webhooks';
+import { classmarkerSignature, classmarkerWebhook } from '@tapline/tap-classmarker/webhooks';
+import { createWebhookServer, Inbox, type WebhookDefinition } from '@tapline/webhooks';
 
 const SECRET = 'bench-secret';
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
@@ -75,18 +77,23 @@ function post(agent: Agent, port: number, payload: Buffer, signature: string): P
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { deliveries: { type: 'string' }, concurrency: { type: 'string' } } });
-  const deliveries = Number(values.deliveries ?? 20_000);
-  const concurrency = Number(values.concurrency ?? 64);
-  const dir = await mkdtemp(join(tmpdir(), 'tapline-webhook-bench-'));
-  const inbox = await Inbox.open(join(dir, 'cm'));
-  const server = createWebhookServer({
-    receivers: [{ name: 'cm', definition: classmarkerWebhook, secrets: { secret: SECRET }, inbox }],
-    log: quiet,
-  });
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (server.app.server.address() as { port: number }).port;
+/** The design before: the full schema read before the acknowledgement (for comparison on the same machine). */
+const readBeforeAck: WebhookDefinition = {
+  ...classmarkerWebhook,
+  triage: (bytes) => ({ ok: true, sample: classmarkerWebhook.read(bytes).sample }),
+};
+
+interface ClientReport {
+  seconds: number;
+  latencies: number[];
+  failed: number;
+  bodyBytes: number;
+  /** The load generator's own CPU (user + system), ms. */
+  cpuMs: number;
+}
+
+/** The load generator (a child process): posts `deliveries` signed bodies over `concurrency` keep-alive sockets. */
+async function client(port: number, deliveries: number, concurrency: number): Promise<ClientReport> {
   const payloads = Array.from({ length: deliveries }, (_, i) => {
     const bytes = Buffer.from(body(i + 1));
     return { bytes, signature: classmarkerSignature(bytes, SECRET) };
@@ -95,6 +102,7 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   let next = 0;
   let failed = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -107,17 +115,63 @@ async function main(): Promise<void> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   agent.destroy();
+  return { seconds, latencies, failed, bodyBytes: payloads[0]!.bytes.length, cpuMs: (used.user + used.system) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      deliveries: { type: 'string' },
+      concurrency: { type: 'string' },
+      client: { type: 'string' },
+      'read-before-ack': { type: 'boolean' },
+    },
+  });
+  const deliveries = Number(values.deliveries ?? 20_000);
+  const concurrency = Number(values.concurrency ?? 64);
+  if (values.client !== undefined) {
+    process.send!(await client(Number(values.client), deliveries, concurrency));
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'tapline-webhook-bench-'));
+  const inbox = await Inbox.open(join(dir, 'cm'));
+  const server = createWebhookServer({
+    receivers: [
+      { name: 'cm', definition: values['read-before-ack'] ? readBeforeAck : classmarkerWebhook, secrets: { secret: SECRET }, inbox },
+    ],
+    log: quiet,
+  });
+  await server.app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (server.app.server.address() as { port: number }).port;
+  const load = loadavg()[0]!;
+  const cpu = process.cpuUsage();
+  const child = fork(process.argv[1]!, [
+    '--client',
+    String(port),
+    '--deliveries',
+    String(deliveries),
+    '--concurrency',
+    String(concurrency),
+  ]);
+  const report = await new Promise<ClientReport>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as ClientReport));
+    child.once('exit', (code) => reject(new Error(`the load generator exited ${code} before it reported`)));
+  });
+  // The receiver's CPU over the whole run, less nothing: the payloads are built in the child.
+  const used = process.cpuUsage(cpu);
   await server.app.close();
   await inbox.close();
   await rm(dir, { recursive: true, force: true });
-  latencies.sort((a, b) => a - b);
-  const rate = deliveries / seconds;
+  const latencies = report.latencies.sort((a, b) => a - b);
+  const rate = deliveries / report.seconds;
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
+  const serverCpuUs = (used.user + used.system) / deliveries;
   process.stdout.write(
-    `| deliveries | concurrency | body | per second | p50 ack | p99 ack | not 200 | goal |\n|---|---|---|---|---|---|---|---|\n` +
-      `| ${deliveries} | ${concurrency} | ${payloads[0]!.bytes.length} B | ${rate.toFixed(0)} | ${p50.toFixed(1)} ms | ${p99.toFixed(1)} ms | ${failed} | ≥ 2,000/s at p99 < 50 ms: ${rate >= 2000 && p99 < 50 ? 'met' : 'not met'} |\n`,
+    `| deliveries | concurrency | body | per second | p50 ack | p99 ack | not 200 | receiver CPU / delivery | sender CPU / delivery | load avg (1 min, at start) | goal |\n|---|---|---|---|---|---|---|---|---|---|---|\n` +
+      `| ${deliveries} | ${concurrency} | ${report.bodyBytes} B | ${rate.toFixed(0)} | ${p50.toFixed(1)} ms | ${p99.toFixed(1)} ms | ${report.failed} | ${serverCpuUs.toFixed(0)} µs | ${((report.cpuMs * 1000) / deliveries).toFixed(0)} µs | ${load.toFixed(1)} | ≥ 2,000/s at p99 < 50 ms: ${rate >= 2000 && p99 < 50 ? 'met' : 'not met'} |\n`,
   );
 }
 

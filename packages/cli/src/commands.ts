@@ -17,6 +17,7 @@ import { loadProject, type Project, readConfigFile } from './project.js';
 import { serveCommand } from './serve/command.js';
 import { clearState, readState, type StateLocation, writeState } from './state-store.js';
 import { formatTable } from './table.js';
+import { scheduleCommand, workerCommand } from './worker/command.js';
 
 const USAGE = `Usage:
   tapline run <tap> <target> [options]   run a tap into a target (e.g. tapline run classmarker duckdb)
@@ -31,6 +32,10 @@ const USAGE = `Usage:
   tapline demo                           simulators -> warehouse.duckdb -> model -> summary
   tapline serve [--port N] [--host H] [--inbox DIR]
                                          webhook receivers of tapline.yml (--port 0: a free port)
+  tapline worker [--jobs N]              run pipelines from the job queue (PostgreSQL, graphile-worker),
+                                         N at a time, and the schedule: of each pipeline (cron, UTC)
+  tapline schedule --all | --select NAME|GLOB | --tag TAG
+                                         queue a run of those pipelines for the workers (one waiting each)
 
 Options:
   --project FILE        project file (default ./tapline.yml when present)
@@ -41,11 +46,11 @@ Options:
   --full-refresh        ignore the stored state for this run
   --new-account         the tap now reads another account: start it from no state, bind the pipeline to it
   --summary-json        print one JSON line with the run's summary on stdout at the end
-                        (a fleet run: one per pipeline as it ends, then {"total":{...}})
-  --all                 (run) every pipeline of tapline.yml
-  --select NAME|GLOB    (run) the pipelines so named (* and ? match); repeatable
-  --tag TAG             (run) the pipelines with this tag in tapline.yml; repeatable
-  --jobs N              (run) pipelines run at once in a fleet run (default 1)
+                        (a fleet run: one per pipeline as it ends, then {"total":{...}}; a worker: one per run)
+  --all                 (run, schedule) every pipeline of tapline.yml
+  --select NAME|GLOB    (run, schedule) the pipelines so named (* and ? match); repeatable
+  --tag TAG             (run, schedule) the pipelines with this tag in tapline.yml; repeatable
+  --jobs N              (run, worker) pipelines run at once in a fleet run or by a worker (default 1)
   --log-format text|json
   --log-level LEVEL     debug, info (default), warn or error, for tapline and the tap and target it runs
   --quiet, -q           errors only (--log-level error)
@@ -150,6 +155,10 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
         return await runDemo({ cwd: process.env.INIT_CWD ?? cwd, log, seed: flags.seed, ...interrupts.handle() });
       case 'serve':
         return await serveCommand(flags, cwd, log, interrupts);
+      case 'worker':
+        return await workerCommand(rest, flags, cwd, log, level, interrupts);
+      case 'schedule':
+        return await scheduleCommand(rest, flags, cwd, log);
       default:
         throw new TaplineError(`Unknown command "${command}".\n\n${USAGE}`, ExitCode.usage);
     }

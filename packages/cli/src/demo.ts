@@ -187,7 +187,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } finally {
     await session.close();
   }
-  write(`\nOpen it yourself: duckdb ${path.relative(options.cwd, warehouse)} -c "SELECT * FROM exams"\n`);
+  // The DuckDB CLI is not among Tapline's dependencies: say so, and where the snippets that need nothing more are.
+  write(
+    `\nOpen it yourself with the DuckDB CLI (installed separately: https://duckdb.org/docs/installation/): duckdb ${path.relative(options.cwd, warehouse)} -c "SELECT * FROM exams"\n` +
+      'or from Node or Python: README.md, "Notebooks".\n',
+  );
   return failure ?? ExitCode.ok;
 }
 

@@ -154,7 +154,7 @@ type BudgetState = { request_times: number[]; blocked_until?: number };
  * of every pipeline of tapline.yml on the key, read before its first run here and carried from each
  * run's committed state to the next (the pipelines of one key never run at once).
  */
-class SharedBudgets {
+export class SharedBudgets {
   private readonly byKey = new Map<string, BudgetState | undefined>();
   constructor(
     private readonly project: Project,
@@ -210,7 +210,7 @@ export function mergeBudgets(a: BudgetState | undefined, b: BudgetState | undefi
 }
 
 /** Child lines of concurrent pipelines, told apart: `[name tap]` in text, a `pipeline` field in JSON. */
-function pipelineLogger(log: Logger, name: string): Logger {
+export function pipelineLogger(log: Logger, name: string): Logger {
   const each: Logger['log'] = (level, message, fields = {}) => {
     if (log.format === 'json') return log.log(level, message, { ...fields, pipeline: name });
     if (typeof fields.source === 'string') return log.log(level, message, { ...fields, source: `${name} ${fields.source}` });

@@ -12,6 +12,7 @@ import { TaplineError } from './errors.js';
 import { isProvider, isWarehouse, PROVIDERS, type Provider, tapPackage } from './plugins.js';
 import { receiversSchema } from './serve/config.js';
 import { targetLibrary } from './target-packages.js';
+import { queueSchema } from './worker/queue-config.js';
 
 const commandSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 const configSchema = z.record(z.string(), z.unknown());
@@ -41,6 +42,8 @@ const pipelineSchema = z.strictObject({
   target: z.string().min(1),
   /** Labels for `tapline run --tag` (e.g. hourly, region-eu). */
   tags: z.array(z.string().min(1)).default([]),
+  /** When `tapline worker` runs it: cron, in UTC (e.g. `0 * * * *`, hourly on the hour). */
+  schedule: z.string().min(1).optional(),
 });
 
 /** A number, also as the text `${ENV_VAR}` substitution leaves (`"40"`). */
@@ -102,6 +105,8 @@ export const projectSchema = z.strictObject({
   exams: examsSchema.default({}),
   /** Webhook receivers `tapline serve` runs (serve/config.ts). */
   receivers: receiversSchema.default({}),
+  /** The job queue of `tapline worker` and `tapline schedule` (worker/queue-config.ts). */
+  queue: queueSchema.optional(),
 });
 
 export type Project = z.infer<typeof projectSchema>;

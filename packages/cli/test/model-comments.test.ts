@@ -1,5 +1,8 @@
 // The warehouse carries its data dictionary: the model's views and columns, and the loaded tables, have comments, in PostgreSQL and DuckDB.
 import path from 'node:path';
+import { classmarkerWebhook } from '@tapline/tap-classmarker';
+import { testpressWebhook } from '@tapline/tap-testpress';
+import { undescribedFields } from '@tapline/testing/tap-contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
 import { COLUMN_DOCS, VIEW_DOCS } from '../src/model/docs.js';
@@ -90,7 +93,11 @@ describe.each(['postgres', 'duckdb'] as const)('the data dictionary in %s', (war
           expect(comments[''], table).toMatch(/^\S.*\ntapline stream: "/);
           expect(comments._sdc_extracted_at, table).toMatch(/^When the tap read the record/);
           expect(comments._sdc_extra, table).toMatch(/^Fields the vendor sent that the stream does not declare/);
+          // Every column has its meaning: the tap describes each field (the tap contract checks the declarations).
+          const bare = Object.keys(comments).filter((column) => column !== '' && !comments[column]);
+          expect(bare, `${table}: columns without a comment`).toEqual([]);
         }
+        expect(tables.link_results?.time_finished).toMatch(/^When the taker finished/);
         expect(tables.groups?.['']).toBe(
           'Groups (registered-user exams) the API key can access, with their assigned test ids.\ntapline stream: "groups"',
         );
@@ -101,4 +108,11 @@ describe.each(['postgres', 'duckdb'] as const)('the data dictionary in %s', (war
     },
     120_000,
   );
+});
+
+it('describes every stream and field that webhooks land too (question_responses, category_results, attempt_subject_stats)', () => {
+  const gaps = [classmarkerWebhook, testpressWebhook].flatMap((webhook) =>
+    webhook.streams.flatMap((stream) => undescribedFields(stream.schema).map((gap) => `${webhook.type} ${stream.name} ${gap}`)),
+  );
+  expect(gaps).toEqual([]);
 });

@@ -70,6 +70,7 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
   let cleanup: () => Promise<void>;
   let target: Target;
   let server: RunningServer;
+  let start: () => Promise<RunningServer>;
   let stopped = false;
 
   beforeEach(async () => {
@@ -88,15 +89,17 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
       path.join(dir, 'tapline.yml'),
       { CM_SECRET, TP_PRIVATE },
     );
-    server = await startServer({
-      project,
-      file: path.join(dir, 'tapline.yml'),
-      cwd: dir,
-      port: 0,
-      host: '127.0.0.1',
-      log,
-      env: { CM_SECRET, TP_PRIVATE },
-    });
+    start = () =>
+      startServer({
+        project,
+        file: path.join(dir, 'tapline.yml'),
+        cwd: dir,
+        port: 0,
+        host: '127.0.0.1',
+        log,
+        env: { CM_SECRET, TP_PRIVATE },
+      });
+    server = await start();
     stopped = false;
   });
 
@@ -259,6 +262,34 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 
+  it('acknowledges a signed delivery that does not read, sets it aside with the reason, and loads it once it reads', async () => {
+    const body = cmLinkBody(9001).replace(/"requires_grading":"No",/, '');
+    expect(body).not.toContain('requires_grading');
+    expect(await post(server.receivers.cm!, body, cmHeaders(body))).toBe(200);
+    const good = cmLinkBody(9002);
+    expect(await post(server.receivers.cm!, good, cmHeaders(good))).toBe(200);
+    await waitLoaded(server, 'cm', 2);
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { drains: Record<string, Record<string, unknown>> };
+    expect(health.drains.cm).toMatchObject({ loaded: 2, rejected: 1, last_error: null });
+    await loaded();
+    expect((await rows('classmarker.link_results', 'link_result_id')).map((r) => Number(r.link_result_id))).toEqual([9002]);
+    const [reject] = await rows('classmarker._tapline_webhook_rejects', 'reject_id');
+    expect(reject).toMatchObject({ body, replayed_at: null });
+    expect(reject!.reason).toMatch(/requires_grading/);
+    expect(logLines.join('\n')).not.toContain('Mary');
+    // What a fixed mapping would read: the stored body made readable; the next start loads it.
+    const table = `"${target.prefix}classmarker"._tapline_webhook_rejects`;
+    await target.sql(`UPDATE ${table} SET body = '${cmLinkBody(9001).replace(/'/g, "''")}'`);
+    server = await start();
+    stopped = false;
+    await waitReplayed(server, 'cm', 1);
+    await loaded();
+    expect((await rows('classmarker.link_results', 'link_result_id')).map((r) => Number(r.link_result_id))).toEqual([9001, 9002]);
+    const [replayed] = await rows('classmarker._tapline_webhook_rejects', 'reject_id');
+    expect(replayed!.replayed_at).not.toBeNull();
+    expect(replayed!.reason).toMatch(/requires_grading/);
+  });
+
   async function tableRows(table: string): Promise<number> {
     try {
       return (await rows(table, '1')).length;
@@ -274,6 +305,14 @@ async function inboxEntries(dir: string, receiver: string): Promise<number> {
   for (const name of (await readdir(folder)).filter((n) => n.endsWith('.jsonl')))
     lines += (await readFile(path.join(folder, name), 'utf8')).split('\n').filter(Boolean).length;
   return lines;
+}
+
+async function waitReplayed(server: RunningServer, receiver: string, deliveries: number): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (server.drainers[receiver]!.replayed < deliveries) {
+    if (Date.now() > until) throw new Error(`receiver ${receiver}: ${server.drainers[receiver]!.lastError ?? 'nothing replayed'}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function waitLoaded(server: RunningServer, receiver: string, deliveries: number): Promise<void> {

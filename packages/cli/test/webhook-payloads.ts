@@ -1,7 +1,7 @@
 // Webhook bodies as ClassMarker and Testpress send them (docs/providers/*.md, "Webhooks"), signed
 // over the exact bytes, and a client that posts them to a running `tapline serve`.
-import { classmarkerSignature } from '@tapline/tap-classmarker';
-import { testpressHash } from '@tapline/tap-testpress';
+import { classmarkerSignature } from '@tapline/tap-classmarker/webhooks';
+import { testpressHash } from '@tapline/tap-testpress/webhooks';
 
 export const CM_SECRET = 'cm-secret-phrase-not-for-logs';
 export const TP_PRIVATE = 'tp-private-key-not-for-logs';

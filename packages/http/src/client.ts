@@ -3,7 +3,7 @@
 
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { Auth, AuthContext } from './auth.js';
 import type { RetryOptions } from './backoff.js';
 import { backoffDelay, DEFAULT_RETRY } from './backoff.js';
@@ -226,13 +226,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const deadlineSetting = options.limitSettings?.totalMs;
   const sizeSetting = options.limitSettings?.maxResponseBytes;
-  const agent = new Agent({
-    connections: options.connections ?? 4,
-    keepAliveTimeout: 10_000,
-    connect: { timeout: timeouts.connectMs },
-    headersTimeout: timeouts.headersMs,
-    bodyTimeout: timeouts.bodyMs,
-  });
+  // undici (CommonJS, ~110 modules) loads with the first request, not with the client: --help,
+  // --about and --discover make none (packages/bench README, "Start-up").
+  let agent: Agent | undefined;
+  const agentForRequests = (): Agent =>
+    (agent ??= new (createRequire(import.meta.url)('undici') as typeof import('undici')).Agent({
+      connections: options.connections ?? 4,
+      keepAliveTimeout: 10_000,
+      connect: { timeout: timeouts.connectMs },
+      headersTimeout: timeouts.headersMs,
+      bodyTimeout: timeouts.bodyMs,
+    }));
   const defaultHeaders: Record<string, string> = { 'user-agent': options.userAgent ?? DEFAULT_USER_AGENT };
   for (const [k, v] of Object.entries(options.headers ?? {})) defaultHeaders[k.toLowerCase()] = v;
 
@@ -317,7 +321,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         timeouts.totalMs,
       );
       try {
-        const res = await agent.request({
+        const res = await agentForRequests().request({
           origin: outgoing.url.origin,
           path: outgoing.url.pathname + outgoing.url.search,
           method: method as 'GET',
@@ -508,7 +512,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     redactor,
     log,
     budget,
-    close: () => agent.close(),
+    close: async () => agent?.close(),
   };
   const authContext: AuthContext = { http: client, addSecret: (value) => redactor.addSecret(value) };
   return client;

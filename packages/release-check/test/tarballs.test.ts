@@ -7,18 +7,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPgTestSchema } from '@tapline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitOf, firstLineOf } from './processes.js';
 
 const repo = new URL('../../..', import.meta.url).pathname;
 const DATABASE_DRIVERS = ['pg', 'pg-copy-streams', '@duckdb/node-api', '@duckdb/node-bindings'];
-const TAP = ['tap-classmarker', 'tap-kit', 'http', 'singer', 'simulator-kit', 'webhooks'];
+const TAP = ['tap-classmarker', 'tap-kit', 'http', 'singer', 'simulator-kit'];
 const TARGET = ['target-postgres', 'target-kit'];
+const TEST_KIT = ['testing', 'tap-cbthost', 'tap-kit', 'http', 'singer', 'simulator-kit'];
+/** A tap's test in a user's project: the shared contract suite against the tap and its simulator. */
+const CONTRACT_TEST = `import { tap } from '@tapline/tap-cbthost';
+import { startCbthostSimulator } from '@tapline/tap-cbthost/simulator';
+import { defineTapContract } from '@tapline/testing/tap-contract';
+
+defineTapContract({ tap, startSimulator: () => startCbthostSimulator({ seed: 1 }) });
+`;
 
 let scratch: string;
 let tarballs: string;
 let project: string;
 let check: { code: number | null; output: string };
 
-// Commands run asynchronously: a worker blocked in spawnSync misses vitest's RPC deadlines.
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'tapline-release-check-'));
   tarballs = join(scratch, 'tarballs');
@@ -37,15 +45,13 @@ function tarball(name: string): string {
 }
 
 /** npm install of local tarballs; third-party packages come from npm's cache when it has them. */
-async function npmInstall(names: string[]): Promise<void> {
-  const run = await exitOf(
-    spawn('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...names.map(tarball)], { cwd: project }),
-  );
+async function npmInstall(names: string[], into = project): Promise<void> {
+  const run = await exitOf(spawn('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...names.map(tarball)], { cwd: into }));
   if (run.code !== 0) throw new Error(`npm install of ${names.join(', ')} failed: ${run.stderr}`);
 }
 
 /** Every package name installed under node_modules, however deep. */
-function installedPackages(dir = join(project, 'node_modules')): string[] {
+function installedPackages(dir: string = join(project, 'node_modules')): string[] {
   return readdirSync(dir).flatMap((entry) => {
     if (entry.startsWith('.')) return [];
     if (entry.startsWith('@')) return readdirSync(join(dir, entry)).flatMap((sub) => packageAndNested(join(dir, entry, sub)));
@@ -67,25 +73,18 @@ function bytesUnder(dir: string): number {
   }, 0);
 }
 
-/** Resolves with a child's exit code and output once it has ended. */
-function exitOf(child: ReturnType<typeof spawn>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
 describe('the packages as npm ships them', () => {
   it('every publishable package passes publint, arethetypeswrong and the tarball checks (LICENSE, metadata, source maps)', () => {
     expect(check.code, check.output).toBe(0);
   });
 
-  it('a tap installs alone from its tarballs with no database driver, well under 40 MB', async () => {
+  it('a tap installs alone from its tarballs with no database driver and no web server, well under 40 MB', async () => {
     await npmInstall(TAP);
     const installed = installedPackages();
     expect(installed).toContain('@tapline/tap-classmarker');
     expect(installed.filter((name) => DATABASE_DRIVERS.includes(name))).toEqual([]);
+    // The webhook receivers are the subpath @tapline/tap-classmarker/webhooks, whose kit is an optional peer.
+    expect(installed.filter((name) => name === 'fastify' || name === '@tapline/webhooks')).toEqual([]);
     expect(bytesUnder(join(project, 'node_modules'))).toBeLessThan(40 * 1024 * 1024);
   }, 180_000);
 
@@ -95,14 +94,7 @@ describe('the packages as npm ships them', () => {
     const simulator = spawn(bin('classmarker-simulator'), ['--port', '0', '--seed', '1'], { cwd: project });
     const pg = await createPgTestSchema();
     try {
-      const firstLine = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        simulator.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
-        });
-        simulator.on('exit', (code) => reject(new Error(`classmarker-simulator exited ${code} before printing its config`)));
-      });
+      const firstLine = await firstLineOf(simulator, 'classmarker-simulator');
       const { config } = JSON.parse(firstLine) as { config: object };
       writeFileSync(join(project, 'tap.json'), JSON.stringify(config));
       writeFileSync(join(project, 'target.json'), JSON.stringify({ connection_string: pg.url, default_target_schema: pg.schema }));
@@ -128,4 +120,19 @@ describe('the packages as npm ships them', () => {
       await pg.drop();
     }
   }, 180_000);
+
+  it('@tapline/testing installs in a user project with vitest as its peer, and its tap contract passes against an installed tap', async () => {
+    const tester = join(scratch, 'tester');
+    mkdirSync(tester);
+    writeFileSync(join(tester, 'package.json'), JSON.stringify({ name: 'tapline-tap-author', private: true, type: 'module' }));
+    await npmInstall(TEST_KIT, tester); // vitest is not named: npm installs it as the declared peer
+    expect(installedPackages(join(tester, 'node_modules'))).toContain('vitest');
+
+    writeFileSync(join(tester, 'contract.test.js'), CONTRACT_TEST);
+    // The child vitest must not think it is a worker of this one.
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST'))), NO_COLOR: '1' };
+    const run = await exitOf(spawn(join(tester, 'node_modules/.bin/vitest'), ['run', '--reporter=dot'], { cwd: tester, env }));
+    expect(run.code, `${run.stdout}${run.stderr}`).toBe(0);
+    expect(run.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+\d+ passed \(\d+\)/);
+  }, 300_000);
 });

@@ -9,6 +9,14 @@ export {
   type SimulatorFlag,
 } from './cli.js';
 export {
+  type DefinedSimulator,
+  defineSimulator,
+  type Simulator,
+  type SimulatorDeclaration,
+  type SimulatorOptions,
+  type SimulatorParts,
+} from './define.js';
+export {
   commonErrorAnswers,
   type ErrorAnswerSpec,
   type ErrorAnswers,
@@ -27,5 +35,11 @@ export {
   type StartOptions,
   startSimulator,
 } from './server.js';
-export { sendWebhook, type WebhookSendOptions, type WebhookSendResult } from './webhook-sender.js';
+export {
+  sendWebhook,
+  sendWebhooksInTurn,
+  type WebhookDelivery,
+  type WebhookSendOptions,
+  type WebhookSendResult,
+} from './webhook-sender.js';
 export { toXml } from './xml.js';

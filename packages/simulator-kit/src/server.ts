@@ -2,8 +2,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultController, type FaultSpec, parseFaultSpec } from './faults.js';
-import { RequestLog } from './request-log.js';
-import { compileRoute, matchRoute, type RouteDefinition, type SimulatorRequest, type SimulatorResponse } from './routes.js';
+import { type LoggedRequest, RequestLog } from './request-log.js';
+import {
+  type CompiledRoute,
+  compileRoute,
+  matchRoute,
+  type RouteDefinition,
+  type SimulatorRequest,
+  type SimulatorResponse,
+} from './routes.js';
 
 /** Control endpoints for simulators started from the CLI (never logged as API requests). */
 export const CONTROL_PREFIX = '/__simulator';
@@ -28,6 +35,11 @@ export interface StartOptions {
   host?: string;
   /** Faults active from the first request. */
   faults?: readonly FaultSpec[];
+  /**
+   * A request no route serves (a tap calling a wrong path) makes `close()` fail, naming it, so the
+   * test that sent it fails. 'allow' is for a test that sends one on purpose, and for the bins.
+   */
+  unexpected?: 'fail' | 'allow';
 }
 
 export interface RunningSimulator<TConfig> {
@@ -40,6 +52,7 @@ export interface RunningSimulator<TConfig> {
   faults: FaultController;
   /** Runs a named admin action (same as the control endpoint). */
   act(name: string, args?: Record<string, unknown>): unknown;
+  /** Stops serving; then fails, naming them, when it served unexpected requests (unless started with `unexpected: 'allow'`). */
   close(): Promise<void>;
 }
 
@@ -75,126 +88,41 @@ function send(res: ServerResponse, response: SimulatorResponse): number {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What a running simulator's request handlers share. */
+interface Serving<TConfig> {
+  definition: SimulatorDefinition<TConfig>;
+  routes: readonly CompiledRoute[];
+  requests: RequestLog;
+  faults: FaultController;
+  /** Requests no route served; kept apart from the request log, which a test may clear between its phases. */
+  unexpected: LoggedRequest[];
+  act(name: string, args?: Record<string, unknown>): unknown;
+}
+
 export async function startSimulator<TConfig>(
   definition: SimulatorDefinition<TConfig>,
   options: StartOptions = {},
 ): Promise<RunningSimulator<TConfig>> {
-  const routes = definition.routes.map(compileRoute);
-  const requests = new RequestLog();
   const faults = new FaultController();
   for (const fault of options.faults ?? []) faults.inject(fault);
-  const sockets = new Set<Socket>();
-
-  const act = (name: string, args: Record<string, unknown> = {}): unknown => {
-    const action = definition.actions?.[name];
-    if (!action) throw new Error(`${definition.name} simulator has no action "${name}"`);
-    return action(args);
+  const serving: Serving<TConfig> = {
+    definition,
+    routes: definition.routes.map(compileRoute),
+    requests: new RequestLog(),
+    faults,
+    unexpected: [],
+    act: (name, args = {}) => {
+      const action = definition.actions?.[name];
+      if (!action) throw new Error(`${definition.name} simulator has no action "${name}"`);
+      return action(args);
+    },
   };
-
-  async function control(path: string, method: string, body: string, res: ServerResponse): Promise<void> {
-    try {
-      const parsed: unknown = body ? JSON.parse(body) : {};
-      if (path === `${CONTROL_PREFIX}/requests` && method === 'GET') {
-        send(res, { body: requests.all() });
-      } else if (path === `${CONTROL_PREFIX}/requests` && method === 'DELETE') {
-        requests.clear();
-        send(res, { body: { ok: true } });
-      } else if (path === `${CONTROL_PREFIX}/faults` && method === 'POST') {
-        faults.inject(parseFaultSpec(parsed));
-        send(res, { body: { ok: true } });
-      } else if (path === `${CONTROL_PREFIX}/faults` && method === 'DELETE') {
-        faults.clear();
-        send(res, { body: { ok: true } });
-      } else if (path.startsWith(`${CONTROL_PREFIX}/actions/`) && method === 'POST') {
-        const result = await act(path.slice(`${CONTROL_PREFIX}/actions/`.length), parsed as Record<string, unknown>);
-        send(res, { body: { ok: true, result: result ?? null } });
-      } else {
-        send(res, { status: 404, body: { error: `no simulator control endpoint ${method} ${path}` } });
-      }
-    } catch (error) {
-      send(res, { status: 400, body: { error: (error as Error).message } });
-    }
-  }
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
-    const method = (req.method ?? 'GET').toUpperCase();
-    const body = await readBody(req);
-    if (url.pathname.startsWith(CONTROL_PREFIX)) return control(url.pathname, method, body, res);
-
-    const base = { method, path: url.pathname, url, query: url.searchParams, headers: req.headers, body };
-    const logEntry = {
-      method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      body,
-      at: Date.now(),
-    };
-    const match = matchRoute(routes, method, url.pathname);
-    if (match.kind !== 'match') {
-      const reason = match.kind === 'none' ? 'no-route' : 'wrong-method';
-      const response = definition.notFound?.(base, reason) ?? {
-        status: reason === 'no-route' ? 404 : 405,
-        body: { error: `${definition.name} simulator: no route for ${method} ${url.pathname}` },
-      };
-      requests.record({ ...logEntry, route: null, status: send(res, response), fault: null });
-      return;
-    }
-
-    const route = match.route.definition;
-    const request: SimulatorRequest = { ...base, params: match.params, route: route.name };
-    const fault = faults.take(route.name);
-    const record = (status: number | null) => requests.record({ ...logEntry, route: route.name, status, fault: fault?.kind ?? null });
-
-    switch (fault?.kind) {
-      case 'drop':
-        record(null);
-        req.socket.destroy();
-        return;
-      case 'status':
-        record(send(res, { status: fault.status ?? 503, headers: fault.headers, body: fault.body ?? { error: 'simulated server error' } }));
-        return;
-      case 'rate-limit': {
-        const seconds = fault.retryAfterSeconds ?? 1;
-        const response = definition.rateLimitResponse?.(request, seconds) ?? {
-          status: 429,
-          headers: { 'retry-after': String(seconds) },
-          body: { error: 'rate limit exceeded (simulated)' },
-        };
-        record(send(res, response));
-        return;
-      }
-      case 'respond':
-        record(send(res, fault.response));
-        return;
-      case 'delay':
-        await sleep(fault.ms);
-        break;
-      case 'act':
-        await act(fault.action, fault.args ?? {});
-        break;
-      default:
-        break;
-    }
-
-    let response: SimulatorResponse;
-    try {
-      response = await route.handle(request);
-    } catch (error) {
-      response = { status: 500, body: { error: `${definition.name} simulator bug: ${(error as Error).message}` } };
-    }
-    if (fault?.kind === 'malformed') {
-      const real = encode(response).body.toString('utf8');
-      response = { ...response, status: 200, body: fault.body ?? real.slice(0, Math.max(1, Math.floor(real.length / 2))) };
-    }
-    record(send(res, response));
-  }
-
   const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
+    handle(serving, req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, { status: 500, body: { error: String(error) } });
     });
   });
+  const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -216,13 +144,128 @@ export async function startSimulator<TConfig>(
     baseUrl,
     port,
     config: definition.tapConfig(baseUrl),
-    requests,
+    requests: serving.requests,
     faults,
-    act,
-    close: () =>
-      new Promise<void>((resolve) => {
+    act: serving.act,
+    close: async () => {
+      await new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
-      }),
+      });
+      if (serving.unexpected.length > 0 && options.unexpected !== 'allow') {
+        const listed = serving.unexpected.map((r) => `${r.method} ${r.path}`);
+        throw new Error(
+          `${definition.name} simulator: no route serves ${[...new Set(listed)].join(', ')}; a test that sends such requests on purpose starts it with unexpected: 'allow'.`,
+        );
+      }
+    },
   };
+}
+
+/** The control endpoints under CONTROL_PREFIX: the request log, faults and actions. */
+async function control<TConfig>(serving: Serving<TConfig>, path: string, method: string, body: string, res: ServerResponse): Promise<void> {
+  const { requests, faults } = serving;
+  try {
+    const parsed: unknown = body ? JSON.parse(body) : {};
+    if (path === `${CONTROL_PREFIX}/requests` && method === 'GET') {
+      send(res, { body: requests.all() });
+    } else if (path === `${CONTROL_PREFIX}/requests` && method === 'DELETE') {
+      requests.clear();
+      send(res, { body: { ok: true } });
+    } else if (path === `${CONTROL_PREFIX}/faults` && method === 'POST') {
+      faults.inject(parseFaultSpec(parsed));
+      send(res, { body: { ok: true } });
+    } else if (path === `${CONTROL_PREFIX}/faults` && method === 'DELETE') {
+      faults.clear();
+      send(res, { body: { ok: true } });
+    } else if (path.startsWith(`${CONTROL_PREFIX}/actions/`) && method === 'POST') {
+      const result = await serving.act(path.slice(`${CONTROL_PREFIX}/actions/`.length), parsed as Record<string, unknown>);
+      send(res, { body: { ok: true, result: result ?? null } });
+    } else {
+      send(res, { status: 404, body: { error: `no simulator control endpoint ${method} ${path}` } });
+    }
+  } catch (error) {
+    send(res, { status: 400, body: { error: (error as Error).message } });
+  }
+}
+
+/** One API request: the route that serves it (or the vendor's not-found answer), through any fault. */
+async function handle<TConfig>(serving: Serving<TConfig>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { definition, requests } = serving;
+  const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const body = await readBody(req);
+  if (url.pathname.startsWith(CONTROL_PREFIX)) return control(serving, url.pathname, method, body, res);
+
+  const base = { method, path: url.pathname, url, query: url.searchParams, headers: req.headers, body };
+  const logEntry = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body, at: Date.now() };
+  const match = matchRoute(serving.routes, method, url.pathname);
+  if (match.kind !== 'match') {
+    const reason = match.kind === 'none' ? 'no-route' : 'wrong-method';
+    const response = definition.notFound?.(base, reason) ?? {
+      status: reason === 'no-route' ? 404 : 405,
+      body: { error: `${definition.name} simulator: no route for ${method} ${url.pathname}` },
+    };
+    serving.unexpected.push(requests.record({ ...logEntry, route: null, status: send(res, response), fault: null }));
+    return;
+  }
+
+  const route = match.route.definition;
+  const request: SimulatorRequest = { ...base, params: match.params, route: route.name };
+  const fault = serving.faults.take(route.name);
+  const record = (status: number | null) => requests.record({ ...logEntry, route: route.name, status, fault: fault?.kind ?? null });
+  if (fault !== undefined && (await answeredByFault(serving, fault, request, req, res, record))) return;
+
+  let response: SimulatorResponse;
+  try {
+    response = await route.handle(request);
+  } catch (error) {
+    response = { status: 500, body: { error: `${definition.name} simulator bug: ${(error as Error).message}` } };
+  }
+  if (fault?.kind === 'malformed') {
+    const real = encode(response).body.toString('utf8');
+    response = { ...response, status: 200, body: fault.body ?? real.slice(0, Math.max(1, Math.floor(real.length / 2))) };
+  }
+  record(send(res, response));
+}
+
+/** Applies a fault before the route runs; true when the fault answered (or dropped) the request itself. */
+async function answeredByFault<TConfig>(
+  serving: Serving<TConfig>,
+  fault: FaultSpec,
+  request: SimulatorRequest,
+  req: IncomingMessage,
+  res: ServerResponse,
+  record: (status: number | null) => void,
+): Promise<boolean> {
+  switch (fault.kind) {
+    case 'drop':
+      record(null);
+      req.socket.destroy();
+      return true;
+    case 'status':
+      record(send(res, { status: fault.status ?? 503, headers: fault.headers, body: fault.body ?? { error: 'simulated server error' } }));
+      return true;
+    case 'rate-limit': {
+      const seconds = fault.retryAfterSeconds ?? 1;
+      const response = serving.definition.rateLimitResponse?.(request, seconds) ?? {
+        status: 429,
+        headers: { 'retry-after': String(seconds) },
+        body: { error: 'rate limit exceeded (simulated)' },
+      };
+      record(send(res, response));
+      return true;
+    }
+    case 'respond':
+      record(send(res, fault.response));
+      return true;
+    case 'delay':
+      await sleep(fault.ms);
+      return false;
+    case 'act':
+      await serving.act(fault.action, fault.args ?? {});
+      return false;
+    default:
+      return false;
+  }
 }

@@ -37,3 +37,33 @@ export async function sendWebhook(
   }
   return { status, attempts, acknowledged: false };
 }
+
+/** One delivery a simulator's command line sends: what it is (for its log line) and how. */
+export interface WebhookDelivery {
+  readonly label: string;
+  readonly send: () => Promise<WebhookSendResult>;
+}
+
+/**
+ * Sends the deliveries one after another (each retried as the vendor does) and writes one line per
+ * delivery and a summary to `write` (the simulator's stderr): the `--webhook-url` flags of the
+ * simulators' command lines. Resolves with how many were acknowledged.
+ */
+export async function sendWebhooksInTurn(
+  name: string,
+  url: string,
+  deliveries: readonly WebhookDelivery[],
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<number> {
+  let acknowledged = 0;
+  for (const [i, delivery] of deliveries.entries()) {
+    const result = await delivery.send();
+    if (result.acknowledged) acknowledged += 1;
+    const answer = result.status === 0 ? 'no answer' : `HTTP ${result.status}`;
+    write(
+      `${name}: webhook ${i + 1}/${deliveries.length} (${delivery.label}) → ${answer}${result.acknowledged ? '' : `, not acknowledged after ${result.attempts} tries`}`,
+    );
+  }
+  write(`${name}: ${acknowledged} of ${deliveries.length} webhooks acknowledged by ${url}`);
+  return acknowledged;
+}

@@ -49,7 +49,7 @@ describe('startSimulator', () => {
   });
 
   it('logs every request and flags the unexpected ones', async () => {
-    sim = await startSimulator(echo);
+    sim = await startSimulator(echo, { unexpected: 'allow' });
     await fetch(`${sim.baseUrl}/v1/items/1.json`);
     await fetch(`${sim.baseUrl}/v1/items`, { method: 'POST', body: '["a"]' });
     expect(sim.requests.count('item')).toBe(1);
@@ -63,6 +63,15 @@ describe('startSimulator', () => {
     expect(sim.requests.unexpected()).toHaveLength(2);
     expect(() => sim?.requests.assertNoUnexpected()).toThrow(/2 unexpected request\(s\):\n {2}GET \/v2\/nothing/);
     expect(() => sim?.requests.assertOnly(['item'])).toThrow(/POST \/v1\/items/);
+  });
+
+  it('fails on close when it served a request no route serves, naming it, so the test that sent it fails', async () => {
+    const strict = await startSimulator(echo);
+    expect((await fetch(`${strict.baseUrl}/v2/nothing`)).status).toBe(404);
+    strict.requests.clear(); // what the log shows does not matter: the close still fails
+    await expect(strict.close()).rejects.toThrow(
+      /echo simulator: no route serves GET \/v2\/nothing; a test that sends such requests on purpose starts it with unexpected: 'allow'/,
+    );
   });
 
   it('injects 5xx bursts after N good requests, then recovers', async () => {

@@ -1,6 +1,7 @@
 // Record validation against a stream's JSON Schema: compiled once per schema with ajv, cheap per record.
-import { _, Ajv, type Code, type ErrorObject, type KeywordCxt, type Name, str, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv, Code, ErrorObject, KeywordCxt, Name, ValidateFunction } from 'ajv';
+import type addFormatsModule from 'ajv-formats';
 import { isStackExhausted } from './errors.js';
 import { containsLosslessNumber, isLosslessNumber, setOwn, stringifyJson } from './json.js';
 import type { JsonSchema } from './messages.js';
@@ -26,9 +27,20 @@ export interface RecordValidatorOptions {
   constraints?: boolean;
 }
 
-// ajv-formats is CommonJS; under NodeNext its default export may arrive wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as unknown as typeof addFormatsModule.default;
+/**
+ * ajv and ajv-formats (CommonJS, ~70 modules) load with the first validator rather than with the
+ * package: every tap and target loads @tapline/singer at start-up, and a tap never validates
+ * against JSON Schema (packages/bench README, "Start-up").
+ */
+const requireLazily = createRequire(import.meta.url);
+let loadedAjv: { ajv: typeof import('ajv'); addFormats: typeof addFormatsModule.default } | undefined;
+function ajvLibrary() {
+  loadedAjv ??= {
+    ajv: requireLazily('ajv') as typeof import('ajv'),
+    addFormats: requireLazily('ajv-formats') as typeof addFormatsModule.default,
+  };
+  return loadedAjv;
+}
 
 /**
  * date-time, leniently: real taps send `2019-02-01 15:12:45` (space, no zone; pipelinewise
@@ -48,7 +60,9 @@ const timePattern =
 const decimalPattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function createAjv(options: { ownProperties?: boolean; inlineRefs?: boolean; code?: { optimize: boolean } } = {}): Ajv {
-  const ajv = new Ajv({
+  const { ajv: library, addFormats } = ajvLibrary();
+  const { _, str } = library;
+  const ajv = new library.Ajv({
     ...options,
     strict: false, // real tap schemas carry unknown keywords and draft-04 leftovers
     // Not for the errors (the first one is reported) but for the code: stopping at the first error
@@ -93,10 +107,10 @@ function createAjv(options: { ownProperties?: boolean; inlineRefs?: boolean; cod
 
 /** Each bound keyword, its comparison as ajv words it, and the condition that fails it (false for NaN). */
 const LIMITS: readonly (readonly [string, string, (data: Name, limit: Code | number | boolean) => Code])[] = [
-  ['maximum', '<=', (data, limit) => _`${data} > ${limit}`],
-  ['minimum', '>=', (data, limit) => _`${data} < ${limit}`],
-  ['exclusiveMaximum', '<', (data, limit) => _`${data} >= ${limit}`],
-  ['exclusiveMinimum', '>', (data, limit) => _`${data} <= ${limit}`],
+  ['maximum', '<=', (data, limit) => ajvLibrary().ajv._`${data} > ${limit}`],
+  ['minimum', '>=', (data, limit) => ajvLibrary().ajv._`${data} < ${limit}`],
+  ['exclusiveMaximum', '<', (data, limit) => ajvLibrary().ajv._`${data} >= ${limit}`],
+  ['exclusiveMinimum', '>', (data, limit) => ajvLibrary().ajv._`${data} <= ${limit}`],
 ];
 
 /**

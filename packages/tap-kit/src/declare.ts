@@ -1,6 +1,6 @@
 // The declaration API: defineApi (a provider's API profile), api.stream (one stream) and defineTap.
 
-import type { HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue, SuccessShape } from '@tapline/http';
+import type { Classifier, HttpClient, HttpClientOptions, HttpRequest, Pagination, QueryValue, SuccessShape } from '@tapline/http';
 import type { z } from 'zod';
 import { assertDuration, type Duration } from './duration.js';
 import type { Logger } from './log.js';
@@ -54,6 +54,22 @@ export interface IncrementalSettings<TRecord, TConfig = unknown> {
    * gets the parsed config, for a hold the user tunes (e.g. ClassMarker's grading_hold_days).
    */
   pending?: (record: TRecord, config: TConfig) => boolean;
+}
+
+/**
+ * Where one partition's requests go when not to the stream's `path` (or the URL its parent hands
+ * over): another path or another API's URL, with the query, headers and success shape that go with it.
+ */
+export interface StreamEndpoint {
+  /** Relative to the API's base URL; `{placeholder}`s are filled from the context. Also the endpoint's label in logs and metrics. */
+  path?: string;
+  /** An absolute URL used as is (e.g. another API version's host from config); takes precedence over `path`. */
+  url?: string;
+  /** Replaces the stream's `query` (a declared `incremental.send` is still added). */
+  query?: Record<string, QueryValue>;
+  headers?: Readonly<Record<string, string>>;
+  /** This endpoint's success answer, instead of the API's. */
+  success?: SuccessShape;
 }
 
 /** Everything a stream's hooks can use. Nothing is global: the kit injects it all. */
@@ -129,6 +145,16 @@ export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
    * in `_sdc_extra`; these are not, so a renamed field is not landed twice.
    */
   consumes?: readonly string[];
+  /**
+   * Chosen per partition or config: where this partition's requests go instead of `path` (e.g. a
+   * configured group's own path, another API version); undefined keeps `path`.
+   */
+  endpoint?: (ctx: StreamContext<TConfig>) => StreamEndpoint | undefined;
+  /**
+   * This stream's response classifier for a partition (consulted before the API's): e.g. a 404 that
+   * means "this exam was deleted" skips that exam. Chosen per partition or config; undefined for none.
+   */
+  classify?: (ctx: StreamContext<TConfig>) => Classifier | undefined;
   /** Escape hatch 2: shape one request (every page) after the kit built it. */
   request?: (request: HttpRequest, ctx: StreamContext<TConfig>) => HttpRequest;
   /** Escape hatch 3: fetch pages yourself; each yielded array is a page (a STATE follows it). */
@@ -213,6 +239,9 @@ function validateDeclaration(declaration: StreamDeclaration<z.ZodObject, any>): 
     throw new Error(`${where}: declare a path, a parent link that follows a URL, or a fetch.`);
   }
   const follow = declaration.parent?.follow;
+  if (declaration.fetch && (declaration.endpoint || declaration.classify)) {
+    throw new Error(`${where}: a fetch makes its own requests; declare endpoint and classify on those, not on the stream.`);
+  }
   if (follow !== undefined && declaration.fetch) throw new Error(`${where}: declare a fetch or follow a URL from the parent, not both.`);
   if (follow !== undefined && !Object.hasOwn(declaration.parent!.stream.record.shape, follow)) {
     throw new Error(`${where}: follows "${follow}", which is not in the record schema of "${declaration.parent!.stream.name}".`);

@@ -28,6 +28,7 @@ export type {
   StreamContext,
   StreamDeclaration,
   StreamDefinition,
+  StreamEndpoint,
   Subcommand,
   SubcommandContext,
   TapDeclaration,

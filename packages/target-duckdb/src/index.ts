@@ -9,7 +9,7 @@ export {
   snapshotPath,
 } from './config.js';
 export { duckdbDialect } from './dialect.js';
-export { lockHolder, type OpenOptions, openDuckDBInstance } from './open.js';
+export { lockHolder, type OpenOptions, openDuckDBInstance, processesWaitingFor } from './open.js';
 export { duckdbPlace } from './place.js';
 export { DuckDBSession, openDuckDBSession } from './session.js';
 export { publishSnapshot } from './snapshot.js';

@@ -1,5 +1,9 @@
-// Opening a DuckDB file that another process may hold: wait for its lock with backoff, up to a bound, naming the holder.
+// Opening a DuckDB file that another process may hold: wait for its lock with backoff, up to a bound,
+// naming the holder. A process that waits says so in a marker file beside the DuckDB file, so a
+// process that opens the file again and again (tapline serve's drain) can let it go first.
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import nodePath from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { LoadError, TransientError } from '@tapline/target-kit';
@@ -41,6 +45,15 @@ export function lockHolder(message: string): string | undefined {
  * (exit 4) naming the holder and the bound. Any other refusal is a LoadError at once.
  */
 export async function openDuckDBInstance(path: string, options: OpenOptions = {}): Promise<DuckDBInstance> {
+  const marker = new WaitMarker(path);
+  try {
+    return await openWaiting(path, options, marker);
+  } finally {
+    marker.remove();
+  }
+}
+
+async function openWaiting(path: string, options: OpenOptions, marker: WaitMarker): Promise<DuckDBInstance> {
   const timeoutSeconds = options.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
   const setting = options.timeoutSetting ?? 'lock_timeout_seconds';
   const started = performance.now();
@@ -71,11 +84,72 @@ export async function openDuckDBInstance(path: string, options: OpenOptions = {}
       );
     }
     if (attempt === 0) {
+      marker.write();
       options.log?.warn(
         `the DuckDB file ${path} is locked by ${holder}: waiting up to ${timeoutSeconds} s (${setting}) for it to be released`,
       );
     }
     const backoff = Math.min(LONGEST_WAIT_MS, FIRST_WAIT_MS * 2 ** attempt) * (0.75 + Math.random() / 2);
     await sleep(Math.min(backoff, left));
+  }
+}
+
+const WAITING = '.waiting-';
+let markers = 0;
+
+/** `<file>.waiting-<pid>-<n>`: this process waits for `file`'s lock. Best effort: a marker that cannot be written only costs priority. */
+class WaitMarker {
+  private readonly file: string | undefined;
+  private written = false;
+
+  constructor(path: string) {
+    this.file = path === ':memory:' ? undefined : `${path}${WAITING}${process.pid}-${++markers}`;
+  }
+
+  write(): void {
+    if (this.file === undefined) return;
+    try {
+      writeFileSync(this.file, '');
+      this.written = true;
+    } catch {
+      // A read-only folder: the wait goes on without its priority.
+    }
+  }
+
+  remove(): void {
+    if (this.written) rmSync(this.file!, { force: true });
+  }
+}
+
+/**
+ * The PIDs of other live processes waiting for `path`'s lock (their markers). A marker left by a
+ * process that died is deleted. A process that opens the file often and briefly (tapline serve's
+ * drain) checks this before each open and lets them go first, so a run is never starved.
+ */
+export function processesWaitingFor(path: string): number[] {
+  const dir = nodePath.dirname(path);
+  const prefix = `${nodePath.basename(path)}${WAITING}`;
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.startsWith(prefix));
+  } catch {
+    return [];
+  }
+  const waiting = new Set<number>();
+  for (const name of names) {
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (isAlive(pid)) waiting.add(pid);
+    else rmSync(nodePath.join(dir, name), { force: true });
+  }
+  return [...waiting];
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,8 +1,10 @@
 // A notebook and the loader share a DuckDB file: the run waits for a notebook's lock (bounded), and notebooks read a published snapshot that never blocks a load.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { processesWaitingFor } from '../src/open.js';
 import { type DuckDBPlace, duckdbHarness, withDuckDB } from './duckdb-harness.js';
 
 const BIN = fileURLToPath(new URL('../bin/target-duckdb.js', import.meta.url));
@@ -95,11 +97,17 @@ describe('a run waits for a notebook holding the DuckDB file', () => {
       const holder = await holdFile(place.path, mode, 60_000);
       // The notebook closes a few seconds after the run started waiting for it.
       let released = false;
+      let waitingWhileWaiting: number[] = [];
       const run = await runTarget(records(2), { lock_timeout_seconds: 60 }, (log) => {
         if (released || !log.includes('waiting up to')) return;
         released = true;
+        // A waiting run says so beside the file, so tapline serve's drain lets it go first.
+        waitingWhileWaiting = processesWaitingFor(place.path);
         setTimeout(() => holder.release(), 3_000);
       });
+      expect(waitingWhileWaiting).toEqual([children.at(-1)!.pid]);
+      expect(processesWaitingFor(place.path)).toEqual([]);
+      expect(readdirSync(path.dirname(place.path)).filter((name) => name.includes('.waiting-'))).toEqual([]);
       expect(run.stderr).toContain(`the DuckDB file ${place.path} is locked by`);
       expect(run.stderr).toMatch(
         new RegExp(`locked by \\S*node\\S* \\(PID ${holder.pid}\\): waiting up to 60 s \\(lock_timeout_seconds\\)`),

@@ -1,5 +1,6 @@
 // The rules the tap contract checks every emitted schema against (what every peer Singer target reads).
 import { describe, expect, it } from 'vitest';
+import { undescribedFields } from '../src/tap-contract/descriptions.js';
 import { peerSchemaProblems } from '../src/tap-contract/schema-forms.js';
 
 const record = (properties: Record<string, unknown>) => ({ type: 'object', properties });
@@ -44,5 +45,30 @@ describe('peerSchemaProblems', () => {
       'properties.tags.items: has no "type" (a JSON type name or a list of them)',
       'properties.tags.items.anyOf: is a nullable value written as a union; write "null" in the type list instead',
     ]);
+  });
+});
+
+describe('undescribedFields: the data dictionary a tap owes its warehouse', () => {
+  it('names the record and each property (nested ones too) that carries no description, blank counting as none', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        id: { type: 'integer', description: 'The attempt id.' },
+        score: { type: ['string', 'null'], format: 'x-singer.decimal' },
+        name: { type: ['string', 'null'], description: '  ' },
+        subjects: {
+          type: ['array', 'null'],
+          description: 'Per subject.',
+          items: { type: 'object', properties: { name: { type: 'string' }, marks: { type: 'number', description: 'Marks.' } } },
+        },
+      },
+    };
+    expect(undescribedFields(schema)).toEqual([
+      '(record)',
+      'properties.score',
+      'properties.name',
+      'properties.subjects.items.properties.name',
+    ]);
+    expect(undescribedFields({ ...schema, description: 'Attempts.' })).toContain('properties.score');
   });
 });

@@ -39,7 +39,14 @@ export interface Delivery {
   readonly records: readonly { readonly stream: string; readonly record: Record<string, unknown> }[];
 }
 
-/** A body that was signed correctly but cannot be read as the vendor's payload: 400, nothing stored. */
+/**
+ * What a delivery is at a glance, before it is acknowledged: cheap (no schema read), so the
+ * acknowledge path stays an fsync. A vendor's test sample is acknowledged and not stored; a body
+ * that is not the vendor's envelope at all gets 400. Everything else is stored and read in the drain.
+ */
+export type Triage = { readonly ok: true; readonly sample: boolean } | { readonly ok: false; readonly reason: string };
+
+/** A body that was signed correctly but cannot be read as the vendor's payload (the drain sets it aside with the reason). */
 export class PayloadError extends Error {
   override name = 'PayloadError';
 }
@@ -50,7 +57,9 @@ export interface WebhookDefinition {
   readonly streams: readonly WebhookStream[];
   /** Checks the delivery's signature over the exact bytes received. */
   verify(body: Buffer, headers: IncomingHttpHeaders, secrets: ReceiverSecrets): Verification;
-  /** Reads a verified body into records; throws PayloadError when it cannot. Pure: the drain reads each stored body again. */
+  /** The glance before the acknowledgement (default: every verified body is stored). */
+  triage?(body: Buffer): Triage;
+  /** Reads a stored body into records (in the drain); throws PayloadError when it cannot. Pure: a replay reads it again. */
   read(body: Buffer): Delivery;
 }
 

@@ -1,10 +1,14 @@
-// The drain: reads a receiver's inbox from the position the warehouse last committed, turns the
-// stored bodies into Singer messages (SCHEMA, RECORD deduplicated by key, STATE = the new inbox
-// position) and hands them to a loader that commits rows and state in one transaction. A crash at
-// any moment replays from the committed position; rows are upserted by key, so nothing lands twice.
+// The drain: reads a receiver's inbox from the position the warehouse last committed, reads the
+// stored bodies (the full schema read happens here, not before the acknowledgement) into Singer
+// messages (SCHEMA, RECORD deduplicated by key, STATE = the new inbox position) and hands them to a
+// loader that commits rows and state in one transaction. A crash at any moment replays from the
+// committed position; rows are upserted by key, so nothing lands twice. A body that does not read
+// is set aside whole in REJECTS_STREAM with the reason (same transaction) and read again at the
+// next start: it never stops the drain and is never lost.
+import { createHash } from 'node:crypto';
 import { formatMessage, type SingerMessage } from '@tapline/singer';
 import { type JsonSchema, PayloadError, type WebhookDefinition, type WebhookStream } from './definition.js';
-import type { Inbox, InboxEntry, InboxPosition } from './inbox.js';
+import type { Inbox, InboxPosition } from './inbox.js';
 import type { ReceiverLog } from './server.js';
 
 /** The state a drain commits with its rows: where in the inbox the next drain starts. */
@@ -22,6 +26,23 @@ export interface DrainLoader {
    * exist yet), so a late retry of an old delivery never replaces a newer row loaded earlier.
    */
   storedVersions(stream: string, keys: readonly string[]): Promise<Map<string, number>>;
+  /** The rows of REJECTS_STREAM not yet replayed (none when the table does not exist yet). */
+  storedRejects(): Promise<StoredReject[]>;
+}
+
+/** A delivery set aside by an earlier drain, as REJECTS_STREAM holds it. */
+export interface StoredReject {
+  readonly reject_id: string;
+  readonly received_at: string;
+  readonly body: string;
+}
+
+/** What the drain reads: an inbox entry, or a stored reject read again. */
+export interface DrainEntry {
+  readonly body: Buffer;
+  readonly receivedAt: string;
+  /** Set for a stored reject: when it reads now, its row is marked replayed. */
+  readonly rejectId?: string;
 }
 
 /** The table each row's version is kept in (same schema, same transaction as the rows). */
@@ -35,6 +56,34 @@ const VERSIONS_SCHEMA: JsonSchema = {
   },
   required: ['stream', 'record_key', 'version'],
 };
+
+/** Where deliveries that do not read are set aside, whole, with the reason (one table per receiver's schema). */
+export const REJECTS_STREAM = '_tapline_webhook_rejects';
+const REJECTS_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    reject_id: { type: 'string', description: 'SHA-256 of the body (hex): the same body set aside twice is one row.' },
+    received_at: { type: 'string', format: 'date-time', description: 'When the delivery was received and acknowledged.' },
+    reason: { type: 'string', description: 'Why it could not be read, in one sentence.' },
+    body: { type: 'string', description: 'The body exactly as received (its signature was checked).' },
+    rejected_at: { type: 'string', format: 'date-time', description: 'When the drain set it aside.' },
+    replayed_at: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'When a later start read it and loaded its rows; null while it still does not read.',
+    },
+  },
+  required: ['reject_id', 'received_at', 'reason', 'body', 'rejected_at'],
+};
+
+/** One drain's Singer lines and what it set aside or took back. */
+export interface DrainBatch {
+  readonly lines: string[];
+  /** Deliveries set aside in REJECTS_STREAM by this batch. */
+  readonly rejected: number;
+  /** Stored rejects that read now and were loaded. */
+  readonly replayed: number;
+}
 
 export interface DrainOptions {
   readonly name: string;
@@ -58,8 +107,12 @@ export class Drainer {
   private failures = 0;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
+  private rejectsReplayed = false;
   /** Deliveries committed to the warehouse since start. */
   loaded = 0;
+  /** Deliveries set aside in REJECTS_STREAM since start, and stored rejects loaded at start. */
+  rejected = 0;
+  replayed = 0;
   /** The last load's failure, while loads fail (e.g. a DuckDB file held by a pipeline run). */
   lastError: string | undefined;
 
@@ -126,51 +179,93 @@ export class Drainer {
     });
   }
 
-  /** One load of up to `batch` deliveries; 'idle' when there was nothing to load. */
+  /** One load of up to `batch` deliveries; 'idle' when there was nothing to load. The first also reads stored rejects again. */
   async pass(): Promise<'idle' | 'loaded'> {
     this.position ??= (await this.options.loader.readPosition()) ?? (await this.options.inbox.start());
+    if (!this.rejectsReplayed) {
+      await this.replayRejects(this.position);
+      this.rejectsReplayed = true;
+    }
     const entries = await this.options.inbox.read(this.position, this.options.batch ?? 5_000);
     if (entries.length === 0) return 'idle';
     const end = entries.at(-1)!.end;
-    const lines = await drainMessages(this.options.definition, entries, end, this.options.log, this.options.name, (stream, keys) =>
-      this.options.loader.storedVersions(stream, keys),
-    );
-    await this.options.loader.load(lines);
+    const batch = await this.messages(entries, end);
+    await this.options.loader.load(batch.lines);
     this.position = end;
     this.loaded += entries.length;
+    this.rejected += batch.rejected;
     this.options.onLoaded?.(entries.length);
     await this.options.inbox.release(end);
     return 'loaded';
+  }
+
+  /** Stored rejects that read with this version of the mapping are loaded (and marked replayed); the rest stay. */
+  private async replayRejects(position: InboxPosition): Promise<void> {
+    const stored = await this.options.loader.storedRejects();
+    if (stored.length === 0) return;
+    const entries = stored.map((r) => ({ body: Buffer.from(r.body, 'utf8'), receivedAt: r.received_at, rejectId: r.reject_id }));
+    const batch = await this.messages(entries, position);
+    if (batch.replayed > 0) await this.options.loader.load(batch.lines);
+    this.replayed += batch.replayed;
+    this.options.log.info(
+      `receiver ${this.options.name}: ${batch.replayed} of ${stored.length} set-aside deliveries read now and were loaded`,
+    );
+  }
+
+  private messages(entries: readonly DrainEntry[], end: InboxPosition): Promise<DrainBatch> {
+    return drainMessages(this.options.definition, entries, end, this.options.log, this.options.name, (stream, keys) =>
+      this.options.loader.storedVersions(stream, keys),
+    );
   }
 }
 
 /**
  * The Singer lines of one drain: every stream's SCHEMA, the records (one per key: the newest by the
- * stream's `version`, else the last received) and a STATE holding the inbox position after them.
+ * stream's `version`, else the last received), the deliveries set aside, and a STATE holding the
+ * inbox position after them.
  */
 export async function drainMessages(
   definition: WebhookDefinition,
-  entries: readonly InboxEntry[],
+  entries: readonly DrainEntry[],
   end: InboxPosition,
   log: ReceiverLog,
   name: string,
   storedVersions: DrainLoader['storedVersions'],
-): Promise<string[]> {
+  now = new Date(),
+): Promise<DrainBatch> {
   const streams = new Map(definition.streams.map((s) => [s.name, s]));
   const latest = new Map<string, Map<string, Record<string, unknown>>>();
+  const rejects: Record<string, unknown>[] = [];
+  const replays: Record<string, unknown>[] = [];
   for (const entry of entries) {
     let records: ReturnType<typeof definition.read>['records'];
     try {
-      records = definition.read(entry.body).records;
+      const delivery = definition.read(entry.body);
+      records = delivery.sample ? [] : delivery.records;
+      for (const { stream } of records) {
+        if (!streams.has(stream)) throw new Error(`the mapping produced a record for undeclared stream "${stream}"`);
+      }
     } catch (error) {
-      // Every stored body was read once before it was acknowledged; only a changed mapping gets here.
-      if (!(error instanceof PayloadError)) throw error;
-      log.error(`receiver ${name}: a stored delivery (received ${entry.receivedAt}) no longer reads and is skipped: ${error.message}`);
+      // Any failure, a bug of the mapping included, sets this one delivery aside: the rest load.
+      const reason = error instanceof PayloadError ? error.message : `the mapping failed: ${(error as Error).message}`;
+      if (entry.rejectId !== undefined) continue; // still does not read: its row stays as it is
+      const reject_id = createHash('sha256').update(entry.body).digest('hex');
+      log.error(
+        `receiver ${name}: a delivery received ${entry.receivedAt} does not read; set aside in ${REJECTS_STREAM} (reject_id ${reject_id.slice(0, 12)}…): ${reason}`,
+      );
+      rejects.push({
+        reject_id,
+        received_at: entry.receivedAt,
+        reason,
+        body: entry.body.toString('utf8'),
+        rejected_at: now.toISOString(),
+        replayed_at: null,
+      });
       continue;
     }
+    if (entry.rejectId !== undefined) replays.push({ reject_id: entry.rejectId, replayed_at: now.toISOString() });
     for (const { stream, record } of records) {
-      const declared = streams.get(stream);
-      if (!declared) throw new Error(`webhook ${definition.type} produced a record for undeclared stream "${stream}"`);
+      const declared = streams.get(stream)!;
       const byKey = latest.get(stream) ?? new Map<string, Record<string, unknown>>();
       latest.set(stream, byKey);
       const key = JSON.stringify(declared.key.map((k) => record[k] ?? null));
@@ -215,8 +310,17 @@ export async function drainMessages(
     } as SingerMessage);
     for (const record of versions) messages.push({ type: 'RECORD', stream: VERSIONS_STREAM, record } as SingerMessage);
   }
+  // A replayed reject's row keeps its body and reason; only replayed_at is written (a narrowed SCHEMA).
+  for (const [rows, schema] of [
+    [rejects, REJECTS_SCHEMA],
+    [replays, narrowSchema(REJECTS_SCHEMA, new Set(['reject_id', 'replayed_at']))],
+  ] as const) {
+    if (rows.length === 0) continue;
+    messages.push({ type: 'SCHEMA', stream: REJECTS_STREAM, schema, key_properties: ['reject_id'] } as SingerMessage);
+    for (const record of rows) messages.push({ type: 'RECORD', stream: REJECTS_STREAM, record } as SingerMessage);
+  }
   messages.push({ type: 'STATE', value: { inbox: end } satisfies DrainState } as SingerMessage);
-  return messages.map((m) => formatMessage(m));
+  return { lines: messages.map((m) => formatMessage(m)), rejected: rejects.length, replayed: replays.length };
 }
 
 /** The schema with only `names` among its properties (and in `required`). */

@@ -6,11 +6,23 @@ export {
   PayloadError,
   type ReceiverSecrets,
   signaturesMatch,
+  type Triage,
   type Verification,
   type WebhookDefinition,
   type WebhookStream,
 } from './definition.js';
-export { Drainer, type DrainLoader, type DrainOptions, type DrainState, drainMessages, VERSIONS_STREAM } from './drain.js';
+export {
+  type DrainBatch,
+  type DrainEntry,
+  Drainer,
+  type DrainLoader,
+  type DrainOptions,
+  type DrainState,
+  drainMessages,
+  REJECTS_STREAM,
+  type StoredReject,
+  VERSIONS_STREAM,
+} from './drain.js';
 export { Inbox, type InboxEntry, type InboxPosition } from './inbox.js';
 export {
   createWebhookServer,

@@ -1,7 +1,8 @@
 // The HTTP side: a fastify server that takes each body as raw bytes, checks its signature, stores it
 // durably in the receiver's inbox, and only then answers 2xx. Health and readiness for orchestrators.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { PayloadError, type ReceiverSecrets, type WebhookDefinition } from './definition.js';
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ReceiverSecrets, WebhookDefinition } from './definition.js';
 import type { Inbox } from './inbox.js';
 
 export interface ReceiverLog {
@@ -47,8 +48,15 @@ export interface WebhookServer {
   stopAccepting(): void;
 }
 
+/**
+ * fastify (with its ~150 modules) loads when a server is made, not with the kit: every tap that
+ * reads its vendor's webhooks imports this package, and a tap run never serves (packages/bench
+ * README, "Start-up").
+ */
+const loadFastify = () => (createRequire(import.meta.url)('fastify') as typeof import('fastify')).fastify;
+
 export function createWebhookServer(options: ServerOptions): WebhookServer {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 2 ** 20, return503OnClosing: true });
+  const app = loadFastify()({ logger: false, bodyLimit: options.bodyLimit ?? 2 ** 20, return503OnClosing: true });
   const receivers = new Map(options.receivers.map((r) => [r.name, r]));
   const counts = Object.fromEntries(
     options.receivers.map((r) => [r.name, { accepted: 0, samples: 0, bad_signature: 0, malformed: 0, not_stored: 0 }]),
@@ -113,18 +121,16 @@ async function handleDelivery(
     log.warn(`delivery refused: ${verdict.reason}`, where);
     return reply.code(verdict.status).send({ error: verdict.reason });
   }
-  let delivery: ReturnType<typeof receiver.definition.read>;
-  try {
-    delivery = receiver.definition.read(body);
-  } catch (error) {
-    if (!(error instanceof PayloadError)) throw error;
+  // The full read (schema, coercions) waits for the drain: acknowledging costs the check and the fsync.
+  const glance = receiver.definition.triage?.(body) ?? { ok: true, sample: false };
+  if (!glance.ok) {
     count.malformed += 1;
-    log.warn(`delivery refused: ${error.message}`, where);
-    return reply.code(400).send({ error: error.message });
+    log.warn(`delivery refused: ${glance.reason}`, where);
+    return reply.code(400).send({ error: glance.reason });
   }
-  if (delivery.sample) {
+  if (glance.sample) {
     count.samples += 1;
-    log.info(`test delivery acknowledged, not loaded (${delivery.label})`, where);
+    log.info('test delivery acknowledged, not loaded', where);
     return reply.code(200).send({ status: 'sample acknowledged; not loaded' });
   }
   try {

@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { drainMessages, Inbox, PayloadError, type WebhookDefinition } from '../src/index.js';
+import { drainMessages, Inbox, PayloadError, REJECTS_STREAM, VERSIONS_STREAM, type WebhookDefinition } from '../src/index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -100,7 +100,7 @@ describe('drainMessages', () => {
     for (const body of ['{"id":1,"v":2}', '{"id":1,"v":1}', '{"id":2,"v":1,"note":"x"}', '{"id":3,"v":1}', '{"bad":true}'])
       await inbox.append(Buffer.from(body));
     const entries = await inbox.read(await inbox.start(), 10);
-    const lines = await drainMessages(definition, entries, entries.at(-1)!.end, log, 'r', async () => new Map([['[3]', 5]]));
+    const { lines } = await drainMessages(definition, entries, entries.at(-1)!.end, log, 'r', async () => new Map([['[3]', 5]]));
     const messages = lines.map((line) => JSON.parse(line) as Record<string, any>);
     const records = messages.filter((m) => m.type === 'RECORD' && m.stream === 'results').map((m) => m.record);
     expect(records).toEqual([
@@ -115,5 +115,51 @@ describe('drainMessages', () => {
     ]);
     expect(messages.at(-1)).toEqual({ type: 'STATE', value: { inbox: entries.at(-1)!.end } });
     await inbox.close();
+  });
+
+  it('sets a delivery that does not read aside whole, with the reason, and loads the rest', async () => {
+    const inbox = await Inbox.open(dir);
+    for (const body of ['{"id":1,"v":1}', '{"bad":true}', '{"id":2,"v":1}', 'not json']) await inbox.append(Buffer.from(body));
+    const entries = await inbox.read(await inbox.start(), 10);
+    const errors: string[] = [];
+    const batch = await drainMessages(
+      definition,
+      entries,
+      entries.at(-1)!.end,
+      { ...log, error: (m) => errors.push(m) },
+      'r',
+      async () => new Map(),
+    );
+    const messages = batch.lines.map((line) => JSON.parse(line) as Record<string, any>);
+    expect(messages.filter((m) => m.type === 'RECORD' && m.stream === 'results').map((m) => m.record.id)).toEqual([1, 2]);
+    const rejects = messages.filter((m) => m.type === 'RECORD' && m.stream === REJECTS_STREAM).map((m) => m.record);
+    expect(rejects.map((r) => [r.body, r.reason, r.replayed_at])).toEqual([
+      ['{"bad":true}', 'bad', null],
+      ['not json', expect.stringMatching(/^the mapping failed: .*JSON/), null],
+    ]);
+    expect(rejects[0].reject_id).toMatch(/^[0-9a-f]{64}$/);
+    expect(batch).toMatchObject({ rejected: 2, replayed: 0 });
+    expect(errors).toHaveLength(2);
+    expect(errors.join('\n')).not.toContain('{"bad":true}'); // bodies are never logged
+    expect(messages.at(-1)!.type).toBe('STATE');
+    await inbox.close();
+  });
+
+  it('loads a stored reject that reads now and marks only its replayed_at; one that still fails is left as it is', async () => {
+    const stored = [
+      { body: Buffer.from('{"id":7,"v":1}'), receivedAt: '2026-12-01T00:00:00.000Z', rejectId: 'r7' },
+      { body: Buffer.from('{"bad":true}'), receivedAt: '2026-12-01T00:00:01.000Z', rejectId: 'rbad' },
+    ];
+    const position = { id: 'x', segment: 1, offset: 0 };
+    const batch = await drainMessages(definition, stored, position, log, 'r', async () => new Map(), new Date('2026-12-07T00:00:00Z'));
+    const messages = batch.lines.map((line) => JSON.parse(line) as Record<string, any>);
+    expect(messages.filter((m) => m.type === 'RECORD').map((m) => [m.stream, m.record])).toEqual([
+      ['results', { id: 7, v: 1 }],
+      [VERSIONS_STREAM, { stream: 'results', record_key: '[7]', version: 1 }],
+      [REJECTS_STREAM, { reject_id: 'r7', replayed_at: '2026-12-07T00:00:00.000Z' }],
+    ]);
+    const schema = messages.find((m) => m.type === 'SCHEMA' && m.stream === REJECTS_STREAM)!.schema;
+    expect(Object.keys(schema.properties)).toEqual(['reject_id', 'replayed_at']); // body and reason keep their values
+    expect(batch).toMatchObject({ rejected: 0, replayed: 1 });
   });
 });

@@ -1,7 +1,7 @@
 // `results`: every configured exam's results (mass endpoint) and every configured single result, full table.
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { cbthost, type ResultTarget, requestFor } from '../api.js';
+import { cbthost, classifyFor, endpointFor, type ResultTarget } from '../api.js';
 
 /**
  * What this run has read of each result (student pass code + test id), both ways: the exam pass code a
@@ -45,7 +45,8 @@ export const results = cbthost.stream({
     ...config.pass_codes.map((pass_code) => ({ pass_code, test_id: null })),
     ...config.results.map((result) => ({ pass_code: result.pass_code, test_id: result.test_id })),
   ],
-  request: (request, { context, config }) => requestFor(request, context as ResultTarget, config),
+  endpoint: ({ context }) => endpointFor(context as ResultTarget),
+  classify: ({ context, config }) => classifyFor(context as ResultTarget, config),
   // The student's pass code is unique to one sitting of one exam (docs/providers/cbthost.md), so this key
   // holds across exams that share a test id; the exam's own pass code is a column, not part of the key.
   key: ['cbt_pass_code', 'cbt_test_id'],

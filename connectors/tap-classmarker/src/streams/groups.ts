@@ -10,9 +10,10 @@ export const groups = classmarker.stream({
   activateVersion: true,
   key: ['group_id'],
   record: z.object({
-    group_id: coerce.integer(),
-    group_name: coerce.emptyAsNull(coerce.text()), // a missing or blank name is null, never a stopped stream
-    assigned_test_ids: z.array(coerce.integer()),
+    group_id: coerce.integer().describe("ClassMarker's group id."),
+    // a missing or blank name is null, never a stopped stream
+    group_name: coerce.emptyAsNull(coerce.text()).describe("The group's name; null when missing or blank."),
+    assigned_test_ids: z.array(coerce.integer()).describe('Ids of the tests assigned to the group (their names are in `tests`).'),
   }),
   fetch: catalogList('groups'),
   // Read into assigned_test_ids (the tests' names land in `tests`), so not kept again in _sdc_extra.

@@ -11,33 +11,59 @@ const blankAsNull = coerce.blankAsNull(text);
 
 /** Older payloads send ids, scores and times as strings, current ones as numbers (docs/providers/classmarker.md): both are read. */
 export const resultFields = {
-  first: blankAsNull,
-  last: blankAsNull,
-  email: blankAsNull,
-  test_id: coerce.integer(),
+  first: blankAsNull.describe("The taker's first name; null when blank or not given."),
+  last: blankAsNull.describe("The taker's last name; null when blank or not given."),
+  email: blankAsNull.describe("The taker's e-mail address; null when blank (link takers may leave it empty)."),
+  test_id: coerce.integer().describe("ClassMarker's id of the test taken."),
   /** From the response's `tests` block, so a result names its test even when v1.json no longer lists it. */
-  test_name: blankAsNull.optional(),
-  percentage: coerce.decimal(),
-  points_scored: coerce.decimal(),
-  points_available: coerce.decimal(),
-  time_started: coerce.isoFromUnixSeconds(),
-  time_finished: coerce.isoFromUnixSeconds(),
+  test_name: blankAsNull
+    .optional()
+    .describe(
+      "The test's name, from the same response's `tests` block (so it is named even when no group or link lists the test any more).",
+    ),
+  percentage: coerce.decimal().describe('The percentage scored (0 to 100), exact.'),
+  points_scored: coerce.decimal().describe('The points scored, exact (e.g. 32.4).'),
+  points_available: coerce.decimal().describe('The points the test was worth, exact.'),
+  time_started: coerce.isoFromUnixSeconds().describe('When the taker started (sent as UNIX seconds, UTC); never changes for a result.'),
+  time_finished: coerce
+    .isoFromUnixSeconds()
+    .describe(
+      'When the taker finished (sent as UNIX seconds, UTC); moves when an administrator re-opens the exam. The incremental cursor.',
+    ),
   /** "f" finished (recent results only returns finished ones); absent in the older payload form. */
-  status: coerce.emptyAsNull(text).optional(),
+  status: coerce
+    .emptyAsNull(text)
+    .optional()
+    .describe(
+      '"f" finished (recent results and webhooks carry finished results only); null in the older payload form, which does not send it.',
+    ),
   /** "HH:MM:SS" as sent (digits sent as a number are kept as their text). */
-  duration: coerce.emptyAsNull(text),
-  duration_seconds: coerce.secondsFromDuration(),
-  percentage_passmark: coerce.emptyAsNull(coerce.decimal()).optional(),
+  duration: coerce.emptyAsNull(text).describe('The time taken as sent, "HH:MM:SS"; null when blank.'),
+  duration_seconds: coerce.secondsFromDuration().describe('`duration` in seconds.'),
+  percentage_passmark: coerce
+    .emptyAsNull(coerce.decimal())
+    .optional()
+    .describe("The test's pass mark in percent, exact; null in older payloads, which do not send it."),
   // XML writes false as an empty element (docs/providers/classmarker.md, "XML"); JSON sends booleans.
-  passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional(),
+  passed: coerce
+    .emptyAsNull(coerce.booleanFromYesNo())
+    .optional()
+    .describe('Whether the taker passed (true when the test sets no pass mark); null in older payloads, which do not send it.'),
   /** "Yes" means essay marking is pending and the score may still change. */
-  requires_grading: coerce.booleanFromYesNo(),
-  give_certificate_only_when_passed: coerce.emptyAsNull(coerce.booleanFromYesNo()).optional(),
-  certificate_url: optionalText,
-  certificate_serial: optionalText,
-  view_results_url: optionalText,
+  requires_grading: coerce
+    .booleanFromYesNo()
+    .describe('Sent as "Yes" / "No": true while answers (essays) await marking, so the score may still change.'),
+  give_certificate_only_when_passed: coerce
+    .emptyAsNull(coerce.booleanFromYesNo())
+    .optional()
+    .describe('Whether the test gives its certificate only to takers who passed; null when not sent.'),
+  certificate_url: optionalText.describe("Link to the taker's certificate (PDF); null when there is none."),
+  certificate_serial: optionalText.describe("The certificate's serial number; null when there is none."),
+  view_results_url: optionalText.describe(
+    "A unique, password-protected link to this result's questions and answers; sent only when turned on in the API settings, else null.",
+  ),
   /** "Test" or "Survey" (a survey scores zero); newer, optional [3p]. `monitor_events` (proctoring) is kept in _sdc_extra. */
-  test_type: optionalText,
+  test_type: optionalText.describe('"Test" or "Survey" (a survey scores zero); null where not sent (a newer field).'),
 };
 
 const DAY_MS = 86_400_000;

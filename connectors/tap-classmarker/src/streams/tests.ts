@@ -10,6 +10,9 @@ export const tests = classmarker.stream({
   activateVersion: true,
   key: ['test_id'],
   // A missing or blank name is null, never a stopped stream.
-  record: z.object({ test_id: coerce.integer(), test_name: coerce.emptyAsNull(coerce.text()) }),
+  record: z.object({
+    test_id: coerce.integer().describe("ClassMarker's test id."),
+    test_name: coerce.emptyAsNull(coerce.text()).describe("The test's name; null when missing or blank."),
+  }),
   fetch: catalogTests,
 });

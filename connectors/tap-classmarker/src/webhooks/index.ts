@@ -21,40 +21,46 @@ const decimal = coerce.emptyAsNull(coerce.decimal()).optional();
 
 /** Which result a question or category row belongs to, in both forms: one text id, and the result's own key columns. */
 const resultRef = {
-  result_id: z.string().describe('"link:<link_result_id>" or "group:<user_id>:<test_id>:<group_id>:<time_started as UNIX seconds>".'),
-  result_stream: z.enum(['group_results', 'link_results']),
-  link_result_id: integer,
-  user_id: integer,
-  group_id: integer,
-  link_id: integer,
-  test_id: coerce.integer(),
-  time_started: coerce.isoFromUnixSeconds(),
-  time_finished: coerce.isoFromUnixSeconds().describe('Of the delivery that sent this row: a re-opened exam sends newer ones.'),
+  result_id: z
+    .string()
+    .describe(
+      'The result this row belongs to: "link:<link_result_id>" or "group:<user_id>:<test_id>:<group_id>:<time_started as UNIX seconds>".',
+    ),
+  result_stream: z.enum(['group_results', 'link_results']).describe('The table holding the result: group_results or link_results.'),
+  link_result_id: integer.describe("The link result's id; null for a group result."),
+  user_id: integer.describe("The registered user's id; null for a link result."),
+  group_id: integer.describe("The group's id; null for a link result."),
+  link_id: integer.describe("The link's id; null for a group result."),
+  test_id: coerce.integer().describe("ClassMarker's id of the test taken."),
+  time_started: coerce.isoFromUnixSeconds().describe('When the taker started (sent as UNIX seconds, UTC).'),
+  time_finished: coerce
+    .isoFromUnixSeconds()
+    .describe('When the taker finished, as of the delivery that sent this row (sent as UNIX seconds); a re-opened exam sends a newer one.'),
 };
 
 const questionRecord = z.object({
   ...resultRef,
-  question_id: coerce.integer(),
+  question_id: coerce.integer().describe("ClassMarker's question id."),
   position: z.number().int().describe('1 for the first question of the delivery.'),
-  question_type: text,
-  category_id: integer,
-  points_available: decimal,
-  points_scored: decimal,
+  question_type: text.describe('As sent, e.g. "multiplechoice", "truefalse", "freetext", "matching", "essay", "grammar".'),
+  category_id: integer.describe("The question's category id; null when not sent."),
+  points_available: decimal.describe('The points the question is worth, exact.'),
+  points_scored: decimal.describe('The points the taker scored on it, exact.'),
   result: text.describe('"correct", "partial_correct", "incorrect" or "requires_grading".'),
-  question: text,
+  question: text.describe('The question as sent.'),
   options_json: z.string().nullable().describe('The answer options as sent, as JSON text.'),
   correct_option: z.string().nullable().describe('As sent (text, or JSON text for a list or object).'),
   user_response: z.string().nullable().describe('As sent (text, or JSON text for a list or object).'),
-  feedback: text,
+  feedback: text.describe('The feedback shown for the response, as sent; null when none.'),
 });
 
 const categoryRecord = z.object({
   ...resultRef,
-  category_id: coerce.integer(),
-  name: text,
-  percentage: decimal,
-  points_available: decimal,
-  points_scored: decimal,
+  category_id: coerce.integer().describe("ClassMarker's category id."),
+  name: text.describe("The category's name."),
+  percentage: decimal.describe('The percentage scored in the category, exact.'),
+  points_available: decimal.describe("The points the category's questions are worth, exact."),
+  points_scored: decimal.describe('The points scored in the category, exact.'),
 });
 
 /** The newer of two deliveries of one result is the one with the later time_finished (a re-opened exam). */
@@ -66,13 +72,19 @@ const streams: WebhookStream[] = [
   {
     name: 'question_responses',
     key: ['result_id', 'question_id'],
-    schema: streamJsonSchema({ record: questionRecord }),
+    schema: streamJsonSchema({
+      record: questionRecord,
+      description: "Each question of a result with the taker's response, from ClassMarker's webhook (the API does not serve them).",
+    }),
     version: finishedAt,
   },
   {
     name: 'category_results',
     key: ['result_id', 'category_id'],
-    schema: streamJsonSchema({ record: categoryRecord }),
+    schema: streamJsonSchema({
+      record: categoryRecord,
+      description: "Each category's score of a result, from ClassMarker's webhook (the API does not serve them).",
+    }),
     version: finishedAt,
   },
 ];
@@ -96,6 +108,20 @@ export const classmarkerWebhook: WebhookDefinition = {
     }
     return { ok: true };
   },
+  triage(body) {
+    // JSON.parse, not the lossless parser and no schema: this runs before every acknowledgement.
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch {
+      return { ok: false, reason: 'the body is not JSON' };
+    }
+    if (!isObject(payload)) return { ok: false, reason: 'the body is not a JSON object' };
+    const problem = envelopeProblem(payload);
+    if (problem !== undefined) return { ok: false, reason: problem };
+    // "verify": the sample "Verify on Save" sends [doc CM-S5]: acknowledged, never stored or loaded.
+    return { ok: true, sample: payload.payload_status === 'verify' };
+  },
   read(body) {
     let payload: unknown;
     try {
@@ -104,19 +130,13 @@ export const classmarkerWebhook: WebhookDefinition = {
       throw new PayloadError('the body is not JSON');
     }
     if (!isObject(payload)) throw new PayloadError('the body is not a JSON object');
-    const type = payload.payload_type;
-    const link = type === 'single_user_test_results_link';
-    if (!link && type !== 'single_user_test_results_group') {
-      throw new PayloadError(
-        `payload_type must be single_user_test_results_group or single_user_test_results_link, not ${JSON.stringify(String(type))}`,
-      );
-    }
+    const problem = envelopeProblem(payload);
+    if (problem !== undefined) throw new PayloadError(problem);
+    const link = payload.payload_type === 'single_user_test_results_link';
     const test = isObject(payload.test) ? payload.test : {};
-    const owner = link ? payload.link : payload.group;
-    if (!isObject(payload.result) || !isObject(owner))
-      throw new PayloadError(`the payload has no result or ${link ? 'link' : 'group'} object`);
-    const result = resultRow(payload.result, test, owner, link);
-    // "verify": the sample "Verify on Save" sends [doc CM-S5]: checked like a real one, never loaded.
+    const owner = (link ? payload.link : payload.group) as Json;
+    const result = resultRow(payload.result as Json, test, owner, link);
+    // A "verify" sample is not stored (triage); read here too, it is still never loaded.
     const sample = payload.payload_status === 'verify';
     const label = link
       ? `link_result_id ${String(result.link_result_id)}`
@@ -136,6 +156,18 @@ export const classmarkerWebhook: WebhookDefinition = {
     return { sample, label, records };
   },
 };
+
+/** Why a payload is not a ClassMarker result delivery at all (its type, its result and group/link objects), or undefined. */
+function envelopeProblem(payload: Json): string | undefined {
+  const type = payload.payload_type;
+  const link = type === 'single_user_test_results_link';
+  if (!link && type !== 'single_user_test_results_group') {
+    return `payload_type must be single_user_test_results_group or single_user_test_results_link, not ${JSON.stringify(String(type))}`;
+  }
+  if (!isObject(payload.result) || !isObject(link ? payload.link : payload.group))
+    return `the payload has no result or ${link ? 'link' : 'group'} object`;
+  return undefined;
+}
 
 /** The webhook's result in the API's names [doc CM-S5]: `access_code_used` -> `access_code`, `extra_info*_answer` -> `extra_info*`. */
 function resultRow(result: Json, test: Json, owner: Json, link: boolean): Json {

@@ -16,13 +16,13 @@ export const exams = oem.stream({
   activateVersion: true,
   pagination: offsetPaging({ limit: 100, offsetParam: 'start', limitParam: 'limit', stopOnShortPage: false, overlap: true }),
   record: z.object({
-    eid: coerce.integer().describe('Exam id.'),
-    title: coerce.text(),
-    img: coerce.emptyAsNull(coerce.text()).optional().describe('Link to the exam cover.'),
+    eid: coerce.integer().describe("OnlineExamMaker's exam id."),
+    title: coerce.text().describe("The exam's title."),
+    img: coerce.emptyAsNull(coerce.text()).optional().describe("Link to the exam's cover image."),
     url: coerce.emptyAsNull(coerce.text()).optional().describe('Link to take the exam.'),
     createTime: coerce.isoFromUnixSeconds().describe('When the exam was created (sent as UNIX seconds).'),
     available: coerce.booleanFromYesNo().describe('Whether the exam can be taken (sent as 1 or 0).'),
     times: coerce.integer().optional().describe('How many times the exam was taken.'),
-    category: coerce.emptyAsNull(coerce.text()).optional(),
+    category: coerce.emptyAsNull(coerce.text()).optional().describe("The exam's category name; null when blank or not sent."),
   }),
 });

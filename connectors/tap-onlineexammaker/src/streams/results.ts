@@ -1,7 +1,7 @@
 // `results`: every candidate's results of each exam (task=api.queryResults, or the v1 API), incremental on endTime per exam.
 import { coerce } from '@tapline/tap-kit';
 import { z } from 'zod';
-import { INDEX_PHP, legacyQuery, oem, resultsRequest } from '../api.js';
+import { examSkips, INDEX_PHP, legacyQuery, oem, resultsEndpoint } from '../api.js';
 import { attemptId, candidateId } from '../coerce.js';
 import { exams } from './exams.js';
 
@@ -21,7 +21,8 @@ export const results = oem.stream({
   path: INDEX_PHP,
   parent: exams.each((exam) => ({ eid: exam.eid })),
   query: ({ context }) => ({ ...legacyQuery('api.queryResults'), eid: context.eid }),
-  request: (request, { config, context }) => resultsRequest(request, config, context.eid),
+  endpoint: ({ config, context }) => resultsEndpoint(config, context.eid),
+  classify: ({ context }) => examSkips(context.eid),
   // Not `tid`: the document's answer and the v1 API do not send it, and a deployment may start to send
   // it later. One key for every payload keeps one attempt one row whatever the server sends, and a table
   // keeps the key it was created with (the targets refuse to re-key rows; docs/providers/onlineexammaker.md, "Keys").

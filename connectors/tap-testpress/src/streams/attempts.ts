@@ -68,23 +68,20 @@ export const attempts = testpress.stream({
   // Per exam: the admin API filtered by exam id, or the exam's attempts_url (docs/providers/testpress.md,
   // "Endpoints the tap reads"); the state keeps the exam id, not the URL.
   parent: exams.each((exam) => ({ exam_id: exam.id }), { follow: 'attempts_url' }),
-  request: (request, ctx) => {
+  endpoint: (ctx) => {
     const { config, context, start } = ctx;
     if (config.attempts_source === 'exam') {
       warnCallerOnly(ctx);
-      const deleted = skipDeletedExam(context.exam_id);
-      return { ...request, classify: (input) => skipForbiddenExam(input) ?? deleted(input) };
+      return undefined;
     }
     // date_0 is a calendar day in the server's time zone (IST for Testpress, inferred): start a day early.
     const day = start === undefined ? undefined : new Date(Date.parse(String(start)) - DAY_MS).toISOString().slice(0, 10);
-    return {
-      ...request,
-      url: undefined,
-      path: '/api/v2.5/admin/attempts/',
-      endpoint: '/api/v2.5/admin/attempts/',
-      query: { exams: context.exam_id, ordering: '-date', date_0: day },
-      classify: adminOnly,
-    };
+    return { path: '/api/v2.5/admin/attempts/', query: { exams: context.exam_id, ordering: '-date', date_0: day } };
+  },
+  classify: ({ config, context }) => {
+    if (config.attempts_source !== 'exam') return adminOnly;
+    const deleted = skipDeletedExam(context.exam_id);
+    return (input) => skipForbiddenExam(input) ?? deleted(input);
   },
   key: ['id'],
   // `date` is when the attempt started and never changes; a Running attempt may be resumed days or
@@ -123,56 +120,102 @@ export const attempts = testpress.stream({
     };
   },
   record: z.object({
-    id: coerce.integer(),
+    id: coerce.integer().describe("Testpress's attempt id."),
     exam_id: coerce.integer().describe('The exam this attempt belongs to.'),
-    date: coerce.isoDateTime().describe('When the attempt started.'),
+    date: coerce.isoDateTime().describe('When the attempt started; never changes. The incremental cursor (a bookmark per exam).'),
     state: coerce
       .text()
       .describe('"Running", "Completed" or "Not Started", also when sent as the admin code (0, 1, 3); an unknown code keeps its digits.'),
     state_code: coerce
       .emptyAsNull(coerce.integer())
       .describe('The admin API’s state code (0 running, 1 completed, 3 not started), from either spelling; null for a word without one.'),
-    user_id: coerce.emptyAsNull(coerce.integer()).optional(),
-    username: coerce.text().nullable().optional(),
-    email: coerce.emptyAsNull(coerce.text()).optional().describe('Admin API only; a blank e-mail is null.'),
+    user_id: coerce.emptyAsNull(coerce.integer()).optional().describe("The student's user id (admin API `user_id`, exam list `user.id`)."),
+    username: coerce
+      .text()
+      .nullable()
+      .optional()
+      .describe(
+        "The student's username (exam list `user.username`, or `user` when sent as a string); null from the admin API, which does not send it.",
+      ),
+    email: coerce.emptyAsNull(coerce.text()).optional().describe("The student's e-mail; admin API only; a blank e-mail is null."),
     name: coerce
       .emptyAsNull(coerce.text())
       .optional()
       .describe('The candidate’s name (admin API `name`; exam list `user.display_name`, else first and last name).'),
-    score: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (sent as a decimal string, "2.00").'),
-    percentage: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exact (a string in the exam list, a number in the admin API).'),
-    percentile: coerce.emptyAsNull(coerce.decimal()).optional(),
-    total_questions: coerce.emptyAsNull(coerce.integer()).optional(),
-    correct_count: coerce.emptyAsNull(coerce.integer()).optional(),
-    incorrect_count: coerce.emptyAsNull(coerce.integer()).optional(),
-    unanswered_count: coerce.emptyAsNull(coerce.integer()).optional(),
-    time_taken: coerce.text().nullable().optional().describe('As sent: H:MM:SS.'),
+    score: coerce.emptyAsNull(coerce.decimal()).optional().describe('The marks scored, exact (sent as a decimal string, "2.00").'),
+    percentage: coerce
+      .emptyAsNull(coerce.decimal())
+      .optional()
+      .describe('The percentage scored, exact (a string in the exam list, a number in the admin API).'),
+    percentile: coerce
+      .emptyAsNull(coerce.decimal())
+      .optional()
+      .describe("The attempt's percentile among the exam's attempts, exact (an integer or a fraction as sent); exam list only."),
+    total_questions: coerce
+      .emptyAsNull(coerce.integer())
+      .optional()
+      .describe('How many questions the attempt had; exam list only (the admin API does not send it).'),
+    correct_count: coerce
+      .emptyAsNull(coerce.integer())
+      .optional()
+      .describe('Questions answered correctly (exam list `correct_count`, admin API `correct_answers_count`).'),
+    incorrect_count: coerce
+      .emptyAsNull(coerce.integer())
+      .optional()
+      .describe('Questions answered wrongly (exam list `incorrect_count`, admin API `incorrect_answers_count`).'),
+    unanswered_count: coerce.emptyAsNull(coerce.integer()).optional().describe('Questions left unanswered.'),
+    time_taken: coerce.text().nullable().optional().describe('The time spent, as sent: H:MM:SS (the admin API may add microseconds).'),
     time_taken_seconds: coerce.emptyAsNull(coerce.secondsFromDuration()).describe('`time_taken` in seconds, fraction kept.'),
-    remaining_time: coerce.text().nullable().optional(),
-    remaining_time_seconds: coerce.emptyAsNull(coerce.secondsFromDuration()),
-    last_started_time: coerce.emptyAsNull(coerce.isoDateTime()).optional(),
-    rank: coerce.emptyAsNull(coerce.integer()).optional().describe('null when ranks are off ("NA").'),
-    max_rank: coerce.emptyAsNull(coerce.integer()).optional(),
+    remaining_time: coerce
+      .text()
+      .nullable()
+      .optional()
+      .describe('The time left, as sent: H:MM:SS, or "0.00" (chapter-content attempts); null when not sent.'),
+    remaining_time_seconds: coerce.emptyAsNull(coerce.secondsFromDuration()).describe('`remaining_time` in seconds, fraction kept.'),
+    last_started_time: coerce
+      .emptyAsNull(coerce.isoDateTime())
+      .optional()
+      .describe('When the attempt was last started or resumed (days after `date` for a resumed attempt).'),
+    rank: coerce.emptyAsNull(coerce.integer()).optional().describe('The attempt\'s rank in the exam; null when ranks are off ("NA").'),
+    max_rank: coerce
+      .emptyAsNull(coerce.integer())
+      .optional()
+      .describe("Testpress's max_rank, as sent (0 in the document's samples, whose ranks are off)."),
     result: coerce.text().nullable().optional().describe('Admin API only: Pass, Fail or Not taken.'),
-    url: z.string().optional(),
+    url: z.string().optional().describe('API URL of the attempt; exam list only.'),
     // Sent by the current API besides the fields the tap maps (docs/providers/testpress.md): kept as sent.
     last_answer_updated_time: coerce
       .emptyAsNull(coerce.isoDateTime())
       .optional()
       .describe('Admin API only: when the last answer was saved; the end of a completed attempt (inferred).'),
-    phone: coerce.emptyAsNull(z.string()).optional().describe('Admin API only.'),
-    speed: coerce.emptyAsNull(coerce.decimal()).optional(),
-    accuracy: coerce.emptyAsNull(coerce.decimal()).optional().describe('Exam list only.'),
-    exam_url: z.string().nullable().optional().describe('Admin API only.'),
-    user_url: z.string().nullable().optional().describe('Admin API only.'),
-    review_url: z.string().nullable().optional(),
-    review_pdf_url: z.string().nullable().optional(),
-    questions_url: z.string().nullable().optional(),
-    rank_enabled: z.boolean().nullable().optional(),
-    commented_questions_count: coerce.emptyAsNull(coerce.integer()).optional(),
-    comments_count: coerce.emptyAsNull(coerce.integer()).optional(),
-    allow_retake: z.boolean().nullable().optional(),
-    remaining_attempts: coerce.emptyAsNull(coerce.integer()).optional(),
-    total_bonus: coerce.emptyAsNull(coerce.decimal()).optional(),
+    phone: coerce.emptyAsNull(z.string()).optional().describe("The student's phone number; admin API only."),
+    speed: coerce.emptyAsNull(coerce.decimal()).optional().describe("Testpress's speed figure, exact, as sent (not documented further)."),
+    accuracy: coerce
+      .emptyAsNull(coerce.decimal())
+      .optional()
+      .describe("Testpress's accuracy figure, exact, as sent (not documented further); exam list only."),
+    exam_url: z.string().nullable().optional().describe("API URL of the attempt's exam; admin API only."),
+    user_url: z.string().nullable().optional().describe('API URL of the student; admin API only.'),
+    review_url: z.string().nullable().optional().describe("API URL of the attempt's review."),
+    review_pdf_url: z.string().nullable().optional().describe("URL of the attempt's review as a PDF; exam list only."),
+    questions_url: z.string().nullable().optional().describe("API URL of the attempt's questions."),
+    rank_enabled: z.boolean().nullable().optional().describe('Whether ranks are on for the attempt; exam list only.'),
+    commented_questions_count: coerce
+      .emptyAsNull(coerce.integer())
+      .optional()
+      .describe("How many of the attempt's questions have comments; current API's exam list only."),
+    comments_count: coerce
+      .emptyAsNull(coerce.integer())
+      .optional()
+      .describe("How many comments the attempt has; current API's exam list only."),
+    allow_retake: z.boolean().nullable().optional().describe("Whether the student may take the exam again; current API's exam list only."),
+    remaining_attempts: coerce
+      .emptyAsNull(coerce.integer())
+      .optional()
+      .describe("How many more attempts the student may make; current API's exam list only."),
+    total_bonus: coerce
+      .emptyAsNull(coerce.decimal())
+      .optional()
+      .describe("Bonus marks of the attempt, exact; current API's exam list only."),
   }),
 });

@@ -54,17 +54,20 @@ const pythonQuote = (text: string): string =>
     .replace(/%2F/g, '/');
 
 const subjectRecord = z.object({
-  attempt_id: coerce.integer(),
-  subject_name: coerce.text(),
-  exam_id: coerce.emptyAsNull(coerce.integer()).optional(),
-  parent_subject_id: coerce.emptyAsNull(coerce.integer()).optional(),
-  correct_answers_count: coerce.emptyAsNull(coerce.integer()).optional(),
-  incorrect_answers_count: coerce.emptyAsNull(coerce.integer()).optional(),
-  partial_correct_answers_count: coerce.emptyAsNull(coerce.integer()).optional(),
-  unanswered_count: coerce.emptyAsNull(coerce.integer()).optional(),
-  answered_count: coerce.emptyAsNull(coerce.integer()).optional(),
-  total_count: coerce.emptyAsNull(coerce.integer()).optional(),
-  score: coerce.emptyAsNull(coerce.decimal()).optional(),
+  attempt_id: coerce.integer().describe('The attempt (`attempts.id`) these figures are of.'),
+  subject_name: coerce.text().describe("The subject's name."),
+  exam_id: coerce.emptyAsNull(coerce.integer()).optional().describe("The attempt's exam."),
+  parent_subject_id: coerce.emptyAsNull(coerce.integer()).optional().describe("The parent subject's id, as sent; null when not sent."),
+  correct_answers_count: coerce.emptyAsNull(coerce.integer()).optional().describe("The subject's questions answered correctly."),
+  incorrect_answers_count: coerce.emptyAsNull(coerce.integer()).optional().describe("The subject's questions answered wrongly."),
+  partial_correct_answers_count: coerce
+    .emptyAsNull(coerce.integer())
+    .optional()
+    .describe("The subject's questions answered partly correctly."),
+  unanswered_count: coerce.emptyAsNull(coerce.integer()).optional().describe("The subject's questions left unanswered."),
+  answered_count: coerce.emptyAsNull(coerce.integer()).optional().describe("The subject's questions answered."),
+  total_count: coerce.emptyAsNull(coerce.integer()).optional().describe('How many questions the subject has in the attempt.'),
+  score: coerce.emptyAsNull(coerce.decimal()).optional().describe('The marks scored in the subject, exact (sent as a decimal string).'),
 });
 
 /** A completed attempt is newer than a started one: a late retry of "started" never undoes "completed". */
@@ -72,7 +75,14 @@ const stateRank = (record: Json) => (record.state === 'Completed' || record.atte
 
 const streams: WebhookStream[] = [
   { name: attempts.name, key: attempts.key, schema: streamJsonSchema(attempts), version: stateRank },
-  { name: 'attempt_subject_stats', key: ['attempt_id', 'subject_name'], schema: streamJsonSchema({ record: subjectRecord }) },
+  {
+    name: 'attempt_subject_stats',
+    key: ['attempt_id', 'subject_name'],
+    schema: streamJsonSchema({
+      record: subjectRecord,
+      description: "Each subject's answer counts and score of an attempt, from Testpress's exam webhook (the API lists do not carry them).",
+    }),
+  },
 ];
 
 /** Read into the attempt's own columns, so they are not kept again in _sdc_extra; `key` and `hash` are not data. */

@@ -11,14 +11,16 @@ import {
   type DrainState,
   HOOK_PATH,
   Inbox,
+  REJECTS_STREAM,
   type Receiver,
+  type StoredReject,
   VERSIONS_STREAM,
   type WebhookDefinition,
 } from '@tapline/webhooks';
 import { TaplineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { targetFor } from '../pipeline.js';
-import { tapPackage, type Warehouse } from '../plugins.js';
+import { tapPackage, targetPackage, type Warehouse } from '../plugins.js';
 import { type Project, readDotEnv, substituteEnv } from '../project.js';
 import { checkTargetConfig, type TargetLibrary, targetLibrary } from '../target-packages.js';
 import { openWarehouse } from '../warehouse.js';
@@ -57,6 +59,8 @@ interface ReceiverPlan {
   cwd: string;
   /** Loads into one warehouse run one at a time (DuckDB has one writer). */
   warehouseKey: string;
+  /** DuckDB: the PIDs of other processes (a `tapline run`) waiting for the file, which go first. */
+  waitingForFile?: () => number[];
 }
 
 const WEBHOOK_EXPORTS: Record<ReceiverType, string> = { classmarker: 'classmarkerWebhook', testpress: 'testpressWebhook' };
@@ -110,7 +114,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     bodyLimit: options.bodyLimit,
     status: () => ({
       drains: Object.fromEntries(
-        Object.entries(drainers).map(([name, d]) => [name, { loaded: d.loaded, last_error: d.lastError ?? null }]),
+        Object.entries(drainers).map(([name, d]) => [
+          name,
+          { loaded: d.loaded, rejected: d.rejected, replayed: d.replayed, last_error: d.lastError ?? null },
+        ]),
       ),
     }),
   });
@@ -155,19 +162,36 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
     // Records arrive in small batches: no worker threads.
     worker_threads: 0,
   };
-  const parsed = checkTargetConfig(library, library.warehouse.inFolder(targetConfig, options.cwd), describeKey);
-  const module = (await import(tapPackage(settings.type))) as Record<string, unknown>;
+  const inFolder = library.warehouse.inFolder(targetConfig, options.cwd);
+  const parsed = checkTargetConfig(library, inFolder, describeKey);
+  // The receivers are a subpath of the tap, so a polling-only install never loads the server kit.
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(`${tapPackage(settings.type)}/webhooks`)) as Record<string, unknown>;
+  } catch (error) {
+    throw new TaplineError(
+      `${where}: cannot load ${tapPackage(settings.type)}/webhooks (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): install @tapline/webhooks and a tap version with receivers, then build.`,
+    );
+  }
   const definition = module[WEBHOOK_EXPORTS[settings.type]] as WebhookDefinition | undefined;
   if (!definition) throw new TaplineError(`${tapPackage(settings.type)} has no webhook receiver: rebuild it (\`pnpm build\`).`);
   const warehouseKey = library.warehouse.identity(config, options.cwd);
-  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey };
+  let waitingForFile: (() => number[]) | undefined;
+  if (warehouse === 'duckdb') {
+    const duckdb = (await import(targetPackage('duckdb'))) as typeof import('@tapline/target-duckdb');
+    waitingForFile = () => duckdb.processesWaitingFor(String(inFolder.path));
+  }
+  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey, waitingForFile };
 }
 
 /** Loads through the target's own loader, in-process; one load at a time per warehouse. */
 function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>>, log: Logger): DrainLoader {
   const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
     const before = locks.get(plan.warehouseKey) ?? Promise.resolve();
-    const mine = before.catch(() => {}).then(work);
+    const mine = before
+      .catch(() => {})
+      .then(() => yieldToWaiters(plan, log))
+      .then(work);
     locks.set(
       plan.warehouseKey,
       mine.catch(() => {}),
@@ -188,6 +212,7 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
           : undefined;
       }),
     storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, stream, keys)),
+    storedRejects: () => exclusive(() => storedRejects(plan)),
     load: (lines) =>
       exclusive(async () => {
         await runTarget({
@@ -201,6 +226,21 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
         });
       }),
   };
+}
+
+/**
+ * DuckDB has one writer, and the drain opens the file for each short load: were it to open again at
+ * once, a `tapline run` polling for the lock would rarely find it free. A process waiting for the
+ * file (its marker, target-duckdb's open) goes first; the deliveries wait in the inbox meanwhile.
+ */
+async function yieldToWaiters(plan: ReceiverPlan, log: Logger): Promise<void> {
+  let waiting = plan.waitingForFile?.() ?? [];
+  if (waiting.length === 0) return;
+  log.info(`receiver ${plan.name}: PID ${waiting.join(', ')} waits for the DuckDB file; the drain lets it go first`);
+  while (waiting.length > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    waiting = plan.waitingForFile!();
+  }
 }
 
 /** The versions stored for these keys of `stream`, read from the versions table in the receiver's schema. */
@@ -223,6 +263,26 @@ async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly
     await session.close();
   }
   return found;
+}
+
+/** The set-aside deliveries not yet replayed, read from the rejects table in the receiver's schema. */
+async function storedRejects(plan: ReceiverPlan): Promise<StoredReject[]> {
+  const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
+  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd)).session!;
+  try {
+    if (!(await session.tableExists({ schema, table: REJECTS_STREAM }))) return [];
+    const rows = await session.query(
+      `SELECT reject_id, received_at, body FROM ${session.qualify(schema, REJECTS_STREAM)} WHERE replayed_at IS NULL ORDER BY received_at`,
+      [],
+    );
+    return rows.map((row) => ({
+      reject_id: String(row.reject_id),
+      received_at: row.received_at instanceof Date ? row.received_at.toISOString() : String(row.received_at),
+      body: String(row.body),
+    }));
+  } finally {
+    await session.close();
+  }
 }
 
 /** A receiver's settings with its `${NAME}`s replaced (only `tapline serve` reads them). */

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { compileRecordValidator, type JsonSchema, parseCatalog, parseMessage, type SingerMessage } from '@tapline/singer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTap, type TapRun, type TapUnderTest } from '../run-tap.js';
+import { undescribedFields } from './descriptions.js';
 import { peerSchemaProblems } from './schema-forms.js';
 
 export type { TapRun, TapUnderTest } from '../run-tap.js';
 export { runTap } from '../run-tap.js';
+export { undescribedFields } from './descriptions.js';
 export { peerSchemaProblems } from './schema-forms.js';
 
 export interface ContractSimulator {
@@ -97,6 +99,14 @@ export function defineTapContract(options: TapContractOptions): void {
     return parseOutput(run);
   };
   const firstSync = async () => (first ??= await sync());
+  /** The `--discover` catalog, read once for the tests that only look at it. */
+  const discover = async () => {
+    if (catalog !== undefined) return catalog;
+    const run = await runTap(target, ['--discover', '--config', configFile]);
+    if (run.code !== 0) throw new Error(`--discover exited ${run.code}:\n${run.stderr.slice(-2000)}`);
+    catalog = parseCatalog(JSON.parse(run.stdout), '--discover output');
+    return catalog;
+  };
 
   describe(options.name ?? 'tap contract', () => {
     beforeAll(async () => {
@@ -128,9 +138,7 @@ export function defineTapContract(options: TapContractOptions): void {
     it(
       'discovers a valid catalog: JSON Schema per stream, key and cursor in the schema',
       async () => {
-        const run = await runTap(target, ['--discover', '--config', configFile]);
-        expect(run.code, run.stderr).toBe(0);
-        catalog = parseCatalog(JSON.parse(run.stdout), '--discover output');
+        const catalog = await discover();
         expect(catalog.streams.length).toBeGreaterThan(0);
         for (const entry of catalog.streams) {
           const properties = entry.schema.properties as Record<string, unknown> | undefined;
@@ -148,10 +156,7 @@ export function defineTapContract(options: TapContractOptions): void {
     it(
       'emits JSON Schema every peer target reads: a type everywhere, nullable as a type list, anyOf only where nothing else says it',
       async () => {
-        const run = await runTap(target, ['--discover', '--config', configFile]);
-        expect(run.code, run.stderr).toBe(0);
-        const discovered = parseCatalog(JSON.parse(run.stdout), '--discover output');
-        const problems = discovered.streams.flatMap((entry) =>
+        const problems = (await discover()).streams.flatMap((entry) =>
           peerSchemaProblems(entry.schema).map((p) => `catalog ${entry.tap_stream_id} ${p}`),
         );
         for (const message of (await firstSync()).messages) {
@@ -159,6 +164,17 @@ export function defineTapContract(options: TapContractOptions): void {
             problems.push(...peerSchemaProblems(message.schema as JsonSchema).map((p) => `SCHEMA ${message.stream} ${p}`));
         }
         expect([...new Set(problems)]).toEqual([]);
+      },
+      timeout,
+    );
+
+    it(
+      'describes every stream and every field: targets write the descriptions as table and column comments',
+      async () => {
+        const gaps = (await discover()).streams.flatMap((entry) =>
+          undescribedFields(entry.schema).map((gap) => `${entry.tap_stream_id} ${gap}`),
+        );
+        expect(gaps).toEqual([]);
       },
       timeout,
     );

@@ -1,0 +1,118 @@
+// `tapline serve` and `tapline run` sharing one DuckDB file (one writer at a time): a run that starts
+// while the drain loads again and again gets the file (the drain lets a waiting run go first), and a
+// drain that meets a held file keeps every delivery in the inbox and loads it once the file is free.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../src/log.js';
+import { loadProject } from '../src/project.js';
+import { type RunningServer, startServer } from '../src/serve/index.js';
+import { duckdbRows, FAKE_TAP, TAPLINE_BIN, tempDir } from './helpers.js';
+import { CM_SECRET, cmHeaders, cmLinkBody, post } from './webhook-payloads.js';
+
+const HERE = fileURLToPath(new URL('..', import.meta.url));
+let dir: string;
+let cleanup: () => Promise<void>;
+let server: RunningServer | undefined;
+let logLines: string[];
+const children: ChildProcess[] = [];
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+  logLines = [];
+});
+afterEach(async () => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+  await server?.stop();
+  server = undefined;
+  await cleanup();
+});
+
+async function serve(lockTimeoutSeconds: number): Promise<RunningServer> {
+  await writeFile(
+    path.join(dir, 'tapline.yml'),
+    `taps:\n  fake:\n    command: node ${FAKE_TAP}\n    config: { records: 20, state_every: 5 }\n` +
+      `targets:\n  duckdb:\n    config: { path: w.duckdb, lock_timeout_seconds: ${lockTimeoutSeconds} }\n` +
+      `receivers:\n  cm: { type: classmarker, secret: "\${CM_SECRET}", target: duckdb }\n`,
+  );
+  const { project, file } = await loadProject(undefined, dir);
+  const log = createLogger('json', (line) => logLines.push(line), 'info');
+  return startServer({ project, file, cwd: dir, port: 0, host: '127.0.0.1', log, env: { CM_SECRET } });
+}
+
+function run(): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [TAPLINE_BIN, 'run', 'fake', 'duckdb'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+}
+
+async function waitLoaded(receiver: RunningServer, deliveries: number): Promise<void> {
+  const until = Date.now() + 30_000;
+  while (receiver.drainers.cm!.loaded < deliveries) {
+    if (Date.now() > until) throw new Error(`${receiver.drainers.cm!.loaded} of ${deliveries} loaded`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('tapline serve and tapline run on one DuckDB file', () => {
+  it('a run that starts while deliveries load continuously gets the file and finishes; every delivery lands', async () => {
+    // 15 s: the runs' wait for the file; a drain that opened it back to back starved runs for 30-50 s here.
+    server = await serve(15);
+    const url = server.receivers.cm!;
+    let posting = true;
+    let acknowledged = 0;
+    const posters = Array.from({ length: 4 }, async (_, worker) => {
+      for (let n = worker; posting; n += 4) {
+        const body = cmLinkBody(5000 + n);
+        if ((await post(url, body, cmHeaders(body))) === 200) acknowledged += 1;
+      }
+    });
+    await waitLoaded(server, 1); // the drain is at work
+    const runs = [await run()];
+    posting = false;
+    await Promise.all(posters);
+    for (const result of runs) expect(result.code, result.stderr).toBe(0);
+    await server.stop();
+    server = undefined;
+    const file = path.join(dir, 'w.duckdb');
+    expect(await duckdbRows(file, 'SELECT count(*)::INT AS n FROM main.events')).toEqual([{ n: 20 }]);
+    expect(await duckdbRows(file, 'SELECT count(*)::INT AS n FROM classmarker.link_results')).toEqual([{ n: acknowledged }]);
+  });
+
+  it('a drain that meets the file held by another process keeps the deliveries and loads them once it is free', async () => {
+    server = await serve(1);
+    const first = cmLinkBody(1);
+    expect(await post(server.receivers.cm!, first, cmHeaders(first))).toBe(200);
+    await waitLoaded(server, 1);
+    const holder = await holdFile(path.join(dir, 'w.duckdb'));
+    const bodies = [cmLinkBody(2), cmLinkBody(3)];
+    for (const body of bodies) expect(await post(server.receivers.cm!, body, cmHeaders(body))).toBe(200);
+    const until = Date.now() + 20_000;
+    while (server.drainers.cm!.lastError === undefined && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(server.drainers.cm!.lastError).toMatch(/is locked by .*\(PID \d+\)/);
+    expect(server.drainers.cm!.loaded).toBe(1);
+    holder.release();
+    await waitLoaded(server, 3);
+    await server.stop();
+    server = undefined;
+    expect(await duckdbRows(path.join(dir, 'w.duckdb'), 'SELECT count(*)::INT AS n FROM classmarker.link_results')).toEqual([{ n: 3 }]);
+  });
+});
+
+/** Another process holding the DuckDB file (as a run's target does) until `release()`. */
+async function holdFile(file: string) {
+  const script = `
+    import { DuckDBInstance } from '@duckdb/node-api';
+    const db = await DuckDBInstance.create(${JSON.stringify(file)});
+    console.log('open');
+    process.stdin.on('data', () => { db.closeSync(); process.exit(0); });
+    setTimeout(() => process.exit(0), 60000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: HERE });
+  children.push(child);
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  return { release: () => child.stdin.write('release\n') };
+}

@@ -1,0 +1,5 @@
+// The shared target contract with the records parsed, validated and encoded on encode workers.
+import { defineTargetContract, withEncodeWorkers } from '@tapline/testing/target-contract';
+import { postgresHarness } from './postgres-harness.js';
+
+defineTargetContract(withEncodeWorkers(postgresHarness));
