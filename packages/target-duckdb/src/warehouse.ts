@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Warehouse } from '@tapline/target-kit';
 import { type DuckDBTargetConfig, databasePath } from './config.js';
 import { duckdbDialect } from './dialect.js';
+import { processesWaitingFor } from './open.js';
 import { duckdbPlace } from './place.js';
 import type { DuckDBSession } from './session.js';
 
@@ -18,4 +19,5 @@ export const duckdbWarehouse: Warehouse<DuckDBTargetConfig> = {
     session.schema = config.default_target_schema ?? duckdbPlace.defaultSchema;
     return session;
   },
+  waitingWriters: (config) => processesWaitingFor(databasePath(config)),
 };

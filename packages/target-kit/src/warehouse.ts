@@ -72,4 +72,6 @@ export interface Warehouse<C extends BaseTargetConfig = BaseTargetConfig> extend
   /** Where it is, for messages, with no secret: `DuckDB file at <path>`, `PostgreSQL server at <host:port, database, user>`. */
   describe(config: C): string;
   open(config: C, log?: Logger): Promise<WarehouseSession>;
+  /** The PIDs of other processes waiting to write it (a DuckDB file has one writer), to let them go first; none where many write at once. */
+  waitingWriters(config: C): number[];
 }

@@ -10,4 +10,6 @@ export const postgresWarehouse: Warehouse<PostgresConfig> = {
   exists: () => true,
   describe: (config) => `PostgreSQL server at ${describeServer(clientConfig(config))}`,
   open: (config) => openPostgresSession(config),
+  // PostgreSQL takes many writers at once: nobody waits for the whole database.
+  waitingWriters: () => [],
 };

@@ -20,7 +20,7 @@ import {
 import { TaplineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { targetFor } from '../pipeline.js';
-import { tapPackage, targetPackage, type Warehouse } from '../plugins.js';
+import { tapPackage, type Warehouse } from '../plugins.js';
 import { type Project, readDotEnv, substituteEnv } from '../project.js';
 import { checkTargetConfig, type TargetLibrary, targetLibrary } from '../target-packages.js';
 import { openWarehouse } from '../warehouse.js';
@@ -59,8 +59,8 @@ interface ReceiverPlan {
   cwd: string;
   /** Loads into one warehouse run one at a time (DuckDB has one writer). */
   warehouseKey: string;
-  /** DuckDB: the PIDs of other processes (a `tapline run`) waiting for the file, which go first. */
-  waitingForFile?: () => number[];
+  /** The PIDs of other processes (a `tapline run`) waiting to write the warehouse (a DuckDB file), which go first. */
+  waitingWriters: () => number[];
 }
 
 const WEBHOOK_EXPORTS: Record<ReceiverType, string> = { classmarker: 'classmarkerWebhook', testpress: 'testpressWebhook' };
@@ -176,12 +176,8 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
   const definition = module[WEBHOOK_EXPORTS[settings.type]] as WebhookDefinition | undefined;
   if (!definition) throw new TaplineError(`${tapPackage(settings.type)} has no webhook receiver: rebuild it (\`pnpm build\`).`);
   const warehouseKey = library.warehouse.identity(config, options.cwd);
-  let waitingForFile: (() => number[]) | undefined;
-  if (warehouse === 'duckdb') {
-    const duckdb = (await import(targetPackage('duckdb'))) as typeof import('@tapline/target-duckdb');
-    waitingForFile = () => duckdb.processesWaitingFor(String(inFolder.path));
-  }
-  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey, waitingForFile };
+  const waitingWriters = () => library.warehouse.waitingWriters(parsed);
+  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey, waitingWriters };
 }
 
 /** Loads through the target's own loader, in-process; one load at a time per warehouse. */
@@ -234,12 +230,14 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
  * file (its marker, target-duckdb's open) goes first; the deliveries wait in the inbox meanwhile.
  */
 async function yieldToWaiters(plan: ReceiverPlan, log: Logger): Promise<void> {
-  let waiting = plan.waitingForFile?.() ?? [];
+  let waiting = plan.waitingWriters();
   if (waiting.length === 0) return;
-  log.info(`receiver ${plan.name}: PID ${waiting.join(', ')} waits for the DuckDB file; the drain lets it go first`);
+  log.info(
+    `receiver ${plan.name}: PID ${waiting.join(', ')} waits to write ${plan.library.warehouse.describe(plan.config)}; the drain lets it go first`,
+  );
   while (waiting.length > 0) {
     await new Promise((resolve) => setTimeout(resolve, 100));
-    waiting = plan.waitingForFile!();
+    waiting = plan.waitingWriters();
   }
 }
 
