@@ -12,6 +12,7 @@
 // - names in a `TableRef` and `ColumnDef` are final (already normalised and length-checked by the
 //   kit): quote them verbatim, never re-case or rewrite them.
 
+import type { CommitCadence } from './commit-policy.js';
 import type { EncodedRows } from './encoded-rows.js';
 import type { Logger } from './loader.js';
 import type { PlainRowFormat } from './plain/plain-records.js';
@@ -175,6 +176,8 @@ export interface DialectCapabilities {
    * with a clear error instead of altering.
    */
   readonly canWidenColumns: boolean;
+  /** How commits are paced where the defaults do not suit the database (commit-policy.ts). */
+  readonly commits?: CommitCadence;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 } from '@tapline/singer';
 import { planColumns } from './column-plan.js';
 import { applyComments } from './comments.js';
+import { CommitPolicy } from './commit-policy.js';
 import { type BaseTargetConfig, flatteningLevel, recordsMetadata } from './config.js';
 import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
 import { hasNoEscapes, hasUnpairedSurrogate } from './encode.js';
@@ -97,21 +98,6 @@ export interface RunSummary {
   /** State values written to the output (and to state_table). */
   readonly statesEmitted: number;
 }
-
-/**
- * A commit also happens at a STATE when this much time passed since the last one, so that a
- * slow trickle of records still advances the state (the Meltano SDK drains every 5 minutes).
- */
-const COMMIT_INTERVAL_MS = 60_000;
-
-/**
- * A commit also happens at a STATE once this many tables were written or changed since the last
- * one. A transaction holds locks on every table it touched (PostgreSQL's lock table, sized for 64
- * a connection by default, ran out near 2,000 tables: "out of shared memory"), and DuckDB keeps
- * each one's new rows in memory until the commit. A tap syncing a whole database sends a STATE
- * per table or so; committing there keeps such a sync within both.
- */
-const MAX_TABLES_PER_COMMIT = 200;
 
 /**
  * The bounds of a STATE value (README, "State and commits"). A state is a bookmark, not data:
@@ -209,16 +195,8 @@ class Loader<C extends BaseTargetConfig> {
   private readonly stateTable: TableRef | undefined;
 
   private inTransaction = false;
-  /** The newest STATE not yet committed (compact JSON text). */
-  private pendingState: string | undefined;
-  /** Rows or deletes after `pendingState` already reached the database (so it cannot be committed alone). */
-  private pendingStateTainted = false;
-  private rowsSinceCommit = 0;
-  /** `rowsSinceCommit` when `pendingState` arrived: the rows it covers. */
-  private rowsCoveredByPendingState = 0;
-  private lastCommitAt = Date.now();
-  /** Tables written or changed since the last commit (`MAX_TABLES_PER_COMMIT`). */
-  private readonly tablesSinceCommit = new Set<string>();
+  /** When a STATE commits, and the STATE waiting for a commit. */
+  private readonly commits: CommitPolicy;
   private statesEmitted = 0;
   private readonly pool: EncodePool;
   private readonly parseOptions: ParseMessageOptions;
@@ -256,6 +234,7 @@ class Loader<C extends BaseTargetConfig> {
       warn: (message) => this.warnOnce(message),
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };
+    this.commits = new CommitPolicy(this.config.batch_size_rows, this.dialect.capabilities.commits);
     this.stateTable = stateTableRef(this.config, this.dialect as Dialect<unknown>);
     this.parseOptions = inputParseOptions({ onWarning: ({ message }) => this.log.warn(message) });
     const { rowEncoderModule } = this.dialect;
@@ -354,7 +333,7 @@ class Loader<C extends BaseTargetConfig> {
   /** Records a sink took: counted, and its batch handed to the database once full. */
   private accepted(sink: StreamSink, count: number): Promise<void> | undefined {
     sink.recordsAccepted += count;
-    this.rowsSinceCommit += count;
+    this.commits.recordsReceived(count);
     return sink.rowCount >= this.config.batch_size_rows ? this.flush(sink) : undefined;
   }
 
@@ -586,7 +565,7 @@ class Loader<C extends BaseTargetConfig> {
       columns = layout.columns;
       keyIsPrimaryKey = primaryKey.length > 0;
       created = true;
-      this.tablesSinceCommit.add(tableKey);
+      this.commits.tableChanged(tableKey);
       this.log.info(`stream ${JSON.stringify(message.stream)}: created table ${tableKey}`);
     } else {
       const kinds = new Map(existing.columns.map((column) => [column.name, column.kind]));
@@ -616,7 +595,7 @@ class Loader<C extends BaseTargetConfig> {
         applyComments(this.session, table, message.stream, described, layout.tableDescription, layout.columnDescriptions),
       );
       if (plan.add.length > 0 || plan.widen.length > 0) {
-        this.tablesSinceCommit.add(tableKey);
+        this.commits.tableChanged(tableKey);
         const parts = [
           ...plan.add.map((column) => `added "${column.name}" (${column.kind})`),
           ...plan.widen.map(({ column, from }) => `widened "${column.name}" from ${from} to ${column.kind}`),
@@ -678,15 +657,8 @@ class Loader<C extends BaseTargetConfig> {
         'the STATE value holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape), which the state_table cannot store as JSON',
       );
     }
-    this.pendingState = text;
-    this.pendingStateTainted = false;
-    this.rowsCoveredByPendingState = this.rowsSinceCommit;
     for (const sink of this.sinks.values()) sink.mark = sink.rowCount;
-    const due =
-      this.rowsSinceCommit >= this.config.batch_size_rows ||
-      (this.rowsSinceCommit > 0 && Date.now() - this.lastCommitAt >= COMMIT_INTERVAL_MS) ||
-      this.tablesSinceCommit.size >= MAX_TABLES_PER_COMMIT;
-    if (due) await this.checkpoint();
+    if (this.commits.stateArrived(text, () => this.heldBytes())) await this.checkpoint();
   }
 
   private async onActivateVersion(message: ActivateVersionMessage, line: number): Promise<void> {
@@ -704,7 +676,7 @@ class Loader<C extends BaseTargetConfig> {
       return;
     }
     await this.flush(sink);
-    if (this.pendingState !== undefined) this.pendingStateTainted = true;
+    this.commits.taint();
     const version = BigInt(message.version);
     const hard = this.config.hard_delete;
     await this.queue.submit(async () => {
@@ -713,14 +685,22 @@ class Loader<C extends BaseTargetConfig> {
     });
   }
 
+  /** The bytes of the rows the sinks hold, not yet handed to the database. */
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const sink of this.sinks.values()) bytes += sink.rows.bytes;
+    return bytes;
+  }
+
   /** Hand the sink's rows to the database (overlapping with parsing). */
   private async flush(sink: StreamSink): Promise<void> {
     if (sink.rowCount === 0) return;
-    if (this.pendingState !== undefined && sink.rowCount > sink.mark) this.pendingStateTainted = true;
+    const afterPendingState = sink.rowCount > sink.mark;
+    const rowCount = sink.rowCount;
     const deleteMarked = this.config.hard_delete && sink.hasDeleteMarkers;
     const batch = sink.takeBatch(new Date().toISOString());
     if (batch === null) return;
-    this.tablesSinceCommit.add(`${batch.table.schema}.${batch.table.table}`);
+    this.commits.rowsWrittenTo(`${batch.table.schema}.${batch.table.table}`, rowCount, afterPendingState);
     await this.queue.submit(async () => {
       await this.ensureTransaction();
       await this.session.writeBatch(batch);
@@ -732,13 +712,7 @@ class Loader<C extends BaseTargetConfig> {
   /** Flush everything, store the pending state with it, commit, then echo the state. */
   private async checkpoint(): Promise<void> {
     for (const sink of this.sinks.values()) await this.flush(sink);
-    const state = this.pendingState;
-    this.pendingState = undefined;
-    this.pendingStateTainted = false;
-    this.rowsSinceCommit = 0;
-    this.rowsCoveredByPendingState = 0;
-    this.lastCommitAt = Date.now();
-    this.tablesSinceCommit.clear();
+    const state = this.commits.committing();
     // Chained, not awaited: the next batch is parsed while this one is written and committed.
     this.queue.enqueue(async () => {
       if (state !== undefined && this.stateTable) {
@@ -766,8 +740,9 @@ class Loader<C extends BaseTargetConfig> {
    * the tables, and the next run re-reads from it.
    */
   private async commitUpToLastState(): Promise<void> {
-    const uncovered = this.rowsSinceCommit - this.rowsCoveredByPendingState;
-    if (this.pendingState !== undefined && !this.pendingStateTainted) {
+    const uncovered = this.commits.rowsAfterPendingState;
+    const rowsSinceCommit = this.commits.rowsSinceCommit;
+    if (this.commits.pendingStateIsClean) {
       for (const sink of this.sinks.values()) sink.dropRowsAfterMark();
       await this.checkpoint();
       if (uncovered > 0) {
@@ -780,9 +755,9 @@ class Loader<C extends BaseTargetConfig> {
       this.inTransaction = false;
       await this.session.rollback();
     }
-    if (this.rowsSinceCommit > 0 || this.pendingState !== undefined) {
+    if (rowsSinceCommit > 0 || this.commits.pendingState !== undefined) {
       this.log.info(
-        `end of input: ${this.rowsSinceCommit} rows since the last commit rolled back, ${uncovered} of them after the last STATE` +
+        `end of input: ${rowsSinceCommit} rows since the last commit rolled back, ${uncovered} of them after the last STATE` +
           ' (commit_uncovered_rows is false; the next run re-reads them from the last committed state)',
       );
     }
@@ -797,10 +772,7 @@ class Loader<C extends BaseTargetConfig> {
     await this.queue.settle();
     // Bad input, or a stop signal: what the last STATE covers is as good as after a clean end.
     const salvageable =
-      (error instanceof SingerInputError || error instanceof Interrupted) &&
-      !this.queue.failed &&
-      this.pendingState !== undefined &&
-      !this.pendingStateTainted;
+      (error instanceof SingerInputError || error instanceof Interrupted) && !this.queue.failed && this.commits.pendingStateIsClean;
     if (salvageable) {
       try {
         for (const sink of this.sinks.values()) sink.dropRowsAfterMark();
