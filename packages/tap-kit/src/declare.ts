@@ -129,6 +129,12 @@ export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
    * in `_sdc_extra`; these are not, so a renamed field is not landed twice.
    */
   consumes?: readonly string[];
+  /**
+   * Raw vendor fields whose value changes on every answer while the record does not (a signed
+   * link that expires, a session token): left out of a set-aside record's `reject_id`, so the same
+   * bad record read again (within a look-back) lands in `_sdc_rejected_records` once.
+   */
+  volatileFields?: readonly string[];
   /** Escape hatch 2: shape one request (every page) after the kit built it. */
   request?: (request: HttpRequest, ctx: StreamContext<TConfig>) => HttpRequest;
   /** Escape hatch 3: fetch pages yourself; each yielded array is a page (a STATE follows it). */
