@@ -6,9 +6,9 @@ import { createLogger, exitCodesHelp, parseLogLevel } from '@tapline/singer';
 import { z } from 'zod';
 import type { BaseTargetConfig } from './config.js';
 import { readConfigFile } from './config.js';
-import type { Dialect } from './dialect.js';
+import type { Dialect, Logger } from './dialect.js';
 import { classifyError, EXIT_CODES, Interrupted, type StopSignal, TransientError, UsageError } from './errors.js';
-import { type Logger, runTarget } from './loader.js';
+import { runTarget } from './loader.js';
 
 /** What a target package declares; `runTargetCli` does the rest. */
 export interface TargetDefinition<C extends BaseTargetConfig> {

@@ -27,7 +27,7 @@ import { planColumns } from './column-plan.js';
 import { applyComments } from './comments.js';
 import { CommitPolicy } from './commit-policy.js';
 import { type BaseTargetConfig, flatteningLevel, recordsMetadata } from './config.js';
-import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
+import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, Logger, TableRef } from './dialect.js';
 import { hasNoEscapes, hasUnpairedSurrogate } from './encode.js';
 import { EncodedRows } from './encoded-rows.js';
 import { ConfigError, Interrupted, LoadError, ResourceError, TransientError } from './errors.js';
@@ -50,11 +50,7 @@ import {
 import { commentWithOwner, ownerOf } from './table-owner.js';
 import { WorkQueue } from './work-queue.js';
 
-/** Where the target's log lines go (stderr in the CLI). */
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-}
+export type { Logger };
 
 /** The shared logger (@tapline/singer's) on stderr: `INFO ...`, `WARN ...`, at TAPLINE_LOG_LEVEL or info. */
 export const stderrLogger: Logger = createLogger();
