@@ -23,6 +23,7 @@ export {
   TransientError,
   UsageError,
 } from './errors.js';
+export { knobsFromEnvironment, type TargetKnobs } from './knobs.js';
 export {
   defaultWorkerThreads,
   type Logger,

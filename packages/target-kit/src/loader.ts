@@ -31,6 +31,7 @@ import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, Log
 import { hasNoEscapes, hasUnpairedSurrogate } from './encode.js';
 import { EncodedRows } from './encoded-rows.js';
 import { ConfigError, Interrupted, LoadError, ResourceError, TransientError } from './errors.js';
+import { knobsFromEnvironment, type TargetKnobs } from './knobs.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
 import { disambiguatedColumnName, disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
 import { type EncodedBlock, EncodePool, type InlineBlock } from './parallel/encode-pool.js';
@@ -86,6 +87,8 @@ export interface RunTargetOptions<C extends BaseTargetConfig> {
   /** Where state values go, one JSON line each (default process.stdout). */
   readonly output?: { write(text: string): unknown };
   readonly log?: Logger;
+  /** Test and diagnosis settings (knobs.ts); default: as the environment sets them. */
+  readonly knobs?: TargetKnobs;
 }
 
 export interface RunSummary {
@@ -106,11 +109,10 @@ export const MAX_STATE_BYTES = 32 * 2 ** 20;
 
 /**
  * Input read on the main thread before encode workers start, so that a small load never pays
- * for starting them. TAPLINE_WORKERS_AFTER_BYTES overrides it (tests set 0 to run every record
- * through the workers).
+ * for starting them (`TargetKnobs.workersAfterBytes` overrides it).
  */
 const WORKERS_AFTER_BYTES = 8 << 20;
-/** Input per block handed to a worker; TAPLINE_WORKER_BLOCK_BYTES overrides it (tests: 1, a line per block). */
+/** Input per block handed to a worker (`TargetKnobs.workerBlockBytes` overrides it). */
 const WORKER_BLOCK_BYTES = 1 << 20;
 
 /**
@@ -210,6 +212,7 @@ class Loader<C extends BaseTargetConfig> {
     this.log = options.log ?? stderrLogger;
     this.output = options.output ?? process.stdout;
     this.input = options.input;
+    const knobs = options.knobs ?? knobsFromEnvironment();
     const caps = this.dialect.capabilities;
     this.settings = {
       maxIdentifierBytes: caps.maxIdentifierBytes,
@@ -226,6 +229,7 @@ class Loader<C extends BaseTargetConfig> {
       loadUndeclared: this.config.load_undeclared_properties,
       interpretContentEncoding: this.config.interpret_content_encoding,
       flattenMaxLevel: flatteningLevel(this.config),
+      checkPlainRows: knobs.checkPlainRows ?? false,
       // Once per text, line aside: the encode workers' sinks warn too (`warnOnce`), a warning each.
       warn: (message) => this.warnOnce(message),
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
@@ -237,8 +241,8 @@ class Loader<C extends BaseTargetConfig> {
     const { warn: _warn, rowEncoder: _rowEncoder, ...workerSettings } = this.settings;
     this.pool = new EncodePool({
       workers: rowEncoderModule === undefined ? 0 : (this.config.worker_threads ?? defaultWorkerThreads()),
-      startAfterBytes: sizeFromEnv('TAPLINE_WORKERS_AFTER_BYTES', WORKERS_AFTER_BYTES),
-      blockBytes: Math.max(1, sizeFromEnv('TAPLINE_WORKER_BLOCK_BYTES', WORKER_BLOCK_BYTES)),
+      startAfterBytes: knobs.workersAfterBytes ?? WORKERS_AFTER_BYTES,
+      blockBytes: Math.max(1, knobs.workerBlockBytes ?? WORKER_BLOCK_BYTES),
       setup: { rowEncoderModule: rowEncoderModule ?? '', settings: workerSettings },
     });
   }
@@ -845,12 +849,6 @@ class Loader<C extends BaseTargetConfig> {
     await this.refusable(where, `create schema "${schema}"`, () => this.session.ensureSchema(schema));
     this.schemasEnsured.add(schema);
   }
-}
-
-/** A byte count from the environment (a test hook), else `fallback`. */
-function sizeFromEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return process.env[name] !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : fallback;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {

@@ -37,12 +37,6 @@ import { NotPlain } from './plain/rules.js';
 import type { LineScanner } from './plain/scanner.js';
 import { canonicalTimestamp, extractedAtCell } from './timestamp.js';
 
-/**
- * TAPLINE_CHECK_PLAIN_ROWS=1: every row written from a plain record's bytes is also encoded the
- * parsing way, and any difference stops the load as a bug (the test suites run with it).
- */
-const CHECK_PLAIN_ROWS = process.env.TAPLINE_CHECK_PLAIN_ROWS === '1';
-
 /** A schema property and the column it lands in. */
 export interface PropertyColumn {
   readonly property: string;
@@ -82,6 +76,8 @@ export interface SinkSettings {
   readonly interpretContentEncoding: boolean;
   /** How many levels of objects are flattened into `parent__child` columns (0: none; flatten.ts). */
   readonly flattenMaxLevel: number;
+  /** `TargetKnobs.checkPlainRows`: each plain row is checked against the parsing path's. */
+  readonly checkPlainRows: boolean;
   readonly warn: (message: string) => void;
   /** The session's encoder factory (DialectSession.rowEncoder). */
   readonly rowEncoder: (columns: readonly ColumnDef[], withBatchedAt: boolean) => RowEncoder;
@@ -405,7 +401,7 @@ export class StreamSink {
     if (this.lastReceivedAt.text !== receivedAt) this.lastReceivedAt = { text: receivedAt, bytes: Buffer.from(receivedAt, 'latin1') };
     plain.write(scanner, this.rows, format, line, this.lastReceivedAt.bytes, sequence);
     if (this.mode === 'upsert') this.keys.push(plain.key);
-    if (CHECK_PLAIN_ROWS) this.checkPlainRow(scanner, line, receivedAt, sequence, plain.key);
+    if (this.settings.checkPlainRows) this.checkPlainRow(scanner, line, receivedAt, sequence, plain.key);
     return true;
   }
 
@@ -429,7 +425,7 @@ export class StreamSink {
     }
   }
 
-  /** TAPLINE_CHECK_PLAIN_ROWS: the row just written from bytes must be what the parsing path writes, and ajv must accept the record. */
+  /** `checkPlainRows`: the row just written from bytes must be what the parsing path writes, and ajv must accept the record. */
   private checkPlainRow(scanner: LineScanner, line: number, receivedAt: string, sequence: number, key: unknown): void {
     const text = scanner.bytes.toString('utf8', scanner.lineStart, scanner.end);
     const written = this.rows.rowText(this.rows.count - 1);

@@ -70,6 +70,7 @@ function settingsWith(rowEncoder: SinkSettings['rowEncoder']): SinkSettings {
     loadUndeclared: true,
     interpretContentEncoding: false,
     flattenMaxLevel: 0,
+    checkPlainRows: true,
     warn: () => {},
     rowEncoder,
   };
