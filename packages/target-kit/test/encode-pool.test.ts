@@ -38,8 +38,7 @@ function peopleSink(): StreamSink {
     layoutForSchema('people', schema, ['id'], 1, sinkSettings),
     sinkSettings,
   );
-  sink.setSchema(schema);
-  sink.schemaSignature = stringifyJson([schema, ['id']]);
+  sink.setSchema(schema, stringifyJson([schema, ['id']]));
   return sink;
 }
 
