@@ -124,6 +124,26 @@ describe('full sync', () => {
     expect(recordsOf(run, 'results').length).toBeGreaterThanOrEqual(others.length);
   });
 
+  it('gives a result set aside the same reject_id when it is read again with a new viewResult link (a new one on every answer)', async () => {
+    const sim = await start();
+    const ids: unknown[] = [];
+    for (const token of ['first-answer', 'second-answer']) {
+      const oneCandidate = {
+        viewResult: `https://ks.onlineexammaker.com/viewresult/${token}`,
+        score: 30,
+        startTime: 1539075728,
+        endTime: 1539075828,
+      };
+      sim.faults.inject({ kind: 'respond', route: 'index_php', after: 1, response: { body: [oneCandidate] } });
+      const run = await runTap(tap, ['--config', jsonFile(sim.config)]);
+      expect(run.code).toBe(6);
+      const [reject] = recordsOf(run, '_sdc_rejected_records');
+      expect(reject?.record_json).toBe(JSON.stringify(oneCandidate)); // the link as sent is kept
+      ids.push(reject?.reject_id);
+    }
+    expect(ids[0]).toBe(ids[1]);
+  });
+
   it('reads past a server that caps the page below the limit asked, ending on an empty page', async () => {
     const sim = await start({ maxLimit: 25 });
     const run = await runTap(tap, ['--config', jsonFile(sim.config)]);

@@ -155,6 +155,12 @@ export interface StreamDeclaration<TSchema extends z.ZodObject, TConfig> {
    * means "this exam was deleted" skips that exam. Chosen per partition or config; undefined for none.
    */
   classify?: (ctx: StreamContext<TConfig>) => Classifier | undefined;
+  /**
+   * Raw vendor fields whose value changes on every answer while the record does not (a signed
+   * link that expires, a session token): left out of a set-aside record's `reject_id`, so the same
+   * bad record read again (within a look-back) lands in `_sdc_rejected_records` once.
+   */
+  volatileFields?: readonly string[];
   /** Escape hatch 2: shape one request (every page) after the kit built it. */
   request?: (request: HttpRequest, ctx: StreamContext<TConfig>) => HttpRequest;
   /** Escape hatch 3: fetch pages yourself; each yielded array is a page (a STATE follows it). */

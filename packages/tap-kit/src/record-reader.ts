@@ -173,12 +173,22 @@ export class RecordReader {
     const stream = this.def.name;
     const partition = Object.keys(context).length > 0 ? context : null;
     const recordJson = stringifyJson(raw === undefined ? null : raw);
+    // The id is the record's content, so a record set aside again is the same row; volatile fields do not count.
+    const volatile = this.def.volatileFields ?? [];
+    const identity = volatile.length > 0 && isPlainRecord(raw) ? stringifyJson(withoutFields(raw, volatile)) : recordJson;
     const rejectId = createHash('sha256')
-      .update(`${stream}\n${stringifyJson(partition)}\n${recordJson}`)
+      .update(`${stream}\n${stringifyJson(partition)}\n${identity}`)
       .digest('hex');
     const reject = { reject_id: rejectId, stream, partition, record_json: recordJson, reason, field, rejected_at: rejectedAt };
     return { kind: 'rejected', reject, cursor: this.cursorOf(input, context), pending: this.pendingOf(input, ctx.config) };
   }
+}
+
+/** A copy of `record` without `fields` (top-level). */
+function withoutFields(record: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+  const copy = { ...record };
+  for (const field of fields) delete copy[field];
+  return copy;
 }
 
 function isPlainRecord(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 // The DuckDB dialect: what target-kit needs to know about DuckDB and how to open it.
 import type { Dialect } from '@tapline/target-kit';
 import { type DuckDBTargetConfig, databasePath, duckdbThreads, snapshotPath } from './config.js';
-import { openDuckDBSession } from './session.js';
+import { DUCKDB_COMMIT_CADENCE, openDuckDBSession } from './session.js';
 
 export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
   name: 'DuckDB',
@@ -11,6 +11,7 @@ export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
     textAcceptsNul: true,
     defaultSchema: 'main',
     canWidenColumns: true,
+    commits: DUCKDB_COMMIT_CADENCE,
   },
   connect: (config, log) =>
     openDuckDBSession(databasePath(config), config.memory_limit, {

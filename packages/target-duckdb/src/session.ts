@@ -9,6 +9,7 @@ import {
   batchLines,
   type ColumnDef,
   type ColumnKind,
+  type CommitCadence,
   type ExistingColumn,
   type ExistingTable,
   isDiskFull,
@@ -859,6 +860,19 @@ const SAME_TABLE = 'lower(schema_name) = lower($1) AND lower(table_name) = lower
 function foldCase(name: string): string {
   return name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
+
+/**
+ * How target-kit paces DuckDB's commits. A DuckDB commit (and the checkpoint after it) re-writes
+ * blocks of every table it touched, 15-45 ms and up to 1.5 MB a table once the table's rows were
+ * checkpointed (bench README, "Many interleaved streams"), so 500 interleaved streams cost ~10×
+ * PostgreSQL's time when each STATE after `batch_size_rows` rows committed all of them. Rows are
+ * held instead until a stream's batch fills or the held rows pass 64MB: a sync of many small
+ * tables writes each table once per run.
+ */
+export const DUCKDB_COMMIT_CADENCE: CommitCadence = {
+  heldBytesPerCommit: 64 << 20,
+  maxTablesPerCommit: 1000,
+};
 
 /** Checkpoint after a commit once this many tables were written since the last checkpoint (`DuckDBSession.commit`). */
 const CHECKPOINT_AFTER_TABLES = 128;

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDuckDB } from '@tapline/testing/landing';
 import type { TargetPlace } from '@tapline/testing/target-contract';
+import { DUCKDB_COMMIT_CADENCE } from '../src/session.js';
 import { descriptionPart, kindOfColumn } from '../src/types.js';
 
 export { withDuckDB };
@@ -40,6 +41,7 @@ export interface DuckDBPlace extends TargetPlace {
 export const duckdbHarness = {
   name: 'duckdb',
   textAcceptsNul: true,
+  maxTablesPerCommit: DUCKDB_COMMIT_CADENCE.maxTablesPerCommit,
   async unavailable(): Promise<string | null> {
     return null; // DuckDB is embedded: always available
   },

@@ -6,9 +6,10 @@ import { createLogger, exitCodesHelp, parseLogLevel } from '@tapline/singer';
 import { z } from 'zod';
 import type { BaseTargetConfig } from './config.js';
 import { readConfigFile } from './config.js';
-import type { Dialect } from './dialect.js';
+import type { Dialect, Logger } from './dialect.js';
 import { classifyError, EXIT_CODES, Interrupted, type StopSignal, TransientError, UsageError } from './errors.js';
-import { type Logger, runTarget } from './loader.js';
+import { knobsFromEnvironment } from './knobs.js';
+import { runTarget } from './loader.js';
 
 /** What a target package declares; `runTargetCli` does the rest. */
 export interface TargetDefinition<C extends BaseTargetConfig> {
@@ -99,7 +100,9 @@ async function main<C extends BaseTargetConfig>(definition: TargetDefinition<C>,
   const log = createLogger(level === undefined ? {} : { level });
   const config = (await readConfigFile(definition.configSchema, values.config, (message) => log.warn(message))) as C;
   const input = values.input === undefined ? process.stdin : inputFile(values.input);
-  const summary = await stoppingGracefully(input, log, () => runTarget({ dialect: definition.dialect, config, input, log }));
+  const summary = await stoppingGracefully(input, log, () =>
+    runTarget({ dialect: definition.dialect, config, input, log, knobs: knobsFromEnvironment() }),
+  );
   const counts = Object.entries(summary.records).map(([stream, count]) => `${stream}: ${count}`);
   log.info(`done: ${counts.length === 0 ? 'no records' : `records ${counts.join(', ')}`}; ${summary.statesEmitted} state(s) emitted`);
   return EXIT_CODES.ok;

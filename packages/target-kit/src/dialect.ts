@@ -12,12 +12,17 @@
 // - names in a `TableRef` and `ColumnDef` are final (already normalised and length-checked by the
 //   kit): quote them verbatim, never re-case or rewrite them.
 
+import type { CommitCadence } from './commit-policy.js';
 import type { EncodedRows } from './encoded-rows.js';
-import type { Logger } from './loader.js';
-import type { PlainRowFormat } from './plain/plain-records.js';
 
 /** The rows of a batch as encoded bytes (encoded-rows.ts). */
-export type { EncodedRows, PlainRowFormat };
+export type { EncodedRows };
+
+/** Where the target's log lines go (stderr in the CLI). */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
 
 /** The logical type of a column: the names of `logicalTypeOf(...).kind` in @tapline/singer, and `bytes`. */
 export type ColumnKind =
@@ -125,6 +130,29 @@ export interface RowEncoder {
   readonly plain?: PlainRowFormat;
 }
 
+/**
+ * How a dialect's bulk format writes the fields of a plain row, as data. A text copied from the
+ * line is free of control characters, backslashes and `quote` (a string with an escape is
+ * written through `textField`, and JSON strings hold no raw control character), so such a field
+ * needs no escaping.
+ */
+export interface PlainRowFormat {
+  /** The byte between fields. */
+  readonly delimiter: number;
+  /** A NULL field. */
+  readonly nullField: Buffer;
+  /** The byte around text fields (strings, dates and times, JSON text), or -1 for none. */
+  readonly quote: number;
+  readonly trueField: Buffer;
+  readonly falseField: Buffer;
+  /** What follows the last field (a newline; before it, a reserved field the dialect fills in later). */
+  readonly rowEnd: Buffer;
+  /** Told the value of every integer cell written (an encoder that measures its integer columns). */
+  integerCell?(cell: number, value: number): void;
+  /** The field of a text cell holding any text, escaped and quoted as the encoder writes it. */
+  textField(text: string): string;
+}
+
 /** A batch of rows for one table, already encoded by the session's `rowEncoder`. */
 export interface RowBatch<E extends RowEncoder = RowEncoder> {
   /** The Singer stream the rows came from, for error messages. */
@@ -175,6 +203,8 @@ export interface DialectCapabilities {
    * with a clear error instead of altering.
    */
   readonly canWidenColumns: boolean;
+  /** How commits are paced where the defaults do not suit the database (commit-policy.ts). */
+  readonly commits?: CommitCadence;
 }
 
 /**

@@ -59,6 +59,13 @@ export class EncodedRows {
     return this.ends.length;
   }
 
+  /** The rows' bytes (what they hold in memory, give or take the chunks' unused tails). */
+  get bytes(): number {
+    let total = 0;
+    for (let index = 0; index < this.chunks.length; index++) total += this.chunkEnd(index);
+    return total;
+  }
+
   /** Rows encoded on another thread (`toParts` there). */
   static fromParts(parts: EncodedRowsParts): EncodedRows {
     const rows = new EncodedRows();

@@ -3,6 +3,7 @@
 export { runTargetCli, type TargetDefinition } from './cli.js';
 export { type ColumnPlan, planColumns, widenKind } from './column-plan.js';
 export { descriptionOf, METADATA_DESCRIPTIONS } from './comments.js';
+export { type CommitCadence, DEFAULT_COMMIT_INTERVAL_MS, DEFAULT_MAX_TABLES_PER_COMMIT } from './commit-policy.js';
 export { type BaseTargetConfig, baseConfigSchema, parseConfig, readConfigFile } from './config.js';
 export type * from './dialect.js';
 export { encodeCell, hasNoEscapes } from './encode.js';
@@ -22,6 +23,7 @@ export {
   TransientError,
   UsageError,
 } from './errors.js';
+export { knobsFromEnvironment, type TargetKnobs } from './knobs.js';
 export {
   defaultWorkerThreads,
   type Logger,

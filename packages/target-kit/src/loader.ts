@@ -4,7 +4,6 @@ import {
   type ActivateVersionMessage,
   containsNonFinite,
   createLogger,
-  describeLocation,
   inputParseOptions,
   isBlank,
   isPlainObject,
@@ -23,37 +22,23 @@ import {
   stringifyJson,
   UncompilableSchema,
 } from '@tapline/singer';
-import { planColumns } from './column-plan.js';
-import { applyComments } from './comments.js';
+import { CommitPolicy } from './commit-policy.js';
 import { type BaseTargetConfig, flatteningLevel, recordsMetadata } from './config.js';
-import type { ColumnDef, ColumnKind, Dialect, DialectSession, ExistingTable, TableRef } from './dialect.js';
+import type { Dialect, DialectSession, Logger, TableRef } from './dialect.js';
 import { hasNoEscapes, hasUnpairedSurrogate } from './encode.js';
 import { EncodedRows } from './encoded-rows.js';
-import { ConfigError, Interrupted, LoadError, ResourceError, TransientError } from './errors.js';
+import { ConfigError, Interrupted, LoadError, TransientError } from './errors.js';
+import { knobsFromEnvironment, type TargetKnobs } from './knobs.js';
 import { META, METADATA_COLUMNS } from './metadata.js';
-import { disambiguatedColumnName, disambiguatedTableName, normaliseName, tableRefForStream } from './names.js';
+import { normaliseName } from './names.js';
 import { type EncodedBlock, EncodePool, type InlineBlock } from './parallel/encode-pool.js';
 import type { BlockClock } from './parallel/protocol.js';
 import { LineScanner } from './plain/scanner.js';
-import {
-  ColumnWideningNeeded,
-  kindOfValue,
-  layoutForSchema,
-  recordValidatorFor,
-  type SchemaLayout,
-  type SinkSettings,
-  StreamSink,
-  UndeclaredColumnsNeeded,
-  withUndeclaredColumn,
-} from './sink.js';
-import { commentWithOwner, ownerOf } from './table-owner.js';
+import { layoutForSchema, recordValidatorFor, type SchemaLayout, type SinkSettings, StreamSink, type TableChange } from './sink.js';
+import { TableManager } from './table-manager.js';
 import { WorkQueue } from './work-queue.js';
 
-/** Where the target's log lines go (stderr in the CLI). */
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-}
+export type { Logger };
 
 /** The shared logger (@tapline/singer's) on stderr: `INFO ...`, `WARN ...`, at TAPLINE_LOG_LEVEL or info. */
 export const stderrLogger: Logger = createLogger();
@@ -89,6 +74,8 @@ export interface RunTargetOptions<C extends BaseTargetConfig> {
   /** Where state values go, one JSON line each (default process.stdout). */
   readonly output?: { write(text: string): unknown };
   readonly log?: Logger;
+  /** Test and diagnosis settings (knobs.ts); default: as the environment sets them. */
+  readonly knobs?: TargetKnobs;
 }
 
 export interface RunSummary {
@@ -97,21 +84,6 @@ export interface RunSummary {
   /** State values written to the output (and to state_table). */
   readonly statesEmitted: number;
 }
-
-/**
- * A commit also happens at a STATE when this much time passed since the last one, so that a
- * slow trickle of records still advances the state (the Meltano SDK drains every 5 minutes).
- */
-const COMMIT_INTERVAL_MS = 60_000;
-
-/**
- * A commit also happens at a STATE once this many tables were written or changed since the last
- * one. A transaction holds locks on every table it touched (PostgreSQL's lock table, sized for 64
- * a connection by default, ran out near 2,000 tables: "out of shared memory"), and DuckDB keeps
- * each one's new rows in memory until the commit. A tap syncing a whole database sends a STATE
- * per table or so; committing there keeps such a sync within both.
- */
-const MAX_TABLES_PER_COMMIT = 200;
 
 /**
  * The bounds of a STATE value (README, "State and commits"). A state is a bookmark, not data:
@@ -124,11 +96,10 @@ export const MAX_STATE_BYTES = 32 * 2 ** 20;
 
 /**
  * Input read on the main thread before encode workers start, so that a small load never pays
- * for starting them. TAPLINE_WORKERS_AFTER_BYTES overrides it (tests set 0 to run every record
- * through the workers).
+ * for starting them (`TargetKnobs.workersAfterBytes` overrides it).
  */
 const WORKERS_AFTER_BYTES = 8 << 20;
-/** Input per block handed to a worker; TAPLINE_WORKER_BLOCK_BYTES overrides it (tests: 1, a line per block). */
+/** Input per block handed to a worker (`TargetKnobs.workerBlockBytes` overrides it). */
 const WORKER_BLOCK_BYTES = 1 << 20;
 
 /**
@@ -204,21 +175,12 @@ class Loader<C extends BaseTargetConfig> {
   private readonly settings: SinkSettings;
   private readonly queue = new WorkQueue();
   private readonly sinks = new Map<string, StreamSink>();
-  private readonly schemasEnsured = new Set<string>();
-  private readonly replacedThisRun = new Set<string>();
+  private readonly tables: TableManager;
   private readonly stateTable: TableRef | undefined;
 
   private inTransaction = false;
-  /** The newest STATE not yet committed (compact JSON text). */
-  private pendingState: string | undefined;
-  /** Rows or deletes after `pendingState` already reached the database (so it cannot be committed alone). */
-  private pendingStateTainted = false;
-  private rowsSinceCommit = 0;
-  /** `rowsSinceCommit` when `pendingState` arrived: the rows it covers. */
-  private rowsCoveredByPendingState = 0;
-  private lastCommitAt = Date.now();
-  /** Tables written or changed since the last commit (`MAX_TABLES_PER_COMMIT`). */
-  private readonly tablesSinceCommit = new Set<string>();
+  /** When a STATE commits, and the STATE waiting for a commit. */
+  private readonly commits: CommitPolicy;
   private statesEmitted = 0;
   private readonly pool: EncodePool;
   private readonly parseOptions: ParseMessageOptions;
@@ -236,6 +198,7 @@ class Loader<C extends BaseTargetConfig> {
     this.log = options.log ?? stderrLogger;
     this.output = options.output ?? process.stdout;
     this.input = options.input;
+    const knobs = options.knobs ?? knobsFromEnvironment();
     const caps = this.dialect.capabilities;
     this.settings = {
       maxIdentifierBytes: caps.maxIdentifierBytes,
@@ -252,18 +215,21 @@ class Loader<C extends BaseTargetConfig> {
       loadUndeclared: this.config.load_undeclared_properties,
       interpretContentEncoding: this.config.interpret_content_encoding,
       flattenMaxLevel: flatteningLevel(this.config),
+      checkPlainRows: knobs.checkPlainRows ?? false,
       // Once per text, line aside: the encode workers' sinks warn too (`warnOnce`), a warning each.
       warn: (message) => this.warnOnce(message),
       rowEncoder: (columns, withBatchedAt) => session.rowEncoder(columns, withBatchedAt),
     };
+    this.commits = new CommitPolicy(this.config.batch_size_rows, this.dialect.capabilities.commits);
+    this.tables = new TableManager(session, this.dialect as Dialect<unknown>, this.config, this.settings, this.commits, this.log);
     this.stateTable = stateTableRef(this.config, this.dialect as Dialect<unknown>);
     this.parseOptions = inputParseOptions({ onWarning: ({ message }) => this.log.warn(message) });
     const { rowEncoderModule } = this.dialect;
     const { warn: _warn, rowEncoder: _rowEncoder, ...workerSettings } = this.settings;
     this.pool = new EncodePool({
       workers: rowEncoderModule === undefined ? 0 : (this.config.worker_threads ?? defaultWorkerThreads()),
-      startAfterBytes: sizeFromEnv('TAPLINE_WORKERS_AFTER_BYTES', WORKERS_AFTER_BYTES),
-      blockBytes: Math.max(1, sizeFromEnv('TAPLINE_WORKER_BLOCK_BYTES', WORKER_BLOCK_BYTES)),
+      startAfterBytes: knobs.workersAfterBytes ?? WORKERS_AFTER_BYTES,
+      blockBytes: Math.max(1, knobs.workerBlockBytes ?? WORKER_BLOCK_BYTES),
       setup: { rowEncoderModule: rowEncoderModule ?? '', settings: workerSettings },
     });
   }
@@ -281,8 +247,7 @@ class Loader<C extends BaseTargetConfig> {
         await this.session.lockState?.(table, this.config.state_id);
         if (this.config.expected_state !== undefined) await this.checkStoredState(table, this.config.expected_state);
         await this.ensureTransaction();
-        await this.ensureSchema(table.schema, 'state_table');
-        await this.refusable('state_table', `create table ${table.schema}.${table.table}`, () => this.session.ensureStateTable(table));
+        await this.tables.ensureStateTable(table);
       }
       for await (const item of this.pool.blocks(this.input)) {
         if (item.kind === 'inline') await this.onInlineBlock(item);
@@ -353,8 +318,8 @@ class Loader<C extends BaseTargetConfig> {
 
   /** Records a sink took: counted, and its batch handed to the database once full. */
   private accepted(sink: StreamSink, count: number): Promise<void> | undefined {
-    sink.recordsAccepted += count;
-    this.rowsSinceCommit += count;
+    sink.countAccepted(count);
+    this.commits.recordsReceived(count);
     return sink.rowCount >= this.config.batch_size_rows ? this.flush(sink) : undefined;
   }
 
@@ -434,92 +399,30 @@ class Loader<C extends BaseTargetConfig> {
     if (sink === undefined) {
       throw new SingerInputError({ line, stream: message.stream }, 'RECORD arrives before any SCHEMA for this stream');
     }
+    let change: TableChange | undefined;
     try {
-      sink.addRecord(message, line, receivedAt, sequence, escapeFree);
+      change = sink.addRecord(message, line, receivedAt, sequence, escapeFree);
     } catch (error) {
-      const retry = { message, line, receivedAt, sequence, escapeFree };
-      if (error instanceof ColumnWideningNeeded) return this.widenAndRetry(sink, error, retry);
-      if (error instanceof UndeclaredColumnsNeeded) return this.addUndeclaredAndRetry(sink, error, retry);
       if (isStackExhausted(error)) throw nestedTooDeeply(message, line);
       throw error;
     }
+    if (change !== undefined) return this.changeTableThenStore(sink, change, { message, line, receivedAt, sequence, escapeFree });
     return this.accepted(sink, 1);
   }
 
-  /** A value needs a wider column (an integer beyond int64, a decimal a double would round). */
-  private async widenAndRetry(sink: StreamSink, need: ColumnWideningNeeded, retry: RecordToRetry): Promise<void> {
-    const { line } = retry;
-    if (!this.dialect.capabilities.canWidenColumns) {
-      throw new LoadError(
-        `line ${line} (stream ${JSON.stringify(sink.stream)}): column "${need.column.name}" would have to change from ${need.from} to ${need.column.kind} to hold this value, and ${this.dialect.name} cannot alter column types`,
-      );
-    }
-    await this.flush(sink);
-    await this.queue.drain();
-    await this.ensureTransaction();
-    const { column } = need;
-    await this.refusable(
-      describeLocation({ line, stream: sink.stream }),
-      `change column "${column.name}" from ${need.from} to ${column.kind}`,
-      () => this.session.alterColumnType(sink.table, column, need.from),
-    );
-    this.log.info(
-      `stream ${JSON.stringify(sink.stream)}: column "${need.column.name}" widened from ${need.from} to ${need.column.kind} for a value on line ${line}`,
-    );
-    sink.columns = sink.columns.map((column) => (column.name === need.column.name ? need.column : column));
-    sink.setLayout(sink.layout, sink.columns);
+  /** A record needs its table changed first (a wider column, columns for undeclared properties): change it, then store the record. */
+  private async changeTableThenStore(sink: StreamSink, change: TableChange, retry: RecordToRetry): Promise<void> {
+    await this.quiesce(sink);
+    await this.tables.applyChange(sink, change, retry.line);
     this.pool.publish(sink.snapshot());
-    await this.onRecord(retry.message, line, retry.receivedAt, retry.sequence, retry.escapeFree);
+    await this.onRecord(retry.message, retry.line, retry.receivedAt, retry.sequence, retry.escapeFree);
   }
 
-  /**
-   * A record brought properties its schema does not declare (README, "Undeclared properties"):
-   * give each a column, typed from its value, then store the record. A column the table already
-   * has under that name (an earlier run, an earlier schema) is used, widened when the value needs it.
-   */
-  private async addUndeclaredAndRetry(sink: StreamSink, need: UndeclaredColumnsNeeded, retry: RecordToRetry): Promise<void> {
-    const { line } = retry;
-    await this.flush(sink);
+  /** Before a table changes: the sink's rows written, nothing in flight, a transaction open. */
+  private async quiesce(sink: StreamSink | undefined): Promise<void> {
+    if (sink !== undefined) await this.flush(sink);
     await this.queue.drain();
     await this.ensureTransaction();
-    const existing = await this.session.describeTable(sink.table);
-    const kinds = new Map((existing?.columns ?? []).map((column) => [column.name, column.kind]));
-    const taken = new Set(sink.columns.map((column) => column.name));
-    const max = this.settings.maxIdentifierBytes;
-    const where = `line ${line} (stream ${JSON.stringify(sink.stream)})`;
-    let layout = sink.layout;
-    let columns = sink.columns;
-    // Among new properties that normalise alike, the one spelled like the column gets it (as columnNamesFor).
-    const found = [...need.properties].sort(
-      (a, b) =>
-        Number(normaliseName(a.property, max) !== a.property) - Number(normaliseName(b.property, max) !== b.property) ||
-        (a.property < b.property ? -1 : a.property > b.property ? 1 : 0),
-    );
-    for (const { property, value } of found) {
-      const plain = normaliseName(property, max);
-      // A declared property (or metadata) already has the plain name: the undeclared one gets a hashed column.
-      const name = taken.has(plain) ? disambiguatedColumnName(plain, property, max) : plain;
-      taken.add(name);
-      const wanted = kindOfValue(value);
-      const has = kinds.get(name);
-      let kind: ColumnKind = wanted;
-      if (has === undefined) {
-        await this.refusable(describeLocation({ line, stream: sink.stream }), `add column "${name}"`, () =>
-          this.session.addColumn(sink.table, { name, kind }),
-        );
-        this.log.warn(`${where}: added column "${name}" (${kind}) for a property the schema does not declare ("${property}")`);
-      } else if (has === null) {
-        kind = 'string'; // a type we do not map (made by hand): values go as text, the database judges them
-      } else {
-        kind = has; // widened by the encoder's check when a value needs it (ColumnWideningNeeded), like any column
-        this.log.info(`${where}: property "${property}", which the schema does not declare, is loaded into the existing column "${name}"`);
-      }
-      layout = withUndeclaredColumn(layout, property, { name, kind });
-      columns = [...columns, { name, kind }];
-    }
-    sink.setLayout(layout, columns);
-    this.pool.publish(sink.snapshot());
-    await this.onRecord(retry.message, line, retry.receivedAt, retry.sequence, retry.escapeFree);
   }
 
   private async onSchema(message: SchemaMessage, line: number): Promise<void> {
@@ -555,99 +458,21 @@ class Loader<C extends BaseTargetConfig> {
         `the schema is nested ${nestingDepth(message.schema)} JSON levels deep, too deep to compile`,
       );
     }
-    if (sink !== undefined) await this.flush(sink);
-    await this.queue.drain();
-    await this.ensureTransaction();
-    const where = describeLocation({ line, stream: message.stream });
-    const claimed = sink === undefined ? await this.claimTable(message.stream, line) : undefined;
-    const table = sink?.table ?? claimed!.table;
-    await this.ensureSchema(table.schema, where);
-
-    const tableKey = `${table.schema}.${table.table}`;
-    let existing = claimed !== undefined ? claimed.existing : await this.session.describeTable(table);
-    if (this.config.load_method === 'overwrite' && !this.replacedThisRun.has(tableKey)) {
-      this.replacedThisRun.add(tableKey);
-      if (existing !== null) {
-        await this.session.dropTable(table);
-        this.log.info(`stream ${JSON.stringify(message.stream)}: load_method overwrite: replacing table ${tableKey}`);
-        existing = null;
-      }
-    }
-    const upsert = layout.keyColumns.length > 0 && !this.settings.appendOnly;
-    let columns: ColumnDef[];
-    let keyIsPrimaryKey: boolean;
-    let created = false;
-    if (existing === null) {
-      const primaryKey = upsert ? layout.keyColumns : [];
-      await this.refusable(where, `create table ${tableKey}`, async () => {
-        await this.session.createTable(table, layout.columns, primaryKey);
-        await applyComments(this.session, table, message.stream, null, layout.tableDescription, layout.columnDescriptions);
-      });
-      columns = layout.columns;
-      keyIsPrimaryKey = primaryKey.length > 0;
-      created = true;
-      this.tablesSinceCommit.add(tableKey);
-      this.log.info(`stream ${JSON.stringify(message.stream)}: created table ${tableKey}`);
-    } else {
-      const kinds = new Map(existing.columns.map((column) => [column.name, column.kind]));
-      const plan = planColumns(kinds, layout.columns);
-      if (plan.widen.length > 0 && !this.dialect.capabilities.canWidenColumns) {
-        const first = plan.widen[0]!;
-        throw new LoadError(
-          `line ${line} (stream ${JSON.stringify(message.stream)}): column "${first.column.name}" would have to change from ${first.from} to ${first.column.kind}, and ${this.dialect.name} cannot alter column types`,
-        );
-      }
-      for (const column of plan.add) {
-        await this.refusable(where, `add column "${column.name}" to ${tableKey}`, () => this.session.addColumn(table, column));
-      }
-      for (const { column, from } of plan.widen) {
-        await this.refusable(where, `change column "${column.name}" of ${tableKey} from ${from} to ${column.kind}`, () =>
-          this.session.alterColumnType(table, column, from),
-        );
-      }
-      const widened = new Map(plan.widen.map(({ column }) => [column.name, column.kind]));
-      columns = layout.columns.map((column) => ({
-        name: column.name,
-        kind: widened.get(column.name) ?? kinds.get(column.name) ?? column.kind,
-      }));
-      keyIsPrimaryKey = sameNames(existing.primaryKey, layout.keyColumns);
-      const described = existing;
-      await this.refusable(where, `comment on table ${tableKey} and its columns`, () =>
-        applyComments(this.session, table, message.stream, described, layout.tableDescription, layout.columnDescriptions),
-      );
-      if (plan.add.length > 0 || plan.widen.length > 0) {
-        this.tablesSinceCommit.add(tableKey);
-        const parts = [
-          ...plan.add.map((column) => `added "${column.name}" (${column.kind})`),
-          ...plan.widen.map(({ column, from }) => `widened "${column.name}" from ${from} to ${column.kind}`),
-        ];
-        this.log.info(`stream ${JSON.stringify(message.stream)}: table ${tableKey}: ${parts.join(', ')}`);
-      }
-    }
+    await this.quiesce(sink);
+    const prepared = await this.tables.prepare(message.stream, layout, line, sink?.table);
     if (sink === undefined) {
-      sink = new StreamSink(message.stream, table, layout, this.settings);
+      sink = new StreamSink(message.stream, prepared.table, layout, this.settings, prepared.created);
       this.sinks.set(message.stream, sink);
-      sink.tableIsNew = created;
     }
-    sink.setLayout(layout, columns);
-    sink.keyIsPrimaryKey = keyIsPrimaryKey;
-    sink.setSchema(message.schema, validator);
-    sink.schemaSignature = signature;
+    sink.applySchema({
+      layout,
+      columns: prepared.columns,
+      keyIsPrimaryKey: prepared.keyIsPrimaryKey,
+      schema: message.schema,
+      validator,
+      signature,
+    });
     this.pool.publish(sink.snapshot());
-  }
-
-  /** A change to the warehouse's tables; the database refusing it (too many columns, no permission) is a LoadError saying where (`line 3 (stream "s")`). */
-  private async refusable(where: string, action: string, change: () => Promise<void>): Promise<void> {
-    try {
-      await change();
-    } catch (error) {
-      if (error instanceof ResourceError || !(this.dialect.isRefusal?.(error) ?? false)) throw error;
-      const reason = (error as Error).message.split('\n')[0];
-      // PostgreSQL often says what to do ("You might need to increase max_locks_per_transaction.").
-      const hint = (error as { hint?: unknown }).hint;
-      const advice = typeof hint === 'string' && hint !== '' ? ` (${hint.replace(/\.$/, '')})` : '';
-      throw new LoadError(`${where}: ${this.dialect.name} refused to ${action}: ${reason}${advice}`, { cause: error });
-    }
   }
 
   private async onState(value: unknown, line: number): Promise<void> {
@@ -678,15 +503,8 @@ class Loader<C extends BaseTargetConfig> {
         'the STATE value holds an unpaired UTF-16 surrogate (a lone \\ud800-\\udfff escape), which the state_table cannot store as JSON',
       );
     }
-    this.pendingState = text;
-    this.pendingStateTainted = false;
-    this.rowsCoveredByPendingState = this.rowsSinceCommit;
-    for (const sink of this.sinks.values()) sink.mark = sink.rowCount;
-    const due =
-      this.rowsSinceCommit >= this.config.batch_size_rows ||
-      (this.rowsSinceCommit > 0 && Date.now() - this.lastCommitAt >= COMMIT_INTERVAL_MS) ||
-      this.tablesSinceCommit.size >= MAX_TABLES_PER_COMMIT;
-    if (due) await this.checkpoint();
+    for (const sink of this.sinks.values()) sink.markState();
+    if (this.commits.stateArrived(text, () => this.heldBytes())) await this.checkpoint();
   }
 
   private async onActivateVersion(message: ActivateVersionMessage, line: number): Promise<void> {
@@ -704,7 +522,7 @@ class Loader<C extends BaseTargetConfig> {
       return;
     }
     await this.flush(sink);
-    if (this.pendingState !== undefined) this.pendingStateTainted = true;
+    this.commits.taint();
     const version = BigInt(message.version);
     const hard = this.config.hard_delete;
     await this.queue.submit(async () => {
@@ -713,14 +531,22 @@ class Loader<C extends BaseTargetConfig> {
     });
   }
 
+  /** The bytes of the rows the sinks hold, not yet handed to the database. */
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const sink of this.sinks.values()) bytes += sink.rows.bytes;
+    return bytes;
+  }
+
   /** Hand the sink's rows to the database (overlapping with parsing). */
   private async flush(sink: StreamSink): Promise<void> {
     if (sink.rowCount === 0) return;
-    if (this.pendingState !== undefined && sink.rowCount > sink.mark) this.pendingStateTainted = true;
+    const afterPendingState = sink.hasRowsAfterMark;
+    const rowCount = sink.rowCount;
     const deleteMarked = this.config.hard_delete && sink.hasDeleteMarkers;
     const batch = sink.takeBatch(new Date().toISOString());
     if (batch === null) return;
-    this.tablesSinceCommit.add(`${batch.table.schema}.${batch.table.table}`);
+    this.commits.rowsWrittenTo(`${batch.table.schema}.${batch.table.table}`, rowCount, afterPendingState);
     await this.queue.submit(async () => {
       await this.ensureTransaction();
       await this.session.writeBatch(batch);
@@ -732,19 +558,13 @@ class Loader<C extends BaseTargetConfig> {
   /** Flush everything, store the pending state with it, commit, then echo the state. */
   private async checkpoint(): Promise<void> {
     for (const sink of this.sinks.values()) await this.flush(sink);
-    const state = this.pendingState;
-    this.pendingState = undefined;
-    this.pendingStateTainted = false;
-    this.rowsSinceCommit = 0;
-    this.rowsCoveredByPendingState = 0;
-    this.lastCommitAt = Date.now();
-    this.tablesSinceCommit.clear();
+    const state = this.commits.committing();
     // Chained, not awaited: the next batch is parsed while this one is written and committed.
     this.queue.enqueue(async () => {
       if (state !== undefined && this.stateTable) {
         await this.ensureTransaction();
         const table = this.stateTable;
-        await this.refusable('state_table', `store the state in ${table.schema}.${table.table}`, () =>
+        await this.tables.refusable('state_table', `store the state in ${table.schema}.${table.table}`, () =>
           this.session.writeState(table, this.config.state_id, state),
         );
       }
@@ -766,8 +586,9 @@ class Loader<C extends BaseTargetConfig> {
    * the tables, and the next run re-reads from it.
    */
   private async commitUpToLastState(): Promise<void> {
-    const uncovered = this.rowsSinceCommit - this.rowsCoveredByPendingState;
-    if (this.pendingState !== undefined && !this.pendingStateTainted) {
+    const uncovered = this.commits.rowsAfterPendingState;
+    const rowsSinceCommit = this.commits.rowsSinceCommit;
+    if (this.commits.pendingStateIsClean) {
       for (const sink of this.sinks.values()) sink.dropRowsAfterMark();
       await this.checkpoint();
       if (uncovered > 0) {
@@ -780,9 +601,9 @@ class Loader<C extends BaseTargetConfig> {
       this.inTransaction = false;
       await this.session.rollback();
     }
-    if (this.rowsSinceCommit > 0 || this.pendingState !== undefined) {
+    if (rowsSinceCommit > 0 || this.commits.pendingState !== undefined) {
       this.log.info(
-        `end of input: ${this.rowsSinceCommit} rows since the last commit rolled back, ${uncovered} of them after the last STATE` +
+        `end of input: ${rowsSinceCommit} rows since the last commit rolled back, ${uncovered} of them after the last STATE` +
           ' (commit_uncovered_rows is false; the next run re-reads them from the last committed state)',
       );
     }
@@ -797,10 +618,7 @@ class Loader<C extends BaseTargetConfig> {
     await this.queue.settle();
     // Bad input, or a stop signal: what the last STATE covers is as good as after a clean end.
     const salvageable =
-      (error instanceof SingerInputError || error instanceof Interrupted) &&
-      !this.queue.failed &&
-      this.pendingState !== undefined &&
-      !this.pendingStateTainted;
+      (error instanceof SingerInputError || error instanceof Interrupted) && !this.queue.failed && this.commits.pendingStateIsClean;
     if (salvageable) {
       try {
         for (const sink of this.sinks.values()) sink.dropRowsAfterMark();
@@ -818,73 +636,9 @@ class Loader<C extends BaseTargetConfig> {
     }
   }
 
-  /**
-   * The table a stream loads into, the first time it is seen in this run (README, "Streams ->
-   * tables"): its plain table unless another stream owns that (recorded in the table's comment),
-   * else `<table>_<hash of the stream name>`. A table without an owner is adopted.
-   */
-  private async claimTable(stream: string, line: number): Promise<{ table: TableRef; existing: ExistingTable | null }> {
-    const plain = this.tableFor(stream);
-    await this.ensureSchema(plain.schema, describeLocation({ line, stream }));
-    const existing = await this.session.describeTable(plain);
-    const owner = existing === null ? null : ownerOf(existing.comment);
-    if (existing === null || owner === stream) return { table: plain, existing };
-    if (owner === null) {
-      await this.adopt(plain, existing, stream);
-      return { table: plain, existing };
-    }
-    const table = {
-      schema: plain.schema,
-      table: disambiguatedTableName(plain.table, stream, this.settings.maxIdentifierBytes),
-    };
-    const found = await this.session.describeTable(table);
-    const foundOwner = found === null ? null : ownerOf(found.comment);
-    if (found !== null && foundOwner !== null && foundOwner !== stream) {
-      throw new LoadError(
-        `stream ${JSON.stringify(stream)}: table ${plain.schema}.${plain.table} belongs to stream ${JSON.stringify(owner)} and table ${table.schema}.${table.table} to stream ${JSON.stringify(foundOwner)}; rename the stream (or one of those tables)`,
-      );
-    }
-    if (found !== null && foundOwner === null) await this.adopt(table, found, stream);
-    this.log.warn(
-      `stream ${JSON.stringify(stream)}: table ${plain.schema}.${plain.table} belongs to stream ${JSON.stringify(owner)} (the names normalise alike); loading into table ${table.schema}.${table.table} instead`,
-    );
-    return { table, existing: found };
-  }
-
-  /** Record `stream` as the owner of a table nobody owns (made by hand, or by a version before owners were recorded). */
-  private async adopt(table: TableRef, existing: ExistingTable, stream: string): Promise<void> {
-    await this.session.setTableComment(table, commentWithOwner(existing.comment, stream));
-    this.log.info(`stream ${JSON.stringify(stream)}: table ${table.schema}.${table.table} had no owning stream; it is now this stream's`);
-  }
-
-  private tableFor(stream: string): TableRef {
-    const explicit = this.config.default_target_schema;
-    return tableRefForStream(stream, {
-      defaultSchema: normaliseName(explicit ?? this.dialect.capabilities.defaultSchema, this.settings.maxIdentifierBytes),
-      schemaIsExplicit: explicit !== undefined,
-      maxBytes: this.settings.maxIdentifierBytes,
-    });
-  }
-
   private async ensureTransaction(): Promise<void> {
     if (this.inTransaction) return;
     await this.session.begin();
     this.inTransaction = true;
   }
-
-  private async ensureSchema(schema: string, where: string): Promise<void> {
-    if (this.schemasEnsured.has(schema)) return;
-    await this.refusable(where, `create schema "${schema}"`, () => this.session.ensureSchema(schema));
-    this.schemasEnsured.add(schema);
-  }
-}
-
-/** A byte count from the environment (a test hook), else `fallback`. */
-function sizeFromEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name]);
-  return process.env[name] !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : fallback;
-}
-
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((name, index) => name === b[index]);
 }

@@ -37,12 +37,6 @@ import { NotPlain } from './plain/rules.js';
 import type { LineScanner } from './plain/scanner.js';
 import { canonicalTimestamp, extractedAtCell } from './timestamp.js';
 
-/**
- * TAPLINE_CHECK_PLAIN_ROWS=1: every row written from a plain record's bytes is also encoded the
- * parsing way, and any difference stops the load as a bug (the test suites run with it).
- */
-const CHECK_PLAIN_ROWS = process.env.TAPLINE_CHECK_PLAIN_ROWS === '1';
-
 /** A schema property and the column it lands in. */
 export interface PropertyColumn {
   readonly property: string;
@@ -82,13 +76,24 @@ export interface SinkSettings {
   readonly interpretContentEncoding: boolean;
   /** How many levels of objects are flattened into `parent__child` columns (0: none; flatten.ts). */
   readonly flattenMaxLevel: number;
+  /** `TargetKnobs.checkPlainRows`: each plain row is checked against the parsing path's. */
+  readonly checkPlainRows: boolean;
   readonly warn: (message: string) => void;
   /** The session's encoder factory (DialectSession.rowEncoder). */
   readonly rowEncoder: (columns: readonly ColumnDef[], withBatchedAt: boolean) => RowEncoder;
 }
 
-/** Thrown out of `encodeRecord` when a column must widen before the record can be stored. */
-export class ColumnWideningNeeded {
+/**
+ * A change a record needs of its table before it can be stored (nothing was buffered): a column
+ * wider than it is, or columns for properties the schema does not declare. `addRecord` returns
+ * it; the loader applies it (TableManager.applyChange) and stores the record again.
+ */
+export type TableChange =
+  | { readonly kind: 'widen'; readonly column: ColumnDef; readonly from: ColumnKind }
+  | { readonly kind: 'undeclared'; readonly properties: readonly { readonly property: string; readonly value: unknown }[] };
+
+/** Thrown out of `encodeRecord` (deep in its cells) when a column must widen; `addRecord` returns it as a TableChange. */
+class ColumnWideningNeeded {
   constructor(
     readonly column: ColumnDef,
     readonly from: ColumnKind,
@@ -96,10 +101,10 @@ export class ColumnWideningNeeded {
 }
 
 /**
- * Thrown out of `addRecord` when a record brings properties the schema does not declare, with a
- * value, that have no column yet (nothing is buffered then; the caller adds columns and calls again).
+ * Thrown out of `encodeRecord` when a record brings properties the schema does not declare, with
+ * a value, that have no column yet; `addRecord` returns it as a TableChange.
  */
-export class UndeclaredColumnsNeeded {
+class UndeclaredColumnsNeeded {
   constructor(readonly properties: readonly { readonly property: string; readonly value: unknown }[]) {}
 }
 
@@ -270,13 +275,11 @@ const TIMESTAMP_LIKE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)
 /** A stream being loaded. */
 export class StreamSink {
   /** The schema + keys text of the last SCHEMA, to skip identical repeats at no cost. */
-  schemaSignature = '';
+  private signature = '';
   layout: SchemaLayout;
   /** Column kinds as they are in the database (may be wider than the schema asks). */
   columns: ColumnDef[];
-  keyIsPrimaryKey = false;
-  /** The table was created in this run and nothing has been written to it yet. */
-  tableIsNew = false;
+  private keyIsTheTablesPrimaryKey = false;
   validator: RecordValidator | null = null;
   /** Bumped whenever the layout, the column kinds or the schema change: rows a worker encoded under another version are stale. */
   version = 0;
@@ -285,9 +288,9 @@ export class StreamSink {
   /** The rows of the batch being filled, encoded as they arrive. */
   rows = new EncodedRows();
   /** Records taken in this run (for the run's summary). */
-  recordsAccepted = 0;
+  private accepted = 0;
   /** Rows in the buffer when the last (uncommitted) STATE arrived. */
-  mark = 0;
+  private mark = 0;
   /** The buffer holds a row with `_sdc_deleted_at` set. */
   hasDeleteMarkers = false;
 
@@ -323,11 +326,16 @@ export class StreamSink {
   private plain: PlainRecords | null | undefined = undefined;
   private lastReceivedAt: { text: string; bytes: Buffer } = { text: '', bytes: Buffer.alloc(0) };
 
+  /**
+   * `tableIsNew`: the table was created in this run and nothing has been written to it yet (its
+   * first batch needs no merge).
+   */
   constructor(
     readonly stream: string,
     readonly table: TableRef,
     layout: SchemaLayout,
     private readonly settings: SinkSettings,
+    private tableIsNew = false,
   ) {
     this.layout = layout;
     this.columns = layout.columns;
@@ -338,6 +346,55 @@ export class StreamSink {
   /** Rows buffered (before dedupe). */
   get rowCount(): number {
     return this.rows.count;
+  }
+
+  get schemaSignature(): string {
+    return this.signature;
+  }
+
+  /** Records taken in this run (for the run's summary). */
+  get recordsAccepted(): number {
+    return this.accepted;
+  }
+
+  /** Count records the loader took (plain, parsed or encoded by a worker). */
+  countAccepted(count: number): void {
+    this.accepted += count;
+  }
+
+  /** A STATE arrived: the rows buffered now are the ones it covers. */
+  markState(): void {
+    this.mark = this.rows.count;
+  }
+
+  /** Whether rows arrived after the last STATE (`markState`). */
+  get hasRowsAfterMark(): boolean {
+    return this.rows.count > this.mark;
+  }
+
+  /**
+   * Adopt a SCHEMA as its table now is: the layout, the column kinds the database has, whether
+   * the key is the table's primary key, the schema and its validator. The buffer must be empty.
+   */
+  applySchema(table: {
+    readonly layout: SchemaLayout;
+    readonly columns: ColumnDef[];
+    readonly keyIsPrimaryKey: boolean;
+    readonly schema: JsonSchema;
+    readonly validator: RecordValidator | null;
+    readonly signature: string;
+  }): void {
+    this.setLayout(table.layout, table.columns);
+    this.keyIsTheTablesPrimaryKey = table.keyIsPrimaryKey;
+    this.setSchema(table.schema, table.signature, table.validator);
+  }
+
+  /** A column was widened in the database (the buffer must be empty). */
+  widenColumn(widened: ColumnDef): void {
+    this.setLayout(
+      this.layout,
+      this.columns.map((column) => (column.name === widened.name ? widened : column)),
+    );
   }
 
   /** Adopt a new layout and the column kinds the database has. The buffer must be empty. */
@@ -367,9 +424,13 @@ export class StreamSink {
     this.plain = undefined;
   }
 
-  /** Take a stream's schema; `validator` is `recordValidatorFor(schema, settings)` when the caller compiled it first. */
-  setSchema(schema: JsonSchema, validator: RecordValidator | null = recordValidatorFor(schema, this.settings)): void {
+  /**
+   * Take a stream's schema, with the text of it and its keys (`schemaSignature`); `validator` is
+   * `recordValidatorFor(schema, settings)` when the caller compiled it first.
+   */
+  setSchema(schema: JsonSchema, signature: string, validator: RecordValidator | null = recordValidatorFor(schema, this.settings)): void {
     this.version += 1;
+    this.signature = signature;
     this.schema = schema;
     this.validator = validator;
     this.plain = undefined;
@@ -380,14 +441,22 @@ export class StreamSink {
   }
 
   /**
-   * Validate and encode a RECORD into the buffer. Throws SingerInputError for bad records and
-   * ColumnWideningNeeded when a value needs a wider column (nothing is buffered then; the caller
-   * widens and calls again). `escapeFree`: the record's line had no backslash (`hasNoEscapes`).
+   * Validate and encode a RECORD into the buffer. Throws SingerInputError for bad records; returns
+   * the TableChange a value needs first (nothing is buffered then: the caller changes the table
+   * and calls again), else undefined. `escapeFree`: the record's line had no backslash (`hasNoEscapes`).
    */
-  addRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number, escapeFree = false): void {
-    const text = this.encodeRecord(message, line, receivedAt, sequence, escapeFree);
+  addRecord(message: RecordMessage, line: number, receivedAt: string, sequence: number, escapeFree = false): TableChange | undefined {
+    let text: string;
+    try {
+      text = this.encodeRecord(message, line, receivedAt, sequence, escapeFree);
+    } catch (error) {
+      if (error instanceof ColumnWideningNeeded) return { kind: 'widen', column: error.column, from: error.from };
+      if (error instanceof UndeclaredColumnsNeeded) return { kind: 'undeclared', properties: error.properties };
+      throw error;
+    }
     this.rows.push(text, line);
     if (this.mode === 'upsert') this.keys.push(this.keyOfRow(this.cells));
+    return undefined;
   }
 
   /**
@@ -405,7 +474,7 @@ export class StreamSink {
     if (this.lastReceivedAt.text !== receivedAt) this.lastReceivedAt = { text: receivedAt, bytes: Buffer.from(receivedAt, 'latin1') };
     plain.write(scanner, this.rows, format, line, this.lastReceivedAt.bytes, sequence);
     if (this.mode === 'upsert') this.keys.push(plain.key);
-    if (CHECK_PLAIN_ROWS) this.checkPlainRow(scanner, line, receivedAt, sequence, plain.key);
+    if (this.settings.checkPlainRows) this.checkPlainRow(scanner, line, receivedAt, sequence, plain.key);
     return true;
   }
 
@@ -429,7 +498,7 @@ export class StreamSink {
     }
   }
 
-  /** TAPLINE_CHECK_PLAIN_ROWS: the row just written from bytes must be what the parsing path writes, and ajv must accept the record. */
+  /** `checkPlainRows`: the row just written from bytes must be what the parsing path writes, and ajv must accept the record. */
   private checkPlainRow(scanner: LineScanner, line: number, receivedAt: string, sequence: number, key: unknown): void {
     const text = scanner.bytes.toString('utf8', scanner.lineStart, scanner.end);
     const written = this.rows.rowText(this.rows.count - 1);
@@ -659,7 +728,7 @@ export class StreamSink {
       encoder,
       mode,
       key: mode === 'upsert' ? this.layout.keyColumns : [],
-      keyIsPrimaryKey: this.keyIsPrimaryKey,
+      keyIsPrimaryKey: this.keyIsTheTablesPrimaryKey,
       tableIsNew: this.tableIsNew,
     };
     this.tableIsNew = false;
@@ -683,8 +752,8 @@ export class StreamSink {
   static fromSnapshot(snapshot: SinkSnapshot, settings: SinkSettings): StreamSink {
     const sink = new StreamSink(snapshot.stream, snapshot.table, snapshot.layout, settings);
     sink.setLayout(snapshot.layout, snapshot.columns);
-    if (snapshot.schema !== null) sink.setSchema(snapshot.schema);
-    sink.schemaSignature = snapshot.schemaSignature;
+    if (snapshot.schema !== null) sink.setSchema(snapshot.schema, snapshot.schemaSignature);
+    sink.signature = snapshot.schemaSignature;
     sink.version = snapshot.version;
     return sink;
   }

@@ -24,6 +24,7 @@ const settings: WorkerSinkSettings = {
   loadUndeclared: false,
   interpretContentEncoding: false,
   flattenMaxLevel: 0,
+  checkPlainRows: true,
 };
 const schema = { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } };
 const lines = (...messages: object[]) => Readable.from([`${messages.map((message) => JSON.stringify(message)).join('\n')}\n`]);
@@ -37,8 +38,7 @@ function peopleSink(): StreamSink {
     layoutForSchema('people', schema, ['id'], 1, sinkSettings),
     sinkSettings,
   );
-  sink.setSchema(schema);
-  sink.schemaSignature = stringifyJson([schema, ['id']]);
+  sink.setSchema(schema, stringifyJson([schema, ['id']]));
   return sink;
 }
 

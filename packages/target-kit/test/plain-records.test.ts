@@ -70,6 +70,7 @@ function settingsWith(rowEncoder: SinkSettings['rowEncoder']): SinkSettings {
     loadUndeclared: true,
     interpretContentEncoding: false,
     flattenMaxLevel: 0,
+    checkPlainRows: true,
     warn: () => {},
     rowEncoder,
   };
@@ -78,7 +79,7 @@ function settingsWith(rowEncoder: SinkSettings['rowEncoder']): SinkSettings {
 function sinkFor(schema: JsonSchema, keys: string[], rowEncoder = spoolEncoder): StreamSink {
   const settings = settingsWith(rowEncoder);
   const sink = new StreamSink('s', { schema: 'main', table: 's' }, layoutForSchema('s', schema, keys, 1, settings), settings);
-  sink.setSchema(schema);
+  sink.setSchema(schema, '');
   return sink;
 }
 
@@ -87,7 +88,8 @@ const RECEIVED = '2025-01-15T08:00:00.000Z';
 /** The row the parsing path writes for a line, or the error it stops with. */
 function parsed(sink: StreamSink, line: string): { row: string } | { error: string } {
   try {
-    sink.addRecord(parseMessage(line, 7) as RecordMessage, 7, RECEIVED, 1000, !line.includes('\\'));
+    const change = sink.addRecord(parseMessage(line, 7) as RecordMessage, 7, RECEIVED, 1000, !line.includes('\\'));
+    if (change !== undefined) return { error: `the table needs a change first (${change.kind})` };
     return { row: sink.rows.rowText(sink.rows.count - 1) };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };

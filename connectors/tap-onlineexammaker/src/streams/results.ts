@@ -34,6 +34,8 @@ export const results = oem.stream({
   // earlier (world.ts). As every page is read anyway, the look-back costs only re-sent rows, which
   // targets de-duplicate by key, so it is twice that.
   incremental: { cursor: 'endTime', sorted: false, partitioned: true, lookback: '2h' },
+  // A new signed link on every answer: a result set aside and read again within the look-back keeps its reject_id.
+  volatileFields: ['viewResult'],
   // A result without sid (the document's one-candidate shape, served for every candidate) has no key:
   // `sid` refuses it (candidateId), so it is set aside whole in _sdc_rejected_records and the run goes on.
   transform: (raw: Record<string, unknown>) => {

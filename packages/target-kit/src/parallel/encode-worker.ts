@@ -84,9 +84,14 @@ function encodeBlock(block: Extract<ToWorker, { type: 'block' }>): { result: Blo
       toMain();
       return;
     }
+    // A record that needs its table changed, or that fails, goes to the main thread, and the stream's later records with it (order).
+    let stored: boolean;
     try {
-      sink.addRecord(message, line, receivedAt, sequence, hasNoEscapes(text));
+      stored = sink.addRecord(message, line, receivedAt, sequence, hasNoEscapes(text)) === undefined;
     } catch {
+      stored = false;
+    }
+    if (!stored) {
       heldBack.add(message.stream);
       toMain();
       return;

@@ -10,35 +10,12 @@
 // TAPLINE_CHECK_PLAIN_ROWS=1 (set for the test suites) encodes every plain row both ways and
 // stops on any difference.
 import { type JsonSchema, stringifyJson } from '@tapline/singer';
-import type { CellValue, ColumnDef, ColumnKind, EncodedRows } from '../dialect.js';
+import type { CellValue, ColumnDef, ColumnKind, EncodedRows, PlainRowFormat } from '../dialect.js';
 import { hasNul, hasUnpairedSurrogate } from '../encode.js';
 import { compositeKey, keyOf } from '../keys.js';
 import { META } from '../metadata.js';
 import { FORMAT, NotPlain, type ObjectRule, TOKEN, type ValueRule, valueRule } from './rules.js';
 import type { LineScanner } from './scanner.js';
-
-/**
- * How a dialect's bulk format writes the fields of a plain row, as data. A text copied from the
- * line is free of control characters, backslashes and `quote` (a string with an escape is
- * written through `textField`, and JSON strings hold no raw control character), so such a field
- * needs no escaping.
- */
-export interface PlainRowFormat {
-  /** The byte between fields. */
-  readonly delimiter: number;
-  /** A NULL field. */
-  readonly nullField: Buffer;
-  /** The byte around text fields (strings, dates and times, JSON text), or -1 for none. */
-  readonly quote: number;
-  readonly trueField: Buffer;
-  readonly falseField: Buffer;
-  /** What follows the last field (a newline; before it, a reserved field the dialect fills in later). */
-  readonly rowEnd: Buffer;
-  /** Told the value of every integer cell written (an encoder that measures its integer columns). */
-  integerCell?(cell: number, value: number): void;
-  /** The field of a text cell holding any text, escaped and quoted as the encoder writes it. */
-  textField(text: string): string;
-}
 
 /**
  * How each cell is written: a property's token as a bare number (`integer` also tells the

@@ -29,6 +29,11 @@ export interface TargetHarness {
    * one). A lone `-0` among other values is kept by both.
    */
   readonly keepsSignOfZeroBesideZero?: boolean;
+  /**
+   * The tables one transaction may write before a STATE commits (the dialect's
+   * `capabilities.commits.maxTablesPerCommit`; target-kit's default 200 when absent).
+   */
+  readonly maxTablesPerCommit?: number;
   /** null when the destination is ready, else why the suite is skipped. */
   unavailable(): Promise<string | null>;
   /** A fresh, isolated place to load into (a schema, a database file). */

@@ -805,14 +805,16 @@ export function defineTargetContract(harness: TargetHarness): void {
         expect(pick(await rows('tapline_state'), ['id', 'value'])).toEqual([{ id: 'p', value: { at: 2 } }]);
       });
 
-      it('a sync of many small streams commits every 200 tables at a STATE, so no transaction holds thousands of tables', async () => {
+      it('a sync of many small streams commits at the STATE after the most tables a transaction may hold (200 unless the target says), so none holds thousands', async () => {
         const streams = Array.from({ length: 250 }, (_, i) => `s${i}`);
         const input = text(
           ...streams.flatMap((stream, i) => [schema(stream, { id: { type: 'integer' } }), record(stream, { id: i }), state({ done: i })]),
         );
         const result = await load(input);
-        // One commit when the 200th table was written (at the STATE after it), one at the end.
-        expect(result.states).toEqual([{ done: 199 }, { done: 249 }]);
+        // One commit when the 200th table was written (at the STATE after it), one at the end; a
+        // target allowing more tables a transaction (DuckDB: 1,000) commits the 250 once, at the end.
+        const perCommit = harness.maxTablesPerCommit ?? 200;
+        expect(result.states).toEqual(perCommit < streams.length ? [{ done: perCommit - 1 }, { done: 249 }] : [{ done: 249 }]);
         expect((await rows('s249')).map((row) => row.id)).toEqual([249]);
       });
 
