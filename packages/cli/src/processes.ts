@@ -19,6 +19,12 @@ export interface ProcessRunOptions {
   logLevel?: LogLevel;
   /** How long a stopped process gets between SIGTERM and SIGKILL. */
   stopGraceMs?: number;
+  /**
+   * After the tap failed: how long the target gets to commit what the tap's STATEs cover before it
+   * is stopped (default 120 s). A big last batch into a busy warehouse legitimately takes a while,
+   * and stopping it early only sends the covered rows back to the next run; this bounds a hung target.
+   */
+  commitGraceMs?: number;
   /** Aborting stops both sides (SIGTERM, then SIGKILL) and ends the run as interrupted. */
   signal?: AbortSignal;
   /** Aborting (a second interrupt) SIGKILLs both sides at once, without waiting for them to commit. */
@@ -120,6 +126,7 @@ function forwardLines(stream: NodeJS.ReadableStream, each: (line: string) => voi
 export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResult> {
   const { log, cwd } = options;
   const grace = options.stopGraceMs ?? 5_000;
+  const commitGrace = options.commitGraceMs ?? 120_000;
   const env = { ...(options.env ?? process.env), ...(options.logLevel !== undefined ? { [LOG_LEVEL_ENV]: options.logLevel } : {}) };
   const counter = options.counter ?? new MessageCounter();
   const tails: Record<Side, StderrTail> = { tap: new StderrTail(), target: new StderrTail() };
@@ -175,7 +182,7 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
 
     // The tap died. A target that commits only up to the last STATE at end of input (closingState is
     // asked for) gets a clean end without a closing STATE: it commits what the tap's STATEs cover,
-    // even when its batch is far from full, and exits by itself (at most the grace). Not when the tap
+    // even when its batch is far from full, and exits by itself (at most the commit grace). Not when the tap
     // died mid-line: the target would take the torn line for bad input.
     // Any other target would commit the uncovered tail at a clean end: let it commit what the STATEs
     // already sent cover (it acknowledges each on stdout), then stop it without an end of input.
@@ -185,9 +192,9 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
         target.stdin.end();
         const timer = setTimeout(() => {
           if (exited.target) return;
-          log.warn(`target did not finish committing the tap's last STATE within ${grace} ms; stopping it`);
+          log.warn(`target did not finish committing the tap's last STATE within ${commitGrace} ms; stopping it`);
           stop('target');
-        }, grace);
+        }, commitGrace);
         timer.unref();
         return;
       }
@@ -196,10 +203,11 @@ export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResu
         return;
       }
       const timer = setTimeout(() => {
-        log.warn(`target did not commit the tap's last STATE within ${grace} ms; stopping it`);
+        log.warn(`target did not commit the tap's last STATE within ${commitGrace} ms; stopping it`);
         waitingForStates = undefined;
         stop('target');
-      }, grace);
+      }, commitGrace);
+      timer.unref();
       waitingForStates = () => {
         if (counter.states.length > 0) return;
         clearTimeout(timer);

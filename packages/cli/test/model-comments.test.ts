@@ -1,7 +1,7 @@
 // The warehouse carries its data dictionary: the model's views and columns, and the loaded tables, have comments, in PostgreSQL and DuckDB.
 import path from 'node:path';
-import { classmarkerWebhook } from '@tapline/tap-classmarker';
-import { testpressWebhook } from '@tapline/tap-testpress';
+import { classmarkerWebhook } from '@tapline/tap-classmarker/webhooks';
+import { testpressWebhook } from '@tapline/tap-testpress/webhooks';
 import { undescribedFields } from '@tapline/testing/tap-contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../src/log.js';
