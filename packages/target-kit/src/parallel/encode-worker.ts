@@ -20,104 +20,120 @@ const scanner = new LineScanner();
 // Unknown message types go back to the main thread as lines, which warns about them.
 const parseOptions = { onWarning: () => {}, warnedTypes: new Set<string>() };
 
-function encodeBlock(block: Extract<ToWorker, { type: 'block' }>): { result: BlockResult; transfer: ArrayBuffer[] } {
-  const bytes = Buffer.from(block.bytes.buffer, block.bytes.byteOffset, block.bytes.byteLength);
-  const events: BlockEvent[] = [];
-  const ranges: number[] = [];
+/** What one block's lines became, in order: runs of rows encoded here, and lines left to the main thread. */
+class BlockTally {
+  readonly events: BlockEvent[] = [];
+  /** Start and end byte of each row encoded here. */
+  readonly ranges: number[] = [];
   // Streams whose records go to the main thread for the rest of the block: a record failed (the
   // main thread will report it, or change the table and so the layout), or a new SCHEMA came.
-  const heldBack = new Set<string>();
-  let run: { kind: 'rows'; stream: string; version: number; count: number } | null = null; // the run of rows being counted
-  const { receivedAt, baseSequence } = block.clock;
+  readonly heldBack = new Set<string>();
+  /** The run of rows being counted. */
+  private run: { kind: 'rows'; stream: string; version: number; count: number } | null = null;
 
-  const countRow = (stream: string, version: number, start: number, end: number) => {
-    ranges.push(start, end);
-    if (run !== null && run.stream === stream) run.count += 1;
+  countRow(stream: string, version: number, start: number, end: number): void {
+    this.ranges.push(start, end);
+    if (this.run !== null && this.run.stream === stream) this.run.count += 1;
     else {
-      run = { kind: 'rows', stream, version, count: 1 };
-      events.push(run);
+      this.run = { kind: 'rows', stream, version, count: 1 };
+      this.events.push(this.run);
     }
-  };
+  }
+
+  toMain(line: number, start: number, end: number): void {
+    this.events.push({ kind: 'line', line, start, end });
+    this.run = null;
+  }
+}
+
+function encodeBlock(block: Extract<ToWorker, { type: 'block' }>): { result: BlockResult; transfer: ArrayBuffer[] } {
+  const bytes = Buffer.from(block.bytes.buffer, block.bytes.byteOffset, block.bytes.byteLength);
+  const tally = new BlockTally();
+  const { receivedAt, baseSequence } = block.clock;
   const lines = lineRanges({ bytes, firstLine: block.firstLine });
   for (let i = 0; i < lines.length; i += 3) {
     const start = lines[i]!;
     const end = lines[i + 1]!;
     const line = lines[i + 2]!;
     const sequence = baseSequence + (line - block.firstLine);
+    // The fast path: a plain record read straight from the bytes, without parsing the line.
     if (sinks.size > 0 && scanner.readRecordHead(bytes, start, end)) {
       const stream = scanner.streamName();
       const sink = sinks.get(stream);
-      if (sink !== undefined && !heldBack.has(stream) && sink.addPlainRecord(scanner, line, receivedAt, sequence)) {
-        countRow(stream, sink.version, start, end);
+      if (sink !== undefined && !tally.heldBack.has(stream) && sink.addPlainRecord(scanner, line, receivedAt, sequence)) {
+        tally.countRow(stream, sink.version, start, end);
         continue;
       }
     }
     const text = bytes.toString('utf8', start, end);
-    if (!isBlank(text)) encodeLine(text, line, start, end, sequence);
+    if (!isBlank(text) && !encodeLine(tally, { text, line, start, end, receivedAt, sequence })) tally.toMain(line, start, end);
   }
+  const { parts, transfer } = takeEncodedParts(block.bytes.buffer as ArrayBuffer);
+  const result: BlockResult = {
+    type: 'result',
+    id: block.id,
+    bytes: block.bytes,
+    events: tally.events,
+    parts,
+    ranges: Int32Array.from(tally.ranges),
+    warnings,
+  };
+  warnings = [];
+  return { result, transfer };
+}
 
-  function encodeLine(text: string, line: number, start: number, end: number, sequence: number): void {
-    const toMain = () => {
-      events.push({ kind: 'line', line, start, end });
-      run = null;
-    };
-    let message: SingerMessage | null;
-    try {
-      message = parseMessage(text, line, parseOptions);
-    } catch {
-      toMain();
-      return;
-    }
-    if (message === null) {
-      toMain();
-      return;
-    }
-    if (message.type !== 'RECORD') {
-      if (message.type === 'SCHEMA' && !isIdenticalSchema(message.stream, message.schema, message.key_properties)) {
-        heldBack.add(message.stream);
-      }
-      toMain();
-      return;
-    }
-    const sink = sinks.get(message.stream);
-    if (sink === undefined || heldBack.has(message.stream)) {
-      toMain();
-      return;
-    }
-    // A record that needs its table changed, or that fails, goes to the main thread, and the stream's later records with it (order).
-    let stored: boolean;
-    try {
-      stored = sink.addRecord(message, line, receivedAt, sequence, hasNoEscapes(text)) === undefined;
-    } catch {
-      stored = false;
-    }
-    if (!stored) {
-      heldBack.add(message.stream);
-      toMain();
-      return;
-    }
-    countRow(message.stream, sink.version, start, end);
+interface BlockLine {
+  text: string;
+  line: number;
+  start: number;
+  end: number;
+  receivedAt: string;
+  sequence: number;
+}
+
+/** A line the fast path did not take, parsed: true when it was a record stored here, false to leave it to the main thread. */
+function encodeLine(tally: BlockTally, { text, line, start, end, receivedAt, sequence }: BlockLine): boolean {
+  let message: SingerMessage | null;
+  try {
+    message = parseMessage(text, line, parseOptions);
+  } catch {
+    message = null;
   }
+  if (message === null) return false;
+  if (message.type !== 'RECORD') {
+    if (message.type === 'SCHEMA' && !isIdenticalSchema(message.stream, message.schema, message.key_properties)) {
+      tally.heldBack.add(message.stream);
+    }
+    return false;
+  }
+  const sink = sinks.get(message.stream);
+  if (sink === undefined || tally.heldBack.has(message.stream)) return false;
+  // A record that needs its table changed, or that fails, goes to the main thread, and the stream's later records with it (order).
+  let stored: boolean;
+  try {
+    stored = sink.addRecord(message, line, receivedAt, sequence, hasNoEscapes(text)) === undefined;
+  } catch {
+    stored = false;
+  }
+  if (!stored) {
+    tally.heldBack.add(message.stream);
+    return false;
+  }
+  tally.countRow(message.stream, sink.version, start, end);
+  return true;
+}
 
+/** Each stream's rows encoded in this block, and the buffers to move (not copy) to the main thread with them. */
+function takeEncodedParts(blockBuffer: ArrayBuffer): { parts: Record<string, EncodedPart>; transfer: ArrayBuffer[] } {
   const parts: Record<string, EncodedPart> = {};
-  const transfer: ArrayBuffer[] = [block.bytes.buffer as ArrayBuffer];
+  const transfer: ArrayBuffer[] = [blockBuffer];
   for (const [stream, sink] of sinks) {
     const taken = sink.takeEncoded();
     if (taken === null) continue;
     parts[stream] = taken.part;
     transfer.push(...taken.transfer);
   }
-  const result: BlockResult = {
-    type: 'result',
-    id: block.id,
-    bytes: block.bytes,
-    events,
-    parts,
-    ranges: Int32Array.from(ranges),
-    warnings,
-  };
-  warnings = [];
-  return { result, transfer };
+  return { parts, transfer };
 }
 
 /** A repeated SCHEMA the main thread will skip (same schema and keys): the stream's records stay here. */

@@ -271,6 +271,7 @@ export class PlainRecords {
   }
 
   /** Write the record just read as a row, as the dialect's encoder would have. */
+  // One piece on purpose (~90 lines): the fast path's innermost loop, run for every cell of every row; a helper per case would add a call per cell.
   write(scanner: LineScanner, rows: EncodedRows, format: PlainRowFormat, line: number, receivedAt: Buffer, sequence: number): void {
     const bytes = scanner.bytes;
     const { writes, cellProperty, tokens, starts, ends, integers, fields } = this;
