@@ -234,9 +234,37 @@ export async function drainMessages(
   now = new Date(),
 ): Promise<DrainBatch> {
   const streams = new Map(definition.streams.map((s) => [s.name, s]));
-  const latest = new Map<string, Map<string, Record<string, unknown>>>();
-  const rejects: Record<string, unknown>[] = [];
-  const replays: Record<string, unknown>[] = [];
+  const read = readDeliveries(definition, streams, entries, log, name, now);
+  const messages: SingerMessage[] = [];
+  const versions: Record<string, unknown>[] = [];
+  for (const [stream, byKey] of read.latest) {
+    // A loop, not push(...): a large drain's messages would pass the engine's limit on arguments.
+    for (const message of await streamMessages(streams.get(stream)!, byKey, storedVersions, versions)) messages.push(message);
+  }
+  for (const message of bookkeepingMessages(versions, read.rejects, read.replays)) messages.push(message);
+  messages.push({ type: 'STATE', value: { inbox: end } satisfies DrainState } as SingerMessage);
+  return { lines: messages.map((m) => formatMessage(m)), rejected: read.rejects.length, replayed: read.replays.length };
+}
+
+interface ReadDeliveries {
+  /** Per stream, per key (JSON of the key values): the record kept. */
+  latest: Map<string, Map<string, Record<string, unknown>>>;
+  /** Rows for the rejects stream: deliveries that do not read. */
+  rejects: Record<string, unknown>[];
+  /** Stored rejects that read now: their `replayed_at`. */
+  replays: Record<string, unknown>[];
+}
+
+/** Each delivery through the mapping: its records kept one per key, or the delivery set aside. */
+function readDeliveries(
+  definition: WebhookDefinition,
+  streams: ReadonlyMap<string, WebhookStream>,
+  entries: readonly DrainEntry[],
+  log: ReceiverLog,
+  name: string,
+  now: Date,
+): ReadDeliveries {
+  const read: ReadDeliveries = { latest: new Map(), rejects: [], replays: [] };
   for (const entry of entries) {
     let records: ReturnType<typeof definition.read>['records'];
     try {
@@ -249,58 +277,83 @@ export async function drainMessages(
       // Any failure, a bug of the mapping included, sets this one delivery aside: the rest load.
       const reason = error instanceof PayloadError ? error.message : `the mapping failed: ${(error as Error).message}`;
       if (entry.rejectId !== undefined) continue; // still does not read: its row stays as it is
-      const reject_id = createHash('sha256').update(entry.body).digest('hex');
-      log.error(
-        `receiver ${name}: a delivery received ${entry.receivedAt} does not read; set aside in ${REJECTS_STREAM} (reject_id ${reject_id.slice(0, 12)}…): ${reason}`,
-      );
-      rejects.push({
-        reject_id,
-        received_at: entry.receivedAt,
-        reason,
-        body: entry.body.toString('utf8'),
-        rejected_at: now.toISOString(),
-        replayed_at: null,
-      });
+      read.rejects.push(setAside(entry, reason, log, name, now));
       continue;
     }
-    if (entry.rejectId !== undefined) replays.push({ reject_id: entry.rejectId, replayed_at: now.toISOString() });
+    if (entry.rejectId !== undefined) read.replays.push({ reject_id: entry.rejectId, replayed_at: now.toISOString() });
     for (const { stream, record } of records) {
       const declared = streams.get(stream)!;
-      const byKey = latest.get(stream) ?? new Map<string, Record<string, unknown>>();
-      latest.set(stream, byKey);
+      const byKey = read.latest.get(stream) ?? new Map<string, Record<string, unknown>>();
+      read.latest.set(stream, byKey);
       const key = JSON.stringify(declared.key.map((k) => record[k] ?? null));
       const earlier = byKey.get(key);
       if (!earlier || !isOlder(declared, record, earlier)) byKey.set(key, record);
     }
   }
-  const messages: SingerMessage[] = [];
-  const versions: Record<string, unknown>[] = [];
-  for (const [stream, byKey] of latest) {
-    const declared = streams.get(stream)!;
-    if (declared.version) {
-      const stored = await storedVersions(stream, [...byKey.keys()]);
-      for (const [key, record] of byKey) {
-        const version = declared.version(record);
-        if (version < (stored.get(key) ?? -Infinity)) byKey.delete(key);
-        else versions.push({ stream, record_key: key, version });
-      }
-    }
-    // Each SCHEMA names only the fields its records carry: columns a delivery does not send (those
-    // only the polling tap reads) keep their values when its row is merged.
-    const groups = new Map<string, Record<string, unknown>[]>();
-    for (const record of byKey.values()) {
-      const fields = Object.keys(record)
-        .filter((name) => record[name] !== undefined)
-        .sort()
-        .join(',');
-      groups.set(fields, [...(groups.get(fields) ?? []), record]);
-    }
-    for (const [fields, records] of groups) {
-      const schema = narrowSchema(declared.schema, new Set([...fields.split(','), ...declared.key]));
-      messages.push({ type: 'SCHEMA', stream, schema, key_properties: [...declared.key] } as SingerMessage);
-      for (const record of records) messages.push({ type: 'RECORD', stream, record } as SingerMessage);
+  return read;
+}
+
+/** The rejects-stream row of a delivery that does not read, logged with its reason. */
+function setAside(entry: DrainEntry, reason: string, log: ReceiverLog, name: string, now: Date): Record<string, unknown> {
+  const reject_id = createHash('sha256').update(entry.body).digest('hex');
+  log.error(
+    `receiver ${name}: a delivery received ${entry.receivedAt} does not read; set aside in ${REJECTS_STREAM} (reject_id ${reject_id.slice(0, 12)}…): ${reason}`,
+  );
+  return {
+    reject_id,
+    received_at: entry.receivedAt,
+    reason,
+    body: entry.body.toString('utf8'),
+    rejected_at: now.toISOString(),
+    replayed_at: null,
+  };
+}
+
+/**
+ * One stream's SCHEMA and RECORD messages. A versioned stream drops the records older than the
+ * stored version of their key, and adds the versions it keeps to `versions`.
+ */
+async function streamMessages(
+  declared: WebhookStream,
+  byKey: Map<string, Record<string, unknown>>,
+  storedVersions: DrainLoader['storedVersions'],
+  versions: Record<string, unknown>[],
+): Promise<SingerMessage[]> {
+  const stream = declared.name;
+  if (declared.version) {
+    const stored = await storedVersions(stream, [...byKey.keys()]);
+    for (const [key, record] of byKey) {
+      const version = declared.version(record);
+      if (version < (stored.get(key) ?? -Infinity)) byKey.delete(key);
+      else versions.push({ stream, record_key: key, version });
     }
   }
+  // Each SCHEMA names only the fields its records carry: columns a delivery does not send (those
+  // only the polling tap reads) keep their values when its row is merged.
+  const groups = new Map<string, Record<string, unknown>[]>();
+  for (const record of byKey.values()) {
+    const fields = Object.keys(record)
+      .filter((name) => record[name] !== undefined)
+      .sort()
+      .join(',');
+    groups.set(fields, [...(groups.get(fields) ?? []), record]);
+  }
+  const messages: SingerMessage[] = [];
+  for (const [fields, records] of groups) {
+    const schema = narrowSchema(declared.schema, new Set([...fields.split(','), ...declared.key]));
+    messages.push({ type: 'SCHEMA', stream, schema, key_properties: [...declared.key] } as SingerMessage);
+    for (const record of records) messages.push({ type: 'RECORD', stream, record } as SingerMessage);
+  }
+  return messages;
+}
+
+/** The receiver's own streams: the versions kept, the deliveries set aside and the stored rejects replayed. */
+function bookkeepingMessages(
+  versions: readonly Record<string, unknown>[],
+  rejects: readonly Record<string, unknown>[],
+  replays: readonly Record<string, unknown>[],
+): SingerMessage[] {
+  const messages: SingerMessage[] = [];
   if (versions.length > 0) {
     messages.push({
       type: 'SCHEMA',
@@ -319,8 +372,7 @@ export async function drainMessages(
     messages.push({ type: 'SCHEMA', stream: REJECTS_STREAM, schema, key_properties: ['reject_id'] } as SingerMessage);
     for (const record of rows) messages.push({ type: 'RECORD', stream: REJECTS_STREAM, record } as SingerMessage);
   }
-  messages.push({ type: 'STATE', value: { inbox: end } satisfies DrainState } as SingerMessage);
-  return { lines: messages.map((m) => formatMessage(m)), rejected: rejects.length, replayed: replays.length };
+  return messages;
 }
 
 /** The schema with only `names` among its properties (and in `required`). */
