@@ -74,6 +74,7 @@ async function startupCpu(args: string[], dir: string, runs = 5): Promise<number
   return seconds.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
+// Long on purpose: the benchmark's steps in the order they run (set up, measure, print), read top to bottom.
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { accounts: { type: 'string' }, jobs: { type: 'string' } } });
   const perVendor = Number(values.accounts ?? 50);
