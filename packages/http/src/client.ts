@@ -245,6 +245,104 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return joinUrl(baseUrl, request.path ?? '/');
   };
 
+  /**
+   * The answer's bytes as `expect` asks: raw bytes, text, or parsed JSON. An error page is parsed
+   * when it can be, for its message; a success that is not the JSON asked for carries `parseError`.
+   */
+  function decodeAnswer(bytes: Buffer, status: number, expect: Expect): { body: unknown; text: string; parseError?: string } {
+    if (expect === 'raw') return { body: bytes, text: status >= 300 ? bytes.toString('utf8') : '' };
+    const text = utf8Text(bytes);
+    if (expect !== 'json' && status < 300) return { body: text, text };
+    if (text.trim() === '') {
+      const emptySuccess = expect === 'json' && status < 300 && status !== 204 && status !== 205;
+      return { body: null, text, ...(emptySuccess ? { parseError: 'the body is empty' } : {}) };
+    }
+    try {
+      return { body: parseJson(text), text };
+    } catch (error) {
+      return { body: text, text, ...(expect === 'json' && status < 300 ? { parseError: (error as Error).message } : {}) };
+    }
+  }
+
+  /**
+   * One attempt on the wire: the request under one deadline (connect, headers, body), and the answer
+   * read within the size limit and parsed as `expect` asks, as the input the classifiers judge.
+   */
+  async function exchange(
+    outgoing: { method: string; url: URL; headers: Record<string, string> },
+    payload: string | Uint8Array | undefined,
+    expect: Expect,
+    redactedUrl: string,
+    summary: RequestSummary,
+  ): Promise<{ input: ClassifyInput; status: number | undefined; headers: Record<string, string>; body: unknown; cause: unknown }> {
+    const { method } = outgoing;
+    let input: ClassifyInput;
+    let status: number | undefined;
+    let headers: Record<string, string> = {};
+    let body: unknown;
+    let cause: unknown;
+    // The whole attempt (connect, headers, body) has one deadline; aborting ends the body stream too.
+    const deadline = new AbortController();
+    const deadlineTimer = setTimeout(
+      () =>
+        deadline.abort(
+          new ResponseLimitError(
+            'REQUEST_DEADLINE',
+            `the answer from ${redactedUrl} did not arrive in full within the request deadline of ${formatSeconds(timeouts.totalMs)}${deadlineSetting ? ` (${deadlineSetting})` : ''}`,
+          ),
+        ),
+      timeouts.totalMs,
+    );
+    try {
+      const res = await agentForRequests().request({
+        origin: outgoing.url.origin,
+        path: outgoing.url.pathname + outgoing.url.search,
+        method: method as 'GET',
+        headers: outgoing.headers,
+        body: payload,
+        headersTimeout: timeouts.headersMs,
+        bodyTimeout: timeouts.bodyMs,
+        signal: deadline.signal,
+      });
+      status = res.statusCode;
+      headers = normaliseHeaders(res.headers);
+      const tooLarge = (declared?: number) =>
+        new ResponseLimitError(
+          'RESPONSE_TOO_LARGE',
+          `the answer from ${redactedUrl} is larger than the response size limit of ${formatMegabytes(maxResponseBytes)}${declared === undefined ? '' : ` (its Content-Length says ${formatMegabytes(declared)})`}; raise ${sizeSetting ?? 'the limit'} if pages this large are expected, or ask for smaller pages`,
+        );
+      // A success body is refused past the limit; an error page only needs its start for the message.
+      const declared = Number(headers['content-length']);
+      if (status < 300 && declared > maxResponseBytes) {
+        res.body.destroy();
+        throw tooLarge(declared);
+      }
+      const read = await readWithin(res.body, maxResponseBytes, status >= 300);
+      if (read.over && status < 300) throw tooLarge();
+      const decoded = decodeAnswer(read.bytes, status, expect);
+      body = decoded.body;
+      const { text, parseError } = decoded;
+      input = {
+        kind: 'response',
+        status,
+        headers,
+        body,
+        text,
+        ...(parseError !== undefined ? { parseError } : {}),
+        request: summary,
+        now: clock.now(),
+      };
+    } catch (error) {
+      // An abort by the deadline surfaces as undici's AbortError; the reason says what happened.
+      cause = deadline.signal.aborted && !(error instanceof ResponseLimitError) ? deadline.signal.reason : error;
+      const code = errorCode(cause);
+      input = { kind: 'network', error: cause as Error, code, request: summary, now: clock.now() };
+    } finally {
+      clearTimeout(deadlineTimer);
+    }
+    return { input, status, headers, body, cause };
+  }
+
   /** `page`: the 1-based page when `paginate` sends it, for classifiers (`RequestSummary.page`). */
   async function send<T>(req: HttpRequest, page?: number): Promise<HttpResponse<T>> {
     const method = (req.method ?? 'GET').toUpperCase();
@@ -303,89 +401,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       const summary: RequestSummary = { method, path, attempt, page, origin: outgoing.url.origin, baseUrl, apiName: options.apiName };
       const started = performance.now();
-      let input: ClassifyInput;
-      let status: number | undefined;
-      let headers: Record<string, string> = {};
-      let body: unknown;
-      let cause: unknown;
-      // The whole attempt (connect, headers, body) has one deadline; aborting ends the body stream too.
-      const deadline = new AbortController();
-      const deadlineTimer = setTimeout(
-        () =>
-          deadline.abort(
-            new ResponseLimitError(
-              'REQUEST_DEADLINE',
-              `the answer from ${redactedUrl} did not arrive in full within the request deadline of ${formatSeconds(timeouts.totalMs)}${deadlineSetting ? ` (${deadlineSetting})` : ''}`,
-            ),
-          ),
-        timeouts.totalMs,
-      );
-      try {
-        const res = await agentForRequests().request({
-          origin: outgoing.url.origin,
-          path: outgoing.url.pathname + outgoing.url.search,
-          method: method as 'GET',
-          headers: outgoing.headers,
-          body: payload,
-          headersTimeout: timeouts.headersMs,
-          bodyTimeout: timeouts.bodyMs,
-          signal: deadline.signal,
-        });
-        status = res.statusCode;
-        headers = normaliseHeaders(res.headers);
-        const tooLarge = (declared?: number) =>
-          new ResponseLimitError(
-            'RESPONSE_TOO_LARGE',
-            `the answer from ${redactedUrl} is larger than the response size limit of ${formatMegabytes(maxResponseBytes)}${declared === undefined ? '' : ` (its Content-Length says ${formatMegabytes(declared)})`}; raise ${sizeSetting ?? 'the limit'} if pages this large are expected, or ask for smaller pages`,
-          );
-        // A success body is refused past the limit; an error page only needs its start for the message.
-        const declared = Number(headers['content-length']);
-        if (status < 300 && declared > maxResponseBytes) {
-          res.body.destroy();
-          throw tooLarge(declared);
-        }
-        const read = await readWithin(res.body, maxResponseBytes, status >= 300);
-        if (read.over && status < 300) throw tooLarge();
-        let text = '';
-        let parseError: string | undefined;
-        if (expect === 'raw') {
-          const bytes = read.bytes;
-          body = bytes;
-          if (status >= 300) text = bytes.toString('utf8');
-        } else {
-          text = utf8Text(read.bytes);
-          body = text;
-          if (expect === 'json' || status >= 300) {
-            if (text.trim() === '') {
-              body = null;
-              if (expect === 'json' && status < 300 && status !== 204 && status !== 205) parseError = 'the body is empty';
-            } else {
-              try {
-                body = parseJson(text);
-              } catch (error) {
-                if (expect === 'json' && status < 300) parseError = (error as Error).message;
-              }
-            }
-          }
-        }
-        input = {
-          kind: 'response',
-          status,
-          headers,
-          body,
-          text,
-          ...(parseError !== undefined ? { parseError } : {}),
-          request: summary,
-          now: clock.now(),
-        };
-      } catch (error) {
-        // An abort by the deadline surfaces as undici's AbortError; the reason says what happened.
-        cause = deadline.signal.aborted && !(error instanceof ResponseLimitError) ? deadline.signal.reason : error;
-        const code = errorCode(cause);
-        input = { kind: 'network', error: cause as Error, code, request: summary, now: clock.now() };
-      } finally {
-        clearTimeout(deadlineTimer);
-      }
+      const { input, status, headers, body, cause } = await exchange(outgoing, payload, expect, redactedUrl, summary);
       const elapsedMs = performance.now() - started;
       // The client's own limits are decided here, whatever the classifiers say about network errors.
       const outcome = (input.kind === 'network' ? limitOutcome(input.error) : undefined) ?? classify(input);
