@@ -39,6 +39,8 @@ export interface ServeOptions {
   bodyLimit?: number;
   /** Where receivers' `${NAME}`s are read (default: the environment, then `.env` in `cwd`). */
   env?: NodeJS.ProcessEnv;
+  /** Most stored rejects read again per load (default 500). */
+  replayChunk?: number;
 }
 
 export interface RunningServer {
@@ -105,6 +107,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         definition: plan.definition,
         loader: warehouseLoader(plan, locks, log),
         log,
+        ...(options.replayChunk === undefined ? {} : { replayChunk: options.replayChunk }),
       }),
     ]),
   );
@@ -116,7 +119,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       drains: Object.fromEntries(
         Object.entries(drainers).map(([name, d]) => [
           name,
-          { loaded: d.loaded, rejected: d.rejected, replayed: d.replayed, last_error: d.lastError ?? null },
+          {
+            loaded: d.loaded,
+            rejected: d.rejected,
+            replayed: d.replayed,
+            replay: d.replayDone ? 'done' : 'running',
+            last_error: d.lastError ?? null,
+          },
         ]),
       ),
     }),
@@ -163,7 +172,8 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
     worker_threads: 0,
   };
   const inFolder = library.warehouse.inFolder(targetConfig, options.cwd);
-  const parsed = checkTargetConfig(library, inFolder, describeKey);
+  // The drain opens the warehouse for each short load: while it waits for a DuckDB file, a waiting run goes first.
+  const parsed = library.warehouse.givingWay(checkTargetConfig(library, inFolder, describeKey));
   // The receivers are a subpath of the tap, so a polling-only install never loads the server kit.
   let module: Record<string, unknown>;
   try {
@@ -208,7 +218,7 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
           : undefined;
       }),
     storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, stream, keys)),
-    storedRejects: () => exclusive(() => storedRejects(plan)),
+    storedRejects: (after, limit) => exclusive(() => storedRejects(plan, after, limit)),
     load: (lines) =>
       exclusive(async () => {
         await runTarget({
@@ -263,15 +273,16 @@ async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly
   return found;
 }
 
-/** The set-aside deliveries not yet replayed, read from the rejects table in the receiver's schema. */
-async function storedRejects(plan: ReceiverPlan): Promise<StoredReject[]> {
+/** Up to `limit` set-aside deliveries not yet replayed after `after`, by reject_id, read from the rejects table in the receiver's schema. */
+async function storedRejects(plan: ReceiverPlan, after: string | undefined, limit: number): Promise<StoredReject[]> {
   const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
   const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd)).session!;
   try {
     if (!(await session.tableExists({ schema, table: REJECTS_STREAM }))) return [];
+    // Keyset paging: each chunk starts after the last reject_id read, so one that still does not read is not read twice.
     const rows = await session.query(
-      `SELECT reject_id, received_at, body FROM ${session.qualify(schema, REJECTS_STREAM)} WHERE replayed_at IS NULL ORDER BY received_at`,
-      [],
+      `SELECT reject_id, received_at, body FROM ${session.qualify(schema, REJECTS_STREAM)} WHERE replayed_at IS NULL AND reject_id > $1 ORDER BY reject_id LIMIT ${Math.trunc(limit)}`,
+      [after ?? ''],
     );
     return rows.map((row) => ({
       reject_id: String(row.reject_id),
