@@ -3,7 +3,7 @@
 // the inbox into its target's warehouse in-process (the target's own loader), committing the inbox
 // position as the state in the same transaction as the rows.
 import path from 'node:path';
-import { type BaseTargetConfig, type Dialect, readStoredState, runTarget, stateTableRef } from '@tapline/target-kit';
+import { type BaseTargetConfig, type Dialect, readStoredState, runTarget, stateTableRef, type WarehouseSession } from '@tapline/target-kit';
 import {
   createWebhookServer,
   Drainer,
@@ -20,10 +20,9 @@ import {
 import { TaplineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { targetFor } from '../pipeline.js';
-import { tapPackage, type Warehouse } from '../plugins.js';
+import { tapPackage } from '../plugins.js';
 import { type Project, readDotEnv, substituteEnv } from '../project.js';
 import { checkTargetConfig, type TargetLibrary, targetLibrary } from '../target-packages.js';
-import { openWarehouse } from '../warehouse.js';
 import type { ReceiverSettings, ReceiverType } from './config.js';
 
 export interface ServeOptions {
@@ -56,9 +55,8 @@ interface ReceiverPlan {
   settings: ReceiverSettings;
   definition: WebhookDefinition;
   library: TargetLibrary;
+  /** Parsed, and as the drain opens it (`Warehouse.givingWay`). */
   config: BaseTargetConfig;
-  warehouse: Warehouse;
-  cwd: string;
   /** Loads into one warehouse run one at a time (DuckDB has one writer). */
   warehouseKey: string;
   /** The PIDs of other processes (a `tapline run`) waiting to write the warehouse (a DuckDB file), which go first. */
@@ -187,8 +185,11 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
   if (!definition) throw new TaplineError(`${tapPackage(settings.type)} has no webhook receiver: rebuild it (\`pnpm build\`).`);
   const warehouseKey = library.warehouse.identity(config, options.cwd);
   const waitingWriters = () => library.warehouse.waitingWriters(parsed);
-  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey, waitingWriters };
+  return { name, settings, definition, library, config: parsed, warehouseKey, waitingWriters };
 }
+
+/** A session on the receiver's warehouse, opened as the drain opens it (giving way to waiting runs). */
+type OpenSession = () => Promise<WarehouseSession>;
 
 /** Loads through the target's own loader, in-process; one load at a time per warehouse. */
 function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>>, log: Logger): DrainLoader {
@@ -208,6 +209,8 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
     info: () => {},
     warn: (message: string) => log.warn(message, { source: `receiver ${plan.name}` }),
   };
+  // The plan's config, not parsed again: parsing would drop what `givingWay` set.
+  const open: OpenSession = () => plan.library.warehouse.open(plan.config, targetLog);
   return {
     readPosition: () =>
       exclusive(async () => {
@@ -217,8 +220,8 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
           ? { id: String(state.inbox.id), segment: Number(state.inbox.segment), offset: Number(state.inbox.offset) }
           : undefined;
       }),
-    storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, stream, keys)),
-    storedRejects: (after, limit) => exclusive(() => storedRejects(plan, after, limit)),
+    storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, open, stream, keys)),
+    storedRejects: (after, limit) => exclusive(() => storedRejects(plan, open, after, limit)),
     load: (lines) =>
       exclusive(async () => {
         await runTarget({
@@ -252,10 +255,15 @@ async function yieldToWaiters(plan: ReceiverPlan, log: Logger): Promise<void> {
 }
 
 /** The versions stored for these keys of `stream`, read from the versions table in the receiver's schema. */
-async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly string[]): Promise<Map<string, number>> {
+async function storedVersions(
+  plan: ReceiverPlan,
+  open: OpenSession,
+  stream: string,
+  keys: readonly string[],
+): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
-  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd)).session!;
+  const session = await open();
   const versions = { schema, table: VERSIONS_STREAM };
   try {
     if (!(await session.tableExists(versions))) return found;
@@ -274,9 +282,9 @@ async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly
 }
 
 /** Up to `limit` set-aside deliveries not yet replayed after `after`, by reject_id, read from the rejects table in the receiver's schema. */
-async function storedRejects(plan: ReceiverPlan, after: string | undefined, limit: number): Promise<StoredReject[]> {
+async function storedRejects(plan: ReceiverPlan, open: OpenSession, after: string | undefined, limit: number): Promise<StoredReject[]> {
   const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
-  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd)).session!;
+  const session = await open();
   try {
     if (!(await session.tableExists({ schema, table: REJECTS_STREAM }))) return [];
     // Keyset paging: each chunk starts after the last reject_id read, so one that still does not read is not read twice.
