@@ -93,6 +93,7 @@ function monitoringFields(result: GroupResult | LinkResult) {
 }
 
 /** The routes, and `fail`, which answers an error the way ClassMarker does (also for rate limits and unknown URLs). */
+// Long on purpose: the vendor's route table, one short handler per endpoint, in the document's order.
 export function classMarkerRoutes(serving: ClassMarkerServing) {
   const { options, data, account, now, apiKey, apiSecret, algorithms, limitPerWindow, windowSeconds, counted, errorsSent } = serving;
   const renderOptions = (format: Format): RenderOptions => ({

@@ -50,6 +50,7 @@ export const VIEW_RESULT_TTL_SECONDS = 30 * 60;
 const SIGNATURE_WINDOW_SECONDS = 300;
 const DEFAULT_LIMIT = 30;
 
+// Long on purpose: the vendor's route table, one short handler per endpoint, in the document's order.
 export function oemRoutes(options: OemApiOptions): RouteDefinition[] {
   const { world } = options;
   const nowSeconds = () => Math.floor(options.now() / 1000);

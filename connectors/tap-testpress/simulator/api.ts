@@ -63,6 +63,7 @@ const AUTH_VERSIONS = ['v2.1', 'v2.2', 'v2.3', 'v2.5'] as const;
 
 const PERMISSION_DENIED = 'You do not have permission to perform this action.';
 
+// Long on purpose: the vendor's route table, one short handler per endpoint, in the document's order.
 export function testpressRoutes(options: TestpressApiOptions): RouteDefinition[] {
   const { world } = options;
   const throttleLog: number[] = [];

@@ -74,6 +74,120 @@ async function startupCpu(args: string[], dir: string, runs = 5): Promise<number
   return seconds.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
 }
 
+/** One simulator and one pipeline (tap, PostgreSQL target in a schema of its own) per account. */
+async function writeFleetProject(
+  vendors: readonly Vendor[],
+  perVendor: number,
+  prefix: string,
+  dir: string,
+  simulators: Simulator[],
+): Promise<void> {
+  const project = {
+    taps: {} as Record<string, unknown>,
+    targets: {} as Record<string, unknown>,
+    pipelines: {} as Record<string, unknown>,
+  };
+  for (const vendor of vendors) {
+    for (let n = 1; n <= perVendor; n++) {
+      const name = `${vendor}-${String(n).padStart(3, '0')}`;
+      const simulator = await startAccount(vendor, name);
+      simulators.push(simulator);
+      project.taps[name] = { type: vendor, config: simulator.config };
+      project.targets[name] = {
+        type: 'postgres',
+        config: { connection_string: PG_URL, default_target_schema: `${prefix}_${name.replace(/-/g, '_')}` },
+      };
+      project.pipelines[name] = { tap: name, target: name };
+    }
+  }
+  await writeFile(join(dir, 'tapline.yml'), toYaml(project));
+}
+
+interface FleetRun {
+  code: number | null;
+  wall: number;
+  /** User + system CPU seconds of tapline and every process it waited for. */
+  cpu: number;
+  /** The largest single process's peak RSS, from GNU time. */
+  maxKb: number;
+  /** The peak of the process tree's summed RSS, polled every 250 ms. */
+  peakTreeMb: number;
+  stdout: string;
+}
+
+/** `tapline run --all` under GNU time, with the process tree's RSS polled beside it. */
+async function timeFleetRun(dir: string, jobs: number): Promise<FleetRun> {
+  const timing = join(dir, 'time.txt');
+  const started = performance.now();
+  const args = [TAPLINE_BIN, 'run', '--all', '--jobs', String(jobs), '--summary-json', '--log-format', 'json'];
+  const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timing, process.execPath, ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  let peakTreeMb = 0;
+  let polling = false;
+  const poll = setInterval(() => {
+    if (polling || child.pid === undefined) return;
+    polling = true;
+    void treeRssMb(child.pid).then((mb) => {
+      peakTreeMb = Math.max(peakTreeMb, mb);
+      polling = false;
+    });
+  }, 250);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearInterval(poll);
+  const wall = (performance.now() - started) / 1000;
+  const [user, system, maxKb] = (await readFile(timing, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { code, wall, cpu: user! + system!, maxKb: maxKb!, peakTreeMb, stdout };
+}
+
+interface PipelineLine {
+  pipeline?: string;
+  status?: string;
+  error?: string;
+  seconds?: number;
+  streams?: { rows_loaded: number }[];
+  total?: Record<string, number>;
+}
+
+/** The run's table, then a pipeline's fixed cost: the CPU of starting a tap and a target. */
+async function reportFleetRun(run: FleetRun, jobs: number, dir: string): Promise<void> {
+  const lines = run.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as PipelineLine);
+  const total = lines.at(-1)?.total;
+  const runs = lines.filter((line) => line.pipeline !== undefined);
+  const rows = runs.reduce((sum, one) => sum + (one.streams ?? []).reduce((s, stream) => s + (stream.rows_loaded ?? 0), 0), 0);
+  const seconds = runs.map((one) => one.seconds ?? 0).sort((a, b) => a - b);
+  const { cpu } = run;
+
+  const tapCpu = await startupCpu([...bundledTap('classmarker')!.args, '--about'], dir);
+  const targetCpu = await startupCpu([...bundledTarget('postgres')!.args, '--about'], dir);
+  const nodeCpu = await startupCpu(['-e', '0'], dir);
+
+  console.log(`exit ${run.code}; ${JSON.stringify(total)}`);
+  for (const one of runs.filter((r) => r.status !== 'succeeded')) console.log(`  ${one.pipeline} ${one.status}: ${one.error ?? ''}`);
+  console.log('');
+  console.log(
+    '| pipelines | jobs | wall | CPU (tapline + taps + targets) | CPU per pipeline | pipeline wall (median / p90) | rows | peak RSS (tree) | peak RSS (one process) |',
+  );
+  console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(
+    `| ${runs.length} | ${jobs} | ${run.wall.toFixed(0)} s | ${cpu.toFixed(0)} s | ${(cpu / runs.length).toFixed(2)} s | ` +
+      `${seconds[Math.floor(seconds.length / 2)]?.toFixed(1)} s / ${seconds[Math.floor(seconds.length * 0.9)]?.toFixed(1)} s | ${rows} | ${run.peakTreeMb.toFixed(0)} MB | ${(run.maxKb / 1024).toFixed(0)} MB |`,
+  );
+  console.log('');
+  console.log(
+    `Start-up CPU (median of 5, \`--about\`): node -e 0 ${nodeCpu.toFixed(2)} s, tap-classmarker ${tapCpu.toFixed(2)} s, target-postgres ${targetCpu.toFixed(2)} s`,
+  );
+  console.log(
+    `Fixed cost of a pipeline (tap + target start-up): ${(tapCpu + targetCpu).toFixed(2)} CPU s of ${(cpu / runs.length).toFixed(2)} per pipeline`,
+  );
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { accounts: { type: 'string' }, jobs: { type: 'string' } } });
   const perVendor = Number(values.accounts ?? 50);
@@ -85,113 +199,11 @@ async function main(): Promise<void> {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {
-    const project = {
-      taps: {} as Record<string, unknown>,
-      targets: {} as Record<string, unknown>,
-      pipelines: {} as Record<string, unknown>,
-    };
-    for (const vendor of vendors) {
-      for (let n = 1; n <= perVendor; n++) {
-        const name = `${vendor}-${String(n).padStart(3, '0')}`;
-        const simulator = await startAccount(vendor, name);
-        simulators.push(simulator);
-        project.taps[name] = { type: vendor, config: simulator.config };
-        project.targets[name] = {
-          type: 'postgres',
-          config: { connection_string: PG_URL, default_target_schema: `${prefix}_${name.replace(/-/g, '_')}` },
-        };
-        project.pipelines[name] = { tap: name, target: name };
-      }
-    }
-    await writeFile(join(dir, 'tapline.yml'), toYaml(project));
-    const pipelines = vendors.length * perVendor;
+    await writeFleetProject(vendors, perVendor, prefix, dir, simulators);
     console.log(
-      `${pipelines} pipelines (${perVendor} per vendor), --jobs ${jobs}, into PostgreSQL; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`,
+      `${vendors.length * perVendor} pipelines (${perVendor} per vendor), --jobs ${jobs}, into PostgreSQL; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`,
     );
-
-    const timing = join(dir, 'time.txt');
-    const started = performance.now();
-    const child = spawn(
-      '/usr/bin/time',
-      [
-        '-f',
-        '%U %S %M',
-        '-o',
-        timing,
-        process.execPath,
-        TAPLINE_BIN,
-        'run',
-        '--all',
-        '--jobs',
-        String(jobs),
-        '--summary-json',
-        '--log-format',
-        'json',
-      ],
-      {
-        cwd: dir,
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    let peakTreeMb = 0;
-    let polling = false;
-    const poll = setInterval(() => {
-      if (polling || child.pid === undefined) return;
-      polling = true;
-      void treeRssMb(child.pid).then((mb) => {
-        peakTreeMb = Math.max(peakTreeMb, mb);
-        polling = false;
-      });
-    }, 250);
-    const [code] = (await once(child, 'close')) as [number | null];
-    clearInterval(poll);
-    const wall = (performance.now() - started) / 1000;
-    const [user, system, maxKb] = (await readFile(timing, 'utf8')).trim().split('\n').at(-1)!.split(' ').map(Number);
-    const lines = stdout
-      .trim()
-      .split('\n')
-      .map(
-        (line) =>
-          JSON.parse(line) as {
-            pipeline?: string;
-            status?: string;
-            error?: string;
-            seconds?: number;
-            streams?: { rows_loaded: number }[];
-            total?: Record<string, number>;
-          },
-      );
-    const total = lines.at(-1)?.total;
-    const runs = lines.filter((line) => line.pipeline !== undefined);
-    const rows = runs.reduce((sum, run) => sum + (run.streams ?? []).reduce((s, stream) => s + (stream.rows_loaded ?? 0), 0), 0);
-    const seconds = runs.map((run) => run.seconds ?? 0).sort((a, b) => a - b);
-    const cpu = user! + system!;
-
-    const tapCpu = await startupCpu([...bundledTap('classmarker')!.args, '--about'], dir);
-    const targetCpu = await startupCpu([...bundledTarget('postgres')!.args, '--about'], dir);
-    const nodeCpu = await startupCpu(['-e', '0'], dir);
-
-    console.log(`exit ${code}; ${JSON.stringify(total)}`);
-    for (const run of runs.filter((r) => r.status !== 'succeeded'))
-      console.log(`  ${run.pipeline} ${run.status}: ${(run as { error?: string }).error ?? ''}`);
-    console.log('');
-    console.log(
-      '| pipelines | jobs | wall | CPU (tapline + taps + targets) | CPU per pipeline | pipeline wall (median / p90) | rows | peak RSS (tree) | peak RSS (one process) |',
-    );
-    console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    console.log(
-      `| ${runs.length} | ${jobs} | ${wall.toFixed(0)} s | ${cpu.toFixed(0)} s | ${(cpu / runs.length).toFixed(2)} s | ` +
-        `${seconds[Math.floor(seconds.length / 2)]?.toFixed(1)} s / ${seconds[Math.floor(seconds.length * 0.9)]?.toFixed(1)} s | ${rows} | ${peakTreeMb.toFixed(0)} MB | ${(maxKb! / 1024).toFixed(0)} MB |`,
-    );
-    console.log('');
-    console.log(
-      `Start-up CPU (median of 5, \`--about\`): node -e 0 ${nodeCpu.toFixed(2)} s, tap-classmarker ${tapCpu.toFixed(2)} s, target-postgres ${targetCpu.toFixed(2)} s`,
-    );
-    console.log(
-      `Fixed cost of a pipeline (tap + target start-up): ${(tapCpu + targetCpu).toFixed(2)} CPU s of ${(cpu / runs.length).toFixed(2)} per pipeline`,
-    );
+    await reportFleetRun(await timeFleetRun(dir, jobs), jobs, dir);
   } finally {
     await Promise.all(simulators.map((simulator) => simulator.close()));
     const schemas = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1`, [`${prefix}_%`]);

@@ -71,11 +71,31 @@ FROM exam_results WHERE finished_at >= now() - INTERVAL '42 days' GROUP BY 1 ORD
   },
 ];
 
+type Write = (text: string) => void;
+
 export async function runDemo(options: DemoOptions): Promise<number> {
   const write = options.write ?? ((text: string) => process.stdout.write(text));
-  const { log } = options;
-  const seed = Number(options.seed ?? 42);
   const warehouse = path.join(options.cwd, 'warehouse.duckdb');
+  const available = builtProviders(options);
+  if (typeof available === 'number') return available;
+  write(`Tapline demo: ${available.join(', ')} → ${warehouse}\n\n`);
+
+  const loads = await loadProviders(available, warehouse, write, options);
+  if (loads === 'interrupted') return ExitCode.interrupted;
+  writeRunKind(loads.runs, write);
+  writeThroughput(loads.runs, write);
+  await writeExampleQueries(warehouse, options.cwd, write);
+  // The DuckDB CLI is not among Tapline's dependencies: say so, and where the snippets that need nothing more are.
+  write(
+    `\nOpen it yourself with the DuckDB CLI (installed separately: https://duckdb.org/docs/installation/): duckdb ${path.relative(options.cwd, warehouse)} -c "SELECT * FROM exams"\n` +
+      'or from Node or Python: README.md, "Notebooks".\n',
+  );
+  return loads.failure ?? ExitCode.ok;
+}
+
+/** The wanted providers whose tap and simulator are built, or the exit code when the demo cannot run. */
+function builtProviders(options: DemoOptions): Provider[] | ExitCode {
+  const { log } = options;
   const wanted = options.providers ?? PROVIDERS;
   const available = wanted.filter((p) => bundledSimulator(p) && bundledTap(p));
   const missing = wanted.filter((p) => !available.includes(p));
@@ -88,58 +108,87 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     return ExitCode.usage;
   }
   if (missing.length) log.warn(`not built, skipped: ${missing.join(', ')}`);
-  write(`Tapline demo: ${available.join(', ')} → ${warehouse}\n\n`);
+  return available;
+}
 
+interface ProviderRun {
+  provider: Provider;
+  summary: RunSummary;
+}
+
+/** Each provider's pipeline into the warehouse, one after another: the runs that succeeded, and the first failure's exit code. */
+async function loadProviders(
+  providers: Provider[],
+  warehouse: string,
+  write: Write,
+  options: DemoOptions,
+): Promise<{ runs: ProviderRun[]; failure: ExitCode | undefined } | 'interrupted'> {
   const project: Project = emptyProject();
   project.targets.duckdb = { config: { path: warehouse } };
   const anchor = await demoAnchor(warehouse, options.cwd);
-  const runs: { provider: Provider; summary: RunSummary }[] = [];
+  const runs: ProviderRun[] = [];
   let failure: ExitCode | undefined;
-  const tty = process.stderr.isTTY === true;
-  for (const provider of available) {
-    if (options.signal?.aborted) return ExitCode.interrupted;
-    const flags = [...(ANCHORED.includes(provider) ? ['--anchor', String(anchor)] : []), ...(options.simulatorFlags?.[provider] ?? [])];
-    const simulator = await startSimulator(bundledSimulator(provider)!, seed, flags);
-    try {
-      project.taps[provider] = { config: simulator.config };
-      const plan = planPipeline(project, undefined, { tap: provider, target: 'duckdb' }, options.cwd);
-      const started = Date.now();
-      const summary = await runPipeline(plan, {
-        // Child logs stay quiet in the demo unless something fails (then the summary says what).
-        log: silentLogger,
-        signal: options.signal,
-        killSignal: options.killSignal,
-        onProgress: tty
-          ? (streams) => {
-              const parts = [...streams].map(([name, c]) => `${name} ${c.records}`).join(', ');
-              const seconds = ((Date.now() - started) / 1000).toFixed(1);
-              process.stderr.write(`\r\x1b[K  ${provider}: ${parts || 'starting'} (${seconds} s)`);
-            }
-          : undefined,
-      });
-      if (tty) process.stderr.write('\r\x1b[K');
-      if (summary.status === 'interrupted') {
-        write(`  ${provider}: interrupted\n`);
-        return ExitCode.interrupted;
-      }
-      const rows = summary.streams.reduce((n, s) => n + s.rows_read, 0);
-      write(
-        `  ${provider}: ${summary.status === 'succeeded' ? 'done' : summary.status}, ${rows} rows in ${summary.seconds} s` +
-          (summary.incremental ? ' (incremental: resumed from the state stored in the warehouse)' : ' (full sync)') +
-          '\n',
-      );
-      if (summary.status !== 'succeeded') {
-        // One provider failing does not hide the others: report it, carry on, exit non-zero at the end.
-        log.error(`${provider}: ${summary.error ?? 'failed'}`);
-        failure ??= summary.exit_code;
-        continue;
-      }
-      runs.push({ provider, summary });
-    } finally {
-      await simulator.stop();
-    }
+  for (const provider of providers) {
+    if (options.signal?.aborted) return 'interrupted';
+    const summary = await loadProvider(provider, { project, anchor, write, options });
+    if (summary.status === 'interrupted') return 'interrupted';
+    // One provider failing does not hide the others: it was reported, carry on, exit non-zero at the end.
+    if (summary.status !== 'succeeded') failure ??= summary.exit_code;
+    else runs.push({ provider, summary });
   }
+  return { runs, failure };
+}
 
+/** One provider's simulator, started for the length of its pipeline run, which is reported as it ends. */
+async function loadProvider(
+  provider: Provider,
+  { project, anchor, write, options }: { project: Project; anchor: number; write: Write; options: DemoOptions },
+): Promise<RunSummary> {
+  const seed = Number(options.seed ?? 42);
+  const tty = process.stderr.isTTY === true;
+  const flags = [...(ANCHORED.includes(provider) ? ['--anchor', String(anchor)] : []), ...(options.simulatorFlags?.[provider] ?? [])];
+  const simulator = await startSimulator(bundledSimulator(provider)!, seed, flags);
+  try {
+    project.taps[provider] = { config: simulator.config };
+    const plan = planPipeline(project, undefined, { tap: provider, target: 'duckdb' }, options.cwd);
+    const started = Date.now();
+    const summary = await runPipeline(plan, {
+      // Child logs stay quiet in the demo unless something fails (then the summary says what).
+      log: silentLogger,
+      signal: options.signal,
+      killSignal: options.killSignal,
+      onProgress: tty
+        ? (streams) => {
+            const parts = [...streams].map(([name, c]) => `${name} ${c.records}`).join(', ');
+            const seconds = ((Date.now() - started) / 1000).toFixed(1);
+            process.stderr.write(`\r\x1b[K  ${provider}: ${parts || 'starting'} (${seconds} s)`);
+          }
+        : undefined,
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    reportLoad(provider, summary, write, options.log);
+    return summary;
+  } finally {
+    await simulator.stop();
+  }
+}
+
+function reportLoad(provider: Provider, summary: RunSummary, write: Write, log: Logger): void {
+  if (summary.status === 'interrupted') {
+    write(`  ${provider}: interrupted\n`);
+    return;
+  }
+  const rows = summary.streams.reduce((n, s) => n + s.rows_read, 0);
+  write(
+    `  ${provider}: ${summary.status === 'succeeded' ? 'done' : summary.status}, ${rows} rows in ${summary.seconds} s` +
+      (summary.incremental ? ' (incremental: resumed from the state stored in the warehouse)' : ' (full sync)') +
+      '\n',
+  );
+  if (summary.status !== 'succeeded') log.error(`${provider}: ${summary.error ?? 'failed'}`);
+}
+
+/** Whether this demo run was a first sync or an incremental one, per provider. */
+function writeRunKind(runs: ProviderRun[], write: Write): void {
   const resumed = runs.filter((r) => r.summary.incremental).map((r) => r.provider);
   const fresh = runs.filter((r) => !r.summary.incremental).map((r) => r.provider);
   if (fresh.length === 0 && resumed.length > 0) {
@@ -153,6 +202,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } else {
     write('\nFirst run: full sync. Run `pnpm demo` again for an incremental run.\n');
   }
+}
+
+/** Rows and rows per second per stream. */
+function writeThroughput(runs: ProviderRun[], write: Write): void {
   write(
     `\n${formatTable(
       ['provider', 'stream', 'rows', 'seconds', 'rows/s'],
@@ -164,10 +217,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       ),
     )}\n`,
   );
+}
 
-  const model = await buildModel({ kind: 'duckdb', config: { path: warehouse }, cwd: options.cwd });
+/** Builds the unified model over what was loaded, then runs the example queries on it, each with its result. */
+async function writeExampleQueries(warehouse: string, cwd: string, write: Write): Promise<void> {
+  const model = await buildModel({ kind: 'duckdb', config: { path: warehouse }, cwd });
   write(`\nUnified model: views exam_results and exams over ${model.providers.join(', ') || 'no provider tables'}.\n`);
-  const session = (await openWarehouse('duckdb', { path: warehouse }, options.cwd)).session!;
+  const session = (await openWarehouse('duckdb', { path: warehouse }, cwd)).session!;
   try {
     for (const query of EXAMPLE_QUERIES) {
       const rows = await session.query(query.sql);
@@ -187,12 +243,6 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } finally {
     await session.close();
   }
-  // The DuckDB CLI is not among Tapline's dependencies: say so, and where the snippets that need nothing more are.
-  write(
-    `\nOpen it yourself with the DuckDB CLI (installed separately: https://duckdb.org/docs/installation/): duckdb ${path.relative(options.cwd, warehouse)} -c "SELECT * FROM exams"\n` +
-      'or from Node or Python: README.md, "Notebooks".\n',
-  );
-  return failure ?? ExitCode.ok;
 }
 
 /** DuckDB's JSON rows carry BIGINT and DECIMAL as strings: show them as numbers. */

@@ -307,9 +307,59 @@ const outcomeExit: Record<ProcessRunResult['outcome'], ExitCode> = {
   interrupted: ExitCode.interrupted,
 };
 
+const outcomeStatus: Record<ProcessRunResult['outcome'], RunSummary['status']> = {
+  succeeded: 'succeeded',
+  partial: 'partial',
+  'tap-failed': 'failed',
+  'target-failed': 'failed',
+  interrupted: 'interrupted',
+};
+
+/** Runs a planned pipeline: read its state (and the account it is bound to), run tap and target, summarise. */
 export async function runPipeline(plan: PipelinePlan, options: RunOptions): Promise<RunSummary> {
-  const { log } = options;
   const started = Date.now();
+  const start = await startingState(plan, options);
+  if (options.signal?.aborted) {
+    // Interrupted while the state was read: nothing was started.
+    return {
+      pipeline: plan.name,
+      status: 'interrupted',
+      exit_code: ExitCode.interrupted,
+      error: 'tapline was interrupted before the tap and the target started',
+      incremental: start.incremental,
+      seconds: round((Date.now() - started) / 1000),
+      streams: [],
+      state: start.current ?? null,
+    };
+  }
+  announce(plan, options, start);
+  // Configs hold credentials: handed over as files with no name on disk (unnamed-files.ts).
+  const files = new UnnamedFiles();
+  try {
+    const handover = await handOver(plan, start, files);
+    const run = await runWatched(plan, options, handover, start.stored);
+    if (!stateLocation(plan) && run.committedLine !== undefined) {
+      const file = stateFile(plan);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, `${run.committedLine}\n`);
+    }
+    return summarise(plan, run, { incremental: start.incremental, started, error: handover.nameFiles(run.result.message) });
+  } finally {
+    await files.close();
+  }
+}
+
+/** Where a run starts: the stored state as read, and the state handed to the tap. */
+interface StartingState {
+  /** The stored state as read (the target checks it is still the stored one: expected_state). */
+  current: unknown;
+  /** The state the tap starts from, if any. */
+  stored: unknown;
+  incremental: boolean;
+}
+
+async function startingState(plan: PipelinePlan, options: RunOptions): Promise<StartingState> {
+  const { log } = options;
   // Read even for a full refresh: the target checks it is still the stored one (expected_state).
   const current = await loadStoredState(plan, log);
   const usable = await stateForAccount(resumableState(plan, current, log), {
@@ -323,20 +373,11 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
   const resumed = options.fullRefresh ? spentBudget(usable) : usable;
   const incremental = !options.fullRefresh && resumed !== undefined;
   const stored = options.rateBudget === undefined ? resumed : { ...(resumed as object | undefined), rate_budget: options.rateBudget };
-  if (options.signal?.aborted) {
-    // Interrupted while the state was read: nothing was started.
-    return {
-      pipeline: plan.name,
-      status: 'interrupted',
-      exit_code: ExitCode.interrupted,
-      error: 'tapline was interrupted before the tap and the target started',
-      incremental,
-      seconds: round((Date.now() - started) / 1000),
-      streams: [],
-      state: current ?? null,
-    };
-  }
-  log.info(
+  return { current, stored, incremental };
+}
+
+function announce(plan: PipelinePlan, options: RunOptions, { stored, incremental }: StartingState): void {
+  options.log.info(
     incremental
       ? `pipeline ${plan.name}: incremental run from the stored state`
       : options.fullRefresh
@@ -344,106 +385,121 @@ export async function runPipeline(plan: PipelinePlan, options: RunOptions): Prom
         : `pipeline ${plan.name}: no stored state, full sync`,
     { pipeline: plan.name, tap: describeCommand(plan.tap.command), target: describeCommand(plan.target.command) },
   );
+}
 
-  // Configs hold credentials: handed over as files with no name on disk (unnamed-files.ts).
-  const files = new UnnamedFiles();
-  try {
-    // A warehouse target stops before loading when the stored state is no longer the one read
-    // here (another run of the pipeline committed in between): its rows would load twice.
-    const expected = stateLocation(plan) ? { expected_state: current === undefined ? null : stringifyJson(current) } : {};
-    const tapConfig = await files.add(JSON.stringify(plan.tap.config), 3);
-    const targetConfig = await files.add(JSON.stringify({ ...plan.target.config, ...expected }), 3);
-    const tapArgs = [...plan.tap.command.args, '--config', tapConfig.path];
-    const tapFds = [tapConfig.fd];
-    if (stored !== undefined) {
-      const stateIn = await files.add(stringifyJson(stored), 4);
-      tapArgs.push('--state', stateIn.path);
-      tapFds.push(stateIn.fd);
-    }
+/** The two commands with their config (and the tap's state) as unnamed files, and how to name those files in a message. */
+interface Handover {
+  tap: Command;
+  target: Command;
+  fds: { tap: number[]; target: number[] };
+  /** The config files are gone when the user reads a message: names what they hold instead. */
+  nameFiles: (message: string | undefined) => string | undefined;
+}
 
-    let committed: unknown = stored;
-    let committedLine: string | undefined;
-    let loaded = new Map<string, number>();
-    let progressTimer: NodeJS.Timeout | undefined;
-    const counter = new MessageCounter();
-    const result = await runProcesses({
-      tap: { file: plan.tap.command.file, args: tapArgs },
-      target: { file: plan.target.command.file, args: [...plan.target.command.args, '--config', targetConfig.path] },
-      fds: { tap: tapFds, target: [targetConfig.fd] },
-      cwd: plan.cwd,
-      log,
-      signal: options.signal,
-      killSignal: options.killSignal,
-      stopGraceMs: options.stopGraceMs,
-      ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
-      counter,
-      ...(plan.target.config.commit_uncovered_rows === false ? { closingState: { fallback: stored } } : {}),
-      onSpawn: (pids) => {
-        options.onSpawn?.(pids);
-        if (options.onProgress) progressTimer = setInterval(() => options.onProgress?.(counter.streams), 200);
-      },
-      onState: (line, covered) => {
-        try {
-          committed = parseJson(line);
-        } catch {
-          log.warn(`target wrote a line that is not JSON on stdout; ignored: ${line.slice(0, 200)}`);
-          return;
-        }
-        committedLine = line;
-        if (covered) loaded = new Map(covered);
-      },
-    }).finally(() => clearInterval(progressTimer));
-
-    const exitCode = outcomeExit[result.outcome];
-    // The config files are gone when the user reads this: name what they hold instead.
-    const message = result.message
-      ?.replaceAll(targetConfig.path, `the target config (${plan.target.name})`)
-      .replaceAll(tapConfig.path, `the tap config (${plan.tap.name})`);
-    if (!stateLocation(plan) && committedLine !== undefined) {
-      const file = stateFile(plan);
-      await mkdir(path.dirname(file), { recursive: true });
-      await writeFile(file, `${committedLine}\n`);
-    }
-    const succeeded = result.outcome === 'succeeded' || result.outcome === 'partial';
-    // A warehouse target commits every record a STATE covers, in the transaction that stores the
-    // STATE; another target may drop or merge records and says nothing of it: its figure is unknown.
-    const knowsLoaded = plan.target.warehouse !== undefined;
-    const streams = [...result.counter.streams].map(([stream, count]) => ({
-      stream,
-      rows_read: count.records,
-      // A clean end commits everything the tap sent; a failed run kept what the last committed STATE covers.
-      rows_loaded: !knowsLoaded ? null : succeeded ? count.records : (loaded.get(stream) ?? 0),
-      seconds: round((count.lastAt - count.firstAt) / 1000),
-      bookmark: bookmarkOf(committed, stream),
-    }));
-    return {
-      pipeline: plan.name,
-      status:
-        result.outcome === 'succeeded'
-          ? 'succeeded'
-          : result.outcome === 'partial'
-            ? 'partial'
-            : result.outcome === 'interrupted'
-              ? 'interrupted'
-              : 'failed',
-      exit_code: exitCode,
-      ...(message ? { error: message } : {}),
-      incremental,
-      seconds: round((Date.now() - started) / 1000),
-      streams,
-      ...(knowsLoaded
-        ? {}
-        : {
-            unknown: {
-              rows_loaded: `target ${plan.target.name} is not a warehouse target of tapline (duckdb, postgres): it does not report which records it kept, only that it received them (rows_read)`,
-            },
-          }),
-      ...(result.tapSummary !== undefined ? { tap_summary: result.tapSummary } : {}),
-      state: committed ?? null,
-    };
-  } finally {
-    await files.close();
+async function handOver(plan: PipelinePlan, { current, stored }: StartingState, files: UnnamedFiles): Promise<Handover> {
+  // A warehouse target stops before loading when the stored state is no longer the one read
+  // here (another run of the pipeline committed in between): its rows would load twice.
+  const expected = stateLocation(plan) ? { expected_state: current === undefined ? null : stringifyJson(current) } : {};
+  const tapConfig = await files.add(JSON.stringify(plan.tap.config), 3);
+  const targetConfig = await files.add(JSON.stringify({ ...plan.target.config, ...expected }), 3);
+  const tapArgs = [...plan.tap.command.args, '--config', tapConfig.path];
+  const tapFds = [tapConfig.fd];
+  if (stored !== undefined) {
+    const stateIn = await files.add(stringifyJson(stored), 4);
+    tapArgs.push('--state', stateIn.path);
+    tapFds.push(stateIn.fd);
   }
+  return {
+    tap: { file: plan.tap.command.file, args: tapArgs },
+    target: { file: plan.target.command.file, args: [...plan.target.command.args, '--config', targetConfig.path] },
+    fds: { tap: tapFds, target: [targetConfig.fd] },
+    nameFiles: (message) =>
+      message
+        ?.replaceAll(targetConfig.path, `the target config (${plan.target.name})`)
+        .replaceAll(tapConfig.path, `the tap config (${plan.tap.name})`),
+  };
+}
+
+/** A finished run of the processes, and what the target said it committed along the way. */
+interface WatchedRun {
+  result: ProcessRunResult;
+  /** The last state the target committed (the stored one when it committed none). */
+  committed: unknown;
+  committedLine: string | undefined;
+  /** Per stream, the records the last committed STATE covers. */
+  loaded: Map<string, number>;
+}
+
+async function runWatched(plan: PipelinePlan, options: RunOptions, handover: Handover, stored: unknown): Promise<WatchedRun> {
+  const { log } = options;
+  const watched: Omit<WatchedRun, 'result'> = { committed: stored, committedLine: undefined, loaded: new Map() };
+  let progressTimer: NodeJS.Timeout | undefined;
+  const counter = new MessageCounter();
+  const result = await runProcesses({
+    tap: handover.tap,
+    target: handover.target,
+    fds: handover.fds,
+    cwd: plan.cwd,
+    log,
+    signal: options.signal,
+    killSignal: options.killSignal,
+    stopGraceMs: options.stopGraceMs,
+    ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
+    counter,
+    ...(plan.target.config.commit_uncovered_rows === false ? { closingState: { fallback: stored } } : {}),
+    onSpawn: (pids) => {
+      options.onSpawn?.(pids);
+      if (options.onProgress) progressTimer = setInterval(() => options.onProgress?.(counter.streams), 200);
+    },
+    onState: (line, covered) => {
+      try {
+        watched.committed = parseJson(line);
+      } catch {
+        log.warn(`target wrote a line that is not JSON on stdout; ignored: ${line.slice(0, 200)}`);
+        return;
+      }
+      watched.committedLine = line;
+      if (covered) watched.loaded = new Map(covered);
+    },
+  }).finally(() => clearInterval(progressTimer));
+  return { result, ...watched };
+}
+
+function summarise(
+  plan: PipelinePlan,
+  { result, committed, loaded }: WatchedRun,
+  run: { incremental: boolean; started: number; error: string | undefined },
+): RunSummary {
+  const succeeded = result.outcome === 'succeeded' || result.outcome === 'partial';
+  // A warehouse target commits every record a STATE covers, in the transaction that stores the
+  // STATE; another target may drop or merge records and says nothing of it: its figure is unknown.
+  const knowsLoaded = plan.target.warehouse !== undefined;
+  const streams = [...result.counter.streams].map(([stream, count]) => ({
+    stream,
+    rows_read: count.records,
+    // A clean end commits everything the tap sent; a failed run kept what the last committed STATE covers.
+    rows_loaded: !knowsLoaded ? null : succeeded ? count.records : (loaded.get(stream) ?? 0),
+    seconds: round((count.lastAt - count.firstAt) / 1000),
+    bookmark: bookmarkOf(committed, stream),
+  }));
+  return {
+    pipeline: plan.name,
+    status: outcomeStatus[result.outcome],
+    exit_code: outcomeExit[result.outcome],
+    ...(run.error ? { error: run.error } : {}),
+    incremental: run.incremental,
+    seconds: round((Date.now() - run.started) / 1000),
+    streams,
+    ...(knowsLoaded
+      ? {}
+      : {
+          unknown: {
+            rows_loaded: `target ${plan.target.name} is not a warehouse target of tapline (duckdb, postgres): it does not report which records it kept, only that it received them (rows_read)`,
+          },
+        }),
+    ...(result.tapSummary !== undefined ? { tap_summary: result.tapSummary } : {}),
+    state: committed ?? null,
+  };
 }
 
 /**

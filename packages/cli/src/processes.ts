@@ -124,196 +124,255 @@ function forwardLines(stream: NodeJS.ReadableStream, each: (line: string) => voi
  * - Target fails (or exits before its input ended): the tap is stopped the same way.
  */
 export function runProcesses(options: ProcessRunOptions): Promise<ProcessRunResult> {
-  const { log, cwd } = options;
-  const grace = options.stopGraceMs ?? 5_000;
-  const commitGrace = options.commitGraceMs ?? 120_000;
+  return new Promise<ProcessRunResult>((resolve) => new ProcessPair(options, spawnPair(options), resolve).start());
+}
+
+const SIDES = ['tap', 'target'] as const;
+
+interface Children {
+  tap: ChildProcessByStdio<null, Readable, Readable>;
+  target: ChildProcessByStdio<Writable, Readable, Readable>;
+}
+
+/** Starts the target, then the tap, each with its descriptors and the log level in its environment. */
+function spawnPair(options: ProcessRunOptions): Children {
+  const { cwd } = options;
   const env = { ...(options.env ?? process.env), ...(options.logLevel !== undefined ? { [LOG_LEVEL_ENV]: options.logLevel } : {}) };
-  const counter = options.counter ?? new MessageCounter();
-  const tails: Record<Side, StderrTail> = { tap: new StderrTail(), target: new StderrTail() };
+  const target = spawn(options.target.file, options.target.args, {
+    cwd,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe', ...(options.fds?.target ?? [])],
+  }) as Children['target'];
+  const tap = spawn(options.tap.file, options.tap.args, {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', ...(options.fds?.tap ?? [])],
+  }) as Children['tap'];
+  return { tap, target };
+}
 
-  return new Promise<ProcessRunResult>((resolve) => {
-    let outcome: ProcessRunResult['outcome'] | undefined;
-    let message: string | undefined;
-    let inputEnded = false;
-    let tapPartial = false;
-    let tapSummary: unknown;
-    const exited: Record<Side, boolean> = { tap: false, target: false };
+/**
+ * A tap and a target running as one pair: the pipe between them, how each ended, and who is
+ * stopped when the other fails. The first failure decides the outcome; the run ends once both exited.
+ */
+class ProcessPair {
+  private readonly log: Logger;
+  private readonly counter: MessageCounter;
+  private readonly tails: Record<Side, StderrTail> = { tap: new StderrTail(), target: new StderrTail() };
+  private readonly exited: Record<Side, boolean> = { tap: false, target: false };
+  private outcome: ProcessRunResult['outcome'] | undefined;
+  private message: string | undefined;
+  /** The tap finished cleanly: the target may see end of input and commit its tail. */
+  private inputEnded = false;
+  private tapPartial = false;
+  private tapSummary: unknown;
+  /** Whether the tap's output so far ends with a whole line (a tap that died mid-line did not). */
+  private endsWithNewline = true;
+  /** After the tap failed: hears each STATE the target acknowledges, until none is outstanding. */
+  private waitingForStates: (() => void) | undefined;
 
-    const target = spawn(options.target.file, options.target.args, {
-      cwd,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe', ...(options.fds?.target ?? [])],
-    }) as ChildProcessByStdio<Writable, Readable, Readable>;
-    const tap = spawn(options.tap.file, options.tap.args, {
-      cwd,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe', ...(options.fds?.tap ?? [])],
-    }) as ChildProcessByStdio<null, Readable, Readable>;
-    const children: Record<Side, ChildProcess> = { tap, target };
+  constructor(
+    private readonly options: ProcessRunOptions,
+    private readonly children: Children,
+    private readonly resolve: (result: ProcessRunResult) => void,
+  ) {
+    this.log = options.log;
+    this.counter = options.counter ?? new MessageCounter();
+  }
 
-    const stop = (side: Side): void => {
-      const child = children[side];
-      if (exited[side]) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => {
-        if (!exited[side]) {
-          log.warn(`${side} did not stop within ${grace} ms of SIGTERM; sending SIGKILL`);
-          child.kill('SIGKILL');
-        }
-      }, grace);
-      timer.unref();
-    };
+  start(): void {
+    this.listenForInterrupts();
+    this.pump();
+    this.forwardOutput();
+    for (const side of SIDES) this.watchExit(side);
+    this.options.onSpawn?.({ tap: this.children.tap.pid, target: this.children.target.pid });
+  }
 
-    const fail = (side: Side | 'interrupted', why: string): void => {
-      if (outcome) return;
-      if (side === 'interrupted') {
-        outcome = 'interrupted';
-        message = why;
-        stop('tap');
-        stop('target');
-        return;
+  /** SIGTERM, then SIGKILL after the stop grace. */
+  private stop(side: Side): void {
+    const child: ChildProcess = this.children[side];
+    if (this.exited[side]) return;
+    child.kill('SIGTERM');
+    const grace = this.options.stopGraceMs ?? 5_000;
+    const timer = setTimeout(() => {
+      if (!this.exited[side]) {
+        this.log.warn(`${side} did not stop within ${grace} ms of SIGTERM; sending SIGKILL`);
+        child.kill('SIGKILL');
       }
-      outcome = side === 'tap' ? 'tap-failed' : 'target-failed';
-      const reason = tails[side].reason();
-      message = reason ? `${side} ${why}: ${reason}` : `${side} ${why}`;
-      if (side === 'target') stop('tap');
-      else stopTargetAfterCommittedStates();
-    };
+    }, grace);
+    timer.unref();
+  }
 
-    // The tap died. A target that commits only up to the last STATE at end of input (closingState is
-    // asked for) gets a clean end without a closing STATE: it commits what the tap's STATEs cover,
-    // even when its batch is far from full, and exits by itself (at most the commit grace). Not when the tap
-    // died mid-line: the target would take the torn line for bad input.
-    // Any other target would commit the uncovered tail at a clean end: let it commit what the STATEs
-    // already sent cover (it acknowledges each on stdout), then stop it without an end of input.
-    let waitingForStates: (() => void) | undefined;
-    const stopTargetAfterCommittedStates = (): void => {
-      if (options.closingState && endsWithNewline) {
-        target.stdin.end();
-        const timer = setTimeout(() => {
-          if (exited.target) return;
-          log.warn(`target did not finish committing the tap's last STATE within ${commitGrace} ms; stopping it`);
-          stop('target');
-        }, commitGrace);
-        timer.unref();
-        return;
-      }
-      if (counter.states.length === 0) {
-        stop('target');
-        return;
-      }
-      const timer = setTimeout(() => {
-        log.warn(`target did not commit the tap's last STATE within ${commitGrace} ms; stopping it`);
-        waitingForStates = undefined;
-        stop('target');
-      }, commitGrace);
-      timer.unref();
-      waitingForStates = () => {
-        if (counter.states.length > 0) return;
-        clearTimeout(timer);
-        waitingForStates = undefined;
-        stop('target');
-      };
-    };
+  private fail(side: Side | 'interrupted', why: string): void {
+    if (this.outcome) return;
+    if (side === 'interrupted') {
+      this.outcome = 'interrupted';
+      this.message = why;
+      this.stop('tap');
+      this.stop('target');
+      return;
+    }
+    this.outcome = side === 'tap' ? 'tap-failed' : 'target-failed';
+    const reason = this.tails[side].reason();
+    this.message = reason ? `${side} ${why}: ${reason}` : `${side} ${why}`;
+    if (side === 'target') this.stop('tap');
+    else this.stopTargetAfterCommittedStates();
+  }
 
-    const finish = (): void => {
-      if (!exited.tap || !exited.target) return;
-      options.signal?.removeEventListener('abort', onAbort);
-      options.killSignal?.removeEventListener('abort', onKill);
-      resolve({
-        outcome: outcome ?? (tapPartial ? 'partial' : 'succeeded'),
-        ...(message ? { message } : {}),
-        ...(tapSummary !== undefined ? { tapSummary } : {}),
-        counter,
-      });
-    };
+  /** After the tap failed: how long the target gets to commit what the tap's STATEs cover. */
+  private get commitGrace(): number {
+    return this.options.commitGraceMs ?? 120_000;
+  }
 
-    // tapline itself is stopping: end both now, without waiting for commits.
-    const onAbort = (): void => fail('interrupted', 'tapline was interrupted; tap and target were stopped');
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort);
-    const onKill = (): void => {
-      onAbort();
-      for (const side of ['tap', 'target'] as const) if (!exited[side]) children[side].kill('SIGKILL');
-    };
-    if (options.killSignal?.aborted) onKill();
-    else options.killSignal?.addEventListener('abort', onKill);
+  // The tap died. A target that commits only up to the last STATE at end of input (closingState is
+  // asked for) gets a clean end without a closing STATE: it commits what the tap's STATEs cover,
+  // even when its batch is far from full, and exits by itself (at most the commit grace). Not when the tap
+  // died mid-line: the target would take the torn line for bad input.
+  // Any other target would commit the uncovered tail at a clean end: let it commit what the STATEs
+  // already sent cover (it acknowledges each on stdout), then stop it without an end of input.
+  private stopTargetAfterCommittedStates(): void {
+    if (this.options.closingState && this.endsWithNewline) this.endTargetInputWithoutClosingState();
+    else if (this.counter.states.length === 0) this.stop('target');
+    else this.stopTargetOnceStatesAcknowledged();
+  }
 
-    // The pump: tap stdout → target stdin, pausing the tap while the target's pipe is full.
-    let endsWithNewline = true;
+  private endTargetInputWithoutClosingState(): void {
+    this.children.target.stdin.end();
+    const timer = setTimeout(() => {
+      if (this.exited.target) return;
+      this.log.warn(`target did not finish committing the tap's last STATE within ${this.commitGrace} ms; stopping it`);
+      this.stop('target');
+    }, this.commitGrace);
+    timer.unref();
+  }
+
+  private stopTargetOnceStatesAcknowledged(): void {
+    const timer = setTimeout(() => {
+      this.log.warn(`target did not commit the tap's last STATE within ${this.commitGrace} ms; stopping it`);
+      this.waitingForStates = undefined;
+      this.stop('target');
+    }, this.commitGrace);
+    timer.unref();
+    this.waitingForStates = () => {
+      if (this.counter.states.length > 0) return;
+      clearTimeout(timer);
+      this.waitingForStates = undefined;
+      this.stop('target');
+    };
+  }
+
+  /** Resolves the run once both processes exited. */
+  private finish(): void {
+    if (!this.exited.tap || !this.exited.target) return;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.options.killSignal?.removeEventListener('abort', this.onKill);
+    this.resolve({
+      outcome: this.outcome ?? (this.tapPartial ? 'partial' : 'succeeded'),
+      ...(this.message ? { message: this.message } : {}),
+      ...(this.tapSummary !== undefined ? { tapSummary: this.tapSummary } : {}),
+      counter: this.counter,
+    });
+  }
+
+  // tapline itself is stopping: end both now, without waiting for commits.
+  private readonly onAbort = (): void => this.fail('interrupted', 'tapline was interrupted; tap and target were stopped');
+  private readonly onKill = (): void => {
+    this.onAbort();
+    for (const side of SIDES) if (!this.exited[side]) this.children[side].kill('SIGKILL');
+  };
+
+  private listenForInterrupts(): void {
+    const { signal, killSignal } = this.options;
+    if (signal?.aborted) this.onAbort();
+    else signal?.addEventListener('abort', this.onAbort);
+    if (killSignal?.aborted) this.onKill();
+    else killSignal?.addEventListener('abort', this.onKill);
+  }
+
+  /** Tap stdout → target stdin, pausing the tap while the target's pipe is full. */
+  private pump(): void {
+    const { tap, target } = this.children;
     tap.stdout.on('data', (chunk: Buffer) => {
-      counter.push(chunk);
-      endsWithNewline = chunk.at(-1) === 10;
-      if (outcome || exited.target) return;
+      this.counter.push(chunk);
+      this.endsWithNewline = chunk.at(-1) === 10;
+      if (this.outcome || this.exited.target) return;
       if (!target.stdin.write(chunk)) {
         tap.stdout.pause();
         target.stdin.once('drain', () => tap.stdout.resume());
       }
     });
-    tap.stdout.on('end', () => counter.end());
+    tap.stdout.on('end', () => this.counter.end());
     // EPIPE when the target died with input still queued: its exit is reported instead.
     target.stdin.on('error', () => {});
+  }
 
+  /** Both sides' stderr into the log (and the tails that name a failure); the target's stdout: committed STATEs. */
+  private forwardOutput(): void {
+    const { tap, target } = this.children;
     forwardLines(tap.stderr, (line) => {
       if (line.startsWith(TAP_SUMMARY_PREFIX)) {
         try {
-          tapSummary = JSON.parse(line.slice(TAP_SUMMARY_PREFIX.length));
+          this.tapSummary = JSON.parse(line.slice(TAP_SUMMARY_PREFIX.length));
         } catch {
           // not a summary after all: forwarded like any line
         }
       }
-      tails.tap.remember(line);
-      forwardAtItsLevel(log, 'tap', line);
+      this.tails.tap.remember(line);
+      forwardAtItsLevel(this.log, 'tap', line);
     });
     forwardLines(target.stderr, (line) => {
-      tails.target.remember(line);
-      forwardAtItsLevel(log, 'target', line);
+      this.tails.target.remember(line);
+      forwardAtItsLevel(this.log, 'target', line);
     });
     forwardLines(target.stdout, (line) => {
-      const covered = counter.acknowledge(line);
-      options.onState?.(line, covered);
-      waitingForStates?.();
+      const covered = this.counter.acknowledge(line);
+      this.options.onState?.(line, covered);
+      this.waitingForStates?.();
     });
+  }
 
-    for (const side of ['tap', 'target'] as const) {
-      const child = children[side];
-      child.on('error', (error) => {
-        // A spawn failure (ENOENT, EACCES); a failed kill of an exited process is harmless.
-        if (exited[side] || child.pid !== undefined) return;
-        exited[side] = true;
-        tails[side].remember(error.message);
-        fail(side, `could not be started (${options[side].file})`);
-        finish();
-      });
-      child.on('close', (code, signal) => {
-        if (exited[side]) return;
-        exited[side] = true;
-        if (side === 'tap') {
-          // Exit 6 is a clean end only from a tap that said so in its SUMMARY line: another tap's 6 is a failure.
-          if (code === 0 || (code === TAP_EXIT_PARTIAL && tapSummary !== undefined)) {
-            // The tap finished (exit 6: cleanly, leaving something for the next run): only now may
-            // the target see end-of-input and commit its tail.
-            tapPartial = code === TAP_EXIT_PARTIAL;
-            inputEnded = true;
-            if (!outcome) {
-              if (options.closingState) {
-                const line = counter.lastStateLine ?? `{"type":"STATE","value":${stringifyJson(options.closingState.fallback ?? {})}}`;
-                counter.push(Buffer.from(`${line}\n`)); // so the target's echo of it is acknowledged
-                target.stdin.write(`${(endsWithNewline ? '' : '\n') + line}\n`);
-              }
-              target.stdin.end();
-            }
-          } else {
-            fail('tap', describeExit(code, signal));
-          }
-        } else if (code !== 0) {
-          fail('target', describeExit(code, signal));
-        } else if (!inputEnded) {
-          fail('target', 'exited before the end of its input');
-        }
-        finish();
-      });
+  private watchExit(side: Side): void {
+    const child: ChildProcess = this.children[side];
+    child.on('error', (error) => {
+      // A spawn failure (ENOENT, EACCES); a failed kill of an exited process is harmless.
+      if (this.exited[side] || child.pid !== undefined) return;
+      this.exited[side] = true;
+      this.tails[side].remember(error.message);
+      this.fail(side, `could not be started (${this.options[side].file})`);
+      this.finish();
+    });
+    child.on('close', (code, signal) => {
+      if (this.exited[side]) return;
+      this.exited[side] = true;
+      if (side === 'tap') this.tapExited(code, signal);
+      else if (code !== 0) this.fail('target', describeExit(code, signal));
+      else if (!this.inputEnded) this.fail('target', 'exited before the end of its input');
+      this.finish();
+    });
+  }
+
+  private tapExited(code: number | null, signal: NodeJS.Signals | null): void {
+    // Exit 6 is a clean end only from a tap that said so in its SUMMARY line: another tap's 6 is a failure.
+    if (code !== 0 && !(code === TAP_EXIT_PARTIAL && this.tapSummary !== undefined)) {
+      this.fail('tap', describeExit(code, signal));
+      return;
     }
-    options.onSpawn?.({ tap: tap.pid, target: target.pid });
-  });
+    // The tap finished (exit 6: cleanly, leaving something for the next run): only now may
+    // the target see end-of-input and commit its tail.
+    this.tapPartial = code === TAP_EXIT_PARTIAL;
+    this.inputEnded = true;
+    if (!this.outcome) this.endTargetInput();
+  }
+
+  /** The clean end of the target's input: the closing STATE (when asked for), then EOF. */
+  private endTargetInput(): void {
+    const { stdin } = this.children.target;
+    const { closingState } = this.options;
+    if (closingState) {
+      const line = this.counter.lastStateLine ?? `{"type":"STATE","value":${stringifyJson(closingState.fallback ?? {})}}`;
+      this.counter.push(Buffer.from(`${line}\n`)); // so the target's echo of it is acknowledged
+      stdin.write(`${(this.endsWithNewline ? '' : '\n') + line}\n`);
+    }
+    stdin.end();
+  }
 }

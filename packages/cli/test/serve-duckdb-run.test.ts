@@ -42,11 +42,11 @@ async function serve(lockTimeoutSeconds: number): Promise<RunningServer> {
   return startServer({ project, file, cwd: dir, port: 0, host: '127.0.0.1', log, env: { CM_SECRET } });
 }
 
-function run(): Promise<{ code: number | null; stderr: string }> {
+function run(onStderr: (text: string) => void = () => {}): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, [TAPLINE_BIN, 'run', 'fake', 'duckdb'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => onStderr((stderr += chunk.toString())));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
 }
 
@@ -83,6 +83,37 @@ describe('tapline serve and tapline run on one DuckDB file', () => {
     expect(await duckdbRows(file, 'SELECT count(*)::INT AS n FROM classmarker.link_results')).toEqual([{ n: acknowledged }]);
   });
 
+  it('a drain waiting for a file another process holds lets a run that waits too take it first', async () => {
+    server = await serve(15);
+    const first = cmLinkBody(1);
+    expect(await post(server.receivers.cm!, first, cmHeaders(first))).toBe(200);
+    await waitLoaded(server, 1);
+    const holder = await holdFile(path.join(dir, 'w.duckdb'));
+    const second = cmLinkBody(2);
+    expect(await post(server.receivers.cm!, second, cmHeaders(second))).toBe(200);
+    const until = Date.now() + 20_000;
+    while (!logLines.some((line) => line.includes('waiting up to')) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(logLines.filter((line) => line.includes('waiting up to'))).toHaveLength(1);
+    // The drain waits for the file; a run starts waiting after it; the holder lets go once the run waits.
+    let released = false;
+    const result = await run((stderr) => {
+      if (released || !stderr.includes('waiting up to')) return;
+      released = true;
+      holder.release();
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      new RegExp(`got the DuckDB file \\S+ after waiting [\\d.]+ s for \\S*node\\S* \\(PID ${holder.pid}\\) to release it`),
+    );
+    // The drain did not take the file from under the waiting run ("for <holder>, then <serve>"). It may
+    // load between the run's own opens (the runner's state read, then its target), as a short wait.
+    expect(result.stderr).not.toContain(`(PID ${holder.pid}), then`);
+    await waitLoaded(server, 2);
+    await server.stop();
+    server = undefined;
+    expect(await duckdbRows(path.join(dir, 'w.duckdb'), 'SELECT count(*)::INT AS n FROM classmarker.link_results')).toEqual([{ n: 2 }]);
+  });
+
   it('a drain that meets the file held by another process keeps the deliveries and loads them once it is free', async () => {
     server = await serve(1);
     const first = cmLinkBody(1);
@@ -114,5 +145,5 @@ async function holdFile(file: string) {
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: HERE });
   children.push(child);
   await new Promise((resolve) => child.stdout.once('data', resolve));
-  return { release: () => child.stdin.write('release\n') };
+  return { pid: child.pid!, release: () => child.stdin.write('release\n') };
 }

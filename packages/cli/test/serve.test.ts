@@ -70,7 +70,7 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
   let cleanup: () => Promise<void>;
   let target: Target;
   let server: RunningServer;
-  let start: () => Promise<RunningServer>;
+  let start: (replayChunk?: number) => Promise<RunningServer>;
   let stopped = false;
 
   beforeEach(async () => {
@@ -89,8 +89,9 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
       path.join(dir, 'tapline.yml'),
       { CM_SECRET, TP_PRIVATE },
     );
-    start = () =>
+    start = (replayChunk) =>
       startServer({
+        replayChunk,
         project,
         file: path.join(dir, 'tapline.yml'),
         cwd: dir,
@@ -263,31 +264,45 @@ describe.each(warehouses)('tapline serve into $name', (warehouse) => {
   });
 
   it('acknowledges a signed delivery that does not read, sets it aside with the reason, and loads it once it reads', async () => {
-    const body = cmLinkBody(9001).replace(/"requires_grading":"No",/, '');
-    expect(body).not.toContain('requires_grading');
-    expect(await post(server.receivers.cm!, body, cmHeaders(body))).toBe(200);
+    const unreadable = (id: number) => cmLinkBody(id).replace(/"requires_grading":"No",/, '');
+    expect(unreadable(9001)).not.toContain('requires_grading');
     const good = cmLinkBody(9002);
-    expect(await post(server.receivers.cm!, good, cmHeaders(good))).toBe(200);
-    await waitLoaded(server, 'cm', 2);
-    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { drains: Record<string, Record<string, unknown>> };
-    expect(health.drains.cm).toMatchObject({ loaded: 2, rejected: 1, last_error: null });
+    for (const body of [unreadable(9001), good, unreadable(9003)])
+      expect(await post(server.receivers.cm!, body, cmHeaders(body))).toBe(200);
+    await waitLoaded(server, 'cm', 3);
+    expect((await health(server)).drains.cm).toMatchObject({ loaded: 3, rejected: 2, last_error: null });
     await loaded();
     expect((await rows('classmarker.link_results', 'link_result_id')).map((r) => Number(r.link_result_id))).toEqual([9002]);
-    const [reject] = await rows('classmarker._tapline_webhook_rejects', 'reject_id');
-    expect(reject).toMatchObject({ body, replayed_at: null });
-    expect(reject!.reason).toMatch(/requires_grading/);
+    const rejects = await rows('classmarker._tapline_webhook_rejects', 'reject_id');
+    expect(rejects.map((r) => r.body).sort()).toEqual([unreadable(9001), unreadable(9003)]);
+    for (const reject of rejects) {
+      expect(reject.replayed_at).toBeNull();
+      expect(reject.reason).toMatch(/requires_grading/);
+    }
     expect(logLines.join('\n')).not.toContain('Mary');
-    // What a fixed mapping would read: the stored body made readable; the next start loads it.
+    // What a fixed mapping would read: one stored body made readable; the next start loads it.
     const table = `"${target.prefix}classmarker"._tapline_webhook_rejects`;
-    await target.sql(`UPDATE ${table} SET body = '${cmLinkBody(9001).replace(/'/g, "''")}'`);
-    server = await start();
+    const fixed = rejects.find((r) => r.body === unreadable(9001))!;
+    const stillUnreadable = rejects.find((r) => r.body === unreadable(9003))!;
+    await target.sql(`UPDATE ${table} SET body = '${cmLinkBody(9001).replace(/'/g, "''")}' WHERE reject_id = '${fixed.reject_id}'`);
+    // One reject per query: the table is read in reject_id order, chunk after chunk, each row once.
+    server = await start(1);
     stopped = false;
-    await waitReplayed(server, 'cm', 1);
+    await waitReplayDone(server, 'cm');
+    expect((await health(server)).drains.cm).toMatchObject({ replayed: 1, rejected: 0, replay: 'done', last_error: null });
+    expect(logLines.join('\n')).toContain('1 of 2 set-aside deliveries read now and were loaded');
     await loaded();
     expect((await rows('classmarker.link_results', 'link_result_id')).map((r) => Number(r.link_result_id))).toEqual([9001, 9002]);
-    const [replayed] = await rows('classmarker._tapline_webhook_rejects', 'reject_id');
-    expect(replayed!.replayed_at).not.toBeNull();
-    expect(replayed!.reason).toMatch(/requires_grading/);
+    const after = await rows('classmarker._tapline_webhook_rejects', 'reject_id');
+    expect(after.find((r) => r.reject_id === fixed.reject_id)).toMatchObject({ reason: fixed.reason, replayed_at: expect.anything() });
+    expect(after.find((r) => r.reject_id === stillUnreadable.reject_id)).toEqual(stillUnreadable); // untouched
+    // The next start reads only the reject still not replayed, and counts it nowhere.
+    logLines = [];
+    server = await start(1);
+    stopped = false;
+    await waitReplayDone(server, 'cm');
+    expect((await health(server)).drains.cm).toMatchObject({ loaded: 0, replayed: 0, rejected: 0, replay: 'done' });
+    expect(logLines.join('\n')).toContain('0 of 1 set-aside deliveries read now and were loaded');
   });
 
   async function tableRows(table: string): Promise<number> {
@@ -307,10 +322,14 @@ async function inboxEntries(dir: string, receiver: string): Promise<number> {
   return lines;
 }
 
-async function waitReplayed(server: RunningServer, receiver: string, deliveries: number): Promise<void> {
+async function health(server: RunningServer): Promise<{ drains: Record<string, Record<string, unknown>> }> {
+  return (await (await fetch(`${server.url}/healthz`)).json()) as { drains: Record<string, Record<string, unknown>> };
+}
+
+async function waitReplayDone(server: RunningServer, receiver: string): Promise<void> {
   const until = Date.now() + 20_000;
-  while (server.drainers[receiver]!.replayed < deliveries) {
-    if (Date.now() > until) throw new Error(`receiver ${receiver}: ${server.drainers[receiver]!.lastError ?? 'nothing replayed'}`);
+  while (!server.drainers[receiver]!.replayDone) {
+    if (Date.now() > until) throw new Error(`receiver ${receiver}: ${server.drainers[receiver]!.lastError ?? 'replay not done'}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -1,6 +1,7 @@
 // The tap command line: --config/--state/--catalog/--discover/--about/--test/--version, subcommands,
 // exit codes by blame, and a clean stop on the vendor's rate limit.
 import type { Writable } from 'node:stream';
+import type { HttpClient } from '@tapline/http';
 import { exitCodesHelp, parseLogLevel, SingerWriter } from '@tapline/singer';
 import { discoverCatalog } from './catalog.js';
 import { createApiClient, secretValues } from './client.js';
@@ -184,149 +185,222 @@ function aboutMarkdown(about: ReturnType<typeof aboutOf>): string {
   ].join('\n');
 }
 
+/**
+ * What one run writes to stderr besides Singer's stdout: the log, the live progress line on a
+ * terminal, and the closing summary, each with the config's secrets redacted. The secrets are
+ * known only once the config is loaded, so redaction reads them late.
+ */
+class RunOutput {
+  secrets: string[] = [];
+  readonly summary = new RunSummary();
+  readonly progress: ProgressLine | undefined;
+  log: Logger;
+
+  constructor(private readonly io: CliIo) {
+    this.progress = io.stderr.isTTY ? new ProgressLine(io.stderr as NodeJS.WriteStream) : undefined;
+    this.log = this.makeLog(undefined);
+  }
+
+  /** The log at the level --log-level/--quiet chose (the default level until they are parsed). */
+  useLevel(level: LogLevel | undefined): void {
+    this.log = this.makeLog(level);
+  }
+
+  redact(text: string): string {
+    return redact(text, this.secrets);
+  }
+
+  /** Ends a sync: the summary as the last stderr line, and the exit code it means. */
+  finish(): number {
+    this.io.stderr.write(`${this.redact(this.summary.line())}\n`);
+    return this.summary.status === 'partial' ? EXIT_CODES.partial : EXIT_CODES.ok;
+  }
+
+  private makeLog(level: LogLevel | undefined): Logger {
+    return createLogger({
+      ...(level !== undefined ? { level } : {}),
+      env: this.io.env,
+      write: (line) => void this.io.stderr.write(line),
+      redact: (line) => this.redact(line),
+      beforeLine: () => this.progress?.clear(),
+    });
+  }
+}
+
 /** Runs the tap CLI and returns the exit code (never calls process.exit, so tests can call it). */
 export async function runTapCli<TConfig>(tap: TapDefinition<TConfig>, argv: readonly string[], io: CliIo): Promise<number> {
-  let secrets: string[] = [];
-  const summary = new RunSummary();
-  /** Ends a sync: the summary as the last stderr line, and the exit code it means. */
-  const finishWith = (): number => {
-    io.stderr.write(`${redact(summary.line(), secrets)}\n`);
-    return summary.status === 'partial' ? EXIT_CODES.partial : EXIT_CODES.ok;
-  };
-  const progress = io.stderr.isTTY ? new ProgressLine(io.stderr as NodeJS.WriteStream) : undefined;
-  const makeLog = (level: LogLevel | undefined): Logger =>
-    createLogger({
-      ...(level !== undefined ? { level } : {}),
-      env: io.env,
-      write: (line) => void io.stderr.write(line),
-      redact: (line) => redact(line, secrets),
-      beforeLine: () => progress?.clear(),
-    });
-  let log = makeLog(undefined);
+  const out = new RunOutput(io);
   try {
     const args = parseArgs(argv, Object.keys(tap.subcommands ?? {}));
-    log = makeLog(args.logLevel);
-    if (args.help) {
-      io.stdout.write(helpText(tap));
-      return EXIT_CODES.ok;
-    }
-    if (args.version) {
-      io.stdout.write(`${tap.name} ${tap.version}\n`);
-      return EXIT_CODES.ok;
-    }
-    if (args.about) {
-      const about = aboutOf(tap);
-      if (args.format === 'json') io.stdout.write(`${JSON.stringify(about, null, 2)}\n`);
-      else if (args.format === 'markdown') io.stdout.write(aboutMarkdown(about));
-      else
-        io.stdout.write(
-          `${about.name} ${about.version}: ${about.description}\nCapabilities: ${about.capabilities.join(', ')}\nSettings: ${Object.keys((about.settings.properties ?? {}) as object).join(', ')}\n`,
-        );
-      return EXIT_CODES.ok;
-    }
-    if (args.discover) {
-      io.stdout.write(`${JSON.stringify(discoverCatalog(tap.streams), null, 2)}\n`);
-      return EXIT_CODES.ok;
-    }
-
-    const subcommand = args.subcommand ? tap.subcommands![args.subcommand]! : undefined;
-    const { config, settings } = loadTapConfig({
-      tapName: tap.name,
-      schema: tap.config,
-      files: args.configs,
-      env: io.env,
-      ...(io.cwd !== undefined ? { cwd: io.cwd } : {}),
-    });
-    secrets = secretValues(config);
-    // Read before the client exists: the state carries the rate budget's recent requests.
-    const state = args.state ? readStateFile(args.state, log) : undefined;
-    const http = createApiClient(tap.api, config, log, { budgetState: rateBudgetOf(state), settings });
+    out.useLevel(args.logLevel);
+    if (writeDescription(tap, args, io.stdout)) return EXIT_CODES.ok;
+    const session = openSession(tap, args, io, out);
     try {
-      if (subcommand) {
-        await subcommand.run({ args: args.args, flags: args.flags, config, http, log, stdout: io.stdout });
+      if (args.subcommand) {
+        const subcommand = tap.subcommands![args.subcommand]!;
+        await subcommand.run({
+          args: args.args,
+          flags: args.flags,
+          config: session.config,
+          http: session.http,
+          log: out.log,
+          stdout: io.stdout,
+        });
         return EXIT_CODES.ok;
       }
-      if (args.test) {
-        const test = tap.api.test;
-        if (!test) throw new TapError(`${tap.name} does not declare a connection test.`, 'system');
-        // The test request counts against the API's budget like any other: none is spent when the
-        // budget (restored from --state) is used up, and the one spent is handed back in a STATE.
-        const budget = http.budget;
-        if (budget && budget.availableAt() > Date.now()) {
-          throw new TapError(
-            `Connection test not run: the request budget for ${budget.describe()} is used up${args.state ? ` (per ${args.state})` : ''}; run --test again after ${new Date(budget.availableAt()).toISOString()}.`,
-            'transient',
-          );
-        }
-        const ctx: StreamContext<TConfig> = {
-          stream: '(test)',
-          config,
-          http,
-          log,
-          context: {},
-          start: undefined,
-          signal: new AbortController().signal,
-        };
-        if (typeof test === 'function') await test(ctx);
-        else await http.request({ method: 'GET', path: test.path, query: { ...(test.query ?? {}) }, headers: {} });
-        log.info('Connection test passed: the API accepted the credentials.');
-        if (budget) {
-          const given =
-            typeof state === 'object' && state !== null && !Array.isArray(state) ? (state as Record<string, unknown>) : { bookmarks: {} };
-          const writer = new SingerWriter(io.stdout as Writable);
-          await writer.write({ type: 'STATE', value: { ...given, rate_budget: budgetSnapshot(budget) } });
-          await writer.end();
-          log.info('The STATE line on stdout is the given state with this request counted: pass it as the next --state.');
-        }
-        return EXIT_CODES.ok;
-      }
-      const catalog = args.catalog ? readJsonFile(args.catalog, args.catalogFlag === '--properties' ? 'properties' : 'catalog') : undefined;
-      const writer = new SingerWriter(io.stdout as Writable);
-      progress?.start();
-      await sync({
-        tap,
-        config,
-        state,
-        catalog,
-        http,
-        log,
-        write: (message) => writer.write(message),
-        ...(io.now ? { now: io.now } : {}),
-        ...(args.state !== undefined ? { stateFile: args.state } : {}),
-        onRecords: (stream, count) => progress?.count(stream, count),
-        summary,
-      });
-      await writer.end();
-      return finishWith();
+      if (args.test) return await testConnection(tap, args, session, io, out.log);
+      return await syncToStdout(tap, args, session, io, out);
     } finally {
-      progress?.stop();
-      await http.close?.();
+      out.progress?.stop();
+      await session.http.close?.();
     }
   } catch (error) {
-    if (isRateLimited(error)) {
-      log.info(`Stopped on the API's rate limit with the state saved; run again after ${error.retryAt.toISOString()}.`);
-      return finishWith();
-    }
-    if (isBrokenPipe(error)) {
-      // The reader of stdout went away (an orphaned tap, a target that died): nothing more can be
-      // delivered, and it is not our bug, so one sentence and the transient code, no stack trace.
-      io.stderr.write(
-        'CRITICAL stdout was closed by its reader (broken pipe); stopping. The next run resumes from the last state the reader committed.\n',
-      );
-      return EXIT_CODES.transient;
-    }
-    const message = redact(error instanceof Error ? error.message : String(error), secrets);
-    if (error instanceof UsageError) {
-      io.stderr.write(`CRITICAL ${message} Run ${tap.name} --help for usage.\n`);
-    } else {
-      io.stderr.write(`CRITICAL ${message}\n`);
-      // A bug nobody classified deserves its stack trace; known failures are one sentence.
-      if (!(error instanceof TapError) && blameOf(error) === 'system' && error instanceof Error && error.stack) {
-        io.stderr.write(`${redact(error.stack, secrets)}\n`);
-      }
-    }
-    return exitCodeFor(error);
+    return exitCodeAfter(error, tap.name, io, out);
   }
+}
+
+/**
+ * The modes that describe the tap and need no config: --help, --version, --about, --discover.
+ * Writes the description and answers true when one of them was asked for.
+ */
+function writeDescription(tap: TapDefinition, args: ParsedArgs, stdout: NodeJS.WritableStream): boolean {
+  if (args.help) stdout.write(helpText(tap));
+  else if (args.version) stdout.write(`${tap.name} ${tap.version}\n`);
+  else if (args.about) stdout.write(aboutText(aboutOf(tap), args.format));
+  else if (args.discover) stdout.write(`${JSON.stringify(discoverCatalog(tap.streams), null, 2)}\n`);
+  else return false;
+  return true;
+}
+
+function aboutText(about: ReturnType<typeof aboutOf>, format: ParsedArgs['format']): string {
+  if (format === 'json') return `${JSON.stringify(about, null, 2)}\n`;
+  if (format === 'markdown') return aboutMarkdown(about);
+  const settings = Object.keys((about.settings.properties ?? {}) as object).join(', ');
+  return `${about.name} ${about.version}: ${about.description}\nCapabilities: ${about.capabilities.join(', ')}\nSettings: ${settings}\n`;
+}
+
+/** What the modes that talk to the API share: the loaded config, the given state, the HTTP client. */
+interface TapSession<TConfig> {
+  config: TConfig;
+  state: unknown;
+  http: HttpClient;
+}
+
+/** Loads the config (files, environment, .env), reads --state, and opens the API's client. */
+function openSession<TConfig>(tap: TapDefinition<TConfig>, args: ParsedArgs, io: CliIo, out: RunOutput): TapSession<TConfig> {
+  const { config, settings } = loadTapConfig({
+    tapName: tap.name,
+    schema: tap.config,
+    files: args.configs,
+    env: io.env,
+    ...(io.cwd !== undefined ? { cwd: io.cwd } : {}),
+  });
+  out.secrets = secretValues(config);
+  // Read before the client exists: the state carries the rate budget's recent requests.
+  const state = args.state ? readStateFile(args.state, out.log) : undefined;
+  const http = createApiClient(tap.api, config, out.log, { budgetState: rateBudgetOf(state), settings });
+  return { config, state, http };
+}
+
+/** --test: one cheap request the API must accept, counted against the rate budget like any other. */
+async function testConnection<TConfig>(
+  tap: TapDefinition<TConfig>,
+  args: ParsedArgs,
+  { config, state, http }: TapSession<TConfig>,
+  io: CliIo,
+  log: Logger,
+): Promise<number> {
+  const test = tap.api.test;
+  if (!test) throw new TapError(`${tap.name} does not declare a connection test.`, 'system');
+  // None is spent when the budget (restored from --state) is used up, and the one spent is handed
+  // back in a STATE.
+  const budget = http.budget;
+  if (budget && budget.availableAt() > Date.now()) {
+    throw new TapError(
+      `Connection test not run: the request budget for ${budget.describe()} is used up${args.state ? ` (per ${args.state})` : ''}; run --test again after ${new Date(budget.availableAt()).toISOString()}.`,
+      'transient',
+    );
+  }
+  const ctx: StreamContext<TConfig> = {
+    stream: '(test)',
+    config,
+    http,
+    log,
+    context: {},
+    start: undefined,
+    signal: new AbortController().signal,
+  };
+  if (typeof test === 'function') await test(ctx);
+  else await http.request({ method: 'GET', path: test.path, query: { ...(test.query ?? {}) }, headers: {} });
+  log.info('Connection test passed: the API accepted the credentials.');
+  if (budget) {
+    const given =
+      typeof state === 'object' && state !== null && !Array.isArray(state) ? (state as Record<string, unknown>) : { bookmarks: {} };
+    const writer = new SingerWriter(io.stdout as Writable);
+    await writer.write({ type: 'STATE', value: { ...given, rate_budget: budgetSnapshot(budget) } });
+    await writer.end();
+    log.info('The STATE line on stdout is the given state with this request counted: pass it as the next --state.');
+  }
+  return EXIT_CODES.ok;
+}
+
+/** The default mode: the selected streams as Singer messages on stdout, the summary last on stderr. */
+async function syncToStdout<TConfig>(
+  tap: TapDefinition<TConfig>,
+  args: ParsedArgs,
+  { config, state, http }: TapSession<TConfig>,
+  io: CliIo,
+  out: RunOutput,
+): Promise<number> {
+  const catalog = args.catalog ? readJsonFile(args.catalog, args.catalogFlag === '--properties' ? 'properties' : 'catalog') : undefined;
+  const writer = new SingerWriter(io.stdout as Writable);
+  out.progress?.start();
+  await sync({
+    tap,
+    config,
+    state,
+    catalog,
+    http,
+    log: out.log,
+    write: (message) => writer.write(message),
+    ...(io.now ? { now: io.now } : {}),
+    ...(args.state !== undefined ? { stateFile: args.state } : {}),
+    onRecords: (stream, count) => out.progress?.count(stream, count),
+    summary: out.summary,
+  });
+  await writer.end();
+  return out.finish();
+}
+
+/**
+ * The exit code a failure means, by its blame, and what stderr says about it: a rate-limit stop is
+ * a clean end with the state saved; a known failure is one sentence; an unclassified bug adds its
+ * stack trace.
+ */
+function exitCodeAfter(error: unknown, tapName: string, io: CliIo, out: RunOutput): number {
+  if (isRateLimited(error)) {
+    out.log.info(`Stopped on the API's rate limit with the state saved; run again after ${error.retryAt.toISOString()}.`);
+    return out.finish();
+  }
+  if (isBrokenPipe(error)) {
+    // The reader of stdout went away (an orphaned tap, a target that died): nothing more can be
+    // delivered, and it is not our bug, so one sentence and the transient code, no stack trace.
+    io.stderr.write(
+      'CRITICAL stdout was closed by its reader (broken pipe); stopping. The next run resumes from the last state the reader committed.\n',
+    );
+    return EXIT_CODES.transient;
+  }
+  const message = out.redact(error instanceof Error ? error.message : String(error));
+  if (error instanceof UsageError) {
+    io.stderr.write(`CRITICAL ${message} Run ${tapName} --help for usage.\n`);
+  } else {
+    io.stderr.write(`CRITICAL ${message}\n`);
+    // A bug nobody classified deserves its stack trace; known failures are one sentence.
+    if (!(error instanceof TapError) && blameOf(error) === 'system' && error instanceof Error && error.stack) {
+      io.stderr.write(`${out.redact(error.stack)}\n`);
+    }
+  }
+  return exitCodeFor(error);
 }
 
 function isBrokenPipe(error: unknown): boolean {

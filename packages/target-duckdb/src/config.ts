@@ -47,7 +47,10 @@ export const duckdbConfigSchema = baseConfigSchema.extend({
     .describe("DuckDB's worker threads (default: the cores not taken by the target's main thread and its encode workers, at least 1)"),
 });
 
-export type DuckDBTargetConfig = z.output<typeof duckdbConfigSchema>;
+export type DuckDBTargetConfig = z.output<typeof duckdbConfigSchema> & {
+  /** Set by `duckdbWarehouse.givingWay` (tapline serve's drain), never read from a config file: open.ts `giveWay`. */
+  readonly giveWay?: boolean;
+};
 
 /**
  * DuckDB's threads when the config does not say: the cores the target's own threads leave free.

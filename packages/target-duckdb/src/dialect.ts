@@ -18,6 +18,7 @@ export const duckdbDialect: Dialect<DuckDBTargetConfig> = {
       threads: duckdbThreads(config),
       snapshotPath: snapshotPath(config),
       ...(config.lock_timeout_seconds === undefined ? {} : { lockTimeoutSeconds: config.lock_timeout_seconds }),
+      giveWay: config.giveWay === true,
       ...(log === undefined ? {} : { log }),
     }),
   // spool.ts loads no DuckDB (no native addon), so encode workers can make its encoders.

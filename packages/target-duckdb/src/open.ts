@@ -15,6 +15,8 @@ const duckdb = createRequire(import.meta.url)('@duckdb/node-api') as typeof impo
 /** The first wait after a refused open, and the longest: the waits double in between (jittered, so two waiters do not retry in step). */
 const FIRST_WAIT_MS = 200;
 const LONGEST_WAIT_MS = 5_000;
+/** How often a process giving way looks again whether others still wait. */
+const GIVE_WAY_POLL_MS = 100;
 
 export interface OpenOptions {
   /** DuckDB settings given at open (memory_limit, threads, access_mode ...). */
@@ -25,6 +27,12 @@ export interface OpenOptions {
   readonly log?: { info(message: string): void; warn(message: string): void };
   /** The setting that bounds the wait, as the user wrote it, for messages (default `lock_timeout_seconds`). */
   readonly timeoutSetting?: string;
+  /**
+   * For a process that opens the file often and briefly (tapline serve's drain): while it waits,
+   * it tries no open as long as another process waits too (their markers), and leaves no marker of
+   * its own, so a waiting run gets the file first and two such processes never wait on each other.
+   */
+  readonly giveWay?: boolean;
 }
 
 /**
@@ -58,21 +66,27 @@ async function openWaiting(path: string, options: OpenOptions, marker: WaitMarke
   const setting = options.timeoutSetting ?? 'lock_timeout_seconds';
   const started = performance.now();
   const holders: string[] = [];
-  for (let attempt = 0; ; attempt++) {
+  for (let refusals = 0; ; ) {
     let holder: string | undefined;
-    try {
-      const instance = await duckdb.DuckDBInstance.create(path, options.settings ?? {});
-      if (holders.length > 0) {
-        const waited = ((performance.now() - started) / 1000).toFixed(1);
-        options.log?.info(`got the DuckDB file ${path} after waiting ${waited} s for ${holders.join(', then ')} to release it`);
+    const waiting = options.giveWay && refusals > 0 ? processesWaitingFor(path) : [];
+    if (waiting.length > 0) {
+      // Another process waits for the file too: it goes first; this one looks again shortly.
+      holder = holders.at(-1)!;
+    } else {
+      try {
+        const instance = await duckdb.DuckDBInstance.create(path, options.settings ?? {});
+        if (holders.length > 0) {
+          const waited = ((performance.now() - started) / 1000).toFixed(1);
+          options.log?.info(`got the DuckDB file ${path} after waiting ${waited} s for ${holders.join(', then ')} to release it`);
+        }
+        return instance;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        holder = lockHolder(message);
+        if (holder === undefined) throw new LoadError(`cannot open the DuckDB file ${path}: ${message.split('\n')[0]}`);
       }
-      return instance;
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      holder = lockHolder(message);
-      if (holder === undefined) throw new LoadError(`cannot open the DuckDB file ${path}: ${message.split('\n')[0]}`);
+      if (holders.at(-1) !== holder) holders.push(holder);
     }
-    if (holders.at(-1) !== holder) holders.push(holder);
     const left = timeoutSeconds * 1000 - (performance.now() - started);
     if (left <= 0) {
       const waited =
@@ -83,13 +97,18 @@ async function openWaiting(path: string, options: OpenOptions, marker: WaitMarke
         `the DuckDB file ${path} is locked by ${holder} and ${waited}: DuckDB allows one writing process at a time, and a reader that opened the file itself (even read-only) holds it too; close that process (notebooks can read the published snapshot instead) and run again`,
       );
     }
-    if (attempt === 0) {
-      marker.write();
+    if (waiting.length > 0) {
+      await sleep(Math.min(GIVE_WAY_POLL_MS, left));
+      continue;
+    }
+    if (refusals === 0) {
+      if (!options.giveWay) marker.write();
       options.log?.warn(
         `the DuckDB file ${path} is locked by ${holder}: waiting up to ${timeoutSeconds} s (${setting}) for it to be released`,
       );
     }
-    const backoff = Math.min(LONGEST_WAIT_MS, FIRST_WAIT_MS * 2 ** attempt) * (0.75 + Math.random() / 2);
+    const backoff = Math.min(LONGEST_WAIT_MS, FIRST_WAIT_MS * 2 ** refusals) * (0.75 + Math.random() / 2);
+    refusals += 1;
     await sleep(Math.min(backoff, left));
   }
 }

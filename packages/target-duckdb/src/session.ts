@@ -38,6 +38,8 @@ export interface DuckDBSessionOptions {
   readonly threads?: number;
   /** Seconds to wait for another process's lock on the file (open.ts; default 300). */
   readonly lockTimeoutSeconds?: number;
+  /** While waiting for the lock, let other waiting processes go first (open.ts, `giveWay`). */
+  readonly giveWay?: boolean;
   /** Where the session says it waited for a lock or published a snapshot (default: stderr). */
   readonly log?: Logger;
   /** Publish a read-only copy of the database here after the session committed (snapshot.ts); null or absent: none. */
@@ -88,6 +90,7 @@ export async function openDuckDBSession(
       ...(options.threads === undefined ? {} : { threads: String(options.threads) }),
     },
     ...(options.lockTimeoutSeconds === undefined ? {} : { lockTimeoutSeconds: options.lockTimeoutSeconds }),
+    giveWay: options.giveWay === true,
     log: options.log ?? stderrLogger,
   });
   const connection = await instance.connect();

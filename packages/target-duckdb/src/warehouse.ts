@@ -20,4 +20,5 @@ export const duckdbWarehouse: Warehouse<DuckDBTargetConfig> = {
     return session;
   },
   waitingWriters: (config) => processesWaitingFor(databasePath(config)),
+  givingWay: (config) => ({ ...config, giveWay: true }),
 };

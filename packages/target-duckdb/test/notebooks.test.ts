@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { processesWaitingFor } from '../src/open.js';
+import { openDuckDBInstance, processesWaitingFor } from '../src/open.js';
 import { type DuckDBPlace, duckdbHarness, withDuckDB } from './duckdb-harness.js';
 
 const BIN = fileURLToPath(new URL('../bin/target-duckdb.js', import.meta.url));
@@ -143,6 +143,30 @@ describe('a run waits for a notebook holding the DuckDB file', () => {
     expect(run.status).toBe(4);
     expect(run.stderr).toMatch(/is locked by .* \(PID \d+\) and lock_timeout_seconds is 0, so the run did not wait/);
     expect(run.stderr).not.toContain('waiting up to');
+  });
+
+  it("an opener that gives way (tapline serve's drain) lets a run that waits too take the file first, and leaves no marker", async () => {
+    expect((await runTarget(records(1))).status).toBe(0);
+    const holder = await holdFile(place.path, 'READ_WRITE', 30_000);
+    const warnings: string[] = [];
+    const log = { info: () => {}, warn: (message: string) => warnings.push(message) };
+    const drain = openDuckDBInstance(place.path, { giveWay: true, lockTimeoutSeconds: 30, log });
+    while (warnings.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(readdirSync(path.dirname(place.path)).filter((name) => name.includes(`.waiting-${process.pid}-`))).toEqual([]);
+    // The drain waits first; a run starts waiting after it; the holder lets go once the run waits.
+    let released = false;
+    const run = await runTarget(records(2), { lock_timeout_seconds: 30 }, (text) => {
+      if (released || !text.includes('waiting up to')) return;
+      released = true;
+      holder.release();
+    });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(
+      new RegExp(`got the DuckDB file \\S+ after waiting \\d+\\.\\d s for \\S*node\\S* \\(PID ${holder.pid}\\) to release it`),
+    );
+    expect(run.stderr).not.toContain(`PID ${process.pid})`); // the drain never took the file from under it
+    (await drain).closeSync();
+    expect(await withDuckDB(place.path, (query) => query('SELECT count(*)::INT AS n FROM main.results'))).toEqual([{ n: 2 }]);
   });
 
   it('refuses a negative lock_timeout_seconds as a config error', async () => {

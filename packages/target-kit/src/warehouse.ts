@@ -74,4 +74,9 @@ export interface Warehouse<C extends BaseTargetConfig = BaseTargetConfig> extend
   open(config: C, log?: Logger): Promise<WarehouseSession>;
   /** The PIDs of other processes waiting to write it (a DuckDB file has one writer), to let them go first; none where many write at once. */
   waitingWriters(config: C): number[];
+  /**
+   * The config for a process that writes often and briefly (tapline serve's drain): while it waits
+   * for the warehouse itself, it lets the other waiting writers go first. Unchanged where many write at once.
+   */
+  givingWay(config: C): C;
 }

@@ -12,4 +12,5 @@ export const postgresWarehouse: Warehouse<PostgresConfig> = {
   open: (config) => openPostgresSession(config),
   // PostgreSQL takes many writers at once: nobody waits for the whole database.
   waitingWriters: () => [],
+  givingWay: (config) => config,
 };

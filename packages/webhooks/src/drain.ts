@@ -3,8 +3,8 @@
 // messages (SCHEMA, RECORD deduplicated by key, STATE = the new inbox position) and hands them to a
 // loader that commits rows and state in one transaction. A crash at any moment replays from the
 // committed position; rows are upserted by key, so nothing lands twice. A body that does not read
-// is set aside whole in REJECTS_STREAM with the reason (same transaction) and read again at the
-// next start: it never stops the drain and is never lost.
+// is set aside whole in REJECTS_STREAM with the reason (same transaction) and read again after the
+// next start, a bounded chunk per load: it never stops the drain and is never lost.
 import { createHash } from 'node:crypto';
 import { formatMessage, type SingerMessage } from '@tapline/singer';
 import { type JsonSchema, PayloadError, type WebhookDefinition, type WebhookStream } from './definition.js';
@@ -26,8 +26,11 @@ export interface DrainLoader {
    * exist yet), so a late retry of an old delivery never replaces a newer row loaded earlier.
    */
   storedVersions(stream: string, keys: readonly string[]): Promise<Map<string, number>>;
-  /** The rows of REJECTS_STREAM not yet replayed (none when the table does not exist yet). */
-  storedRejects(): Promise<StoredReject[]>;
+  /**
+   * Up to `limit` rows of REJECTS_STREAM not yet replayed whose reject_id is after `after` (all
+   * when undefined), ordered by reject_id; none when the table does not exist yet.
+   */
+  storedRejects(after: string | undefined, limit: number): Promise<StoredReject[]>;
 }
 
 /** A delivery set aside by an earlier drain, as REJECTS_STREAM holds it. */
@@ -93,6 +96,8 @@ export interface DrainOptions {
   readonly log: ReceiverLog;
   /** Most deliveries per load (default 5,000). */
   readonly batch?: number;
+  /** Most stored rejects read again per load (default 500): a large rejects table is read in chunks. */
+  readonly replayChunk?: number;
   /** Longest wait after a failed load before the next try (default 30 s); it starts at 1 s and doubles. */
   readonly maxBackoffMs?: number;
   /** Called after each committed load with the number of deliveries it covered (tests, metrics). */
@@ -107,11 +112,13 @@ export class Drainer {
   private failures = 0;
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
-  private rejectsReplayed = false;
+  /** The last stored reject read again since start; `done` once all were. */
+  private replay: { after: string | undefined; read: number; done: boolean } = { after: undefined, read: 0, done: false };
   /** Deliveries committed to the warehouse since start. */
   loaded = 0;
-  /** Deliveries set aside in REJECTS_STREAM since start, and stored rejects loaded at start. */
+  /** Deliveries set aside in REJECTS_STREAM since start (a stored reject that still does not read is not counted again). */
   rejected = 0;
+  /** Stored rejects that read since start and were loaded. */
   replayed = 0;
   /** The last load's failure, while loads fail (e.g. a DuckDB file held by a pipeline run). */
   lastError: string | undefined;
@@ -179,15 +186,21 @@ export class Drainer {
     });
   }
 
-  /** One load of up to `batch` deliveries; 'idle' when there was nothing to load. The first also reads stored rejects again. */
+  /** Whether the stored rejects were all read again since start. */
+  get replayDone(): boolean {
+    return this.replay.done;
+  }
+
+  /**
+   * One load of up to `batch` deliveries, after one chunk of the stored rejects while some are
+   * left; 'idle' when there was nothing to load. New deliveries thus never wait behind the whole table.
+   */
   async pass(): Promise<'idle' | 'loaded'> {
     this.position ??= (await this.options.loader.readPosition()) ?? (await this.options.inbox.start());
-    if (!this.rejectsReplayed) {
-      await this.replayRejects(this.position);
-      this.rejectsReplayed = true;
-    }
+    const replaying = !this.replay.done;
+    if (replaying) await this.replayRejects(this.position);
     const entries = await this.options.inbox.read(this.position, this.options.batch ?? 5_000);
-    if (entries.length === 0) return 'idle';
+    if (entries.length === 0) return replaying ? 'loaded' : 'idle';
     const end = entries.at(-1)!.end;
     const batch = await this.messages(entries, end);
     await this.options.loader.load(batch.lines);
@@ -199,17 +212,29 @@ export class Drainer {
     return 'loaded';
   }
 
-  /** Stored rejects that read with this version of the mapping are loaded (and marked replayed); the rest stay. */
+  /**
+   * The next chunk of stored rejects, in reject_id order after the last one read: those that read
+   * with this version of the mapping are loaded (and marked replayed); the rest stay as they are and
+   * are not read again until the next start.
+   */
   private async replayRejects(position: InboxPosition): Promise<void> {
-    const stored = await this.options.loader.storedRejects();
-    if (stored.length === 0) return;
-    const entries = stored.map((r) => ({ body: Buffer.from(r.body, 'utf8'), receivedAt: r.received_at, rejectId: r.reject_id }));
-    const batch = await this.messages(entries, position);
-    if (batch.replayed > 0) await this.options.loader.load(batch.lines);
-    this.replayed += batch.replayed;
-    this.options.log.info(
-      `receiver ${this.options.name}: ${batch.replayed} of ${stored.length} set-aside deliveries read now and were loaded`,
-    );
+    const chunk = this.options.replayChunk ?? 500;
+    const stored = await this.options.loader.storedRejects(this.replay.after, chunk);
+    if (stored.length > 0) {
+      const entries = stored.map((r) => ({ body: Buffer.from(r.body, 'utf8'), receivedAt: r.received_at, rejectId: r.reject_id }));
+      const batch = await this.messages(entries, position);
+      if (batch.replayed > 0) await this.options.loader.load(batch.lines);
+      this.replayed += batch.replayed;
+      this.replay.read += stored.length;
+      this.replay.after = stored.at(-1)!.reject_id;
+    }
+    if (stored.length < chunk) {
+      this.replay.done = true;
+      if (this.replay.read > 0)
+        this.options.log.info(
+          `receiver ${this.options.name}: ${this.replayed} of ${this.replay.read} set-aside deliveries read now and were loaded`,
+        );
+    }
   }
 
   private messages(entries: readonly DrainEntry[], end: InboxPosition): Promise<DrainBatch> {

@@ -3,7 +3,7 @@
 // the inbox into its target's warehouse in-process (the target's own loader), committing the inbox
 // position as the state in the same transaction as the rows.
 import path from 'node:path';
-import { type BaseTargetConfig, type Dialect, readStoredState, runTarget, stateTableRef } from '@tapline/target-kit';
+import { type BaseTargetConfig, type Dialect, readStoredState, runTarget, stateTableRef, type WarehouseSession } from '@tapline/target-kit';
 import {
   createWebhookServer,
   Drainer,
@@ -20,10 +20,9 @@ import {
 import { TaplineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { targetFor } from '../pipeline.js';
-import { tapPackage, type Warehouse } from '../plugins.js';
+import { tapPackage } from '../plugins.js';
 import { type Project, readDotEnv, substituteEnv } from '../project.js';
 import { checkTargetConfig, type TargetLibrary, targetLibrary } from '../target-packages.js';
-import { openWarehouse } from '../warehouse.js';
 import type { ReceiverSettings, ReceiverType } from './config.js';
 
 export interface ServeOptions {
@@ -39,6 +38,8 @@ export interface ServeOptions {
   bodyLimit?: number;
   /** Where receivers' `${NAME}`s are read (default: the environment, then `.env` in `cwd`). */
   env?: NodeJS.ProcessEnv;
+  /** Most stored rejects read again per load (default 500). */
+  replayChunk?: number;
 }
 
 export interface RunningServer {
@@ -54,9 +55,8 @@ interface ReceiverPlan {
   settings: ReceiverSettings;
   definition: WebhookDefinition;
   library: TargetLibrary;
+  /** Parsed, and as the drain opens it (`Warehouse.givingWay`). */
   config: BaseTargetConfig;
-  warehouse: Warehouse;
-  cwd: string;
   /** Loads into one warehouse run one at a time (DuckDB has one writer). */
   warehouseKey: string;
   /** The PIDs of other processes (a `tapline run`) waiting to write the warehouse (a DuckDB file), which go first. */
@@ -105,6 +105,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         definition: plan.definition,
         loader: warehouseLoader(plan, locks, log),
         log,
+        ...(options.replayChunk === undefined ? {} : { replayChunk: options.replayChunk }),
       }),
     ]),
   );
@@ -116,7 +117,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       drains: Object.fromEntries(
         Object.entries(drainers).map(([name, d]) => [
           name,
-          { loaded: d.loaded, rejected: d.rejected, replayed: d.replayed, last_error: d.lastError ?? null },
+          {
+            loaded: d.loaded,
+            rejected: d.rejected,
+            replayed: d.replayed,
+            replay: d.replayDone ? 'done' : 'running',
+            last_error: d.lastError ?? null,
+          },
         ]),
       ),
     }),
@@ -163,7 +170,8 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
     worker_threads: 0,
   };
   const inFolder = library.warehouse.inFolder(targetConfig, options.cwd);
-  const parsed = checkTargetConfig(library, inFolder, describeKey);
+  // The drain opens the warehouse for each short load: while it waits for a DuckDB file, a waiting run goes first.
+  const parsed = library.warehouse.givingWay(checkTargetConfig(library, inFolder, describeKey));
   // The receivers are a subpath of the tap, so a polling-only install never loads the server kit.
   let module: Record<string, unknown>;
   try {
@@ -177,8 +185,11 @@ async function planReceiver(name: string, settings: ReceiverSettings, options: S
   if (!definition) throw new TaplineError(`${tapPackage(settings.type)} has no webhook receiver: rebuild it (\`pnpm build\`).`);
   const warehouseKey = library.warehouse.identity(config, options.cwd);
   const waitingWriters = () => library.warehouse.waitingWriters(parsed);
-  return { name, settings, definition, library, config: parsed, warehouse, cwd: options.cwd, warehouseKey, waitingWriters };
+  return { name, settings, definition, library, config: parsed, warehouseKey, waitingWriters };
 }
+
+/** A session on the receiver's warehouse, opened as the drain opens it (giving way to waiting runs). */
+type OpenSession = () => Promise<WarehouseSession>;
 
 /** Loads through the target's own loader, in-process; one load at a time per warehouse. */
 function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>>, log: Logger): DrainLoader {
@@ -198,6 +209,8 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
     info: () => {},
     warn: (message: string) => log.warn(message, { source: `receiver ${plan.name}` }),
   };
+  // The plan's config, not parsed again: parsing would drop what `givingWay` set.
+  const open: OpenSession = () => plan.library.warehouse.open(plan.config, targetLog);
   return {
     readPosition: () =>
       exclusive(async () => {
@@ -207,8 +220,8 @@ function warehouseLoader(plan: ReceiverPlan, locks: Map<string, Promise<unknown>
           ? { id: String(state.inbox.id), segment: Number(state.inbox.segment), offset: Number(state.inbox.offset) }
           : undefined;
       }),
-    storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, stream, keys)),
-    storedRejects: () => exclusive(() => storedRejects(plan)),
+    storedVersions: (stream, keys) => exclusive(() => storedVersions(plan, open, stream, keys)),
+    storedRejects: (after, limit) => exclusive(() => storedRejects(plan, open, after, limit)),
     load: (lines) =>
       exclusive(async () => {
         await runTarget({
@@ -242,10 +255,15 @@ async function yieldToWaiters(plan: ReceiverPlan, log: Logger): Promise<void> {
 }
 
 /** The versions stored for these keys of `stream`, read from the versions table in the receiver's schema. */
-async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly string[]): Promise<Map<string, number>> {
+async function storedVersions(
+  plan: ReceiverPlan,
+  open: OpenSession,
+  stream: string,
+  keys: readonly string[],
+): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
-  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd)).session!;
+  const session = await open();
   const versions = { schema, table: VERSIONS_STREAM };
   try {
     if (!(await session.tableExists(versions))) return found;
@@ -263,15 +281,16 @@ async function storedVersions(plan: ReceiverPlan, stream: string, keys: readonly
   return found;
 }
 
-/** The set-aside deliveries not yet replayed, read from the rejects table in the receiver's schema. */
-async function storedRejects(plan: ReceiverPlan): Promise<StoredReject[]> {
+/** Up to `limit` set-aside deliveries not yet replayed after `after`, by reject_id, read from the rejects table in the receiver's schema. */
+async function storedRejects(plan: ReceiverPlan, open: OpenSession, after: string | undefined, limit: number): Promise<StoredReject[]> {
   const schema = stateTableRef(plan.config, plan.library.dialect as Dialect<unknown>)!.schema;
-  const session = (await openWarehouse(plan.warehouse, plan.config as Record<string, unknown>, plan.cwd)).session!;
+  const session = await open();
   try {
     if (!(await session.tableExists({ schema, table: REJECTS_STREAM }))) return [];
+    // Keyset paging: each chunk starts after the last reject_id read, so one that still does not read is not read twice.
     const rows = await session.query(
-      `SELECT reject_id, received_at, body FROM ${session.qualify(schema, REJECTS_STREAM)} WHERE replayed_at IS NULL ORDER BY received_at`,
-      [],
+      `SELECT reject_id, received_at, body FROM ${session.qualify(schema, REJECTS_STREAM)} WHERE replayed_at IS NULL AND reject_id > $1 ORDER BY reject_id LIMIT ${Math.trunc(limit)}`,
+      [after ?? ''],
     );
     return rows.map((row) => ({
       reject_id: String(row.reject_id),

@@ -84,6 +84,7 @@ function bookmarksOf(state: unknown, stream: string): Bookmark[] {
  * Registers the shared tap contract under vitest:
  * `defineTapContract({ tap, startSimulator: () => startClassMarkerSimulator() })`.
  */
+// Long on purpose: a list of test cases, each a few lines, read one case at a time like a specification.
 export function defineTapContract(options: TapContractOptions): void {
   const timeout = options.timeoutMs ?? 60_000;
   const target: TapUnderTest = 'tap' in options ? { tap: options.tap } : { bin: options.bin };

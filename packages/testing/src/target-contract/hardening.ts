@@ -29,6 +29,7 @@ function bytesInput(...parts: (string | Buffer)[]): { stream: NodeJS.ReadableStr
 /** The CRITICAL lines of a run's stderr. */
 const criticalLines = (run: TargetRun) => run.stderr.split('\n').filter((line) => line.startsWith('CRITICAL '));
 
+// Long on purpose: a list of test cases, each a few lines, read one case at a time like a specification.
 export function defineHardeningCases(context: HardeningContext): void {
   const { load, reject } = context;
   const rows = (table: string, orderBy: readonly string[] = ['id']) => context.place().rows(table, orderBy);

@@ -28,6 +28,7 @@ const decimalText = (value: unknown) =>
         .replace(/(\.\d*?)0+$/, '$1')
         .replace(/\.$/, '');
 
+// Long on purpose: a list of test cases, each a few lines, read one case at a time like a specification.
 export function defineOddInputCases(context: OddInputContext): void {
   const { harness, load, reject, run } = context;
   const rows = (table: string, orderBy: readonly string[] = ['id']) => context.place().rows(table, orderBy);

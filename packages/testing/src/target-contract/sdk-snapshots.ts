@@ -64,6 +64,7 @@ function printedBySdkTarget(folder: string): unknown {
  * Define the SDK-snapshot part of the contract on the suite's steps (called inside
  * `defineTargetContract`, so both targets run it with the same body).
  */
+// Long on purpose: a list of test cases, each a few lines, read one case at a time like a specification.
 export function describeSdkSnapshots(steps: ContractSteps): void {
   const present = existsSync(sdk(''));
   if (!present && process.env.CI)

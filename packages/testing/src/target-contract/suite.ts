@@ -48,6 +48,7 @@ export interface ContractSteps {
  * Define the contract suite for one destination. Call it from a test file of the destination
  * package: `defineTargetContract(postgresHarness(...))`.
  */
+// Long on purpose: a list of test cases, each a few lines, read one case at a time like a specification.
 export function defineTargetContract(harness: TargetHarness): void {
   const peerTestsPresent = existsSync(PEER_TESTS_DIR);
   if (!peerTestsPresent && process.env.CI) {
