@@ -17,7 +17,6 @@ import { loadProject, type Project, readConfigFile } from './project.js';
 import { serveCommand } from './serve/command.js';
 import { clearState, readState, type StateLocation, writeState } from './state-store.js';
 import { formatTable } from './table.js';
-import { scheduleCommand, workerCommand } from './worker/command.js';
 
 const USAGE = `Usage:
   tapline run <tap> <target> [options]   run a tap into a target (e.g. tapline run classmarker duckdb)
@@ -155,10 +154,11 @@ async function command(argv: string[], cwd: string, interrupts: Interrupts): Pro
         return await runDemo({ cwd: process.env.INIT_CWD ?? cwd, log, seed: flags.seed, ...interrupts.handle() });
       case 'serve':
         return await serveCommand(flags, cwd, log, interrupts);
+      // The job queue's client (pg, graphile-worker) loads only for these two commands.
       case 'worker':
-        return await workerCommand(rest, flags, cwd, log, level, interrupts);
+        return await (await import('./worker/command.js')).workerCommand(rest, flags, cwd, log, level, interrupts);
       case 'schedule':
-        return await scheduleCommand(rest, flags, cwd, log);
+        return await (await import('./worker/command.js')).scheduleCommand(rest, flags, cwd, log);
       default:
         throw new TaplineError(`Unknown command "${command}".\n\n${USAGE}`, ExitCode.usage);
     }
