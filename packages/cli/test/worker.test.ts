@@ -288,12 +288,11 @@ describe.skipIf(!built)('tapline worker', () => {
         ).rows;
       await waitFor('both failures in the queue', async () => (await failures()).every((job) => job.last_error !== null), [worker]);
       const [flaky, refused] = await failures();
-      expect(flaky).toMatchObject({
-        key: 'pipeline:flaky',
-        attempts: 1,
-        later: true,
-        last_error: expect.stringContaining('exited with code 4'),
-      });
+      expect(flaky).toMatchObject({ key: 'pipeline:flaky', last_error: expect.stringContaining('exited with code 4') });
+      // The first retry waits about 3 s (graphile-worker's exponential backoff): on a busy machine it
+      // may have run by now, and then failed again, still far from its 8 attempts.
+      expect(flaky.attempts).toBeLessThan(8);
+      if (flaky.attempts === 1) expect(flaky.later).toBe(true);
       // Left failed, visible, and out of the way: the next schedule of the pipeline queues a fresh job.
       expect(refused).toMatchObject({ key: null, attempts: 8, max_attempts: 8, last_error: expect.stringContaining('exited with code 3') });
       worker.child.kill('SIGTERM');
@@ -353,7 +352,8 @@ describe.skipIf(!built)('tapline worker', () => {
       expect(survivor.stderr()).toMatch(/^WARN worker: freed the jobs of 1 dead worker \(pool-[0-9a-f]+\): they run again$/m);
       expect(finished()).toMatchObject({ pipeline: 'slow', incremental: true, job: { attempt: 3 } });
       expect(await eventsOf('slow')).toEqual([...Array(60).keys()]); // no gap, no duplicate
-      expect(await jobs()).toEqual([]);
+      // The run's line is printed before graphile-worker records the job complete.
+      await waitFor('the job to complete', async () => (await jobs()).length === 0, workers);
       survivor.child.kill('SIGTERM');
       expect(await survivor.exited).toBe(130);
     } finally {

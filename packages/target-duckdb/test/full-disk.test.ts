@@ -124,8 +124,8 @@ describe.skipIf(!canMount)('a full disk: one sentence naming the folder, exit 5,
     expect(failed.code).toBe(5);
     expect(failed.states).toEqual([{ at: 1_000 }, { at: 2_000 }, { at: 3_000 }]);
     expect(await stored(path)).toEqual({ rows: 3_000, state: { at: 3_000 } });
-    // Nothing of the run is left behind in the full folder.
-    expect(execFileSync('ls', ['-A', disk], { encoding: 'utf8' })).toBe('');
+    // Nothing of the run is left behind in the full folder (Node's compile cache is not the run's).
+    expect(execFileSync('ls', ['-A', disk], { encoding: 'utf8' }).replace(/^node-compile-cache\n/m, '')).toBe('');
 
     expect(mountSmallDisk(disk, 64, true)).toBe(true);
     const rerun = await runTargetCommand(spooling, input);
