@@ -1,6 +1,6 @@
 // Shared test fixtures: temp folders, the fake tap/target, a project for them, DuckDB and PostgreSQL queries.
 
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,4 +90,18 @@ export function expectedFakeLoad(records: number): { events: number[]; users: Ma
   const users = new Map<number, number>();
   for (let n = 0; n < records; n += 3) users.set(n % 50, n);
   return { events: Array.from({ length: records }, (_, i) => i), users };
+}
+
+/** `tapline <args>` in `cwd` as a child the test keeps in `children` (to kill after it); `onStderr` sees the log as it comes. */
+export function watchTapline(
+  cwd: string,
+  args: string[],
+  children: ChildProcess[],
+  onStderr: (text: string) => void = () => {},
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [TAPLINE_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => onStderr((stderr += chunk.toString())));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/errors.js';
-import { duckdbRows, FAKE_TAP, TAPLINE_BIN, tempDir } from './helpers.js';
+import { duckdbRows, FAKE_TAP, tempDir, watchTapline } from './helpers.js';
 
 const HERE = fileURLToPath(new URL('..', import.meta.url));
 let dir: string;
@@ -27,13 +27,7 @@ const project = (lockTimeoutSeconds: number) =>
   );
 
 /** `tapline run fake duckdb`; `onStderr` sees the log as it comes. */
-function run(onStderr: (text: string) => void = () => {}): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [TAPLINE_BIN, 'run', 'fake', 'duckdb'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => onStderr((stderr += chunk.toString())));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-}
+const run = (onStderr?: (text: string) => void) => watchTapline(dir, ['run', 'fake', 'duckdb'], children, onStderr);
 
 /** A notebook holding the warehouse open read-only until `release()` (or 60 s). Resolves once the file is open. */
 async function notebook(file: string) {

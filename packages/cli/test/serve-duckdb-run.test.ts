@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/log.js';
 import { loadProject } from '../src/project.js';
 import { type RunningServer, startServer } from '../src/serve/index.js';
-import { duckdbRows, FAKE_TAP, TAPLINE_BIN, tempDir } from './helpers.js';
+import { duckdbRows, FAKE_TAP, tempDir, watchTapline } from './helpers.js';
 import { CM_SECRET, cmHeaders, cmLinkBody, post } from './webhook-payloads.js';
 
 const HERE = fileURLToPath(new URL('..', import.meta.url));
@@ -42,13 +42,7 @@ async function serve(lockTimeoutSeconds: number): Promise<RunningServer> {
   return startServer({ project, file, cwd: dir, port: 0, host: '127.0.0.1', log, env: { CM_SECRET } });
 }
 
-function run(onStderr: (text: string) => void = () => {}): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [TAPLINE_BIN, 'run', 'fake', 'duckdb'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => onStderr((stderr += chunk.toString())));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
-}
+const run = (onStderr?: (text: string) => void) => watchTapline(dir, ['run', 'fake', 'duckdb'], children, onStderr);
 
 async function waitLoaded(receiver: RunningServer, deliveries: number): Promise<void> {
   const until = Date.now() + 30_000;
