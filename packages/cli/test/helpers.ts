@@ -105,3 +105,12 @@ export function watchTapline(
   child.stderr.on('data', (chunk: Buffer) => onStderr((stderr += chunk.toString())));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
 }
+
+/**
+ * The model's `providerSchemas` reading only `provider`'s tables, in `schema`: the other providers
+ * point at a schema that does not exist, since other tests' schemas in a shared PostgreSQL are not ours.
+ */
+export function onlyProvider(provider: string, schema: string): Record<string, string> {
+  const none = `${schema}_none`;
+  return { classmarker: none, testpress: none, onlineexammaker: none, cbthost: none, [provider]: schema };
+}

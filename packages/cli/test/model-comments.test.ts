@@ -10,7 +10,7 @@ import { buildModel } from '../src/model/index.js';
 import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { bundledTap, bundledTarget } from '../src/plugins.js';
 import { parseProject } from '../src/project.js';
-import { duckdbRows, PG_URL, pgSchema, tempDir } from './helpers.js';
+import { duckdbRows, onlyProvider, PG_URL, pgSchema, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -62,12 +62,7 @@ describe.each(['postgres', 'duckdb'] as const)('the data dictionary in %s', (war
           config: connection,
           schema: viewSchema,
           cwd: dir,
-          providerSchemas: {
-            classmarker: providerSchema,
-            testpress: `${providerSchema}_none`,
-            onlineexammaker: `${providerSchema}_none`,
-            cbthost: `${providerSchema}_none`,
-          },
+          providerSchemas: onlyProvider('classmarker', providerSchema),
         });
         const read = async (schema: string) => {
           const sql = COMMENTS_SQL[warehouse](schema);

@@ -8,7 +8,7 @@ import { MODEL_COLUMNS } from '../src/model/mapping.js';
 import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { bundledTap, bundledTarget, type Provider } from '../src/plugins.js';
 import { parseProject } from '../src/project.js';
-import { duckdbRows, PG_URL, pgSchema, tempDir } from './helpers.js';
+import { duckdbRows, onlyProvider, PG_URL, pgSchema, tempDir } from './helpers.js';
 import { type ServedAttempt, servedAttempts } from './testpress-served.js';
 
 /** One attempt as the unified model must show it, computed from the simulator's own data. */
@@ -132,14 +132,7 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s', (wareh
             config: connection,
             schema: viewSchema,
             cwd: dir,
-            // Only this provider's tables: other providers' schemas in a shared PostgreSQL are not ours.
-            providerSchemas: {
-              classmarker: `${providerSchema}_none`,
-              testpress: `${providerSchema}_none`,
-              onlineexammaker: `${providerSchema}_none`,
-              cbthost: `${providerSchema}_none`,
-              [provider]: providerSchema,
-            },
+            providerSchemas: onlyProvider(provider, providerSchema),
           });
           expect(built.providers).toEqual([provider]);
           const query = async (sql: string) =>

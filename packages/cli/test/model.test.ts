@@ -13,7 +13,7 @@ import { MODEL_COLUMNS } from '../src/model/mapping.js';
 import { planPipeline, runPipeline } from '../src/pipeline.js';
 import { bundledTap, bundledTarget } from '../src/plugins.js';
 import { parseProject } from '../src/project.js';
-import { duckdbRows, PG_URL, pgSchema, tapline, tempDir } from './helpers.js';
+import { duckdbRows, onlyProvider, PG_URL, pgSchema, tapline, tempDir } from './helpers.js';
 
 interface ServedResult {
   user_id?: number;
@@ -101,13 +101,7 @@ describe.each(['postgres', 'duckdb'] as const)('the unified model in %s over Cla
             config: connection,
             schema: viewSchema,
             cwd: dir,
-            // Only ClassMarker's tables: other providers' schemas in a shared PostgreSQL are not ours.
-            providerSchemas: {
-              classmarker: providerSchema,
-              testpress: `${providerSchema}_none`,
-              onlineexammaker: `${providerSchema}_none`,
-              cbthost: `${providerSchema}_none`,
-            },
+            providerSchemas: onlyProvider('classmarker', providerSchema),
           });
           const query = async (sql: string) =>
             pgTest ? (await pgTest.client.query(sql)).rows : await duckdbRows((connection as { path: string }).path, sql);
