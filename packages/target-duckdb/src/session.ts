@@ -293,7 +293,7 @@ export class DuckDBSession implements WarehouseSession<CsvRowEncoder> {
     await ownTables.createAccountsTable(this.connection, (...names) => this.qualify(...names), state);
   }
 
-  /** A DuckDB file has one writer: this session, open, is the pipeline's lock. */
+  /** A DuckDB file has one writer: holding it open is the pipeline's lock. */
   clearState(state: TableRef, id: string): Promise<boolean> {
     return ownTables.deleteState(this.connection, (...names) => this.qualify(...names), state, id);
   }

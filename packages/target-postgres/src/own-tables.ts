@@ -83,7 +83,7 @@ async function pendingMigrations(db: PgConnection, state: TableRef): Promise<str
 
 /**
  * Brings Tapline's tables beside `state` up to date. knex runs the migrations on a connection of
- * its own (each in its transaction) while this session holds an advisory lock on the state
+ * its own (each in its transaction) while the calling connection holds an advisory lock on the state
  * table's name, so two runners starting at once migrate one after the other; a knex lock row left
  * by a migrator that died is released first, since no other can hold it now.
  */
