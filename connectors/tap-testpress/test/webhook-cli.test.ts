@@ -52,4 +52,15 @@ describe('testpress-simulator --webhook-url', () => {
       receiver.close();
     }
   });
+
+  it('refuses --webhook-url without --webhook-secret in one sentence', async () => {
+    const child = spawn(process.execPath, [BIN, '--port', '0', '--webhook-url', 'http://127.0.0.1:9/hooks/tp'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(1);
+    expect(stderr).toContain("--webhook-url needs --webhook-secret (the institute's private key to sign with)");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
 });

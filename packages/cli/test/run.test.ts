@@ -81,6 +81,19 @@ describe('tapline run', () => {
     expect(await eventsIn(path.join(dir, 'w.duckdb'))).toEqual([...Array(20).keys()]);
   });
 
+  it('when the tap fails, a target still committing what its STATEs cover is waited for, not stopped at the stop grace', async () => {
+    // Each commit takes 0.8 s, longer than this run's 0.3 s stop grace: the covered rows still land.
+    const project = fakeProject(dir, { records: 100, state_every: 10, fail_after: 25 }, { commit_delay_ms: 800 });
+    const summary = await runPipeline(planPipeline(project, 'tapline.yml', { tap: 'fake-to-warehouse' }, dir), {
+      log: silentLogger,
+      stopGraceMs: 300,
+    });
+
+    expect(summary.exit_code).toBe(ExitCode.tapFailed);
+    expect(summary.streams[0]).toMatchObject({ stream: 'events', rows_read: 25, rows_loaded: 20, bookmark: { offset: 20 } });
+    expect(await eventsIn(path.join(dir, 'w.duckdb'))).toEqual([...Array(20).keys()]);
+  });
+
   it('when the target fails, stops the tap and reports the target message with its exit code', async () => {
     const project = fakeProject(dir, { records: 100_000, state_every: 10 }, { fail_at_state: 2 });
     const summary = await runPipeline(planPipeline(project, 'tapline.yml', { tap: 'fake-to-warehouse' }, dir), {
